@@ -1,0 +1,170 @@
+// aiven::client: the handle every operation runs through.
+//
+// A client is a cheap, copyable handle to one shared connection pool and its
+// options. It is safe to use from several threads that run the same io_context
+// (its shared state is guarded internally; each call runs on its own strand).
+#pragma once
+
+#include <aiven/diagnostics.hpp>
+#include <aiven/error.hpp>
+#include <aiven/with_diagnostics.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace aiven {
+
+namespace detail {
+class client_impl;
+}
+
+enum class http_method { get, head, post, put, patch, delete_ };
+const char* to_string(http_method m) noexcept;
+
+/// Keep-alive connection pool settings (one pool per client, i.e. per host).
+struct pool_options {
+  std::size_t max_connections = 16;
+  /// Idle connections older than this are closed rather than reused. The API
+  /// closes idle keep-alive connections on its side; stay below its limit.
+  std::chrono::milliseconds idle_timeout{45'000};
+  /// A connection is not reused once it is this old.
+  std::chrono::milliseconds max_connection_age{600'000};
+};
+
+struct client_options {
+  /// Scheme, host and optional port; the API's paths (/v1/...) are appended.
+  std::string base_url = "https://api.aiven.io";
+  /// The API token, sent as `Authorization: aivenv1 <token>`. Empty: no header.
+  std::string token;
+  std::string user_agent = std::string("aiven-cpp/") + AIVEN_VERSION_STRING;
+  /// PEM file of trusted CAs; empty: the system trust store.
+  std::string ca_file;
+  /// PEM text of trusted CAs (added to ca_file / the system store when set).
+  std::string ca_pem;
+  /// Peer and host name verification. Turn off only for debugging.
+  bool verify_peer = true;
+  std::chrono::milliseconds connect_timeout{10'000};  // TCP connect + TLS handshake
+  std::chrono::milliseconds request_timeout{60'000};  // whole call, every attempt included
+  std::size_t max_body_size = 64u << 20;              // larger responses fail with errc::body_too_large
+  pool_options pool{};
+
+  /// Defaults overridden by the environment: AIVEN_TOKEN and AIVEN_WEB_URL.
+  static client_options from_env();
+};
+
+/// Per-call overrides (call > client > defaults); unset members keep the client's value.
+struct call_options {
+  std::optional<std::chrono::milliseconds> timeout;
+  /// Marks a POST/PATCH as safe to send twice (e.g. it carries its own idempotency key).
+  std::optional<bool> idempotent;
+};
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+/// The raw layer's request: method, path (relative to the base URL, e.g.
+/// "/v1/project"), query parameters (encoded by the client), optional body.
+struct raw_request {
+  http_method method = http_method::get;
+  std::string path;
+  std::vector<std::pair<std::string, std::string>> query;
+  std::string body;  // sent when not empty
+  std::string content_type = "application/json";
+  std::string accept = "application/json";
+  std::string operation_id;  // for diagnostics only
+
+  static raw_request get(std::string path) { return make(http_method::get, std::move(path), {}); }
+  static raw_request del(std::string path) { return make(http_method::delete_, std::move(path), {}); }
+  static raw_request post(std::string path, std::string body) {
+    return make(http_method::post, std::move(path), std::move(body));
+  }
+  static raw_request put(std::string path, std::string body) {
+    return make(http_method::put, std::move(path), std::move(body));
+  }
+  static raw_request make(http_method m, std::string path, std::string body) {
+    raw_request r;
+    r.method = m;
+    r.path = std::move(path);
+    r.body = std::move(body);
+    return r;
+  }
+};
+
+struct raw_response {
+  unsigned status = 0;
+  header_list headers;
+  std::string body;
+  /// The first header named `name` (case-insensitive), or nullptr.
+  const std::string* header(std::string_view name) const noexcept;
+};
+
+/// Counters of the client's connection pool, for tests and monitoring.
+struct pool_stats {
+  std::uint64_t connections_opened = 0;  // TCP connections made (== TLS handshakes done)
+  std::uint64_t connections_reused = 0;  // requests sent on an already used connection
+  std::uint64_t stale_retries = 0;       // requests re-sent after a reused connection failed
+  std::size_t open = 0;                  // connections open now (idle + busy)
+  std::size_t idle = 0;
+  std::size_t max_open = 0;              // the most open at once
+  std::size_t waiting = 0;               // calls waiting for a connection now
+};
+
+class client {
+ public:
+  using executor_type = boost::asio::any_io_executor;
+
+  /// Throws std::invalid_argument on a base URL it cannot use.
+  client(executor_type ex, client_options opts);
+
+  executor_type get_executor() const noexcept;
+  const client_options& options() const noexcept;
+  pool_stats stats() const;
+
+  /// A handle on the same pool whose calls use these overrides.
+  client with(call_options opts) const;
+  const call_options& call_overrides() const noexcept { return call_; }
+
+  /// Closes idle connections now (e.g. before a process forks or sleeps).
+  void close_idle();
+
+  /// The raw layer. Completes with void(error_code, raw_response). A non-2xx
+  /// status is an error (errc from the status) and the response is still given.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, raw_response)) Token = default_token>
+  auto async_request(raw_request req, diagnostics& diag, Token&& token = {}) const {
+    return initiate_raw(std::move(req), &diag, std::forward<Token>(token));
+  }
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, raw_response)) Token = default_token>
+  auto async_request(raw_request req, Token&& token = {}) const {
+    return initiate_raw(std::move(req), nullptr, std::forward<Token>(token));
+  }
+
+  /// Internal: the shared state (used by the library's own translation units).
+  detail::client_impl& impl() const noexcept { return *impl_; }
+  std::shared_ptr<detail::client_impl> impl_shared() const noexcept { return impl_; }
+
+ private:
+  template <class Token>
+  auto initiate_raw(raw_request req, diagnostics* diag, Token&& token) const {
+    return boost::asio::async_initiate<Token, void(error_code, raw_response)>(
+        [](auto handler, diagnostics* d, client c, raw_request r) {
+          c.async_request_erased(std::move(r), d, std::move(handler));
+        },
+        token, diag, *this, std::move(req));
+  }
+  void async_request_erased(raw_request req, diagnostics* diag,
+                            boost::asio::any_completion_handler<void(error_code, raw_response)> handler) const;
+
+  std::shared_ptr<detail::client_impl> impl_;
+  call_options call_;
+};
+
+}  // namespace aiven

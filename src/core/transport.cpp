@@ -1,0 +1,177 @@
+#include "core/transport.hpp"
+
+#include <aiven/error.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <sys/socket.h>
+#include <cerrno>
+
+namespace aiven::detail {
+
+connection::connection(const asio::any_io_executor& ex, asio::ssl::context* ctx) {
+  if (ctx)
+    tls.emplace(ex, *ctx);
+  else
+    plain.emplace(ex);
+  created = last_used = clock::now();
+}
+
+connection::~connection() { close(); }
+
+void connection::close() noexcept {
+  error_code ignored;
+  auto& s = socket();
+  if (s.is_open()) {
+    s.shutdown(tcp::socket::shutdown_both, ignored);
+    s.close(ignored);
+  }
+}
+
+bool connection::looks_alive() noexcept {
+  auto& s = socket();
+  if (!s.is_open()) return false;
+  // An idle HTTP/1.1 connection has nothing to read: 0 means the peer closed
+  // it, data means a close_notify or garbage. Either way it must not be reused.
+  char byte;
+  auto n = ::recv(s.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+void watchdog::arm(connection& conn, clock::time_point at) {
+  disarm();
+  state_ = std::make_shared<state>(state{&conn});
+  timer_.expires_at(at);
+  timer_.async_wait([s = state_](error_code ec) {
+    if (!ec && s->conn) {
+      s->fired = true;
+      s->conn->close();
+    }
+  });
+}
+
+void watchdog::disarm() noexcept {
+  if (state_) state_->conn = nullptr;
+  timer_.cancel();
+}
+
+namespace {
+
+std::string ssl_reason(const error_code& ec) {
+  std::string msg = ec.message();
+  if (ec.category() == asio::error::get_ssl_category()) {
+    // The OpenSSL reason string, e.g. "certificate verify failed".
+    if (const char* r = ERR_reason_error_string(static_cast<unsigned long>(ec.value()))) msg = r;
+  }
+  return msg;
+}
+
+}  // namespace
+
+asio::awaitable<error_code> async_open(connection& conn, const tcp::resolver::results_type& endpoints,
+                                       const endpoint_info& ep, clock::time_point deadline, diagnostics* diag) {
+  watchdog dog(co_await asio::this_coro::executor);
+  dog.arm(conn, deadline);
+  const error_code cec =
+      std::get<0>(co_await asio::async_connect(conn.socket(), endpoints, asio::as_tuple(asio::use_awaitable)));
+  if (cec) {
+    bool timed_out = dog.fired();
+    if (diag)
+      diag->client_message = "connect to " + ep.host + ":" + ep.port + (timed_out ? " timed out" : " failed: " + cec.message());
+    co_return timed_out ? error_code(errc::timeout) : cec;
+  }
+  conn.socket().set_option(tcp::no_delay(true));
+  if (!conn.tls) co_return error_code{};
+
+  auto* ssl = conn.tls->native_handle();
+  error_code ip_ec;
+  asio::ip::make_address(ep.host, ip_ec);
+  // SNI only for names: RFC 6066 forbids IP literals in server_name.
+  if (ip_ec && !SSL_set_tlsext_host_name(ssl, ep.host.c_str())) {
+    if (diag) diag->client_message = "cannot set TLS server name";
+    co_return error_code(errc::invalid_argument);
+  }
+  if (ep.verify_peer) {
+    conn.tls->set_verify_mode(asio::ssl::verify_peer);
+    conn.tls->set_verify_callback(asio::ssl::host_name_verification(ep.host));
+  } else {
+    conn.tls->set_verify_mode(asio::ssl::verify_none);
+  }
+  const error_code hec = std::get<0>(
+      co_await conn.tls->async_handshake(asio::ssl::stream_base::client, asio::as_tuple(asio::use_awaitable)));
+  if (hec) {
+    bool timed_out = dog.fired();
+    if (diag) {
+      std::string why = timed_out ? "timed out" : ssl_reason(hec);
+      long vr = SSL_get_verify_result(ssl);
+      if (!timed_out && vr != X509_V_OK) why += std::string(" (") + X509_verify_cert_error_string(vr) + ")";
+      diag->client_message = "TLS handshake with " + ep.host + ":" + ep.port + " failed: " + why;
+    }
+    co_return timed_out ? error_code(errc::timeout) : hec;
+  }
+  co_return error_code{};
+}
+
+namespace {
+
+template <class Stream>
+asio::awaitable<void> exchange_on(Stream& stream, connection& conn, const http::request<http::string_body>& req,
+                                  std::size_t max_body, exchange_result& out) {
+  const error_code wec = std::get<0>(co_await http::async_write(stream, req, asio::as_tuple(asio::use_awaitable)));
+  if (wec) {
+    out.ec = wec;
+    co_return;
+  }
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(max_body);
+  parser.header_limit(64 * 1024);
+  error_code hec =
+      std::get<0>(co_await http::async_read_header(stream, conn.buffer, parser, asio::as_tuple(asio::use_awaitable)));
+  out.response_started = parser.got_some() || conn.buffer.size() > 0;
+  if (!hec && !parser.is_done()) {
+    hec = std::get<0>(co_await http::async_read(stream, conn.buffer, parser, asio::as_tuple(asio::use_awaitable)));
+  }
+  if (hec) {
+    out.ec = hec;
+    co_return;
+  }
+  out.keep_alive = parser.get().keep_alive();
+  out.response = parser.release();
+}
+
+}  // namespace
+
+asio::awaitable<exchange_result> async_exchange(connection& conn, const http::request<http::string_body>& req,
+                                                std::size_t max_body, clock::time_point deadline) {
+  exchange_result out;
+  watchdog dog(co_await asio::this_coro::executor);
+  dog.arm(conn, deadline);
+  if (conn.tls)
+    co_await exchange_on(*conn.tls, conn, req, max_body, out);
+  else
+    co_await exchange_on(*conn.plain, conn, req, max_body, out);
+  dog.disarm();
+  ++conn.requests;
+  if (out.ec) {
+    out.keep_alive = false;
+    if (dog.fired())
+      out.ec = errc::timeout;
+    else if (out.ec == http::error::body_limit)
+      out.ec = errc::body_too_large;
+  }
+  co_return out;
+}
+
+}  // namespace aiven::detail

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace aiven::detail {
+
+struct base_url {
+  bool tls = true;
+  std::string host;         // without brackets for IPv6
+  std::string port;         // "443" when absent
+  std::string host_header;  // Host: value
+  std::string path_prefix;  // e.g. "" or "/api" (no trailing slash)
+};
+
+/// Throws std::invalid_argument for anything but https://host[:port][/prefix],
+/// or http:// to a loopback host (test servers such as a local mock).
+base_url parse_base_url(std::string_view text);
+
+}  // namespace aiven::detail

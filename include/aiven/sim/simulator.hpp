@@ -1,0 +1,144 @@
+// aiven::sim::simulator: a local HTTPS server that behaves like api.aiven.io.
+//
+// It serves a stateful subset of the API (clouds, projects, services) over
+// TLS with HTTP/1.1 keep-alive on 127.0.0.1, records what it receives, and can
+// be told to misbehave (errors, rate limits, resets, truncated or malformed
+// answers) so that client code can be tested offline. It runs on its own
+// threads; every member function is thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace aiven::sim {
+
+enum class fault_kind {
+  /// Answer `status` with `body` (an Aiven error body if empty) and `headers`.
+  status,
+  /// 429 with Aiven's rate-limit message, which names `retry_after_s`; a
+  /// `Retry-After` header only when `with_retry_after_header`.
+  rate_limit,
+  /// Read the request, then close the TCP connection: no answer, no TLS
+  /// close_notify (the client sees a reset).
+  reset_before_headers,
+  /// Execute the request, send the headers and half the body, then reset.
+  reset_mid_body,
+  /// Execute the request, announce the full Content-Length, send only part of
+  /// the body, then close.
+  truncated_body,
+  /// Wait `delay`, then execute and answer normally.
+  slow_headers,
+  /// Execute the request, answer 200 with a body that is not valid JSON.
+  malformed_json,
+  /// Answer normally (no `Connection: close`), then close the connection: the
+  /// client is left with a stale keep-alive connection.
+  close_after_response,
+};
+
+const char* to_string(fault_kind k) noexcept;
+
+struct fault {
+  fault_kind kind = fault_kind::status;
+  unsigned status = 500;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  unsigned retry_after_s = 1;
+  bool with_retry_after_header = true;
+  std::chrono::milliseconds delay{0};
+  std::string method;       ///< "" = any
+  std::string path_prefix;  ///< "" = any; matched against the raw target
+  int count = 1;            ///< matching requests it applies to (-1 = until cleared)
+};
+
+struct recorded_request {
+  std::string method;
+  std::string target;  ///< raw request target as received (percent-encoding kept)
+  std::string body;
+  bool had_token = false;   ///< an `Authorization: aivenv1 ...` header was sent (the token is never stored)
+  bool authorized = false;  ///< ... and its token is one of the accepted ones
+  std::uint64_t connection_id = 0;
+  unsigned status = 0;    ///< status answered; 0 if the connection was dropped without an answer
+  bool executed = false;  ///< the request reached its route handler (see simulator::executed)
+  bool faulted = false;   ///< a fault (injected or random) was applied to it
+  fault_kind fault = fault_kind::status;  ///< which one, when `faulted`
+};
+
+struct simulator_options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;            ///< 0: an ephemeral port
+  std::string cert_file, key_file;   ///< PEM; empty: a CA and a leaf certificate are generated
+  std::vector<std::string> tokens = {"sim-token"};  ///< accepted `Authorization: aivenv1 <token>` values
+  std::chrono::milliseconds service_ready_delay{1000};  ///< REBUILDING -> RUNNING after this
+  std::size_t threads = 2;
+  std::chrono::milliseconds idle_timeout{60000};  ///< idle keep-alive connections are closed after this
+  std::size_t record_limit = 100000;  ///< recorded requests kept (the oldest are dropped)
+  double random_fault_rate = 0.0;     ///< share of requests (0..1) given a random fault
+  std::uint64_t random_seed = 1;      ///< makes the random faults reproducible
+  unsigned random_retry_after_s = 1;  ///< the wait the random 429s ask for
+};
+
+class simulator {
+ public:
+  /// Starts listening and serving on its own threads; throws on failure
+  /// (e.g. the port is taken or the certificate files cannot be read).
+  explicit simulator(simulator_options opts = {});
+  /// Stops and joins.
+  ~simulator();
+  simulator(const simulator&) = delete;
+  simulator& operator=(const simulator&) = delete;
+
+  /// Closes the listener and every connection and joins the threads. Idempotent.
+  void stop();
+
+  std::uint16_t port() const;
+  /// "https://127.0.0.1:PORT" (the host given in the options, if it is not a wildcard).
+  std::string base_url() const;
+  /// PEM of the CA that signed the server certificate (or the given certificate).
+  const std::string& ca_pem() const;
+  /// Writes ca_pem() to a new file in `dir` (default: the temporary directory)
+  /// and returns its path.
+  std::string write_ca_file(const std::string& dir = "") const;
+  /// The first accepted token.
+  const std::string& token() const;
+
+  // What the server saw.
+  std::vector<recorded_request> requests() const;
+  void clear_requests();
+  std::uint64_t connections_accepted() const;  ///< TCP connections accepted (== TLS handshakes attempted)
+  std::uint64_t tls_handshakes() const;        ///< completed handshakes
+  std::size_t open_connections() const;
+  std::size_t max_open_connections() const;    ///< high-water mark since start or reset_counters()
+  std::uint64_t requests_received() const;     ///< every request read, faulted or not
+  /// Requests that reached their route handler (authorized, known route and
+  /// method) and were not cut short by a fault before it, whose method is
+  /// `method` ("" = any) and raw target starts with `path_prefix`. Counted
+  /// since start or reset_counters(); independent of record_limit.
+  std::uint64_t executed(const std::string& method, const std::string& path_prefix = "") const;
+  std::uint64_t faults_injected() const;       ///< requests given a fault (injected or random)
+  /// Resets the counters above (max_open_connections() to the current count).
+  void reset_counters();
+
+  // Faults, applied in FIFO order to matching requests.
+  void inject(fault f);
+  void clear_faults();
+  std::size_t pending_faults() const;
+  /// Closes, from the server side, every keep-alive connection that is waiting
+  /// for a request. Returns once they are closed (when called from a thread
+  /// other than the simulator's).
+  void close_idle_connections();
+
+  // State seeding.
+  void add_project(const std::string& name);  ///< project "demo" exists from the start
+  void set_service_ready_delay(std::chrono::milliseconds d);
+
+ private:
+  class impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace aiven::sim

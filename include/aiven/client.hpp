@@ -41,6 +41,27 @@ struct pool_options {
   std::chrono::milliseconds max_connection_age{600'000};
 };
 
+/// When and how often a failed call is sent again. Retried: connection
+/// failures, 408, 429, 500, 502, 503, 504 and 501 (the API's "not ready yet").
+/// A 429 is retried for any method (the request was refused, not executed);
+/// the others only for idempotent calls (GET, HEAD, PUT, DELETE, or marked
+/// idempotent), or when the request provably never reached the server.
+struct retry_options {
+  unsigned max_attempts = 5;  // 1: no retries
+  std::chrono::milliseconds initial_backoff{200};
+  std::chrono::milliseconds max_backoff{20'000};
+  double multiplier = 2.0;  // exponential backoff with full jitter
+  /// After a 429 every call of the client waits until the server's time;
+  /// then they resume spread over this window instead of all at once.
+  std::chrono::milliseconds resume_spread{500};
+};
+
+/// Optional client-side token bucket that keeps a client below a known limit.
+struct rate_limit_options {
+  double requests_per_second = 0;  // 0: off
+  double burst = 10;
+};
+
 struct client_options {
   /// Scheme, host and optional port; the API's paths (/v1/...) are appended.
   std::string base_url = "https://api.aiven.io";
@@ -57,6 +78,10 @@ struct client_options {
   std::chrono::milliseconds request_timeout{60'000};  // whole call, every attempt included
   std::size_t max_body_size = 64u << 20;              // larger responses fail with errc::body_too_large
   pool_options pool{};
+  retry_options retry{};
+  rate_limit_options rate_limit{};
+  /// Concurrent identical GETs share one request on the wire.
+  bool single_flight = true;
 
   /// Defaults overridden by the environment: AIVEN_TOKEN and AIVEN_WEB_URL.
   static client_options from_env();
@@ -65,8 +90,11 @@ struct client_options {
 /// Per-call overrides (call > client > defaults); unset members keep the client's value.
 struct call_options {
   std::optional<std::chrono::milliseconds> timeout;
-  /// Marks a POST/PATCH as safe to send twice (e.g. it carries its own idempotency key).
+  /// Marks a POST/PATCH as safe to send twice (e.g. it carries its own idempotency key),
+  /// or a GET/PUT/DELETE as not.
   std::optional<bool> idempotent;
+  std::optional<retry_options> retry;
+  std::optional<bool> single_flight;
 };
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
@@ -112,6 +140,8 @@ struct pool_stats {
   std::uint64_t connections_opened = 0;  // TCP connections made (== TLS handshakes done)
   std::uint64_t connections_reused = 0;  // requests sent on an already used connection
   std::uint64_t stale_retries = 0;       // requests re-sent after a reused connection failed
+  std::uint64_t retries = 0;             // attempts made by the retry policy (stale re-sends excluded)
+  std::uint64_t shared_flights = 0;      // GETs answered by another call's identical request
   std::size_t open = 0;                  // connections open now (idle + busy)
   std::size_t idle = 0;
   std::size_t max_open = 0;              // the most open at once

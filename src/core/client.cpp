@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -70,7 +71,9 @@ http::verb to_verb(http_method m) {
 }  // namespace
 
 client_impl::client_impl(asio::any_io_executor ex, client_options opts)
-    : ex_(std::move(ex)), opts_(std::move(opts)), url_(parse_base_url(opts_.base_url)), pool_(opts_.pool) {
+    : ex_(std::move(ex)), opts_(std::move(opts)), url_(parse_base_url(opts_.base_url)), pool_(opts_.pool),
+      limiter_(opts_.rate_limit, opts_.retry.resume_spread),
+      seed_(static_cast<std::uint64_t>(clock::now().time_since_epoch().count())) {
   // Header values are sent verbatim: CR/LF would let a value add headers.
   if (has_control_chars(opts_.token)) throw std::invalid_argument("aiven: the token contains control characters");
   if (has_control_chars(opts_.user_agent))
@@ -122,6 +125,17 @@ struct call_spec {
   std::string body;
   std::string content_type;
   std::string accept;
+  bool idempotent = true;
+  bool parse_json = false;
+  bool single_flight = false;
+  retry_options retry;
+  std::chrono::milliseconds timeout{};
+};
+
+struct call_result {
+  error_code ec;
+  raw_response response;
+  boost::json::value json;
 };
 
 void parse_error_body(const std::string& body, diagnostics& d) {
@@ -144,63 +158,54 @@ void parse_error_body(const std::string& body, diagnostics& d) {
   }
 }
 
-asio::awaitable<std::pair<error_code, raw_response>> run_call(std::shared_ptr<client_impl> keep, call_spec spec,
-                                                              std::chrono::milliseconds timeout, diagnostics* diag) {
-  client_impl* impl = keep.get();
-  diagnostics local;
-  diagnostics& d = diag ? *diag : local;
-  d.clear();
-  d.operation = spec.operation_id;
-  d.method = to_string(spec.method);
-  d.path = spec.target;
-  const auto deadline = clock::now() + timeout;
-  auto& pool = impl->pool();
-  const auto& opts = impl->options();
+struct attempt_outcome {
+  error_code ec;
+  bool may_have_reached_server = true;
+  raw_response response;
+};
 
-  http::request<http::string_body> req{to_verb(spec.method), impl->url().path_prefix + spec.target, 11};
-  req.set(http::field::host, impl->url().host_header);
-  req.set(http::field::user_agent, opts.user_agent);
-  if (!spec.accept.empty()) req.set(http::field::accept, spec.accept);
-  if (!impl->authorization().empty()) req.set(http::field::authorization, impl->authorization());
-  if (!spec.body.empty()) {
-    req.set(http::field::content_type, spec.content_type.empty() ? "application/json" : spec.content_type);
-    req.body() = std::move(spec.body);
-  }
-  req.keep_alive(true);
-  req.prepare_payload();
-
+// One attempt: a pooled connection (a fresh one when a reused one turns out to
+// be closed before any response byte), the exchange, the response headers.
+asio::awaitable<attempt_outcome> run_attempt(client_impl& impl, const http::request<http::string_body>& req,
+                                             clock::time_point deadline, diagnostics& d) {
+  attempt_outcome out;
+  auto& pool = impl.pool();
+  const auto& opts = impl.options();
   auto acquired = co_await pool.acquire(deadline);
-  error_code aec = acquired.first;
   lease l = std::move(acquired.second);
-  if (aec) {
-    if (aec == errc::timeout) d.client_message = "no pooled connection became free before the deadline";
-    co_return std::pair{aec, raw_response{}};
+  if (acquired.first) {
+    out.ec = acquired.first;
+    out.may_have_reached_server = false;
+    if (out.ec == errc::timeout) d.client_message = "no pooled connection became free before the deadline";
+    co_return out;
   }
   exchange_result r;
   for (;;) {
     if (!l.conn) {
-      auto resolved = co_await impl->resolve();
-      const error_code rec = resolved.first;
-      const auto& endpoints = resolved.second;
-      if (rec) {
-        d.client_message = "cannot resolve " + impl->url().host + ": " + rec.message();
+      auto resolved = co_await impl.resolve();
+      if (resolved.first) {
+        d.client_message = "cannot resolve " + impl.url().host + ": " + resolved.first.message();
         pool.release(std::move(l), false);
-        co_return std::pair{rec, raw_response{}};
+        out.ec = resolved.first;
+        out.may_have_reached_server = false;
+        co_return out;
       }
-      l.conn = std::make_unique<connection>(impl->executor(), impl->ssl_context());
+      l.conn = std::make_unique<connection>(impl.executor(), impl.ssl_context());
       auto connect_deadline = std::min(deadline, clock::now() + opts.connect_timeout);
-      if (auto oec = co_await async_open(*l.conn, endpoints, impl->endpoint(), connect_deadline, &d)) {
+      if (auto oec = co_await async_open(*l.conn, resolved.second, impl.endpoint(), connect_deadline, &d)) {
         pool.release(std::move(l), false);
-        if (oec == asio::error::connection_refused) impl->forget_endpoints();
-        co_return std::pair{oec, raw_response{}};
+        if (oec == asio::error::connection_refused) impl.forget_endpoints();
+        out.ec = oec;
+        out.may_have_reached_server = false;  // connect or TLS failure: nothing was sent
+        co_return out;
       }
       pool.note_opened();
     }
     ++d.attempts;
     r = co_await async_exchange(*l.conn, req, opts.max_body_size, deadline);
     if (r.ec && l.reused && !r.response_started && r.ec != errc::timeout && r.ec != asio::error::operation_aborted) {
-      // The server closed this idle keep-alive connection before reading the
-      // request: it never saw it, so it is sent again on a fresh connection.
+      // The server closed this idle keep-alive connection before answering:
+      // it never processed the request, so it goes again on a fresh connection.
       pool.note_stale_retry();
       l.conn.reset();
       l.reused = false;
@@ -209,9 +214,9 @@ asio::awaitable<std::pair<error_code, raw_response>> run_call(std::shared_ptr<cl
     break;
   }
   pool.release(std::move(l), !r.ec && r.keep_alive);
-
-  raw_response out;
   if (r.ec) {
+    out.ec = r.ec;
+    out.may_have_reached_server = r.request_sent;
     if (r.ec == errc::timeout)
       d.client_message = "no complete response before the deadline";
     else if (r.ec == errc::body_too_large)
@@ -220,43 +225,241 @@ asio::awaitable<std::pair<error_code, raw_response>> run_call(std::shared_ptr<cl
       d.client_message = (r.response_started ? "connection failed while reading the response: "
                                              : "connection failed before a response arrived: ") +
                          r.ec.message();
-    co_return std::pair{r.ec, std::move(out)};
+    co_return out;
   }
-  out.status = r.response.result_int();
-  out.headers.reserve(8);
-  for (auto& f : r.response) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-  out.body = std::move(r.response.body());
-  d.http_status = out.status;
-  if (auto* id = out.header("x-request-id")) d.request_id = *id;
-  if (out.status >= 200 && out.status < 300) co_return std::pair{error_code{}, std::move(out)};
-  parse_error_body(out.body, d);
-  co_return std::pair{error_code(errc_from_status(out.status)), std::move(out)};
+  out.response.status = r.response.result_int();
+  out.response.headers.reserve(8);
+  for (auto& f : r.response) out.response.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  out.response.body = std::move(r.response.body());
+  co_return out;
 }
 
+// The whole call: admission (429 pause, token bucket), attempts and retries
+// within one deadline. Cancellation aborts any wait and closes a busy connection.
+asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_spec spec, diagnostics* diag) {
+  client_impl& impl = *keep;
+  diagnostics local;
+  diagnostics& d = diag ? *diag : local;
+  d.clear();
+  d.operation = spec.operation_id;
+  d.method = to_string(spec.method);
+  d.path = spec.target;
+  const auto deadline = clock::now() + spec.timeout;
+  const auto& opts = impl.options();
+
+  http::request<http::string_body> req{to_verb(spec.method), impl.url().path_prefix + spec.target, 11};
+  req.set(http::field::host, impl.url().host_header);
+  req.set(http::field::user_agent, opts.user_agent);
+  if (!spec.accept.empty()) req.set(http::field::accept, spec.accept);
+  if (!impl.authorization().empty()) req.set(http::field::authorization, impl.authorization());
+  if (!spec.body.empty()) {
+    req.set(http::field::content_type, spec.content_type.empty() ? "application/json" : spec.content_type);
+    req.body() = std::move(spec.body);
+  }
+  req.keep_alive(true);
+  req.prepare_payload();
+
+  const std::uint64_t seed = impl.next_seed();
+  retry_state policy(spec.retry, spec.idempotent, seed);
+  std::minstd_rand rng(static_cast<std::minstd_rand::result_type>(seed % 2147483646u + 1));
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  call_result out;
+
+  auto sleep_until = [&](clock::time_point at) -> asio::awaitable<error_code> {
+    timer.expires_at(at);
+    auto r = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_return std::get<0>(r);
+  };
+
+  for (;;) {
+    auto now = clock::now();
+    auto at = impl.admission().admit(now, rng);
+    if (at > now) {
+      if (at >= deadline) {
+        out.ec = out.ec ? out.ec : error_code(errc::timeout);
+        d.client_message = "the API's rate limit pause outlasts the call's deadline";
+        break;
+      }
+      if (auto wec = co_await sleep_until(at)) {
+        out.ec = wec;
+        break;
+      }
+    }
+    d.http_status = 0;
+    d.message.clear();
+    d.errors.clear();
+    d.client_message.clear();
+    auto a = co_await run_attempt(impl, req, deadline, d);
+    out.ec = a.ec;
+    out.response = std::move(a.response);
+    attempt_result ar{a.ec, a.may_have_reached_server, std::nullopt};
+    if (!a.ec) {
+      auto& resp = out.response;
+      d.http_status = resp.status;
+      if (auto* id = resp.header("x-request-id")) d.request_id = *id;
+      if (resp.status < 200 || resp.status >= 300) {
+        parse_error_body(resp.body, d);
+        out.ec = ar.ec = errc_from_status(resp.status);
+        if (resp.status == 429 || resp.status == 503) {
+          if (auto* h = resp.header("retry-after")) ar.retry_after = parse_retry_after(*h, std::chrono::system_clock::now());
+          if (!ar.retry_after) ar.retry_after = parse_try_again_hint(d.message);
+          for (auto& e : d.errors)
+            if (!ar.retry_after) ar.retry_after = parse_try_again_hint(e.message);
+          d.retry_after = ar.retry_after;
+        }
+      } else if (spec.parse_json && !resp.body.empty()) {
+        error_code pec;
+        out.json = boost::json::parse(resp.body, pec);
+        if (pec) {
+          d.client_message = "the response body is not valid JSON: " + pec.message();
+          out.ec = ar.ec = errc::bad_response;
+        }
+      }
+    }
+    auto step = policy.on_attempt(ar);
+    if (!step.retry) {
+      out.ec = step.final_ec;
+      if (step.final_ec == errc::connection_lost && a.ec != step.final_ec)
+        d.client_message += "; the request may have been executed, so it was not sent again";
+      break;
+    }
+    auto resume = clock::now() + step.delay;
+    if (resume >= deadline) {
+      d.client_message += d.client_message.empty() ? "" : "; ";
+      d.client_message += "no time left for another attempt before the deadline";
+      break;
+    }
+    impl.retries.fetch_add(1, std::memory_order_relaxed);
+    if (step.shared_pause) {
+      impl.admission().pause_until(resume);  // the next admit() waits, as every other call of the client does
+    } else if (auto wec = co_await sleep_until(resume)) {
+      out.ec = wec;
+      break;
+    }
+  }
+  co_return out;
+}
+
+using result_handler = asio::any_completion_handler<void(error_code, call_result)>;
 using raw_handler = asio::any_completion_handler<void(error_code, raw_response)>;
 
-void start_call(const client& c, call_spec spec, diagnostics* diag, raw_handler handler) {
-  auto& impl = c.impl();
-  auto timeout = c.call_overrides().timeout.value_or(impl.options().request_timeout);
-  auto slot = asio::get_associated_cancellation_slot(handler);
-  auto hex = asio::get_associated_executor(handler, impl.executor());
-  auto strand = asio::make_strand(impl.executor());
-  asio::co_spawn(
-      strand, run_call(c.impl_shared(), std::move(spec), timeout, diag),
-      asio::bind_cancellation_slot(
-          slot, asio::bind_executor(hex, [h = std::move(handler)](std::exception_ptr ep,
-                                                                   std::pair<error_code, raw_response> r) mutable {
-            if (ep) {
-              try {
-                std::rethrow_exception(ep);
-              } catch (const boost::system::system_error& e) {
-                r.first = e.code();
-              } catch (...) {
-                r.first = make_error_code(boost::system::errc::not_enough_memory);
-              }
-            }
-            std::move(h)(r.first, std::move(r.second));
-          })));
+// Runs the call on its own strand and completes `handler` on its executor.
+void spawn_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagnostics* diag, result_handler handler,
+                asio::cancellation_slot slot, asio::strand<asio::any_io_executor> strand) {
+  auto hex = asio::get_associated_executor(handler, impl->executor());
+  asio::co_spawn(strand, run_call(impl, std::move(spec), diag),
+                 asio::bind_cancellation_slot(
+                     slot, asio::bind_executor(hex, [h = std::move(handler)](std::exception_ptr ep,
+                                                                              call_result r) mutable {
+                       if (ep) {
+                         try {
+                           std::rethrow_exception(ep);
+                         } catch (const boost::system::system_error& e) {
+                           r.ec = e.code();
+                         } catch (...) {
+                           r.ec = make_error_code(boost::system::errc::not_enough_memory);
+                         }
+                       }
+                       auto ec = r.ec;
+                       std::move(h)(ec, std::move(r));
+                     })));
+}
+
+}  // namespace
+
+// Concurrent identical GETs: the first runs the request (detached from any
+// caller's cancellation); every participant, first included, waits for it and
+// can be cancelled on its own.
+struct flight {
+  struct participant {
+    // Constructed, never assigned: Boost 1.81's any_completion_handler move
+    // assignment re-wraps the handler without end.
+    participant(result_handler h, diagnostics* d) : handler(std::move(h)), diag(d) {}
+    result_handler handler;
+    diagnostics* diag;
+    std::mutex mu;
+    bool done = false;  // completed or cancelled (under mu)
+  };
+  explicit flight(const asio::any_io_executor& ex) : strand(asio::make_strand(ex)) {}
+  std::vector<std::shared_ptr<participant>> participants;
+  std::size_t active = 0;  // participants not cancelled (under client_impl::flights_mu)
+  asio::strand<asio::any_io_executor> strand;  // where the shared request runs
+  asio::cancellation_signal cancel;            // emitted on `strand` once every participant has left
+};
+
+namespace {
+
+void complete_participant(client_impl& impl, const std::shared_ptr<flight::participant>& p, const diagnostics& d,
+                          call_result r) {
+  {
+    std::lock_guard lk(p->mu);
+    if (p->done) return;  // cancelled meanwhile: its handler (and diagnostics) may be gone
+    p->done = true;
+    if (p->diag) *p->diag = d;
+  }
+  auto ec = r.ec;
+  post_completion(impl.executor(), std::move(p->handler), ec, std::move(r));
+}
+
+void join_flight(const std::shared_ptr<client_impl>& impl, call_spec spec, diagnostics* diag, result_handler handler) {
+  std::string key = spec.accept + ' ' + (spec.parse_json ? "j " : "r ") + spec.target;
+  auto p = std::make_shared<flight::participant>(std::move(handler), diag);
+  std::shared_ptr<flight> f;
+  bool leader = false;
+  {
+    std::lock_guard lk(impl->flights_mu);
+    auto& slot = impl->flights[key];
+    if (!slot) {
+      slot = std::make_shared<flight>(impl->executor());
+      leader = true;
+    } else {
+      impl->shared_flights.fetch_add(1, std::memory_order_relaxed);
+    }
+    f = slot;
+    f->participants.push_back(p);
+    ++f->active;
+  }
+  auto cslot = asio::get_associated_cancellation_slot(p->handler);
+  if (cslot.is_connected()) {
+    std::weak_ptr<client_impl> wimpl = impl;
+    cslot.assign([p, wimpl, wf = std::weak_ptr<flight>(f)](asio::cancellation_type) {
+      auto impl = wimpl.lock();
+      if (!impl) return;
+      {
+        std::lock_guard lk(p->mu);
+        if (p->done) return;
+        p->done = true;
+      }
+      if (p->diag) p->diag->client_message = "cancelled";
+      post_completion(impl->executor(), std::move(p->handler), error_code(asio::error::operation_aborted),
+                      call_result{});
+      // The last one out cancels the shared request, which closes its connection.
+      if (auto f = wf.lock()) {
+        bool last;
+        {
+          std::lock_guard lk(impl->flights_mu);
+          last = --f->active == 0;
+        }
+        if (last) asio::post(f->strand, [f] { f->cancel.emit(asio::cancellation_type::terminal); });
+      }
+    });
+  }
+  if (!leader) return;
+  auto shared_diag = std::make_shared<diagnostics>();
+  spawn_call(
+      impl, std::move(spec), shared_diag.get(),
+      result_handler([impl, key, f, shared_diag](error_code, call_result r) mutable {
+        std::vector<std::shared_ptr<flight::participant>> ps;
+        {
+          std::lock_guard lk(impl->flights_mu);
+          auto it = impl->flights.find(key);
+          if (it != impl->flights.end() && it->second == f) impl->flights.erase(it);
+          ps.swap(f->participants);
+        }
+        for (std::size_t i = 0; i < ps.size(); ++i)
+          complete_participant(*impl, ps[i], *shared_diag, i + 1 == ps.size() ? std::move(r) : r);
+      }),
+      f->cancel.slot(), f->strand);
 }
 
 call_spec spec_from(call_request req) {
@@ -265,33 +468,41 @@ call_spec spec_from(call_request req) {
   s.method = req.op->method;
   s.target = std::move(req.target);
   s.body = std::move(req.body);
-  s.content_type = req.content_type;
+  s.content_type = std::move(req.content_type);
   s.accept = req.op->accept ? req.op->accept : "application/json";
+  s.idempotent = req.op->idempotent;
   return s;
+}
+
+void start_call(const client& c, call_spec spec, diagnostics* diag, result_handler handler) {
+  auto& impl = c.impl();
+  const auto& over = c.call_overrides();
+  spec.timeout = over.timeout.value_or(impl.options().request_timeout);
+  spec.retry = over.retry.value_or(impl.options().retry);
+  if (over.idempotent) spec.idempotent = *over.idempotent;
+  spec.single_flight = over.single_flight.value_or(impl.options().single_flight) &&
+                       spec.method == http_method::get && spec.body.empty();
+  if (spec.single_flight) {
+    join_flight(c.impl_shared(), std::move(spec), diag, std::move(handler));
+    return;
+  }
+  auto slot = asio::get_associated_cancellation_slot(handler);
+  spawn_call(c.impl_shared(), std::move(spec), diag, std::move(handler), slot, asio::make_strand(impl.executor()));
 }
 
 }  // namespace
 
 void async_call_raw(const client& c, call_request req, diagnostics* diag, raw_handler handler) {
-  start_call(c, spec_from(std::move(req)), diag, std::move(handler));
+  start_call(c, spec_from(std::move(req)), diag,
+             map<call_result>(std::move(handler), [](call_result&& r) { return std::move(r.response); }));
 }
 
 void async_call_json(const client& c, call_request req, diagnostics* diag,
                      asio::any_completion_handler<void(error_code, boost::json::value)> handler) {
-  start_call(c, spec_from(std::move(req)), diag,
-             then<boost::json::value>(
-                 std::move(handler),
-                 [](raw_response&& r, boost::json::value& out, diagnostics* d) -> error_code {
-                   if (r.body.empty()) return {};
-                   error_code ec;
-                   out = boost::json::parse(r.body, ec);
-                   if (ec) {
-                     if (d) d->client_message = "the response body is not valid JSON: " + ec.message();
-                     return errc::bad_response;
-                   }
-                   return {};
-                 },
-                 diag));
+  auto spec = spec_from(std::move(req));
+  spec.parse_json = true;
+  start_call(c, std::move(spec), diag,
+             map<call_result>(std::move(handler), [](call_result&& r) { return std::move(r.json); }));
 }
 
 }  // namespace detail
@@ -301,13 +512,20 @@ client::client(executor_type ex, client_options opts)
 
 client::executor_type client::get_executor() const noexcept { return impl_->executor(); }
 const client_options& client::options() const noexcept { return impl_->options(); }
-pool_stats client::stats() const { return impl_->pool().stats(); }
+pool_stats client::stats() const {
+  auto s = impl_->pool().stats();
+  s.retries = impl_->retries.load(std::memory_order_relaxed);
+  s.shared_flights = impl_->shared_flights.load(std::memory_order_relaxed);
+  return s;
+}
 void client::close_idle() { impl_->pool().close_idle(); }
 
 client client::with(call_options opts) const {
   client c = *this;
   if (opts.timeout) c.call_.timeout = opts.timeout;
   if (opts.idempotent) c.call_.idempotent = opts.idempotent;
+  if (opts.retry) c.call_.retry = opts.retry;
+  if (opts.single_flight) c.call_.single_flight = opts.single_flight;
   return c;
 }
 
@@ -316,6 +534,7 @@ void client::async_request_erased(raw_request req, diagnostics* diag,
   detail::call_spec spec;
   spec.operation_id = std::move(req.operation_id);
   spec.method = req.method;
+  spec.idempotent = req.method != http_method::post && req.method != http_method::patch;
   spec.content_type = std::move(req.content_type);
   spec.accept = std::move(req.accept);
   spec.body = std::move(req.body);
@@ -329,11 +548,12 @@ void client::async_request_erased(raw_request req, diagnostics* diag,
       diag->client_message = "the request path must start with '/' and contain no spaces, '#' or control characters";
     }
     // Never complete inside the initiating function: post, as Asio operations do.
-    boost::asio::post(impl_->executor(),
-                      boost::asio::append(std::move(handler), error_code(errc::invalid_argument), raw_response{}));
+    detail::post_completion(impl_->executor(), std::move(handler), error_code(errc::invalid_argument), raw_response{});
     return;
   }
-  detail::start_call(*this, std::move(spec), diag, std::move(handler));
+  detail::start_call(*this, std::move(spec), diag,
+                     detail::map<detail::call_result>(std::move(handler),
+                                                      [](detail::call_result&& r) { return std::move(r.response); }));
 }
 
 }  // namespace aiven

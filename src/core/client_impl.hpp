@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/pool.hpp"
+#include "core/retry.hpp"
 #include "core/transport.hpp"
 #include "core/url.hpp"
 
@@ -9,11 +10,16 @@
 
 #include <boost/asio/ssl/context.hpp>
 
+#include <atomic>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 
 namespace aiven::detail {
+
+struct flight;  // a GET shared by concurrent identical calls (client.cpp)
 
 class client_impl {
  public:
@@ -31,6 +37,14 @@ class client_impl {
   asio::awaitable<std::pair<error_code, tcp::resolver::results_type>> resolve();
   void forget_endpoints();
 
+  limiter& admission() noexcept { return limiter_; }
+  std::uint64_t next_seed() noexcept { return seed_.fetch_add(0x9e3779b97f4a7c15ULL, std::memory_order_relaxed); }
+
+  std::mutex flights_mu;
+  std::map<std::string, std::shared_ptr<flight>> flights;  // by request key
+  std::atomic<std::uint64_t> retries{0};
+  std::atomic<std::uint64_t> shared_flights{0};
+
  private:
   asio::any_io_executor ex_;
   client_options opts_;
@@ -41,6 +55,8 @@ class client_impl {
   endpoint_info endpoint_;
   std::mutex resolve_mu_;
   std::optional<tcp::resolver::results_type> endpoints_;
+  limiter limiter_;
+  std::atomic<std::uint64_t> seed_;
 };
 
 }  // namespace aiven::detail

@@ -16,6 +16,20 @@ struct connection_pool::waiter {
   std::unique_ptr<connection> conn;  // null with granted: a free slot
 };
 
+lease& lease::operator=(lease&& o) noexcept {
+  if (this != &o) {
+    if (pool) pool->release(std::move(*this), false);
+    pool = std::exchange(o.pool, nullptr);
+    conn = std::move(o.conn);
+    reused = o.reused;
+  }
+  return *this;
+}
+
+lease::~lease() {
+  if (pool) pool->release(std::move(*this), false);
+}
+
 connection_pool::~connection_pool() {
   for (auto& c : idle_) c->close();
 }
@@ -41,14 +55,14 @@ asio::awaitable<std::pair<error_code, lease>> connection_pool::acquire(clock::ti
       ++stats_.connections_reused;
       lk.unlock();
       for (auto& s : stale) s->close();
-      co_return std::pair{error_code{}, lease{std::move(c), true, true}};
+      co_return std::pair{error_code{}, lease{this, std::move(c), true}};
     }
     if (open_ < opts_.max_connections) {
       ++open_;
       stats_.max_open = std::max(stats_.max_open, open_);
       lk.unlock();
       for (auto& s : stale) s->close();
-      co_return std::pair{error_code{}, lease{nullptr, false, true}};
+      co_return std::pair{error_code{}, lease{this, nullptr, false}};
     }
     w = std::make_shared<waiter>(co_await asio::this_coro::executor);
     w->timer.expires_at(deadline);
@@ -61,7 +75,7 @@ asio::awaitable<std::pair<error_code, lease>> connection_pool::acquire(clock::ti
   if (w->granted) {
     bool reused = w->conn != nullptr;
     if (reused) ++stats_.connections_reused;
-    co_return std::pair{error_code{}, lease{std::move(w->conn), reused, true}};
+    co_return std::pair{error_code{}, lease{this, std::move(w->conn), reused}};
   }
   waiters_.erase(std::remove(waiters_.begin(), waiters_.end(), w), waiters_.end());
   // The timer expiring is the deadline; an abort is the caller's cancellation.
@@ -79,7 +93,8 @@ void connection_pool::grant_locked(std::unique_lock<std::mutex>&, std::unique_pt
 }
 
 void connection_pool::release(lease l, bool reusable) {
-  if (!l.valid) return;
+  if (!l.pool) return;
+  l.pool = nullptr;  // this call settles the slot
   std::unique_ptr<connection> to_close;
   std::unique_lock lk(mu_);
   if (reusable && l.conn) {

@@ -10,6 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <deque>
+#include <utility>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -18,10 +19,19 @@ namespace aiven::detail {
 
 /// A slot in the pool, with the connection occupying it (null: the holder must
 /// open one). Given back with connection_pool::release.
+class connection_pool;
 struct lease {
+  lease() = default;
+  lease(connection_pool* p, std::unique_ptr<connection> c, bool r) : pool(p), conn(std::move(c)), reused(r) {}
+  lease(lease&& o) noexcept : pool(std::exchange(o.pool, nullptr)), conn(std::move(o.conn)), reused(o.reused) {}
+  lease& operator=(lease&& o) noexcept;
+  /// A lease dropped without release() (an exception, a destroyed coroutine)
+  /// gives its slot back and closes its connection.
+  ~lease();
+
+  connection_pool* pool = nullptr;  // null: no slot held
   std::unique_ptr<connection> conn;
   bool reused = false;
-  bool valid = false;
 };
 
 class connection_pool {

@@ -134,6 +134,7 @@ asio::awaitable<void> exchange_on(Stream& stream, connection& conn, const http::
     out.ec = wec;
     co_return;
   }
+  out.request_sent = true;
   http::response_parser<http::string_body> parser;
   parser.body_limit(max_body);
   parser.header_limit(64 * 1024);

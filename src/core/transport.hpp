@@ -77,6 +77,7 @@ asio::awaitable<error_code> async_open(connection& conn, const tcp::resolver::re
 
 struct exchange_result {
   error_code ec;
+  bool request_sent = false;      // the whole request was written
   bool response_started = false;  // any byte of the response arrived
   bool keep_alive = false;        // the connection can serve another request
   http::response<http::string_body> response;

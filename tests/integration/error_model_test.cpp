@@ -70,24 +70,32 @@ TEST_SUITE("integration.error_model") {
     });
   }
 
-  TEST_CASE("invalid JSON in a 200 answer is errc::bad_response, connection not reused") {
+  TEST_CASE("invalid JSON in a 200 answer: errc::bad_response without retries, success with them") {
     sim::simulator sim;
     asio::io_context io;
     client c(io.get_executor(), test::sim_options(sim));
+    static const detail::op_info op{"ProjectList", http_method::get, "/v1/project", true, false, "application/json",
+                                    false};
+    auto call = [&](const client& cl, diagnostics& diag) {
+      return test::run(io, [&]() -> asio::awaitable<error_code> {
+        auto token = asio::as_tuple(asio::use_awaitable);
+        auto [e, v] = co_await asio::async_initiate<decltype(token), void(error_code, boost::json::value)>(
+            [&](auto h) { detail::async_call_json(cl, detail::call_request{&op, "/v1/project"}, &diag, std::move(h)); },
+            token);
+        co_return e;
+      });
+    };
     sim.inject(sim::fault{.kind = sim::fault_kind::malformed_json, .path_prefix = "/v1/project"});
-    diagnostics diag;
-    auto [ec] = test::run(io, [&]() -> asio::awaitable<std::tuple<error_code>> {
-      // The JSON layer of the core: what every generated operation uses.
-      static const detail::op_info op{"ProjectList", http_method::get, "/v1/project", true, false,
-                                      "application/json", false};
-      auto token = asio::as_tuple(asio::use_awaitable);
-      auto [e, v] = co_await asio::async_initiate<decltype(token), void(error_code, boost::json::value)>(
-          [&](auto h) { detail::async_call_json(c, detail::call_request{&op, "/v1/project"}, &diag, std::move(h)); },
-          token);
-      co_return std::tuple{e};
-    });
-    CHECK(ec == errc::bad_response);
-    CHECK(diag.http_status == 200);
-    CHECK(diag.client_message.find("not valid JSON") != std::string::npos);
+    diagnostics d1;
+    CHECK(call(c.with(call_options{.retry = retry_options{.max_attempts = 1}}), d1) == errc::bad_response);
+    CHECK(d1.http_status == 200);
+    CHECK(d1.client_message.find("not valid JSON") != std::string::npos);
+
+    // A GET is idempotent: the JSON layer's failure is retried and succeeds.
+    sim.inject(sim::fault{.kind = sim::fault_kind::malformed_json, .path_prefix = "/v1/project"});
+    diagnostics d2;
+    CHECK_FALSE(call(c, d2));
+    CHECK(d2.attempts == 2);
+    CHECK(d2.http_status == 200);
   }
 }

@@ -1,0 +1,148 @@
+#include "core/retry.hpp"
+
+#include <boost/asio/error.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <ctime>
+#include <string>
+
+namespace aiven::detail {
+
+std::optional<ms> parse_retry_after(std::string_view v, std::chrono::system_clock::time_point now) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  if (v.empty()) return std::nullopt;
+  if (std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (v.size() > 9) return ms(std::chrono::hours(24 * 365));  // absurd values are clamped by the caller
+    long secs = std::stol(std::string(v));
+    return ms(secs * 1000);
+  }
+  // IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
+  std::tm tm{};
+  std::string s(v);
+  const char* end = ::strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (!end || *end != '\0') return std::nullopt;
+  auto at = std::chrono::system_clock::from_time_t(::timegm(&tm));
+  auto d = std::chrono::duration_cast<ms>(at - now);
+  return d.count() > 0 ? d : ms(0);
+}
+
+std::optional<ms> parse_try_again_hint(std::string_view m) {
+  static constexpr std::string_view key = "try again in ";
+  for (std::size_t i = 0; i + key.size() <= m.size(); ++i) {
+    bool match = true;
+    for (std::size_t j = 0; j < key.size() && match; ++j)
+      match = std::tolower(static_cast<unsigned char>(m[i + j])) == key[j];
+    if (!match) continue;
+    std::size_t p = i + key.size();
+    long n = 0;
+    std::size_t digits = 0;
+    while (p < m.size() && std::isdigit(static_cast<unsigned char>(m[p])) && digits < 9) {
+      n = n * 10 + (m[p] - '0');
+      ++p;
+      ++digits;
+    }
+    if (digits == 0) return std::nullopt;
+    std::string_view unit = m.substr(p, 2);
+    if (unit.starts_with("ms")) return ms(n);
+    if (unit.starts_with("m") && !unit.starts_with("ms")) return ms(n * 60'000);
+    return ms(n * 1000);  // "s", or no unit
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+bool is_transport_error(const error_code& ec) {
+  if (ec.category() == aiven_category()) return static_cast<errc>(ec.value()) == errc::connection_lost;
+  return ec != boost::asio::error::operation_aborted;
+}
+
+}  // namespace
+
+ms retry_state::backoff() {
+  double cap = static_cast<double>(opts_.initial_backoff.count()) *
+               std::pow(opts_.multiplier, static_cast<double>(attempts_ > 0 ? attempts_ - 1 : 0));
+  cap = std::min(cap, static_cast<double>(opts_.max_backoff.count()));
+  if (cap < 1) return ms(0);
+  std::uniform_int_distribution<long> dist(0, static_cast<long>(cap));  // full jitter
+  return ms(dist(rng_));
+}
+
+retry_step retry_state::on_attempt(const attempt_result& r) {
+  ++attempts_;
+  retry_step step;
+  step.final_ec = r.ec;
+  if (!r.ec) return step;
+
+  bool retryable = false;
+  bool shared = false;
+  if (r.ec.category() == aiven_category()) {
+    switch (static_cast<errc>(r.ec.value())) {
+      case errc::rate_limited:
+        retryable = true;  // refused, not executed: safe for any method
+        shared = true;
+        break;
+      case errc::request_timeout:
+      case errc::server_error:
+      case errc::not_implemented:
+      case errc::bad_response:  // executed but unreadable: only a safe call may be repeated
+        retryable = idempotent_;
+        break;
+      case errc::connection_lost:
+        retryable = idempotent_ || !r.may_have_reached_server;
+        break;
+      default:
+        retryable = false;  // 4xx, timeout, body_too_large, invalid_argument, ...
+    }
+  } else if (is_transport_error(r.ec)) {
+    retryable = idempotent_ || !r.may_have_reached_server;
+    if (!retryable && r.may_have_reached_server) step.final_ec = errc::connection_lost;
+  }
+  if (!retryable || attempts_ >= opts_.max_attempts) return step;
+
+  step.retry = true;
+  step.shared_pause = shared;
+  step.delay = r.retry_after ? *r.retry_after : backoff();
+  return step;
+}
+
+void limiter::pause_until(steady::time_point until) {
+  std::lock_guard lk(mu_);
+  paused_until_ = std::max(paused_until_, until);
+}
+
+steady::time_point limiter::paused_until() const {
+  std::lock_guard lk(mu_);
+  return paused_until_;
+}
+
+steady::time_point limiter::admit(steady::time_point now, std::minstd_rand& rng) {
+  std::lock_guard lk(mu_);
+  steady::time_point at = now;
+  if (paused_until_ > now) {
+    // Resume spread over a window so that the callers held back by a 429 do
+    // not all hit the limit again in the same instant.
+    long spread = static_cast<long>(spread_.count());
+    std::uniform_int_distribution<long> dist(0, spread > 0 ? spread : 0);
+    at = paused_until_ + ms(dist(rng));
+  }
+  if (rl_.requests_per_second > 0) {
+    // Token bucket with reservations: tokens may go negative, and each caller
+    // waits for the moment its own token is refilled, in arrival order.
+    if (refilled_ == steady::time_point{}) refilled_ = now;
+    double elapsed = std::chrono::duration<double>(now - refilled_).count();
+    tokens_ = std::min(rl_.burst, tokens_ + elapsed * rl_.requests_per_second);
+    refilled_ = now;
+    tokens_ -= 1;
+    if (tokens_ < 0) {
+      auto wait = std::chrono::duration<double>(-tokens_ / rl_.requests_per_second);
+      at = std::max(at, now + std::chrono::duration_cast<steady::duration>(wait));
+    }
+  }
+  return at;
+}
+
+}  // namespace aiven::detail

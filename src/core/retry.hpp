@@ -1,0 +1,80 @@
+// Retry decisions, server retry hints and the client-wide limiter. Sans-io:
+// nothing here sleeps or touches a socket, so it is tested with a fake clock.
+#pragma once
+
+#include <aiven/client.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string_view>
+
+namespace aiven::detail {
+
+using ms = std::chrono::milliseconds;
+using steady = std::chrono::steady_clock;
+
+/// `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 10.2.3), relative to `now`.
+std::optional<ms> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now);
+/// Aiven's hint in a 429 message: "... try again in 28s".
+std::optional<ms> parse_try_again_hint(std::string_view message);
+
+/// What one attempt came to, as far as retrying is concerned.
+struct attempt_result {
+  error_code ec;
+  /// False when the request provably never reached the server (connect or
+  /// TLS failure, or a connection that failed before the request was sent).
+  bool may_have_reached_server = true;
+  std::optional<ms> retry_after;  // the server's hint (429, 503)
+};
+
+struct retry_step {
+  bool retry = false;
+  ms delay{0};
+  bool shared_pause = false;  // a 429: pause every call of the client, not just this one
+  error_code final_ec;        // when !retry: the error to report
+};
+
+class retry_state {
+ public:
+  retry_state(const retry_options& opts, bool idempotent, std::uint64_t seed)
+      : opts_(opts), idempotent_(idempotent), rng_(seed) {}
+
+  /// Call after every attempt; says whether and when to try again.
+  retry_step on_attempt(const attempt_result& r);
+  unsigned attempts() const noexcept { return attempts_; }
+
+ private:
+  ms backoff();
+
+  retry_options opts_;
+  bool idempotent_;
+  unsigned attempts_ = 0;
+  std::minstd_rand rng_;  // per call: never shared between calls
+};
+
+/// Client-wide admission: the shared pause after a 429 and the optional token
+/// bucket. Thread-safe.
+class limiter {
+ public:
+  limiter(const rate_limit_options& rl, ms resume_spread) : rl_(rl), spread_(resume_spread) {
+    tokens_ = rl_.burst;
+  }
+  /// Every call of the client waits until at least `until`.
+  void pause_until(steady::time_point until);
+  /// When this attempt may be sent (now, or later). Reserves a token.
+  steady::time_point admit(steady::time_point now, std::minstd_rand& rng);
+  steady::time_point paused_until() const;
+
+ private:
+  mutable std::mutex mu_;
+  rate_limit_options rl_;
+  ms spread_;
+  steady::time_point paused_until_{};
+  double tokens_ = 0;
+  steady::time_point refilled_{};
+};
+
+}  // namespace aiven::detail

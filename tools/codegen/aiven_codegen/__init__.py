@@ -1,0 +1,1 @@
+"""aiven-cpp code generator: OpenAPI 3 document -> typed C++ API layer."""

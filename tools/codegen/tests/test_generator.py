@@ -1,0 +1,134 @@
+"""Unit tests of tools/codegen: naming rules, model decisions and the golden mini-spec output.
+
+Run: python3 -m unittest discover -s tools/codegen/tests
+Refresh the golden output after an intended change: AIVEN_CODEGEN_UPDATE_GOLDEN=1 (same command).
+"""
+import filecmp
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CODEGEN = os.path.dirname(HERE)
+sys.path.insert(0, CODEGEN)
+
+import generate  # noqa: E402
+from aiven_codegen import model as model_mod  # noqa: E402
+from aiven_codegen import naming  # noqa: E402
+
+SPEC = os.path.join(HERE, "mini_openapi.json")
+GOLDEN = os.path.join(HERE, "golden")
+OVERRIDES = os.path.join(HERE, "mini_overrides.json")
+
+
+class NamingTest(unittest.TestCase):
+    def test_snake(self):
+        self.assertEqual(naming.snake("ServiceKafkaTopicList"), "service_kafka_topic_list")
+        self.assertEqual(naming.snake("ProjectGetOut"), "project_get_out")
+        self.assertEqual(naming.snake("Service:_Kafka"), "service_kafka")
+        self.assertEqual(naming.snake("PGServiceQueryValidate"), "pg_service_query_validate")
+        self.assertEqual(naming.snake("Service_UserOut"), "service_user_out")
+
+    def test_identifier(self):
+        self.assertEqual(naming.identifier("class"), "class_value")
+        self.assertEqual(naming.identifier("end-time"), "end_time")
+        self.assertEqual(naming.identifier("1.0"), "n_1_0")
+        self.assertEqual(naming.identifier("-"), "empty")
+        self.assertEqual(naming.identifier("user.name"), "user_name")
+
+    def test_unique(self):
+        used = set()
+        self.assertEqual([naming.unique("a", used) for _ in range(3)], ["a", "a_2", "a_3"])
+
+    def test_file_name(self):
+        self.assertEqual(naming.file_name("Ticket_[deprecated]"), "ticket_deprecated")
+        self.assertEqual(naming.file_name("Common"), "common_tag")
+
+
+class ModelTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.m = model_mod.load(SPEC, OVERRIDES)
+        cls.ops = {op.id: op for op in cls.m.operations}
+
+    def test_server_path_is_prepended(self):
+        self.assertEqual(self.ops["ThingGet"].path, "/v1/project/{project}/thing/{thing_name}")
+
+    def test_single_member_wrapper_is_unwrapped(self):
+        self.assertEqual(self.ops["ThingGet"].unwrap, "thing")
+        self.assertEqual(self.ops["ThingGet"].response_cpp, "::aiven::api::thing_out")
+        self.assertIsNone(self.ops["ThingList"].unwrap)  # two members
+
+    def test_message_response_and_no_content(self):
+        self.assertEqual(self.ops["ThingCreate"].response_cpp, "::aiven::api::message_response")
+        self.assertEqual(self.ops["ThingDelete"].response_kind, "empty")
+
+    def test_downloads_are_raw(self):
+        op = self.ops["ThingReportDownload"]
+        self.assertEqual(op.response_kind, "raw")
+        self.assertEqual(op.accept, "text/csv")
+        self.assertTrue(op.auth_optional)
+
+    def test_idempotency(self):
+        self.assertTrue(self.ops["ThingGet"].idempotent)
+        self.assertFalse(self.ops["ThingReportUpload"].idempotent)
+        self.assertTrue(self.ops["ThingCreate"].idempotent)  # mini_overrides.json
+
+    def test_fields(self):
+        st = next(s for s in self.m.structs if s.name == "thing_out")
+        f = {x.json: x for x in st.fields}
+        self.assertEqual(f["class"].name, "class_value")
+        self.assertEqual(f["name"].cpp(), "std::string")
+        self.assertEqual(f["node_count"].cpp(), "std::optional<std::int64_t>")
+        self.assertEqual(f["state"].cpp(), "::aiven::open_enum<::aiven::api::thing_state>")
+        self.assertEqual(f["note"].cpp(), "std::optional<::aiven::nullable<std::string>>")
+        self.assertEqual(f["tags"].cpp(), "std::optional<std::map<std::string, std::string>>")
+        self.assertEqual(f["config"].cpp(), "std::optional<::boost::json::value>")
+        self.assertEqual(f["anything"].cpp(), "std::optional<::boost::json::value>")
+        self.assertEqual(f["parts"].cpp(), "std::optional<std::vector<::aiven::api::thing_out_parts_item>>")
+        self.assertEqual(f["child"].cpp(), "std::optional<::aiven::open_enum<::aiven::api::thing_state>>")
+
+    def test_enum_values(self):
+        e = next(e for e in self.m.enums if e.name == "thing_state")
+        self.assertEqual([n for _, n in e.values], ["running", "poweroff", "unknown_2", "kafka_connect", "n_1_0"])
+
+    def test_inline_objects_are_named_from_their_place(self):
+        names = {s.name for s in self.m.structs}
+        self.assertIn("thing_create_in_settings", names)
+        self.assertIn("thing_report_upload_response_report", names)
+
+
+class GoldenTest(unittest.TestCase):
+    def test_golden_output(self):
+        with tempfile.TemporaryDirectory(prefix="aiven-codegen-golden-") as tmp:
+            generate.generate(SPEC, tmp, OVERRIDES, True)
+            if os.environ.get("AIVEN_CODEGEN_UPDATE_GOLDEN"):
+                shutil.rmtree(GOLDEN, ignore_errors=True)
+                shutil.copytree(tmp, GOLDEN)
+            diffs = []
+            for root, _, names in os.walk(tmp):
+                for n in names:
+                    rel = os.path.relpath(os.path.join(root, n), tmp)
+                    g = os.path.join(GOLDEN, rel)
+                    if not os.path.exists(g) or not filecmp.cmp(os.path.join(tmp, rel), g, shallow=False):
+                        diffs.append(rel)
+            for root, _, names in os.walk(GOLDEN):
+                for n in names:
+                    rel = os.path.relpath(os.path.join(root, n), GOLDEN)
+                    if not os.path.exists(os.path.join(tmp, rel)):
+                        diffs.append(rel + " (only in golden)")
+            self.assertEqual(sorted(diffs), [], "golden output differs; if intended, rerun with "
+                                                "AIVEN_CODEGEN_UPDATE_GOLDEN=1")
+
+    def test_deterministic(self):
+        with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+            generate.generate(SPEC, a, OVERRIDES, True)
+            generate.generate(SPEC, b, OVERRIDES, True)
+            cmp = filecmp.dircmp(a, b)
+            self.assertEqual(cmp.diff_files, [])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -83,6 +83,9 @@ static asio::awaitable<void> demo(aiven::client c, bool live) {
   std::printf("running:   demo-pg after %.2f s\n", seconds_since(wait_start));
 
   // 1,000 concurrent typed GETs; the pool keeps at most pool.max_connections open.
+  // Single-flight would let identical concurrent GETs share one request: turn it
+  // off here so that every GET goes on the wire.
+  const aiven::client wire = c.with(aiven::call_options{.single_flight = false});
   constexpr int n = 1000;
   int ok = 0, failed = 0, pending = n;
   asio::steady_timer done(c.get_executor(), clock_type::time_point::max());
@@ -91,7 +94,7 @@ static asio::awaitable<void> demo(aiven::client c, bool live) {
     asio::co_spawn(
         c.get_executor(),
         [&]() -> asio::awaitable<void> {
-          auto [ec, s] = co_await aiven::api::async_service_get(c, get, asio::as_tuple(asio::use_awaitable));
+          auto [ec, s] = co_await aiven::api::async_service_get(wire, get, asio::as_tuple(asio::use_awaitable));
           (!ec && s.service_name == "demo-pg" ? ok : failed)++;
           if (--pending == 0) done.cancel();
         },

@@ -29,9 +29,10 @@ enum class errc {
   // Client side.
   timeout,          // the call's deadline or a per-phase timeout expired
   invalid_argument, // a caller's input was refused before anything was sent
-  retries_exhausted,// the retry policy gave up (diagnostics keeps the last failure)
-  connection_lost,  // the connection broke after the request may have reached the server
+  connection_lost,  // the connection broke after a non-idempotent request was sent: it may have been executed
 };
+// When retries are exhausted, a call completes with the last attempt's error;
+// diagnostics::attempts says how many were made.
 
 const boost::system::error_category& aiven_category() noexcept;
 

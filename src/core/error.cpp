@@ -28,7 +28,6 @@ class category_impl final : public boost::system::error_category {
       case errc::body_too_large: return "response body too large";
       case errc::timeout: return "timeout";
       case errc::invalid_argument: return "invalid argument";
-      case errc::retries_exhausted: return "retries exhausted";
       case errc::connection_lost: return "connection lost after the request was sent";
     }
     return "unknown aiven error";

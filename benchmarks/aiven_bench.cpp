@@ -109,6 +109,7 @@ int main(int argc, char** argv) {
     opts.ca_file = a.ca_file;
   }
   opts.pool.max_connections = static_cast<std::size_t>(a.pool);
+  opts.single_flight = false;  // every call on the wire: identical GETs must not be shared
 
   asio::io_context io(1);
   aiven::client c(io.get_executor(), opts);

@@ -127,7 +127,6 @@ struct call_spec {
   std::string accept;
   bool idempotent = true;
   bool parse_json = false;
-  bool single_flight = false;
   retry_options retry;
   std::chrono::milliseconds timeout{};
 };
@@ -480,9 +479,9 @@ void start_call(const client& c, call_spec spec, diagnostics* diag, result_handl
   spec.timeout = over.timeout.value_or(impl.options().request_timeout);
   spec.retry = over.retry.value_or(impl.options().retry);
   if (over.idempotent) spec.idempotent = *over.idempotent;
-  spec.single_flight = over.single_flight.value_or(impl.options().single_flight) &&
-                       spec.method == http_method::get && spec.body.empty();
-  if (spec.single_flight) {
+  const bool single_flight = over.single_flight.value_or(impl.options().single_flight) &&
+                           spec.method == http_method::get && spec.body.empty();
+  if (single_flight) {
     join_flight(c.impl_shared(), std::move(spec), diag, std::move(handler));
     return;
   }

@@ -39,7 +39,8 @@ bool connection_pool::expired(const connection& c, clock::time_point now) const 
 }
 
 asio::awaitable<std::pair<error_code, lease>> connection_pool::acquire(clock::time_point deadline) {
-  std::vector<std::unique_ptr<connection>> stale;  // closed outside the lock
+  // Declared before the lock, so that they are destroyed (closed) after it is released.
+  std::vector<std::unique_ptr<connection>> stale;
   std::shared_ptr<waiter> w;
   {
     std::unique_lock lk(mu_);
@@ -53,22 +54,18 @@ asio::awaitable<std::pair<error_code, lease>> connection_pool::acquire(clock::ti
         continue;
       }
       ++stats_.connections_reused;
-      lk.unlock();
-      for (auto& s : stale) s->close();
       co_return std::pair{error_code{}, lease{this, std::move(c), true}};
     }
     if (open_ < opts_.max_connections) {
       ++open_;
       stats_.max_open = std::max(stats_.max_open, open_);
-      lk.unlock();
-      for (auto& s : stale) s->close();
       co_return std::pair{error_code{}, lease{this, nullptr, false}};
     }
     w = std::make_shared<waiter>(co_await asio::this_coro::executor);
     w->timer.expires_at(deadline);
     waiters_.push_back(w);
   }
-  for (auto& s : stale) s->close();
+  stale.clear();  // not kept open while waiting
 
   const error_code ec = std::get<0>(co_await w->timer.async_wait(asio::as_tuple(asio::use_awaitable)));
   std::unique_lock lk(mu_);
@@ -95,7 +92,7 @@ void connection_pool::grant_locked(std::unique_lock<std::mutex>&, std::unique_pt
 void connection_pool::release(lease l, bool reusable) {
   if (!l.pool) return;
   l.pool = nullptr;  // this call settles the slot
-  std::unique_ptr<connection> to_close;
+  std::unique_ptr<connection> to_close;  // destroyed (closed) after the lock is released
   std::unique_lock lk(mu_);
   if (reusable && l.conn) {
     l.conn->last_used = clock::now();
@@ -112,8 +109,6 @@ void connection_pool::release(lease l, bool reusable) {
   } else {
     --open_;
   }
-  lk.unlock();
-  if (to_close) to_close->close();
 }
 
 void connection_pool::close_idle() {

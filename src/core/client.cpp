@@ -13,6 +13,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
 #include <openssl/ssl.h>
@@ -135,7 +136,9 @@ struct call_spec {
 struct call_result {
   error_code ec;
   raw_response response;
-  boost::json::value json;
+  // Constructed (never assigned) from the parse: assigning a value across memory
+  // resources would copy the tree out of its arena.
+  std::optional<boost::json::value> json;
 };
 
 void parse_error_body(const std::string& body, diagnostics& d) {
@@ -343,7 +346,10 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
         }
       } else if (spec.parse_json && !resp.body.empty()) {
         error_code pec;
-        out.json = boost::json::parse(resp.body, pec);
+        // The tree lives in one arena sized from the body: no malloc and free per node. The
+        // typed decoders copy what they keep, then the arena goes with the value.
+        auto arena = boost::json::make_shared_resource<boost::json::monotonic_resource>(2 * resp.body.size() + 256);
+        out.json.emplace(boost::json::parse(resp.body, pec, std::move(arena)));
         if (pec) {
           d.client_message = "the response body is not valid JSON: " + pec.message();
           out.ec = ar.ec = errc::bad_response;
@@ -540,7 +546,9 @@ void async_call_json(const client& c, call_request req, diagnostics* diag,
   auto spec = spec_from(std::move(req));
   spec.parse_json = true;
   start_call(c, std::move(spec), diag,
-             map<call_result>(std::move(handler), [](call_result&& r) { return std::move(r.json); }));
+             map<call_result>(std::move(handler), [](call_result&& r) {
+               return r.json ? std::move(*r.json) : boost::json::value();
+             }));
 }
 
 }  // namespace detail

@@ -387,14 +387,16 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
 using result_handler = asio::any_completion_handler<void(error_code, call_result)>;
 using raw_handler = asio::any_completion_handler<void(error_code, raw_response)>;
 
+void call_finished(const std::shared_ptr<client_impl>& impl);
+
 // Runs the call on its own strand and completes `handler` on its executor.
-void spawn_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagnostics* diag, result_handler handler,
-                asio::cancellation_slot slot, asio::strand<asio::any_io_executor> strand) {
+void launch_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagnostics* diag, result_handler handler,
+                 asio::cancellation_slot slot, asio::strand<asio::any_io_executor> strand) {
   auto hex = asio::get_associated_executor(handler, impl->executor());
   asio::co_spawn(strand, run_call(impl, std::move(spec), diag),
                  asio::bind_cancellation_slot(
-                     slot, asio::bind_executor(hex, [h = std::move(handler)](std::exception_ptr ep,
-                                                                              call_result r) mutable {
+                     slot, asio::bind_executor(hex, [impl, h = std::move(handler)](std::exception_ptr ep,
+                                                                                    call_result r) mutable {
                        if (ep) {
                          try {
                            std::rethrow_exception(ep);
@@ -404,9 +406,112 @@ void spawn_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagno
                            r.ec = make_error_code(boost::system::errc::not_enough_memory);
                          }
                        }
+                       call_finished(impl);
                        auto ec = r.ec;
                        std::move(h)(ec, std::move(r));
                      })));
+}
+
+}  // namespace
+
+struct queued_call {
+  queued_call(call_spec s, diagnostics* d, result_handler h, asio::cancellation_slot sl,
+              asio::strand<asio::any_io_executor> st)
+      : spec(std::move(s)), diag(d), handler(std::move(h)), slot(sl), strand(std::move(st)), timer(strand),
+        queued_at(clock::now()) {}
+  call_spec spec;
+  diagnostics* diag;
+  result_handler handler;
+  asio::cancellation_slot slot;
+  asio::strand<asio::any_io_executor> strand;
+  asio::steady_timer timer;  // the call's deadline while it waits; used on `strand` only
+  clock::time_point queued_at;
+  bool taken = false;  // started, timed out or cancelled (under client_impl::queue_mu)
+};
+
+namespace {
+
+// Takes `q` out of the queue; false when something else already did.
+bool take(client_impl& impl, queued_call& q) {
+  std::lock_guard lk(impl.queue_mu);
+  if (q.taken) return false;
+  q.taken = true;
+  --impl.queued;
+  return true;
+}
+
+void fail_queued(client_impl& impl, const std::shared_ptr<queued_call>& q, error_code ec, const char* why) {
+  if (q->diag) {
+    q->diag->clear();
+    q->diag->operation = q->spec.operation_id;
+    q->diag->method = to_string(q->spec.method);
+    q->diag->path = q->spec.target;
+    q->diag->client_message = why;
+  }
+  post_completion(impl.executor(), std::move(q->handler), ec, call_result{});
+}
+
+// A call finished: the next queued call, if any, takes its place.
+void call_finished(const std::shared_ptr<client_impl>& impl) {
+  for (;;) {
+    std::shared_ptr<queued_call> next;
+    {
+      std::lock_guard lk(impl->queue_mu);
+      while (!impl->queue.empty() && impl->queue.front()->taken) impl->queue.pop_front();
+      if (impl->queue.empty()) {
+        --impl->running;
+        return;
+      }
+      next = std::move(impl->queue.front());
+      impl->queue.pop_front();
+      next->taken = true;
+      --impl->queued;
+    }
+    asio::post(next->strand, [next] { next->timer.cancel(); });
+    // The time spent waiting counts against the call's deadline.
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next->spec.timeout -
+                                                                     (clock::now() - next->queued_at));
+    if (left.count() <= 0) {
+      fail_queued(*impl, next, errc::timeout, "no connection became free before the deadline");
+      continue;
+    }
+    next->spec.timeout = left;
+    launch_call(impl, std::move(next->spec), next->diag, std::move(next->handler), next->slot, next->strand);
+    return;  // the running count passes to it
+  }
+}
+
+// Runs the call now, or queues it when max_running() calls are already running.
+void spawn_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagnostics* diag, result_handler handler,
+                asio::cancellation_slot slot, asio::strand<asio::any_io_executor> strand) {
+  std::unique_lock lk(impl->queue_mu);
+  if (impl->running < impl->max_running()) {
+    ++impl->running;
+    lk.unlock();
+    launch_call(impl, std::move(spec), diag, std::move(handler), slot, std::move(strand));
+    return;
+  }
+  // Queued under the lock, so that a call finishing meanwhile cannot miss it. Nothing
+  // here runs a handler: the timer and the slot only register theirs.
+  auto q = std::make_shared<queued_call>(std::move(spec), diag, std::move(handler), slot, std::move(strand));
+  q->timer.expires_at(q->queued_at + q->spec.timeout);
+  std::weak_ptr<client_impl> wimpl = impl;
+  q->timer.async_wait([q, wimpl](error_code ec) {
+    auto impl = wimpl.lock();
+    if (ec || !impl || !take(*impl, *q)) return;
+    fail_queued(*impl, q, errc::timeout, "no connection became free before the deadline");
+  });
+  if (q->slot.is_connected()) {
+    q->slot.assign([wq = std::weak_ptr<queued_call>(q), wimpl](asio::cancellation_type) {
+      auto q = wq.lock();
+      auto impl = wimpl.lock();
+      if (!q || !impl || !take(*impl, *q)) return;
+      asio::post(q->strand, [q] { q->timer.cancel(); });
+      fail_queued(*impl, q, asio::error::operation_aborted, "cancelled");
+    });
+  }
+  impl->queue.push_back(std::move(q));
+  ++impl->queued;
 }
 
 }  // namespace
@@ -562,6 +667,10 @@ pool_stats client::stats() const {
   auto s = impl_->pool().stats();
   s.retries = impl_->retries.load(std::memory_order_relaxed);
   s.shared_flights = impl_->shared_flights.load(std::memory_order_relaxed);
+  {
+    std::lock_guard lk(impl_->queue_mu);
+    s.waiting += impl_->queued;
+  }
   return s;
 }
 void client::close_idle() { impl_->pool().close_idle(); }

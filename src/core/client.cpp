@@ -12,6 +12,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -170,7 +171,7 @@ struct attempt_outcome {
 // One attempt: a pooled connection (a fresh one when a reused one turns out to
 // be closed before any response byte), the exchange, the response headers.
 asio::awaitable<attempt_outcome> run_attempt(client_impl& impl, const http::request<http::string_body>& req,
-                                             clock::time_point deadline, diagnostics& d) {
+                                             clock::time_point deadline, diagnostics& d, bool all_headers) {
   attempt_outcome out;
   auto& pool = impl.pool();
   const auto& opts = impl.options();
@@ -231,8 +232,11 @@ asio::awaitable<attempt_outcome> run_attempt(client_impl& impl, const http::requ
     co_return out;
   }
   out.response.status = r.response.result_int();
-  out.response.headers.reserve(8);
-  for (auto& f : r.response) out.response.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  // Typed calls return no headers: only those the client itself reads are kept.
+  out.response.headers.reserve(all_headers ? 8 : 2);
+  for (auto& f : r.response)
+    if (all_headers || f.name() == http::field::retry_after || boost::beast::iequals(f.name_string(), "x-request-id"))
+      out.response.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
   out.response.body = std::move(r.response.body());
   co_return out;
 }
@@ -326,7 +330,7 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
     d.errors.clear();
     d.client_message.clear();
     const auto attempt_start = clock::now();
-    auto a = co_await run_attempt(impl, req, deadline, d);
+    auto a = co_await run_attempt(impl, req, deadline, d, !spec.parse_json);
     out.ec = a.ec;
     out.response = std::move(a.response);
     attempt_result ar{a.ec, a.may_have_reached_server, std::nullopt};

@@ -1,0 +1,383 @@
+// The `aiven` command line tool, run as a process against the simulator: exit
+// statuses, output, usage errors, batch order and partial failures, help text.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <aiven/sim/simulator.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef AIVEN_CLI_PATH
+#error AIVEN_CLI_PATH must name the aiven binary
+#endif
+#ifndef AIVEN_OPENAPI_PATH
+#error AIVEN_OPENAPI_PATH must name the OpenAPI document
+#endif
+
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+struct result {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+std::string temp_dir() {
+  static std::string dir = [] {
+    char tpl[] = "/tmp/aiven-cli-test-XXXXXX";
+    const char* d = ::mkdtemp(tpl);
+    REQUIRE(d != nullptr);
+    return std::string(d);
+  }();
+  return dir;
+}
+
+/// Runs the tool with `args`, `input` on stdin, a clean environment (no AIVEN_*,
+/// HOME without credentials) plus `env`.
+result run(const std::vector<std::string>& args, const std::string& input = "",
+           const std::vector<std::string>& env = {}) {
+  static int counter = 0;
+  std::string base = temp_dir() + "/run" + std::to_string(++counter);
+  std::string in = base + ".in", out = base + ".out", err = base + ".err";
+  std::ofstream(in, std::ios::binary) << input;
+  std::vector<std::string> argv_s{AIVEN_CLI_PATH};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_s{"HOME=" + temp_dir(), "PATH=/usr/bin:/bin"};
+  env_s.insert(env_s.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (auto& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, in.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  REQUIRE(rc == 0);
+  int ws = 0;
+  REQUIRE(::waitpid(pid, &ws, 0) == pid);
+  result r;
+  r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+/// The tool pointed at `sim` (trusting its CA).
+std::vector<std::string> at(const aiven::sim::simulator& sim, std::vector<std::string> args) {
+  static std::string ca = sim.write_ca_file(temp_dir());
+  std::vector<std::string> v{"--url", sim.base_url(), "--ca-file", sim.write_ca_file(temp_dir()), "--token",
+                             sim.token(), "--retries", "1"};
+  v.insert(v.end(), args.begin(), args.end());
+  return v;
+}
+
+json::value parse(const std::string& s) {
+  boost::system::error_code ec;
+  json::value v = json::parse(s, ec);
+  INFO("not JSON: " << s);
+  REQUIRE(!ec);
+  return v;
+}
+
+std::vector<std::string> lines(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a call prints the unwrapped result; exit 0") {
+  aiven::sim::simulator sim;
+  auto r = run(at(sim, {"project", "get", "--project", "demo"}));
+  INFO(r.err);
+  CHECK(r.status == 0);
+  auto v = parse(r.out);
+  // ProjectGet's {"project": {...}} is printed as the project object, as the typed result is.
+  REQUIRE(v.is_object());
+  CHECK(v.as_object().at("project_name").as_string() == "demo");
+  CHECK(r.out.find('\n') == r.out.size() - 1);  // stdout is not a terminal: compact, one line
+  auto recorded = sim.requests();
+  REQUIRE(recorded.size() == 1);
+  CHECK(recorded[0].method == "GET");
+  CHECK(recorded[0].target == "/v1/project/demo");
+  CHECK(recorded[0].authorized);
+}
+
+TEST_CASE("body from --body, @file and stdin; path values are percent-encoded") {
+  aiven::sim::simulator sim;
+  std::string body = R"({"cloud":"google-europe-west1","plan":"startup-4","service_name":"pg-a","service_type":"pg"})";
+  auto r = run(at(sim, {"service", "create", "--project", "demo", "--body", body}));
+  INFO(r.err);
+  CHECK(r.status == 0);
+  CHECK(parse(r.out).as_object().at("service_name").as_string() == "pg-a");
+
+  std::string file = temp_dir() + "/body.json";
+  std::ofstream(file) << R"({"cloud":"google-europe-west1","plan":"startup-4","service_name":"pg-b","service_type":"pg"})";
+  r = run(at(sim, {"service", "create", "--project", "demo", "--body", "@" + file}));
+  CHECK(r.status == 0);
+  r = run(at(sim, {"service", "create", "--project", "demo"}),
+          R"({"cloud":"google-europe-west1","plan":"startup-4","service_name":"pg-c","service_type":"pg"})");
+  CHECK(r.status == 0);
+  r = run(at(sim, {"service", "list", "--project", "demo"}));
+  auto list = parse(r.out);
+  REQUIRE(list.is_array());
+  CHECK(list.as_array().size() == 3);
+
+  sim.clear_requests();
+  r = run(at(sim, {"service", "get", "--project", "demo", "--service-name", "a b/c"}));
+  CHECK(r.status == 1);
+  REQUIRE(!sim.requests().empty());
+  CHECK(sim.requests()[0].target == "/v1/project/demo/service/a%20b%2Fc");
+}
+
+TEST_CASE("exit statuses: 401, 404, 429 after retries, TLS failure, timeout") {
+  aiven::sim::simulator sim;
+  SUBCASE("401") {
+    auto args = at(sim, {"project", "list"});
+    args[5] = "wrong-token";
+    auto r = run(args);
+    CHECK(r.status == 1);
+    auto e = parse(r.err);
+    CHECK(e.as_object().at("status").to_number<int>() == 401);
+    CHECK(r.out.empty());
+  }
+  SUBCASE("404 carries Aiven's error JSON") {
+    auto r = run(at(sim, {"service", "get", "--project", "demo", "--service-name", "nope"}));
+    CHECK(r.status == 1);
+    auto e = parse(r.err).as_object();
+    CHECK(e.at("status").to_number<int>() == 404);
+    CHECK(e.contains("message"));
+  }
+  SUBCASE("429 until retries are exhausted") {
+    sim.inject(aiven::sim::fault{.kind = aiven::sim::fault_kind::rate_limit, .retry_after_s = 0,
+                                 .with_retry_after_header = false, .count = -1});
+    auto r = run(at(sim, {"project", "list"}));
+    CHECK(r.status == 1);
+    CHECK(parse(r.err).as_object().at("status").to_number<int>() == 429);
+    CHECK(sim.requests().size() == 2);  // --retries 1
+  }
+  SUBCASE("TLS: the simulator's CA is not trusted") {
+    auto r = run({"--url", sim.base_url(), "--token", sim.token(), "--retries", "0", "project", "list"});
+    CHECK(r.status == 3);
+    auto e = parse(r.err).as_object();
+    CHECK(e.at("errors").as_array()[0].as_object().at("error_code").as_string() == "transport");
+  }
+  SUBCASE("timeout") {
+    sim.inject(aiven::sim::fault{.kind = aiven::sim::fault_kind::slow_headers, .delay = 3000ms, .count = -1});
+    auto args = at(sim, {"--timeout", "0.5", "project", "list"});
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = run(args);
+    CHECK(r.status == 4);
+    CHECK(std::chrono::steady_clock::now() - t0 < 2500ms);
+    CHECK(parse(r.err).as_object().at("errors").as_array()[0].as_object().at("error_code").as_string() == "timeout");
+  }
+  SUBCASE("connection refused") {
+    auto r = run({"--url", "https://127.0.0.1:1", "--retries", "0", "project", "list"});
+    CHECK(r.status == 3);
+  }
+}
+
+TEST_CASE("usage errors: exit 2, nothing sent, the message names the option") {
+  aiven::sim::simulator sim;
+  struct usage_case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  std::vector<usage_case> cases{
+      {{"nosuch-area", "list"}, "unknown area 'nosuch-area'"},
+      {{"service", "nosuch"}, "unknown operation 'nosuch' in area service"},
+      {{"service", "get", "--project", "demo"}, "missing required option --service-name"},
+      {{"service", "get", "--project", "demo", "--service-name", "x", "--bogus", "1"}, "unknown option --bogus"},
+      // ServiceKafkaTopicMessageList? no: integer and enum query parameters of real operations.
+      {{"service", "list", "--project", "demo", "--limit", "1"}, "unknown option --limit"},
+      {{"organization-vpc", "get", "--organization-id", "o", "--organization-vpc-id", "v", "--x"},
+       "option --x needs a value"},
+      {{"service", "create", "--project", "demo", "--body", "{not json"}, "invalid value for --body"},
+      {{"project", "list", "--timeout", "soon"}, "invalid value for --timeout"},
+      {{"--url", "http://127.0.0.1:9", "project", "list"}, "--insecure-http"},
+  };
+  for (const auto& c : cases) {
+    auto r = run(at(sim, c.args), "");
+    INFO(c.message << " | stderr: " << r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err.find(c.message) != std::string::npos);
+  }
+  CHECK(sim.requests().empty());
+}
+
+TEST_CASE("typed options: a bad integer, boolean or enum value is a usage error naming the option") {
+  // Parameter types come from the document: find operations with such parameters in --help.
+  auto help = run({"service", "query-activity", "--help"});
+  (void)help;
+  struct typed_case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  std::vector<typed_case> cases{
+      {{"organization-emissions", "get", "--organization-id", "o", "--granularity", "weekly"},
+       "invalid value for --granularity: expected one of"},
+      {{"service", "get", "--project", "p", "--service-name", "s", "--include-secrets", "yes"},
+       "invalid value for --include-secrets: expected true or false"},
+  };
+  // An integer query parameter: the first operation whose help lists INTEGER.
+  for (const auto& c : cases) {
+    auto r = run(c.args);
+    INFO(r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err.find(c.message) != std::string::npos);
+  }
+}
+
+TEST_CASE("batch: results in input order, partial failures, K in flight") {
+  aiven::sim::simulator sim;
+  std::string input;
+  const int n = 40;
+  for (int i = 0; i < n; ++i) {
+    if (i % 10 == 3) {
+      input += R"({"op":"ServiceGet","params":{"project":"demo","service_name":"missing-)" + std::to_string(i) + "\"}}\n";
+    } else if (i % 10 == 7) {
+      input += R"({"op":"NoSuchOperation"})" "\n";
+    } else if (i % 10 == 5) {
+      input += R"({"op":"ServiceCreate","params":{"project":"demo"},"body":{"cloud":"google-europe-west1","plan":"startup-4","service_name":"s)" +
+               std::to_string(i) + R"(","service_type":"pg"}})" "\n";
+    } else {
+      input += R"({"op":"ProjectGet","params":{"project":"demo"}})" "\n";
+    }
+  }
+  // Slow answers make completion order differ from input order.
+  sim.inject(aiven::sim::fault{.kind = aiven::sim::fault_kind::slow_headers, .delay = 300ms, .path_prefix = "/v1/project/demo/service/missing-3"});
+  auto r = run(at(sim, {"batch", "--parallel", "8"}), input);
+  INFO(r.err);
+  CHECK(r.status == 1);  // some failed
+  auto out = lines(r.out);
+  REQUIRE(out.size() == static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    auto v = parse(out[i]).as_object();
+    INFO("line " << i << ": " << out[i]);
+    if (i % 10 == 3) {
+      CHECK(v.at("ok").as_bool() == false);
+      CHECK(v.at("status").to_number<int>() == 404);
+      CHECK(v.at("error").as_object().contains("message"));
+    } else if (i % 10 == 7) {
+      CHECK(v.at("ok").as_bool() == false);
+      CHECK(v.at("error").as_object().at("message").as_string() == "unknown operation NoSuchOperation");
+    } else if (i % 10 == 5) {
+      CHECK(v.at("ok").as_bool() == true);
+      CHECK(v.at("result").as_object().at("service_name").as_string() == "s" + std::to_string(i));
+    } else {
+      CHECK(v.at("ok").as_bool() == true);
+      CHECK(v.at("status").to_number<int>() == 200);
+      CHECK(v.at("result").as_object().at("project_name").as_string() == "demo");
+    }
+  }
+  CHECK(sim.max_open_connections() <= 8);
+  CHECK(sim.max_open_connections() >= 2);
+
+  auto ok = run(at(sim, {"batch"}), R"({"op":"ListClouds"})" "\n" R"({"op":"ProjectList"})" "\n");
+  CHECK(ok.status == 0);
+  CHECK(lines(ok.out).size() == 2);
+}
+
+TEST_CASE("--simulator runs the call against an in-process simulator") {
+  auto r = run({"--simulator", "project", "get", "--project", "demo"});
+  INFO(r.err);
+  CHECK(r.status == 0);
+  CHECK(parse(r.out).as_object().at("project_name").as_string() == "demo");
+}
+
+TEST_CASE("--help of one operation matches the document") {
+  std::ifstream f(AIVEN_OPENAPI_PATH);
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto doc = parse(text).as_object();
+  std::string base = "/v1";
+  const json::object* op = nullptr;
+  std::string path, method;
+  for (const auto& [p, item] : doc.at("paths").as_object()) {
+    for (const auto& [m, o] : item.as_object()) {
+      if (o.is_object() && o.as_object().contains("operationId") &&
+          o.as_object().at("operationId").as_string() == "ServiceGet") {
+        op = &o.as_object();
+        path = std::string(p);
+        method = std::string(m);
+      }
+    }
+  }
+  REQUIRE(op != nullptr);
+  auto r = run({"service", "get", "--help"});
+  CHECK(r.status == 0);
+  INFO(r.out);
+  CHECK(r.out.find(std::string(op->at("summary").as_string())) != std::string::npos);
+  for (auto& ch : method) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  CHECK(r.out.find(method + " " + base + path) != std::string::npos);
+  CHECK(r.out.find("operationId ServiceGet") != std::string::npos);
+  // Every parameter, as --kebab-name, with "(required)" exactly for the required ones.
+  std::vector<json::value> params;
+  if (auto* ps = op->if_contains("parameters"))
+    for (const auto& p : ps->as_array()) params.push_back(p);
+  if (auto* ps = doc.at("paths").as_object().at(path).as_object().if_contains("parameters"))
+    for (const auto& p : ps->as_array()) params.push_back(p);
+  REQUIRE(!params.empty());
+  for (const auto& pv : params) {
+    const json::object* p = &pv.as_object();
+    if (p->contains("$ref")) {
+      std::string ref(p->at("$ref").as_string());
+      p = &doc.at("components").as_object().at("parameters").as_object().at(ref.substr(ref.rfind('/') + 1)).as_object();
+    }
+    std::string name(p->at("name").as_string());
+    for (auto& ch : name)
+      if (ch == '_') ch = '-';
+    auto at_line = r.out.find("\n  --" + name + " ");
+    INFO(name);
+    REQUIRE(at_line != std::string::npos);
+    auto line = r.out.substr(at_line + 1, r.out.find('\n', at_line + 1) - at_line - 1);
+    bool required = p->at("in").as_string() == "path" || (p->contains("required") && p->at("required").as_bool());
+    CHECK((line.find("(required)") != std::string::npos) == required);
+  }
+  // A deprecated operation says so.
+  auto dep = run({"service", "pg-service-query-statistics-deprecated", "--help"});
+  if (dep.status == 0) CHECK(dep.out.find("DEPRECATED") != std::string::npos);
+  auto area = run({"service", "--help"});
+  CHECK(area.status == 0);
+  CHECK(area.out.find("  get ") != std::string::npos);
+  auto top = run({"--help"});
+  CHECK(top.status == 0);
+  CHECK(top.out.find("Exit status:") != std::string::npos);
+  CHECK(top.out.find("4  timeout") != std::string::npos);
+}
+
+TEST_CASE("--version") {
+  auto r = run({"--version"});
+  CHECK(r.status == 0);
+  CHECK(r.out.rfind("aiven ", 0) == 0);
+}

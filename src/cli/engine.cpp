@@ -143,7 +143,12 @@ std::string base_name(const std::string& path) {
 }  // namespace
 
 std::optional<raw_request> build_request(const op_desc& op, const param_values& values, const body_input& body,
-                                         std::string& error) {
+                                         std::string& error, naming names) {
+  // Messages name what the user wrote: a command line option or a batch line's parameter.
+  auto what = [&](const param_desc& p) {
+    return names == naming::options ? std::string("option --") + p.option : std::string("parameter ") + p.name;
+  };
+  const std::string body_name = names == naming::options ? "--body" : "body";
   raw_request req;
   req.method = op.method;
   req.operation_id = op.operation_id;
@@ -153,20 +158,20 @@ std::optional<raw_request> build_request(const op_desc& op, const param_values& 
     auto it = values.find(p.option);
     if (it == values.end() || it->second.empty()) {
       if (p.required) {
-        error = std::string("missing required option --") + p.option;
+        error = "missing required " + what(p);
         return std::nullopt;
       }
       continue;
     }
     const auto& vs = it->second;
     if (p.type != param_type::array && vs.size() > 1) {
-      error = std::string("option --") + p.option + " given more than once";
+      error = what(p) + " given more than once";
       return std::nullopt;
     }
     for (const auto& v : vs) {
       std::string why = check_value(p, p.type == param_type::array ? p.item_type : p.type, v);
       if (!why.empty()) {
-        error = std::string("invalid value for --") + p.option + ": " + why;
+        error = "invalid value for " + what(p) + ": " + why;
         return std::nullopt;
       }
       if (p.where == location::query) req.query.emplace_back(p.name, v);
@@ -193,7 +198,7 @@ std::optional<raw_request> build_request(const op_desc& op, const param_values& 
   switch (op.body) {
     case body_kind::none:
       if (body.text) {
-        error = std::string("`aiven ") + op.area + " " + op.name + "` takes no --body";
+        error = std::string(op.operation_id) + " takes no " + body_name;
         return std::nullopt;
       }
       break;
@@ -201,7 +206,7 @@ std::optional<raw_request> build_request(const op_desc& op, const param_values& 
     case body_kind::json_optional: {
       if (!body.text) {
         if (op.body == body_kind::json) {
-          error = "missing --body (JSON text, @FILE, or - for stdin)";
+          error = names == naming::options ? "missing --body (JSON text, @FILE, or - for stdin)" : "missing body";
           return std::nullopt;
         }
         break;
@@ -209,11 +214,11 @@ std::optional<raw_request> build_request(const op_desc& op, const param_values& 
       boost::system::error_code ec;
       json::value v = json::parse(*body.text, ec);
       if (ec) {
-        error = "invalid value for --body: not JSON (" + ec.message() + ")";
+        error = "invalid value for " + body_name + ": not JSON (" + ec.message() + ")";
         return std::nullopt;
       }
       if (!v.is_object() && !v.is_array()) {
-        error = "invalid value for --body: expected a JSON object";
+        error = "invalid value for " + body_name + ": expected a JSON object";
         return std::nullopt;
       }
       req.body = json::serialize(v);
@@ -222,7 +227,7 @@ std::optional<raw_request> build_request(const op_desc& op, const param_values& 
     }
     case body_kind::raw:
       if (!body.text) {
-        error = "missing --body";
+        error = "missing " + body_name;
         return std::nullopt;
       }
       req.body = *body.text;
@@ -230,7 +235,7 @@ std::optional<raw_request> build_request(const op_desc& op, const param_values& 
       break;
     case body_kind::multipart: {
       if (*op.file_field && !body.file_path) {
-        error = "missing --file PATH";
+        error = names == naming::options ? "missing --file PATH" : "missing parameter file (a path)";
         return std::nullopt;
       }
       static constexpr std::string_view boundary = "aiven-cli-7f3c1e9a52b64d08";
@@ -243,7 +248,7 @@ std::optional<raw_request> build_request(const op_desc& op, const param_values& 
       if (body.file_path) {
         std::string content;
         if (!read_file(*body.file_path, content)) {
-          error = "cannot read --file " + *body.file_path;
+          error = "cannot read file " + *body.file_path;
           return std::nullopt;
         }
         std::string fname = base_name(*body.file_path);
@@ -264,7 +269,7 @@ std::optional<raw_request> build_request(const op_desc& op, const param_values& 
     }
   }
   if (op.body != body_kind::multipart && body.file_path) {
-    error = std::string("`aiven ") + op.area + " " + op.name + "` takes no --file";
+    error = std::string(op.operation_id) + " takes no file";
     return std::nullopt;
   }
   return req;

@@ -36,9 +36,12 @@ const op_desc* find_operation(std::string_view area, std::string_view name);
 const op_desc* find_operation_id(std::string_view id);
 const area_desc* find_area(std::string_view name);
 
+/// How error messages name a parameter: `option --service-name` or `parameter service_name`.
+enum class naming { options, parameters };
+
 /// The request for `op`, or nullopt with `error` set (a usage error naming the option).
 std::optional<raw_request> build_request(const op_desc& op, const param_values& values, const body_input& body,
-                                         std::string& error);
+                                         std::string& error, naming names = naming::options);
 
 /// The result as the library's typed call would give it: the JSON unwrapped from its
 /// single-member wrapper; a raw body as a JSON string; nullopt for no body.

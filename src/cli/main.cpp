@@ -455,11 +455,8 @@ batch_job parse_line(std::string_view line) {
   if (const json::value* b = o.if_contains("body"); b && !b->is_null())
     body.text = b->is_string() && job.op->body == body_kind::raw ? std::string(b->get_string()) : json::serialize(*b);
   std::string error;
-  job.req = build_request(*job.op, values, body, error);
-  if (!job.req) {
-    // The messages name command line options; in a batch line they are parameters.
-    job.error = error;
-  }
+  job.req = build_request(*job.op, values, body, error, naming::parameters);
+  if (!job.req) job.error = error;
   return job;
 }
 

@@ -305,6 +305,21 @@ TEST_CASE("batch: results in input order, partial failures, K in flight") {
   auto ok = run(at(sim, {"batch"}), R"({"op":"ListClouds"})" "\n" R"({"op":"ProjectList"})" "\n");
   CHECK(ok.status == 0);
   CHECK(lines(ok.out).size() == 2);
+
+  // A bad line fails alone, named in the batch's own terms; nothing is sent for it.
+  sim.clear_requests();
+  auto bad = run(at(sim, {"batch"}), R"({"op":"ServiceGet","params":{"project":"demo"}})" "\n"
+                                     R"({"op":"ServiceGet","params":{"project":"demo","service_name":"x","include_secrets":"maybe"}})" "\n"
+                                     "not json\n");
+  CHECK(bad.status == 1);
+  auto bl = lines(bad.out);
+  REQUIRE(bl.size() == 3);
+  CHECK(parse(bl[0]).as_object().at("error").as_object().at("message").as_string() ==
+        "missing required parameter service_name");
+  CHECK(std::string(parse(bl[1]).as_object().at("error").as_object().at("message").as_string())
+            .starts_with("invalid value for parameter include_secrets: expected true or false"));
+  CHECK(parse(bl[2]).as_object().at("ok").as_bool() == false);
+  CHECK(sim.requests().empty());
 }
 
 TEST_CASE("--simulator runs the call against an in-process simulator") {

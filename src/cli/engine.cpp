@@ -171,7 +171,7 @@ std::optional<raw_request> build_request(const op_desc& op, const param_values& 
     for (const auto& v : vs) {
       std::string why = check_value(p, p.type == param_type::array ? p.item_type : p.type, v);
       if (!why.empty()) {
-        error = "invalid value for " + what(p) + ": " + why;
+        error = "invalid value for " + (names == naming::options ? std::string("--") + p.option : what(p)) + ": " + why;
         return std::nullopt;
       }
       if (p.where == location::query) req.query.emplace_back(p.name, v);

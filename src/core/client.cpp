@@ -1,4 +1,5 @@
 #include "core/call.hpp"
+#include <aiven/observe.hpp>
 #include "core/client_impl.hpp"
 
 #include <boost/asio/append.hpp>
@@ -233,6 +234,39 @@ asio::awaitable<attempt_outcome> run_attempt(client_impl& impl, const http::requ
   co_return out;
 }
 
+bool asks_for_secrets(std::string_view target) {
+  auto q = target.find('?');
+  return q != std::string_view::npos && target.find("include_secrets", q) != std::string_view::npos;
+}
+
+void report_attempt(const client_options& opts, const call_spec& spec, const http::request<http::string_body>& req,
+                    const call_result& out, const diagnostics& d, clock::time_point start, bool will_retry) {
+  try {
+    auto target = redact_target(spec.target);
+    std::string req_body, resp_body;
+    if (opts.log_bodies) {
+      req_body = redact_json(req.body());
+      if (!asks_for_secrets(spec.target)) resp_body = redact_json(out.response.body);
+    }
+    attempt_record r;
+    r.operation_id = spec.operation_id;
+    r.method = spec.method;
+    r.target = target;
+    r.attempt = d.attempts;
+    r.status = out.response.status;
+    r.error = out.ec;
+    r.duration = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start);
+    r.request_bytes = req.body().size();
+    r.response_bytes = out.response.body.size();
+    r.will_retry = will_retry;
+    r.request_body = req_body;
+    r.response_body = resp_body;
+    opts.on_attempt(r);
+  } catch (...) {
+    // A failing hook must not change the call's outcome.
+  }
+}
+
 // The whole call: admission (429 pause, token bucket), attempts and retries
 // within one deadline. Cancellation aborts any wait and closes a busy connection.
 asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_spec spec, diagnostics* diag) {
@@ -288,6 +322,7 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
     d.message.clear();
     d.errors.clear();
     d.client_message.clear();
+    const auto attempt_start = clock::now();
     auto a = co_await run_attempt(impl, req, deadline, d);
     out.ec = a.ec;
     out.response = std::move(a.response);
@@ -316,6 +351,10 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
       }
     }
     auto step = policy.on_attempt(ar);
+    if (opts.on_attempt) {
+      report_attempt(opts, spec, req, out, d, attempt_start,
+                     step.retry && clock::now() + step.delay < deadline);
+    }
     if (!step.retry) {
       out.ec = step.final_ec;
       if (step.final_ec == errc::connection_lost && a.ec != step.final_ec)

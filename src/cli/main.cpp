@@ -3,6 +3,7 @@
 #include "table.hpp"
 
 #include <aiven/client.hpp>
+#include <aiven/observe.hpp>
 #include <aiven/sim/simulator.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -41,7 +42,8 @@ struct global_options {
   std::optional<double> timeout_s, rate;
   std::optional<unsigned> retries;
   unsigned parallel = 8;
-  bool compact = false, verbose = false, simulator = false, help = false, version = false, insecure_http = false;
+  unsigned verbose = 0;  // -v: one line per attempt; -vv: with the (redacted) bodies
+  bool compact = false, simulator = false, help = false, version = false, insecure_http = false;
 };
 
 struct global_option {
@@ -65,7 +67,7 @@ constexpr global_option global_table[] = {
     {"parallel", "K", "batch: requests in flight at once (default 8)"},
     {"simulator", nullptr, "run against an in-process API simulator (demos, dry runs)"},
     {"insecure-http", nullptr, "allow an http:// base URL (local mock servers only)"},
-    {"verbose", nullptr, "-v: log each request attempt on stderr (token and secrets redacted)"},
+    {"verbose", nullptr, "-v: one line per request attempt on stderr; -vv: with the bodies (secrets redacted)"},
     {"help", nullptr, "-h: help (also: aiven AREA --help, aiven AREA OPERATION --help)"},
     {"version", nullptr, "print the version and exit"},
 };
@@ -106,8 +108,8 @@ command_line parse(int argc, char** argv) {
   command_line cl;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
-    if (a == "-v") {
-      cl.g.verbose = true;
+    if (a == "-v" || a == "-vv") {
+      cl.g.verbose += static_cast<unsigned>(a.size() - 1);
       continue;
     }
     if (a == "-h") {
@@ -127,7 +129,7 @@ command_line parse(int argc, char** argv) {
         if (name == "compact") cl.g.compact = true;
         if (name == "simulator") cl.g.simulator = true;
         if (name == "insecure-http") cl.g.insecure_http = true;
-        if (name == "verbose") cl.g.verbose = true;
+        if (name == "verbose") ++cl.g.verbose;
         if (name == "help") cl.g.help = true;
         if (name == "version") cl.g.version = true;
         continue;
@@ -326,6 +328,16 @@ context make_context(const global_options& g, unsigned connections) {
   ctx.opts.pool.max_connections = std::max<std::size_t>(ctx.opts.pool.max_connections, connections);
   // Each line of a batch is one request on the wire.
   ctx.opts.single_flight = false;
+  if (g.verbose > 0) {
+    // The record is redacted by the library (the token is never in it).
+    ctx.opts.log_bodies = g.verbose > 1;
+    ctx.opts.on_attempt = [](const attempt_record& r) {
+      std::string line = "aiven: " + format_attempt(r) + "\n";
+      if (!r.request_body.empty()) line += "  > " + std::string(r.request_body) + "\n";
+      if (!r.response_body.empty()) line += "  < " + std::string(r.response_body) + "\n";
+      std::fwrite(line.data(), 1, line.size(), stderr);
+    };
+  }
   return ctx;
 }
 

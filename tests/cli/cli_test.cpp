@@ -322,6 +322,29 @@ TEST_CASE("batch: results in input order, partial failures, K in flight") {
   CHECK(sim.requests().empty());
 }
 
+TEST_CASE("-v logs each attempt on stderr, redacted; -vv adds the bodies") {
+  aiven::sim::simulator sim;
+  sim.inject(aiven::sim::fault{.status = 503, .count = 1});
+  auto r = run(at(sim, {"-v", "project", "get", "--project", "demo"}));
+  CHECK(r.status == 0);
+  INFO(r.err);
+  CHECK(r.err.find("GET /v1/project/demo 503") != std::string::npos);
+  CHECK(r.err.find("retrying") != std::string::npos);
+  CHECK(r.err.find("GET /v1/project/demo 200") != std::string::npos);
+  CHECK(r.err.find(sim.token()) == std::string::npos);
+  CHECK(parse(r.out).as_object().at("project_name").as_string() == "demo");
+
+  std::string body = R"({"cloud":"google-europe-west1","plan":"startup-4","service_name":"pg-v","service_type":"pg",)"
+                     R"("user_config":{"admin_password":"hunter2-secret"}})";
+  auto vv = run(at(sim, {"-vv", "service", "create", "--project", "demo", "--body", body}));
+  INFO(vv.err);
+  CHECK(vv.status == 0);
+  CHECK(vv.err.find("  > {") != std::string::npos);
+  CHECK(vv.err.find("  < {") != std::string::npos);
+  CHECK(vv.err.find("hunter2-secret") == std::string::npos);
+  CHECK(vv.err.find(sim.token()) == std::string::npos);
+}
+
 TEST_CASE("--simulator runs the call against an in-process simulator") {
   auto r = run({"--simulator", "project", "get", "--project", "demo"});
   INFO(r.err);

@@ -332,9 +332,8 @@ context make_context(const global_options& g, unsigned connections) {
     // The record is redacted by the library (the token is never in it).
     ctx.opts.log_bodies = g.verbose > 1;
     ctx.opts.on_attempt = [](const attempt_record& r) {
+      // format_attempt includes the bodies when log_bodies gave them.
       std::string line = "aiven: " + format_attempt(r) + "\n";
-      if (!r.request_body.empty()) line += "  > " + std::string(r.request_body) + "\n";
-      if (!r.response_body.empty()) line += "  < " + std::string(r.response_body) + "\n";
       std::fwrite(line.data(), 1, line.size(), stderr);
     };
   }

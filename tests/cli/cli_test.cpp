@@ -332,6 +332,7 @@ TEST_CASE("-v logs each attempt on stderr, redacted; -vv adds the bodies") {
   CHECK(r.err.find("retrying") != std::string::npos);
   CHECK(r.err.find("GET /v1/project/demo 200") != std::string::npos);
   CHECK(r.err.find(sim.token()) == std::string::npos);
+  CHECK(r.err.find("request: ") == std::string::npos);  // bodies only with -vv
   CHECK(parse(r.out).as_object().at("project_name").as_string() == "demo");
 
   std::string body = R"({"cloud":"google-europe-west1","plan":"startup-4","service_name":"pg-v","service_type":"pg",)"
@@ -339,8 +340,9 @@ TEST_CASE("-v logs each attempt on stderr, redacted; -vv adds the bodies") {
   auto vv = run(at(sim, {"-vv", "service", "create", "--project", "demo", "--body", body}));
   INFO(vv.err);
   CHECK(vv.status == 0);
-  CHECK(vv.err.find("  > {") != std::string::npos);
-  CHECK(vv.err.find("  < {") != std::string::npos);
+  CHECK(vv.err.find("request: {") != std::string::npos);
+  CHECK(vv.err.find("response: {") != std::string::npos);
+  CHECK(vv.err.find("[REDACTED]") != std::string::npos);
   CHECK(vv.err.find("hunter2-secret") == std::string::npos);
   CHECK(vv.err.find(sim.token()) == std::string::npos);
 }

@@ -20,8 +20,7 @@ for b in "$aiven" "$sim"; do
   [ -x "$b" ] || { echo "cli-bench: $b is not built (cmake --build --preset default --target aiven-cli aiven-sim)" >&2; exit 1; }
 done
 command -v curl >/dev/null || { echo "cli-bench: curl is missing" >&2; exit 1; }
-nginx_sh=${NGINX_SH:-benchmarks/nginx.sh}
-[ -x "$nginx_sh" ] || nginx_sh=benchmarks/cli/nginx.sh
+nginx_sh=benchmarks/nginx.sh
 
 work=$(mktemp -d -t aiven-cli-bench.XXXXXX)
 chmod 755 "$work"  # nginx workers may run as another user
@@ -63,11 +62,11 @@ per_run_ms() {
   t1=$(now)
   awk -v d=$((t1 - t0)) -v n="$runs" 'BEGIN { printf "%.2f", d / n / 1e6 }'
 }
-# Wall time of one run of "$@" in s.
+# Wall time of one run of "$@" in s (its progress output discarded).
 once_s() {
   local t0 t1
   t0=$(now)
-  "$@" >/dev/null
+  "$@" >/dev/null 2>&1
   t1=$(now)
   awk -v d=$((t1 - t0)) 'BEGIN { printf "%.3f", d / 1e9 }'
 }

@@ -363,6 +363,9 @@ int run_operation(const op_desc& op, const command_line& cl) {
                         std::string("aiven ") + op.area + " " + op.name + " --help"};
     values[name].push_back(value);
   }
+  if (g.output && op.response != response_kind::raw)
+    throw usage_error{std::string("`aiven ") + op.area + " " + op.name + "` prints JSON: --output is for binary downloads",
+                      std::string("aiven ") + op.area + " " + op.name + " --help"};
   body_input body;
   if (g.body) body.text = body_text(*g.body);
   else if (op.body == body_kind::json && ::isatty(0) != 1) body.text = body_text("-");

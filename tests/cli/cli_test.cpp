@@ -160,6 +160,24 @@ TEST_CASE("body from --body, @file and stdin; path values are percent-encoded") 
   CHECK(sim.requests()[0].target == "/v1/project/demo/service/a%20b%2Fc");
 }
 
+TEST_CASE("multipart upload: --file and the form fields") {
+  aiven::sim::simulator sim;  // it does not serve the operation: only the request is checked
+  std::string file = temp_dir() + "/up.txt";
+  std::ofstream(file) << "word, synonym\n";
+  auto r = run(at(sim, {"service", "custom-file-upload", "--project", "demo", "--service-name", "os", "--file", file,
+                        "--filename", "syn", "--filetype", "synonyms"}));
+  CHECK(r.status == 1);
+  auto recorded = sim.requests();
+  REQUIRE(recorded.size() == 1);
+  CHECK(recorded[0].method == "POST");
+  CHECK(recorded[0].target == "/v1/project/demo/service/os/file");
+  const std::string& b = recorded[0].body;
+  CHECK(b.find("Content-Disposition: form-data; name=\"file\"; filename=\"up.txt\"\r\n") != std::string::npos);
+  CHECK(b.find("\r\n\r\nword, synonym\n\r\n") != std::string::npos);
+  CHECK(b.find("name=\"filename\"\r\n\r\nsyn\r\n") != std::string::npos);
+  CHECK(b.find("name=\"filetype\"\r\n\r\nsynonyms\r\n") != std::string::npos);
+}
+
 TEST_CASE("exit statuses: 401, 404, 429 after retries, TLS failure, timeout") {
   aiven::sim::simulator sim;
   SUBCASE("401") {
@@ -224,6 +242,11 @@ TEST_CASE("usage errors: exit 2, nothing sent, the message names the option") {
       {{"service", "create", "--project", "demo", "--body", "{not json"}, "invalid value for --body"},
       {{"project", "list", "--timeout", "soon"}, "invalid value for --timeout"},
       {{"--url", "http://127.0.0.1:9", "project", "list"}, "--insecure-http"},
+      {{"project", "get", "--project", "demo", "--output", "x.json"}, "--output is for binary downloads"},
+      {{"project", "get", "--project", "demo", "--file", "x.txt"}, "ProjectGet takes no file"},
+      {{"project", "get", "--project", "demo", "--body", "{}"}, "ProjectGet takes no --body"},
+      {{"service", "custom-file-upload", "--project", "demo", "--service-name", "s", "--filename", "f",
+        "--filetype", "synonyms"}, "missing --file PATH"},
   };
   for (const auto& c : cases) {
     auto r = run(at(sim, c.args), "");

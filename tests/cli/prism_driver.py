@@ -50,6 +50,8 @@ def main():
         problem = None
         if p.returncode != 0:
             problem = f"exit {p.returncode}: {p.stderr.strip()[:600]}"
+        elif "@OUTPUT_FILE@" in case["args"] and not os.path.exists(out):
+            problem = "--output was not written"
         elif p.stdout.strip():
             try:
                 json.loads(p.stdout)

@@ -202,9 +202,9 @@ std::string general_help() {
   s +=
       "\nConfiguration: as the library (aiven::client_options::from_env): AIVEN_TOKEN, AIVEN_WEB_URL, the avn\n"
       "credentials file; the options above override them.\n\n"
-      "Output: the response JSON on stdout, unwrapped as the library's typed results are (ServiceGet\n"
-      "prints the service object, not {\"service\": ...}); indented on a terminal, one line with --compact\n"
-      "or when stdout is not a terminal. Operations without a response body print nothing.\n"
+      "Output: the response JSON on stdout as the server sent it, unwrapped as the library's typed results\n"
+      "are (ServiceGet prints the service object, not {\"service\": ...}); indented on a terminal, one line\n"
+      "with --compact or when stdout is not a terminal. Operations without a response body print nothing.\n"
       "Errors: Aiven's error JSON on stderr ({\"message\", \"errors\", \"status\"}).\n\n"
       "Batch: `aiven batch` reads one JSON request per line from stdin,\n"
       "  {\"op\": \"ServiceGet\", \"params\": {\"project\": \"demo\", \"service_name\": \"pg\"}, \"body\": {...}}\n"

@@ -31,6 +31,11 @@ def main():
     with open(args.cases) as f:
         cases = [json.loads(line) for line in f if line.strip()]
     cases = [c for c in cases if args.filter in c["op"]]
+    # Operations Prism cannot serve (overrides.json conformance_exclude): listed, not run.
+    excluded = [c for c in cases if "excluded" in c]
+    cases = [c for c in cases if "excluded" not in c]
+    for c in excluded:
+        print(f"EXCLUDED {c['op']}: {c['excluded']}")
     version = subprocess.run([args.aiven, "--version"], capture_output=True, text=True, check=True).stdout
     total_ops = int(re.search(r"(\d+) operations", version).group(1))
 
@@ -75,7 +80,7 @@ def main():
           f"the tool has {total_ops} operations")
     if failures:
         return 1
-    if not args.filter and len(seen) != total_ops:
+    if not args.filter and len(seen) + len(excluded) != total_ops:
         print("the cases do not cover every operation of the tool: regenerate (python3 tools/codegen/generate.py)")
         return 1
     return 0

@@ -244,6 +244,7 @@ def prism_cases(model, layout):
     for area, tag, ops in names(model, layout):
         for c in ops:
             if c.op.id in excluded:
+                lines.append(json.dumps({"op": c.op.id, "excluded": excluded[c.op.id]}, separators=(",", ":")))
                 continue
             for full in (False, True):
                 lines.append(json.dumps({"op": c.op.id, "variant": "all" if full else "required",

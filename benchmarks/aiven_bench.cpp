@@ -63,24 +63,25 @@ args parse(int argc, char** argv) {
   return a;
 }
 
-// One typed call of the chosen endpoint; true when it succeeded and decoded.
-asio::awaitable<bool> one_call(const aiven::client& c, const std::string& endpoint, const std::string& project,
-                               const std::string& service) {
-  auto token = asio::as_tuple(asio::use_awaitable);
-  if (endpoint == "/v1/clouds") {
-    aiven::api::list_clouds_request req;  // named: see README, "Compilers"
-    auto [ec, r] = co_await aiven::api::async_list_clouds(c, std::move(req), token);
-    co_return !ec && !r.empty();
-  }
-  if (endpoint == "/v1/project") {
-    aiven::api::project_list_request req;
-    auto [ec, r] = co_await aiven::api::async_project_list(c, std::move(req), token);
-    co_return !ec && !r.projects.empty();
-  }
+// One typed call per endpoint, each its own coroutine so that a pending call's
+// frame holds only its own result type; true when it succeeded and decoded.
+asio::awaitable<bool> clouds_call(const aiven::client& c) {
+  aiven::api::list_clouds_request req;  // named: see README, "Compilers"
+  auto [ec, r] = co_await aiven::api::async_list_clouds(c, std::move(req), asio::as_tuple(asio::use_awaitable));
+  co_return !ec && !r.empty();
+}
+
+asio::awaitable<bool> project_call(const aiven::client& c) {
+  aiven::api::project_list_request req;
+  auto [ec, r] = co_await aiven::api::async_project_list(c, std::move(req), asio::as_tuple(asio::use_awaitable));
+  co_return !ec && !r.projects.empty();
+}
+
+asio::awaitable<bool> service_call(const aiven::client& c, const std::string& project, const std::string& service) {
   aiven::api::service_get_request req;
   req.project = project;
   req.service_name = service;
-  auto [ec, r] = co_await aiven::api::async_service_get(c, std::move(req), token);
+  auto [ec, r] = co_await aiven::api::async_service_get(c, std::move(req), asio::as_tuple(asio::use_awaitable));
   co_return !ec && !r.service_name.empty();
 }
 
@@ -161,18 +162,26 @@ int main(int argc, char** argv) {
   }
 
   long started = 0, done = 0, errors = 0;
-  auto worker = [&]() -> asio::awaitable<void> {
-    while (started < a.requests) {
-      ++started;
-      bool ok = co_await one_call(c, a.endpoint, project, service);
-      ++done;
-      if (!ok) ++errors;
-    }
+  auto spawn_workers = [&](auto call) {
+    for (long i = 0; i < a.concurrency; ++i)
+      asio::co_spawn(io, [&, call]() -> asio::awaitable<void> {
+        while (started < a.requests) {
+          ++started;
+          bool ok = co_await call();
+          ++done;
+          if (!ok) ++errors;
+        }
+      }, asio::detached);
   };
   auto t0 = std::chrono::steady_clock::now();
   rusage r0{};
   getrusage(RUSAGE_SELF, &r0);
-  for (long i = 0; i < a.concurrency; ++i) asio::co_spawn(io, worker(), asio::detached);
+  if (a.endpoint == "/v1/clouds")
+    spawn_workers([&c] { return clouds_call(c); });
+  else if (a.endpoint == "/v1/project")
+    spawn_workers([&c] { return project_call(c); });
+  else
+    spawn_workers([&c, &project, &service] { return service_call(c, project, service); });
   io.run();
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   rusage r1{};

@@ -138,12 +138,10 @@ asio::awaitable<void> exchange_on(Stream& stream, connection& conn, const http::
   http::response_parser<http::string_body> parser;
   parser.body_limit(max_body);
   parser.header_limit(64 * 1024);
-  error_code hec =
-      std::get<0>(co_await http::async_read_header(stream, conn.buffer, parser, asio::as_tuple(asio::use_awaitable)));
+  // One read of the whole message; whether any of it arrived is known afterwards.
+  const error_code hec =
+      std::get<0>(co_await http::async_read(stream, conn.buffer, parser, asio::as_tuple(asio::use_awaitable)));
   out.response_started = parser.got_some() || conn.buffer.size() > 0;
-  if (!hec && !parser.is_done()) {
-    hec = std::get<0>(co_await http::async_read(stream, conn.buffer, parser, asio::as_tuple(asio::use_awaitable)));
-  }
   if (hec) {
     out.ec = hec;
     co_return;

@@ -3,7 +3,7 @@
 #
 #   benchmarks/cli-bench.sh [BUILD_DIR]      (default build/default; needs aiven, aiven-sim built)
 #
-# Measures (wall clock, this machine): start-up (`aiven --version` vs `curl --version`), one call
+# Measures (wall clock; nginx pinned to core 0 and the clients to core 1, as benchmarks/run.sh): start-up (`aiven --version` vs `curl --version`), one call
 # (a new process, TCP + TLS handshake, one GET) and 1,000 GETs: `aiven batch --parallel 8` vs one
 # curl process with --parallel --parallel-max 8, one curl process sequential (keep-alive), and
 # 1,000 curl processes (8 at a time, as a shell loop would). The response bodies are taken from
@@ -47,7 +47,14 @@ curl -sf --cacert "$work/sim-ca.pem" -H 'Authorization: aivenv1 sim-token' -H 'C
 get_sim /v1/project/demo/service/pg-main >"$work/www/service.json"
 kill "$sim_pid"; wait "$sim_pid" 2>/dev/null || true; sim_pid=
 
-"$nginx_sh" start "$work/nginx" "$work/www" >/dev/null
+# As benchmarks/run.sh: nginx on core 0, the clients on core 1 (when there are two cores).
+pin=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  "$nginx_sh" start "$work/nginx" "$work/www" 0 >/dev/null
+  pin=(taskset -c 1)
+else
+  "$nginx_sh" start "$work/nginx" "$work/www" >/dev/null
+fi
 port=$(cat "$work/nginx/port")
 url=https://127.0.0.1:$port
 ca=$work/nginx/ca.pem
@@ -58,7 +65,7 @@ now() { date +%s%N; }
 per_run_ms() {
   local t0 t1
   t0=$(now)
-  for _ in $(seq 1 "$runs"); do "$@" >/dev/null; done
+  for _ in $(seq 1 "$runs"); do "${pin[@]}" "$@" >/dev/null; done
   t1=$(now)
   awk -v d=$((t1 - t0)) -v n="$runs" 'BEGIN { printf "%.2f", d / n / 1e6 }'
 }
@@ -66,7 +73,7 @@ per_run_ms() {
 once_s() {
   local t0 t1
   t0=$(now)
-  "$@" >/dev/null 2>&1
+  "${pin[@]}" "$@" >/dev/null 2>&1
   t1=$(now)
   awk -v d=$((t1 - t0)) 'BEGIN { printf "%.3f", d / 1e9 }'
 }

@@ -1,37 +1,27 @@
-// aiven: the command line tool. Interprets the generated operation table
-// (generated/operations.cpp) and sends each call through the library's raw
-// layer, so it has the library's configuration, retries and error model.
+// The command line tool's engine: an operation descriptor of the generated
+// table (generated/operations.cpp) and the user's values -> a raw request for
+// the library's raw layer; a response -> the result or Aiven's error JSON.
 #include "engine.hpp"
 #include "table.hpp"
 
 #include <aiven/client.hpp>
 #include <aiven/diagnostics.hpp>
 #include <aiven/error.hpp>
-#include <aiven/sim/simulator.hpp>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
-#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
-#include <iostream>
 #include <iterator>
-#include <map>
-#include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <unistd.h>
 
 namespace aiven::cli {
 

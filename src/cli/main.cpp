@@ -206,7 +206,7 @@ std::string general_help() {
       "are (ServiceGet prints the service object, not {\"service\": ...}); indented on a terminal, one line\n"
       "with --compact or when stdout is not a terminal. Operations without a response body print nothing.\n"
       "Errors: Aiven's error JSON on stderr ({\"message\", \"errors\", \"status\"}).\n\n"
-      "Batch: `aiven batch` reads one JSON request per line from stdin,\n"
+      "Batch: `aiven batch` reads one JSON request per line from stdin (to its end, then runs them),\n"
       "  {\"op\": \"ServiceGet\", \"params\": {\"project\": \"demo\", \"service_name\": \"pg\"}, \"body\": {...}}\n"
       "(params by parameter name; multipart operations take \"file\": PATH), runs them --parallel K at a time\n"
       "through one client and writes one line per request, in input order:\n"

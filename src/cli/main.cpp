@@ -6,23 +6,29 @@
 #include <aiven/observe.hpp>
 #include <aiven/sim/simulator.hpp>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <exception>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <unistd.h>
@@ -206,10 +212,10 @@ std::string general_help() {
       "are (ServiceGet prints the service object, not {\"service\": ...}); indented on a terminal, one line\n"
       "with --compact or when stdout is not a terminal. Operations without a response body print nothing.\n"
       "Errors: Aiven's error JSON on stderr ({\"message\", \"errors\", \"status\"}).\n\n"
-      "Batch: `aiven batch` reads one JSON request per line from stdin (to its end, then runs them),\n"
+      "Batch: `aiven batch` reads one JSON request per line from stdin,\n"
       "  {\"op\": \"ServiceGet\", \"params\": {\"project\": \"demo\", \"service_name\": \"pg\"}, \"body\": {...}}\n"
       "(params by parameter name; multipart operations take \"file\": PATH), runs them --parallel K at a time\n"
-      "through one client and writes one line per request, in input order:\n"
+      "through one client and writes one line per request, in input order, as results arrive:\n"
       "  {\"ok\": true, \"status\": 200, \"result\": ...} or {\"ok\": false, \"status\": 404, \"error\": {...}}\n\n"
       "Exit status:\n"
       "  0  success (batch: every request succeeded)\n"
@@ -485,22 +491,31 @@ batch_job parse_line(std::string_view line) {
 int run_batch(const command_line& cl) {
   if (cl.positional.size() > 1) throw usage_error{"unexpected argument " + cl.positional[1], "aiven --help"};
   if (!cl.op_options.empty()) throw usage_error{"unknown option --" + cl.op_options.front().first + " for `aiven batch`", "aiven --help"};
-  std::vector<batch_job> jobs;
-  std::string line;
-  while (std::getline(std::cin, line)) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    jobs.push_back(parse_line(line));
-  }
   context ctx = make_context(cl.g, cl.g.parallel);
   boost::asio::io_context ioc;
   client c(ioc.get_executor(), ctx.opts);
+  auto work = boost::asio::make_work_guard(ioc);
+  const unsigned parallel = cl.g.parallel;
 
-  const std::size_t n = jobs.size();
-  std::vector<std::string> out(n);
-  std::vector<char> done(n, 0);
-  std::vector<diagnostics> diags(n);
-  std::size_t next_start = 0, next_print = 0, in_flight = 0;
+  // Lines read and not yet printed, in input order; `base` is the index of the front one.
+  // A deque keeps its elements in place as lines are added and printed ones removed, so
+  // an in-flight call's diagnostics stay where the client writes them.
+  struct slot {
+    batch_job job;
+    std::string out;
+    bool done = false;
+    diagnostics diag;
+  };
+  std::deque<slot> window;
+  std::size_t base = 0, next_start = 0, in_flight = 0;
   bool all_ok = true;
+
+  // stdin is read on a thread of its own, so that results stream out while input is still
+  // coming; it stays at most `read_ahead` lines ahead of the output.
+  const std::size_t read_ahead = 4 * static_cast<std::size_t>(parallel) + 256;
+  std::mutex m;
+  std::condition_variable cv;
+  std::size_t printed = 0;  // guarded by m
 
   auto failure = [&](const json::value& err, unsigned status) {
     all_ok = false;
@@ -512,53 +527,78 @@ int run_batch(const command_line& cl) {
   };
   auto flush = [&] {
     std::string chunk;
-    while (next_print < n && done[next_print]) {
-      chunk += out[next_print];
+    std::size_t n = 0;
+    while (!window.empty() && window.front().done) {
+      chunk += window.front().out;
       chunk += '\n';
-      std::string().swap(out[next_print]);
-      ++next_print;
+      window.pop_front();
+      ++base;
+      ++n;
     }
-    if (!chunk.empty()) {
-      write_out(stdout, chunk);
-      std::fflush(stdout);
+    if (n == 0) return;
+    write_out(stdout, chunk);
+    std::fflush(stdout);
+    {
+      std::lock_guard lk(m);
+      printed += n;
     }
+    cv.notify_one();
   };
   std::function<void()> start = [&] {
-    while (in_flight < cl.g.parallel && next_start < n) {
+    while (in_flight < parallel && next_start < base + window.size()) {
       std::size_t i = next_start++;
-      batch_job& job = jobs[i];
-      if (!job.req) {
+      slot& s = window[i - base];
+      if (!s.job.req) {
         json::object err;
-        err["message"] = job.error;
+        err["message"] = s.job.error;
         err["error_code"] = "usage";
-        out[i] = failure(err, 0);
-        done[i] = 1;
+        s.out = failure(err, 0);
+        s.done = true;
         continue;
       }
       ++in_flight;
-      c.with({.idempotent = job.op->idempotent})
-          .async_request(std::move(*job.req), diags[i], [&, i](error_code ec, raw_response res) {
+      slot* sp = &s;
+      c.with({.idempotent = s.job.op->idempotent})
+          .async_request(std::move(*s.job.req), s.diag, [&, sp](error_code ec, raw_response res) {
             --in_flight;
             if (ec) {
-              out[i] = failure(error_json(ec, diags[i], res), diags[i].http_status);
+              sp->out = failure(error_json(ec, sp->diag, res), sp->diag.http_status);
             } else {
               json::object o;
               o["ok"] = true;
               o["status"] = res.status;
-              auto v = result_json(*jobs[i].op, res);
+              auto v = result_json(*sp->job.op, res);
               o["result"] = v ? std::move(*v) : json::value(nullptr);
-              out[i] = json::serialize(o);
+              sp->out = json::serialize(o);
             }
-            done[i] = 1;
-            diags[i] = diagnostics{};
+            sp->done = true;
             flush();
             start();
           });
     }
     flush();
   };
-  start();
+
+  std::thread reader([&] {
+    std::string line;
+    std::size_t read = 0;
+    while (std::getline(std::cin, line)) {
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      auto job = std::make_shared<batch_job>(parse_line(line));
+      {
+        std::unique_lock lk(m);
+        cv.wait(lk, [&] { return read - printed < read_ahead; });
+      }
+      ++read;
+      boost::asio::post(ioc, [&, job] {
+        window.push_back(slot{std::move(*job)});
+        start();
+      });
+    }
+    boost::asio::post(ioc, [&] { work.reset(); });
+  });
   ioc.run();
+  reader.join();
   flush();
   return all_ok ? exit_ok : exit_api;
 }

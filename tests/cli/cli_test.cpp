@@ -345,6 +345,64 @@ TEST_CASE("batch: results in input order, partial failures, K in flight") {
   CHECK(sim.requests().empty());
 }
 
+TEST_CASE("batch: results stream out while stdin is open; long inputs keep their order") {
+  aiven::sim::simulator sim;
+  {
+    // One line in, its result out, with stdin still open.
+    int in[2], out[2];
+    REQUIRE(::pipe(in) == 0);
+    REQUIRE(::pipe(out) == 0);
+    std::vector<std::string> argv_s{AIVEN_CLI_PATH};
+    for (auto& a : at(sim, {"batch"})) argv_s.push_back(a);
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::string home = "HOME=" + temp_dir();
+    char* envp[] = {home.data(), nullptr};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_addclose(&fa, in[1]);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    pid_t pid = 0;
+    REQUIRE(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp) == 0);
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(in[0]);
+    ::close(out[1]);
+    std::string line = R"({"op":"ProjectGet","params":{"project":"demo"}})" "\n";
+    REQUIRE(::write(in[1], line.data(), line.size()) == static_cast<ssize_t>(line.size()));
+    std::string got;
+    char ch = 0;
+    while (::read(out[0], &ch, 1) == 1 && ch != '\n') got += ch;
+    CHECK(parse(got).as_object().at("ok").as_bool() == true);
+    ::close(in[1]);
+    CHECK(::read(out[0], &ch, 1) == 0);  // stdin closed: it ends
+    ::close(out[0]);
+    int ws = 0;
+    REQUIRE(::waitpid(pid, &ws, 0) == pid);
+    CHECK(WIFEXITED(ws));
+    CHECK(WEXITSTATUS(ws) == 0);
+  }
+  // More lines than the read-ahead window (4 * K + 256): nothing lost, in order. Line i asks
+  // for project p<i % 37>, so each result names its line.
+  for (int p = 0; p < 37; ++p) sim.add_project("p" + std::to_string(p));
+  std::string input;
+  const int n = 1500;
+  for (int i = 0; i < n; ++i)
+    input += R"({"op":"ProjectGet","params":{"project":"p)" + std::to_string(i % 37) + "\"}}\n";
+  auto r = run(at(sim, {"batch", "--parallel", "4"}), input);
+  CHECK(r.status == 0);
+  auto out = lines(r.out);
+  REQUIRE(out.size() == static_cast<std::size_t>(n));
+  int in_order = 0;
+  for (int i = 0; i < n; ++i) {
+    auto v = parse(out[i]).as_object();
+    in_order += v.at("result").as_object().at("project_name").as_string() == "p" + std::to_string(i % 37);
+  }
+  CHECK(in_order == n);
+}
+
 TEST_CASE("-v logs each attempt on stderr, redacted; -vv adds the bodies") {
   aiven::sim::simulator sim;
   sim.inject(aiven::sim::fault{.status = 503, .count = 1});

@@ -71,7 +71,7 @@ http::verb to_verb(http_method m) {
 }  // namespace
 
 client_impl::client_impl(asio::any_io_executor ex, client_options opts)
-    : ex_(std::move(ex)), opts_(std::move(opts)), url_(parse_base_url(opts_.base_url)), pool_(opts_.pool),
+    : ex_(std::move(ex)), opts_(std::move(opts)), url_(parse_base_url(opts_.base_url, opts_.allow_insecure_http)), pool_(opts_.pool),
       limiter_(opts_.rate_limit, opts_.retry.resume_spread),
       seed_(static_cast<std::uint64_t>(clock::now().time_since_epoch().count())) {
   // Header values are sent verbatim: CR/LF would let a value add headers.
@@ -137,7 +137,9 @@ struct call_result {
   boost::json::value json;
 };
 
-void parse_error_body(const std::string& body, diagnostics& d) {
+}  // namespace
+
+void parse_error_body(std::string_view body, diagnostics& d) {
   error_code ec;
   auto v = boost::json::parse(body, ec);
   if (ec || !v.is_object()) return;
@@ -156,6 +158,8 @@ void parse_error_body(const std::string& body, diagnostics& d) {
     }
   }
 }
+
+namespace {
 
 struct attempt_outcome {
   error_code ec;

@@ -347,13 +347,33 @@ using result_handler = asio::any_completion_handler<void(error_code, call_result
 using raw_handler = asio::any_completion_handler<void(error_code, raw_response)>;
 
 // Runs the call on its own strand and completes `handler` on its executor.
+// The caller's cancellation reaches the call through a signal the call owns,
+// emitted on the call's strand and only while the call runs. Binding the
+// caller's slot to co_spawn directly is not safe in Boost 1.81: co_spawn posts
+// a raw pointer to its own signal, which the caller frees once the call has
+// completed meanwhile (a cancellation racing completion: use-after-free).
+struct call_cancellation {
+  asio::cancellation_signal signal;
+  bool finished = false;  // on the call's strand
+};
+
 void spawn_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagnostics* diag, result_handler handler,
                 asio::cancellation_slot slot, asio::strand<asio::any_io_executor> strand) {
   auto hex = asio::get_associated_executor(handler, impl->executor());
+  auto cc = std::make_shared<call_cancellation>();
+  if (slot.is_connected()) {
+    slot.assign([cc, strand](asio::cancellation_type type) {
+      asio::dispatch(strand, [cc, type] {
+        if (!cc->finished) cc->signal.emit(type);
+      });
+    });
+  }
   asio::co_spawn(strand, run_call(impl, std::move(spec), diag),
                  asio::bind_cancellation_slot(
-                     slot, asio::bind_executor(hex, [h = std::move(handler)](std::exception_ptr ep,
-                                                                              call_result r) mutable {
+                     cc->signal.slot(),
+                     asio::bind_executor(strand, [cc, hex, h = std::move(handler)](std::exception_ptr ep,
+                                                                                   call_result r) mutable {
+                       cc->finished = true;
                        if (ep) {
                          try {
                            std::rethrow_exception(ep);
@@ -364,7 +384,9 @@ void spawn_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagno
                          }
                        }
                        auto ec = r.ec;
-                       std::move(h)(ec, std::move(r));
+                       asio::dispatch(hex, [h = std::move(h), ec, r = std::move(r)]() mutable {
+                         std::move(h)(ec, std::move(r));
+                       });
                      })));
 }
 
@@ -407,6 +429,9 @@ void complete_participant(client_impl& impl, const std::shared_ptr<flight::parti
 void join_flight(const std::shared_ptr<client_impl>& impl, call_spec spec, diagnostics* diag, result_handler handler) {
   std::string key = spec.accept + ' ' + (spec.parse_json ? "j " : "r ") + spec.target;
   auto p = std::make_shared<flight::participant>(std::move(handler), diag);
+  // Read and connected before p is published: once it is in the flight, the
+  // request may complete on another thread and take p->handler.
+  auto cslot = asio::get_associated_cancellation_slot(p->handler);
   std::shared_ptr<flight> f;
   bool leader = false;
   {
@@ -418,34 +443,33 @@ void join_flight(const std::shared_ptr<client_impl>& impl, call_spec spec, diagn
     } else {
       impl->shared_flights.fetch_add(1, std::memory_order_relaxed);
     }
+    if (cslot.is_connected()) {
+      std::weak_ptr<client_impl> wimpl = impl;
+      cslot.assign([p, wimpl, wf = std::weak_ptr<flight>(slot)](asio::cancellation_type) {
+        auto impl = wimpl.lock();
+        if (!impl) return;
+        {
+          std::lock_guard lk(p->mu);
+          if (p->done) return;
+          p->done = true;
+        }
+        if (p->diag) p->diag->client_message = "cancelled";
+        post_completion(impl->executor(), std::move(p->handler), error_code(asio::error::operation_aborted),
+                        call_result{});
+        // The last one out cancels the shared request, which closes its connection.
+        if (auto f = wf.lock()) {
+          bool last;
+          {
+            std::lock_guard lk(impl->flights_mu);
+            last = --f->active == 0;
+          }
+          if (last) asio::post(f->strand, [f] { f->cancel.emit(asio::cancellation_type::terminal); });
+        }
+      });
+    }
     f = slot;
     f->participants.push_back(p);
     ++f->active;
-  }
-  auto cslot = asio::get_associated_cancellation_slot(p->handler);
-  if (cslot.is_connected()) {
-    std::weak_ptr<client_impl> wimpl = impl;
-    cslot.assign([p, wimpl, wf = std::weak_ptr<flight>(f)](asio::cancellation_type) {
-      auto impl = wimpl.lock();
-      if (!impl) return;
-      {
-        std::lock_guard lk(p->mu);
-        if (p->done) return;
-        p->done = true;
-      }
-      if (p->diag) p->diag->client_message = "cancelled";
-      post_completion(impl->executor(), std::move(p->handler), error_code(asio::error::operation_aborted),
-                      call_result{});
-      // The last one out cancels the shared request, which closes its connection.
-      if (auto f = wf.lock()) {
-        bool last;
-        {
-          std::lock_guard lk(impl->flights_mu);
-          last = --f->active == 0;
-        }
-        if (last) asio::post(f->strand, [f] { f->cancel.emit(asio::cancellation_type::terminal); });
-      }
-    });
   }
   if (!leader) return;
   auto shared_diag = std::make_shared<diagnostics>();

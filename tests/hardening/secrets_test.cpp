@@ -4,6 +4,7 @@
 
 #include <aiven/api/service.hpp>
 #include <aiven/client.hpp>
+#include <aiven/observe.hpp>
 #include <aiven/sim/simulator.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -13,6 +14,7 @@
 
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -28,7 +30,20 @@ constexpr const char* wrong_token = "SECRET-TOKEN-999";
 
 // Every text a failed call produces that a program might log.
 struct sweep {
+  std::mutex mu;  // the hook may run on any thread running the io_context
   std::vector<std::string> texts;
+
+  // The attempt hook as a program would log it: format_attempt, plus the
+  // (redacted) bodies it is given.
+  void hook(const attempt_record& r) {
+    std::lock_guard lk(mu);
+    texts.push_back(format_attempt(r));
+    texts.emplace_back(r.target);
+    texts.emplace_back(r.request_body);
+    texts.emplace_back(r.response_body);
+    ++hook_calls;
+  }
+  std::size_t hook_calls = 0;
   std::set<int> seen;  // errc values (or -1 for other categories) provoked
 
   void add(const error_code& ec, const diagnostics& d) {
@@ -89,6 +104,8 @@ TEST_SUITE("hardening.secrets") {
     REQUIRE(opts.token == token);
     opts.retry = retry_options{.max_attempts = 2, .initial_backoff = 1ms, .max_backoff = 2ms, .resume_spread = 1ms};
     sweep s;
+    opts.log_bodies = true;
+    opts.on_attempt = [&s](const attempt_record& r) { s.hook(r); };
     auto none = [](sim::simulator&) {};
     auto inject = [](sim::fault f) { return [f](sim::simulator& sm) { sm.inject(f); }; };
 
@@ -139,10 +156,43 @@ TEST_SUITE("hardening.secrets") {
     }
     CHECK(s.seen.count(-1) == 1);  // the TLS failure
     CHECK(s.texts.size() > 100);
+    CHECK(s.hook_calls >= 20);
     for (const auto& t : s.texts) {
       CAPTURE(t);
       CHECK(t.find("SECRET-TOKEN") == std::string::npos);
       CHECK(t.find("aivenv1") == std::string::npos);
+    }
+  }
+}
+
+TEST_SUITE("hardening.secrets") {
+  TEST_CASE("a response fetched with include_secrets never reaches the attempt hook") {
+    sim::simulator sim;
+    asio::io_context io;
+    auto opts = test::sim_options(sim);
+    opts.log_bodies = true;
+    std::vector<std::pair<std::string, std::string>> seen;  // target, response body
+    opts.on_attempt = [&](const attempt_record& r) { seen.emplace_back(r.target, r.response_body); };
+    client c(io.get_executor(), opts);
+    test::run(io, [&]() -> asio::awaitable<void> {
+      auto create = raw_request::post("/v1/project/demo/service",
+                                      R"({"service_name":"pg1","service_type":"pg","plan":"hobbyist"})");
+      (void)co_await c.async_request(std::move(create));
+      auto plain = api::service_get_request{.project = "demo", .service_name = "pg1"};
+      (void)co_await api::async_service_get(c, plain);
+      auto secret = api::service_get_request{.project = "demo", .service_name = "pg1", .include_secrets = true};
+      (void)co_await api::async_service_get(c, secret);
+      auto raw_secret = raw_request::get("/v1/project/demo/service/pg1");
+      raw_secret.query = {{"include_secrets", "true"}};
+      (void)co_await c.async_request(std::move(raw_secret));
+    });
+    REQUIRE(seen.size() == 4);
+    CHECK(seen[1].first == "/v1/project/demo/service/pg1");
+    CHECK(seen[1].second.find("service_name") != std::string::npos);  // bodies are given otherwise
+    for (std::size_t i : {2u, 3u}) {
+      CAPTURE(seen[i].first);
+      CHECK(seen[i].first.find("include_secrets") != std::string::npos);
+      CHECK(seen[i].second.empty());
     }
   }
 }

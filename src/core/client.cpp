@@ -11,6 +11,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/json/monotonic_resource.hpp>
@@ -276,7 +277,22 @@ void report_attempt(const client_options& opts, const call_spec& spec, const htt
 
 // The whole call: admission (429 pause, token bucket), attempts and retries
 // within one deadline. Cancellation aborts any wait and closes a busy connection.
-asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_spec spec, diagnostics* diag) {
+// A call's cancellation, used on the call's strand only. In Boost 1.81 a
+// cancellation that reaches co_spawn's coroutine before run_call starts, or
+// that makes a co_await throw as run_call finishes, escapes co_spawn as an
+// exception (std::terminate). So run_call turns exceptions off first, and a
+// cancellation that comes before that is kept in `pending` and read there.
+struct call_cancellation {
+  asio::cancellation_signal signal;
+  asio::cancellation_type pending = asio::cancellation_type::none;
+  bool started = false;
+  bool finished = false;
+};
+
+asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_spec spec, diagnostics* diag,
+                                      std::shared_ptr<call_cancellation> cc) {
+  co_await asio::this_coro::throw_if_cancelled(false);
+  cc->started = true;
   client_impl& impl = *keep;
   diagnostics local;
   diagnostics& d = diag ? *diag : local;
@@ -286,6 +302,12 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
   d.path = spec.target;
   const auto deadline = clock::now() + spec.timeout;
   const auto& opts = impl.options();
+  if (cc->pending != asio::cancellation_type::none) {
+    d.client_message = "cancelled";
+    call_result aborted;
+    aborted.ec = asio::error::operation_aborted;
+    co_return aborted;
+  }
 
   http::request<http::string_body> req{to_verb(spec.method), impl.url().path_prefix + spec.target, 11};
   req.set(http::field::host, impl.url().host_header);
@@ -312,6 +334,12 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
   };
 
   for (;;) {
+    // A cancellation that came between two operations stops the call here.
+    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
+      out.ec = asio::error::operation_aborted;
+      d.client_message = "cancelled";
+      break;
+    }
     auto now = clock::now();
     auto at = impl.admission().admit(now, rng);
     if (at > now) {
@@ -395,15 +423,10 @@ void call_finished(const std::shared_ptr<client_impl>& impl);
 
 // Runs the call on its own strand and completes `handler` on its executor.
 // The caller's cancellation reaches the call through a signal the call owns,
-// emitted on the call's strand and only while the call runs. Binding the
-// caller's slot to co_spawn directly is not safe in Boost 1.81: co_spawn posts
-// a raw pointer to its own signal, which the caller frees once the call has
-// completed meanwhile (a cancellation racing completion: use-after-free).
-struct call_cancellation {
-  asio::cancellation_signal signal;
-  bool finished = false;  // on the call's strand
-};
-
+// emitted on the call's strand and only while run_call runs (see
+// call_cancellation). Binding the caller's slot to co_spawn directly is not
+// safe in Boost 1.81: co_spawn posts a raw pointer to its own signal, which the
+// caller frees once the call has completed meanwhile (use-after-free).
 void launch_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagnostics* diag, result_handler handler,
                  asio::cancellation_slot slot, asio::strand<asio::any_io_executor> strand) {
   auto hex = asio::get_associated_executor(handler, impl->executor());
@@ -411,11 +434,15 @@ void launch_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagn
   if (slot.is_connected()) {
     slot.assign([cc, strand](asio::cancellation_type type) {
       asio::dispatch(strand, [cc, type] {
-        if (!cc->finished) cc->signal.emit(type);
+        if (cc->finished) return;
+        if (cc->started)
+          cc->signal.emit(type);
+        else
+          cc->pending |= type;
       });
     });
   }
-  asio::co_spawn(strand, run_call(impl, std::move(spec), diag),
+  asio::co_spawn(strand, run_call(impl, std::move(spec), diag, cc),
                  asio::bind_cancellation_slot(
                      cc->signal.slot(),
                      asio::bind_executor(strand, [impl, cc, hex, h = std::move(handler)](std::exception_ptr ep,

@@ -10,7 +10,8 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -22,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -70,12 +72,17 @@ asio::awaitable<void> worker(aiven::client c, int id, std::chrono::steady_clock:
     aiven::diagnostics d;
     aiven::error_code ec;
     if (i % 17 == 0) {
-      // Some calls are cancelled midway (a short timer wins the race).
-      using namespace asio::experimental::awaitable_operators;
-      asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::microseconds(300));
-      auto r = co_await (c.async_request(std::move(req), d, asio::as_tuple(asio::use_awaitable)) ||
-                         t.async_wait(asio::as_tuple(asio::use_awaitable)));
-      if (r.index() == 0) ec = std::get<0>(std::get<0>(r));
+      // Some calls are cancelled midway: a short timer emits the call's
+      // cancellation signal (on this worker's strand, like the call's completion).
+      auto sig = std::make_shared<asio::cancellation_signal>();
+      auto t = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor, std::chrono::microseconds(300));
+      t->async_wait([sig, t](aiven::error_code tec) {
+        if (!tec) sig->emit(asio::cancellation_type::terminal);
+      });
+      auto [e, resp] = co_await c.async_request(std::move(req), d,
+                                                asio::bind_cancellation_slot(sig->slot(), asio::as_tuple(asio::use_awaitable)));
+      t->cancel();
+      ec = e;
     } else {
       auto [e, resp] = co_await c.async_request(std::move(req), d, asio::as_tuple(asio::use_awaitable));
       ec = e;
@@ -133,8 +140,8 @@ int main(int argc, char** argv) {
   counters n;
   const auto start = std::chrono::steady_clock::now();
   const auto until = start + std::chrono::seconds(seconds);
-  // Each worker on its own strand: racing a call against a timer (||) needs
-  // its two branches serialized, as for any Asio parallel group.
+  // Each worker on its own strand: its cancelling timer and its calls'
+  // completions are serialized, as Asio requires of a cancellation slot.
   for (int w = 0; w < 32; ++w) asio::co_spawn(asio::make_strand(io), worker(c, w, until, n), asio::detached);
   std::vector<std::thread> threads;
   for (int t = 0; t < 2; ++t) threads.emplace_back([&] { io.run(); });

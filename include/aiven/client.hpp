@@ -95,6 +95,9 @@ struct client_options {
   std::string ca_pem;
   /// Peer and host name verification. Turn off only for debugging.
   bool verify_peer = true;
+  /// Allows a plain http:// base URL, and only to a loopback host (a local
+  /// mock server). Without it every http:// base URL is refused.
+  bool allow_insecure_http = false;
   std::chrono::milliseconds connect_timeout{10'000};  // TCP connect + TLS handshake
   std::chrono::milliseconds request_timeout{60'000};  // whole call, every attempt included
   std::size_t max_body_size = 64u << 20;              // larger responses fail with errc::body_too_large

@@ -17,4 +17,16 @@ struct base_url {
 /// or http:// to a loopback host (test servers such as a local mock).
 base_url parse_base_url(std::string_view text);
 
+struct proxy_url {
+  std::string host;  // without brackets for IPv6
+  std::string port;  // "1080" when absent
+  std::string authorization;  // "Basic base64(user:password)" when the URL has credentials
+};
+
+/// Throws std::invalid_argument for anything but http://[user[:password]@]host[:port][/].
+proxy_url parse_proxy_url(std::string_view text);
+
+/// True when `host` is excluded from proxying by a NO_PROXY-style list.
+bool no_proxy_matches(std::string_view list, std::string_view host);
+
 }  // namespace aiven::detail

@@ -32,14 +32,15 @@ namespace asio = boost::asio;
 namespace {
 
 struct args {
-  std::string url, ca_file, endpoint = "/v1/project";
+  std::string url, ca_file, endpoint = "/v1/project", write_bodies;
   long requests = 10000, concurrency = 64, pool = 64;
 };
 
 [[noreturn]] void usage() {
   std::fprintf(stderr,
                "usage: aiven-bench [--url URL --ca-file PEM] [--endpoint /v1/project|/v1/clouds|/v1/project/P/service/S]\n"
-               "                   [--requests N] [--concurrency C] [--pool N]\n");
+               "                   [--requests N] [--concurrency C] [--pool N]\n"
+               "       aiven-bench --write-bodies DIR   (the simulator's project.json, clouds.json, service.json)\n");
   std::exit(2);
 }
 
@@ -55,37 +56,71 @@ args parse(int argc, char** argv) {
     else if (k == "--requests") a.requests = std::atol(v.c_str());
     else if (k == "--concurrency") a.concurrency = std::atol(v.c_str());
     else if (k == "--pool") a.pool = std::atol(v.c_str());
+    else if (k == "--write-bodies") a.write_bodies = v;
     else usage();
   }
   if (a.requests <= 0 || a.concurrency <= 0 || a.pool <= 0) usage();
   return a;
 }
 
-// One typed call of the chosen endpoint; true when it succeeded and decoded.
-asio::awaitable<bool> one_call(const aiven::client& c, const std::string& endpoint, const std::string& project,
-                               const std::string& service) {
-  auto token = asio::as_tuple(asio::use_awaitable);
-  if (endpoint == "/v1/clouds") {
-    aiven::api::list_clouds_request req;  // named: see README, "Compilers"
-    auto [ec, r] = co_await aiven::api::async_list_clouds(c, std::move(req), token);
-    co_return !ec && !r.empty();
-  }
-  if (endpoint == "/v1/project") {
-    aiven::api::project_list_request req;
-    auto [ec, r] = co_await aiven::api::async_project_list(c, std::move(req), token);
-    co_return !ec && !r.projects.empty();
-  }
+// One typed call per endpoint, each its own coroutine so that a pending call's
+// frame holds only its own result type; true when it succeeded and decoded.
+asio::awaitable<bool> clouds_call(const aiven::client& c) {
+  aiven::api::list_clouds_request req;  // named: see README, "Compilers"
+  auto [ec, r] = co_await aiven::api::async_list_clouds(c, std::move(req), asio::as_tuple(asio::use_awaitable));
+  co_return !ec && !r.empty();
+}
+
+asio::awaitable<bool> project_call(const aiven::client& c) {
+  aiven::api::project_list_request req;
+  auto [ec, r] = co_await aiven::api::async_project_list(c, std::move(req), asio::as_tuple(asio::use_awaitable));
+  co_return !ec && !r.projects.empty();
+}
+
+asio::awaitable<bool> service_call(const aiven::client& c, const std::string& project, const std::string& service) {
   aiven::api::service_get_request req;
   req.project = project;
   req.service_name = service;
-  auto [ec, r] = co_await aiven::api::async_service_get(c, std::move(req), token);
+  auto [ec, r] = co_await aiven::api::async_service_get(c, std::move(req), asio::as_tuple(asio::use_awaitable));
   co_return !ec && !r.service_name.empty();
+}
+
+// The bodies the simulator serves for the three endpoints, as files for a static
+// server: a project list of a few projects (~2 KB), the clouds (~100) and one
+// service with its connection info and components.
+int write_bodies(const std::string& dir) {
+  aiven::sim::simulator sim(aiven::sim::simulator_options{.service_ready_delay = {}});
+  sim.add_project("acme-prod");  // with "demo": ~2 KB, as a small organisation's list
+  asio::io_context io(1);
+  auto opts = aiven::client_options{};
+  opts.base_url = sim.base_url();
+  opts.token = sim.token();
+  opts.ca_pem = sim.ca_pem();
+  aiven::client c(io.get_executor(), opts);
+  int status = 0;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    auto create = aiven::raw_request::post("/v1/project/demo/service",
+        R"({"service_name":"pg-main","service_type":"pg","plan":"business-8","cloud":"google-europe-west1"})");
+    co_await c.async_request(std::move(create), asio::use_awaitable);
+    for (auto [file, path] : {std::pair{"project.json", "/v1/project"}, {"clouds.json", "/v1/clouds"},
+                              {"service.json", "/v1/project/demo/service/pg-main"}}) {
+      auto r = co_await c.async_request(aiven::raw_request::get(path), asio::use_awaitable);
+      std::string name = dir + "/" + file;
+      std::FILE* f = std::fopen(name.c_str(), "wb");
+      if (!f || std::fwrite(r.body.data(), 1, r.body.size(), f) != r.body.size()) status = 1;
+      if (f) std::fclose(f);
+      std::printf("%s: %zu bytes\n", name.c_str(), r.body.size());
+    }
+  }, [&](std::exception_ptr e) { if (e) status = 1; });
+  io.run();
+  return status;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   args a = parse(argc, argv);
+  if (!a.write_bodies.empty()) return write_bodies(a.write_bodies);
   std::string project, service;
   if (a.endpoint.rfind("/v1/project/", 0) == 0) {
     auto rest = a.endpoint.substr(std::strlen("/v1/project/"));
@@ -127,18 +162,26 @@ int main(int argc, char** argv) {
   }
 
   long started = 0, done = 0, errors = 0;
-  auto worker = [&]() -> asio::awaitable<void> {
-    while (started < a.requests) {
-      ++started;
-      bool ok = co_await one_call(c, a.endpoint, project, service);
-      ++done;
-      if (!ok) ++errors;
-    }
+  auto spawn_workers = [&](auto call) {
+    for (long i = 0; i < a.concurrency; ++i)
+      asio::co_spawn(io, [&, call]() -> asio::awaitable<void> {
+        while (started < a.requests) {
+          ++started;
+          bool ok = co_await call();
+          ++done;
+          if (!ok) ++errors;
+        }
+      }, asio::detached);
   };
   auto t0 = std::chrono::steady_clock::now();
   rusage r0{};
   getrusage(RUSAGE_SELF, &r0);
-  for (long i = 0; i < a.concurrency; ++i) asio::co_spawn(io, worker(), asio::detached);
+  if (a.endpoint == "/v1/clouds")
+    spawn_workers([&c] { return clouds_call(c); });
+  else if (a.endpoint == "/v1/project")
+    spawn_workers([&c] { return project_call(c); });
+  else
+    spawn_workers([&c, &project, &service] { return service_call(c, project, service); });
   io.run();
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   rusage r1{};

@@ -17,9 +17,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -63,6 +65,25 @@ struct rate_limit_options {
   double burst = 10;
 };
 
+/// What the client reports after each attempt of a call (see client_options::on_attempt).
+/// Views are valid during the hook only. Nothing here carries the token; query values and
+/// JSON members named like secrets are redacted (aiven/observe.hpp has the rule).
+struct attempt_record {
+  std::string_view operation_id;  ///< "" for raw requests without one
+  http_method method = http_method::get;
+  std::string_view target;  ///< path and query as sent (query secrets redacted)
+  unsigned attempt = 1;     ///< 1-based, within the call
+  unsigned status = 0;      ///< HTTP status; 0 when no response arrived
+  error_code error;         ///< the attempt's failure, if any (an HTTP error status included)
+  std::chrono::microseconds duration{};  ///< from asking for a connection to the end of the response
+  std::size_t request_bytes = 0;         ///< request body bytes
+  std::size_t response_bytes = 0;        ///< response body bytes
+  bool will_retry = false;               ///< the call goes on with another attempt
+  /// Redacted JSON bodies; empty unless client_options::log_bodies. The response body is
+  /// never given for calls with `include_secrets` in the query.
+  std::string_view request_body, response_body;
+};
+
 struct client_options {
   /// Scheme, host and optional port; the API's paths (/v1/...) are appended.
   std::string base_url = "https://api.aiven.io";
@@ -91,6 +112,12 @@ struct client_options {
   rate_limit_options rate_limit{};
   /// Concurrent identical GETs share one request on the wire.
   bool single_flight = true;
+  /// Called after every attempt (logging, metrics). It runs on the call's strand: with
+  /// several threads running the io_context it can run on several threads at once.
+  /// Exceptions it throws are swallowed.
+  std::function<void(const attempt_record&)> on_attempt;
+  /// Give on_attempt the (redacted) request and response bodies.
+  bool log_bodies = false;
 
   /// Defaults overridden by the environment, like Aiven's own tools:
   ///  - token: AIVEN_TOKEN, else `auth_token` of the avn CLI's credentials file,

@@ -1,4 +1,5 @@
 #include "core/call.hpp"
+#include <aiven/observe.hpp>
 #include "core/client_impl.hpp"
 
 #include <boost/asio/append.hpp>
@@ -12,6 +13,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
 #include <openssl/ssl.h>
@@ -138,7 +140,9 @@ struct call_spec {
 struct call_result {
   error_code ec;
   raw_response response;
-  boost::json::value json;
+  // Constructed (never assigned) from the parse: assigning a value across memory
+  // resources would copy the tree out of its arena.
+  std::optional<boost::json::value> json;
 };
 
 void parse_error_body(const std::string& body, diagnostics& d) {
@@ -237,6 +241,39 @@ asio::awaitable<attempt_outcome> run_attempt(client_impl& impl, const http::requ
   co_return out;
 }
 
+bool asks_for_secrets(std::string_view target) {
+  auto q = target.find('?');
+  return q != std::string_view::npos && target.find("include_secrets", q) != std::string_view::npos;
+}
+
+void report_attempt(const client_options& opts, const call_spec& spec, const http::request<http::string_body>& req,
+                    const call_result& out, const diagnostics& d, clock::time_point start, bool will_retry) {
+  try {
+    auto target = redact_target(spec.target);
+    std::string req_body, resp_body;
+    if (opts.log_bodies) {
+      req_body = redact_json(req.body());
+      if (!asks_for_secrets(spec.target)) resp_body = redact_json(out.response.body);
+    }
+    attempt_record r;
+    r.operation_id = spec.operation_id;
+    r.method = spec.method;
+    r.target = target;
+    r.attempt = d.attempts;
+    r.status = out.response.status;
+    r.error = out.ec;
+    r.duration = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start);
+    r.request_bytes = req.body().size();
+    r.response_bytes = out.response.body.size();
+    r.will_retry = will_retry;
+    r.request_body = req_body;
+    r.response_body = resp_body;
+    opts.on_attempt(r);
+  } catch (...) {
+    // A failing hook must not change the call's outcome.
+  }
+}
+
 // The whole call: admission (429 pause, token bucket), attempts and retries
 // within one deadline. Cancellation aborts any wait and closes a busy connection.
 asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_spec spec, diagnostics* diag) {
@@ -292,6 +329,7 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
     d.message.clear();
     d.errors.clear();
     d.client_message.clear();
+    const auto attempt_start = clock::now();
     auto a = co_await run_attempt(impl, req, deadline, d);
     out.ec = a.ec;
     out.response = std::move(a.response);
@@ -312,7 +350,10 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
         }
       } else if (spec.parse_json && !resp.body.empty()) {
         error_code pec;
-        out.json = boost::json::parse(resp.body, pec);
+        // The tree lives in one arena sized from the body: no malloc and free per node. The
+        // typed decoders copy what they keep, then the arena goes with the value.
+        auto arena = boost::json::make_shared_resource<boost::json::monotonic_resource>(2 * resp.body.size() + 256);
+        out.json.emplace(boost::json::parse(resp.body, pec, std::move(arena)));
         if (pec) {
           d.client_message = "the response body is not valid JSON: " + pec.message();
           out.ec = ar.ec = errc::bad_response;
@@ -320,6 +361,10 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
       }
     }
     auto step = policy.on_attempt(ar);
+    if (opts.on_attempt) {
+      report_attempt(opts, spec, req, out, d, attempt_start,
+                     step.retry && clock::now() + step.delay < deadline);
+    }
     if (!step.retry) {
       out.ec = step.final_ec;
       if (step.final_ec == errc::connection_lost && a.ec != step.final_ec)
@@ -346,14 +391,16 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
 using result_handler = asio::any_completion_handler<void(error_code, call_result)>;
 using raw_handler = asio::any_completion_handler<void(error_code, raw_response)>;
 
+void call_finished(const std::shared_ptr<client_impl>& impl);
+
 // Runs the call on its own strand and completes `handler` on its executor.
-void spawn_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagnostics* diag, result_handler handler,
-                asio::cancellation_slot slot, asio::strand<asio::any_io_executor> strand) {
+void launch_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagnostics* diag, result_handler handler,
+                 asio::cancellation_slot slot, asio::strand<asio::any_io_executor> strand) {
   auto hex = asio::get_associated_executor(handler, impl->executor());
   asio::co_spawn(strand, run_call(impl, std::move(spec), diag),
                  asio::bind_cancellation_slot(
-                     slot, asio::bind_executor(hex, [h = std::move(handler)](std::exception_ptr ep,
-                                                                              call_result r) mutable {
+                     slot, asio::bind_executor(hex, [impl, h = std::move(handler)](std::exception_ptr ep,
+                                                                                    call_result r) mutable {
                        if (ep) {
                          try {
                            std::rethrow_exception(ep);
@@ -363,9 +410,112 @@ void spawn_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagno
                            r.ec = make_error_code(boost::system::errc::not_enough_memory);
                          }
                        }
+                       call_finished(impl);
                        auto ec = r.ec;
                        std::move(h)(ec, std::move(r));
                      })));
+}
+
+}  // namespace
+
+struct queued_call {
+  queued_call(call_spec s, diagnostics* d, result_handler h, asio::cancellation_slot sl,
+              asio::strand<asio::any_io_executor> st)
+      : spec(std::move(s)), diag(d), handler(std::move(h)), slot(sl), strand(std::move(st)), timer(strand),
+        queued_at(clock::now()) {}
+  call_spec spec;
+  diagnostics* diag;
+  result_handler handler;
+  asio::cancellation_slot slot;
+  asio::strand<asio::any_io_executor> strand;
+  asio::steady_timer timer;  // the call's deadline while it waits; used on `strand` only
+  clock::time_point queued_at;
+  bool taken = false;  // started, timed out or cancelled (under client_impl::queue_mu)
+};
+
+namespace {
+
+// Takes `q` out of the queue; false when something else already did.
+bool take(client_impl& impl, queued_call& q) {
+  std::lock_guard lk(impl.queue_mu);
+  if (q.taken) return false;
+  q.taken = true;
+  --impl.queued;
+  return true;
+}
+
+void fail_queued(client_impl& impl, const std::shared_ptr<queued_call>& q, error_code ec, const char* why) {
+  if (q->diag) {
+    q->diag->clear();
+    q->diag->operation = q->spec.operation_id;
+    q->diag->method = to_string(q->spec.method);
+    q->diag->path = q->spec.target;
+    q->diag->client_message = why;
+  }
+  post_completion(impl.executor(), std::move(q->handler), ec, call_result{});
+}
+
+// A call finished: the next queued call, if any, takes its place.
+void call_finished(const std::shared_ptr<client_impl>& impl) {
+  for (;;) {
+    std::shared_ptr<queued_call> next;
+    {
+      std::lock_guard lk(impl->queue_mu);
+      while (!impl->queue.empty() && impl->queue.front()->taken) impl->queue.pop_front();
+      if (impl->queue.empty()) {
+        --impl->running;
+        return;
+      }
+      next = std::move(impl->queue.front());
+      impl->queue.pop_front();
+      next->taken = true;
+      --impl->queued;
+    }
+    asio::post(next->strand, [next] { next->timer.cancel(); });
+    // The time spent waiting counts against the call's deadline.
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next->spec.timeout -
+                                                                     (clock::now() - next->queued_at));
+    if (left.count() <= 0) {
+      fail_queued(*impl, next, errc::timeout, "no connection became free before the deadline");
+      continue;
+    }
+    next->spec.timeout = left;
+    launch_call(impl, std::move(next->spec), next->diag, std::move(next->handler), next->slot, next->strand);
+    return;  // the running count passes to it
+  }
+}
+
+// Runs the call now, or queues it when max_running() calls are already running.
+void spawn_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagnostics* diag, result_handler handler,
+                asio::cancellation_slot slot, asio::strand<asio::any_io_executor> strand) {
+  std::unique_lock lk(impl->queue_mu);
+  if (impl->running < impl->max_running()) {
+    ++impl->running;
+    lk.unlock();
+    launch_call(impl, std::move(spec), diag, std::move(handler), slot, std::move(strand));
+    return;
+  }
+  // Queued under the lock, so that a call finishing meanwhile cannot miss it. Nothing
+  // here runs a handler: the timer and the slot only register theirs.
+  auto q = std::make_shared<queued_call>(std::move(spec), diag, std::move(handler), slot, std::move(strand));
+  q->timer.expires_at(q->queued_at + q->spec.timeout);
+  std::weak_ptr<client_impl> wimpl = impl;
+  q->timer.async_wait([q, wimpl](error_code ec) {
+    auto impl = wimpl.lock();
+    if (ec || !impl || !take(*impl, *q)) return;
+    fail_queued(*impl, q, errc::timeout, "no connection became free before the deadline");
+  });
+  if (q->slot.is_connected()) {
+    q->slot.assign([wq = std::weak_ptr<queued_call>(q), wimpl](asio::cancellation_type) {
+      auto q = wq.lock();
+      auto impl = wimpl.lock();
+      if (!q || !impl || !take(*impl, *q)) return;
+      asio::post(q->strand, [q] { q->timer.cancel(); });
+      fail_queued(*impl, q, asio::error::operation_aborted, "cancelled");
+    });
+  }
+  impl->queue.push_back(std::move(q));
+  ++impl->queued;
 }
 
 }  // namespace
@@ -505,7 +655,9 @@ void async_call_json(const client& c, call_request req, diagnostics* diag,
   auto spec = spec_from(std::move(req));
   spec.parse_json = true;
   start_call(c, std::move(spec), diag,
-             map<call_result>(std::move(handler), [](call_result&& r) { return std::move(r.json); }));
+             map<call_result>(std::move(handler), [](call_result&& r) {
+               return r.json ? std::move(*r.json) : boost::json::value();
+             }));
 }
 
 }  // namespace detail
@@ -519,6 +671,10 @@ pool_stats client::stats() const {
   auto s = impl_->pool().stats();
   s.retries = impl_->retries.load(std::memory_order_relaxed);
   s.shared_flights = impl_->shared_flights.load(std::memory_order_relaxed);
+  {
+    std::lock_guard lk(impl_->queue_mu);
+    s.waiting += impl_->queued;
+  }
   return s;
 }
 void client::close_idle() { impl_->pool().close_idle(); }

@@ -44,12 +44,7 @@ const std::string* raw_response::header(std::string_view name) const noexcept {
   return nullptr;
 }
 
-client_options client_options::from_env() {
-  client_options o;
-  if (const char* t = std::getenv("AIVEN_TOKEN"); t && *t) o.token = t;
-  if (const char* u = std::getenv("AIVEN_WEB_URL"); u && *u) o.base_url = u;
-  return o;
-}
+// client_options::from_env is in env.cpp.
 
 namespace detail {
 namespace {
@@ -85,6 +80,12 @@ client_impl::client_impl(asio::any_io_executor ex, client_options opts)
   if (opts_.pool.max_connections == 0) throw std::invalid_argument("aiven: pool.max_connections must be at least 1");
   if (!opts_.token.empty()) authorization_ = "aivenv1 " + opts_.token;
   endpoint_ = endpoint_info{url_.host, url_.port, url_.tls, opts_.verify_peer};
+  if (!opts_.proxy.empty() && !no_proxy_matches(opts_.no_proxy, url_.host)) {
+    auto p = parse_proxy_url(opts_.proxy);
+    endpoint_.proxy_host = std::move(p.host);
+    endpoint_.proxy_port = std::move(p.port);
+    endpoint_.proxy_authorization = std::move(p.authorization);
+  }
   if (url_.tls) {
     ssl_.emplace(asio::ssl::context::tls_client);
     SSL_CTX_set_min_proto_version(ssl_->native_handle(), TLS1_2_VERSION);
@@ -107,7 +108,10 @@ asio::awaitable<std::pair<error_code, tcp::resolver::results_type>> client_impl:
     if (endpoints_) co_return std::pair{error_code{}, *endpoints_};
   }
   tcp::resolver resolver(co_await asio::this_coro::executor);
-  auto r = co_await resolver.async_resolve(url_.host, url_.port, asio::as_tuple(asio::use_awaitable));
+  // Through a proxy only the proxy's address is needed: it resolves the API's host.
+  const bool proxied = !endpoint_.proxy_host.empty();
+  auto r = co_await resolver.async_resolve(proxied ? endpoint_.proxy_host : url_.host,
+                                           proxied ? endpoint_.proxy_port : url_.port, asio::as_tuple(asio::use_awaitable));
   if (!std::get<0>(r)) {
     std::lock_guard lk(resolve_mu_);
     endpoints_ = std::get<1>(r);

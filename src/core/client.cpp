@@ -435,20 +435,27 @@ void call_finished(const std::shared_ptr<client_impl>& impl);
 // call_cancellation). Binding the caller's slot to co_spawn directly is not
 // safe in Boost 1.81: co_spawn posts a raw pointer to its own signal, which the
 // caller frees once the call has completed meanwhile (use-after-free).
+void forward_cancellation(const std::shared_ptr<call_cancellation>& cc, const asio::strand<asio::any_io_executor>& strand,
+                          asio::cancellation_type type) {
+  asio::dispatch(strand, [cc, type] {
+    if (cc->finished) return;
+    if (cc->started)
+      cc->signal.emit(type);
+    else
+      cc->pending |= type;
+  });
+}
+
+// `cc`: given when the caller's slot already forwards to it (a call that waited
+// in the queue), so that the slot is never re-assigned from another thread.
 void launch_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagnostics* diag, result_handler handler,
-                 asio::cancellation_slot slot, asio::strand<asio::any_io_executor> strand) {
+                 asio::cancellation_slot slot, asio::strand<asio::any_io_executor> strand,
+                 std::shared_ptr<call_cancellation> cc = nullptr) {
   auto hex = asio::get_associated_executor(handler, impl->executor());
-  auto cc = std::make_shared<call_cancellation>();
-  if (slot.is_connected()) {
-    slot.assign([cc, strand](asio::cancellation_type type) {
-      asio::dispatch(strand, [cc, type] {
-        if (cc->finished) return;
-        if (cc->started)
-          cc->signal.emit(type);
-        else
-          cc->pending |= type;
-      });
-    });
+  if (!cc) {
+    cc = std::make_shared<call_cancellation>();
+    if (slot.is_connected())
+      slot.assign([cc, strand](asio::cancellation_type type) { forward_cancellation(cc, strand, type); });
   }
   asio::co_spawn(strand, run_call(impl, std::move(spec), diag, cc),
                  asio::bind_cancellation_slot(
@@ -487,6 +494,8 @@ struct queued_call {
   asio::strand<asio::any_io_executor> strand;
   asio::steady_timer timer;  // the call's deadline while it waits; used on `strand` only
   clock::time_point queued_at;
+  // Where the caller's slot sends a cancellation once the call has left the queue.
+  std::shared_ptr<call_cancellation> cc = std::make_shared<call_cancellation>();
   bool taken = false;  // started, timed out or cancelled (under client_impl::queue_mu)
 };
 
@@ -537,7 +546,8 @@ void call_finished(const std::shared_ptr<client_impl>& impl) {
       continue;
     }
     next->spec.timeout = left;
-    launch_call(impl, std::move(next->spec), next->diag, std::move(next->handler), next->slot, next->strand);
+    launch_call(impl, std::move(next->spec), next->diag, std::move(next->handler), next->slot, next->strand,
+                next->cc);
     return;  // the running count passes to it
   }
 }
@@ -563,12 +573,18 @@ void spawn_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagno
     fail_queued(*impl, q, errc::timeout, "no connection became free before the deadline");
   });
   if (q->slot.is_connected()) {
-    q->slot.assign([wq = std::weak_ptr<queued_call>(q), wimpl](asio::cancellation_type) {
+    // Assigned once, here, on the caller's side: while the call waits it leaves the
+    // queue; once it runs, the cancellation goes on to it.
+    q->slot.assign([wq = std::weak_ptr<queued_call>(q), wimpl, cc = q->cc, strand = q->strand](
+                       asio::cancellation_type type) {
       auto q = wq.lock();
       auto impl = wimpl.lock();
-      if (!q || !impl || !take(*impl, *q)) return;
-      asio::post(q->strand, [q] { q->timer.cancel(); });
-      fail_queued(*impl, q, asio::error::operation_aborted, "cancelled");
+      if (q && impl && take(*impl, *q)) {
+        asio::post(q->strand, [q] { q->timer.cancel(); });
+        fail_queued(*impl, q, asio::error::operation_aborted, "cancelled");
+        return;
+      }
+      forward_cancellation(cc, strand, type);
     });
   }
   impl->queue.push_back(std::move(q));

@@ -125,3 +125,33 @@ TEST_CASE("many more calls than the pool: all complete, on at most pool-size con
   CHECK(sim.max_open_connections() <= 4);
   CHECK(c.stats().waiting == 0);
 }
+
+TEST_CASE("a call cancelled after it left the queue is cancelled where it runs") {
+  sim::simulator sim;
+  sim.inject({.kind = fk::slow_headers, .delay = 600ms, .count = 3});
+  asio::io_context io;
+  client c(io.get_executor(), one_connection(sim));
+  std::vector<outcome> out(3);
+  asio::cancellation_signal cancel;
+  auto t0 = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    auto done = [&, i](error_code ec, raw_response r) {
+      out[i].ec = ec;
+      out[i].status = r.status;
+      out[i].took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
+    // Call 2 waits in the queue, starts when call 0 ends (0.6 s), is on the wire from 1.2 s.
+    if (i == 2)
+      c.async_request(raw_request::get("/v1/project"), out[i].diag, asio::bind_cancellation_slot(cancel.slot(), done));
+    else
+      c.async_request(raw_request::get("/v1/project"), out[i].diag, done);
+  }
+  asio::steady_timer t(io, 1400ms);
+  t.async_wait([&](error_code) { cancel.emit(asio::cancellation_type::terminal); });
+  io.run();
+  CHECK_FALSE(out[0].ec);
+  CHECK_FALSE(out[1].ec);
+  CHECK(out[2].ec == asio::error::operation_aborted);
+  CHECK(out[2].took >= 1.35);
+  CHECK(out[2].took < 1.75);  // not after its slow answer (1.8 s)
+}

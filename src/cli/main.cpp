@@ -308,13 +308,6 @@ std::string op_help(const op_desc& op) {
 
 // ---- running ------------------------------------------------------------------------------
 
-// The library refuses http:// unless client_options::allow_insecure_http is set
-// (where it has that member); --insecure-http is the user's explicit opt-in.
-template <class Options>
-void allow_insecure_http(Options& o, bool allow) {
-  if constexpr (requires { o.allow_insecure_http; }) o.allow_insecure_http = allow;
-}
-
 struct context {
   std::unique_ptr<sim::simulator> sim;
   client_options opts;
@@ -338,7 +331,7 @@ context make_context(const global_options& g, unsigned connections) {
   if (g.rate) ctx.opts.rate_limit.requests_per_second = *g.rate;
   if (ctx.opts.base_url.rfind("http://", 0) == 0 && !g.insecure_http)
     throw usage_error{"an http:// base URL sends the token in clear: add --insecure-http to allow it", ""};
-  allow_insecure_http(ctx.opts, g.insecure_http);
+  ctx.opts.allow_insecure_http = g.insecure_http;
   ctx.opts.pool.max_connections = std::max<std::size_t>(ctx.opts.pool.max_connections, connections);
   // Each line of a batch is one request on the wire.
   ctx.opts.single_flight = false;

@@ -428,6 +428,19 @@ TEST_CASE("-v logs each attempt on stderr, redacted; -vv adds the bodies") {
   CHECK(vv.err.find(sim.token()) == std::string::npos);
 }
 
+TEST_CASE("configuration as the library's: AIVEN_TOKEN, the avn credentials file, AIVEN_WEB_URL") {
+  aiven::sim::simulator sim;
+  std::string ca = sim.write_ca_file(temp_dir());
+  std::string creds = temp_dir() + "/aiven-credentials.json";
+  std::ofstream(creds) << R"({"auth_token": ")" << sim.token() << R"("})";
+  std::vector<std::string> args{"--ca-file", ca, "--retries", "0", "project", "get", "--project", "demo"};
+  CHECK(run(args, "", {"AIVEN_WEB_URL=" + sim.base_url(), "AIVEN_TOKEN=" + sim.token()}).status == 0);
+  CHECK(run(args, "", {"AIVEN_WEB_URL=" + sim.base_url(), "AIVEN_CREDENTIALS_FILE=" + creds}).status == 0);
+  CHECK(run(args, "", {"AIVEN_WEB_URL=" + sim.base_url()}).status == 1);  // no token: 401
+  auto bad = run(args, "", {"AIVEN_WEB_URL=" + sim.base_url(), "AIVEN_CREDENTIALS_FILE=" + temp_dir() + "/none.json"});
+  CHECK(bad.status == 2);
+}
+
 TEST_CASE("--simulator runs the call against an in-process simulator") {
   auto r = run({"--simulator", "project", "get", "--project", "demo"});
   INFO(r.err);

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -28,11 +29,16 @@ int main() {
   opts.log_bodies = true;
   std::mutex mu;  // the hook may be called from several threads when the io_context has them
   opts.on_attempt = [&](const aiven::attempt_record& r) {
+    // format_attempt would append the bodies whole; print them shortened below its line.
+    auto line = r;
+    line.request_body = line.response_body = {};
+    auto shorten = [](std::string_view b) {
+      return b.size() <= 240 ? std::string(b) : std::string(b.substr(0, 160)) + "...";
+    };
     std::lock_guard lk(mu);
-    std::printf("  %s\n", aiven::format_attempt(r).c_str());
-    if (!r.request_body.empty()) std::printf("      request:  %.*s\n", static_cast<int>(r.request_body.size()), r.request_body.data());
-    if (!r.response_body.empty() && r.response_body.size() < 400)
-      std::printf("      response: %.*s\n", static_cast<int>(r.response_body.size()), r.response_body.data());
+    std::printf("  %s\n", aiven::format_attempt(line).c_str());
+    if (!r.request_body.empty()) std::printf("      sent:     %s\n", shorten(r.request_body).c_str());
+    if (!r.response_body.empty()) std::printf("      received: %s\n", shorten(r.response_body).c_str());
   };
   asio::io_context io;
   aiven::client c(io.get_executor(), opts);

@@ -96,6 +96,9 @@ struct client_options {
   std::string ca_pem;
   /// Peer and host name verification. Turn off only for debugging.
   bool verify_peer = true;
+  /// Allows a plain http:// base URL, and only to a loopback host (a local
+  /// mock server). Without it every http:// base URL is refused.
+  bool allow_insecure_http = false;
   /// HTTPS proxy, `http://[user:password@]host[:port]` (port 1080 when absent):
   /// connections are tunnelled with HTTP CONNECT, the credentials sent as
   /// `Proxy-Authorization: Basic`. Empty: connect directly.

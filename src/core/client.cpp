@@ -11,7 +11,9 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -68,7 +70,7 @@ http::verb to_verb(http_method m) {
 }  // namespace
 
 client_impl::client_impl(asio::any_io_executor ex, client_options opts)
-    : ex_(std::move(ex)), opts_(std::move(opts)), url_(parse_base_url(opts_.base_url)), pool_(opts_.pool),
+    : ex_(std::move(ex)), opts_(std::move(opts)), url_(parse_base_url(opts_.base_url, opts_.allow_insecure_http)), pool_(opts_.pool),
       limiter_(opts_.rate_limit, opts_.retry.resume_spread),
       seed_(static_cast<std::uint64_t>(clock::now().time_since_epoch().count())) {
   // Header values are sent verbatim: CR/LF would let a value add headers.
@@ -145,7 +147,9 @@ struct call_result {
   std::optional<boost::json::value> json;
 };
 
-void parse_error_body(const std::string& body, diagnostics& d) {
+}  // namespace
+
+void parse_error_body(std::string_view body, diagnostics& d) {
   error_code ec;
   auto v = boost::json::parse(body, ec);
   if (ec || !v.is_object()) return;
@@ -165,6 +169,8 @@ void parse_error_body(const std::string& body, diagnostics& d) {
   }
 }
 
+namespace {
+
 struct attempt_outcome {
   error_code ec;
   bool may_have_reached_server = true;
@@ -174,7 +180,7 @@ struct attempt_outcome {
 // One attempt: a pooled connection (a fresh one when a reused one turns out to
 // be closed before any response byte), the exchange, the response headers.
 asio::awaitable<attempt_outcome> run_attempt(client_impl& impl, const http::request<http::string_body>& req,
-                                             clock::time_point deadline, diagnostics& d) {
+                                             clock::time_point deadline, diagnostics& d, bool all_headers) {
   attempt_outcome out;
   auto& pool = impl.pool();
   const auto& opts = impl.options();
@@ -235,8 +241,11 @@ asio::awaitable<attempt_outcome> run_attempt(client_impl& impl, const http::requ
     co_return out;
   }
   out.response.status = r.response.result_int();
-  out.response.headers.reserve(8);
-  for (auto& f : r.response) out.response.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  // Typed calls return no headers: only those the client itself reads are kept.
+  out.response.headers.reserve(all_headers ? 8 : 2);
+  for (auto& f : r.response)
+    if (all_headers || f.name() == http::field::retry_after || boost::beast::iequals(f.name_string(), "x-request-id"))
+      out.response.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
   out.response.body = std::move(r.response.body());
   co_return out;
 }
@@ -276,7 +285,22 @@ void report_attempt(const client_options& opts, const call_spec& spec, const htt
 
 // The whole call: admission (429 pause, token bucket), attempts and retries
 // within one deadline. Cancellation aborts any wait and closes a busy connection.
-asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_spec spec, diagnostics* diag) {
+// A call's cancellation, used on the call's strand only. In Boost 1.81 a
+// cancellation that reaches co_spawn's coroutine before run_call starts, or
+// that makes a co_await throw as run_call finishes, escapes co_spawn as an
+// exception (std::terminate). So run_call turns exceptions off first, and a
+// cancellation that comes before that is kept in `pending` and read there.
+struct call_cancellation {
+  asio::cancellation_signal signal;
+  asio::cancellation_type pending = asio::cancellation_type::none;
+  bool started = false;
+  bool finished = false;
+};
+
+asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_spec spec, diagnostics* diag,
+                                      std::shared_ptr<call_cancellation> cc) {
+  co_await asio::this_coro::throw_if_cancelled(false);
+  cc->started = true;
   client_impl& impl = *keep;
   diagnostics local;
   diagnostics& d = diag ? *diag : local;
@@ -286,6 +310,12 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
   d.path = spec.target;
   const auto deadline = clock::now() + spec.timeout;
   const auto& opts = impl.options();
+  if (cc->pending != asio::cancellation_type::none) {
+    d.client_message = "cancelled";
+    call_result aborted;
+    aborted.ec = asio::error::operation_aborted;
+    co_return aborted;
+  }
 
   http::request<http::string_body> req{to_verb(spec.method), impl.url().path_prefix + spec.target, 11};
   req.set(http::field::host, impl.url().host_header);
@@ -312,6 +342,12 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
   };
 
   for (;;) {
+    // A cancellation that came between two operations stops the call here.
+    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
+      out.ec = asio::error::operation_aborted;
+      d.client_message = "cancelled";
+      break;
+    }
     auto now = clock::now();
     auto at = impl.admission().admit(now, rng);
     if (at > now) {
@@ -330,7 +366,7 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
     d.errors.clear();
     d.client_message.clear();
     const auto attempt_start = clock::now();
-    auto a = co_await run_attempt(impl, req, deadline, d);
+    auto a = co_await run_attempt(impl, req, deadline, d, !spec.parse_json);
     out.ec = a.ec;
     out.response = std::move(a.response);
     attempt_result ar{a.ec, a.may_have_reached_server, std::nullopt};
@@ -394,13 +430,32 @@ using raw_handler = asio::any_completion_handler<void(error_code, raw_response)>
 void call_finished(const std::shared_ptr<client_impl>& impl);
 
 // Runs the call on its own strand and completes `handler` on its executor.
+// The caller's cancellation reaches the call through a signal the call owns,
+// emitted on the call's strand and only while run_call runs (see
+// call_cancellation). Binding the caller's slot to co_spawn directly is not
+// safe in Boost 1.81: co_spawn posts a raw pointer to its own signal, which the
+// caller frees once the call has completed meanwhile (use-after-free).
 void launch_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagnostics* diag, result_handler handler,
                  asio::cancellation_slot slot, asio::strand<asio::any_io_executor> strand) {
   auto hex = asio::get_associated_executor(handler, impl->executor());
-  asio::co_spawn(strand, run_call(impl, std::move(spec), diag),
+  auto cc = std::make_shared<call_cancellation>();
+  if (slot.is_connected()) {
+    slot.assign([cc, strand](asio::cancellation_type type) {
+      asio::dispatch(strand, [cc, type] {
+        if (cc->finished) return;
+        if (cc->started)
+          cc->signal.emit(type);
+        else
+          cc->pending |= type;
+      });
+    });
+  }
+  asio::co_spawn(strand, run_call(impl, std::move(spec), diag, cc),
                  asio::bind_cancellation_slot(
-                     slot, asio::bind_executor(hex, [impl, h = std::move(handler)](std::exception_ptr ep,
-                                                                                    call_result r) mutable {
+                     cc->signal.slot(),
+                     asio::bind_executor(strand, [impl, cc, hex, h = std::move(handler)](std::exception_ptr ep,
+                                                                                         call_result r) mutable {
+                       cc->finished = true;
                        if (ep) {
                          try {
                            std::rethrow_exception(ep);
@@ -412,7 +467,9 @@ void launch_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagn
                        }
                        call_finished(impl);
                        auto ec = r.ec;
-                       std::move(h)(ec, std::move(r));
+                       asio::dispatch(hex, [h = std::move(h), ec, r = std::move(r)]() mutable {
+                         std::move(h)(ec, std::move(r));
+                       });
                      })));
 }
 
@@ -557,6 +614,9 @@ void complete_participant(client_impl& impl, const std::shared_ptr<flight::parti
 void join_flight(const std::shared_ptr<client_impl>& impl, call_spec spec, diagnostics* diag, result_handler handler) {
   std::string key = spec.accept + ' ' + (spec.parse_json ? "j " : "r ") + spec.target;
   auto p = std::make_shared<flight::participant>(std::move(handler), diag);
+  // Read and connected before p is published: once it is in the flight, the
+  // request may complete on another thread and take p->handler.
+  auto cslot = asio::get_associated_cancellation_slot(p->handler);
   std::shared_ptr<flight> f;
   bool leader = false;
   {
@@ -568,34 +628,33 @@ void join_flight(const std::shared_ptr<client_impl>& impl, call_spec spec, diagn
     } else {
       impl->shared_flights.fetch_add(1, std::memory_order_relaxed);
     }
+    if (cslot.is_connected()) {
+      std::weak_ptr<client_impl> wimpl = impl;
+      cslot.assign([p, wimpl, wf = std::weak_ptr<flight>(slot)](asio::cancellation_type) {
+        auto impl = wimpl.lock();
+        if (!impl) return;
+        {
+          std::lock_guard lk(p->mu);
+          if (p->done) return;
+          p->done = true;
+        }
+        if (p->diag) p->diag->client_message = "cancelled";
+        post_completion(impl->executor(), std::move(p->handler), error_code(asio::error::operation_aborted),
+                        call_result{});
+        // The last one out cancels the shared request, which closes its connection.
+        if (auto f = wf.lock()) {
+          bool last;
+          {
+            std::lock_guard lk(impl->flights_mu);
+            last = --f->active == 0;
+          }
+          if (last) asio::post(f->strand, [f] { f->cancel.emit(asio::cancellation_type::terminal); });
+        }
+      });
+    }
     f = slot;
     f->participants.push_back(p);
     ++f->active;
-  }
-  auto cslot = asio::get_associated_cancellation_slot(p->handler);
-  if (cslot.is_connected()) {
-    std::weak_ptr<client_impl> wimpl = impl;
-    cslot.assign([p, wimpl, wf = std::weak_ptr<flight>(f)](asio::cancellation_type) {
-      auto impl = wimpl.lock();
-      if (!impl) return;
-      {
-        std::lock_guard lk(p->mu);
-        if (p->done) return;
-        p->done = true;
-      }
-      if (p->diag) p->diag->client_message = "cancelled";
-      post_completion(impl->executor(), std::move(p->handler), error_code(asio::error::operation_aborted),
-                      call_result{});
-      // The last one out cancels the shared request, which closes its connection.
-      if (auto f = wf.lock()) {
-        bool last;
-        {
-          std::lock_guard lk(impl->flights_mu);
-          last = --f->active == 0;
-        }
-        if (last) asio::post(f->strand, [f] { f->cancel.emit(asio::cancellation_type::terminal); });
-      }
-    });
   }
   if (!leader) return;
   auto shared_diag = std::make_shared<diagnostics>();

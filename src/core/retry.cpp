@@ -24,8 +24,13 @@ std::optional<ms> parse_retry_after(std::string_view v, std::chrono::system_cloc
   std::string s(v);
   const char* end = ::strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
   if (!end || *end != '\0') return std::nullopt;
-  auto at = std::chrono::system_clock::from_time_t(::timegm(&tm));
-  auto d = std::chrono::duration_cast<ms>(at - now);
+  // Compared in seconds first: a date centuries away overflows the clock's
+  // nanoseconds. Past dates mean now; far ones are capped at a year, as above.
+  const std::time_t at = ::timegm(&tm);
+  const std::time_t base = std::chrono::system_clock::to_time_t(now);
+  if (at <= base) return ms(0);
+  if (at - base > 365L * 24 * 3600) return ms(std::chrono::hours(24 * 365));
+  auto d = std::chrono::duration_cast<ms>(std::chrono::system_clock::from_time_t(at) - now);
   return d.count() > 0 ? d : ms(0);
 }
 

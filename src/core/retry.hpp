@@ -21,6 +21,10 @@ std::optional<ms> parse_retry_after(std::string_view value, std::chrono::system_
 /// Aiven's hint in a 429 message: "... try again in 28s".
 std::optional<ms> parse_try_again_hint(std::string_view message);
 
+/// Aiven's error body ({"message": ..., "errors": [...]}) into d.message and
+/// d.errors; anything else (not JSON, other shapes) leaves them as they were.
+void parse_error_body(std::string_view body, diagnostics& d);
+
 /// What one attempt came to, as far as retrying is concerned.
 struct attempt_result {
   error_code ec;

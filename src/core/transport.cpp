@@ -5,7 +5,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -151,7 +150,15 @@ asio::awaitable<error_code> async_open(connection& conn, const tcp::resolver::re
   }
   if (ep.verify_peer) {
     conn.tls->set_verify_mode(asio::ssl::verify_peer);
-    conn.tls->set_verify_callback(asio::ssl::host_name_verification(ep.host));
+    // OpenSSL's own name check (not a verify callback), so that a mismatch is
+    // reported as one ("hostname mismatch", "IP address mismatch").
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    if (!(ip_ec ? X509_VERIFY_PARAM_set1_host(param, ep.host.c_str(), ep.host.size())
+                : X509_VERIFY_PARAM_set1_ip_asc(param, ep.host.c_str()))) {
+      if (diag) diag->client_message = "cannot set the TLS host name to verify";
+      co_return error_code(errc::invalid_argument);
+    }
   } else {
     conn.tls->set_verify_mode(asio::ssl::verify_none);
   }
@@ -184,12 +191,10 @@ asio::awaitable<void> exchange_on(Stream& stream, connection& conn, const http::
   http::response_parser<http::string_body> parser;
   parser.body_limit(max_body);
   parser.header_limit(64 * 1024);
-  error_code hec =
-      std::get<0>(co_await http::async_read_header(stream, conn.buffer, parser, asio::as_tuple(asio::use_awaitable)));
+  // One read of the whole message; whether any of it arrived is known afterwards.
+  const error_code hec =
+      std::get<0>(co_await http::async_read(stream, conn.buffer, parser, asio::as_tuple(asio::use_awaitable)));
   out.response_started = parser.got_some() || conn.buffer.size() > 0;
-  if (!hec && !parser.is_done()) {
-    hec = std::get<0>(co_await http::async_read(stream, conn.buffer, parser, asio::as_tuple(asio::use_awaitable)));
-  }
   if (hec) {
     out.ec = hec;
     co_return;

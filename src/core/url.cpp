@@ -27,7 +27,7 @@ static bool is_loopback_host(std::string_view h) {
   return h == "localhost" || h == "::1" || h == "[::1]" || h.starts_with("127.");
 }
 
-base_url parse_base_url(std::string_view text) {
+base_url parse_base_url(std::string_view text, bool allow_http) {
   auto r = boost::urls::parse_absolute_uri(text);
   if (!r) throw std::invalid_argument("aiven: invalid base URL '" + std::string(text) + "': " + r.error().message());
   base_url u;
@@ -42,6 +42,9 @@ base_url parse_base_url(std::string_view text) {
   u.host = std::string(r->encoded_host());
   if (u.host.empty()) throw std::invalid_argument("aiven: base URL has no host: '" + std::string(text) + "'");
   if (r->host_type() == boost::urls::host_type::ipv6) u.host = std::string(r->encoded_host_address());
+  if (!u.tls && !allow_http)
+    throw std::invalid_argument(
+        "aiven: plain http:// base URL refused (set client_options::allow_insecure_http for a loopback test server)");
   if (!u.tls && !is_loopback_host(u.host))
     throw std::invalid_argument("aiven: plain http:// is only allowed to a loopback host (got '" + u.host + "')");
   u.port = r->has_port() ? std::string(r->port()) : (u.tls ? "443" : "80");

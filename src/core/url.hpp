@@ -14,8 +14,8 @@ struct base_url {
 };
 
 /// Throws std::invalid_argument for anything but https://host[:port][/prefix],
-/// or http:// to a loopback host (test servers such as a local mock).
-base_url parse_base_url(std::string_view text);
+/// or, when `allow_http`, http:// to a loopback host (a local mock server).
+base_url parse_base_url(std::string_view text, bool allow_http = false);
 
 struct proxy_url {
   std::string host;  // without brackets for IPv6

@@ -11,6 +11,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 
@@ -62,7 +63,7 @@ void add_ext(X509* cert, X509* issuer, int nid, const std::string& value) {
   check(X509_add_ext(cert, ext.get(), -1), "X509_add_ext");
 }
 
-x509_ptr make_cert(EVP_PKEY* key, const std::string& common_name, X509* issuer_cert) {
+x509_ptr make_cert(EVP_PKEY* key, const std::string& common_name, X509* issuer_cert, bool expired = false) {
   x509_ptr cert(X509_new());
   if (!cert) fail("X509_new");
   check(X509_set_version(cert.get(), X509_VERSION_3), "X509_set_version");
@@ -76,8 +77,9 @@ x509_ptr make_cert(EVP_PKEY* key, const std::string& common_name, X509* issuer_c
   if (!bn || !BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert.get()))) fail("serial");
 
   // Back-dated an hour so that small clock differences do not matter.
-  if (!X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600)) fail("notBefore");
-  if (!X509_gmtime_adj(X509_getm_notAfter(cert.get()), 365L * 24 * 3600)) fail("notAfter");
+  // An expired one: valid for one day, ending a day ago.
+  if (!X509_gmtime_adj(X509_getm_notBefore(cert.get()), expired ? -2L * 24 * 3600 : -3600)) fail("notBefore");
+  if (!X509_gmtime_adj(X509_getm_notAfter(cert.get()), expired ? -24L * 3600 : 365L * 24 * 3600)) fail("notAfter");
 
   X509_NAME* name = X509_get_subject_name(cert.get());
   check(X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
@@ -119,6 +121,16 @@ bool is_ip(const std::string& s) {
 }  // namespace
 
 generated_certs generate_certs(const std::vector<std::string>& extra_names) {
+  cert_profile p;
+  p.only_names = {"127.0.0.1", "::1", "localhost"};
+  for (const auto& n : extra_names) {
+    if (n.empty() || n == "127.0.0.1" || n == "::1" || n == "localhost" || n == "0.0.0.0" || n == "::") continue;
+    p.only_names.push_back(n);
+  }
+  return generate_certs(p);
+}
+
+generated_certs generate_certs(const cert_profile& profile) {
   pkey_ptr ca_key = make_key();
   x509_ptr ca = make_cert(ca_key.get(), "aiven-sim CA", nullptr);
   add_ext(ca.get(), ca.get(), NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
@@ -126,20 +138,21 @@ generated_certs generate_certs(const std::vector<std::string>& extra_names) {
   add_ext(ca.get(), ca.get(), NID_subject_key_identifier, "hash");
   check(X509_sign(ca.get(), ca_key.get(), EVP_sha256()), "X509_sign (CA)");
 
-  std::string san = "IP:127.0.0.1,IP:::1,DNS:localhost";
-  for (const auto& n : extra_names) {
-    if (n.empty() || n == "127.0.0.1" || n == "::1" || n == "localhost" || n == "0.0.0.0" || n == "::") continue;
-    san += (is_ip(n) ? ",IP:" : ",DNS:") + n;
-  }
+  std::string san;
+  for (const auto& n : profile.only_names) san += (san.empty() ? "" : ",") + std::string(is_ip(n) ? "IP:" : "DNS:") + n;
+  std::string cn = "localhost";
+  if (!profile.only_names.empty() &&
+      std::find(profile.only_names.begin(), profile.only_names.end(), cn) == profile.only_names.end())
+    cn = profile.only_names.front();
 
   pkey_ptr key = make_key();
-  x509_ptr leaf = make_cert(key.get(), "localhost", ca.get());
+  x509_ptr leaf = make_cert(key.get(), cn, ca.get(), profile.expired);
   add_ext(leaf.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE");
   add_ext(leaf.get(), ca.get(), NID_key_usage, "critical,digitalSignature,keyEncipherment");
   add_ext(leaf.get(), ca.get(), NID_ext_key_usage, "serverAuth");
   add_ext(leaf.get(), ca.get(), NID_subject_key_identifier, "hash");
   add_ext(leaf.get(), ca.get(), NID_authority_key_identifier, "keyid:always");
-  add_ext(leaf.get(), ca.get(), NID_subject_alt_name, san);
+  if (!san.empty()) add_ext(leaf.get(), ca.get(), NID_subject_alt_name, san);
   check(X509_sign(leaf.get(), ca_key.get(), EVP_sha256()), "X509_sign (server)");
 
   return {to_pem(ca.get()), to_pem(leaf.get()), to_pem(key.get())};

@@ -18,4 +18,12 @@ struct generated_certs {
 /// names). Throws std::runtime_error on an OpenSSL failure.
 generated_certs generate_certs(const std::vector<std::string>& extra_names = {});
 
+/// Variants for testing clients: a server certificate that expired a day ago,
+/// and/or one that names only `only_names` (replacing the loopback names).
+struct cert_profile {
+  bool expired = false;
+  std::vector<std::string> only_names;
+};
+generated_certs generate_certs(const cert_profile& profile);
+
 }  // namespace aiven::sim::detail

@@ -62,6 +62,8 @@ const char* to_string(fault_kind k) noexcept {
     case fault_kind::slow_headers: return "slow_headers";
     case fault_kind::malformed_json: return "malformed_json";
     case fault_kind::close_after_response: return "close_after_response";
+    case fault_kind::raw_response: return "raw_response";
+    case fault_kind::trickle: return "trickle";
   }
   return "unknown";
 }
@@ -114,6 +116,8 @@ enum class delivery {
   reset_mid_body,
   truncated_body,
   close_after_response,
+  raw,
+  trickle,
 };
 
 }  // namespace
@@ -223,6 +227,8 @@ class simulator::impl {
   std::vector<std::thread> threads_;
 
   void setup_tls();
+  void setup_tls_variant();
+  asio::awaitable<void> write_trickled(connection& c, const std::string& out, std::chrono::milliseconds every);
   void watch(const connection_ptr& c);
   void note_open();
   void release_open(connection& c);
@@ -301,6 +307,8 @@ void simulator::impl::setup_tls() {
     ssl_ctx_.use_certificate_chain(asio::buffer(ca_pem_));
     std::string key = read_file(opts_.key_file);
     ssl_ctx_.use_private_key(asio::buffer(key), ssl::context::pem);
+  } else if (opts_.tls != tls_variant::normal) {
+    setup_tls_variant();
   } else {
     auto certs = detail::generate_certs({opts_.host});
     ca_pem_ = certs.ca_cert_pem;
@@ -444,6 +452,12 @@ asio::awaitable<void> simulator::impl::serve(connection_ptr c) {
 
   c->set_deadline(handshake_timeout);
   watch(c);
+  if (opts_.tls == tls_variant::no_handshake && opts_.cert_file.empty()) {
+    // Hold the connection without a word until the handshake timeout closes it.
+    c->delay_timer.expires_after(handshake_timeout + std::chrono::seconds(1));
+    (void)co_await c->delay_timer.async_wait(nothrow_awaitable);
+    co_return;
+  }
   auto [hec] = co_await c->stream.async_handshake(ssl::stream_base::server, nothrow_awaitable);
   if (hec || c->closed) co_return;
   handshakes_.fetch_add(1, std::memory_order_relaxed);
@@ -591,6 +605,13 @@ asio::awaitable<bool> simulator::impl::handle(connection& c, http::request<http:
         execute();
         mode = delivery::close_after_response;
         break;
+      case fault_kind::raw_response:
+        mode = delivery::raw;
+        break;
+      case fault_kind::trickle:
+        execute();
+        mode = delivery::trickle;
+        break;
     }
   }
 
@@ -602,6 +623,13 @@ asio::awaitable<bool> simulator::impl::handle(connection& c, http::request<http:
 
   if (mode == delivery::reset_before_headers) {
     c.reset();
+    co_return false;
+  }
+  if (mode == delivery::raw) {
+    c.set_deadline(write_timeout);
+    c.state = connection::phase::answering;
+    (void)co_await asio::async_write(c.stream, asio::buffer(f->body), nothrow_awaitable);
+    c.close_abruptly();
     co_return false;
   }
 
@@ -635,13 +663,17 @@ asio::awaitable<bool> simulator::impl::handle(connection& c, http::request<http:
       out += "\r\n";
     }
   }
-  if (!keep_alive && mode == delivery::normal) out += "Connection: close\r\n";
+  if (!keep_alive && (mode == delivery::normal || mode == delivery::trickle)) out += "Connection: close\r\n";
   out += "\r\n";
   out.append(*body, 0, body_bytes);
 
   c.set_deadline(write_timeout);
   // Once the answer is on its way the client may see the connection as idle.
   c.state = connection::phase::answering;
+  if (mode == delivery::trickle) {
+    co_await write_trickled(c, out, f->delay);
+    co_return false;  // a client that waited this long has given up; do not keep the connection
+  }
   auto [wec, wn] = co_await asio::async_write(c.stream, asio::buffer(out), nothrow_awaitable);
   if (wec || c.closed) co_return false;
   if (!c.close_after_answer.empty()) {
@@ -672,6 +704,50 @@ asio::awaitable<bool> simulator::impl::handle(connection& c, http::request<http:
   (void)co_await c.stream.async_shutdown(nothrow_awaitable);
   c.close_abruptly();
   co_return false;
+}
+
+void simulator::impl::setup_tls_variant() {
+  detail::cert_profile profile;
+  switch (opts_.tls) {
+    case tls_variant::expired_certificate:
+      profile.expired = true;
+      profile.only_names = {"127.0.0.1", "::1", "localhost"};
+      break;
+    case tls_variant::wrong_host_name:
+      profile.only_names = {"other.invalid"};
+      break;
+    case tls_variant::legacy_tls_only: {
+      profile.only_names = {"127.0.0.1", "::1", "localhost"};
+      SSL_CTX* native = ssl_ctx_.native_handle();
+      SSL_CTX_set_min_proto_version(native, TLS1_VERSION);
+      SSL_CTX_set_max_proto_version(native, TLS1_1_VERSION);
+      // OpenSSL 3 refuses TLS 1.0/1.1 above security level 0.
+      SSL_CTX_set_security_level(native, 0);
+      SSL_CTX_set_cipher_list(native, "DEFAULT:@SECLEVEL=0");
+      break;
+    }
+    case tls_variant::no_handshake:
+    case tls_variant::normal:
+      profile.only_names = {"127.0.0.1", "::1", "localhost"};
+      break;
+  }
+  auto certs = detail::generate_certs(profile);
+  ca_pem_ = certs.ca_cert_pem;
+  ssl_ctx_.use_certificate_chain(asio::buffer(certs.server_cert_pem));
+  ssl_ctx_.use_private_key(asio::buffer(certs.server_key_pem), ssl::context::pem);
+}
+
+asio::awaitable<void> simulator::impl::write_trickled(connection& c, const std::string& out,
+                                                      std::chrono::milliseconds every) {
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    c.set_deadline(write_timeout + every);
+    auto [wec, wn] = co_await asio::async_write(c.stream, asio::buffer(out.data() + i, 1), nothrow_awaitable);
+    if (wec || c.closed) co_return;
+    c.delay_timer.expires_after(every);
+    (void)co_await c.delay_timer.async_wait(nothrow_awaitable);
+    if (c.closed) co_return;
+  }
+  c.close_abruptly();
 }
 
 std::optional<fault> simulator::impl::take_fault(std::string_view method, std::string_view target) {

@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
   boost::asio::io_context ioc;
   aiven::client_options opts;
   opts.base_url = base;
+  opts.allow_insecure_http = true;  // Prism serves plain HTTP on 127.0.0.1
   opts.token = "test-token";
   opts.pool.max_connections = jobs;
   aiven::client c(ioc.get_executor(), opts);

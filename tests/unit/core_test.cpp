@@ -82,8 +82,9 @@ TEST_SUITE("core.url") {
     CHECK(l.port == "8443");
     CHECK(l.host_header == "127.0.0.1:8443");
     CHECK(l.path_prefix.empty());
-    CHECK(detail::parse_base_url("http://127.0.0.1:4010").tls == false);
-    CHECK_THROWS_AS(detail::parse_base_url("http://api.aiven.io"), std::invalid_argument);
+    CHECK_THROWS_AS(detail::parse_base_url("http://127.0.0.1:4010"), std::invalid_argument);  // no opt-in
+    CHECK(detail::parse_base_url("http://127.0.0.1:4010", true).tls == false);
+    CHECK_THROWS_AS(detail::parse_base_url("http://api.aiven.io", true), std::invalid_argument);
     CHECK_THROWS_AS(detail::parse_base_url("ftp://x"), std::invalid_argument);
     CHECK_THROWS_AS(detail::parse_base_url("not a url"), std::invalid_argument);
   }

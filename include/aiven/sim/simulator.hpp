@@ -38,6 +38,12 @@ enum class fault_kind {
   /// Answer normally (no `Connection: close`), then close the connection: the
   /// client is left with a stale keep-alive connection.
   close_after_response,
+  /// Write `body` verbatim as the whole answer (status line, headers, body:
+  /// any bytes at all, e.g. a hostile or broken HTTP response), then close.
+  raw_response,
+  /// Execute the request and answer normally, but one byte every `delay`
+  /// (a server that holds the client without ever going silent).
+  trickle,
 };
 
 const char* to_string(fault_kind k) noexcept;
@@ -68,6 +74,19 @@ struct recorded_request {
   fault_kind fault = fault_kind::status;  ///< which one, when `faulted`
 };
 
+/// The TLS side of the listener, for testing how clients fail.
+enum class tls_variant {
+  normal,
+  /// The server certificate expired (signed by the usual CA).
+  expired_certificate,
+  /// The server certificate is valid but names only `other.invalid`.
+  wrong_host_name,
+  /// Only TLS 1.0 and 1.1 are offered.
+  legacy_tls_only,
+  /// TCP connections are accepted, the TLS handshake never answered.
+  no_handshake,
+};
+
 struct simulator_options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;            ///< 0: an ephemeral port
@@ -80,6 +99,7 @@ struct simulator_options {
   double random_fault_rate = 0.0;     ///< share of requests (0..1) given a random fault
   std::uint64_t random_seed = 1;      ///< makes the random faults reproducible
   unsigned random_retry_after_s = 1;  ///< the wait the random 429s ask for
+  tls_variant tls = tls_variant::normal;  ///< ignored when cert_file/key_file are given
 };
 
 class simulator {

@@ -45,8 +45,8 @@ int main() {
     if (!env.live()) names.push_back("team-gone");  // to show a per-item error
 
     auto t0 = std::chrono::steady_clock::now();
-    using services = std::vector<aiven::api::service_out>;
-    auto results = co_await aiven::bulk(names, 4, [&](const std::string& project) -> asio::awaitable<services> {
+    using service_list = std::vector<aiven::api::service_out>;
+    auto results = co_await aiven::bulk(names, 4, [&](const std::string& project) -> asio::awaitable<service_list> {
       auto req = aiven::api::service_list_request{.project = project};
       co_return co_await aiven::api::async_service_list(c, req);  // failures: api_error, kept per project
     });

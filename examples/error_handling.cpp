@@ -93,11 +93,6 @@ int main() {
     } catch (const std::invalid_argument& e) {
       std::printf("6. caught invalid_argument, %s\n", e.what());
     }
-    {
-      auto get = aiven::api::service_get_request{.project = "", .service_name = "x"};
-      auto [ec, s] = co_await aiven::api::async_service_get(c, get, asio::as_tuple(asio::use_awaitable));
-      std::printf("   empty project name: %s\n", ec.message().c_str());
-    }
     std::printf("done\n");
   });
 }

@@ -7,6 +7,7 @@
 
 #include <aiven/diagnostics.hpp>
 #include <aiven/error.hpp>
+#include <aiven/version.hpp>
 #include <aiven/with_diagnostics.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -98,6 +99,14 @@ struct client_options {
   /// Allows a plain http:// base URL, and only to a loopback host (a local
   /// mock server). Without it every http:// base URL is refused.
   bool allow_insecure_http = false;
+  /// HTTPS proxy, `http://[user:password@]host[:port]` (port 1080 when absent):
+  /// connections are tunnelled with HTTP CONNECT, the credentials sent as
+  /// `Proxy-Authorization: Basic`. Empty: connect directly.
+  std::string proxy;
+  /// Hosts that bypass the proxy, comma-separated as in NO_PROXY: `*` (all),
+  /// a name (`api.example.com`, which also matches its subdomains; a leading
+  /// dot is the same), or an IP address; a `:port` suffix is ignored.
+  std::string no_proxy;
   std::chrono::milliseconds connect_timeout{10'000};  // TCP connect + TLS handshake
   std::chrono::milliseconds request_timeout{60'000};  // whole call, every attempt included
   std::size_t max_body_size = 64u << 20;              // larger responses fail with errc::body_too_large
@@ -113,7 +122,15 @@ struct client_options {
   /// Give on_attempt the (redacted) request and response bodies.
   bool log_bodies = false;
 
-  /// Defaults overridden by the environment: AIVEN_TOKEN and AIVEN_WEB_URL.
+  /// Defaults overridden by the environment, like Aiven's own tools:
+  ///  - token: AIVEN_TOKEN, else `auth_token` of the avn CLI's credentials file,
+  ///    AIVEN_CREDENTIALS_FILE or else ~/.config/aiven/aiven-credentials.json
+  ///    (a missing default file is not an error);
+  ///  - base_url: AIVEN_WEB_URL;
+  ///  - proxy: HTTPS_PROXY, else https_proxy; no_proxy: NO_PROXY, else no_proxy.
+  /// Throws std::invalid_argument when a credentials file exists but cannot be
+  /// used (unreadable, not JSON, `auth_token` not a string) or AIVEN_CREDENTIALS_FILE
+  /// names a file that does not exist.
   static client_options from_env();
 };
 

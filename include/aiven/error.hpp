@@ -30,6 +30,9 @@ enum class errc {
   timeout,          // the call's deadline or a per-phase timeout expired
   invalid_argument, // a caller's input was refused before anything was sent
   connection_lost,  // the connection broke after a non-idempotent request was sent: it may have been executed
+  // The HTTPS proxy (client_options::proxy) refused the CONNECT tunnel; nothing reached the API.
+  proxy_auth_required,  // 407 (or 401): missing or wrong proxy credentials
+  proxy_refused,        // any other non-2xx answer to CONNECT (403 not allowed, 502 upstream unreachable, ...)
 };
 // When retries are exhausted, a call completes with the last attempt's error;
 // diagnostics::attempts says how many were made.

@@ -13,6 +13,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -43,12 +44,7 @@ const std::string* raw_response::header(std::string_view name) const noexcept {
   return nullptr;
 }
 
-client_options client_options::from_env() {
-  client_options o;
-  if (const char* t = std::getenv("AIVEN_TOKEN"); t && *t) o.token = t;
-  if (const char* u = std::getenv("AIVEN_WEB_URL"); u && *u) o.base_url = u;
-  return o;
-}
+// client_options::from_env is in env.cpp.
 
 namespace detail {
 namespace {
@@ -84,6 +80,12 @@ client_impl::client_impl(asio::any_io_executor ex, client_options opts)
   if (opts_.pool.max_connections == 0) throw std::invalid_argument("aiven: pool.max_connections must be at least 1");
   if (!opts_.token.empty()) authorization_ = "aivenv1 " + opts_.token;
   endpoint_ = endpoint_info{url_.host, url_.port, url_.tls, opts_.verify_peer};
+  if (!opts_.proxy.empty() && !no_proxy_matches(opts_.no_proxy, url_.host)) {
+    auto p = parse_proxy_url(opts_.proxy);
+    endpoint_.proxy_host = std::move(p.host);
+    endpoint_.proxy_port = std::move(p.port);
+    endpoint_.proxy_authorization = std::move(p.authorization);
+  }
   if (url_.tls) {
     ssl_.emplace(asio::ssl::context::tls_client);
     SSL_CTX_set_min_proto_version(ssl_->native_handle(), TLS1_2_VERSION);
@@ -106,7 +108,10 @@ asio::awaitable<std::pair<error_code, tcp::resolver::results_type>> client_impl:
     if (endpoints_) co_return std::pair{error_code{}, *endpoints_};
   }
   tcp::resolver resolver(co_await asio::this_coro::executor);
-  auto r = co_await resolver.async_resolve(url_.host, url_.port, asio::as_tuple(asio::use_awaitable));
+  // Through a proxy only the proxy's address is needed: it resolves the API's host.
+  const bool proxied = !endpoint_.proxy_host.empty();
+  auto r = co_await resolver.async_resolve(proxied ? endpoint_.proxy_host : url_.host,
+                                           proxied ? endpoint_.proxy_port : url_.port, asio::as_tuple(asio::use_awaitable));
   if (!std::get<0>(r)) {
     std::lock_guard lk(resolve_mu_);
     endpoints_ = std::get<1>(r);
@@ -175,7 +180,7 @@ struct attempt_outcome {
 // One attempt: a pooled connection (a fresh one when a reused one turns out to
 // be closed before any response byte), the exchange, the response headers.
 asio::awaitable<attempt_outcome> run_attempt(client_impl& impl, const http::request<http::string_body>& req,
-                                             clock::time_point deadline, diagnostics& d) {
+                                             clock::time_point deadline, diagnostics& d, bool all_headers) {
   attempt_outcome out;
   auto& pool = impl.pool();
   const auto& opts = impl.options();
@@ -236,8 +241,11 @@ asio::awaitable<attempt_outcome> run_attempt(client_impl& impl, const http::requ
     co_return out;
   }
   out.response.status = r.response.result_int();
-  out.response.headers.reserve(8);
-  for (auto& f : r.response) out.response.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  // Typed calls return no headers: only those the client itself reads are kept.
+  out.response.headers.reserve(all_headers ? 8 : 2);
+  for (auto& f : r.response)
+    if (all_headers || f.name() == http::field::retry_after || boost::beast::iequals(f.name_string(), "x-request-id"))
+      out.response.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
   out.response.body = std::move(r.response.body());
   co_return out;
 }
@@ -358,7 +366,7 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
     d.errors.clear();
     d.client_message.clear();
     const auto attempt_start = clock::now();
-    auto a = co_await run_attempt(impl, req, deadline, d);
+    auto a = co_await run_attempt(impl, req, deadline, d, !spec.parse_json);
     out.ec = a.ec;
     out.response = std::move(a.response);
     attempt_result ar{a.ec, a.may_have_reached_server, std::nullopt};

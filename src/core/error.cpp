@@ -29,6 +29,8 @@ class category_impl final : public boost::system::error_category {
       case errc::timeout: return "timeout";
       case errc::invalid_argument: return "invalid argument";
       case errc::connection_lost: return "connection lost after the request was sent";
+      case errc::proxy_auth_required: return "proxy authentication required";
+      case errc::proxy_refused: return "the proxy refused the tunnel";
     }
     return "unknown aiven error";
   }

@@ -10,6 +10,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/empty_body.hpp>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -77,6 +78,46 @@ std::string ssl_reason(const error_code& ec) {
   return msg;
 }
 
+// HTTP CONNECT through the proxy: the TLS session is then made end to end
+// with the API's host, so the proxy sees neither the requests nor the token.
+asio::awaitable<error_code> open_tunnel(connection& conn, const endpoint_info& ep, diagnostics* diag) {
+  const std::string authority =
+      (ep.host.find(':') != std::string::npos ? "[" + ep.host + "]" : ep.host) + ":" + ep.port;
+  const std::string proxy = ep.proxy_host + ":" + ep.proxy_port;
+  http::request<http::empty_body> req{http::verb::connect, authority, 11};
+  req.set(http::field::host, authority);
+  if (!ep.proxy_authorization.empty()) req.set(http::field::proxy_authorization, ep.proxy_authorization);
+  auto [wec, wn] = co_await http::async_write(conn.socket(), req, asio::as_tuple(asio::use_awaitable));
+  if (wec) {
+    if (diag) diag->client_message = "proxy " + proxy + ": cannot send CONNECT: " + wec.message();
+    co_return wec;
+  }
+  // A 2xx answer to CONNECT has no body; whatever follows belongs to the tunnel.
+  http::response_parser<http::empty_body> parser;
+  parser.skip(true);
+  boost::beast::flat_buffer buf;
+  auto [rec, rn] = co_await http::async_read_header(conn.socket(), buf, parser, asio::as_tuple(asio::use_awaitable));
+  if (rec) {
+    if (diag) diag->client_message = "proxy " + proxy + ": no answer to CONNECT: " + rec.message();
+    co_return rec;
+  }
+  const unsigned status = parser.get().result_int();
+  if (status / 100 == 2) {
+    if (buf.size() != 0) {
+      if (diag) diag->client_message = "proxy " + proxy + ": unexpected bytes after the CONNECT answer";
+      co_return error_code(errc::bad_response);
+    }
+    co_return error_code{};
+  }
+  if (diag) {
+    diag->client_message = "proxy " + proxy + " refused CONNECT " + authority + ": HTTP " + std::to_string(status);
+    if (auto reason = parser.get().reason(); !reason.empty()) diag->client_message += " " + std::string(reason);
+  }
+  // Some proxies (tinyproxy) answer wrong credentials with 401 rather than 407;
+  // before the tunnel exists, either comes from the proxy.
+  co_return error_code(status == 407 || status == 401 ? errc::proxy_auth_required : errc::proxy_refused);
+}
+
 }  // namespace
 
 asio::awaitable<error_code> async_open(connection& conn, const tcp::resolver::results_type& endpoints,
@@ -88,10 +129,15 @@ asio::awaitable<error_code> async_open(connection& conn, const tcp::resolver::re
   if (cec) {
     bool timed_out = dog.fired();
     if (diag)
-      diag->client_message = "connect to " + ep.host + ":" + ep.port + (timed_out ? " timed out" : " failed: " + cec.message());
+      diag->client_message = (ep.proxy_host.empty() ? "connect to " + ep.host + ":" + ep.port
+                                                    : "connect to proxy " + ep.proxy_host + ":" + ep.proxy_port) +
+                             (timed_out ? " timed out" : " failed: " + cec.message());
     co_return timed_out ? error_code(errc::timeout) : cec;
   }
   conn.socket().set_option(tcp::no_delay(true));
+  if (!ep.proxy_host.empty()) {
+    if (auto pec = co_await open_tunnel(conn, ep, diag)) co_return dog.fired() ? error_code(errc::timeout) : pec;
+  }
   if (!conn.tls) co_return error_code{};
 
   auto* ssl = conn.tls->native_handle();
@@ -145,12 +191,10 @@ asio::awaitable<void> exchange_on(Stream& stream, connection& conn, const http::
   http::response_parser<http::string_body> parser;
   parser.body_limit(max_body);
   parser.header_limit(64 * 1024);
-  error_code hec =
-      std::get<0>(co_await http::async_read_header(stream, conn.buffer, parser, asio::as_tuple(asio::use_awaitable)));
+  // One read of the whole message; whether any of it arrived is known afterwards.
+  const error_code hec =
+      std::get<0>(co_await http::async_read(stream, conn.buffer, parser, asio::as_tuple(asio::use_awaitable)));
   out.response_started = parser.got_some() || conn.buffer.size() > 0;
-  if (!hec && !parser.is_done()) {
-    hec = std::get<0>(co_await http::async_read(stream, conn.buffer, parser, asio::as_tuple(asio::use_awaitable)));
-  }
   if (hec) {
     out.ec = hec;
     co_return;

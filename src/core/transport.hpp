@@ -67,9 +67,14 @@ struct endpoint_info {
   std::string port;
   bool tls = true;
   bool verify_peer = true;
+  // Set when connections go through an HTTPS proxy (CONNECT tunnel).
+  std::string proxy_host;
+  std::string proxy_port;
+  std::string proxy_authorization;  // "Basic ..." or empty
 };
 
-/// Connects and (for TLS) handshakes with SNI and host name verification.
+/// Connects (through the proxy's CONNECT tunnel when ep has one) and, for TLS,
+/// handshakes with SNI and host name verification.
 /// On failure diag->client_message says which phase failed and why.
 asio::awaitable<error_code> async_open(connection& conn, const tcp::resolver::results_type& endpoints,
                                        const endpoint_info& ep, clock::time_point deadline,

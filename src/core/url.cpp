@@ -6,6 +6,7 @@
 #include <boost/url/rfc/unreserved_chars.hpp>
 
 #include <stdexcept>
+#include <strings.h>
 
 namespace aiven::detail {
 
@@ -55,6 +56,86 @@ base_url parse_base_url(std::string_view text, bool allow_http) {
   if (r->has_query() || r->has_fragment())
     throw std::invalid_argument("aiven: base URL must not have a query or fragment");
   return u;
+}
+
+namespace {
+
+std::string base64(std::string_view in) {
+  static constexpr char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 | (unsigned char)in[i + 2];
+    for (int k = 18; k >= 0; k -= 6) out += abc[(v >> k) & 63];
+  }
+  if (i + 1 == in.size()) {
+    unsigned v = (unsigned char)in[i] << 16;
+    out += abc[(v >> 18) & 63];
+    out += abc[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8;
+    out += abc[(v >> 18) & 63];
+    out += abc[(v >> 12) & 63];
+    out += abc[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace
+
+proxy_url parse_proxy_url(std::string_view text) {
+  // A bare "host:port" (as some environments set HTTPS_PROXY) means http://host:port.
+  std::string full(text);
+  if (full.find("://") == std::string::npos) full = "http://" + full;
+  auto r = boost::urls::parse_absolute_uri(full);
+  if (!r) throw std::invalid_argument("aiven: invalid proxy URL: " + r.error().message());
+  if (r->scheme() != "http")
+    throw std::invalid_argument("aiven: the proxy URL must be http:// (the tunnel itself carries TLS)");
+  proxy_url p;
+  p.host = std::string(r->encoded_host());
+  if (r->host_type() == boost::urls::host_type::ipv6) p.host = std::string(r->encoded_host_address());
+  if (p.host.empty()) throw std::invalid_argument("aiven: the proxy URL has no host");
+  p.port = r->has_port() ? std::string(r->port()) : "1080";
+  if (r->has_query() || r->has_fragment() || (!r->encoded_path().empty() && r->encoded_path() != "/"))
+    throw std::invalid_argument("aiven: the proxy URL must not have a path, query or fragment");
+  if (r->has_userinfo()) {
+    std::string cred = r->user() + ":" + r->password();
+    for (unsigned char ch : cred)
+      if (ch < 0x20 || ch == 0x7f) throw std::invalid_argument("aiven: the proxy credentials contain control characters");
+    p.authorization = "Basic " + base64(cred);
+  }
+  return p;
+}
+
+bool no_proxy_matches(std::string_view list, std::string_view host) {
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    std::string_view e = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    while (!e.empty() && (e.front() == ' ' || e.front() == '\t')) e.remove_prefix(1);
+    while (!e.empty() && (e.back() == ' ' || e.back() == '\t')) e.remove_suffix(1);
+    if (e == "*") return true;
+    // Drop a ":port" suffix, but not the colons of a bare IPv6 address.
+    if (e.starts_with('[')) {
+      auto close = e.find(']');
+      if (close != std::string_view::npos) e = e.substr(1, close - 1);
+    } else if (auto colon = e.rfind(':'); colon != std::string_view::npos && e.find(':') == colon) {
+      e = e.substr(0, colon);
+    }
+    if (e.starts_with('.')) e.remove_prefix(1);
+    if (e.empty()) continue;
+    if (iequals(host, e)) return true;
+    if (host.size() > e.size() && host[host.size() - e.size() - 1] == '.' &&
+        iequals(host.substr(host.size() - e.size()), e))
+      return true;
+  }
+  return false;
 }
 
 }  // namespace aiven::detail

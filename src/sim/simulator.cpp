@@ -941,4 +941,6 @@ void simulator::add_project(const std::string& name) { impl_->state_.add_project
 
 void simulator::set_service_ready_delay(std::chrono::milliseconds d) { impl_->state_.set_service_ready_delay(d); }
 
+void simulator::set_paged_items(std::size_t n) { impl_->state_.set_paged_items(n); }
+
 }  // namespace aiven::sim

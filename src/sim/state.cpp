@@ -600,6 +600,7 @@ const body_ptr& api_state::service_body(const service_rec& s, steady::time_point
 
 api_response api_state::handle(std::string_view method, std::string_view target, std::string_view body,
                                bool authorized) {
+  if (auto paged = handle_paged(method, target, authorized)) return std::move(*paged);
   std::string_view path = target.substr(0, target.find('?'));
   // The longest route has five segments; anything longer is unknown.
   std::array<std::string, 6> seg;
@@ -648,6 +649,12 @@ api_response api_state::handle(std::string_view method, std::string_view target,
     default:
       return error(404, "Not found", false);
   }
+}
+
+bool api_state::has_service(const std::string& project, const std::string& service) const {
+  std::shared_lock lock(mutex_);
+  auto it = projects_.find(project);
+  return it != projects_.end() && it->second->services.count(service) != 0;
 }
 
 api_response api_state::list_projects() const {

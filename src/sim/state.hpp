@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -41,6 +42,9 @@ class api_state {
   void add_project(const std::string& name);
   void set_service_ready_delay(std::chrono::milliseconds d);
 
+  /// Items in each paged list (service databases, ClickHouse query stats) of every service.
+  void set_paged_items(std::size_t n) { paged_items_.store(n, std::memory_order_relaxed); }
+
   /// Runs one request. `authorized`: it carried an accepted token.
   api_response handle(std::string_view method, std::string_view target, std::string_view body, bool authorized);
 
@@ -58,6 +62,10 @@ class api_state {
   api_response update_service(const std::string& project, const std::string& service, std::string_view body);
   api_response delete_service(const std::string& project, const std::string& service);
 
+  // The paged list routes (routes_paged.cpp); nullopt when `target` is not one of them.
+  std::optional<api_response> handle_paged(std::string_view method, std::string_view target, bool authorized) const;
+  bool has_service(const std::string& project, const std::string& service) const;
+
   // Callers hold mutex_ exclusively.
   bool add_project_locked(const std::string& name, const std::string& default_cloud, const std::string& currency,
                           const std::map<std::string, std::string>& tags);
@@ -65,6 +73,7 @@ class api_state {
   const body_ptr& service_body(const service_rec& s, std::chrono::steady_clock::time_point now) const;
 
   std::atomic<std::int64_t> ready_delay_ms_;
+  std::atomic<std::size_t> paged_items_{0};
   // Readers (GETs) share the lock and only copy body pointers under it;
   // serialization happens on change, under the exclusive lock.
   mutable std::shared_mutex mutex_;

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import tempfile
 
-FOLDERS = ["include/aiven/api", "src/api", "tests/conformance/generated"]
+FOLDERS = ["include/aiven/api", "src/api", "tests/conformance/generated", "src/cli/generated", "tests/cli/generated"]
 
 
 def main():

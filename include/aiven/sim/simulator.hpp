@@ -155,6 +155,11 @@ class simulator {
   // State seeding.
   void add_project(const std::string& name);  ///< project "demo" exists from the start
   void set_service_ready_delay(std::chrono::milliseconds d);
+  /// Items in the paged lists of every service (default 0): its databases
+  /// (ServiceDatabaseList, `after`/`next` cursor, `maxItems` <= 250) and its
+  /// ClickHouse query statistics (ServiceClickHouseQueryStats, `limit` <= 250 and
+  /// `offset`). A page size above 250 is refused with 400, as the API does.
+  void set_paged_items(std::size_t n);
 
  private:
   class impl;

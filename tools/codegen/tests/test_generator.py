@@ -16,11 +16,33 @@ sys.path.insert(0, CODEGEN)
 
 import generate  # noqa: E402
 from aiven_codegen import model as model_mod  # noqa: E402
+from aiven_codegen import cli as cli_mod  # noqa: E402
 from aiven_codegen import naming  # noqa: E402
 
 SPEC = os.path.join(HERE, "mini_openapi.json")
 GOLDEN = os.path.join(HERE, "golden")
 OVERRIDES = os.path.join(HERE, "mini_overrides.json")
+
+
+class CliNamingTest(unittest.TestCase):
+    def test_operation_names(self):
+        self.assertEqual(cli_mod.area_name("service_kafka"), "service-kafka")
+        self.assertEqual(cli_mod.op_name("service-kafka", "ServiceKafkaTopicList"), "topic-list")
+        self.assertEqual(cli_mod.op_name("service", "ServiceList"), "list")
+        self.assertEqual(cli_mod.op_name("project", "ProjectGet"), "get")
+        # letters compared without separators: MySQL -> my-sql still spells the area mysql
+        self.assertEqual(cli_mod.op_name("service-mysql", "ServiceMySQLUserList"), "user-list")
+        # nothing would remain: the whole name is kept
+        self.assertEqual(cli_mod.op_name("service", "Service"), "service")
+        # not a prefix of whole words: nothing stripped
+        self.assertEqual(cli_mod.op_name("service", "ServicesList"), "services-list")
+        self.assertEqual(cli_mod.op_name("account", "ListClouds"), "list-clouds")
+
+    def test_option_names(self):
+        self.assertEqual(cli_mod.option_name("service_name"), "service-name")
+        self.assertEqual(cli_mod.option_name("client-id"), "client-id")
+        self.assertEqual(cli_mod.option_name("maxItems"), "max-items")
+        self.assertEqual(cli_mod.option_name("body"), "param-body")
 
 
 class NamingTest(unittest.TestCase):

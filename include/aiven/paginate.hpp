@@ -1,0 +1,173 @@
+// Walking paged lists lazily, one page per request, never asking for more than
+// the API's largest page (250 items; the API refuses more on some lists).
+//
+// The paged operations of the API document and how they page:
+//   ServiceDatabaseList               `after` cursor, `maxItems`, response `next`
+//   OrganizationGovernanceAccessList  `cursor`, `limit`, response `next`
+//   UpgradePipelineStepList           `cursor`, `limit`, response `next`
+//   ServiceClickHouseQueryStats       `limit`, `offset` (a short page is the last)
+//   ProjectGetServiceLogs             body `limit` and `offset`, response `offset`
+// The style is recognised from the request type's members. `fetch` calls the
+// operation with the completion token it is given:
+//
+//   auto fetch = [&](auto req, auto token) { return aiven::api::async_service_database_list(c, std::move(req), token); };
+//   auto req = aiven::api::service_database_list_request{.project = "p", .service_name = "pg"};
+//   co_await aiven::for_each_page(req, fetch, [](const auto& page) { ... });
+//
+//   aiven::pager pages(req, fetch);                // or one page at a time
+//   while (auto page = co_await pages.next()) { ... }
+//
+// Failures throw aiven::api_error, as the default token does; a cursor that
+// does not move forward throws api_error(errc::bad_response) instead of looping.
+#pragma once
+
+#include <aiven/error.hpp>
+#include <aiven/with_diagnostics.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace aiven {
+
+/// The largest page any list of the API hands out.
+inline constexpr std::int64_t max_page_size = 250;
+
+namespace detail::paging {
+
+template <class R>
+concept cursor_style = requires(R r) { r.cursor = std::string(); r.limit = std::int64_t(); };
+template <class R>
+concept after_style = requires(R r) { r.after = std::string(); r.maxItems = std::int64_t(); };
+template <class R>
+concept offset_style = !cursor_style<R> && requires(R r) { r.offset = std::int64_t(); r.limit = std::int64_t(); };
+template <class R>
+concept body_offset_style = requires(R r) { r.body.offset = std::string(); r.body.limit = std::int64_t(); };
+
+inline std::int64_t clamp_page(const std::optional<std::int64_t>& asked) {
+  return std::clamp<std::int64_t>(asked.value_or(max_page_size), 1, max_page_size);
+}
+
+// `next` is a cursor or, on some lists, the URL of the next page: take the cursor from it.
+inline std::string cursor_of(const std::string& next, const char* param) {
+  if (next.find('?') == std::string::npos) return next;
+  auto u = boost::urls::parse_uri_reference(next);
+  if (!u) return next;
+  for (auto p : u->params())
+    if (p.key == param) return p.value;
+  return next;
+}
+
+// The page type of what `fetch` returns: an operation started with the default
+// token (a deferred operation completing with (exception_ptr, T)), or an awaitable<T>.
+template <class Op>
+struct page_of {
+  using type = typename Op::value_type;
+};
+template <class T, class Initiation, class... Args>
+struct page_of<boost::asio::deferred_async_operation<void(std::exception_ptr, T), Initiation, Args...>> {
+  using type = T;
+};
+
+[[noreturn]] inline void stuck(const char* what) {
+  throw api_error(errc::bad_response, diagnostics{.client_message = std::string("paging: the ") + what +
+                                                                    " of the next page did not move forward"});
+}
+
+}  // namespace detail::paging
+
+/// One page per next(), fetched only when asked for.
+template <class Request, class Fetch>
+class pager {
+ public:
+  /// What `fetch` is given: the default token (failures throw api_error with diagnostics).
+  using token_type = default_token;
+  using response_type = typename detail::paging::page_of<std::invoke_result_t<Fetch&, Request, token_type&>>::type;
+
+  pager(Request first, Fetch fetch) : req_(std::move(first)), fetch_(std::move(fetch)) {
+    namespace pg = detail::paging;
+    if constexpr (pg::cursor_style<Request> || pg::offset_style<Request>)
+      req_.limit = pg::clamp_page(req_.limit);
+    else if constexpr (pg::after_style<Request>)
+      req_.maxItems = pg::clamp_page(req_.maxItems);
+    else if constexpr (pg::body_offset_style<Request>)
+      req_.body.limit = pg::clamp_page(req_.body.limit);
+    else
+      static_assert(sizeof(Request) == 0, "aiven::pager: this request type is not a paged one");
+  }
+
+  /// The next page, or nullopt after the last one.
+  boost::asio::awaitable<std::optional<response_type>> next() {
+    namespace pg = detail::paging;
+    if (done_) co_return std::nullopt;
+    Request req = req_;
+    token_type token;
+    auto op = fetch_(std::move(req), token);
+    response_type page = co_await std::move(op);
+    ++pages_;
+    if constexpr (pg::cursor_style<Request> || pg::after_style<Request>) {
+      auto& cursor = [this]() -> auto& {
+        if constexpr (pg::cursor_style<Request>) return req_.cursor;
+        else return req_.after;
+      }();
+      if (!page.next || page.next->empty()) {
+        done_ = true;
+      } else {
+        std::string c = pg::cursor_of(*page.next, pg::cursor_style<Request> ? "cursor" : "after");
+        if (cursor && *cursor == c) pg::stuck("cursor");
+        cursor = std::move(c);
+      }
+    } else if constexpr (pg::offset_style<Request>) {
+      // The response is the list itself; a short page is the last one.
+      const auto n = static_cast<std::int64_t>(page.size());
+      if (n < *req_.limit) done_ = true;
+      req_.offset = req_.offset.value_or(0) + n;
+    } else {
+      const auto n = static_cast<std::int64_t>(page.logs.size());
+      if (n < *req_.body.limit || page.offset.empty()) {
+        done_ = true;
+      } else {
+        if (req_.body.offset && *req_.body.offset == page.offset) pg::stuck("offset");
+        req_.body.offset = page.offset;
+      }
+    }
+    co_return std::optional<response_type>(std::move(page));
+  }
+
+  /// The request the next page will be fetched with (its page size already capped).
+  const Request& request() const noexcept { return req_; }
+  std::size_t pages_fetched() const noexcept { return pages_; }
+  bool done() const noexcept { return done_; }
+
+ private:
+  Request req_;
+  Fetch fetch_;
+  std::size_t pages_ = 0;
+  bool done_ = false;
+};
+
+/// Calls `on_page(page)` for every page in order; it may return false to stop
+/// early. Completes with the number of pages fetched.
+template <class Request, class Fetch, class OnPage>
+boost::asio::awaitable<std::size_t> for_each_page(Request first, Fetch fetch, OnPage on_page) {
+  pager<Request, Fetch> p(std::move(first), std::move(fetch));
+  while (auto page = co_await p.next()) {
+    if constexpr (std::is_same_v<std::invoke_result_t<OnPage&, const typename pager<Request, Fetch>::response_type&>,
+                                 bool>) {
+      if (!on_page(std::as_const(*page))) break;
+    } else {
+      on_page(std::as_const(*page));
+    }
+  }
+  co_return p.pages_fetched();
+}
+
+}  // namespace aiven

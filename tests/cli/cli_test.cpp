@@ -1,0 +1,510 @@
+// The `aiven` command line tool, run as a process against the simulator: exit
+// statuses, output, usage errors, batch order and partial failures, help text.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <aiven/sim/simulator.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef AIVEN_CLI_PATH
+#error AIVEN_CLI_PATH must name the aiven binary
+#endif
+#ifndef AIVEN_OPENAPI_PATH
+#error AIVEN_OPENAPI_PATH must name the OpenAPI document
+#endif
+
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+struct result {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+std::string temp_dir() {
+  static std::string dir = [] {
+    char tpl[] = "/tmp/aiven-cli-test-XXXXXX";
+    const char* d = ::mkdtemp(tpl);
+    REQUIRE(d != nullptr);
+    return std::string(d);
+  }();
+  return dir;
+}
+
+/// Runs the tool with `args`, `input` on stdin, a clean environment (no AIVEN_*,
+/// HOME without credentials) plus `env`.
+result run(const std::vector<std::string>& args, const std::string& input = "",
+           const std::vector<std::string>& env = {}) {
+  static int counter = 0;
+  std::string base = temp_dir() + "/run" + std::to_string(++counter);
+  std::string in = base + ".in", out = base + ".out", err = base + ".err";
+  std::ofstream(in, std::ios::binary) << input;
+  std::vector<std::string> argv_s{AIVEN_CLI_PATH};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_s{"HOME=" + temp_dir(), "PATH=/usr/bin:/bin"};
+  env_s.insert(env_s.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (auto& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, in.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  REQUIRE(rc == 0);
+  int ws = 0;
+  REQUIRE(::waitpid(pid, &ws, 0) == pid);
+  result r;
+  r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+/// The tool pointed at `sim` (trusting its CA).
+std::vector<std::string> at(const aiven::sim::simulator& sim, std::vector<std::string> args) {
+  std::vector<std::string> v{"--url", sim.base_url(), "--ca-file", sim.write_ca_file(temp_dir()), "--token",
+                             sim.token(), "--retries", "1"};
+  v.insert(v.end(), args.begin(), args.end());
+  return v;
+}
+
+json::value parse(const std::string& s) {
+  boost::system::error_code ec;
+  json::value v = json::parse(s, ec);
+  INFO("not JSON: " << s);
+  REQUIRE(!ec);
+  return v;
+}
+
+std::vector<std::string> lines(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a call prints the unwrapped result; exit 0") {
+  aiven::sim::simulator sim;
+  auto r = run(at(sim, {"project", "get", "--project", "demo"}));
+  INFO(r.err);
+  CHECK(r.status == 0);
+  auto v = parse(r.out);
+  // ProjectGet's {"project": {...}} is printed as the project object, as the typed result is.
+  REQUIRE(v.is_object());
+  CHECK(v.as_object().at("project_name").as_string() == "demo");
+  CHECK(r.out.find('\n') == r.out.size() - 1);  // stdout is not a terminal: compact, one line
+  auto recorded = sim.requests();
+  REQUIRE(recorded.size() == 1);
+  CHECK(recorded[0].method == "GET");
+  CHECK(recorded[0].target == "/v1/project/demo");
+  CHECK(recorded[0].authorized);
+}
+
+TEST_CASE("body from --body, @file and stdin; path values are percent-encoded") {
+  aiven::sim::simulator sim;
+  std::string body = R"({"cloud":"google-europe-west1","plan":"startup-4","service_name":"pg-a","service_type":"pg"})";
+  auto r = run(at(sim, {"service", "create", "--project", "demo", "--body", body}));
+  INFO(r.err);
+  CHECK(r.status == 0);
+  CHECK(parse(r.out).as_object().at("service_name").as_string() == "pg-a");
+
+  std::string file = temp_dir() + "/body.json";
+  std::ofstream(file) << R"({"cloud":"google-europe-west1","plan":"startup-4","service_name":"pg-b","service_type":"pg"})";
+  r = run(at(sim, {"service", "create", "--project", "demo", "--body", "@" + file}));
+  CHECK(r.status == 0);
+  r = run(at(sim, {"service", "create", "--project", "demo"}),
+          R"({"cloud":"google-europe-west1","plan":"startup-4","service_name":"pg-c","service_type":"pg"})");
+  CHECK(r.status == 0);
+  r = run(at(sim, {"service", "list", "--project", "demo"}));
+  auto list = parse(r.out);
+  REQUIRE(list.is_array());
+  CHECK(list.as_array().size() == 3);
+
+  sim.clear_requests();
+  r = run(at(sim, {"service", "get", "--project", "demo", "--service-name", "a b/c"}));
+  CHECK(r.status == 1);
+  REQUIRE(!sim.requests().empty());
+  CHECK(sim.requests()[0].target == "/v1/project/demo/service/a%20b%2Fc");
+}
+
+TEST_CASE("multipart upload: --file and the form fields") {
+  aiven::sim::simulator sim;  // it does not serve the operation: only the request is checked
+  std::string file = temp_dir() + "/up.txt";
+  std::ofstream(file) << "word, synonym\n";
+  auto r = run(at(sim, {"service", "custom-file-upload", "--project", "demo", "--service-name", "os", "--file", file,
+                        "--filename", "syn", "--filetype", "synonyms"}));
+  CHECK(r.status == 1);
+  auto recorded = sim.requests();
+  REQUIRE(recorded.size() == 1);
+  CHECK(recorded[0].method == "POST");
+  CHECK(recorded[0].target == "/v1/project/demo/service/os/file");
+  const std::string& b = recorded[0].body;
+  CHECK(b.find("Content-Disposition: form-data; name=\"file\"; filename=\"up.txt\"\r\n") != std::string::npos);
+  CHECK(b.find("\r\n\r\nword, synonym\n\r\n") != std::string::npos);
+  CHECK(b.find("name=\"filename\"\r\n\r\nsyn\r\n") != std::string::npos);
+  CHECK(b.find("name=\"filetype\"\r\n\r\nsynonyms\r\n") != std::string::npos);
+}
+
+TEST_CASE("exit statuses: 401, 404, 429 after retries, TLS failure, timeout") {
+  aiven::sim::simulator sim;
+  SUBCASE("401") {
+    auto args = at(sim, {"project", "list"});
+    args[5] = "wrong-token";
+    auto r = run(args);
+    CHECK(r.status == 1);
+    auto e = parse(r.err);
+    CHECK(e.as_object().at("status").to_number<int>() == 401);
+    CHECK(r.out.empty());
+  }
+  SUBCASE("404 carries Aiven's error JSON") {
+    auto r = run(at(sim, {"service", "get", "--project", "demo", "--service-name", "nope"}));
+    CHECK(r.status == 1);
+    auto e = parse(r.err).as_object();
+    CHECK(e.at("status").to_number<int>() == 404);
+    CHECK(e.contains("message"));
+  }
+  SUBCASE("429 until retries are exhausted") {
+    sim.inject(aiven::sim::fault{.kind = aiven::sim::fault_kind::rate_limit, .retry_after_s = 0,
+                                 .with_retry_after_header = false, .count = -1});
+    auto r = run(at(sim, {"project", "list"}));
+    CHECK(r.status == 1);
+    CHECK(parse(r.err).as_object().at("status").to_number<int>() == 429);
+    CHECK(sim.requests().size() == 2);  // --retries 1
+  }
+  SUBCASE("TLS: the simulator's CA is not trusted") {
+    auto r = run({"--url", sim.base_url(), "--token", sim.token(), "--retries", "0", "project", "list"});
+    CHECK(r.status == 3);
+    auto e = parse(r.err).as_object();
+    CHECK(e.at("errors").as_array()[0].as_object().at("error_code").as_string() == "transport");
+  }
+  SUBCASE("timeout") {
+    sim.inject(aiven::sim::fault{.kind = aiven::sim::fault_kind::slow_headers, .delay = 3000ms, .count = -1});
+    auto args = at(sim, {"--timeout", "0.5", "project", "list"});
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = run(args);
+    CHECK(r.status == 4);
+    CHECK(std::chrono::steady_clock::now() - t0 < 2500ms);
+    CHECK(parse(r.err).as_object().at("errors").as_array()[0].as_object().at("error_code").as_string() == "timeout");
+  }
+  SUBCASE("connection refused") {
+    auto r = run({"--url", "https://127.0.0.1:1", "--retries", "0", "project", "list"});
+    CHECK(r.status == 3);
+  }
+}
+
+TEST_CASE("usage errors: exit 2, nothing sent, the message names the option") {
+  aiven::sim::simulator sim;
+  struct usage_case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  std::vector<usage_case> cases{
+      {{"nosuch-area", "list"}, "unknown area 'nosuch-area'"},
+      {{"service", "nosuch"}, "unknown operation 'nosuch' in area service"},
+      {{"service", "get", "--project", "demo"}, "missing required option --service-name"},
+      {{"service", "get", "--project", "demo", "--service-name", "x", "--bogus", "1"}, "unknown option --bogus"},
+      {{"service", "list", "--project", "demo", "--limit", "1"}, "unknown option --limit"},
+      {{"organization-vpc", "get", "--organization-id", "o", "--organization-vpc-id", "v", "--x"},
+       "option --x needs a value"},
+      {{"service", "create", "--project", "demo", "--body", "{not json"}, "invalid value for --body"},
+      {{"project", "list", "--timeout", "soon"}, "invalid value for --timeout"},
+      {{"--url", "http://127.0.0.1:9", "project", "list"}, "--insecure-http"},
+      {{"project", "get", "--project", "demo", "--output", "x.json"}, "--output is for binary downloads"},
+      {{"project", "get", "--project", "demo", "--file", "x.txt"}, "ProjectGet takes no file"},
+      {{"project", "get", "--project", "demo", "--body", "{}"}, "ProjectGet takes no --body"},
+      {{"service", "custom-file-upload", "--project", "demo", "--service-name", "s", "--filename", "f",
+        "--filetype", "synonyms"}, "missing --file PATH"},
+  };
+  for (const auto& c : cases) {
+    auto r = run(at(sim, c.args), "");
+    INFO(c.message << " | stderr: " << r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err.find(c.message) != std::string::npos);
+  }
+  CHECK(sim.requests().empty());
+}
+
+TEST_CASE("typed options: a bad integer, boolean or enum value is a usage error naming the option") {
+  struct typed_case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  std::vector<typed_case> cases{
+      {{"organization-emissions", "get", "--organization-id", "o", "--granularity", "weekly"},
+       "invalid value for --granularity: expected one of"},
+      {{"service", "get", "--project", "p", "--service-name", "s", "--include-secrets", "yes"},
+       "invalid value for --include-secrets: expected true or false"},
+      {{"organizations", "organization-governance-access-list", "--organization-id", "o", "--limit", "ten"},
+       "invalid value for --limit: expected an integer, got 'ten'"},
+      {{"service", "get", "--project", "p", "--service-name", "s", "--service-name", "t"},
+       "option --service-name given more than once"},
+  };
+  for (const auto& c : cases) {
+    auto r = run(c.args);
+    INFO(r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err.find(c.message) != std::string::npos);
+  }
+}
+
+TEST_CASE("batch: results in input order, partial failures, K in flight") {
+  aiven::sim::simulator sim;
+  std::string input;
+  const int n = 40;
+  for (int i = 0; i < n; ++i) {
+    if (i % 10 == 3) {
+      input += R"({"op":"ServiceGet","params":{"project":"demo","service_name":"missing-)" + std::to_string(i) + "\"}}\n";
+    } else if (i % 10 == 7) {
+      input += R"({"op":"NoSuchOperation"})" "\n";
+    } else if (i % 10 == 5) {
+      input += R"({"op":"ServiceCreate","params":{"project":"demo"},"body":{"cloud":"google-europe-west1","plan":"startup-4","service_name":"s)" +
+               std::to_string(i) + R"(","service_type":"pg"}})" "\n";
+    } else {
+      input += R"({"op":"ProjectGet","params":{"project":"demo"}})" "\n";
+    }
+  }
+  // Slow answers make completion order differ from input order.
+  sim.inject(aiven::sim::fault{.kind = aiven::sim::fault_kind::slow_headers, .delay = 300ms, .path_prefix = "/v1/project/demo/service/missing-3"});
+  auto r = run(at(sim, {"batch", "--parallel", "8"}), input);
+  INFO(r.err);
+  CHECK(r.status == 1);  // some failed
+  auto out = lines(r.out);
+  REQUIRE(out.size() == static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    auto v = parse(out[i]).as_object();
+    INFO("line " << i << ": " << out[i]);
+    if (i % 10 == 3) {
+      CHECK(v.at("ok").as_bool() == false);
+      CHECK(v.at("status").to_number<int>() == 404);
+      CHECK(v.at("error").as_object().contains("message"));
+    } else if (i % 10 == 7) {
+      CHECK(v.at("ok").as_bool() == false);
+      CHECK(v.at("error").as_object().at("message").as_string() == "unknown operation NoSuchOperation");
+    } else if (i % 10 == 5) {
+      CHECK(v.at("ok").as_bool() == true);
+      CHECK(v.at("result").as_object().at("service_name").as_string() == "s" + std::to_string(i));
+    } else {
+      CHECK(v.at("ok").as_bool() == true);
+      CHECK(v.at("status").to_number<int>() == 200);
+      CHECK(v.at("result").as_object().at("project_name").as_string() == "demo");
+    }
+  }
+  CHECK(sim.max_open_connections() <= 8);
+  CHECK(sim.max_open_connections() >= 2);
+
+  auto ok = run(at(sim, {"batch"}), R"({"op":"ListClouds"})" "\n" R"({"op":"ProjectList"})" "\n");
+  CHECK(ok.status == 0);
+  CHECK(lines(ok.out).size() == 2);
+
+  // A bad line fails alone, named in the batch's own terms; nothing is sent for it.
+  sim.clear_requests();
+  auto bad = run(at(sim, {"batch"}), R"({"op":"ServiceGet","params":{"project":"demo"}})" "\n"
+                                     R"({"op":"ServiceGet","params":{"project":"demo","service_name":"x","include_secrets":"maybe"}})" "\n"
+                                     "not json\n");
+  CHECK(bad.status == 1);
+  auto bl = lines(bad.out);
+  REQUIRE(bl.size() == 3);
+  CHECK(parse(bl[0]).as_object().at("error").as_object().at("message").as_string() ==
+        "missing required parameter service_name");
+  CHECK(std::string(parse(bl[1]).as_object().at("error").as_object().at("message").as_string())
+            .starts_with("invalid value for parameter include_secrets: expected true or false"));
+  CHECK(parse(bl[2]).as_object().at("ok").as_bool() == false);
+  CHECK(sim.requests().empty());
+}
+
+TEST_CASE("batch: results stream out while stdin is open; long inputs keep their order") {
+  aiven::sim::simulator sim;
+  {
+    // One line in, its result out, with stdin still open.
+    int in[2], out[2];
+    REQUIRE(::pipe(in) == 0);
+    REQUIRE(::pipe(out) == 0);
+    std::vector<std::string> argv_s{AIVEN_CLI_PATH};
+    for (auto& a : at(sim, {"batch"})) argv_s.push_back(a);
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::string home = "HOME=" + temp_dir();
+    char* envp[] = {home.data(), nullptr};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_addclose(&fa, in[1]);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    pid_t pid = 0;
+    REQUIRE(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp) == 0);
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(in[0]);
+    ::close(out[1]);
+    std::string line = R"({"op":"ProjectGet","params":{"project":"demo"}})" "\n";
+    REQUIRE(::write(in[1], line.data(), line.size()) == static_cast<ssize_t>(line.size()));
+    std::string got;
+    char ch = 0;
+    while (::read(out[0], &ch, 1) == 1 && ch != '\n') got += ch;
+    CHECK(parse(got).as_object().at("ok").as_bool() == true);
+    ::close(in[1]);
+    CHECK(::read(out[0], &ch, 1) == 0);  // stdin closed: it ends
+    ::close(out[0]);
+    int ws = 0;
+    REQUIRE(::waitpid(pid, &ws, 0) == pid);
+    CHECK(WIFEXITED(ws));
+    CHECK(WEXITSTATUS(ws) == 0);
+  }
+  // More lines than the read-ahead window (4 * K + 256): nothing lost, in order. Line i asks
+  // for project p<i % 37>, so each result names its line.
+  for (int p = 0; p < 37; ++p) sim.add_project("p" + std::to_string(p));
+  std::string input;
+  const int n = 1500;
+  for (int i = 0; i < n; ++i)
+    input += R"({"op":"ProjectGet","params":{"project":"p)" + std::to_string(i % 37) + "\"}}\n";
+  auto r = run(at(sim, {"batch", "--parallel", "4"}), input);
+  CHECK(r.status == 0);
+  auto out = lines(r.out);
+  REQUIRE(out.size() == static_cast<std::size_t>(n));
+  int in_order = 0;
+  for (int i = 0; i < n; ++i) {
+    auto v = parse(out[i]).as_object();
+    in_order += v.at("result").as_object().at("project_name").as_string() == "p" + std::to_string(i % 37);
+  }
+  CHECK(in_order == n);
+}
+
+TEST_CASE("-v logs each attempt on stderr, redacted; -vv adds the bodies") {
+  aiven::sim::simulator sim;
+  sim.inject(aiven::sim::fault{.status = 503, .count = 1});
+  auto r = run(at(sim, {"-v", "project", "get", "--project", "demo"}));
+  CHECK(r.status == 0);
+  INFO(r.err);
+  CHECK(r.err.find("GET /v1/project/demo 503") != std::string::npos);
+  CHECK(r.err.find("retrying") != std::string::npos);
+  CHECK(r.err.find("GET /v1/project/demo 200") != std::string::npos);
+  CHECK(r.err.find(sim.token()) == std::string::npos);
+  CHECK(r.err.find("request: ") == std::string::npos);  // bodies only with -vv
+  CHECK(parse(r.out).as_object().at("project_name").as_string() == "demo");
+
+  std::string body = R"({"cloud":"google-europe-west1","plan":"startup-4","service_name":"pg-v","service_type":"pg",)"
+                     R"("user_config":{"admin_password":"hunter2-secret"}})";
+  auto vv = run(at(sim, {"-vv", "service", "create", "--project", "demo", "--body", body}));
+  INFO(vv.err);
+  CHECK(vv.status == 0);
+  CHECK(vv.err.find("request: {") != std::string::npos);
+  CHECK(vv.err.find("response: {") != std::string::npos);
+  CHECK(vv.err.find("[REDACTED]") != std::string::npos);
+  CHECK(vv.err.find("hunter2-secret") == std::string::npos);
+  CHECK(vv.err.find(sim.token()) == std::string::npos);
+}
+
+TEST_CASE("--simulator runs the call against an in-process simulator") {
+  auto r = run({"--simulator", "project", "get", "--project", "demo"});
+  INFO(r.err);
+  CHECK(r.status == 0);
+  CHECK(parse(r.out).as_object().at("project_name").as_string() == "demo");
+}
+
+TEST_CASE("--help of one operation matches the document") {
+  std::ifstream f(AIVEN_OPENAPI_PATH);
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto doc = parse(text).as_object();
+  // The operation's path is the server URL's path + the document's path.
+  std::string base;
+  if (auto* servers = doc.if_contains("servers"); servers && !servers->as_array().empty()) {
+    std::string url(servers->as_array()[0].as_object().at("url").as_string());
+    auto scheme = url.find("://");
+    auto slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+    if (slash != std::string::npos) base = url.substr(slash);
+    while (!base.empty() && base.back() == '/') base.pop_back();
+  }
+  const json::object* op = nullptr;
+  std::string path, method;
+  for (const auto& [p, item] : doc.at("paths").as_object()) {
+    for (const auto& [m, o] : item.as_object()) {
+      if (o.is_object() && o.as_object().contains("operationId") &&
+          o.as_object().at("operationId").as_string() == "ServiceGet") {
+        op = &o.as_object();
+        path = std::string(p);
+        method = std::string(m);
+      }
+    }
+  }
+  REQUIRE(op != nullptr);
+  auto r = run({"service", "get", "--help"});
+  CHECK(r.status == 0);
+  INFO(r.out);
+  CHECK(r.out.find(std::string(op->at("summary").as_string())) != std::string::npos);
+  for (auto& ch : method) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  CHECK(r.out.find(method + " " + base + path) != std::string::npos);
+  CHECK(r.out.find("operationId ServiceGet") != std::string::npos);
+  // Every parameter, as --kebab-name, with "(required)" exactly for the required ones.
+  std::vector<json::value> params;
+  if (auto* ps = op->if_contains("parameters"))
+    for (const auto& p : ps->as_array()) params.push_back(p);
+  if (auto* ps = doc.at("paths").as_object().at(path).as_object().if_contains("parameters"))
+    for (const auto& p : ps->as_array()) params.push_back(p);
+  REQUIRE(!params.empty());
+  for (const auto& pv : params) {
+    const json::object* p = &pv.as_object();
+    if (p->contains("$ref")) {
+      std::string ref(p->at("$ref").as_string());
+      p = &doc.at("components").as_object().at("parameters").as_object().at(ref.substr(ref.rfind('/') + 1)).as_object();
+    }
+    std::string name(p->at("name").as_string());
+    for (auto& ch : name)
+      if (ch == '_') ch = '-';
+    auto at_line = r.out.find("\n  --" + name + " ");
+    INFO(name);
+    REQUIRE(at_line != std::string::npos);
+    auto line = r.out.substr(at_line + 1, r.out.find('\n', at_line + 1) - at_line - 1);
+    bool required = p->at("in").as_string() == "path" || (p->contains("required") && p->at("required").as_bool());
+    CHECK((line.find("(required)") != std::string::npos) == required);
+  }
+  // A deprecated operation says so.
+  auto dep = run({"service", "pg-service-query-statistics-deprecated", "--help"});
+  if (dep.status == 0) CHECK(dep.out.find("DEPRECATED") != std::string::npos);
+  auto area = run({"service", "--help"});
+  CHECK(area.status == 0);
+  CHECK(area.out.find("  get ") != std::string::npos);
+  auto top = run({"--help"});
+  CHECK(top.status == 0);
+  CHECK(top.out.find("Exit status:") != std::string::npos);
+  CHECK(top.out.find("4  timeout") != std::string::npos);
+}
+
+TEST_CASE("--version") {
+  auto r = run({"--version"});
+  CHECK(r.status == 0);
+  CHECK(r.out.rfind("aiven ", 0) == 0);
+}

@@ -36,6 +36,22 @@ client_options one_connection(const sim::simulator& sim) {
   return o;
 }
 
+// Starts one GET per entry of `out`, all at once; call `cancelled` is bound to `cancel`.
+void start_calls(client& c, std::vector<outcome>& out, std::size_t cancelled, asio::cancellation_signal& cancel,
+                 std::chrono::steady_clock::time_point t0) {
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    auto done = [&out, i, t0](error_code ec, raw_response r) {
+      out[i].ec = ec;
+      out[i].status = r.status;
+      out[i].took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
+    if (i == cancelled)
+      c.async_request(raw_request::get("/v1/project"), out[i].diag, asio::bind_cancellation_slot(cancel.slot(), done));
+    else
+      c.async_request(raw_request::get("/v1/project"), out[i].diag, done);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("queued calls time out at their own deadline while the pool is busy") {
@@ -80,18 +96,7 @@ TEST_CASE("a queued call cancelled completes at once; the others are unaffected"
   client c(io.get_executor(), one_connection(sim));
   std::vector<outcome> out(4);
   asio::cancellation_signal cancel;
-  auto t0 = std::chrono::steady_clock::now();
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    auto done = [&, i](error_code ec, raw_response r) {
-      out[i].ec = ec;
-      out[i].status = r.status;
-      out[i].took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    };
-    if (i == 2)
-      c.async_request(raw_request::get("/v1/project"), out[i].diag, asio::bind_cancellation_slot(cancel.slot(), done));
-    else
-      c.async_request(raw_request::get("/v1/project"), out[i].diag, done);
-  }
+  start_calls(c, out, 2, cancel, std::chrono::steady_clock::now());
   asio::steady_timer t(io, 150ms);
   t.async_wait([&](error_code) { cancel.emit(asio::cancellation_type::terminal); });
   io.run();
@@ -133,19 +138,8 @@ TEST_CASE("a call cancelled after it left the queue is cancelled where it runs")
   client c(io.get_executor(), one_connection(sim));
   std::vector<outcome> out(3);
   asio::cancellation_signal cancel;
-  auto t0 = std::chrono::steady_clock::now();
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    auto done = [&, i](error_code ec, raw_response r) {
-      out[i].ec = ec;
-      out[i].status = r.status;
-      out[i].took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    };
-    // Call 2 waits in the queue, starts when call 0 ends (0.6 s), is on the wire from 1.2 s.
-    if (i == 2)
-      c.async_request(raw_request::get("/v1/project"), out[i].diag, asio::bind_cancellation_slot(cancel.slot(), done));
-    else
-      c.async_request(raw_request::get("/v1/project"), out[i].diag, done);
-  }
+  // Call 2 waits in the queue, starts when call 0 ends (0.6 s), is on the wire from 1.2 s.
+  start_calls(c, out, 2, cancel, std::chrono::steady_clock::now());
   asio::steady_timer t(io, 1400ms);
   t.async_wait([&](error_code) { cancel.emit(asio::cancellation_type::terminal); });
   io.run();

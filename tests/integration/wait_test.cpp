@@ -88,7 +88,9 @@ TEST_SUITE("integration.wait") {
       CHECK(e.code() == errc::timeout);
       CHECK(e.last_state() == "REBUILDING");
       CHECK(e.awaited() == "RUNNING");
-      CHECK(e.polls() == s.states.size());
+      // Every answered poll was reported; a last one may have been cut short by the deadline.
+      CHECK(e.polls() >= s.states.size());
+      CHECK(e.polls() <= s.states.size() + 1);
       CHECK(e.polls() >= 3);
       CHECK(std::string(e.what()).find("last state seen: REBUILDING") != std::string::npos);
     }

@@ -98,5 +98,6 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 echo "nginx.sh: nginx did not answer; $dir/error.log:" >&2
-cat "$dir/error.log" >&2
+tail -20 "$dir/error.log" >&2
+[ -f "$dir/nginx.pid" ] && kill "$(cat "$dir/nginx.pid")" 2>/dev/null  # not left running
 exit 1

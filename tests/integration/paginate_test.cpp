@@ -1,5 +1,6 @@
 // Paging: every page once, in order, never a page size above 250.
 #include "support/run.hpp"
+#include "support/services.hpp"
 
 #include <aiven/api/organizations.hpp>
 #include <aiven/api/service.hpp>
@@ -21,13 +22,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-asio::awaitable<void> create_pg(const client& c, const std::string& name) {
-  auto create = api::service_create_request{.project = "demo"};
-  create.body.service_name = name;
-  create.body.service_type = "pg";
-  create.body.plan = "hobbyist";
-  co_await api::async_service_create(c, std::move(create));
-}
+using test::create_pg;
 
 // The page size a recorded request asked for (-1 if none).
 long long page_param(const std::string& target, const std::string& name) {

@@ -1,5 +1,6 @@
 // Waiters against the simulator's state transitions.
 #include "support/run.hpp"
+#include "support/services.hpp"
 
 #include <aiven/api/service.hpp>
 #include <aiven/wait.hpp>
@@ -20,13 +21,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-asio::awaitable<void> create_pg(const client& c, const std::string& name) {
-  auto create = api::service_create_request{.project = "demo"};
-  create.body.service_name = name;
-  create.body.service_type = "pg";
-  create.body.plan = "hobbyist";
-  co_await api::async_service_create(c, std::move(create));
-}
+using test::create_pg;
 
 struct seen {
   std::vector<std::string> states;

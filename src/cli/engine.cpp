@@ -11,6 +11,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 
 #include <cctype>
 #include <charconv>
@@ -102,22 +104,6 @@ std::string check_value(const param_desc& p, param_type t, std::string_view valu
   return {};
 }
 
-// Percent-encodes one path segment (RFC 3986 unreserved characters are kept).
-std::string encode_segment(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : s) {
-    if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-      out += static_cast<char>(ch);
-    } else {
-      out += '%';
-      out += hex[ch >> 4];
-      out += hex[ch & 15];
-    }
-  }
-  return out;
-}
-
 bool read_file(const std::string& path, std::string& out) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return false;
@@ -180,7 +166,8 @@ std::optional<raw_request> build_request(const op_desc& op, const param_values& 
     req.path += tpl.substr(0, open);
     std::string_view name = tpl.substr(open + 1, close - open - 1);
     for (const auto& p : op.parameters()) {
-      if (p.where == location::path && name == p.name) req.path += encode_segment(values.at(p.option).front());
+      if (p.where == location::path && name == p.name)
+        req.path += boost::urls::encode(values.at(p.option).front(), boost::urls::unreserved_chars);
     }
     tpl.remove_prefix(close + 1);
   }

@@ -2,11 +2,13 @@
 #include "core/url.hpp"
 
 #include <boost/url/encode.hpp>
+#include <boost/url/grammar/ci_string.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
+#include <openssl/evp.h>
+
 #include <stdexcept>
-#include <strings.h>
 
 namespace aiven::detail {
 
@@ -60,31 +62,13 @@ base_url parse_base_url(std::string_view text, bool allow_http) {
 
 namespace {
 
+// Basic credentials: OpenSSL's base64 (4 output bytes per 3 input bytes, plus the NUL).
 std::string base64(std::string_view in) {
-  static constexpr char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 | (unsigned char)in[i + 2];
-    for (int k = 18; k >= 0; k -= 6) out += abc[(v >> k) & 63];
-  }
-  if (i + 1 == in.size()) {
-    unsigned v = (unsigned char)in[i] << 16;
-    out += abc[(v >> 18) & 63];
-    out += abc[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8;
-    out += abc[(v >> 18) & 63];
-    out += abc[(v >> 12) & 63];
-    out += abc[(v >> 6) & 63];
-    out += '=';
-  }
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  out.resize(static_cast<std::size_t>(n));
   return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace
@@ -130,9 +114,9 @@ bool no_proxy_matches(std::string_view list, std::string_view host) {
     }
     if (e.starts_with('.')) e.remove_prefix(1);
     if (e.empty()) continue;
-    if (iequals(host, e)) return true;
+    if (boost::urls::grammar::ci_is_equal(host, e)) return true;
     if (host.size() > e.size() && host[host.size() - e.size() - 1] == '.' &&
-        iequals(host.substr(host.size() - e.size()), e))
+        boost::urls::grammar::ci_is_equal(host.substr(host.size() - e.size()), e))
       return true;
   }
   return false;

@@ -250,6 +250,14 @@ asio::awaitable<attempt_outcome> run_attempt(client_impl& impl, const http::requ
   co_return out;
 }
 
+// What a call's diagnostics say before any attempt: which call it is.
+void start_diagnostics(diagnostics& d, const call_spec& spec) {
+  d.clear();
+  d.operation = spec.operation_id;
+  d.method = to_string(spec.method);
+  d.path = spec.target;
+}
+
 bool asks_for_secrets(std::string_view target) {
   auto q = target.find('?');
   return q != std::string_view::npos && target.find("include_secrets", q) != std::string_view::npos;
@@ -304,10 +312,7 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
   client_impl& impl = *keep;
   diagnostics local;
   diagnostics& d = diag ? *diag : local;
-  d.clear();
-  d.operation = spec.operation_id;
-  d.method = to_string(spec.method);
-  d.path = spec.target;
+  start_diagnostics(d, spec);
   const auto deadline = clock::now() + spec.timeout;
   const auto& opts = impl.options();
   if (cc->pending != asio::cancellation_type::none) {
@@ -512,10 +517,7 @@ bool take(client_impl& impl, queued_call& q) {
 
 void fail_queued(client_impl& impl, const std::shared_ptr<queued_call>& q, error_code ec, const char* why) {
   if (q->diag) {
-    q->diag->clear();
-    q->diag->operation = q->spec.operation_id;
-    q->diag->method = to_string(q->spec.method);
-    q->diag->path = q->spec.target;
+    start_diagnostics(*q->diag, q->spec);
     q->diag->client_message = why;
   }
   post_completion(impl.executor(), std::move(q->handler), ec, call_result{});

@@ -156,6 +156,9 @@ struct raw_request {
   std::string content_type = "application/json";
   std::string accept = "application/json";
   std::string operation_id;  // for diagnostics only
+  /// Path segments that carry a credential (bit i: segment i after the leading '/'), shown
+  /// as [REDACTED] in diagnostics and attempt records.
+  std::uint32_t secret_segments = 0;
 
   static raw_request get(std::string path) { return make(http_method::get, std::move(path), {}); }
   static raw_request del(std::string path) { return make(http_method::delete_, std::move(path), {}); }

@@ -4,6 +4,7 @@
 
 #include <aiven/client.hpp>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,11 @@ std::string redact_json(std::string_view body);
 /// `target` (path?query) with the value of every secret-named query parameter
 /// replaced by "[REDACTED]" (true and false excepted).
 std::string redact_target(std::string_view target);
+
+/// The same, and every path segment `i` whose bit `1u << i` is set in `secret_segments`
+/// (segment 0 follows the leading '/') replaced by "[REDACTED]": path parameters that carry a
+/// credential, e.g. `/v1/user/password_reset/{verification_code}` is segment 3.
+std::string redact_target(std::string_view target, std::uint32_t secret_segments);
 
 /// One line: `GET /v1/project 200 2.1 ms (ProjectList, attempt 1, sent 0 B, received 2310 B)`,
 /// followed by the error and "; retrying" when the call goes on.

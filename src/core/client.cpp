@@ -80,7 +80,7 @@ client_impl::client_impl(asio::any_io_executor ex, client_options opts)
   if (opts_.pool.max_connections == 0) throw std::invalid_argument("aiven: pool.max_connections must be at least 1");
   if (!opts_.token.empty()) authorization_ = "aivenv1 " + opts_.token;
   endpoint_ = endpoint_info{url_.host, url_.port, url_.tls, opts_.verify_peer};
-  if (!opts_.proxy.empty() && !no_proxy_matches(opts_.no_proxy, url_.host)) {
+  if (should_proxy(url_, opts_.proxy, opts_.no_proxy)) {
     auto p = parse_proxy_url(opts_.proxy);
     endpoint_.proxy_host = std::move(p.host);
     endpoint_.proxy_port = std::move(p.port);
@@ -137,6 +137,8 @@ struct call_spec {
   bool parse_json = false;
   retry_options retry;
   std::chrono::milliseconds timeout{};
+  const char* path_template = nullptr;  // typed calls: checked against the target's path parameters
+  std::uint32_t secret_segments = 0;    // shown as [REDACTED]
 };
 
 struct call_result {
@@ -204,7 +206,7 @@ asio::awaitable<attempt_outcome> run_attempt(client_impl& impl, const http::requ
         co_return out;
       }
       l.conn = std::make_unique<connection>(impl.executor(), impl.ssl_context());
-      auto connect_deadline = std::min(deadline, clock::now() + opts.connect_timeout);
+      auto connect_deadline = std::min(deadline, deadline_after(clock::now(), opts.connect_timeout));
       if (auto oec = co_await async_open(*l.conn, resolved.second, impl.endpoint(), connect_deadline, &d)) {
         pool.release(std::move(l), false);
         if (oec == asio::error::connection_refused) impl.forget_endpoints();
@@ -255,7 +257,7 @@ void start_diagnostics(diagnostics& d, const call_spec& spec) {
   d.clear();
   d.operation = spec.operation_id;
   d.method = to_string(spec.method);
-  d.path = spec.target;
+  d.path = redact_target(spec.target, spec.secret_segments);
 }
 
 bool asks_for_secrets(std::string_view target) {
@@ -266,7 +268,7 @@ bool asks_for_secrets(std::string_view target) {
 void report_attempt(const client_options& opts, const call_spec& spec, const http::request<http::string_body>& req,
                     const call_result& out, const diagnostics& d, clock::time_point start, bool will_retry) {
   try {
-    auto target = redact_target(spec.target);
+    auto target = redact_target(spec.target, spec.secret_segments);
     std::string req_body, resp_body;
     if (opts.log_bodies) {
       req_body = redact_json(req.body());
@@ -313,7 +315,7 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
   diagnostics local;
   diagnostics& d = diag ? *diag : local;
   start_diagnostics(d, spec);
-  const auto deadline = clock::now() + spec.timeout;
+  const auto deadline = deadline_after(clock::now(), spec.timeout);
   const auto& opts = impl.options();
   if (cc->pending != asio::cancellation_type::none) {
     d.client_message = "cancelled";
@@ -541,8 +543,8 @@ void call_finished(const std::shared_ptr<client_impl>& impl) {
     }
     asio::post(next->strand, [next] { next->timer.cancel(); });
     // The time spent waiting counts against the call's deadline.
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next->spec.timeout -
-                                                                     (clock::now() - next->queued_at));
+    // In milliseconds: milliseconds::max() (no deadline) in nanoseconds overflows.
+    auto left = next->spec.timeout - std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - next->queued_at);
     if (left.count() <= 0) {
       fail_queued(*impl, next, errc::timeout, "no connection became free before the deadline");
       continue;
@@ -567,7 +569,7 @@ void spawn_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagno
   // Queued under the lock, so that a call finishing meanwhile cannot miss it. Nothing
   // here runs a handler: the timer and the slot only register theirs.
   auto q = std::make_shared<queued_call>(std::move(spec), diag, std::move(handler), slot, std::move(strand));
-  q->timer.expires_at(q->queued_at + q->spec.timeout);
+  q->timer.expires_at(deadline_after(q->queued_at, q->spec.timeout));
   std::weak_ptr<client_impl> wimpl = impl;
   q->timer.async_wait([q, wimpl](error_code ec) {
     auto impl = wimpl.lock();
@@ -701,11 +703,21 @@ call_spec spec_from(call_request req) {
   s.content_type = std::move(req.content_type);
   s.accept = req.op->accept ? req.op->accept : "application/json";
   s.idempotent = req.op->idempotent;
+  s.path_template = req.op->path_template;
+  s.secret_segments = req.op->secret_segments;
   return s;
 }
 
 void start_call(const client& c, call_spec spec, diagnostics* diag, result_handler handler) {
   auto& impl = c.impl();
+  if (auto why = spec.path_template ? check_path_params(spec.path_template, spec.target) : std::string(); !why.empty()) {
+    if (diag) {
+      start_diagnostics(*diag, spec);
+      diag->client_message = std::move(why);
+    }
+    post_completion(impl.executor(), std::move(handler), error_code(errc::invalid_argument), call_result{});
+    return;
+  }
   const auto& over = c.call_overrides();
   spec.timeout = over.timeout.value_or(impl.options().request_timeout);
   spec.retry = over.retry.value_or(impl.options().retry);
@@ -775,13 +787,16 @@ void client::async_request_erased(raw_request req, diagnostics* diag,
   spec.accept = std::move(req.accept);
   spec.body = std::move(req.body);
   spec.target = std::move(req.path);
+  spec.secret_segments = req.secret_segments;
+  std::string why = detail::check_raw_path(spec.target);
   for (auto& [k, v] : req.query) detail::append_query(spec.target, k, v);
   if (spec.target.empty() || spec.target.front() != '/' || detail::has_control_chars(spec.target) ||
       spec.target.find_first_of(" #") != std::string::npos || detail::has_control_chars(spec.content_type) ||
-      detail::has_control_chars(spec.accept)) {
+      detail::has_control_chars(spec.accept) || !why.empty()) {
     if (diag) {
       diag->clear();
-      diag->client_message = "the request path must start with '/' and contain no spaces, '#' or control characters";
+      diag->client_message =
+          !why.empty() ? why : "the request path must start with '/' and contain no spaces, '#' or control characters";
     }
     // Never complete inside the initiating function: post, as Asio operations do.
     detail::post_completion(impl_->executor(), std::move(handler), error_code(errc::invalid_argument), raw_response{});

@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 
@@ -108,6 +109,30 @@ std::string redact_target(std::string_view target) {
       out.append(part);
     }
   }
+  return out;
+}
+
+std::string redact_target(std::string_view target, std::uint32_t secret_segments) {
+  if (secret_segments == 0) return redact_target(target);
+  auto q = std::min(target.find('?'), target.size());
+  std::string out;
+  out.reserve(target.size() + 16);
+  std::string_view path = target.substr(0, q);
+  // Segment 0 is the one after the leading '/'.
+  int index = path.starts_with('/') ? -1 : 0;
+  for (;;) {
+    auto slash = path.find('/');
+    auto seg = path.substr(0, slash);
+    if (index >= 0 && index < 32 && (secret_segments >> index & 1u) != 0)
+      out.append(redacted);
+    else
+      out.append(seg);
+    if (slash == std::string_view::npos) break;
+    out += '/';
+    path.remove_prefix(slash + 1);
+    ++index;
+  }
+  if (q < target.size()) out += redact_target(target.substr(q));
   return out;
 }
 

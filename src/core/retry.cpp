@@ -15,8 +15,9 @@ std::optional<ms> parse_retry_after(std::string_view v, std::chrono::system_cloc
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
   if (v.empty()) return std::nullopt;
   if (std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    if (v.size() > 9) return ms(std::chrono::hours(24 * 365));  // absurd values are clamped by the caller
-    long secs = std::stol(std::string(v));
+    // Capped at a year, as the date below: 999999999 s in nanoseconds overflows the clock.
+    if (v.size() > 8) return ms(std::chrono::hours(24 * 365));
+    long secs = std::min(std::stol(std::string(v)), 365L * 24 * 3600);
     return ms(secs * 1000);
   }
   // IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
@@ -36,6 +37,8 @@ std::optional<ms> parse_retry_after(std::string_view v, std::chrono::system_cloc
 
 std::optional<ms> parse_try_again_hint(std::string_view m) {
   static constexpr std::string_view key = "try again in ";
+  // Clamped as Retry-After is: "200000000m" would overflow the clock's nanoseconds.
+  constexpr long cap_ms = 365L * 24 * 3600 * 1000;
   for (std::size_t i = 0; i + key.size() <= m.size(); ++i) {
     bool match = true;
     for (std::size_t j = 0; j < key.size() && match; ++j)
@@ -44,18 +47,29 @@ std::optional<ms> parse_try_again_hint(std::string_view m) {
     std::size_t p = i + key.size();
     long n = 0;
     std::size_t digits = 0;
-    while (p < m.size() && std::isdigit(static_cast<unsigned char>(m[p])) && digits < 9) {
-      n = n * 10 + (m[p] - '0');
+    while (p < m.size() && std::isdigit(static_cast<unsigned char>(m[p]))) {
+      n = std::min(n * 10 + (m[p] - '0'), cap_ms);  // saturates: every unit is at least 1 ms
       ++p;
       ++digits;
     }
     if (digits == 0) return std::nullopt;
     std::string_view unit = m.substr(p, 2);
-    if (unit.starts_with("ms")) return ms(n);
-    if (unit.starts_with("m") && !unit.starts_with("ms")) return ms(n * 60'000);
-    return ms(n * 1000);  // "s", or no unit
+    long scale = 1000;  // "s", or no unit
+    if (unit.starts_with("ms"))
+      scale = 1;
+    else if (unit.starts_with("m"))
+      scale = 60'000;
+    return ms(n > cap_ms / scale ? cap_ms : n * scale);
   }
   return std::nullopt;
+}
+
+steady::time_point deadline_after(steady::time_point now, ms timeout) noexcept {
+  if (timeout <= ms::zero()) return now;
+  // Compared in milliseconds: milliseconds::max() itself overflows the clock's nanoseconds.
+  auto room = std::chrono::duration_cast<ms>(steady::time_point::max() - now);
+  if (timeout >= room) return steady::time_point::max();
+  return now + std::chrono::duration_cast<steady::duration>(timeout);
 }
 
 namespace {

@@ -18,8 +18,12 @@ using steady = std::chrono::steady_clock;
 
 /// `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 10.2.3), relative to `now`.
 std::optional<ms> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now);
-/// Aiven's hint in a 429 message: "... try again in 28s".
+/// Aiven's hint in a 429 message: "... try again in 28s" (also "ms", "m"); at most a year.
 std::optional<ms> parse_try_again_hint(std::string_view message);
+
+/// now + timeout, saturated: milliseconds::max() (or anything past the clock's range) means
+/// no deadline, time_point::max(). A timeout of zero or less is `now`.
+steady::time_point deadline_after(steady::time_point now, ms timeout) noexcept;
 
 /// Aiven's error body ({"message": ..., "errors": [...]}) into d.message and
 /// d.errors; anything else (not JSON, other shapes) leaves them as they were.

@@ -15,7 +15,23 @@ struct base_url {
 
 /// Throws std::invalid_argument for anything but https://host[:port][/prefix],
 /// or, when `allow_http`, http:// to a loopback host (a local mock server).
+/// The port is 1-65535 in digits; no credentials; nothing between authority and '/'.
 base_url parse_base_url(std::string_view text, bool allow_http = false);
+
+/// "localhost" (any case) or a loopback IPv4/IPv6 address (brackets allowed).
+bool is_loopback_host(std::string_view host);
+
+/// Whether connections to `url` are tunnelled through the HTTPS proxy `proxy`:
+/// never without one, never for a plain http:// URL, and not for a host in `no_proxy`.
+bool should_proxy(const base_url& url, std::string_view proxy, std::string_view no_proxy);
+
+/// Why `target` (built from `path_template` by substituting encoded parameters) must not be
+/// sent: a path parameter that is empty, "." or "..", named. "" when it may be sent.
+std::string check_path_params(std::string_view path_template, std::string_view target);
+
+/// Why a raw request path must not be sent: a "." or ".." segment (also as %2e) or an
+/// empty one ("//"). "" when it may be sent.
+std::string check_raw_path(std::string_view path);
 
 struct proxy_url {
   std::string host;  // without brackets for IPv6

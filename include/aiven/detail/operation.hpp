@@ -7,6 +7,7 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
+#include <cstdint>
 #include <utility>
 
 namespace aiven::detail {
@@ -20,6 +21,9 @@ struct op_info {
   bool auth_optional;         // works without a token
   const char* accept;         // the response media type to ask for
   bool deprecated;
+  /// Path segments that carry a credential (bit i: segment i after the leading '/'), shown
+  /// as [REDACTED] in diagnostics and attempt records: invite and verification codes.
+  std::uint32_t secret_segments = 0;
 };
 
 template <class Request, class Response>

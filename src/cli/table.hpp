@@ -6,6 +6,7 @@
 
 #include <aiven/client.hpp>
 
+#include <cstdint>
 #include <span>
 
 namespace aiven::cli {
@@ -45,6 +46,7 @@ struct op_desc {
   const char* summary;
   bool deprecated;
   bool idempotent;
+  std::uint32_t secret_segments = 0;  // path segments carrying a credential (raw_request::secret_segments)
 
   std::span<const param_desc> parameters() const noexcept { return {params, param_count}; }
 };

@@ -18,7 +18,7 @@ Naming rule (documented in the README and `aiven --help`):
 import json
 
 from .conformance import FORMAT_SAMPLES, MAX_DEPTH, _clamp, sample_string  # noqa: F401
-from .cpp import Layout, banner
+from .cpp import Layout, banner, secret_segments_init
 from .naming import cpp_string, snake
 
 RESERVED_OPTIONS = {"body", "file", "output", "compact", "help", "token", "url", "ca-file", "timeout",
@@ -149,7 +149,7 @@ def table(model, layout):
                 f"{cpp_string(op.raw_body_type or '')}, {cpp_string(file_field)}, response_kind::{op.response_kind}, "
                 f"{cpp_string(op.unwrap or '')}, {cpp_string(op.accept)},\n     "
                 f"{cpp_string(' '.join(op.summary.split()))}, {str(op.deprecated).lower()}, "
-                f"{str(op.idempotent).lower()}}},\n")
+                f"{str(op.idempotent).lower()}{secret_segments_init(op)}}},\n")
     for i, values in enumerate(enum_lists):
         out.append(f"constexpr const char* e_{i}[] = {{{', '.join(cpp_string(v) for v in values)}, nullptr}};\n")
     out.append("\n")

@@ -283,6 +283,16 @@ def source(model, layout, stem):
     return "".join(out)
 
 
+def secret_segments_init(op):
+    """", (1u << 3) /* verification_code */" for op_info::secret_segments; "" when none."""
+    segs = op.secret_segments
+    if not segs:
+        return ""
+    bits = " | ".join(f"(1u << {i})" for i in sorted(segs))
+    names = ", ".join(n for i in sorted(segs) for n in segs[i])
+    return f", {bits} /* {names} */"
+
+
 def erased(op):
     r = op.response_cpp
     req = "" if _empty_request(op) else " req"
@@ -291,7 +301,7 @@ def erased(op):
     out.append(f"  static constexpr ::aiven::detail::op_info info{{{cpp_string(op.id)}, ::aiven::http_method::"
                f"{'delete_' if op.method == 'delete' else op.method}, {cpp_string(op.path)}, "
                f"{str(op.idempotent).lower()}, {str(op.auth_optional).lower()}, {cpp_string(op.accept)}, "
-               f"{str(op.deprecated).lower()}}};\n")
+               f"{str(op.deprecated).lower()}{secret_segments_init(op)}}};\n")
     out.append("  ::aiven::detail::call_request cr;\n  cr.op = &info;\n")
     # path
     path = op.path

@@ -1,6 +1,7 @@
 """OpenAPI 3 document -> an intermediate model of C++ types and operations."""
 import hashlib
 import json
+import re
 import urllib.parse
 
 from .naming import identifier, snake, unique, file_name
@@ -8,6 +9,16 @@ from .naming import identifier, snake, unique, file_name
 HTTP_METHODS = ("get", "head", "post", "put", "patch", "delete")
 IDEMPOTENT_METHODS = ("get", "head", "put", "delete")
 WRAPPER_EXTRAS = ("errors", "message")
+# A path parameter carries a credential when a word of its name is one of these (verification
+# and invite codes, reset tokens), unless its last word says it names one instead (secret_id,
+# token_prefix): such segments are shown as [REDACTED] wherever the client shows a target.
+CREDENTIAL_WORDS = ("code", "token", "secret", "password", "passphrase", "verification")
+NAMING_WORDS = ("id", "prefix", "name")
+
+
+def is_credential_param(name):
+    words = snake(name).split("_")
+    return any(w in CREDENTIAL_WORDS for w in words) and words[-1] not in NAMING_WORDS
 
 
 class Type:
@@ -141,6 +152,18 @@ class Operation:
         self.response = None       # Type for json
         self.unwrap = None         # JSON key of a single-member wrapper
         self.accept = "application/json"
+
+    @property
+    def secret_segments(self):
+        """{segment index after the leading '/': parameter names} for segments carrying a credential."""
+        out = {}
+        for i, seg in enumerate(self.path.split("/")[1:]):
+            names = [n for n in re.findall(r"\{([^}]*)\}", seg) if is_credential_param(n)]
+            if names:
+                if i >= 32:
+                    raise ValueError(f"{self.id}: a credential in path segment {i} (at most 31 are supported)")
+                out[i] = names
+        return out
 
     @property
     def request_type(self):

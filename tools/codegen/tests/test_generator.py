@@ -93,6 +93,16 @@ class ModelTest(unittest.TestCase):
         self.assertEqual(op.accept, "text/csv")
         self.assertTrue(op.auth_optional)
 
+    def test_credential_path_parameters(self):
+        for name in ("verification_code", "invite_verification_code", "credit_code", "resetToken", "client_secret"):
+            self.assertTrue(model_mod.is_credential_param(name), name)
+        # names that name a credential without carrying it, and plain names
+        for name in ("token_prefix", "secret_id", "secret_name", "project", "thing_name", "codename", "version_id"):
+            self.assertFalse(model_mod.is_credential_param(name), name)
+        # /v1/project/{project}/invite/{invite_verification_code}: segment 4 after the leading '/'
+        self.assertEqual(self.ops["ThingInviteAccept"].secret_segments, {4: ["invite_verification_code"]})
+        self.assertEqual(self.ops["ThingGet"].secret_segments, {})
+
     def test_idempotency(self):
         self.assertTrue(self.ops["ThingGet"].idempotent)
         self.assertFalse(self.ops["ThingReportUpload"].idempotent)

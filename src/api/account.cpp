@@ -1474,7 +1474,7 @@ void account_team_member_cancel_invite_erased(const ::aiven::client& c, ::aiven:
 
 void account_team_member_verify_invite_erased(const ::aiven::client& c, ::aiven::api::account_team_member_verify_invite_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_team_member_verify_invite_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamMemberVerifyInvite", ::aiven::http_method::post, "/v1/account/{account_id}/invite/{invite_verification_code}", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{"AccountTeamMemberVerifyInvite", ::aiven::http_method::post, "/v1/account/{account_id}/invite/{invite_verification_code}", false, false, "application/json", true, (1u << 4) /* invite_verification_code */};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";

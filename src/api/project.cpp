@@ -931,7 +931,7 @@ void project_invite_erased(const ::aiven::client& c, ::aiven::api::project_invit
 
 void project_invite_accept_erased(const ::aiven::client& c, ::aiven::api::project_invite_accept_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_invite_accept_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectInviteAccept", ::aiven::http_method::post, "/v1/project/{project}/invite/{invite_verification_code}", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{"ProjectInviteAccept", ::aiven::http_method::post, "/v1/project/{project}/invite/{invite_verification_code}", false, false, "application/json", true, (1u << 4) /* invite_verification_code */};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -944,7 +944,7 @@ void project_invite_accept_erased(const ::aiven::client& c, ::aiven::api::projec
 
 void project_invite_delete_erased(const ::aiven::client& c, ::aiven::api::project_invite_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectInviteDelete", ::aiven::http_method::delete_, "/v1/project/{project}/invite/{invite_verification_code}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{"ProjectInviteDelete", ::aiven::http_method::delete_, "/v1/project/{project}/invite/{invite_verification_code}", true, false, "application/json", true, (1u << 4) /* invite_verification_code */};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

@@ -937,7 +937,7 @@ void user_password_change_erased(const ::aiven::client& c, ::aiven::api::user_pa
 
 void user_password_reset_erased(const ::aiven::client& c, ::aiven::api::user_password_reset_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserPasswordReset", ::aiven::http_method::post, "/v1/user/password_reset/{verification_code}", false, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{"UserPasswordReset", ::aiven::http_method::post, "/v1/user/password_reset/{verification_code}", false, true, "application/json", false, (1u << 3) /* verification_code */};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/user/password_reset/";
@@ -974,7 +974,7 @@ void user_update_erased(const ::aiven::client& c, ::aiven::api::user_update_requ
 
 void user_verify_email_erased(const ::aiven::client& c, ::aiven::api::user_verify_email_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_verify_email_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserVerifyEmail", ::aiven::http_method::post, "/v1/user/verify_email/{verification_code}", false, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{"UserVerifyEmail", ::aiven::http_method::post, "/v1/user/verify_email/{verification_code}", false, true, "application/json", false, (1u << 3) /* verification_code */};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/user/verify_email/";
@@ -985,7 +985,7 @@ void user_verify_email_erased(const ::aiven::client& c, ::aiven::api::user_verif
 
 void validate_credit_code_erased(const ::aiven::client& c, ::aiven::api::validate_credit_code_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ValidateCreditCode", ::aiven::http_method::get, "/v1/user/credit_code/{credit_code}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{"ValidateCreditCode", ::aiven::http_method::get, "/v1/user/credit_code/{credit_code}", true, false, "application/json", false, (1u << 3) /* credit_code */};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/user/credit_code/";
@@ -996,7 +996,7 @@ void validate_credit_code_erased(const ::aiven::client& c, ::aiven::api::validat
 
 void validate_referral_code_erased(const ::aiven::client& c, ::aiven::api::validate_referral_code_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ValidateReferralCode", ::aiven::http_method::get, "/v1/me/referral/validation/{referral_code}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{"ValidateReferralCode", ::aiven::http_method::get, "/v1/me/referral/validation/{referral_code}", true, false, "application/json", false, (1u << 4) /* referral_code */};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/referral/validation/";

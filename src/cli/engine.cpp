@@ -129,6 +129,7 @@ std::optional<raw_request> build_request(const op_desc& op, const param_values& 
   req.method = op.method;
   req.operation_id = op.operation_id;
   req.accept = op.accept;
+  req.secret_segments = op.secret_segments;
   std::vector<std::pair<std::string, std::string>> form;
   for (const auto& p : op.parameters()) {
     auto it = values.find(p.option);
@@ -148,6 +149,12 @@ std::optional<raw_request> build_request(const op_desc& op, const param_values& 
       std::string why = check_value(p, p.type == param_type::array ? p.item_type : p.type, v);
       if (!why.empty()) {
         error = "invalid value for " + (names == naming::options ? std::string("--") + p.option : what(p)) + ": " + why;
+        return std::nullopt;
+      }
+      // Behind a normalising hop, "" and ".." address the parent resource: refused before anything is sent.
+      if (p.where == location::path && (v.empty() || v == "." || v == "..")) {
+        error = "invalid value for " + (names == naming::options ? std::string("--") + p.option : what(p)) +
+                ": a path parameter must not be empty, '.' or '..'";
         return std::nullopt;
       }
       if (p.where == location::query) req.query.emplace_back(p.name, v);

@@ -521,3 +521,32 @@ TEST_CASE("--version") {
   CHECK(r.status == 0);
   CHECK(r.out.rfind("aiven ", 0) == 0);
 }
+
+TEST_CASE("a path parameter that is empty, '.' or '..' is a usage error naming the option; nothing sent") {
+  aiven::sim::simulator sim;
+  for (std::string bad : {"..", ".", ""}) {
+    CAPTURE(bad);
+    auto r = run(at(sim, {"service", "user-delete", "--project", "demo", "--service-name", "pg", "--service-username", bad}));
+    INFO(r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err.find("invalid value for --service-username") != std::string::npos);
+    CHECK(r.err.find("must not be empty, '.' or '..'") != std::string::npos);
+  }
+  // In a batch line too, named as the line names it.
+  auto b = run(at(sim, {"batch"}), R"({"op":"ServiceUserDelete","params":{"project":"demo","service_name":"..","service_username":"u"}})" "\n");
+  INFO(b.out << b.err);
+  CHECK(b.out.find("parameter service_name") != std::string::npos);
+  CHECK(sim.requests().empty());
+}
+
+TEST_CASE("-v shows credential path parameters as [REDACTED]") {
+  aiven::sim::simulator sim;
+  auto r = run(at(sim, {"-v", "users", "user-password-reset", "--verification-code", "S3CRET-CODE", "--body",
+                        R"({"new_password":"x"})"}));
+  INFO(r.err);
+  CHECK(r.err.find("POST /v1/user/password_reset/[REDACTED] ") != std::string::npos);
+  CHECK(r.err.find("S3CRET-CODE") == std::string::npos);
+  auto recorded = sim.requests();
+  REQUIRE(recorded.size() == 1);
+  CHECK(recorded[0].target == "/v1/user/password_reset/S3CRET-CODE");  // sent as given, shown redacted
+}

@@ -771,7 +771,7 @@ api_response member_invite(world& w, const request& r) {
   const json::object& b = body_of(r);
   std::string email = string_of(b, "user_email");
   collection& c = p->coll(members.coll);
-  if (c.count(email)) return error(409, "User is already a member of the project", "user_already_in_organization");
+  if (c.count(email)) return error(409, "User is already a member of the project");
   c[email] = record{json::object{{"user_email", email},
                                  {"member_type", string_of(b, "member_type", "developer")},
                                  {"real_name", email.substr(0, email.find('@'))},

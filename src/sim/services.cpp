@@ -454,7 +454,7 @@ api_response service_create(world& w, const request& r) {
   project_rec* p = find_project(w, r, err);
   if (p == nullptr) return err;
   if (p->services.count(s->name) != 0)
-    return error(409, "Service name is already in use in this project", "service_already_exists");
+    return error(409, "Service name is already in use in this project");
   if (s->cloud.empty()) s->cloud = p->default_cloud;
   s->project = p->name;
   s->create_time = s->update_time = now_time();

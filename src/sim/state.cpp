@@ -463,17 +463,25 @@ api_response api_state::handle(std::string_view method, std::string_view target,
       return error(400, "Missing request body", "bad_request");
     if (!body.empty())
       if (auto bad = validate_body(schema, parsed)) return error(400, *bad, "bad_request");
+    if (body.empty()) parsed = json::object{};  // an optional body left out: no members
   }
 
   const request req{method, *route, params, parsed, query, steady::now()};
   auto h = handlers().by_op.find(route->op_id);
   if (h != handlers().by_op.end()) {
-    if (h->second->writes) {
-      std::unique_lock lock(mutex_);
+    // A handler that trips over a shape it did not expect answers 500, as a server would;
+    // the simulator's threads never see the exception.
+    try {
+      if (h->second->writes) {
+        std::unique_lock lock(mutex_);
+        return h->second->fn(*world_, req);
+      }
+      std::shared_lock lock(mutex_);
       return h->second->fn(*world_, req);
+    } catch (const std::exception& e) {
+      return error(500, std::string("Internal error of the simulator in ") + std::string(route->op_id) + ": " + e.what(),
+                   "internal_server_error");
     }
-    std::shared_lock lock(mutex_);
-    return h->second->fn(*world_, req);
   }
   // Not modelled: the document's own example or a value built from its schema.
   api_response out{route->status, make_body(std::string(generated_sample(route->sample))), true};

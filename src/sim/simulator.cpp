@@ -1,6 +1,7 @@
 #include <aiven/sim/simulator.hpp>
 
 #include "sim/certs.hpp"
+#include "sim/rate_limit.hpp"
 #include "sim/state.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -89,9 +90,9 @@ std::uint64_t splitmix64(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
-std::string rate_limit_message(unsigned retry_after_s) {
-  return "The user has sent too many requests in a given amount of time: Rate limit 120 exceeded - try again in " +
-         std::to_string(retry_after_s) + "s";
+std::string rate_limit_message(unsigned retry_after_s, unsigned limit = 120) {
+  return "The user has sent too many requests in a given amount of time: Rate limit " + std::to_string(limit) +
+         " exceeded - try again in " + std::to_string(retry_after_s) + "s";
 }
 
 std::string_view reason_phrase(unsigned status) {
@@ -189,6 +190,7 @@ class simulator::impl {
   std::string empty_;
   std::uint16_t port_ = 0;
   detail::api_state state_;
+  detail::rate_limiter limiter_;
 
   std::atomic<std::uint64_t> next_connection_id_{1};
   std::atomic<std::uint64_t> accepted_{0};
@@ -243,7 +245,26 @@ class simulator::impl {
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(connection_ptr c);
+  // One request, step by step: who asks, which fault (if any), the answer, its bytes, their delivery.
+  struct answer {
+    unsigned status = 200;
+    body_ptr body;
+    delivery mode = delivery::normal;
+    const std::vector<std::pair<std::string, std::string>>* extra_headers = nullptr;
+    std::string retry_after;
+    std::string_view content_type = "application/json";
+    bool not_modelled = false;
+    unsigned limit = 120;  // N of the rate limit message
+  };
   asio::awaitable<bool> handle(connection& c, http::request<http::string_body>& req);
+  std::string_view authorize(const http::request<http::string_body>& req, recorded_request& rec) const;
+  std::optional<fault> choose_fault(recorded_request& rec, std::string_view token, answer& a);
+  void execute(const http::request<http::string_body>& req, recorded_request& rec, answer& a);
+  asio::awaitable<bool> apply_fault(connection& c, const http::request<http::string_body>& req, recorded_request& rec,
+                                    const fault& f, answer& a);
+  static std::string format_answer(const answer& a, bool head, bool keep_alive);
+  asio::awaitable<bool> deliver(connection& c, const answer& a, const std::string& out, bool keep_alive,
+                                std::chrono::milliseconds trickle_every);
   asio::awaitable<void> send_error_and_close(connection& c, unsigned status, std::string_view message);
 
   std::optional<fault> take_fault(std::string_view method, std::string_view target);
@@ -255,6 +276,9 @@ class simulator::impl {
 simulator::impl::impl(simulator_options opts) : opts_(std::move(opts)), state_(opts_.service_ready_delay) {
   if (opts_.threads == 0) opts_.threads = 1;
   setup_tls();
+  state_.set_ca_pem(ca_pem_);
+  state_.set_consistency_delay(opts_.consistency_delay);
+  limiter_.configure(opts_.rate_limit);
 
   acceptor_executor_ = asio::make_strand(ioc_);
   acceptor_.emplace(acceptor_executor_);
@@ -518,125 +542,107 @@ asio::awaitable<void> simulator::impl::send_error_and_close(connection& c, unsig
   c.close_abruptly();
 }
 
-asio::awaitable<bool> simulator::impl::handle(connection& c, http::request<http::string_body>& req) {
-  requests_received_.fetch_add(1, std::memory_order_relaxed);
-
-  recorded_request rec;
-  rec.method = std::string(req.method_string());
-  rec.target = std::string(req.target());
-  rec.connection_id = c.id;
-
+std::string_view simulator::impl::authorize(const http::request<http::string_body>& req, recorded_request& rec) const {
   // `Authorization: aivenv1 <token>`; the token itself is never kept.
   auto auth = req[http::field::authorization];
   constexpr std::string_view scheme = "aivenv1 ";
-  if (auth.size() > scheme.size() && beast::iequals(auth.substr(0, scheme.size()), scheme)) {
-    rec.had_token = true;
-    std::string_view tok(auth.data() + scheme.size(), auth.size() - scheme.size());
-    for (const auto& t : opts_.tokens)
-      if (t == tok) rec.authorized = true;
-  }
+  if (auth.size() <= scheme.size() || !beast::iequals(auth.substr(0, scheme.size()), scheme)) return {};
+  rec.had_token = true;
+  std::string_view tok(auth.data() + scheme.size(), auth.size() - scheme.size());
+  for (const auto& t : opts_.tokens)
+    if (t == tok) rec.authorized = true;
+  return tok;
+}
 
+std::optional<fault> simulator::impl::choose_fault(recorded_request& rec, std::string_view token, answer& a) {
   std::optional<fault> f = take_fault(rec.method, rec.target);
   if (!f) f = random_fault();
   if (f) {
     faults_injected_.fetch_add(1, std::memory_order_relaxed);
     rec.faulted = true;
     rec.fault = f->kind;
+    return f;
   }
-  const bool keep_alive = req.keep_alive();
+  // Aiven's own limiter, when enabled: the answer a client gets for going too fast (not a fault).
+  if (auto wait = limiter_.admit(std::string(token), std::chrono::steady_clock::now())) {
+    f.emplace();
+    f->kind = fault_kind::rate_limit;
+    f->retry_after_s = *wait;
+    a.limit = limiter_.options().requests;
+  }
+  return f;
+}
 
-  unsigned status = 200;
-  body_ptr body;
-  delivery mode = delivery::normal;
-  const std::vector<std::pair<std::string, std::string>>* extra_headers = nullptr;
-  std::string retry_after;
+void simulator::impl::execute(const http::request<http::string_body>& req, recorded_request& rec, answer& a) {
+  auto r = state_.handle(rec.method, rec.target, req.body(), rec.authorized);
+  a.status = r.status;
+  a.body = std::move(r.body);
+  a.content_type = r.content_type;
+  a.not_modelled = r.not_modelled;
+  rec.executed = r.executed;
+}
 
-  auto execute = [&] {
-    auto r = state_.handle(rec.method, rec.target, req.body(), rec.authorized);
-    status = r.status;
-    body = std::move(r.body);
-    rec.executed = r.executed;
-  };
-
-  if (!f) {
-    execute();
-  } else {
-    switch (f->kind) {
-      case fault_kind::reset_before_headers:
-        mode = delivery::reset_before_headers;
-        break;
-      case fault_kind::status:
-        status = f->status;
-        body = std::make_shared<const std::string>(
-            f->body.empty() ? detail::error_body(reason_phrase(status), status) : f->body);
-        extra_headers = &f->headers;
-        break;
-      case fault_kind::rate_limit:
-        status = 429;
-        body = std::make_shared<const std::string>(detail::error_body(rate_limit_message(f->retry_after_s), 429));
-        if (f->with_retry_after_header) retry_after = std::to_string(f->retry_after_s);
-        extra_headers = &f->headers;
-        break;
-      case fault_kind::slow_headers: {
-        c.delay_timer.expires_after(f->delay);
-        (void)co_await c.delay_timer.async_wait(nothrow_awaitable);
-        if (c.closed) co_return false;
-        execute();
-        extra_headers = &f->headers;
-        break;
-      }
-      case fault_kind::malformed_json: {
-        execute();
-        status = 200;
-        // Cut mid-value, then something no JSON parser accepts.
-        std::string bad = body->substr(0, body->size() / 2) + "<html>502 Bad Gateway</html>";
-        body = std::make_shared<const std::string>(std::move(bad));
-        break;
-      }
-      case fault_kind::reset_mid_body:
-        execute();
-        mode = delivery::reset_mid_body;
-        break;
-      case fault_kind::truncated_body:
-        execute();
-        mode = delivery::truncated_body;
-        break;
-      case fault_kind::close_after_response:
-        execute();
-        mode = delivery::close_after_response;
-        break;
-      case fault_kind::raw_response:
-        mode = delivery::raw;
-        break;
-      case fault_kind::trickle:
-        execute();
-        mode = delivery::trickle;
-        break;
+asio::awaitable<bool> simulator::impl::apply_fault(connection& c, const http::request<http::string_body>& req,
+                                                   recorded_request& rec, const fault& f, answer& a) {
+  switch (f.kind) {
+    case fault_kind::reset_before_headers:
+      a.mode = delivery::reset_before_headers;
+      break;
+    case fault_kind::status:
+      a.status = f.status;
+      a.body = std::make_shared<const std::string>(f.body.empty() ? detail::error_body(reason_phrase(a.status), a.status)
+                                                                  : f.body);
+      a.extra_headers = &f.headers;
+      break;
+    case fault_kind::rate_limit:
+      a.status = 429;
+      a.body = std::make_shared<const std::string>(detail::error_body(rate_limit_message(f.retry_after_s, a.limit), 429));
+      if (f.with_retry_after_header) a.retry_after = std::to_string(f.retry_after_s);
+      a.extra_headers = &f.headers;
+      break;
+    case fault_kind::slow_headers:
+      c.delay_timer.expires_after(f.delay);
+      (void)co_await c.delay_timer.async_wait(nothrow_awaitable);
+      if (c.closed) co_return false;
+      execute(req, rec, a);
+      a.extra_headers = &f.headers;
+      break;
+    case fault_kind::malformed_json: {
+      execute(req, rec, a);
+      a.status = 200;
+      // Cut mid-value, then something no JSON parser accepts.
+      std::string bad = a.body->substr(0, a.body->size() / 2) + "<html>502 Bad Gateway</html>";
+      a.body = std::make_shared<const std::string>(std::move(bad));
+      break;
     }
+    case fault_kind::reset_mid_body:
+      execute(req, rec, a);
+      a.mode = delivery::reset_mid_body;
+      break;
+    case fault_kind::truncated_body:
+      execute(req, rec, a);
+      a.mode = delivery::truncated_body;
+      break;
+    case fault_kind::close_after_response:
+      execute(req, rec, a);
+      a.mode = delivery::close_after_response;
+      break;
+    case fault_kind::raw_response:
+      a.mode = delivery::raw;
+      break;
+    case fault_kind::trickle:
+      execute(req, rec, a);
+      a.mode = delivery::trickle;
+      break;
   }
+  co_return true;
+}
 
-  // Recorded before anything is sent: a client that has its answer can rely
-  // on requests() and executed() including it.
-  rec.status = mode == delivery::reset_before_headers ? 0 : status;
-  rec.body = std::move(req.body());
-  record(std::move(rec));
-
-  if (mode == delivery::reset_before_headers) {
-    c.reset();
-    co_return false;
-  }
-  if (mode == delivery::raw) {
-    c.set_deadline(write_timeout);
-    c.state = connection::phase::answering;
-    (void)co_await asio::async_write(c.stream, asio::buffer(f->body), nothrow_awaitable);
-    c.close_abruptly();
-    co_return false;
-  }
-
-  std::size_t body_bytes = body->size();
-  if (req.method() == http::verb::head) body_bytes = 0;  // the length is announced, the body never sent
-  if (mode == delivery::reset_mid_body) body_bytes /= 2;
-  if (mode == delivery::truncated_body) body_bytes = body_bytes * 2 / 3;
+std::string simulator::impl::format_answer(const answer& a, bool head, bool keep_alive) {
+  std::size_t body_bytes = a.body->size();
+  if (head) body_bytes = 0;  // the length is announced, the body never sent
+  if (a.mode == delivery::reset_mid_body) body_bytes /= 2;
+  if (a.mode == delivery::truncated_body) body_bytes = body_bytes * 2 / 3;
 
   // One contiguous buffer: beast::ssl_stream (flat_stream) in Boost 1.81 loses
   // the tail of a multi-buffer write above 16 KB, and one buffer also means
@@ -644,34 +650,41 @@ asio::awaitable<bool> simulator::impl::handle(connection& c, http::request<http:
   std::string out;
   out.reserve(160 + body_bytes);
   out += "HTTP/1.1 ";
-  out += std::to_string(status);
+  out += std::to_string(a.status);
   out += ' ';
-  out += reason_phrase(status);
-  out += "\r\nContent-Type: application/json\r\nContent-Length: ";
-  out += std::to_string(body->size());
+  out += reason_phrase(a.status);
+  out += "\r\nContent-Type: ";
+  out += a.content_type;
+  out += "\r\nContent-Length: ";
+  out += std::to_string(a.body->size());
   out += "\r\n";
-  if (!retry_after.empty()) {
+  if (a.not_modelled) out += "X-Aiven-Sim: not-modelled\r\n";
+  if (!a.retry_after.empty()) {
     out += "Retry-After: ";
-    out += retry_after;
+    out += a.retry_after;
     out += "\r\n";
   }
-  if (extra_headers != nullptr) {
-    for (const auto& [name, value] : *extra_headers) {
+  if (a.extra_headers != nullptr) {
+    for (const auto& [name, value] : *a.extra_headers) {
       out += name;
       out += ": ";
       out += value;
       out += "\r\n";
     }
   }
-  if (!keep_alive && (mode == delivery::normal || mode == delivery::trickle)) out += "Connection: close\r\n";
+  if (!keep_alive && (a.mode == delivery::normal || a.mode == delivery::trickle)) out += "Connection: close\r\n";
   out += "\r\n";
-  out.append(*body, 0, body_bytes);
+  out.append(*a.body, 0, body_bytes);
+  return out;
+}
 
+asio::awaitable<bool> simulator::impl::deliver(connection& c, const answer& a, const std::string& out, bool keep_alive,
+                                               std::chrono::milliseconds trickle_every) {
   c.set_deadline(write_timeout);
   // Once the answer is on its way the client may see the connection as idle.
   c.state = connection::phase::answering;
-  if (mode == delivery::trickle) {
-    co_await write_trickled(c, out, f->delay);
+  if (a.mode == delivery::trickle) {
+    co_await write_trickled(c, out, trickle_every);
     co_return false;  // a client that waited this long has given up; do not keep the connection
   }
   auto [wec, wn] = co_await asio::async_write(c.stream, asio::buffer(out), nothrow_awaitable);
@@ -683,8 +696,7 @@ asio::awaitable<bool> simulator::impl::handle(connection& c, http::request<http:
     c.notify_waiters();
     co_return false;
   }
-
-  switch (mode) {
+  switch (a.mode) {
     case delivery::reset_mid_body:
       c.reset();
       co_return false;
@@ -704,6 +716,43 @@ asio::awaitable<bool> simulator::impl::handle(connection& c, http::request<http:
   (void)co_await c.stream.async_shutdown(nothrow_awaitable);
   c.close_abruptly();
   co_return false;
+}
+
+asio::awaitable<bool> simulator::impl::handle(connection& c, http::request<http::string_body>& req) {
+  requests_received_.fetch_add(1, std::memory_order_relaxed);
+  recorded_request rec;
+  rec.method = std::string(req.method_string());
+  rec.target = std::string(req.target());
+  rec.connection_id = c.id;
+  const std::string_view token = authorize(req, rec);
+  answer a;
+  const std::optional<fault> f = choose_fault(rec, token, a);
+  if (!f) {
+    execute(req, rec, a);
+  } else if (!co_await apply_fault(c, req, rec, *f, a)) {
+    co_return false;
+  }
+
+  // Recorded before anything is sent: a client that has its answer can rely
+  // on requests() and executed() including it.
+  rec.status = a.mode == delivery::reset_before_headers ? 0 : a.status;
+  rec.body = std::move(req.body());
+  record(std::move(rec));
+
+  if (a.mode == delivery::reset_before_headers) {
+    c.reset();
+    co_return false;
+  }
+  if (a.mode == delivery::raw) {
+    c.set_deadline(write_timeout);
+    c.state = connection::phase::answering;
+    (void)co_await asio::async_write(c.stream, asio::buffer(f->body), nothrow_awaitable);
+    c.close_abruptly();
+    co_return false;
+  }
+  const bool keep_alive = req.keep_alive();
+  const std::string out = format_answer(a, req.method() == http::verb::head, keep_alive);
+  co_return co_await deliver(c, a, out, keep_alive, f ? f->delay : std::chrono::milliseconds(0));
 }
 
 void simulator::impl::setup_tls_variant() {
@@ -942,5 +991,19 @@ void simulator::add_project(const std::string& name) { impl_->state_.add_project
 void simulator::set_service_ready_delay(std::chrono::milliseconds d) { impl_->state_.set_service_ready_delay(d); }
 
 void simulator::set_paged_items(std::size_t n) { impl_->state_.set_paged_items(n); }
+
+void simulator::set_rate_limit(rate_limit_options o) { impl_->limiter_.configure(o); }
+
+void simulator::set_consistency_delay(std::chrono::milliseconds d) { impl_->state_.set_consistency_delay(d); }
+
+void simulator::respond(const std::string& method, const std::string& path_template, unsigned status,
+                        const std::string& body) {
+  if (!impl_->state_.respond(method, path_template, status, body))
+    throw std::invalid_argument("aiven-sim: the API document has no operation " + method + " " + path_template);
+}
+
+void simulator::clear_responses() { impl_->state_.clear_responses(); }
+
+void simulator::seed(const std::string& json_document) { impl_->state_.seed(json_document); }
 
 }  // namespace aiven::sim

@@ -1,6 +1,6 @@
-// The simulated API: in-memory projects and services and the routes that
-// read and change them. Independent of the transport, so that it can be
-// driven directly.
+// The simulated API: every operation of the document routed (router.hpp), the modelled
+// ones answered from an in-memory store (records.hpp), the others with a sample built from
+// the document. Independent of the transport, so that it can be driven directly.
 #pragma once
 
 #include <atomic>
@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -23,13 +24,18 @@ struct api_response {
   unsigned status = 200;
   body_ptr body;
   bool executed = false;  ///< the request reached a route handler
+  std::string_view content_type = "application/json";
+  bool not_modelled = false;  ///< answered with the document's sample (header X-Aiven-Sim: not-modelled)
 };
 
-/// Aiven's error body: {"message": M, "errors": [{"message": M, "status": S}]}.
-std::string error_body(std::string_view message, unsigned status);
+/// Aiven's error body: {"message": M, "errors": [{"message": M, "status": S[, "error_code": C]}]}.
+std::string error_body(std::string_view message, unsigned status, std::string_view error_code = {});
 
 /// Decodes %XX escapes; false if an escape is malformed.
 bool percent_decode(std::string_view in, std::string& out);
+
+class router;
+struct world;
 
 class api_state {
  public:
@@ -41,46 +47,41 @@ class api_state {
   /// Adds an empty project; nothing happens if it exists.
   void add_project(const std::string& name);
   void set_service_ready_delay(std::chrono::milliseconds d);
+  /// Reads of a resource created less than `d` ago answer 404, as a replica that has not
+  /// caught up does (0: off).
+  void set_consistency_delay(std::chrono::milliseconds d);
 
   /// Items in each paged list (service databases, ClickHouse query stats) of every service.
-  void set_paged_items(std::size_t n) { paged_items_.store(n, std::memory_order_relaxed); }
+  void set_paged_items(std::size_t n);
+
+  /// The PEM served as every project's CA (GET /v1/project/{project}/kms/ca).
+  void set_ca_pem(std::string pem);
+
+  /// Answers `status` and `body` to every request of `method` on `path_template` (a template
+  /// of the document, e.g. /v1/project/{project}/service/{service_name}); false if the
+  /// document has no such operation. An empty body is Aiven's error body for an error status,
+  /// the document's sample otherwise.
+  bool respond(std::string_view method, std::string_view path_template, unsigned status, std::string body);
+  void clear_responses();
+
+  /// Creates the projects and services of a seed document; throws std::invalid_argument.
+  void seed(std::string_view json_text);
 
   /// Runs one request. `authorized`: it carried an accepted token.
   api_response handle(std::string_view method, std::string_view target, std::string_view body, bool authorized);
 
  private:
-  struct service_rec;
-  struct project_rec;
-
-  api_response list_projects() const;
-  api_response create_project(std::string_view body);
-  api_response get_project(const std::string& project) const;
-  api_response delete_project(const std::string& project);
-  api_response list_services(const std::string& project) const;
-  api_response create_service(const std::string& project, std::string_view body);
-  api_response get_service(const std::string& project, const std::string& service) const;
-  api_response update_service(const std::string& project, const std::string& service, std::string_view body);
-  api_response delete_service(const std::string& project, const std::string& service);
-
-  // The paged list routes (routes_paged.cpp); nullopt when `target` is not one of them.
-  std::optional<api_response> handle_paged(std::string_view method, std::string_view target, bool authorized) const;
-  bool has_service(const std::string& project, const std::string& service) const;
-
-  // Callers hold mutex_ exclusively.
-  bool add_project_locked(const std::string& name, const std::string& default_cloud, const std::string& currency,
-                          const std::map<std::string, std::string>& tags);
-  void rebuild_project_list_locked();
-  const body_ptr& service_body(const service_rec& s, std::chrono::steady_clock::time_point now) const;
-
-  std::atomic<std::int64_t> ready_delay_ms_;
-  std::atomic<std::size_t> paged_items_{0};
-  // Readers (GETs) share the lock and only copy body pointers under it;
-  // serialization happens on change, under the exclusive lock.
+  std::unique_ptr<router> router_;
+  std::unique_ptr<world> world_;
+  // Readers (GETs) share the lock; changes take it exclusively.
   mutable std::shared_mutex mutex_;
-  std::map<std::string, std::unique_ptr<project_rec>> projects_;
-  body_ptr project_list_body_;
-  body_ptr clouds_body_;
-  std::uint64_t next_project_serial_ = 1;
+  struct stub {
+    unsigned status;
+    body_ptr body;
+  };
+  std::mutex stubs_mutex_;
+  std::map<std::pair<std::string, std::string>, stub> stubs_;  // (method, template)
+  std::atomic<std::size_t> stub_count_{0};
 };
 
 }  // namespace aiven::sim::detail

@@ -6,7 +6,7 @@
 --spec defaults to ../shared/aiven-api/openapi.json relative to the repository; --out defaults to
 the repository itself. Writes include/aiven/api/*.hpp, src/api/*.cpp (+ src/api/common_codec.hpp)
 tests/conformance/generated/*.cpp, src/cli/generated/operations.cpp and
-tests/cli/generated/prism_cases.jsonl under --out, each folder with a README.md. Files of those
+tests/cli/generated/prism_cases.jsonl and src/sim/generated/routes.cpp under --out, each folder with a README.md. Files of those
 folders that the run did not write are deleted, so the output is exactly the document's.
 Standard library only; the output is deterministic.
 """
@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from aiven_codegen import cli, conformance, cpp, model  # noqa: E402
+from aiven_codegen import cli, conformance, cpp, model, sim  # noqa: E402
 
 FOLDERS = {
     "include/aiven/api": "Public headers of the generated API layer: one per OpenAPI tag, `common.hpp` for the "
@@ -31,6 +31,7 @@ FOLDERS = {
                          "engine that interprets it is `../engine.cpp`.",
     "tests/cli/generated": "Per operation, the `aiven` arguments of a required-members call and of an every-member "
                            "call (the conformance cases' sample values), run against Prism by `../prism_driver.py`.",
+    sim.FOLDER: sim.README,
 }
 
 
@@ -56,6 +57,8 @@ def generate(spec, out, overrides=None, with_conformance=True):
         folders.append("tests/conformance/generated")
     files.update(cli.files(m, layout, with_conformance))
     folders += ["src/cli/generated"] + (["tests/cli/generated"] if with_conformance else [])
+    files.update(sim.files(m))
+    folders.append(sim.FOLDER)
     for folder in folders:
         files[f"{folder}/README.md"] = readme(folder, m.sha)
     for folder in folders:

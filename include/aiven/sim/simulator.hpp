@@ -1,6 +1,10 @@
 // aiven::sim::simulator: a local HTTPS server that behaves like api.aiven.io.
 //
-// It serves a stateful subset of the API (clouds, projects, services) over
+// Every operation of the API document is routed (generated from the document):
+// projects, services and their users, databases, connection pools, Kafka topics,
+// ACLs and schema subjects, integrations, VPCs and peerings, tokens and project
+// members are kept in memory with their lifecycles; every other operation answers
+// the document's sample with the header `X-Aiven-Sim: not-modelled`. It serves
 // TLS with HTTP/1.1 keep-alive on 127.0.0.1, records what it receives, and can
 // be told to misbehave (errors, rate limits, resets, truncated or malformed
 // answers) so that client code can be tested offline. It runs on its own
@@ -87,6 +91,21 @@ enum class tls_variant {
   no_handshake,
 };
 
+/// Aiven's own rate limiter, played per token (off by default).
+enum class rate_limit_mode {
+  off,
+  /// At most `requests` per `window`, counted from the first request of the window.
+  fixed_window,
+  /// A bucket of `requests` that drains `requests` per `window`.
+  leaky_bucket,
+};
+
+struct rate_limit_options {
+  rate_limit_mode mode = rate_limit_mode::off;
+  unsigned requests = 120;
+  std::chrono::seconds window{60};
+};
+
 struct simulator_options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;            ///< 0: an ephemeral port
@@ -100,6 +119,10 @@ struct simulator_options {
   std::uint64_t random_seed = 1;      ///< makes the random faults reproducible
   unsigned random_retry_after_s = 1;  ///< the wait the random 429s ask for
   tls_variant tls = tls_variant::normal;  ///< ignored when cert_file/key_file are given
+  /// Over the limit: 429 with "Rate limit N exceeded - try again in Ks" and Retry-After.
+  rate_limit_options rate_limit;
+  /// Reads of a resource created less than this ago answer 404 (eventual consistency).
+  std::chrono::milliseconds consistency_delay{0};
 };
 
 class simulator {
@@ -160,6 +183,21 @@ class simulator {
   /// ClickHouse query statistics (ServiceClickHouseQueryStats, `limit` <= 250 and
   /// `offset`). A page size above 250 is refused with 400, as the API does.
   void set_paged_items(std::size_t n);
+  void set_rate_limit(rate_limit_options o);
+  void set_consistency_delay(std::chrono::milliseconds d);
+  /// Answers `status` and `body` to every request of `method` on `path_template`, a path
+  /// template of the API document ("/v1/project/{project}/service/{service_name}"), until
+  /// clear_responses(). An empty body: Aiven's error body for an error status, the
+  /// document's sample otherwise. Throws std::invalid_argument when the document has no
+  /// such operation.
+  void respond(const std::string& method, const std::string& path_template, unsigned status,
+               const std::string& body = "");
+  void clear_responses();
+  /// Creates projects and services from a JSON document (what `aiven-sim --seed` reads):
+  /// {"projects":[{"project_name":"p","default_cloud":"aws-eu-west-1",
+  ///               "services":[{"service_name":"pg1","service_type":"pg","plan":"startup-4"}]}]}
+  /// Seeded services are RUNNING (or "state":"POWEROFF"). Throws std::invalid_argument.
+  void seed(const std::string& json_document);
 
  private:
   class impl;

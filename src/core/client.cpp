@@ -1,10 +1,10 @@
 #include "core/call.hpp"
-#include <aiven/observe.hpp>
+#include "core/call_loop.hpp"
 #include "core/client_impl.hpp"
 
-#include <boost/asio/append.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/any_completion_executor.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -12,15 +12,16 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/string.hpp>
-#include <boost/beast/http/field.hpp>
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parse.hpp>
 
 #include <openssl/ssl.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <functional>
+#include <variant>
+#include <vector>
 #include <stdexcept>
 #include <strings.h>
 
@@ -53,18 +54,6 @@ bool has_control_chars(std::string_view s) {
   for (unsigned char ch : s)
     if (ch < 0x20 || ch == 0x7f) return true;
   return false;
-}
-
-http::verb to_verb(http_method m) {
-  switch (m) {
-    case http_method::get: return http::verb::get;
-    case http_method::head: return http::verb::head;
-    case http_method::post: return http::verb::post;
-    case http_method::put: return http::verb::put;
-    case http_method::patch: return http::verb::patch;
-    case http_method::delete_: return http::verb::delete_;
-  }
-  return http::verb::get;
 }
 
 }  // namespace
@@ -102,339 +91,114 @@ client_impl::client_impl(asio::any_io_executor ex, client_options opts)
   }
 }
 
-asio::awaitable<std::pair<error_code, tcp::resolver::results_type>> client_impl::resolve() {
+asio::awaitable<std::pair<error_code, tcp::resolver::results_type>> client_impl::resolve(clock::time_point deadline) {
   {
     std::lock_guard lk(resolve_mu_);
-    if (endpoints_) co_return std::pair{error_code{}, *endpoints_};
+    if (auto* cached = endpoints_.get(clock::now())) co_return std::pair{error_code{}, *cached};
   }
-  tcp::resolver resolver(co_await asio::this_coro::executor);
+  // getaddrinfo runs on Asio's resolver thread and cannot be interrupted: the
+  // call stops waiting for it at its deadline or cancellation, and a late answer
+  // is dropped with this state.
+  struct pending {
+    explicit pending(const asio::any_io_executor& ex) : resolver(ex), done(ex) {}
+    tcp::resolver resolver;
+    asio::steady_timer done;
+    error_code ec;
+    tcp::resolver::results_type results;
+    bool finished = false;
+  };
+  auto p = std::make_shared<pending>(co_await asio::this_coro::executor);
+  p->done.expires_at(deadline);
   // Through a proxy only the proxy's address is needed: it resolves the API's host.
   const bool proxied = !endpoint_.proxy_host.empty();
-  auto r = co_await resolver.async_resolve(proxied ? endpoint_.proxy_host : url_.host,
-                                           proxied ? endpoint_.proxy_port : url_.port, asio::as_tuple(asio::use_awaitable));
-  if (!std::get<0>(r)) {
-    std::lock_guard lk(resolve_mu_);
-    endpoints_ = std::get<1>(r);
+  p->resolver.async_resolve(proxied ? endpoint_.proxy_host : url_.host, proxied ? endpoint_.proxy_port : url_.port,
+                            [p](error_code ec, tcp::resolver::results_type r) {
+                              p->ec = ec;
+                              p->results = std::move(r);
+                              p->finished = true;
+                              p->done.cancel();
+                            });
+  const auto [wec] = co_await p->done.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (!p->finished) {
+    p->resolver.cancel();
+    co_return std::pair{wec ? error_code(asio::error::operation_aborted) : error_code(errc::timeout),
+                        tcp::resolver::results_type{}};
   }
-  co_return std::pair{std::get<0>(r), std::get<1>(r)};
+  if (!p->ec) {
+    std::lock_guard lk(resolve_mu_);
+    endpoints_.store(p->results, clock::now());
+  }
+  co_return std::pair{p->ec, p->results};
 }
 
 void client_impl::forget_endpoints() {
   std::lock_guard lk(resolve_mu_);
-  endpoints_.reset();
+  endpoints_.forget();
 }
 
 namespace {
 
-struct call_spec {
-  std::string operation_id;
-  http_method method = http_method::get;
-  std::string target;
-  std::string body;
-  std::string content_type;
-  std::string accept;
-  bool idempotent = true;
-  bool parse_json = false;
-  retry_options retry;
-  std::chrono::milliseconds timeout{};
-};
-
-struct call_result {
-  error_code ec;
-  raw_response response;
-  // Constructed (never assigned) from the parse: assigning a value across memory
-  // resources would copy the tree out of its arena.
-  std::optional<boost::json::value> json;
-};
-
-}  // namespace
-
-void parse_error_body(std::string_view body, diagnostics& d) {
-  error_code ec;
-  auto v = boost::json::parse(body, ec);
-  if (ec || !v.is_object()) return;
-  auto& o = v.get_object();
-  if (auto* m = o.if_contains("message"); m && m->is_string()) d.message = m->get_string();
-  if (auto* e = o.if_contains("errors"); e && e->is_array()) {
-    for (auto& item : e->get_array()) {
-      if (!item.is_object()) continue;
-      api_error_item it;
-      auto& io = item.get_object();
-      if (auto* m = io.if_contains("message"); m && m->is_string()) it.message = m->get_string();
-      if (auto* s = io.if_contains("status"); s && s->is_int64()) it.status = static_cast<int>(s->get_int64());
-      if (auto* c = io.if_contains("error_code"); c && c->is_string()) it.error_code = c->get_string();
-      if (auto* c = io.if_contains("more_info"); c && c->is_string()) it.more_info = c->get_string();
-      d.errors.push_back(std::move(it));
-    }
-  }
-}
-
-namespace {
-
-struct attempt_outcome {
-  error_code ec;
-  bool may_have_reached_server = true;
-  raw_response response;
-};
-
-// One attempt: a pooled connection (a fresh one when a reused one turns out to
-// be closed before any response byte), the exchange, the response headers.
-asio::awaitable<attempt_outcome> run_attempt(client_impl& impl, const http::request<http::string_body>& req,
-                                             clock::time_point deadline, diagnostics& d, bool all_headers) {
-  attempt_outcome out;
-  auto& pool = impl.pool();
-  const auto& opts = impl.options();
-  auto acquired = co_await pool.acquire(deadline);
-  lease l = std::move(acquired.second);
-  if (acquired.first) {
-    out.ec = acquired.first;
-    out.may_have_reached_server = false;
-    if (out.ec == errc::timeout) d.client_message = "no pooled connection became free before the deadline";
-    co_return out;
-  }
-  exchange_result r;
-  for (;;) {
-    if (!l.conn) {
-      auto resolved = co_await impl.resolve();
-      if (resolved.first) {
-        d.client_message = "cannot resolve " + impl.url().host + ": " + resolved.first.message();
-        pool.release(std::move(l), false);
-        out.ec = resolved.first;
-        out.may_have_reached_server = false;
-        co_return out;
-      }
-      l.conn = std::make_unique<connection>(impl.executor(), impl.ssl_context());
-      auto connect_deadline = std::min(deadline, clock::now() + opts.connect_timeout);
-      if (auto oec = co_await async_open(*l.conn, resolved.second, impl.endpoint(), connect_deadline, &d)) {
-        pool.release(std::move(l), false);
-        if (oec == asio::error::connection_refused) impl.forget_endpoints();
-        out.ec = oec;
-        out.may_have_reached_server = false;  // connect or TLS failure: nothing was sent
-        co_return out;
-      }
-      pool.note_opened();
-    }
-    ++d.attempts;
-    r = co_await async_exchange(*l.conn, req, opts.max_body_size, deadline);
-    if (r.ec && l.reused && !r.response_started && r.ec != errc::timeout && r.ec != asio::error::operation_aborted) {
-      // The server closed this idle keep-alive connection before answering:
-      // it never processed the request, so it goes again on a fresh connection.
-      pool.note_stale_retry();
-      l.conn.reset();
-      l.reused = false;
-      continue;
-    }
-    break;
-  }
-  pool.release(std::move(l), !r.ec && r.keep_alive);
-  if (r.ec) {
-    out.ec = r.ec;
-    out.may_have_reached_server = r.request_sent;
-    if (r.ec == errc::timeout)
-      d.client_message = "no complete response before the deadline";
-    else if (r.ec == errc::body_too_large)
-      d.client_message = "response body larger than " + std::to_string(opts.max_body_size) + " bytes";
-    else if (r.ec != asio::error::operation_aborted)
-      d.client_message = (r.response_started ? "connection failed while reading the response: "
-                                             : "connection failed before a response arrived: ") +
-                         r.ec.message();
-    co_return out;
-  }
-  out.response.status = r.response.result_int();
-  // Typed calls return no headers: only those the client itself reads are kept.
-  out.response.headers.reserve(all_headers ? 8 : 2);
-  for (auto& f : r.response)
-    if (all_headers || f.name() == http::field::retry_after || boost::beast::iequals(f.name_string(), "x-request-id"))
-      out.response.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-  out.response.body = std::move(r.response.body());
-  co_return out;
-}
-
-// What a call's diagnostics say before any attempt: which call it is.
-void start_diagnostics(diagnostics& d, const call_spec& spec) {
-  d.clear();
-  d.operation = spec.operation_id;
-  d.method = to_string(spec.method);
-  d.path = spec.target;
-}
-
-bool asks_for_secrets(std::string_view target) {
-  auto q = target.find('?');
-  return q != std::string_view::npos && target.find("include_secrets", q) != std::string_view::npos;
-}
-
-void report_attempt(const client_options& opts, const call_spec& spec, const http::request<http::string_body>& req,
-                    const call_result& out, const diagnostics& d, clock::time_point start, bool will_retry) {
-  try {
-    auto target = redact_target(spec.target);
-    std::string req_body, resp_body;
-    if (opts.log_bodies) {
-      req_body = redact_json(req.body());
-      if (!asks_for_secrets(spec.target)) resp_body = redact_json(out.response.body);
-    }
-    attempt_record r;
-    r.operation_id = spec.operation_id;
-    r.method = spec.method;
-    r.target = target;
-    r.attempt = d.attempts;
-    r.status = out.response.status;
-    r.error = out.ec;
-    r.duration = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start);
-    r.request_bytes = req.body().size();
-    r.response_bytes = out.response.body.size();
-    r.will_retry = will_retry;
-    r.request_body = req_body;
-    r.response_body = resp_body;
-    opts.on_attempt(r);
-  } catch (...) {
-    // A failing hook must not change the call's outcome.
-  }
-}
-
-// The whole call: admission (429 pause, token bucket), attempts and retries
-// within one deadline. Cancellation aborts any wait and closes a busy connection.
-// A call's cancellation, used on the call's strand only. In Boost 1.81 a
-// cancellation that reaches co_spawn's coroutine before run_call starts, or
-// that makes a co_await throw as run_call finishes, escapes co_spawn as an
-// exception (std::terminate). So run_call turns exceptions off first, and a
-// cancellation that comes before that is kept in `pending` and read there.
-struct call_cancellation {
-  asio::cancellation_signal signal;
-  asio::cancellation_type pending = asio::cancellation_type::none;
-  bool started = false;
-  bool finished = false;
-};
-
-asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_spec spec, diagnostics* diag,
-                                      std::shared_ptr<call_cancellation> cc) {
-  co_await asio::this_coro::throw_if_cancelled(false);
-  cc->started = true;
-  client_impl& impl = *keep;
-  diagnostics local;
-  diagnostics& d = diag ? *diag : local;
-  start_diagnostics(d, spec);
-  const auto deadline = clock::now() + spec.timeout;
-  const auto& opts = impl.options();
-  if (cc->pending != asio::cancellation_type::none) {
-    d.client_message = "cancelled";
-    call_result aborted;
-    aborted.ec = asio::error::operation_aborted;
-    co_return aborted;
-  }
-
-  http::request<http::string_body> req{to_verb(spec.method), impl.url().path_prefix + spec.target, 11};
-  req.set(http::field::host, impl.url().host_header);
-  req.set(http::field::user_agent, opts.user_agent);
-  if (!spec.accept.empty()) req.set(http::field::accept, spec.accept);
-  if (!impl.authorization().empty()) req.set(http::field::authorization, impl.authorization());
-  if (!spec.body.empty()) {
-    req.set(http::field::content_type, spec.content_type.empty() ? "application/json" : spec.content_type);
-    req.body() = std::move(spec.body);
-  }
-  req.keep_alive(true);
-  req.prepare_payload();
-
-  const std::uint64_t seed = impl.next_seed();
-  retry_state policy(spec.retry, spec.idempotent, seed);
-  std::minstd_rand rng(static_cast<std::minstd_rand::result_type>(seed % 2147483646u + 1));
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  call_result out;
-
-  auto sleep_until = [&](clock::time_point at) -> asio::awaitable<error_code> {
-    timer.expires_at(at);
-    auto r = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    co_return std::get<0>(r);
-  };
-
-  for (;;) {
-    // A cancellation that came between two operations stops the call here.
-    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
-      out.ec = asio::error::operation_aborted;
-      d.client_message = "cancelled";
-      break;
-    }
-    auto now = clock::now();
-    auto at = impl.admission().admit(now, rng);
-    if (at > now) {
-      if (at >= deadline) {
-        out.ec = out.ec ? out.ec : error_code(errc::timeout);
-        d.client_message = "the API's rate limit pause outlasts the call's deadline";
-        break;
-      }
-      if (auto wec = co_await sleep_until(at)) {
-        out.ec = wec;
-        break;
-      }
-    }
-    d.http_status = 0;
-    d.message.clear();
-    d.errors.clear();
-    d.client_message.clear();
-    const auto attempt_start = clock::now();
-    auto a = co_await run_attempt(impl, req, deadline, d, !spec.parse_json);
-    out.ec = a.ec;
-    out.response = std::move(a.response);
-    attempt_result ar{a.ec, a.may_have_reached_server, std::nullopt};
-    if (!a.ec) {
-      auto& resp = out.response;
-      d.http_status = resp.status;
-      if (auto* id = resp.header("x-request-id")) d.request_id = *id;
-      if (resp.status < 200 || resp.status >= 300) {
-        parse_error_body(resp.body, d);
-        out.ec = ar.ec = errc_from_status(resp.status);
-        if (resp.status == 429 || resp.status == 503) {
-          if (auto* h = resp.header("retry-after")) ar.retry_after = parse_retry_after(*h, std::chrono::system_clock::now());
-          if (!ar.retry_after) ar.retry_after = parse_try_again_hint(d.message);
-          for (auto& e : d.errors)
-            if (!ar.retry_after) ar.retry_after = parse_try_again_hint(e.message);
-          d.retry_after = ar.retry_after;
-        }
-      } else if (spec.parse_json && !resp.body.empty()) {
-        error_code pec;
-        // The tree lives in one arena sized from the body: no malloc and free per node. The
-        // typed decoders copy what they keep, then the arena goes with the value.
-        auto arena = boost::json::make_shared_resource<boost::json::monotonic_resource>(2 * resp.body.size() + 256);
-        out.json.emplace(boost::json::parse(resp.body, pec, std::move(arena)));
-        if (pec) {
-          d.client_message = "the response body is not valid JSON: " + pec.message();
-          out.ec = ar.ec = errc::bad_response;
-        }
-      }
-    }
-    auto step = policy.on_attempt(ar);
-    if (opts.on_attempt) {
-      report_attempt(opts, spec, req, out, d, attempt_start,
-                     step.retry && clock::now() + step.delay < deadline);
-    }
-    if (!step.retry) {
-      out.ec = step.final_ec;
-      if (step.final_ec == errc::connection_lost && a.ec != step.final_ec)
-        d.client_message += "; the request may have been executed, so it was not sent again";
-      break;
-    }
-    auto resume = clock::now() + step.delay;
-    if (resume >= deadline) {
-      d.client_message += d.client_message.empty() ? "" : "; ";
-      d.client_message += "no time left for another attempt before the deadline";
-      break;
-    }
-    impl.retries.fetch_add(1, std::memory_order_relaxed);
-    if (step.shared_pause) {
-      impl.admission().pause_until(resume);  // the next admit() waits, as every other call of the client does
-    } else if (auto wec = co_await sleep_until(resume)) {
-      out.ec = wec;
-      break;
-    }
-  }
-  co_return out;
-}
-
-using result_handler = asio::any_completion_handler<void(error_code, call_result)>;
 using raw_handler = asio::any_completion_handler<void(error_code, raw_response)>;
+using json_handler = asio::any_completion_handler<void(error_code, boost::json::value)>;
+using internal_handler = std::function<void(call_result)>;
+
+// The caller's handler, erased once at the API boundary, and work held on its
+// associated executor from initiation until it has been dispatched (as every
+// Asio I/O object does: that executor's io_context must not run out of work
+// while the call is pending). An internal handler (a single-flight's shared
+// request) holds no work: its participants do.
+class completion {
+ public:
+  completion(raw_handler h, const asio::any_io_executor& fallback)
+      : work_(tracked(asio::get_associated_executor(h, fallback))), h_(std::in_place_index<0>, std::move(h)) {}
+  completion(json_handler h, const asio::any_io_executor& fallback)
+      : work_(tracked(asio::get_associated_executor(h, fallback))), h_(std::in_place_index<1>, std::move(h)) {}
+  completion(internal_handler h, const asio::any_io_executor& ex) : work_(ex), h_(std::in_place_index<2>, std::move(h)) {}
+
+  asio::cancellation_slot slot() const noexcept {
+    switch (h_.index()) {
+      case 0: return std::get<0>(h_).get_cancellation_slot();
+      case 1: return std::get<1>(h_).get_cancellation_slot();
+      default: return {};
+    }
+  }
+
+  /// Runs the handler on its executor: at once when already there, else later;
+  /// through `via` (never inside the caller) when given: an initiating function
+  /// must not complete inline.
+  void complete(call_result r, const asio::any_io_executor* via = nullptr) && {
+    auto ex = std::move(work_);
+    auto fn = [h = std::move(h_), r = std::move(r)]() mutable {
+      const auto ec = r.ec;
+      switch (h.index()) {
+        case 0: std::move(std::get<0>(h))(ec, std::move(r.response)); break;
+        case 1: std::move(std::get<1>(h))(ec, r.json ? std::move(*r.json) : boost::json::value()); break;
+        default: std::get<2>(h)(std::move(r)); break;
+      }
+    };
+    if (via)
+      asio::post(*via, asio::bind_executor(ex, std::move(fn)));
+    else
+      asio::dispatch(asio::bind_executor(ex, std::move(fn)));
+  }
+
+ private:
+  static asio::any_completion_executor tracked(const asio::any_completion_executor& ex) {
+    return asio::prefer(ex, asio::execution::outstanding_work.tracked);
+  }
+  asio::any_completion_executor work_;
+  std::variant<raw_handler, json_handler, internal_handler> h_;
+};
+
+call_result failed(error_code ec) {
+  call_result r;
+  r.ec = ec;
+  return r;
+}
 
 void call_finished(const std::shared_ptr<client_impl>& impl);
 
-// Runs the call on its own strand and completes `handler` on its executor.
+// Runs the call on its own strand and completes `done` on its executor.
 // The caller's cancellation reaches the call through a signal the call owns,
 // emitted on the call's strand and only while run_call runs (see
 // call_cancellation). Binding the caller's slot to co_spawn directly is not
@@ -453,10 +217,9 @@ void forward_cancellation(const std::shared_ptr<call_cancellation>& cc, const as
 
 // `cc`: given when the caller's slot already forwards to it (a call that waited
 // in the queue), so that the slot is never re-assigned from another thread.
-void launch_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagnostics* diag, result_handler handler,
+void launch_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagnostics* diag, completion done,
                  asio::cancellation_slot slot, asio::strand<asio::any_io_executor> strand,
                  std::shared_ptr<call_cancellation> cc = nullptr) {
-  auto hex = asio::get_associated_executor(handler, impl->executor());
   if (!cc) {
     cc = std::make_shared<call_cancellation>();
     if (slot.is_connected())
@@ -465,8 +228,8 @@ void launch_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagn
   asio::co_spawn(strand, run_call(impl, std::move(spec), diag, cc),
                  asio::bind_cancellation_slot(
                      cc->signal.slot(),
-                     asio::bind_executor(strand, [impl, cc, hex, h = std::move(handler)](std::exception_ptr ep,
-                                                                                         call_result r) mutable {
+                     asio::bind_executor(strand, [impl, cc, done = std::move(done)](std::exception_ptr ep,
+                                                                                   call_result r) mutable {
                        cc->finished = true;
                        if (ep) {
                          try {
@@ -478,23 +241,20 @@ void launch_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagn
                          }
                        }
                        call_finished(impl);
-                       auto ec = r.ec;
-                       asio::dispatch(hex, [h = std::move(h), ec, r = std::move(r)]() mutable {
-                         std::move(h)(ec, std::move(r));
-                       });
+                       std::move(done).complete(std::move(r));
                      })));
 }
 
 }  // namespace
 
 struct queued_call {
-  queued_call(call_spec s, diagnostics* d, result_handler h, asio::cancellation_slot sl,
+  queued_call(call_spec s, diagnostics* d, completion c, asio::cancellation_slot sl,
               asio::strand<asio::any_io_executor> st)
-      : spec(std::move(s)), diag(d), handler(std::move(h)), slot(sl), strand(std::move(st)), timer(strand),
+      : spec(std::move(s)), diag(d), done(std::move(c)), slot(sl), strand(std::move(st)), timer(strand),
         queued_at(clock::now()) {}
   call_spec spec;
   diagnostics* diag;
-  result_handler handler;
+  completion done;
   asio::cancellation_slot slot;
   asio::strand<asio::any_io_executor> strand;
   asio::steady_timer timer;  // the call's deadline while it waits; used on `strand` only
@@ -520,7 +280,7 @@ void fail_queued(client_impl& impl, const std::shared_ptr<queued_call>& q, error
     start_diagnostics(*q->diag, q->spec);
     q->diag->client_message = why;
   }
-  post_completion(impl.executor(), std::move(q->handler), ec, call_result{});
+  std::move(q->done).complete(failed(ec), &impl.executor());
 }
 
 // A call finished: the next queued call, if any, takes its place.
@@ -548,25 +308,26 @@ void call_finished(const std::shared_ptr<client_impl>& impl) {
       continue;
     }
     next->spec.timeout = left;
-    launch_call(impl, std::move(next->spec), next->diag, std::move(next->handler), next->slot, next->strand,
-                next->cc);
+    launch_call(impl, std::move(next->spec), next->diag, std::move(next->done), next->slot, next->strand, next->cc);
     return;  // the running count passes to it
   }
 }
 
-// Runs the call now, or queues it when max_running() calls are already running.
-void spawn_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagnostics* diag, result_handler handler,
+// Admission: runs the call now, or queues it when max_running() calls are already running.
+// The queue's mutex is held for a few pointer moves only, never across a wait: calls
+// are admitted and finish on their own strands, from any thread running the context.
+void spawn_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagnostics* diag, completion done,
                 asio::cancellation_slot slot, asio::strand<asio::any_io_executor> strand) {
   std::unique_lock lk(impl->queue_mu);
   if (impl->running < impl->max_running()) {
     ++impl->running;
     lk.unlock();
-    launch_call(impl, std::move(spec), diag, std::move(handler), slot, std::move(strand));
+    launch_call(impl, std::move(spec), diag, std::move(done), slot, std::move(strand));
     return;
   }
   // Queued under the lock, so that a call finishing meanwhile cannot miss it. Nothing
   // here runs a handler: the timer and the slot only register theirs.
-  auto q = std::make_shared<queued_call>(std::move(spec), diag, std::move(handler), slot, std::move(strand));
+  auto q = std::make_shared<queued_call>(std::move(spec), diag, std::move(done), slot, std::move(strand));
   q->timer.expires_at(q->queued_at + q->spec.timeout);
   std::weak_ptr<client_impl> wimpl = impl;
   q->timer.async_wait([q, wimpl](error_code ec) {
@@ -595,101 +356,141 @@ void spawn_call(const std::shared_ptr<client_impl>& impl, call_spec spec, diagno
 
 }  // namespace
 
-// Concurrent identical GETs: the first runs the request (detached from any
-// caller's cancellation); every participant, first included, waits for it and
-// can be cancelled on its own.
+// Concurrent identical GETs: one request on the wire (detached from any caller's
+// cancellation), every participant, first included, with its own deadline and
+// cancellation. The request lives while some participant wants it; the last one
+// to leave takes the flight out of the table, then cancels the request, so that
+// a later caller starts a new one.
 struct flight {
   struct participant {
     // Constructed, never assigned: Boost 1.81's any_completion_handler move
     // assignment re-wraps the handler without end.
-    participant(result_handler h, diagnostics* d) : handler(std::move(h)), diag(d) {}
-    result_handler handler;
+    participant(completion c, diagnostics* d, const asio::any_io_executor& ex)
+        : done(std::move(c)), diag(d), timer(ex) {}
+    completion done;
     diagnostics* diag;
+    asio::steady_timer timer;  // the participant's own deadline
+    // Guards `finished`: the shared request, the participant's timer and its
+    // cancellation slot may race to end it from different threads.
     std::mutex mu;
-    bool done = false;  // completed or cancelled (under mu)
+    bool finished = false;
   };
-  explicit flight(const asio::any_io_executor& ex) : strand(asio::make_strand(ex)) {}
-  std::vector<std::shared_ptr<participant>> participants;
-  std::size_t active = 0;  // participants not cancelled (under client_impl::flights_mu)
-  asio::strand<asio::any_io_executor> strand;  // where the shared request runs
-  asio::cancellation_signal cancel;            // emitted on `strand` once every participant has left
+  explicit flight(const asio::any_io_executor& ex, clock::time_point deadline)
+      : strand(asio::make_strand(ex)),
+        deadline(std::make_shared<std::atomic<clock::rep>>(deadline.time_since_epoch().count())) {}
+  std::vector<std::shared_ptr<participant>> participants;  // under client_impl::flights_mu
+  std::size_t active = 0;                                   // participants still waiting (under flights_mu)
+  bool listed = true;                                       // in client_impl::flights (under flights_mu)
+  asio::strand<asio::any_io_executor> strand;               // where the shared request runs
+  asio::cancellation_signal cancel;                         // emitted on `strand` once every participant left
+  std::shared_ptr<std::atomic<clock::rep>> deadline;        // the latest participant's
+  std::string key;                                          // in client_impl::flights
 };
 
 namespace {
 
-void complete_participant(client_impl& impl, const std::shared_ptr<flight::participant>& p, const diagnostics& d,
-                          call_result r) {
+// Ends p (once) with a result of its own, before the shared request ends.
+void leave_flight(const std::shared_ptr<client_impl>& impl, const std::shared_ptr<flight>& f,
+                  const std::shared_ptr<flight::participant>& p, error_code ec, const char* why, bool cancel_timer) {
   {
     std::lock_guard lk(p->mu);
-    if (p->done) return;  // cancelled meanwhile: its handler (and diagnostics) may be gone
-    p->done = true;
-    if (p->diag) *p->diag = d;
+    if (p->finished) return;
+    p->finished = true;
+    if (cancel_timer) p->timer.cancel();
   }
-  auto ec = r.ec;
-  post_completion(impl.executor(), std::move(p->handler), ec, std::move(r));
+  if (p->diag) p->diag->client_message = why;
+  std::move(p->done).complete(failed(ec), &impl->executor());
+  bool last = false;
+  {
+    std::lock_guard lk(impl->flights_mu);
+    if (--f->active == 0 && f->listed) {
+      auto it = impl->flights.find(f->key);
+      if (it != impl->flights.end() && it->second == f) impl->flights.erase(it);
+      f->listed = false;
+      last = true;
+    }
+  }
+  // The last one out cancels the shared request, which closes its connection.
+  if (last) asio::post(f->strand, [f] { f->cancel.emit(asio::cancellation_type::terminal); });
 }
 
-void join_flight(const std::shared_ptr<client_impl>& impl, call_spec spec, diagnostics* diag, result_handler handler) {
+void join_flight(const std::shared_ptr<client_impl>& impl, call_spec spec, diagnostics* diag, completion done) {
   std::string key = spec.accept + ' ' + (spec.parse_json ? "j " : "r ") + spec.target;
-  auto p = std::make_shared<flight::participant>(std::move(handler), diag);
+  const auto now = clock::now();
+  const auto my_deadline = now + spec.timeout;
+  if (diag) start_diagnostics(*diag, spec);
   // Read and connected before p is published: once it is in the flight, the
-  // request may complete on another thread and take p->handler.
-  auto cslot = asio::get_associated_cancellation_slot(p->handler);
+  // request may complete on another thread and take p->done.
+  auto cslot = done.slot();
+  auto p = std::make_shared<flight::participant>(std::move(done), diag, impl->executor());
   std::shared_ptr<flight> f;
   bool leader = false;
   {
     std::lock_guard lk(impl->flights_mu);
     auto& slot = impl->flights[key];
     if (!slot) {
-      slot = std::make_shared<flight>(impl->executor());
+      // The shared request may outlive a leader with a short deadline: it is bounded
+      // by the client's own timeout, or later by its latest participant's.
+      slot = std::make_shared<flight>(impl->executor(), std::max(my_deadline, now + impl->options().request_timeout));
+      slot->key = key;
       leader = true;
     } else {
       impl->shared_flights.fetch_add(1, std::memory_order_relaxed);
-    }
-    if (cslot.is_connected()) {
-      std::weak_ptr<client_impl> wimpl = impl;
-      cslot.assign([p, wimpl, wf = std::weak_ptr<flight>(slot)](asio::cancellation_type) {
-        auto impl = wimpl.lock();
-        if (!impl) return;
-        {
-          std::lock_guard lk(p->mu);
-          if (p->done) return;
-          p->done = true;
-        }
-        if (p->diag) p->diag->client_message = "cancelled";
-        post_completion(impl->executor(), std::move(p->handler), error_code(asio::error::operation_aborted),
-                        call_result{});
-        // The last one out cancels the shared request, which closes its connection.
-        if (auto f = wf.lock()) {
-          bool last;
-          {
-            std::lock_guard lk(impl->flights_mu);
-            last = --f->active == 0;
-          }
-          if (last) asio::post(f->strand, [f] { f->cancel.emit(asio::cancellation_type::terminal); });
-        }
-      });
+      auto& d = *slot->deadline;
+      auto mine = my_deadline.time_since_epoch().count();
+      for (auto cur = d.load(); cur < mine && !d.compare_exchange_weak(cur, mine);) {
+      }
     }
     f = slot;
+    std::weak_ptr<client_impl> wimpl = impl;
+    std::weak_ptr<flight> wf = f;
+    p->timer.expires_at(my_deadline);
+    p->timer.async_wait([p, wimpl, wf](error_code ec) {
+      auto impl = wimpl.lock();
+      auto f = wf.lock();
+      if (ec || !impl || !f) return;
+      leave_flight(impl, f, p, errc::timeout, "no response before the call's deadline", false);
+    });
+    if (cslot.is_connected()) {
+      cslot.assign([p, wimpl, wf](asio::cancellation_type) {
+        auto impl = wimpl.lock();
+        auto f = wf.lock();
+        if (impl && f) leave_flight(impl, f, p, asio::error::operation_aborted, "cancelled", true);
+      });
+    }
     f->participants.push_back(p);
     ++f->active;
   }
   if (!leader) return;
   auto shared_diag = std::make_shared<diagnostics>();
-  spawn_call(
-      impl, std::move(spec), shared_diag.get(),
-      result_handler([impl, key, f, shared_diag](error_code, call_result r) mutable {
-        std::vector<std::shared_ptr<flight::participant>> ps;
-        {
-          std::lock_guard lk(impl->flights_mu);
-          auto it = impl->flights.find(key);
-          if (it != impl->flights.end() && it->second == f) impl->flights.erase(it);
-          ps.swap(f->participants);
-        }
-        for (std::size_t i = 0; i < ps.size(); ++i)
-          complete_participant(*impl, ps[i], *shared_diag, i + 1 == ps.size() ? std::move(r) : r);
-      }),
-      f->cancel.slot(), f->strand);
+  spec.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+      clock::time_point(clock::duration(f->deadline->load())) - now);
+  spec.shared_deadline = f->deadline;
+  completion shared(internal_handler([impl, f, shared_diag](call_result r) mutable {
+                      std::vector<std::shared_ptr<flight::participant>> ps;
+                      {
+                        std::lock_guard lk(impl->flights_mu);
+                        if (f->listed) {
+                          auto it = impl->flights.find(f->key);
+                          if (it != impl->flights.end() && it->second == f) impl->flights.erase(it);
+                          f->listed = false;
+                        }
+                        ps.swap(f->participants);
+                      }
+                      for (auto& p : ps) {
+                        {
+                          std::lock_guard lk(p->mu);
+                          if (p->finished) continue;  // left already: its handler (and diagnostics) may be gone
+                          p->finished = true;
+                          p->timer.cancel();
+                        }
+                        if (p->diag) *p->diag = *shared_diag;
+                        call_result copy = r;
+                        std::move(p->done).complete(std::move(copy), &impl->executor());
+                      }
+                    }),
+                    f->strand);
+  spawn_call(impl, std::move(spec), shared_diag.get(), std::move(shared), f->cancel.slot(), f->strand);
 }
 
 call_spec spec_from(call_request req) {
@@ -704,7 +505,7 @@ call_spec spec_from(call_request req) {
   return s;
 }
 
-void start_call(const client& c, call_spec spec, diagnostics* diag, result_handler handler) {
+void start_call(const client& c, call_spec spec, diagnostics* diag, completion done) {
   auto& impl = c.impl();
   const auto& over = c.call_overrides();
   spec.timeout = over.timeout.value_or(impl.options().request_timeout);
@@ -713,28 +514,23 @@ void start_call(const client& c, call_spec spec, diagnostics* diag, result_handl
   const bool single_flight = over.single_flight.value_or(impl.options().single_flight) &&
                            spec.method == http_method::get && spec.body.empty();
   if (single_flight) {
-    join_flight(c.impl_shared(), std::move(spec), diag, std::move(handler));
+    join_flight(c.impl_shared(), std::move(spec), diag, std::move(done));
     return;
   }
-  auto slot = asio::get_associated_cancellation_slot(handler);
-  spawn_call(c.impl_shared(), std::move(spec), diag, std::move(handler), slot, asio::make_strand(impl.executor()));
+  auto slot = done.slot();
+  spawn_call(c.impl_shared(), std::move(spec), diag, std::move(done), slot, asio::make_strand(impl.executor()));
 }
 
 }  // namespace
 
 void async_call_raw(const client& c, call_request req, diagnostics* diag, raw_handler handler) {
-  start_call(c, spec_from(std::move(req)), diag,
-             map<call_result>(std::move(handler), [](call_result&& r) { return std::move(r.response); }));
+  start_call(c, spec_from(std::move(req)), diag, completion(std::move(handler), c.impl().executor()));
 }
 
-void async_call_json(const client& c, call_request req, diagnostics* diag,
-                     asio::any_completion_handler<void(error_code, boost::json::value)> handler) {
+void async_call_json(const client& c, call_request req, diagnostics* diag, json_handler handler) {
   auto spec = spec_from(std::move(req));
   spec.parse_json = true;
-  start_call(c, std::move(spec), diag,
-             map<call_result>(std::move(handler), [](call_result&& r) {
-               return r.json ? std::move(*r.json) : boost::json::value();
-             }));
+  start_call(c, std::move(spec), diag, completion(std::move(handler), c.impl().executor()));
 }
 
 }  // namespace detail
@@ -784,12 +580,11 @@ void client::async_request_erased(raw_request req, diagnostics* diag,
       diag->client_message = "the request path must start with '/' and contain no spaces, '#' or control characters";
     }
     // Never complete inside the initiating function: post, as Asio operations do.
-    detail::post_completion(impl_->executor(), std::move(handler), error_code(errc::invalid_argument), raw_response{});
+    detail::completion(std::move(handler), impl_->executor())
+        .complete(detail::failed(errc::invalid_argument), &impl_->executor());
     return;
   }
-  detail::start_call(*this, std::move(spec), diag,
-                     detail::map<detail::call_result>(std::move(handler),
-                                                      [](detail::call_result&& r) { return std::move(r.response); }));
+  detail::start_call(*this, std::move(spec), diag, detail::completion(std::move(handler), impl_->executor()));
 }
 
 }  // namespace aiven

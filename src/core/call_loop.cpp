@@ -219,7 +219,8 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
         }
         error_code oec;
         bool verify_failed = false;
-        auto resolved = co_await impl.resolve(fsm.deadline());
+        // Resolution counts against connect_timeout, as connect and handshake do.
+        auto resolved = co_await impl.resolve(std::min(fsm.deadline(), clock::now() + opts.connect_timeout));
         if (resolved.first) {
           oec = resolved.first;
           d.client_message = "cannot resolve " + impl.url().host + ": " +

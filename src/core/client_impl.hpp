@@ -17,8 +17,16 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace aiven::detail {
+
+/// Header values are sent verbatim: CR/LF would let a value add headers.
+inline bool has_control_chars(std::string_view s) noexcept {
+  for (unsigned char ch : s)
+    if (ch < 0x20 || ch == 0x7f) return true;
+  return false;
+}
 
 /// Resolved addresses are used this long, then resolved again (DNS changes,
 /// a black-holed address), and forgotten at once after a connect failure.

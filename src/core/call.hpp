@@ -7,8 +7,6 @@
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/associator.hpp>
-#include <boost/asio/bind_executor.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/json/value.hpp>
 
 #include <string>
@@ -39,7 +37,8 @@ std::string encode_path_segment(std::string_view s);
 /// Appends `name=value` (both percent-encoded) to target, with '?' or '&'.
 void append_query(std::string& target, std::string_view name, std::string_view value);
 
-/// A handler of void(error_code, From) that converts the value with
+/// The one intermediate handler of the library: a handler of void(error_code, From)
+/// that converts the value with
 /// fn(From&&, To&, diagnostics*) -> error_code and completes `Handler` with
 /// void(error_code, To). Forwards the executor, allocator and cancellation slot.
 template <class To, class Handler, class Fn>
@@ -61,47 +60,7 @@ then_handler<To, std::decay_t<Handler>, std::decay_t<Fn>> then(Handler&& h, Fn&&
   return {std::forward<Handler>(h), std::forward<Fn>(fn), diag};
 }
 
-/// A handler of void(error_code, From) that completes `Handler` with
-/// void(error_code, fn(From&&)), whatever the error code.
-template <class From, class Handler, class Fn>
-struct map_handler {
-  Handler handler_;
-  Fn fn_;
-
-  void operator()(error_code ec, From from) { std::move(handler_)(ec, fn_(std::move(from))); }
-};
-
-template <class From, class Handler, class Fn>
-map_handler<From, std::decay_t<Handler>, std::decay_t<Fn>> map(Handler&& h, Fn&& fn) {
-  return {std::forward<Handler>(h), std::forward<Fn>(fn)};
-}
-
-/// Completes `handler` with `args` later, never inside the caller, on the
-/// handler's associated executor (`fallback` when it has none). Used instead
-/// of asio::append, which in Boost 1.81 re-wraps an any_completion_handler
-/// without end.
-template <class Handler, class... Args>
-void post_completion(const boost::asio::any_io_executor& fallback, Handler handler, Args... args) {
-  auto ex = boost::asio::get_associated_executor(handler, fallback);
-  boost::asio::post(fallback, boost::asio::bind_executor(ex, [h = std::move(handler), ... a = std::move(args)]() mutable {
-                      std::move(h)(std::move(a)...);
-                    }));
-}
-
 }  // namespace aiven::detail
-
-template <template <class, class> class Associator, class From, class Handler, class Fn, class DefaultCandidate>
-struct boost::asio::associator<Associator, aiven::detail::map_handler<From, Handler, Fn>, DefaultCandidate>
-    : Associator<Handler, DefaultCandidate> {
-  static typename Associator<Handler, DefaultCandidate>::type get(
-      const aiven::detail::map_handler<From, Handler, Fn>& h) noexcept {
-    return Associator<Handler, DefaultCandidate>::get(h.handler_);
-  }
-  static auto get(const aiven::detail::map_handler<From, Handler, Fn>& h, const DefaultCandidate& c) noexcept
-      -> decltype(Associator<Handler, DefaultCandidate>::get(h.handler_, c)) {
-    return Associator<Handler, DefaultCandidate>::get(h.handler_, c);
-  }
-};
 
 template <template <class, class> class Associator, class To, class Handler, class Fn, class DefaultCandidate>
 struct boost::asio::associator<Associator, aiven::detail::then_handler<To, Handler, Fn>, DefaultCandidate>

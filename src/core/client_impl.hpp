@@ -17,8 +17,41 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace aiven::detail {
+
+/// Header values are sent verbatim: CR/LF would let a value add headers.
+inline bool has_control_chars(std::string_view s) noexcept {
+  for (unsigned char ch : s)
+    if (ch < 0x20 || ch == 0x7f) return true;
+  return false;
+}
+
+/// Resolved addresses are used this long, then resolved again (DNS changes,
+/// a black-holed address), and forgotten at once after a connect failure.
+inline constexpr std::chrono::seconds endpoint_ttl{60};
+
+/// The last resolution of the host, with its age.
+template <class Entries>
+class endpoint_cache {
+ public:
+  explicit endpoint_cache(clock::duration ttl) : ttl_(ttl) {}
+  /// The addresses, or null when none are known or they are older than the ttl.
+  const Entries* get(clock::time_point now) const noexcept {
+    return entries_ && now - stored_ < ttl_ ? &*entries_ : nullptr;
+  }
+  void store(Entries e, clock::time_point now) {
+    entries_ = std::move(e);
+    stored_ = now;
+  }
+  void forget() noexcept { entries_.reset(); }
+
+ private:
+  clock::duration ttl_;
+  std::optional<Entries> entries_;
+  clock::time_point stored_{};
+};
 
 struct flight;       // a GET shared by concurrent identical calls (client.cpp)
 struct queued_call;  // a call waiting for its turn to run (client.cpp)
@@ -35,13 +68,18 @@ class client_impl {
   connection_pool& pool() noexcept { return pool_; }
   const endpoint_info& endpoint() const noexcept { return endpoint_; }
 
-  /// The resolved addresses of the host, resolved once and cached.
-  asio::awaitable<std::pair<error_code, tcp::resolver::results_type>> resolve();
+  /// The addresses of the host (of the proxy, when there is one), cached for
+  /// endpoint_ttl. Waits no later than `deadline` (errc::timeout) and stops at
+  /// the caller's cancellation (operation_aborted).
+  asio::awaitable<std::pair<error_code, tcp::resolver::results_type>> resolve(clock::time_point deadline);
+  /// After a connect failure: the address may be the one that stopped answering.
   void forget_endpoints();
 
   limiter& admission() noexcept { return limiter_; }
   std::uint64_t next_seed() noexcept { return seed_.fetch_add(0x9e3779b97f4a7c15ULL, std::memory_order_relaxed); }
 
+  // Mutexes held for a few pointer moves, never across a wait: calls enter and
+  // leave the queue and the flights from their own strands on any thread.
   std::mutex flights_mu;
   std::map<std::string, std::shared_ptr<flight>> flights;  // by request key
   // Calls beyond max_running() wait here as a few hundred bytes each instead
@@ -63,8 +101,10 @@ class client_impl {
   connection_pool pool_;
   std::string authorization_;
   endpoint_info endpoint_;
+  // A mutex, not a strand: calls on any thread read the cache, each holding it
+  // for a copy of the addresses only, never across a wait.
   std::mutex resolve_mu_;
-  std::optional<tcp::resolver::results_type> endpoints_;
+  endpoint_cache<tcp::resolver::results_type> endpoints_{endpoint_ttl};
   limiter limiter_;
   std::atomic<std::uint64_t> seed_;
 };

@@ -121,7 +121,8 @@ asio::awaitable<error_code> open_tunnel(connection& conn, const endpoint_info& e
 }  // namespace
 
 asio::awaitable<error_code> async_open(connection& conn, const tcp::resolver::results_type& endpoints,
-                                       const endpoint_info& ep, clock::time_point deadline, diagnostics* diag) {
+                                       const endpoint_info& ep, clock::time_point deadline, diagnostics* diag,
+                                       bool* verify_failed) {
   watchdog dog(co_await asio::this_coro::executor);
   dog.arm(conn, deadline);
   const error_code cec =
@@ -166,9 +167,10 @@ asio::awaitable<error_code> async_open(connection& conn, const tcp::resolver::re
       co_await conn.tls->async_handshake(asio::ssl::stream_base::client, asio::as_tuple(asio::use_awaitable)));
   if (hec) {
     bool timed_out = dog.fired();
+    const long vr = SSL_get_verify_result(ssl);
+    if (verify_failed && !timed_out && ep.verify_peer && vr != X509_V_OK) *verify_failed = true;
     if (diag) {
       std::string why = timed_out ? "timed out" : ssl_reason(hec);
-      long vr = SSL_get_verify_result(ssl);
       if (!timed_out && vr != X509_V_OK) why += std::string(" (") + X509_verify_cert_error_string(vr) + ")";
       diag->client_message = "TLS handshake with " + ep.host + ":" + ep.port + " failed: " + why;
     }
@@ -182,25 +184,44 @@ namespace {
 template <class Stream>
 asio::awaitable<void> exchange_on(Stream& stream, connection& conn, const http::request<http::string_body>& req,
                                   std::size_t max_body, exchange_result& out) {
-  const error_code wec = std::get<0>(co_await http::async_write(stream, req, asio::as_tuple(asio::use_awaitable)));
+  const auto [wec, written] = co_await http::async_write(stream, req, asio::as_tuple(asio::use_awaitable));
   if (wec) {
     out.ec = wec;
+    out.write_started = written > 0;
     co_return;
   }
-  out.request_sent = true;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(max_body);
-  parser.header_limit(64 * 1024);
-  // One read of the whole message; whether any of it arrived is known afterwards.
-  const error_code hec =
-      std::get<0>(co_await http::async_read(stream, conn.buffer, parser, asio::as_tuple(asio::use_awaitable)));
-  out.response_started = parser.got_some() || conn.buffer.size() > 0;
-  if (hec) {
-    out.ec = hec;
+  out.write_started = out.request_sent = true;
+  // Interim responses (100 Continue nobody asked for, 103 Early Hints) come before
+  // the final one on the same connection; taken as the answer, they would leave the
+  // final response to be read by the next request. A few are allowed, not a stream.
+  for (int interim = 0;; ++interim) {
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(max_body);
+    parser.header_limit(64 * 1024);
+    // A HEAD response has the headers of a GET, Content-Length included, and no body.
+    if (req.method() == http::verb::head) parser.skip(true);
+    // One read of the whole message; whether any of it arrived is known afterwards.
+    const error_code hec =
+        std::get<0>(co_await http::async_read(stream, conn.buffer, parser, asio::as_tuple(asio::use_awaitable)));
+    out.response_started = out.response_started || parser.got_some() || conn.buffer.size() > 0;
+    if (hec) {
+      out.ec = hec;
+      co_return;
+    }
+    const unsigned status = parser.get().result_int();
+    if (status / 100 == 1) {
+      if (status == 101 || interim == 8) {
+        out.ec = errc::bad_response;  // an upgrade nobody asked for, or no end of interim answers
+        co_return;
+      }
+      continue;
+    }
+    // Bytes past the response (more than its Content-Length said) belong to no
+    // request: such a connection is never reused.
+    out.keep_alive = parser.get().keep_alive() && conn.buffer.size() == 0;
+    out.response = parser.release();
     co_return;
   }
-  out.keep_alive = parser.get().keep_alive();
-  out.response = parser.release();
 }
 
 }  // namespace

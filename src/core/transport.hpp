@@ -76,19 +76,25 @@ struct endpoint_info {
 /// Connects (through the proxy's CONNECT tunnel when ep has one) and, for TLS,
 /// handshakes with SNI and host name verification.
 /// On failure diag->client_message says which phase failed and why.
+/// *verify_failed is set when the TLS handshake failed on certificate
+/// verification: a permanent failure that another attempt cannot fix.
 asio::awaitable<error_code> async_open(connection& conn, const tcp::resolver::results_type& endpoints,
                                        const endpoint_info& ep, clock::time_point deadline,
-                                       diagnostics* diag);
+                                       diagnostics* diag, bool* verify_failed = nullptr);
 
 struct exchange_result {
   error_code ec;
   bool request_sent = false;      // the whole request was written
+  bool write_started = false;     // some of it was
   bool response_started = false;  // any byte of the response arrived
   bool keep_alive = false;        // the connection can serve another request
   http::response<http::string_body> response;
 };
 
-/// Writes `req` and reads the whole response, within `deadline`.
+/// Writes `req` and reads the whole final response, within `deadline`. Interim
+/// 1xx responses are read and discarded (RFC 9110 15.2); a 101 nobody asked for
+/// is a bad response. A HEAD response has no body whatever its Content-Length.
+/// The connection is kept alive only when nothing is left unread after the response.
 asio::awaitable<exchange_result> async_exchange(connection& conn, const http::request<http::string_body>& req,
                                                 std::size_t max_body, clock::time_point deadline);
 

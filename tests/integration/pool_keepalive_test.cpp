@@ -49,25 +49,30 @@ TEST_SUITE("integration.pool") {
     CHECK(c.stats().connections_opened == 2);
   }
 
-  TEST_CASE("a reused connection that fails before any response byte is retried once, for a POST too") {
+  TEST_CASE("a reused connection that fails after the whole request was sent: a GET goes again, a POST does not") {
     sim::simulator sim;
     asio::io_context io;
     client c(io.get_executor(), test::sim_options(sim));
     test::run(io, [&]() -> asio::awaitable<void> {
       co_await c.async_request(raw_request::get("/v1/project"));
-      // The server reads the next request and drops the connection unanswered,
-      // as a server closing an idle keep-alive connection does.
-      sim.inject(sim::fault{.kind = sim::fault_kind::reset_before_headers, .method = "POST"});
-      diagnostics diag;
-      auto r = co_await c.async_request(
-          raw_request::post("/v1/project/demo/service", R"({"service_name":"s1","service_type":"pg","plan":"hobbyist"})"),
-          diag);
+      // The server reads the next request and drops the connection unanswered.
+      // The client cannot tell whether it ran it (this server did not; another might
+      // have), so only a request safe to repeat is sent again, on a fresh connection.
+      sim.inject(sim::fault{.kind = sim::fault_kind::reset_before_headers, .method = "GET"});
+      diagnostics gd;
+      auto r = co_await c.async_request(raw_request::get("/v1/project"), gd);
       CHECK(r.status == 200);
-      CHECK(diag.attempts == 2);
+      CHECK(gd.attempts == 2);
+      sim.inject(sim::fault{.kind = sim::fault_kind::reset_before_headers, .method = "POST"});
+      diagnostics pd;
+      auto [ec, pr] = co_await c.async_request(
+          raw_request::post("/v1/project/demo/service", R"({"service_name":"s1","service_type":"pg","plan":"hobbyist"})"),
+          pd, asio::as_tuple(asio::use_awaitable));
+      CHECK(ec == errc::connection_lost);
+      CHECK(pd.attempts == 1);
     });
-    CHECK(sim.executed("POST", "/v1/project/demo/service") == 1);
+    CHECK(sim.executed("POST", "/v1/project/demo/service") == 0);
     CHECK(c.stats().stale_retries == 1);
-    CHECK(c.stats().connections_opened == 2);
   }
 
   TEST_CASE("an error status leaves the connection reusable") {

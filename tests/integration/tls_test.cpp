@@ -10,6 +10,9 @@
 
 #include <doctest/doctest.h>
 
+#include <utility>
+#include <vector>
+
 using namespace aiven;
 namespace asio = boost::asio;
 
@@ -20,12 +23,19 @@ TEST_SUITE("integration.tls") {
     asio::io_context io;
     auto opts = test::sim_options(sim);
     opts.ca_pem = other.ca_pem();
+    std::vector<std::pair<unsigned, bool>> attempts;  // attempt, will_retry
+    opts.on_attempt = [&](const attempt_record& r) { attempts.emplace_back(r.attempt, r.will_retry); };
     client c(io.get_executor(), opts);
     diagnostics diag;
     auto [ec, r] = test::run(io, [&]() -> asio::awaitable<std::tuple<error_code, raw_response>> {
       co_return co_await c.async_request(raw_request::get("/v1/clouds"), diag, asio::as_tuple(asio::use_awaitable));
     });
     CHECK(ec);
+    // A verification failure is permanent: one attempt, not retried.
+    CHECK(diag.attempts == 1);
+    REQUIRE(attempts.size() == 1);
+    CHECK(attempts[0] == std::pair{1u, false});
+    CHECK(sim.connections_accepted() == 1);
     CHECK(ec.category() == asio::error::get_ssl_category());
     CHECK(diag.http_status == 0);
     CHECK(diag.client_message.find("TLS handshake") != std::string::npos);

@@ -13,6 +13,8 @@
 // fuzzer), documented in <aiven/types.hpp>.
 #pragma once
 
+#include "core/call.hpp"
+
 #include <aiven/diagnostics.hpp>
 #include <aiven/error.hpp>
 #include <aiven/types.hpp>
@@ -25,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -364,12 +367,34 @@ error_code decode_body(std::string_view body, T& out, std::string_view unwrap, d
   return d.finish(diag);
 }
 
-/// The decoder of a typed operation's response (raw_response -> T), for detail::then.
-struct body_decoder {
+/// A typed call's decoder: the core runs it on each 2xx body inside the attempt, so that a body
+/// that does not decode is retried as an unreadable one (safe calls only).
+template <class T>
+struct response final : detail::response_decoder {
+  explicit response(std::string_view unwrap_key) : unwrap(unwrap_key) {}
+  error_code decode(std::string_view body, diagnostics& d) override {
+    value = T{};
+    const error_code ec = decode_body(body, value, unwrap, &d);
+    decoded = !ec;
+    return ec;
+  }
   std::string_view unwrap;  // empty: the whole body
-  template <class Raw, class T>
-  error_code operator()(Raw&& r, T& out, diagnostics* diag) const {
-    return decode_body(std::string_view(r.body), out, unwrap, diag);
+  T value{};
+  bool decoded = false;
+};
+
+/// For detail::then (raw_response -> T): the value the core decoded, or, when this call got
+/// another call's answer (a shared GET), decoded here from its bytes.
+template <class T>
+struct take_response {
+  std::shared_ptr<response<T>> r;
+  template <class Raw>
+  error_code operator()(Raw&& raw, T& out, diagnostics* diag) const {
+    if (r->decoded) {
+      out = std::move(r->value);
+      return {};
+    }
+    return decode_body(std::string_view(raw.body), out, r->unwrap, diag);
   }
 };
 

@@ -135,6 +135,7 @@ struct call_spec {
   std::string accept;
   bool idempotent = true;
   bool parse_json = false;
+  std::shared_ptr<response_decoder> decoder;  // typed calls: decodes 2xx bodies in the attempt
   retry_options retry;
   std::chrono::milliseconds timeout{};
 };
@@ -371,7 +372,7 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
     d.errors.clear();
     d.client_message.clear();
     const auto attempt_start = clock::now();
-    auto a = co_await run_attempt(impl, req, deadline, d, !spec.parse_json);
+    auto a = co_await run_attempt(impl, req, deadline, d, !spec.parse_json && !spec.decoder);
     out.ec = a.ec;
     out.response = std::move(a.response);
     attempt_result ar{a.ec, a.may_have_reached_server, std::nullopt};
@@ -399,6 +400,8 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
           d.client_message = "the response body is not valid JSON: " + pec.message();
           out.ec = ar.ec = errc::bad_response;
         }
+      } else if (spec.decoder) {
+        if (auto dec = spec.decoder->decode(resp.body, d)) out.ec = ar.ec = dec;
       }
     }
     auto step = policy.on_attempt(ar);
@@ -630,7 +633,7 @@ void complete_participant(client_impl& impl, const std::shared_ptr<flight::parti
 }
 
 void join_flight(const std::shared_ptr<client_impl>& impl, call_spec spec, diagnostics* diag, result_handler handler) {
-  std::string key = spec.accept + ' ' + (spec.parse_json ? "j " : "r ") + spec.target;
+  std::string key = spec.accept + ' ' + (spec.parse_json ? "j " : spec.decoder ? "t " : "r ") + spec.target;
   auto p = std::make_shared<flight::participant>(std::move(handler), diag);
   // Read and connected before p is published: once it is in the flight, the
   // request may complete on another thread and take p->handler.
@@ -701,6 +704,7 @@ call_spec spec_from(call_request req) {
   s.content_type = std::move(req.content_type);
   s.accept = req.op->accept ? req.op->accept : "application/json";
   s.idempotent = req.op->idempotent;
+  s.decoder = std::move(req.decoder);
   return s;
 }
 

@@ -9,13 +9,23 @@
 //     string as received, so a value this library does not know never fails a parse and is
 //     sent back unchanged.
 //
-// Decoding rule (responses):
-//   - unknown members are ignored;
+// Decoding rule (responses), applied as the body is parsed (no JSON tree is built for typed
+// members):
+//   - a member the model does not know is kept, as received, in the model's `unknown_fields_`
+//     (a boost::json::object, empty unless there are any): a field the API added is readable
+//     before the next regeneration. Generated member names never end with '_', so this one
+//     cannot clash. It is not sent in request bodies;
 //   - JSON null gives an empty optional, a null aiven::nullable, or the default value;
 //   - a missing member (even one the document marks required) gives its empty/default value;
-//   - a type mismatch fails the call with errc::bad_response and diagnostics::client_message
-//     naming the JSON path, e.g. `$.service.node_count: expected integer, got string`;
-//   - an integer may arrive as a double with an integral value; a number may arrive as an integer.
+//   - an unknown enum value is kept as its string (aiven::open_enum below);
+//   - a string that spells an integer exactly as JSON writes one ("3535229570", in the int64
+//     range) fills an integer member, "true" or "false" a boolean member: the API sends some
+//     integers and booleans that way;
+//   - an integer may arrive as a double with an integral value; a number may arrive as an integer;
+//   - any other type mismatch fails the call with errc::bad_response and
+//     diagnostics::client_message naming the JSON path, e.g.
+//     `$.service.node_count: expected integer, got string`; a body that is not JSON fails the
+//     same way, client_message giving the parser's reason.
 #pragma once
 
 #include <optional>

@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -231,6 +233,1361 @@ bool from_string(std::string_view s, team_type& out) noexcept {
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_attach_payment_method_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::saml_field_mapping_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_authentication_method_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_authentication_method_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_authentication_method_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_billing_group_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_move_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_client_create_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_client_get_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_client_redirect_create_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_client_secret_create_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_client_update_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_projects_list_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_member_verify_invite_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_project_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_team_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_user_teams_list_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::authentication_method_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::card_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::event_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::member_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::o_auth2_client_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::o_auth2_client_redirect_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::o_auth2_client_secret_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::team_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_project_out*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_attach_payment_method_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::linked_domain_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::saml_field_mapping_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_authentication_method_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_authentication_method_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_move_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_o_auth2_client_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_o_auth2_client_redirect_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_o_auth2_client_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_team_project_associate_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_team_project_association_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_team_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_users_search_in& in);
+
+static ::aiven::codec::sax::target sax_members_account_attach_payment_method_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_attach_payment_method_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "brand") return ::aiven::codec::sax::member(f, "brand", o.brand);
+      if (k == "last4") return ::aiven::codec::sax::member(f, "last4", o.last4);
+      break;
+    case 7:
+      if (k == "card_id") return ::aiven::codec::sax::member(f, "card_id", o.card_id);
+      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
+      break;
+    case 8:
+      if (k == "exp_year") return ::aiven::codec::sax::member(f, "exp_year", o.exp_year);
+      if (k == "projects") return ::aiven::codec::sax::member(f, "projects", o.projects);
+      break;
+    case 9:
+      if (k == "exp_month") return ::aiven::codec::sax::member(f, "exp_month", o.exp_month);
+      break;
+    case 12:
+      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_attach_payment_method_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_attach_payment_method_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_saml_field_mapping_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::saml_field_mapping_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "email") return ::aiven::codec::sax::member(f, "email", o.email);
+      break;
+    case 6:
+      if (k == "groups") return ::aiven::codec::sax::member(f, "groups", o.groups);
+      break;
+    case 8:
+      if (k == "identity") return ::aiven::codec::sax::member(f, "identity", o.identity);
+      break;
+    case 9:
+      if (k == "last_name") return ::aiven::codec::sax::member(f, "last_name", o.last_name);
+      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
+      break;
+    case 10:
+      if (k == "first_name") return ::aiven::codec::sax::member(f, "first_name", o.first_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::saml_field_mapping_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_saml_field_mapping_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_account_authentication_method_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_authentication_method_create_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 8:
+      if (k == "scim_url") return ::aiven::codec::sax::member(f, "scim_url", o.scim_url);
+      break;
+    case 9:
+      if (k == "saml_cert") return ::aiven::codec::sax::member(f, "saml_cert", o.saml_cert);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "delete_time") return ::aiven::codec::sax::member(f, "delete_time", o.delete_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "saml_acs_url") return ::aiven::codec::sax::member(f, "saml_acs_url", o.saml_acs_url);
+      if (k == "saml_idp_url") return ::aiven::codec::sax::member(f, "saml_idp_url", o.saml_idp_url);
+      if (k == "saml_variant") return ::aiven::codec::sax::member(f, "saml_variant", o.saml_variant);
+      if (k == "scim_enabled") return ::aiven::codec::sax::member(f, "scim_enabled", o.scim_enabled);
+      break;
+    case 14:
+      if (k == "saml_entity_id") return ::aiven::codec::sax::member(f, "saml_entity_id", o.saml_entity_id);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 16:
+      if (k == "saml_certificate") return ::aiven::codec::sax::member(f, "saml_certificate", o.saml_certificate);
+      if (k == "saml_join_groups") return ::aiven::codec::sax::member(f, "saml_join_groups", o.saml_join_groups);
+      break;
+    case 17:
+      if (k == "auto_join_team_id") return ::aiven::codec::sax::member(f, "auto_join_team_id", o.auto_join_team_id);
+      if (k == "saml_metadata_url") return ::aiven::codec::sax::member(f, "saml_metadata_url", o.saml_metadata_url);
+      break;
+    case 18:
+      if (k == "saml_field_mapping") return ::aiven::codec::sax::member(f, "saml_field_mapping", o.saml_field_mapping);
+      break;
+    case 19:
+      if (k == "saml_sp_certificate") return ::aiven::codec::sax::member(f, "saml_sp_certificate", o.saml_sp_certificate);
+      break;
+    case 20:
+      if (k == "internal_mcp_enabled") return ::aiven::codec::sax::member(f, "internal_mcp_enabled", o.internal_mcp_enabled);
+      break;
+    case 21:
+      if (k == "saml_digest_algorithm") return ::aiven::codec::sax::member(f, "saml_digest_algorithm", o.saml_digest_algorithm);
+      break;
+    case 22:
+      if (k == "saml_idp_login_allowed") return ::aiven::codec::sax::member(f, "saml_idp_login_allowed", o.saml_idp_login_allowed);
+      break;
+    case 23:
+      if (k == "auto_join_user_group_id") return ::aiven::codec::sax::member(f, "auto_join_user_group_id", o.auto_join_user_group_id);
+      if (k == "saml_certificate_issuer") return ::aiven::codec::sax::member(f, "saml_certificate_issuer", o.saml_certificate_issuer);
+      break;
+    case 24:
+      if (k == "authentication_method_id") return ::aiven::codec::sax::member(f, "authentication_method_id", o.authentication_method_id);
+      if (k == "saml_certificate_subject") return ::aiven::codec::sax::member(f, "saml_certificate_subject", o.saml_certificate_subject);
+      if (k == "saml_signature_algorithm") return ::aiven::codec::sax::member(f, "saml_signature_algorithm", o.saml_signature_algorithm);
+      break;
+    case 26:
+      if (k == "auth_token_max_age_seconds") return ::aiven::codec::sax::member(f, "auth_token_max_age_seconds", o.auth_token_max_age_seconds);
+      if (k == "authentication_method_name") return ::aiven::codec::sax::member(f, "authentication_method_name", o.authentication_method_name);
+      if (k == "authentication_method_type") return ::aiven::codec::sax::member(f, "authentication_method_type", o.authentication_method_type);
+      break;
+    case 27:
+      if (k == "auth_token_extend_when_used") return ::aiven::codec::sax::member(f, "auth_token_extend_when_used", o.auth_token_extend_when_used);
+      break;
+    case 29:
+      if (k == "authentication_method_enabled") return ::aiven::codec::sax::member(f, "authentication_method_enabled", o.authentication_method_enabled);
+      if (k == "saml_assertion_signed_enabled") return ::aiven::codec::sax::member(f, "saml_assertion_signed_enabled", o.saml_assertion_signed_enabled);
+      break;
+    case 32:
+      if (k == "saml_certificate_not_valid_after") return ::aiven::codec::sax::member(f, "saml_certificate_not_valid_after", o.saml_certificate_not_valid_after);
+      break;
+    case 33:
+      if (k == "saml_certificate_not_valid_before") return ::aiven::codec::sax::member(f, "saml_certificate_not_valid_before", o.saml_certificate_not_valid_before);
+      break;
+    case 34:
+      if (k == "saml_authn_requests_signed_enabled") return ::aiven::codec::sax::member(f, "saml_authn_requests_signed_enabled", o.saml_authn_requests_signed_enabled);
+      break;
+    case 36:
+      if (k == "saml_requested_authn_context_enabled") return ::aiven::codec::sax::member(f, "saml_requested_authn_context_enabled", o.saml_requested_authn_context_enabled);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_authentication_method_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_authentication_method_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_account_authentication_method_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_authentication_method_get_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 8:
+      if (k == "scim_url") return ::aiven::codec::sax::member(f, "scim_url", o.scim_url);
+      break;
+    case 9:
+      if (k == "saml_cert") return ::aiven::codec::sax::member(f, "saml_cert", o.saml_cert);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "delete_time") return ::aiven::codec::sax::member(f, "delete_time", o.delete_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "saml_acs_url") return ::aiven::codec::sax::member(f, "saml_acs_url", o.saml_acs_url);
+      if (k == "saml_idp_url") return ::aiven::codec::sax::member(f, "saml_idp_url", o.saml_idp_url);
+      if (k == "saml_variant") return ::aiven::codec::sax::member(f, "saml_variant", o.saml_variant);
+      if (k == "scim_enabled") return ::aiven::codec::sax::member(f, "scim_enabled", o.scim_enabled);
+      break;
+    case 14:
+      if (k == "saml_entity_id") return ::aiven::codec::sax::member(f, "saml_entity_id", o.saml_entity_id);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 16:
+      if (k == "saml_certificate") return ::aiven::codec::sax::member(f, "saml_certificate", o.saml_certificate);
+      if (k == "saml_join_groups") return ::aiven::codec::sax::member(f, "saml_join_groups", o.saml_join_groups);
+      break;
+    case 17:
+      if (k == "auto_join_team_id") return ::aiven::codec::sax::member(f, "auto_join_team_id", o.auto_join_team_id);
+      if (k == "saml_metadata_url") return ::aiven::codec::sax::member(f, "saml_metadata_url", o.saml_metadata_url);
+      break;
+    case 18:
+      if (k == "saml_field_mapping") return ::aiven::codec::sax::member(f, "saml_field_mapping", o.saml_field_mapping);
+      break;
+    case 19:
+      if (k == "saml_sp_certificate") return ::aiven::codec::sax::member(f, "saml_sp_certificate", o.saml_sp_certificate);
+      break;
+    case 20:
+      if (k == "internal_mcp_enabled") return ::aiven::codec::sax::member(f, "internal_mcp_enabled", o.internal_mcp_enabled);
+      break;
+    case 21:
+      if (k == "saml_digest_algorithm") return ::aiven::codec::sax::member(f, "saml_digest_algorithm", o.saml_digest_algorithm);
+      break;
+    case 22:
+      if (k == "saml_idp_login_allowed") return ::aiven::codec::sax::member(f, "saml_idp_login_allowed", o.saml_idp_login_allowed);
+      break;
+    case 23:
+      if (k == "auto_join_user_group_id") return ::aiven::codec::sax::member(f, "auto_join_user_group_id", o.auto_join_user_group_id);
+      if (k == "saml_certificate_issuer") return ::aiven::codec::sax::member(f, "saml_certificate_issuer", o.saml_certificate_issuer);
+      break;
+    case 24:
+      if (k == "authentication_method_id") return ::aiven::codec::sax::member(f, "authentication_method_id", o.authentication_method_id);
+      if (k == "saml_certificate_subject") return ::aiven::codec::sax::member(f, "saml_certificate_subject", o.saml_certificate_subject);
+      if (k == "saml_signature_algorithm") return ::aiven::codec::sax::member(f, "saml_signature_algorithm", o.saml_signature_algorithm);
+      break;
+    case 26:
+      if (k == "auth_token_max_age_seconds") return ::aiven::codec::sax::member(f, "auth_token_max_age_seconds", o.auth_token_max_age_seconds);
+      if (k == "authentication_method_name") return ::aiven::codec::sax::member(f, "authentication_method_name", o.authentication_method_name);
+      if (k == "authentication_method_type") return ::aiven::codec::sax::member(f, "authentication_method_type", o.authentication_method_type);
+      break;
+    case 27:
+      if (k == "auth_token_extend_when_used") return ::aiven::codec::sax::member(f, "auth_token_extend_when_used", o.auth_token_extend_when_used);
+      break;
+    case 29:
+      if (k == "authentication_method_enabled") return ::aiven::codec::sax::member(f, "authentication_method_enabled", o.authentication_method_enabled);
+      if (k == "saml_assertion_signed_enabled") return ::aiven::codec::sax::member(f, "saml_assertion_signed_enabled", o.saml_assertion_signed_enabled);
+      break;
+    case 32:
+      if (k == "saml_certificate_not_valid_after") return ::aiven::codec::sax::member(f, "saml_certificate_not_valid_after", o.saml_certificate_not_valid_after);
+      break;
+    case 33:
+      if (k == "saml_certificate_not_valid_before") return ::aiven::codec::sax::member(f, "saml_certificate_not_valid_before", o.saml_certificate_not_valid_before);
+      break;
+    case 34:
+      if (k == "saml_authn_requests_signed_enabled") return ::aiven::codec::sax::member(f, "saml_authn_requests_signed_enabled", o.saml_authn_requests_signed_enabled);
+      break;
+    case 36:
+      if (k == "saml_requested_authn_context_enabled") return ::aiven::codec::sax::member(f, "saml_requested_authn_context_enabled", o.saml_requested_authn_context_enabled);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_authentication_method_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_authentication_method_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_account_authentication_method_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_authentication_method_update_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 8:
+      if (k == "scim_url") return ::aiven::codec::sax::member(f, "scim_url", o.scim_url);
+      break;
+    case 9:
+      if (k == "saml_cert") return ::aiven::codec::sax::member(f, "saml_cert", o.saml_cert);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "delete_time") return ::aiven::codec::sax::member(f, "delete_time", o.delete_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "saml_acs_url") return ::aiven::codec::sax::member(f, "saml_acs_url", o.saml_acs_url);
+      if (k == "saml_idp_url") return ::aiven::codec::sax::member(f, "saml_idp_url", o.saml_idp_url);
+      if (k == "saml_variant") return ::aiven::codec::sax::member(f, "saml_variant", o.saml_variant);
+      if (k == "scim_enabled") return ::aiven::codec::sax::member(f, "scim_enabled", o.scim_enabled);
+      break;
+    case 14:
+      if (k == "saml_entity_id") return ::aiven::codec::sax::member(f, "saml_entity_id", o.saml_entity_id);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 16:
+      if (k == "saml_certificate") return ::aiven::codec::sax::member(f, "saml_certificate", o.saml_certificate);
+      if (k == "saml_join_groups") return ::aiven::codec::sax::member(f, "saml_join_groups", o.saml_join_groups);
+      break;
+    case 17:
+      if (k == "auto_join_team_id") return ::aiven::codec::sax::member(f, "auto_join_team_id", o.auto_join_team_id);
+      if (k == "saml_metadata_url") return ::aiven::codec::sax::member(f, "saml_metadata_url", o.saml_metadata_url);
+      break;
+    case 18:
+      if (k == "saml_field_mapping") return ::aiven::codec::sax::member(f, "saml_field_mapping", o.saml_field_mapping);
+      break;
+    case 19:
+      if (k == "saml_sp_certificate") return ::aiven::codec::sax::member(f, "saml_sp_certificate", o.saml_sp_certificate);
+      break;
+    case 20:
+      if (k == "internal_mcp_enabled") return ::aiven::codec::sax::member(f, "internal_mcp_enabled", o.internal_mcp_enabled);
+      break;
+    case 21:
+      if (k == "saml_digest_algorithm") return ::aiven::codec::sax::member(f, "saml_digest_algorithm", o.saml_digest_algorithm);
+      break;
+    case 22:
+      if (k == "saml_idp_login_allowed") return ::aiven::codec::sax::member(f, "saml_idp_login_allowed", o.saml_idp_login_allowed);
+      break;
+    case 23:
+      if (k == "auto_join_user_group_id") return ::aiven::codec::sax::member(f, "auto_join_user_group_id", o.auto_join_user_group_id);
+      if (k == "saml_certificate_issuer") return ::aiven::codec::sax::member(f, "saml_certificate_issuer", o.saml_certificate_issuer);
+      break;
+    case 24:
+      if (k == "authentication_method_id") return ::aiven::codec::sax::member(f, "authentication_method_id", o.authentication_method_id);
+      if (k == "saml_certificate_subject") return ::aiven::codec::sax::member(f, "saml_certificate_subject", o.saml_certificate_subject);
+      if (k == "saml_signature_algorithm") return ::aiven::codec::sax::member(f, "saml_signature_algorithm", o.saml_signature_algorithm);
+      break;
+    case 26:
+      if (k == "auth_token_max_age_seconds") return ::aiven::codec::sax::member(f, "auth_token_max_age_seconds", o.auth_token_max_age_seconds);
+      if (k == "authentication_method_name") return ::aiven::codec::sax::member(f, "authentication_method_name", o.authentication_method_name);
+      if (k == "authentication_method_type") return ::aiven::codec::sax::member(f, "authentication_method_type", o.authentication_method_type);
+      break;
+    case 27:
+      if (k == "auth_token_extend_when_used") return ::aiven::codec::sax::member(f, "auth_token_extend_when_used", o.auth_token_extend_when_used);
+      break;
+    case 29:
+      if (k == "authentication_method_enabled") return ::aiven::codec::sax::member(f, "authentication_method_enabled", o.authentication_method_enabled);
+      if (k == "saml_assertion_signed_enabled") return ::aiven::codec::sax::member(f, "saml_assertion_signed_enabled", o.saml_assertion_signed_enabled);
+      break;
+    case 32:
+      if (k == "saml_certificate_not_valid_after") return ::aiven::codec::sax::member(f, "saml_certificate_not_valid_after", o.saml_certificate_not_valid_after);
+      break;
+    case 33:
+      if (k == "saml_certificate_not_valid_before") return ::aiven::codec::sax::member(f, "saml_certificate_not_valid_before", o.saml_certificate_not_valid_before);
+      break;
+    case 34:
+      if (k == "saml_authn_requests_signed_enabled") return ::aiven::codec::sax::member(f, "saml_authn_requests_signed_enabled", o.saml_authn_requests_signed_enabled);
+      break;
+    case 36:
+      if (k == "saml_requested_authn_context_enabled") return ::aiven::codec::sax::member(f, "saml_requested_authn_context_enabled", o.saml_requested_authn_context_enabled);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_authentication_method_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_authentication_method_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_account_billing_group_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_billing_group_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
+      break;
+    case 7:
+      if (k == "company") return ::aiven::codec::sax::member(f, "company", o.company);
+      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
+      break;
+    case 8:
+      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
+      break;
+    case 9:
+      if (k == "card_info") return ::aiven::codec::sax::member(f, "card_info", o.card_info);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 12:
+      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
+      if (k == "billing_type") return ::aiven::codec::sax::member(f, "billing_type", o.billing_type);
+      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+      break;
+    case 13:
+      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
+      break;
+    case 14:
+      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
+      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
+      break;
+    case 15:
+      if (k == "billing_address") return ::aiven::codec::sax::member(f, "billing_address", o.billing_address);
+      break;
+    case 16:
+      if (k == "billing_currency") return ::aiven::codec::sax::member(f, "billing_currency", o.billing_currency);
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    case 18:
+      if (k == "billing_address_id") return ::aiven::codec::sax::member(f, "billing_address_id", o.billing_address_id);
+      if (k == "billing_extra_text") return ::aiven::codec::sax::member(f, "billing_extra_text", o.billing_extra_text);
+      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
+      break;
+    case 19:
+      if (k == "shipping_address_id") return ::aiven::codec::sax::member(f, "shipping_address_id", o.shipping_address_id);
+      break;
+    case 21:
+      if (k == "estimated_balance_usd") return ::aiven::codec::sax::member(f, "estimated_balance_usd", o.estimated_balance_usd);
+      break;
+    case 22:
+      if (k == "billing_contact_emails") return ::aiven::codec::sax::member(f, "billing_contact_emails", o.billing_contact_emails);
+      break;
+    case 23:
+      if (k == "estimated_balance_local") return ::aiven::codec::sax::member(f, "estimated_balance_local", o.estimated_balance_local);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_billing_group_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_billing_group_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_account_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_create_out*>(f.obj);
+  switch (k.size()) {
+    case 8:
+      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
+      break;
+    case 9:
+      if (k == "tenant_id") return ::aiven::codec::sax::member(f, "tenant_id", o.tenant_id);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
+      break;
+    case 13:
+      if (k == "access_source") return ::aiven::codec::sax::member(f, "access_source", o.access_source);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      if (k == "root_account_id") return ::aiven::codec::sax::member(f, "root_account_id", o.root_account_id);
+      break;
+    case 16:
+      if (k == "is_account_owner") return ::aiven::codec::sax::member(f, "is_account_owner", o.is_account_owner);
+      break;
+    case 17:
+      if (k == "is_account_member") return ::aiven::codec::sax::member(f, "is_account_member", o.is_account_member);
+      if (k == "parent_account_id") return ::aiven::codec::sax::member(f, "parent_account_id", o.parent_account_id);
+      break;
+    case 21:
+      if (k == "account_owner_team_id") return ::aiven::codec::sax::member(f, "account_owner_team_id", o.account_owner_team_id);
+      break;
+    case 24:
+      if (k == "primary_billing_group_id") return ::aiven::codec::sax::member(f, "primary_billing_group_id", o.primary_billing_group_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_account_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_get_out*>(f.obj);
+  switch (k.size()) {
+    case 8:
+      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
+      break;
+    case 9:
+      if (k == "tenant_id") return ::aiven::codec::sax::member(f, "tenant_id", o.tenant_id);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
+      break;
+    case 13:
+      if (k == "access_source") return ::aiven::codec::sax::member(f, "access_source", o.access_source);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      if (k == "root_account_id") return ::aiven::codec::sax::member(f, "root_account_id", o.root_account_id);
+      break;
+    case 16:
+      if (k == "is_account_owner") return ::aiven::codec::sax::member(f, "is_account_owner", o.is_account_owner);
+      break;
+    case 17:
+      if (k == "is_account_member") return ::aiven::codec::sax::member(f, "is_account_member", o.is_account_member);
+      if (k == "parent_account_id") return ::aiven::codec::sax::member(f, "parent_account_id", o.parent_account_id);
+      break;
+    case 21:
+      if (k == "account_owner_team_id") return ::aiven::codec::sax::member(f, "account_owner_team_id", o.account_owner_team_id);
+      break;
+    case 24:
+      if (k == "primary_billing_group_id") return ::aiven::codec::sax::member(f, "primary_billing_group_id", o.primary_billing_group_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_account_move_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_move_out*>(f.obj);
+  switch (k.size()) {
+    case 8:
+      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
+      break;
+    case 9:
+      if (k == "tenant_id") return ::aiven::codec::sax::member(f, "tenant_id", o.tenant_id);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
+      break;
+    case 13:
+      if (k == "access_source") return ::aiven::codec::sax::member(f, "access_source", o.access_source);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      if (k == "root_account_id") return ::aiven::codec::sax::member(f, "root_account_id", o.root_account_id);
+      break;
+    case 16:
+      if (k == "is_account_owner") return ::aiven::codec::sax::member(f, "is_account_owner", o.is_account_owner);
+      break;
+    case 17:
+      if (k == "is_account_member") return ::aiven::codec::sax::member(f, "is_account_member", o.is_account_member);
+      if (k == "parent_account_id") return ::aiven::codec::sax::member(f, "parent_account_id", o.parent_account_id);
+      break;
+    case 21:
+      if (k == "account_owner_team_id") return ::aiven::codec::sax::member(f, "account_owner_team_id", o.account_owner_team_id);
+      break;
+    case 24:
+      if (k == "primary_billing_group_id") return ::aiven::codec::sax::member(f, "primary_billing_group_id", o.primary_billing_group_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_move_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_move_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_account_o_auth2_client_create_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_o_auth2_client_create_response*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "client_id") return ::aiven::codec::sax::member(f, "client_id", o.client_id);
+      break;
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_client_create_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_o_auth2_client_create_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_account_o_auth2_client_get_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_o_auth2_client_get_response*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "client_id") return ::aiven::codec::sax::member(f, "client_id", o.client_id);
+      break;
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_client_get_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_o_auth2_client_get_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_account_o_auth2_client_redirect_create_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_o_auth2_client_redirect_create_response*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 11:
+      if (k == "redirect_id") return ::aiven::codec::sax::member(f, "redirect_id", o.redirect_id);
+      break;
+    case 12:
+      if (k == "redirect_uri") return ::aiven::codec::sax::member(f, "redirect_uri", o.redirect_uri);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_client_redirect_create_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_o_auth2_client_redirect_create_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_account_o_auth2_client_secret_create_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_o_auth2_client_secret_create_response*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "secret") return ::aiven::codec::sax::member(f, "secret", o.secret);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "secret_id") return ::aiven::codec::sax::member(f, "secret_id", o.secret_id);
+      break;
+    case 13:
+      if (k == "secret_suffix") return ::aiven::codec::sax::member(f, "secret_suffix", o.secret_suffix);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_client_secret_create_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_o_auth2_client_secret_create_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_account_o_auth2_client_update_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_o_auth2_client_update_response*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "client_id") return ::aiven::codec::sax::member(f, "client_id", o.client_id);
+      break;
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_client_update_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_o_auth2_client_update_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_account_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_out*>(f.obj);
+  switch (k.size()) {
+    case 8:
+      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
+      break;
+    case 9:
+      if (k == "tenant_id") return ::aiven::codec::sax::member(f, "tenant_id", o.tenant_id);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
+      break;
+    case 13:
+      if (k == "access_source") return ::aiven::codec::sax::member(f, "access_source", o.access_source);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      if (k == "root_account_id") return ::aiven::codec::sax::member(f, "root_account_id", o.root_account_id);
+      break;
+    case 16:
+      if (k == "is_account_owner") return ::aiven::codec::sax::member(f, "is_account_owner", o.is_account_owner);
+      break;
+    case 17:
+      if (k == "is_account_member") return ::aiven::codec::sax::member(f, "is_account_member", o.is_account_member);
+      if (k == "parent_account_id") return ::aiven::codec::sax::member(f, "parent_account_id", o.parent_account_id);
+      break;
+    case 21:
+      if (k == "account_owner_team_id") return ::aiven::codec::sax::member(f, "account_owner_team_id", o.account_owner_team_id);
+      break;
+    case 24:
+      if (k == "primary_billing_group_id") return ::aiven::codec::sax::member(f, "primary_billing_group_id", o.primary_billing_group_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_account_projects_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_projects_list_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "projects") return ::aiven::codec::sax::member(f, "projects", o.projects);
+      break;
+    case 19:
+      if (k == "total_project_count") return ::aiven::codec::sax::member(f, "total_project_count", o.total_project_count);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_projects_list_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_projects_list_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_account_team_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_team_create_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "team_id") return ::aiven::codec::sax::member(f, "team_id", o.team_id);
+      break;
+    case 9:
+      if (k == "team_name") return ::aiven::codec::sax::member(f, "team_name", o.team_name);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_team_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_account_team_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_team_get_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "team_id") return ::aiven::codec::sax::member(f, "team_id", o.team_id);
+      break;
+    case 9:
+      if (k == "team_name") return ::aiven::codec::sax::member(f, "team_name", o.team_name);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_team_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_account_team_member_verify_invite_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_team_member_verify_invite_out*>(f.obj);
+  switch (k.size()) {
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_member_verify_invite_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_team_member_verify_invite_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_account_team_project_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_team_project_out*>(f.obj);
+  switch (k.size()) {
+    case 9:
+      if (k == "team_type") return ::aiven::codec::sax::member(f, "team_type", o.team_type);
+      break;
+    case 12:
+      if (k == "project_name") return ::aiven::codec::sax::member(f, "project_name", o.project_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_project_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_team_project_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_account_team_team_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_team_team_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "team_id") return ::aiven::codec::sax::member(f, "team_id", o.team_id);
+      break;
+    case 9:
+      if (k == "team_name") return ::aiven::codec::sax::member(f, "team_name", o.team_name);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_team_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_team_team_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_account_team_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_team_update_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "team_id") return ::aiven::codec::sax::member(f, "team_id", o.team_id);
+      break;
+    case 9:
+      if (k == "team_name") return ::aiven::codec::sax::member(f, "team_name", o.team_name);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_team_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_account_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_update_out*>(f.obj);
+  switch (k.size()) {
+    case 8:
+      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
+      break;
+    case 9:
+      if (k == "tenant_id") return ::aiven::codec::sax::member(f, "tenant_id", o.tenant_id);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
+      break;
+    case 13:
+      if (k == "access_source") return ::aiven::codec::sax::member(f, "access_source", o.access_source);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      if (k == "root_account_id") return ::aiven::codec::sax::member(f, "root_account_id", o.root_account_id);
+      break;
+    case 16:
+      if (k == "is_account_owner") return ::aiven::codec::sax::member(f, "is_account_owner", o.is_account_owner);
+      break;
+    case 17:
+      if (k == "is_account_member") return ::aiven::codec::sax::member(f, "is_account_member", o.is_account_member);
+      if (k == "parent_account_id") return ::aiven::codec::sax::member(f, "parent_account_id", o.parent_account_id);
+      break;
+    case 21:
+      if (k == "account_owner_team_id") return ::aiven::codec::sax::member(f, "account_owner_team_id", o.account_owner_team_id);
+      break;
+    case 24:
+      if (k == "primary_billing_group_id") return ::aiven::codec::sax::member(f, "primary_billing_group_id", o.primary_billing_group_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_account_user_teams_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_user_teams_list_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "team_id") return ::aiven::codec::sax::member(f, "team_id", o.team_id);
+      break;
+    case 9:
+      if (k == "team_name") return ::aiven::codec::sax::member(f, "team_name", o.team_name);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 12:
+      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_user_teams_list_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_user_teams_list_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_authentication_method_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::authentication_method_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 8:
+      if (k == "scim_url") return ::aiven::codec::sax::member(f, "scim_url", o.scim_url);
+      break;
+    case 9:
+      if (k == "saml_cert") return ::aiven::codec::sax::member(f, "saml_cert", o.saml_cert);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "delete_time") return ::aiven::codec::sax::member(f, "delete_time", o.delete_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "saml_acs_url") return ::aiven::codec::sax::member(f, "saml_acs_url", o.saml_acs_url);
+      if (k == "saml_idp_url") return ::aiven::codec::sax::member(f, "saml_idp_url", o.saml_idp_url);
+      if (k == "saml_variant") return ::aiven::codec::sax::member(f, "saml_variant", o.saml_variant);
+      if (k == "scim_enabled") return ::aiven::codec::sax::member(f, "scim_enabled", o.scim_enabled);
+      break;
+    case 14:
+      if (k == "saml_entity_id") return ::aiven::codec::sax::member(f, "saml_entity_id", o.saml_entity_id);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 16:
+      if (k == "saml_certificate") return ::aiven::codec::sax::member(f, "saml_certificate", o.saml_certificate);
+      if (k == "saml_join_groups") return ::aiven::codec::sax::member(f, "saml_join_groups", o.saml_join_groups);
+      break;
+    case 17:
+      if (k == "auto_join_team_id") return ::aiven::codec::sax::member(f, "auto_join_team_id", o.auto_join_team_id);
+      if (k == "saml_metadata_url") return ::aiven::codec::sax::member(f, "saml_metadata_url", o.saml_metadata_url);
+      break;
+    case 18:
+      if (k == "saml_field_mapping") return ::aiven::codec::sax::member(f, "saml_field_mapping", o.saml_field_mapping);
+      break;
+    case 19:
+      if (k == "saml_sp_certificate") return ::aiven::codec::sax::member(f, "saml_sp_certificate", o.saml_sp_certificate);
+      break;
+    case 20:
+      if (k == "internal_mcp_enabled") return ::aiven::codec::sax::member(f, "internal_mcp_enabled", o.internal_mcp_enabled);
+      break;
+    case 21:
+      if (k == "saml_digest_algorithm") return ::aiven::codec::sax::member(f, "saml_digest_algorithm", o.saml_digest_algorithm);
+      break;
+    case 22:
+      if (k == "saml_idp_login_allowed") return ::aiven::codec::sax::member(f, "saml_idp_login_allowed", o.saml_idp_login_allowed);
+      break;
+    case 23:
+      if (k == "auto_join_user_group_id") return ::aiven::codec::sax::member(f, "auto_join_user_group_id", o.auto_join_user_group_id);
+      if (k == "saml_certificate_issuer") return ::aiven::codec::sax::member(f, "saml_certificate_issuer", o.saml_certificate_issuer);
+      break;
+    case 24:
+      if (k == "authentication_method_id") return ::aiven::codec::sax::member(f, "authentication_method_id", o.authentication_method_id);
+      if (k == "saml_certificate_subject") return ::aiven::codec::sax::member(f, "saml_certificate_subject", o.saml_certificate_subject);
+      if (k == "saml_signature_algorithm") return ::aiven::codec::sax::member(f, "saml_signature_algorithm", o.saml_signature_algorithm);
+      break;
+    case 26:
+      if (k == "auth_token_max_age_seconds") return ::aiven::codec::sax::member(f, "auth_token_max_age_seconds", o.auth_token_max_age_seconds);
+      if (k == "authentication_method_name") return ::aiven::codec::sax::member(f, "authentication_method_name", o.authentication_method_name);
+      if (k == "authentication_method_type") return ::aiven::codec::sax::member(f, "authentication_method_type", o.authentication_method_type);
+      break;
+    case 27:
+      if (k == "auth_token_extend_when_used") return ::aiven::codec::sax::member(f, "auth_token_extend_when_used", o.auth_token_extend_when_used);
+      break;
+    case 29:
+      if (k == "authentication_method_enabled") return ::aiven::codec::sax::member(f, "authentication_method_enabled", o.authentication_method_enabled);
+      if (k == "saml_assertion_signed_enabled") return ::aiven::codec::sax::member(f, "saml_assertion_signed_enabled", o.saml_assertion_signed_enabled);
+      break;
+    case 32:
+      if (k == "saml_certificate_not_valid_after") return ::aiven::codec::sax::member(f, "saml_certificate_not_valid_after", o.saml_certificate_not_valid_after);
+      break;
+    case 33:
+      if (k == "saml_certificate_not_valid_before") return ::aiven::codec::sax::member(f, "saml_certificate_not_valid_before", o.saml_certificate_not_valid_before);
+      break;
+    case 34:
+      if (k == "saml_authn_requests_signed_enabled") return ::aiven::codec::sax::member(f, "saml_authn_requests_signed_enabled", o.saml_authn_requests_signed_enabled);
+      break;
+    case 36:
+      if (k == "saml_requested_authn_context_enabled") return ::aiven::codec::sax::member(f, "saml_requested_authn_context_enabled", o.saml_requested_authn_context_enabled);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::authentication_method_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_authentication_method_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_card_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::card_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "brand") return ::aiven::codec::sax::member(f, "brand", o.brand);
+      if (k == "last4") return ::aiven::codec::sax::member(f, "last4", o.last4);
+      break;
+    case 7:
+      if (k == "card_id") return ::aiven::codec::sax::member(f, "card_id", o.card_id);
+      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
+      break;
+    case 8:
+      if (k == "exp_year") return ::aiven::codec::sax::member(f, "exp_year", o.exp_year);
+      break;
+    case 9:
+      if (k == "exp_month") return ::aiven::codec::sax::member(f, "exp_month", o.exp_month);
+      break;
+    case 12:
+      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::card_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_card_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_event_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::event_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "actor") return ::aiven::codec::sax::member(f, "actor", o.actor);
+      break;
+    case 7:
+      if (k == "team_id") return ::aiven::codec::sax::member(f, "team_id", o.team_id);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "action_type") return ::aiven::codec::sax::member(f, "action_type", o.action_type);
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 12:
+      if (k == "log_entry_id") return ::aiven::codec::sax::member(f, "log_entry_id", o.log_entry_id);
+      break;
+    case 13:
+      if (k == "actor_user_id") return ::aiven::codec::sax::member(f, "actor_user_id", o.actor_user_id);
+      break;
+    case 18:
+      if (k == "action_description") return ::aiven::codec::sax::member(f, "action_description", o.action_description);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::event_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_event_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_member_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::member_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "team_id") return ::aiven::codec::sax::member(f, "team_id", o.team_id);
+      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
+      break;
+    case 9:
+      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
+      if (k == "team_name") return ::aiven::codec::sax::member(f, "team_name", o.team_name);
+      break;
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::member_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_member_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_o_auth2_client_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::o_auth2_client_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 9:
+      if (k == "client_id") return ::aiven::codec::sax::member(f, "client_id", o.client_id);
+      break;
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::o_auth2_client_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_o_auth2_client_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_o_auth2_client_redirect_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::o_auth2_client_redirect_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "redirect_id") return ::aiven::codec::sax::member(f, "redirect_id", o.redirect_id);
+      break;
+    case 12:
+      if (k == "redirect_uri") return ::aiven::codec::sax::member(f, "redirect_uri", o.redirect_uri);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::o_auth2_client_redirect_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_o_auth2_client_redirect_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_o_auth2_client_secret_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::o_auth2_client_secret_out*>(f.obj);
+  switch (k.size()) {
+    case 9:
+      if (k == "secret_id") return ::aiven::codec::sax::member(f, "secret_id", o.secret_id);
+      break;
+    case 13:
+      if (k == "secret_suffix") return ::aiven::codec::sax::member(f, "secret_suffix", o.secret_suffix);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::o_auth2_client_secret_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_o_auth2_client_secret_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_team_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::team_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "team_id") return ::aiven::codec::sax::member(f, "team_id", o.team_id);
+      break;
+    case 9:
+      if (k == "team_name") return ::aiven::codec::sax::member(f, "team_name", o.team_name);
+      if (k == "team_type") return ::aiven::codec::sax::member(f, "team_type", o.team_type);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::team_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_team_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
+      break;
+    case 9:
+      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
+      break;
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_project_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_project_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "team_id") return ::aiven::codec::sax::member(f, "team_id", o.team_id);
+      break;
+    case 9:
+      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
+      if (k == "team_name") return ::aiven::codec::sax::member(f, "team_name", o.team_name);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    case 11:
+      if (k == "access_type") return ::aiven::codec::sax::member(f, "access_type", o.access_type);
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "member_type") return ::aiven::codec::sax::member(f, "member_type", o.member_type);
+      break;
+    case 12:
+      if (k == "project_name") return ::aiven::codec::sax::member(f, "project_name", o.project_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_project_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_project_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_attach_payment_method_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::saml_field_mapping_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_authentication_method_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -265,21 +1622,6 @@ bool from_string(std::string_view s, team_type& out) noexcept {
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::team_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_project_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_attach_payment_method_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::linked_domain_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::saml_field_mapping_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_authentication_method_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_authentication_method_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_move_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_o_auth2_client_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_o_auth2_client_redirect_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_o_auth2_client_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_team_project_associate_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_team_project_association_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_team_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_users_search_in& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::account_attach_payment_method_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -295,6 +1637,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_attach_payment_
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "projects", out.projects, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"brand", "card_id", "country", "country_code", "exp_month", "exp_year", "last4", "name", "organization_id", "projects"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -308,6 +1652,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::saml_field_mapping_out&
   if (!::aiven::codec::member(*o, "identity", out.identity, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "last_name", out.last_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "real_name", out.real_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"email", "first_name", "groups", "identity", "last_name", "real_name"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -352,6 +1698,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_authentication_
   if (!::aiven::codec::member(*o, "scim_url", out.scim_url, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "auth_token_extend_when_used", "auth_token_max_age_seconds", "authentication_method_enabled", "authentication_method_id", "authentication_method_name", "authentication_method_type", "auto_join_team_id", "auto_join_user_group_id", "create_time", "delete_time", "internal_mcp_enabled", "organization_id", "saml_acs_url", "saml_assertion_signed_enabled", "saml_authn_requests_signed_enabled", "saml_cert", "saml_certificate", "saml_certificate_issuer", "saml_certificate_not_valid_after", "saml_certificate_not_valid_before", "saml_certificate_subject", "saml_digest_algorithm", "saml_entity_id", "saml_field_mapping", "saml_idp_login_allowed", "saml_idp_url", "saml_join_groups", "saml_metadata_url", "saml_requested_authn_context_enabled", "saml_signature_algorithm", "saml_sp_certificate", "saml_variant", "scim_enabled", "scim_url", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 37, out.unknown_fields_);
   return true;
 }
 
@@ -396,6 +1744,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_authentication_
   if (!::aiven::codec::member(*o, "scim_url", out.scim_url, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "auth_token_extend_when_used", "auth_token_max_age_seconds", "authentication_method_enabled", "authentication_method_id", "authentication_method_name", "authentication_method_type", "auto_join_team_id", "auto_join_user_group_id", "create_time", "delete_time", "internal_mcp_enabled", "organization_id", "saml_acs_url", "saml_assertion_signed_enabled", "saml_authn_requests_signed_enabled", "saml_cert", "saml_certificate", "saml_certificate_issuer", "saml_certificate_not_valid_after", "saml_certificate_not_valid_before", "saml_certificate_subject", "saml_digest_algorithm", "saml_entity_id", "saml_field_mapping", "saml_idp_login_allowed", "saml_idp_url", "saml_join_groups", "saml_metadata_url", "saml_requested_authn_context_enabled", "saml_signature_algorithm", "saml_sp_certificate", "saml_variant", "scim_enabled", "scim_url", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 37, out.unknown_fields_);
   return true;
 }
 
@@ -440,6 +1790,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_authentication_
   if (!::aiven::codec::member(*o, "scim_url", out.scim_url, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "auth_token_extend_when_used", "auth_token_max_age_seconds", "authentication_method_enabled", "authentication_method_id", "authentication_method_name", "authentication_method_type", "auto_join_team_id", "auto_join_user_group_id", "create_time", "delete_time", "internal_mcp_enabled", "organization_id", "saml_acs_url", "saml_assertion_signed_enabled", "saml_authn_requests_signed_enabled", "saml_cert", "saml_certificate", "saml_certificate_issuer", "saml_certificate_not_valid_after", "saml_certificate_not_valid_before", "saml_certificate_subject", "saml_digest_algorithm", "saml_entity_id", "saml_field_mapping", "saml_idp_login_allowed", "saml_idp_url", "saml_join_groups", "saml_metadata_url", "saml_requested_authn_context_enabled", "saml_signature_algorithm", "saml_sp_certificate", "saml_variant", "scim_enabled", "scim_url", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 37, out.unknown_fields_);
   return true;
 }
 
@@ -472,6 +1824,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_billing_group_o
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "account_name", "address_lines", "billing_address", "billing_address_id", "billing_contact_emails", "billing_currency", "billing_emails", "billing_extra_text", "billing_group_id", "billing_group_name", "billing_type", "card_info", "city", "company", "country", "country_code", "create_time", "estimated_balance_local", "estimated_balance_usd", "payment_method", "shipping_address_id", "state", "vat_id", "zip_code"};
+  ::aiven::codec::keep_unknown(*o, known, 25, out.unknown_fields_);
   return true;
 }
 
@@ -493,6 +1847,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_create_out& out
   if (!::aiven::codec::member(*o, "root_account_id", out.root_account_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tenant_id", out.tenant_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"access_source", "account_id", "account_name", "account_owner_team_id", "create_time", "features", "is_account_member", "is_account_owner", "organization_id", "parent_account_id", "primary_billing_group_id", "root_account_id", "tenant_id", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -514,6 +1870,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_get_out& out, c
   if (!::aiven::codec::member(*o, "root_account_id", out.root_account_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tenant_id", out.tenant_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"access_source", "account_id", "account_name", "account_owner_team_id", "create_time", "features", "is_account_member", "is_account_owner", "organization_id", "parent_account_id", "primary_billing_group_id", "root_account_id", "tenant_id", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -535,6 +1893,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_move_out& out, 
   if (!::aiven::codec::member(*o, "root_account_id", out.root_account_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tenant_id", out.tenant_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"access_source", "account_id", "account_name", "account_owner_team_id", "create_time", "features", "is_account_member", "is_account_owner", "organization_id", "parent_account_id", "primary_billing_group_id", "root_account_id", "tenant_id", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -547,6 +1907,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_o_auth2_client_
   if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"client_id", "description", "errors", "message", "name"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -559,6 +1921,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_o_auth2_client_
   if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"client_id", "description", "errors", "message", "name"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -570,6 +1934,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_o_auth2_client_
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "redirect_id", out.redirect_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "redirect_uri", out.redirect_uri, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "message", "redirect_id", "redirect_uri"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -582,6 +1948,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_o_auth2_client_
   if (!::aiven::codec::member(*o, "secret", out.secret, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "secret_id", out.secret_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "secret_suffix", out.secret_suffix, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "message", "secret", "secret_id", "secret_suffix"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -594,6 +1962,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_o_auth2_client_
   if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"client_id", "description", "errors", "message", "name"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -615,6 +1985,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_out& out, const
   if (!::aiven::codec::member(*o, "root_account_id", out.root_account_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tenant_id", out.tenant_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"access_source", "account_id", "account_name", "account_owner_team_id", "create_time", "features", "is_account_member", "is_account_owner", "organization_id", "parent_account_id", "primary_billing_group_id", "root_account_id", "tenant_id", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -626,6 +1998,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_projects_list_o
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "projects", out.projects, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "total_project_count", out.total_project_count, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "message", "projects", "total_project_count"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -638,6 +2012,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_team_create_out
   if (!::aiven::codec::member(*o, "team_id", out.team_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "team_name", out.team_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "create_time", "team_id", "team_name", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -650,6 +2026,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_team_get_out& o
   if (!::aiven::codec::member(*o, "team_id", out.team_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "team_name", out.team_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "create_time", "team_id", "team_name", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -658,6 +2036,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_team_member_ver
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"user_email"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -667,6 +2047,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_team_project_ou
   if (!o) return true;
   if (!::aiven::codec::member(*o, "project_name", out.project_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "team_type", out.team_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"project_name", "team_type"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -679,6 +2061,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_team_team_out& 
   if (!::aiven::codec::member(*o, "team_id", out.team_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "team_name", out.team_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "create_time", "team_id", "team_name", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -691,6 +2075,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_team_update_out
   if (!::aiven::codec::member(*o, "team_id", out.team_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "team_name", out.team_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "create_time", "team_id", "team_name", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -712,6 +2098,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_update_out& out
   if (!::aiven::codec::member(*o, "root_account_id", out.root_account_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tenant_id", out.tenant_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"access_source", "account_id", "account_name", "account_owner_team_id", "create_time", "features", "is_account_member", "is_account_owner", "organization_id", "parent_account_id", "primary_billing_group_id", "root_account_id", "tenant_id", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -723,6 +2111,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_user_teams_list
   if (!::aiven::codec::member(*o, "account_name", out.account_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "team_id", out.team_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "team_name", out.team_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "account_name", "team_id", "team_name"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -767,6 +2157,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::authentication_method_o
   if (!::aiven::codec::member(*o, "scim_url", out.scim_url, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "auth_token_extend_when_used", "auth_token_max_age_seconds", "authentication_method_enabled", "authentication_method_id", "authentication_method_name", "authentication_method_type", "auto_join_team_id", "auto_join_user_group_id", "create_time", "delete_time", "internal_mcp_enabled", "organization_id", "saml_acs_url", "saml_assertion_signed_enabled", "saml_authn_requests_signed_enabled", "saml_cert", "saml_certificate", "saml_certificate_issuer", "saml_certificate_not_valid_after", "saml_certificate_not_valid_before", "saml_certificate_subject", "saml_digest_algorithm", "saml_entity_id", "saml_field_mapping", "saml_idp_login_allowed", "saml_idp_url", "saml_join_groups", "saml_metadata_url", "saml_requested_authn_context_enabled", "saml_signature_algorithm", "saml_sp_certificate", "saml_variant", "scim_enabled", "scim_url", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 37, out.unknown_fields_);
   return true;
 }
 
@@ -782,6 +2174,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::card_out& out, const ::
   if (!::aiven::codec::member(*o, "exp_year", out.exp_year, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "last4", out.last4, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"brand", "card_id", "country", "country_code", "exp_month", "exp_year", "last4", "name"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -797,6 +2191,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::event_out& out, const :
   if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "log_entry_id", out.log_entry_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "team_id", out.team_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "action_description", "action_type", "actor", "actor_user_id", "create_time", "log_entry_id", "team_id"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -811,6 +2207,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::member_out& out, const 
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "real_name", "team_id", "team_name", "update_time", "user_email", "user_id"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -821,6 +2219,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::o_auth2_client_out& out
   if (!::aiven::codec::member(*o, "client_id", out.client_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"client_id", "description", "name"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -830,6 +2230,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::o_auth2_client_redirect
   if (!o) return true;
   if (!::aiven::codec::member(*o, "redirect_id", out.redirect_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "redirect_uri", out.redirect_uri, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"redirect_id", "redirect_uri"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -839,6 +2241,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::o_auth2_client_secret_o
   if (!o) return true;
   if (!::aiven::codec::member(*o, "secret_id", out.secret_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "secret_suffix", out.secret_suffix, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"secret_id", "secret_suffix"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -852,6 +2256,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::team_out& out, const ::
   if (!::aiven::codec::member(*o, "team_name", out.team_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "team_type", out.team_type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "create_time", "team_id", "team_name", "team_type", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -862,6 +2268,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_out& out, const ::
   if (!::aiven::codec::member(*o, "real_name", out.real_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"real_name", "user_email", "user_id"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -878,8 +2286,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_project_out& out, 
   if (!::aiven::codec::member(*o, "team_id", out.team_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "team_name", out.team_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"access_type", "account_id", "create_time", "member_type", "project_name", "real_name", "team_id", "team_name", "user_email"};
+  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::account_attach_payment_method_in& in) {
   ::boost::json::object o;
@@ -1032,8 +2443,10 @@ void account_attach_payment_method_erased(const ::aiven::client& c, ::aiven::api
   cr.target += "/payment_methods";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::account_attach_payment_method_out>(std::move(handler), ::aiven::codec::member_decoder{"card"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::account_attach_payment_method_out>>("card");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::account_attach_payment_method_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::account_attach_payment_method_out>{std::move(dec)}, diag));
 }
 
 void account_authentication_method_create_erased(const ::aiven::client& c, ::aiven::api::account_authentication_method_create_request req, ::aiven::diagnostics* diag,
@@ -1046,8 +2459,10 @@ void account_authentication_method_create_erased(const ::aiven::client& c, ::aiv
   cr.target += "/authentication";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::account_authentication_method_create_out>(std::move(handler), ::aiven::codec::member_decoder{"authentication_method"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::account_authentication_method_create_out>>("authentication_method");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::account_authentication_method_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::account_authentication_method_create_out>{std::move(dec)}, diag));
 }
 
 void account_authentication_method_delete_erased(const ::aiven::client& c, ::aiven::api::account_authentication_method_delete_request req, ::aiven::diagnostics* diag,
@@ -1059,8 +2474,10 @@ void account_authentication_method_delete_erased(const ::aiven::client& c, ::aiv
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_id));
   cr.target += "/authentication/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_authentication_method_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void account_authentication_method_get_erased(const ::aiven::client& c, ::aiven::api::account_authentication_method_get_request req, ::aiven::diagnostics* diag,
@@ -1072,8 +2489,10 @@ void account_authentication_method_get_erased(const ::aiven::client& c, ::aiven:
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_id));
   cr.target += "/authentication/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_authentication_method_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::account_authentication_method_get_out>(std::move(handler), ::aiven::codec::member_decoder{"authentication_method"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::account_authentication_method_get_out>>("authentication_method");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::account_authentication_method_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::account_authentication_method_get_out>{std::move(dec)}, diag));
 }
 
 void account_authentication_method_update_erased(const ::aiven::client& c, ::aiven::api::account_authentication_method_update_request req, ::aiven::diagnostics* diag,
@@ -1087,8 +2506,10 @@ void account_authentication_method_update_erased(const ::aiven::client& c, ::aiv
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_authentication_method_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::account_authentication_method_update_out>(std::move(handler), ::aiven::codec::member_decoder{"authentication_method"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::account_authentication_method_update_out>>("authentication_method");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::account_authentication_method_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::account_authentication_method_update_out>{std::move(dec)}, diag));
 }
 
 void account_authentication_methods_list_erased(const ::aiven::client& c, ::aiven::api::account_authentication_methods_list_request req, ::aiven::diagnostics* diag,
@@ -1099,8 +2520,10 @@ void account_authentication_methods_list_erased(const ::aiven::client& c, ::aive
   cr.target += "/v1/account/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_id));
   cr.target += "/authentication";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::authentication_method_out>>(std::move(handler), ::aiven::codec::member_decoder{"authentication_methods"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::authentication_method_out>>>("authentication_methods");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::authentication_method_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::authentication_method_out>>{std::move(dec)}, diag));
 }
 
 void account_billing_group_list_erased(const ::aiven::client& c, ::aiven::api::account_billing_group_list_request req, ::aiven::diagnostics* diag,
@@ -1111,8 +2534,10 @@ void account_billing_group_list_erased(const ::aiven::client& c, ::aiven::api::a
   cr.target += "/v1/account/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_id));
   cr.target += "/billing-group";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::account_billing_group_out>>(std::move(handler), ::aiven::codec::member_decoder{"account_billing_groups"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::account_billing_group_out>>>("account_billing_groups");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::account_billing_group_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::account_billing_group_out>>{std::move(dec)}, diag));
 }
 
 void account_create_erased(const ::aiven::client& c, ::aiven::api::account_create_request req, ::aiven::diagnostics* diag,
@@ -1123,8 +2548,10 @@ void account_create_erased(const ::aiven::client& c, ::aiven::api::account_creat
   cr.target += "/v1/account";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::account_create_out>(std::move(handler), ::aiven::codec::member_decoder{"account"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::account_create_out>>("account");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::account_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::account_create_out>{std::move(dec)}, diag));
 }
 
 void account_delete_erased(const ::aiven::client& c, ::aiven::api::account_delete_request req, ::aiven::diagnostics* diag,
@@ -1134,8 +2561,10 @@ void account_delete_erased(const ::aiven::client& c, ::aiven::api::account_delet
   cr.op = &info;
   cr.target += "/v1/account/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void account_event_list_erased(const ::aiven::client& c, ::aiven::api::account_event_list_request req, ::aiven::diagnostics* diag,
@@ -1146,8 +2575,10 @@ void account_event_list_erased(const ::aiven::client& c, ::aiven::api::account_e
   cr.target += "/v1/account/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_id));
   cr.target += "/events";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::event_out>>(std::move(handler), ::aiven::codec::member_decoder{"events"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::event_out>>>("events");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::event_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::event_out>>{std::move(dec)}, diag));
 }
 
 void account_get_erased(const ::aiven::client& c, ::aiven::api::account_get_request req, ::aiven::diagnostics* diag,
@@ -1157,8 +2588,10 @@ void account_get_erased(const ::aiven::client& c, ::aiven::api::account_get_requ
   cr.op = &info;
   cr.target += "/v1/account/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::account_get_out>(std::move(handler), ::aiven::codec::member_decoder{"account"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::account_get_out>>("account");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::account_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::account_get_out>{std::move(dec)}, diag));
 }
 
 void account_list_erased(const ::aiven::client& c, ::aiven::api::account_list_request, ::aiven::diagnostics* diag,
@@ -1167,8 +2600,10 @@ void account_list_erased(const ::aiven::client& c, ::aiven::api::account_list_re
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::account_out>>(std::move(handler), ::aiven::codec::member_decoder{"accounts"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::account_out>>>("accounts");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::account_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::account_out>>{std::move(dec)}, diag));
 }
 
 void account_move_erased(const ::aiven::client& c, ::aiven::api::account_move_request req, ::aiven::diagnostics* diag,
@@ -1181,8 +2616,10 @@ void account_move_erased(const ::aiven::client& c, ::aiven::api::account_move_re
   cr.target += "/parent_account";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::account_move_out>(std::move(handler), ::aiven::codec::member_decoder{"account"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::account_move_out>>("account");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::account_move_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::account_move_out>{std::move(dec)}, diag));
 }
 
 void account_o_auth2_client_create_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_create_request req, ::aiven::diagnostics* diag,
@@ -1195,8 +2632,10 @@ void account_o_auth2_client_create_erased(const ::aiven::client& c, ::aiven::api
   cr.target += "/oauth_client";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::account_o_auth2_client_create_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::account_o_auth2_client_create_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::account_o_auth2_client_create_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::account_o_auth2_client_create_response>{std::move(dec)}, diag));
 }
 
 void account_o_auth2_client_delete_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_delete_request req, ::aiven::diagnostics* diag,
@@ -1208,8 +2647,10 @@ void account_o_auth2_client_delete_erased(const ::aiven::client& c, ::aiven::api
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_id));
   cr.target += "/oauth_client/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.client_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void account_o_auth2_client_get_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_get_request req, ::aiven::diagnostics* diag,
@@ -1221,8 +2662,10 @@ void account_o_auth2_client_get_erased(const ::aiven::client& c, ::aiven::api::a
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_id));
   cr.target += "/oauth_client/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.client_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::account_o_auth2_client_get_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::account_o_auth2_client_get_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::account_o_auth2_client_get_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::account_o_auth2_client_get_response>{std::move(dec)}, diag));
 }
 
 void account_o_auth2_client_list_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_list_request req, ::aiven::diagnostics* diag,
@@ -1233,8 +2676,10 @@ void account_o_auth2_client_list_erased(const ::aiven::client& c, ::aiven::api::
   cr.target += "/v1/account/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_id));
   cr.target += "/oauth_client";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::o_auth2_client_out>>(std::move(handler), ::aiven::codec::member_decoder{"oauth2_clients"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::o_auth2_client_out>>>("oauth2_clients");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::o_auth2_client_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::o_auth2_client_out>>{std::move(dec)}, diag));
 }
 
 void account_o_auth2_client_redirect_create_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_redirect_create_request req, ::aiven::diagnostics* diag,
@@ -1249,8 +2694,10 @@ void account_o_auth2_client_redirect_create_erased(const ::aiven::client& c, ::a
   cr.target += "/redirect";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::account_o_auth2_client_redirect_create_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::account_o_auth2_client_redirect_create_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::account_o_auth2_client_redirect_create_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::account_o_auth2_client_redirect_create_response>{std::move(dec)}, diag));
 }
 
 void account_o_auth2_client_redirect_delete_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_redirect_delete_request req, ::aiven::diagnostics* diag,
@@ -1264,8 +2711,10 @@ void account_o_auth2_client_redirect_delete_erased(const ::aiven::client& c, ::a
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.client_id));
   cr.target += "/redirect/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.redirect_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void account_o_auth2_client_redirect_list_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_redirect_list_request req, ::aiven::diagnostics* diag,
@@ -1278,8 +2727,10 @@ void account_o_auth2_client_redirect_list_erased(const ::aiven::client& c, ::aiv
   cr.target += "/oauth_client/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.client_id));
   cr.target += "/redirect";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::o_auth2_client_redirect_out>>(std::move(handler), ::aiven::codec::member_decoder{"redirects"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::o_auth2_client_redirect_out>>>("redirects");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::o_auth2_client_redirect_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::o_auth2_client_redirect_out>>{std::move(dec)}, diag));
 }
 
 void account_o_auth2_client_secret_create_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_secret_create_request req, ::aiven::diagnostics* diag,
@@ -1294,8 +2745,10 @@ void account_o_auth2_client_secret_create_erased(const ::aiven::client& c, ::aiv
   cr.target += "/secret";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::account_o_auth2_client_secret_create_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::account_o_auth2_client_secret_create_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::account_o_auth2_client_secret_create_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::account_o_auth2_client_secret_create_response>{std::move(dec)}, diag));
 }
 
 void account_o_auth2_client_secret_delete_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_secret_delete_request req, ::aiven::diagnostics* diag,
@@ -1309,8 +2762,10 @@ void account_o_auth2_client_secret_delete_erased(const ::aiven::client& c, ::aiv
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.client_id));
   cr.target += "/secret/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.secret_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void account_o_auth2_client_secret_list_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_secret_list_request req, ::aiven::diagnostics* diag,
@@ -1323,8 +2778,10 @@ void account_o_auth2_client_secret_list_erased(const ::aiven::client& c, ::aiven
   cr.target += "/oauth_client/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.client_id));
   cr.target += "/secret";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::o_auth2_client_secret_out>>(std::move(handler), ::aiven::codec::member_decoder{"secrets"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::o_auth2_client_secret_out>>>("secrets");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::o_auth2_client_secret_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::o_auth2_client_secret_out>>{std::move(dec)}, diag));
 }
 
 void account_o_auth2_client_update_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_update_request req, ::aiven::diagnostics* diag,
@@ -1338,8 +2795,10 @@ void account_o_auth2_client_update_erased(const ::aiven::client& c, ::aiven::api
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.client_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::account_o_auth2_client_update_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::account_o_auth2_client_update_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::account_o_auth2_client_update_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::account_o_auth2_client_update_response>{std::move(dec)}, diag));
 }
 
 void account_payment_method_delete_erased(const ::aiven::client& c, ::aiven::api::account_payment_method_delete_request req, ::aiven::diagnostics* diag,
@@ -1351,8 +2810,10 @@ void account_payment_method_delete_erased(const ::aiven::client& c, ::aiven::api
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_id));
   cr.target += "/payment_method/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.card_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void account_payment_methods_list_erased(const ::aiven::client& c, ::aiven::api::account_payment_methods_list_request req, ::aiven::diagnostics* diag,
@@ -1363,8 +2824,10 @@ void account_payment_methods_list_erased(const ::aiven::client& c, ::aiven::api:
   cr.target += "/v1/account/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_id));
   cr.target += "/payment_methods";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::card_out>>(std::move(handler), ::aiven::codec::member_decoder{"cards"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::card_out>>>("cards");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::card_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::card_out>>{std::move(dec)}, diag));
 }
 
 void account_projects_list_erased(const ::aiven::client& c, ::aiven::api::account_projects_list_request req, ::aiven::diagnostics* diag,
@@ -1375,8 +2838,10 @@ void account_projects_list_erased(const ::aiven::client& c, ::aiven::api::accoun
   cr.target += "/v1/account/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_id));
   cr.target += "/projects";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::account_projects_list_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::account_projects_list_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::account_projects_list_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::account_projects_list_out>{std::move(dec)}, diag));
 }
 
 void account_projects_teams_list_erased(const ::aiven::client& c, ::aiven::api::account_projects_teams_list_request req, ::aiven::diagnostics* diag,
@@ -1389,8 +2854,10 @@ void account_projects_teams_list_erased(const ::aiven::client& c, ::aiven::api::
   cr.target += "/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project_name));
   cr.target += "/teams";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::team_out>>(std::move(handler), ::aiven::codec::member_decoder{"teams"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::team_out>>>("teams");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::team_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::team_out>>{std::move(dec)}, diag));
 }
 
 void account_team_create_erased(const ::aiven::client& c, ::aiven::api::account_team_create_request req, ::aiven::diagnostics* diag,
@@ -1401,8 +2868,10 @@ void account_team_create_erased(const ::aiven::client& c, ::aiven::api::account_
   cr.target += "/v1/account/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_id));
   cr.target += "/teams";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::account_team_create_out>(std::move(handler), ::aiven::codec::member_decoder{"team"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::account_team_create_out>>("team");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::account_team_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::account_team_create_out>{std::move(dec)}, diag));
 }
 
 void account_team_delete_erased(const ::aiven::client& c, ::aiven::api::account_team_delete_request req, ::aiven::diagnostics* diag,
@@ -1414,8 +2883,10 @@ void account_team_delete_erased(const ::aiven::client& c, ::aiven::api::account_
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_id));
   cr.target += "/team/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.team_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void account_team_get_erased(const ::aiven::client& c, ::aiven::api::account_team_get_request req, ::aiven::diagnostics* diag,
@@ -1427,8 +2898,10 @@ void account_team_get_erased(const ::aiven::client& c, ::aiven::api::account_tea
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_id));
   cr.target += "/team/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.team_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::account_team_get_out>(std::move(handler), ::aiven::codec::member_decoder{"team"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::account_team_get_out>>("team");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::account_team_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::account_team_get_out>{std::move(dec)}, diag));
 }
 
 void account_team_invites_list_erased(const ::aiven::client& c, ::aiven::api::account_team_invites_list_request req, ::aiven::diagnostics* diag,
@@ -1441,8 +2914,10 @@ void account_team_invites_list_erased(const ::aiven::client& c, ::aiven::api::ac
   cr.target += "/team/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.team_id));
   cr.target += "/invites";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::account_invite_out>>(std::move(handler), ::aiven::codec::member_decoder{"account_invites"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::account_invite_out>>>("account_invites");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::account_invite_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::account_invite_out>>{std::move(dec)}, diag));
 }
 
 void account_team_list_erased(const ::aiven::client& c, ::aiven::api::account_team_list_request req, ::aiven::diagnostics* diag,
@@ -1453,8 +2928,10 @@ void account_team_list_erased(const ::aiven::client& c, ::aiven::api::account_te
   cr.target += "/v1/account/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_id));
   cr.target += "/teams";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::account_team_team_out>>(std::move(handler), ::aiven::codec::member_decoder{"teams"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::account_team_team_out>>>("teams");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::account_team_team_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::account_team_team_out>>{std::move(dec)}, diag));
 }
 
 void account_team_member_cancel_invite_erased(const ::aiven::client& c, ::aiven::api::account_team_member_cancel_invite_request req, ::aiven::diagnostics* diag,
@@ -1468,8 +2945,10 @@ void account_team_member_cancel_invite_erased(const ::aiven::client& c, ::aiven:
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.team_id));
   cr.target += "/invites/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.user_email));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void account_team_member_verify_invite_erased(const ::aiven::client& c, ::aiven::api::account_team_member_verify_invite_request req, ::aiven::diagnostics* diag,
@@ -1481,8 +2960,10 @@ void account_team_member_verify_invite_erased(const ::aiven::client& c, ::aiven:
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_id));
   cr.target += "/invite/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.invite_verification_code));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::account_team_member_verify_invite_out>(std::move(handler), ::aiven::codec::member_decoder{"invite_details"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::account_team_member_verify_invite_out>>("invite_details");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::account_team_member_verify_invite_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::account_team_member_verify_invite_out>{std::move(dec)}, diag));
 }
 
 void account_team_members_delete_erased(const ::aiven::client& c, ::aiven::api::account_team_members_delete_request req, ::aiven::diagnostics* diag,
@@ -1496,8 +2977,10 @@ void account_team_members_delete_erased(const ::aiven::client& c, ::aiven::api::
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.team_id));
   cr.target += "/member/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.user_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void account_team_members_invite_erased(const ::aiven::client& c, ::aiven::api::account_team_members_invite_request req, ::aiven::diagnostics* diag,
@@ -1510,8 +2993,10 @@ void account_team_members_invite_erased(const ::aiven::client& c, ::aiven::api::
   cr.target += "/team/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.team_id));
   cr.target += "/members";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void account_team_members_list_erased(const ::aiven::client& c, ::aiven::api::account_team_members_list_request req, ::aiven::diagnostics* diag,
@@ -1524,8 +3009,10 @@ void account_team_members_list_erased(const ::aiven::client& c, ::aiven::api::ac
   cr.target += "/team/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.team_id));
   cr.target += "/members";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::member_out>>(std::move(handler), ::aiven::codec::member_decoder{"members"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::member_out>>>("members");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::member_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::member_out>>{std::move(dec)}, diag));
 }
 
 void account_team_project_associate_erased(const ::aiven::client& c, ::aiven::api::account_team_project_associate_request req, ::aiven::diagnostics* diag,
@@ -1541,8 +3028,10 @@ void account_team_project_associate_erased(const ::aiven::client& c, ::aiven::ap
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void account_team_project_association_update_erased(const ::aiven::client& c, ::aiven::api::account_team_project_association_update_request req, ::aiven::diagnostics* diag,
@@ -1558,8 +3047,10 @@ void account_team_project_association_update_erased(const ::aiven::client& c, ::
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void account_team_project_disassociate_erased(const ::aiven::client& c, ::aiven::api::account_team_project_disassociate_request req, ::aiven::diagnostics* diag,
@@ -1573,8 +3064,10 @@ void account_team_project_disassociate_erased(const ::aiven::client& c, ::aiven:
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.team_id));
   cr.target += "/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void account_team_project_list_erased(const ::aiven::client& c, ::aiven::api::account_team_project_list_request req, ::aiven::diagnostics* diag,
@@ -1587,8 +3080,10 @@ void account_team_project_list_erased(const ::aiven::client& c, ::aiven::api::ac
   cr.target += "/team/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.team_id));
   cr.target += "/projects";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::account_team_project_out>>(std::move(handler), ::aiven::codec::member_decoder{"projects"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::account_team_project_out>>>("projects");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::account_team_project_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::account_team_project_out>>{std::move(dec)}, diag));
 }
 
 void account_team_update_erased(const ::aiven::client& c, ::aiven::api::account_team_update_request req, ::aiven::diagnostics* diag,
@@ -1602,8 +3097,10 @@ void account_team_update_erased(const ::aiven::client& c, ::aiven::api::account_
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.team_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::account_team_update_out>(std::move(handler), ::aiven::codec::member_decoder{"team"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::account_team_update_out>>("team");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::account_team_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::account_team_update_out>{std::move(dec)}, diag));
 }
 
 void account_update_erased(const ::aiven::client& c, ::aiven::api::account_update_request req, ::aiven::diagnostics* diag,
@@ -1615,8 +3112,10 @@ void account_update_erased(const ::aiven::client& c, ::aiven::api::account_updat
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::account_update_out>(std::move(handler), ::aiven::codec::member_decoder{"account"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::account_update_out>>("account");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::account_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::account_update_out>{std::move(dec)}, diag));
 }
 
 void account_user_projects_list_erased(const ::aiven::client& c, ::aiven::api::account_user_projects_list_request req, ::aiven::diagnostics* diag,
@@ -1629,8 +3128,10 @@ void account_user_projects_list_erased(const ::aiven::client& c, ::aiven::api::a
   cr.target += "/user/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.user_id));
   cr.target += "/projects";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::user_project_out>>(std::move(handler), ::aiven::codec::member_decoder{"user_projects"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::user_project_out>>>("user_projects");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::user_project_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::user_project_out>>{std::move(dec)}, diag));
 }
 
 void account_user_teams_list_erased(const ::aiven::client& c, ::aiven::api::account_user_teams_list_request req, ::aiven::diagnostics* diag,
@@ -1643,8 +3144,10 @@ void account_user_teams_list_erased(const ::aiven::client& c, ::aiven::api::acco
   cr.target += "/user/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.user_id));
   cr.target += "/teams";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::account_user_teams_list_out>>(std::move(handler), ::aiven::codec::member_decoder{"teams"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::account_user_teams_list_out>>>("teams");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::account_user_teams_list_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::account_user_teams_list_out>>{std::move(dec)}, diag));
 }
 
 void account_users_search_erased(const ::aiven::client& c, ::aiven::api::account_users_search_request req, ::aiven::diagnostics* diag,
@@ -1657,8 +3160,10 @@ void account_users_search_erased(const ::aiven::client& c, ::aiven::api::account
   cr.target += "/users/search";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::user_out>>(std::move(handler), ::aiven::codec::member_decoder{"users"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::user_out>>>("users");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::user_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::user_out>>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

@@ -4,26 +4,222 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 
 namespace aiven::api {
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_user_access_token_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_user_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_user_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_user_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_user_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::token_out*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::application_user_access_token_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::application_user_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::application_user_update_in& in);
+
+static ::aiven::codec::sax::target sax_members_application_user_access_token_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::application_user_access_token_create_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "full_token") return ::aiven::codec::sax::member(f, "full_token", o.full_token);
+      break;
+    case 12:
+      if (k == "token_prefix") return ::aiven::codec::sax::member(f, "token_prefix", o.token_prefix);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_user_access_token_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_application_user_access_token_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_application_user_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::application_user_create_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
+      break;
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 14:
+      if (k == "is_super_admin") return ::aiven::codec::sax::member(f, "is_super_admin", o.is_super_admin);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_user_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_application_user_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_application_user_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::application_user_get_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
+      break;
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 14:
+      if (k == "is_super_admin") return ::aiven::codec::sax::member(f, "is_super_admin", o.is_super_admin);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_user_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_application_user_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_application_user_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::application_user_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 7:
+      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
+      break;
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 14:
+      if (k == "is_super_admin") return ::aiven::codec::sax::member(f, "is_super_admin", o.is_super_admin);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_user_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_application_user_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_application_user_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::application_user_update_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
+      break;
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 14:
+      if (k == "is_super_admin") return ::aiven::codec::sax::member(f, "is_super_admin", o.is_super_admin);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_user_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_application_user_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_token_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::token_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "scopes") return ::aiven::codec::sax::member(f, "scopes", o.scopes);
+      break;
+    case 7:
+      if (k == "last_ip") return ::aiven::codec::sax::member(f, "last_ip", o.last_ip);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      if (k == "expiry_time") return ::aiven::codec::sax::member(f, "expiry_time", o.expiry_time);
+      break;
+    case 12:
+      if (k == "ip_allowlist") return ::aiven::codec::sax::member(f, "ip_allowlist", o.ip_allowlist);
+      if (k == "token_prefix") return ::aiven::codec::sax::member(f, "token_prefix", o.token_prefix);
+      break;
+    case 14:
+      if (k == "last_used_time") return ::aiven::codec::sax::member(f, "last_used_time", o.last_used_time);
+      break;
+    case 15:
+      if (k == "last_user_agent") return ::aiven::codec::sax::member(f, "last_user_agent", o.last_user_agent);
+      if (k == "max_age_seconds") return ::aiven::codec::sax::member(f, "max_age_seconds", o.max_age_seconds);
+      break;
+    case 16:
+      if (k == "created_manually") return ::aiven::codec::sax::member(f, "created_manually", o.created_manually);
+      if (k == "currently_active") return ::aiven::codec::sax::member(f, "currently_active", o.currently_active);
+      if (k == "extend_when_used") return ::aiven::codec::sax::member(f, "extend_when_used", o.extend_when_used);
+      break;
+    case 30:
+      if (k == "last_user_agent_human_readable") return ::aiven::codec::sax::member(f, "last_user_agent_human_readable", o.last_user_agent_human_readable);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::token_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_token_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::application_user_access_token_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::application_user_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::application_user_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::application_user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::application_user_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::token_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::application_user_access_token_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::application_user_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::application_user_update_in& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::application_user_access_token_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -33,6 +229,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::application_user_access
   if (!::aiven::codec::member(*o, "full_token", out.full_token, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "token_prefix", out.token_prefix, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "full_token", "message", "token_prefix"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -47,6 +245,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::application_user_create
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "errors", "is_super_admin", "message", "name", "user_email", "user_id"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -61,6 +261,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::application_user_get_ou
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "errors", "is_super_admin", "message", "name", "user_email", "user_id"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -73,6 +275,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::application_user_out& o
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "is_super_admin", "name", "user_email", "user_id"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -87,6 +291,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::application_user_update
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "errors", "is_super_admin", "message", "name", "user_email", "user_id"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -108,8 +314,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::token_out& out, const :
   if (!::aiven::codec::member(*o, "max_age_seconds", out.max_age_seconds, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "scopes", out.scopes, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "token_prefix", out.token_prefix, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "created_manually", "currently_active", "description", "expiry_time", "extend_when_used", "ip_allowlist", "last_ip", "last_used_time", "last_user_agent", "last_user_agent_human_readable", "max_age_seconds", "scopes", "token_prefix"};
+  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::application_user_access_token_create_in& in) {
   ::boost::json::object o;
@@ -149,8 +358,10 @@ void application_user_access_token_create_erased(const ::aiven::client& c, ::aiv
   cr.target += "/access-tokens";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::application_user_access_token_create_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::application_user_access_token_create_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::application_user_access_token_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::application_user_access_token_create_out>{std::move(dec)}, diag));
 }
 
 void application_user_access_token_delete_erased(const ::aiven::client& c, ::aiven::api::application_user_access_token_delete_request req, ::aiven::diagnostics* diag,
@@ -164,8 +375,10 @@ void application_user_access_token_delete_erased(const ::aiven::client& c, ::aiv
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.user_id));
   cr.target += "/access-tokens/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.token_prefix));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void application_user_access_tokens_list_erased(const ::aiven::client& c, ::aiven::api::application_user_access_tokens_list_request req, ::aiven::diagnostics* diag,
@@ -178,8 +391,10 @@ void application_user_access_tokens_list_erased(const ::aiven::client& c, ::aive
   cr.target += "/application-users/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.user_id));
   cr.target += "/access-tokens";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::token_out>>(std::move(handler), ::aiven::codec::member_decoder{"tokens"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::token_out>>>("tokens");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::token_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::token_out>>{std::move(dec)}, diag));
 }
 
 void application_user_create_erased(const ::aiven::client& c, ::aiven::api::application_user_create_request req, ::aiven::diagnostics* diag,
@@ -192,8 +407,10 @@ void application_user_create_erased(const ::aiven::client& c, ::aiven::api::appl
   cr.target += "/application-users";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::application_user_create_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::application_user_create_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::application_user_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::application_user_create_out>{std::move(dec)}, diag));
 }
 
 void application_user_delete_erased(const ::aiven::client& c, ::aiven::api::application_user_delete_request req, ::aiven::diagnostics* diag,
@@ -205,8 +422,10 @@ void application_user_delete_erased(const ::aiven::client& c, ::aiven::api::appl
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/application-users/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.user_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void application_user_get_erased(const ::aiven::client& c, ::aiven::api::application_user_get_request req, ::aiven::diagnostics* diag,
@@ -218,8 +437,10 @@ void application_user_get_erased(const ::aiven::client& c, ::aiven::api::applica
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/application-users/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.user_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::application_user_get_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::application_user_get_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::application_user_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::application_user_get_out>{std::move(dec)}, diag));
 }
 
 void application_user_update_erased(const ::aiven::client& c, ::aiven::api::application_user_update_request req, ::aiven::diagnostics* diag,
@@ -233,8 +454,10 @@ void application_user_update_erased(const ::aiven::client& c, ::aiven::api::appl
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.user_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::application_user_update_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::application_user_update_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::application_user_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::application_user_update_out>{std::move(dec)}, diag));
 }
 
 void application_users_list_erased(const ::aiven::client& c, ::aiven::api::application_users_list_request req, ::aiven::diagnostics* diag,
@@ -245,8 +468,10 @@ void application_users_list_erased(const ::aiven::client& c, ::aiven::api::appli
   cr.target += "/v1/organization/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/application-users";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::application_user_out>>(std::move(handler), ::aiven::codec::member_decoder{"application_users"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::application_user_out>>>("application_users");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::application_user_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::application_user_out>>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

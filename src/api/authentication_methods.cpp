@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,8 +39,10 @@ void organization_auth_domain_link_erased(const ::aiven::client& c, ::aiven::api
   cr.target += "/domains";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void organization_auth_domain_list_erased(const ::aiven::client& c, ::aiven::api::organization_auth_domain_list_request req, ::aiven::diagnostics* diag,
@@ -51,8 +55,10 @@ void organization_auth_domain_list_erased(const ::aiven::client& c, ::aiven::api
   cr.target += "/authentication-methods/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.authentication_method_id));
   cr.target += "/domains";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::domain_out>>(std::move(handler), ::aiven::codec::member_decoder{"domains"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::domain_out>>>("domains");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::domain_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::domain_out>>{std::move(dec)}, diag));
 }
 
 void organization_auth_domain_unlink_erased(const ::aiven::client& c, ::aiven::api::organization_auth_domain_unlink_request req, ::aiven::diagnostics* diag,
@@ -66,8 +72,10 @@ void organization_auth_domain_unlink_erased(const ::aiven::client& c, ::aiven::a
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.authentication_method_id));
   cr.target += "/domains/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.domain_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

@@ -4,24 +4,249 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 
 namespace aiven::api {
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::addresse_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::invoice_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_address_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_address_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_address_update_out*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_address_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_address_update_in& in);
+
+static ::aiven::codec::sax::target sax_members_addresse_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::addresse_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 8:
+      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
+      break;
+    case 10:
+      if (k == "address_id") return ::aiven::codec::sax::member(f, "address_id", o.address_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+      break;
+    case 13:
+      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::addresse_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_addresse_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_invoice_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::invoice_get_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 8:
+      if (k == "currency") return ::aiven::codec::sax::member(f, "currency", o.currency);
+      if (k == "due_date") return ::aiven::codec::sax::member(f, "due_date", o.due_date);
+      break;
+    case 10:
+      if (k == "issue_date") return ::aiven::codec::sax::member(f, "issue_date", o.issue_date);
+      if (k == "period_end") return ::aiven::codec::sax::member(f, "period_end", o.period_end);
+      break;
+    case 12:
+      if (k == "generated_at") return ::aiven::codec::sax::member(f, "generated_at", o.generated_at);
+      if (k == "period_begin") return ::aiven::codec::sax::member(f, "period_begin", o.period_begin);
+      break;
+    case 13:
+      if (k == "total_inc_vat") return ::aiven::codec::sax::member(f, "total_inc_vat", o.total_inc_vat);
+      break;
+    case 14:
+      if (k == "invoice_number") return ::aiven::codec::sax::member(f, "invoice_number", o.invoice_number);
+      if (k == "total_vat_zero") return ::aiven::codec::sax::member(f, "total_vat_zero", o.total_vat_zero);
+      break;
+    case 15:
+      if (k == "download_cookie") return ::aiven::codec::sax::member(f, "download_cookie", o.download_cookie);
+      break;
+    case 16:
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    case 18:
+      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
+      break;
+    case 19:
+      if (k == "billing_group_state") return ::aiven::codec::sax::member(f, "billing_group_state", o.billing_group_state);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::invoice_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_invoice_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_address_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_address_create_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
+      break;
+    case 10:
+      if (k == "address_id") return ::aiven::codec::sax::member(f, "address_id", o.address_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+      break;
+    case 13:
+      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_address_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_address_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_address_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_address_get_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
+      break;
+    case 10:
+      if (k == "address_id") return ::aiven::codec::sax::member(f, "address_id", o.address_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+      break;
+    case 13:
+      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_address_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_address_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_address_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_address_update_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
+      break;
+    case 10:
+      if (k == "address_id") return ::aiven::codec::sax::member(f, "address_id", o.address_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+      break;
+    case 13:
+      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_address_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_address_update_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::addresse_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::invoice_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_address_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_address_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_address_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_address_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_address_update_in& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::addresse_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -37,6 +262,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::addresse_out& out, cons
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"address_id", "address_lines", "city", "country_code", "create_time", "name", "organization_id", "state", "update_time", "zip_code"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -58,6 +285,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::invoice_get_out& out, c
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "total_inc_vat", out.total_inc_vat, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "total_vat_zero", out.total_vat_zero, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"billing_group_id", "billing_group_name", "billing_group_state", "currency", "download_cookie", "due_date", "generated_at", "invoice_number", "issue_date", "period_begin", "period_end", "state", "total_inc_vat", "total_vat_zero"};
+  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -77,6 +306,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_address_cr
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"address_id", "address_lines", "city", "country_code", "create_time", "errors", "message", "name", "organization_id", "state", "update_time", "zip_code"};
+  ::aiven::codec::keep_unknown(*o, known, 12, out.unknown_fields_);
   return true;
 }
 
@@ -96,6 +327,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_address_ge
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"address_id", "address_lines", "city", "country_code", "create_time", "errors", "message", "name", "organization_id", "state", "update_time", "zip_code"};
+  ::aiven::codec::keep_unknown(*o, known, 12, out.unknown_fields_);
   return true;
 }
 
@@ -115,8 +348,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_address_up
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"address_id", "address_lines", "city", "country_code", "create_time", "errors", "message", "name", "organization_id", "state", "update_time", "zip_code"};
+  ::aiven::codec::keep_unknown(*o, known, 12, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::organization_address_create_in& in) {
   ::boost::json::object o;
@@ -161,8 +397,10 @@ void invoice_get_erased(const ::aiven::client& c, ::aiven::api::invoice_get_requ
   cr.op = &info;
   cr.target += "/v1/invoices/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.invoice_number));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::invoice_get_out>(std::move(handler), ::aiven::codec::member_decoder{"invoice"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::invoice_get_out>>("invoice");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::invoice_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::invoice_get_out>{std::move(dec)}, diag));
 }
 
 void organization_address_create_erased(const ::aiven::client& c, ::aiven::api::organization_address_create_request req, ::aiven::diagnostics* diag,
@@ -175,8 +413,10 @@ void organization_address_create_erased(const ::aiven::client& c, ::aiven::api::
   cr.target += "/addresses";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_address_create_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_address_create_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_address_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_address_create_out>{std::move(dec)}, diag));
 }
 
 void organization_address_delete_erased(const ::aiven::client& c, ::aiven::api::organization_address_delete_request req, ::aiven::diagnostics* diag,
@@ -188,8 +428,10 @@ void organization_address_delete_erased(const ::aiven::client& c, ::aiven::api::
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/address/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.address_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void organization_address_get_erased(const ::aiven::client& c, ::aiven::api::organization_address_get_request req, ::aiven::diagnostics* diag,
@@ -201,8 +443,10 @@ void organization_address_get_erased(const ::aiven::client& c, ::aiven::api::org
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/address/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.address_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_address_get_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_address_get_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_address_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_address_get_out>{std::move(dec)}, diag));
 }
 
 void organization_address_list_erased(const ::aiven::client& c, ::aiven::api::organization_address_list_request req, ::aiven::diagnostics* diag,
@@ -213,8 +457,10 @@ void organization_address_list_erased(const ::aiven::client& c, ::aiven::api::or
   cr.target += "/v1/organization/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/addresses";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::addresse_out>>(std::move(handler), ::aiven::codec::member_decoder{"addresses"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::addresse_out>>>("addresses");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::addresse_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::addresse_out>>{std::move(dec)}, diag));
 }
 
 void organization_address_update_erased(const ::aiven::client& c, ::aiven::api::organization_address_update_request req, ::aiven::diagnostics* diag,
@@ -228,8 +474,10 @@ void organization_address_update_erased(const ::aiven::client& c, ::aiven::api::
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.address_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_address_update_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_address_update_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_address_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_address_update_out>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

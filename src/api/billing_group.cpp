@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -147,6 +149,463 @@ bool from_string(std::string_view s, service_type& out) noexcept {
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_credits_claim_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_event_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_invoice_get_response_invoice*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_project_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::line_out*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::billing_group_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::billing_group_credits_claim_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::billing_group_projects_assign_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::billing_group_update_in& in);
+
+static ::aiven::codec::sax::target sax_members_billing_group_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::billing_group_create_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
+      break;
+    case 7:
+      if (k == "company") return ::aiven::codec::sax::member(f, "company", o.company);
+      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
+      break;
+    case 8:
+      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
+      break;
+    case 9:
+      if (k == "card_info") return ::aiven::codec::sax::member(f, "card_info", o.card_info);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 12:
+      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
+      if (k == "billing_type") return ::aiven::codec::sax::member(f, "billing_type", o.billing_type);
+      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+      break;
+    case 13:
+      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
+      break;
+    case 14:
+      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
+      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
+      break;
+    case 15:
+      if (k == "billing_address") return ::aiven::codec::sax::member(f, "billing_address", o.billing_address);
+      break;
+    case 16:
+      if (k == "billing_currency") return ::aiven::codec::sax::member(f, "billing_currency", o.billing_currency);
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    case 18:
+      if (k == "billing_address_id") return ::aiven::codec::sax::member(f, "billing_address_id", o.billing_address_id);
+      if (k == "billing_extra_text") return ::aiven::codec::sax::member(f, "billing_extra_text", o.billing_extra_text);
+      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
+      break;
+    case 19:
+      if (k == "shipping_address_id") return ::aiven::codec::sax::member(f, "shipping_address_id", o.shipping_address_id);
+      break;
+    case 21:
+      if (k == "estimated_balance_usd") return ::aiven::codec::sax::member(f, "estimated_balance_usd", o.estimated_balance_usd);
+      break;
+    case 22:
+      if (k == "billing_contact_emails") return ::aiven::codec::sax::member(f, "billing_contact_emails", o.billing_contact_emails);
+      break;
+    case 23:
+      if (k == "estimated_balance_local") return ::aiven::codec::sax::member(f, "estimated_balance_local", o.estimated_balance_local);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_billing_group_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_billing_group_credits_claim_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::billing_group_credits_claim_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "code") return ::aiven::codec::sax::member(f, "code", o.code);
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 10:
+      if (k == "start_time") return ::aiven::codec::sax::member(f, "start_time", o.start_time);
+      break;
+    case 11:
+      if (k == "expire_time") return ::aiven::codec::sax::member(f, "expire_time", o.expire_time);
+      break;
+    case 15:
+      if (k == "remaining_value") return ::aiven::codec::sax::member(f, "remaining_value", o.remaining_value);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_credits_claim_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_billing_group_credits_claim_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_billing_group_event_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::billing_group_event_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "actor") return ::aiven::codec::sax::member(f, "actor", o.actor);
+      break;
+    case 10:
+      if (k == "event_desc") return ::aiven::codec::sax::member(f, "event_desc", o.event_desc);
+      if (k == "event_type") return ::aiven::codec::sax::member(f, "event_type", o.event_type);
+      if (k == "project_id") return ::aiven::codec::sax::member(f, "project_id", o.project_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 12:
+      if (k == "log_entry_id") return ::aiven::codec::sax::member(f, "log_entry_id", o.log_entry_id);
+      if (k == "project_name") return ::aiven::codec::sax::member(f, "project_name", o.project_name);
+      break;
+    case 16:
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_event_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_billing_group_event_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_billing_group_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::billing_group_get_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
+      break;
+    case 7:
+      if (k == "company") return ::aiven::codec::sax::member(f, "company", o.company);
+      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
+      break;
+    case 8:
+      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
+      break;
+    case 9:
+      if (k == "card_info") return ::aiven::codec::sax::member(f, "card_info", o.card_info);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 12:
+      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
+      if (k == "billing_type") return ::aiven::codec::sax::member(f, "billing_type", o.billing_type);
+      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+      break;
+    case 13:
+      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
+      break;
+    case 14:
+      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
+      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
+      break;
+    case 15:
+      if (k == "billing_address") return ::aiven::codec::sax::member(f, "billing_address", o.billing_address);
+      break;
+    case 16:
+      if (k == "billing_currency") return ::aiven::codec::sax::member(f, "billing_currency", o.billing_currency);
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    case 18:
+      if (k == "billing_address_id") return ::aiven::codec::sax::member(f, "billing_address_id", o.billing_address_id);
+      if (k == "billing_extra_text") return ::aiven::codec::sax::member(f, "billing_extra_text", o.billing_extra_text);
+      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
+      break;
+    case 19:
+      if (k == "shipping_address_id") return ::aiven::codec::sax::member(f, "shipping_address_id", o.shipping_address_id);
+      break;
+    case 21:
+      if (k == "estimated_balance_usd") return ::aiven::codec::sax::member(f, "estimated_balance_usd", o.estimated_balance_usd);
+      break;
+    case 22:
+      if (k == "billing_contact_emails") return ::aiven::codec::sax::member(f, "billing_contact_emails", o.billing_contact_emails);
+      break;
+    case 23:
+      if (k == "estimated_balance_local") return ::aiven::codec::sax::member(f, "estimated_balance_local", o.estimated_balance_local);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_billing_group_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_billing_group_invoice_get_response_invoice(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::billing_group_invoice_get_response_invoice*>(f.obj);
+  switch (k.size()) {
+    case 8:
+      if (k == "due_date") return ::aiven::codec::sax::member(f, "due_date", o.due_date);
+      break;
+    case 12:
+      if (k == "generated_at") return ::aiven::codec::sax::member(f, "generated_at", o.generated_at);
+      break;
+    case 13:
+      if (k == "invoice_state") return ::aiven::codec::sax::member(f, "invoice_state", o.invoice_state);
+      if (k == "local_inc_vat") return ::aiven::codec::sax::member(f, "local_inc_vat", o.local_inc_vat);
+      break;
+    case 14:
+      if (k == "invoice_number") return ::aiven::codec::sax::member(f, "invoice_number", o.invoice_number);
+      if (k == "local_vat_zero") return ::aiven::codec::sax::member(f, "local_vat_zero", o.local_vat_zero);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_invoice_get_response_invoice*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_billing_group_invoice_get_response_invoice>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_billing_group_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::billing_group_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
+      break;
+    case 7:
+      if (k == "company") return ::aiven::codec::sax::member(f, "company", o.company);
+      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
+      break;
+    case 8:
+      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
+      break;
+    case 9:
+      if (k == "card_info") return ::aiven::codec::sax::member(f, "card_info", o.card_info);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 12:
+      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
+      if (k == "billing_type") return ::aiven::codec::sax::member(f, "billing_type", o.billing_type);
+      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+      break;
+    case 13:
+      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
+      break;
+    case 14:
+      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
+      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
+      break;
+    case 15:
+      if (k == "billing_address") return ::aiven::codec::sax::member(f, "billing_address", o.billing_address);
+      break;
+    case 16:
+      if (k == "billing_currency") return ::aiven::codec::sax::member(f, "billing_currency", o.billing_currency);
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    case 18:
+      if (k == "billing_address_id") return ::aiven::codec::sax::member(f, "billing_address_id", o.billing_address_id);
+      if (k == "billing_extra_text") return ::aiven::codec::sax::member(f, "billing_extra_text", o.billing_extra_text);
+      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
+      break;
+    case 19:
+      if (k == "shipping_address_id") return ::aiven::codec::sax::member(f, "shipping_address_id", o.shipping_address_id);
+      break;
+    case 21:
+      if (k == "estimated_balance_usd") return ::aiven::codec::sax::member(f, "estimated_balance_usd", o.estimated_balance_usd);
+      break;
+    case 22:
+      if (k == "billing_contact_emails") return ::aiven::codec::sax::member(f, "billing_contact_emails", o.billing_contact_emails);
+      break;
+    case 23:
+      if (k == "estimated_balance_local") return ::aiven::codec::sax::member(f, "estimated_balance_local", o.estimated_balance_local);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_billing_group_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_billing_group_project_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::billing_group_project_out*>(f.obj);
+  switch (k.size()) {
+    case 12:
+      if (k == "project_name") return ::aiven::codec::sax::member(f, "project_name", o.project_name);
+      break;
+    case 17:
+      if (k == "available_credits") return ::aiven::codec::sax::member(f, "available_credits", o.available_credits);
+      if (k == "estimated_balance") return ::aiven::codec::sax::member(f, "estimated_balance", o.estimated_balance);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_project_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_billing_group_project_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_billing_group_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::billing_group_update_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
+      break;
+    case 7:
+      if (k == "company") return ::aiven::codec::sax::member(f, "company", o.company);
+      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
+      break;
+    case 8:
+      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
+      break;
+    case 9:
+      if (k == "card_info") return ::aiven::codec::sax::member(f, "card_info", o.card_info);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 12:
+      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
+      if (k == "billing_type") return ::aiven::codec::sax::member(f, "billing_type", o.billing_type);
+      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+      break;
+    case 13:
+      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
+      break;
+    case 14:
+      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
+      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
+      break;
+    case 15:
+      if (k == "billing_address") return ::aiven::codec::sax::member(f, "billing_address", o.billing_address);
+      break;
+    case 16:
+      if (k == "billing_currency") return ::aiven::codec::sax::member(f, "billing_currency", o.billing_currency);
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    case 18:
+      if (k == "billing_address_id") return ::aiven::codec::sax::member(f, "billing_address_id", o.billing_address_id);
+      if (k == "billing_extra_text") return ::aiven::codec::sax::member(f, "billing_extra_text", o.billing_extra_text);
+      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
+      break;
+    case 19:
+      if (k == "shipping_address_id") return ::aiven::codec::sax::member(f, "shipping_address_id", o.shipping_address_id);
+      break;
+    case 21:
+      if (k == "estimated_balance_usd") return ::aiven::codec::sax::member(f, "estimated_balance_usd", o.estimated_balance_usd);
+      break;
+    case 22:
+      if (k == "billing_contact_emails") return ::aiven::codec::sax::member(f, "billing_contact_emails", o.billing_contact_emails);
+      break;
+    case 23:
+      if (k == "estimated_balance_local") return ::aiven::codec::sax::member(f, "estimated_balance_local", o.estimated_balance_local);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_billing_group_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_line_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::line_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
+      break;
+    case 9:
+      if (k == "line_type") return ::aiven::codec::sax::member(f, "line_type", o.line_type);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      break;
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 12:
+      if (k == "project_name") return ::aiven::codec::sax::member(f, "project_name", o.project_name);
+      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
+      if (k == "service_plan") return ::aiven::codec::sax::member(f, "service_plan", o.service_plan);
+      if (k == "service_type") return ::aiven::codec::sax::member(f, "service_type", o.service_type);
+      break;
+    case 13:
+      if (k == "timestamp_end") return ::aiven::codec::sax::member(f, "timestamp_end", o.timestamp_end);
+      break;
+    case 14:
+      if (k == "line_total_usd") return ::aiven::codec::sax::member(f, "line_total_usd", o.line_total_usd);
+      if (k == "local_currency") return ::aiven::codec::sax::member(f, "local_currency", o.local_currency);
+      break;
+    case 15:
+      if (k == "commitment_name") return ::aiven::codec::sax::member(f, "commitment_name", o.commitment_name);
+      if (k == "timestamp_begin") return ::aiven::codec::sax::member(f, "timestamp_begin", o.timestamp_begin);
+      break;
+    case 16:
+      if (k == "line_total_local") return ::aiven::codec::sax::member(f, "line_total_local", o.line_total_local);
+      break;
+    case 23:
+      if (k == "line_pre_discount_local") return ::aiven::codec::sax::member(f, "line_pre_discount_local", o.line_pre_discount_local);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::line_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_line_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_credits_claim_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_event_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -156,10 +615,6 @@ bool from_string(std::string_view s, service_type& out) noexcept {
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_project_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::line_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::billing_group_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::billing_group_credits_claim_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::billing_group_projects_assign_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::billing_group_update_in& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -190,6 +645,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_create_ou
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "account_name", "address_lines", "billing_address", "billing_address_id", "billing_contact_emails", "billing_currency", "billing_emails", "billing_extra_text", "billing_group_id", "billing_group_name", "billing_type", "card_info", "city", "company", "country", "country_code", "create_time", "estimated_balance_local", "estimated_balance_usd", "payment_method", "shipping_address_id", "state", "vat_id", "zip_code"};
+  ::aiven::codec::keep_unknown(*o, known, 25, out.unknown_fields_);
   return true;
 }
 
@@ -203,6 +660,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_credits_c
   if (!::aiven::codec::member(*o, "start_time", out.start_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"code", "expire_time", "remaining_value", "start_time", "type", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -218,6 +677,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_event_out
   if (!::aiven::codec::member(*o, "log_entry_id", out.log_entry_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "project_id", out.project_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "project_name", out.project_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"actor", "billing_group_id", "create_time", "event_desc", "event_type", "log_entry_id", "project_id", "project_name"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -250,6 +711,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_get_out& 
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "account_name", "address_lines", "billing_address", "billing_address_id", "billing_contact_emails", "billing_currency", "billing_emails", "billing_extra_text", "billing_group_id", "billing_group_name", "billing_type", "card_info", "city", "company", "country", "country_code", "create_time", "estimated_balance_local", "estimated_balance_usd", "payment_method", "shipping_address_id", "state", "vat_id", "zip_code"};
+  ::aiven::codec::keep_unknown(*o, known, 25, out.unknown_fields_);
   return true;
 }
 
@@ -263,6 +726,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_invoice_g
   if (!::aiven::codec::member(*o, "invoice_state", out.invoice_state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "local_inc_vat", out.local_inc_vat, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "local_vat_zero", out.local_vat_zero, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"due_date", "generated_at", "invoice_number", "invoice_state", "local_inc_vat", "local_vat_zero"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -295,6 +760,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_out& out,
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "account_name", "address_lines", "billing_address", "billing_address_id", "billing_contact_emails", "billing_currency", "billing_emails", "billing_extra_text", "billing_group_id", "billing_group_name", "billing_type", "card_info", "city", "company", "country", "country_code", "create_time", "estimated_balance_local", "estimated_balance_usd", "payment_method", "shipping_address_id", "state", "vat_id", "zip_code"};
+  ::aiven::codec::keep_unknown(*o, known, 25, out.unknown_fields_);
   return true;
 }
 
@@ -305,6 +772,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_project_o
   if (!::aiven::codec::member(*o, "available_credits", out.available_credits, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "estimated_balance", out.estimated_balance, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "project_name", out.project_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"available_credits", "estimated_balance", "project_name"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -337,6 +806,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_update_ou
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "account_name", "address_lines", "billing_address", "billing_address_id", "billing_contact_emails", "billing_currency", "billing_emails", "billing_extra_text", "billing_group_id", "billing_group_name", "billing_type", "card_info", "city", "company", "country", "country_code", "create_time", "estimated_balance_local", "estimated_balance_usd", "payment_method", "shipping_address_id", "state", "vat_id", "zip_code"};
+  ::aiven::codec::keep_unknown(*o, known, 25, out.unknown_fields_);
   return true;
 }
 
@@ -359,8 +830,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::line_out& out, const ::
   if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "timestamp_begin", out.timestamp_begin, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "timestamp_end", out.timestamp_end, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud_name", "commitment_name", "description", "line_pre_discount_local", "line_total_local", "line_total_usd", "line_type", "local_currency", "project_name", "service_name", "service_plan", "service_type", "tags", "timestamp_begin", "timestamp_end"};
+  ::aiven::codec::keep_unknown(*o, known, 15, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::billing_group_create_in& in) {
   ::boost::json::object o;
@@ -427,8 +901,10 @@ void billing_group_create_erased(const ::aiven::client& c, ::aiven::api::billing
   cr.target += "/v1/billing-group";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::billing_group_create_out>(std::move(handler), ::aiven::codec::member_decoder{"billing_group"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::billing_group_create_out>>("billing_group");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::billing_group_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::billing_group_create_out>{std::move(dec)}, diag));
 }
 
 void billing_group_credits_claim_erased(const ::aiven::client& c, ::aiven::api::billing_group_credits_claim_request req, ::aiven::diagnostics* diag,
@@ -441,8 +917,10 @@ void billing_group_credits_claim_erased(const ::aiven::client& c, ::aiven::api::
   cr.target += "/credits";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::billing_group_credits_claim_out>(std::move(handler), ::aiven::codec::member_decoder{"credit"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::billing_group_credits_claim_out>>("credit");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::billing_group_credits_claim_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::billing_group_credits_claim_out>{std::move(dec)}, diag));
 }
 
 void billing_group_credits_list_erased(const ::aiven::client& c, ::aiven::api::billing_group_credits_list_request req, ::aiven::diagnostics* diag,
@@ -453,8 +931,10 @@ void billing_group_credits_list_erased(const ::aiven::client& c, ::aiven::api::b
   cr.target += "/v1/billing-group/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.billing_group_id));
   cr.target += "/credits";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::credit_out>>(std::move(handler), ::aiven::codec::member_decoder{"credits"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::credit_out>>>("credits");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::credit_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::credit_out>>{std::move(dec)}, diag));
 }
 
 void billing_group_delete_erased(const ::aiven::client& c, ::aiven::api::billing_group_delete_request req, ::aiven::diagnostics* diag,
@@ -464,8 +944,10 @@ void billing_group_delete_erased(const ::aiven::client& c, ::aiven::api::billing
   cr.op = &info;
   cr.target += "/v1/billing-group/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.billing_group_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void billing_group_event_list_erased(const ::aiven::client& c, ::aiven::api::billing_group_event_list_request req, ::aiven::diagnostics* diag,
@@ -476,8 +958,10 @@ void billing_group_event_list_erased(const ::aiven::client& c, ::aiven::api::bil
   cr.target += "/v1/billing-group/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.billing_group_id));
   cr.target += "/events";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::billing_group_event_out>>(std::move(handler), ::aiven::codec::member_decoder{"events"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::billing_group_event_out>>>("events");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::billing_group_event_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::billing_group_event_out>>{std::move(dec)}, diag));
 }
 
 void billing_group_get_erased(const ::aiven::client& c, ::aiven::api::billing_group_get_request req, ::aiven::diagnostics* diag,
@@ -487,8 +971,10 @@ void billing_group_get_erased(const ::aiven::client& c, ::aiven::api::billing_gr
   cr.op = &info;
   cr.target += "/v1/billing-group/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.billing_group_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::billing_group_get_out>(std::move(handler), ::aiven::codec::member_decoder{"billing_group"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::billing_group_get_out>>("billing_group");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::billing_group_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::billing_group_get_out>{std::move(dec)}, diag));
 }
 
 void billing_group_invoice_csv_get_erased(const ::aiven::client& c, ::aiven::api::billing_group_invoice_csv_get_request req, ::aiven::diagnostics* diag,
@@ -529,8 +1015,10 @@ void billing_group_invoice_get_erased(const ::aiven::client& c, ::aiven::api::bi
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.billing_group_id));
   cr.target += "/invoice/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.invoice_number));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::billing_group_invoice_get_response_invoice>(std::move(handler), ::aiven::codec::member_decoder{"invoice"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::billing_group_invoice_get_response_invoice>>("invoice");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::billing_group_invoice_get_response_invoice>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::billing_group_invoice_get_response_invoice>{std::move(dec)}, diag));
 }
 
 void billing_group_invoice_lines_list_erased(const ::aiven::client& c, ::aiven::api::billing_group_invoice_lines_list_request req, ::aiven::diagnostics* diag,
@@ -543,8 +1031,10 @@ void billing_group_invoice_lines_list_erased(const ::aiven::client& c, ::aiven::
   cr.target += "/invoice/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.invoice_number));
   cr.target += "/lines";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::line_out>>(std::move(handler), ::aiven::codec::member_decoder{"lines"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::line_out>>>("lines");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::line_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::line_out>>{std::move(dec)}, diag));
 }
 
 void billing_group_invoice_list_erased(const ::aiven::client& c, ::aiven::api::billing_group_invoice_list_request req, ::aiven::diagnostics* diag,
@@ -555,8 +1045,10 @@ void billing_group_invoice_list_erased(const ::aiven::client& c, ::aiven::api::b
   cr.target += "/v1/billing-group/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.billing_group_id));
   cr.target += "/invoice";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::invoice_out>>(std::move(handler), ::aiven::codec::member_decoder{"invoices"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::invoice_out>>>("invoices");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::invoice_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::invoice_out>>{std::move(dec)}, diag));
 }
 
 void billing_group_list_erased(const ::aiven::client& c, ::aiven::api::billing_group_list_request, ::aiven::diagnostics* diag,
@@ -565,8 +1057,10 @@ void billing_group_list_erased(const ::aiven::client& c, ::aiven::api::billing_g
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::billing_group_out>>(std::move(handler), ::aiven::codec::member_decoder{"billing_groups"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::billing_group_out>>>("billing_groups");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::billing_group_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::billing_group_out>>{std::move(dec)}, diag));
 }
 
 void billing_group_project_assign_erased(const ::aiven::client& c, ::aiven::api::billing_group_project_assign_request req, ::aiven::diagnostics* diag,
@@ -578,8 +1072,10 @@ void billing_group_project_assign_erased(const ::aiven::client& c, ::aiven::api:
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.billing_group_id));
   cr.target += "/project-assign/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void billing_group_project_list_erased(const ::aiven::client& c, ::aiven::api::billing_group_project_list_request req, ::aiven::diagnostics* diag,
@@ -590,8 +1086,10 @@ void billing_group_project_list_erased(const ::aiven::client& c, ::aiven::api::b
   cr.target += "/v1/billing-group/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.billing_group_id));
   cr.target += "/projects";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::billing_group_project_out>>(std::move(handler), ::aiven::codec::member_decoder{"projects"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::billing_group_project_out>>>("projects");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::billing_group_project_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::billing_group_project_out>>{std::move(dec)}, diag));
 }
 
 void billing_group_projects_assign_erased(const ::aiven::client& c, ::aiven::api::billing_group_projects_assign_request req, ::aiven::diagnostics* diag,
@@ -604,8 +1102,10 @@ void billing_group_projects_assign_erased(const ::aiven::client& c, ::aiven::api
   cr.target += "/projects-assign";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void billing_group_update_erased(const ::aiven::client& c, ::aiven::api::billing_group_update_request req, ::aiven::diagnostics* diag,
@@ -617,8 +1117,10 @@ void billing_group_update_erased(const ::aiven::client& c, ::aiven::api::billing
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.billing_group_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::billing_group_update_out>(std::move(handler), ::aiven::codec::member_decoder{"billing_group"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::billing_group_update_out>>("billing_group");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::billing_group_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::billing_group_update_out>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

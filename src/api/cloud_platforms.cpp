@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,8 +25,10 @@ void list_clouds_erased(const ::aiven::client& c, ::aiven::api::list_clouds_requ
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/clouds";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::cloud_out>>(std::move(handler), ::aiven::codec::member_decoder{"clouds"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::cloud_out>>>("clouds");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::cloud_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::cloud_out>>{std::move(dec)}, diag));
 }
 
 void list_project_clouds_erased(const ::aiven::client& c, ::aiven::api::list_project_clouds_request req, ::aiven::diagnostics* diag,
@@ -36,8 +40,10 @@ void list_project_clouds_erased(const ::aiven::client& c, ::aiven::api::list_pro
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/clouds";
   if (req.sort_by_proximity) ::aiven::detail::append_query(cr.target, "sort_by_proximity", ::aiven::codec::query_value(*req.sort_by_proximity));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::cloud_out>>(std::move(handler), ::aiven::codec::member_decoder{"clouds"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::cloud_out>>>("clouds");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::cloud_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::cloud_out>>{std::move(dec)}, diag));
 }
 
 void public_privatelink_availability_list_erased(const ::aiven::client& c, ::aiven::api::public_privatelink_availability_list_request req, ::aiven::diagnostics* diag,
@@ -48,8 +54,10 @@ void public_privatelink_availability_list_erased(const ::aiven::client& c, ::aiv
   cr.target += "/v1/tenants/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.tenant));
   cr.target += "/privatelink-availability";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::privatelink_availability_out>>(std::move(handler), ::aiven::codec::member_decoder{"privatelink_availability"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::privatelink_availability_out>>>("privatelink_availability");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::privatelink_availability_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::privatelink_availability_out>>{std::move(dec)}, diag));
 }
 
 void public_static_ip_availability_list_erased(const ::aiven::client& c, ::aiven::api::public_static_ip_availability_list_request req, ::aiven::diagnostics* diag,
@@ -60,8 +68,10 @@ void public_static_ip_availability_list_erased(const ::aiven::client& c, ::aiven
   cr.target += "/v1/tenants/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.tenant));
   cr.target += "/static-ip-availability";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::static_ip_address_availability_out>>(std::move(handler), ::aiven::codec::member_decoder{"static_ip_address_availability"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::static_ip_address_availability_out>>>("static_ip_address_availability");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::static_ip_address_availability_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::static_ip_address_availability_out>>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

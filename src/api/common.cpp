@@ -4,10 +4,12 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -794,6 +796,880 @@ bool from_string(std::string_view s, warning_type& out) noexcept {
   return false;
 }
 
+static ::aiven::codec::sax::target sax_members_account_invite_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_invite_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "team_id") return ::aiven::codec::sax::member(f, "team_id", o.team_id);
+      break;
+    case 9:
+      if (k == "team_name") return ::aiven::codec::sax::member(f, "team_name", o.team_name);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 12:
+      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
+      break;
+    case 21:
+      if (k == "invited_by_user_email") return ::aiven::codec::sax::member(f, "invited_by_user_email", o.invited_by_user_email);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_invite_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_invite_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_acl_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::acl_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 5:
+      if (k == "topic") return ::aiven::codec::sax::member(f, "topic", o.topic);
+      break;
+    case 8:
+      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
+      break;
+    case 10:
+      if (k == "permission") return ::aiven::codec::sax::member(f, "permission", o.permission);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::acl_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_acl_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_alert_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::alert_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "event") return ::aiven::codec::sax::member(f, "event", o.event);
+      break;
+    case 8:
+      if (k == "severity") return ::aiven::codec::sax::member(f, "severity", o.severity);
+      break;
+    case 9:
+      if (k == "node_name") return ::aiven::codec::sax::member(f, "node_name", o.node_name);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 12:
+      if (k == "project_name") return ::aiven::codec::sax::member(f, "project_name", o.project_name);
+      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
+      if (k == "service_type") return ::aiven::codec::sax::member(f, "service_type", o.service_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::alert_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_alert_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_backup_config_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::backup_config_out*>(f.obj);
+  switch (k.size()) {
+    case 8:
+      if (k == "interval") return ::aiven::codec::sax::member(f, "interval", o.interval);
+      break;
+    case 9:
+      if (k == "max_count") return ::aiven::codec::sax::member(f, "max_count", o.max_count);
+      break;
+    case 13:
+      if (k == "recovery_mode") return ::aiven::codec::sax::member(f, "recovery_mode", o.recovery_mode);
+      break;
+    case 25:
+      if (k == "frequent_interval_minutes") return ::aiven::codec::sax::member(f, "frequent_interval_minutes", o.frequent_interval_minutes);
+      break;
+    case 27:
+      if (k == "frequent_oldest_age_minutes") return ::aiven::codec::sax::member(f, "frequent_oldest_age_minutes", o.frequent_oldest_age_minutes);
+      if (k == "infrequent_interval_minutes") return ::aiven::codec::sax::member(f, "infrequent_interval_minutes", o.infrequent_interval_minutes);
+      break;
+    case 29:
+      if (k == "infrequent_oldest_age_minutes") return ::aiven::codec::sax::member(f, "infrequent_oldest_age_minutes", o.infrequent_oldest_age_minutes);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::backup_config_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_backup_config_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_billing_contact_email_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::billing_contact_email_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "email") return ::aiven::codec::sax::member(f, "email", o.email);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_contact_email_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_billing_contact_email_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_billing_email_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::billing_email_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "email") return ::aiven::codec::sax::member(f, "email", o.email);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_email_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_billing_email_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_card_info_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::card_info_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "brand") return ::aiven::codec::sax::member(f, "brand", o.brand);
+      if (k == "last4") return ::aiven::codec::sax::member(f, "last4", o.last4);
+      break;
+    case 7:
+      if (k == "card_id") return ::aiven::codec::sax::member(f, "card_id", o.card_id);
+      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
+      break;
+    case 8:
+      if (k == "exp_year") return ::aiven::codec::sax::member(f, "exp_year", o.exp_year);
+      break;
+    case 9:
+      if (k == "exp_month") return ::aiven::codec::sax::member(f, "exp_month", o.exp_month);
+      break;
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    case 12:
+      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::card_info_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_card_info_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_cloud_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::cloud_out*>(f.obj);
+  switch (k.size()) {
+    case 8:
+      if (k == "provider") return ::aiven::codec::sax::member(f, "provider", o.provider);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      if (k == "geo_region") return ::aiven::codec::sax::member(f, "geo_region", o.geo_region);
+      break;
+    case 12:
+      if (k == "geo_latitude") return ::aiven::codec::sax::member(f, "geo_latitude", o.geo_latitude);
+      break;
+    case 13:
+      if (k == "geo_longitude") return ::aiven::codec::sax::member(f, "geo_longitude", o.geo_longitude);
+      break;
+    case 17:
+      if (k == "cloud_description") return ::aiven::codec::sax::member(f, "cloud_description", o.cloud_description);
+      break;
+    case 20:
+      if (k == "provider_description") return ::aiven::codec::sax::member(f, "provider_description", o.provider_description);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cloud_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_cloud_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_credit_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::credit_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "code") return ::aiven::codec::sax::member(f, "code", o.code);
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 10:
+      if (k == "start_time") return ::aiven::codec::sax::member(f, "start_time", o.start_time);
+      break;
+    case 11:
+      if (k == "expire_time") return ::aiven::codec::sax::member(f, "expire_time", o.expire_time);
+      break;
+    case 15:
+      if (k == "remaining_value") return ::aiven::codec::sax::member(f, "remaining_value", o.remaining_value);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::credit_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_credit_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_domain_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::domain_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 9:
+      if (k == "domain_id") return ::aiven::codec::sax::member(f, "domain_id", o.domain_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "domain_name") return ::aiven::codec::sax::member(f, "domain_name", o.domain_name);
+      break;
+    case 15:
+      if (k == "challenge_token") return ::aiven::codec::sax::member(f, "challenge_token", o.challenge_token);
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 17:
+      if (k == "verification_type") return ::aiven::codec::sax::member(f, "verification_type", o.verification_type);
+      break;
+    case 32:
+      if (k == "linked_authentication_method_ids") return ::aiven::codec::sax::member(f, "linked_authentication_method_ids", o.linked_authentication_method_ids);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::domain_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_domain_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_elasticsearch_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::elasticsearch_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
+      break;
+    case 8:
+      if (k == "eol_date") return ::aiven::codec::sax::member(f, "eol_date", o.eol_date);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::elasticsearch_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_elasticsearch_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_end_of_life_extension_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::end_of_life_extension_out*>(f.obj);
+  switch (k.size()) {
+    case 13:
+      if (k == "elasticsearch") return ::aiven::codec::sax::member(f, "elasticsearch", o.elasticsearch);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::end_of_life_extension_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_end_of_life_extension_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_error_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::error_item*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "more_info") return ::aiven::codec::sax::member(f, "more_info", o.more_info);
+      break;
+    case 10:
+      if (k == "error_code") return ::aiven::codec::sax::member(f, "error_code", o.error_code);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::error_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_error_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_extension_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::extension_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 8:
+      if (k == "versions") return ::aiven::codec::sax::member(f, "versions", o.versions);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::extension_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_extension_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_hourly_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::hourly_out*>(f.obj);
+  switch (k.size()) {
+    case 10:
+      if (k == "hour_start") return ::aiven::codec::sax::member(f, "hour_start", o.hour_start);
+      break;
+    case 14:
+      if (k == "estimated_cost") return ::aiven::codec::sax::member(f, "estimated_cost", o.estimated_cost);
+      break;
+    case 17:
+      if (k == "peak_stored_bytes") return ::aiven::codec::sax::member(f, "peak_stored_bytes", o.peak_stored_bytes);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::hourly_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_hourly_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_state_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::state_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "nodes") return ::aiven::codec::sax::member(f, "nodes", o.nodes);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 18:
+      if (k == "likely_error_cause") return ::aiven::codec::sax::member(f, "likely_error_cause", o.likely_error_cause);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::state_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_state_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_integration_status_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::integration_status_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 16:
+      if (k == "status_user_desc") return ::aiven::codec::sax::member(f, "status_user_desc", o.status_user_desc);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::integration_status_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_integration_status_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_invoice_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::invoice_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 8:
+      if (k == "currency") return ::aiven::codec::sax::member(f, "currency", o.currency);
+      if (k == "due_date") return ::aiven::codec::sax::member(f, "due_date", o.due_date);
+      break;
+    case 10:
+      if (k == "issue_date") return ::aiven::codec::sax::member(f, "issue_date", o.issue_date);
+      if (k == "period_end") return ::aiven::codec::sax::member(f, "period_end", o.period_end);
+      break;
+    case 12:
+      if (k == "generated_at") return ::aiven::codec::sax::member(f, "generated_at", o.generated_at);
+      if (k == "period_begin") return ::aiven::codec::sax::member(f, "period_begin", o.period_begin);
+      break;
+    case 13:
+      if (k == "total_inc_vat") return ::aiven::codec::sax::member(f, "total_inc_vat", o.total_inc_vat);
+      break;
+    case 14:
+      if (k == "invoice_number") return ::aiven::codec::sax::member(f, "invoice_number", o.invoice_number);
+      if (k == "total_vat_zero") return ::aiven::codec::sax::member(f, "total_vat_zero", o.total_vat_zero);
+      break;
+    case 15:
+      if (k == "download_cookie") return ::aiven::codec::sax::member(f, "download_cookie", o.download_cookie);
+      break;
+    case 16:
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    case 18:
+      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
+      break;
+    case 19:
+      if (k == "billing_group_state") return ::aiven::codec::sax::member(f, "billing_group_state", o.billing_group_state);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::invoice_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_invoice_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_kafka_acl_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::kafka_acl_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 4:
+      if (k == "host") return ::aiven::codec::sax::member(f, "host", o.host);
+      break;
+    case 9:
+      if (k == "operation") return ::aiven::codec::sax::member(f, "operation", o.operation);
+      if (k == "principal") return ::aiven::codec::sax::member(f, "principal", o.principal);
+      break;
+    case 12:
+      if (k == "pattern_type") return ::aiven::codec::sax::member(f, "pattern_type", o.pattern_type);
+      break;
+    case 13:
+      if (k == "resource_name") return ::aiven::codec::sax::member(f, "resource_name", o.resource_name);
+      if (k == "resource_type") return ::aiven::codec::sax::member(f, "resource_type", o.resource_type);
+      break;
+    case 15:
+      if (k == "permission_type") return ::aiven::codec::sax::member(f, "permission_type", o.permission_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::kafka_acl_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_kafka_acl_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_message_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::message_response*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_message_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_warning_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::warning_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 22:
+      if (k == "conflicting_aws_vpc_id") return ::aiven::codec::sax::member(f, "conflicting_aws_vpc_id", o.conflicting_aws_vpc_id);
+      break;
+    case 26:
+      if (k == "conflicting_aws_account_id") return ::aiven::codec::sax::member(f, "conflicting_aws_account_id", o.conflicting_aws_account_id);
+      break;
+    case 41:
+      if (k == "conflicting_aws_vpc_peering_connection_id") return ::aiven::codec::sax::member(f, "conflicting_aws_vpc_peering_connection_id", o.conflicting_aws_vpc_peering_connection_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::warning_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_warning_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_state_info_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::state_info_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "warnings") return ::aiven::codec::sax::member(f, "warnings", o.warnings);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::state_info_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_state_info_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_peering_connection_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::peering_connection_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 8:
+      if (k == "peer_vpc") return ::aiven::codec::sax::member(f, "peer_vpc", o.peer_vpc);
+      break;
+    case 10:
+      if (k == "state_info") return ::aiven::codec::sax::member(f, "state_info", o.state_info);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "peer_region") return ::aiven::codec::sax::member(f, "peer_region", o.peer_region);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 17:
+      if (k == "peer_azure_app_id") return ::aiven::codec::sax::member(f, "peer_azure_app_id", o.peer_azure_app_id);
+      break;
+    case 18:
+      if (k == "peer_cloud_account") return ::aiven::codec::sax::member(f, "peer_cloud_account", o.peer_cloud_account);
+      break;
+    case 19:
+      if (k == "peer_resource_group") return ::aiven::codec::sax::member(f, "peer_resource_group", o.peer_resource_group);
+      break;
+    case 20:
+      if (k == "peer_azure_tenant_id") return ::aiven::codec::sax::member(f, "peer_azure_tenant_id", o.peer_azure_tenant_id);
+      break;
+    case 21:
+      if (k == "peering_connection_id") return ::aiven::codec::sax::member(f, "peering_connection_id", o.peering_connection_id);
+      break;
+    case 23:
+      if (k == "user_peer_network_cidrs") return ::aiven::codec::sax::member(f, "user_peer_network_cidrs", o.user_peer_network_cidrs);
+      break;
+    case 27:
+      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::peering_connection_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_peering_connection_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_privatelink_availability_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::privatelink_availability_out*>(f.obj);
+  switch (k.size()) {
+    case 9:
+      if (k == "price_usd") return ::aiven::codec::sax::member(f, "price_usd", o.price_usd);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::privatelink_availability_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_privatelink_availability_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_tech_email_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::tech_email_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "email") return ::aiven::codec::sax::member(f, "email", o.email);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::tech_email_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_tech_email_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
+      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
+      break;
+    case 7:
+      if (k == "company") return ::aiven::codec::sax::member(f, "company", o.company);
+      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
+      break;
+    case 8:
+      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
+      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
+      break;
+    case 9:
+      if (k == "card_info") return ::aiven::codec::sax::member(f, "card_info", o.card_info);
+      if (k == "tenant_id") return ::aiven::codec::sax::member(f, "tenant_id", o.tenant_id);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
+      break;
+    case 12:
+      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
+      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+      if (k == "project_name") return ::aiven::codec::sax::member(f, "project_name", o.project_name);
+      break;
+    case 13:
+      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
+      if (k == "default_cloud") return ::aiven::codec::sax::member(f, "default_cloud", o.default_cloud);
+      break;
+    case 14:
+      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
+      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
+      break;
+    case 15:
+      if (k == "billing_address") return ::aiven::codec::sax::member(f, "billing_address", o.billing_address);
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 16:
+      if (k == "billing_currency") return ::aiven::codec::sax::member(f, "billing_currency", o.billing_currency);
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    case 17:
+      if (k == "available_credits") return ::aiven::codec::sax::member(f, "available_credits", o.available_credits);
+      if (k == "estimated_balance") return ::aiven::codec::sax::member(f, "estimated_balance", o.estimated_balance);
+      break;
+    case 18:
+      if (k == "billing_extra_text") return ::aiven::codec::sax::member(f, "billing_extra_text", o.billing_extra_text);
+      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
+      break;
+    case 21:
+      if (k == "end_of_life_extension") return ::aiven::codec::sax::member(f, "end_of_life_extension", o.end_of_life_extension);
+      if (k == "trial_expiration_time") return ::aiven::codec::sax::member(f, "trial_expiration_time", o.trial_expiration_time);
+      break;
+    case 23:
+      if (k == "estimated_balance_local") return ::aiven::codec::sax::member(f, "estimated_balance_local", o.estimated_balance_local);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_integration_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_integration_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "active") return ::aiven::codec::sax::member(f, "active", o.active);
+      break;
+    case 7:
+      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
+      break;
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
+      break;
+    case 12:
+      if (k == "dest_project") return ::aiven::codec::sax::member(f, "dest_project", o.dest_project);
+      if (k == "dest_service") return ::aiven::codec::sax::member(f, "dest_service", o.dest_service);
+      break;
+    case 13:
+      if (k == "dest_endpoint") return ::aiven::codec::sax::member(f, "dest_endpoint", o.dest_endpoint);
+      break;
+    case 14:
+      if (k == "source_project") return ::aiven::codec::sax::member(f, "source_project", o.source_project);
+      if (k == "source_service") return ::aiven::codec::sax::member(f, "source_service", o.source_service);
+      break;
+    case 15:
+      if (k == "source_endpoint") return ::aiven::codec::sax::member(f, "source_endpoint", o.source_endpoint);
+      break;
+    case 16:
+      if (k == "dest_endpoint_id") return ::aiven::codec::sax::member(f, "dest_endpoint_id", o.dest_endpoint_id);
+      if (k == "integration_type") return ::aiven::codec::sax::member(f, "integration_type", o.integration_type);
+      break;
+    case 17:
+      if (k == "dest_service_type") return ::aiven::codec::sax::member(f, "dest_service_type", o.dest_service_type);
+      break;
+    case 18:
+      if (k == "integration_status") return ::aiven::codec::sax::member(f, "integration_status", o.integration_status);
+      if (k == "source_endpoint_id") return ::aiven::codec::sax::member(f, "source_endpoint_id", o.source_endpoint_id);
+      break;
+    case 19:
+      if (k == "source_service_type") return ::aiven::codec::sax::member(f, "source_service_type", o.source_service_type);
+      break;
+    case 22:
+      if (k == "service_integration_id") return ::aiven::codec::sax::member(f, "service_integration_id", o.service_integration_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_integration_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_plan_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_plan_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "regions") return ::aiven::codec::sax::member(f, "regions", o.regions);
+      break;
+    case 10:
+      if (k == "node_count") return ::aiven::codec::sax::member(f, "node_count", o.node_count);
+      break;
+    case 11:
+      if (k == "shard_count") return ::aiven::codec::sax::member(f, "shard_count", o.shard_count);
+      break;
+    case 12:
+      if (k == "service_plan") return ::aiven::codec::sax::member(f, "service_plan", o.service_plan);
+      if (k == "service_type") return ::aiven::codec::sax::member(f, "service_type", o.service_type);
+      break;
+    case 13:
+      if (k == "backup_config") return ::aiven::codec::sax::member(f, "backup_config", o.backup_config);
+      if (k == "primary_count") return ::aiven::codec::sax::member(f, "primary_count", o.primary_count);
+      break;
+    case 15:
+      if (k == "is_cluster_plan") return ::aiven::codec::sax::member(f, "is_cluster_plan", o.is_cluster_plan);
+      break;
+    case 18:
+      if (k == "max_memory_percent") return ::aiven::codec::sax::member(f, "max_memory_percent", o.max_memory_percent);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_plan_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_plan_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_static_ip_address_availability_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::static_ip_address_availability_out*>(f.obj);
+  switch (k.size()) {
+    case 9:
+      if (k == "price_usd") return ::aiven::codec::sax::member(f, "price_usd", o.price_usd);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::static_ip_address_availability_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_static_ip_address_availability_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_storage_usage_history_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::storage_usage_history_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "hourly") return ::aiven::codec::sax::member(f, "hourly", o.hourly);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::storage_usage_history_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_storage_usage_history_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_info_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_info_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 7:
+      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
+      break;
+    case 9:
+      if (k == "job_title") return ::aiven::codec::sax::member(f, "job_title", o.job_title);
+      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
+      break;
+    case 10:
+      if (k == "department") return ::aiven::codec::sax::member(f, "department", o.department);
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 15:
+      if (k == "managed_by_scim") return ::aiven::codec::sax::member(f, "managed_by_scim", o.managed_by_scim);
+      break;
+    case 19:
+      if (k == "is_application_user") return ::aiven::codec::sax::member(f, "is_application_user", o.is_application_user);
+      break;
+    case 24:
+      if (k == "managing_organization_id") return ::aiven::codec::sax::member(f, "managing_organization_id", o.managing_organization_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_info_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_info_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
+
 bool decode(const ::boost::json::value& v, ::aiven::api::account_invite_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -805,6 +1681,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_invite_out& out
   if (!::aiven::codec::member(*o, "team_id", out.team_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "team_name", out.team_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "account_name", "create_time", "invited_by_user_email", "team_id", "team_name", "user_email"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -816,6 +1694,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::acl_out& out, const ::a
   if (!::aiven::codec::member(*o, "permission", out.permission, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "topic", out.topic, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"id", "permission", "topic", "username"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -830,6 +1710,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::alert_out& out, const :
   if (!::aiven::codec::member(*o, "service_name", out.service_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_type", out.service_type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "severity", out.severity, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "event", "node_name", "project_name", "service_name", "service_type", "severity"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -844,6 +1726,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::backup_config_out& out,
   if (!::aiven::codec::member(*o, "interval", out.interval, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "max_count", out.max_count, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "recovery_mode", out.recovery_mode, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"frequent_interval_minutes", "frequent_oldest_age_minutes", "infrequent_interval_minutes", "infrequent_oldest_age_minutes", "interval", "max_count", "recovery_mode"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -852,6 +1736,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::billing_contact_email_o
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
   if (!::aiven::codec::member(*o, "email", out.email, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"email"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -860,6 +1746,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::billing_email_out& out,
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
   if (!::aiven::codec::member(*o, "email", out.email, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"email"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -876,6 +1764,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::card_info_out& out, con
   if (!::aiven::codec::member(*o, "last4", out.last4, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"brand", "card_id", "country", "country_code", "exp_month", "exp_year", "last4", "name", "user_email"};
+  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
   return true;
 }
 
@@ -890,6 +1780,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::cloud_out& out, const :
   if (!::aiven::codec::member(*o, "geo_region", out.geo_region, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "provider", out.provider, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "provider_description", out.provider_description, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud_description", "cloud_name", "geo_latitude", "geo_longitude", "geo_region", "provider", "provider_description"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -903,6 +1795,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::credit_out& out, const 
   if (!::aiven::codec::member(*o, "start_time", out.start_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"code", "expire_time", "remaining_value", "start_time", "type", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -918,6 +1812,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::domain_out& out, const 
   if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "verification_type", out.verification_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"challenge_token", "create_time", "domain_id", "domain_name", "linked_authentication_method_ids", "organization_id", "state", "verification_type"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -927,6 +1823,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::elasticsearch_out& out,
   if (!o) return true;
   if (!::aiven::codec::member(*o, "eol_date", out.eol_date, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"eol_date", "version"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -935,6 +1833,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::end_of_life_extension_o
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
   if (!::aiven::codec::member(*o, "elasticsearch", out.elasticsearch, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"elasticsearch"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -946,6 +1846,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::error_item& out, const 
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "more_info", out.more_info, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"error_code", "message", "more_info", "status"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -956,6 +1858,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::extension_out& out, con
   if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "versions", out.versions, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "name", "versions"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -966,6 +1870,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::hourly_out& out, const 
   if (!::aiven::codec::member(*o, "estimated_cost", out.estimated_cost, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "hour_start", out.hour_start, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "peak_stored_bytes", out.peak_stored_bytes, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"estimated_cost", "hour_start", "peak_stored_bytes"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -977,6 +1883,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::state_out& out, const :
   if (!::aiven::codec::member(*o, "likely_error_cause", out.likely_error_cause, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "nodes", out.nodes, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "likely_error_cause", "nodes", "status"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -986,6 +1894,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::integration_status_out&
   if (!o) return true;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status_user_desc", out.status_user_desc, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"state", "status_user_desc"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -1007,6 +1917,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::invoice_out& out, const
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "total_inc_vat", out.total_inc_vat, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "total_vat_zero", out.total_vat_zero, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"billing_group_id", "billing_group_name", "billing_group_state", "currency", "download_cookie", "due_date", "generated_at", "invoice_number", "issue_date", "period_begin", "period_end", "state", "total_inc_vat", "total_vat_zero"};
+  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -1022,6 +1934,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::kafka_acl_out& out, con
   if (!::aiven::codec::member(*o, "principal", out.principal, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "resource_name", out.resource_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "resource_type", out.resource_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"host", "id", "operation", "pattern_type", "permission_type", "principal", "resource_name", "resource_type"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -1031,6 +1945,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::message_response& out, 
   if (!o) return true;
   if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "message"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -1043,6 +1959,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::warning_out& out, const
   if (!::aiven::codec::member(*o, "conflicting_aws_vpc_peering_connection_id", out.conflicting_aws_vpc_peering_connection_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"conflicting_aws_account_id", "conflicting_aws_vpc_id", "conflicting_aws_vpc_peering_connection_id", "message", "type"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1053,6 +1971,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::state_info_out& out, co
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "warnings", out.warnings, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"message", "type", "warnings"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1073,6 +1993,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::peering_connection_out&
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_peer_network_cidrs", out.user_peer_network_cidrs, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "peer_azure_app_id", "peer_azure_tenant_id", "peer_cloud_account", "peer_region", "peer_resource_group", "peer_vpc", "peering_connection_id", "state", "state_info", "update_time", "user_peer_network_cidrs", "vpc_peering_connection_type"};
+  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
   return true;
 }
 
@@ -1082,6 +2004,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::privatelink_availabilit
   if (!o) return true;
   if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "price_usd", out.price_usd, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud_name", "price_usd"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -1090,6 +2014,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::tech_email_out& out, co
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
   if (!::aiven::codec::member(*o, "email", out.email, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"email"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -1127,6 +2053,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_out& out, const
   if (!::aiven::codec::member(*o, "trial_expiration_time", out.trial_expiration_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "account_name", "address_lines", "available_credits", "billing_address", "billing_currency", "billing_emails", "billing_extra_text", "billing_group_id", "billing_group_name", "card_info", "city", "company", "country", "country_code", "default_cloud", "end_of_life_extension", "estimated_balance", "estimated_balance_local", "features", "organization_id", "payment_method", "project_name", "state", "tags", "tech_emails", "tenant_id", "trial_expiration_time", "vat_id", "zip_code"};
+  ::aiven::codec::keep_unknown(*o, known, 30, out.unknown_fields_);
   return true;
 }
 
@@ -1151,6 +2079,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_out
   if (!::aiven::codec::member(*o, "source_service", out.source_service, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source_service_type", out.source_service_type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"active", "description", "dest_endpoint", "dest_endpoint_id", "dest_project", "dest_service", "dest_service_type", "enabled", "integration_status", "integration_type", "service_integration_id", "source_endpoint", "source_endpoint_id", "source_project", "source_service", "source_service_type", "user_config"};
+  ::aiven::codec::keep_unknown(*o, known, 17, out.unknown_fields_);
   return true;
 }
 
@@ -1167,6 +2097,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_plan_out& out, 
   if (!::aiven::codec::member(*o, "service_plan", out.service_plan, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_type", out.service_type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "shard_count", out.shard_count, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"backup_config", "is_cluster_plan", "max_memory_percent", "node_count", "primary_count", "regions", "service_plan", "service_type", "shard_count"};
+  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
   return true;
 }
 
@@ -1176,6 +2108,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::static_ip_address_avail
   if (!o) return true;
   if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "price_usd", out.price_usd, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud_name", "price_usd"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -1184,6 +2118,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::storage_usage_history_o
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
   if (!::aiven::codec::member(*o, "hourly", out.hourly, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"hourly"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -1202,8 +2138,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_info_out& out, con
   if (!::aiven::codec::member(*o, "real_name", out.real_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"city", "country", "create_time", "department", "is_application_user", "job_title", "managed_by_scim", "managing_organization_id", "real_name", "state", "user_email"};
+  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::billing_contact_email_in& in) {
   ::boost::json::object o;

@@ -7,16 +7,48 @@
 #include <aiven/api/common.hpp>
 
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 
 namespace aiven::api {
 
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_invite_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::acl_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::alert_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::backup_config_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_contact_email_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_email_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::card_info_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cloud_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::credit_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::domain_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::elasticsearch_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::end_of_life_extension_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::error_item*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::extension_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::hourly_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::state_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::integration_status_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::invoice_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::kafka_acl_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_response*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::warning_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::state_info_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::peering_connection_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::privatelink_availability_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::tech_email_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_plan_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::static_ip_address_availability_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::storage_usage_history_out*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_info_out*);
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 bool decode(const ::boost::json::value& v, ::aiven::api::account_invite_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 bool decode(const ::boost::json::value& v, ::aiven::api::acl_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 bool decode(const ::boost::json::value& v, ::aiven::api::alert_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 bool decode(const ::boost::json::value& v, ::aiven::api::backup_config_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-::boost::json::value encode(const ::aiven::api::billing_contact_email_in& in);
 bool decode(const ::boost::json::value& v, ::aiven::api::billing_contact_email_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-::boost::json::value encode(const ::aiven::api::billing_email_in& in);
 bool decode(const ::boost::json::value& v, ::aiven::api::billing_email_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 bool decode(const ::boost::json::value& v, ::aiven::api::card_info_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 bool decode(const ::boost::json::value& v, ::aiven::api::cloud_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -32,7 +64,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::integration_status_out&
 bool decode(const ::boost::json::value& v, ::aiven::api::invoice_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 bool decode(const ::boost::json::value& v, ::aiven::api::kafka_acl_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 bool decode(const ::boost::json::value& v, ::aiven::api::message_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-::boost::json::value encode(const ::aiven::api::peering_connection_in& in);
 bool decode(const ::boost::json::value& v, ::aiven::api::warning_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 bool decode(const ::boost::json::value& v, ::aiven::api::state_info_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 bool decode(const ::boost::json::value& v, ::aiven::api::peering_connection_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -43,7 +74,12 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_out
 bool decode(const ::boost::json::value& v, ::aiven::api::service_plan_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 bool decode(const ::boost::json::value& v, ::aiven::api::static_ip_address_availability_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 bool decode(const ::boost::json::value& v, ::aiven::api::storage_usage_history_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-::boost::json::value encode(const ::aiven::api::tech_email_in& in);
 bool decode(const ::boost::json::value& v, ::aiven::api::user_info_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+#endif
+
+::boost::json::value encode(const ::aiven::api::billing_contact_email_in& in);
+::boost::json::value encode(const ::aiven::api::billing_email_in& in);
+::boost::json::value encode(const ::aiven::api::peering_connection_in& in);
+::boost::json::value encode(const ::aiven::api::tech_email_in& in);
 
 }  // namespace aiven::api

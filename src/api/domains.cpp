@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,11 +33,130 @@ bool from_string(std::string_view s, organization_domain_state_type& out) noexce
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_domain_add_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_domain_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_domain_verify_out*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_domain_add_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_domain_update_in& in);
+
+static ::aiven::codec::sax::target sax_members_organization_domain_add_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_domain_add_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "domain_id") return ::aiven::codec::sax::member(f, "domain_id", o.domain_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "domain_name") return ::aiven::codec::sax::member(f, "domain_name", o.domain_name);
+      break;
+    case 15:
+      if (k == "challenge_token") return ::aiven::codec::sax::member(f, "challenge_token", o.challenge_token);
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 17:
+      if (k == "verification_type") return ::aiven::codec::sax::member(f, "verification_type", o.verification_type);
+      break;
+    case 32:
+      if (k == "linked_authentication_method_ids") return ::aiven::codec::sax::member(f, "linked_authentication_method_ids", o.linked_authentication_method_ids);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_domain_add_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_domain_add_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_domain_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_domain_update_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "domain_id") return ::aiven::codec::sax::member(f, "domain_id", o.domain_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "domain_name") return ::aiven::codec::sax::member(f, "domain_name", o.domain_name);
+      break;
+    case 15:
+      if (k == "challenge_token") return ::aiven::codec::sax::member(f, "challenge_token", o.challenge_token);
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 17:
+      if (k == "verification_type") return ::aiven::codec::sax::member(f, "verification_type", o.verification_type);
+      break;
+    case 32:
+      if (k == "linked_authentication_method_ids") return ::aiven::codec::sax::member(f, "linked_authentication_method_ids", o.linked_authentication_method_ids);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_domain_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_domain_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_domain_verify_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_domain_verify_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "domain_id") return ::aiven::codec::sax::member(f, "domain_id", o.domain_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "domain_name") return ::aiven::codec::sax::member(f, "domain_name", o.domain_name);
+      break;
+    case 15:
+      if (k == "challenge_token") return ::aiven::codec::sax::member(f, "challenge_token", o.challenge_token);
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 17:
+      if (k == "verification_type") return ::aiven::codec::sax::member(f, "verification_type", o.verification_type);
+      break;
+    case 32:
+      if (k == "linked_authentication_method_ids") return ::aiven::codec::sax::member(f, "linked_authentication_method_ids", o.linked_authentication_method_ids);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_domain_verify_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_domain_verify_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_domain_add_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_domain_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_domain_verify_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_domain_add_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_domain_update_in& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::organization_domain_add_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -51,6 +172,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_domain_add
   if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "verification_type", out.verification_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"challenge_token", "create_time", "domain_id", "domain_name", "errors", "linked_authentication_method_ids", "message", "organization_id", "state", "verification_type"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -68,6 +191,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_domain_upd
   if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "verification_type", out.verification_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"challenge_token", "create_time", "domain_id", "domain_name", "errors", "linked_authentication_method_ids", "message", "organization_id", "state", "verification_type"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -85,8 +210,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_domain_ver
   if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "verification_type", out.verification_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"challenge_token", "create_time", "domain_id", "domain_name", "errors", "linked_authentication_method_ids", "message", "organization_id", "state", "verification_type"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::organization_domain_add_in& in) {
   ::boost::json::object o;
@@ -113,8 +241,10 @@ void organization_domain_add_erased(const ::aiven::client& c, ::aiven::api::orga
   cr.target += "/domains";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_domain_add_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_domain_add_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_domain_add_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_domain_add_out>{std::move(dec)}, diag));
 }
 
 void organization_domain_update_erased(const ::aiven::client& c, ::aiven::api::organization_domain_update_request req, ::aiven::diagnostics* diag,
@@ -128,8 +258,10 @@ void organization_domain_update_erased(const ::aiven::client& c, ::aiven::api::o
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.domain_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_domain_update_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_domain_update_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_domain_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_domain_update_out>{std::move(dec)}, diag));
 }
 
 void organization_domain_verify_erased(const ::aiven::client& c, ::aiven::api::organization_domain_verify_request req, ::aiven::diagnostics* diag,
@@ -142,8 +274,10 @@ void organization_domain_verify_erased(const ::aiven::client& c, ::aiven::api::o
   cr.target += "/domains/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.domain_id));
   cr.target += "/verify";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_domain_verify_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_domain_verify_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_domain_verify_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_domain_verify_out>{std::move(dec)}, diag));
 }
 
 void organization_domains_list_erased(const ::aiven::client& c, ::aiven::api::organization_domains_list_request req, ::aiven::diagnostics* diag,
@@ -154,8 +288,10 @@ void organization_domains_list_erased(const ::aiven::client& c, ::aiven::api::or
   cr.target += "/v1/organization/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/domains";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::domain_out>>(std::move(handler), ::aiven::codec::member_decoder{"domains"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::domain_out>>>("domains");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::domain_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::domain_out>>{std::move(dec)}, diag));
 }
 
 void organization_domains_remove_erased(const ::aiven::client& c, ::aiven::api::organization_domains_remove_request req, ::aiven::diagnostics* diag,
@@ -167,8 +303,10 @@ void organization_domains_remove_erased(const ::aiven::client& c, ::aiven::api::
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/domains/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.domain_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,14 +31,159 @@ bool from_string(std::string_view s, user_group_operation_type& out) noexcept {
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_group_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_group_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_group_member_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_group_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_group_user_group_out*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_group_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_group_members_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_group_update_in& in);
+
+static ::aiven::codec::sax::target sax_members_user_group_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_group_create_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 13:
+      if (k == "user_group_id") return ::aiven::codec::sax::member(f, "user_group_id", o.user_group_id);
+      break;
+    case 15:
+      if (k == "managed_by_scim") return ::aiven::codec::sax::member(f, "managed_by_scim", o.managed_by_scim);
+      if (k == "user_group_name") return ::aiven::codec::sax::member(f, "user_group_name", o.user_group_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_group_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_group_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_group_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_group_get_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 13:
+      if (k == "user_group_id") return ::aiven::codec::sax::member(f, "user_group_id", o.user_group_id);
+      break;
+    case 15:
+      if (k == "managed_by_scim") return ::aiven::codec::sax::member(f, "managed_by_scim", o.managed_by_scim);
+      if (k == "user_group_name") return ::aiven::codec::sax::member(f, "user_group_name", o.user_group_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_group_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_group_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_group_member_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_group_member_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
+      break;
+    case 9:
+      if (k == "user_info") return ::aiven::codec::sax::member(f, "user_info", o.user_info);
+      break;
+    case 18:
+      if (k == "last_activity_time") return ::aiven::codec::sax::member(f, "last_activity_time", o.last_activity_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_group_member_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_group_member_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_group_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_group_update_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 13:
+      if (k == "user_group_id") return ::aiven::codec::sax::member(f, "user_group_id", o.user_group_id);
+      break;
+    case 15:
+      if (k == "managed_by_scim") return ::aiven::codec::sax::member(f, "managed_by_scim", o.managed_by_scim);
+      if (k == "user_group_name") return ::aiven::codec::sax::member(f, "user_group_name", o.user_group_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_group_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_group_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_group_user_group_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_group_user_group_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "member_count") return ::aiven::codec::sax::member(f, "member_count", o.member_count);
+      break;
+    case 13:
+      if (k == "user_group_id") return ::aiven::codec::sax::member(f, "user_group_id", o.user_group_id);
+      break;
+    case 15:
+      if (k == "managed_by_scim") return ::aiven::codec::sax::member(f, "managed_by_scim", o.managed_by_scim);
+      if (k == "user_group_name") return ::aiven::codec::sax::member(f, "user_group_name", o.user_group_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_group_user_group_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_group_user_group_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_group_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_group_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_group_member_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_group_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_group_user_group_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_group_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_group_members_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_group_update_in& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::user_group_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -50,6 +197,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_group_create_out& 
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_group_id", out.user_group_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_group_name", out.user_group_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "description", "errors", "managed_by_scim", "message", "update_time", "user_group_id", "user_group_name"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -65,6 +214,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_group_get_out& out
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_group_id", out.user_group_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_group_name", out.user_group_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "description", "errors", "managed_by_scim", "message", "update_time", "user_group_id", "user_group_name"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -75,6 +226,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_group_member_out& 
   if (!::aiven::codec::member(*o, "last_activity_time", out.last_activity_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_info", out.user_info, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"last_activity_time", "user_id", "user_info"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -90,6 +243,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_group_update_out& 
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_group_id", out.user_group_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_group_name", out.user_group_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "description", "errors", "managed_by_scim", "message", "update_time", "user_group_id", "user_group_name"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -104,8 +259,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_group_user_group_o
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_group_id", out.user_group_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_group_name", out.user_group_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "description", "managed_by_scim", "member_count", "update_time", "user_group_id", "user_group_name"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::user_group_create_in& in) {
   ::boost::json::object o;
@@ -140,8 +298,10 @@ void user_group_create_erased(const ::aiven::client& c, ::aiven::api::user_group
   cr.target += "/user-groups";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::user_group_create_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::user_group_create_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::user_group_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::user_group_create_out>{std::move(dec)}, diag));
 }
 
 void user_group_delete_erased(const ::aiven::client& c, ::aiven::api::user_group_delete_request req, ::aiven::diagnostics* diag,
@@ -153,8 +313,10 @@ void user_group_delete_erased(const ::aiven::client& c, ::aiven::api::user_group
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/user-groups/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.user_group_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void user_group_get_erased(const ::aiven::client& c, ::aiven::api::user_group_get_request req, ::aiven::diagnostics* diag,
@@ -166,8 +328,10 @@ void user_group_get_erased(const ::aiven::client& c, ::aiven::api::user_group_ge
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/user-groups/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.user_group_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::user_group_get_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::user_group_get_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::user_group_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::user_group_get_out>{std::move(dec)}, diag));
 }
 
 void user_group_member_list_erased(const ::aiven::client& c, ::aiven::api::user_group_member_list_request req, ::aiven::diagnostics* diag,
@@ -180,8 +344,10 @@ void user_group_member_list_erased(const ::aiven::client& c, ::aiven::api::user_
   cr.target += "/user-groups/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.user_group_id));
   cr.target += "/members";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::user_group_member_out>>(std::move(handler), ::aiven::codec::member_decoder{"members"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::user_group_member_out>>>("members");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::user_group_member_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::user_group_member_out>>{std::move(dec)}, diag));
 }
 
 void user_group_members_update_erased(const ::aiven::client& c, ::aiven::api::user_group_members_update_request req, ::aiven::diagnostics* diag,
@@ -196,8 +362,10 @@ void user_group_members_update_erased(const ::aiven::client& c, ::aiven::api::us
   cr.target += "/members";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void user_group_update_erased(const ::aiven::client& c, ::aiven::api::user_group_update_request req, ::aiven::diagnostics* diag,
@@ -211,8 +379,10 @@ void user_group_update_erased(const ::aiven::client& c, ::aiven::api::user_group
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.user_group_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::user_group_update_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::user_group_update_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::user_group_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::user_group_update_out>{std::move(dec)}, diag));
 }
 
 void user_groups_list_erased(const ::aiven::client& c, ::aiven::api::user_groups_list_request req, ::aiven::diagnostics* diag,
@@ -223,8 +393,10 @@ void user_groups_list_erased(const ::aiven::client& c, ::aiven::api::user_groups
   cr.target += "/v1/organization/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/user-groups";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::user_group_user_group_out>>(std::move(handler), ::aiven::codec::member_decoder{"user_groups"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::user_group_user_group_out>>>("user_groups");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::user_group_user_group_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::user_group_user_group_out>>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -321,6 +323,496 @@ bool from_string(std::string_view s, organization_billing_invoice_list_response_
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::payment_method_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_billing_group_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_credit_memo_get_response_invoice_period*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_credit_memo_get_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item_invoice_period*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_group_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_group_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_group_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_invoice_get_response_invoice_period*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_invoice_get_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_invoice_lines_list_response_lines_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_invoice_list_response_invoices_item_invoice_period*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_invoice_list_response_invoices_item*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::payment_method_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_billing_group_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_billing_group_update_in& in);
+
+static ::aiven::codec::sax::target sax_members_payment_method_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::payment_method_out*>(f.obj);
+  switch (k.size()) {
+    case 17:
+      if (k == "payment_method_id") return ::aiven::codec::sax::member(f, "payment_method_id", o.payment_method_id);
+      break;
+    case 19:
+      if (k == "payment_method_type") return ::aiven::codec::sax::member(f, "payment_method_type", o.payment_method_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::payment_method_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_payment_method_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_billing_billing_group_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_billing_billing_group_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 14:
+      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
+      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 16:
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    case 18:
+      if (k == "billing_address_id") return ::aiven::codec::sax::member(f, "billing_address_id", o.billing_address_id);
+      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
+      break;
+    case 19:
+      if (k == "custom_invoice_text") return ::aiven::codec::sax::member(f, "custom_invoice_text", o.custom_invoice_text);
+      if (k == "shipping_address_id") return ::aiven::codec::sax::member(f, "shipping_address_id", o.shipping_address_id);
+      break;
+    case 22:
+      if (k == "billing_contact_emails") return ::aiven::codec::sax::member(f, "billing_contact_emails", o.billing_contact_emails);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_billing_group_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_billing_group_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_billing_credit_memo_get_response_invoice_period(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_billing_credit_memo_get_response_invoice_period*>(f.obj);
+  switch (k.size()) {
+    case 8:
+      if (k == "end_time") return ::aiven::codec::sax::member(f, "end_time", o.end_time);
+      break;
+    case 10:
+      if (k == "begin_time") return ::aiven::codec::sax::member(f, "begin_time", o.begin_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_credit_memo_get_response_invoice_period*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_credit_memo_get_response_invoice_period>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_billing_credit_memo_get_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_billing_credit_memo_get_response*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "net") return ::aiven::codec::sax::member(f, "net", o.net);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      if (k == "total") return ::aiven::codec::sax::member(f, "total", o.total);
+      break;
+    case 7:
+      if (k == "net_usd") return ::aiven::codec::sax::member(f, "net_usd", o.net_usd);
+      break;
+    case 8:
+      if (k == "currency") return ::aiven::codec::sax::member(f, "currency", o.currency);
+      break;
+    case 9:
+      if (k == "send_time") return ::aiven::codec::sax::member(f, "send_time", o.send_time);
+      break;
+    case 10:
+      if (k == "issue_time") return ::aiven::codec::sax::member(f, "issue_time", o.issue_time);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 14:
+      if (k == "credit_memo_id") return ::aiven::codec::sax::member(f, "credit_memo_id", o.credit_memo_id);
+      if (k == "invoice_number") return ::aiven::codec::sax::member(f, "invoice_number", o.invoice_number);
+      if (k == "invoice_period") return ::aiven::codec::sax::member(f, "invoice_period", o.invoice_period);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_credit_memo_get_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_credit_memo_get_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_billing_credit_memos_list_response_credit_memos_item_invoice_period(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item_invoice_period*>(f.obj);
+  switch (k.size()) {
+    case 8:
+      if (k == "end_time") return ::aiven::codec::sax::member(f, "end_time", o.end_time);
+      break;
+    case 10:
+      if (k == "begin_time") return ::aiven::codec::sax::member(f, "begin_time", o.begin_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item_invoice_period*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_credit_memos_list_response_credit_memos_item_invoice_period>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_billing_credit_memos_list_response_credit_memos_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "net") return ::aiven::codec::sax::member(f, "net", o.net);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      if (k == "total") return ::aiven::codec::sax::member(f, "total", o.total);
+      break;
+    case 7:
+      if (k == "net_usd") return ::aiven::codec::sax::member(f, "net_usd", o.net_usd);
+      break;
+    case 8:
+      if (k == "currency") return ::aiven::codec::sax::member(f, "currency", o.currency);
+      break;
+    case 9:
+      if (k == "send_time") return ::aiven::codec::sax::member(f, "send_time", o.send_time);
+      break;
+    case 10:
+      if (k == "issue_time") return ::aiven::codec::sax::member(f, "issue_time", o.issue_time);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 14:
+      if (k == "credit_memo_id") return ::aiven::codec::sax::member(f, "credit_memo_id", o.credit_memo_id);
+      if (k == "invoice_number") return ::aiven::codec::sax::member(f, "invoice_number", o.invoice_number);
+      if (k == "invoice_period") return ::aiven::codec::sax::member(f, "invoice_period", o.invoice_period);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_credit_memos_list_response_credit_memos_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_billing_group_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_billing_group_create_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 14:
+      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
+      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 16:
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    case 18:
+      if (k == "billing_address_id") return ::aiven::codec::sax::member(f, "billing_address_id", o.billing_address_id);
+      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
+      break;
+    case 19:
+      if (k == "custom_invoice_text") return ::aiven::codec::sax::member(f, "custom_invoice_text", o.custom_invoice_text);
+      if (k == "shipping_address_id") return ::aiven::codec::sax::member(f, "shipping_address_id", o.shipping_address_id);
+      break;
+    case 22:
+      if (k == "billing_contact_emails") return ::aiven::codec::sax::member(f, "billing_contact_emails", o.billing_contact_emails);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_group_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_group_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_billing_group_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_billing_group_get_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 14:
+      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
+      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 16:
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    case 18:
+      if (k == "billing_address_id") return ::aiven::codec::sax::member(f, "billing_address_id", o.billing_address_id);
+      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
+      break;
+    case 19:
+      if (k == "custom_invoice_text") return ::aiven::codec::sax::member(f, "custom_invoice_text", o.custom_invoice_text);
+      if (k == "shipping_address_id") return ::aiven::codec::sax::member(f, "shipping_address_id", o.shipping_address_id);
+      break;
+    case 22:
+      if (k == "billing_contact_emails") return ::aiven::codec::sax::member(f, "billing_contact_emails", o.billing_contact_emails);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_group_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_group_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_billing_group_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_billing_group_update_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 14:
+      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
+      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 16:
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    case 18:
+      if (k == "billing_address_id") return ::aiven::codec::sax::member(f, "billing_address_id", o.billing_address_id);
+      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
+      break;
+    case 19:
+      if (k == "custom_invoice_text") return ::aiven::codec::sax::member(f, "custom_invoice_text", o.custom_invoice_text);
+      if (k == "shipping_address_id") return ::aiven::codec::sax::member(f, "shipping_address_id", o.shipping_address_id);
+      break;
+    case 22:
+      if (k == "billing_contact_emails") return ::aiven::codec::sax::member(f, "billing_contact_emails", o.billing_contact_emails);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_group_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_group_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_billing_invoice_get_response_invoice_period(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_billing_invoice_get_response_invoice_period*>(f.obj);
+  switch (k.size()) {
+    case 8:
+      if (k == "end_time") return ::aiven::codec::sax::member(f, "end_time", o.end_time);
+      break;
+    case 10:
+      if (k == "begin_time") return ::aiven::codec::sax::member(f, "begin_time", o.begin_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_invoice_get_response_invoice_period*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_invoice_get_response_invoice_period>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_billing_invoice_get_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_billing_invoice_get_response*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "net") return ::aiven::codec::sax::member(f, "net", o.net);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      if (k == "total") return ::aiven::codec::sax::member(f, "total", o.total);
+      break;
+    case 7:
+      if (k == "net_usd") return ::aiven::codec::sax::member(f, "net_usd", o.net_usd);
+      break;
+    case 8:
+      if (k == "currency") return ::aiven::codec::sax::member(f, "currency", o.currency);
+      if (k == "due_date") return ::aiven::codec::sax::member(f, "due_date", o.due_date);
+      break;
+    case 9:
+      if (k == "total_usd") return ::aiven::codec::sax::member(f, "total_usd", o.total_usd);
+      break;
+    case 10:
+      if (k == "issue_date") return ::aiven::codec::sax::member(f, "issue_date", o.issue_date);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 13:
+      if (k == "download_only") return ::aiven::codec::sax::member(f, "download_only", o.download_only);
+      break;
+    case 14:
+      if (k == "invoice_number") return ::aiven::codec::sax::member(f, "invoice_number", o.invoice_number);
+      if (k == "invoice_period") return ::aiven::codec::sax::member(f, "invoice_period", o.invoice_period);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 16:
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_invoice_get_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_invoice_get_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_billing_invoice_lines_list_response_lines_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_billing_invoice_lines_list_response_lines_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "plan") return ::aiven::codec::sax::member(f, "plan", o.plan);
+      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
+      break;
+    case 5:
+      if (k == "cloud") return ::aiven::codec::sax::member(f, "cloud", o.cloud);
+      if (k == "total") return ::aiven::codec::sax::member(f, "total", o.total);
+      break;
+    case 8:
+      if (k == "currency") return ::aiven::codec::sax::member(f, "currency", o.currency);
+      if (k == "end_time") return ::aiven::codec::sax::member(f, "end_time", o.end_time);
+      break;
+    case 9:
+      if (k == "line_type") return ::aiven::codec::sax::member(f, "line_type", o.line_type);
+      if (k == "total_usd") return ::aiven::codec::sax::member(f, "total_usd", o.total_usd);
+      break;
+    case 10:
+      if (k == "begin_time") return ::aiven::codec::sax::member(f, "begin_time", o.begin_time);
+      if (k == "project_id") return ::aiven::codec::sax::member(f, "project_id", o.project_id);
+      if (k == "service_id") return ::aiven::codec::sax::member(f, "service_id", o.service_id);
+      break;
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 12:
+      if (k == "service_type") return ::aiven::codec::sax::member(f, "service_type", o.service_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_invoice_lines_list_response_lines_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_invoice_lines_list_response_lines_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_billing_invoice_list_response_invoices_item_invoice_period(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_billing_invoice_list_response_invoices_item_invoice_period*>(f.obj);
+  switch (k.size()) {
+    case 8:
+      if (k == "end_time") return ::aiven::codec::sax::member(f, "end_time", o.end_time);
+      break;
+    case 10:
+      if (k == "begin_time") return ::aiven::codec::sax::member(f, "begin_time", o.begin_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_invoice_list_response_invoices_item_invoice_period*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_invoice_list_response_invoices_item_invoice_period>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_billing_invoice_list_response_invoices_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_billing_invoice_list_response_invoices_item*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "net") return ::aiven::codec::sax::member(f, "net", o.net);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      if (k == "total") return ::aiven::codec::sax::member(f, "total", o.total);
+      break;
+    case 7:
+      if (k == "net_usd") return ::aiven::codec::sax::member(f, "net_usd", o.net_usd);
+      break;
+    case 8:
+      if (k == "currency") return ::aiven::codec::sax::member(f, "currency", o.currency);
+      if (k == "due_date") return ::aiven::codec::sax::member(f, "due_date", o.due_date);
+      break;
+    case 9:
+      if (k == "total_usd") return ::aiven::codec::sax::member(f, "total_usd", o.total_usd);
+      break;
+    case 10:
+      if (k == "issue_date") return ::aiven::codec::sax::member(f, "issue_date", o.issue_date);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 13:
+      if (k == "download_only") return ::aiven::codec::sax::member(f, "download_only", o.download_only);
+      break;
+    case 14:
+      if (k == "invoice_number") return ::aiven::codec::sax::member(f, "invoice_number", o.invoice_number);
+      if (k == "invoice_period") return ::aiven::codec::sax::member(f, "invoice_period", o.invoice_period);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 16:
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_invoice_list_response_invoices_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_invoice_list_response_invoices_item>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::payment_method_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_billing_group_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_credit_memo_get_response_invoice_period& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -335,9 +827,6 @@ bool from_string(std::string_view s, organization_billing_invoice_list_response_
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_invoice_lines_list_response_lines_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_invoice_list_response_invoices_item_invoice_period& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_invoice_list_response_invoices_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::payment_method_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_billing_group_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_billing_group_update_in& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::payment_method_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -345,6 +834,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::payment_method_out& out
   if (!o) return true;
   if (!::aiven::codec::member(*o, "payment_method_id", out.payment_method_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "payment_method_type", out.payment_method_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"payment_method_id", "payment_method_type"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -363,6 +854,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_bi
   if (!::aiven::codec::member(*o, "payment_method", out.payment_method, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "shipping_address_id", out.shipping_address_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"billing_address_id", "billing_contact_emails", "billing_emails", "billing_group_id", "billing_group_name", "create_time", "custom_invoice_text", "organization_id", "payment_method", "shipping_address_id", "vat_id"};
+  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
 
@@ -372,6 +865,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_cr
   if (!o) return true;
   if (!::aiven::codec::member(*o, "begin_time", out.begin_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "end_time", out.end_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"begin_time", "end_time"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -390,6 +885,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_cr
   if (!::aiven::codec::member(*o, "send_time", out.send_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "total", out.total, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "credit_memo_id", "currency", "invoice_number", "invoice_period", "issue_time", "net", "net_usd", "send_time", "state", "total"};
+  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
 
@@ -399,6 +896,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_cr
   if (!o) return true;
   if (!::aiven::codec::member(*o, "begin_time", out.begin_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "end_time", out.end_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"begin_time", "end_time"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -417,6 +916,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_cr
   if (!::aiven::codec::member(*o, "send_time", out.send_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "total", out.total, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "credit_memo_id", "currency", "invoice_number", "invoice_period", "issue_time", "net", "net_usd", "send_time", "state", "total"};
+  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
 
@@ -437,6 +938,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_gr
   if (!::aiven::codec::member(*o, "payment_method", out.payment_method, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "shipping_address_id", out.shipping_address_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"billing_address_id", "billing_contact_emails", "billing_emails", "billing_group_id", "billing_group_name", "create_time", "custom_invoice_text", "errors", "message", "organization_id", "payment_method", "shipping_address_id", "vat_id"};
+  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
   return true;
 }
 
@@ -457,6 +960,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_gr
   if (!::aiven::codec::member(*o, "payment_method", out.payment_method, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "shipping_address_id", out.shipping_address_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"billing_address_id", "billing_contact_emails", "billing_emails", "billing_group_id", "billing_group_name", "create_time", "custom_invoice_text", "errors", "message", "organization_id", "payment_method", "shipping_address_id", "vat_id"};
+  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
   return true;
 }
 
@@ -477,6 +982,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_gr
   if (!::aiven::codec::member(*o, "payment_method", out.payment_method, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "shipping_address_id", out.shipping_address_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"billing_address_id", "billing_contact_emails", "billing_emails", "billing_group_id", "billing_group_name", "create_time", "custom_invoice_text", "errors", "message", "organization_id", "payment_method", "shipping_address_id", "vat_id"};
+  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
   return true;
 }
 
@@ -486,6 +993,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_in
   if (!o) return true;
   if (!::aiven::codec::member(*o, "begin_time", out.begin_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "end_time", out.end_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"begin_time", "end_time"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -507,6 +1016,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_in
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "total", out.total, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "total_usd", out.total_usd, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"billing_group_id", "create_time", "currency", "download_only", "due_date", "invoice_number", "invoice_period", "issue_date", "net", "net_usd", "organization_id", "state", "total", "total_usd"};
+  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -527,6 +1038,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_in
   if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "total", out.total, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "total_usd", out.total_usd, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"begin_time", "cloud", "currency", "description", "end_time", "line_type", "plan", "project_id", "service_id", "service_type", "tags", "total", "total_usd"};
+  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
   return true;
 }
 
@@ -536,6 +1049,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_in
   if (!o) return true;
   if (!::aiven::codec::member(*o, "begin_time", out.begin_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "end_time", out.end_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"begin_time", "end_time"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -557,8 +1072,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_in
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "total", out.total, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "total_usd", out.total_usd, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"billing_group_id", "create_time", "currency", "download_only", "due_date", "invoice_number", "invoice_period", "issue_date", "net", "net_usd", "organization_id", "state", "total", "total_usd"};
+  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::payment_method_in& in) {
   ::boost::json::object o;
@@ -604,8 +1122,10 @@ void organization_billing_credit_memo_get_erased(const ::aiven::client& c, ::aiv
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/credit-memos/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.credit_memo_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_billing_credit_memo_get_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_billing_credit_memo_get_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_billing_credit_memo_get_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_billing_credit_memo_get_response>{std::move(dec)}, diag));
 }
 
 void organization_billing_credit_memo_pdf_get_erased(const ::aiven::client& c, ::aiven::api::organization_billing_credit_memo_pdf_get_request req, ::aiven::diagnostics* diag,
@@ -629,8 +1149,10 @@ void organization_billing_credit_memos_list_erased(const ::aiven::client& c, ::a
   cr.target += "/v1/organization/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/credit-memos";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item>>(std::move(handler), ::aiven::codec::member_decoder{"credit_memos"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item>>>("credit_memos");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item>>{std::move(dec)}, diag));
 }
 
 void organization_billing_group_create_erased(const ::aiven::client& c, ::aiven::api::organization_billing_group_create_request req, ::aiven::diagnostics* diag,
@@ -643,8 +1165,10 @@ void organization_billing_group_create_erased(const ::aiven::client& c, ::aiven:
   cr.target += "/billing-groups";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_billing_group_create_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_billing_group_create_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_billing_group_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_billing_group_create_out>{std::move(dec)}, diag));
 }
 
 void organization_billing_group_delete_erased(const ::aiven::client& c, ::aiven::api::organization_billing_group_delete_request req, ::aiven::diagnostics* diag,
@@ -656,8 +1180,10 @@ void organization_billing_group_delete_erased(const ::aiven::client& c, ::aiven:
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/billing-group/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.billing_group_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void organization_billing_group_get_erased(const ::aiven::client& c, ::aiven::api::organization_billing_group_get_request req, ::aiven::diagnostics* diag,
@@ -669,8 +1195,10 @@ void organization_billing_group_get_erased(const ::aiven::client& c, ::aiven::ap
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/billing-group/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.billing_group_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_billing_group_get_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_billing_group_get_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_billing_group_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_billing_group_get_out>{std::move(dec)}, diag));
 }
 
 void organization_billing_group_list_erased(const ::aiven::client& c, ::aiven::api::organization_billing_group_list_request req, ::aiven::diagnostics* diag,
@@ -681,8 +1209,10 @@ void organization_billing_group_list_erased(const ::aiven::client& c, ::aiven::a
   cr.target += "/v1/organization/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/billing-groups";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::organization_billing_billing_group_out>>(std::move(handler), ::aiven::codec::member_decoder{"billing_groups"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::organization_billing_billing_group_out>>>("billing_groups");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::organization_billing_billing_group_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::organization_billing_billing_group_out>>{std::move(dec)}, diag));
 }
 
 void organization_billing_group_update_erased(const ::aiven::client& c, ::aiven::api::organization_billing_group_update_request req, ::aiven::diagnostics* diag,
@@ -696,8 +1226,10 @@ void organization_billing_group_update_erased(const ::aiven::client& c, ::aiven:
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.billing_group_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_billing_group_update_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_billing_group_update_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_billing_group_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_billing_group_update_out>{std::move(dec)}, diag));
 }
 
 void organization_billing_invoice_csv_get_erased(const ::aiven::client& c, ::aiven::api::organization_billing_invoice_csv_get_request req, ::aiven::diagnostics* diag,
@@ -722,8 +1254,10 @@ void organization_billing_invoice_get_erased(const ::aiven::client& c, ::aiven::
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/invoice/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.invoice_number));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_billing_invoice_get_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_billing_invoice_get_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_billing_invoice_get_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_billing_invoice_get_response>{std::move(dec)}, diag));
 }
 
 void organization_billing_invoice_lines_list_erased(const ::aiven::client& c, ::aiven::api::organization_billing_invoice_lines_list_request req, ::aiven::diagnostics* diag,
@@ -736,8 +1270,10 @@ void organization_billing_invoice_lines_list_erased(const ::aiven::client& c, ::
   cr.target += "/invoice/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.invoice_number));
   cr.target += "/lines";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::organization_billing_invoice_lines_list_response_lines_item>>(std::move(handler), ::aiven::codec::member_decoder{"lines"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::organization_billing_invoice_lines_list_response_lines_item>>>("lines");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::organization_billing_invoice_lines_list_response_lines_item>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::organization_billing_invoice_lines_list_response_lines_item>>{std::move(dec)}, diag));
 }
 
 void organization_billing_invoice_list_erased(const ::aiven::client& c, ::aiven::api::organization_billing_invoice_list_request req, ::aiven::diagnostics* diag,
@@ -756,8 +1292,10 @@ void organization_billing_invoice_list_erased(const ::aiven::client& c, ::aiven:
   }
   if (req.starting_date) ::aiven::detail::append_query(cr.target, "starting_date", ::aiven::codec::query_value(*req.starting_date));
   if (req.ending_date) ::aiven::detail::append_query(cr.target, "ending_date", ::aiven::codec::query_value(*req.ending_date));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::organization_billing_invoice_list_response_invoices_item>>(std::move(handler), ::aiven::codec::member_decoder{"invoices"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::organization_billing_invoice_list_response_invoices_item>>>("invoices");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::organization_billing_invoice_list_response_invoices_item>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::organization_billing_invoice_list_response_invoices_item>>{std::move(dec)}, diag));
 }
 
 void organization_billing_invoice_pdf_get_erased(const ::aiven::client& c, ::aiven::api::organization_billing_invoice_pdf_get_request req, ::aiven::diagnostics* diag,

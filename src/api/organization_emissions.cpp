@@ -3,11 +3,13 @@
 #include <aiven/api/organization_emissions.hpp>
 
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -58,6 +60,70 @@ bool from_string(std::string_view s, organization_emissions_get_response_granula
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_emissions_get_response_groups_item_buckets_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_emissions_get_response_groups_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_emissions_get_response*);
+
+static ::aiven::codec::sax::target sax_members_organization_emissions_get_response_groups_item_buckets_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_emissions_get_response_groups_item_buckets_item*>(f.obj);
+  switch (k.size()) {
+    case 8:
+      if (k == "co2eq_kg") return ::aiven::codec::sax::member(f, "co2eq_kg", o.co2eq_kg);
+      break;
+    case 12:
+      if (k == "bucket_start") return ::aiven::codec::sax::member(f, "bucket_start", o.bucket_start);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_emissions_get_response_groups_item_buckets_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_emissions_get_response_groups_item_buckets_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_emissions_get_response_groups_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_emissions_get_response_groups_item*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "buckets") return ::aiven::codec::sax::member(f, "buckets", o.buckets);
+      if (k == "deleted") return ::aiven::codec::sax::member(f, "deleted", o.deleted);
+      break;
+    case 10:
+      if (k == "group_name") return ::aiven::codec::sax::member(f, "group_name", o.group_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_emissions_get_response_groups_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_emissions_get_response_groups_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_emissions_get_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_emissions_get_response*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "groups") return ::aiven::codec::sax::member(f, "groups", o.groups);
+      break;
+    case 11:
+      if (k == "ending_time") return ::aiven::codec::sax::member(f, "ending_time", o.ending_time);
+      if (k == "granularity") return ::aiven::codec::sax::member(f, "granularity", o.granularity);
+      break;
+    case 13:
+      if (k == "starting_time") return ::aiven::codec::sax::member(f, "starting_time", o.starting_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_emissions_get_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_emissions_get_response>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_emissions_get_response_groups_item_buckets_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_emissions_get_response_groups_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_emissions_get_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -68,6 +134,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_emissions_
   if (!o) return true;
   if (!::aiven::codec::member(*o, "bucket_start", out.bucket_start, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "co2eq_kg", out.co2eq_kg, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"bucket_start", "co2eq_kg"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -78,6 +146,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_emissions_
   if (!::aiven::codec::member(*o, "buckets", out.buckets, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "deleted", out.deleted, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "group_name", out.group_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"buckets", "deleted", "group_name"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -89,8 +159,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_emissions_
   if (!::aiven::codec::member(*o, "granularity", out.granularity, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "groups", out.groups, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "starting_time", out.starting_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"ending_time", "granularity", "groups", "starting_time"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 namespace detail {
 
@@ -112,8 +185,10 @@ void organization_emissions_get_erased(const ::aiven::client& c, ::aiven::api::o
   if (req.ending_time) ::aiven::detail::append_query(cr.target, "ending_time", ::aiven::codec::query_value(*req.ending_time));
   if (req.granularity) ::aiven::detail::append_query(cr.target, "granularity", ::aiven::codec::query_value(*req.granularity));
   if (req.group_by) ::aiven::detail::append_query(cr.target, "group_by", ::aiven::codec::query_value(*req.group_by));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_emissions_get_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_emissions_get_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_emissions_get_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_emissions_get_response>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -115,6 +117,298 @@ bool from_string(std::string_view s, payment_method_custom_list_response_custom_
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::bank_transfer_get_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::bank_transfer_list_response_bank_transfers_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::credit_card_create_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::credit_card_delete_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::credit_card_get_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::credit_card_list_response_credit_cards_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::payment_method_custom_get_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::payment_method_custom_list_response_custom_methods_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::payment_methods_list_out*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::credit_card_create_request_body& in);
+
+static ::aiven::codec::sax::target sax_members_bank_transfer_get_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::bank_transfer_get_response*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 8:
+      if (k == "currency") return ::aiven::codec::sax::member(f, "currency", o.currency);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 17:
+      if (k == "payment_method_id") return ::aiven::codec::sax::member(f, "payment_method_id", o.payment_method_id);
+      break;
+    case 18:
+      if (k == "payment_terms_days") return ::aiven::codec::sax::member(f, "payment_terms_days", o.payment_terms_days);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::bank_transfer_get_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_bank_transfer_get_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_bank_transfer_list_response_bank_transfers_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::bank_transfer_list_response_bank_transfers_item*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 8:
+      if (k == "currency") return ::aiven::codec::sax::member(f, "currency", o.currency);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 17:
+      if (k == "payment_method_id") return ::aiven::codec::sax::member(f, "payment_method_id", o.payment_method_id);
+      break;
+    case 18:
+      if (k == "payment_terms_days") return ::aiven::codec::sax::member(f, "payment_terms_days", o.payment_terms_days);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::bank_transfer_list_response_bank_transfers_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_bank_transfer_list_response_bank_transfers_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_credit_card_create_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::credit_card_create_response*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "brand") return ::aiven::codec::sax::member(f, "brand", o.brand);
+      if (k == "last4") return ::aiven::codec::sax::member(f, "last4", o.last4);
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 8:
+      if (k == "exp_year") return ::aiven::codec::sax::member(f, "exp_year", o.exp_year);
+      break;
+    case 9:
+      if (k == "exp_month") return ::aiven::codec::sax::member(f, "exp_month", o.exp_month);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 17:
+      if (k == "payment_method_id") return ::aiven::codec::sax::member(f, "payment_method_id", o.payment_method_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::credit_card_create_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_credit_card_create_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_credit_card_delete_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::credit_card_delete_response*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "brand") return ::aiven::codec::sax::member(f, "brand", o.brand);
+      if (k == "last4") return ::aiven::codec::sax::member(f, "last4", o.last4);
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 8:
+      if (k == "exp_year") return ::aiven::codec::sax::member(f, "exp_year", o.exp_year);
+      break;
+    case 9:
+      if (k == "exp_month") return ::aiven::codec::sax::member(f, "exp_month", o.exp_month);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 17:
+      if (k == "payment_method_id") return ::aiven::codec::sax::member(f, "payment_method_id", o.payment_method_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::credit_card_delete_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_credit_card_delete_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_credit_card_get_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::credit_card_get_response*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "brand") return ::aiven::codec::sax::member(f, "brand", o.brand);
+      if (k == "last4") return ::aiven::codec::sax::member(f, "last4", o.last4);
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 8:
+      if (k == "exp_year") return ::aiven::codec::sax::member(f, "exp_year", o.exp_year);
+      break;
+    case 9:
+      if (k == "exp_month") return ::aiven::codec::sax::member(f, "exp_month", o.exp_month);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 17:
+      if (k == "payment_method_id") return ::aiven::codec::sax::member(f, "payment_method_id", o.payment_method_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::credit_card_get_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_credit_card_get_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_credit_card_list_response_credit_cards_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::credit_card_list_response_credit_cards_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "brand") return ::aiven::codec::sax::member(f, "brand", o.brand);
+      if (k == "last4") return ::aiven::codec::sax::member(f, "last4", o.last4);
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 8:
+      if (k == "exp_year") return ::aiven::codec::sax::member(f, "exp_year", o.exp_year);
+      break;
+    case 9:
+      if (k == "exp_month") return ::aiven::codec::sax::member(f, "exp_month", o.exp_month);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 17:
+      if (k == "payment_method_id") return ::aiven::codec::sax::member(f, "payment_method_id", o.payment_method_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::credit_card_list_response_credit_cards_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_credit_card_list_response_credit_cards_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_payment_method_custom_get_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::payment_method_custom_get_response*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 17:
+      if (k == "payment_method_id") return ::aiven::codec::sax::member(f, "payment_method_id", o.payment_method_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::payment_method_custom_get_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_payment_method_custom_get_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_payment_method_custom_list_response_custom_methods_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::payment_method_custom_list_response_custom_methods_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 17:
+      if (k == "payment_method_id") return ::aiven::codec::sax::member(f, "payment_method_id", o.payment_method_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::payment_method_custom_list_response_custom_methods_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_payment_method_custom_list_response_custom_methods_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_payment_methods_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::payment_methods_list_out*>(f.obj);
+  switch (k.size()) {
+    case 17:
+      if (k == "payment_method_id") return ::aiven::codec::sax::member(f, "payment_method_id", o.payment_method_id);
+      break;
+    case 19:
+      if (k == "payment_method_type") return ::aiven::codec::sax::member(f, "payment_method_type", o.payment_method_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::payment_methods_list_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_payment_methods_list_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::bank_transfer_get_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::bank_transfer_list_response_bank_transfers_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::credit_card_create_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -124,7 +418,6 @@ bool from_string(std::string_view s, payment_method_custom_list_response_custom_
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::payment_method_custom_get_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::payment_method_custom_list_response_custom_methods_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::payment_methods_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::credit_card_create_request_body& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::bank_transfer_get_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -137,6 +430,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::bank_transfer_get_respo
   if (!::aiven::codec::member(*o, "payment_terms_days", out.payment_terms_days, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "currency", "organization_id", "payment_method_id", "payment_terms_days", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -151,6 +446,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::bank_transfer_list_resp
   if (!::aiven::codec::member(*o, "payment_terms_days", out.payment_terms_days, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "currency", "organization_id", "payment_method_id", "payment_terms_days", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -168,6 +465,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::credit_card_create_resp
   if (!::aiven::codec::member(*o, "payment_method_id", out.payment_method_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"brand", "create_time", "exp_month", "exp_year", "last4", "name", "organization_id", "payment_method_id", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -185,6 +484,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::credit_card_delete_resp
   if (!::aiven::codec::member(*o, "payment_method_id", out.payment_method_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"brand", "create_time", "exp_month", "exp_year", "last4", "name", "organization_id", "payment_method_id", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -202,6 +503,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::credit_card_get_respons
   if (!::aiven::codec::member(*o, "payment_method_id", out.payment_method_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"brand", "create_time", "exp_month", "exp_year", "last4", "name", "organization_id", "payment_method_id", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -219,6 +522,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::credit_card_list_respon
   if (!::aiven::codec::member(*o, "payment_method_id", out.payment_method_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"brand", "create_time", "exp_month", "exp_year", "last4", "name", "organization_id", "payment_method_id", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -232,6 +537,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::payment_method_custom_g
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "organization_id", "payment_method_id", "state", "type", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -245,6 +552,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::payment_method_custom_l
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "organization_id", "payment_method_id", "state", "type", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -254,8 +563,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::payment_methods_list_ou
   if (!o) return true;
   if (!::aiven::codec::member(*o, "payment_method_id", out.payment_method_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "payment_method_type", out.payment_method_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"payment_method_id", "payment_method_type"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::credit_card_create_request_body& in) {
   ::boost::json::object o;
@@ -274,8 +586,10 @@ void bank_transfer_get_erased(const ::aiven::client& c, ::aiven::api::bank_trans
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/payment-method/bank-transfer/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.payment_method_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::bank_transfer_get_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::bank_transfer_get_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::bank_transfer_get_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::bank_transfer_get_response>{std::move(dec)}, diag));
 }
 
 void bank_transfer_list_erased(const ::aiven::client& c, ::aiven::api::bank_transfer_list_request req, ::aiven::diagnostics* diag,
@@ -286,8 +600,10 @@ void bank_transfer_list_erased(const ::aiven::client& c, ::aiven::api::bank_tran
   cr.target += "/v1/organization/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/payment-method/bank-transfers";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::bank_transfer_list_response_bank_transfers_item>>(std::move(handler), ::aiven::codec::member_decoder{"bank_transfers"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::bank_transfer_list_response_bank_transfers_item>>>("bank_transfers");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::bank_transfer_list_response_bank_transfers_item>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::bank_transfer_list_response_bank_transfers_item>>{std::move(dec)}, diag));
 }
 
 void credit_card_create_erased(const ::aiven::client& c, ::aiven::api::credit_card_create_request req, ::aiven::diagnostics* diag,
@@ -300,8 +616,10 @@ void credit_card_create_erased(const ::aiven::client& c, ::aiven::api::credit_ca
   cr.target += "/payment-method/credit-cards";
   if (req.body) cr.body = ::aiven::codec::serialize_body(*req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::credit_card_create_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::credit_card_create_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::credit_card_create_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::credit_card_create_response>{std::move(dec)}, diag));
 }
 
 void credit_card_delete_erased(const ::aiven::client& c, ::aiven::api::credit_card_delete_request req, ::aiven::diagnostics* diag,
@@ -313,8 +631,10 @@ void credit_card_delete_erased(const ::aiven::client& c, ::aiven::api::credit_ca
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/payment-method/credit-card/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.payment_method_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::credit_card_delete_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::credit_card_delete_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::credit_card_delete_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::credit_card_delete_response>{std::move(dec)}, diag));
 }
 
 void credit_card_get_erased(const ::aiven::client& c, ::aiven::api::credit_card_get_request req, ::aiven::diagnostics* diag,
@@ -326,8 +646,10 @@ void credit_card_get_erased(const ::aiven::client& c, ::aiven::api::credit_card_
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/payment-method/credit-card/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.payment_method_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::credit_card_get_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::credit_card_get_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::credit_card_get_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::credit_card_get_response>{std::move(dec)}, diag));
 }
 
 void credit_card_list_erased(const ::aiven::client& c, ::aiven::api::credit_card_list_request req, ::aiven::diagnostics* diag,
@@ -338,8 +660,10 @@ void credit_card_list_erased(const ::aiven::client& c, ::aiven::api::credit_card
   cr.target += "/v1/organization/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/payment-method/credit-cards";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::credit_card_list_response_credit_cards_item>>(std::move(handler), ::aiven::codec::member_decoder{"credit_cards"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::credit_card_list_response_credit_cards_item>>>("credit_cards");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::credit_card_list_response_credit_cards_item>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::credit_card_list_response_credit_cards_item>>{std::move(dec)}, diag));
 }
 
 void payment_method_custom_get_erased(const ::aiven::client& c, ::aiven::api::payment_method_custom_get_request req, ::aiven::diagnostics* diag,
@@ -351,8 +675,10 @@ void payment_method_custom_get_erased(const ::aiven::client& c, ::aiven::api::pa
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/payment-method/custom/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.payment_method_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::payment_method_custom_get_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::payment_method_custom_get_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::payment_method_custom_get_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::payment_method_custom_get_response>{std::move(dec)}, diag));
 }
 
 void payment_method_custom_list_erased(const ::aiven::client& c, ::aiven::api::payment_method_custom_list_request req, ::aiven::diagnostics* diag,
@@ -363,8 +689,10 @@ void payment_method_custom_list_erased(const ::aiven::client& c, ::aiven::api::p
   cr.target += "/v1/organization/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/payment-method/custom";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::payment_method_custom_list_response_custom_methods_item>>(std::move(handler), ::aiven::codec::member_decoder{"custom_methods"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::payment_method_custom_list_response_custom_methods_item>>>("custom_methods");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::payment_method_custom_list_response_custom_methods_item>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::payment_method_custom_list_response_custom_methods_item>>{std::move(dec)}, diag));
 }
 
 void payment_methods_list_erased(const ::aiven::client& c, ::aiven::api::payment_methods_list_request req, ::aiven::diagnostics* diag,
@@ -375,8 +703,10 @@ void payment_methods_list_erased(const ::aiven::client& c, ::aiven::api::payment
   cr.target += "/v1/organization/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/payment-methods";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::payment_methods_list_out>>(std::move(handler), ::aiven::codec::member_decoder{"payment_methods"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::payment_methods_list_out>>>("payment_methods");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::payment_methods_list_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::payment_methods_list_out>>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

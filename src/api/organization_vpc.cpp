@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -367,6 +369,973 @@ bool from_string(std::string_view s, organization_vpc_state_type& out) noexcept 
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_cloud_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_delete_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::peering_connection_state_info_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_get_peering_connection_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_delete_by_id_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_clouds_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_errors_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_clouds_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_errors_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response_clouds_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response_errors_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_out*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::cloud_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_vpc_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_vpc_peering_connection_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_request_body_add_item& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_request_body& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_request_body_add_item& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_request_body& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_vpc_update_in& in);
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_cloud_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_cloud_out*>(f.obj);
+  switch (k.size()) {
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      break;
+    case 12:
+      if (k == "network_cidr") return ::aiven::codec::sax::member(f, "network_cidr", o.network_cidr);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_cloud_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_cloud_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_create_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "clouds") return ::aiven::codec::sax::member(f, "clouds", o.clouds);
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "display_name") return ::aiven::codec::sax::member(f, "display_name", o.display_name);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 19:
+      if (k == "organization_vpc_id") return ::aiven::codec::sax::member(f, "organization_vpc_id", o.organization_vpc_id);
+      if (k == "peering_connections") return ::aiven::codec::sax::member(f, "peering_connections", o.peering_connections);
+      break;
+    case 38:
+      if (k == "pending_build_only_peering_connections") return ::aiven::codec::sax::member(f, "pending_build_only_peering_connections", o.pending_build_only_peering_connections);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_delete_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "clouds") return ::aiven::codec::sax::member(f, "clouds", o.clouds);
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "display_name") return ::aiven::codec::sax::member(f, "display_name", o.display_name);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 19:
+      if (k == "organization_vpc_id") return ::aiven::codec::sax::member(f, "organization_vpc_id", o.organization_vpc_id);
+      if (k == "peering_connections") return ::aiven::codec::sax::member(f, "peering_connections", o.peering_connections);
+      break;
+    case 38:
+      if (k == "pending_build_only_peering_connections") return ::aiven::codec::sax::member(f, "pending_build_only_peering_connections", o.pending_build_only_peering_connections);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_delete_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_delete_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_peering_connection_state_info_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::peering_connection_state_info_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "warnings") return ::aiven::codec::sax::member(f, "warnings", o.warnings);
+      break;
+    case 13:
+      if (k == "to_project_id") return ::aiven::codec::sax::member(f, "to_project_id", o.to_project_id);
+      break;
+    case 14:
+      if (k == "to_vpc_network") return ::aiven::codec::sax::member(f, "to_vpc_network", o.to_vpc_network);
+      break;
+    case 29:
+      if (k == "aws_vpc_peering_connection_id") return ::aiven::codec::sax::member(f, "aws_vpc_peering_connection_id", o.aws_vpc_peering_connection_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::peering_connection_state_info_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_peering_connection_state_info_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_get_peering_connection_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_get_peering_connection_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 8:
+      if (k == "peer_vpc") return ::aiven::codec::sax::member(f, "peer_vpc", o.peer_vpc);
+      break;
+    case 10:
+      if (k == "state_info") return ::aiven::codec::sax::member(f, "state_info", o.state_info);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "peer_region") return ::aiven::codec::sax::member(f, "peer_region", o.peer_region);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 17:
+      if (k == "peer_azure_app_id") return ::aiven::codec::sax::member(f, "peer_azure_app_id", o.peer_azure_app_id);
+      break;
+    case 18:
+      if (k == "peer_cloud_account") return ::aiven::codec::sax::member(f, "peer_cloud_account", o.peer_cloud_account);
+      break;
+    case 19:
+      if (k == "peer_resource_group") return ::aiven::codec::sax::member(f, "peer_resource_group", o.peer_resource_group);
+      break;
+    case 20:
+      if (k == "peer_azure_tenant_id") return ::aiven::codec::sax::member(f, "peer_azure_tenant_id", o.peer_azure_tenant_id);
+      break;
+    case 21:
+      if (k == "peering_connection_id") return ::aiven::codec::sax::member(f, "peering_connection_id", o.peering_connection_id);
+      break;
+    case 23:
+      if (k == "user_peer_network_cidrs") return ::aiven::codec::sax::member(f, "user_peer_network_cidrs", o.user_peer_network_cidrs);
+      break;
+    case 27:
+      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_get_peering_connection_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_get_peering_connection_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_get_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "clouds") return ::aiven::codec::sax::member(f, "clouds", o.clouds);
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "display_name") return ::aiven::codec::sax::member(f, "display_name", o.display_name);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 19:
+      if (k == "organization_vpc_id") return ::aiven::codec::sax::member(f, "organization_vpc_id", o.organization_vpc_id);
+      if (k == "peering_connections") return ::aiven::codec::sax::member(f, "peering_connections", o.peering_connections);
+      break;
+    case 38:
+      if (k == "pending_build_only_peering_connections") return ::aiven::codec::sax::member(f, "pending_build_only_peering_connections", o.pending_build_only_peering_connections);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_create_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "peer_vpc") return ::aiven::codec::sax::member(f, "peer_vpc", o.peer_vpc);
+      break;
+    case 10:
+      if (k == "state_info") return ::aiven::codec::sax::member(f, "state_info", o.state_info);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "peer_region") return ::aiven::codec::sax::member(f, "peer_region", o.peer_region);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 17:
+      if (k == "peer_azure_app_id") return ::aiven::codec::sax::member(f, "peer_azure_app_id", o.peer_azure_app_id);
+      break;
+    case 18:
+      if (k == "peer_cloud_account") return ::aiven::codec::sax::member(f, "peer_cloud_account", o.peer_cloud_account);
+      break;
+    case 19:
+      if (k == "peer_resource_group") return ::aiven::codec::sax::member(f, "peer_resource_group", o.peer_resource_group);
+      break;
+    case 20:
+      if (k == "peer_azure_tenant_id") return ::aiven::codec::sax::member(f, "peer_azure_tenant_id", o.peer_azure_tenant_id);
+      break;
+    case 21:
+      if (k == "peering_connection_id") return ::aiven::codec::sax::member(f, "peering_connection_id", o.peering_connection_id);
+      break;
+    case 23:
+      if (k == "user_peer_network_cidrs") return ::aiven::codec::sax::member(f, "user_peer_network_cidrs", o.user_peer_network_cidrs);
+      break;
+    case 27:
+      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_delete_by_id_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_delete_by_id_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "peer_vpc") return ::aiven::codec::sax::member(f, "peer_vpc", o.peer_vpc);
+      break;
+    case 10:
+      if (k == "state_info") return ::aiven::codec::sax::member(f, "state_info", o.state_info);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "peer_region") return ::aiven::codec::sax::member(f, "peer_region", o.peer_region);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 17:
+      if (k == "peer_azure_app_id") return ::aiven::codec::sax::member(f, "peer_azure_app_id", o.peer_azure_app_id);
+      break;
+    case 18:
+      if (k == "peer_cloud_account") return ::aiven::codec::sax::member(f, "peer_cloud_account", o.peer_cloud_account);
+      break;
+    case 19:
+      if (k == "peer_resource_group") return ::aiven::codec::sax::member(f, "peer_resource_group", o.peer_resource_group);
+      break;
+    case 20:
+      if (k == "peer_azure_tenant_id") return ::aiven::codec::sax::member(f, "peer_azure_tenant_id", o.peer_azure_tenant_id);
+      break;
+    case 21:
+      if (k == "peering_connection_id") return ::aiven::codec::sax::member(f, "peering_connection_id", o.peering_connection_id);
+      break;
+    case 23:
+      if (k == "user_peer_network_cidrs") return ::aiven::codec::sax::member(f, "user_peer_network_cidrs", o.user_peer_network_cidrs);
+      break;
+    case 27:
+      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_delete_by_id_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_delete_by_id_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response_clouds_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_clouds_item*>(f.obj);
+  switch (k.size()) {
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      break;
+    case 12:
+      if (k == "network_cidr") return ::aiven::codec::sax::member(f, "network_cidr", o.network_cidr);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_clouds_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response_clouds_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response_errors_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_errors_item*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "more_info") return ::aiven::codec::sax::member(f, "more_info", o.more_info);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_errors_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response_errors_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 22:
+      if (k == "conflicting_aws_vpc_id") return ::aiven::codec::sax::member(f, "conflicting_aws_vpc_id", o.conflicting_aws_vpc_id);
+      break;
+    case 26:
+      if (k == "conflicting_aws_account_id") return ::aiven::codec::sax::member(f, "conflicting_aws_account_id", o.conflicting_aws_account_id);
+      break;
+    case 41:
+      if (k == "conflicting_aws_vpc_peering_connection_id") return ::aiven::codec::sax::member(f, "conflicting_aws_vpc_peering_connection_id", o.conflicting_aws_vpc_peering_connection_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "warnings") return ::aiven::codec::sax::member(f, "warnings", o.warnings);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 8:
+      if (k == "peer_vpc") return ::aiven::codec::sax::member(f, "peer_vpc", o.peer_vpc);
+      break;
+    case 10:
+      if (k == "state_info") return ::aiven::codec::sax::member(f, "state_info", o.state_info);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "peer_region") return ::aiven::codec::sax::member(f, "peer_region", o.peer_region);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 17:
+      if (k == "peer_azure_app_id") return ::aiven::codec::sax::member(f, "peer_azure_app_id", o.peer_azure_app_id);
+      break;
+    case 18:
+      if (k == "peer_cloud_account") return ::aiven::codec::sax::member(f, "peer_cloud_account", o.peer_cloud_account);
+      break;
+    case 19:
+      if (k == "peer_resource_group") return ::aiven::codec::sax::member(f, "peer_resource_group", o.peer_resource_group);
+      break;
+    case 20:
+      if (k == "peer_azure_tenant_id") return ::aiven::codec::sax::member(f, "peer_azure_tenant_id", o.peer_azure_tenant_id);
+      break;
+    case 21:
+      if (k == "peering_connection_id") return ::aiven::codec::sax::member(f, "peering_connection_id", o.peering_connection_id);
+      break;
+    case 23:
+      if (k == "user_peer_network_cidrs") return ::aiven::codec::sax::member(f, "user_peer_network_cidrs", o.user_peer_network_cidrs);
+      break;
+    case 27:
+      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "clouds") return ::aiven::codec::sax::member(f, "clouds", o.clouds);
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "display_name") return ::aiven::codec::sax::member(f, "display_name", o.display_name);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 19:
+      if (k == "organization_vpc_id") return ::aiven::codec::sax::member(f, "organization_vpc_id", o.organization_vpc_id);
+      if (k == "peering_connections") return ::aiven::codec::sax::member(f, "peering_connections", o.peering_connections);
+      break;
+    case 38:
+      if (k == "pending_build_only_peering_connections") return ::aiven::codec::sax::member(f, "pending_build_only_peering_connections", o.pending_build_only_peering_connections);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_clouds_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_clouds_item*>(f.obj);
+  switch (k.size()) {
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      break;
+    case 12:
+      if (k == "network_cidr") return ::aiven::codec::sax::member(f, "network_cidr", o.network_cidr);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_clouds_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_clouds_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_errors_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_errors_item*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "more_info") return ::aiven::codec::sax::member(f, "more_info", o.more_info);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_errors_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_errors_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 22:
+      if (k == "conflicting_aws_vpc_id") return ::aiven::codec::sax::member(f, "conflicting_aws_vpc_id", o.conflicting_aws_vpc_id);
+      break;
+    case 26:
+      if (k == "conflicting_aws_account_id") return ::aiven::codec::sax::member(f, "conflicting_aws_account_id", o.conflicting_aws_account_id);
+      break;
+    case 41:
+      if (k == "conflicting_aws_vpc_peering_connection_id") return ::aiven::codec::sax::member(f, "conflicting_aws_vpc_peering_connection_id", o.conflicting_aws_vpc_peering_connection_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "warnings") return ::aiven::codec::sax::member(f, "warnings", o.warnings);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 8:
+      if (k == "peer_vpc") return ::aiven::codec::sax::member(f, "peer_vpc", o.peer_vpc);
+      break;
+    case 10:
+      if (k == "state_info") return ::aiven::codec::sax::member(f, "state_info", o.state_info);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "peer_region") return ::aiven::codec::sax::member(f, "peer_region", o.peer_region);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 17:
+      if (k == "peer_azure_app_id") return ::aiven::codec::sax::member(f, "peer_azure_app_id", o.peer_azure_app_id);
+      break;
+    case 18:
+      if (k == "peer_cloud_account") return ::aiven::codec::sax::member(f, "peer_cloud_account", o.peer_cloud_account);
+      break;
+    case 19:
+      if (k == "peer_resource_group") return ::aiven::codec::sax::member(f, "peer_resource_group", o.peer_resource_group);
+      break;
+    case 20:
+      if (k == "peer_azure_tenant_id") return ::aiven::codec::sax::member(f, "peer_azure_tenant_id", o.peer_azure_tenant_id);
+      break;
+    case 21:
+      if (k == "peering_connection_id") return ::aiven::codec::sax::member(f, "peering_connection_id", o.peering_connection_id);
+      break;
+    case 23:
+      if (k == "user_peer_network_cidrs") return ::aiven::codec::sax::member(f, "user_peer_network_cidrs", o.user_peer_network_cidrs);
+      break;
+    case 27:
+      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "clouds") return ::aiven::codec::sax::member(f, "clouds", o.clouds);
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "display_name") return ::aiven::codec::sax::member(f, "display_name", o.display_name);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 19:
+      if (k == "organization_vpc_id") return ::aiven::codec::sax::member(f, "organization_vpc_id", o.organization_vpc_id);
+      if (k == "peering_connections") return ::aiven::codec::sax::member(f, "peering_connections", o.peering_connections);
+      break;
+    case 38:
+      if (k == "pending_build_only_peering_connections") return ::aiven::codec::sax::member(f, "pending_build_only_peering_connections", o.pending_build_only_peering_connections);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item*>(f.obj);
+  switch (k.size()) {
+    case 9:
+      if (k == "price_usd") return ::aiven::codec::sax::member(f, "price_usd", o.price_usd);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      break;
+    case 27:
+      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connections_refresh_response_clouds_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connections_refresh_response_clouds_item*>(f.obj);
+  switch (k.size()) {
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      break;
+    case 12:
+      if (k == "network_cidr") return ::aiven::codec::sax::member(f, "network_cidr", o.network_cidr);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response_clouds_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connections_refresh_response_clouds_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connections_refresh_response_errors_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connections_refresh_response_errors_item*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "more_info") return ::aiven::codec::sax::member(f, "more_info", o.more_info);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response_errors_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connections_refresh_response_errors_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 22:
+      if (k == "conflicting_aws_vpc_id") return ::aiven::codec::sax::member(f, "conflicting_aws_vpc_id", o.conflicting_aws_vpc_id);
+      break;
+    case 26:
+      if (k == "conflicting_aws_account_id") return ::aiven::codec::sax::member(f, "conflicting_aws_account_id", o.conflicting_aws_account_id);
+      break;
+    case 41:
+      if (k == "conflicting_aws_vpc_peering_connection_id") return ::aiven::codec::sax::member(f, "conflicting_aws_vpc_peering_connection_id", o.conflicting_aws_vpc_peering_connection_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "warnings") return ::aiven::codec::sax::member(f, "warnings", o.warnings);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connections_refresh_response_peering_connections_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 8:
+      if (k == "peer_vpc") return ::aiven::codec::sax::member(f, "peer_vpc", o.peer_vpc);
+      break;
+    case 10:
+      if (k == "state_info") return ::aiven::codec::sax::member(f, "state_info", o.state_info);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "peer_region") return ::aiven::codec::sax::member(f, "peer_region", o.peer_region);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 17:
+      if (k == "peer_azure_app_id") return ::aiven::codec::sax::member(f, "peer_azure_app_id", o.peer_azure_app_id);
+      break;
+    case 18:
+      if (k == "peer_cloud_account") return ::aiven::codec::sax::member(f, "peer_cloud_account", o.peer_cloud_account);
+      break;
+    case 19:
+      if (k == "peer_resource_group") return ::aiven::codec::sax::member(f, "peer_resource_group", o.peer_resource_group);
+      break;
+    case 20:
+      if (k == "peer_azure_tenant_id") return ::aiven::codec::sax::member(f, "peer_azure_tenant_id", o.peer_azure_tenant_id);
+      break;
+    case 21:
+      if (k == "peering_connection_id") return ::aiven::codec::sax::member(f, "peering_connection_id", o.peering_connection_id);
+      break;
+    case 23:
+      if (k == "user_peer_network_cidrs") return ::aiven::codec::sax::member(f, "user_peer_network_cidrs", o.user_peer_network_cidrs);
+      break;
+    case 27:
+      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connections_refresh_response_peering_connections_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connections_refresh_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connections_refresh_response*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "clouds") return ::aiven::codec::sax::member(f, "clouds", o.clouds);
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "display_name") return ::aiven::codec::sax::member(f, "display_name", o.display_name);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 19:
+      if (k == "organization_vpc_id") return ::aiven::codec::sax::member(f, "organization_vpc_id", o.organization_vpc_id);
+      if (k == "peering_connections") return ::aiven::codec::sax::member(f, "peering_connections", o.peering_connections);
+      break;
+    case 38:
+      if (k == "pending_build_only_peering_connections") return ::aiven::codec::sax::member(f, "pending_build_only_peering_connections", o.pending_build_only_peering_connections);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connections_refresh_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_vpc_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_vpc_update_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "clouds") return ::aiven::codec::sax::member(f, "clouds", o.clouds);
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "display_name") return ::aiven::codec::sax::member(f, "display_name", o.display_name);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 19:
+      if (k == "organization_vpc_id") return ::aiven::codec::sax::member(f, "organization_vpc_id", o.organization_vpc_id);
+      if (k == "peering_connections") return ::aiven::codec::sax::member(f, "peering_connections", o.peering_connections);
+      break;
+    case 38:
+      if (k == "pending_build_only_peering_connections") return ::aiven::codec::sax::member(f, "pending_build_only_peering_connections", o.pending_build_only_peering_connections);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_vpc_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::vpc_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "clouds") return ::aiven::codec::sax::member(f, "clouds", o.clouds);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "display_name") return ::aiven::codec::sax::member(f, "display_name", o.display_name);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 19:
+      if (k == "organization_vpc_id") return ::aiven::codec::sax::member(f, "organization_vpc_id", o.organization_vpc_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_vpc_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_cloud_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -396,14 +1365,6 @@ bool from_string(std::string_view s, organization_vpc_state_type& out) noexcept 
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connections_refresh_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::vpc_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::cloud_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_vpc_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_vpc_peering_connection_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_request_body_add_item& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_request_body& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_request_body_add_item& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_request_body& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_vpc_update_in& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_cloud_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -411,6 +1372,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_cloud_
   if (!o) return true;
   if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "network_cidr", out.network_cidr, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud_name", "network_cidr"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -429,6 +1392,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_create
   if (!::aiven::codec::member(*o, "pending_build_only_peering_connections", out.pending_build_only_peering_connections, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"clouds", "create_time", "display_name", "errors", "message", "organization_id", "organization_vpc_id", "peering_connections", "pending_build_only_peering_connections", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
 
@@ -447,6 +1412,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_delete
   if (!::aiven::codec::member(*o, "pending_build_only_peering_connections", out.pending_build_only_peering_connections, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"clouds", "create_time", "display_name", "errors", "message", "organization_id", "organization_vpc_id", "peering_connections", "pending_build_only_peering_connections", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
 
@@ -460,6 +1427,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::peering_connection_stat
   if (!::aiven::codec::member(*o, "to_vpc_network", out.to_vpc_network, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "warnings", out.warnings, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"aws_vpc_peering_connection_id", "message", "to_project_id", "to_vpc_network", "type", "warnings"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -480,6 +1449,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_get_pe
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_peer_network_cidrs", out.user_peer_network_cidrs, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "peer_azure_app_id", "peer_azure_tenant_id", "peer_cloud_account", "peer_region", "peer_resource_group", "peer_vpc", "peering_connection_id", "state", "state_info", "update_time", "user_peer_network_cidrs", "vpc_peering_connection_type"};
+  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
   return true;
 }
 
@@ -498,6 +1469,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_get_ou
   if (!::aiven::codec::member(*o, "pending_build_only_peering_connections", out.pending_build_only_peering_connections, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"clouds", "create_time", "display_name", "errors", "message", "organization_id", "organization_vpc_id", "peering_connections", "pending_build_only_peering_connections", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
 
@@ -520,6 +1493,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peerin
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_peer_network_cidrs", out.user_peer_network_cidrs, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "errors", "message", "peer_azure_app_id", "peer_azure_tenant_id", "peer_cloud_account", "peer_region", "peer_resource_group", "peer_vpc", "peering_connection_id", "state", "state_info", "update_time", "user_peer_network_cidrs", "vpc_peering_connection_type"};
+  ::aiven::codec::keep_unknown(*o, known, 15, out.unknown_fields_);
   return true;
 }
 
@@ -542,6 +1517,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peerin
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_peer_network_cidrs", out.user_peer_network_cidrs, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "errors", "message", "peer_azure_app_id", "peer_azure_tenant_id", "peer_cloud_account", "peer_region", "peer_resource_group", "peer_vpc", "peering_connection_id", "state", "state_info", "update_time", "user_peer_network_cidrs", "vpc_peering_connection_type"};
+  ::aiven::codec::keep_unknown(*o, known, 15, out.unknown_fields_);
   return true;
 }
 
@@ -551,6 +1528,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peerin
   if (!o) return true;
   if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "network_cidr", out.network_cidr, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud_name", "network_cidr"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -561,6 +1540,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peerin
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "more_info", out.more_info, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"message", "more_info", "status"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -573,6 +1554,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peerin
   if (!::aiven::codec::member(*o, "conflicting_aws_vpc_peering_connection_id", out.conflicting_aws_vpc_peering_connection_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"conflicting_aws_account_id", "conflicting_aws_vpc_id", "conflicting_aws_vpc_peering_connection_id", "message", "type"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -583,6 +1566,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peerin
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "warnings", out.warnings, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"message", "type", "warnings"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -603,6 +1588,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peerin
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_peer_network_cidrs", out.user_peer_network_cidrs, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "peer_azure_app_id", "peer_azure_tenant_id", "peer_cloud_account", "peer_region", "peer_resource_group", "peer_vpc", "peering_connection_id", "state", "state_info", "update_time", "user_peer_network_cidrs", "vpc_peering_connection_type"};
+  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
   return true;
 }
 
@@ -621,6 +1608,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peerin
   if (!::aiven::codec::member(*o, "pending_build_only_peering_connections", out.pending_build_only_peering_connections, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"clouds", "create_time", "display_name", "errors", "message", "organization_id", "organization_vpc_id", "peering_connections", "pending_build_only_peering_connections", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
 
@@ -630,6 +1619,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peerin
   if (!o) return true;
   if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "network_cidr", out.network_cidr, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud_name", "network_cidr"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -640,6 +1631,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peerin
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "more_info", out.more_info, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"message", "more_info", "status"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -652,6 +1645,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peerin
   if (!::aiven::codec::member(*o, "conflicting_aws_vpc_peering_connection_id", out.conflicting_aws_vpc_peering_connection_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"conflicting_aws_account_id", "conflicting_aws_vpc_id", "conflicting_aws_vpc_peering_connection_id", "message", "type"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -662,6 +1657,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peerin
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "warnings", out.warnings, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"message", "type", "warnings"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -682,6 +1679,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peerin
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_peer_network_cidrs", out.user_peer_network_cidrs, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "peer_azure_app_id", "peer_azure_tenant_id", "peer_cloud_account", "peer_region", "peer_resource_group", "peer_vpc", "peering_connection_id", "state", "state_info", "update_time", "user_peer_network_cidrs", "vpc_peering_connection_type"};
+  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
   return true;
 }
 
@@ -700,6 +1699,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peerin
   if (!::aiven::codec::member(*o, "pending_build_only_peering_connections", out.pending_build_only_peering_connections, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"clouds", "create_time", "display_name", "errors", "message", "organization_id", "organization_vpc_id", "peering_connections", "pending_build_only_peering_connections", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
 
@@ -710,6 +1711,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peerin
   if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "price_usd", out.price_usd, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud_name", "price_usd", "vpc_peering_connection_type"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -719,6 +1722,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peerin
   if (!o) return true;
   if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "network_cidr", out.network_cidr, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud_name", "network_cidr"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -729,6 +1734,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peerin
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "more_info", out.more_info, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"message", "more_info", "status"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -741,6 +1748,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peerin
   if (!::aiven::codec::member(*o, "conflicting_aws_vpc_peering_connection_id", out.conflicting_aws_vpc_peering_connection_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"conflicting_aws_account_id", "conflicting_aws_vpc_id", "conflicting_aws_vpc_peering_connection_id", "message", "type"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -751,6 +1760,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peerin
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "warnings", out.warnings, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"message", "type", "warnings"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -771,6 +1782,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peerin
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_peer_network_cidrs", out.user_peer_network_cidrs, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "peer_azure_app_id", "peer_azure_tenant_id", "peer_cloud_account", "peer_region", "peer_resource_group", "peer_vpc", "peering_connection_id", "state", "state_info", "update_time", "user_peer_network_cidrs", "vpc_peering_connection_type"};
+  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
   return true;
 }
 
@@ -789,6 +1802,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peerin
   if (!::aiven::codec::member(*o, "pending_build_only_peering_connections", out.pending_build_only_peering_connections, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"clouds", "create_time", "display_name", "errors", "message", "organization_id", "organization_vpc_id", "peering_connections", "pending_build_only_peering_connections", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
 
@@ -807,6 +1822,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_update
   if (!::aiven::codec::member(*o, "pending_build_only_peering_connections", out.pending_build_only_peering_connections, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"clouds", "create_time", "display_name", "errors", "message", "organization_id", "organization_vpc_id", "peering_connections", "pending_build_only_peering_connections", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
 
@@ -821,8 +1838,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::vpc_out& out, const ::a
   if (!::aiven::codec::member(*o, "organization_vpc_id", out.organization_vpc_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"clouds", "create_time", "display_name", "organization_id", "organization_vpc_id", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::cloud_in& in) {
   ::boost::json::object o;
@@ -899,8 +1919,10 @@ void organization_vpc_clouds_list_erased(const ::aiven::client& c, ::aiven::api:
   cr.target += "/v1/organization/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/vpc-clouds";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::cloud_out>>(std::move(handler), ::aiven::codec::member_decoder{"clouds"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::cloud_out>>>("clouds");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::cloud_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::cloud_out>>{std::move(dec)}, diag));
 }
 
 void organization_vpc_create_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_create_request req, ::aiven::diagnostics* diag,
@@ -913,8 +1935,10 @@ void organization_vpc_create_erased(const ::aiven::client& c, ::aiven::api::orga
   cr.target += "/vpcs";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_vpc_create_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_vpc_create_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_vpc_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_vpc_create_out>{std::move(dec)}, diag));
 }
 
 void organization_vpc_delete_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_delete_request req, ::aiven::diagnostics* diag,
@@ -926,8 +1950,10 @@ void organization_vpc_delete_erased(const ::aiven::client& c, ::aiven::api::orga
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/vpc/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_vpc_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_vpc_delete_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_vpc_delete_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_vpc_delete_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_vpc_delete_out>{std::move(dec)}, diag));
 }
 
 void organization_vpc_get_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_get_request req, ::aiven::diagnostics* diag,
@@ -939,8 +1965,10 @@ void organization_vpc_get_erased(const ::aiven::client& c, ::aiven::api::organiz
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/vpc/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_vpc_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_vpc_get_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_vpc_get_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_vpc_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_vpc_get_out>{std::move(dec)}, diag));
 }
 
 void organization_vpc_list_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_list_request req, ::aiven::diagnostics* diag,
@@ -951,8 +1979,10 @@ void organization_vpc_list_erased(const ::aiven::client& c, ::aiven::api::organi
   cr.target += "/v1/organization/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/vpcs";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::vpc_out>>(std::move(handler), ::aiven::codec::member_decoder{"vpcs"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::vpc_out>>>("vpcs");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::vpc_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::vpc_out>>{std::move(dec)}, diag));
 }
 
 void organization_vpc_peering_connection_create_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_peering_connection_create_request req, ::aiven::diagnostics* diag,
@@ -967,8 +1997,10 @@ void organization_vpc_peering_connection_create_erased(const ::aiven::client& c,
   cr.target += "/peering-connections";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_vpc_peering_connection_create_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_vpc_peering_connection_create_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_vpc_peering_connection_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_vpc_peering_connection_create_out>{std::move(dec)}, diag));
 }
 
 void organization_vpc_peering_connection_delete_by_id_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_peering_connection_delete_by_id_request req, ::aiven::diagnostics* diag,
@@ -982,8 +2014,10 @@ void organization_vpc_peering_connection_delete_by_id_erased(const ::aiven::clie
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_vpc_id));
   cr.target += "/peering-connection/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.peering_connection_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_vpc_peering_connection_delete_by_id_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_vpc_peering_connection_delete_by_id_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_vpc_peering_connection_delete_by_id_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_vpc_peering_connection_delete_by_id_out>{std::move(dec)}, diag));
 }
 
 void organization_vpc_peering_connection_peer_network_cidrs_update_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_request req, ::aiven::diagnostics* diag,
@@ -1000,8 +2034,10 @@ void organization_vpc_peering_connection_peer_network_cidrs_update_erased(const 
   cr.target += "/user-peer-network-cidrs";
   if (req.body) cr.body = ::aiven::codec::serialize_body(*req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response>{std::move(dec)}, diag));
 }
 
 void organization_vpc_peering_connection_peer_network_cidrs_update_v2_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_request req, ::aiven::diagnostics* diag,
@@ -1016,8 +2052,10 @@ void organization_vpc_peering_connection_peer_network_cidrs_update_v2_erased(con
   cr.target += "/user-peer-network-cidrs";
   if (req.body) cr.body = ::aiven::codec::serialize_body(*req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response>{std::move(dec)}, diag));
 }
 
 void organization_vpc_peering_connection_types_list_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_peering_connection_types_list_request req, ::aiven::diagnostics* diag,
@@ -1028,8 +2066,10 @@ void organization_vpc_peering_connection_types_list_erased(const ::aiven::client
   cr.target += "/v1/organization/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/vpc-peering-connection-types";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item>>(std::move(handler), ::aiven::codec::member_decoder{"vpc_peering_connection_types"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item>>>("vpc_peering_connection_types");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item>>{std::move(dec)}, diag));
 }
 
 void organization_vpc_peering_connections_refresh_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_peering_connections_refresh_request req, ::aiven::diagnostics* diag,
@@ -1042,8 +2082,10 @@ void organization_vpc_peering_connections_refresh_erased(const ::aiven::client& 
   cr.target += "/vpc/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_vpc_id));
   cr.target += "/peering-connections/refresh";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_vpc_peering_connections_refresh_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_vpc_peering_connections_refresh_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_vpc_peering_connections_refresh_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_vpc_peering_connections_refresh_response>{std::move(dec)}, diag));
 }
 
 void organization_vpc_update_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_update_request req, ::aiven::diagnostics* diag,
@@ -1057,8 +2099,10 @@ void organization_vpc_update_erased(const ::aiven::client& c, ::aiven::api::orga
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_vpc_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_vpc_update_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_vpc_update_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_vpc_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_vpc_update_out>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

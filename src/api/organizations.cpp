@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -103,6 +105,757 @@ bool from_string(std::string_view s, tier_type& out) noexcept {
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_governance_acl_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::access_data_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::acces_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::discovered_organization_list_response_discovered_organizations_item_users_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::discovered_organization_list_response_discovered_organizations_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::end_of_life_extension*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::invitation_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_authentication_config_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_authentication_config_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_governance_access_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_governance_access_credentials_get_response_credentials*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_governance_access_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_governance_access_list_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_ip_allow_list_get_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_projects_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_projects_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_projects_project_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_projects_list_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_projects_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_organization_create_out*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_governance_acl_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::access_data_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_authentication_config_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_governance_access_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_ip_allow_list_set_request_body& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_projects_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_projects_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_user_invitation_accept_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_user_invite_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_organization_create_in& in);
+
+static ::aiven::codec::sax::target sax_members_organization_governance_acl_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_governance_acl_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 4:
+      if (k == "host") return ::aiven::codec::sax::member(f, "host", o.host);
+      break;
+    case 9:
+      if (k == "operation") return ::aiven::codec::sax::member(f, "operation", o.operation);
+      if (k == "principal") return ::aiven::codec::sax::member(f, "principal", o.principal);
+      break;
+    case 12:
+      if (k == "pattern_type") return ::aiven::codec::sax::member(f, "pattern_type", o.pattern_type);
+      break;
+    case 13:
+      if (k == "resource_name") return ::aiven::codec::sax::member(f, "resource_name", o.resource_name);
+      if (k == "resource_type") return ::aiven::codec::sax::member(f, "resource_type", o.resource_type);
+      break;
+    case 15:
+      if (k == "permission_type") return ::aiven::codec::sax::member(f, "permission_type", o.permission_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_governance_acl_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_governance_acl_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_access_data_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::access_data_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "acls") return ::aiven::codec::sax::member(f, "acls", o.acls);
+      break;
+    case 8:
+      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
+      break;
+    case 12:
+      if (k == "project_name") return ::aiven::codec::sax::member(f, "project_name", o.project_name);
+      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::access_data_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_access_data_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_acces_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::acces_out*>(f.obj);
+  switch (k.size()) {
+    case 9:
+      if (k == "access_id") return ::aiven::codec::sax::member(f, "access_id", o.access_id);
+      break;
+    case 10:
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      break;
+    case 11:
+      if (k == "access_data") return ::aiven::codec::sax::member(f, "access_data", o.access_data);
+      if (k == "access_name") return ::aiven::codec::sax::member(f, "access_name", o.access_name);
+      if (k == "access_type") return ::aiven::codec::sax::member(f, "access_type", o.access_type);
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 19:
+      if (k == "credentials_user_id") return ::aiven::codec::sax::member(f, "credentials_user_id", o.credentials_user_id);
+      if (k == "owner_user_group_id") return ::aiven::codec::sax::member(f, "owner_user_group_id", o.owner_user_group_id);
+      break;
+    case 20:
+      if (k == "credentials_consumed") return ::aiven::codec::sax::member(f, "credentials_consumed", o.credentials_consumed);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::acces_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_acces_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_discovered_organization_list_response_discovered_organizations_item_users_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::discovered_organization_list_response_discovered_organizations_item_users_item*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
+      break;
+    case 9:
+      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
+      break;
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 14:
+      if (k == "is_super_admin") return ::aiven::codec::sax::member(f, "is_super_admin", o.is_super_admin);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::discovered_organization_list_response_discovered_organizations_item_users_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_discovered_organization_list_response_discovered_organizations_item_users_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_discovered_organization_list_response_discovered_organizations_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::discovered_organization_list_response_discovered_organizations_item*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "users") return ::aiven::codec::sax::member(f, "users", o.users);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 17:
+      if (k == "organization_name") return ::aiven::codec::sax::member(f, "organization_name", o.organization_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::discovered_organization_list_response_discovered_organizations_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_discovered_organization_list_response_discovered_organizations_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_end_of_life_extension(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::end_of_life_extension*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
+      break;
+    case 8:
+      if (k == "eol_date") return ::aiven::codec::sax::member(f, "eol_date", o.eol_date);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::end_of_life_extension*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_end_of_life_extension>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_invitation_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::invitation_out*>(f.obj);
+  switch (k.size()) {
+    case 10:
+      if (k == "invited_by") return ::aiven::codec::sax::member(f, "invited_by", o.invited_by);
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "expiry_time") return ::aiven::codec::sax::member(f, "expiry_time", o.expiry_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::invitation_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_invitation_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_authentication_config_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_authentication_config_get_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 11:
+      if (k == "mcp_enabled") return ::aiven::codec::sax::member(f, "mcp_enabled", o.mcp_enabled);
+      break;
+    case 12:
+      if (k == "saml_enabled") return ::aiven::codec::sax::member(f, "saml_enabled", o.saml_enabled);
+      break;
+    case 13:
+      if (k == "oauth_enabled") return ::aiven::codec::sax::member(f, "oauth_enabled", o.oauth_enabled);
+      break;
+    case 19:
+      if (k == "saml_allow_external") return ::aiven::codec::sax::member(f, "saml_allow_external", o.saml_allow_external);
+      if (k == "two_factor_required") return ::aiven::codec::sax::member(f, "two_factor_required", o.two_factor_required);
+      break;
+    case 21:
+      if (k == "password_auth_enabled") return ::aiven::codec::sax::member(f, "password_auth_enabled", o.password_auth_enabled);
+      break;
+    case 23:
+      if (k == "personal_tokens_enabled") return ::aiven::codec::sax::member(f, "personal_tokens_enabled", o.personal_tokens_enabled);
+      break;
+    case 43:
+      if (k == "personal_tokens_require_allowed_auth_method") return ::aiven::codec::sax::member(f, "personal_tokens_require_allowed_auth_method", o.personal_tokens_require_allowed_auth_method);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_authentication_config_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_authentication_config_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_authentication_config_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_authentication_config_update_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 11:
+      if (k == "mcp_enabled") return ::aiven::codec::sax::member(f, "mcp_enabled", o.mcp_enabled);
+      break;
+    case 12:
+      if (k == "saml_enabled") return ::aiven::codec::sax::member(f, "saml_enabled", o.saml_enabled);
+      break;
+    case 13:
+      if (k == "oauth_enabled") return ::aiven::codec::sax::member(f, "oauth_enabled", o.oauth_enabled);
+      break;
+    case 19:
+      if (k == "saml_allow_external") return ::aiven::codec::sax::member(f, "saml_allow_external", o.saml_allow_external);
+      if (k == "two_factor_required") return ::aiven::codec::sax::member(f, "two_factor_required", o.two_factor_required);
+      break;
+    case 21:
+      if (k == "password_auth_enabled") return ::aiven::codec::sax::member(f, "password_auth_enabled", o.password_auth_enabled);
+      break;
+    case 23:
+      if (k == "personal_tokens_enabled") return ::aiven::codec::sax::member(f, "personal_tokens_enabled", o.personal_tokens_enabled);
+      break;
+    case 43:
+      if (k == "personal_tokens_require_allowed_auth_method") return ::aiven::codec::sax::member(f, "personal_tokens_require_allowed_auth_method", o.personal_tokens_require_allowed_auth_method);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_authentication_config_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_authentication_config_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_get_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "tier") return ::aiven::codec::sax::member(f, "tier", o.tier);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 17:
+      if (k == "organization_name") return ::aiven::codec::sax::member(f, "organization_name", o.organization_name);
+      break;
+    case 32:
+      if (k == "default_governance_user_group_id") return ::aiven::codec::sax::member(f, "default_governance_user_group_id", o.default_governance_user_group_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_governance_access_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_governance_access_create_out*>(f.obj);
+  switch (k.size()) {
+    case 9:
+      if (k == "access_id") return ::aiven::codec::sax::member(f, "access_id", o.access_id);
+      break;
+    case 10:
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      break;
+    case 11:
+      if (k == "access_data") return ::aiven::codec::sax::member(f, "access_data", o.access_data);
+      if (k == "access_name") return ::aiven::codec::sax::member(f, "access_name", o.access_name);
+      if (k == "access_type") return ::aiven::codec::sax::member(f, "access_type", o.access_type);
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 19:
+      if (k == "credentials_user_id") return ::aiven::codec::sax::member(f, "credentials_user_id", o.credentials_user_id);
+      if (k == "owner_user_group_id") return ::aiven::codec::sax::member(f, "owner_user_group_id", o.owner_user_group_id);
+      break;
+    case 20:
+      if (k == "credentials_consumed") return ::aiven::codec::sax::member(f, "credentials_consumed", o.credentials_consumed);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_governance_access_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_governance_access_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_governance_access_credentials_get_response_credentials(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_governance_access_credentials_get_response_credentials*>(f.obj);
+  switch (k.size()) {
+    case 8:
+      if (k == "password") return ::aiven::codec::sax::member(f, "password", o.password);
+      break;
+    case 10:
+      if (k == "access_key") return ::aiven::codec::sax::member(f, "access_key", o.access_key);
+      break;
+    case 11:
+      if (k == "access_cert") return ::aiven::codec::sax::member(f, "access_cert", o.access_cert);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_governance_access_credentials_get_response_credentials*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_governance_access_credentials_get_response_credentials>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_governance_access_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_governance_access_get_out*>(f.obj);
+  switch (k.size()) {
+    case 9:
+      if (k == "access_id") return ::aiven::codec::sax::member(f, "access_id", o.access_id);
+      break;
+    case 10:
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      break;
+    case 11:
+      if (k == "access_data") return ::aiven::codec::sax::member(f, "access_data", o.access_data);
+      if (k == "access_name") return ::aiven::codec::sax::member(f, "access_name", o.access_name);
+      if (k == "access_type") return ::aiven::codec::sax::member(f, "access_type", o.access_type);
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 19:
+      if (k == "credentials_user_id") return ::aiven::codec::sax::member(f, "credentials_user_id", o.credentials_user_id);
+      if (k == "owner_user_group_id") return ::aiven::codec::sax::member(f, "owner_user_group_id", o.owner_user_group_id);
+      break;
+    case 20:
+      if (k == "credentials_consumed") return ::aiven::codec::sax::member(f, "credentials_consumed", o.credentials_consumed);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_governance_access_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_governance_access_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_governance_access_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_governance_access_list_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "last") return ::aiven::codec::sax::member(f, "last", o.last);
+      if (k == "next") return ::aiven::codec::sax::member(f, "next", o.next);
+      if (k == "prev") return ::aiven::codec::sax::member(f, "prev", o.prev);
+      break;
+    case 5:
+      if (k == "first") return ::aiven::codec::sax::member(f, "first", o.first);
+      break;
+    case 6:
+      if (k == "access") return ::aiven::codec::sax::member(f, "access", o.access);
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 11:
+      if (k == "total_count") return ::aiven::codec::sax::member(f, "total_count", o.total_count);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_governance_access_list_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_governance_access_list_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_ip_allow_list_get_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_ip_allow_list_get_response*>(f.obj);
+  switch (k.size()) {
+    case 23:
+      if (k == "api_client_ip_allowlist") return ::aiven::codec::sax::member(f, "api_client_ip_allowlist", o.api_client_ip_allowlist);
+      break;
+    case 31:
+      if (k == "api_client_ip_allowlist_enabled") return ::aiven::codec::sax::member(f, "api_client_ip_allowlist_enabled", o.api_client_ip_allowlist_enabled);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_ip_allow_list_get_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_ip_allow_list_get_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "tier") return ::aiven::codec::sax::member(f, "tier", o.tier);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 17:
+      if (k == "organization_name") return ::aiven::codec::sax::member(f, "organization_name", o.organization_name);
+      break;
+    case 32:
+      if (k == "default_governance_user_group_id") return ::aiven::codec::sax::member(f, "default_governance_user_group_id", o.default_governance_user_group_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_projects_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_projects_create_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
+      break;
+    case 9:
+      if (k == "base_port") return ::aiven::codec::sax::member(f, "base_port", o.base_port);
+      if (k == "parent_id") return ::aiven::codec::sax::member(f, "parent_id", o.parent_id);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      if (k == "project_id") return ::aiven::codec::sax::member(f, "project_id", o.project_id);
+      break;
+    case 11:
+      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 16:
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    case 21:
+      if (k == "end_of_life_extension") return ::aiven::codec::sax::member(f, "end_of_life_extension", o.end_of_life_extension);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_projects_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_projects_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_projects_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_projects_get_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
+      break;
+    case 9:
+      if (k == "base_port") return ::aiven::codec::sax::member(f, "base_port", o.base_port);
+      if (k == "parent_id") return ::aiven::codec::sax::member(f, "parent_id", o.parent_id);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      if (k == "project_id") return ::aiven::codec::sax::member(f, "project_id", o.project_id);
+      break;
+    case 11:
+      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 16:
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    case 21:
+      if (k == "end_of_life_extension") return ::aiven::codec::sax::member(f, "end_of_life_extension", o.end_of_life_extension);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_projects_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_projects_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_projects_project_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_projects_project_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
+      break;
+    case 9:
+      if (k == "base_port") return ::aiven::codec::sax::member(f, "base_port", o.base_port);
+      if (k == "parent_id") return ::aiven::codec::sax::member(f, "parent_id", o.parent_id);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      if (k == "project_id") return ::aiven::codec::sax::member(f, "project_id", o.project_id);
+      break;
+    case 11:
+      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
+      break;
+    case 16:
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    case 21:
+      if (k == "end_of_life_extension") return ::aiven::codec::sax::member(f, "end_of_life_extension", o.end_of_life_extension);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_projects_project_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_projects_project_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_projects_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_projects_list_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "projects") return ::aiven::codec::sax::member(f, "projects", o.projects);
+      break;
+    case 19:
+      if (k == "total_project_count") return ::aiven::codec::sax::member(f, "total_project_count", o.total_project_count);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_projects_list_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_projects_list_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_projects_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_projects_update_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
+      break;
+    case 9:
+      if (k == "base_port") return ::aiven::codec::sax::member(f, "base_port", o.base_port);
+      if (k == "parent_id") return ::aiven::codec::sax::member(f, "parent_id", o.parent_id);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      if (k == "project_id") return ::aiven::codec::sax::member(f, "project_id", o.project_id);
+      break;
+    case 11:
+      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 16:
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    case 21:
+      if (k == "end_of_life_extension") return ::aiven::codec::sax::member(f, "end_of_life_extension", o.end_of_life_extension);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_projects_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_projects_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_update_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "tier") return ::aiven::codec::sax::member(f, "tier", o.tier);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 17:
+      if (k == "organization_name") return ::aiven::codec::sax::member(f, "organization_name", o.organization_name);
+      break;
+    case 32:
+      if (k == "default_governance_user_group_id") return ::aiven::codec::sax::member(f, "default_governance_user_group_id", o.default_governance_user_group_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_organization_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_organization_create_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "tier") return ::aiven::codec::sax::member(f, "tier", o.tier);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 17:
+      if (k == "organization_name") return ::aiven::codec::sax::member(f, "organization_name", o.organization_name);
+      break;
+    case 32:
+      if (k == "default_governance_user_group_id") return ::aiven::codec::sax::member(f, "default_governance_user_group_id", o.default_governance_user_group_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_organization_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_organization_create_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_governance_acl_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::access_data_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::acces_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -126,17 +879,6 @@ bool from_string(std::string_view s, tier_type& out) noexcept {
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_projects_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_organization_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_governance_acl_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::access_data_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_authentication_config_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_governance_access_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_ip_allow_list_set_request_body& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_projects_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_projects_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_user_invitation_accept_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_user_invite_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_organization_create_in& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::organization_governance_acl_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -150,6 +892,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_governance
   if (!::aiven::codec::member(*o, "principal", out.principal, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "resource_name", out.resource_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "resource_type", out.resource_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"host", "id", "operation", "pattern_type", "permission_type", "principal", "resource_name", "resource_type"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -161,6 +905,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::access_data_out& out, c
   if (!::aiven::codec::member(*o, "project_name", out.project_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_name", out.service_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"acls", "project_name", "service_name", "username"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -177,6 +923,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::acces_out& out, const :
   if (!::aiven::codec::member(*o, "credentials_consumed", out.credentials_consumed, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "credentials_user_id", out.credentials_user_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "owner_user_group_id", out.owner_user_group_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"access_data", "access_id", "access_name", "access_type", "create_time", "created_by", "credentials_consumed", "credentials_user_id", "owner_user_group_id"};
+  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
   return true;
 }
 
@@ -189,6 +937,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::discovered_organization
   if (!::aiven::codec::member(*o, "real_name", out.real_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "is_super_admin", "real_name", "user_email", "user_id"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -200,6 +950,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::discovered_organization
   if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "organization_name", out.organization_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "users", out.users, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "organization_id", "organization_name", "users"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -209,6 +961,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::end_of_life_extension& 
   if (!o) return true;
   if (!::aiven::codec::member(*o, "eol_date", out.eol_date, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"eol_date", "version"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -220,6 +974,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::invitation_out& out, co
   if (!::aiven::codec::member(*o, "expiry_time", out.expiry_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "invited_by", out.invited_by, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "expiry_time", "invited_by", "user_email"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -237,6 +993,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_authentica
   if (!::aiven::codec::member(*o, "saml_allow_external", out.saml_allow_external, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "saml_enabled", out.saml_enabled, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "two_factor_required", out.two_factor_required, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "mcp_enabled", "message", "oauth_enabled", "password_auth_enabled", "personal_tokens_enabled", "personal_tokens_require_allowed_auth_method", "saml_allow_external", "saml_enabled", "two_factor_required"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -254,6 +1012,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_authentica
   if (!::aiven::codec::member(*o, "saml_allow_external", out.saml_allow_external, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "saml_enabled", out.saml_enabled, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "two_factor_required", out.two_factor_required, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "mcp_enabled", "message", "oauth_enabled", "password_auth_enabled", "personal_tokens_enabled", "personal_tokens_require_allowed_auth_method", "saml_allow_external", "saml_enabled", "two_factor_required"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -270,6 +1030,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_get_out& o
   if (!::aiven::codec::member(*o, "organization_name", out.organization_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tier", out.tier, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "create_time", "default_governance_user_group_id", "errors", "message", "organization_id", "organization_name", "tier", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
   return true;
 }
 
@@ -286,6 +1048,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_governance
   if (!::aiven::codec::member(*o, "credentials_consumed", out.credentials_consumed, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "credentials_user_id", out.credentials_user_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "owner_user_group_id", out.owner_user_group_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"access_data", "access_id", "access_name", "access_type", "create_time", "created_by", "credentials_consumed", "credentials_user_id", "owner_user_group_id"};
+  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
   return true;
 }
 
@@ -296,6 +1060,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_governance
   if (!::aiven::codec::member(*o, "access_cert", out.access_cert, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "access_key", out.access_key, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "password", out.password, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"access_cert", "access_key", "password"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -312,6 +1078,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_governance
   if (!::aiven::codec::member(*o, "credentials_consumed", out.credentials_consumed, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "credentials_user_id", out.credentials_user_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "owner_user_group_id", out.owner_user_group_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"access_data", "access_id", "access_name", "access_type", "create_time", "created_by", "credentials_consumed", "credentials_user_id", "owner_user_group_id"};
+  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
   return true;
 }
 
@@ -327,6 +1095,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_governance
   if (!::aiven::codec::member(*o, "next", out.next, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "prev", out.prev, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "total_count", out.total_count, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"access", "errors", "first", "last", "message", "next", "prev", "total_count"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -336,6 +1106,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_ip_allow_l
   if (!o) return true;
   if (!::aiven::codec::member(*o, "api_client_ip_allowlist", out.api_client_ip_allowlist, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "api_client_ip_allowlist_enabled", out.api_client_ip_allowlist_enabled, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"api_client_ip_allowlist", "api_client_ip_allowlist_enabled"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -350,6 +1122,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_out& out, 
   if (!::aiven::codec::member(*o, "organization_name", out.organization_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tier", out.tier, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "create_time", "default_governance_user_group_id", "organization_id", "organization_name", "tier", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -369,6 +1143,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_projects_c
   if (!::aiven::codec::member(*o, "project_id", out.project_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tech_emails", out.tech_emails, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "base_port", "billing_group_id", "end_of_life_extension", "errors", "features", "message", "organization_id", "parent_id", "project_id", "tags", "tech_emails"};
+  ::aiven::codec::keep_unknown(*o, known, 12, out.unknown_fields_);
   return true;
 }
 
@@ -388,6 +1164,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_projects_g
   if (!::aiven::codec::member(*o, "project_id", out.project_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tech_emails", out.tech_emails, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "base_port", "billing_group_id", "end_of_life_extension", "errors", "features", "message", "organization_id", "parent_id", "project_id", "tags", "tech_emails"};
+  ::aiven::codec::keep_unknown(*o, known, 12, out.unknown_fields_);
   return true;
 }
 
@@ -403,6 +1181,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_projects_p
   if (!::aiven::codec::member(*o, "project_id", out.project_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tech_emails", out.tech_emails, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "base_port", "billing_group_id", "end_of_life_extension", "parent_id", "project_id", "tags", "tech_emails"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -414,6 +1194,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_projects_l
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "projects", out.projects, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "total_project_count", out.total_project_count, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "message", "projects", "total_project_count"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -433,6 +1215,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_projects_u
   if (!::aiven::codec::member(*o, "project_id", out.project_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tech_emails", out.tech_emails, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "base_port", "billing_group_id", "end_of_life_extension", "errors", "features", "message", "organization_id", "parent_id", "project_id", "tags", "tech_emails"};
+  ::aiven::codec::keep_unknown(*o, known, 12, out.unknown_fields_);
   return true;
 }
 
@@ -449,6 +1233,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_update_out
   if (!::aiven::codec::member(*o, "organization_name", out.organization_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tier", out.tier, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "create_time", "default_governance_user_group_id", "errors", "message", "organization_id", "organization_name", "tier", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
   return true;
 }
 
@@ -465,8 +1251,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_organization_creat
   if (!::aiven::codec::member(*o, "organization_name", out.organization_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tier", out.tier, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "create_time", "default_governance_user_group_id", "errors", "message", "organization_id", "organization_name", "tier", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::organization_governance_acl_in& in) {
   ::boost::json::object o;
@@ -576,8 +1365,10 @@ void discovered_organization_list_erased(const ::aiven::client& c, ::aiven::api:
   cr.target += "/v1/organization/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/discovered-organizations";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::discovered_organization_list_response_discovered_organizations_item>>(std::move(handler), ::aiven::codec::member_decoder{"discovered_organizations"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::discovered_organization_list_response_discovered_organizations_item>>>("discovered_organizations");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::discovered_organization_list_response_discovered_organizations_item>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::discovered_organization_list_response_discovered_organizations_item>>{std::move(dec)}, diag));
 }
 
 void organization_authentication_config_get_erased(const ::aiven::client& c, ::aiven::api::organization_authentication_config_get_request req, ::aiven::diagnostics* diag,
@@ -588,8 +1379,10 @@ void organization_authentication_config_get_erased(const ::aiven::client& c, ::a
   cr.target += "/v1/organization/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/config/authentication";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_authentication_config_get_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_authentication_config_get_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_authentication_config_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_authentication_config_get_out>{std::move(dec)}, diag));
 }
 
 void organization_authentication_config_update_erased(const ::aiven::client& c, ::aiven::api::organization_authentication_config_update_request req, ::aiven::diagnostics* diag,
@@ -602,8 +1395,10 @@ void organization_authentication_config_update_erased(const ::aiven::client& c, 
   cr.target += "/config/authentication";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_authentication_config_update_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_authentication_config_update_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_authentication_config_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_authentication_config_update_out>{std::move(dec)}, diag));
 }
 
 void organization_delete_erased(const ::aiven::client& c, ::aiven::api::organization_delete_request req, ::aiven::diagnostics* diag,
@@ -614,8 +1409,10 @@ void organization_delete_erased(const ::aiven::client& c, ::aiven::api::organiza
   cr.target += "/v1/organization/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   if (req.recursive) ::aiven::detail::append_query(cr.target, "recursive", ::aiven::codec::query_value(*req.recursive));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void organization_get_erased(const ::aiven::client& c, ::aiven::api::organization_get_request req, ::aiven::diagnostics* diag,
@@ -625,8 +1422,10 @@ void organization_get_erased(const ::aiven::client& c, ::aiven::api::organizatio
   cr.op = &info;
   cr.target += "/v1/organization/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_get_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_get_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_get_out>{std::move(dec)}, diag));
 }
 
 void organization_governance_access_create_erased(const ::aiven::client& c, ::aiven::api::organization_governance_access_create_request req, ::aiven::diagnostics* diag,
@@ -639,8 +1438,10 @@ void organization_governance_access_create_erased(const ::aiven::client& c, ::ai
   cr.target += "/governance/access";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_governance_access_create_out>(std::move(handler), ::aiven::codec::member_decoder{"access"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_governance_access_create_out>>("access");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_governance_access_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_governance_access_create_out>{std::move(dec)}, diag));
 }
 
 void organization_governance_access_credentials_get_erased(const ::aiven::client& c, ::aiven::api::organization_governance_access_credentials_get_request req, ::aiven::diagnostics* diag,
@@ -653,8 +1454,10 @@ void organization_governance_access_credentials_get_erased(const ::aiven::client
   cr.target += "/governance/access/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.access_id));
   cr.target += "/credentials";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_governance_access_credentials_get_response_credentials>(std::move(handler), ::aiven::codec::member_decoder{"credentials"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_governance_access_credentials_get_response_credentials>>("credentials");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_governance_access_credentials_get_response_credentials>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_governance_access_credentials_get_response_credentials>{std::move(dec)}, diag));
 }
 
 void organization_governance_access_delete_erased(const ::aiven::client& c, ::aiven::api::organization_governance_access_delete_request req, ::aiven::diagnostics* diag,
@@ -666,8 +1469,10 @@ void organization_governance_access_delete_erased(const ::aiven::client& c, ::ai
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/governance/access/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.access_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::string>(std::move(handler), ::aiven::codec::member_decoder{"access_id"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::string>>("access_id");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::string>(std::move(handler), ::aiven::codec::sax::take_response<std::string>{std::move(dec)}, diag));
 }
 
 void organization_governance_access_get_erased(const ::aiven::client& c, ::aiven::api::organization_governance_access_get_request req, ::aiven::diagnostics* diag,
@@ -679,8 +1484,10 @@ void organization_governance_access_get_erased(const ::aiven::client& c, ::aiven
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/governance/access/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.access_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_governance_access_get_out>(std::move(handler), ::aiven::codec::member_decoder{"access"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_governance_access_get_out>>("access");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_governance_access_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_governance_access_get_out>{std::move(dec)}, diag));
 }
 
 void organization_governance_access_list_erased(const ::aiven::client& c, ::aiven::api::organization_governance_access_list_request req, ::aiven::diagnostics* diag,
@@ -695,8 +1502,10 @@ void organization_governance_access_list_erased(const ::aiven::client& c, ::aive
   if (req.limit) ::aiven::detail::append_query(cr.target, "limit", ::aiven::codec::query_value(*req.limit));
   if (req.owner_user_group_id) ::aiven::detail::append_query(cr.target, "owner_user_group_id", ::aiven::codec::query_value(*req.owner_user_group_id));
   if (req.resource_name) ::aiven::detail::append_query(cr.target, "resource_name", ::aiven::codec::query_value(*req.resource_name));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_governance_access_list_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_governance_access_list_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_governance_access_list_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_governance_access_list_out>{std::move(dec)}, diag));
 }
 
 void organization_ip_allow_list_get_erased(const ::aiven::client& c, ::aiven::api::organization_ip_allow_list_get_request req, ::aiven::diagnostics* diag,
@@ -707,8 +1516,10 @@ void organization_ip_allow_list_get_erased(const ::aiven::client& c, ::aiven::ap
   cr.target += "/v1/organization/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/config/api-client-ip-allowlist";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_ip_allow_list_get_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_ip_allow_list_get_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_ip_allow_list_get_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_ip_allow_list_get_response>{std::move(dec)}, diag));
 }
 
 void organization_ip_allow_list_set_erased(const ::aiven::client& c, ::aiven::api::organization_ip_allow_list_set_request req, ::aiven::diagnostics* diag,
@@ -735,8 +1546,10 @@ void organization_projects_create_erased(const ::aiven::client& c, ::aiven::api:
   cr.target += "/projects";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_projects_create_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_projects_create_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_projects_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_projects_create_out>{std::move(dec)}, diag));
 }
 
 void organization_projects_delete_erased(const ::aiven::client& c, ::aiven::api::organization_projects_delete_request req, ::aiven::diagnostics* diag,
@@ -748,8 +1561,10 @@ void organization_projects_delete_erased(const ::aiven::client& c, ::aiven::api:
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void organization_projects_get_erased(const ::aiven::client& c, ::aiven::api::organization_projects_get_request req, ::aiven::diagnostics* diag,
@@ -761,8 +1576,10 @@ void organization_projects_get_erased(const ::aiven::client& c, ::aiven::api::or
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_projects_get_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_projects_get_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_projects_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_projects_get_out>{std::move(dec)}, diag));
 }
 
 void organization_projects_list_erased(const ::aiven::client& c, ::aiven::api::organization_projects_list_request req, ::aiven::diagnostics* diag,
@@ -773,8 +1590,10 @@ void organization_projects_list_erased(const ::aiven::client& c, ::aiven::api::o
   cr.target += "/v1/organization/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/projects";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_projects_list_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_projects_list_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_projects_list_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_projects_list_out>{std::move(dec)}, diag));
 }
 
 void organization_projects_update_erased(const ::aiven::client& c, ::aiven::api::organization_projects_update_request req, ::aiven::diagnostics* diag,
@@ -788,8 +1607,10 @@ void organization_projects_update_erased(const ::aiven::client& c, ::aiven::api:
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_projects_update_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_projects_update_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_projects_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_projects_update_out>{std::move(dec)}, diag));
 }
 
 void organization_update_erased(const ::aiven::client& c, ::aiven::api::organization_update_request req, ::aiven::diagnostics* diag,
@@ -801,8 +1622,10 @@ void organization_update_erased(const ::aiven::client& c, ::aiven::api::organiza
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_update_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_update_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_update_out>{std::move(dec)}, diag));
 }
 
 void organization_user_invitation_accept_erased(const ::aiven::client& c, ::aiven::api::organization_user_invitation_accept_request req, ::aiven::diagnostics* diag,
@@ -816,8 +1639,10 @@ void organization_user_invitation_accept_erased(const ::aiven::client& c, ::aive
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.user_email));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void organization_user_invitation_delete_erased(const ::aiven::client& c, ::aiven::api::organization_user_invitation_delete_request req, ::aiven::diagnostics* diag,
@@ -829,8 +1654,10 @@ void organization_user_invitation_delete_erased(const ::aiven::client& c, ::aive
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/invitation/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.user_email));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void organization_user_invitations_list_erased(const ::aiven::client& c, ::aiven::api::organization_user_invitations_list_request req, ::aiven::diagnostics* diag,
@@ -841,8 +1668,10 @@ void organization_user_invitations_list_erased(const ::aiven::client& c, ::aiven
   cr.target += "/v1/organization/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/invitation";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::invitation_out>>(std::move(handler), ::aiven::codec::member_decoder{"invitations"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::invitation_out>>>("invitations");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::invitation_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::invitation_out>>{std::move(dec)}, diag));
 }
 
 void organization_user_invite_erased(const ::aiven::client& c, ::aiven::api::organization_user_invite_request req, ::aiven::diagnostics* diag,
@@ -855,8 +1684,10 @@ void organization_user_invite_erased(const ::aiven::client& c, ::aiven::api::org
   cr.target += "/invitation";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void user_organization_create_erased(const ::aiven::client& c, ::aiven::api::user_organization_create_request req, ::aiven::diagnostics* diag,
@@ -867,8 +1698,10 @@ void user_organization_create_erased(const ::aiven::client& c, ::aiven::api::use
   cr.target += "/v1/organizations";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::user_organization_create_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::user_organization_create_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::user_organization_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::user_organization_create_out>{std::move(dec)}, diag));
 }
 
 void user_organizations_list_erased(const ::aiven::client& c, ::aiven::api::user_organizations_list_request, ::aiven::diagnostics* diag,
@@ -877,8 +1710,10 @@ void user_organizations_list_erased(const ::aiven::client& c, ::aiven::api::user
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organizations";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::organization_out>>(std::move(handler), ::aiven::codec::member_decoder{"organizations"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::organization_out>>>("organizations");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::organization_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::organization_out>>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

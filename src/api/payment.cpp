@@ -3,17 +3,173 @@
 #include <aiven/api/payment.hpp>
 
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 
 namespace aiven::api {
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_card_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_credit_card_add_response_card*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_credit_card_delete_response_errors_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_credit_card_delete_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_credit_card_update_response_card*);
+
+static ::aiven::codec::sax::target sax_members_user_card_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_card_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "brand") return ::aiven::codec::sax::member(f, "brand", o.brand);
+      if (k == "last4") return ::aiven::codec::sax::member(f, "last4", o.last4);
+      break;
+    case 7:
+      if (k == "card_id") return ::aiven::codec::sax::member(f, "card_id", o.card_id);
+      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
+      break;
+    case 8:
+      if (k == "exp_year") return ::aiven::codec::sax::member(f, "exp_year", o.exp_year);
+      if (k == "projects") return ::aiven::codec::sax::member(f, "projects", o.projects);
+      break;
+    case 9:
+      if (k == "exp_month") return ::aiven::codec::sax::member(f, "exp_month", o.exp_month);
+      break;
+    case 12:
+      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_card_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_card_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_credit_card_add_response_card(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_credit_card_add_response_card*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "brand") return ::aiven::codec::sax::member(f, "brand", o.brand);
+      if (k == "last4") return ::aiven::codec::sax::member(f, "last4", o.last4);
+      break;
+    case 7:
+      if (k == "card_id") return ::aiven::codec::sax::member(f, "card_id", o.card_id);
+      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
+      break;
+    case 8:
+      if (k == "exp_year") return ::aiven::codec::sax::member(f, "exp_year", o.exp_year);
+      if (k == "projects") return ::aiven::codec::sax::member(f, "projects", o.projects);
+      break;
+    case 9:
+      if (k == "exp_month") return ::aiven::codec::sax::member(f, "exp_month", o.exp_month);
+      break;
+    case 12:
+      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_credit_card_add_response_card*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_credit_card_add_response_card>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_credit_card_delete_response_errors_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_credit_card_delete_response_errors_item*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "more_info") return ::aiven::codec::sax::member(f, "more_info", o.more_info);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_credit_card_delete_response_errors_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_credit_card_delete_response_errors_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_credit_card_delete_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_credit_card_delete_response*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_credit_card_delete_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_credit_card_delete_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_credit_card_update_response_card(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_credit_card_update_response_card*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "brand") return ::aiven::codec::sax::member(f, "brand", o.brand);
+      if (k == "last4") return ::aiven::codec::sax::member(f, "last4", o.last4);
+      break;
+    case 7:
+      if (k == "card_id") return ::aiven::codec::sax::member(f, "card_id", o.card_id);
+      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
+      break;
+    case 8:
+      if (k == "exp_year") return ::aiven::codec::sax::member(f, "exp_year", o.exp_year);
+      if (k == "projects") return ::aiven::codec::sax::member(f, "projects", o.projects);
+      break;
+    case 9:
+      if (k == "exp_month") return ::aiven::codec::sax::member(f, "exp_month", o.exp_month);
+      break;
+    case 12:
+      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_credit_card_update_response_card*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_credit_card_update_response_card>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_card_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_credit_card_add_response_card& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_credit_card_delete_response_errors_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -34,6 +190,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_card_out& out, con
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "projects", out.projects, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"brand", "card_id", "country", "country_code", "exp_month", "exp_year", "last4", "name", "organization_id", "projects"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -51,6 +209,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_credit_card_add_re
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "projects", out.projects, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"brand", "card_id", "country", "country_code", "exp_month", "exp_year", "last4", "name", "organization_id", "projects"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -61,6 +221,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_credit_card_delete
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "more_info", out.more_info, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"message", "more_info", "status"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -70,6 +232,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_credit_card_delete
   if (!o) return true;
   if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "message"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -87,8 +251,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_credit_card_update
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "projects", out.projects, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"brand", "card_id", "country", "country_code", "exp_month", "exp_year", "last4", "name", "organization_id", "projects"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 namespace detail {
 
@@ -98,8 +265,10 @@ void user_credit_card_add_erased(const ::aiven::client& c, ::aiven::api::user_cr
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/card";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::user_credit_card_add_response_card>(std::move(handler), ::aiven::codec::member_decoder{"card"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::user_credit_card_add_response_card>>("card");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::user_credit_card_add_response_card>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::user_credit_card_add_response_card>{std::move(dec)}, diag));
 }
 
 void user_credit_card_delete_erased(const ::aiven::client& c, ::aiven::api::user_credit_card_delete_request req, ::aiven::diagnostics* diag,
@@ -109,8 +278,10 @@ void user_credit_card_delete_erased(const ::aiven::client& c, ::aiven::api::user
   cr.op = &info;
   cr.target += "/v1/card/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.card_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::user_credit_card_delete_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::user_credit_card_delete_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::user_credit_card_delete_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::user_credit_card_delete_response>{std::move(dec)}, diag));
 }
 
 void user_credit_card_update_erased(const ::aiven::client& c, ::aiven::api::user_credit_card_update_request req, ::aiven::diagnostics* diag,
@@ -120,8 +291,10 @@ void user_credit_card_update_erased(const ::aiven::client& c, ::aiven::api::user
   cr.op = &info;
   cr.target += "/v1/card/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.card_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::user_credit_card_update_response_card>(std::move(handler), ::aiven::codec::member_decoder{"card"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::user_credit_card_update_response_card>>("card");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::user_credit_card_update_response_card>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::user_credit_card_update_response_card>{std::move(dec)}, diag));
 }
 
 void user_credit_cards_list_erased(const ::aiven::client& c, ::aiven::api::user_credit_cards_list_request, ::aiven::diagnostics* diag,
@@ -130,8 +303,10 @@ void user_credit_cards_list_erased(const ::aiven::client& c, ::aiven::api::user_
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/card";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::user_card_out>>(std::move(handler), ::aiven::codec::member_decoder{"cards"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::user_card_out>>>("cards");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::user_card_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::user_card_out>>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -61,10 +63,36 @@ bool from_string(std::string_view s, principal_type& out) noexcept {
   return false;
 }
 
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::permission_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::permission_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::permission_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::permissions_set_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::permissions_update_in& in);
+
+static ::aiven::codec::sax::target sax_members_permission_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::permission_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "permissions") return ::aiven::codec::sax::member(f, "permissions", o.permissions);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "principal_id") return ::aiven::codec::sax::member(f, "principal_id", o.principal_id);
+      break;
+    case 14:
+      if (k == "principal_type") return ::aiven::codec::sax::member(f, "principal_type", o.principal_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::permission_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_permission_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::permission_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::permission_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -75,8 +103,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::permission_out& out, co
   if (!::aiven::codec::member(*o, "principal_id", out.principal_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "principal_type", out.principal_type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "permissions", "principal_id", "principal_type", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::permission_in& in) {
   ::boost::json::object o;
@@ -112,8 +143,10 @@ void permissions_get_erased(const ::aiven::client& c, ::aiven::api::permissions_
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.resource_type));
   cr.target += "/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.resource_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::permission_out>>(std::move(handler), ::aiven::codec::member_decoder{"permissions"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::permission_out>>>("permissions");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::permission_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::permission_out>>{std::move(dec)}, diag));
 }
 
 void permissions_set_erased(const ::aiven::client& c, ::aiven::api::permissions_set_request req, ::aiven::diagnostics* diag,
@@ -129,8 +162,10 @@ void permissions_set_erased(const ::aiven::client& c, ::aiven::api::permissions_
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.resource_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void permissions_update_erased(const ::aiven::client& c, ::aiven::api::permissions_update_request req, ::aiven::diagnostics* diag,
@@ -146,8 +181,10 @@ void permissions_update_erased(const ::aiven::client& c, ::aiven::api::permissio
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.resource_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -33,6 +35,1380 @@ bool from_string(std::string_view s, vpc_peering_connection_state_type_alt& out)
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::clickhouse_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::dragonfly_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::emissions_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flink_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::grafana_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::group_user_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::kafka_connect_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::kafka_mirrormaker_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::kafka_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::mysql_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::opensearch_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_event_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_invitation_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_invite_accept_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_list_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_pg_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_service_plan_price_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_service_plan_specs_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_service_types_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_service_types_list_elasticsearch_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::redis_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::thanos_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::valkey_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_service_types_list_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_user_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_user_list_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_delete_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_delete_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_type_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_with_region_delete_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_with_resource_group_delete_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_vpc_out*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::add_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_invite_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_tags_replace_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_tags_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_user_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::vpc_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::vpc_peering_connection_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::vpc_peering_connection_update_in& in);
+
+static ::aiven::codec::sax::target sax_members_clickhouse_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::clickhouse_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::clickhouse_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_clickhouse_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_dragonfly_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::dragonfly_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::dragonfly_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_dragonfly_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_emissions_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::emissions_out*>(f.obj);
+  switch (k.size()) {
+    case 10:
+      if (k == "energy_kwh") return ::aiven::codec::sax::member(f, "energy_kwh", o.energy_kwh);
+      break;
+    case 11:
+      if (k == "co2eq_mtons") return ::aiven::codec::sax::member(f, "co2eq_mtons", o.co2eq_mtons);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::emissions_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_emissions_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_flink_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::flink_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flink_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_flink_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_grafana_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::grafana_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::grafana_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_grafana_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_group_user_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::group_user_out*>(f.obj);
+  switch (k.size()) {
+    case 9:
+      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
+      break;
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    case 11:
+      if (k == "member_type") return ::aiven::codec::sax::member(f, "member_type", o.member_type);
+      break;
+    case 13:
+      if (k == "user_group_id") return ::aiven::codec::sax::member(f, "user_group_id", o.user_group_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::group_user_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_group_user_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_kafka_connect_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::kafka_connect_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::kafka_connect_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_kafka_connect_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_kafka_mirrormaker_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::kafka_mirrormaker_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::kafka_mirrormaker_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_kafka_mirrormaker_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_kafka_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::kafka_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::kafka_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_kafka_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_mysql_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::mysql_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::mysql_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_mysql_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_opensearch_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::opensearch_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::opensearch_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_opensearch_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_create_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
+      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
+      break;
+    case 7:
+      if (k == "company") return ::aiven::codec::sax::member(f, "company", o.company);
+      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
+      break;
+    case 8:
+      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
+      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
+      break;
+    case 9:
+      if (k == "card_info") return ::aiven::codec::sax::member(f, "card_info", o.card_info);
+      if (k == "tenant_id") return ::aiven::codec::sax::member(f, "tenant_id", o.tenant_id);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
+      break;
+    case 12:
+      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
+      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+      if (k == "project_name") return ::aiven::codec::sax::member(f, "project_name", o.project_name);
+      break;
+    case 13:
+      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
+      if (k == "default_cloud") return ::aiven::codec::sax::member(f, "default_cloud", o.default_cloud);
+      break;
+    case 14:
+      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
+      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
+      break;
+    case 15:
+      if (k == "billing_address") return ::aiven::codec::sax::member(f, "billing_address", o.billing_address);
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 16:
+      if (k == "billing_currency") return ::aiven::codec::sax::member(f, "billing_currency", o.billing_currency);
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    case 17:
+      if (k == "available_credits") return ::aiven::codec::sax::member(f, "available_credits", o.available_credits);
+      if (k == "estimated_balance") return ::aiven::codec::sax::member(f, "estimated_balance", o.estimated_balance);
+      break;
+    case 18:
+      if (k == "billing_extra_text") return ::aiven::codec::sax::member(f, "billing_extra_text", o.billing_extra_text);
+      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
+      break;
+    case 21:
+      if (k == "end_of_life_extension") return ::aiven::codec::sax::member(f, "end_of_life_extension", o.end_of_life_extension);
+      if (k == "trial_expiration_time") return ::aiven::codec::sax::member(f, "trial_expiration_time", o.trial_expiration_time);
+      break;
+    case 23:
+      if (k == "estimated_balance_local") return ::aiven::codec::sax::member(f, "estimated_balance_local", o.estimated_balance_local);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_event_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_event_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 4:
+      if (k == "time") return ::aiven::codec::sax::member(f, "time", o.time);
+      break;
+    case 5:
+      if (k == "actor") return ::aiven::codec::sax::member(f, "actor", o.actor);
+      break;
+    case 10:
+      if (k == "event_desc") return ::aiven::codec::sax::member(f, "event_desc", o.event_desc);
+      if (k == "event_type") return ::aiven::codec::sax::member(f, "event_type", o.event_type);
+      break;
+    case 12:
+      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_event_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_event_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_get_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
+      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
+      break;
+    case 7:
+      if (k == "company") return ::aiven::codec::sax::member(f, "company", o.company);
+      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
+      break;
+    case 8:
+      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
+      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
+      break;
+    case 9:
+      if (k == "card_info") return ::aiven::codec::sax::member(f, "card_info", o.card_info);
+      if (k == "tenant_id") return ::aiven::codec::sax::member(f, "tenant_id", o.tenant_id);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
+      break;
+    case 12:
+      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
+      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+      if (k == "project_name") return ::aiven::codec::sax::member(f, "project_name", o.project_name);
+      break;
+    case 13:
+      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
+      if (k == "default_cloud") return ::aiven::codec::sax::member(f, "default_cloud", o.default_cloud);
+      break;
+    case 14:
+      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
+      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
+      break;
+    case 15:
+      if (k == "billing_address") return ::aiven::codec::sax::member(f, "billing_address", o.billing_address);
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 16:
+      if (k == "billing_currency") return ::aiven::codec::sax::member(f, "billing_currency", o.billing_currency);
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    case 17:
+      if (k == "available_credits") return ::aiven::codec::sax::member(f, "available_credits", o.available_credits);
+      if (k == "estimated_balance") return ::aiven::codec::sax::member(f, "estimated_balance", o.estimated_balance);
+      break;
+    case 18:
+      if (k == "billing_extra_text") return ::aiven::codec::sax::member(f, "billing_extra_text", o.billing_extra_text);
+      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
+      break;
+    case 21:
+      if (k == "end_of_life_extension") return ::aiven::codec::sax::member(f, "end_of_life_extension", o.end_of_life_extension);
+      if (k == "trial_expiration_time") return ::aiven::codec::sax::member(f, "trial_expiration_time", o.trial_expiration_time);
+      break;
+    case 23:
+      if (k == "estimated_balance_local") return ::aiven::codec::sax::member(f, "estimated_balance_local", o.estimated_balance_local);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_invitation_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_invitation_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "invite_time") return ::aiven::codec::sax::member(f, "invite_time", o.invite_time);
+      if (k == "member_type") return ::aiven::codec::sax::member(f, "member_type", o.member_type);
+      break;
+    case 18:
+      if (k == "invited_user_email") return ::aiven::codec::sax::member(f, "invited_user_email", o.invited_user_email);
+      break;
+    case 19:
+      if (k == "inviting_user_email") return ::aiven::codec::sax::member(f, "inviting_user_email", o.inviting_user_email);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_invitation_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_invitation_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_invite_accept_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_invite_accept_out*>(f.obj);
+  switch (k.size()) {
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_invite_accept_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_invite_accept_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_list_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "projects") return ::aiven::codec::sax::member(f, "projects", o.projects);
+      break;
+    case 18:
+      if (k == "project_membership") return ::aiven::codec::sax::member(f, "project_membership", o.project_membership);
+      break;
+    case 19:
+      if (k == "project_memberships") return ::aiven::codec::sax::member(f, "project_memberships", o.project_memberships);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_list_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_list_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_pg_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_pg_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_pg_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_pg_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_service_plan_price_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_service_plan_price_get_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      break;
+    case 12:
+      if (k == "service_plan") return ::aiven::codec::sax::member(f, "service_plan", o.service_plan);
+      if (k == "service_type") return ::aiven::codec::sax::member(f, "service_type", o.service_type);
+      break;
+    case 14:
+      if (k == "base_price_usd") return ::aiven::codec::sax::member(f, "base_price_usd", o.base_price_usd);
+      break;
+    case 27:
+      if (k == "extra_disk_price_per_gb_usd") return ::aiven::codec::sax::member(f, "extra_disk_price_per_gb_usd", o.extra_disk_price_per_gb_usd);
+      if (k == "object_storage_gb_price_usd") return ::aiven::codec::sax::member(f, "object_storage_gb_price_usd", o.object_storage_gb_price_usd);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_service_plan_price_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_service_plan_price_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_service_plan_specs_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_service_plan_specs_get_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "node_count") return ::aiven::codec::sax::member(f, "node_count", o.node_count);
+      break;
+    case 11:
+      if (k == "shard_count") return ::aiven::codec::sax::member(f, "shard_count", o.shard_count);
+      break;
+    case 12:
+      if (k == "service_plan") return ::aiven::codec::sax::member(f, "service_plan", o.service_plan);
+      if (k == "service_type") return ::aiven::codec::sax::member(f, "service_type", o.service_type);
+      break;
+    case 13:
+      if (k == "backup_config") return ::aiven::codec::sax::member(f, "backup_config", o.backup_config);
+      if (k == "disk_space_mb") return ::aiven::codec::sax::member(f, "disk_space_mb", o.disk_space_mb);
+      if (k == "primary_count") return ::aiven::codec::sax::member(f, "primary_count", o.primary_count);
+      break;
+    case 17:
+      if (k == "disk_space_cap_mb") return ::aiven::codec::sax::member(f, "disk_space_cap_mb", o.disk_space_cap_mb);
+      break;
+    case 18:
+      if (k == "disk_space_step_mb") return ::aiven::codec::sax::member(f, "disk_space_step_mb", o.disk_space_step_mb);
+      if (k == "max_memory_percent") return ::aiven::codec::sax::member(f, "max_memory_percent", o.max_memory_percent);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_service_plan_specs_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_service_plan_specs_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_service_types_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_service_types_get_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_service_types_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_service_types_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_service_types_list_elasticsearch_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_service_types_list_elasticsearch_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_service_types_list_elasticsearch_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_service_types_list_elasticsearch_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_redis_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::redis_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::redis_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_redis_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_thanos_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::thanos_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::thanos_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_thanos_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_valkey_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::valkey_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::valkey_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_valkey_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_service_types_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_service_types_list_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "pg") return ::aiven::codec::sax::member(f, "pg", o.pg);
+      break;
+    case 5:
+      if (k == "flink") return ::aiven::codec::sax::member(f, "flink", o.flink);
+      if (k == "kafka") return ::aiven::codec::sax::member(f, "kafka", o.kafka);
+      if (k == "mysql") return ::aiven::codec::sax::member(f, "mysql", o.mysql);
+      if (k == "redis") return ::aiven::codec::sax::member(f, "redis", o.redis);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "thanos") return ::aiven::codec::sax::member(f, "thanos", o.thanos);
+      if (k == "valkey") return ::aiven::codec::sax::member(f, "valkey", o.valkey);
+      break;
+    case 7:
+      if (k == "grafana") return ::aiven::codec::sax::member(f, "grafana", o.grafana);
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "dragonfly") return ::aiven::codec::sax::member(f, "dragonfly", o.dragonfly);
+      break;
+    case 10:
+      if (k == "clickhouse") return ::aiven::codec::sax::member(f, "clickhouse", o.clickhouse);
+      if (k == "opensearch") return ::aiven::codec::sax::member(f, "opensearch", o.opensearch);
+      break;
+    case 13:
+      if (k == "elasticsearch") return ::aiven::codec::sax::member(f, "elasticsearch", o.elasticsearch);
+      if (k == "kafka_connect") return ::aiven::codec::sax::member(f, "kafka_connect", o.kafka_connect);
+      break;
+    case 17:
+      if (k == "kafka_mirrormaker") return ::aiven::codec::sax::member(f, "kafka_mirrormaker", o.kafka_mirrormaker);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_service_types_list_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_service_types_list_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_update_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
+      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
+      break;
+    case 7:
+      if (k == "company") return ::aiven::codec::sax::member(f, "company", o.company);
+      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
+      break;
+    case 8:
+      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
+      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
+      break;
+    case 9:
+      if (k == "card_info") return ::aiven::codec::sax::member(f, "card_info", o.card_info);
+      if (k == "tenant_id") return ::aiven::codec::sax::member(f, "tenant_id", o.tenant_id);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
+      break;
+    case 12:
+      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
+      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+      if (k == "project_name") return ::aiven::codec::sax::member(f, "project_name", o.project_name);
+      break;
+    case 13:
+      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
+      if (k == "default_cloud") return ::aiven::codec::sax::member(f, "default_cloud", o.default_cloud);
+      break;
+    case 14:
+      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
+      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
+      break;
+    case 15:
+      if (k == "billing_address") return ::aiven::codec::sax::member(f, "billing_address", o.billing_address);
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 16:
+      if (k == "billing_currency") return ::aiven::codec::sax::member(f, "billing_currency", o.billing_currency);
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    case 17:
+      if (k == "available_credits") return ::aiven::codec::sax::member(f, "available_credits", o.available_credits);
+      if (k == "estimated_balance") return ::aiven::codec::sax::member(f, "estimated_balance", o.estimated_balance);
+      break;
+    case 18:
+      if (k == "billing_extra_text") return ::aiven::codec::sax::member(f, "billing_extra_text", o.billing_extra_text);
+      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
+      break;
+    case 21:
+      if (k == "end_of_life_extension") return ::aiven::codec::sax::member(f, "end_of_life_extension", o.end_of_life_extension);
+      if (k == "trial_expiration_time") return ::aiven::codec::sax::member(f, "trial_expiration_time", o.trial_expiration_time);
+      break;
+    case 23:
+      if (k == "estimated_balance_local") return ::aiven::codec::sax::member(f, "estimated_balance_local", o.estimated_balance_local);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_user_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_user_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "auth") return ::aiven::codec::sax::member(f, "auth", o.auth);
+      break;
+    case 7:
+      if (k == "team_id") return ::aiven::codec::sax::member(f, "team_id", o.team_id);
+      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
+      break;
+    case 9:
+      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
+      if (k == "team_name") return ::aiven::codec::sax::member(f, "team_name", o.team_name);
+      break;
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "member_type") return ::aiven::codec::sax::member(f, "member_type", o.member_type);
+      break;
+    case 15:
+      if (k == "billing_contact") return ::aiven::codec::sax::member(f, "billing_contact", o.billing_contact);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_user_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_user_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_user_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_user_list_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "users") return ::aiven::codec::sax::member(f, "users", o.users);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 11:
+      if (k == "group_users") return ::aiven::codec::sax::member(f, "group_users", o.group_users);
+      if (k == "invitations") return ::aiven::codec::sax::member(f, "invitations", o.invitations);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_user_list_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_user_list_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_vpc_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::vpc_create_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "network_cidr") return ::aiven::codec::sax::member(f, "network_cidr", o.network_cidr);
+      break;
+    case 14:
+      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
+      break;
+    case 19:
+      if (k == "peering_connections") return ::aiven::codec::sax::member(f, "peering_connections", o.peering_connections);
+      break;
+    case 38:
+      if (k == "pending_build_only_peering_connections") return ::aiven::codec::sax::member(f, "pending_build_only_peering_connections", o.pending_build_only_peering_connections);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_vpc_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_vpc_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::vpc_delete_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "network_cidr") return ::aiven::codec::sax::member(f, "network_cidr", o.network_cidr);
+      break;
+    case 14:
+      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
+      break;
+    case 19:
+      if (k == "peering_connections") return ::aiven::codec::sax::member(f, "peering_connections", o.peering_connections);
+      break;
+    case 38:
+      if (k == "pending_build_only_peering_connections") return ::aiven::codec::sax::member(f, "pending_build_only_peering_connections", o.pending_build_only_peering_connections);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_delete_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_vpc_delete_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_vpc_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::vpc_get_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "network_cidr") return ::aiven::codec::sax::member(f, "network_cidr", o.network_cidr);
+      break;
+    case 14:
+      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
+      break;
+    case 19:
+      if (k == "peering_connections") return ::aiven::codec::sax::member(f, "peering_connections", o.peering_connections);
+      break;
+    case 38:
+      if (k == "pending_build_only_peering_connections") return ::aiven::codec::sax::member(f, "pending_build_only_peering_connections", o.pending_build_only_peering_connections);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_vpc_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_vpc_peering_connection_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::vpc_peering_connection_create_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "peer_vpc") return ::aiven::codec::sax::member(f, "peer_vpc", o.peer_vpc);
+      break;
+    case 10:
+      if (k == "state_info") return ::aiven::codec::sax::member(f, "state_info", o.state_info);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "peer_region") return ::aiven::codec::sax::member(f, "peer_region", o.peer_region);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 17:
+      if (k == "peer_azure_app_id") return ::aiven::codec::sax::member(f, "peer_azure_app_id", o.peer_azure_app_id);
+      break;
+    case 18:
+      if (k == "peer_cloud_account") return ::aiven::codec::sax::member(f, "peer_cloud_account", o.peer_cloud_account);
+      break;
+    case 19:
+      if (k == "peer_resource_group") return ::aiven::codec::sax::member(f, "peer_resource_group", o.peer_resource_group);
+      break;
+    case 20:
+      if (k == "peer_azure_tenant_id") return ::aiven::codec::sax::member(f, "peer_azure_tenant_id", o.peer_azure_tenant_id);
+      break;
+    case 21:
+      if (k == "peering_connection_id") return ::aiven::codec::sax::member(f, "peering_connection_id", o.peering_connection_id);
+      break;
+    case 23:
+      if (k == "user_peer_network_cidrs") return ::aiven::codec::sax::member(f, "user_peer_network_cidrs", o.user_peer_network_cidrs);
+      break;
+    case 27:
+      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_vpc_peering_connection_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_vpc_peering_connection_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::vpc_peering_connection_delete_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "peer_vpc") return ::aiven::codec::sax::member(f, "peer_vpc", o.peer_vpc);
+      break;
+    case 10:
+      if (k == "state_info") return ::aiven::codec::sax::member(f, "state_info", o.state_info);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "peer_region") return ::aiven::codec::sax::member(f, "peer_region", o.peer_region);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 17:
+      if (k == "peer_azure_app_id") return ::aiven::codec::sax::member(f, "peer_azure_app_id", o.peer_azure_app_id);
+      break;
+    case 18:
+      if (k == "peer_cloud_account") return ::aiven::codec::sax::member(f, "peer_cloud_account", o.peer_cloud_account);
+      break;
+    case 19:
+      if (k == "peer_resource_group") return ::aiven::codec::sax::member(f, "peer_resource_group", o.peer_resource_group);
+      break;
+    case 20:
+      if (k == "peer_azure_tenant_id") return ::aiven::codec::sax::member(f, "peer_azure_tenant_id", o.peer_azure_tenant_id);
+      break;
+    case 21:
+      if (k == "peering_connection_id") return ::aiven::codec::sax::member(f, "peering_connection_id", o.peering_connection_id);
+      break;
+    case 23:
+      if (k == "user_peer_network_cidrs") return ::aiven::codec::sax::member(f, "user_peer_network_cidrs", o.user_peer_network_cidrs);
+      break;
+    case 27:
+      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_delete_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_vpc_peering_connection_delete_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_vpc_peering_connection_type_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::vpc_peering_connection_type_out*>(f.obj);
+  switch (k.size()) {
+    case 9:
+      if (k == "price_usd") return ::aiven::codec::sax::member(f, "price_usd", o.price_usd);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      break;
+    case 27:
+      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_type_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_vpc_peering_connection_type_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_vpc_peering_connection_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::vpc_peering_connection_update_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "network_cidr") return ::aiven::codec::sax::member(f, "network_cidr", o.network_cidr);
+      break;
+    case 14:
+      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
+      break;
+    case 19:
+      if (k == "peering_connections") return ::aiven::codec::sax::member(f, "peering_connections", o.peering_connections);
+      break;
+    case 38:
+      if (k == "pending_build_only_peering_connections") return ::aiven::codec::sax::member(f, "pending_build_only_peering_connections", o.pending_build_only_peering_connections);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_vpc_peering_connection_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_vpc_peering_connection_with_region_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::vpc_peering_connection_with_region_delete_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "peer_vpc") return ::aiven::codec::sax::member(f, "peer_vpc", o.peer_vpc);
+      break;
+    case 10:
+      if (k == "state_info") return ::aiven::codec::sax::member(f, "state_info", o.state_info);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "peer_region") return ::aiven::codec::sax::member(f, "peer_region", o.peer_region);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 17:
+      if (k == "peer_azure_app_id") return ::aiven::codec::sax::member(f, "peer_azure_app_id", o.peer_azure_app_id);
+      break;
+    case 18:
+      if (k == "peer_cloud_account") return ::aiven::codec::sax::member(f, "peer_cloud_account", o.peer_cloud_account);
+      break;
+    case 19:
+      if (k == "peer_resource_group") return ::aiven::codec::sax::member(f, "peer_resource_group", o.peer_resource_group);
+      break;
+    case 20:
+      if (k == "peer_azure_tenant_id") return ::aiven::codec::sax::member(f, "peer_azure_tenant_id", o.peer_azure_tenant_id);
+      break;
+    case 21:
+      if (k == "peering_connection_id") return ::aiven::codec::sax::member(f, "peering_connection_id", o.peering_connection_id);
+      break;
+    case 23:
+      if (k == "user_peer_network_cidrs") return ::aiven::codec::sax::member(f, "user_peer_network_cidrs", o.user_peer_network_cidrs);
+      break;
+    case 27:
+      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_with_region_delete_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_vpc_peering_connection_with_region_delete_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_vpc_peering_connection_with_resource_group_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::vpc_peering_connection_with_resource_group_delete_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "peer_vpc") return ::aiven::codec::sax::member(f, "peer_vpc", o.peer_vpc);
+      break;
+    case 10:
+      if (k == "state_info") return ::aiven::codec::sax::member(f, "state_info", o.state_info);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "peer_region") return ::aiven::codec::sax::member(f, "peer_region", o.peer_region);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 17:
+      if (k == "peer_azure_app_id") return ::aiven::codec::sax::member(f, "peer_azure_app_id", o.peer_azure_app_id);
+      break;
+    case 18:
+      if (k == "peer_cloud_account") return ::aiven::codec::sax::member(f, "peer_cloud_account", o.peer_cloud_account);
+      break;
+    case 19:
+      if (k == "peer_resource_group") return ::aiven::codec::sax::member(f, "peer_resource_group", o.peer_resource_group);
+      break;
+    case 20:
+      if (k == "peer_azure_tenant_id") return ::aiven::codec::sax::member(f, "peer_azure_tenant_id", o.peer_azure_tenant_id);
+      break;
+    case 21:
+      if (k == "peering_connection_id") return ::aiven::codec::sax::member(f, "peering_connection_id", o.peering_connection_id);
+      break;
+    case 23:
+      if (k == "user_peer_network_cidrs") return ::aiven::codec::sax::member(f, "user_peer_network_cidrs", o.user_peer_network_cidrs);
+      break;
+    case 27:
+      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_with_resource_group_delete_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_vpc_peering_connection_with_resource_group_delete_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_vpc_vpc_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::vpc_vpc_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "network_cidr") return ::aiven::codec::sax::member(f, "network_cidr", o.network_cidr);
+      break;
+    case 14:
+      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_vpc_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_vpc_vpc_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::clickhouse_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::dragonfly_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::emissions_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -72,16 +1448,6 @@ bool from_string(std::string_view s, vpc_peering_connection_state_type_alt& out)
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::vpc_peering_connection_with_region_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::vpc_peering_connection_with_resource_group_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::vpc_vpc_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::add_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_invite_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_tags_replace_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_tags_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_user_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::vpc_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::vpc_peering_connection_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::vpc_peering_connection_update_in& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::clickhouse_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -91,6 +1457,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::clickhouse_out& out, co
   if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -102,6 +1470,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::dragonfly_out& out, con
   if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -111,6 +1481,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::emissions_out& out, con
   if (!o) return true;
   if (!::aiven::codec::member(*o, "co2eq_mtons", out.co2eq_mtons, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "energy_kwh", out.energy_kwh, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"co2eq_mtons", "energy_kwh"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -122,6 +1494,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::flink_out& out, const :
   if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -133,6 +1507,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::grafana_out& out, const
   if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -144,6 +1520,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::group_user_out& out, co
   if (!::aiven::codec::member(*o, "real_name", out.real_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_group_id", out.user_group_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"member_type", "real_name", "user_email", "user_group_id"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -155,6 +1533,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::kafka_connect_out& out,
   if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -166,6 +1546,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::kafka_mirrormaker_out& 
   if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -177,6 +1559,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::kafka_out& out, const :
   if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -188,6 +1572,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::mysql_out& out, const :
   if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -199,6 +1585,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::opensearch_out& out, co
   if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -236,6 +1624,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_create_out& out
   if (!::aiven::codec::member(*o, "trial_expiration_time", out.trial_expiration_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "account_name", "address_lines", "available_credits", "billing_address", "billing_currency", "billing_emails", "billing_extra_text", "billing_group_id", "billing_group_name", "card_info", "city", "company", "country", "country_code", "default_cloud", "end_of_life_extension", "estimated_balance", "estimated_balance_local", "features", "organization_id", "payment_method", "project_name", "state", "tags", "tech_emails", "tenant_id", "trial_expiration_time", "vat_id", "zip_code"};
+  ::aiven::codec::keep_unknown(*o, known, 30, out.unknown_fields_);
   return true;
 }
 
@@ -249,6 +1639,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_event_out& out,
   if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_name", out.service_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "time", out.time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"actor", "event_desc", "event_type", "id", "service_name", "time"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -286,6 +1678,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_get_out& out, c
   if (!::aiven::codec::member(*o, "trial_expiration_time", out.trial_expiration_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "account_name", "address_lines", "available_credits", "billing_address", "billing_currency", "billing_emails", "billing_extra_text", "billing_group_id", "billing_group_name", "card_info", "city", "company", "country", "country_code", "default_cloud", "end_of_life_extension", "estimated_balance", "estimated_balance_local", "features", "organization_id", "payment_method", "project_name", "state", "tags", "tech_emails", "tenant_id", "trial_expiration_time", "vat_id", "zip_code"};
+  ::aiven::codec::keep_unknown(*o, known, 30, out.unknown_fields_);
   return true;
 }
 
@@ -297,6 +1691,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_invitation_out&
   if (!::aiven::codec::member(*o, "invited_user_email", out.invited_user_email, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "inviting_user_email", out.inviting_user_email, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "member_type", out.member_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"invite_time", "invited_user_email", "inviting_user_email", "member_type"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -305,6 +1701,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_invite_accept_o
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"user_email"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -317,6 +1715,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_list_out& out, 
   if (!::aiven::codec::member(*o, "project_membership", out.project_membership, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "project_memberships", out.project_memberships, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "projects", out.projects, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "message", "project_membership", "project_memberships", "projects"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -328,6 +1728,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_pg_out& out, co
   if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -343,6 +1745,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_service_plan_pr
   if (!::aiven::codec::member(*o, "object_storage_gb_price_usd", out.object_storage_gb_price_usd, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_plan", out.service_plan, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_type", out.service_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"base_price_usd", "cloud_name", "errors", "extra_disk_price_per_gb_usd", "message", "object_storage_gb_price_usd", "service_plan", "service_type"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -362,6 +1766,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_service_plan_sp
   if (!::aiven::codec::member(*o, "service_plan", out.service_plan, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_type", out.service_type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "shard_count", out.shard_count, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"backup_config", "disk_space_cap_mb", "disk_space_mb", "disk_space_step_mb", "errors", "max_memory_percent", "message", "node_count", "primary_count", "service_plan", "service_type", "shard_count"};
+  ::aiven::codec::keep_unknown(*o, known, 12, out.unknown_fields_);
   return true;
 }
 
@@ -375,6 +1781,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_service_types_g
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "errors", "latest_available_version", "message", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -386,6 +1794,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_service_types_l
   if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -397,6 +1807,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::redis_out& out, const :
   if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -408,6 +1820,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::thanos_out& out, const 
   if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -419,6 +1833,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::valkey_out& out, const 
   if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -442,6 +1858,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_service_types_l
   if (!::aiven::codec::member(*o, "redis", out.redis, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "thanos", out.thanos, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "valkey", out.valkey, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"clickhouse", "dragonfly", "elasticsearch", "errors", "flink", "grafana", "kafka", "kafka_connect", "kafka_mirrormaker", "message", "mysql", "opensearch", "pg", "redis", "thanos", "valkey"};
+  ::aiven::codec::keep_unknown(*o, known, 16, out.unknown_fields_);
   return true;
 }
 
@@ -479,6 +1897,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_update_out& out
   if (!::aiven::codec::member(*o, "trial_expiration_time", out.trial_expiration_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "account_name", "address_lines", "available_credits", "billing_address", "billing_currency", "billing_emails", "billing_extra_text", "billing_group_id", "billing_group_name", "card_info", "city", "company", "country", "country_code", "default_cloud", "end_of_life_extension", "estimated_balance", "estimated_balance_local", "features", "organization_id", "payment_method", "project_name", "state", "tags", "tech_emails", "tenant_id", "trial_expiration_time", "vat_id", "zip_code"};
+  ::aiven::codec::keep_unknown(*o, known, 30, out.unknown_fields_);
   return true;
 }
 
@@ -495,6 +1915,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_user_out& out, 
   if (!::aiven::codec::member(*o, "team_name", out.team_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"auth", "billing_contact", "create_time", "member_type", "real_name", "team_id", "team_name", "user_email", "user_id"};
+  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
   return true;
 }
 
@@ -507,6 +1929,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_user_list_out& 
   if (!::aiven::codec::member(*o, "invitations", out.invitations, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "users", out.users, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "group_users", "invitations", "message", "users"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -524,6 +1948,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::vpc_create_out& out, co
   if (!::aiven::codec::member(*o, "project_vpc_id", out.project_vpc_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud_name", "create_time", "errors", "message", "network_cidr", "peering_connections", "pending_build_only_peering_connections", "project_vpc_id", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -541,6 +1967,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::vpc_delete_out& out, co
   if (!::aiven::codec::member(*o, "project_vpc_id", out.project_vpc_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud_name", "create_time", "errors", "message", "network_cidr", "peering_connections", "pending_build_only_peering_connections", "project_vpc_id", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -558,6 +1986,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::vpc_get_out& out, const
   if (!::aiven::codec::member(*o, "project_vpc_id", out.project_vpc_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud_name", "create_time", "errors", "message", "network_cidr", "peering_connections", "pending_build_only_peering_connections", "project_vpc_id", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -580,6 +2010,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::vpc_peering_connection_
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_peer_network_cidrs", out.user_peer_network_cidrs, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "errors", "message", "peer_azure_app_id", "peer_azure_tenant_id", "peer_cloud_account", "peer_region", "peer_resource_group", "peer_vpc", "peering_connection_id", "state", "state_info", "update_time", "user_peer_network_cidrs", "vpc_peering_connection_type"};
+  ::aiven::codec::keep_unknown(*o, known, 15, out.unknown_fields_);
   return true;
 }
 
@@ -602,6 +2034,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::vpc_peering_connection_
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_peer_network_cidrs", out.user_peer_network_cidrs, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "errors", "message", "peer_azure_app_id", "peer_azure_tenant_id", "peer_cloud_account", "peer_region", "peer_resource_group", "peer_vpc", "peering_connection_id", "state", "state_info", "update_time", "user_peer_network_cidrs", "vpc_peering_connection_type"};
+  ::aiven::codec::keep_unknown(*o, known, 15, out.unknown_fields_);
   return true;
 }
 
@@ -612,6 +2046,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::vpc_peering_connection_
   if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "price_usd", out.price_usd, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud_name", "price_usd", "vpc_peering_connection_type"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -629,6 +2065,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::vpc_peering_connection_
   if (!::aiven::codec::member(*o, "project_vpc_id", out.project_vpc_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud_name", "create_time", "errors", "message", "network_cidr", "peering_connections", "pending_build_only_peering_connections", "project_vpc_id", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -651,6 +2089,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::vpc_peering_connection_
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_peer_network_cidrs", out.user_peer_network_cidrs, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "errors", "message", "peer_azure_app_id", "peer_azure_tenant_id", "peer_cloud_account", "peer_region", "peer_resource_group", "peer_vpc", "peering_connection_id", "state", "state_info", "update_time", "user_peer_network_cidrs", "vpc_peering_connection_type"};
+  ::aiven::codec::keep_unknown(*o, known, 15, out.unknown_fields_);
   return true;
 }
 
@@ -673,6 +2113,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::vpc_peering_connection_
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_peer_network_cidrs", out.user_peer_network_cidrs, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "errors", "message", "peer_azure_app_id", "peer_azure_tenant_id", "peer_cloud_account", "peer_region", "peer_resource_group", "peer_vpc", "peering_connection_id", "state", "state_info", "update_time", "user_peer_network_cidrs", "vpc_peering_connection_type"};
+  ::aiven::codec::keep_unknown(*o, known, 15, out.unknown_fields_);
   return true;
 }
 
@@ -686,8 +2128,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::vpc_vpc_out& out, const
   if (!::aiven::codec::member(*o, "project_vpc_id", out.project_vpc_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud_name", "create_time", "network_cidr", "project_vpc_id", "state", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::add_in& in) {
   ::boost::json::object o;
@@ -812,8 +2257,10 @@ void list_project_vpc_peering_connection_types_erased(const ::aiven::client& c, 
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/vpc-peering-connection-types";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::vpc_peering_connection_type_out>>(std::move(handler), ::aiven::codec::member_decoder{"vpc_peering_connection_types"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::vpc_peering_connection_type_out>>>("vpc_peering_connection_types");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::vpc_peering_connection_type_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::vpc_peering_connection_type_out>>{std::move(dec)}, diag));
 }
 
 void project_alerts_list_erased(const ::aiven::client& c, ::aiven::api::project_alerts_list_request req, ::aiven::diagnostics* diag,
@@ -824,8 +2271,10 @@ void project_alerts_list_erased(const ::aiven::client& c, ::aiven::api::project_
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/alerts";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::alert_out>>(std::move(handler), ::aiven::codec::member_decoder{"alerts"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::alert_out>>>("alerts");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::alert_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::alert_out>>{std::move(dec)}, diag));
 }
 
 void project_create_erased(const ::aiven::client& c, ::aiven::api::project_create_request req, ::aiven::diagnostics* diag,
@@ -836,8 +2285,10 @@ void project_create_erased(const ::aiven::client& c, ::aiven::api::project_creat
   cr.target += "/v1/project";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::project_create_out>(std::move(handler), ::aiven::codec::member_decoder{"project"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::project_create_out>>("project");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::project_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::project_create_out>{std::move(dec)}, diag));
 }
 
 void project_delete_erased(const ::aiven::client& c, ::aiven::api::project_delete_request req, ::aiven::diagnostics* diag,
@@ -847,8 +2298,10 @@ void project_delete_erased(const ::aiven::client& c, ::aiven::api::project_delet
   cr.op = &info;
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void project_download_sbom_report_erased(const ::aiven::client& c, ::aiven::api::project_download_sbom_report_request req, ::aiven::diagnostics* diag,
@@ -875,8 +2328,10 @@ void project_emissions_estimate_erased(const ::aiven::client& c, ::aiven::api::p
   cr.target += "/sustainability/emissions";
   ::aiven::detail::append_query(cr.target, "since", ::aiven::codec::query_value(req.since));
   ::aiven::detail::append_query(cr.target, "until", ::aiven::codec::query_value(req.until));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::emissions_out>(std::move(handler), ::aiven::codec::member_decoder{"emissions"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::emissions_out>>("emissions");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::emissions_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::emissions_out>{std::move(dec)}, diag));
 }
 
 void project_generate_sbom_download_url_erased(const ::aiven::client& c, ::aiven::api::project_generate_sbom_download_url_request req, ::aiven::diagnostics* diag,
@@ -888,8 +2343,10 @@ void project_generate_sbom_download_url_erased(const ::aiven::client& c, ::aiven
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/generate-sbom-download-url/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.file_format));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::string>(std::move(handler), ::aiven::codec::member_decoder{"download_url"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::string>>("download_url");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::string>(std::move(handler), ::aiven::codec::sax::take_response<std::string>{std::move(dec)}, diag));
 }
 
 void project_get_erased(const ::aiven::client& c, ::aiven::api::project_get_request req, ::aiven::diagnostics* diag,
@@ -899,8 +2356,10 @@ void project_get_erased(const ::aiven::client& c, ::aiven::api::project_get_requ
   cr.op = &info;
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::project_get_out>(std::move(handler), ::aiven::codec::member_decoder{"project"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::project_get_out>>("project");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::project_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::project_get_out>{std::move(dec)}, diag));
 }
 
 void project_get_event_logs_erased(const ::aiven::client& c, ::aiven::api::project_get_event_logs_request req, ::aiven::diagnostics* diag,
@@ -911,8 +2370,10 @@ void project_get_event_logs_erased(const ::aiven::client& c, ::aiven::api::proje
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/events";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::project_event_out>>(std::move(handler), ::aiven::codec::member_decoder{"events"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::project_event_out>>>("events");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::project_event_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::project_event_out>>{std::move(dec)}, diag));
 }
 
 void project_invite_erased(const ::aiven::client& c, ::aiven::api::project_invite_request req, ::aiven::diagnostics* diag,
@@ -925,8 +2386,10 @@ void project_invite_erased(const ::aiven::client& c, ::aiven::api::project_invit
   cr.target += "/invite";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void project_invite_accept_erased(const ::aiven::client& c, ::aiven::api::project_invite_accept_request req, ::aiven::diagnostics* diag,
@@ -938,8 +2401,10 @@ void project_invite_accept_erased(const ::aiven::client& c, ::aiven::api::projec
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/invite/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.invite_verification_code));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::project_invite_accept_out>(std::move(handler), ::aiven::codec::member_decoder{"invite_details"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::project_invite_accept_out>>("invite_details");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::project_invite_accept_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::project_invite_accept_out>{std::move(dec)}, diag));
 }
 
 void project_invite_delete_erased(const ::aiven::client& c, ::aiven::api::project_invite_delete_request req, ::aiven::diagnostics* diag,
@@ -951,8 +2416,10 @@ void project_invite_delete_erased(const ::aiven::client& c, ::aiven::api::projec
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/invite/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.invite_verification_code));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void project_list_erased(const ::aiven::client& c, ::aiven::api::project_list_request, ::aiven::diagnostics* diag,
@@ -961,8 +2428,10 @@ void project_list_erased(const ::aiven::client& c, ::aiven::api::project_list_re
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::project_list_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::project_list_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::project_list_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::project_list_out>{std::move(dec)}, diag));
 }
 
 void project_privatelink_availability_list_erased(const ::aiven::client& c, ::aiven::api::project_privatelink_availability_list_request req, ::aiven::diagnostics* diag,
@@ -973,8 +2442,10 @@ void project_privatelink_availability_list_erased(const ::aiven::client& c, ::ai
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/privatelink-availability";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::privatelink_availability_out>>(std::move(handler), ::aiven::codec::member_decoder{"privatelink_availability"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::privatelink_availability_out>>>("privatelink_availability");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::privatelink_availability_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::privatelink_availability_out>>{std::move(dec)}, diag));
 }
 
 void project_service_plan_emissions_estimate_erased(const ::aiven::client& c, ::aiven::api::project_service_plan_emissions_estimate_request req, ::aiven::diagnostics* diag,
@@ -990,8 +2461,10 @@ void project_service_plan_emissions_estimate_erased(const ::aiven::client& c, ::
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_plan));
   cr.target += "/clouds/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.cloud));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::emissions_out>(std::move(handler), ::aiven::codec::member_decoder{"emissions"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::emissions_out>>("emissions");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::emissions_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::emissions_out>{std::move(dec)}, diag));
 }
 
 void project_service_plan_list_erased(const ::aiven::client& c, ::aiven::api::project_service_plan_list_request req, ::aiven::diagnostics* diag,
@@ -1004,8 +2477,10 @@ void project_service_plan_list_erased(const ::aiven::client& c, ::aiven::api::pr
   cr.target += "/service-types/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_type));
   cr.target += "/plans";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::service_plan_out>>(std::move(handler), ::aiven::codec::member_decoder{"service_plans"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::service_plan_out>>>("service_plans");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::service_plan_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::service_plan_out>>{std::move(dec)}, diag));
 }
 
 void project_service_plan_price_get_erased(const ::aiven::client& c, ::aiven::api::project_service_plan_price_get_request req, ::aiven::diagnostics* diag,
@@ -1021,8 +2496,10 @@ void project_service_plan_price_get_erased(const ::aiven::client& c, ::aiven::ap
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_plan));
   cr.target += "/clouds/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.cloud));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::project_service_plan_price_get_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::project_service_plan_price_get_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::project_service_plan_price_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::project_service_plan_price_get_out>{std::move(dec)}, diag));
 }
 
 void project_service_plan_specs_get_erased(const ::aiven::client& c, ::aiven::api::project_service_plan_specs_get_request req, ::aiven::diagnostics* diag,
@@ -1036,8 +2513,10 @@ void project_service_plan_specs_get_erased(const ::aiven::client& c, ::aiven::ap
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_type));
   cr.target += "/plans/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_plan));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::project_service_plan_specs_get_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::project_service_plan_specs_get_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::project_service_plan_specs_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::project_service_plan_specs_get_out>{std::move(dec)}, diag));
 }
 
 void project_service_types_get_erased(const ::aiven::client& c, ::aiven::api::project_service_types_get_request req, ::aiven::diagnostics* diag,
@@ -1049,8 +2528,10 @@ void project_service_types_get_erased(const ::aiven::client& c, ::aiven::api::pr
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/service-types/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_type));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::project_service_types_get_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::project_service_types_get_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::project_service_types_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::project_service_types_get_out>{std::move(dec)}, diag));
 }
 
 void project_service_types_list_erased(const ::aiven::client& c, ::aiven::api::project_service_types_list_request req, ::aiven::diagnostics* diag,
@@ -1061,8 +2542,10 @@ void project_service_types_list_erased(const ::aiven::client& c, ::aiven::api::p
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/service-types";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::project_service_types_list_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::project_service_types_list_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::project_service_types_list_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::project_service_types_list_out>{std::move(dec)}, diag));
 }
 
 void project_tags_list_erased(const ::aiven::client& c, ::aiven::api::project_tags_list_request req, ::aiven::diagnostics* diag,
@@ -1073,8 +2556,10 @@ void project_tags_list_erased(const ::aiven::client& c, ::aiven::api::project_ta
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/tags";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::map<std::string, std::string>>(std::move(handler), ::aiven::codec::member_decoder{"tags"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::map<std::string, std::string>>>("tags");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::map<std::string, std::string>>(std::move(handler), ::aiven::codec::sax::take_response<std::map<std::string, std::string>>{std::move(dec)}, diag));
 }
 
 void project_tags_replace_erased(const ::aiven::client& c, ::aiven::api::project_tags_replace_request req, ::aiven::diagnostics* diag,
@@ -1087,8 +2572,10 @@ void project_tags_replace_erased(const ::aiven::client& c, ::aiven::api::project
   cr.target += "/tags";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void project_tags_update_erased(const ::aiven::client& c, ::aiven::api::project_tags_update_request req, ::aiven::diagnostics* diag,
@@ -1101,8 +2588,10 @@ void project_tags_update_erased(const ::aiven::client& c, ::aiven::api::project_
   cr.target += "/tags";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void project_update_erased(const ::aiven::client& c, ::aiven::api::project_update_request req, ::aiven::diagnostics* diag,
@@ -1114,8 +2603,10 @@ void project_update_erased(const ::aiven::client& c, ::aiven::api::project_updat
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::project_update_out>(std::move(handler), ::aiven::codec::member_decoder{"project"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::project_update_out>>("project");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::project_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::project_update_out>{std::move(dec)}, diag));
 }
 
 void project_user_list_erased(const ::aiven::client& c, ::aiven::api::project_user_list_request req, ::aiven::diagnostics* diag,
@@ -1126,8 +2617,10 @@ void project_user_list_erased(const ::aiven::client& c, ::aiven::api::project_us
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/users";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::project_user_list_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::project_user_list_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::project_user_list_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::project_user_list_out>{std::move(dec)}, diag));
 }
 
 void project_user_remove_erased(const ::aiven::client& c, ::aiven::api::project_user_remove_request req, ::aiven::diagnostics* diag,
@@ -1139,8 +2632,10 @@ void project_user_remove_erased(const ::aiven::client& c, ::aiven::api::project_
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/user/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.user_email));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void project_user_update_erased(const ::aiven::client& c, ::aiven::api::project_user_update_request req, ::aiven::diagnostics* diag,
@@ -1154,8 +2649,10 @@ void project_user_update_erased(const ::aiven::client& c, ::aiven::api::project_
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.user_email));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void vpc_create_erased(const ::aiven::client& c, ::aiven::api::vpc_create_request req, ::aiven::diagnostics* diag,
@@ -1168,8 +2665,10 @@ void vpc_create_erased(const ::aiven::client& c, ::aiven::api::vpc_create_reques
   cr.target += "/vpcs";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::vpc_create_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::vpc_create_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::vpc_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::vpc_create_out>{std::move(dec)}, diag));
 }
 
 void vpc_delete_erased(const ::aiven::client& c, ::aiven::api::vpc_delete_request req, ::aiven::diagnostics* diag,
@@ -1181,8 +2680,10 @@ void vpc_delete_erased(const ::aiven::client& c, ::aiven::api::vpc_delete_reques
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/vpcs/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project_vpc_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::vpc_delete_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::vpc_delete_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::vpc_delete_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::vpc_delete_out>{std::move(dec)}, diag));
 }
 
 void vpc_get_erased(const ::aiven::client& c, ::aiven::api::vpc_get_request req, ::aiven::diagnostics* diag,
@@ -1194,8 +2695,10 @@ void vpc_get_erased(const ::aiven::client& c, ::aiven::api::vpc_get_request req,
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/vpcs/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project_vpc_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::vpc_get_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::vpc_get_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::vpc_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::vpc_get_out>{std::move(dec)}, diag));
 }
 
 void vpc_list_erased(const ::aiven::client& c, ::aiven::api::vpc_list_request req, ::aiven::diagnostics* diag,
@@ -1206,8 +2709,10 @@ void vpc_list_erased(const ::aiven::client& c, ::aiven::api::vpc_list_request re
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/vpcs";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::vpc_vpc_out>>(std::move(handler), ::aiven::codec::member_decoder{"vpcs"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::vpc_vpc_out>>>("vpcs");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::vpc_vpc_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::vpc_vpc_out>>{std::move(dec)}, diag));
 }
 
 void vpc_peering_connection_create_erased(const ::aiven::client& c, ::aiven::api::vpc_peering_connection_create_request req, ::aiven::diagnostics* diag,
@@ -1222,8 +2727,10 @@ void vpc_peering_connection_create_erased(const ::aiven::client& c, ::aiven::api
   cr.target += "/peering-connections";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::vpc_peering_connection_create_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::vpc_peering_connection_create_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::vpc_peering_connection_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::vpc_peering_connection_create_out>{std::move(dec)}, diag));
 }
 
 void vpc_peering_connection_delete_erased(const ::aiven::client& c, ::aiven::api::vpc_peering_connection_delete_request req, ::aiven::diagnostics* diag,
@@ -1239,8 +2746,10 @@ void vpc_peering_connection_delete_erased(const ::aiven::client& c, ::aiven::api
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.peer_cloud_account));
   cr.target += "/peer-vpcs/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.peer_vpc));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::vpc_peering_connection_delete_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::vpc_peering_connection_delete_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::vpc_peering_connection_delete_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::vpc_peering_connection_delete_out>{std::move(dec)}, diag));
 }
 
 void vpc_peering_connection_update_erased(const ::aiven::client& c, ::aiven::api::vpc_peering_connection_update_request req, ::aiven::diagnostics* diag,
@@ -1255,8 +2764,10 @@ void vpc_peering_connection_update_erased(const ::aiven::client& c, ::aiven::api
   cr.target += "/user-peer-network-cidrs";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::vpc_peering_connection_update_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::vpc_peering_connection_update_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::vpc_peering_connection_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::vpc_peering_connection_update_out>{std::move(dec)}, diag));
 }
 
 void vpc_peering_connection_with_region_delete_erased(const ::aiven::client& c, ::aiven::api::vpc_peering_connection_with_region_delete_request req, ::aiven::diagnostics* diag,
@@ -1274,8 +2785,10 @@ void vpc_peering_connection_with_region_delete_erased(const ::aiven::client& c, 
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.peer_vpc));
   cr.target += "/peer-regions/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.peer_region));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::vpc_peering_connection_with_region_delete_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::vpc_peering_connection_with_region_delete_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::vpc_peering_connection_with_region_delete_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::vpc_peering_connection_with_region_delete_out>{std::move(dec)}, diag));
 }
 
 void vpc_peering_connection_with_resource_group_delete_erased(const ::aiven::client& c, ::aiven::api::vpc_peering_connection_with_resource_group_delete_request req, ::aiven::diagnostics* diag,
@@ -1293,8 +2806,10 @@ void vpc_peering_connection_with_resource_group_delete_erased(const ::aiven::cli
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.peer_resource_group));
   cr.target += "/peer-vpcs/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.peer_vpc));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::vpc_peering_connection_with_resource_group_delete_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::vpc_peering_connection_with_resource_group_delete_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::vpc_peering_connection_with_resource_group_delete_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::vpc_peering_connection_with_resource_group_delete_out>{std::move(dec)}, diag));
 }
 
 void vpc_peering_connections_refresh_erased(const ::aiven::client& c, ::aiven::api::vpc_peering_connections_refresh_request req, ::aiven::diagnostics* diag,
@@ -1307,8 +2822,10 @@ void vpc_peering_connections_refresh_erased(const ::aiven::client& c, ::aiven::a
   cr.target += "/vpcs/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project_vpc_id));
   cr.target += "/peering-connections/refresh";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::vpc_get_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::vpc_get_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::vpc_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::vpc_get_out>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

@@ -4,17 +4,50 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 
 namespace aiven::api {
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_credits_claim_out*);
+
+static ::aiven::codec::sax::target sax_members_project_credits_claim_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_credits_claim_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "code") return ::aiven::codec::sax::member(f, "code", o.code);
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 10:
+      if (k == "start_time") return ::aiven::codec::sax::member(f, "start_time", o.start_time);
+      break;
+    case 11:
+      if (k == "expire_time") return ::aiven::codec::sax::member(f, "expire_time", o.expire_time);
+      break;
+    case 15:
+      if (k == "remaining_value") return ::aiven::codec::sax::member(f, "remaining_value", o.remaining_value);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_credits_claim_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_credits_claim_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_credits_claim_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::project_credits_claim_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
@@ -27,8 +60,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_credits_claim_o
   if (!::aiven::codec::member(*o, "start_time", out.start_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"code", "expire_time", "remaining_value", "start_time", "type", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 namespace detail {
 
@@ -40,8 +76,10 @@ void project_credits_claim_erased(const ::aiven::client& c, ::aiven::api::projec
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/credits";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::project_credits_claim_out>(std::move(handler), ::aiven::codec::member_decoder{"credit"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::project_credits_claim_out>>("credit");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::project_credits_claim_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::project_credits_claim_out>{std::move(dec)}, diag));
 }
 
 void project_credits_list_erased(const ::aiven::client& c, ::aiven::api::project_credits_list_request req, ::aiven::diagnostics* diag,
@@ -52,8 +90,10 @@ void project_credits_list_erased(const ::aiven::client& c, ::aiven::api::project
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/credits";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::credit_out>>(std::move(handler), ::aiven::codec::member_decoder{"credits"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::credit_out>>>("credits");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::credit_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::credit_out>>{std::move(dec)}, diag));
 }
 
 void project_invoice_get_erased(const ::aiven::client& c, ::aiven::api::project_invoice_get_request req, ::aiven::diagnostics* diag,
@@ -78,8 +118,10 @@ void project_invoice_list_erased(const ::aiven::client& c, ::aiven::api::project
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/invoice";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::invoice_out>>(std::move(handler), ::aiven::codec::member_decoder{"invoices"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::invoice_out>>>("invoices");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::invoice_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::invoice_out>>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

@@ -3,11 +3,13 @@
 #include <aiven/api/secrets.hpp>
 
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -48,6 +50,251 @@ bool from_string(std::string_view s, provider_type& out) noexcept {
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::aws_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::azure_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_access_check_trigger_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::gcp_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::oci_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_accessors_list_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_delete_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_service_association_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_update_out*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::cmk_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::cmk_update_in& in);
+
+static ::aiven::codec::sax::target sax_members_aws_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::aws_out*>(f.obj);
+  switch (k.size()) {
+    case 9:
+      if (k == "principal") return ::aiven::codec::sax::member(f, "principal", o.principal);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::aws_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_aws_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_azure_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::azure_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "app_id") return ::aiven::codec::sax::member(f, "app_id", o.app_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::azure_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_azure_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_cmk_access_check_trigger_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::cmk_access_check_trigger_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 8:
+      if (k == "resource") return ::aiven::codec::sax::member(f, "resource", o.resource);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
+      break;
+    case 11:
+      if (k == "default_cmk") return ::aiven::codec::sax::member(f, "default_cmk", o.default_cmk);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_access_check_trigger_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_cmk_access_check_trigger_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_gcp_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::gcp_out*>(f.obj);
+  switch (k.size()) {
+    case 12:
+      if (k == "access_group") return ::aiven::codec::sax::member(f, "access_group", o.access_group);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::gcp_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_gcp_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_oci_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::oci_out*>(f.obj);
+  switch (k.size()) {
+    case 12:
+      if (k == "access_group") return ::aiven::codec::sax::member(f, "access_group", o.access_group);
+      break;
+    case 13:
+      if (k == "access_tenant") return ::aiven::codec::sax::member(f, "access_tenant", o.access_tenant);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::oci_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_oci_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_cmk_accessors_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::cmk_accessors_list_out*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "aws") return ::aiven::codec::sax::member(f, "aws", o.aws);
+      if (k == "gcp") return ::aiven::codec::sax::member(f, "gcp", o.gcp);
+      if (k == "oci") return ::aiven::codec::sax::member(f, "oci", o.oci);
+      break;
+    case 5:
+      if (k == "azure") return ::aiven::codec::sax::member(f, "azure", o.azure);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_accessors_list_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_cmk_accessors_list_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_cmk_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::cmk_create_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 6:
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 8:
+      if (k == "provider") return ::aiven::codec::sax::member(f, "provider", o.provider);
+      if (k == "resource") return ::aiven::codec::sax::member(f, "resource", o.resource);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
+      break;
+    case 11:
+      if (k == "default_cmk") return ::aiven::codec::sax::member(f, "default_cmk", o.default_cmk);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_cmk_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_cmk_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::cmk_delete_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 8:
+      if (k == "resource") return ::aiven::codec::sax::member(f, "resource", o.resource);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
+      break;
+    case 11:
+      if (k == "default_cmk") return ::aiven::codec::sax::member(f, "default_cmk", o.default_cmk);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_delete_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_cmk_delete_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_cmk_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::cmk_get_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 8:
+      if (k == "resource") return ::aiven::codec::sax::member(f, "resource", o.resource);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
+      break;
+    case 11:
+      if (k == "default_cmk") return ::aiven::codec::sax::member(f, "default_cmk", o.default_cmk);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_cmk_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_cmk_service_association_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::cmk_service_association_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 12:
+      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_service_association_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_cmk_service_association_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_cmk_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::cmk_update_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 8:
+      if (k == "resource") return ::aiven::codec::sax::member(f, "resource", o.resource);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
+      break;
+    case 11:
+      if (k == "default_cmk") return ::aiven::codec::sax::member(f, "default_cmk", o.default_cmk);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_cmk_update_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::aws_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::azure_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::cmk_access_check_trigger_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -59,14 +306,14 @@ bool from_string(std::string_view s, provider_type& out) noexcept {
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::cmk_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::cmk_service_association_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::cmk_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::cmk_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::cmk_update_in& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::aws_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
   if (!::aiven::codec::member(*o, "principal", out.principal, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"principal"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -75,6 +322,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::azure_out& out, const :
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
   if (!::aiven::codec::member(*o, "app_id", out.app_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"app_id"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -87,6 +336,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::cmk_access_check_trigge
   if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "resource", out.resource, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "default_cmk", "id", "resource", "updated_at"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -95,6 +346,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::gcp_out& out, const ::a
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
   if (!::aiven::codec::member(*o, "access_group", out.access_group, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"access_group"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -104,6 +357,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::oci_out& out, const ::a
   if (!o) return true;
   if (!::aiven::codec::member(*o, "access_group", out.access_group, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "access_tenant", out.access_tenant, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"access_group", "access_tenant"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -115,6 +370,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::cmk_accessors_list_out&
   if (!::aiven::codec::member(*o, "azure", out.azure, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "gcp", out.gcp, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "oci", out.oci, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"aws", "azure", "gcp", "oci"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -129,6 +386,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::cmk_create_out& out, co
   if (!::aiven::codec::member(*o, "resource", out.resource, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "default_cmk", "id", "provider", "resource", "status", "updated_at"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -141,6 +400,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::cmk_delete_out& out, co
   if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "resource", out.resource, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "default_cmk", "id", "resource", "updated_at"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -153,6 +414,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::cmk_get_out& out, const
   if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "resource", out.resource, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "default_cmk", "id", "resource", "updated_at"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -162,6 +425,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::cmk_service_association
   if (!o) return true;
   if (!::aiven::codec::member(*o, "service_name", out.service_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"service_name", "status"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -174,8 +439,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::cmk_update_out& out, co
   if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "resource", out.resource, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "default_cmk", "id", "resource", "updated_at"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::cmk_create_in& in) {
   ::boost::json::object o;
@@ -203,8 +471,10 @@ void cmk_access_check_trigger_erased(const ::aiven::client& c, ::aiven::api::cmk
   cr.target += "/secrets/cmks/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.cmk_id));
   cr.target += "/access_check";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::cmk_access_check_trigger_out>(std::move(handler), ::aiven::codec::member_decoder{"cmk"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::cmk_access_check_trigger_out>>("cmk");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::cmk_access_check_trigger_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::cmk_access_check_trigger_out>{std::move(dec)}, diag));
 }
 
 void cmk_accessors_list_erased(const ::aiven::client& c, ::aiven::api::cmk_accessors_list_request req, ::aiven::diagnostics* diag,
@@ -215,8 +485,10 @@ void cmk_accessors_list_erased(const ::aiven::client& c, ::aiven::api::cmk_acces
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/secrets/cmks/accessors";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::cmk_accessors_list_out>(std::move(handler), ::aiven::codec::member_decoder{"accessors"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::cmk_accessors_list_out>>("accessors");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::cmk_accessors_list_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::cmk_accessors_list_out>{std::move(dec)}, diag));
 }
 
 void cmk_create_erased(const ::aiven::client& c, ::aiven::api::cmk_create_request req, ::aiven::diagnostics* diag,
@@ -229,8 +501,10 @@ void cmk_create_erased(const ::aiven::client& c, ::aiven::api::cmk_create_reques
   cr.target += "/secrets/cmks";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::cmk_create_out>(std::move(handler), ::aiven::codec::member_decoder{"cmk"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::cmk_create_out>>("cmk");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::cmk_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::cmk_create_out>{std::move(dec)}, diag));
 }
 
 void cmk_delete_erased(const ::aiven::client& c, ::aiven::api::cmk_delete_request req, ::aiven::diagnostics* diag,
@@ -242,8 +516,10 @@ void cmk_delete_erased(const ::aiven::client& c, ::aiven::api::cmk_delete_reques
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/secrets/cmks/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.cmk_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::cmk_delete_out>(std::move(handler), ::aiven::codec::member_decoder{"cmk"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::cmk_delete_out>>("cmk");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::cmk_delete_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::cmk_delete_out>{std::move(dec)}, diag));
 }
 
 void cmk_get_erased(const ::aiven::client& c, ::aiven::api::cmk_get_request req, ::aiven::diagnostics* diag,
@@ -255,8 +531,10 @@ void cmk_get_erased(const ::aiven::client& c, ::aiven::api::cmk_get_request req,
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/secrets/cmks/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.cmk_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::cmk_get_out>(std::move(handler), ::aiven::codec::member_decoder{"cmk"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::cmk_get_out>>("cmk");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::cmk_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::cmk_get_out>{std::move(dec)}, diag));
 }
 
 void cmk_list_erased(const ::aiven::client& c, ::aiven::api::cmk_list_request req, ::aiven::diagnostics* diag,
@@ -267,8 +545,10 @@ void cmk_list_erased(const ::aiven::client& c, ::aiven::api::cmk_list_request re
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/secrets/cmks";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::cmk_get_out>>(std::move(handler), ::aiven::codec::member_decoder{"cmks"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::cmk_get_out>>>("cmks");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::cmk_get_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::cmk_get_out>>{std::move(dec)}, diag));
 }
 
 void cmk_service_associations_list_erased(const ::aiven::client& c, ::aiven::api::cmk_service_associations_list_request req, ::aiven::diagnostics* diag,
@@ -281,8 +561,10 @@ void cmk_service_associations_list_erased(const ::aiven::client& c, ::aiven::api
   cr.target += "/secrets/cmks/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.cmk_id));
   cr.target += "/service_associations";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::cmk_service_association_out>>(std::move(handler), ::aiven::codec::member_decoder{"service_associations"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::cmk_service_association_out>>>("service_associations");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::cmk_service_association_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::cmk_service_association_out>>{std::move(dec)}, diag));
 }
 
 void cmk_update_erased(const ::aiven::client& c, ::aiven::api::cmk_update_request req, ::aiven::diagnostics* diag,
@@ -296,8 +578,10 @@ void cmk_update_erased(const ::aiven::client& c, ::aiven::api::cmk_update_reques
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.cmk_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::cmk_update_out>(std::move(handler), ::aiven::codec::member_decoder{"cmk"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::cmk_update_out>>("cmk");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::cmk_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::cmk_update_out>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -1127,6 +1129,3724 @@ bool from_string(std::string_view s, usage_type& out) noexcept {
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::access_control_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::backup_out_additional_regions_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::backup_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::component_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::mysql_param_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_param_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::connection_info_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::connection_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::connection_pool_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::controlled_switchover_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::custom_file_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_clickhouse_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_dragonfly_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_elasticsearch_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_grafana_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_mirrormaker_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_mysql_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_pg_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_redis_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_thanos_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_valkey_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::list_project_service_types_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::list_public_service_types_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::log_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::maintenance_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::metadata_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::migration_detail_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::migration_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_position_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::progress_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::shard_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::node_state_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::os_available_plugins_response_opensearch_item_plugins_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::os_available_plugins_response_opensearch_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pitr_additional_region_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::primary_region_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pitr_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_get_service_logs_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::result_code_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::scheduled_backup_time_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::schema_registry_acl_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::server_group_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_backups_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_notification_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_topic_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_custom_file_update_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_custom_file_upload_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_data_hub_rotate_internal_secrets_response_rotation*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_database_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_database_list_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_get_migration_status_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_delete_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_connection_approval_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_connection_list_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_connection_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_delete_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_connection_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_connection_list_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_delete_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_query_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_acl_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_backups_item_additional_regions_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_backups_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_components_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_connection_pools_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_kafka_acl_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_maintenance_controlled_switchover*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_maintenance_updates_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_maintenance*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_node_states_item_progress_updates_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_node_states_item_shard*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_node_states_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_schema_registry_acl_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_server_group*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_integrations_item_integration_status_state*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_integrations_item_integration_status*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_integrations_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_notifications_item_metadata*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_notifications_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_tech_emails_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_topics_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_users_item_access_control*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_users_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_task_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_task_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_credentials_modify_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_credentials_reset_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_version_out*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::access_control_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::create_searchable_snapshot_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::create_user_backup_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::dataset_import_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::maintenance_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::migration_check_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_get_service_logs_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_service_tags_replace_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_service_tags_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_backup_to_another_region_report_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_cancel_query_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_integration_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_database_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_metrics_fetch_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_aws_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_aws_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_azure_connection_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_azure_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_azure_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_google_connection_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_query_activity_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_service_type_update_request_body& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::upgrade_check_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_task_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_user_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_user_credentials_modify_in& in);
+
+static ::aiven::codec::sax::target sax_members_access_control_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::access_control_out*>(f.obj);
+  switch (k.size()) {
+    case 14:
+      if (k == "redis_acl_keys") return ::aiven::codec::sax::member(f, "redis_acl_keys", o.redis_acl_keys);
+      break;
+    case 15:
+      if (k == "valkey_acl_keys") return ::aiven::codec::sax::member(f, "valkey_acl_keys", o.valkey_acl_keys);
+      break;
+    case 18:
+      if (k == "dragonfly_acl_keys") return ::aiven::codec::sax::member(f, "dragonfly_acl_keys", o.dragonfly_acl_keys);
+      if (k == "redis_acl_channels") return ::aiven::codec::sax::member(f, "redis_acl_channels", o.redis_acl_channels);
+      if (k == "redis_acl_commands") return ::aiven::codec::sax::member(f, "redis_acl_commands", o.redis_acl_commands);
+      break;
+    case 19:
+      if (k == "valkey_acl_channels") return ::aiven::codec::sax::member(f, "valkey_acl_channels", o.valkey_acl_channels);
+      if (k == "valkey_acl_commands") return ::aiven::codec::sax::member(f, "valkey_acl_commands", o.valkey_acl_commands);
+      break;
+    case 20:
+      if (k == "pg_allow_replication") return ::aiven::codec::sax::member(f, "pg_allow_replication", o.pg_allow_replication);
+      if (k == "redis_acl_categories") return ::aiven::codec::sax::member(f, "redis_acl_categories", o.redis_acl_categories);
+      break;
+    case 21:
+      if (k == "valkey_acl_categories") return ::aiven::codec::sax::member(f, "valkey_acl_categories", o.valkey_acl_categories);
+      break;
+    case 22:
+      if (k == "dragonfly_acl_commands") return ::aiven::codec::sax::member(f, "dragonfly_acl_commands", o.dragonfly_acl_commands);
+      break;
+    case 24:
+      if (k == "dragonfly_acl_categories") return ::aiven::codec::sax::member(f, "dragonfly_acl_categories", o.dragonfly_acl_categories);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::access_control_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_access_control_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_backup_out_additional_regions_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::backup_out_additional_regions_item*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "cloud") return ::aiven::codec::sax::member(f, "cloud", o.cloud);
+      break;
+    case 6:
+      if (k == "paused") return ::aiven::codec::sax::member(f, "paused", o.paused);
+      if (k == "region") return ::aiven::codec::sax::member(f, "region", o.region);
+      break;
+    case 12:
+      if (k == "pause_reason") return ::aiven::codec::sax::member(f, "pause_reason", o.pause_reason);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::backup_out_additional_regions_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_backup_out_additional_regions_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_backup_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::backup_out*>(f.obj);
+  switch (k.size()) {
+    case 9:
+      if (k == "data_size") return ::aiven::codec::sax::member(f, "data_size", o.data_size);
+      break;
+    case 11:
+      if (k == "backup_name") return ::aiven::codec::sax::member(f, "backup_name", o.backup_name);
+      if (k == "backup_time") return ::aiven::codec::sax::member(f, "backup_time", o.backup_time);
+      if (k == "incremental") return ::aiven::codec::sax::member(f, "incremental", o.incremental);
+      break;
+    case 16:
+      if (k == "storage_location") return ::aiven::codec::sax::member(f, "storage_location", o.storage_location);
+      break;
+    case 18:
+      if (k == "additional_regions") return ::aiven::codec::sax::member(f, "additional_regions", o.additional_regions);
+      break;
+    case 24:
+      if (k == "tiered_storage_data_size") return ::aiven::codec::sax::member(f, "tiered_storage_data_size", o.tiered_storage_data_size);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::backup_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_backup_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_component_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::component_out*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "ssl") return ::aiven::codec::sax::member(f, "ssl", o.ssl);
+      break;
+    case 4:
+      if (k == "host") return ::aiven::codec::sax::member(f, "host", o.host);
+      if (k == "path") return ::aiven::codec::sax::member(f, "path", o.path);
+      if (k == "port") return ::aiven::codec::sax::member(f, "port", o.port);
+      break;
+    case 5:
+      if (k == "route") return ::aiven::codec::sax::member(f, "route", o.route);
+      if (k == "usage") return ::aiven::codec::sax::member(f, "usage", o.usage);
+      break;
+    case 9:
+      if (k == "component") return ::aiven::codec::sax::member(f, "component", o.component);
+      break;
+    case 12:
+      if (k == "kafka_ssl_ca") return ::aiven::codec::sax::member(f, "kafka_ssl_ca", o.kafka_ssl_ca);
+      break;
+    case 25:
+      if (k == "privatelink_connection_id") return ::aiven::codec::sax::member(f, "privatelink_connection_id", o.privatelink_connection_id);
+      break;
+    case 27:
+      if (k == "kafka_authentication_method") return ::aiven::codec::sax::member(f, "kafka_authentication_method", o.kafka_authentication_method);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::component_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_component_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_mysql_param_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::mysql_param_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "host") return ::aiven::codec::sax::member(f, "host", o.host);
+      if (k == "port") return ::aiven::codec::sax::member(f, "port", o.port);
+      if (k == "user") return ::aiven::codec::sax::member(f, "user", o.user);
+      break;
+    case 6:
+      if (k == "dbname") return ::aiven::codec::sax::member(f, "dbname", o.dbname);
+      break;
+    case 8:
+      if (k == "password") return ::aiven::codec::sax::member(f, "password", o.password);
+      if (k == "ssl-mode") return ::aiven::codec::sax::member(f, "ssl-mode", o.ssl_mode);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::mysql_param_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_mysql_param_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_pg_param_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::pg_param_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "host") return ::aiven::codec::sax::member(f, "host", o.host);
+      if (k == "port") return ::aiven::codec::sax::member(f, "port", o.port);
+      if (k == "user") return ::aiven::codec::sax::member(f, "user", o.user);
+      break;
+    case 6:
+      if (k == "dbname") return ::aiven::codec::sax::member(f, "dbname", o.dbname);
+      break;
+    case 7:
+      if (k == "sslmode") return ::aiven::codec::sax::member(f, "sslmode", o.sslmode);
+      break;
+    case 8:
+      if (k == "password") return ::aiven::codec::sax::member(f, "password", o.password);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_param_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_pg_param_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_connection_info_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::connection_info_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "pg") return ::aiven::codec::sax::member(f, "pg", o.pg);
+      break;
+    case 4:
+      if (k == "m3db") return ::aiven::codec::sax::member(f, "m3db", o.m3db);
+      break;
+    case 5:
+      if (k == "flink") return ::aiven::codec::sax::member(f, "flink", o.flink);
+      if (k == "kafka") return ::aiven::codec::sax::member(f, "kafka", o.kafka);
+      if (k == "mysql") return ::aiven::codec::sax::member(f, "mysql", o.mysql);
+      if (k == "redis") return ::aiven::codec::sax::member(f, "redis", o.redis);
+      break;
+    case 6:
+      if (k == "thanos") return ::aiven::codec::sax::member(f, "thanos", o.thanos);
+      if (k == "valkey") return ::aiven::codec::sax::member(f, "valkey", o.valkey);
+      break;
+    case 7:
+      if (k == "grafana") return ::aiven::codec::sax::member(f, "grafana", o.grafana);
+      break;
+    case 8:
+      if (k == "influxdb") return ::aiven::codec::sax::member(f, "influxdb", o.influxdb);
+      break;
+    case 9:
+      if (k == "cassandra") return ::aiven::codec::sax::member(f, "cassandra", o.cassandra);
+      if (k == "pg_params") return ::aiven::codec::sax::member(f, "pg_params", o.pg_params);
+      if (k == "query_uri") return ::aiven::codec::sax::member(f, "query_uri", o.query_uri);
+      break;
+    case 10:
+      if (k == "clickhouse") return ::aiven::codec::sax::member(f, "clickhouse", o.clickhouse);
+      if (k == "opensearch") return ::aiven::codec::sax::member(f, "opensearch", o.opensearch);
+      if (k == "pg_standby") return ::aiven::codec::sax::member(f, "pg_standby", o.pg_standby);
+      if (k == "pg_syncing") return ::aiven::codec::sax::member(f, "pg_syncing", o.pg_syncing);
+      break;
+    case 11:
+      if (k == "redis_slave") return ::aiven::codec::sax::member(f, "redis_slave", o.redis_slave);
+      break;
+    case 12:
+      if (k == "influxdb_uri") return ::aiven::codec::sax::member(f, "influxdb_uri", o.influxdb_uri);
+      if (k == "m3aggregator") return ::aiven::codec::sax::member(f, "m3aggregator", o.m3aggregator);
+      if (k == "mysql_params") return ::aiven::codec::sax::member(f, "mysql_params", o.mysql_params);
+      if (k == "valkey_slave") return ::aiven::codec::sax::member(f, "valkey_slave", o.valkey_slave);
+      break;
+    case 13:
+      if (k == "http_node_uri") return ::aiven::codec::sax::member(f, "http_node_uri", o.http_node_uri);
+      if (k == "kafka_connect") return ::aiven::codec::sax::member(f, "kafka_connect", o.kafka_connect);
+      if (k == "mysql_standby") return ::aiven::codec::sax::member(f, "mysql_standby", o.mysql_standby);
+      break;
+    case 14:
+      if (k == "kafka_rest_uri") return ::aiven::codec::sax::member(f, "kafka_rest_uri", o.kafka_rest_uri);
+      if (k == "pg_replica_uri") return ::aiven::codec::sax::member(f, "pg_replica_uri", o.pg_replica_uri);
+      if (k == "redis_password") return ::aiven::codec::sax::member(f, "redis_password", o.redis_password);
+      break;
+    case 15:
+      if (k == "influxdb_dbname") return ::aiven::codec::sax::member(f, "influxdb_dbname", o.influxdb_dbname);
+      if (k == "valkey_password") return ::aiven::codec::sax::member(f, "valkey_password", o.valkey_password);
+      break;
+    case 16:
+      if (k == "http_cluster_uri") return ::aiven::codec::sax::member(f, "http_cluster_uri", o.http_cluster_uri);
+      if (k == "kafka_access_key") return ::aiven::codec::sax::member(f, "kafka_access_key", o.kafka_access_key);
+      break;
+    case 17:
+      if (k == "influxdb_password") return ::aiven::codec::sax::member(f, "influxdb_password", o.influxdb_password);
+      if (k == "influxdb_username") return ::aiven::codec::sax::member(f, "influxdb_username", o.influxdb_username);
+      if (k == "kafka_access_cert") return ::aiven::codec::sax::member(f, "kafka_access_cert", o.kafka_access_cert);
+      if (k == "kafka_connect_uri") return ::aiven::codec::sax::member(f, "kafka_connect_uri", o.kafka_connect_uri);
+      if (k == "kafka_mirrormaker") return ::aiven::codec::sax::member(f, "kafka_mirrormaker", o.kafka_mirrormaker);
+      if (k == "mysql_replica_uri") return ::aiven::codec::sax::member(f, "mysql_replica_uri", o.mysql_replica_uri);
+      if (k == "redis_replica_uri") return ::aiven::codec::sax::member(f, "redis_replica_uri", o.redis_replica_uri);
+      break;
+    case 18:
+      if (k == "query_frontend_uri") return ::aiven::codec::sax::member(f, "query_frontend_uri", o.query_frontend_uri);
+      if (k == "valkey_replica_uri") return ::aiven::codec::sax::member(f, "valkey_replica_uri", o.valkey_replica_uri);
+      break;
+    case 19:
+      if (k == "aggregator_http_uri") return ::aiven::codec::sax::member(f, "aggregator_http_uri", o.aggregator_http_uri);
+      if (k == "opensearch_password") return ::aiven::codec::sax::member(f, "opensearch_password", o.opensearch_password);
+      if (k == "opensearch_username") return ::aiven::codec::sax::member(f, "opensearch_username", o.opensearch_username);
+      if (k == "schema_registry_uri") return ::aiven::codec::sax::member(f, "schema_registry_uri", o.schema_registry_uri);
+      break;
+    case 25:
+      if (k == "opensearch_dashboards_uri") return ::aiven::codec::sax::member(f, "opensearch_dashboards_uri", o.opensearch_dashboards_uri);
+      if (k == "receiver_remote_write_uri") return ::aiven::codec::sax::member(f, "receiver_remote_write_uri", o.receiver_remote_write_uri);
+      break;
+    case 26:
+      if (k == "prometheus_remote_read_uri") return ::aiven::codec::sax::member(f, "prometheus_remote_read_uri", o.prometheus_remote_read_uri);
+      break;
+    case 27:
+      if (k == "prometheus_remote_write_uri") return ::aiven::codec::sax::member(f, "prometheus_remote_write_uri", o.prometheus_remote_write_uri);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::connection_info_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_connection_info_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_connection_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::connection_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 8:
+      if (k == "dns_name") return ::aiven::codec::sax::member(f, "dns_name", o.dns_name);
+      break;
+    case 15:
+      if (k == "vpc_endpoint_id") return ::aiven::codec::sax::member(f, "vpc_endpoint_id", o.vpc_endpoint_id);
+      break;
+    case 25:
+      if (k == "privatelink_connection_id") return ::aiven::codec::sax::member(f, "privatelink_connection_id", o.privatelink_connection_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::connection_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_connection_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_connection_pool_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::connection_pool_out*>(f.obj);
+  switch (k.size()) {
+    case 8:
+      if (k == "database") return ::aiven::codec::sax::member(f, "database", o.database);
+      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
+      break;
+    case 9:
+      if (k == "pool_mode") return ::aiven::codec::sax::member(f, "pool_mode", o.pool_mode);
+      if (k == "pool_name") return ::aiven::codec::sax::member(f, "pool_name", o.pool_name);
+      if (k == "pool_size") return ::aiven::codec::sax::member(f, "pool_size", o.pool_size);
+      break;
+    case 14:
+      if (k == "connection_uri") return ::aiven::codec::sax::member(f, "connection_uri", o.connection_uri);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::connection_pool_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_connection_pool_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_controlled_switchover_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::controlled_switchover_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 7:
+      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
+      break;
+    case 12:
+      if (k == "completed_at") return ::aiven::codec::sax::member(f, "completed_at", o.completed_at);
+      break;
+    case 18:
+      if (k == "termination_reason") return ::aiven::codec::sax::member(f, "termination_reason", o.termination_reason);
+      break;
+    case 20:
+      if (k == "scheduled_start_time") return ::aiven::codec::sax::member(f, "scheduled_start_time", o.scheduled_start_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::controlled_switchover_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_controlled_switchover_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_custom_file_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::custom_file_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "file_id") return ::aiven::codec::sax::member(f, "file_id", o.file_id);
+      break;
+    case 8:
+      if (k == "filename") return ::aiven::codec::sax::member(f, "filename", o.filename);
+      if (k == "filesize") return ::aiven::codec::sax::member(f, "filesize", o.filesize);
+      if (k == "filetype") return ::aiven::codec::sax::member(f, "filetype", o.filetype);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 17:
+      if (k == "service_reference") return ::aiven::codec::sax::member(f, "service_reference", o.service_reference);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::custom_file_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_custom_file_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_clickhouse_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_clickhouse_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 13:
+      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_clickhouse_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_clickhouse_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_dragonfly_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_dragonfly_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 13:
+      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_dragonfly_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_dragonfly_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_elasticsearch_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_elasticsearch_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 13:
+      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_elasticsearch_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_elasticsearch_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 13:
+      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_grafana_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_grafana_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 13:
+      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_grafana_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_grafana_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_kafka_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_kafka_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 13:
+      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_kafka_connect_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_kafka_connect_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 13:
+      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_connect_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_kafka_mirrormaker_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_kafka_mirrormaker_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 13:
+      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_mirrormaker_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_mirrormaker_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_mysql_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_mysql_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 13:
+      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_mysql_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_mysql_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_opensearch_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_opensearch_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 13:
+      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_opensearch_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_pg_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_pg_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 13:
+      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_pg_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_pg_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_redis_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_redis_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 13:
+      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_redis_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_redis_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_thanos_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_thanos_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 13:
+      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_thanos_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_thanos_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_valkey_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_valkey_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 13:
+      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
+      break;
+    case 15:
+      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 24:
+      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_valkey_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_valkey_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_list_project_service_types_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::list_project_service_types_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "pg") return ::aiven::codec::sax::member(f, "pg", o.pg);
+      break;
+    case 5:
+      if (k == "flink") return ::aiven::codec::sax::member(f, "flink", o.flink);
+      if (k == "kafka") return ::aiven::codec::sax::member(f, "kafka", o.kafka);
+      if (k == "mysql") return ::aiven::codec::sax::member(f, "mysql", o.mysql);
+      if (k == "redis") return ::aiven::codec::sax::member(f, "redis", o.redis);
+      break;
+    case 6:
+      if (k == "thanos") return ::aiven::codec::sax::member(f, "thanos", o.thanos);
+      if (k == "valkey") return ::aiven::codec::sax::member(f, "valkey", o.valkey);
+      break;
+    case 7:
+      if (k == "grafana") return ::aiven::codec::sax::member(f, "grafana", o.grafana);
+      break;
+    case 9:
+      if (k == "dragonfly") return ::aiven::codec::sax::member(f, "dragonfly", o.dragonfly);
+      break;
+    case 10:
+      if (k == "clickhouse") return ::aiven::codec::sax::member(f, "clickhouse", o.clickhouse);
+      if (k == "opensearch") return ::aiven::codec::sax::member(f, "opensearch", o.opensearch);
+      break;
+    case 13:
+      if (k == "elasticsearch") return ::aiven::codec::sax::member(f, "elasticsearch", o.elasticsearch);
+      if (k == "kafka_connect") return ::aiven::codec::sax::member(f, "kafka_connect", o.kafka_connect);
+      break;
+    case 17:
+      if (k == "kafka_mirrormaker") return ::aiven::codec::sax::member(f, "kafka_mirrormaker", o.kafka_mirrormaker);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::list_project_service_types_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_list_project_service_types_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_list_public_service_types_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::list_public_service_types_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "pg") return ::aiven::codec::sax::member(f, "pg", o.pg);
+      break;
+    case 5:
+      if (k == "flink") return ::aiven::codec::sax::member(f, "flink", o.flink);
+      if (k == "kafka") return ::aiven::codec::sax::member(f, "kafka", o.kafka);
+      if (k == "mysql") return ::aiven::codec::sax::member(f, "mysql", o.mysql);
+      if (k == "redis") return ::aiven::codec::sax::member(f, "redis", o.redis);
+      break;
+    case 6:
+      if (k == "thanos") return ::aiven::codec::sax::member(f, "thanos", o.thanos);
+      if (k == "valkey") return ::aiven::codec::sax::member(f, "valkey", o.valkey);
+      break;
+    case 7:
+      if (k == "grafana") return ::aiven::codec::sax::member(f, "grafana", o.grafana);
+      break;
+    case 9:
+      if (k == "dragonfly") return ::aiven::codec::sax::member(f, "dragonfly", o.dragonfly);
+      break;
+    case 10:
+      if (k == "clickhouse") return ::aiven::codec::sax::member(f, "clickhouse", o.clickhouse);
+      if (k == "opensearch") return ::aiven::codec::sax::member(f, "opensearch", o.opensearch);
+      break;
+    case 13:
+      if (k == "elasticsearch") return ::aiven::codec::sax::member(f, "elasticsearch", o.elasticsearch);
+      if (k == "kafka_connect") return ::aiven::codec::sax::member(f, "kafka_connect", o.kafka_connect);
+      break;
+    case 17:
+      if (k == "kafka_mirrormaker") return ::aiven::codec::sax::member(f, "kafka_mirrormaker", o.kafka_mirrormaker);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::list_public_service_types_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_list_public_service_types_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_log_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::log_out*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "msg") return ::aiven::codec::sax::member(f, "msg", o.msg);
+      break;
+    case 4:
+      if (k == "time") return ::aiven::codec::sax::member(f, "time", o.time);
+      if (k == "unit") return ::aiven::codec::sax::member(f, "unit", o.unit);
+      break;
+    case 8:
+      if (k == "severity") return ::aiven::codec::sax::member(f, "severity", o.severity);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::log_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_log_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::update_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "impact") return ::aiven::codec::sax::member(f, "impact", o.impact);
+      break;
+    case 8:
+      if (k == "deadline") return ::aiven::codec::sax::member(f, "deadline", o.deadline);
+      if (k == "start_at") return ::aiven::codec::sax::member(f, "start_at", o.start_at);
+      break;
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      if (k == "start_after") return ::aiven::codec::sax::member(f, "start_after", o.start_after);
+      break;
+    case 18:
+      if (k == "documentation_link") return ::aiven::codec::sax::member(f, "documentation_link", o.documentation_link);
+      break;
+    case 20:
+      if (k == "impact_portable_text") return ::aiven::codec::sax::member(f, "impact_portable_text", o.impact_portable_text);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_maintenance_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::maintenance_out*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "dow") return ::aiven::codec::sax::member(f, "dow", o.dow);
+      break;
+    case 4:
+      if (k == "time") return ::aiven::codec::sax::member(f, "time", o.time);
+      break;
+    case 7:
+      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
+      if (k == "updates") return ::aiven::codec::sax::member(f, "updates", o.updates);
+      break;
+    case 21:
+      if (k == "controlled_switchover") return ::aiven::codec::sax::member(f, "controlled_switchover", o.controlled_switchover);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::maintenance_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_maintenance_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_metadata_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::metadata_out*>(f.obj);
+  switch (k.size()) {
+    case 18:
+      if (k == "upgrade_to_version") return ::aiven::codec::sax::member(f, "upgrade_to_version", o.upgrade_to_version);
+      break;
+    case 22:
+      if (k == "end_of_life_policy_url") return ::aiven::codec::sax::member(f, "end_of_life_policy_url", o.end_of_life_policy_url);
+      break;
+    case 23:
+      if (k == "upgrade_to_service_type") return ::aiven::codec::sax::member(f, "upgrade_to_service_type", o.upgrade_to_service_type);
+      break;
+    case 24:
+      if (k == "service_end_of_life_time") return ::aiven::codec::sax::member(f, "service_end_of_life_time", o.service_end_of_life_time);
+      break;
+    case 28:
+      if (k == "end_of_life_help_article_url") return ::aiven::codec::sax::member(f, "end_of_life_help_article_url", o.end_of_life_help_article_url);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::metadata_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_metadata_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_migration_detail_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::migration_detail_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "error") return ::aiven::codec::sax::member(f, "error", o.error);
+      break;
+    case 6:
+      if (k == "dbname") return ::aiven::codec::sax::member(f, "dbname", o.dbname);
+      if (k == "method") return ::aiven::codec::sax::member(f, "method", o.method);
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 9:
+      if (k == "dump_tool") return ::aiven::codec::sax::member(f, "dump_tool", o.dump_tool);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::migration_detail_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_migration_detail_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_migration_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::migration_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "error") return ::aiven::codec::sax::member(f, "error", o.error);
+      break;
+    case 6:
+      if (k == "method") return ::aiven::codec::sax::member(f, "method", o.method);
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 18:
+      if (k == "master_link_status") return ::aiven::codec::sax::member(f, "master_link_status", o.master_link_status);
+      break;
+    case 26:
+      if (k == "master_last_io_seconds_ago") return ::aiven::codec::sax::member(f, "master_last_io_seconds_ago", o.master_last_io_seconds_ago);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::migration_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_migration_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_position_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_position_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "backup_name") return ::aiven::codec::sax::member(f, "backup_name", o.backup_name);
+      if (k == "chain_index") return ::aiven::codec::sax::member(f, "chain_index", o.chain_index);
+      if (k == "chain_total") return ::aiven::codec::sax::member(f, "chain_total", o.chain_total);
+      break;
+    case 18:
+      if (k == "backup_incremental") return ::aiven::codec::sax::member(f, "backup_incremental", o.backup_incremental);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_position_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_position_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_progress_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::progress_update_out*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "max") return ::aiven::codec::sax::member(f, "max", o.max);
+      if (k == "min") return ::aiven::codec::sax::member(f, "min", o.min);
+      break;
+    case 4:
+      if (k == "unit") return ::aiven::codec::sax::member(f, "unit", o.unit);
+      break;
+    case 5:
+      if (k == "phase") return ::aiven::codec::sax::member(f, "phase", o.phase);
+      break;
+    case 7:
+      if (k == "current") return ::aiven::codec::sax::member(f, "current", o.current);
+      break;
+    case 8:
+      if (k == "position") return ::aiven::codec::sax::member(f, "position", o.position);
+      break;
+    case 9:
+      if (k == "completed") return ::aiven::codec::sax::member(f, "completed", o.completed);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::progress_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_progress_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_shard_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::shard_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 8:
+      if (k == "position") return ::aiven::codec::sax::member(f, "position", o.position);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::shard_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_shard_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_node_state_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::node_state_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      if (k == "role") return ::aiven::codec::sax::member(f, "role", o.role);
+      break;
+    case 5:
+      if (k == "roles") return ::aiven::codec::sax::member(f, "roles", o.roles);
+      if (k == "shard") return ::aiven::codec::sax::member(f, "shard", o.shard);
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 16:
+      if (k == "progress_updates") return ::aiven::codec::sax::member(f, "progress_updates", o.progress_updates);
+      break;
+    case 17:
+      if (k == "availability_zone") return ::aiven::codec::sax::member(f, "availability_zone", o.availability_zone);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::node_state_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_node_state_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_os_available_plugins_response_opensearch_item_plugins_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::os_available_plugins_response_opensearch_item_plugins_item*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "url") return ::aiven::codec::sax::member(f, "url", o.url);
+      break;
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 7:
+      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
+      break;
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::os_available_plugins_response_opensearch_item_plugins_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_os_available_plugins_response_opensearch_item_plugins_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_os_available_plugins_response_opensearch_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::os_available_plugins_response_opensearch_item*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "plugins") return ::aiven::codec::sax::member(f, "plugins", o.plugins);
+      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::os_available_plugins_response_opensearch_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_os_available_plugins_response_opensearch_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_pg_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::pg_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
+      break;
+    case 10:
+      if (k == "extensions") return ::aiven::codec::sax::member(f, "extensions", o.extensions);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_pg_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_pitr_additional_region_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::pitr_additional_region_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "cloud") return ::aiven::codec::sax::member(f, "cloud", o.cloud);
+      break;
+    case 6:
+      if (k == "region") return ::aiven::codec::sax::member(f, "region", o.region);
+      break;
+    case 14:
+      if (k == "pitr_range_end") return ::aiven::codec::sax::member(f, "pitr_range_end", o.pitr_range_end);
+      break;
+    case 16:
+      if (k == "pitr_range_start") return ::aiven::codec::sax::member(f, "pitr_range_start", o.pitr_range_start);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pitr_additional_region_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_pitr_additional_region_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_primary_region_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::primary_region_out*>(f.obj);
+  switch (k.size()) {
+    case 14:
+      if (k == "pitr_range_end") return ::aiven::codec::sax::member(f, "pitr_range_end", o.pitr_range_end);
+      break;
+    case 16:
+      if (k == "pitr_range_start") return ::aiven::codec::sax::member(f, "pitr_range_start", o.pitr_range_start);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::primary_region_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_primary_region_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_pitr_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::pitr_out*>(f.obj);
+  switch (k.size()) {
+    case 14:
+      if (k == "primary_region") return ::aiven::codec::sax::member(f, "primary_region", o.primary_region);
+      break;
+    case 18:
+      if (k == "additional_regions") return ::aiven::codec::sax::member(f, "additional_regions", o.additional_regions);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pitr_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_pitr_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_get_service_logs_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_get_service_logs_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "logs") return ::aiven::codec::sax::member(f, "logs", o.logs);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "offset") return ::aiven::codec::sax::member(f, "offset", o.offset);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 16:
+      if (k == "first_log_offset") return ::aiven::codec::sax::member(f, "first_log_offset", o.first_log_offset);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_get_service_logs_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_get_service_logs_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_result_code_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::result_code_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "code") return ::aiven::codec::sax::member(f, "code", o.code);
+      break;
+    case 6:
+      if (k == "dbname") return ::aiven::codec::sax::member(f, "dbname", o.dbname);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::result_code_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_result_code_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_scheduled_backup_time_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::scheduled_backup_time_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "backup_hour") return ::aiven::codec::sax::member(f, "backup_hour", o.backup_hour);
+      break;
+    case 13:
+      if (k == "backup_minute") return ::aiven::codec::sax::member(f, "backup_minute", o.backup_minute);
+      break;
+    case 21:
+      if (k == "backup_interval_hours") return ::aiven::codec::sax::member(f, "backup_interval_hours", o.backup_interval_hours);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::scheduled_backup_time_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_scheduled_backup_time_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_schema_registry_acl_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::schema_registry_acl_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 8:
+      if (k == "resource") return ::aiven::codec::sax::member(f, "resource", o.resource);
+      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
+      break;
+    case 10:
+      if (k == "permission") return ::aiven::codec::sax::member(f, "permission", o.permission);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::schema_registry_acl_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_schema_registry_acl_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_server_group_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::server_group_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 7:
+      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::server_group_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_server_group_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_backups_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_backups_get_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "pitr") return ::aiven::codec::sax::member(f, "pitr", o.pitr);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "backups") return ::aiven::codec::sax::member(f, "backups", o.backups);
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 15:
+      if (k == "backup_progress") return ::aiven::codec::sax::member(f, "backup_progress", o.backup_progress);
+      break;
+    case 21:
+      if (k == "scheduled_backup_time") return ::aiven::codec::sax::member(f, "scheduled_backup_time", o.scheduled_backup_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_backups_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_backups_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_notification_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_notification_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 5:
+      if (k == "level") return ::aiven::codec::sax::member(f, "level", o.level);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "metadata") return ::aiven::codec::sax::member(f, "metadata", o.metadata);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_notification_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_notification_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_topic_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_topic_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 10:
+      if (k == "partitions") return ::aiven::codec::sax::member(f, "partitions", o.partitions);
+      if (k == "topic_name") return ::aiven::codec::sax::member(f, "topic_name", o.topic_name);
+      break;
+    case 11:
+      if (k == "replication") return ::aiven::codec::sax::member(f, "replication", o.replication);
+      break;
+    case 14:
+      if (k == "cleanup_policy") return ::aiven::codec::sax::member(f, "cleanup_policy", o.cleanup_policy);
+      break;
+    case 15:
+      if (k == "retention_bytes") return ::aiven::codec::sax::member(f, "retention_bytes", o.retention_bytes);
+      if (k == "retention_hours") return ::aiven::codec::sax::member(f, "retention_hours", o.retention_hours);
+      break;
+    case 19:
+      if (k == "min_insync_replicas") return ::aiven::codec::sax::member(f, "min_insync_replicas", o.min_insync_replicas);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_topic_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_topic_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_user_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_user_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 8:
+      if (k == "password") return ::aiven::codec::sax::member(f, "password", o.password);
+      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
+      break;
+    case 10:
+      if (k == "access_key") return ::aiven::codec::sax::member(f, "access_key", o.access_key);
+      break;
+    case 11:
+      if (k == "access_cert") return ::aiven::codec::sax::member(f, "access_cert", o.access_cert);
+      break;
+    case 14:
+      if (k == "access_control") return ::aiven::codec::sax::member(f, "access_control", o.access_control);
+      if (k == "authentication") return ::aiven::codec::sax::member(f, "authentication", o.authentication);
+      break;
+    case 21:
+      if (k == "password_updated_time") return ::aiven::codec::sax::member(f, "password_updated_time", o.password_updated_time);
+      break;
+    case 24:
+      if (k == "password_encryption_type") return ::aiven::codec::sax::member(f, "password_encryption_type", o.password_encryption_type);
+      break;
+    case 32:
+      if (k == "access_cert_not_valid_after_time") return ::aiven::codec::sax::member(f, "access_cert_not_valid_after_time", o.access_cert_not_valid_after_time);
+      break;
+    case 34:
+      if (k == "expiring_cert_not_valid_after_time") return ::aiven::codec::sax::member(f, "expiring_cert_not_valid_after_time", o.expiring_cert_not_valid_after_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_user_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_create_out*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "acl") return ::aiven::codec::sax::member(f, "acl", o.acl);
+      break;
+    case 4:
+      if (k == "plan") return ::aiven::codec::sax::member(f, "plan", o.plan);
+      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      if (k == "users") return ::aiven::codec::sax::member(f, "users", o.users);
+      break;
+    case 6:
+      if (k == "cmk_id") return ::aiven::codec::sax::member(f, "cmk_id", o.cmk_id);
+      if (k == "topics") return ::aiven::codec::sax::member(f, "topics", o.topics);
+      break;
+    case 7:
+      if (k == "backups") return ::aiven::codec::sax::member(f, "backups", o.backups);
+      break;
+    case 8:
+      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
+      if (k == "metadata") return ::aiven::codec::sax::member(f, "metadata", o.metadata);
+      break;
+    case 9:
+      if (k == "databases") return ::aiven::codec::sax::member(f, "databases", o.databases);
+      if (k == "kafka_acl") return ::aiven::codec::sax::member(f, "kafka_acl", o.kafka_acl);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      if (k == "components") return ::aiven::codec::sax::member(f, "components", o.components);
+      if (k == "group_list") return ::aiven::codec::sax::member(f, "group_list", o.group_list);
+      if (k == "node_count") return ::aiven::codec::sax::member(f, "node_count", o.node_count);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "maintenance") return ::aiven::codec::sax::member(f, "maintenance", o.maintenance);
+      if (k == "node_states") return ::aiven::codec::sax::member(f, "node_states", o.node_states);
+      if (k == "service_uri") return ::aiven::codec::sax::member(f, "service_uri", o.service_uri);
+      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
+      break;
+    case 12:
+      if (k == "server_group") return ::aiven::codec::sax::member(f, "server_group", o.server_group);
+      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
+      if (k == "service_type") return ::aiven::codec::sax::member(f, "service_type", o.service_type);
+      break;
+    case 13:
+      if (k == "disk_space_mb") return ::aiven::codec::sax::member(f, "disk_space_mb", o.disk_space_mb);
+      break;
+    case 14:
+      if (k == "node_cpu_count") return ::aiven::codec::sax::member(f, "node_cpu_count", o.node_cpu_count);
+      if (k == "node_memory_mb") return ::aiven::codec::sax::member(f, "node_memory_mb", o.node_memory_mb);
+      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
+      break;
+    case 15:
+      if (k == "connection_info") return ::aiven::codec::sax::member(f, "connection_info", o.connection_info);
+      if (k == "is_cluster_plan") return ::aiven::codec::sax::member(f, "is_cluster_plan", o.is_cluster_plan);
+      break;
+    case 16:
+      if (k == "connection_pools") return ::aiven::codec::sax::member(f, "connection_pools", o.connection_pools);
+      break;
+    case 17:
+      if (k == "cloud_description") return ::aiven::codec::sax::member(f, "cloud_description", o.cloud_description);
+      break;
+    case 18:
+      if (k == "service_uri_params") return ::aiven::codec::sax::member(f, "service_uri_params", o.service_uri_params);
+      break;
+    case 19:
+      if (k == "schema_registry_acl") return ::aiven::codec::sax::member(f, "schema_registry_acl", o.schema_registry_acl);
+      break;
+    case 20:
+      if (k == "service_integrations") return ::aiven::codec::sax::member(f, "service_integrations", o.service_integrations);
+      break;
+    case 21:
+      if (k == "service_notifications") return ::aiven::codec::sax::member(f, "service_notifications", o.service_notifications);
+      break;
+    case 22:
+      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
+      break;
+    case 24:
+      if (k == "service_type_description") return ::aiven::codec::sax::member(f, "service_type_description", o.service_type_description);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_custom_file_update_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_custom_file_update_response*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "file_id") return ::aiven::codec::sax::member(f, "file_id", o.file_id);
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 17:
+      if (k == "service_reference") return ::aiven::codec::sax::member(f, "service_reference", o.service_reference);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_custom_file_update_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_custom_file_update_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_custom_file_upload_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_custom_file_upload_response*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "file_id") return ::aiven::codec::sax::member(f, "file_id", o.file_id);
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 17:
+      if (k == "service_reference") return ::aiven::codec::sax::member(f, "service_reference", o.service_reference);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_custom_file_upload_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_custom_file_upload_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_data_hub_rotate_internal_secrets_response_rotation(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_data_hub_rotate_internal_secrets_response_rotation*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "group") return ::aiven::codec::sax::member(f, "group", o.group);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_data_hub_rotate_internal_secrets_response_rotation*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_data_hub_rotate_internal_secrets_response_rotation>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_database_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_database_out*>(f.obj);
+  switch (k.size()) {
+    case 8:
+      if (k == "lc_ctype") return ::aiven::codec::sax::member(f, "lc_ctype", o.lc_ctype);
+      break;
+    case 10:
+      if (k == "lc_collate") return ::aiven::codec::sax::member(f, "lc_collate", o.lc_collate);
+      break;
+    case 13:
+      if (k == "database_name") return ::aiven::codec::sax::member(f, "database_name", o.database_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_database_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_database_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_database_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_database_list_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "next") return ::aiven::codec::sax::member(f, "next", o.next);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "databases") return ::aiven::codec::sax::member(f, "databases", o.databases);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_database_list_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_database_list_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_get_migration_status_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_get_migration_status_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "migration") return ::aiven::codec::sax::member(f, "migration", o.migration);
+      break;
+    case 16:
+      if (k == "migration_detail") return ::aiven::codec::sax::member(f, "migration_detail", o.migration_detail);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_get_migration_status_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_get_migration_status_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_get_out*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "acl") return ::aiven::codec::sax::member(f, "acl", o.acl);
+      break;
+    case 4:
+      if (k == "plan") return ::aiven::codec::sax::member(f, "plan", o.plan);
+      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      if (k == "users") return ::aiven::codec::sax::member(f, "users", o.users);
+      break;
+    case 6:
+      if (k == "cmk_id") return ::aiven::codec::sax::member(f, "cmk_id", o.cmk_id);
+      if (k == "topics") return ::aiven::codec::sax::member(f, "topics", o.topics);
+      break;
+    case 7:
+      if (k == "backups") return ::aiven::codec::sax::member(f, "backups", o.backups);
+      break;
+    case 8:
+      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
+      if (k == "metadata") return ::aiven::codec::sax::member(f, "metadata", o.metadata);
+      break;
+    case 9:
+      if (k == "databases") return ::aiven::codec::sax::member(f, "databases", o.databases);
+      if (k == "kafka_acl") return ::aiven::codec::sax::member(f, "kafka_acl", o.kafka_acl);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      if (k == "components") return ::aiven::codec::sax::member(f, "components", o.components);
+      if (k == "group_list") return ::aiven::codec::sax::member(f, "group_list", o.group_list);
+      if (k == "node_count") return ::aiven::codec::sax::member(f, "node_count", o.node_count);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "maintenance") return ::aiven::codec::sax::member(f, "maintenance", o.maintenance);
+      if (k == "node_states") return ::aiven::codec::sax::member(f, "node_states", o.node_states);
+      if (k == "service_uri") return ::aiven::codec::sax::member(f, "service_uri", o.service_uri);
+      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
+      break;
+    case 12:
+      if (k == "server_group") return ::aiven::codec::sax::member(f, "server_group", o.server_group);
+      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
+      if (k == "service_type") return ::aiven::codec::sax::member(f, "service_type", o.service_type);
+      break;
+    case 13:
+      if (k == "disk_space_mb") return ::aiven::codec::sax::member(f, "disk_space_mb", o.disk_space_mb);
+      break;
+    case 14:
+      if (k == "node_cpu_count") return ::aiven::codec::sax::member(f, "node_cpu_count", o.node_cpu_count);
+      if (k == "node_memory_mb") return ::aiven::codec::sax::member(f, "node_memory_mb", o.node_memory_mb);
+      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
+      break;
+    case 15:
+      if (k == "connection_info") return ::aiven::codec::sax::member(f, "connection_info", o.connection_info);
+      if (k == "is_cluster_plan") return ::aiven::codec::sax::member(f, "is_cluster_plan", o.is_cluster_plan);
+      break;
+    case 16:
+      if (k == "connection_pools") return ::aiven::codec::sax::member(f, "connection_pools", o.connection_pools);
+      break;
+    case 17:
+      if (k == "cloud_description") return ::aiven::codec::sax::member(f, "cloud_description", o.cloud_description);
+      break;
+    case 18:
+      if (k == "service_uri_params") return ::aiven::codec::sax::member(f, "service_uri_params", o.service_uri_params);
+      break;
+    case 19:
+      if (k == "schema_registry_acl") return ::aiven::codec::sax::member(f, "schema_registry_acl", o.schema_registry_acl);
+      break;
+    case 20:
+      if (k == "service_integrations") return ::aiven::codec::sax::member(f, "service_integrations", o.service_integrations);
+      break;
+    case 21:
+      if (k == "service_notifications") return ::aiven::codec::sax::member(f, "service_notifications", o.service_notifications);
+      break;
+    case 22:
+      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
+      break;
+    case 24:
+      if (k == "service_type_description") return ::aiven::codec::sax::member(f, "service_type_description", o.service_type_description);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_out*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "acl") return ::aiven::codec::sax::member(f, "acl", o.acl);
+      break;
+    case 4:
+      if (k == "plan") return ::aiven::codec::sax::member(f, "plan", o.plan);
+      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      if (k == "users") return ::aiven::codec::sax::member(f, "users", o.users);
+      break;
+    case 6:
+      if (k == "cmk_id") return ::aiven::codec::sax::member(f, "cmk_id", o.cmk_id);
+      if (k == "topics") return ::aiven::codec::sax::member(f, "topics", o.topics);
+      break;
+    case 7:
+      if (k == "backups") return ::aiven::codec::sax::member(f, "backups", o.backups);
+      break;
+    case 8:
+      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
+      if (k == "metadata") return ::aiven::codec::sax::member(f, "metadata", o.metadata);
+      break;
+    case 9:
+      if (k == "databases") return ::aiven::codec::sax::member(f, "databases", o.databases);
+      if (k == "kafka_acl") return ::aiven::codec::sax::member(f, "kafka_acl", o.kafka_acl);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      if (k == "components") return ::aiven::codec::sax::member(f, "components", o.components);
+      if (k == "group_list") return ::aiven::codec::sax::member(f, "group_list", o.group_list);
+      if (k == "node_count") return ::aiven::codec::sax::member(f, "node_count", o.node_count);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "maintenance") return ::aiven::codec::sax::member(f, "maintenance", o.maintenance);
+      if (k == "node_states") return ::aiven::codec::sax::member(f, "node_states", o.node_states);
+      if (k == "service_uri") return ::aiven::codec::sax::member(f, "service_uri", o.service_uri);
+      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
+      break;
+    case 12:
+      if (k == "server_group") return ::aiven::codec::sax::member(f, "server_group", o.server_group);
+      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
+      if (k == "service_type") return ::aiven::codec::sax::member(f, "service_type", o.service_type);
+      break;
+    case 13:
+      if (k == "disk_space_mb") return ::aiven::codec::sax::member(f, "disk_space_mb", o.disk_space_mb);
+      break;
+    case 14:
+      if (k == "node_cpu_count") return ::aiven::codec::sax::member(f, "node_cpu_count", o.node_cpu_count);
+      if (k == "node_memory_mb") return ::aiven::codec::sax::member(f, "node_memory_mb", o.node_memory_mb);
+      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
+      break;
+    case 15:
+      if (k == "connection_info") return ::aiven::codec::sax::member(f, "connection_info", o.connection_info);
+      if (k == "is_cluster_plan") return ::aiven::codec::sax::member(f, "is_cluster_plan", o.is_cluster_plan);
+      break;
+    case 16:
+      if (k == "connection_pools") return ::aiven::codec::sax::member(f, "connection_pools", o.connection_pools);
+      break;
+    case 17:
+      if (k == "cloud_description") return ::aiven::codec::sax::member(f, "cloud_description", o.cloud_description);
+      break;
+    case 18:
+      if (k == "service_uri_params") return ::aiven::codec::sax::member(f, "service_uri_params", o.service_uri_params);
+      break;
+    case 19:
+      if (k == "schema_registry_acl") return ::aiven::codec::sax::member(f, "schema_registry_acl", o.schema_registry_acl);
+      break;
+    case 20:
+      if (k == "service_integrations") return ::aiven::codec::sax::member(f, "service_integrations", o.service_integrations);
+      break;
+    case 21:
+      if (k == "service_notifications") return ::aiven::codec::sax::member(f, "service_notifications", o.service_notifications);
+      break;
+    case 22:
+      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
+      break;
+    case 24:
+      if (k == "service_type_description") return ::aiven::codec::sax::member(f, "service_type_description", o.service_type_description);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_privatelink_aws_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_privatelink_aws_create_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "principals") return ::aiven::codec::sax::member(f, "principals", o.principals);
+      break;
+    case 14:
+      if (k == "aws_service_id") return ::aiven::codec::sax::member(f, "aws_service_id", o.aws_service_id);
+      break;
+    case 16:
+      if (k == "aws_service_name") return ::aiven::codec::sax::member(f, "aws_service_name", o.aws_service_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_aws_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_privatelink_aws_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_privatelink_aws_delete_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "principals") return ::aiven::codec::sax::member(f, "principals", o.principals);
+      break;
+    case 14:
+      if (k == "aws_service_id") return ::aiven::codec::sax::member(f, "aws_service_id", o.aws_service_id);
+      break;
+    case 16:
+      if (k == "aws_service_name") return ::aiven::codec::sax::member(f, "aws_service_name", o.aws_service_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_delete_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_aws_delete_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_privatelink_aws_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_privatelink_aws_get_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "principals") return ::aiven::codec::sax::member(f, "principals", o.principals);
+      break;
+    case 14:
+      if (k == "aws_service_id") return ::aiven::codec::sax::member(f, "aws_service_id", o.aws_service_id);
+      break;
+    case 16:
+      if (k == "aws_service_name") return ::aiven::codec::sax::member(f, "aws_service_name", o.aws_service_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_aws_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_privatelink_aws_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_privatelink_aws_update_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "principals") return ::aiven::codec::sax::member(f, "principals", o.principals);
+      break;
+    case 14:
+      if (k == "aws_service_id") return ::aiven::codec::sax::member(f, "aws_service_id", o.aws_service_id);
+      break;
+    case 16:
+      if (k == "aws_service_name") return ::aiven::codec::sax::member(f, "aws_service_name", o.aws_service_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_aws_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_privatelink_azure_connection_approval_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_privatelink_azure_connection_approval_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 15:
+      if (k == "user_ip_address") return ::aiven::codec::sax::member(f, "user_ip_address", o.user_ip_address);
+      break;
+    case 19:
+      if (k == "private_endpoint_id") return ::aiven::codec::sax::member(f, "private_endpoint_id", o.private_endpoint_id);
+      break;
+    case 25:
+      if (k == "privatelink_connection_id") return ::aiven::codec::sax::member(f, "privatelink_connection_id", o.privatelink_connection_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_connection_approval_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_connection_approval_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_privatelink_azure_connection_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_privatelink_azure_connection_list_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 15:
+      if (k == "user_ip_address") return ::aiven::codec::sax::member(f, "user_ip_address", o.user_ip_address);
+      break;
+    case 19:
+      if (k == "private_endpoint_id") return ::aiven::codec::sax::member(f, "private_endpoint_id", o.private_endpoint_id);
+      break;
+    case 25:
+      if (k == "privatelink_connection_id") return ::aiven::codec::sax::member(f, "privatelink_connection_id", o.privatelink_connection_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_connection_list_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_connection_list_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_privatelink_azure_connection_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_privatelink_azure_connection_update_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 15:
+      if (k == "user_ip_address") return ::aiven::codec::sax::member(f, "user_ip_address", o.user_ip_address);
+      break;
+    case 19:
+      if (k == "private_endpoint_id") return ::aiven::codec::sax::member(f, "private_endpoint_id", o.private_endpoint_id);
+      break;
+    case 25:
+      if (k == "privatelink_connection_id") return ::aiven::codec::sax::member(f, "privatelink_connection_id", o.privatelink_connection_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_connection_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_connection_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_privatelink_azure_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_privatelink_azure_create_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 16:
+      if (k == "azure_service_id") return ::aiven::codec::sax::member(f, "azure_service_id", o.azure_service_id);
+      break;
+    case 19:
+      if (k == "azure_service_alias") return ::aiven::codec::sax::member(f, "azure_service_alias", o.azure_service_alias);
+      break;
+    case 21:
+      if (k == "user_subscription_ids") return ::aiven::codec::sax::member(f, "user_subscription_ids", o.user_subscription_ids);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_privatelink_azure_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_privatelink_azure_delete_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 16:
+      if (k == "azure_service_id") return ::aiven::codec::sax::member(f, "azure_service_id", o.azure_service_id);
+      break;
+    case 19:
+      if (k == "azure_service_alias") return ::aiven::codec::sax::member(f, "azure_service_alias", o.azure_service_alias);
+      break;
+    case 21:
+      if (k == "user_subscription_ids") return ::aiven::codec::sax::member(f, "user_subscription_ids", o.user_subscription_ids);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_delete_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_delete_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_privatelink_azure_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_privatelink_azure_get_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 16:
+      if (k == "azure_service_id") return ::aiven::codec::sax::member(f, "azure_service_id", o.azure_service_id);
+      break;
+    case 19:
+      if (k == "azure_service_alias") return ::aiven::codec::sax::member(f, "azure_service_alias", o.azure_service_alias);
+      break;
+    case 21:
+      if (k == "user_subscription_ids") return ::aiven::codec::sax::member(f, "user_subscription_ids", o.user_subscription_ids);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_privatelink_azure_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_privatelink_azure_update_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 16:
+      if (k == "azure_service_id") return ::aiven::codec::sax::member(f, "azure_service_id", o.azure_service_id);
+      break;
+    case 19:
+      if (k == "azure_service_alias") return ::aiven::codec::sax::member(f, "azure_service_alias", o.azure_service_alias);
+      break;
+    case 21:
+      if (k == "user_subscription_ids") return ::aiven::codec::sax::member(f, "user_subscription_ids", o.user_subscription_ids);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_privatelink_google_connection_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_privatelink_google_connection_create_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 15:
+      if (k == "user_ip_address") return ::aiven::codec::sax::member(f, "user_ip_address", o.user_ip_address);
+      break;
+    case 17:
+      if (k == "psc_connection_id") return ::aiven::codec::sax::member(f, "psc_connection_id", o.psc_connection_id);
+      break;
+    case 25:
+      if (k == "privatelink_connection_id") return ::aiven::codec::sax::member(f, "privatelink_connection_id", o.privatelink_connection_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_connection_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_google_connection_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_privatelink_google_connection_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_privatelink_google_connection_list_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 15:
+      if (k == "user_ip_address") return ::aiven::codec::sax::member(f, "user_ip_address", o.user_ip_address);
+      break;
+    case 17:
+      if (k == "psc_connection_id") return ::aiven::codec::sax::member(f, "psc_connection_id", o.psc_connection_id);
+      break;
+    case 25:
+      if (k == "privatelink_connection_id") return ::aiven::codec::sax::member(f, "privatelink_connection_id", o.privatelink_connection_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_connection_list_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_google_connection_list_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_privatelink_google_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_privatelink_google_create_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 25:
+      if (k == "google_service_attachment") return ::aiven::codec::sax::member(f, "google_service_attachment", o.google_service_attachment);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_google_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_privatelink_google_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_privatelink_google_delete_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 25:
+      if (k == "google_service_attachment") return ::aiven::codec::sax::member(f, "google_service_attachment", o.google_service_attachment);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_delete_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_google_delete_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_privatelink_google_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_privatelink_google_get_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 25:
+      if (k == "google_service_attachment") return ::aiven::codec::sax::member(f, "google_service_attachment", o.google_service_attachment);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_google_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_query_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_query_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 3:
+      if (k == "pid") return ::aiven::codec::sax::member(f, "pid", o.pid);
+      break;
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "datid") return ::aiven::codec::sax::member(f, "datid", o.datid);
+      if (k == "flags") return ::aiven::codec::sax::member(f, "flags", o.flags);
+      if (k == "query") return ::aiven::codec::sax::member(f, "query", o.query);
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 7:
+      if (k == "datname") return ::aiven::codec::sax::member(f, "datname", o.datname);
+      if (k == "usename") return ::aiven::codec::sax::member(f, "usename", o.usename);
+      if (k == "waiting") return ::aiven::codec::sax::member(f, "waiting", o.waiting);
+      break;
+    case 8:
+      if (k == "query_id") return ::aiven::codec::sax::member(f, "query_id", o.query_id);
+      if (k == "usesysid") return ::aiven::codec::sax::member(f, "usesysid", o.usesysid);
+      break;
+    case 9:
+      if (k == "flags_raw") return ::aiven::codec::sax::member(f, "flags_raw", o.flags_raw);
+      break;
+    case 10:
+      if (k == "leader_pid") return ::aiven::codec::sax::member(f, "leader_pid", o.leader_pid);
+      if (k == "wait_event") return ::aiven::codec::sax::member(f, "wait_event", o.wait_event);
+      if (k == "xact_start") return ::aiven::codec::sax::member(f, "xact_start", o.xact_start);
+      break;
+    case 11:
+      if (k == "backend_xid") return ::aiven::codec::sax::member(f, "backend_xid", o.backend_xid);
+      if (k == "client_addr") return ::aiven::codec::sax::member(f, "client_addr", o.client_addr);
+      if (k == "client_port") return ::aiven::codec::sax::member(f, "client_port", o.client_port);
+      if (k == "query_start") return ::aiven::codec::sax::member(f, "query_start", o.query_start);
+      break;
+    case 12:
+      if (k == "backend_type") return ::aiven::codec::sax::member(f, "backend_type", o.backend_type);
+      if (k == "backend_xmin") return ::aiven::codec::sax::member(f, "backend_xmin", o.backend_xmin);
+      if (k == "query_buffer") return ::aiven::codec::sax::member(f, "query_buffer", o.query_buffer);
+      if (k == "state_change") return ::aiven::codec::sax::member(f, "state_change", o.state_change);
+      break;
+    case 13:
+      if (k == "backend_start") return ::aiven::codec::sax::member(f, "backend_start", o.backend_start);
+      if (k == "output_buffer") return ::aiven::codec::sax::member(f, "output_buffer", o.output_buffer);
+      break;
+    case 14:
+      if (k == "query_duration") return ::aiven::codec::sax::member(f, "query_duration", o.query_duration);
+      break;
+    case 15:
+      if (k == "active_database") return ::aiven::codec::sax::member(f, "active_database", o.active_database);
+      if (k == "client_hostname") return ::aiven::codec::sax::member(f, "client_hostname", o.client_hostname);
+      if (k == "wait_event_type") return ::aiven::codec::sax::member(f, "wait_event_type", o.wait_event_type);
+      break;
+    case 16:
+      if (k == "application_name") return ::aiven::codec::sax::member(f, "application_name", o.application_name);
+      break;
+    case 17:
+      if (k == "query_buffer_free") return ::aiven::codec::sax::member(f, "query_buffer_free", o.query_buffer_free);
+      break;
+    case 18:
+      if (k == "output_list_length") return ::aiven::codec::sax::member(f, "output_list_length", o.output_list_length);
+      break;
+    case 19:
+      if (k == "multi_exec_commands") return ::aiven::codec::sax::member(f, "multi_exec_commands", o.multi_exec_commands);
+      break;
+    case 20:
+      if (k == "output_buffer_memory") return ::aiven::codec::sax::member(f, "output_buffer_memory", o.output_buffer_memory);
+      break;
+    case 22:
+      if (k == "connection_age_seconds") return ::aiven::codec::sax::member(f, "connection_age_seconds", o.connection_age_seconds);
+      break;
+    case 23:
+      if (k == "connection_idle_seconds") return ::aiven::codec::sax::member(f, "connection_idle_seconds", o.connection_idle_seconds);
+      break;
+    case 28:
+      if (k == "active_channel_subscriptions") return ::aiven::codec::sax::member(f, "active_channel_subscriptions", o.active_channel_subscriptions);
+      break;
+    case 45:
+      if (k == "active_pattern_matching_channel_subscriptions") return ::aiven::codec::sax::member(f, "active_pattern_matching_channel_subscriptions", o.active_pattern_matching_channel_subscriptions);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_query_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_query_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_acl_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_acl_item*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 5:
+      if (k == "topic") return ::aiven::codec::sax::member(f, "topic", o.topic);
+      break;
+    case 8:
+      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
+      break;
+    case 10:
+      if (k == "permission") return ::aiven::codec::sax::member(f, "permission", o.permission);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_acl_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_acl_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_backups_item_additional_regions_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_backups_item_additional_regions_item*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "cloud") return ::aiven::codec::sax::member(f, "cloud", o.cloud);
+      break;
+    case 6:
+      if (k == "paused") return ::aiven::codec::sax::member(f, "paused", o.paused);
+      if (k == "region") return ::aiven::codec::sax::member(f, "region", o.region);
+      break;
+    case 12:
+      if (k == "pause_reason") return ::aiven::codec::sax::member(f, "pause_reason", o.pause_reason);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_backups_item_additional_regions_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_backups_item_additional_regions_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_backups_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_backups_item*>(f.obj);
+  switch (k.size()) {
+    case 9:
+      if (k == "data_size") return ::aiven::codec::sax::member(f, "data_size", o.data_size);
+      break;
+    case 11:
+      if (k == "backup_name") return ::aiven::codec::sax::member(f, "backup_name", o.backup_name);
+      if (k == "backup_time") return ::aiven::codec::sax::member(f, "backup_time", o.backup_time);
+      if (k == "incremental") return ::aiven::codec::sax::member(f, "incremental", o.incremental);
+      break;
+    case 16:
+      if (k == "storage_location") return ::aiven::codec::sax::member(f, "storage_location", o.storage_location);
+      break;
+    case 18:
+      if (k == "additional_regions") return ::aiven::codec::sax::member(f, "additional_regions", o.additional_regions);
+      break;
+    case 24:
+      if (k == "tiered_storage_data_size") return ::aiven::codec::sax::member(f, "tiered_storage_data_size", o.tiered_storage_data_size);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_backups_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_backups_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_components_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_components_item*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "ssl") return ::aiven::codec::sax::member(f, "ssl", o.ssl);
+      break;
+    case 4:
+      if (k == "host") return ::aiven::codec::sax::member(f, "host", o.host);
+      if (k == "path") return ::aiven::codec::sax::member(f, "path", o.path);
+      if (k == "port") return ::aiven::codec::sax::member(f, "port", o.port);
+      break;
+    case 5:
+      if (k == "route") return ::aiven::codec::sax::member(f, "route", o.route);
+      if (k == "usage") return ::aiven::codec::sax::member(f, "usage", o.usage);
+      break;
+    case 9:
+      if (k == "component") return ::aiven::codec::sax::member(f, "component", o.component);
+      break;
+    case 12:
+      if (k == "kafka_ssl_ca") return ::aiven::codec::sax::member(f, "kafka_ssl_ca", o.kafka_ssl_ca);
+      break;
+    case 25:
+      if (k == "privatelink_connection_id") return ::aiven::codec::sax::member(f, "privatelink_connection_id", o.privatelink_connection_id);
+      break;
+    case 27:
+      if (k == "kafka_authentication_method") return ::aiven::codec::sax::member(f, "kafka_authentication_method", o.kafka_authentication_method);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_components_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_components_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_connection_pools_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_connection_pools_item*>(f.obj);
+  switch (k.size()) {
+    case 8:
+      if (k == "database") return ::aiven::codec::sax::member(f, "database", o.database);
+      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
+      break;
+    case 9:
+      if (k == "pool_mode") return ::aiven::codec::sax::member(f, "pool_mode", o.pool_mode);
+      if (k == "pool_name") return ::aiven::codec::sax::member(f, "pool_name", o.pool_name);
+      if (k == "pool_size") return ::aiven::codec::sax::member(f, "pool_size", o.pool_size);
+      break;
+    case 14:
+      if (k == "connection_uri") return ::aiven::codec::sax::member(f, "connection_uri", o.connection_uri);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_connection_pools_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_connection_pools_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_kafka_acl_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_kafka_acl_item*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 4:
+      if (k == "host") return ::aiven::codec::sax::member(f, "host", o.host);
+      break;
+    case 9:
+      if (k == "operation") return ::aiven::codec::sax::member(f, "operation", o.operation);
+      if (k == "principal") return ::aiven::codec::sax::member(f, "principal", o.principal);
+      break;
+    case 12:
+      if (k == "pattern_type") return ::aiven::codec::sax::member(f, "pattern_type", o.pattern_type);
+      break;
+    case 13:
+      if (k == "resource_name") return ::aiven::codec::sax::member(f, "resource_name", o.resource_name);
+      if (k == "resource_type") return ::aiven::codec::sax::member(f, "resource_type", o.resource_type);
+      break;
+    case 15:
+      if (k == "permission_type") return ::aiven::codec::sax::member(f, "permission_type", o.permission_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_kafka_acl_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_kafka_acl_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_maintenance_controlled_switchover(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_maintenance_controlled_switchover*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 7:
+      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
+      break;
+    case 12:
+      if (k == "completed_at") return ::aiven::codec::sax::member(f, "completed_at", o.completed_at);
+      break;
+    case 18:
+      if (k == "termination_reason") return ::aiven::codec::sax::member(f, "termination_reason", o.termination_reason);
+      break;
+    case 20:
+      if (k == "scheduled_start_time") return ::aiven::codec::sax::member(f, "scheduled_start_time", o.scheduled_start_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_maintenance_controlled_switchover*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_maintenance_controlled_switchover>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_maintenance_updates_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_maintenance_updates_item*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "impact") return ::aiven::codec::sax::member(f, "impact", o.impact);
+      break;
+    case 8:
+      if (k == "deadline") return ::aiven::codec::sax::member(f, "deadline", o.deadline);
+      if (k == "start_at") return ::aiven::codec::sax::member(f, "start_at", o.start_at);
+      break;
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      if (k == "start_after") return ::aiven::codec::sax::member(f, "start_after", o.start_after);
+      break;
+    case 18:
+      if (k == "documentation_link") return ::aiven::codec::sax::member(f, "documentation_link", o.documentation_link);
+      break;
+    case 20:
+      if (k == "impact_portable_text") return ::aiven::codec::sax::member(f, "impact_portable_text", o.impact_portable_text);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_maintenance_updates_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_maintenance_updates_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_maintenance(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_maintenance*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "dow") return ::aiven::codec::sax::member(f, "dow", o.dow);
+      break;
+    case 4:
+      if (k == "time") return ::aiven::codec::sax::member(f, "time", o.time);
+      break;
+    case 7:
+      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
+      if (k == "updates") return ::aiven::codec::sax::member(f, "updates", o.updates);
+      break;
+    case 21:
+      if (k == "controlled_switchover") return ::aiven::codec::sax::member(f, "controlled_switchover", o.controlled_switchover);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_maintenance*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_maintenance>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_node_states_item_progress_updates_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_node_states_item_progress_updates_item*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "max") return ::aiven::codec::sax::member(f, "max", o.max);
+      if (k == "min") return ::aiven::codec::sax::member(f, "min", o.min);
+      break;
+    case 4:
+      if (k == "unit") return ::aiven::codec::sax::member(f, "unit", o.unit);
+      break;
+    case 5:
+      if (k == "phase") return ::aiven::codec::sax::member(f, "phase", o.phase);
+      break;
+    case 7:
+      if (k == "current") return ::aiven::codec::sax::member(f, "current", o.current);
+      break;
+    case 9:
+      if (k == "completed") return ::aiven::codec::sax::member(f, "completed", o.completed);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_node_states_item_progress_updates_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_node_states_item_progress_updates_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_node_states_item_shard(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_node_states_item_shard*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 8:
+      if (k == "position") return ::aiven::codec::sax::member(f, "position", o.position);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_node_states_item_shard*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_node_states_item_shard>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_node_states_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_node_states_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      if (k == "role") return ::aiven::codec::sax::member(f, "role", o.role);
+      break;
+    case 5:
+      if (k == "roles") return ::aiven::codec::sax::member(f, "roles", o.roles);
+      if (k == "shard") return ::aiven::codec::sax::member(f, "shard", o.shard);
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 16:
+      if (k == "progress_updates") return ::aiven::codec::sax::member(f, "progress_updates", o.progress_updates);
+      break;
+    case 17:
+      if (k == "availability_zone") return ::aiven::codec::sax::member(f, "availability_zone", o.availability_zone);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_node_states_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_node_states_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_schema_registry_acl_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_schema_registry_acl_item*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 8:
+      if (k == "resource") return ::aiven::codec::sax::member(f, "resource", o.resource);
+      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
+      break;
+    case 10:
+      if (k == "permission") return ::aiven::codec::sax::member(f, "permission", o.permission);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_schema_registry_acl_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_schema_registry_acl_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_server_group(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_server_group*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 7:
+      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_server_group*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_server_group>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_service_integrations_item_integration_status_state(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_service_integrations_item_integration_status_state*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "nodes") return ::aiven::codec::sax::member(f, "nodes", o.nodes);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 18:
+      if (k == "likely_error_cause") return ::aiven::codec::sax::member(f, "likely_error_cause", o.likely_error_cause);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_integrations_item_integration_status_state*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_service_integrations_item_integration_status_state>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_service_integrations_item_integration_status(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_service_integrations_item_integration_status*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 16:
+      if (k == "status_user_desc") return ::aiven::codec::sax::member(f, "status_user_desc", o.status_user_desc);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_integrations_item_integration_status*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_service_integrations_item_integration_status>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_service_integrations_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_service_integrations_item*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "active") return ::aiven::codec::sax::member(f, "active", o.active);
+      break;
+    case 7:
+      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
+      break;
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
+      break;
+    case 12:
+      if (k == "dest_project") return ::aiven::codec::sax::member(f, "dest_project", o.dest_project);
+      if (k == "dest_service") return ::aiven::codec::sax::member(f, "dest_service", o.dest_service);
+      break;
+    case 13:
+      if (k == "dest_endpoint") return ::aiven::codec::sax::member(f, "dest_endpoint", o.dest_endpoint);
+      break;
+    case 14:
+      if (k == "source_project") return ::aiven::codec::sax::member(f, "source_project", o.source_project);
+      if (k == "source_service") return ::aiven::codec::sax::member(f, "source_service", o.source_service);
+      break;
+    case 15:
+      if (k == "source_endpoint") return ::aiven::codec::sax::member(f, "source_endpoint", o.source_endpoint);
+      break;
+    case 16:
+      if (k == "dest_endpoint_id") return ::aiven::codec::sax::member(f, "dest_endpoint_id", o.dest_endpoint_id);
+      if (k == "integration_type") return ::aiven::codec::sax::member(f, "integration_type", o.integration_type);
+      break;
+    case 17:
+      if (k == "dest_service_type") return ::aiven::codec::sax::member(f, "dest_service_type", o.dest_service_type);
+      break;
+    case 18:
+      if (k == "integration_status") return ::aiven::codec::sax::member(f, "integration_status", o.integration_status);
+      if (k == "source_endpoint_id") return ::aiven::codec::sax::member(f, "source_endpoint_id", o.source_endpoint_id);
+      break;
+    case 19:
+      if (k == "source_service_type") return ::aiven::codec::sax::member(f, "source_service_type", o.source_service_type);
+      break;
+    case 22:
+      if (k == "service_integration_id") return ::aiven::codec::sax::member(f, "service_integration_id", o.service_integration_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_integrations_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_service_integrations_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_service_notifications_item_metadata(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_service_notifications_item_metadata*>(f.obj);
+  switch (k.size()) {
+    case 18:
+      if (k == "upgrade_to_version") return ::aiven::codec::sax::member(f, "upgrade_to_version", o.upgrade_to_version);
+      break;
+    case 22:
+      if (k == "end_of_life_policy_url") return ::aiven::codec::sax::member(f, "end_of_life_policy_url", o.end_of_life_policy_url);
+      break;
+    case 23:
+      if (k == "upgrade_to_service_type") return ::aiven::codec::sax::member(f, "upgrade_to_service_type", o.upgrade_to_service_type);
+      break;
+    case 24:
+      if (k == "service_end_of_life_time") return ::aiven::codec::sax::member(f, "service_end_of_life_time", o.service_end_of_life_time);
+      break;
+    case 28:
+      if (k == "end_of_life_help_article_url") return ::aiven::codec::sax::member(f, "end_of_life_help_article_url", o.end_of_life_help_article_url);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_notifications_item_metadata*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_service_notifications_item_metadata>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_service_notifications_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_service_notifications_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 5:
+      if (k == "level") return ::aiven::codec::sax::member(f, "level", o.level);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "metadata") return ::aiven::codec::sax::member(f, "metadata", o.metadata);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_notifications_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_service_notifications_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_tech_emails_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_tech_emails_item*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "email") return ::aiven::codec::sax::member(f, "email", o.email);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_tech_emails_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_tech_emails_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_topics_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_topics_item*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 10:
+      if (k == "partitions") return ::aiven::codec::sax::member(f, "partitions", o.partitions);
+      if (k == "topic_name") return ::aiven::codec::sax::member(f, "topic_name", o.topic_name);
+      break;
+    case 11:
+      if (k == "replication") return ::aiven::codec::sax::member(f, "replication", o.replication);
+      break;
+    case 14:
+      if (k == "cleanup_policy") return ::aiven::codec::sax::member(f, "cleanup_policy", o.cleanup_policy);
+      break;
+    case 15:
+      if (k == "retention_bytes") return ::aiven::codec::sax::member(f, "retention_bytes", o.retention_bytes);
+      if (k == "retention_hours") return ::aiven::codec::sax::member(f, "retention_hours", o.retention_hours);
+      break;
+    case 19:
+      if (k == "min_insync_replicas") return ::aiven::codec::sax::member(f, "min_insync_replicas", o.min_insync_replicas);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_topics_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_topics_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_users_item_access_control(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_users_item_access_control*>(f.obj);
+  switch (k.size()) {
+    case 14:
+      if (k == "redis_acl_keys") return ::aiven::codec::sax::member(f, "redis_acl_keys", o.redis_acl_keys);
+      break;
+    case 15:
+      if (k == "valkey_acl_keys") return ::aiven::codec::sax::member(f, "valkey_acl_keys", o.valkey_acl_keys);
+      break;
+    case 18:
+      if (k == "dragonfly_acl_keys") return ::aiven::codec::sax::member(f, "dragonfly_acl_keys", o.dragonfly_acl_keys);
+      if (k == "redis_acl_channels") return ::aiven::codec::sax::member(f, "redis_acl_channels", o.redis_acl_channels);
+      if (k == "redis_acl_commands") return ::aiven::codec::sax::member(f, "redis_acl_commands", o.redis_acl_commands);
+      break;
+    case 19:
+      if (k == "valkey_acl_channels") return ::aiven::codec::sax::member(f, "valkey_acl_channels", o.valkey_acl_channels);
+      if (k == "valkey_acl_commands") return ::aiven::codec::sax::member(f, "valkey_acl_commands", o.valkey_acl_commands);
+      break;
+    case 20:
+      if (k == "pg_allow_replication") return ::aiven::codec::sax::member(f, "pg_allow_replication", o.pg_allow_replication);
+      if (k == "redis_acl_categories") return ::aiven::codec::sax::member(f, "redis_acl_categories", o.redis_acl_categories);
+      break;
+    case 21:
+      if (k == "valkey_acl_categories") return ::aiven::codec::sax::member(f, "valkey_acl_categories", o.valkey_acl_categories);
+      break;
+    case 22:
+      if (k == "dragonfly_acl_commands") return ::aiven::codec::sax::member(f, "dragonfly_acl_commands", o.dragonfly_acl_commands);
+      break;
+    case 24:
+      if (k == "dragonfly_acl_categories") return ::aiven::codec::sax::member(f, "dragonfly_acl_categories", o.dragonfly_acl_categories);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_users_item_access_control*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_users_item_access_control>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_users_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_users_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 8:
+      if (k == "password") return ::aiven::codec::sax::member(f, "password", o.password);
+      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
+      break;
+    case 10:
+      if (k == "access_key") return ::aiven::codec::sax::member(f, "access_key", o.access_key);
+      break;
+    case 11:
+      if (k == "access_cert") return ::aiven::codec::sax::member(f, "access_cert", o.access_cert);
+      break;
+    case 14:
+      if (k == "access_control") return ::aiven::codec::sax::member(f, "access_control", o.access_control);
+      if (k == "authentication") return ::aiven::codec::sax::member(f, "authentication", o.authentication);
+      break;
+    case 21:
+      if (k == "password_updated_time") return ::aiven::codec::sax::member(f, "password_updated_time", o.password_updated_time);
+      break;
+    case 32:
+      if (k == "access_cert_not_valid_after_time") return ::aiven::codec::sax::member(f, "access_cert_not_valid_after_time", o.access_cert_not_valid_after_time);
+      break;
+    case 34:
+      if (k == "expiring_cert_not_valid_after_time") return ::aiven::codec::sax::member(f, "expiring_cert_not_valid_after_time", o.expiring_cert_not_valid_after_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_users_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_users_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "acl") return ::aiven::codec::sax::member(f, "acl", o.acl);
+      break;
+    case 4:
+      if (k == "plan") return ::aiven::codec::sax::member(f, "plan", o.plan);
+      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      if (k == "users") return ::aiven::codec::sax::member(f, "users", o.users);
+      break;
+    case 6:
+      if (k == "cmk_id") return ::aiven::codec::sax::member(f, "cmk_id", o.cmk_id);
+      if (k == "topics") return ::aiven::codec::sax::member(f, "topics", o.topics);
+      break;
+    case 7:
+      if (k == "backups") return ::aiven::codec::sax::member(f, "backups", o.backups);
+      break;
+    case 8:
+      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
+      if (k == "metadata") return ::aiven::codec::sax::member(f, "metadata", o.metadata);
+      break;
+    case 9:
+      if (k == "databases") return ::aiven::codec::sax::member(f, "databases", o.databases);
+      if (k == "kafka_acl") return ::aiven::codec::sax::member(f, "kafka_acl", o.kafka_acl);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      if (k == "components") return ::aiven::codec::sax::member(f, "components", o.components);
+      if (k == "group_list") return ::aiven::codec::sax::member(f, "group_list", o.group_list);
+      if (k == "node_count") return ::aiven::codec::sax::member(f, "node_count", o.node_count);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "maintenance") return ::aiven::codec::sax::member(f, "maintenance", o.maintenance);
+      if (k == "node_states") return ::aiven::codec::sax::member(f, "node_states", o.node_states);
+      if (k == "service_uri") return ::aiven::codec::sax::member(f, "service_uri", o.service_uri);
+      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
+      break;
+    case 12:
+      if (k == "server_group") return ::aiven::codec::sax::member(f, "server_group", o.server_group);
+      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
+      if (k == "service_type") return ::aiven::codec::sax::member(f, "service_type", o.service_type);
+      break;
+    case 13:
+      if (k == "disk_space_mb") return ::aiven::codec::sax::member(f, "disk_space_mb", o.disk_space_mb);
+      break;
+    case 14:
+      if (k == "node_cpu_count") return ::aiven::codec::sax::member(f, "node_cpu_count", o.node_cpu_count);
+      if (k == "node_memory_mb") return ::aiven::codec::sax::member(f, "node_memory_mb", o.node_memory_mb);
+      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
+      break;
+    case 15:
+      if (k == "connection_info") return ::aiven::codec::sax::member(f, "connection_info", o.connection_info);
+      if (k == "is_cluster_plan") return ::aiven::codec::sax::member(f, "is_cluster_plan", o.is_cluster_plan);
+      break;
+    case 16:
+      if (k == "connection_pools") return ::aiven::codec::sax::member(f, "connection_pools", o.connection_pools);
+      break;
+    case 17:
+      if (k == "cloud_description") return ::aiven::codec::sax::member(f, "cloud_description", o.cloud_description);
+      break;
+    case 18:
+      if (k == "service_uri_params") return ::aiven::codec::sax::member(f, "service_uri_params", o.service_uri_params);
+      break;
+    case 19:
+      if (k == "schema_registry_acl") return ::aiven::codec::sax::member(f, "schema_registry_acl", o.schema_registry_acl);
+      break;
+    case 20:
+      if (k == "service_integrations") return ::aiven::codec::sax::member(f, "service_integrations", o.service_integrations);
+      break;
+    case 21:
+      if (k == "service_notifications") return ::aiven::codec::sax::member(f, "service_notifications", o.service_notifications);
+      break;
+    case 22:
+      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
+      break;
+    case 24:
+      if (k == "service_type_description") return ::aiven::codec::sax::member(f, "service_type_description", o.service_type_description);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_task_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_task_create_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "result") return ::aiven::codec::sax::member(f, "result", o.result);
+      break;
+    case 7:
+      if (k == "success") return ::aiven::codec::sax::member(f, "success", o.success);
+      if (k == "task_id") return ::aiven::codec::sax::member(f, "task_id", o.task_id);
+      break;
+    case 9:
+      if (k == "task_type") return ::aiven::codec::sax::member(f, "task_type", o.task_type);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 12:
+      if (k == "result_codes") return ::aiven::codec::sax::member(f, "result_codes", o.result_codes);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_task_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_task_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_task_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_task_get_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "result") return ::aiven::codec::sax::member(f, "result", o.result);
+      break;
+    case 7:
+      if (k == "success") return ::aiven::codec::sax::member(f, "success", o.success);
+      if (k == "task_id") return ::aiven::codec::sax::member(f, "task_id", o.task_id);
+      break;
+    case 9:
+      if (k == "task_type") return ::aiven::codec::sax::member(f, "task_type", o.task_type);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 12:
+      if (k == "result_codes") return ::aiven::codec::sax::member(f, "result_codes", o.result_codes);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_task_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_task_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_update_out*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "acl") return ::aiven::codec::sax::member(f, "acl", o.acl);
+      break;
+    case 4:
+      if (k == "plan") return ::aiven::codec::sax::member(f, "plan", o.plan);
+      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      if (k == "users") return ::aiven::codec::sax::member(f, "users", o.users);
+      break;
+    case 6:
+      if (k == "cmk_id") return ::aiven::codec::sax::member(f, "cmk_id", o.cmk_id);
+      if (k == "topics") return ::aiven::codec::sax::member(f, "topics", o.topics);
+      break;
+    case 7:
+      if (k == "backups") return ::aiven::codec::sax::member(f, "backups", o.backups);
+      break;
+    case 8:
+      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
+      if (k == "metadata") return ::aiven::codec::sax::member(f, "metadata", o.metadata);
+      break;
+    case 9:
+      if (k == "databases") return ::aiven::codec::sax::member(f, "databases", o.databases);
+      if (k == "kafka_acl") return ::aiven::codec::sax::member(f, "kafka_acl", o.kafka_acl);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      if (k == "components") return ::aiven::codec::sax::member(f, "components", o.components);
+      if (k == "group_list") return ::aiven::codec::sax::member(f, "group_list", o.group_list);
+      if (k == "node_count") return ::aiven::codec::sax::member(f, "node_count", o.node_count);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "maintenance") return ::aiven::codec::sax::member(f, "maintenance", o.maintenance);
+      if (k == "node_states") return ::aiven::codec::sax::member(f, "node_states", o.node_states);
+      if (k == "service_uri") return ::aiven::codec::sax::member(f, "service_uri", o.service_uri);
+      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
+      break;
+    case 12:
+      if (k == "server_group") return ::aiven::codec::sax::member(f, "server_group", o.server_group);
+      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
+      if (k == "service_type") return ::aiven::codec::sax::member(f, "service_type", o.service_type);
+      break;
+    case 13:
+      if (k == "disk_space_mb") return ::aiven::codec::sax::member(f, "disk_space_mb", o.disk_space_mb);
+      break;
+    case 14:
+      if (k == "node_cpu_count") return ::aiven::codec::sax::member(f, "node_cpu_count", o.node_cpu_count);
+      if (k == "node_memory_mb") return ::aiven::codec::sax::member(f, "node_memory_mb", o.node_memory_mb);
+      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
+      break;
+    case 15:
+      if (k == "connection_info") return ::aiven::codec::sax::member(f, "connection_info", o.connection_info);
+      if (k == "is_cluster_plan") return ::aiven::codec::sax::member(f, "is_cluster_plan", o.is_cluster_plan);
+      break;
+    case 16:
+      if (k == "connection_pools") return ::aiven::codec::sax::member(f, "connection_pools", o.connection_pools);
+      break;
+    case 17:
+      if (k == "cloud_description") return ::aiven::codec::sax::member(f, "cloud_description", o.cloud_description);
+      break;
+    case 18:
+      if (k == "service_uri_params") return ::aiven::codec::sax::member(f, "service_uri_params", o.service_uri_params);
+      break;
+    case 19:
+      if (k == "schema_registry_acl") return ::aiven::codec::sax::member(f, "schema_registry_acl", o.schema_registry_acl);
+      break;
+    case 20:
+      if (k == "service_integrations") return ::aiven::codec::sax::member(f, "service_integrations", o.service_integrations);
+      break;
+    case 21:
+      if (k == "service_notifications") return ::aiven::codec::sax::member(f, "service_notifications", o.service_notifications);
+      break;
+    case 22:
+      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
+      break;
+    case 24:
+      if (k == "service_type_description") return ::aiven::codec::sax::member(f, "service_type_description", o.service_type_description);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_user_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_user_create_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 8:
+      if (k == "password") return ::aiven::codec::sax::member(f, "password", o.password);
+      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
+      break;
+    case 10:
+      if (k == "access_key") return ::aiven::codec::sax::member(f, "access_key", o.access_key);
+      break;
+    case 11:
+      if (k == "access_cert") return ::aiven::codec::sax::member(f, "access_cert", o.access_cert);
+      break;
+    case 14:
+      if (k == "access_control") return ::aiven::codec::sax::member(f, "access_control", o.access_control);
+      if (k == "authentication") return ::aiven::codec::sax::member(f, "authentication", o.authentication);
+      break;
+    case 21:
+      if (k == "password_updated_time") return ::aiven::codec::sax::member(f, "password_updated_time", o.password_updated_time);
+      break;
+    case 24:
+      if (k == "password_encryption_type") return ::aiven::codec::sax::member(f, "password_encryption_type", o.password_encryption_type);
+      break;
+    case 32:
+      if (k == "access_cert_not_valid_after_time") return ::aiven::codec::sax::member(f, "access_cert_not_valid_after_time", o.access_cert_not_valid_after_time);
+      break;
+    case 34:
+      if (k == "expiring_cert_not_valid_after_time") return ::aiven::codec::sax::member(f, "expiring_cert_not_valid_after_time", o.expiring_cert_not_valid_after_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_user_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_user_credentials_modify_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_user_credentials_modify_out*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "acl") return ::aiven::codec::sax::member(f, "acl", o.acl);
+      break;
+    case 4:
+      if (k == "plan") return ::aiven::codec::sax::member(f, "plan", o.plan);
+      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      if (k == "users") return ::aiven::codec::sax::member(f, "users", o.users);
+      break;
+    case 6:
+      if (k == "cmk_id") return ::aiven::codec::sax::member(f, "cmk_id", o.cmk_id);
+      if (k == "topics") return ::aiven::codec::sax::member(f, "topics", o.topics);
+      break;
+    case 7:
+      if (k == "backups") return ::aiven::codec::sax::member(f, "backups", o.backups);
+      break;
+    case 8:
+      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
+      if (k == "metadata") return ::aiven::codec::sax::member(f, "metadata", o.metadata);
+      break;
+    case 9:
+      if (k == "databases") return ::aiven::codec::sax::member(f, "databases", o.databases);
+      if (k == "kafka_acl") return ::aiven::codec::sax::member(f, "kafka_acl", o.kafka_acl);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      if (k == "components") return ::aiven::codec::sax::member(f, "components", o.components);
+      if (k == "group_list") return ::aiven::codec::sax::member(f, "group_list", o.group_list);
+      if (k == "node_count") return ::aiven::codec::sax::member(f, "node_count", o.node_count);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "maintenance") return ::aiven::codec::sax::member(f, "maintenance", o.maintenance);
+      if (k == "node_states") return ::aiven::codec::sax::member(f, "node_states", o.node_states);
+      if (k == "service_uri") return ::aiven::codec::sax::member(f, "service_uri", o.service_uri);
+      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
+      break;
+    case 12:
+      if (k == "server_group") return ::aiven::codec::sax::member(f, "server_group", o.server_group);
+      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
+      if (k == "service_type") return ::aiven::codec::sax::member(f, "service_type", o.service_type);
+      break;
+    case 13:
+      if (k == "disk_space_mb") return ::aiven::codec::sax::member(f, "disk_space_mb", o.disk_space_mb);
+      break;
+    case 14:
+      if (k == "node_cpu_count") return ::aiven::codec::sax::member(f, "node_cpu_count", o.node_cpu_count);
+      if (k == "node_memory_mb") return ::aiven::codec::sax::member(f, "node_memory_mb", o.node_memory_mb);
+      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
+      break;
+    case 15:
+      if (k == "connection_info") return ::aiven::codec::sax::member(f, "connection_info", o.connection_info);
+      if (k == "is_cluster_plan") return ::aiven::codec::sax::member(f, "is_cluster_plan", o.is_cluster_plan);
+      break;
+    case 16:
+      if (k == "connection_pools") return ::aiven::codec::sax::member(f, "connection_pools", o.connection_pools);
+      break;
+    case 17:
+      if (k == "cloud_description") return ::aiven::codec::sax::member(f, "cloud_description", o.cloud_description);
+      break;
+    case 18:
+      if (k == "service_uri_params") return ::aiven::codec::sax::member(f, "service_uri_params", o.service_uri_params);
+      break;
+    case 19:
+      if (k == "schema_registry_acl") return ::aiven::codec::sax::member(f, "schema_registry_acl", o.schema_registry_acl);
+      break;
+    case 20:
+      if (k == "service_integrations") return ::aiven::codec::sax::member(f, "service_integrations", o.service_integrations);
+      break;
+    case 21:
+      if (k == "service_notifications") return ::aiven::codec::sax::member(f, "service_notifications", o.service_notifications);
+      break;
+    case 22:
+      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
+      break;
+    case 24:
+      if (k == "service_type_description") return ::aiven::codec::sax::member(f, "service_type_description", o.service_type_description);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_credentials_modify_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_user_credentials_modify_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_user_credentials_reset_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_user_credentials_reset_out*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "acl") return ::aiven::codec::sax::member(f, "acl", o.acl);
+      break;
+    case 4:
+      if (k == "plan") return ::aiven::codec::sax::member(f, "plan", o.plan);
+      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      if (k == "users") return ::aiven::codec::sax::member(f, "users", o.users);
+      break;
+    case 6:
+      if (k == "cmk_id") return ::aiven::codec::sax::member(f, "cmk_id", o.cmk_id);
+      if (k == "topics") return ::aiven::codec::sax::member(f, "topics", o.topics);
+      break;
+    case 7:
+      if (k == "backups") return ::aiven::codec::sax::member(f, "backups", o.backups);
+      break;
+    case 8:
+      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
+      if (k == "metadata") return ::aiven::codec::sax::member(f, "metadata", o.metadata);
+      break;
+    case 9:
+      if (k == "databases") return ::aiven::codec::sax::member(f, "databases", o.databases);
+      if (k == "kafka_acl") return ::aiven::codec::sax::member(f, "kafka_acl", o.kafka_acl);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      if (k == "components") return ::aiven::codec::sax::member(f, "components", o.components);
+      if (k == "group_list") return ::aiven::codec::sax::member(f, "group_list", o.group_list);
+      if (k == "node_count") return ::aiven::codec::sax::member(f, "node_count", o.node_count);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "maintenance") return ::aiven::codec::sax::member(f, "maintenance", o.maintenance);
+      if (k == "node_states") return ::aiven::codec::sax::member(f, "node_states", o.node_states);
+      if (k == "service_uri") return ::aiven::codec::sax::member(f, "service_uri", o.service_uri);
+      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
+      break;
+    case 12:
+      if (k == "server_group") return ::aiven::codec::sax::member(f, "server_group", o.server_group);
+      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
+      if (k == "service_type") return ::aiven::codec::sax::member(f, "service_type", o.service_type);
+      break;
+    case 13:
+      if (k == "disk_space_mb") return ::aiven::codec::sax::member(f, "disk_space_mb", o.disk_space_mb);
+      break;
+    case 14:
+      if (k == "node_cpu_count") return ::aiven::codec::sax::member(f, "node_cpu_count", o.node_cpu_count);
+      if (k == "node_memory_mb") return ::aiven::codec::sax::member(f, "node_memory_mb", o.node_memory_mb);
+      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
+      break;
+    case 15:
+      if (k == "connection_info") return ::aiven::codec::sax::member(f, "connection_info", o.connection_info);
+      if (k == "is_cluster_plan") return ::aiven::codec::sax::member(f, "is_cluster_plan", o.is_cluster_plan);
+      break;
+    case 16:
+      if (k == "connection_pools") return ::aiven::codec::sax::member(f, "connection_pools", o.connection_pools);
+      break;
+    case 17:
+      if (k == "cloud_description") return ::aiven::codec::sax::member(f, "cloud_description", o.cloud_description);
+      break;
+    case 18:
+      if (k == "service_uri_params") return ::aiven::codec::sax::member(f, "service_uri_params", o.service_uri_params);
+      break;
+    case 19:
+      if (k == "schema_registry_acl") return ::aiven::codec::sax::member(f, "schema_registry_acl", o.schema_registry_acl);
+      break;
+    case 20:
+      if (k == "service_integrations") return ::aiven::codec::sax::member(f, "service_integrations", o.service_integrations);
+      break;
+    case 21:
+      if (k == "service_notifications") return ::aiven::codec::sax::member(f, "service_notifications", o.service_notifications);
+      break;
+    case 22:
+      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
+      break;
+    case 24:
+      if (k == "service_type_description") return ::aiven::codec::sax::member(f, "service_type_description", o.service_type_description);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_credentials_reset_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_user_credentials_reset_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_user_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_user_get_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 8:
+      if (k == "password") return ::aiven::codec::sax::member(f, "password", o.password);
+      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
+      break;
+    case 10:
+      if (k == "access_key") return ::aiven::codec::sax::member(f, "access_key", o.access_key);
+      break;
+    case 11:
+      if (k == "access_cert") return ::aiven::codec::sax::member(f, "access_cert", o.access_cert);
+      break;
+    case 14:
+      if (k == "access_control") return ::aiven::codec::sax::member(f, "access_control", o.access_control);
+      if (k == "authentication") return ::aiven::codec::sax::member(f, "authentication", o.authentication);
+      break;
+    case 21:
+      if (k == "password_updated_time") return ::aiven::codec::sax::member(f, "password_updated_time", o.password_updated_time);
+      break;
+    case 24:
+      if (k == "password_encryption_type") return ::aiven::codec::sax::member(f, "password_encryption_type", o.password_encryption_type);
+      break;
+    case 32:
+      if (k == "access_cert_not_valid_after_time") return ::aiven::codec::sax::member(f, "access_cert_not_valid_after_time", o.access_cert_not_valid_after_time);
+      break;
+    case 34:
+      if (k == "expiring_cert_not_valid_after_time") return ::aiven::codec::sax::member(f, "expiring_cert_not_valid_after_time", o.expiring_cert_not_valid_after_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_user_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_version_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 12:
+      if (k == "service_type") return ::aiven::codec::sax::member(f, "service_type", o.service_type);
+      break;
+    case 13:
+      if (k == "major_version") return ::aiven::codec::sax::member(f, "major_version", o.major_version);
+      break;
+    case 16:
+      if (k == "termination_time") return ::aiven::codec::sax::member(f, "termination_time", o.termination_time);
+      break;
+    case 18:
+      if (k == "upgrade_to_version") return ::aiven::codec::sax::member(f, "upgrade_to_version", o.upgrade_to_version);
+      break;
+    case 21:
+      if (k == "availability_end_time") return ::aiven::codec::sax::member(f, "availability_end_time", o.availability_end_time);
+      break;
+    case 22:
+      if (k == "aiven_end_of_life_time") return ::aiven::codec::sax::member(f, "aiven_end_of_life_time", o.aiven_end_of_life_time);
+      break;
+    case 23:
+      if (k == "availability_start_time") return ::aiven::codec::sax::member(f, "availability_start_time", o.availability_start_time);
+      if (k == "upgrade_to_service_type") return ::aiven::codec::sax::member(f, "upgrade_to_service_type", o.upgrade_to_service_type);
+      break;
+    case 25:
+      if (k == "upstream_end_of_life_time") return ::aiven::codec::sax::member(f, "upstream_end_of_life_time", o.upstream_end_of_life_time);
+      break;
+    case 28:
+      if (k == "end_of_life_help_article_url") return ::aiven::codec::sax::member(f, "end_of_life_help_article_url", o.end_of_life_help_article_url);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_version_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_version_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::access_control_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::backup_out_additional_regions_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::backup_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -1237,34 +4957,6 @@ bool from_string(std::string_view s, usage_type& out) noexcept {
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_user_credentials_reset_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_user_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::access_control_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::create_searchable_snapshot_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::create_user_backup_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::dataset_import_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::maintenance_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::migration_check_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_get_service_logs_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_service_tags_replace_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_service_tags_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_backup_to_another_region_report_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_cancel_query_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_integration_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_database_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_metrics_fetch_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_aws_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_aws_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_azure_connection_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_azure_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_azure_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_google_connection_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_query_activity_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_service_type_update_request_body& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::upgrade_check_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_task_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_user_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_user_credentials_modify_in& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::access_control_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -1282,6 +4974,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::access_control_out& out
   if (!::aiven::codec::member(*o, "valkey_acl_channels", out.valkey_acl_channels, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "valkey_acl_commands", out.valkey_acl_commands, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "valkey_acl_keys", out.valkey_acl_keys, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"dragonfly_acl_categories", "dragonfly_acl_commands", "dragonfly_acl_keys", "pg_allow_replication", "redis_acl_categories", "redis_acl_channels", "redis_acl_commands", "redis_acl_keys", "valkey_acl_categories", "valkey_acl_channels", "valkey_acl_commands", "valkey_acl_keys"};
+  ::aiven::codec::keep_unknown(*o, known, 12, out.unknown_fields_);
   return true;
 }
 
@@ -1293,6 +4987,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::backup_out_additional_r
   if (!::aiven::codec::member(*o, "pause_reason", out.pause_reason, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "paused", out.paused, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "region", out.region, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud", "pause_reason", "paused", "region"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -1307,6 +5003,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::backup_out& out, const 
   if (!::aiven::codec::member(*o, "incremental", out.incremental, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "storage_location", out.storage_location, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tiered_storage_data_size", out.tiered_storage_data_size, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"additional_regions", "backup_name", "backup_time", "data_size", "incremental", "storage_location", "tiered_storage_data_size"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -1324,6 +5022,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::component_out& out, con
   if (!::aiven::codec::member(*o, "route", out.route, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "ssl", out.ssl, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "usage", out.usage, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"component", "host", "kafka_authentication_method", "kafka_ssl_ca", "path", "port", "privatelink_connection_id", "route", "ssl", "usage"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -1337,6 +5037,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::mysql_param_out& out, c
   if (!::aiven::codec::member(*o, "port", out.port, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "ssl-mode", out.ssl_mode, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user", out.user, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"dbname", "host", "password", "port", "ssl-mode", "user"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -1350,6 +5052,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::pg_param_out& out, cons
   if (!::aiven::codec::member(*o, "port", out.port, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "sslmode", out.sslmode, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user", out.user, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"dbname", "host", "password", "port", "sslmode", "user"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -1406,6 +5110,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::connection_info_out& ou
   if (!::aiven::codec::member(*o, "valkey_password", out.valkey_password, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "valkey_replica_uri", out.valkey_replica_uri, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "valkey_slave", out.valkey_slave, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"aggregator_http_uri", "cassandra", "clickhouse", "flink", "grafana", "http_cluster_uri", "http_node_uri", "influxdb", "influxdb_dbname", "influxdb_password", "influxdb_uri", "influxdb_username", "kafka", "kafka_access_cert", "kafka_access_key", "kafka_connect", "kafka_connect_uri", "kafka_mirrormaker", "kafka_rest_uri", "m3aggregator", "m3db", "mysql", "mysql_params", "mysql_replica_uri", "mysql_standby", "opensearch", "opensearch_dashboards_uri", "opensearch_password", "opensearch_username", "pg", "pg_params", "pg_replica_uri", "pg_standby", "pg_syncing", "prometheus_remote_read_uri", "prometheus_remote_write_uri", "query_frontend_uri", "query_uri", "receiver_remote_write_uri", "redis", "redis_password", "redis_replica_uri", "redis_slave", "schema_registry_uri", "thanos", "valkey", "valkey_password", "valkey_replica_uri", "valkey_slave"};
+  ::aiven::codec::keep_unknown(*o, known, 49, out.unknown_fields_);
   return true;
 }
 
@@ -1417,6 +5123,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::connection_out& out, co
   if (!::aiven::codec::member(*o, "privatelink_connection_id", out.privatelink_connection_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vpc_endpoint_id", out.vpc_endpoint_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"dns_name", "privatelink_connection_id", "state", "vpc_endpoint_id"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -1430,6 +5138,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::connection_pool_out& ou
   if (!::aiven::codec::member(*o, "pool_name", out.pool_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "pool_size", out.pool_size, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"connection_uri", "database", "pool_mode", "pool_name", "pool_size", "username"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -1442,6 +5152,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::controlled_switchover_o
   if (!::aiven::codec::member(*o, "scheduled_start_time", out.scheduled_start_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "termination_reason", out.termination_reason, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"completed_at", "enabled", "scheduled_start_time", "state", "termination_reason"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1456,6 +5168,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::custom_file_out& out, c
   if (!::aiven::codec::member(*o, "filetype", out.filetype, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_reference", out.service_reference, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "file_id", "filename", "filesize", "filetype", "service_reference", "update_time"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -1468,6 +5182,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_clickhouse_out&
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1480,6 +5196,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_dragonfly_out& 
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1492,6 +5210,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_elasticsearch_o
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1504,6 +5224,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_out& out,
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1516,6 +5238,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_grafana_out& ou
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1528,6 +5252,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_out& out,
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1540,6 +5266,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_connect_o
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1552,6 +5280,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_mirrormak
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1564,6 +5294,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_mysql_out& out,
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1576,6 +5308,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_out&
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1588,6 +5322,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_pg_out& out, co
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1600,6 +5336,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_redis_out& out,
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1612,6 +5350,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_thanos_out& out
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1624,6 +5364,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_valkey_out& out
   if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1645,6 +5387,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::list_project_service_ty
   if (!::aiven::codec::member(*o, "redis", out.redis, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "thanos", out.thanos, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "valkey", out.valkey, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"clickhouse", "dragonfly", "elasticsearch", "flink", "grafana", "kafka", "kafka_connect", "kafka_mirrormaker", "mysql", "opensearch", "pg", "redis", "thanos", "valkey"};
+  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -1666,6 +5410,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::list_public_service_typ
   if (!::aiven::codec::member(*o, "redis", out.redis, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "thanos", out.thanos, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "valkey", out.valkey, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"clickhouse", "dragonfly", "elasticsearch", "flink", "grafana", "kafka", "kafka_connect", "kafka_mirrormaker", "mysql", "opensearch", "pg", "redis", "thanos", "valkey"};
+  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -1677,6 +5423,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::log_out& out, const ::a
   if (!::aiven::codec::member(*o, "severity", out.severity, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "time", out.time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "unit", out.unit, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"msg", "severity", "time", "unit"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -1691,6 +5439,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::update_out& out, const 
   if (!::aiven::codec::member(*o, "impact_portable_text", out.impact_portable_text, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "start_after", out.start_after, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "start_at", out.start_at, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"deadline", "description", "documentation_link", "impact", "impact_portable_text", "start_after", "start_at"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -1703,6 +5453,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::maintenance_out& out, c
   if (!::aiven::codec::member(*o, "enabled", out.enabled, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "time", out.time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updates", out.updates, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"controlled_switchover", "dow", "enabled", "time", "updates"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1715,6 +5467,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::metadata_out& out, cons
   if (!::aiven::codec::member(*o, "service_end_of_life_time", out.service_end_of_life_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "upgrade_to_service_type", out.upgrade_to_service_type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "upgrade_to_version", out.upgrade_to_version, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"end_of_life_help_article_url", "end_of_life_policy_url", "service_end_of_life_time", "upgrade_to_service_type", "upgrade_to_version"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1727,6 +5481,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::migration_detail_out& o
   if (!::aiven::codec::member(*o, "error", out.error, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "method", out.method, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"dbname", "dump_tool", "error", "method", "status"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1739,6 +5495,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::migration_out& out, con
   if (!::aiven::codec::member(*o, "master_link_status", out.master_link_status, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "method", out.method, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"error", "master_last_io_seconds_ago", "master_link_status", "method", "status"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1750,6 +5508,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_position_out& o
   if (!::aiven::codec::member(*o, "backup_name", out.backup_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "chain_index", out.chain_index, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "chain_total", out.chain_total, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"backup_incremental", "backup_name", "chain_index", "chain_total"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -1764,6 +5524,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::progress_update_out& ou
   if (!::aiven::codec::member(*o, "phase", out.phase, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "position", out.position, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "unit", out.unit, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"completed", "current", "max", "min", "phase", "position", "unit"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -1773,6 +5535,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::shard_out& out, const :
   if (!o) return true;
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "position", out.position, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "position"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -1787,6 +5551,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::node_state_out& out, co
   if (!::aiven::codec::member(*o, "roles", out.roles, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "shard", out.shard, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"availability_zone", "name", "progress_updates", "role", "roles", "shard", "state"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -1798,6 +5564,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::os_available_plugins_re
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "url", out.url, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"description", "name", "url", "version"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -1807,6 +5575,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::os_available_plugins_re
   if (!o) return true;
   if (!::aiven::codec::member(*o, "plugins", out.plugins, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"plugins", "version"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -1816,6 +5586,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::pg_out& out, const ::ai
   if (!o) return true;
   if (!::aiven::codec::member(*o, "extensions", out.extensions, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"extensions", "version"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -1827,6 +5599,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::pitr_additional_region_
   if (!::aiven::codec::member(*o, "pitr_range_end", out.pitr_range_end, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "pitr_range_start", out.pitr_range_start, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "region", out.region, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud", "pitr_range_end", "pitr_range_start", "region"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -1836,6 +5610,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::primary_region_out& out
   if (!o) return true;
   if (!::aiven::codec::member(*o, "pitr_range_end", out.pitr_range_end, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "pitr_range_start", out.pitr_range_start, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"pitr_range_end", "pitr_range_start"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -1845,6 +5621,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::pitr_out& out, const ::
   if (!o) return true;
   if (!::aiven::codec::member(*o, "additional_regions", out.additional_regions, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "primary_region", out.primary_region, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"additional_regions", "primary_region"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -1857,6 +5635,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_get_service_log
   if (!::aiven::codec::member(*o, "logs", out.logs, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "offset", out.offset, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "first_log_offset", "logs", "message", "offset"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1866,6 +5646,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::result_code_out& out, c
   if (!o) return true;
   if (!::aiven::codec::member(*o, "code", out.code, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "dbname", out.dbname, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"code", "dbname"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -1876,6 +5658,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::scheduled_backup_time_o
   if (!::aiven::codec::member(*o, "backup_hour", out.backup_hour, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "backup_interval_hours", out.backup_interval_hours, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "backup_minute", out.backup_minute, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"backup_hour", "backup_interval_hours", "backup_minute"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1887,6 +5671,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::schema_registry_acl_out
   if (!::aiven::codec::member(*o, "permission", out.permission, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "resource", out.resource, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"id", "permission", "resource", "username"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -1896,6 +5682,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::server_group_out& out, 
   if (!o) return true;
   if (!::aiven::codec::member(*o, "enabled", out.enabled, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"enabled", "type"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -1909,6 +5697,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_backups_get_out
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "pitr", out.pitr, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "scheduled_backup_time", out.scheduled_backup_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"backup_progress", "backups", "errors", "message", "pitr", "scheduled_backup_time"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -1920,6 +5710,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_notification_ou
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "metadata", out.metadata, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"level", "message", "metadata", "type"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -1935,6 +5727,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_topic_out& out,
   if (!::aiven::codec::member(*o, "retention_hours", out.retention_hours, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "topic_name", out.topic_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cleanup_policy", "min_insync_replicas", "partitions", "replication", "retention_bytes", "retention_hours", "state", "topic_name"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -1953,6 +5747,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_user_out& out, 
   if (!::aiven::codec::member(*o, "password_updated_time", out.password_updated_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"access_cert", "access_cert_not_valid_after_time", "access_control", "access_key", "authentication", "expiring_cert_not_valid_after_time", "password", "password_encryption_type", "password_updated_time", "type", "username"};
+  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
 
@@ -2000,6 +5796,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_create_out& out
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "users", out.users, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"acl", "backups", "cloud_description", "cloud_name", "cmk_id", "components", "connection_info", "connection_pools", "create_time", "databases", "disk_space_mb", "features", "group_list", "is_cluster_plan", "kafka_acl", "maintenance", "metadata", "node_count", "node_cpu_count", "node_memory_mb", "node_states", "plan", "project_vpc_id", "schema_registry_acl", "server_group", "service_integrations", "service_name", "service_notifications", "service_type", "service_type_description", "service_uri", "service_uri_params", "state", "tags", "tech_emails", "termination_protection", "topics", "update_time", "user_config", "users"};
+  ::aiven::codec::keep_unknown(*o, known, 40, out.unknown_fields_);
   return true;
 }
 
@@ -2011,6 +5809,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_custom_file_upd
   if (!::aiven::codec::member(*o, "file_id", out.file_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_reference", out.service_reference, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "file_id", "message", "service_reference"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -2022,6 +5822,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_custom_file_upl
   if (!::aiven::codec::member(*o, "file_id", out.file_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "service_reference", out.service_reference, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "file_id", "message", "service_reference"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -2030,6 +5832,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_data_hub_rotate
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
   if (!::aiven::codec::member(*o, "group", out.group, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"group"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -2040,6 +5844,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_database_out& o
   if (!::aiven::codec::member(*o, "database_name", out.database_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "lc_collate", out.lc_collate, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "lc_ctype", out.lc_ctype, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"database_name", "lc_collate", "lc_ctype"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -2051,6 +5857,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_database_list_o
   if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "next", out.next, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"databases", "errors", "message", "next"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -2062,6 +5870,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_get_migration_s
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "migration", out.migration, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "migration_detail", out.migration_detail, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "message", "migration", "migration_detail"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -2109,6 +5919,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_get_out& out, c
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "users", out.users, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"acl", "backups", "cloud_description", "cloud_name", "cmk_id", "components", "connection_info", "connection_pools", "create_time", "databases", "disk_space_mb", "features", "group_list", "is_cluster_plan", "kafka_acl", "maintenance", "metadata", "node_count", "node_cpu_count", "node_memory_mb", "node_states", "plan", "project_vpc_id", "schema_registry_acl", "server_group", "service_integrations", "service_name", "service_notifications", "service_type", "service_type_description", "service_uri", "service_uri_params", "state", "tags", "tech_emails", "termination_protection", "topics", "update_time", "user_config", "users"};
+  ::aiven::codec::keep_unknown(*o, known, 40, out.unknown_fields_);
   return true;
 }
 
@@ -2156,6 +5968,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_out& out, const
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "users", out.users, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"acl", "backups", "cloud_description", "cloud_name", "cmk_id", "components", "connection_info", "connection_pools", "create_time", "databases", "disk_space_mb", "features", "group_list", "is_cluster_plan", "kafka_acl", "maintenance", "metadata", "node_count", "node_cpu_count", "node_memory_mb", "node_states", "plan", "project_vpc_id", "schema_registry_acl", "server_group", "service_integrations", "service_name", "service_notifications", "service_type", "service_type_description", "service_uri", "service_uri_params", "state", "tags", "tech_emails", "termination_protection", "topics", "update_time", "user_config", "users"};
+  ::aiven::codec::keep_unknown(*o, known, 40, out.unknown_fields_);
   return true;
 }
 
@@ -2169,6 +5983,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_aws
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "principals", out.principals, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"aws_service_id", "aws_service_name", "errors", "message", "principals", "state"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -2182,6 +5998,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_aws
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "principals", out.principals, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"aws_service_id", "aws_service_name", "errors", "message", "principals", "state"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -2195,6 +6013,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_aws
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "principals", out.principals, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"aws_service_id", "aws_service_name", "errors", "message", "principals", "state"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -2208,6 +6028,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_aws
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "principals", out.principals, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"aws_service_id", "aws_service_name", "errors", "message", "principals", "state"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -2221,6 +6043,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azu
   if (!::aiven::codec::member(*o, "privatelink_connection_id", out.privatelink_connection_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_ip_address", out.user_ip_address, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "message", "private_endpoint_id", "privatelink_connection_id", "state", "user_ip_address"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -2232,6 +6056,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azu
   if (!::aiven::codec::member(*o, "privatelink_connection_id", out.privatelink_connection_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_ip_address", out.user_ip_address, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"private_endpoint_id", "privatelink_connection_id", "state", "user_ip_address"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -2245,6 +6071,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azu
   if (!::aiven::codec::member(*o, "privatelink_connection_id", out.privatelink_connection_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_ip_address", out.user_ip_address, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "message", "private_endpoint_id", "privatelink_connection_id", "state", "user_ip_address"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -2258,6 +6086,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azu
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_subscription_ids", out.user_subscription_ids, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"azure_service_alias", "azure_service_id", "errors", "message", "state", "user_subscription_ids"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -2271,6 +6101,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azu
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_subscription_ids", out.user_subscription_ids, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"azure_service_alias", "azure_service_id", "errors", "message", "state", "user_subscription_ids"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -2284,6 +6116,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azu
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_subscription_ids", out.user_subscription_ids, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"azure_service_alias", "azure_service_id", "errors", "message", "state", "user_subscription_ids"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -2297,6 +6131,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azu
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_subscription_ids", out.user_subscription_ids, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"azure_service_alias", "azure_service_id", "errors", "message", "state", "user_subscription_ids"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -2310,6 +6146,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_goo
   if (!::aiven::codec::member(*o, "psc_connection_id", out.psc_connection_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_ip_address", out.user_ip_address, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "message", "privatelink_connection_id", "psc_connection_id", "state", "user_ip_address"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -2321,6 +6159,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_goo
   if (!::aiven::codec::member(*o, "psc_connection_id", out.psc_connection_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_ip_address", out.user_ip_address, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"privatelink_connection_id", "psc_connection_id", "state", "user_ip_address"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -2332,6 +6172,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_goo
   if (!::aiven::codec::member(*o, "google_service_attachment", out.google_service_attachment, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "google_service_attachment", "message", "state"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -2343,6 +6185,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_goo
   if (!::aiven::codec::member(*o, "google_service_attachment", out.google_service_attachment, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "google_service_attachment", "message", "state"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -2354,6 +6198,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_goo
   if (!::aiven::codec::member(*o, "google_service_attachment", out.google_service_attachment, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "google_service_attachment", "message", "state"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -2400,6 +6246,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_query_out& out,
   if (!::aiven::codec::member(*o, "wait_event_type", out.wait_event_type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "waiting", out.waiting, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "xact_start", out.xact_start, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"active_channel_subscriptions", "active_database", "active_pattern_matching_channel_subscriptions", "application_name", "backend_start", "backend_type", "backend_xid", "backend_xmin", "client_addr", "client_hostname", "client_port", "connection_age_seconds", "connection_idle_seconds", "datid", "datname", "flags", "flags_raw", "id", "leader_pid", "multi_exec_commands", "name", "output_buffer", "output_buffer_memory", "output_list_length", "pid", "query", "query_buffer", "query_buffer_free", "query_duration", "query_id", "query_start", "state", "state_change", "usename", "usesysid", "wait_event", "wait_event_type", "waiting", "xact_start"};
+  ::aiven::codec::keep_unknown(*o, known, 39, out.unknown_fields_);
   return true;
 }
 
@@ -2411,6 +6259,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "permission", out.permission, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "topic", out.topic, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"id", "permission", "topic", "username"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -2422,6 +6272,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "pause_reason", out.pause_reason, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "paused", out.paused, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "region", out.region, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud", "pause_reason", "paused", "region"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -2436,6 +6288,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "incremental", out.incremental, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "storage_location", out.storage_location, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tiered_storage_data_size", out.tiered_storage_data_size, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"additional_regions", "backup_name", "backup_time", "data_size", "incremental", "storage_location", "tiered_storage_data_size"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -2453,6 +6307,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "route", out.route, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "ssl", out.ssl, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "usage", out.usage, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"component", "host", "kafka_authentication_method", "kafka_ssl_ca", "path", "port", "privatelink_connection_id", "route", "ssl", "usage"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -2466,6 +6322,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "pool_name", out.pool_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "pool_size", out.pool_size, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"connection_uri", "database", "pool_mode", "pool_name", "pool_size", "username"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -2481,6 +6339,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "principal", out.principal, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "resource_name", out.resource_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "resource_type", out.resource_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"host", "id", "operation", "pattern_type", "permission_type", "principal", "resource_name", "resource_type"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -2493,6 +6353,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "scheduled_start_time", out.scheduled_start_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "termination_reason", out.termination_reason, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"completed_at", "enabled", "scheduled_start_time", "state", "termination_reason"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -2507,6 +6369,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "impact_portable_text", out.impact_portable_text, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "start_after", out.start_after, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "start_at", out.start_at, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"deadline", "description", "documentation_link", "impact", "impact_portable_text", "start_after", "start_at"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -2519,6 +6383,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "enabled", out.enabled, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "time", out.time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updates", out.updates, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"controlled_switchover", "dow", "enabled", "time", "updates"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -2532,6 +6398,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "min", out.min, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "phase", out.phase, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "unit", out.unit, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"completed", "current", "max", "min", "phase", "unit"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -2541,6 +6409,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!o) return true;
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "position", out.position, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "position"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -2555,6 +6425,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "roles", out.roles, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "shard", out.shard, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"availability_zone", "name", "progress_updates", "role", "roles", "shard", "state"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -2566,6 +6438,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "permission", out.permission, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "resource", out.resource, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"id", "permission", "resource", "username"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -2575,6 +6449,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!o) return true;
   if (!::aiven::codec::member(*o, "enabled", out.enabled, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"enabled", "type"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -2586,6 +6462,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "likely_error_cause", out.likely_error_cause, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "nodes", out.nodes, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "likely_error_cause", "nodes", "status"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -2595,6 +6473,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!o) return true;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status_user_desc", out.status_user_desc, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"state", "status_user_desc"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -2619,6 +6499,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "source_service", out.source_service, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source_service_type", out.source_service_type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"active", "description", "dest_endpoint", "dest_endpoint_id", "dest_project", "dest_service", "dest_service_type", "enabled", "integration_status", "integration_type", "service_integration_id", "source_endpoint", "source_endpoint_id", "source_project", "source_service", "source_service_type", "user_config"};
+  ::aiven::codec::keep_unknown(*o, known, 17, out.unknown_fields_);
   return true;
 }
 
@@ -2631,6 +6513,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "service_end_of_life_time", out.service_end_of_life_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "upgrade_to_service_type", out.upgrade_to_service_type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "upgrade_to_version", out.upgrade_to_version, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"end_of_life_help_article_url", "end_of_life_policy_url", "service_end_of_life_time", "upgrade_to_service_type", "upgrade_to_version"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -2642,6 +6526,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "metadata", out.metadata, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"level", "message", "metadata", "type"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -2650,6 +6536,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
   if (!::aiven::codec::member(*o, "email", out.email, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"email"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -2665,6 +6553,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "retention_hours", out.retention_hours, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "topic_name", out.topic_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cleanup_policy", "min_insync_replicas", "partitions", "replication", "retention_bytes", "retention_hours", "state", "topic_name"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -2684,6 +6574,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "valkey_acl_channels", out.valkey_acl_channels, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "valkey_acl_commands", out.valkey_acl_commands, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "valkey_acl_keys", out.valkey_acl_keys, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"dragonfly_acl_categories", "dragonfly_acl_commands", "dragonfly_acl_keys", "pg_allow_replication", "redis_acl_categories", "redis_acl_channels", "redis_acl_commands", "redis_acl_keys", "valkey_acl_categories", "valkey_acl_channels", "valkey_acl_commands", "valkey_acl_keys"};
+  ::aiven::codec::keep_unknown(*o, known, 12, out.unknown_fields_);
   return true;
 }
 
@@ -2701,6 +6593,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "password_updated_time", out.password_updated_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"access_cert", "access_cert_not_valid_after_time", "access_control", "access_key", "authentication", "expiring_cert_not_valid_after_time", "password", "password_updated_time", "type", "username"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -2748,6 +6642,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "users", out.users, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"acl", "backups", "cloud_description", "cloud_name", "cmk_id", "components", "connection_info", "connection_pools", "create_time", "databases", "disk_space_mb", "features", "group_list", "is_cluster_plan", "kafka_acl", "maintenance", "metadata", "node_count", "node_cpu_count", "node_memory_mb", "node_states", "plan", "project_vpc_id", "schema_registry_acl", "server_group", "service_integrations", "service_name", "service_notifications", "service_type", "service_type_description", "service_uri", "service_uri_params", "state", "tags", "tech_emails", "termination_protection", "topics", "update_time", "user_config", "users"};
+  ::aiven::codec::keep_unknown(*o, known, 40, out.unknown_fields_);
   return true;
 }
 
@@ -2761,6 +6657,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_task_create_out
   if (!::aiven::codec::member(*o, "success", out.success, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "task_id", out.task_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "task_type", out.task_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "result", "result_codes", "success", "task_id", "task_type"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -2774,6 +6672,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_task_get_out& o
   if (!::aiven::codec::member(*o, "success", out.success, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "task_id", out.task_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "task_type", out.task_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "result", "result_codes", "success", "task_id", "task_type"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -2821,6 +6721,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_update_out& out
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "users", out.users, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"acl", "backups", "cloud_description", "cloud_name", "cmk_id", "components", "connection_info", "connection_pools", "create_time", "databases", "disk_space_mb", "features", "group_list", "is_cluster_plan", "kafka_acl", "maintenance", "metadata", "node_count", "node_cpu_count", "node_memory_mb", "node_states", "plan", "project_vpc_id", "schema_registry_acl", "server_group", "service_integrations", "service_name", "service_notifications", "service_type", "service_type_description", "service_uri", "service_uri_params", "state", "tags", "tech_emails", "termination_protection", "topics", "update_time", "user_config", "users"};
+  ::aiven::codec::keep_unknown(*o, known, 40, out.unknown_fields_);
   return true;
 }
 
@@ -2839,6 +6741,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_user_create_out
   if (!::aiven::codec::member(*o, "password_updated_time", out.password_updated_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"access_cert", "access_cert_not_valid_after_time", "access_control", "access_key", "authentication", "expiring_cert_not_valid_after_time", "password", "password_encryption_type", "password_updated_time", "type", "username"};
+  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
 
@@ -2886,6 +6790,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_user_credential
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "users", out.users, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"acl", "backups", "cloud_description", "cloud_name", "cmk_id", "components", "connection_info", "connection_pools", "create_time", "databases", "disk_space_mb", "features", "group_list", "is_cluster_plan", "kafka_acl", "maintenance", "metadata", "node_count", "node_cpu_count", "node_memory_mb", "node_states", "plan", "project_vpc_id", "schema_registry_acl", "server_group", "service_integrations", "service_name", "service_notifications", "service_type", "service_type_description", "service_uri", "service_uri_params", "state", "tags", "tech_emails", "termination_protection", "topics", "update_time", "user_config", "users"};
+  ::aiven::codec::keep_unknown(*o, known, 40, out.unknown_fields_);
   return true;
 }
 
@@ -2933,6 +6839,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_user_credential
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "users", out.users, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"acl", "backups", "cloud_description", "cloud_name", "cmk_id", "components", "connection_info", "connection_pools", "create_time", "databases", "disk_space_mb", "features", "group_list", "is_cluster_plan", "kafka_acl", "maintenance", "metadata", "node_count", "node_cpu_count", "node_memory_mb", "node_states", "plan", "project_vpc_id", "schema_registry_acl", "server_group", "service_integrations", "service_name", "service_notifications", "service_type", "service_type_description", "service_uri", "service_uri_params", "state", "tags", "tech_emails", "termination_protection", "topics", "update_time", "user_config", "users"};
+  ::aiven::codec::keep_unknown(*o, known, 40, out.unknown_fields_);
   return true;
 }
 
@@ -2951,6 +6859,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_user_get_out& o
   if (!::aiven::codec::member(*o, "password_updated_time", out.password_updated_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"access_cert", "access_cert_not_valid_after_time", "access_control", "access_key", "authentication", "expiring_cert_not_valid_after_time", "password", "password_encryption_type", "password_updated_time", "type", "username"};
+  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
 
@@ -2969,8 +6879,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_version_out& ou
   if (!::aiven::codec::member(*o, "upgrade_to_service_type", out.upgrade_to_service_type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "upgrade_to_version", out.upgrade_to_version, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "upstream_end_of_life_time", out.upstream_end_of_life_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"aiven_end_of_life_time", "availability_end_time", "availability_start_time", "end_of_life_help_article_url", "major_version", "service_type", "state", "termination_time", "upgrade_to_service_type", "upgrade_to_version", "upstream_end_of_life_time"};
+  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::access_control_in& in) {
   ::boost::json::object o;
@@ -3226,8 +7139,10 @@ void account_service_versions_list_erased(const ::aiven::client& c, ::aiven::api
   cr.target += "/v1/account/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.account_id));
   cr.target += "/service_versions";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::service_version_out>>(std::move(handler), ::aiven::codec::member_decoder{"service_versions"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::service_version_out>>>("service_versions");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::service_version_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::service_version_out>>{std::move(dec)}, diag));
 }
 
 void list_project_service_types_erased(const ::aiven::client& c, ::aiven::api::list_project_service_types_request req, ::aiven::diagnostics* diag,
@@ -3238,8 +7153,10 @@ void list_project_service_types_erased(const ::aiven::client& c, ::aiven::api::l
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/service_types";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::list_project_service_types_out>(std::move(handler), ::aiven::codec::member_decoder{"service_types"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::list_project_service_types_out>>("service_types");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::list_project_service_types_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::list_project_service_types_out>{std::move(dec)}, diag));
 }
 
 void list_public_service_types_erased(const ::aiven::client& c, ::aiven::api::list_public_service_types_request, ::aiven::diagnostics* diag,
@@ -3248,8 +7165,10 @@ void list_public_service_types_erased(const ::aiven::client& c, ::aiven::api::li
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/service_types";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::list_public_service_types_out>(std::move(handler), ::aiven::codec::member_decoder{"service_types"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::list_public_service_types_out>>("service_types");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::list_public_service_types_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::list_public_service_types_out>{std::move(dec)}, diag));
 }
 
 void list_service_versions_erased(const ::aiven::client& c, ::aiven::api::list_service_versions_request, ::aiven::diagnostics* diag,
@@ -3258,8 +7177,10 @@ void list_service_versions_erased(const ::aiven::client& c, ::aiven::api::list_s
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/service_versions";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::service_version_out>>(std::move(handler), ::aiven::codec::member_decoder{"service_versions"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::service_version_out>>>("service_versions");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::service_version_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::service_version_out>>{std::move(dec)}, diag));
 }
 
 void os_available_plugins_erased(const ::aiven::client& c, ::aiven::api::os_available_plugins_request req, ::aiven::diagnostics* diag,
@@ -3270,8 +7191,10 @@ void os_available_plugins_erased(const ::aiven::client& c, ::aiven::api::os_avai
   cr.target += "/v1/tenants/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.tenant));
   cr.target += "/os-available-plugins";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::os_available_plugins_response_opensearch_item>>(std::move(handler), ::aiven::codec::member_decoder{"opensearch"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::os_available_plugins_response_opensearch_item>>>("opensearch");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::os_available_plugins_response_opensearch_item>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::os_available_plugins_response_opensearch_item>>{std::move(dec)}, diag));
 }
 
 void pg_available_extensions_erased(const ::aiven::client& c, ::aiven::api::pg_available_extensions_request req, ::aiven::diagnostics* diag,
@@ -3282,8 +7205,10 @@ void pg_available_extensions_erased(const ::aiven::client& c, ::aiven::api::pg_a
   cr.target += "/v1/tenants/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.tenant));
   cr.target += "/pg-available-extensions";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::pg_out>>(std::move(handler), ::aiven::codec::member_decoder{"pg"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::pg_out>>>("pg");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::pg_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::pg_out>>{std::move(dec)}, diag));
 }
 
 void project_get_service_logs_erased(const ::aiven::client& c, ::aiven::api::project_get_service_logs_request req, ::aiven::diagnostics* diag,
@@ -3298,8 +7223,10 @@ void project_get_service_logs_erased(const ::aiven::client& c, ::aiven::api::pro
   cr.target += "/logs";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::project_get_service_logs_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::project_get_service_logs_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::project_get_service_logs_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::project_get_service_logs_out>{std::move(dec)}, diag));
 }
 
 void project_service_tags_list_erased(const ::aiven::client& c, ::aiven::api::project_service_tags_list_request req, ::aiven::diagnostics* diag,
@@ -3312,8 +7239,10 @@ void project_service_tags_list_erased(const ::aiven::client& c, ::aiven::api::pr
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/tags";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::map<std::string, std::string>>(std::move(handler), ::aiven::codec::member_decoder{"tags"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::map<std::string, std::string>>>("tags");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::map<std::string, std::string>>(std::move(handler), ::aiven::codec::sax::take_response<std::map<std::string, std::string>>{std::move(dec)}, diag));
 }
 
 void project_service_tags_replace_erased(const ::aiven::client& c, ::aiven::api::project_service_tags_replace_request req, ::aiven::diagnostics* diag,
@@ -3328,8 +7257,10 @@ void project_service_tags_replace_erased(const ::aiven::client& c, ::aiven::api:
   cr.target += "/tags";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void project_service_tags_update_erased(const ::aiven::client& c, ::aiven::api::project_service_tags_update_request req, ::aiven::diagnostics* diag,
@@ -3344,8 +7275,10 @@ void project_service_tags_update_erased(const ::aiven::client& c, ::aiven::api::
   cr.target += "/tags";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_alerts_list_erased(const ::aiven::client& c, ::aiven::api::service_alerts_list_request req, ::aiven::diagnostics* diag,
@@ -3358,8 +7291,10 @@ void service_alerts_list_erased(const ::aiven::client& c, ::aiven::api::service_
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/alerts";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::alert_out>>(std::move(handler), ::aiven::codec::member_decoder{"alerts"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::alert_out>>>("alerts");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::alert_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::alert_out>>{std::move(dec)}, diag));
 }
 
 void service_backup_to_another_region_report_erased(const ::aiven::client& c, ::aiven::api::service_backup_to_another_region_report_request req, ::aiven::diagnostics* diag,
@@ -3374,8 +7309,10 @@ void service_backup_to_another_region_report_erased(const ::aiven::client& c, ::
   cr.target += "/backup_to_another_region/report";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::boost::json::value>(std::move(handler), ::aiven::codec::member_decoder{"metrics"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::boost::json::value>>("metrics");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::boost::json::value>(std::move(handler), ::aiven::codec::sax::take_response<::boost::json::value>{std::move(dec)}, diag));
 }
 
 void service_backups_get_erased(const ::aiven::client& c, ::aiven::api::service_backups_get_request req, ::aiven::diagnostics* diag,
@@ -3388,8 +7325,10 @@ void service_backups_get_erased(const ::aiven::client& c, ::aiven::api::service_
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/backups";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_backups_get_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_backups_get_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_backups_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_backups_get_out>{std::move(dec)}, diag));
 }
 
 void service_cancel_query_erased(const ::aiven::client& c, ::aiven::api::service_cancel_query_request req, ::aiven::diagnostics* diag,
@@ -3404,8 +7343,10 @@ void service_cancel_query_erased(const ::aiven::client& c, ::aiven::api::service
   cr.target += "/query/cancel";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<bool>(std::move(handler), ::aiven::codec::member_decoder{"success"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<bool>>("success");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<bool>(std::move(handler), ::aiven::codec::sax::take_response<bool>{std::move(dec)}, diag));
 }
 
 void service_create_erased(const ::aiven::client& c, ::aiven::api::service_create_request req, ::aiven::diagnostics* diag,
@@ -3418,8 +7359,10 @@ void service_create_erased(const ::aiven::client& c, ::aiven::api::service_creat
   cr.target += "/service";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_create_out>(std::move(handler), ::aiven::codec::member_decoder{"service"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_create_out>>("service");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_create_out>{std::move(dec)}, diag));
 }
 
 void service_custom_file_get_erased(const ::aiven::client& c, ::aiven::api::service_custom_file_get_request req, ::aiven::diagnostics* diag,
@@ -3446,8 +7389,10 @@ void service_custom_file_list_erased(const ::aiven::client& c, ::aiven::api::ser
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/file";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::custom_file_out>>(std::move(handler), ::aiven::codec::member_decoder{"custom_files"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::custom_file_out>>>("custom_files");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::custom_file_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::custom_file_out>>{std::move(dec)}, diag));
 }
 
 void service_custom_file_update_erased(const ::aiven::client& c, ::aiven::api::service_custom_file_update_request req, ::aiven::diagnostics* diag,
@@ -3463,8 +7408,10 @@ void service_custom_file_update_erased(const ::aiven::client& c, ::aiven::api::s
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.file_id));
   cr.body = std::move(req.body);
   cr.content_type = std::move(req.content_type);
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_custom_file_update_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_custom_file_update_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_custom_file_update_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_custom_file_update_response>{std::move(dec)}, diag));
 }
 
 void service_custom_file_upload_erased(const ::aiven::client& c, ::aiven::api::service_custom_file_upload_request req, ::aiven::diagnostics* diag,
@@ -3479,8 +7426,10 @@ void service_custom_file_upload_erased(const ::aiven::client& c, ::aiven::api::s
   cr.target += "/file";
   cr.body = std::move(req.body);
   cr.content_type = std::move(req.content_type);
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_custom_file_upload_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_custom_file_upload_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_custom_file_upload_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_custom_file_upload_response>{std::move(dec)}, diag));
 }
 
 void service_data_hub_rotate_internal_secrets_erased(const ::aiven::client& c, ::aiven::api::service_data_hub_rotate_internal_secrets_request req, ::aiven::diagnostics* diag,
@@ -3493,8 +7442,10 @@ void service_data_hub_rotate_internal_secrets_erased(const ::aiven::client& c, :
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/rotate-internal-secrets";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_data_hub_rotate_internal_secrets_response_rotation>(std::move(handler), ::aiven::codec::member_decoder{"rotation"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_data_hub_rotate_internal_secrets_response_rotation>>("rotation");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_data_hub_rotate_internal_secrets_response_rotation>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_data_hub_rotate_internal_secrets_response_rotation>{std::move(dec)}, diag));
 }
 
 void service_database_create_erased(const ::aiven::client& c, ::aiven::api::service_database_create_request req, ::aiven::diagnostics* diag,
@@ -3509,8 +7460,10 @@ void service_database_create_erased(const ::aiven::client& c, ::aiven::api::serv
   cr.target += "/db";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_database_delete_erased(const ::aiven::client& c, ::aiven::api::service_database_delete_request req, ::aiven::diagnostics* diag,
@@ -3524,8 +7477,10 @@ void service_database_delete_erased(const ::aiven::client& c, ::aiven::api::serv
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/db/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.dbname));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_database_list_erased(const ::aiven::client& c, ::aiven::api::service_database_list_request req, ::aiven::diagnostics* diag,
@@ -3540,8 +7495,10 @@ void service_database_list_erased(const ::aiven::client& c, ::aiven::api::servic
   cr.target += "/db";
   if (req.after) ::aiven::detail::append_query(cr.target, "after", ::aiven::codec::query_value(*req.after));
   if (req.maxItems) ::aiven::detail::append_query(cr.target, "maxItems", ::aiven::codec::query_value(*req.maxItems));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_database_list_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_database_list_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_database_list_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_database_list_out>{std::move(dec)}, diag));
 }
 
 void service_delete_erased(const ::aiven::client& c, ::aiven::api::service_delete_request req, ::aiven::diagnostics* diag,
@@ -3553,8 +7510,10 @@ void service_delete_erased(const ::aiven::client& c, ::aiven::api::service_delet
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_enable_writes_erased(const ::aiven::client& c, ::aiven::api::service_enable_writes_request req, ::aiven::diagnostics* diag,
@@ -3567,8 +7526,10 @@ void service_enable_writes_erased(const ::aiven::client& c, ::aiven::api::servic
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/enable-writes";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::string>(std::move(handler), ::aiven::codec::member_decoder{"until"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::string>>("until");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::string>(std::move(handler), ::aiven::codec::sax::take_response<std::string>{std::move(dec)}, diag));
 }
 
 void service_get_erased(const ::aiven::client& c, ::aiven::api::service_get_request req, ::aiven::diagnostics* diag,
@@ -3581,8 +7542,10 @@ void service_get_erased(const ::aiven::client& c, ::aiven::api::service_get_requ
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   if (req.include_secrets) ::aiven::detail::append_query(cr.target, "include_secrets", ::aiven::codec::query_value(*req.include_secrets));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_get_out>(std::move(handler), ::aiven::codec::member_decoder{"service"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_get_out>>("service");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_get_out>{std::move(dec)}, diag));
 }
 
 void service_get_migration_status_erased(const ::aiven::client& c, ::aiven::api::service_get_migration_status_request req, ::aiven::diagnostics* diag,
@@ -3595,8 +7558,10 @@ void service_get_migration_status_erased(const ::aiven::client& c, ::aiven::api:
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/migration";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_get_migration_status_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_get_migration_status_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_get_migration_status_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_get_migration_status_out>{std::move(dec)}, diag));
 }
 
 void service_list_erased(const ::aiven::client& c, ::aiven::api::service_list_request req, ::aiven::diagnostics* diag,
@@ -3608,8 +7573,10 @@ void service_list_erased(const ::aiven::client& c, ::aiven::api::service_list_re
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/service";
   if (req.include_secrets) ::aiven::detail::append_query(cr.target, "include_secrets", ::aiven::codec::query_value(*req.include_secrets));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::service_out>>(std::move(handler), ::aiven::codec::member_decoder{"services"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::service_out>>>("services");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::service_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::service_out>>{std::move(dec)}, diag));
 }
 
 void service_maintenance_start_erased(const ::aiven::client& c, ::aiven::api::service_maintenance_start_request req, ::aiven::diagnostics* diag,
@@ -3622,8 +7589,10 @@ void service_maintenance_start_erased(const ::aiven::client& c, ::aiven::api::se
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/maintenance/start";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_metrics_fetch_erased(const ::aiven::client& c, ::aiven::api::service_metrics_fetch_request req, ::aiven::diagnostics* diag,
@@ -3638,8 +7607,10 @@ void service_metrics_fetch_erased(const ::aiven::client& c, ::aiven::api::servic
   cr.target += "/metrics";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::boost::json::value>(std::move(handler), ::aiven::codec::member_decoder{"metrics"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::boost::json::value>>("metrics");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::boost::json::value>(std::move(handler), ::aiven::codec::sax::take_response<::boost::json::value>{std::move(dec)}, diag));
 }
 
 void service_privatelink_aws_connection_list_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_aws_connection_list_request req, ::aiven::diagnostics* diag,
@@ -3652,8 +7623,10 @@ void service_privatelink_aws_connection_list_erased(const ::aiven::client& c, ::
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/privatelink/aws/connections";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::connection_out>>(std::move(handler), ::aiven::codec::member_decoder{"connections"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::connection_out>>>("connections");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::connection_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::connection_out>>{std::move(dec)}, diag));
 }
 
 void service_privatelink_aws_create_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_aws_create_request req, ::aiven::diagnostics* diag,
@@ -3668,8 +7641,10 @@ void service_privatelink_aws_create_erased(const ::aiven::client& c, ::aiven::ap
   cr.target += "/privatelink/aws";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_privatelink_aws_create_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_privatelink_aws_create_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_privatelink_aws_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_privatelink_aws_create_out>{std::move(dec)}, diag));
 }
 
 void service_privatelink_aws_delete_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_aws_delete_request req, ::aiven::diagnostics* diag,
@@ -3682,8 +7657,10 @@ void service_privatelink_aws_delete_erased(const ::aiven::client& c, ::aiven::ap
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/privatelink/aws";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_privatelink_aws_delete_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_privatelink_aws_delete_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_privatelink_aws_delete_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_privatelink_aws_delete_out>{std::move(dec)}, diag));
 }
 
 void service_privatelink_aws_get_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_aws_get_request req, ::aiven::diagnostics* diag,
@@ -3696,8 +7673,10 @@ void service_privatelink_aws_get_erased(const ::aiven::client& c, ::aiven::api::
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/privatelink/aws";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_privatelink_aws_get_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_privatelink_aws_get_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_privatelink_aws_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_privatelink_aws_get_out>{std::move(dec)}, diag));
 }
 
 void service_privatelink_aws_refresh_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_aws_refresh_request req, ::aiven::diagnostics* diag,
@@ -3710,8 +7689,10 @@ void service_privatelink_aws_refresh_erased(const ::aiven::client& c, ::aiven::a
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/privatelink/aws/refresh";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_privatelink_aws_update_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_aws_update_request req, ::aiven::diagnostics* diag,
@@ -3726,8 +7707,10 @@ void service_privatelink_aws_update_erased(const ::aiven::client& c, ::aiven::ap
   cr.target += "/privatelink/aws";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_privatelink_aws_update_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_privatelink_aws_update_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_privatelink_aws_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_privatelink_aws_update_out>{std::move(dec)}, diag));
 }
 
 void service_privatelink_azure_connection_approval_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_connection_approval_request req, ::aiven::diagnostics* diag,
@@ -3742,8 +7725,10 @@ void service_privatelink_azure_connection_approval_erased(const ::aiven::client&
   cr.target += "/privatelink/azure/connections/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.privatelink_connection_id));
   cr.target += "/approve";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_privatelink_azure_connection_approval_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_privatelink_azure_connection_approval_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_privatelink_azure_connection_approval_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_privatelink_azure_connection_approval_out>{std::move(dec)}, diag));
 }
 
 void service_privatelink_azure_connection_list_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_connection_list_request req, ::aiven::diagnostics* diag,
@@ -3756,8 +7741,10 @@ void service_privatelink_azure_connection_list_erased(const ::aiven::client& c, 
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/privatelink/azure/connections";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::service_privatelink_azure_connection_list_out>>(std::move(handler), ::aiven::codec::member_decoder{"connections"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::service_privatelink_azure_connection_list_out>>>("connections");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::service_privatelink_azure_connection_list_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::service_privatelink_azure_connection_list_out>>{std::move(dec)}, diag));
 }
 
 void service_privatelink_azure_connection_update_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_connection_update_request req, ::aiven::diagnostics* diag,
@@ -3773,8 +7760,10 @@ void service_privatelink_azure_connection_update_erased(const ::aiven::client& c
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.privatelink_connection_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_privatelink_azure_connection_update_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_privatelink_azure_connection_update_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_privatelink_azure_connection_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_privatelink_azure_connection_update_out>{std::move(dec)}, diag));
 }
 
 void service_privatelink_azure_create_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_create_request req, ::aiven::diagnostics* diag,
@@ -3789,8 +7778,10 @@ void service_privatelink_azure_create_erased(const ::aiven::client& c, ::aiven::
   cr.target += "/privatelink/azure";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_privatelink_azure_create_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_privatelink_azure_create_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_privatelink_azure_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_privatelink_azure_create_out>{std::move(dec)}, diag));
 }
 
 void service_privatelink_azure_delete_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_delete_request req, ::aiven::diagnostics* diag,
@@ -3803,8 +7794,10 @@ void service_privatelink_azure_delete_erased(const ::aiven::client& c, ::aiven::
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/privatelink/azure";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_privatelink_azure_delete_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_privatelink_azure_delete_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_privatelink_azure_delete_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_privatelink_azure_delete_out>{std::move(dec)}, diag));
 }
 
 void service_privatelink_azure_get_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_get_request req, ::aiven::diagnostics* diag,
@@ -3817,8 +7810,10 @@ void service_privatelink_azure_get_erased(const ::aiven::client& c, ::aiven::api
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/privatelink/azure";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_privatelink_azure_get_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_privatelink_azure_get_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_privatelink_azure_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_privatelink_azure_get_out>{std::move(dec)}, diag));
 }
 
 void service_privatelink_azure_refresh_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_refresh_request req, ::aiven::diagnostics* diag,
@@ -3831,8 +7826,10 @@ void service_privatelink_azure_refresh_erased(const ::aiven::client& c, ::aiven:
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/privatelink/azure/refresh";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_privatelink_azure_update_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_update_request req, ::aiven::diagnostics* diag,
@@ -3847,8 +7844,10 @@ void service_privatelink_azure_update_erased(const ::aiven::client& c, ::aiven::
   cr.target += "/privatelink/azure";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_privatelink_azure_update_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_privatelink_azure_update_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_privatelink_azure_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_privatelink_azure_update_out>{std::move(dec)}, diag));
 }
 
 void service_privatelink_google_connection_create_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_google_connection_create_request req, ::aiven::diagnostics* diag,
@@ -3865,8 +7864,10 @@ void service_privatelink_google_connection_create_erased(const ::aiven::client& 
   cr.target += "/approve";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_privatelink_google_connection_create_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_privatelink_google_connection_create_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_privatelink_google_connection_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_privatelink_google_connection_create_out>{std::move(dec)}, diag));
 }
 
 void service_privatelink_google_connection_list_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_google_connection_list_request req, ::aiven::diagnostics* diag,
@@ -3879,8 +7880,10 @@ void service_privatelink_google_connection_list_erased(const ::aiven::client& c,
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/privatelink/google/connections";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::service_privatelink_google_connection_list_out>>(std::move(handler), ::aiven::codec::member_decoder{"connections"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::service_privatelink_google_connection_list_out>>>("connections");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::service_privatelink_google_connection_list_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::service_privatelink_google_connection_list_out>>{std::move(dec)}, diag));
 }
 
 void service_privatelink_google_create_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_google_create_request req, ::aiven::diagnostics* diag,
@@ -3893,8 +7896,10 @@ void service_privatelink_google_create_erased(const ::aiven::client& c, ::aiven:
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/privatelink/google";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_privatelink_google_create_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_privatelink_google_create_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_privatelink_google_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_privatelink_google_create_out>{std::move(dec)}, diag));
 }
 
 void service_privatelink_google_delete_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_google_delete_request req, ::aiven::diagnostics* diag,
@@ -3907,8 +7912,10 @@ void service_privatelink_google_delete_erased(const ::aiven::client& c, ::aiven:
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/privatelink/google";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_privatelink_google_delete_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_privatelink_google_delete_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_privatelink_google_delete_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_privatelink_google_delete_out>{std::move(dec)}, diag));
 }
 
 void service_privatelink_google_get_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_google_get_request req, ::aiven::diagnostics* diag,
@@ -3921,8 +7928,10 @@ void service_privatelink_google_get_erased(const ::aiven::client& c, ::aiven::ap
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/privatelink/google";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_privatelink_google_get_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_privatelink_google_get_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_privatelink_google_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_privatelink_google_get_out>{std::move(dec)}, diag));
 }
 
 void service_privatelink_google_refresh_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_google_refresh_request req, ::aiven::diagnostics* diag,
@@ -3935,8 +7944,10 @@ void service_privatelink_google_refresh_erased(const ::aiven::client& c, ::aiven
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/privatelink/google/refresh";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_query_activity_erased(const ::aiven::client& c, ::aiven::api::service_query_activity_request req, ::aiven::diagnostics* diag,
@@ -3951,8 +7962,10 @@ void service_query_activity_erased(const ::aiven::client& c, ::aiven::api::servi
   cr.target += "/query/activity";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::service_query_out>>(std::move(handler), ::aiven::codec::member_decoder{"queries"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::service_query_out>>>("queries");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::service_query_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::service_query_out>>{std::move(dec)}, diag));
 }
 
 void service_query_statistics_reset_erased(const ::aiven::client& c, ::aiven::api::service_query_statistics_reset_request req, ::aiven::diagnostics* diag,
@@ -3965,8 +7978,10 @@ void service_query_statistics_reset_erased(const ::aiven::client& c, ::aiven::ap
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/query/stats/reset";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::boost::json::value>>(std::move(handler), ::aiven::codec::member_decoder{"queries"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::boost::json::value>>>("queries");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::boost::json::value>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::boost::json::value>>{std::move(dec)}, diag));
 }
 
 void service_service_type_update_erased(const ::aiven::client& c, ::aiven::api::service_service_type_update_request req, ::aiven::diagnostics* diag,
@@ -3981,8 +7996,10 @@ void service_service_type_update_erased(const ::aiven::client& c, ::aiven::api::
   cr.target += "/service_type";
   if (req.body) cr.body = ::aiven::codec::serialize_body(*req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_service_type_update_response_service>(std::move(handler), ::aiven::codec::member_decoder{"service"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_service_type_update_response_service>>("service");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_service_type_update_response_service>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_service_type_update_response_service>{std::move(dec)}, diag));
 }
 
 void service_task_create_erased(const ::aiven::client& c, ::aiven::api::service_task_create_request req, ::aiven::diagnostics* diag,
@@ -3997,8 +8014,10 @@ void service_task_create_erased(const ::aiven::client& c, ::aiven::api::service_
   cr.target += "/task";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_task_create_out>(std::move(handler), ::aiven::codec::member_decoder{"task"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_task_create_out>>("task");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_task_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_task_create_out>{std::move(dec)}, diag));
 }
 
 void service_task_get_erased(const ::aiven::client& c, ::aiven::api::service_task_get_request req, ::aiven::diagnostics* diag,
@@ -4012,8 +8031,10 @@ void service_task_get_erased(const ::aiven::client& c, ::aiven::api::service_tas
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/task/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.task_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_task_get_out>(std::move(handler), ::aiven::codec::member_decoder{"task"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_task_get_out>>("task");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_task_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_task_get_out>{std::move(dec)}, diag));
 }
 
 void service_update_erased(const ::aiven::client& c, ::aiven::api::service_update_request req, ::aiven::diagnostics* diag,
@@ -4028,8 +8049,10 @@ void service_update_erased(const ::aiven::client& c, ::aiven::api::service_updat
   if (req.allow_unclean_poweroff) ::aiven::detail::append_query(cr.target, "allow_unclean_poweroff", ::aiven::codec::query_value(*req.allow_unclean_poweroff));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_update_out>(std::move(handler), ::aiven::codec::member_decoder{"service"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_update_out>>("service");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_update_out>{std::move(dec)}, diag));
 }
 
 void service_user_create_erased(const ::aiven::client& c, ::aiven::api::service_user_create_request req, ::aiven::diagnostics* diag,
@@ -4044,8 +8067,10 @@ void service_user_create_erased(const ::aiven::client& c, ::aiven::api::service_
   cr.target += "/user";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_user_create_out>(std::move(handler), ::aiven::codec::member_decoder{"user"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_user_create_out>>("user");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_user_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_user_create_out>{std::move(dec)}, diag));
 }
 
 void service_user_credentials_modify_erased(const ::aiven::client& c, ::aiven::api::service_user_credentials_modify_request req, ::aiven::diagnostics* diag,
@@ -4061,8 +8086,10 @@ void service_user_credentials_modify_erased(const ::aiven::client& c, ::aiven::a
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_username));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_user_credentials_modify_out>(std::move(handler), ::aiven::codec::member_decoder{"service"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_user_credentials_modify_out>>("service");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_user_credentials_modify_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_user_credentials_modify_out>{std::move(dec)}, diag));
 }
 
 void service_user_credentials_reset_erased(const ::aiven::client& c, ::aiven::api::service_user_credentials_reset_request req, ::aiven::diagnostics* diag,
@@ -4077,8 +8104,10 @@ void service_user_credentials_reset_erased(const ::aiven::client& c, ::aiven::ap
   cr.target += "/user/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_username));
   cr.target += "/credentials/reset";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_user_credentials_reset_out>(std::move(handler), ::aiven::codec::member_decoder{"service"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_user_credentials_reset_out>>("service");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_user_credentials_reset_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_user_credentials_reset_out>{std::move(dec)}, diag));
 }
 
 void service_user_delete_erased(const ::aiven::client& c, ::aiven::api::service_user_delete_request req, ::aiven::diagnostics* diag,
@@ -4092,8 +8121,10 @@ void service_user_delete_erased(const ::aiven::client& c, ::aiven::api::service_
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/user/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_username));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_user_get_erased(const ::aiven::client& c, ::aiven::api::service_user_get_request req, ::aiven::diagnostics* diag,
@@ -4108,8 +8139,10 @@ void service_user_get_erased(const ::aiven::client& c, ::aiven::api::service_use
   cr.target += "/user/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_username));
   if (req.include_secrets) ::aiven::detail::append_query(cr.target, "include_secrets", ::aiven::codec::query_value(*req.include_secrets));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_user_get_out>(std::move(handler), ::aiven::codec::member_decoder{"user"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_user_get_out>>("user");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_user_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_user_get_out>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

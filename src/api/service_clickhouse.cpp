@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -69,6 +71,312 @@ bool from_string(std::string_view s, database_state_type& out) noexcept {
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::privilege_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::role_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::click_house_user_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::database_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::meta_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::query_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::summary_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_click_house_query_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_click_house_query_stats_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_click_house_tiered_storage_summary_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_click_house_user_create_out*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::role_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_click_house_database_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_click_house_password_reset_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_click_house_query_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_click_house_user_create_in& in);
+
+static ::aiven::codec::sax::target sax_members_privilege_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::privilege_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "table") return ::aiven::codec::sax::member(f, "table", o.table);
+      break;
+    case 6:
+      if (k == "column") return ::aiven::codec::sax::member(f, "column", o.column);
+      break;
+    case 8:
+      if (k == "database") return ::aiven::codec::sax::member(f, "database", o.database);
+      break;
+    case 11:
+      if (k == "access_type") return ::aiven::codec::sax::member(f, "access_type", o.access_type);
+      break;
+    case 12:
+      if (k == "grant_option") return ::aiven::codec::sax::member(f, "grant_option", o.grant_option);
+      break;
+    case 17:
+      if (k == "is_partial_revoke") return ::aiven::codec::sax::member(f, "is_partial_revoke", o.is_partial_revoke);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::privilege_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_privilege_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_role_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::role_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      if (k == "uuid") return ::aiven::codec::sax::member(f, "uuid", o.uuid);
+      break;
+    case 10:
+      if (k == "is_default") return ::aiven::codec::sax::member(f, "is_default", o.is_default);
+      break;
+    case 17:
+      if (k == "with_admin_option") return ::aiven::codec::sax::member(f, "with_admin_option", o.with_admin_option);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::role_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_role_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_click_house_user_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::click_house_user_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      if (k == "uuid") return ::aiven::codec::sax::member(f, "uuid", o.uuid);
+      break;
+    case 5:
+      if (k == "roles") return ::aiven::codec::sax::member(f, "roles", o.roles);
+      break;
+    case 8:
+      if (k == "password") return ::aiven::codec::sax::member(f, "password", o.password);
+      if (k == "required") return ::aiven::codec::sax::member(f, "required", o.required);
+      break;
+    case 10:
+      if (k == "privileges") return ::aiven::codec::sax::member(f, "privileges", o.privileges);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::click_house_user_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_click_house_user_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_database_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::database_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "engine") return ::aiven::codec::sax::member(f, "engine", o.engine);
+      break;
+    case 8:
+      if (k == "required") return ::aiven::codec::sax::member(f, "required", o.required);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::database_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_database_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_meta_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::meta_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::meta_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_meta_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_query_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::query_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "user") return ::aiven::codec::sax::member(f, "user", o.user);
+      break;
+    case 5:
+      if (k == "query") return ::aiven::codec::sax::member(f, "query", o.query);
+      break;
+    case 7:
+      if (k == "elapsed") return ::aiven::codec::sax::member(f, "elapsed", o.elapsed);
+      break;
+    case 8:
+      if (k == "database") return ::aiven::codec::sax::member(f, "database", o.database);
+      break;
+    case 11:
+      if (k == "client_name") return ::aiven::codec::sax::member(f, "client_name", o.client_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::query_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_query_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_summary_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::summary_out*>(f.obj);
+  switch (k.size()) {
+    case 9:
+      if (k == "read_rows") return ::aiven::codec::sax::member(f, "read_rows", o.read_rows);
+      break;
+    case 10:
+      if (k == "elapsed_ns") return ::aiven::codec::sax::member(f, "elapsed_ns", o.elapsed_ns);
+      if (k == "read_bytes") return ::aiven::codec::sax::member(f, "read_bytes", o.read_bytes);
+      break;
+    case 11:
+      if (k == "result_rows") return ::aiven::codec::sax::member(f, "result_rows", o.result_rows);
+      break;
+    case 12:
+      if (k == "result_bytes") return ::aiven::codec::sax::member(f, "result_bytes", o.result_bytes);
+      if (k == "written_rows") return ::aiven::codec::sax::member(f, "written_rows", o.written_rows);
+      break;
+    case 13:
+      if (k == "written_bytes") return ::aiven::codec::sax::member(f, "written_bytes", o.written_bytes);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::summary_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_summary_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_click_house_query_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_click_house_query_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "data") return ::aiven::codec::sax::member(f, "data", o.data);
+      if (k == "meta") return ::aiven::codec::sax::member(f, "meta", o.meta);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      if (k == "summary") return ::aiven::codec::sax::member(f, "summary", o.summary);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_click_house_query_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_click_house_query_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_click_house_query_stats_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_click_house_query_stats_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "rows") return ::aiven::codec::sax::member(f, "rows", o.rows);
+      break;
+    case 5:
+      if (k == "calls") return ::aiven::codec::sax::member(f, "calls", o.calls);
+      if (k == "query") return ::aiven::codec::sax::member(f, "query", o.query);
+      break;
+    case 8:
+      if (k == "database") return ::aiven::codec::sax::member(f, "database", o.database);
+      if (k == "max_time") return ::aiven::codec::sax::member(f, "max_time", o.max_time);
+      if (k == "min_time") return ::aiven::codec::sax::member(f, "min_time", o.min_time);
+      if (k == "p95_time") return ::aiven::codec::sax::member(f, "p95_time", o.p95_time);
+      break;
+    case 9:
+      if (k == "mean_time") return ::aiven::codec::sax::member(f, "mean_time", o.mean_time);
+      break;
+    case 10:
+      if (k == "total_time") return ::aiven::codec::sax::member(f, "total_time", o.total_time);
+      break;
+    case 11:
+      if (k == "stddev_time") return ::aiven::codec::sax::member(f, "stddev_time", o.stddev_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_click_house_query_stats_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_click_house_query_stats_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_click_house_tiered_storage_summary_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_click_house_tiered_storage_summary_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 12:
+      if (k == "current_cost") return ::aiven::codec::sax::member(f, "current_cost", o.current_cost);
+      break;
+    case 15:
+      if (k == "forecasted_cost") return ::aiven::codec::sax::member(f, "forecasted_cost", o.forecasted_cost);
+      if (k == "forecasted_rate") return ::aiven::codec::sax::member(f, "forecasted_rate", o.forecasted_rate);
+      break;
+    case 19:
+      if (k == "total_storage_usage") return ::aiven::codec::sax::member(f, "total_storage_usage", o.total_storage_usage);
+      break;
+    case 21:
+      if (k == "storage_usage_history") return ::aiven::codec::sax::member(f, "storage_usage_history", o.storage_usage_history);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_click_house_tiered_storage_summary_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_click_house_tiered_storage_summary_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_click_house_user_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_click_house_user_create_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      if (k == "uuid") return ::aiven::codec::sax::member(f, "uuid", o.uuid);
+      break;
+    case 5:
+      if (k == "roles") return ::aiven::codec::sax::member(f, "roles", o.roles);
+      break;
+    case 8:
+      if (k == "password") return ::aiven::codec::sax::member(f, "password", o.password);
+      if (k == "required") return ::aiven::codec::sax::member(f, "required", o.required);
+      break;
+    case 10:
+      if (k == "privileges") return ::aiven::codec::sax::member(f, "privileges", o.privileges);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_click_house_user_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_click_house_user_create_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::privilege_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::role_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::click_house_user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -80,11 +388,6 @@ bool from_string(std::string_view s, database_state_type& out) noexcept {
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_click_house_query_stats_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_click_house_tiered_storage_summary_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_click_house_user_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::role_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_click_house_database_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_click_house_password_reset_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_click_house_query_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_click_house_user_create_in& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::privilege_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -96,6 +399,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::privilege_out& out, con
   if (!::aiven::codec::member(*o, "grant_option", out.grant_option, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "is_partial_revoke", out.is_partial_revoke, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "table", out.table, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"access_type", "column", "database", "grant_option", "is_partial_revoke", "table"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -107,6 +412,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::role_out& out, const ::
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "uuid", out.uuid, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "with_admin_option", out.with_admin_option, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"is_default", "name", "uuid", "with_admin_option"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -120,6 +427,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::click_house_user_out& o
   if (!::aiven::codec::member(*o, "required", out.required, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "roles", out.roles, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "uuid", out.uuid, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "password", "privileges", "required", "roles", "uuid"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -131,6 +440,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::database_out& out, cons
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "required", out.required, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"engine", "name", "required", "state"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -140,6 +451,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::meta_out& out, const ::
   if (!o) return true;
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "type"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -152,6 +465,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::query_out& out, const :
   if (!::aiven::codec::member(*o, "elapsed", out.elapsed, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "query", out.query, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user", out.user, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"client_name", "database", "elapsed", "query", "user"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -166,6 +481,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::summary_out& out, const
   if (!::aiven::codec::member(*o, "result_rows", out.result_rows, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "written_bytes", out.written_bytes, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "written_rows", out.written_rows, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"elapsed_ns", "read_bytes", "read_rows", "result_bytes", "result_rows", "written_bytes", "written_rows"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -178,6 +495,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_click_house_que
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "meta", out.meta, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "summary", out.summary, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"data", "errors", "message", "meta", "summary"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -195,6 +514,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_click_house_que
   if (!::aiven::codec::member(*o, "rows", out.rows, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "stddev_time", out.stddev_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "total_time", out.total_time, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"calls", "database", "max_time", "mean_time", "min_time", "p95_time", "query", "rows", "stddev_time", "total_time"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -209,6 +530,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_click_house_tie
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "storage_usage_history", out.storage_usage_history, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "total_storage_usage", out.total_storage_usage, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"current_cost", "errors", "forecasted_cost", "forecasted_rate", "message", "storage_usage_history", "total_storage_usage"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -222,8 +545,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_click_house_use
   if (!::aiven::codec::member(*o, "required", out.required, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "roles", out.roles, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "uuid", out.uuid, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "password", "privileges", "required", "roles", "uuid"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::role_in& in) {
   ::boost::json::object o;
@@ -270,8 +596,10 @@ void service_click_house_current_queries_erased(const ::aiven::client& c, ::aive
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/clickhouse/query";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::query_out>>(std::move(handler), ::aiven::codec::member_decoder{"queries"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::query_out>>>("queries");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::query_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::query_out>>{std::move(dec)}, diag));
 }
 
 void service_click_house_database_create_erased(const ::aiven::client& c, ::aiven::api::service_click_house_database_create_request req, ::aiven::diagnostics* diag,
@@ -286,8 +614,10 @@ void service_click_house_database_create_erased(const ::aiven::client& c, ::aive
   cr.target += "/clickhouse/db";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_click_house_database_delete_erased(const ::aiven::client& c, ::aiven::api::service_click_house_database_delete_request req, ::aiven::diagnostics* diag,
@@ -301,8 +631,10 @@ void service_click_house_database_delete_erased(const ::aiven::client& c, ::aive
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/clickhouse/db/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.database));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_click_house_database_list_erased(const ::aiven::client& c, ::aiven::api::service_click_house_database_list_request req, ::aiven::diagnostics* diag,
@@ -315,8 +647,10 @@ void service_click_house_database_list_erased(const ::aiven::client& c, ::aiven:
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/clickhouse/db";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::database_out>>(std::move(handler), ::aiven::codec::member_decoder{"databases"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::database_out>>>("databases");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::database_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::database_out>>{std::move(dec)}, diag));
 }
 
 void service_click_house_password_reset_erased(const ::aiven::client& c, ::aiven::api::service_click_house_password_reset_request req, ::aiven::diagnostics* diag,
@@ -333,8 +667,10 @@ void service_click_house_password_reset_erased(const ::aiven::client& c, ::aiven
   cr.target += "/password";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::string>(std::move(handler), ::aiven::codec::member_decoder{"password"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::string>>("password");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::string>(std::move(handler), ::aiven::codec::sax::take_response<std::string>{std::move(dec)}, diag));
 }
 
 void service_click_house_query_erased(const ::aiven::client& c, ::aiven::api::service_click_house_query_request req, ::aiven::diagnostics* diag,
@@ -349,8 +685,10 @@ void service_click_house_query_erased(const ::aiven::client& c, ::aiven::api::se
   cr.target += "/clickhouse/query";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_click_house_query_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_click_house_query_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_click_house_query_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_click_house_query_out>{std::move(dec)}, diag));
 }
 
 void service_click_house_query_stats_erased(const ::aiven::client& c, ::aiven::api::service_click_house_query_stats_request req, ::aiven::diagnostics* diag,
@@ -366,8 +704,10 @@ void service_click_house_query_stats_erased(const ::aiven::client& c, ::aiven::a
   if (req.limit) ::aiven::detail::append_query(cr.target, "limit", ::aiven::codec::query_value(*req.limit));
   if (req.offset) ::aiven::detail::append_query(cr.target, "offset", ::aiven::codec::query_value(*req.offset));
   if (req.order_by) ::aiven::detail::append_query(cr.target, "order_by", ::aiven::codec::query_value(*req.order_by));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::service_click_house_query_stats_out>>(std::move(handler), ::aiven::codec::member_decoder{"queries"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::service_click_house_query_stats_out>>>("queries");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::service_click_house_query_stats_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::service_click_house_query_stats_out>>{std::move(dec)}, diag));
 }
 
 void service_click_house_tiered_storage_summary_erased(const ::aiven::client& c, ::aiven::api::service_click_house_tiered_storage_summary_request req, ::aiven::diagnostics* diag,
@@ -380,8 +720,10 @@ void service_click_house_tiered_storage_summary_erased(const ::aiven::client& c,
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/clickhouse/tiered-storage/summary";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_click_house_tiered_storage_summary_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_click_house_tiered_storage_summary_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_click_house_tiered_storage_summary_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_click_house_tiered_storage_summary_out>{std::move(dec)}, diag));
 }
 
 void service_click_house_user_create_erased(const ::aiven::client& c, ::aiven::api::service_click_house_user_create_request req, ::aiven::diagnostics* diag,
@@ -396,8 +738,10 @@ void service_click_house_user_create_erased(const ::aiven::client& c, ::aiven::a
   cr.target += "/clickhouse/user";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_click_house_user_create_out>(std::move(handler), ::aiven::codec::member_decoder{"user"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_click_house_user_create_out>>("user");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_click_house_user_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_click_house_user_create_out>{std::move(dec)}, diag));
 }
 
 void service_click_house_user_delete_erased(const ::aiven::client& c, ::aiven::api::service_click_house_user_delete_request req, ::aiven::diagnostics* diag,
@@ -411,8 +755,10 @@ void service_click_house_user_delete_erased(const ::aiven::client& c, ::aiven::a
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/clickhouse/user/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.user_uuid));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_click_house_user_list_erased(const ::aiven::client& c, ::aiven::api::service_click_house_user_list_request req, ::aiven::diagnostics* diag,
@@ -425,8 +771,10 @@ void service_click_house_user_list_erased(const ::aiven::client& c, ::aiven::api
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/clickhouse/user";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::click_house_user_out>>(std::move(handler), ::aiven::codec::member_decoder{"users"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::click_house_user_out>>>("users");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::click_house_user_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::click_house_user_out>>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -271,6 +273,1584 @@ bool from_string(std::string_view s, service_flink_job_details_state_type& out) 
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::column_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::sink_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::source_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_version_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::current_deployment_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::deployment_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::file_info_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flink_jar_application_application_version_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flink_jar_application_current_deployment_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flink_jar_application_deployment_deployment_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::job_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::position_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_cancel_application_deployment_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_cancel_jar_application_deployment_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_application_deployment_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_application_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_application_version_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_jar_application_deployment_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_jar_application_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_jar_application_version_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_application_deployment_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_application_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_application_version_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_jar_application_deployment_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_jar_application_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_jar_application_version_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_application_deployment_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_application_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_application_version_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_jar_application_deployment_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_jar_application_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_jar_application_version_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::status_counts_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_job_details_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_overview_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_stop_application_deployment_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_stop_jar_application_deployment_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_update_application_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_update_jar_application_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_validate_application_version_sink_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_validate_application_version_source_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::statement_error_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_validate_application_version_out*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::sink_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::source_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::application_version_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_create_application_deployment_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_create_application_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_create_application_version_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_create_jar_application_deployment_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_create_jar_application_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_update_application_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_update_jar_application_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_validate_application_version_in& in);
+
+static ::aiven::codec::sax::target sax_members_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::application_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
+      if (k == "updated_by") return ::aiven::codec::sax::member(f, "updated_by", o.updated_by);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_application_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_column_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::column_out*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "key") return ::aiven::codec::sax::member(f, "key", o.key);
+      break;
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 6:
+      if (k == "extras") return ::aiven::codec::sax::member(f, "extras", o.extras);
+      break;
+    case 8:
+      if (k == "nullable") return ::aiven::codec::sax::member(f, "nullable", o.nullable);
+      break;
+    case 9:
+      if (k == "data_type") return ::aiven::codec::sax::member(f, "data_type", o.data_type);
+      if (k == "watermark") return ::aiven::codec::sax::member(f, "watermark", o.watermark);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::column_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_column_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_sink_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::sink_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "columns") return ::aiven::codec::sax::member(f, "columns", o.columns);
+      if (k == "options") return ::aiven::codec::sax::member(f, "options", o.options);
+      break;
+    case 8:
+      if (k == "table_id") return ::aiven::codec::sax::member(f, "table_id", o.table_id);
+      break;
+    case 10:
+      if (k == "table_name") return ::aiven::codec::sax::member(f, "table_name", o.table_name);
+      break;
+    case 12:
+      if (k == "create_table") return ::aiven::codec::sax::member(f, "create_table", o.create_table);
+      break;
+    case 14:
+      if (k == "integration_id") return ::aiven::codec::sax::member(f, "integration_id", o.integration_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::sink_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_sink_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_source_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::source_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "columns") return ::aiven::codec::sax::member(f, "columns", o.columns);
+      if (k == "options") return ::aiven::codec::sax::member(f, "options", o.options);
+      break;
+    case 8:
+      if (k == "table_id") return ::aiven::codec::sax::member(f, "table_id", o.table_id);
+      break;
+    case 10:
+      if (k == "table_name") return ::aiven::codec::sax::member(f, "table_name", o.table_name);
+      break;
+    case 12:
+      if (k == "create_table") return ::aiven::codec::sax::member(f, "create_table", o.create_table);
+      break;
+    case 14:
+      if (k == "integration_id") return ::aiven::codec::sax::member(f, "integration_id", o.integration_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::source_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_source_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_application_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::application_version_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 5:
+      if (k == "sinks") return ::aiven::codec::sax::member(f, "sinks", o.sinks);
+      break;
+    case 7:
+      if (k == "sources") return ::aiven::codec::sax::member(f, "sources", o.sources);
+      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
+      break;
+    case 9:
+      if (k == "statement") return ::aiven::codec::sax::member(f, "statement", o.statement);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_version_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_application_version_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_current_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::current_deployment_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 6:
+      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 9:
+      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
+      break;
+    case 11:
+      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
+      break;
+    case 14:
+      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
+      break;
+    case 15:
+      if (k == "restart_enabled") return ::aiven::codec::sax::member(f, "restart_enabled", o.restart_enabled);
+      break;
+    case 18:
+      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::current_deployment_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_current_deployment_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::deployment_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 6:
+      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 9:
+      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
+      break;
+    case 11:
+      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
+      break;
+    case 14:
+      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
+      break;
+    case 15:
+      if (k == "restart_enabled") return ::aiven::codec::sax::member(f, "restart_enabled", o.restart_enabled);
+      break;
+    case 18:
+      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::deployment_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_deployment_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_file_info_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::file_info_out*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "url") return ::aiven::codec::sax::member(f, "url", o.url);
+      break;
+    case 9:
+      if (k == "file_size") return ::aiven::codec::sax::member(f, "file_size", o.file_size);
+      break;
+    case 11:
+      if (k == "file_sha256") return ::aiven::codec::sax::member(f, "file_sha256", o.file_sha256);
+      if (k == "file_status") return ::aiven::codec::sax::member(f, "file_status", o.file_status);
+      break;
+    case 17:
+      if (k == "verify_error_code") return ::aiven::codec::sax::member(f, "verify_error_code", o.verify_error_code);
+      break;
+    case 20:
+      if (k == "verify_error_message") return ::aiven::codec::sax::member(f, "verify_error_message", o.verify_error_message);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::file_info_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_file_info_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_flink_jar_application_application_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::flink_jar_application_application_version_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 7:
+      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
+      break;
+    case 9:
+      if (k == "file_info") return ::aiven::codec::sax::member(f, "file_info", o.file_info);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flink_jar_application_application_version_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_flink_jar_application_application_version_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_flink_jar_application_current_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::flink_jar_application_current_deployment_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 6:
+      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 9:
+      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
+      break;
+    case 11:
+      if (k == "entry_class") return ::aiven::codec::sax::member(f, "entry_class", o.entry_class);
+      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
+      break;
+    case 12:
+      if (k == "program_args") return ::aiven::codec::sax::member(f, "program_args", o.program_args);
+      break;
+    case 14:
+      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
+      break;
+    case 18:
+      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flink_jar_application_current_deployment_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_flink_jar_application_current_deployment_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_flink_jar_application_deployment_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::flink_jar_application_deployment_deployment_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 6:
+      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 9:
+      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
+      break;
+    case 11:
+      if (k == "entry_class") return ::aiven::codec::sax::member(f, "entry_class", o.entry_class);
+      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
+      break;
+    case 12:
+      if (k == "program_args") return ::aiven::codec::sax::member(f, "program_args", o.program_args);
+      break;
+    case 14:
+      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
+      break;
+    case 18:
+      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flink_jar_application_deployment_deployment_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_flink_jar_application_deployment_deployment_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_job_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::job_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 6:
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::job_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_job_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_position_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::position_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "line_number") return ::aiven::codec::sax::member(f, "line_number", o.line_number);
+      break;
+    case 15:
+      if (k == "end_line_number") return ::aiven::codec::sax::member(f, "end_line_number", o.end_line_number);
+      break;
+    case 16:
+      if (k == "character_number") return ::aiven::codec::sax::member(f, "character_number", o.character_number);
+      break;
+    case 20:
+      if (k == "end_character_number") return ::aiven::codec::sax::member(f, "end_character_number", o.end_character_number);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::position_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_position_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_cancel_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_cancel_application_deployment_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
+      break;
+    case 11:
+      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
+      break;
+    case 14:
+      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
+      break;
+    case 15:
+      if (k == "restart_enabled") return ::aiven::codec::sax::member(f, "restart_enabled", o.restart_enabled);
+      break;
+    case 18:
+      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_cancel_application_deployment_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_cancel_application_deployment_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_cancel_jar_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_cancel_jar_application_deployment_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
+      break;
+    case 11:
+      if (k == "entry_class") return ::aiven::codec::sax::member(f, "entry_class", o.entry_class);
+      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
+      break;
+    case 12:
+      if (k == "program_args") return ::aiven::codec::sax::member(f, "program_args", o.program_args);
+      break;
+    case 14:
+      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
+      break;
+    case 18:
+      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_cancel_jar_application_deployment_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_cancel_jar_application_deployment_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_create_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_create_application_deployment_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
+      break;
+    case 11:
+      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
+      break;
+    case 14:
+      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
+      break;
+    case 15:
+      if (k == "restart_enabled") return ::aiven::codec::sax::member(f, "restart_enabled", o.restart_enabled);
+      break;
+    case 18:
+      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_application_deployment_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_create_application_deployment_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_create_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_create_application_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
+      if (k == "updated_by") return ::aiven::codec::sax::member(f, "updated_by", o.updated_by);
+      break;
+    case 18:
+      if (k == "current_deployment") return ::aiven::codec::sax::member(f, "current_deployment", o.current_deployment);
+      break;
+    case 20:
+      if (k == "application_versions") return ::aiven::codec::sax::member(f, "application_versions", o.application_versions);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_application_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_create_application_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_create_application_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_create_application_version_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 5:
+      if (k == "sinks") return ::aiven::codec::sax::member(f, "sinks", o.sinks);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      if (k == "sources") return ::aiven::codec::sax::member(f, "sources", o.sources);
+      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
+      break;
+    case 9:
+      if (k == "statement") return ::aiven::codec::sax::member(f, "statement", o.statement);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_application_version_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_create_application_version_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_create_jar_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_create_jar_application_deployment_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
+      break;
+    case 11:
+      if (k == "entry_class") return ::aiven::codec::sax::member(f, "entry_class", o.entry_class);
+      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
+      break;
+    case 12:
+      if (k == "program_args") return ::aiven::codec::sax::member(f, "program_args", o.program_args);
+      break;
+    case 14:
+      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
+      break;
+    case 18:
+      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_jar_application_deployment_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_create_jar_application_deployment_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_create_jar_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_create_jar_application_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
+      if (k == "updated_by") return ::aiven::codec::sax::member(f, "updated_by", o.updated_by);
+      break;
+    case 18:
+      if (k == "current_deployment") return ::aiven::codec::sax::member(f, "current_deployment", o.current_deployment);
+      break;
+    case 20:
+      if (k == "application_versions") return ::aiven::codec::sax::member(f, "application_versions", o.application_versions);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_jar_application_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_create_jar_application_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_create_jar_application_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_create_jar_application_version_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
+      break;
+    case 9:
+      if (k == "file_info") return ::aiven::codec::sax::member(f, "file_info", o.file_info);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_jar_application_version_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_create_jar_application_version_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_delete_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_delete_application_deployment_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
+      break;
+    case 11:
+      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
+      break;
+    case 14:
+      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
+      break;
+    case 15:
+      if (k == "restart_enabled") return ::aiven::codec::sax::member(f, "restart_enabled", o.restart_enabled);
+      break;
+    case 18:
+      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_application_deployment_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_delete_application_deployment_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_delete_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_delete_application_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
+      if (k == "updated_by") return ::aiven::codec::sax::member(f, "updated_by", o.updated_by);
+      break;
+    case 18:
+      if (k == "current_deployment") return ::aiven::codec::sax::member(f, "current_deployment", o.current_deployment);
+      break;
+    case 20:
+      if (k == "application_versions") return ::aiven::codec::sax::member(f, "application_versions", o.application_versions);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_application_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_delete_application_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_delete_application_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_delete_application_version_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 5:
+      if (k == "sinks") return ::aiven::codec::sax::member(f, "sinks", o.sinks);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      if (k == "sources") return ::aiven::codec::sax::member(f, "sources", o.sources);
+      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
+      break;
+    case 9:
+      if (k == "statement") return ::aiven::codec::sax::member(f, "statement", o.statement);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_application_version_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_delete_application_version_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_delete_jar_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_delete_jar_application_deployment_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
+      break;
+    case 11:
+      if (k == "entry_class") return ::aiven::codec::sax::member(f, "entry_class", o.entry_class);
+      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
+      break;
+    case 12:
+      if (k == "program_args") return ::aiven::codec::sax::member(f, "program_args", o.program_args);
+      break;
+    case 14:
+      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
+      break;
+    case 18:
+      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_jar_application_deployment_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_delete_jar_application_deployment_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_delete_jar_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_delete_jar_application_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
+      if (k == "updated_by") return ::aiven::codec::sax::member(f, "updated_by", o.updated_by);
+      break;
+    case 18:
+      if (k == "current_deployment") return ::aiven::codec::sax::member(f, "current_deployment", o.current_deployment);
+      break;
+    case 20:
+      if (k == "application_versions") return ::aiven::codec::sax::member(f, "application_versions", o.application_versions);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_jar_application_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_delete_jar_application_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_delete_jar_application_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_delete_jar_application_version_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
+      break;
+    case 9:
+      if (k == "file_info") return ::aiven::codec::sax::member(f, "file_info", o.file_info);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_jar_application_version_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_delete_jar_application_version_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_get_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_get_application_deployment_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
+      break;
+    case 11:
+      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
+      break;
+    case 14:
+      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
+      break;
+    case 15:
+      if (k == "restart_enabled") return ::aiven::codec::sax::member(f, "restart_enabled", o.restart_enabled);
+      break;
+    case 18:
+      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_application_deployment_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_get_application_deployment_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_get_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_get_application_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
+      if (k == "updated_by") return ::aiven::codec::sax::member(f, "updated_by", o.updated_by);
+      break;
+    case 18:
+      if (k == "current_deployment") return ::aiven::codec::sax::member(f, "current_deployment", o.current_deployment);
+      break;
+    case 20:
+      if (k == "application_versions") return ::aiven::codec::sax::member(f, "application_versions", o.application_versions);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_application_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_get_application_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_get_application_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_get_application_version_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 5:
+      if (k == "sinks") return ::aiven::codec::sax::member(f, "sinks", o.sinks);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      if (k == "sources") return ::aiven::codec::sax::member(f, "sources", o.sources);
+      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
+      break;
+    case 9:
+      if (k == "statement") return ::aiven::codec::sax::member(f, "statement", o.statement);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_application_version_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_get_application_version_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_get_jar_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_get_jar_application_deployment_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
+      break;
+    case 11:
+      if (k == "entry_class") return ::aiven::codec::sax::member(f, "entry_class", o.entry_class);
+      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
+      break;
+    case 12:
+      if (k == "program_args") return ::aiven::codec::sax::member(f, "program_args", o.program_args);
+      break;
+    case 14:
+      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
+      break;
+    case 18:
+      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_jar_application_deployment_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_get_jar_application_deployment_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_get_jar_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_get_jar_application_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
+      if (k == "updated_by") return ::aiven::codec::sax::member(f, "updated_by", o.updated_by);
+      break;
+    case 18:
+      if (k == "current_deployment") return ::aiven::codec::sax::member(f, "current_deployment", o.current_deployment);
+      break;
+    case 20:
+      if (k == "application_versions") return ::aiven::codec::sax::member(f, "application_versions", o.application_versions);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_jar_application_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_get_jar_application_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_get_jar_application_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_get_jar_application_version_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
+      break;
+    case 9:
+      if (k == "file_info") return ::aiven::codec::sax::member(f, "file_info", o.file_info);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_jar_application_version_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_get_jar_application_version_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_status_counts_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::status_counts_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "FAILED") return ::aiven::codec::sax::member(f, "FAILED", o.FAILED);
+      break;
+    case 7:
+      if (k == "CREATED") return ::aiven::codec::sax::member(f, "CREATED", o.CREATED);
+      if (k == "RUNNING") return ::aiven::codec::sax::member(f, "RUNNING", o.RUNNING);
+      break;
+    case 8:
+      if (k == "CANCELED") return ::aiven::codec::sax::member(f, "CANCELED", o.CANCELED);
+      if (k == "FINISHED") return ::aiven::codec::sax::member(f, "FINISHED", o.FINISHED);
+      break;
+    case 9:
+      if (k == "CANCELING") return ::aiven::codec::sax::member(f, "CANCELING", o.CANCELING);
+      if (k == "DEPLOYING") return ::aiven::codec::sax::member(f, "DEPLOYING", o.DEPLOYING);
+      if (k == "SCHEDULED") return ::aiven::codec::sax::member(f, "SCHEDULED", o.SCHEDULED);
+      break;
+    case 11:
+      if (k == "RECONCILING") return ::aiven::codec::sax::member(f, "RECONCILING", o.RECONCILING);
+      break;
+    case 12:
+      if (k == "INITIALIZING") return ::aiven::codec::sax::member(f, "INITIALIZING", o.INITIALIZING);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::status_counts_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_status_counts_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_job_details_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_job_details_out*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "jid") return ::aiven::codec::sax::member(f, "jid", o.jid);
+      if (k == "now") return ::aiven::codec::sax::member(f, "now", o.now);
+      break;
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      if (k == "plan") return ::aiven::codec::sax::member(f, "plan", o.plan);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "duration") return ::aiven::codec::sax::member(f, "duration", o.duration);
+      if (k == "end-time") return ::aiven::codec::sax::member(f, "end-time", o.end_time);
+      if (k == "vertices") return ::aiven::codec::sax::member(f, "vertices", o.vertices);
+      break;
+    case 10:
+      if (k == "start-time") return ::aiven::codec::sax::member(f, "start-time", o.start_time);
+      if (k == "timestamps") return ::aiven::codec::sax::member(f, "timestamps", o.timestamps);
+      break;
+    case 11:
+      if (k == "isStoppable") return ::aiven::codec::sax::member(f, "isStoppable", o.isStoppable);
+      break;
+    case 13:
+      if (k == "status-counts") return ::aiven::codec::sax::member(f, "status-counts", o.status_counts);
+      break;
+    case 14:
+      if (k == "maxParallelism") return ::aiven::codec::sax::member(f, "maxParallelism", o.maxParallelism);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_job_details_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_job_details_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_overview_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_overview_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 11:
+      if (k == "jobs-failed") return ::aiven::codec::sax::member(f, "jobs-failed", o.jobs_failed);
+      if (k == "slots-total") return ::aiven::codec::sax::member(f, "slots-total", o.slots_total);
+      break;
+    case 12:
+      if (k == "flink-commit") return ::aiven::codec::sax::member(f, "flink-commit", o.flink_commit);
+      if (k == "jobs-running") return ::aiven::codec::sax::member(f, "jobs-running", o.jobs_running);
+      if (k == "taskmanagers") return ::aiven::codec::sax::member(f, "taskmanagers", o.taskmanagers);
+      break;
+    case 13:
+      if (k == "flink-version") return ::aiven::codec::sax::member(f, "flink-version", o.flink_version);
+      if (k == "jobs-finished") return ::aiven::codec::sax::member(f, "jobs-finished", o.jobs_finished);
+      break;
+    case 14:
+      if (k == "jobs-cancelled") return ::aiven::codec::sax::member(f, "jobs-cancelled", o.jobs_cancelled);
+      break;
+    case 15:
+      if (k == "slots-available") return ::aiven::codec::sax::member(f, "slots-available", o.slots_available);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_overview_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_overview_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_stop_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_stop_application_deployment_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
+      break;
+    case 11:
+      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
+      break;
+    case 14:
+      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
+      break;
+    case 15:
+      if (k == "restart_enabled") return ::aiven::codec::sax::member(f, "restart_enabled", o.restart_enabled);
+      break;
+    case 18:
+      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_stop_application_deployment_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_stop_application_deployment_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_stop_jar_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_stop_jar_application_deployment_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
+      break;
+    case 11:
+      if (k == "entry_class") return ::aiven::codec::sax::member(f, "entry_class", o.entry_class);
+      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
+      break;
+    case 12:
+      if (k == "program_args") return ::aiven::codec::sax::member(f, "program_args", o.program_args);
+      break;
+    case 14:
+      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
+      break;
+    case 18:
+      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_stop_jar_application_deployment_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_stop_jar_application_deployment_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_update_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_update_application_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
+      if (k == "updated_by") return ::aiven::codec::sax::member(f, "updated_by", o.updated_by);
+      break;
+    case 18:
+      if (k == "current_deployment") return ::aiven::codec::sax::member(f, "current_deployment", o.current_deployment);
+      break;
+    case 20:
+      if (k == "application_versions") return ::aiven::codec::sax::member(f, "application_versions", o.application_versions);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_update_application_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_update_application_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_update_jar_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_update_jar_application_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
+      if (k == "updated_by") return ::aiven::codec::sax::member(f, "updated_by", o.updated_by);
+      break;
+    case 18:
+      if (k == "current_deployment") return ::aiven::codec::sax::member(f, "current_deployment", o.current_deployment);
+      break;
+    case 20:
+      if (k == "application_versions") return ::aiven::codec::sax::member(f, "application_versions", o.application_versions);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_update_jar_application_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_update_jar_application_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_validate_application_version_sink_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_validate_application_version_sink_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "columns") return ::aiven::codec::sax::member(f, "columns", o.columns);
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      if (k == "options") return ::aiven::codec::sax::member(f, "options", o.options);
+      break;
+    case 8:
+      if (k == "position") return ::aiven::codec::sax::member(f, "position", o.position);
+      break;
+    case 10:
+      if (k == "table_name") return ::aiven::codec::sax::member(f, "table_name", o.table_name);
+      break;
+    case 12:
+      if (k == "create_table") return ::aiven::codec::sax::member(f, "create_table", o.create_table);
+      break;
+    case 14:
+      if (k == "integration_id") return ::aiven::codec::sax::member(f, "integration_id", o.integration_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_validate_application_version_sink_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_validate_application_version_sink_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_validate_application_version_source_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_validate_application_version_source_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "columns") return ::aiven::codec::sax::member(f, "columns", o.columns);
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      if (k == "options") return ::aiven::codec::sax::member(f, "options", o.options);
+      break;
+    case 8:
+      if (k == "position") return ::aiven::codec::sax::member(f, "position", o.position);
+      break;
+    case 10:
+      if (k == "table_name") return ::aiven::codec::sax::member(f, "table_name", o.table_name);
+      break;
+    case 12:
+      if (k == "create_table") return ::aiven::codec::sax::member(f, "create_table", o.create_table);
+      break;
+    case 14:
+      if (k == "integration_id") return ::aiven::codec::sax::member(f, "integration_id", o.integration_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_validate_application_version_source_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_validate_application_version_source_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_statement_error_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::statement_error_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "position") return ::aiven::codec::sax::member(f, "position", o.position);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::statement_error_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_statement_error_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_validate_application_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_validate_application_version_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "sinks") return ::aiven::codec::sax::member(f, "sinks", o.sinks);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      if (k == "sources") return ::aiven::codec::sax::member(f, "sources", o.sources);
+      break;
+    case 9:
+      if (k == "statement") return ::aiven::codec::sax::member(f, "statement", o.statement);
+      break;
+    case 15:
+      if (k == "statement_error") return ::aiven::codec::sax::member(f, "statement_error", o.statement_error);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_validate_application_version_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_validate_application_version_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::column_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::sink_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -315,17 +1895,6 @@ bool from_string(std::string_view s, service_flink_job_details_state_type& out) 
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_validate_application_version_source_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::statement_error_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_validate_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::sink_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::source_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::application_version_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_create_application_deployment_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_create_application_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_create_application_version_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_create_jar_application_deployment_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_create_jar_application_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_update_application_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_update_jar_application_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_validate_application_version_in& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -337,6 +1906,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::application_out& out, c
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_by", out.updated_by, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "id", "name", "updated_at", "updated_by"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -350,6 +1921,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::column_out& out, const 
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "nullable", out.nullable, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "watermark", out.watermark, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"data_type", "extras", "key", "name", "nullable", "watermark"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -363,6 +1936,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::sink_out& out, const ::
   if (!::aiven::codec::member(*o, "options", out.options, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "table_id", out.table_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "table_name", out.table_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"columns", "create_table", "integration_id", "options", "table_id", "table_name"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -376,6 +1951,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::source_out& out, const 
   if (!::aiven::codec::member(*o, "options", out.options, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "table_id", out.table_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "table_name", out.table_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"columns", "create_table", "integration_id", "options", "table_id", "table_name"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -390,6 +1967,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::application_version_out
   if (!::aiven::codec::member(*o, "sources", out.sources, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "statement", out.statement, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "id", "sinks", "sources", "statement", "version"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -408,6 +1987,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::current_deployment_out&
   if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "error_msg", "id", "job_id", "last_savepoint", "parallelism", "restart_enabled", "starting_savepoint", "status", "version_id"};
+  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
 
@@ -426,6 +2007,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::deployment_out& out, co
   if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "error_msg", "id", "job_id", "last_savepoint", "parallelism", "restart_enabled", "starting_savepoint", "status", "version_id"};
+  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
 
@@ -439,6 +2022,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::file_info_out& out, con
   if (!::aiven::codec::member(*o, "url", out.url, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "verify_error_code", out.verify_error_code, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "verify_error_message", out.verify_error_message, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"file_sha256", "file_size", "file_status", "url", "verify_error_code", "verify_error_message"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -451,6 +2036,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::flink_jar_application_a
   if (!::aiven::codec::member(*o, "file_info", out.file_info, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "file_info", "id", "version"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -470,6 +2057,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::flink_jar_application_c
   if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "entry_class", "error_msg", "id", "job_id", "last_savepoint", "parallelism", "program_args", "starting_savepoint", "status", "version_id"};
+  ::aiven::codec::keep_unknown(*o, known, 12, out.unknown_fields_);
   return true;
 }
 
@@ -489,6 +2078,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::flink_jar_application_d
   if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "entry_class", "error_msg", "id", "job_id", "last_savepoint", "parallelism", "program_args", "starting_savepoint", "status", "version_id"};
+  ::aiven::codec::keep_unknown(*o, known, 12, out.unknown_fields_);
   return true;
 }
 
@@ -498,6 +2089,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::job_out& out, const ::a
   if (!o) return true;
   if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"id", "status"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -509,6 +2102,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::position_out& out, cons
   if (!::aiven::codec::member(*o, "end_character_number", out.end_character_number, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "end_line_number", out.end_line_number, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "line_number", out.line_number, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"character_number", "end_character_number", "end_line_number", "line_number"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -529,6 +2124,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_cancel_ap
   if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "restart_enabled", "starting_savepoint", "status", "version_id"};
+  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
   return true;
 }
 
@@ -550,6 +2147,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_cancel_ja
   if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "entry_class", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "program_args", "starting_savepoint", "status", "version_id"};
+  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -570,6 +2169,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_ap
   if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "restart_enabled", "starting_savepoint", "status", "version_id"};
+  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
   return true;
 }
 
@@ -587,6 +2188,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_ap
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_by", out.updated_by, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"application_versions", "created_at", "created_by", "current_deployment", "errors", "id", "message", "name", "updated_at", "updated_by"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -603,6 +2206,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_ap
   if (!::aiven::codec::member(*o, "sources", out.sources, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "statement", out.statement, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "errors", "id", "message", "sinks", "sources", "statement", "version"};
+  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
   return true;
 }
 
@@ -624,6 +2229,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_ja
   if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "entry_class", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "program_args", "starting_savepoint", "status", "version_id"};
+  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -641,6 +2248,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_ja
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_by", out.updated_by, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"application_versions", "created_at", "created_by", "current_deployment", "errors", "id", "message", "name", "updated_at", "updated_by"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -655,6 +2264,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_ja
   if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "errors", "file_info", "id", "message", "version"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -675,6 +2286,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_ap
   if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "restart_enabled", "starting_savepoint", "status", "version_id"};
+  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
   return true;
 }
 
@@ -692,6 +2305,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_ap
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_by", out.updated_by, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"application_versions", "created_at", "created_by", "current_deployment", "errors", "id", "message", "name", "updated_at", "updated_by"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -708,6 +2323,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_ap
   if (!::aiven::codec::member(*o, "sources", out.sources, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "statement", out.statement, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "errors", "id", "message", "sinks", "sources", "statement", "version"};
+  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
   return true;
 }
 
@@ -729,6 +2346,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_ja
   if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "entry_class", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "program_args", "starting_savepoint", "status", "version_id"};
+  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -746,6 +2365,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_ja
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_by", out.updated_by, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"application_versions", "created_at", "created_by", "current_deployment", "errors", "id", "message", "name", "updated_at", "updated_by"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -760,6 +2381,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_ja
   if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "errors", "file_info", "id", "message", "version"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -780,6 +2403,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_appli
   if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "restart_enabled", "starting_savepoint", "status", "version_id"};
+  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
   return true;
 }
 
@@ -797,6 +2422,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_appli
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_by", out.updated_by, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"application_versions", "created_at", "created_by", "current_deployment", "errors", "id", "message", "name", "updated_at", "updated_by"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -813,6 +2440,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_appli
   if (!::aiven::codec::member(*o, "sources", out.sources, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "statement", out.statement, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "errors", "id", "message", "sinks", "sources", "statement", "version"};
+  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
   return true;
 }
 
@@ -834,6 +2463,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_jar_a
   if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "entry_class", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "program_args", "starting_savepoint", "status", "version_id"};
+  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -851,6 +2482,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_jar_a
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_by", out.updated_by, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"application_versions", "created_at", "created_by", "current_deployment", "errors", "id", "message", "name", "updated_at", "updated_by"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -865,6 +2498,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_jar_a
   if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "errors", "file_info", "id", "message", "version"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -882,6 +2517,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::status_counts_out& out,
   if (!::aiven::codec::member(*o, "RECONCILING", out.RECONCILING, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "RUNNING", out.RUNNING, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "SCHEDULED", out.SCHEDULED, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"CANCELED", "CANCELING", "CREATED", "DEPLOYING", "FAILED", "FINISHED", "INITIALIZING", "RECONCILING", "RUNNING", "SCHEDULED"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -904,6 +2541,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_job_detai
   if (!::aiven::codec::member(*o, "status-counts", out.status_counts, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "timestamps", out.timestamps, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "vertices", out.vertices, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"duration", "end-time", "errors", "isStoppable", "jid", "maxParallelism", "message", "name", "now", "plan", "start-time", "state", "status-counts", "timestamps", "vertices"};
+  ::aiven::codec::keep_unknown(*o, known, 15, out.unknown_fields_);
   return true;
 }
 
@@ -922,6 +2561,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_overview_
   if (!::aiven::codec::member(*o, "slots-available", out.slots_available, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "slots-total", out.slots_total, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "taskmanagers", out.taskmanagers, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "flink-commit", "flink-version", "jobs-cancelled", "jobs-failed", "jobs-finished", "jobs-running", "message", "slots-available", "slots-total", "taskmanagers"};
+  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
 
@@ -942,6 +2583,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_stop_appl
   if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "restart_enabled", "starting_savepoint", "status", "version_id"};
+  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
   return true;
 }
 
@@ -963,6 +2606,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_stop_jar_
   if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "entry_class", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "program_args", "starting_savepoint", "status", "version_id"};
+  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -980,6 +2625,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_update_ap
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_by", out.updated_by, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"application_versions", "created_at", "created_by", "current_deployment", "errors", "id", "message", "name", "updated_at", "updated_by"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -997,6 +2644,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_update_ja
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "updated_by", out.updated_by, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"application_versions", "created_at", "created_by", "current_deployment", "errors", "id", "message", "name", "updated_at", "updated_by"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -1011,6 +2660,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_validate_
   if (!::aiven::codec::member(*o, "options", out.options, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "position", out.position, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "table_name", out.table_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"columns", "create_table", "integration_id", "message", "options", "position", "table_name"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -1025,6 +2676,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_validate_
   if (!::aiven::codec::member(*o, "options", out.options, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "position", out.position, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "table_name", out.table_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"columns", "create_table", "integration_id", "message", "options", "position", "table_name"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -1034,6 +2687,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::statement_error_out& ou
   if (!o) return true;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "position", out.position, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"message", "position"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -1047,8 +2702,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_validate_
   if (!::aiven::codec::member(*o, "sources", out.sources, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "statement", out.statement, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "statement_error", out.statement_error, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "message", "sinks", "sources", "statement", "statement_error"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::sink_in& in) {
   ::boost::json::object o;
@@ -1149,8 +2807,10 @@ void service_flink_cancel_application_deployment_erased(const ::aiven::client& c
   cr.target += "/deployment/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.deployment_id));
   cr.target += "/cancel";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_cancel_application_deployment_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_cancel_application_deployment_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_cancel_application_deployment_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_cancel_application_deployment_out>{std::move(dec)}, diag));
 }
 
 void service_flink_cancel_jar_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_cancel_jar_application_deployment_request req, ::aiven::diagnostics* diag,
@@ -1167,8 +2827,10 @@ void service_flink_cancel_jar_application_deployment_erased(const ::aiven::clien
   cr.target += "/deployment/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.deployment_id));
   cr.target += "/cancel";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_cancel_jar_application_deployment_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_cancel_jar_application_deployment_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_cancel_jar_application_deployment_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_cancel_jar_application_deployment_out>{std::move(dec)}, diag));
 }
 
 void service_flink_create_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_create_application_request req, ::aiven::diagnostics* diag,
@@ -1183,8 +2845,10 @@ void service_flink_create_application_erased(const ::aiven::client& c, ::aiven::
   cr.target += "/flink/application";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_create_application_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_create_application_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_create_application_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_create_application_out>{std::move(dec)}, diag));
 }
 
 void service_flink_create_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_create_application_deployment_request req, ::aiven::diagnostics* diag,
@@ -1201,8 +2865,10 @@ void service_flink_create_application_deployment_erased(const ::aiven::client& c
   cr.target += "/deployment";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_create_application_deployment_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_create_application_deployment_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_create_application_deployment_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_create_application_deployment_out>{std::move(dec)}, diag));
 }
 
 void service_flink_create_application_version_erased(const ::aiven::client& c, ::aiven::api::service_flink_create_application_version_request req, ::aiven::diagnostics* diag,
@@ -1219,8 +2885,10 @@ void service_flink_create_application_version_erased(const ::aiven::client& c, :
   cr.target += "/version";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_create_application_version_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_create_application_version_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_create_application_version_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_create_application_version_out>{std::move(dec)}, diag));
 }
 
 void service_flink_create_jar_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_create_jar_application_request req, ::aiven::diagnostics* diag,
@@ -1235,8 +2903,10 @@ void service_flink_create_jar_application_erased(const ::aiven::client& c, ::aiv
   cr.target += "/flink/jar_application";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_create_jar_application_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_create_jar_application_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_create_jar_application_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_create_jar_application_out>{std::move(dec)}, diag));
 }
 
 void service_flink_create_jar_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_create_jar_application_deployment_request req, ::aiven::diagnostics* diag,
@@ -1253,8 +2923,10 @@ void service_flink_create_jar_application_deployment_erased(const ::aiven::clien
   cr.target += "/deployment";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_create_jar_application_deployment_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_create_jar_application_deployment_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_create_jar_application_deployment_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_create_jar_application_deployment_out>{std::move(dec)}, diag));
 }
 
 void service_flink_create_jar_application_version_erased(const ::aiven::client& c, ::aiven::api::service_flink_create_jar_application_version_request req, ::aiven::diagnostics* diag,
@@ -1269,8 +2941,10 @@ void service_flink_create_jar_application_version_erased(const ::aiven::client& 
   cr.target += "/flink/jar_application/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.application_id));
   cr.target += "/version";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_create_jar_application_version_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_create_jar_application_version_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_create_jar_application_version_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_create_jar_application_version_out>{std::move(dec)}, diag));
 }
 
 void service_flink_delete_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_delete_application_request req, ::aiven::diagnostics* diag,
@@ -1284,8 +2958,10 @@ void service_flink_delete_application_erased(const ::aiven::client& c, ::aiven::
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/flink/application/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.application_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_delete_application_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_delete_application_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_delete_application_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_delete_application_out>{std::move(dec)}, diag));
 }
 
 void service_flink_delete_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_delete_application_deployment_request req, ::aiven::diagnostics* diag,
@@ -1301,8 +2977,10 @@ void service_flink_delete_application_deployment_erased(const ::aiven::client& c
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.application_id));
   cr.target += "/deployment/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.deployment_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_delete_application_deployment_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_delete_application_deployment_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_delete_application_deployment_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_delete_application_deployment_out>{std::move(dec)}, diag));
 }
 
 void service_flink_delete_application_version_erased(const ::aiven::client& c, ::aiven::api::service_flink_delete_application_version_request req, ::aiven::diagnostics* diag,
@@ -1318,8 +2996,10 @@ void service_flink_delete_application_version_erased(const ::aiven::client& c, :
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.application_id));
   cr.target += "/version/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.application_version_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_delete_application_version_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_delete_application_version_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_delete_application_version_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_delete_application_version_out>{std::move(dec)}, diag));
 }
 
 void service_flink_delete_jar_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_delete_jar_application_request req, ::aiven::diagnostics* diag,
@@ -1333,8 +3013,10 @@ void service_flink_delete_jar_application_erased(const ::aiven::client& c, ::aiv
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/flink/jar_application/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.application_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_delete_jar_application_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_delete_jar_application_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_delete_jar_application_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_delete_jar_application_out>{std::move(dec)}, diag));
 }
 
 void service_flink_delete_jar_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_delete_jar_application_deployment_request req, ::aiven::diagnostics* diag,
@@ -1350,8 +3032,10 @@ void service_flink_delete_jar_application_deployment_erased(const ::aiven::clien
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.application_id));
   cr.target += "/deployment/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.deployment_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_delete_jar_application_deployment_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_delete_jar_application_deployment_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_delete_jar_application_deployment_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_delete_jar_application_deployment_out>{std::move(dec)}, diag));
 }
 
 void service_flink_delete_jar_application_version_erased(const ::aiven::client& c, ::aiven::api::service_flink_delete_jar_application_version_request req, ::aiven::diagnostics* diag,
@@ -1367,8 +3051,10 @@ void service_flink_delete_jar_application_version_erased(const ::aiven::client& 
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.application_id));
   cr.target += "/version/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.application_version_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_delete_jar_application_version_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_delete_jar_application_version_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_delete_jar_application_version_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_delete_jar_application_version_out>{std::move(dec)}, diag));
 }
 
 void service_flink_get_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_get_application_request req, ::aiven::diagnostics* diag,
@@ -1382,8 +3068,10 @@ void service_flink_get_application_erased(const ::aiven::client& c, ::aiven::api
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/flink/application/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.application_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_get_application_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_get_application_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_get_application_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_get_application_out>{std::move(dec)}, diag));
 }
 
 void service_flink_get_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_get_application_deployment_request req, ::aiven::diagnostics* diag,
@@ -1399,8 +3087,10 @@ void service_flink_get_application_deployment_erased(const ::aiven::client& c, :
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.application_id));
   cr.target += "/deployment/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.deployment_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_get_application_deployment_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_get_application_deployment_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_get_application_deployment_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_get_application_deployment_out>{std::move(dec)}, diag));
 }
 
 void service_flink_get_application_version_erased(const ::aiven::client& c, ::aiven::api::service_flink_get_application_version_request req, ::aiven::diagnostics* diag,
@@ -1416,8 +3106,10 @@ void service_flink_get_application_version_erased(const ::aiven::client& c, ::ai
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.application_id));
   cr.target += "/version/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.application_version_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_get_application_version_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_get_application_version_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_get_application_version_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_get_application_version_out>{std::move(dec)}, diag));
 }
 
 void service_flink_get_jar_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_get_jar_application_request req, ::aiven::diagnostics* diag,
@@ -1431,8 +3123,10 @@ void service_flink_get_jar_application_erased(const ::aiven::client& c, ::aiven:
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/flink/jar_application/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.application_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_get_jar_application_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_get_jar_application_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_get_jar_application_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_get_jar_application_out>{std::move(dec)}, diag));
 }
 
 void service_flink_get_jar_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_get_jar_application_deployment_request req, ::aiven::diagnostics* diag,
@@ -1448,8 +3142,10 @@ void service_flink_get_jar_application_deployment_erased(const ::aiven::client& 
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.application_id));
   cr.target += "/deployment/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.deployment_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_get_jar_application_deployment_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_get_jar_application_deployment_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_get_jar_application_deployment_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_get_jar_application_deployment_out>{std::move(dec)}, diag));
 }
 
 void service_flink_get_jar_application_version_erased(const ::aiven::client& c, ::aiven::api::service_flink_get_jar_application_version_request req, ::aiven::diagnostics* diag,
@@ -1465,8 +3161,10 @@ void service_flink_get_jar_application_version_erased(const ::aiven::client& c, 
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.application_id));
   cr.target += "/version/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.application_version_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_get_jar_application_version_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_get_jar_application_version_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_get_jar_application_version_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_get_jar_application_version_out>{std::move(dec)}, diag));
 }
 
 void service_flink_job_details_erased(const ::aiven::client& c, ::aiven::api::service_flink_job_details_request req, ::aiven::diagnostics* diag,
@@ -1480,8 +3178,10 @@ void service_flink_job_details_erased(const ::aiven::client& c, ::aiven::api::se
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/flink/job/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.job_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_job_details_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_job_details_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_job_details_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_job_details_out>{std::move(dec)}, diag));
 }
 
 void service_flink_jobs_list_erased(const ::aiven::client& c, ::aiven::api::service_flink_jobs_list_request req, ::aiven::diagnostics* diag,
@@ -1494,8 +3194,10 @@ void service_flink_jobs_list_erased(const ::aiven::client& c, ::aiven::api::serv
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/flink/job";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::job_out>>(std::move(handler), ::aiven::codec::member_decoder{"jobs"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::job_out>>>("jobs");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::job_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::job_out>>{std::move(dec)}, diag));
 }
 
 void service_flink_list_application_deployments_erased(const ::aiven::client& c, ::aiven::api::service_flink_list_application_deployments_request req, ::aiven::diagnostics* diag,
@@ -1510,8 +3212,10 @@ void service_flink_list_application_deployments_erased(const ::aiven::client& c,
   cr.target += "/flink/application/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.application_id));
   cr.target += "/deployment";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::deployment_out>>(std::move(handler), ::aiven::codec::member_decoder{"deployments"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::deployment_out>>>("deployments");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::deployment_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::deployment_out>>{std::move(dec)}, diag));
 }
 
 void service_flink_list_applications_erased(const ::aiven::client& c, ::aiven::api::service_flink_list_applications_request req, ::aiven::diagnostics* diag,
@@ -1524,8 +3228,10 @@ void service_flink_list_applications_erased(const ::aiven::client& c, ::aiven::a
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/flink/application";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::application_out>>(std::move(handler), ::aiven::codec::member_decoder{"applications"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::application_out>>>("applications");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::application_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::application_out>>{std::move(dec)}, diag));
 }
 
 void service_flink_list_jar_application_deployments_erased(const ::aiven::client& c, ::aiven::api::service_flink_list_jar_application_deployments_request req, ::aiven::diagnostics* diag,
@@ -1540,8 +3246,10 @@ void service_flink_list_jar_application_deployments_erased(const ::aiven::client
   cr.target += "/flink/jar_application/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.application_id));
   cr.target += "/deployment";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::flink_jar_application_deployment_deployment_out>>(std::move(handler), ::aiven::codec::member_decoder{"deployments"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::flink_jar_application_deployment_deployment_out>>>("deployments");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::flink_jar_application_deployment_deployment_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::flink_jar_application_deployment_deployment_out>>{std::move(dec)}, diag));
 }
 
 void service_flink_list_jar_applications_erased(const ::aiven::client& c, ::aiven::api::service_flink_list_jar_applications_request req, ::aiven::diagnostics* diag,
@@ -1554,8 +3262,10 @@ void service_flink_list_jar_applications_erased(const ::aiven::client& c, ::aive
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/flink/jar_application";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::application_out>>(std::move(handler), ::aiven::codec::member_decoder{"applications"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::application_out>>>("applications");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::application_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::application_out>>{std::move(dec)}, diag));
 }
 
 void service_flink_overview_erased(const ::aiven::client& c, ::aiven::api::service_flink_overview_request req, ::aiven::diagnostics* diag,
@@ -1568,8 +3278,10 @@ void service_flink_overview_erased(const ::aiven::client& c, ::aiven::api::servi
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/flink/overview";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_overview_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_overview_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_overview_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_overview_out>{std::move(dec)}, diag));
 }
 
 void service_flink_stop_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_stop_application_deployment_request req, ::aiven::diagnostics* diag,
@@ -1586,8 +3298,10 @@ void service_flink_stop_application_deployment_erased(const ::aiven::client& c, 
   cr.target += "/deployment/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.deployment_id));
   cr.target += "/stop";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_stop_application_deployment_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_stop_application_deployment_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_stop_application_deployment_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_stop_application_deployment_out>{std::move(dec)}, diag));
 }
 
 void service_flink_stop_jar_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_stop_jar_application_deployment_request req, ::aiven::diagnostics* diag,
@@ -1604,8 +3318,10 @@ void service_flink_stop_jar_application_deployment_erased(const ::aiven::client&
   cr.target += "/deployment/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.deployment_id));
   cr.target += "/stop";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_stop_jar_application_deployment_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_stop_jar_application_deployment_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_stop_jar_application_deployment_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_stop_jar_application_deployment_out>{std::move(dec)}, diag));
 }
 
 void service_flink_update_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_update_application_request req, ::aiven::diagnostics* diag,
@@ -1621,8 +3337,10 @@ void service_flink_update_application_erased(const ::aiven::client& c, ::aiven::
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.application_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_update_application_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_update_application_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_update_application_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_update_application_out>{std::move(dec)}, diag));
 }
 
 void service_flink_update_jar_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_update_jar_application_request req, ::aiven::diagnostics* diag,
@@ -1638,8 +3356,10 @@ void service_flink_update_jar_application_erased(const ::aiven::client& c, ::aiv
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.application_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_update_jar_application_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_update_jar_application_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_update_jar_application_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_update_jar_application_out>{std::move(dec)}, diag));
 }
 
 void service_flink_validate_application_version_erased(const ::aiven::client& c, ::aiven::api::service_flink_validate_application_version_request req, ::aiven::diagnostics* diag,
@@ -1656,8 +3376,10 @@ void service_flink_validate_application_version_erased(const ::aiven::client& c,
   cr.target += "/version/validate";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_flink_validate_application_version_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_flink_validate_application_version_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_flink_validate_application_version_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_flink_validate_application_version_out>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

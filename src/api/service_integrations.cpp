@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -73,6 +75,321 @@ bool from_string(std::string_view s, endpoint_type& out) noexcept {
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::endpoint_type_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::integration_type_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_endpoint_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_endpoint_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_endpoint_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_endpoint_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_update_out*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_integration_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_integration_endpoint_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_integration_endpoint_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_integration_update_in& in);
+
+static ::aiven::codec::sax::target sax_members_endpoint_type_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::endpoint_type_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "title") return ::aiven::codec::sax::member(f, "title", o.title);
+      break;
+    case 13:
+      if (k == "endpoint_type") return ::aiven::codec::sax::member(f, "endpoint_type", o.endpoint_type);
+      if (k == "service_types") return ::aiven::codec::sax::member(f, "service_types", o.service_types);
+      break;
+    case 18:
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::endpoint_type_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_endpoint_type_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_integration_type_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::integration_type_out*>(f.obj);
+  switch (k.size()) {
+    case 16:
+      if (k == "dest_description") return ::aiven::codec::sax::member(f, "dest_description", o.dest_description);
+      if (k == "integration_type") return ::aiven::codec::sax::member(f, "integration_type", o.integration_type);
+      break;
+    case 17:
+      if (k == "dest_service_type") return ::aiven::codec::sax::member(f, "dest_service_type", o.dest_service_type);
+      break;
+    case 18:
+      if (k == "dest_service_types") return ::aiven::codec::sax::member(f, "dest_service_types", o.dest_service_types);
+      if (k == "source_description") return ::aiven::codec::sax::member(f, "source_description", o.source_description);
+      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
+      break;
+    case 20:
+      if (k == "source_service_types") return ::aiven::codec::sax::member(f, "source_service_types", o.source_service_types);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::integration_type_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_integration_type_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_integration_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_integration_create_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "active") return ::aiven::codec::sax::member(f, "active", o.active);
+      break;
+    case 7:
+      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
+      break;
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
+      break;
+    case 12:
+      if (k == "dest_project") return ::aiven::codec::sax::member(f, "dest_project", o.dest_project);
+      if (k == "dest_service") return ::aiven::codec::sax::member(f, "dest_service", o.dest_service);
+      break;
+    case 13:
+      if (k == "dest_endpoint") return ::aiven::codec::sax::member(f, "dest_endpoint", o.dest_endpoint);
+      break;
+    case 14:
+      if (k == "source_project") return ::aiven::codec::sax::member(f, "source_project", o.source_project);
+      if (k == "source_service") return ::aiven::codec::sax::member(f, "source_service", o.source_service);
+      break;
+    case 15:
+      if (k == "source_endpoint") return ::aiven::codec::sax::member(f, "source_endpoint", o.source_endpoint);
+      break;
+    case 16:
+      if (k == "dest_endpoint_id") return ::aiven::codec::sax::member(f, "dest_endpoint_id", o.dest_endpoint_id);
+      if (k == "integration_type") return ::aiven::codec::sax::member(f, "integration_type", o.integration_type);
+      break;
+    case 17:
+      if (k == "dest_service_type") return ::aiven::codec::sax::member(f, "dest_service_type", o.dest_service_type);
+      break;
+    case 18:
+      if (k == "integration_status") return ::aiven::codec::sax::member(f, "integration_status", o.integration_status);
+      if (k == "source_endpoint_id") return ::aiven::codec::sax::member(f, "source_endpoint_id", o.source_endpoint_id);
+      break;
+    case 19:
+      if (k == "source_service_type") return ::aiven::codec::sax::member(f, "source_service_type", o.source_service_type);
+      break;
+    case 22:
+      if (k == "service_integration_id") return ::aiven::codec::sax::member(f, "service_integration_id", o.service_integration_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_integration_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_integration_endpoint_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_integration_endpoint_create_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "endpoint_id") return ::aiven::codec::sax::member(f, "endpoint_id", o.endpoint_id);
+      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
+      break;
+    case 13:
+      if (k == "endpoint_name") return ::aiven::codec::sax::member(f, "endpoint_name", o.endpoint_name);
+      if (k == "endpoint_type") return ::aiven::codec::sax::member(f, "endpoint_type", o.endpoint_type);
+      break;
+    case 15:
+      if (k == "endpoint_config") return ::aiven::codec::sax::member(f, "endpoint_config", o.endpoint_config);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_endpoint_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_integration_endpoint_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_integration_endpoint_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_integration_endpoint_get_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "endpoint_id") return ::aiven::codec::sax::member(f, "endpoint_id", o.endpoint_id);
+      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
+      break;
+    case 13:
+      if (k == "endpoint_name") return ::aiven::codec::sax::member(f, "endpoint_name", o.endpoint_name);
+      if (k == "endpoint_type") return ::aiven::codec::sax::member(f, "endpoint_type", o.endpoint_type);
+      break;
+    case 15:
+      if (k == "endpoint_config") return ::aiven::codec::sax::member(f, "endpoint_config", o.endpoint_config);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_endpoint_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_integration_endpoint_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_integration_endpoint_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_integration_endpoint_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "endpoint_id") return ::aiven::codec::sax::member(f, "endpoint_id", o.endpoint_id);
+      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
+      break;
+    case 13:
+      if (k == "endpoint_name") return ::aiven::codec::sax::member(f, "endpoint_name", o.endpoint_name);
+      if (k == "endpoint_type") return ::aiven::codec::sax::member(f, "endpoint_type", o.endpoint_type);
+      break;
+    case 15:
+      if (k == "endpoint_config") return ::aiven::codec::sax::member(f, "endpoint_config", o.endpoint_config);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_endpoint_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_integration_endpoint_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_integration_endpoint_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_integration_endpoint_update_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "endpoint_id") return ::aiven::codec::sax::member(f, "endpoint_id", o.endpoint_id);
+      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
+      break;
+    case 13:
+      if (k == "endpoint_name") return ::aiven::codec::sax::member(f, "endpoint_name", o.endpoint_name);
+      if (k == "endpoint_type") return ::aiven::codec::sax::member(f, "endpoint_type", o.endpoint_type);
+      break;
+    case 15:
+      if (k == "endpoint_config") return ::aiven::codec::sax::member(f, "endpoint_config", o.endpoint_config);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_endpoint_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_integration_endpoint_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_integration_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_integration_get_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "active") return ::aiven::codec::sax::member(f, "active", o.active);
+      break;
+    case 7:
+      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
+      break;
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
+      break;
+    case 12:
+      if (k == "dest_project") return ::aiven::codec::sax::member(f, "dest_project", o.dest_project);
+      if (k == "dest_service") return ::aiven::codec::sax::member(f, "dest_service", o.dest_service);
+      break;
+    case 13:
+      if (k == "dest_endpoint") return ::aiven::codec::sax::member(f, "dest_endpoint", o.dest_endpoint);
+      break;
+    case 14:
+      if (k == "source_project") return ::aiven::codec::sax::member(f, "source_project", o.source_project);
+      if (k == "source_service") return ::aiven::codec::sax::member(f, "source_service", o.source_service);
+      break;
+    case 15:
+      if (k == "source_endpoint") return ::aiven::codec::sax::member(f, "source_endpoint", o.source_endpoint);
+      break;
+    case 16:
+      if (k == "dest_endpoint_id") return ::aiven::codec::sax::member(f, "dest_endpoint_id", o.dest_endpoint_id);
+      if (k == "integration_type") return ::aiven::codec::sax::member(f, "integration_type", o.integration_type);
+      break;
+    case 17:
+      if (k == "dest_service_type") return ::aiven::codec::sax::member(f, "dest_service_type", o.dest_service_type);
+      break;
+    case 18:
+      if (k == "integration_status") return ::aiven::codec::sax::member(f, "integration_status", o.integration_status);
+      if (k == "source_endpoint_id") return ::aiven::codec::sax::member(f, "source_endpoint_id", o.source_endpoint_id);
+      break;
+    case 19:
+      if (k == "source_service_type") return ::aiven::codec::sax::member(f, "source_service_type", o.source_service_type);
+      break;
+    case 22:
+      if (k == "service_integration_id") return ::aiven::codec::sax::member(f, "service_integration_id", o.service_integration_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_integration_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_integration_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_integration_update_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "active") return ::aiven::codec::sax::member(f, "active", o.active);
+      break;
+    case 7:
+      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
+      break;
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
+      break;
+    case 12:
+      if (k == "dest_project") return ::aiven::codec::sax::member(f, "dest_project", o.dest_project);
+      if (k == "dest_service") return ::aiven::codec::sax::member(f, "dest_service", o.dest_service);
+      break;
+    case 13:
+      if (k == "dest_endpoint") return ::aiven::codec::sax::member(f, "dest_endpoint", o.dest_endpoint);
+      break;
+    case 14:
+      if (k == "source_project") return ::aiven::codec::sax::member(f, "source_project", o.source_project);
+      if (k == "source_service") return ::aiven::codec::sax::member(f, "source_service", o.source_service);
+      break;
+    case 15:
+      if (k == "source_endpoint") return ::aiven::codec::sax::member(f, "source_endpoint", o.source_endpoint);
+      break;
+    case 16:
+      if (k == "dest_endpoint_id") return ::aiven::codec::sax::member(f, "dest_endpoint_id", o.dest_endpoint_id);
+      if (k == "integration_type") return ::aiven::codec::sax::member(f, "integration_type", o.integration_type);
+      break;
+    case 17:
+      if (k == "dest_service_type") return ::aiven::codec::sax::member(f, "dest_service_type", o.dest_service_type);
+      break;
+    case 18:
+      if (k == "integration_status") return ::aiven::codec::sax::member(f, "integration_status", o.integration_status);
+      if (k == "source_endpoint_id") return ::aiven::codec::sax::member(f, "source_endpoint_id", o.source_endpoint_id);
+      break;
+    case 19:
+      if (k == "source_service_type") return ::aiven::codec::sax::member(f, "source_service_type", o.source_service_type);
+      break;
+    case 22:
+      if (k == "service_integration_id") return ::aiven::codec::sax::member(f, "service_integration_id", o.service_integration_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_integration_update_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::endpoint_type_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::integration_type_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -82,10 +399,6 @@ bool from_string(std::string_view s, endpoint_type& out) noexcept {
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_endpoint_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_integration_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_integration_endpoint_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_integration_endpoint_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_integration_update_in& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::endpoint_type_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -95,6 +408,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::endpoint_type_out& out,
   if (!::aiven::codec::member(*o, "service_types", out.service_types, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "title", out.title, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"endpoint_type", "service_types", "title", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -109,6 +424,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::integration_type_out& o
   if (!::aiven::codec::member(*o, "source_description", out.source_description, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source_service_types", out.source_service_types, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"dest_description", "dest_service_type", "dest_service_types", "integration_type", "source_description", "source_service_types", "user_config_schema"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -133,6 +450,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_cre
   if (!::aiven::codec::member(*o, "source_service", out.source_service, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source_service_type", out.source_service_type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"active", "description", "dest_endpoint", "dest_endpoint_id", "dest_project", "dest_service", "dest_service_type", "enabled", "integration_status", "integration_type", "service_integration_id", "source_endpoint", "source_endpoint_id", "source_project", "source_service", "source_service_type", "user_config"};
+  ::aiven::codec::keep_unknown(*o, known, 17, out.unknown_fields_);
   return true;
 }
 
@@ -145,6 +464,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_end
   if (!::aiven::codec::member(*o, "endpoint_name", out.endpoint_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "endpoint_type", out.endpoint_type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"endpoint_config", "endpoint_id", "endpoint_name", "endpoint_type", "user_config"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -157,6 +478,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_end
   if (!::aiven::codec::member(*o, "endpoint_name", out.endpoint_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "endpoint_type", out.endpoint_type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"endpoint_config", "endpoint_id", "endpoint_name", "endpoint_type", "user_config"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -169,6 +492,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_end
   if (!::aiven::codec::member(*o, "endpoint_name", out.endpoint_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "endpoint_type", out.endpoint_type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"endpoint_config", "endpoint_id", "endpoint_name", "endpoint_type", "user_config"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -181,6 +506,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_end
   if (!::aiven::codec::member(*o, "endpoint_name", out.endpoint_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "endpoint_type", out.endpoint_type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"endpoint_config", "endpoint_id", "endpoint_name", "endpoint_type", "user_config"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -205,6 +532,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_get
   if (!::aiven::codec::member(*o, "source_service", out.source_service, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source_service_type", out.source_service_type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"active", "description", "dest_endpoint", "dest_endpoint_id", "dest_project", "dest_service", "dest_service_type", "enabled", "integration_status", "integration_type", "service_integration_id", "source_endpoint", "source_endpoint_id", "source_project", "source_service", "source_service_type", "user_config"};
+  ::aiven::codec::keep_unknown(*o, known, 17, out.unknown_fields_);
   return true;
 }
 
@@ -229,8 +558,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_upd
   if (!::aiven::codec::member(*o, "source_service", out.source_service, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source_service_type", out.source_service_type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"active", "description", "dest_endpoint", "dest_endpoint_id", "dest_project", "dest_service", "dest_service_type", "enabled", "integration_status", "integration_type", "service_integration_id", "source_endpoint", "source_endpoint_id", "source_project", "source_service", "source_service_type", "user_config"};
+  ::aiven::codec::keep_unknown(*o, known, 17, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::service_integration_create_in& in) {
   ::boost::json::object o;
@@ -277,8 +609,10 @@ void service_integration_create_erased(const ::aiven::client& c, ::aiven::api::s
   cr.target += "/integration";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_integration_create_out>(std::move(handler), ::aiven::codec::member_decoder{"service_integration"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_integration_create_out>>("service_integration");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_integration_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_integration_create_out>{std::move(dec)}, diag));
 }
 
 void service_integration_delete_erased(const ::aiven::client& c, ::aiven::api::service_integration_delete_request req, ::aiven::diagnostics* diag,
@@ -290,8 +624,10 @@ void service_integration_delete_erased(const ::aiven::client& c, ::aiven::api::s
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/integration/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.integration_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_integration_endpoint_create_erased(const ::aiven::client& c, ::aiven::api::service_integration_endpoint_create_request req, ::aiven::diagnostics* diag,
@@ -304,8 +640,10 @@ void service_integration_endpoint_create_erased(const ::aiven::client& c, ::aive
   cr.target += "/integration_endpoint";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_integration_endpoint_create_out>(std::move(handler), ::aiven::codec::member_decoder{"service_integration_endpoint"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_integration_endpoint_create_out>>("service_integration_endpoint");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_integration_endpoint_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_integration_endpoint_create_out>{std::move(dec)}, diag));
 }
 
 void service_integration_endpoint_delete_erased(const ::aiven::client& c, ::aiven::api::service_integration_endpoint_delete_request req, ::aiven::diagnostics* diag,
@@ -317,8 +655,10 @@ void service_integration_endpoint_delete_erased(const ::aiven::client& c, ::aive
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/integration_endpoint/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.integration_endpoint_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_integration_endpoint_get_erased(const ::aiven::client& c, ::aiven::api::service_integration_endpoint_get_request req, ::aiven::diagnostics* diag,
@@ -331,8 +671,10 @@ void service_integration_endpoint_get_erased(const ::aiven::client& c, ::aiven::
   cr.target += "/integration_endpoint/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.integration_endpoint_id));
   if (req.include_secrets) ::aiven::detail::append_query(cr.target, "include_secrets", ::aiven::codec::query_value(*req.include_secrets));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_integration_endpoint_get_out>(std::move(handler), ::aiven::codec::member_decoder{"service_integration_endpoint"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_integration_endpoint_get_out>>("service_integration_endpoint");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_integration_endpoint_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_integration_endpoint_get_out>{std::move(dec)}, diag));
 }
 
 void service_integration_endpoint_list_erased(const ::aiven::client& c, ::aiven::api::service_integration_endpoint_list_request req, ::aiven::diagnostics* diag,
@@ -343,8 +685,10 @@ void service_integration_endpoint_list_erased(const ::aiven::client& c, ::aiven:
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/integration_endpoint";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::service_integration_endpoint_out>>(std::move(handler), ::aiven::codec::member_decoder{"service_integration_endpoints"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::service_integration_endpoint_out>>>("service_integration_endpoints");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::service_integration_endpoint_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::service_integration_endpoint_out>>{std::move(dec)}, diag));
 }
 
 void service_integration_endpoint_types_erased(const ::aiven::client& c, ::aiven::api::service_integration_endpoint_types_request req, ::aiven::diagnostics* diag,
@@ -355,8 +699,10 @@ void service_integration_endpoint_types_erased(const ::aiven::client& c, ::aiven
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/integration_endpoint_types";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::endpoint_type_out>>(std::move(handler), ::aiven::codec::member_decoder{"endpoint_types"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::endpoint_type_out>>>("endpoint_types");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::endpoint_type_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::endpoint_type_out>>{std::move(dec)}, diag));
 }
 
 void service_integration_endpoint_update_erased(const ::aiven::client& c, ::aiven::api::service_integration_endpoint_update_request req, ::aiven::diagnostics* diag,
@@ -370,8 +716,10 @@ void service_integration_endpoint_update_erased(const ::aiven::client& c, ::aive
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.integration_endpoint_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_integration_endpoint_update_out>(std::move(handler), ::aiven::codec::member_decoder{"service_integration_endpoint"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_integration_endpoint_update_out>>("service_integration_endpoint");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_integration_endpoint_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_integration_endpoint_update_out>{std::move(dec)}, diag));
 }
 
 void service_integration_get_erased(const ::aiven::client& c, ::aiven::api::service_integration_get_request req, ::aiven::diagnostics* diag,
@@ -383,8 +731,10 @@ void service_integration_get_erased(const ::aiven::client& c, ::aiven::api::serv
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/integration/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.integration_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_integration_get_out>(std::move(handler), ::aiven::codec::member_decoder{"service_integration"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_integration_get_out>>("service_integration");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_integration_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_integration_get_out>{std::move(dec)}, diag));
 }
 
 void service_integration_list_erased(const ::aiven::client& c, ::aiven::api::service_integration_list_request req, ::aiven::diagnostics* diag,
@@ -397,8 +747,10 @@ void service_integration_list_erased(const ::aiven::client& c, ::aiven::api::ser
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/integration";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::service_integration_out>>(std::move(handler), ::aiven::codec::member_decoder{"service_integrations"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::service_integration_out>>>("service_integrations");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::service_integration_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::service_integration_out>>{std::move(dec)}, diag));
 }
 
 void service_integration_types_erased(const ::aiven::client& c, ::aiven::api::service_integration_types_request req, ::aiven::diagnostics* diag,
@@ -409,8 +761,10 @@ void service_integration_types_erased(const ::aiven::client& c, ::aiven::api::se
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/integration_types";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::integration_type_out>>(std::move(handler), ::aiven::codec::member_decoder{"integration_types"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::integration_type_out>>>("integration_types");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::integration_type_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::integration_type_out>>{std::move(dec)}, diag));
 }
 
 void service_integration_update_erased(const ::aiven::client& c, ::aiven::api::service_integration_update_request req, ::aiven::diagnostics* diag,
@@ -424,8 +778,10 @@ void service_integration_update_erased(const ::aiven::client& c, ::aiven::api::s
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.integration_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_integration_update_out>(std::move(handler), ::aiven::codec::member_decoder{"service_integration"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_integration_update_out>>("service_integration");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_integration_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_integration_update_out>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

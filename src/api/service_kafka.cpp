@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -703,6 +705,2311 @@ bool from_string(std::string_view s, width_type& out) noexcept {
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::available_version_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cleanup_policy_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cleanup_policy_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::compression_type_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::compression_type_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::config_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::configuration_schema_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::plugin_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::task_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::connector_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::consumer_group_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::delete_retention_ms_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::delete_retention_ms_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::diskless_enable_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::diskless_enable_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::failed_connector_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::file_delete_delay_ms_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::file_delete_delay_ms_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flush_messages_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flush_messages_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flush_ms_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flush_ms_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::index_interval_bytes_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::index_interval_bytes_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::inkless_offering_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::inkless_pricing_rate_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::kafka_schema_registry_acl_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::local_retention_bytes_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::local_retention_bytes_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::local_retention_ms_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::local_retention_ms_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::max_compaction_lag_ms_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::max_compaction_lag_ms_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::max_message_bytes_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::max_message_bytes_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_downconversion_enable_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_downconversion_enable_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_format_version_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_format_version_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_after_max_ms_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_after_max_ms_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_before_max_ms_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_before_max_ms_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_difference_max_ms_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_difference_max_ms_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_type_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_type_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_cleanable_dirty_ratio_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_cleanable_dirty_ratio_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_compaction_lag_ms_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_compaction_lag_ms_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_insync_replicas_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_insync_replicas_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::preallocate_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::preallocate_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::remote_storage_enable_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::remote_storage_enable_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::retention_bytes_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::retention_bytes_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::retention_ms_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::retention_ms_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_bytes_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_bytes_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_index_bytes_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_index_bytes_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_jitter_ms_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_jitter_ms_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_ms_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_ms_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::unclean_leader_election_enable_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::unclean_leader_election_enable_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::kafka_topic_config_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::offset_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::partition_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::quota_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::reference_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_create_connector_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_edit_connector_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_get_available_connectors_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_get_connector_status_task_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_get_connector_status_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_list_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_native_acl_add_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_native_acl_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_native_acl_list_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_quota_describe_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_tiered_storage_summary_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::tag_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_topic_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_topic_message_produce_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_schema_registry_compatibility_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_schema_registry_subject_version_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::topic_out*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::config_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::record_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::reference_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_kafka_acl_add_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_kafka_native_acl_add_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_kafka_quota_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::tag_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_kafka_topic_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_kafka_topic_list_v2_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_kafka_topic_message_list_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_kafka_topic_message_produce_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_kafka_topic_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_schema_registry_acl_add_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_schema_registry_compatibility_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_schema_registry_global_config_put_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_schema_registry_subject_config_put_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_schema_registry_subject_version_post_in& in);
+
+static ::aiven::codec::sax::target sax_members_available_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::available_version_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
+      break;
+    case 10:
+      if (k == "deprecated") return ::aiven::codec::sax::member(f, "deprecated", o.deprecated);
+      break;
+    case 17:
+      if (k == "needs_maintenance") return ::aiven::codec::sax::member(f, "needs_maintenance", o.needs_maintenance);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::available_version_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_available_version_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_cleanup_policy_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::cleanup_policy_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cleanup_policy_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_cleanup_policy_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_cleanup_policy_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::cleanup_policy_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cleanup_policy_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_cleanup_policy_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_compression_type_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::compression_type_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::compression_type_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_compression_type_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_compression_type_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::compression_type_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::compression_type_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_compression_type_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_config_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::config_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 15:
+      if (k == "connector.class") return ::aiven::codec::sax::member(f, "connector.class", o.connector_class);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::config_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_config_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_configuration_schema_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::configuration_schema_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 5:
+      if (k == "group") return ::aiven::codec::sax::member(f, "group", o.group);
+      if (k == "order") return ::aiven::codec::sax::member(f, "order", o.order);
+      if (k == "width") return ::aiven::codec::sax::member(f, "width", o.width);
+      break;
+    case 8:
+      if (k == "required") return ::aiven::codec::sax::member(f, "required", o.required);
+      break;
+    case 10:
+      if (k == "importance") return ::aiven::codec::sax::member(f, "importance", o.importance);
+      break;
+    case 12:
+      if (k == "display_name") return ::aiven::codec::sax::member(f, "display_name", o.display_name);
+      break;
+    case 13:
+      if (k == "default_value") return ::aiven::codec::sax::member(f, "default_value", o.default_value);
+      if (k == "documentation") return ::aiven::codec::sax::member(f, "documentation", o.documentation);
+      break;
+    case 14:
+      if (k == "order_in_group") return ::aiven::codec::sax::member(f, "order_in_group", o.order_in_group);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::configuration_schema_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_configuration_schema_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_plugin_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::plugin_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 5:
+      if (k == "class") return ::aiven::codec::sax::member(f, "class", o.class_value);
+      if (k == "title") return ::aiven::codec::sax::member(f, "title", o.title);
+      break;
+    case 6:
+      if (k == "author") return ::aiven::codec::sax::member(f, "author", o.author);
+      if (k == "docURL") return ::aiven::codec::sax::member(f, "docURL", o.docURL);
+      break;
+    case 7:
+      if (k == "preview") return ::aiven::codec::sax::member(f, "preview", o.preview);
+      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
+      break;
+    case 11:
+      if (k == "plugin_name") return ::aiven::codec::sax::member(f, "plugin_name", o.plugin_name);
+      break;
+    case 12:
+      if (k == "preview_info") return ::aiven::codec::sax::member(f, "preview_info", o.preview_info);
+      break;
+    case 18:
+      if (k == "available_versions") return ::aiven::codec::sax::member(f, "available_versions", o.available_versions);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::plugin_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_plugin_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_task_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::task_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "task") return ::aiven::codec::sax::member(f, "task", o.task);
+      break;
+    case 9:
+      if (k == "connector") return ::aiven::codec::sax::member(f, "connector", o.connector);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::task_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_task_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_connector_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::connector_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "tasks") return ::aiven::codec::sax::member(f, "tasks", o.tasks);
+      break;
+    case 6:
+      if (k == "config") return ::aiven::codec::sax::member(f, "config", o.config);
+      if (k == "plugin") return ::aiven::codec::sax::member(f, "plugin", o.plugin);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::connector_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_connector_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_consumer_group_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::consumer_group_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "offset") return ::aiven::codec::sax::member(f, "offset", o.offset);
+      break;
+    case 10:
+      if (k == "group_name") return ::aiven::codec::sax::member(f, "group_name", o.group_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::consumer_group_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_consumer_group_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_delete_retention_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::delete_retention_ms_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::delete_retention_ms_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_delete_retention_ms_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_delete_retention_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::delete_retention_ms_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::delete_retention_ms_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_delete_retention_ms_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_diskless_enable_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::diskless_enable_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::diskless_enable_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_diskless_enable_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_diskless_enable_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::diskless_enable_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::diskless_enable_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_diskless_enable_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_failed_connector_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::failed_connector_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "error") return ::aiven::codec::sax::member(f, "error", o.error);
+      break;
+    case 6:
+      if (k == "config") return ::aiven::codec::sax::member(f, "config", o.config);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::failed_connector_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_failed_connector_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_file_delete_delay_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::file_delete_delay_ms_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::file_delete_delay_ms_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_file_delete_delay_ms_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_file_delete_delay_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::file_delete_delay_ms_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::file_delete_delay_ms_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_file_delete_delay_ms_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_flush_messages_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::flush_messages_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flush_messages_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_flush_messages_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_flush_messages_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::flush_messages_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flush_messages_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_flush_messages_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_flush_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::flush_ms_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flush_ms_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_flush_ms_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_flush_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::flush_ms_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flush_ms_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_flush_ms_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_index_interval_bytes_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::index_interval_bytes_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::index_interval_bytes_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_index_interval_bytes_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_index_interval_bytes_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::index_interval_bytes_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::index_interval_bytes_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_index_interval_bytes_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_inkless_offering_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::inkless_offering_out*>(f.obj);
+  switch (k.size()) {
+    case 12:
+      if (k == "compute_tier") return ::aiven::codec::sax::member(f, "compute_tier", o.compute_tier);
+      break;
+    case 13:
+      if (k == "offering_name") return ::aiven::codec::sax::member(f, "offering_name", o.offering_name);
+      break;
+    case 15:
+      if (k == "max_egress_mbps") return ::aiven::codec::sax::member(f, "max_egress_mbps", o.max_egress_mbps);
+      break;
+    case 16:
+      if (k == "max_ingress_mbps") return ::aiven::codec::sax::member(f, "max_ingress_mbps", o.max_ingress_mbps);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::inkless_offering_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_inkless_offering_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_inkless_pricing_rate_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::inkless_pricing_rate_out*>(f.obj);
+  switch (k.size()) {
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      break;
+    case 11:
+      if (k == "compute_fee") return ::aiven::codec::sax::member(f, "compute_fee", o.compute_fee);
+      break;
+    case 13:
+      if (k == "offering_name") return ::aiven::codec::sax::member(f, "offering_name", o.offering_name);
+      break;
+    case 31:
+      if (k == "storage_hourly_price_per_gb_usd") return ::aiven::codec::sax::member(f, "storage_hourly_price_per_gb_usd", o.storage_hourly_price_per_gb_usd);
+      break;
+    case 38:
+      if (k == "classic_egress_hourly_price_per_gb_usd") return ::aiven::codec::sax::member(f, "classic_egress_hourly_price_per_gb_usd", o.classic_egress_hourly_price_per_gb_usd);
+      break;
+    case 39:
+      if (k == "classic_ingress_hourly_price_per_gb_usd") return ::aiven::codec::sax::member(f, "classic_ingress_hourly_price_per_gb_usd", o.classic_ingress_hourly_price_per_gb_usd);
+      if (k == "diskless_egress_hourly_price_per_gb_usd") return ::aiven::codec::sax::member(f, "diskless_egress_hourly_price_per_gb_usd", o.diskless_egress_hourly_price_per_gb_usd);
+      break;
+    case 40:
+      if (k == "diskless_ingress_hourly_price_per_gb_usd") return ::aiven::codec::sax::member(f, "diskless_ingress_hourly_price_per_gb_usd", o.diskless_ingress_hourly_price_per_gb_usd);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::inkless_pricing_rate_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_inkless_pricing_rate_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_kafka_schema_registry_acl_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::kafka_schema_registry_acl_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 8:
+      if (k == "resource") return ::aiven::codec::sax::member(f, "resource", o.resource);
+      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
+      break;
+    case 10:
+      if (k == "permission") return ::aiven::codec::sax::member(f, "permission", o.permission);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::kafka_schema_registry_acl_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_kafka_schema_registry_acl_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_local_retention_bytes_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::local_retention_bytes_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::local_retention_bytes_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_local_retention_bytes_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_local_retention_bytes_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::local_retention_bytes_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::local_retention_bytes_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_local_retention_bytes_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_local_retention_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::local_retention_ms_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::local_retention_ms_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_local_retention_ms_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_local_retention_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::local_retention_ms_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::local_retention_ms_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_local_retention_ms_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_max_compaction_lag_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::max_compaction_lag_ms_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::max_compaction_lag_ms_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_max_compaction_lag_ms_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_max_compaction_lag_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::max_compaction_lag_ms_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::max_compaction_lag_ms_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_max_compaction_lag_ms_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_max_message_bytes_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::max_message_bytes_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::max_message_bytes_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_max_message_bytes_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_max_message_bytes_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::max_message_bytes_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::max_message_bytes_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_max_message_bytes_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_message_downconversion_enable_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::message_downconversion_enable_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_downconversion_enable_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_message_downconversion_enable_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_message_downconversion_enable_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::message_downconversion_enable_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_downconversion_enable_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_message_downconversion_enable_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_message_format_version_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::message_format_version_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_format_version_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_message_format_version_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_message_format_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::message_format_version_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_format_version_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_message_format_version_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_message_timestamp_after_max_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::message_timestamp_after_max_ms_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_after_max_ms_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_message_timestamp_after_max_ms_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_message_timestamp_after_max_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::message_timestamp_after_max_ms_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_after_max_ms_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_message_timestamp_after_max_ms_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_message_timestamp_before_max_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::message_timestamp_before_max_ms_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_before_max_ms_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_message_timestamp_before_max_ms_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_message_timestamp_before_max_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::message_timestamp_before_max_ms_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_before_max_ms_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_message_timestamp_before_max_ms_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_message_timestamp_difference_max_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::message_timestamp_difference_max_ms_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_difference_max_ms_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_message_timestamp_difference_max_ms_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_message_timestamp_difference_max_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::message_timestamp_difference_max_ms_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_difference_max_ms_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_message_timestamp_difference_max_ms_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_message_timestamp_type_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::message_timestamp_type_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_type_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_message_timestamp_type_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_message_timestamp_type_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::message_timestamp_type_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_type_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_message_timestamp_type_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_min_cleanable_dirty_ratio_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::min_cleanable_dirty_ratio_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_cleanable_dirty_ratio_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_min_cleanable_dirty_ratio_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_min_cleanable_dirty_ratio_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::min_cleanable_dirty_ratio_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_cleanable_dirty_ratio_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_min_cleanable_dirty_ratio_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_min_compaction_lag_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::min_compaction_lag_ms_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_compaction_lag_ms_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_min_compaction_lag_ms_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_min_compaction_lag_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::min_compaction_lag_ms_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_compaction_lag_ms_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_min_compaction_lag_ms_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_min_insync_replicas_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::min_insync_replicas_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_insync_replicas_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_min_insync_replicas_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_min_insync_replicas_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::min_insync_replicas_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_insync_replicas_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_min_insync_replicas_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_preallocate_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::preallocate_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::preallocate_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_preallocate_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_preallocate_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::preallocate_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::preallocate_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_preallocate_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_remote_storage_enable_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::remote_storage_enable_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::remote_storage_enable_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_remote_storage_enable_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_remote_storage_enable_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::remote_storage_enable_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::remote_storage_enable_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_remote_storage_enable_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_retention_bytes_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::retention_bytes_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::retention_bytes_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_retention_bytes_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_retention_bytes_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::retention_bytes_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::retention_bytes_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_retention_bytes_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_retention_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::retention_ms_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::retention_ms_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_retention_ms_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_retention_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::retention_ms_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::retention_ms_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_retention_ms_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_segment_bytes_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::segment_bytes_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_bytes_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_segment_bytes_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_segment_bytes_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::segment_bytes_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_bytes_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_segment_bytes_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_segment_index_bytes_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::segment_index_bytes_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_index_bytes_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_segment_index_bytes_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_segment_index_bytes_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::segment_index_bytes_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_index_bytes_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_segment_index_bytes_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_segment_jitter_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::segment_jitter_ms_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_jitter_ms_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_segment_jitter_ms_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_segment_jitter_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::segment_jitter_ms_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_jitter_ms_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_segment_jitter_ms_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_segment_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::segment_ms_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_ms_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_segment_ms_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_segment_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::segment_ms_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_ms_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_segment_ms_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_unclean_leader_election_enable_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::unclean_leader_election_enable_out_synonyms_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::unclean_leader_election_enable_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_unclean_leader_election_enable_out_synonyms_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_unclean_leader_election_enable_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::unclean_leader_election_enable_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
+      break;
+    case 8:
+      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::unclean_leader_election_enable_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_unclean_leader_election_enable_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_kafka_topic_config_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::kafka_topic_config_out*>(f.obj);
+  switch (k.size()) {
+    case 8:
+      if (k == "flush_ms") return ::aiven::codec::sax::member(f, "flush_ms", o.flush_ms);
+      break;
+    case 10:
+      if (k == "segment_ms") return ::aiven::codec::sax::member(f, "segment_ms", o.segment_ms);
+      break;
+    case 11:
+      if (k == "preallocate") return ::aiven::codec::sax::member(f, "preallocate", o.preallocate);
+      break;
+    case 12:
+      if (k == "retention_ms") return ::aiven::codec::sax::member(f, "retention_ms", o.retention_ms);
+      break;
+    case 13:
+      if (k == "segment_bytes") return ::aiven::codec::sax::member(f, "segment_bytes", o.segment_bytes);
+      break;
+    case 14:
+      if (k == "cleanup_policy") return ::aiven::codec::sax::member(f, "cleanup_policy", o.cleanup_policy);
+      if (k == "flush_messages") return ::aiven::codec::sax::member(f, "flush_messages", o.flush_messages);
+      break;
+    case 15:
+      if (k == "diskless_enable") return ::aiven::codec::sax::member(f, "diskless_enable", o.diskless_enable);
+      if (k == "retention_bytes") return ::aiven::codec::sax::member(f, "retention_bytes", o.retention_bytes);
+      break;
+    case 16:
+      if (k == "compression_type") return ::aiven::codec::sax::member(f, "compression_type", o.compression_type);
+      break;
+    case 17:
+      if (k == "max_message_bytes") return ::aiven::codec::sax::member(f, "max_message_bytes", o.max_message_bytes);
+      if (k == "segment_jitter_ms") return ::aiven::codec::sax::member(f, "segment_jitter_ms", o.segment_jitter_ms);
+      break;
+    case 18:
+      if (k == "local_retention_ms") return ::aiven::codec::sax::member(f, "local_retention_ms", o.local_retention_ms);
+      break;
+    case 19:
+      if (k == "delete_retention_ms") return ::aiven::codec::sax::member(f, "delete_retention_ms", o.delete_retention_ms);
+      if (k == "min_insync_replicas") return ::aiven::codec::sax::member(f, "min_insync_replicas", o.min_insync_replicas);
+      if (k == "segment_index_bytes") return ::aiven::codec::sax::member(f, "segment_index_bytes", o.segment_index_bytes);
+      break;
+    case 20:
+      if (k == "file_delete_delay_ms") return ::aiven::codec::sax::member(f, "file_delete_delay_ms", o.file_delete_delay_ms);
+      if (k == "index_interval_bytes") return ::aiven::codec::sax::member(f, "index_interval_bytes", o.index_interval_bytes);
+      break;
+    case 21:
+      if (k == "local_retention_bytes") return ::aiven::codec::sax::member(f, "local_retention_bytes", o.local_retention_bytes);
+      if (k == "max_compaction_lag_ms") return ::aiven::codec::sax::member(f, "max_compaction_lag_ms", o.max_compaction_lag_ms);
+      if (k == "min_compaction_lag_ms") return ::aiven::codec::sax::member(f, "min_compaction_lag_ms", o.min_compaction_lag_ms);
+      if (k == "remote_storage_enable") return ::aiven::codec::sax::member(f, "remote_storage_enable", o.remote_storage_enable);
+      break;
+    case 22:
+      if (k == "message_format_version") return ::aiven::codec::sax::member(f, "message_format_version", o.message_format_version);
+      if (k == "message_timestamp_type") return ::aiven::codec::sax::member(f, "message_timestamp_type", o.message_timestamp_type);
+      break;
+    case 25:
+      if (k == "min_cleanable_dirty_ratio") return ::aiven::codec::sax::member(f, "min_cleanable_dirty_ratio", o.min_cleanable_dirty_ratio);
+      break;
+    case 29:
+      if (k == "message_downconversion_enable") return ::aiven::codec::sax::member(f, "message_downconversion_enable", o.message_downconversion_enable);
+      break;
+    case 30:
+      if (k == "message_timestamp_after_max_ms") return ::aiven::codec::sax::member(f, "message_timestamp_after_max_ms", o.message_timestamp_after_max_ms);
+      if (k == "unclean_leader_election_enable") return ::aiven::codec::sax::member(f, "unclean_leader_election_enable", o.unclean_leader_election_enable);
+      break;
+    case 31:
+      if (k == "message_timestamp_before_max_ms") return ::aiven::codec::sax::member(f, "message_timestamp_before_max_ms", o.message_timestamp_before_max_ms);
+      break;
+    case 35:
+      if (k == "message_timestamp_difference_max_ms") return ::aiven::codec::sax::member(f, "message_timestamp_difference_max_ms", o.message_timestamp_difference_max_ms);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::kafka_topic_config_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_kafka_topic_config_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_message_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::message_out*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "key") return ::aiven::codec::sax::member(f, "key", o.key);
+      break;
+    case 5:
+      if (k == "topic") return ::aiven::codec::sax::member(f, "topic", o.topic);
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    case 6:
+      if (k == "offset") return ::aiven::codec::sax::member(f, "offset", o.offset);
+      break;
+    case 9:
+      if (k == "partition") return ::aiven::codec::sax::member(f, "partition", o.partition);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_message_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_offset_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::offset_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "error") return ::aiven::codec::sax::member(f, "error", o.error);
+      break;
+    case 6:
+      if (k == "offset") return ::aiven::codec::sax::member(f, "offset", o.offset);
+      break;
+    case 9:
+      if (k == "partition") return ::aiven::codec::sax::member(f, "partition", o.partition);
+      break;
+    case 10:
+      if (k == "error_code") return ::aiven::codec::sax::member(f, "error_code", o.error_code);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::offset_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_offset_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_partition_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::partition_out*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "isr") return ::aiven::codec::sax::member(f, "isr", o.isr);
+      break;
+    case 4:
+      if (k == "size") return ::aiven::codec::sax::member(f, "size", o.size);
+      break;
+    case 9:
+      if (k == "partition") return ::aiven::codec::sax::member(f, "partition", o.partition);
+      break;
+    case 11:
+      if (k == "remote_size") return ::aiven::codec::sax::member(f, "remote_size", o.remote_size);
+      break;
+    case 13:
+      if (k == "latest_offset") return ::aiven::codec::sax::member(f, "latest_offset", o.latest_offset);
+      break;
+    case 15:
+      if (k == "consumer_groups") return ::aiven::codec::sax::member(f, "consumer_groups", o.consumer_groups);
+      if (k == "earliest_offset") return ::aiven::codec::sax::member(f, "earliest_offset", o.earliest_offset);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::partition_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_partition_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_quota_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::quota_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "user") return ::aiven::codec::sax::member(f, "user", o.user);
+      break;
+    case 9:
+      if (k == "client-id") return ::aiven::codec::sax::member(f, "client-id", o.client_id);
+      break;
+    case 18:
+      if (k == "consumer_byte_rate") return ::aiven::codec::sax::member(f, "consumer_byte_rate", o.consumer_byte_rate);
+      if (k == "producer_byte_rate") return ::aiven::codec::sax::member(f, "producer_byte_rate", o.producer_byte_rate);
+      if (k == "request_percentage") return ::aiven::codec::sax::member(f, "request_percentage", o.request_percentage);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::quota_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_quota_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_reference_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::reference_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 7:
+      if (k == "subject") return ::aiven::codec::sax::member(f, "subject", o.subject);
+      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::reference_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_reference_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_kafka_connect_create_connector_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_kafka_connect_create_connector_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "tasks") return ::aiven::codec::sax::member(f, "tasks", o.tasks);
+      break;
+    case 6:
+      if (k == "config") return ::aiven::codec::sax::member(f, "config", o.config);
+      if (k == "plugin") return ::aiven::codec::sax::member(f, "plugin", o.plugin);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_create_connector_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_connect_create_connector_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_kafka_connect_edit_connector_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_kafka_connect_edit_connector_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "tasks") return ::aiven::codec::sax::member(f, "tasks", o.tasks);
+      break;
+    case 6:
+      if (k == "config") return ::aiven::codec::sax::member(f, "config", o.config);
+      if (k == "plugin") return ::aiven::codec::sax::member(f, "plugin", o.plugin);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_edit_connector_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_connect_edit_connector_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_kafka_connect_get_available_connectors_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_kafka_connect_get_available_connectors_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 5:
+      if (k == "class") return ::aiven::codec::sax::member(f, "class", o.class_value);
+      if (k == "title") return ::aiven::codec::sax::member(f, "title", o.title);
+      break;
+    case 6:
+      if (k == "author") return ::aiven::codec::sax::member(f, "author", o.author);
+      if (k == "docURL") return ::aiven::codec::sax::member(f, "docURL", o.docURL);
+      break;
+    case 7:
+      if (k == "preview") return ::aiven::codec::sax::member(f, "preview", o.preview);
+      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
+      break;
+    case 11:
+      if (k == "plugin_name") return ::aiven::codec::sax::member(f, "plugin_name", o.plugin_name);
+      break;
+    case 12:
+      if (k == "preview_info") return ::aiven::codec::sax::member(f, "preview_info", o.preview_info);
+      break;
+    case 18:
+      if (k == "available_versions") return ::aiven::codec::sax::member(f, "available_versions", o.available_versions);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_get_available_connectors_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_connect_get_available_connectors_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_kafka_connect_get_connector_status_task_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_kafka_connect_get_connector_status_task_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      if (k == "trace") return ::aiven::codec::sax::member(f, "trace", o.trace);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_get_connector_status_task_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_connect_get_connector_status_task_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_kafka_connect_get_connector_status_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_kafka_connect_get_connector_status_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      if (k == "tasks") return ::aiven::codec::sax::member(f, "tasks", o.tasks);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_get_connector_status_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_connect_get_connector_status_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_kafka_connect_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_kafka_connect_list_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "connectors") return ::aiven::codec::sax::member(f, "connectors", o.connectors);
+      break;
+    case 17:
+      if (k == "failed_connectors") return ::aiven::codec::sax::member(f, "failed_connectors", o.failed_connectors);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_list_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_connect_list_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_kafka_native_acl_add_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_kafka_native_acl_add_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 4:
+      if (k == "host") return ::aiven::codec::sax::member(f, "host", o.host);
+      break;
+    case 9:
+      if (k == "operation") return ::aiven::codec::sax::member(f, "operation", o.operation);
+      if (k == "principal") return ::aiven::codec::sax::member(f, "principal", o.principal);
+      break;
+    case 12:
+      if (k == "pattern_type") return ::aiven::codec::sax::member(f, "pattern_type", o.pattern_type);
+      break;
+    case 13:
+      if (k == "resource_name") return ::aiven::codec::sax::member(f, "resource_name", o.resource_name);
+      if (k == "resource_type") return ::aiven::codec::sax::member(f, "resource_type", o.resource_type);
+      break;
+    case 15:
+      if (k == "permission_type") return ::aiven::codec::sax::member(f, "permission_type", o.permission_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_native_acl_add_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_native_acl_add_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_kafka_native_acl_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_kafka_native_acl_get_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 4:
+      if (k == "host") return ::aiven::codec::sax::member(f, "host", o.host);
+      break;
+    case 9:
+      if (k == "operation") return ::aiven::codec::sax::member(f, "operation", o.operation);
+      if (k == "principal") return ::aiven::codec::sax::member(f, "principal", o.principal);
+      break;
+    case 12:
+      if (k == "pattern_type") return ::aiven::codec::sax::member(f, "pattern_type", o.pattern_type);
+      break;
+    case 13:
+      if (k == "resource_name") return ::aiven::codec::sax::member(f, "resource_name", o.resource_name);
+      if (k == "resource_type") return ::aiven::codec::sax::member(f, "resource_type", o.resource_type);
+      break;
+    case 15:
+      if (k == "permission_type") return ::aiven::codec::sax::member(f, "permission_type", o.permission_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_native_acl_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_native_acl_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_kafka_native_acl_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_kafka_native_acl_list_out*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "acl") return ::aiven::codec::sax::member(f, "acl", o.acl);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "kafka_acl") return ::aiven::codec::sax::member(f, "kafka_acl", o.kafka_acl);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_native_acl_list_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_native_acl_list_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_kafka_quota_describe_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_kafka_quota_describe_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "user") return ::aiven::codec::sax::member(f, "user", o.user);
+      break;
+    case 9:
+      if (k == "client-id") return ::aiven::codec::sax::member(f, "client-id", o.client_id);
+      break;
+    case 18:
+      if (k == "consumer_byte_rate") return ::aiven::codec::sax::member(f, "consumer_byte_rate", o.consumer_byte_rate);
+      if (k == "producer_byte_rate") return ::aiven::codec::sax::member(f, "producer_byte_rate", o.producer_byte_rate);
+      if (k == "request_percentage") return ::aiven::codec::sax::member(f, "request_percentage", o.request_percentage);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_quota_describe_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_quota_describe_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_kafka_tiered_storage_summary_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_kafka_tiered_storage_summary_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 12:
+      if (k == "current_cost") return ::aiven::codec::sax::member(f, "current_cost", o.current_cost);
+      break;
+    case 15:
+      if (k == "forecasted_cost") return ::aiven::codec::sax::member(f, "forecasted_cost", o.forecasted_cost);
+      if (k == "forecasted_rate") return ::aiven::codec::sax::member(f, "forecasted_rate", o.forecasted_rate);
+      break;
+    case 19:
+      if (k == "total_storage_usage") return ::aiven::codec::sax::member(f, "total_storage_usage", o.total_storage_usage);
+      break;
+    case 21:
+      if (k == "storage_usage_history") return ::aiven::codec::sax::member(f, "storage_usage_history", o.storage_usage_history);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_tiered_storage_summary_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_tiered_storage_summary_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_tag_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::tag_out*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "key") return ::aiven::codec::sax::member(f, "key", o.key);
+      break;
+    case 5:
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::tag_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_tag_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_kafka_topic_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_kafka_topic_get_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "config") return ::aiven::codec::sax::member(f, "config", o.config);
+      break;
+    case 10:
+      if (k == "partitions") return ::aiven::codec::sax::member(f, "partitions", o.partitions);
+      if (k == "topic_name") return ::aiven::codec::sax::member(f, "topic_name", o.topic_name);
+      break;
+    case 11:
+      if (k == "replication") return ::aiven::codec::sax::member(f, "replication", o.replication);
+      break;
+    case 14:
+      if (k == "cleanup_policy") return ::aiven::codec::sax::member(f, "cleanup_policy", o.cleanup_policy);
+      break;
+    case 15:
+      if (k == "retention_bytes") return ::aiven::codec::sax::member(f, "retention_bytes", o.retention_bytes);
+      if (k == "retention_hours") return ::aiven::codec::sax::member(f, "retention_hours", o.retention_hours);
+      break;
+    case 17:
+      if (k == "topic_description") return ::aiven::codec::sax::member(f, "topic_description", o.topic_description);
+      break;
+    case 19:
+      if (k == "min_insync_replicas") return ::aiven::codec::sax::member(f, "min_insync_replicas", o.min_insync_replicas);
+      if (k == "owner_user_group_id") return ::aiven::codec::sax::member(f, "owner_user_group_id", o.owner_user_group_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_topic_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_topic_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_kafka_topic_message_produce_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_kafka_topic_message_produce_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      if (k == "offsets") return ::aiven::codec::sax::member(f, "offsets", o.offsets);
+      break;
+    case 13:
+      if (k == "key_schema_id") return ::aiven::codec::sax::member(f, "key_schema_id", o.key_schema_id);
+      break;
+    case 15:
+      if (k == "value_schema_id") return ::aiven::codec::sax::member(f, "value_schema_id", o.value_schema_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_topic_message_produce_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_topic_message_produce_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_schema_registry_compatibility_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_schema_registry_compatibility_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "messages") return ::aiven::codec::sax::member(f, "messages", o.messages);
+      break;
+    case 13:
+      if (k == "is_compatible") return ::aiven::codec::sax::member(f, "is_compatible", o.is_compatible);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_schema_registry_compatibility_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_schema_registry_compatibility_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_schema_registry_subject_version_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_schema_registry_subject_version_get_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 6:
+      if (k == "schema") return ::aiven::codec::sax::member(f, "schema", o.schema);
+      break;
+    case 7:
+      if (k == "subject") return ::aiven::codec::sax::member(f, "subject", o.subject);
+      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
+      break;
+    case 10:
+      if (k == "references") return ::aiven::codec::sax::member(f, "references", o.references);
+      if (k == "schemaType") return ::aiven::codec::sax::member(f, "schemaType", o.schemaType);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_schema_registry_subject_version_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_schema_registry_subject_version_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_topic_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::topic_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 10:
+      if (k == "partitions") return ::aiven::codec::sax::member(f, "partitions", o.partitions);
+      if (k == "topic_name") return ::aiven::codec::sax::member(f, "topic_name", o.topic_name);
+      break;
+    case 11:
+      if (k == "replication") return ::aiven::codec::sax::member(f, "replication", o.replication);
+      break;
+    case 14:
+      if (k == "cleanup_policy") return ::aiven::codec::sax::member(f, "cleanup_policy", o.cleanup_policy);
+      break;
+    case 15:
+      if (k == "diskless_enable") return ::aiven::codec::sax::member(f, "diskless_enable", o.diskless_enable);
+      if (k == "retention_bytes") return ::aiven::codec::sax::member(f, "retention_bytes", o.retention_bytes);
+      if (k == "retention_hours") return ::aiven::codec::sax::member(f, "retention_hours", o.retention_hours);
+      break;
+    case 17:
+      if (k == "topic_description") return ::aiven::codec::sax::member(f, "topic_description", o.topic_description);
+      break;
+    case 19:
+      if (k == "min_insync_replicas") return ::aiven::codec::sax::member(f, "min_insync_replicas", o.min_insync_replicas);
+      if (k == "owner_user_group_id") return ::aiven::codec::sax::member(f, "owner_user_group_id", o.owner_user_group_id);
+      break;
+    case 21:
+      if (k == "remote_storage_enable") return ::aiven::codec::sax::member(f, "remote_storage_enable", o.remote_storage_enable);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::topic_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_topic_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::available_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::cleanup_policy_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::cleanup_policy_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -797,23 +3104,6 @@ bool from_string(std::string_view s, width_type& out) noexcept {
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_schema_registry_compatibility_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_schema_registry_subject_version_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::topic_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::config_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::record_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::reference_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_kafka_acl_add_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_kafka_native_acl_add_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_kafka_quota_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::tag_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_kafka_topic_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_kafka_topic_list_v2_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_kafka_topic_message_list_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_kafka_topic_message_produce_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_kafka_topic_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_schema_registry_acl_add_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_schema_registry_compatibility_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_schema_registry_global_config_put_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_schema_registry_subject_config_put_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_schema_registry_subject_version_post_in& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::available_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -822,6 +3112,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::available_version_out& 
   if (!::aiven::codec::member(*o, "deprecated", out.deprecated, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "needs_maintenance", out.needs_maintenance, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"deprecated", "needs_maintenance", "version"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -832,6 +3124,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::cleanup_policy_out_syno
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -842,6 +3136,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::cleanup_policy_out& out
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -852,6 +3148,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::compression_type_out_sy
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -862,6 +3160,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::compression_type_out& o
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -871,6 +3171,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::config_out& out, const 
   if (!o) return true;
   if (!::aiven::codec::member(*o, "connector.class", out.connector_class, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"connector.class", "name"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -889,6 +3191,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::configuration_schema_ou
   if (!::aiven::codec::member(*o, "required", out.required, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "width", out.width, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"default_value", "display_name", "documentation", "group", "importance", "name", "order", "order_in_group", "required", "type", "width"};
+  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
 
@@ -906,6 +3210,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::plugin_out& out, const 
   if (!::aiven::codec::member(*o, "title", out.title, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"author", "available_versions", "class", "docURL", "plugin_name", "preview", "preview_info", "title", "type", "version"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -915,6 +3221,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::task_out& out, const ::
   if (!o) return true;
   if (!::aiven::codec::member(*o, "connector", out.connector, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "task", out.task, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"connector", "task"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -926,6 +3234,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::connector_out& out, con
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "plugin", out.plugin, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tasks", out.tasks, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"config", "name", "plugin", "tasks"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -935,6 +3245,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::consumer_group_out& out
   if (!o) return true;
   if (!::aiven::codec::member(*o, "group_name", out.group_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "offset", out.offset, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"group_name", "offset"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -945,6 +3257,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::delete_retention_ms_out
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -955,6 +3269,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::delete_retention_ms_out
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -965,6 +3281,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::diskless_enable_out_syn
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -975,6 +3293,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::diskless_enable_out& ou
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -985,6 +3305,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::failed_connector_out& o
   if (!::aiven::codec::member(*o, "config", out.config, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "error", out.error, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"config", "error", "name"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -995,6 +3317,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::file_delete_delay_ms_ou
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1005,6 +3329,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::file_delete_delay_ms_ou
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1015,6 +3341,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::flush_messages_out_syno
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1025,6 +3353,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::flush_messages_out& out
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1035,6 +3365,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::flush_ms_out_synonyms_i
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1045,6 +3377,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::flush_ms_out& out, cons
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1055,6 +3389,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::index_interval_bytes_ou
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1065,6 +3401,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::index_interval_bytes_ou
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1076,6 +3414,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::inkless_offering_out& o
   if (!::aiven::codec::member(*o, "max_egress_mbps", out.max_egress_mbps, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "max_ingress_mbps", out.max_ingress_mbps, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "offering_name", out.offering_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"compute_tier", "max_egress_mbps", "max_ingress_mbps", "offering_name"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -1091,6 +3431,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::inkless_pricing_rate_ou
   if (!::aiven::codec::member(*o, "diskless_ingress_hourly_price_per_gb_usd", out.diskless_ingress_hourly_price_per_gb_usd, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "offering_name", out.offering_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "storage_hourly_price_per_gb_usd", out.storage_hourly_price_per_gb_usd, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"classic_egress_hourly_price_per_gb_usd", "classic_ingress_hourly_price_per_gb_usd", "cloud_name", "compute_fee", "diskless_egress_hourly_price_per_gb_usd", "diskless_ingress_hourly_price_per_gb_usd", "offering_name", "storage_hourly_price_per_gb_usd"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -1102,6 +3444,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::kafka_schema_registry_a
   if (!::aiven::codec::member(*o, "permission", out.permission, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "resource", out.resource, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"id", "permission", "resource", "username"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -1112,6 +3456,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::local_retention_bytes_o
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1122,6 +3468,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::local_retention_bytes_o
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1132,6 +3480,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::local_retention_ms_out_
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1142,6 +3492,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::local_retention_ms_out&
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1152,6 +3504,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::max_compaction_lag_ms_o
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1162,6 +3516,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::max_compaction_lag_ms_o
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1172,6 +3528,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::max_message_bytes_out_s
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1182,6 +3540,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::max_message_bytes_out& 
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1192,6 +3552,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::message_downconversion_
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1202,6 +3564,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::message_downconversion_
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1212,6 +3576,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::message_format_version_
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1222,6 +3588,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::message_format_version_
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1232,6 +3600,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_after
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1242,6 +3612,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_after
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1252,6 +3624,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_befor
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1262,6 +3636,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_befor
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1272,6 +3648,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_diffe
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1282,6 +3660,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_diffe
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1292,6 +3672,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_type_
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1302,6 +3684,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_type_
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1312,6 +3696,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::min_cleanable_dirty_rat
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1322,6 +3708,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::min_cleanable_dirty_rat
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1332,6 +3720,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::min_compaction_lag_ms_o
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1342,6 +3732,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::min_compaction_lag_ms_o
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1352,6 +3744,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::min_insync_replicas_out
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1362,6 +3756,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::min_insync_replicas_out
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1372,6 +3768,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::preallocate_out_synonym
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1382,6 +3780,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::preallocate_out& out, c
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1392,6 +3792,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::remote_storage_enable_o
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1402,6 +3804,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::remote_storage_enable_o
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1412,6 +3816,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::retention_bytes_out_syn
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1422,6 +3828,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::retention_bytes_out& ou
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1432,6 +3840,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::retention_ms_out_synony
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1442,6 +3852,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::retention_ms_out& out, 
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1452,6 +3864,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::segment_bytes_out_synon
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1462,6 +3876,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::segment_bytes_out& out,
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1472,6 +3888,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::segment_index_bytes_out
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1482,6 +3900,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::segment_index_bytes_out
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1492,6 +3912,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::segment_jitter_ms_out_s
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1502,6 +3924,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::segment_jitter_ms_out& 
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1512,6 +3936,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::segment_ms_out_synonyms
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1522,6 +3948,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::segment_ms_out& out, co
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1532,6 +3960,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::unclean_leader_election
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "source", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1542,6 +3972,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::unclean_leader_election
   if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1579,6 +4011,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::kafka_topic_config_out&
   if (!::aiven::codec::member(*o, "segment_jitter_ms", out.segment_jitter_ms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "segment_ms", out.segment_ms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "unclean_leader_election_enable", out.unclean_leader_election_enable, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cleanup_policy", "compression_type", "delete_retention_ms", "diskless_enable", "file_delete_delay_ms", "flush_messages", "flush_ms", "index_interval_bytes", "local_retention_bytes", "local_retention_ms", "max_compaction_lag_ms", "max_message_bytes", "message_downconversion_enable", "message_format_version", "message_timestamp_after_max_ms", "message_timestamp_before_max_ms", "message_timestamp_difference_max_ms", "message_timestamp_type", "min_cleanable_dirty_ratio", "min_compaction_lag_ms", "min_insync_replicas", "preallocate", "remote_storage_enable", "retention_bytes", "retention_ms", "segment_bytes", "segment_index_bytes", "segment_jitter_ms", "segment_ms", "unclean_leader_election_enable"};
+  ::aiven::codec::keep_unknown(*o, known, 30, out.unknown_fields_);
   return true;
 }
 
@@ -1591,6 +4025,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::message_out& out, const
   if (!::aiven::codec::member(*o, "partition", out.partition, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "topic", out.topic, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"key", "offset", "partition", "topic", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1602,6 +4038,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::offset_out& out, const 
   if (!::aiven::codec::member(*o, "error_code", out.error_code, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "offset", out.offset, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "partition", out.partition, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"error", "error_code", "offset", "partition"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -1616,6 +4054,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::partition_out& out, con
   if (!::aiven::codec::member(*o, "partition", out.partition, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "remote_size", out.remote_size, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "size", out.size, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"consumer_groups", "earliest_offset", "isr", "latest_offset", "partition", "remote_size", "size"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -1628,6 +4068,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::quota_out& out, const :
   if (!::aiven::codec::member(*o, "producer_byte_rate", out.producer_byte_rate, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "request_percentage", out.request_percentage, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user", out.user, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"client-id", "consumer_byte_rate", "producer_byte_rate", "request_percentage", "user"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1638,6 +4080,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::reference_out& out, con
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "subject", out.subject, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "subject", "version"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1649,6 +4093,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_connect_c
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "plugin", out.plugin, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tasks", out.tasks, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"config", "name", "plugin", "tasks"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -1660,6 +4106,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_connect_e
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "plugin", out.plugin, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tasks", out.tasks, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"config", "name", "plugin", "tasks"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -1677,6 +4125,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_connect_g
   if (!::aiven::codec::member(*o, "title", out.title, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"author", "available_versions", "class", "docURL", "plugin_name", "preview", "preview_info", "title", "type", "version"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -1687,6 +4137,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_connect_g
   if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "trace", out.trace, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"id", "state", "trace"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1696,6 +4148,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_connect_g
   if (!o) return true;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "tasks", out.tasks, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"state", "tasks"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -1707,6 +4161,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_connect_l
   if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "failed_connectors", out.failed_connectors, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"connectors", "errors", "failed_connectors", "message"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -1722,6 +4178,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_native_ac
   if (!::aiven::codec::member(*o, "principal", out.principal, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "resource_name", out.resource_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "resource_type", out.resource_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"host", "id", "operation", "pattern_type", "permission_type", "principal", "resource_name", "resource_type"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -1737,6 +4195,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_native_ac
   if (!::aiven::codec::member(*o, "principal", out.principal, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "resource_name", out.resource_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "resource_type", out.resource_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"host", "id", "operation", "pattern_type", "permission_type", "principal", "resource_name", "resource_type"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -1748,6 +4208,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_native_ac
   if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "kafka_acl", out.kafka_acl, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"acl", "errors", "kafka_acl", "message"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -1760,6 +4222,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_quota_des
   if (!::aiven::codec::member(*o, "producer_byte_rate", out.producer_byte_rate, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "request_percentage", out.request_percentage, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user", out.user, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"client-id", "consumer_byte_rate", "producer_byte_rate", "request_percentage", "user"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1774,6 +4238,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_tiered_st
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "storage_usage_history", out.storage_usage_history, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "total_storage_usage", out.total_storage_usage, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"current_cost", "errors", "forecasted_cost", "forecasted_rate", "message", "storage_usage_history", "total_storage_usage"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -1783,6 +4249,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::tag_out& out, const ::a
   if (!o) return true;
   if (!::aiven::codec::member(*o, "key", out.key, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"key", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -1802,6 +4270,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_topic_get
   if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "topic_description", out.topic_description, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "topic_name", out.topic_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cleanup_policy", "config", "min_insync_replicas", "owner_user_group_id", "partitions", "replication", "retention_bytes", "retention_hours", "state", "tags", "topic_description", "topic_name"};
+  ::aiven::codec::keep_unknown(*o, known, 12, out.unknown_fields_);
   return true;
 }
 
@@ -1814,6 +4284,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_topic_mes
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "offsets", out.offsets, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value_schema_id", out.value_schema_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "key_schema_id", "message", "offsets", "value_schema_id"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -1825,6 +4297,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_schema_registry
   if (!::aiven::codec::member(*o, "is_compatible", out.is_compatible, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "messages", out.messages, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "is_compatible", "message", "messages"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -1838,6 +4312,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_schema_registry
   if (!::aiven::codec::member(*o, "schemaType", out.schemaType, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "subject", out.subject, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"id", "references", "schema", "schemaType", "subject", "version"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -1858,8 +4334,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::topic_out& out, const :
   if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "topic_description", out.topic_description, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "topic_name", out.topic_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cleanup_policy", "diskless_enable", "min_insync_replicas", "owner_user_group_id", "partitions", "remote_storage_enable", "replication", "retention_bytes", "retention_hours", "state", "tags", "topic_description", "topic_name"};
+  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::config_in& in) {
   ::boost::json::object o;
@@ -2052,8 +4531,10 @@ void inkless_offerings_list_erased(const ::aiven::client& c, ::aiven::api::inkle
   cr.target += "/projects/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/inkless/offerings";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::inkless_offering_out>>(std::move(handler), ::aiven::codec::member_decoder{"offerings"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::inkless_offering_out>>>("offerings");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::inkless_offering_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::inkless_offering_out>>{std::move(dec)}, diag));
 }
 
 void inkless_pricing_rates_list_erased(const ::aiven::client& c, ::aiven::api::inkless_pricing_rates_list_request req, ::aiven::diagnostics* diag,
@@ -2069,8 +4550,10 @@ void inkless_pricing_rates_list_erased(const ::aiven::client& c, ::aiven::api::i
   if (req.cloud_name) ::aiven::detail::append_query(cr.target, "cloud_name", ::aiven::codec::query_value(*req.cloud_name));
   ::aiven::detail::append_query(cr.target, "cloud_provider", ::aiven::codec::query_value(req.cloud_provider));
   if (req.offering_name) ::aiven::detail::append_query(cr.target, "offering_name", ::aiven::codec::query_value(*req.offering_name));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::inkless_pricing_rate_out>>(std::move(handler), ::aiven::codec::member_decoder{"rates"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::inkless_pricing_rate_out>>>("rates");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::inkless_pricing_rate_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::inkless_pricing_rate_out>>{std::move(dec)}, diag));
 }
 
 void service_kafka_acl_add_erased(const ::aiven::client& c, ::aiven::api::service_kafka_acl_add_request req, ::aiven::diagnostics* diag,
@@ -2085,8 +4568,10 @@ void service_kafka_acl_add_erased(const ::aiven::client& c, ::aiven::api::servic
   cr.target += "/acl";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::acl_out>>(std::move(handler), ::aiven::codec::member_decoder{"acl"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::acl_out>>>("acl");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::acl_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::acl_out>>{std::move(dec)}, diag));
 }
 
 void service_kafka_acl_delete_erased(const ::aiven::client& c, ::aiven::api::service_kafka_acl_delete_request req, ::aiven::diagnostics* diag,
@@ -2100,8 +4585,10 @@ void service_kafka_acl_delete_erased(const ::aiven::client& c, ::aiven::api::ser
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/acl/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.kafka_acl_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::acl_out>>(std::move(handler), ::aiven::codec::member_decoder{"acl"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::acl_out>>>("acl");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::acl_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::acl_out>>{std::move(dec)}, diag));
 }
 
 void service_kafka_acl_list_erased(const ::aiven::client& c, ::aiven::api::service_kafka_acl_list_request req, ::aiven::diagnostics* diag,
@@ -2114,8 +4601,10 @@ void service_kafka_acl_list_erased(const ::aiven::client& c, ::aiven::api::servi
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/acl";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::acl_out>>(std::move(handler), ::aiven::codec::member_decoder{"acl"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::acl_out>>>("acl");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::acl_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::acl_out>>{std::move(dec)}, diag));
 }
 
 void service_kafka_connect_create_connector_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_create_connector_request req, ::aiven::diagnostics* diag,
@@ -2130,8 +4619,10 @@ void service_kafka_connect_create_connector_erased(const ::aiven::client& c, ::a
   cr.target += "/connectors";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_kafka_connect_create_connector_out>(std::move(handler), ::aiven::codec::member_decoder{"connector"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_kafka_connect_create_connector_out>>("connector");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_kafka_connect_create_connector_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_kafka_connect_create_connector_out>{std::move(dec)}, diag));
 }
 
 void service_kafka_connect_delete_connector_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_delete_connector_request req, ::aiven::diagnostics* diag,
@@ -2145,8 +4636,10 @@ void service_kafka_connect_delete_connector_erased(const ::aiven::client& c, ::a
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/connectors/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.connector_name));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_kafka_connect_edit_connector_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_edit_connector_request req, ::aiven::diagnostics* diag,
@@ -2162,8 +4655,10 @@ void service_kafka_connect_edit_connector_erased(const ::aiven::client& c, ::aiv
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.connector_name));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_kafka_connect_edit_connector_out>(std::move(handler), ::aiven::codec::member_decoder{"connector"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_kafka_connect_edit_connector_out>>("connector");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_kafka_connect_edit_connector_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_kafka_connect_edit_connector_out>{std::move(dec)}, diag));
 }
 
 void service_kafka_connect_get_available_connectors_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_get_available_connectors_request req, ::aiven::diagnostics* diag,
@@ -2176,8 +4671,10 @@ void service_kafka_connect_get_available_connectors_erased(const ::aiven::client
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/available-connectors";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::service_kafka_connect_get_available_connectors_out>>(std::move(handler), ::aiven::codec::member_decoder{"plugins"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::service_kafka_connect_get_available_connectors_out>>>("plugins");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::service_kafka_connect_get_available_connectors_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::service_kafka_connect_get_available_connectors_out>>{std::move(dec)}, diag));
 }
 
 void service_kafka_connect_get_connector_configuration_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_get_connector_configuration_request req, ::aiven::diagnostics* diag,
@@ -2192,8 +4689,10 @@ void service_kafka_connect_get_connector_configuration_erased(const ::aiven::cli
   cr.target += "/connector-plugins/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.connector_name));
   cr.target += "/configuration";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::configuration_schema_out>>(std::move(handler), ::aiven::codec::member_decoder{"configuration_schema"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::configuration_schema_out>>>("configuration_schema");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::configuration_schema_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::configuration_schema_out>>{std::move(dec)}, diag));
 }
 
 void service_kafka_connect_get_connector_status_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_get_connector_status_request req, ::aiven::diagnostics* diag,
@@ -2208,8 +4707,10 @@ void service_kafka_connect_get_connector_status_erased(const ::aiven::client& c,
   cr.target += "/connectors/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.connector_name));
   cr.target += "/status";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_kafka_connect_get_connector_status_out>(std::move(handler), ::aiven::codec::member_decoder{"status"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_kafka_connect_get_connector_status_out>>("status");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_kafka_connect_get_connector_status_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_kafka_connect_get_connector_status_out>{std::move(dec)}, diag));
 }
 
 void service_kafka_connect_list_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_list_request req, ::aiven::diagnostics* diag,
@@ -2222,8 +4723,10 @@ void service_kafka_connect_list_erased(const ::aiven::client& c, ::aiven::api::s
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/connectors";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_kafka_connect_list_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_kafka_connect_list_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_kafka_connect_list_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_kafka_connect_list_out>{std::move(dec)}, diag));
 }
 
 void service_kafka_connect_pause_connector_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_pause_connector_request req, ::aiven::diagnostics* diag,
@@ -2238,8 +4741,10 @@ void service_kafka_connect_pause_connector_erased(const ::aiven::client& c, ::ai
   cr.target += "/connectors/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.connector_name));
   cr.target += "/pause";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_kafka_connect_restart_connector_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_restart_connector_request req, ::aiven::diagnostics* diag,
@@ -2254,8 +4759,10 @@ void service_kafka_connect_restart_connector_erased(const ::aiven::client& c, ::
   cr.target += "/connectors/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.connector_name));
   cr.target += "/restart";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_kafka_connect_restart_connector_task_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_restart_connector_task_request req, ::aiven::diagnostics* diag,
@@ -2272,8 +4779,10 @@ void service_kafka_connect_restart_connector_task_erased(const ::aiven::client& 
   cr.target += "/tasks/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.task_id));
   cr.target += "/restart";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_kafka_connect_resume_connector_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_resume_connector_request req, ::aiven::diagnostics* diag,
@@ -2288,8 +4797,10 @@ void service_kafka_connect_resume_connector_erased(const ::aiven::client& c, ::a
   cr.target += "/connectors/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.connector_name));
   cr.target += "/resume";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_kafka_connect_stop_connector_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_stop_connector_request req, ::aiven::diagnostics* diag,
@@ -2304,8 +4815,10 @@ void service_kafka_connect_stop_connector_erased(const ::aiven::client& c, ::aiv
   cr.target += "/connectors/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.connector_name));
   cr.target += "/stop";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_kafka_native_acl_add_erased(const ::aiven::client& c, ::aiven::api::service_kafka_native_acl_add_request req, ::aiven::diagnostics* diag,
@@ -2320,8 +4833,10 @@ void service_kafka_native_acl_add_erased(const ::aiven::client& c, ::aiven::api:
   cr.target += "/kafka/acl";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_kafka_native_acl_add_out>(std::move(handler), ::aiven::codec::member_decoder{"acl"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_kafka_native_acl_add_out>>("acl");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_kafka_native_acl_add_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_kafka_native_acl_add_out>{std::move(dec)}, diag));
 }
 
 void service_kafka_native_acl_delete_erased(const ::aiven::client& c, ::aiven::api::service_kafka_native_acl_delete_request req, ::aiven::diagnostics* diag,
@@ -2335,8 +4850,10 @@ void service_kafka_native_acl_delete_erased(const ::aiven::client& c, ::aiven::a
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/kafka/acl/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.kafka_acl_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_kafka_native_acl_get_erased(const ::aiven::client& c, ::aiven::api::service_kafka_native_acl_get_request req, ::aiven::diagnostics* diag,
@@ -2350,8 +4867,10 @@ void service_kafka_native_acl_get_erased(const ::aiven::client& c, ::aiven::api:
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/kafka/acl/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.kafka_acl_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_kafka_native_acl_get_out>(std::move(handler), ::aiven::codec::member_decoder{"acl"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_kafka_native_acl_get_out>>("acl");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_kafka_native_acl_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_kafka_native_acl_get_out>{std::move(dec)}, diag));
 }
 
 void service_kafka_native_acl_list_erased(const ::aiven::client& c, ::aiven::api::service_kafka_native_acl_list_request req, ::aiven::diagnostics* diag,
@@ -2364,8 +4883,10 @@ void service_kafka_native_acl_list_erased(const ::aiven::client& c, ::aiven::api
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/kafka/acl";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_kafka_native_acl_list_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_kafka_native_acl_list_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_kafka_native_acl_list_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_kafka_native_acl_list_out>{std::move(dec)}, diag));
 }
 
 void service_kafka_quota_create_erased(const ::aiven::client& c, ::aiven::api::service_kafka_quota_create_request req, ::aiven::diagnostics* diag,
@@ -2380,8 +4901,10 @@ void service_kafka_quota_create_erased(const ::aiven::client& c, ::aiven::api::s
   cr.target += "/quota";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_kafka_quota_delete_erased(const ::aiven::client& c, ::aiven::api::service_kafka_quota_delete_request req, ::aiven::diagnostics* diag,
@@ -2396,8 +4919,10 @@ void service_kafka_quota_delete_erased(const ::aiven::client& c, ::aiven::api::s
   cr.target += "/quota";
   if (req.client_id) ::aiven::detail::append_query(cr.target, "client-id", ::aiven::codec::query_value(*req.client_id));
   if (req.user) ::aiven::detail::append_query(cr.target, "user", ::aiven::codec::query_value(*req.user));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_kafka_quota_describe_erased(const ::aiven::client& c, ::aiven::api::service_kafka_quota_describe_request req, ::aiven::diagnostics* diag,
@@ -2412,8 +4937,10 @@ void service_kafka_quota_describe_erased(const ::aiven::client& c, ::aiven::api:
   cr.target += "/quota/describe";
   if (req.client_id) ::aiven::detail::append_query(cr.target, "client-id", ::aiven::codec::query_value(*req.client_id));
   if (req.user) ::aiven::detail::append_query(cr.target, "user", ::aiven::codec::query_value(*req.user));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_kafka_quota_describe_out>(std::move(handler), ::aiven::codec::member_decoder{"quota"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_kafka_quota_describe_out>>("quota");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_kafka_quota_describe_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_kafka_quota_describe_out>{std::move(dec)}, diag));
 }
 
 void service_kafka_quota_list_erased(const ::aiven::client& c, ::aiven::api::service_kafka_quota_list_request req, ::aiven::diagnostics* diag,
@@ -2426,8 +4953,10 @@ void service_kafka_quota_list_erased(const ::aiven::client& c, ::aiven::api::ser
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/quota";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::quota_out>>(std::move(handler), ::aiven::codec::member_decoder{"quotas"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::quota_out>>>("quotas");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::quota_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::quota_out>>{std::move(dec)}, diag));
 }
 
 void service_kafka_tiered_storage_storage_usage_by_topic_erased(const ::aiven::client& c, ::aiven::api::service_kafka_tiered_storage_storage_usage_by_topic_request req, ::aiven::diagnostics* diag,
@@ -2440,8 +4969,10 @@ void service_kafka_tiered_storage_storage_usage_by_topic_erased(const ::aiven::c
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/kafka/tiered-storage/storage-usage/by-topic";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::boost::json::value>(std::move(handler), ::aiven::codec::member_decoder{"storage_usage"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::boost::json::value>>("storage_usage");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::boost::json::value>(std::move(handler), ::aiven::codec::sax::take_response<::boost::json::value>{std::move(dec)}, diag));
 }
 
 void service_kafka_tiered_storage_storage_usage_total_erased(const ::aiven::client& c, ::aiven::api::service_kafka_tiered_storage_storage_usage_total_request req, ::aiven::diagnostics* diag,
@@ -2454,8 +4985,10 @@ void service_kafka_tiered_storage_storage_usage_total_erased(const ::aiven::clie
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/kafka/tiered-storage/storage-usage/total";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::int64_t>(std::move(handler), ::aiven::codec::member_decoder{"total_storage_usage"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::int64_t>>("total_storage_usage");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::int64_t>(std::move(handler), ::aiven::codec::sax::take_response<std::int64_t>{std::move(dec)}, diag));
 }
 
 void service_kafka_tiered_storage_summary_erased(const ::aiven::client& c, ::aiven::api::service_kafka_tiered_storage_summary_request req, ::aiven::diagnostics* diag,
@@ -2468,8 +5001,10 @@ void service_kafka_tiered_storage_summary_erased(const ::aiven::client& c, ::aiv
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/kafka/tiered-storage/summary";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_kafka_tiered_storage_summary_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_kafka_tiered_storage_summary_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_kafka_tiered_storage_summary_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_kafka_tiered_storage_summary_out>{std::move(dec)}, diag));
 }
 
 void service_kafka_topic_create_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_create_request req, ::aiven::diagnostics* diag,
@@ -2484,8 +5019,10 @@ void service_kafka_topic_create_erased(const ::aiven::client& c, ::aiven::api::s
   cr.target += "/topic";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_kafka_topic_delete_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_delete_request req, ::aiven::diagnostics* diag,
@@ -2499,8 +5036,10 @@ void service_kafka_topic_delete_erased(const ::aiven::client& c, ::aiven::api::s
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/topic/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.topic_name));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_kafka_topic_get_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_get_request req, ::aiven::diagnostics* diag,
@@ -2514,8 +5053,10 @@ void service_kafka_topic_get_erased(const ::aiven::client& c, ::aiven::api::serv
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/topic/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.topic_name));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_kafka_topic_get_out>(std::move(handler), ::aiven::codec::member_decoder{"topic"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_kafka_topic_get_out>>("topic");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_kafka_topic_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_kafka_topic_get_out>{std::move(dec)}, diag));
 }
 
 void service_kafka_topic_list_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_list_request req, ::aiven::diagnostics* diag,
@@ -2528,8 +5069,10 @@ void service_kafka_topic_list_erased(const ::aiven::client& c, ::aiven::api::ser
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/topic";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::topic_out>>(std::move(handler), ::aiven::codec::member_decoder{"topics"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::topic_out>>>("topics");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::topic_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::topic_out>>{std::move(dec)}, diag));
 }
 
 void service_kafka_topic_list_v2_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_list_v2_request req, ::aiven::diagnostics* diag,
@@ -2544,8 +5087,10 @@ void service_kafka_topic_list_v2_erased(const ::aiven::client& c, ::aiven::api::
   cr.target += "/topic";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::service_kafka_topic_get_out>>(std::move(handler), ::aiven::codec::member_decoder{"topics"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::service_kafka_topic_get_out>>>("topics");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::service_kafka_topic_get_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::service_kafka_topic_get_out>>{std::move(dec)}, diag));
 }
 
 void service_kafka_topic_message_list_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_message_list_request req, ::aiven::diagnostics* diag,
@@ -2562,8 +5107,10 @@ void service_kafka_topic_message_list_erased(const ::aiven::client& c, ::aiven::
   cr.target += "/messages";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::message_out>>(std::move(handler), ::aiven::codec::member_decoder{"messages"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::message_out>>>("messages");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::message_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::message_out>>{std::move(dec)}, diag));
 }
 
 void service_kafka_topic_message_produce_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_message_produce_request req, ::aiven::diagnostics* diag,
@@ -2580,8 +5127,10 @@ void service_kafka_topic_message_produce_erased(const ::aiven::client& c, ::aive
   cr.target += "/produce";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_kafka_topic_message_produce_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_kafka_topic_message_produce_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_kafka_topic_message_produce_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_kafka_topic_message_produce_out>{std::move(dec)}, diag));
 }
 
 void service_kafka_topic_update_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_update_request req, ::aiven::diagnostics* diag,
@@ -2597,8 +5146,10 @@ void service_kafka_topic_update_erased(const ::aiven::client& c, ::aiven::api::s
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.topic_name));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_schema_registry_acl_add_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_acl_add_request req, ::aiven::diagnostics* diag,
@@ -2613,8 +5164,10 @@ void service_schema_registry_acl_add_erased(const ::aiven::client& c, ::aiven::a
   cr.target += "/kafka/schema-registry/acl";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::kafka_schema_registry_acl_out>>(std::move(handler), ::aiven::codec::member_decoder{"acl"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::kafka_schema_registry_acl_out>>>("acl");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::kafka_schema_registry_acl_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::kafka_schema_registry_acl_out>>{std::move(dec)}, diag));
 }
 
 void service_schema_registry_acl_delete_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_acl_delete_request req, ::aiven::diagnostics* diag,
@@ -2628,8 +5181,10 @@ void service_schema_registry_acl_delete_erased(const ::aiven::client& c, ::aiven
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/kafka/schema-registry/acl/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.schema_registry_acl_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::kafka_schema_registry_acl_out>>(std::move(handler), ::aiven::codec::member_decoder{"acl"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::kafka_schema_registry_acl_out>>>("acl");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::kafka_schema_registry_acl_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::kafka_schema_registry_acl_out>>{std::move(dec)}, diag));
 }
 
 void service_schema_registry_acl_list_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_acl_list_request req, ::aiven::diagnostics* diag,
@@ -2642,8 +5197,10 @@ void service_schema_registry_acl_list_erased(const ::aiven::client& c, ::aiven::
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/kafka/schema-registry/acl";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::kafka_schema_registry_acl_out>>(std::move(handler), ::aiven::codec::member_decoder{"acl"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::kafka_schema_registry_acl_out>>>("acl");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::kafka_schema_registry_acl_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::kafka_schema_registry_acl_out>>{std::move(dec)}, diag));
 }
 
 void service_schema_registry_compatibility_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_compatibility_request req, ::aiven::diagnostics* diag,
@@ -2661,8 +5218,10 @@ void service_schema_registry_compatibility_erased(const ::aiven::client& c, ::ai
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.version_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_schema_registry_compatibility_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_schema_registry_compatibility_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_schema_registry_compatibility_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_schema_registry_compatibility_out>{std::move(dec)}, diag));
 }
 
 void service_schema_registry_global_config_get_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_global_config_get_request req, ::aiven::diagnostics* diag,
@@ -2675,8 +5234,10 @@ void service_schema_registry_global_config_get_erased(const ::aiven::client& c, 
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/kafka/schema/config";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::open_enum<::aiven::api::compatibility_type>>(std::move(handler), ::aiven::codec::member_decoder{"compatibilityLevel"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::open_enum<::aiven::api::compatibility_type>>>("compatibilityLevel");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::open_enum<::aiven::api::compatibility_type>>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::open_enum<::aiven::api::compatibility_type>>{std::move(dec)}, diag));
 }
 
 void service_schema_registry_global_config_put_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_global_config_put_request req, ::aiven::diagnostics* diag,
@@ -2691,8 +5252,10 @@ void service_schema_registry_global_config_put_erased(const ::aiven::client& c, 
   cr.target += "/kafka/schema/config";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::open_enum<::aiven::api::compatibility_type>>(std::move(handler), ::aiven::codec::member_decoder{"compatibility"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::open_enum<::aiven::api::compatibility_type>>>("compatibility");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::open_enum<::aiven::api::compatibility_type>>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::open_enum<::aiven::api::compatibility_type>>{std::move(dec)}, diag));
 }
 
 void service_schema_registry_schema_get_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_schema_get_request req, ::aiven::diagnostics* diag,
@@ -2706,8 +5269,10 @@ void service_schema_registry_schema_get_erased(const ::aiven::client& c, ::aiven
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/kafka/schema/schemas/ids/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.schema_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_schema_registry_subject_config_get_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_config_get_request req, ::aiven::diagnostics* diag,
@@ -2722,8 +5287,10 @@ void service_schema_registry_subject_config_get_erased(const ::aiven::client& c,
   cr.target += "/kafka/schema/config/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.subject_name));
   if (req.global_default_fallback) ::aiven::detail::append_query(cr.target, "global_default_fallback", ::aiven::codec::query_value(*req.global_default_fallback));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::open_enum<::aiven::api::compatibility_type>>(std::move(handler), ::aiven::codec::member_decoder{"compatibilityLevel"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::open_enum<::aiven::api::compatibility_type>>>("compatibilityLevel");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::open_enum<::aiven::api::compatibility_type>>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::open_enum<::aiven::api::compatibility_type>>{std::move(dec)}, diag));
 }
 
 void service_schema_registry_subject_config_put_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_config_put_request req, ::aiven::diagnostics* diag,
@@ -2739,8 +5306,10 @@ void service_schema_registry_subject_config_put_erased(const ::aiven::client& c,
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.subject_name));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::open_enum<::aiven::api::compatibility_type>>(std::move(handler), ::aiven::codec::member_decoder{"compatibility"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::open_enum<::aiven::api::compatibility_type>>>("compatibility");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::open_enum<::aiven::api::compatibility_type>>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::open_enum<::aiven::api::compatibility_type>>{std::move(dec)}, diag));
 }
 
 void service_schema_registry_subject_delete_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_delete_request req, ::aiven::diagnostics* diag,
@@ -2755,8 +5324,10 @@ void service_schema_registry_subject_delete_erased(const ::aiven::client& c, ::a
   cr.target += "/kafka/schema/subjects/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.subject_name));
   if (req.permanent) ::aiven::detail::append_query(cr.target, "permanent", ::aiven::codec::query_value(*req.permanent));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_schema_registry_subject_version_delete_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_version_delete_request req, ::aiven::diagnostics* diag,
@@ -2773,8 +5344,10 @@ void service_schema_registry_subject_version_delete_erased(const ::aiven::client
   cr.target += "/versions/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.version_id));
   if (req.permanent) ::aiven::detail::append_query(cr.target, "permanent", ::aiven::codec::query_value(*req.permanent));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_schema_registry_subject_version_get_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_version_get_request req, ::aiven::diagnostics* diag,
@@ -2790,8 +5363,10 @@ void service_schema_registry_subject_version_get_erased(const ::aiven::client& c
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.subject_name));
   cr.target += "/versions/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.version_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_schema_registry_subject_version_get_out>(std::move(handler), ::aiven::codec::member_decoder{"version"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_schema_registry_subject_version_get_out>>("version");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_schema_registry_subject_version_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_schema_registry_subject_version_get_out>{std::move(dec)}, diag));
 }
 
 void service_schema_registry_subject_version_post_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_version_post_request req, ::aiven::diagnostics* diag,
@@ -2808,8 +5383,10 @@ void service_schema_registry_subject_version_post_erased(const ::aiven::client& 
   cr.target += "/versions";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::int64_t>(std::move(handler), ::aiven::codec::member_decoder{"id"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::int64_t>>("id");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::int64_t>(std::move(handler), ::aiven::codec::sax::take_response<std::int64_t>{std::move(dec)}, diag));
 }
 
 void service_schema_registry_subject_version_schema_get_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_version_schema_get_request req, ::aiven::diagnostics* diag,
@@ -2826,8 +5403,10 @@ void service_schema_registry_subject_version_schema_get_erased(const ::aiven::cl
   cr.target += "/versions/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.version_id));
   cr.target += "/schema";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_schema_registry_subject_versions_get_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_versions_get_request req, ::aiven::diagnostics* diag,
@@ -2842,8 +5421,10 @@ void service_schema_registry_subject_versions_get_erased(const ::aiven::client& 
   cr.target += "/kafka/schema/subjects/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.subject_name));
   cr.target += "/versions";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<std::int64_t>>(std::move(handler), ::aiven::codec::member_decoder{"versions"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<std::int64_t>>>("versions");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<std::int64_t>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<std::int64_t>>{std::move(dec)}, diag));
 }
 
 void service_schema_registry_subjects_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subjects_request req, ::aiven::diagnostics* diag,
@@ -2856,8 +5437,10 @@ void service_schema_registry_subjects_erased(const ::aiven::client& c, ::aiven::
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/kafka/schema/subjects";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<std::string>>(std::move(handler), ::aiven::codec::member_decoder{"subjects"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<std::string>>>("subjects");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<std::string>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<std::string>>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,11 +45,190 @@ bool from_string(std::string_view s, replication_policy_class_type& out) noexcep
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::replication_flow_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_mirror_maker_get_replication_flow_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_mirror_maker_patch_replication_flow_out*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_kafka_mirror_maker_create_replication_flow_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_kafka_mirror_maker_patch_replication_flow_in& in);
+
+static ::aiven::codec::sax::target sax_members_replication_flow_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::replication_flow_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "topics") return ::aiven::codec::sax::member(f, "topics", o.topics);
+      break;
+    case 7:
+      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
+      break;
+    case 14:
+      if (k == "offset_lag_max") return ::aiven::codec::sax::member(f, "offset_lag_max", o.offset_lag_max);
+      if (k == "source_cluster") return ::aiven::codec::sax::member(f, "source_cluster", o.source_cluster);
+      if (k == "target_cluster") return ::aiven::codec::sax::member(f, "target_cluster", o.target_cluster);
+      if (k == "topics_exclude") return ::aiven::codec::sax::member(f, "topics_exclude", o.topics_exclude);
+      break;
+    case 16:
+      if (k == "topics.blacklist") return ::aiven::codec::sax::member(f, "topics.blacklist", o.topics_blacklist);
+      break;
+    case 18:
+      if (k == "replication_factor") return ::aiven::codec::sax::member(f, "replication_factor", o.replication_factor);
+      break;
+    case 20:
+      if (k == "replication_progress") return ::aiven::codec::sax::member(f, "replication_progress", o.replication_progress);
+      break;
+    case 23:
+      if (k == "emit_heartbeats_enabled") return ::aiven::codec::sax::member(f, "emit_heartbeats_enabled", o.emit_heartbeats_enabled);
+      break;
+    case 24:
+      if (k == "replication_policy_class") return ::aiven::codec::sax::member(f, "replication_policy_class", o.replication_policy_class);
+      break;
+    case 25:
+      if (k == "config_properties_exclude") return ::aiven::codec::sax::member(f, "config_properties_exclude", o.config_properties_exclude);
+      if (k == "follower_fetching_enabled") return ::aiven::codec::sax::member(f, "follower_fetching_enabled", o.follower_fetching_enabled);
+      break;
+    case 26:
+      if (k == "sync_group_offsets_enabled") return ::aiven::codec::sax::member(f, "sync_group_offsets_enabled", o.sync_group_offsets_enabled);
+      break;
+    case 27:
+      if (k == "offset_syncs_topic_location") return ::aiven::codec::sax::member(f, "offset_syncs_topic_location", o.offset_syncs_topic_location);
+      break;
+    case 29:
+      if (k == "exactly_once_delivery_enabled") return ::aiven::codec::sax::member(f, "exactly_once_delivery_enabled", o.exactly_once_delivery_enabled);
+      break;
+    case 32:
+      if (k == "emit_backward_heartbeats_enabled") return ::aiven::codec::sax::member(f, "emit_backward_heartbeats_enabled", o.emit_backward_heartbeats_enabled);
+      break;
+    case 35:
+      if (k == "sync_group_offsets_interval_seconds") return ::aiven::codec::sax::member(f, "sync_group_offsets_interval_seconds", o.sync_group_offsets_interval_seconds);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::replication_flow_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_replication_flow_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_kafka_mirror_maker_get_replication_flow_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_kafka_mirror_maker_get_replication_flow_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "topics") return ::aiven::codec::sax::member(f, "topics", o.topics);
+      break;
+    case 7:
+      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
+      break;
+    case 14:
+      if (k == "offset_lag_max") return ::aiven::codec::sax::member(f, "offset_lag_max", o.offset_lag_max);
+      if (k == "source_cluster") return ::aiven::codec::sax::member(f, "source_cluster", o.source_cluster);
+      if (k == "target_cluster") return ::aiven::codec::sax::member(f, "target_cluster", o.target_cluster);
+      if (k == "topics_exclude") return ::aiven::codec::sax::member(f, "topics_exclude", o.topics_exclude);
+      break;
+    case 16:
+      if (k == "topics.blacklist") return ::aiven::codec::sax::member(f, "topics.blacklist", o.topics_blacklist);
+      break;
+    case 18:
+      if (k == "replication_factor") return ::aiven::codec::sax::member(f, "replication_factor", o.replication_factor);
+      break;
+    case 20:
+      if (k == "replication_progress") return ::aiven::codec::sax::member(f, "replication_progress", o.replication_progress);
+      break;
+    case 23:
+      if (k == "emit_heartbeats_enabled") return ::aiven::codec::sax::member(f, "emit_heartbeats_enabled", o.emit_heartbeats_enabled);
+      break;
+    case 24:
+      if (k == "replication_policy_class") return ::aiven::codec::sax::member(f, "replication_policy_class", o.replication_policy_class);
+      break;
+    case 25:
+      if (k == "config_properties_exclude") return ::aiven::codec::sax::member(f, "config_properties_exclude", o.config_properties_exclude);
+      if (k == "follower_fetching_enabled") return ::aiven::codec::sax::member(f, "follower_fetching_enabled", o.follower_fetching_enabled);
+      break;
+    case 26:
+      if (k == "sync_group_offsets_enabled") return ::aiven::codec::sax::member(f, "sync_group_offsets_enabled", o.sync_group_offsets_enabled);
+      break;
+    case 27:
+      if (k == "offset_syncs_topic_location") return ::aiven::codec::sax::member(f, "offset_syncs_topic_location", o.offset_syncs_topic_location);
+      break;
+    case 29:
+      if (k == "exactly_once_delivery_enabled") return ::aiven::codec::sax::member(f, "exactly_once_delivery_enabled", o.exactly_once_delivery_enabled);
+      break;
+    case 32:
+      if (k == "emit_backward_heartbeats_enabled") return ::aiven::codec::sax::member(f, "emit_backward_heartbeats_enabled", o.emit_backward_heartbeats_enabled);
+      break;
+    case 35:
+      if (k == "sync_group_offsets_interval_seconds") return ::aiven::codec::sax::member(f, "sync_group_offsets_interval_seconds", o.sync_group_offsets_interval_seconds);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_mirror_maker_get_replication_flow_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_mirror_maker_get_replication_flow_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_kafka_mirror_maker_patch_replication_flow_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_kafka_mirror_maker_patch_replication_flow_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "topics") return ::aiven::codec::sax::member(f, "topics", o.topics);
+      break;
+    case 7:
+      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
+      break;
+    case 14:
+      if (k == "offset_lag_max") return ::aiven::codec::sax::member(f, "offset_lag_max", o.offset_lag_max);
+      if (k == "source_cluster") return ::aiven::codec::sax::member(f, "source_cluster", o.source_cluster);
+      if (k == "target_cluster") return ::aiven::codec::sax::member(f, "target_cluster", o.target_cluster);
+      if (k == "topics_exclude") return ::aiven::codec::sax::member(f, "topics_exclude", o.topics_exclude);
+      break;
+    case 16:
+      if (k == "topics.blacklist") return ::aiven::codec::sax::member(f, "topics.blacklist", o.topics_blacklist);
+      break;
+    case 18:
+      if (k == "replication_factor") return ::aiven::codec::sax::member(f, "replication_factor", o.replication_factor);
+      break;
+    case 20:
+      if (k == "replication_progress") return ::aiven::codec::sax::member(f, "replication_progress", o.replication_progress);
+      break;
+    case 23:
+      if (k == "emit_heartbeats_enabled") return ::aiven::codec::sax::member(f, "emit_heartbeats_enabled", o.emit_heartbeats_enabled);
+      break;
+    case 24:
+      if (k == "replication_policy_class") return ::aiven::codec::sax::member(f, "replication_policy_class", o.replication_policy_class);
+      break;
+    case 25:
+      if (k == "config_properties_exclude") return ::aiven::codec::sax::member(f, "config_properties_exclude", o.config_properties_exclude);
+      if (k == "follower_fetching_enabled") return ::aiven::codec::sax::member(f, "follower_fetching_enabled", o.follower_fetching_enabled);
+      break;
+    case 26:
+      if (k == "sync_group_offsets_enabled") return ::aiven::codec::sax::member(f, "sync_group_offsets_enabled", o.sync_group_offsets_enabled);
+      break;
+    case 27:
+      if (k == "offset_syncs_topic_location") return ::aiven::codec::sax::member(f, "offset_syncs_topic_location", o.offset_syncs_topic_location);
+      break;
+    case 29:
+      if (k == "exactly_once_delivery_enabled") return ::aiven::codec::sax::member(f, "exactly_once_delivery_enabled", o.exactly_once_delivery_enabled);
+      break;
+    case 32:
+      if (k == "emit_backward_heartbeats_enabled") return ::aiven::codec::sax::member(f, "emit_backward_heartbeats_enabled", o.emit_backward_heartbeats_enabled);
+      break;
+    case 35:
+      if (k == "sync_group_offsets_interval_seconds") return ::aiven::codec::sax::member(f, "sync_group_offsets_interval_seconds", o.sync_group_offsets_interval_seconds);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_mirror_maker_patch_replication_flow_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_mirror_maker_patch_replication_flow_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::replication_flow_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_mirror_maker_get_replication_flow_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_mirror_maker_patch_replication_flow_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_kafka_mirror_maker_create_replication_flow_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_kafka_mirror_maker_patch_replication_flow_in& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::replication_flow_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -71,6 +252,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::replication_flow_out& o
   if (!::aiven::codec::member(*o, "topics", out.topics, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "topics.blacklist", out.topics_blacklist, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "topics_exclude", out.topics_exclude, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"config_properties_exclude", "emit_backward_heartbeats_enabled", "emit_heartbeats_enabled", "enabled", "exactly_once_delivery_enabled", "follower_fetching_enabled", "offset_lag_max", "offset_syncs_topic_location", "replication_factor", "replication_policy_class", "replication_progress", "source_cluster", "sync_group_offsets_enabled", "sync_group_offsets_interval_seconds", "target_cluster", "topics", "topics.blacklist", "topics_exclude"};
+  ::aiven::codec::keep_unknown(*o, known, 18, out.unknown_fields_);
   return true;
 }
 
@@ -96,6 +279,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_mirror_ma
   if (!::aiven::codec::member(*o, "topics", out.topics, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "topics.blacklist", out.topics_blacklist, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "topics_exclude", out.topics_exclude, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"config_properties_exclude", "emit_backward_heartbeats_enabled", "emit_heartbeats_enabled", "enabled", "exactly_once_delivery_enabled", "follower_fetching_enabled", "offset_lag_max", "offset_syncs_topic_location", "replication_factor", "replication_policy_class", "replication_progress", "source_cluster", "sync_group_offsets_enabled", "sync_group_offsets_interval_seconds", "target_cluster", "topics", "topics.blacklist", "topics_exclude"};
+  ::aiven::codec::keep_unknown(*o, known, 18, out.unknown_fields_);
   return true;
 }
 
@@ -121,8 +306,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_mirror_ma
   if (!::aiven::codec::member(*o, "topics", out.topics, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "topics.blacklist", out.topics_blacklist, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "topics_exclude", out.topics_exclude, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"config_properties_exclude", "emit_backward_heartbeats_enabled", "emit_heartbeats_enabled", "enabled", "exactly_once_delivery_enabled", "follower_fetching_enabled", "offset_lag_max", "offset_syncs_topic_location", "replication_factor", "replication_policy_class", "replication_progress", "source_cluster", "sync_group_offsets_enabled", "sync_group_offsets_interval_seconds", "target_cluster", "topics", "topics.blacklist", "topics_exclude"};
+  ::aiven::codec::keep_unknown(*o, known, 18, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::service_kafka_mirror_maker_create_replication_flow_in& in) {
   ::boost::json::object o;
@@ -180,8 +368,10 @@ void service_kafka_mirror_maker_create_replication_flow_erased(const ::aiven::cl
   cr.target += "/mirrormaker/replication-flows";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_kafka_mirror_maker_delete_replication_flow_erased(const ::aiven::client& c, ::aiven::api::service_kafka_mirror_maker_delete_replication_flow_request req, ::aiven::diagnostics* diag,
@@ -197,8 +387,10 @@ void service_kafka_mirror_maker_delete_replication_flow_erased(const ::aiven::cl
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.source_cluster));
   cr.target += "/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.target_cluster));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_kafka_mirror_maker_get_replication_flow_erased(const ::aiven::client& c, ::aiven::api::service_kafka_mirror_maker_get_replication_flow_request req, ::aiven::diagnostics* diag,
@@ -214,8 +406,10 @@ void service_kafka_mirror_maker_get_replication_flow_erased(const ::aiven::clien
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.source_cluster));
   cr.target += "/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.target_cluster));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_kafka_mirror_maker_get_replication_flow_out>(std::move(handler), ::aiven::codec::member_decoder{"replication_flow"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_kafka_mirror_maker_get_replication_flow_out>>("replication_flow");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_kafka_mirror_maker_get_replication_flow_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_kafka_mirror_maker_get_replication_flow_out>{std::move(dec)}, diag));
 }
 
 void service_kafka_mirror_maker_get_replication_flows_erased(const ::aiven::client& c, ::aiven::api::service_kafka_mirror_maker_get_replication_flows_request req, ::aiven::diagnostics* diag,
@@ -228,8 +422,10 @@ void service_kafka_mirror_maker_get_replication_flows_erased(const ::aiven::clie
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/mirrormaker/replication-flows";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::replication_flow_out>>(std::move(handler), ::aiven::codec::member_decoder{"replication_flows"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::replication_flow_out>>>("replication_flows");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::replication_flow_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::replication_flow_out>>{std::move(dec)}, diag));
 }
 
 void service_kafka_mirror_maker_patch_replication_flow_erased(const ::aiven::client& c, ::aiven::api::service_kafka_mirror_maker_patch_replication_flow_request req, ::aiven::diagnostics* diag,
@@ -247,8 +443,10 @@ void service_kafka_mirror_maker_patch_replication_flow_erased(const ::aiven::cli
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.target_cluster));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_kafka_mirror_maker_patch_replication_flow_out>(std::move(handler), ::aiven::codec::member_decoder{"replication_flow"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_kafka_mirror_maker_patch_replication_flow_out>>("replication_flow");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_kafka_mirror_maker_patch_replication_flow_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_kafka_mirror_maker_patch_replication_flow_out>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

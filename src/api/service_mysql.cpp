@@ -3,11 +3,13 @@
 #include <aiven/api/service_mysql.hpp>
 
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,21 +46,202 @@ bool from_string(std::string_view s, my_sql_account_query_optimize_request_body_
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::my_sql_account_query_optimize_response_optimize_index_recommendations_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::my_sql_account_query_optimize_response_optimize_recommendations_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::my_sql_account_query_optimize_response_optimize*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::my_sql_query_out*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::my_sql_account_query_optimize_request_body& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::my_sql_service_metadata_validate_request_body& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::my_sql_service_query_statistics_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::my_sql_service_query_validate_request_body& in);
+
+static ::aiven::codec::sax::target sax_members_my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item*>(f.obj);
+  switch (k.size()) {
+    case 16:
+      if (k == "index_definition") return ::aiven::codec::sax::member(f, "index_definition", o.index_definition);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_my_sql_account_query_optimize_response_optimize_index_recommendations_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::my_sql_account_query_optimize_response_optimize_index_recommendations_item*>(f.obj);
+  switch (k.size()) {
+    case 10:
+      if (k == "table_name") return ::aiven::codec::sax::member(f, "table_name", o.table_name);
+      break;
+    case 12:
+      if (k == "creation_cmd") return ::aiven::codec::sax::member(f, "creation_cmd", o.creation_cmd);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::my_sql_account_query_optimize_response_optimize_index_recommendations_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_my_sql_account_query_optimize_response_optimize_index_recommendations_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_my_sql_account_query_optimize_response_optimize_recommendations_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::my_sql_account_query_optimize_response_optimize_recommendations_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 5:
+      if (k == "title") return ::aiven::codec::sax::member(f, "title", o.title);
+      break;
+    case 7:
+      if (k == "fixable") return ::aiven::codec::sax::member(f, "fixable", o.fixable);
+      break;
+    case 8:
+      if (k == "priority") return ::aiven::codec::sax::member(f, "priority", o.priority);
+      break;
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      if (k == "line_number") return ::aiven::codec::sax::member(f, "line_number", o.line_number);
+      break;
+    case 19:
+      if (k == "bad_practice_sample") return ::aiven::codec::sax::member(f, "bad_practice_sample", o.bad_practice_sample);
+      break;
+    case 20:
+      if (k == "best_practice_sample") return ::aiven::codec::sax::member(f, "best_practice_sample", o.best_practice_sample);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::my_sql_account_query_optimize_response_optimize_recommendations_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_my_sql_account_query_optimize_response_optimize_recommendations_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_my_sql_account_query_optimize_response_optimize(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::my_sql_account_query_optimize_response_optimize*>(f.obj);
+  switch (k.size()) {
+    case 14:
+      if (k == "original_query") return ::aiven::codec::sax::member(f, "original_query", o.original_query);
+      break;
+    case 15:
+      if (k == "optimization_id") return ::aiven::codec::sax::member(f, "optimization_id", o.optimization_id);
+      if (k == "optimized_query") return ::aiven::codec::sax::member(f, "optimized_query", o.optimized_query);
+      if (k == "recommendations") return ::aiven::codec::sax::member(f, "recommendations", o.recommendations);
+      break;
+    case 21:
+      if (k == "index_recommendations") return ::aiven::codec::sax::member(f, "index_recommendations", o.index_recommendations);
+      break;
+    case 28:
+      if (k == "existing_recommended_indexes") return ::aiven::codec::sax::member(f, "existing_recommended_indexes", o.existing_recommended_indexes);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::my_sql_account_query_optimize_response_optimize*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_my_sql_account_query_optimize_response_optimize>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_my_sql_query_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::my_sql_query_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "digest") return ::aiven::codec::sax::member(f, "digest", o.digest);
+      break;
+    case 9:
+      if (k == "last_seen") return ::aiven::codec::sax::member(f, "last_seen", o.last_seen);
+      break;
+    case 10:
+      if (k == "count_star") return ::aiven::codec::sax::member(f, "count_star", o.count_star);
+      if (k == "first_seen") return ::aiven::codec::sax::member(f, "first_seen", o.first_seen);
+      if (k == "sum_errors") return ::aiven::codec::sax::member(f, "sum_errors", o.sum_errors);
+      break;
+    case 11:
+      if (k == "digest_text") return ::aiven::codec::sax::member(f, "digest_text", o.digest_text);
+      if (k == "quantile_95") return ::aiven::codec::sax::member(f, "quantile_95", o.quantile_95);
+      if (k == "quantile_99") return ::aiven::codec::sax::member(f, "quantile_99", o.quantile_99);
+      if (k == "schema_name") return ::aiven::codec::sax::member(f, "schema_name", o.schema_name);
+      break;
+    case 12:
+      if (k == "quantile_999") return ::aiven::codec::sax::member(f, "quantile_999", o.quantile_999);
+      if (k == "sum_warnings") return ::aiven::codec::sax::member(f, "sum_warnings", o.sum_warnings);
+      break;
+    case 13:
+      if (k == "sum_lock_time") return ::aiven::codec::sax::member(f, "sum_lock_time", o.sum_lock_time);
+      if (k == "sum_rows_sent") return ::aiven::codec::sax::member(f, "sum_rows_sent", o.sum_rows_sent);
+      if (k == "sum_sort_rows") return ::aiven::codec::sax::member(f, "sum_sort_rows", o.sum_sort_rows);
+      if (k == "sum_sort_scan") return ::aiven::codec::sax::member(f, "sum_sort_scan", o.sum_sort_scan);
+      break;
+    case 14:
+      if (k == "avg_timer_wait") return ::aiven::codec::sax::member(f, "avg_timer_wait", o.avg_timer_wait);
+      if (k == "max_timer_wait") return ::aiven::codec::sax::member(f, "max_timer_wait", o.max_timer_wait);
+      if (k == "min_timer_wait") return ::aiven::codec::sax::member(f, "min_timer_wait", o.min_timer_wait);
+      if (k == "sum_sort_range") return ::aiven::codec::sax::member(f, "sum_sort_range", o.sum_sort_range);
+      if (k == "sum_timer_wait") return ::aiven::codec::sax::member(f, "sum_timer_wait", o.sum_timer_wait);
+      break;
+    case 15:
+      if (k == "sum_select_scan") return ::aiven::codec::sax::member(f, "sum_select_scan", o.sum_select_scan);
+      break;
+    case 16:
+      if (k == "sum_select_range") return ::aiven::codec::sax::member(f, "sum_select_range", o.sum_select_range);
+      break;
+    case 17:
+      if (k == "query_sample_seen") return ::aiven::codec::sax::member(f, "query_sample_seen", o.query_sample_seen);
+      if (k == "query_sample_text") return ::aiven::codec::sax::member(f, "query_sample_text", o.query_sample_text);
+      if (k == "sum_no_index_used") return ::aiven::codec::sax::member(f, "sum_no_index_used", o.sum_no_index_used);
+      if (k == "sum_rows_affected") return ::aiven::codec::sax::member(f, "sum_rows_affected", o.sum_rows_affected);
+      if (k == "sum_rows_examined") return ::aiven::codec::sax::member(f, "sum_rows_examined", o.sum_rows_examined);
+      break;
+    case 20:
+      if (k == "sum_select_full_join") return ::aiven::codec::sax::member(f, "sum_select_full_join", o.sum_select_full_join);
+      break;
+    case 21:
+      if (k == "sum_sort_merge_passes") return ::aiven::codec::sax::member(f, "sum_sort_merge_passes", o.sum_sort_merge_passes);
+      break;
+    case 22:
+      if (k == "sum_created_tmp_tables") return ::aiven::codec::sax::member(f, "sum_created_tmp_tables", o.sum_created_tmp_tables);
+      if (k == "sum_no_good_index_used") return ::aiven::codec::sax::member(f, "sum_no_good_index_used", o.sum_no_good_index_used);
+      if (k == "sum_select_range_check") return ::aiven::codec::sax::member(f, "sum_select_range_check", o.sum_select_range_check);
+      break;
+    case 23:
+      if (k == "query_sample_timer_wait") return ::aiven::codec::sax::member(f, "query_sample_timer_wait", o.query_sample_timer_wait);
+      break;
+    case 26:
+      if (k == "sum_select_full_range_join") return ::aiven::codec::sax::member(f, "sum_select_full_range_join", o.sum_select_full_range_join);
+      break;
+    case 27:
+      if (k == "sum_created_tmp_disk_tables") return ::aiven::codec::sax::member(f, "sum_created_tmp_disk_tables", o.sum_created_tmp_disk_tables);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::my_sql_query_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_my_sql_query_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::my_sql_account_query_optimize_response_optimize_index_recommendations_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::my_sql_account_query_optimize_response_optimize_recommendations_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::my_sql_account_query_optimize_response_optimize& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::my_sql_query_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::my_sql_account_query_optimize_request_body& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::my_sql_service_metadata_validate_request_body& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::my_sql_service_query_statistics_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::my_sql_service_query_validate_request_body& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
   if (!::aiven::codec::member(*o, "index_definition", out.index_definition, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"index_definition"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -68,6 +251,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::my_sql_account_query_op
   if (!o) return true;
   if (!::aiven::codec::member(*o, "creation_cmd", out.creation_cmd, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "table_name", out.table_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"creation_cmd", "table_name"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -83,6 +268,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::my_sql_account_query_op
   if (!::aiven::codec::member(*o, "priority", out.priority, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "title", out.title, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"bad_practice_sample", "best_practice_sample", "description", "fixable", "line_number", "priority", "title", "type"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -96,6 +283,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::my_sql_account_query_op
   if (!::aiven::codec::member(*o, "optimized_query", out.optimized_query, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "original_query", out.original_query, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "recommendations", out.recommendations, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"existing_recommended_indexes", "index_recommendations", "optimization_id", "optimized_query", "original_query", "recommendations"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -138,8 +327,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::my_sql_query_out& out, 
   if (!::aiven::codec::member(*o, "sum_sort_scan", out.sum_sort_scan, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "sum_timer_wait", out.sum_timer_wait, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "sum_warnings", out.sum_warnings, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"avg_timer_wait", "count_star", "digest", "digest_text", "first_seen", "last_seen", "max_timer_wait", "min_timer_wait", "quantile_95", "quantile_99", "quantile_999", "query_sample_seen", "query_sample_text", "query_sample_timer_wait", "schema_name", "sum_created_tmp_disk_tables", "sum_created_tmp_tables", "sum_errors", "sum_lock_time", "sum_no_good_index_used", "sum_no_index_used", "sum_rows_affected", "sum_rows_examined", "sum_rows_sent", "sum_select_full_join", "sum_select_full_range_join", "sum_select_range", "sum_select_range_check", "sum_select_scan", "sum_sort_merge_passes", "sum_sort_range", "sum_sort_rows", "sum_sort_scan", "sum_timer_wait", "sum_warnings"};
+  ::aiven::codec::keep_unknown(*o, known, 35, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::my_sql_account_query_optimize_request_body& in) {
   ::boost::json::object o;
@@ -185,8 +377,10 @@ void my_sql_account_query_optimize_erased(const ::aiven::client& c, ::aiven::api
   cr.target += "/mysql/query/optimize";
   if (req.body) cr.body = ::aiven::codec::serialize_body(*req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::my_sql_account_query_optimize_response_optimize>(std::move(handler), ::aiven::codec::member_decoder{"optimize"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::my_sql_account_query_optimize_response_optimize>>("optimize");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::my_sql_account_query_optimize_response_optimize>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::my_sql_account_query_optimize_response_optimize>{std::move(dec)}, diag));
 }
 
 void my_sql_service_database_metadata_query_erased(const ::aiven::client& c, ::aiven::api::my_sql_service_database_metadata_query_request, ::aiven::diagnostics* diag,
@@ -195,8 +389,10 @@ void my_sql_service_database_metadata_query_erased(const ::aiven::client& c, ::a
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/mysql/database-metadata-query";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::string>(std::move(handler), ::aiven::codec::member_decoder{"metadata_query"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::string>>("metadata_query");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::string>(std::move(handler), ::aiven::codec::sax::take_response<std::string>{std::move(dec)}, diag));
 }
 
 void my_sql_service_metadata_validate_erased(const ::aiven::client& c, ::aiven::api::my_sql_service_metadata_validate_request req, ::aiven::diagnostics* diag,
@@ -207,8 +403,10 @@ void my_sql_service_metadata_validate_erased(const ::aiven::client& c, ::aiven::
   cr.target += "/v1/mysql/query/metadata-validate";
   if (req.body) cr.body = ::aiven::codec::serialize_body(*req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::string>(std::move(handler), ::aiven::codec::member_decoder{"status"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::string>>("status");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::string>(std::move(handler), ::aiven::codec::sax::take_response<std::string>{std::move(dec)}, diag));
 }
 
 void my_sql_service_query_statistics_erased(const ::aiven::client& c, ::aiven::api::my_sql_service_query_statistics_request req, ::aiven::diagnostics* diag,
@@ -223,8 +421,10 @@ void my_sql_service_query_statistics_erased(const ::aiven::client& c, ::aiven::a
   cr.target += "/mysql/query/stats";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::my_sql_query_out>>(std::move(handler), ::aiven::codec::member_decoder{"queries"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::my_sql_query_out>>>("queries");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::my_sql_query_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::my_sql_query_out>>{std::move(dec)}, diag));
 }
 
 void my_sql_service_query_validate_erased(const ::aiven::client& c, ::aiven::api::my_sql_service_query_validate_request req, ::aiven::diagnostics* diag,
@@ -235,8 +435,10 @@ void my_sql_service_query_validate_erased(const ::aiven::client& c, ::aiven::api
   cr.target += "/v1/mysql/query/validate";
   if (req.body) cr.body = ::aiven::codec::serialize_body(*req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::string>(std::move(handler), ::aiven::codec::member_decoder{"status"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::string>>("status");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::string>(std::move(handler), ::aiven::codec::sax::take_response<std::string>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

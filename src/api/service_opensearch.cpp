@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -73,6 +75,535 @@ bool from_string(std::string_view s, open_search_permission_type& out) noexcept 
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::replication_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::indexe_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::rule_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_acl_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_repository_out_settings*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_repository_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_snapshot_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_snapshot_status_out_shards_stats*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_snapshot_status_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_acl_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_acl_set_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_acl_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_security_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_security_reset_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_security_set_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response_errors_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_list_restorations_in_progress_response_snapshots_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_tiered_storage_summary_response_errors_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_tiered_storage_summary_response*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::rule_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::acl_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::opensearch_acl_config_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_acl_set_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_acl_update_opensearch_acl_config_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_acl_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_index_close_multiple_request_body& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_index_open_multiple_request_body& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_security_reset_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_security_set_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_opensearch_custom_repo_create_snapshot_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_request_body& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_opensearch_custom_repo_restore_snapshot_in& in);
+
+static ::aiven::codec::sax::target sax_members_replication_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::replication_out*>(f.obj);
+  switch (k.size()) {
+    case 12:
+      if (k == "leader_index") return ::aiven::codec::sax::member(f, "leader_index", o.leader_index);
+      break;
+    case 14:
+      if (k == "leader_project") return ::aiven::codec::sax::member(f, "leader_project", o.leader_project);
+      if (k == "leader_service") return ::aiven::codec::sax::member(f, "leader_service", o.leader_service);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::replication_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_replication_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_indexe_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::indexe_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "docs") return ::aiven::codec::sax::member(f, "docs", o.docs);
+      if (k == "size") return ::aiven::codec::sax::member(f, "size", o.size);
+      break;
+    case 6:
+      if (k == "health") return ::aiven::codec::sax::member(f, "health", o.health);
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 10:
+      if (k == "index_name") return ::aiven::codec::sax::member(f, "index_name", o.index_name);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "replication") return ::aiven::codec::sax::member(f, "replication", o.replication);
+      break;
+    case 16:
+      if (k == "number_of_shards") return ::aiven::codec::sax::member(f, "number_of_shards", o.number_of_shards);
+      break;
+    case 18:
+      if (k == "number_of_replicas") return ::aiven::codec::sax::member(f, "number_of_replicas", o.number_of_replicas);
+      break;
+    case 22:
+      if (k == "read_only_allow_delete") return ::aiven::codec::sax::member(f, "read_only_allow_delete", o.read_only_allow_delete);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::indexe_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_indexe_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_rule_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::rule_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "index") return ::aiven::codec::sax::member(f, "index", o.index);
+      break;
+    case 10:
+      if (k == "permission") return ::aiven::codec::sax::member(f, "permission", o.permission);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::rule_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_rule_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_open_search_acl_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::open_search_acl_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "rules") return ::aiven::codec::sax::member(f, "rules", o.rules);
+      break;
+    case 8:
+      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_acl_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_open_search_acl_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_open_search_repository_out_settings(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::open_search_repository_out_settings*>(f.obj);
+  switch (k.size()) {
+    case 9:
+      if (k == "base_path") return ::aiven::codec::sax::member(f, "base_path", o.base_path);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_repository_out_settings*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_open_search_repository_out_settings>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_open_search_repository_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::open_search_repository_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 8:
+      if (k == "settings") return ::aiven::codec::sax::member(f, "settings", o.settings);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_repository_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_open_search_repository_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_open_search_snapshot_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::open_search_snapshot_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "uuid") return ::aiven::codec::sax::member(f, "uuid", o.uuid);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 7:
+      if (k == "indices") return ::aiven::codec::sax::member(f, "indices", o.indices);
+      break;
+    case 8:
+      if (k == "snapshot") return ::aiven::codec::sax::member(f, "snapshot", o.snapshot);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_snapshot_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_open_search_snapshot_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_open_search_snapshot_status_out_shards_stats(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::open_search_snapshot_status_out_shards_stats*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "done") return ::aiven::codec::sax::member(f, "done", o.done);
+      break;
+    case 5:
+      if (k == "total") return ::aiven::codec::sax::member(f, "total", o.total);
+      break;
+    case 6:
+      if (k == "failed") return ::aiven::codec::sax::member(f, "failed", o.failed);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_snapshot_status_out_shards_stats*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_open_search_snapshot_status_out_shards_stats>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_open_search_snapshot_status_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::open_search_snapshot_status_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "uuid") return ::aiven::codec::sax::member(f, "uuid", o.uuid);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 8:
+      if (k == "snapshot") return ::aiven::codec::sax::member(f, "snapshot", o.snapshot);
+      break;
+    case 10:
+      if (k == "repository") return ::aiven::codec::sax::member(f, "repository", o.repository);
+      break;
+    case 12:
+      if (k == "shards_stats") return ::aiven::codec::sax::member(f, "shards_stats", o.shards_stats);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_snapshot_status_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_open_search_snapshot_status_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_open_search_acl_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_open_search_acl_get_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "acls") return ::aiven::codec::sax::member(f, "acls", o.acls);
+      break;
+    case 7:
+      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_acl_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_open_search_acl_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_open_search_acl_set_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_open_search_acl_set_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "acls") return ::aiven::codec::sax::member(f, "acls", o.acls);
+      break;
+    case 7:
+      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_acl_set_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_open_search_acl_set_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_open_search_acl_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_open_search_acl_update_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "acls") return ::aiven::codec::sax::member(f, "acls", o.acls);
+      break;
+    case 7:
+      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_acl_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_open_search_acl_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_open_search_security_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_open_search_security_get_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 23:
+      if (k == "security_plugin_enabled") return ::aiven::codec::sax::member(f, "security_plugin_enabled", o.security_plugin_enabled);
+      break;
+    case 25:
+      if (k == "security_plugin_available") return ::aiven::codec::sax::member(f, "security_plugin_available", o.security_plugin_available);
+      break;
+    case 29:
+      if (k == "security_plugin_admin_enabled") return ::aiven::codec::sax::member(f, "security_plugin_admin_enabled", o.security_plugin_admin_enabled);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_security_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_open_search_security_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_open_search_security_reset_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_open_search_security_reset_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 23:
+      if (k == "security_plugin_enabled") return ::aiven::codec::sax::member(f, "security_plugin_enabled", o.security_plugin_enabled);
+      break;
+    case 25:
+      if (k == "security_plugin_available") return ::aiven::codec::sax::member(f, "security_plugin_available", o.security_plugin_available);
+      break;
+    case 29:
+      if (k == "security_plugin_admin_enabled") return ::aiven::codec::sax::member(f, "security_plugin_admin_enabled", o.security_plugin_admin_enabled);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_security_reset_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_open_search_security_reset_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_open_search_security_set_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_open_search_security_set_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 23:
+      if (k == "security_plugin_enabled") return ::aiven::codec::sax::member(f, "security_plugin_enabled", o.security_plugin_enabled);
+      break;
+    case 25:
+      if (k == "security_plugin_available") return ::aiven::codec::sax::member(f, "security_plugin_available", o.security_plugin_available);
+      break;
+    case 29:
+      if (k == "security_plugin_admin_enabled") return ::aiven::codec::sax::member(f, "security_plugin_admin_enabled", o.security_plugin_admin_enabled);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_security_set_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_open_search_security_set_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_opensearch_custom_repo_restore_snapshot_check_response_errors_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response_errors_item*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "more_info") return ::aiven::codec::sax::member(f, "more_info", o.more_info);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response_errors_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_opensearch_custom_repo_restore_snapshot_check_response_errors_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_opensearch_custom_repo_restore_snapshot_check_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 14:
+      if (k == "target_indices") return ::aiven::codec::sax::member(f, "target_indices", o.target_indices);
+      break;
+    case 15:
+      if (k == "matched_indices") return ::aiven::codec::sax::member(f, "matched_indices", o.matched_indices);
+      break;
+    case 16:
+      if (k == "indices_to_close") return ::aiven::codec::sax::member(f, "indices_to_close", o.indices_to_close);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_opensearch_custom_repo_restore_snapshot_check_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_opensearch_list_restorations_in_progress_response_snapshots_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_opensearch_list_restorations_in_progress_response_snapshots_item*>(f.obj);
+  switch (k.size()) {
+    case 9:
+      if (k == "repo_name") return ::aiven::codec::sax::member(f, "repo_name", o.repo_name);
+      break;
+    case 13:
+      if (k == "snapshot_name") return ::aiven::codec::sax::member(f, "snapshot_name", o.snapshot_name);
+      break;
+    case 20:
+      if (k == "start_time_in_millis") return ::aiven::codec::sax::member(f, "start_time_in_millis", o.start_time_in_millis);
+      break;
+    case 21:
+      if (k == "running_time_in_nanos") return ::aiven::codec::sax::member(f, "running_time_in_nanos", o.running_time_in_nanos);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_list_restorations_in_progress_response_snapshots_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_opensearch_list_restorations_in_progress_response_snapshots_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_opensearch_tiered_storage_summary_response_errors_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_opensearch_tiered_storage_summary_response_errors_item*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "more_info") return ::aiven::codec::sax::member(f, "more_info", o.more_info);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_tiered_storage_summary_response_errors_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_opensearch_tiered_storage_summary_response_errors_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item*>(f.obj);
+  switch (k.size()) {
+    case 10:
+      if (k == "hour_start") return ::aiven::codec::sax::member(f, "hour_start", o.hour_start);
+      break;
+    case 14:
+      if (k == "estimated_cost") return ::aiven::codec::sax::member(f, "estimated_cost", o.estimated_cost);
+      break;
+    case 17:
+      if (k == "peak_stored_bytes") return ::aiven::codec::sax::member(f, "peak_stored_bytes", o.peak_stored_bytes);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_opensearch_tiered_storage_summary_response_storage_usage_history(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "hourly") return ::aiven::codec::sax::member(f, "hourly", o.hourly);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_opensearch_tiered_storage_summary_response_storage_usage_history>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_opensearch_tiered_storage_summary_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_opensearch_tiered_storage_summary_response*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 12:
+      if (k == "current_cost") return ::aiven::codec::sax::member(f, "current_cost", o.current_cost);
+      break;
+    case 15:
+      if (k == "forecasted_cost") return ::aiven::codec::sax::member(f, "forecasted_cost", o.forecasted_cost);
+      if (k == "forecasted_rate") return ::aiven::codec::sax::member(f, "forecasted_rate", o.forecasted_rate);
+      break;
+    case 19:
+      if (k == "total_storage_usage") return ::aiven::codec::sax::member(f, "total_storage_usage", o.total_storage_usage);
+      break;
+    case 21:
+      if (k == "storage_usage_history") return ::aiven::codec::sax::member(f, "storage_usage_history", o.storage_usage_history);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_tiered_storage_summary_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_opensearch_tiered_storage_summary_response>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::replication_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::indexe_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::rule_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -95,19 +626,6 @@ bool from_string(std::string_view s, open_search_permission_type& out) noexcept 
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tiered_storage_summary_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::rule_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::acl_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::opensearch_acl_config_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_acl_set_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_acl_update_opensearch_acl_config_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_acl_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_index_close_multiple_request_body& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_index_open_multiple_request_body& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_security_reset_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_security_set_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_opensearch_custom_repo_create_snapshot_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_request_body& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_opensearch_custom_repo_restore_snapshot_in& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::replication_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -116,6 +634,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::replication_out& out, c
   if (!::aiven::codec::member(*o, "leader_index", out.leader_index, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "leader_project", out.leader_project, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "leader_service", out.leader_service, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"leader_index", "leader_project", "leader_service"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -133,6 +653,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::indexe_out& out, const 
   if (!::aiven::codec::member(*o, "replication", out.replication, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "size", out.size, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "docs", "health", "index_name", "number_of_replicas", "number_of_shards", "read_only_allow_delete", "replication", "size", "status"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -142,6 +664,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::rule_out& out, const ::
   if (!o) return true;
   if (!::aiven::codec::member(*o, "index", out.index, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "permission", out.permission, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"index", "permission"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -151,6 +675,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::open_search_acl_out& ou
   if (!o) return true;
   if (!::aiven::codec::member(*o, "rules", out.rules, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"rules", "username"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -159,6 +685,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::open_search_repository_
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
   if (!::aiven::codec::member(*o, "base_path", out.base_path, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"base_path"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -169,6 +697,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::open_search_repository_
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "settings", out.settings, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"name", "settings", "type"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -180,6 +710,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::open_search_snapshot_ou
   if (!::aiven::codec::member(*o, "snapshot", out.snapshot, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "uuid", out.uuid, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"indices", "snapshot", "state", "uuid"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -190,6 +722,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::open_search_snapshot_st
   if (!::aiven::codec::member(*o, "done", out.done, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "failed", out.failed, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "total", out.total, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"done", "failed", "total"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -202,6 +736,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::open_search_snapshot_st
   if (!::aiven::codec::member(*o, "snapshot", out.snapshot, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "uuid", out.uuid, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"repository", "shards_stats", "snapshot", "state", "uuid"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -211,6 +747,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_acl
   if (!o) return true;
   if (!::aiven::codec::member(*o, "acls", out.acls, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "enabled", out.enabled, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"acls", "enabled"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -220,6 +758,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_acl
   if (!o) return true;
   if (!::aiven::codec::member(*o, "acls", out.acls, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "enabled", out.enabled, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"acls", "enabled"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -229,6 +769,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_acl
   if (!o) return true;
   if (!::aiven::codec::member(*o, "acls", out.acls, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "enabled", out.enabled, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"acls", "enabled"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -241,6 +783,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_sec
   if (!::aiven::codec::member(*o, "security_plugin_admin_enabled", out.security_plugin_admin_enabled, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "security_plugin_available", out.security_plugin_available, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "security_plugin_enabled", out.security_plugin_enabled, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "message", "security_plugin_admin_enabled", "security_plugin_available", "security_plugin_enabled"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -253,6 +797,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_sec
   if (!::aiven::codec::member(*o, "security_plugin_admin_enabled", out.security_plugin_admin_enabled, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "security_plugin_available", out.security_plugin_available, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "security_plugin_enabled", out.security_plugin_enabled, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "message", "security_plugin_admin_enabled", "security_plugin_available", "security_plugin_enabled"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -265,6 +811,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_sec
   if (!::aiven::codec::member(*o, "security_plugin_admin_enabled", out.security_plugin_admin_enabled, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "security_plugin_available", out.security_plugin_available, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "security_plugin_enabled", out.security_plugin_enabled, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "message", "security_plugin_admin_enabled", "security_plugin_available", "security_plugin_enabled"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -275,6 +823,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_cust
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "more_info", out.more_info, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"message", "more_info", "status"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -287,6 +837,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_cust
   if (!::aiven::codec::member(*o, "matched_indices", out.matched_indices, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "target_indices", out.target_indices, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "indices_to_close", "matched_indices", "message", "target_indices"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -298,6 +850,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_list
   if (!::aiven::codec::member(*o, "running_time_in_nanos", out.running_time_in_nanos, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "snapshot_name", out.snapshot_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "start_time_in_millis", out.start_time_in_millis, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"repo_name", "running_time_in_nanos", "snapshot_name", "start_time_in_millis"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -308,6 +862,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tier
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "more_info", out.more_info, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"message", "more_info", "status"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -318,6 +874,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tier
   if (!::aiven::codec::member(*o, "estimated_cost", out.estimated_cost, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "hour_start", out.hour_start, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "peak_stored_bytes", out.peak_stored_bytes, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"estimated_cost", "hour_start", "peak_stored_bytes"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -326,6 +884,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tier
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
   if (!::aiven::codec::member(*o, "hourly", out.hourly, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"hourly"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -340,8 +900,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tier
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "storage_usage_history", out.storage_usage_history, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "total_storage_usage", out.total_storage_usage, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"current_cost", "errors", "forecasted_cost", "forecasted_rate", "message", "storage_usage_history", "total_storage_usage"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::rule_in& in) {
   ::boost::json::object o;
@@ -455,8 +1018,10 @@ void service_open_search_acl_get_erased(const ::aiven::client& c, ::aiven::api::
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/opensearch/acl";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_open_search_acl_get_out>(std::move(handler), ::aiven::codec::member_decoder{"opensearch_acl_config"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_open_search_acl_get_out>>("opensearch_acl_config");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_open_search_acl_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_open_search_acl_get_out>{std::move(dec)}, diag));
 }
 
 void service_open_search_acl_set_erased(const ::aiven::client& c, ::aiven::api::service_open_search_acl_set_request req, ::aiven::diagnostics* diag,
@@ -471,8 +1036,10 @@ void service_open_search_acl_set_erased(const ::aiven::client& c, ::aiven::api::
   cr.target += "/opensearch/acl";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_open_search_acl_set_out>(std::move(handler), ::aiven::codec::member_decoder{"opensearch_acl_config"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_open_search_acl_set_out>>("opensearch_acl_config");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_open_search_acl_set_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_open_search_acl_set_out>{std::move(dec)}, diag));
 }
 
 void service_open_search_acl_update_erased(const ::aiven::client& c, ::aiven::api::service_open_search_acl_update_request req, ::aiven::diagnostics* diag,
@@ -487,8 +1054,10 @@ void service_open_search_acl_update_erased(const ::aiven::client& c, ::aiven::ap
   cr.target += "/opensearch/acl";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_open_search_acl_update_out>(std::move(handler), ::aiven::codec::member_decoder{"opensearch_acl_config"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_open_search_acl_update_out>>("opensearch_acl_config");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_open_search_acl_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_open_search_acl_update_out>{std::move(dec)}, diag));
 }
 
 void service_open_search_index_close_erased(const ::aiven::client& c, ::aiven::api::service_open_search_index_close_request req, ::aiven::diagnostics* diag,
@@ -503,8 +1072,10 @@ void service_open_search_index_close_erased(const ::aiven::client& c, ::aiven::a
   cr.target += "/opensearch/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.index_pattern));
   cr.target += "/_close";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<bool>(std::move(handler), ::aiven::codec::member_decoder{"acknowledged"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<bool>>("acknowledged");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<bool>(std::move(handler), ::aiven::codec::sax::take_response<bool>{std::move(dec)}, diag));
 }
 
 void service_open_search_index_close_multiple_erased(const ::aiven::client& c, ::aiven::api::service_open_search_index_close_multiple_request req, ::aiven::diagnostics* diag,
@@ -519,8 +1090,10 @@ void service_open_search_index_close_multiple_erased(const ::aiven::client& c, :
   cr.target += "/index/close_multiple";
   if (req.body) cr.body = ::aiven::codec::serialize_body(*req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<std::string>>(std::move(handler), ::aiven::codec::member_decoder{"closed_indices"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<std::string>>>("closed_indices");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<std::string>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<std::string>>{std::move(dec)}, diag));
 }
 
 void service_open_search_index_delete_erased(const ::aiven::client& c, ::aiven::api::service_open_search_index_delete_request req, ::aiven::diagnostics* diag,
@@ -534,8 +1107,10 @@ void service_open_search_index_delete_erased(const ::aiven::client& c, ::aiven::
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/index/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.index_pattern));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_open_search_index_list_erased(const ::aiven::client& c, ::aiven::api::service_open_search_index_list_request req, ::aiven::diagnostics* diag,
@@ -548,8 +1123,10 @@ void service_open_search_index_list_erased(const ::aiven::client& c, ::aiven::ap
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/index";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::indexe_out>>(std::move(handler), ::aiven::codec::member_decoder{"indexes"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::indexe_out>>>("indexes");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::indexe_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::indexe_out>>{std::move(dec)}, diag));
 }
 
 void service_open_search_index_open_erased(const ::aiven::client& c, ::aiven::api::service_open_search_index_open_request req, ::aiven::diagnostics* diag,
@@ -564,8 +1141,10 @@ void service_open_search_index_open_erased(const ::aiven::client& c, ::aiven::ap
   cr.target += "/opensearch/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.index_pattern));
   cr.target += "/_open";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<bool>(std::move(handler), ::aiven::codec::member_decoder{"acknowledged"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<bool>>("acknowledged");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<bool>(std::move(handler), ::aiven::codec::sax::take_response<bool>{std::move(dec)}, diag));
 }
 
 void service_open_search_index_open_multiple_erased(const ::aiven::client& c, ::aiven::api::service_open_search_index_open_multiple_request req, ::aiven::diagnostics* diag,
@@ -580,8 +1159,10 @@ void service_open_search_index_open_multiple_erased(const ::aiven::client& c, ::
   cr.target += "/index/open_multiple";
   if (req.body) cr.body = ::aiven::codec::serialize_body(*req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<std::string>>(std::move(handler), ::aiven::codec::member_decoder{"opened_indices"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<std::string>>>("opened_indices");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<std::string>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<std::string>>{std::move(dec)}, diag));
 }
 
 void service_open_search_security_get_erased(const ::aiven::client& c, ::aiven::api::service_open_search_security_get_request req, ::aiven::diagnostics* diag,
@@ -594,8 +1175,10 @@ void service_open_search_security_get_erased(const ::aiven::client& c, ::aiven::
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/opensearch/security";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_open_search_security_get_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_open_search_security_get_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_open_search_security_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_open_search_security_get_out>{std::move(dec)}, diag));
 }
 
 void service_open_search_security_reset_erased(const ::aiven::client& c, ::aiven::api::service_open_search_security_reset_request req, ::aiven::diagnostics* diag,
@@ -610,8 +1193,10 @@ void service_open_search_security_reset_erased(const ::aiven::client& c, ::aiven
   cr.target += "/opensearch/security/admin";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_open_search_security_reset_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_open_search_security_reset_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_open_search_security_reset_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_open_search_security_reset_out>{std::move(dec)}, diag));
 }
 
 void service_open_search_security_set_erased(const ::aiven::client& c, ::aiven::api::service_open_search_security_set_request req, ::aiven::diagnostics* diag,
@@ -626,8 +1211,10 @@ void service_open_search_security_set_erased(const ::aiven::client& c, ::aiven::
   cr.target += "/opensearch/security/admin";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_open_search_security_set_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_open_search_security_set_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_open_search_security_set_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_open_search_security_set_out>{std::move(dec)}, diag));
 }
 
 void service_opensearch_custom_repo_create_snapshot_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_create_snapshot_request req, ::aiven::diagnostics* diag,
@@ -645,8 +1232,10 @@ void service_opensearch_custom_repo_create_snapshot_erased(const ::aiven::client
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.snapshot_name));
   if (req.body) cr.body = ::aiven::codec::serialize_body(*req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<bool>(std::move(handler), ::aiven::codec::member_decoder{"accepted"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<bool>>("accepted");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<bool>(std::move(handler), ::aiven::codec::sax::take_response<bool>{std::move(dec)}, diag));
 }
 
 void service_opensearch_custom_repo_delete_snapshot_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_delete_snapshot_request req, ::aiven::diagnostics* diag,
@@ -662,8 +1251,10 @@ void service_opensearch_custom_repo_delete_snapshot_erased(const ::aiven::client
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.repository_name));
   cr.target += "/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.snapshot_name));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<bool>(std::move(handler), ::aiven::codec::member_decoder{"acknowledged"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<bool>>("acknowledged");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<bool>(std::move(handler), ::aiven::codec::sax::take_response<bool>{std::move(dec)}, diag));
 }
 
 void service_opensearch_custom_repo_list_snapshots_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_list_snapshots_request req, ::aiven::diagnostics* diag,
@@ -678,8 +1269,10 @@ void service_opensearch_custom_repo_list_snapshots_erased(const ::aiven::client&
   cr.target += "/opensearch/_snapshot/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.repository_name));
   cr.target += "/_all";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::open_search_snapshot_out>>(std::move(handler), ::aiven::codec::member_decoder{"snapshots"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::open_search_snapshot_out>>>("snapshots");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::open_search_snapshot_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::open_search_snapshot_out>>{std::move(dec)}, diag));
 }
 
 void service_opensearch_custom_repo_name_verify_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_name_verify_request req, ::aiven::diagnostics* diag,
@@ -694,8 +1287,10 @@ void service_opensearch_custom_repo_name_verify_erased(const ::aiven::client& c,
   cr.target += "/opensearch/_snapshot/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.repository_name));
   cr.target += "/_verify";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::boost::json::value>(std::move(handler), ::aiven::codec::member_decoder{"nodes"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::boost::json::value>>("nodes");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::boost::json::value>(std::move(handler), ::aiven::codec::sax::take_response<::boost::json::value>{std::move(dec)}, diag));
 }
 
 void service_opensearch_custom_repo_restore_snapshot_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_restore_snapshot_request req, ::aiven::diagnostics* diag,
@@ -714,8 +1309,10 @@ void service_opensearch_custom_repo_restore_snapshot_erased(const ::aiven::clien
   cr.target += "/_restore";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<bool>(std::move(handler), ::aiven::codec::member_decoder{"accepted"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<bool>>("accepted");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<bool>(std::move(handler), ::aiven::codec::sax::take_response<bool>{std::move(dec)}, diag));
 }
 
 void service_opensearch_custom_repo_restore_snapshot_check_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_request req, ::aiven::diagnostics* diag,
@@ -734,8 +1331,10 @@ void service_opensearch_custom_repo_restore_snapshot_check_erased(const ::aiven:
   cr.target += "/_restore_check";
   if (req.body) cr.body = ::aiven::codec::serialize_body(*req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response>{std::move(dec)}, diag));
 }
 
 void service_opensearch_custom_repo_show_snapshot_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_show_snapshot_request req, ::aiven::diagnostics* diag,
@@ -751,8 +1350,10 @@ void service_opensearch_custom_repo_show_snapshot_erased(const ::aiven::client& 
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.repository_name));
   cr.target += "/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.snapshot_name));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::open_search_snapshot_out>>(std::move(handler), ::aiven::codec::member_decoder{"snapshots"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::open_search_snapshot_out>>>("snapshots");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::open_search_snapshot_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::open_search_snapshot_out>>{std::move(dec)}, diag));
 }
 
 void service_opensearch_custom_repo_show_snapshot_status_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_show_snapshot_status_request req, ::aiven::diagnostics* diag,
@@ -769,8 +1370,10 @@ void service_opensearch_custom_repo_show_snapshot_status_erased(const ::aiven::c
   cr.target += "/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.snapshot_name));
   cr.target += "/_status";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::open_search_snapshot_status_out>>(std::move(handler), ::aiven::codec::member_decoder{"snapshots"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::open_search_snapshot_status_out>>>("snapshots");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::open_search_snapshot_status_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::open_search_snapshot_status_out>>{std::move(dec)}, diag));
 }
 
 void service_opensearch_custom_repo_snapshots_in_progress_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_snapshots_in_progress_request req, ::aiven::diagnostics* diag,
@@ -785,8 +1388,10 @@ void service_opensearch_custom_repo_snapshots_in_progress_erased(const ::aiven::
   cr.target += "/opensearch/_snapshot/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.repository_name));
   cr.target += "/_status";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::open_search_snapshot_status_out>>(std::move(handler), ::aiven::codec::member_decoder{"snapshots"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::open_search_snapshot_status_out>>>("snapshots");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::open_search_snapshot_status_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::open_search_snapshot_status_out>>{std::move(dec)}, diag));
 }
 
 void service_opensearch_list_custom_repos_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_list_custom_repos_request req, ::aiven::diagnostics* diag,
@@ -799,8 +1404,10 @@ void service_opensearch_list_custom_repos_erased(const ::aiven::client& c, ::aiv
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/opensearch/_snapshot";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::open_search_repository_out>>(std::move(handler), ::aiven::codec::member_decoder{"repositories"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::open_search_repository_out>>>("repositories");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::open_search_repository_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::open_search_repository_out>>{std::move(dec)}, diag));
 }
 
 void service_opensearch_list_restorations_in_progress_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_list_restorations_in_progress_request req, ::aiven::diagnostics* diag,
@@ -813,8 +1420,10 @@ void service_opensearch_list_restorations_in_progress_erased(const ::aiven::clie
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/opensearch/_snapshot/restoration_in_progress";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::service_opensearch_list_restorations_in_progress_response_snapshots_item>>(std::move(handler), ::aiven::codec::member_decoder{"snapshots"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::service_opensearch_list_restorations_in_progress_response_snapshots_item>>>("snapshots");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::service_opensearch_list_restorations_in_progress_response_snapshots_item>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::service_opensearch_list_restorations_in_progress_response_snapshots_item>>{std::move(dec)}, diag));
 }
 
 void service_opensearch_tiered_storage_summary_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_tiered_storage_summary_request req, ::aiven::diagnostics* diag,
@@ -827,8 +1436,10 @@ void service_opensearch_tiered_storage_summary_erased(const ::aiven::client& c, 
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/opensearch/tiered-storage/summary";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::service_opensearch_tiered_storage_summary_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_opensearch_tiered_storage_summary_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::service_opensearch_tiered_storage_summary_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::service_opensearch_tiered_storage_summary_response>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,12 +51,12 @@ bool from_string(std::string_view s, pg_account_query_optimize_request_body_pg_v
   return false;
 }
 
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimize_response_optimize_existing_recommended_indexes_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimize_response_optimize_index_recommendations_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimize_response_optimize_recommendations_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimize_response_optimize& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::pg_service_query_statistics_deprecated_response_queries_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::postgre_sql_query_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_account_query_optimize_response_optimize_existing_recommended_indexes_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_account_query_optimize_response_optimize_index_recommendations_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_account_query_optimize_response_optimize_recommendations_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_account_query_optimize_response_optimize*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_service_query_statistics_deprecated_response_queries_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::postgre_sql_query_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::pg_account_query_optimize_request_body& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::pg_service_metadata_validate_request_body& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::pg_service_query_statistics_in& in);
@@ -62,11 +64,256 @@ bool from_string(std::string_view s, pg_account_query_optimize_request_body_pg_v
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_pg_bouncer_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_pg_bouncer_update_in& in);
 
+static ::aiven::codec::sax::target sax_members_pg_account_query_optimize_response_optimize_existing_recommended_indexes_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::pg_account_query_optimize_response_optimize_existing_recommended_indexes_item*>(f.obj);
+  switch (k.size()) {
+    case 16:
+      if (k == "index_definition") return ::aiven::codec::sax::member(f, "index_definition", o.index_definition);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_account_query_optimize_response_optimize_existing_recommended_indexes_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_pg_account_query_optimize_response_optimize_existing_recommended_indexes_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_pg_account_query_optimize_response_optimize_index_recommendations_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::pg_account_query_optimize_response_optimize_index_recommendations_item*>(f.obj);
+  switch (k.size()) {
+    case 10:
+      if (k == "table_name") return ::aiven::codec::sax::member(f, "table_name", o.table_name);
+      break;
+    case 12:
+      if (k == "creation_cmd") return ::aiven::codec::sax::member(f, "creation_cmd", o.creation_cmd);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_account_query_optimize_response_optimize_index_recommendations_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_pg_account_query_optimize_response_optimize_index_recommendations_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_pg_account_query_optimize_response_optimize_recommendations_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::pg_account_query_optimize_response_optimize_recommendations_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 5:
+      if (k == "title") return ::aiven::codec::sax::member(f, "title", o.title);
+      break;
+    case 7:
+      if (k == "fixable") return ::aiven::codec::sax::member(f, "fixable", o.fixable);
+      break;
+    case 8:
+      if (k == "priority") return ::aiven::codec::sax::member(f, "priority", o.priority);
+      break;
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      if (k == "line_number") return ::aiven::codec::sax::member(f, "line_number", o.line_number);
+      break;
+    case 19:
+      if (k == "bad_practice_sample") return ::aiven::codec::sax::member(f, "bad_practice_sample", o.bad_practice_sample);
+      break;
+    case 20:
+      if (k == "best_practice_sample") return ::aiven::codec::sax::member(f, "best_practice_sample", o.best_practice_sample);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_account_query_optimize_response_optimize_recommendations_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_pg_account_query_optimize_response_optimize_recommendations_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_pg_account_query_optimize_response_optimize(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::pg_account_query_optimize_response_optimize*>(f.obj);
+  switch (k.size()) {
+    case 14:
+      if (k == "original_query") return ::aiven::codec::sax::member(f, "original_query", o.original_query);
+      break;
+    case 15:
+      if (k == "optimization_id") return ::aiven::codec::sax::member(f, "optimization_id", o.optimization_id);
+      if (k == "optimized_query") return ::aiven::codec::sax::member(f, "optimized_query", o.optimized_query);
+      if (k == "recommendations") return ::aiven::codec::sax::member(f, "recommendations", o.recommendations);
+      break;
+    case 21:
+      if (k == "index_recommendations") return ::aiven::codec::sax::member(f, "index_recommendations", o.index_recommendations);
+      break;
+    case 28:
+      if (k == "existing_recommended_indexes") return ::aiven::codec::sax::member(f, "existing_recommended_indexes", o.existing_recommended_indexes);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_account_query_optimize_response_optimize*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_pg_account_query_optimize_response_optimize>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_pg_service_query_statistics_deprecated_response_queries_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::pg_service_query_statistics_deprecated_response_queries_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "rows") return ::aiven::codec::sax::member(f, "rows", o.rows);
+      break;
+    case 5:
+      if (k == "calls") return ::aiven::codec::sax::member(f, "calls", o.calls);
+      if (k == "query") return ::aiven::codec::sax::member(f, "query", o.query);
+      break;
+    case 7:
+      if (k == "queryid") return ::aiven::codec::sax::member(f, "queryid", o.queryid);
+      if (k == "wal_fpi") return ::aiven::codec::sax::member(f, "wal_fpi", o.wal_fpi);
+      break;
+    case 8:
+      if (k == "max_time") return ::aiven::codec::sax::member(f, "max_time", o.max_time);
+      if (k == "min_time") return ::aiven::codec::sax::member(f, "min_time", o.min_time);
+      break;
+    case 9:
+      if (k == "mean_time") return ::aiven::codec::sax::member(f, "mean_time", o.mean_time);
+      if (k == "user_name") return ::aiven::codec::sax::member(f, "user_name", o.user_name);
+      if (k == "wal_bytes") return ::aiven::codec::sax::member(f, "wal_bytes", o.wal_bytes);
+      break;
+    case 10:
+      if (k == "total_time") return ::aiven::codec::sax::member(f, "total_time", o.total_time);
+      break;
+    case 11:
+      if (k == "stddev_time") return ::aiven::codec::sax::member(f, "stddev_time", o.stddev_time);
+      if (k == "wal_records") return ::aiven::codec::sax::member(f, "wal_records", o.wal_records);
+      break;
+    case 13:
+      if (k == "blk_read_time") return ::aiven::codec::sax::member(f, "blk_read_time", o.blk_read_time);
+      if (k == "database_name") return ::aiven::codec::sax::member(f, "database_name", o.database_name);
+      if (k == "max_plan_time") return ::aiven::codec::sax::member(f, "max_plan_time", o.max_plan_time);
+      if (k == "min_plan_time") return ::aiven::codec::sax::member(f, "min_plan_time", o.min_plan_time);
+      break;
+    case 14:
+      if (k == "blk_write_time") return ::aiven::codec::sax::member(f, "blk_write_time", o.blk_write_time);
+      if (k == "local_blks_hit") return ::aiven::codec::sax::member(f, "local_blks_hit", o.local_blks_hit);
+      if (k == "mean_plan_time") return ::aiven::codec::sax::member(f, "mean_plan_time", o.mean_plan_time);
+      if (k == "temp_blks_read") return ::aiven::codec::sax::member(f, "temp_blks_read", o.temp_blks_read);
+      break;
+    case 15:
+      if (k == "local_blks_read") return ::aiven::codec::sax::member(f, "local_blks_read", o.local_blks_read);
+      if (k == "shared_blks_hit") return ::aiven::codec::sax::member(f, "shared_blks_hit", o.shared_blks_hit);
+      if (k == "total_plan_time") return ::aiven::codec::sax::member(f, "total_plan_time", o.total_plan_time);
+      break;
+    case 16:
+      if (k == "shared_blks_read") return ::aiven::codec::sax::member(f, "shared_blks_read", o.shared_blks_read);
+      if (k == "stddev_plan_time") return ::aiven::codec::sax::member(f, "stddev_plan_time", o.stddev_plan_time);
+      break;
+    case 17:
+      if (k == "temp_blks_written") return ::aiven::codec::sax::member(f, "temp_blks_written", o.temp_blks_written);
+      break;
+    case 18:
+      if (k == "local_blks_dirtied") return ::aiven::codec::sax::member(f, "local_blks_dirtied", o.local_blks_dirtied);
+      if (k == "local_blks_written") return ::aiven::codec::sax::member(f, "local_blks_written", o.local_blks_written);
+      break;
+    case 19:
+      if (k == "shared_blks_dirtied") return ::aiven::codec::sax::member(f, "shared_blks_dirtied", o.shared_blks_dirtied);
+      if (k == "shared_blks_written") return ::aiven::codec::sax::member(f, "shared_blks_written", o.shared_blks_written);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_service_query_statistics_deprecated_response_queries_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_pg_service_query_statistics_deprecated_response_queries_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_postgre_sql_query_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::postgre_sql_query_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "rows") return ::aiven::codec::sax::member(f, "rows", o.rows);
+      break;
+    case 5:
+      if (k == "calls") return ::aiven::codec::sax::member(f, "calls", o.calls);
+      if (k == "query") return ::aiven::codec::sax::member(f, "query", o.query);
+      break;
+    case 7:
+      if (k == "queryid") return ::aiven::codec::sax::member(f, "queryid", o.queryid);
+      if (k == "wal_fpi") return ::aiven::codec::sax::member(f, "wal_fpi", o.wal_fpi);
+      break;
+    case 8:
+      if (k == "max_time") return ::aiven::codec::sax::member(f, "max_time", o.max_time);
+      if (k == "min_time") return ::aiven::codec::sax::member(f, "min_time", o.min_time);
+      break;
+    case 9:
+      if (k == "mean_time") return ::aiven::codec::sax::member(f, "mean_time", o.mean_time);
+      if (k == "user_name") return ::aiven::codec::sax::member(f, "user_name", o.user_name);
+      if (k == "wal_bytes") return ::aiven::codec::sax::member(f, "wal_bytes", o.wal_bytes);
+      break;
+    case 10:
+      if (k == "total_time") return ::aiven::codec::sax::member(f, "total_time", o.total_time);
+      break;
+    case 11:
+      if (k == "stddev_time") return ::aiven::codec::sax::member(f, "stddev_time", o.stddev_time);
+      if (k == "wal_records") return ::aiven::codec::sax::member(f, "wal_records", o.wal_records);
+      break;
+    case 13:
+      if (k == "blk_read_time") return ::aiven::codec::sax::member(f, "blk_read_time", o.blk_read_time);
+      if (k == "database_name") return ::aiven::codec::sax::member(f, "database_name", o.database_name);
+      if (k == "max_plan_time") return ::aiven::codec::sax::member(f, "max_plan_time", o.max_plan_time);
+      if (k == "min_plan_time") return ::aiven::codec::sax::member(f, "min_plan_time", o.min_plan_time);
+      break;
+    case 14:
+      if (k == "blk_write_time") return ::aiven::codec::sax::member(f, "blk_write_time", o.blk_write_time);
+      if (k == "local_blks_hit") return ::aiven::codec::sax::member(f, "local_blks_hit", o.local_blks_hit);
+      if (k == "mean_plan_time") return ::aiven::codec::sax::member(f, "mean_plan_time", o.mean_plan_time);
+      if (k == "temp_blks_read") return ::aiven::codec::sax::member(f, "temp_blks_read", o.temp_blks_read);
+      break;
+    case 15:
+      if (k == "local_blks_read") return ::aiven::codec::sax::member(f, "local_blks_read", o.local_blks_read);
+      if (k == "shared_blks_hit") return ::aiven::codec::sax::member(f, "shared_blks_hit", o.shared_blks_hit);
+      if (k == "total_plan_time") return ::aiven::codec::sax::member(f, "total_plan_time", o.total_plan_time);
+      break;
+    case 16:
+      if (k == "shared_blks_read") return ::aiven::codec::sax::member(f, "shared_blks_read", o.shared_blks_read);
+      if (k == "stddev_plan_time") return ::aiven::codec::sax::member(f, "stddev_plan_time", o.stddev_plan_time);
+      break;
+    case 17:
+      if (k == "temp_blks_written") return ::aiven::codec::sax::member(f, "temp_blks_written", o.temp_blks_written);
+      break;
+    case 18:
+      if (k == "local_blks_dirtied") return ::aiven::codec::sax::member(f, "local_blks_dirtied", o.local_blks_dirtied);
+      if (k == "local_blks_written") return ::aiven::codec::sax::member(f, "local_blks_written", o.local_blks_written);
+      break;
+    case 19:
+      if (k == "shared_blks_dirtied") return ::aiven::codec::sax::member(f, "shared_blks_dirtied", o.shared_blks_dirtied);
+      if (k == "shared_blks_written") return ::aiven::codec::sax::member(f, "shared_blks_written", o.shared_blks_written);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::postgre_sql_query_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_postgre_sql_query_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimize_response_optimize_existing_recommended_indexes_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimize_response_optimize_index_recommendations_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimize_response_optimize_recommendations_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimize_response_optimize& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::pg_service_query_statistics_deprecated_response_queries_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::postgre_sql_query_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+
 bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimize_response_optimize_existing_recommended_indexes_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
   if (!::aiven::codec::member(*o, "index_definition", out.index_definition, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"index_definition"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -76,6 +323,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimi
   if (!o) return true;
   if (!::aiven::codec::member(*o, "creation_cmd", out.creation_cmd, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "table_name", out.table_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"creation_cmd", "table_name"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -91,6 +340,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimi
   if (!::aiven::codec::member(*o, "priority", out.priority, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "title", out.title, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"bad_practice_sample", "best_practice_sample", "description", "fixable", "line_number", "priority", "title", "type"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -104,6 +355,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimi
   if (!::aiven::codec::member(*o, "optimized_query", out.optimized_query, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "original_query", out.original_query, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "recommendations", out.recommendations, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"existing_recommended_indexes", "index_recommendations", "optimization_id", "optimized_query", "original_query", "recommendations"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -142,6 +395,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::pg_service_query_statis
   if (!::aiven::codec::member(*o, "wal_bytes", out.wal_bytes, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "wal_fpi", out.wal_fpi, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "wal_records", out.wal_records, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"blk_read_time", "blk_write_time", "calls", "database_name", "local_blks_dirtied", "local_blks_hit", "local_blks_read", "local_blks_written", "max_plan_time", "max_time", "mean_plan_time", "mean_time", "min_plan_time", "min_time", "query", "queryid", "rows", "shared_blks_dirtied", "shared_blks_hit", "shared_blks_read", "shared_blks_written", "stddev_plan_time", "stddev_time", "temp_blks_read", "temp_blks_written", "total_plan_time", "total_time", "user_name", "wal_bytes", "wal_fpi", "wal_records"};
+  ::aiven::codec::keep_unknown(*o, known, 31, out.unknown_fields_);
   return true;
 }
 
@@ -180,8 +435,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::postgre_sql_query_out& 
   if (!::aiven::codec::member(*o, "wal_bytes", out.wal_bytes, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "wal_fpi", out.wal_fpi, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "wal_records", out.wal_records, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"blk_read_time", "blk_write_time", "calls", "database_name", "local_blks_dirtied", "local_blks_hit", "local_blks_read", "local_blks_written", "max_plan_time", "max_time", "mean_plan_time", "mean_time", "min_plan_time", "min_time", "query", "queryid", "rows", "shared_blks_dirtied", "shared_blks_hit", "shared_blks_read", "shared_blks_written", "stddev_plan_time", "stddev_time", "temp_blks_read", "temp_blks_written", "total_plan_time", "total_time", "user_name", "wal_bytes", "wal_fpi", "wal_records"};
+  ::aiven::codec::keep_unknown(*o, known, 31, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::pg_account_query_optimize_request_body& in) {
   ::boost::json::object o;
@@ -246,8 +504,10 @@ void pg_account_query_optimize_erased(const ::aiven::client& c, ::aiven::api::pg
   cr.target += "/pg/query/optimize";
   if (req.body) cr.body = ::aiven::codec::serialize_body(*req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::pg_account_query_optimize_response_optimize>(std::move(handler), ::aiven::codec::member_decoder{"optimize"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::pg_account_query_optimize_response_optimize>>("optimize");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::pg_account_query_optimize_response_optimize>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::pg_account_query_optimize_response_optimize>{std::move(dec)}, diag));
 }
 
 void pg_service_available_extensions_erased(const ::aiven::client& c, ::aiven::api::pg_service_available_extensions_request req, ::aiven::diagnostics* diag,
@@ -260,8 +520,10 @@ void pg_service_available_extensions_erased(const ::aiven::client& c, ::aiven::a
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/pg/available-extensions";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::extension_out>>(std::move(handler), ::aiven::codec::member_decoder{"extensions"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::extension_out>>>("extensions");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::extension_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::extension_out>>{std::move(dec)}, diag));
 }
 
 void pg_service_database_metadata_query_erased(const ::aiven::client& c, ::aiven::api::pg_service_database_metadata_query_request, ::aiven::diagnostics* diag,
@@ -270,8 +532,10 @@ void pg_service_database_metadata_query_erased(const ::aiven::client& c, ::aiven
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/pg/database-metadata-query";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::string>(std::move(handler), ::aiven::codec::member_decoder{"metadata_query"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::string>>("metadata_query");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::string>(std::move(handler), ::aiven::codec::sax::take_response<std::string>{std::move(dec)}, diag));
 }
 
 void pg_service_metadata_validate_erased(const ::aiven::client& c, ::aiven::api::pg_service_metadata_validate_request req, ::aiven::diagnostics* diag,
@@ -282,8 +546,10 @@ void pg_service_metadata_validate_erased(const ::aiven::client& c, ::aiven::api:
   cr.target += "/v1/pg/query/metadata-validate";
   if (req.body) cr.body = ::aiven::codec::serialize_body(*req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::string>(std::move(handler), ::aiven::codec::member_decoder{"status"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::string>>("status");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::string>(std::move(handler), ::aiven::codec::sax::take_response<std::string>{std::move(dec)}, diag));
 }
 
 void pg_service_query_statistics_erased(const ::aiven::client& c, ::aiven::api::pg_service_query_statistics_request req, ::aiven::diagnostics* diag,
@@ -298,8 +564,10 @@ void pg_service_query_statistics_erased(const ::aiven::client& c, ::aiven::api::
   cr.target += "/pg/query/stats";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::postgre_sql_query_out>>(std::move(handler), ::aiven::codec::member_decoder{"queries"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::postgre_sql_query_out>>>("queries");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::postgre_sql_query_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::postgre_sql_query_out>>{std::move(dec)}, diag));
 }
 
 void pg_service_query_statistics_deprecated_erased(const ::aiven::client& c, ::aiven::api::pg_service_query_statistics_deprecated_request req, ::aiven::diagnostics* diag,
@@ -312,8 +580,10 @@ void pg_service_query_statistics_deprecated_erased(const ::aiven::client& c, ::a
   cr.target += "/service/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/query/stats";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::pg_service_query_statistics_deprecated_response_queries_item>>(std::move(handler), ::aiven::codec::member_decoder{"queries"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::pg_service_query_statistics_deprecated_response_queries_item>>>("queries");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::pg_service_query_statistics_deprecated_response_queries_item>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::pg_service_query_statistics_deprecated_response_queries_item>>{std::move(dec)}, diag));
 }
 
 void pg_service_query_validate_erased(const ::aiven::client& c, ::aiven::api::pg_service_query_validate_request req, ::aiven::diagnostics* diag,
@@ -324,8 +594,10 @@ void pg_service_query_validate_erased(const ::aiven::client& c, ::aiven::api::pg
   cr.target += "/v1/pg/query/validate";
   if (req.body) cr.body = ::aiven::codec::serialize_body(*req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::string>(std::move(handler), ::aiven::codec::member_decoder{"status"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::string>>("status");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::string>(std::move(handler), ::aiven::codec::sax::take_response<std::string>{std::move(dec)}, diag));
 }
 
 void service_pg_bouncer_create_erased(const ::aiven::client& c, ::aiven::api::service_pg_bouncer_create_request req, ::aiven::diagnostics* diag,
@@ -340,8 +612,10 @@ void service_pg_bouncer_create_erased(const ::aiven::client& c, ::aiven::api::se
   cr.target += "/connection_pool";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_pg_bouncer_delete_erased(const ::aiven::client& c, ::aiven::api::service_pg_bouncer_delete_request req, ::aiven::diagnostics* diag,
@@ -355,8 +629,10 @@ void service_pg_bouncer_delete_erased(const ::aiven::client& c, ::aiven::api::se
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/connection_pool/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.pool_name));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void service_pg_bouncer_update_erased(const ::aiven::client& c, ::aiven::api::service_pg_bouncer_update_request req, ::aiven::diagnostics* diag,
@@ -372,8 +648,10 @@ void service_pg_bouncer_update_erased(const ::aiven::client& c, ::aiven::api::se
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.pool_name));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -103,15 +105,221 @@ bool from_string(std::string_view s, static_ip_state_type& out) noexcept {
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_static_ip_associate_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_static_ip_dissociate_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_static_ip_patch_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::static_ip_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::static_ip_delete_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::static_ip_out*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_static_ip_associate_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_static_ip_patch_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::static_ip_create_in& in);
+
+static ::aiven::codec::sax::target sax_members_project_static_ip_associate_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_static_ip_associate_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      if (k == "ip_address") return ::aiven::codec::sax::member(f, "ip_address", o.ip_address);
+      break;
+    case 12:
+      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
+      break;
+    case 20:
+      if (k == "static_ip_address_id") return ::aiven::codec::sax::member(f, "static_ip_address_id", o.static_ip_address_id);
+      break;
+    case 22:
+      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_static_ip_associate_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_static_ip_associate_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_static_ip_dissociate_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_static_ip_dissociate_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      if (k == "ip_address") return ::aiven::codec::sax::member(f, "ip_address", o.ip_address);
+      break;
+    case 12:
+      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
+      break;
+    case 20:
+      if (k == "static_ip_address_id") return ::aiven::codec::sax::member(f, "static_ip_address_id", o.static_ip_address_id);
+      break;
+    case 22:
+      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_static_ip_dissociate_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_static_ip_dissociate_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_static_ip_patch_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_static_ip_patch_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      if (k == "ip_address") return ::aiven::codec::sax::member(f, "ip_address", o.ip_address);
+      break;
+    case 12:
+      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
+      break;
+    case 20:
+      if (k == "static_ip_address_id") return ::aiven::codec::sax::member(f, "static_ip_address_id", o.static_ip_address_id);
+      break;
+    case 22:
+      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_static_ip_patch_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_static_ip_patch_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_static_ip_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::static_ip_create_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      if (k == "ip_address") return ::aiven::codec::sax::member(f, "ip_address", o.ip_address);
+      break;
+    case 12:
+      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
+      break;
+    case 20:
+      if (k == "static_ip_address_id") return ::aiven::codec::sax::member(f, "static_ip_address_id", o.static_ip_address_id);
+      break;
+    case 22:
+      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::static_ip_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_static_ip_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_static_ip_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::static_ip_delete_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      if (k == "ip_address") return ::aiven::codec::sax::member(f, "ip_address", o.ip_address);
+      break;
+    case 12:
+      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
+      break;
+    case 20:
+      if (k == "static_ip_address_id") return ::aiven::codec::sax::member(f, "static_ip_address_id", o.static_ip_address_id);
+      break;
+    case 22:
+      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::static_ip_delete_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_static_ip_delete_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_static_ip_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::static_ip_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      if (k == "ip_address") return ::aiven::codec::sax::member(f, "ip_address", o.ip_address);
+      break;
+    case 12:
+      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
+      break;
+    case 20:
+      if (k == "static_ip_address_id") return ::aiven::codec::sax::member(f, "static_ip_address_id", o.static_ip_address_id);
+      break;
+    case 22:
+      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::static_ip_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_static_ip_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_static_ip_associate_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_static_ip_dissociate_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_static_ip_patch_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::static_ip_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::static_ip_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::static_ip_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_static_ip_associate_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_static_ip_patch_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::static_ip_create_in& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::project_static_ip_associate_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -125,6 +333,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_static_ip_assoc
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "static_ip_address_id", out.static_ip_address_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "termination_protection", out.termination_protection, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud_name", "errors", "ip_address", "message", "service_name", "state", "static_ip_address_id", "termination_protection"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -140,6 +350,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_static_ip_disso
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "static_ip_address_id", out.static_ip_address_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "termination_protection", out.termination_protection, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud_name", "errors", "ip_address", "message", "service_name", "state", "static_ip_address_id", "termination_protection"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -155,6 +367,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_static_ip_patch
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "static_ip_address_id", out.static_ip_address_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "termination_protection", out.termination_protection, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud_name", "errors", "ip_address", "message", "service_name", "state", "static_ip_address_id", "termination_protection"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -170,6 +384,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::static_ip_create_out& o
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "static_ip_address_id", out.static_ip_address_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "termination_protection", out.termination_protection, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud_name", "errors", "ip_address", "message", "service_name", "state", "static_ip_address_id", "termination_protection"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -185,6 +401,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::static_ip_delete_out& o
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "static_ip_address_id", out.static_ip_address_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "termination_protection", out.termination_protection, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud_name", "errors", "ip_address", "message", "service_name", "state", "static_ip_address_id", "termination_protection"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -198,8 +416,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::static_ip_out& out, con
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "static_ip_address_id", out.static_ip_address_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "termination_protection", out.termination_protection, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud_name", "ip_address", "service_name", "state", "static_ip_address_id", "termination_protection"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::project_static_ip_associate_in& in) {
   ::boost::json::object o;
@@ -234,8 +455,10 @@ void project_static_ip_associate_erased(const ::aiven::client& c, ::aiven::api::
   cr.target += "/association";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::project_static_ip_associate_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::project_static_ip_associate_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::project_static_ip_associate_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::project_static_ip_associate_out>{std::move(dec)}, diag));
 }
 
 void project_static_ip_availability_list_erased(const ::aiven::client& c, ::aiven::api::project_static_ip_availability_list_request req, ::aiven::diagnostics* diag,
@@ -246,8 +469,10 @@ void project_static_ip_availability_list_erased(const ::aiven::client& c, ::aive
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/static-ip-availability";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::static_ip_address_availability_out>>(std::move(handler), ::aiven::codec::member_decoder{"static_ip_address_availability"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::static_ip_address_availability_out>>>("static_ip_address_availability");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::static_ip_address_availability_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::static_ip_address_availability_out>>{std::move(dec)}, diag));
 }
 
 void project_static_ip_dissociate_erased(const ::aiven::client& c, ::aiven::api::project_static_ip_dissociate_request req, ::aiven::diagnostics* diag,
@@ -260,8 +485,10 @@ void project_static_ip_dissociate_erased(const ::aiven::client& c, ::aiven::api:
   cr.target += "/static-ips/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.static_ip_address_id));
   cr.target += "/association";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::project_static_ip_dissociate_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::project_static_ip_dissociate_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::project_static_ip_dissociate_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::project_static_ip_dissociate_out>{std::move(dec)}, diag));
 }
 
 void project_static_ip_patch_erased(const ::aiven::client& c, ::aiven::api::project_static_ip_patch_request req, ::aiven::diagnostics* diag,
@@ -275,8 +502,10 @@ void project_static_ip_patch_erased(const ::aiven::client& c, ::aiven::api::proj
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.static_ip_address_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::project_static_ip_patch_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::project_static_ip_patch_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::project_static_ip_patch_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::project_static_ip_patch_out>{std::move(dec)}, diag));
 }
 
 void static_ip_create_erased(const ::aiven::client& c, ::aiven::api::static_ip_create_request req, ::aiven::diagnostics* diag,
@@ -289,8 +518,10 @@ void static_ip_create_erased(const ::aiven::client& c, ::aiven::api::static_ip_c
   cr.target += "/static-ips";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::static_ip_create_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::static_ip_create_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::static_ip_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::static_ip_create_out>{std::move(dec)}, diag));
 }
 
 void static_ip_delete_erased(const ::aiven::client& c, ::aiven::api::static_ip_delete_request req, ::aiven::diagnostics* diag,
@@ -302,8 +533,10 @@ void static_ip_delete_erased(const ::aiven::client& c, ::aiven::api::static_ip_d
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/static-ips/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.static_ip_address_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::static_ip_delete_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::static_ip_delete_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::static_ip_delete_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::static_ip_delete_out>{std::move(dec)}, diag));
 }
 
 void static_ip_list_erased(const ::aiven::client& c, ::aiven::api::static_ip_list_request req, ::aiven::diagnostics* diag,
@@ -314,8 +547,10 @@ void static_ip_list_erased(const ::aiven::client& c, ::aiven::api::static_ip_lis
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/static-ips";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::static_ip_out>>(std::move(handler), ::aiven::codec::member_decoder{"static_ips"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::static_ip_out>>>("static_ips");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::static_ip_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::static_ip_out>>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

@@ -3,11 +3,13 @@
 #include <aiven/api/ticket_deprecated.hpp>
 
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -104,6 +106,316 @@ bool from_string(std::string_view s, project_ticket_list_response_tickets_item_s
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_ticket_list_response_tickets_item_followers_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_ticket_list_response_tickets_item_submitter*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_ticket_list_response_tickets_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_create_response_ticket_followers_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_create_response_ticket_submitter*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_create_response_ticket*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_invite_response_errors_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_invite_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_list_response_tickets_item_followers_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_list_response_tickets_item_submitter*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_list_response_tickets_item*);
+
+static ::aiven::codec::sax::target sax_members_organization_ticket_list_response_tickets_item_followers_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_ticket_list_response_tickets_item_followers_item*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
+      break;
+    case 9:
+      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
+      break;
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_ticket_list_response_tickets_item_followers_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_ticket_list_response_tickets_item_followers_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_ticket_list_response_tickets_item_submitter(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_ticket_list_response_tickets_item_submitter*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
+      break;
+    case 9:
+      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
+      break;
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_ticket_list_response_tickets_item_submitter*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_ticket_list_response_tickets_item_submitter>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_ticket_list_response_tickets_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_ticket_list_response_tickets_item*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      if (k == "title") return ::aiven::codec::sax::member(f, "title", o.title);
+      break;
+    case 8:
+      if (k == "severity") return ::aiven::codec::sax::member(f, "severity", o.severity);
+      break;
+    case 9:
+      if (k == "followers") return ::aiven::codec::sax::member(f, "followers", o.followers);
+      if (k == "following") return ::aiven::codec::sax::member(f, "following", o.following);
+      if (k == "submitter") return ::aiven::codec::sax::member(f, "submitter", o.submitter);
+      if (k == "ticket_id") return ::aiven::codec::sax::member(f, "ticket_id", o.ticket_id);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "project_name") return ::aiven::codec::sax::member(f, "project_name", o.project_name);
+      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
+      break;
+    case 14:
+      if (k == "user_real_name") return ::aiven::codec::sax::member(f, "user_real_name", o.user_real_name);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_ticket_list_response_tickets_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_ticket_list_response_tickets_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_ticket_create_response_ticket_followers_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_ticket_create_response_ticket_followers_item*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
+      break;
+    case 9:
+      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
+      break;
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_create_response_ticket_followers_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_ticket_create_response_ticket_followers_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_ticket_create_response_ticket_submitter(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_ticket_create_response_ticket_submitter*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
+      break;
+    case 9:
+      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
+      break;
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_create_response_ticket_submitter*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_ticket_create_response_ticket_submitter>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_ticket_create_response_ticket(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_ticket_create_response_ticket*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      if (k == "title") return ::aiven::codec::sax::member(f, "title", o.title);
+      break;
+    case 8:
+      if (k == "severity") return ::aiven::codec::sax::member(f, "severity", o.severity);
+      break;
+    case 9:
+      if (k == "followers") return ::aiven::codec::sax::member(f, "followers", o.followers);
+      if (k == "following") return ::aiven::codec::sax::member(f, "following", o.following);
+      if (k == "submitter") return ::aiven::codec::sax::member(f, "submitter", o.submitter);
+      if (k == "ticket_id") return ::aiven::codec::sax::member(f, "ticket_id", o.ticket_id);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "project_name") return ::aiven::codec::sax::member(f, "project_name", o.project_name);
+      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
+      break;
+    case 14:
+      if (k == "user_real_name") return ::aiven::codec::sax::member(f, "user_real_name", o.user_real_name);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_create_response_ticket*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_ticket_create_response_ticket>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_ticket_invite_response_errors_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_ticket_invite_response_errors_item*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "more_info") return ::aiven::codec::sax::member(f, "more_info", o.more_info);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_invite_response_errors_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_ticket_invite_response_errors_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_ticket_invite_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_ticket_invite_response*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_invite_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_ticket_invite_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_ticket_list_response_tickets_item_followers_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_ticket_list_response_tickets_item_followers_item*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
+      break;
+    case 9:
+      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
+      break;
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_list_response_tickets_item_followers_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_ticket_list_response_tickets_item_followers_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_ticket_list_response_tickets_item_submitter(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_ticket_list_response_tickets_item_submitter*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
+      break;
+    case 9:
+      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
+      break;
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_list_response_tickets_item_submitter*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_ticket_list_response_tickets_item_submitter>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_ticket_list_response_tickets_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_ticket_list_response_tickets_item*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      if (k == "title") return ::aiven::codec::sax::member(f, "title", o.title);
+      break;
+    case 8:
+      if (k == "severity") return ::aiven::codec::sax::member(f, "severity", o.severity);
+      break;
+    case 9:
+      if (k == "followers") return ::aiven::codec::sax::member(f, "followers", o.followers);
+      if (k == "following") return ::aiven::codec::sax::member(f, "following", o.following);
+      if (k == "submitter") return ::aiven::codec::sax::member(f, "submitter", o.submitter);
+      if (k == "ticket_id") return ::aiven::codec::sax::member(f, "ticket_id", o.ticket_id);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 12:
+      if (k == "project_name") return ::aiven::codec::sax::member(f, "project_name", o.project_name);
+      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
+      break;
+    case 14:
+      if (k == "user_real_name") return ::aiven::codec::sax::member(f, "user_real_name", o.user_real_name);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_list_response_tickets_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_ticket_list_response_tickets_item>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_ticket_list_response_tickets_item_followers_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_ticket_list_response_tickets_item_submitter& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_ticket_list_response_tickets_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -123,6 +435,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_ticket_lis
   if (!::aiven::codec::member(*o, "real_name", out.real_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"real_name", "user_email", "user_id"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -133,6 +447,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_ticket_lis
   if (!::aiven::codec::member(*o, "real_name", out.real_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"real_name", "user_email", "user_id"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -156,6 +472,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_ticket_lis
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_real_name", out.user_real_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "create_time", "description", "followers", "following", "organization_id", "project_name", "service_name", "severity", "state", "submitter", "ticket_id", "title", "update_time", "user_email", "user_real_name"};
+  ::aiven::codec::keep_unknown(*o, known, 16, out.unknown_fields_);
   return true;
 }
 
@@ -166,6 +484,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_create_r
   if (!::aiven::codec::member(*o, "real_name", out.real_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"real_name", "user_email", "user_id"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -176,6 +496,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_create_r
   if (!::aiven::codec::member(*o, "real_name", out.real_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"real_name", "user_email", "user_id"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -199,6 +521,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_create_r
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_real_name", out.user_real_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "create_time", "description", "followers", "following", "organization_id", "project_name", "service_name", "severity", "state", "submitter", "ticket_id", "title", "update_time", "user_email", "user_real_name"};
+  ::aiven::codec::keep_unknown(*o, known, 16, out.unknown_fields_);
   return true;
 }
 
@@ -209,6 +533,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_invite_r
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "more_info", out.more_info, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"message", "more_info", "status"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -218,6 +544,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_invite_r
   if (!o) return true;
   if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "message"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -228,6 +556,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_list_res
   if (!::aiven::codec::member(*o, "real_name", out.real_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"real_name", "user_email", "user_id"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -238,6 +568,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_list_res
   if (!::aiven::codec::member(*o, "real_name", out.real_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"real_name", "user_email", "user_id"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -261,8 +593,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_list_res
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_real_name", out.user_real_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "create_time", "description", "followers", "following", "organization_id", "project_name", "service_name", "severity", "state", "submitter", "ticket_id", "title", "update_time", "user_email", "user_real_name"};
+  ::aiven::codec::keep_unknown(*o, known, 16, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 namespace detail {
 
@@ -274,8 +609,10 @@ void organization_ticket_list_erased(const ::aiven::client& c, ::aiven::api::org
   cr.target += "/v1/organization/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/tickets";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::organization_ticket_list_response_tickets_item>>(std::move(handler), ::aiven::codec::member_decoder{"tickets"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::organization_ticket_list_response_tickets_item>>>("tickets");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::organization_ticket_list_response_tickets_item>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::organization_ticket_list_response_tickets_item>>{std::move(dec)}, diag));
 }
 
 void project_ticket_create_erased(const ::aiven::client& c, ::aiven::api::project_ticket_create_request req, ::aiven::diagnostics* diag,
@@ -286,8 +623,10 @@ void project_ticket_create_erased(const ::aiven::client& c, ::aiven::api::projec
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/tickets";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::project_ticket_create_response_ticket>(std::move(handler), ::aiven::codec::member_decoder{"ticket"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::project_ticket_create_response_ticket>>("ticket");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::project_ticket_create_response_ticket>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::project_ticket_create_response_ticket>{std::move(dec)}, diag));
 }
 
 void project_ticket_invite_erased(const ::aiven::client& c, ::aiven::api::project_ticket_invite_request req, ::aiven::diagnostics* diag,
@@ -300,8 +639,10 @@ void project_ticket_invite_erased(const ::aiven::client& c, ::aiven::api::projec
   cr.target += "/tickets/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.ticket_id));
   cr.target += "/invite";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::project_ticket_invite_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::project_ticket_invite_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::project_ticket_invite_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::project_ticket_invite_response>{std::move(dec)}, diag));
 }
 
 void project_ticket_list_erased(const ::aiven::client& c, ::aiven::api::project_ticket_list_request req, ::aiven::diagnostics* diag,
@@ -312,8 +653,10 @@ void project_ticket_list_erased(const ::aiven::client& c, ::aiven::api::project_
   cr.target += "/v1/project/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/tickets";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::project_ticket_list_response_tickets_item>>(std::move(handler), ::aiven::codec::member_decoder{"tickets"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::project_ticket_list_response_tickets_item>>>("tickets");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::project_ticket_list_response_tickets_item>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::project_ticket_list_response_tickets_item>>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

@@ -4,26 +4,215 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 
 namespace aiven::api {
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::last_validation_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::step_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::upgrade_pipeline_step_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::upgrade_pipeline_step_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::upgrade_pipeline_step_list_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::upgrade_pipeline_step_update_out*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::upgrade_pipeline_step_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::upgrade_pipeline_step_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::upgrade_pipeline_step_validate_in& in);
+
+static ::aiven::codec::sax::target sax_members_last_validation_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::last_validation_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "comment") return ::aiven::codec::sax::member(f, "comment", o.comment);
+      break;
+    case 12:
+      if (k == "validated_at") return ::aiven::codec::sax::member(f, "validated_at", o.validated_at);
+      break;
+    case 17:
+      if (k == "validated_by_user") return ::aiven::codec::sax::member(f, "validated_by_user", o.validated_by_user);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::last_validation_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_last_validation_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_step_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::step_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "step_id") return ::aiven::codec::sax::member(f, "step_id", o.step_id);
+      break;
+    case 15:
+      if (k == "last_validation") return ::aiven::codec::sax::member(f, "last_validation", o.last_validation);
+      break;
+    case 19:
+      if (k == "source_project_name") return ::aiven::codec::sax::member(f, "source_project_name", o.source_project_name);
+      if (k == "source_service_name") return ::aiven::codec::sax::member(f, "source_service_name", o.source_service_name);
+      break;
+    case 24:
+      if (k == "destination_project_name") return ::aiven::codec::sax::member(f, "destination_project_name", o.destination_project_name);
+      if (k == "destination_service_name") return ::aiven::codec::sax::member(f, "destination_service_name", o.destination_service_name);
+      break;
+    case 26:
+      if (k == "auto_validation_delay_days") return ::aiven::codec::sax::member(f, "auto_validation_delay_days", o.auto_validation_delay_days);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::step_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_step_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_upgrade_pipeline_step_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::upgrade_pipeline_step_create_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      if (k == "step_id") return ::aiven::codec::sax::member(f, "step_id", o.step_id);
+      break;
+    case 15:
+      if (k == "last_validation") return ::aiven::codec::sax::member(f, "last_validation", o.last_validation);
+      break;
+    case 19:
+      if (k == "source_project_name") return ::aiven::codec::sax::member(f, "source_project_name", o.source_project_name);
+      if (k == "source_service_name") return ::aiven::codec::sax::member(f, "source_service_name", o.source_service_name);
+      break;
+    case 24:
+      if (k == "destination_project_name") return ::aiven::codec::sax::member(f, "destination_project_name", o.destination_project_name);
+      if (k == "destination_service_name") return ::aiven::codec::sax::member(f, "destination_service_name", o.destination_service_name);
+      break;
+    case 26:
+      if (k == "auto_validation_delay_days") return ::aiven::codec::sax::member(f, "auto_validation_delay_days", o.auto_validation_delay_days);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::upgrade_pipeline_step_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_upgrade_pipeline_step_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_upgrade_pipeline_step_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::upgrade_pipeline_step_get_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      if (k == "step_id") return ::aiven::codec::sax::member(f, "step_id", o.step_id);
+      break;
+    case 15:
+      if (k == "last_validation") return ::aiven::codec::sax::member(f, "last_validation", o.last_validation);
+      break;
+    case 19:
+      if (k == "source_project_name") return ::aiven::codec::sax::member(f, "source_project_name", o.source_project_name);
+      if (k == "source_service_name") return ::aiven::codec::sax::member(f, "source_service_name", o.source_service_name);
+      break;
+    case 24:
+      if (k == "destination_project_name") return ::aiven::codec::sax::member(f, "destination_project_name", o.destination_project_name);
+      if (k == "destination_service_name") return ::aiven::codec::sax::member(f, "destination_service_name", o.destination_service_name);
+      break;
+    case 26:
+      if (k == "auto_validation_delay_days") return ::aiven::codec::sax::member(f, "auto_validation_delay_days", o.auto_validation_delay_days);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::upgrade_pipeline_step_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_upgrade_pipeline_step_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_upgrade_pipeline_step_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::upgrade_pipeline_step_list_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "last") return ::aiven::codec::sax::member(f, "last", o.last);
+      if (k == "next") return ::aiven::codec::sax::member(f, "next", o.next);
+      if (k == "prev") return ::aiven::codec::sax::member(f, "prev", o.prev);
+      break;
+    case 5:
+      if (k == "first") return ::aiven::codec::sax::member(f, "first", o.first);
+      if (k == "steps") return ::aiven::codec::sax::member(f, "steps", o.steps);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 11:
+      if (k == "total_count") return ::aiven::codec::sax::member(f, "total_count", o.total_count);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::upgrade_pipeline_step_list_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_upgrade_pipeline_step_list_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_upgrade_pipeline_step_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::upgrade_pipeline_step_update_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      if (k == "step_id") return ::aiven::codec::sax::member(f, "step_id", o.step_id);
+      break;
+    case 15:
+      if (k == "last_validation") return ::aiven::codec::sax::member(f, "last_validation", o.last_validation);
+      break;
+    case 19:
+      if (k == "source_project_name") return ::aiven::codec::sax::member(f, "source_project_name", o.source_project_name);
+      if (k == "source_service_name") return ::aiven::codec::sax::member(f, "source_service_name", o.source_service_name);
+      break;
+    case 24:
+      if (k == "destination_project_name") return ::aiven::codec::sax::member(f, "destination_project_name", o.destination_project_name);
+      if (k == "destination_service_name") return ::aiven::codec::sax::member(f, "destination_service_name", o.destination_service_name);
+      break;
+    case 26:
+      if (k == "auto_validation_delay_days") return ::aiven::codec::sax::member(f, "auto_validation_delay_days", o.auto_validation_delay_days);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::upgrade_pipeline_step_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_upgrade_pipeline_step_update_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::last_validation_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::step_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::upgrade_pipeline_step_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::upgrade_pipeline_step_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::upgrade_pipeline_step_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::upgrade_pipeline_step_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::upgrade_pipeline_step_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::upgrade_pipeline_step_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::upgrade_pipeline_step_validate_in& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::last_validation_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -32,6 +221,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::last_validation_out& ou
   if (!::aiven::codec::member(*o, "comment", out.comment, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "validated_at", out.validated_at, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "validated_by_user", out.validated_by_user, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"comment", "validated_at", "validated_by_user"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -46,6 +237,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::step_out& out, const ::
   if (!::aiven::codec::member(*o, "source_project_name", out.source_project_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source_service_name", out.source_service_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "step_id", out.step_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"auto_validation_delay_days", "destination_project_name", "destination_service_name", "last_validation", "source_project_name", "source_service_name", "step_id"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -62,6 +255,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::upgrade_pipeline_step_c
   if (!::aiven::codec::member(*o, "source_project_name", out.source_project_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source_service_name", out.source_service_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "step_id", out.step_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"auto_validation_delay_days", "destination_project_name", "destination_service_name", "errors", "last_validation", "message", "source_project_name", "source_service_name", "step_id"};
+  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
   return true;
 }
 
@@ -78,6 +273,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::upgrade_pipeline_step_g
   if (!::aiven::codec::member(*o, "source_project_name", out.source_project_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source_service_name", out.source_service_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "step_id", out.step_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"auto_validation_delay_days", "destination_project_name", "destination_service_name", "errors", "last_validation", "message", "source_project_name", "source_service_name", "step_id"};
+  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
   return true;
 }
 
@@ -93,6 +290,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::upgrade_pipeline_step_l
   if (!::aiven::codec::member(*o, "prev", out.prev, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "steps", out.steps, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "total_count", out.total_count, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "first", "last", "message", "next", "prev", "steps", "total_count"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -109,8 +308,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::upgrade_pipeline_step_u
   if (!::aiven::codec::member(*o, "source_project_name", out.source_project_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "source_service_name", out.source_service_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "step_id", out.step_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"auto_validation_delay_days", "destination_project_name", "destination_service_name", "errors", "last_validation", "message", "source_project_name", "source_service_name", "step_id"};
+  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::upgrade_pipeline_step_create_in& in) {
   ::boost::json::object o;
@@ -146,8 +348,10 @@ void upgrade_pipeline_step_create_erased(const ::aiven::client& c, ::aiven::api:
   cr.target += "/upgrade-pipeline/steps";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::upgrade_pipeline_step_create_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::upgrade_pipeline_step_create_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::upgrade_pipeline_step_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::upgrade_pipeline_step_create_out>{std::move(dec)}, diag));
 }
 
 void upgrade_pipeline_step_delete_erased(const ::aiven::client& c, ::aiven::api::upgrade_pipeline_step_delete_request req, ::aiven::diagnostics* diag,
@@ -159,8 +363,10 @@ void upgrade_pipeline_step_delete_erased(const ::aiven::client& c, ::aiven::api:
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/upgrade-pipeline/steps/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.step_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void upgrade_pipeline_step_get_erased(const ::aiven::client& c, ::aiven::api::upgrade_pipeline_step_get_request req, ::aiven::diagnostics* diag,
@@ -172,8 +378,10 @@ void upgrade_pipeline_step_get_erased(const ::aiven::client& c, ::aiven::api::up
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/upgrade-pipeline/steps/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.step_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::upgrade_pipeline_step_get_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::upgrade_pipeline_step_get_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::upgrade_pipeline_step_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::upgrade_pipeline_step_get_out>{std::move(dec)}, diag));
 }
 
 void upgrade_pipeline_step_list_erased(const ::aiven::client& c, ::aiven::api::upgrade_pipeline_step_list_request req, ::aiven::diagnostics* diag,
@@ -190,8 +398,10 @@ void upgrade_pipeline_step_list_erased(const ::aiven::client& c, ::aiven::api::u
   if (req.limit) ::aiven::detail::append_query(cr.target, "limit", ::aiven::codec::query_value(*req.limit));
   if (req.source_project_name) ::aiven::detail::append_query(cr.target, "source_project_name", ::aiven::codec::query_value(*req.source_project_name));
   if (req.source_service_name) ::aiven::detail::append_query(cr.target, "source_service_name", ::aiven::codec::query_value(*req.source_service_name));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::upgrade_pipeline_step_list_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::upgrade_pipeline_step_list_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::upgrade_pipeline_step_list_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::upgrade_pipeline_step_list_out>{std::move(dec)}, diag));
 }
 
 void upgrade_pipeline_step_update_erased(const ::aiven::client& c, ::aiven::api::upgrade_pipeline_step_update_request req, ::aiven::diagnostics* diag,
@@ -205,8 +415,10 @@ void upgrade_pipeline_step_update_erased(const ::aiven::client& c, ::aiven::api:
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.step_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::upgrade_pipeline_step_update_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::upgrade_pipeline_step_update_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::upgrade_pipeline_step_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::upgrade_pipeline_step_update_out>{std::move(dec)}, diag));
 }
 
 void upgrade_pipeline_step_validate_erased(const ::aiven::client& c, ::aiven::api::upgrade_pipeline_step_validate_request req, ::aiven::diagnostics* diag,
@@ -221,8 +433,10 @@ void upgrade_pipeline_step_validate_erased(const ::aiven::client& c, ::aiven::ap
   cr.target += "/upgrade-validation";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

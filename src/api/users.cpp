@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -99,6 +101,735 @@ bool from_string(std::string_view s, user_method_type& out) noexcept {
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::access_token_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::access_token_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::check_password_strength_existing_user_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::check_password_strength_new_user_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_member_permissions_list_response_permissions_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_authentication_method_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_get_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_token_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_user_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::two_factor_auth_configure_otp_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::two_factor_auth_configure_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_account_invites_reject_response_account_invites_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_auth_login_options_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_auth_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_authentication_method_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_group_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_invitation_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_token_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_user_info_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_verify_email_out*);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::access_token_create_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::access_token_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::check_password_strength_existing_user_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::check_password_strength_new_user_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_user_update_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::two_factor_auth_configure_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::two_factor_auth_configure_otp_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_auth_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_auth_login_options_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_password_change_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_password_reset_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_password_reset_request_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_update_in& in);
+
+static ::aiven::codec::sax::target sax_members_access_token_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::access_token_create_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "scopes") return ::aiven::codec::sax::member(f, "scopes", o.scopes);
+      break;
+    case 7:
+      if (k == "last_ip") return ::aiven::codec::sax::member(f, "last_ip", o.last_ip);
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "full_token") return ::aiven::codec::sax::member(f, "full_token", o.full_token);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      if (k == "expiry_time") return ::aiven::codec::sax::member(f, "expiry_time", o.expiry_time);
+      break;
+    case 12:
+      if (k == "ip_allowlist") return ::aiven::codec::sax::member(f, "ip_allowlist", o.ip_allowlist);
+      if (k == "token_prefix") return ::aiven::codec::sax::member(f, "token_prefix", o.token_prefix);
+      break;
+    case 14:
+      if (k == "last_used_time") return ::aiven::codec::sax::member(f, "last_used_time", o.last_used_time);
+      break;
+    case 15:
+      if (k == "last_user_agent") return ::aiven::codec::sax::member(f, "last_user_agent", o.last_user_agent);
+      if (k == "max_age_seconds") return ::aiven::codec::sax::member(f, "max_age_seconds", o.max_age_seconds);
+      break;
+    case 16:
+      if (k == "created_manually") return ::aiven::codec::sax::member(f, "created_manually", o.created_manually);
+      if (k == "currently_active") return ::aiven::codec::sax::member(f, "currently_active", o.currently_active);
+      if (k == "extend_when_used") return ::aiven::codec::sax::member(f, "extend_when_used", o.extend_when_used);
+      break;
+    case 30:
+      if (k == "last_user_agent_human_readable") return ::aiven::codec::sax::member(f, "last_user_agent_human_readable", o.last_user_agent_human_readable);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::access_token_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_access_token_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_access_token_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::access_token_update_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "scopes") return ::aiven::codec::sax::member(f, "scopes", o.scopes);
+      break;
+    case 7:
+      if (k == "last_ip") return ::aiven::codec::sax::member(f, "last_ip", o.last_ip);
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      if (k == "expiry_time") return ::aiven::codec::sax::member(f, "expiry_time", o.expiry_time);
+      break;
+    case 12:
+      if (k == "ip_allowlist") return ::aiven::codec::sax::member(f, "ip_allowlist", o.ip_allowlist);
+      if (k == "token_prefix") return ::aiven::codec::sax::member(f, "token_prefix", o.token_prefix);
+      break;
+    case 14:
+      if (k == "last_used_time") return ::aiven::codec::sax::member(f, "last_used_time", o.last_used_time);
+      break;
+    case 15:
+      if (k == "last_user_agent") return ::aiven::codec::sax::member(f, "last_user_agent", o.last_user_agent);
+      if (k == "max_age_seconds") return ::aiven::codec::sax::member(f, "max_age_seconds", o.max_age_seconds);
+      break;
+    case 16:
+      if (k == "created_manually") return ::aiven::codec::sax::member(f, "created_manually", o.created_manually);
+      if (k == "currently_active") return ::aiven::codec::sax::member(f, "currently_active", o.currently_active);
+      if (k == "extend_when_used") return ::aiven::codec::sax::member(f, "extend_when_used", o.extend_when_used);
+      break;
+    case 30:
+      if (k == "last_user_agent_human_readable") return ::aiven::codec::sax::member(f, "last_user_agent_human_readable", o.last_user_agent_human_readable);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::access_token_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_access_token_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_check_password_strength_existing_user_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::check_password_strength_existing_user_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "score") return ::aiven::codec::sax::member(f, "score", o.score);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 13:
+      if (k == "is_acceptable") return ::aiven::codec::sax::member(f, "is_acceptable", o.is_acceptable);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::check_password_strength_existing_user_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_check_password_strength_existing_user_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_check_password_strength_new_user_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::check_password_strength_new_user_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "score") return ::aiven::codec::sax::member(f, "score", o.score);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 13:
+      if (k == "is_acceptable") return ::aiven::codec::sax::member(f, "is_acceptable", o.is_acceptable);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::check_password_strength_new_user_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_check_password_strength_new_user_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_member_permissions_list_response_permissions_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_member_permissions_list_response_permissions_item*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "permissions") return ::aiven::codec::sax::member(f, "permissions", o.permissions);
+      if (k == "resource_id") return ::aiven::codec::sax::member(f, "resource_id", o.resource_id);
+      break;
+    case 13:
+      if (k == "resource_type") return ::aiven::codec::sax::member(f, "resource_type", o.resource_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_member_permissions_list_response_permissions_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_member_permissions_list_response_permissions_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_user_authentication_method_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_user_authentication_method_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 7:
+      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
+      break;
+    case 9:
+      if (k == "method_id") return ::aiven::codec::sax::member(f, "method_id", o.method_id);
+      break;
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    case 14:
+      if (k == "is_enabled_2fa") return ::aiven::codec::sax::member(f, "is_enabled_2fa", o.is_enabled_2fa);
+      if (k == "last_used_time") return ::aiven::codec::sax::member(f, "last_used_time", o.last_used_time);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    case 17:
+      if (k == "local_provider_id") return ::aiven::codec::sax::member(f, "local_provider_id", o.local_provider_id);
+      break;
+    case 18:
+      if (k == "remote_provider_id") return ::aiven::codec::sax::member(f, "remote_provider_id", o.remote_provider_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_authentication_method_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_user_authentication_method_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_user_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_user_get_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
+      break;
+    case 9:
+      if (k == "join_time") return ::aiven::codec::sax::member(f, "join_time", o.join_time);
+      if (k == "user_info") return ::aiven::codec::sax::member(f, "user_info", o.user_info);
+      break;
+    case 14:
+      if (k == "is_super_admin") return ::aiven::codec::sax::member(f, "is_super_admin", o.is_super_admin);
+      break;
+    case 18:
+      if (k == "last_activity_time") return ::aiven::codec::sax::member(f, "last_activity_time", o.last_activity_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_user_get_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_user_token_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_user_token_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "last_ip") return ::aiven::codec::sax::member(f, "last_ip", o.last_ip);
+      break;
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      break;
+    case 12:
+      if (k == "ip_allowlist") return ::aiven::codec::sax::member(f, "ip_allowlist", o.ip_allowlist);
+      if (k == "token_prefix") return ::aiven::codec::sax::member(f, "token_prefix", o.token_prefix);
+      break;
+    case 14:
+      if (k == "last_used_time") return ::aiven::codec::sax::member(f, "last_used_time", o.last_used_time);
+      break;
+    case 15:
+      if (k == "last_user_agent") return ::aiven::codec::sax::member(f, "last_user_agent", o.last_user_agent);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_token_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_user_token_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_user_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_user_update_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
+      break;
+    case 9:
+      if (k == "join_time") return ::aiven::codec::sax::member(f, "join_time", o.join_time);
+      if (k == "user_info") return ::aiven::codec::sax::member(f, "user_info", o.user_info);
+      break;
+    case 14:
+      if (k == "is_super_admin") return ::aiven::codec::sax::member(f, "is_super_admin", o.is_super_admin);
+      break;
+    case 18:
+      if (k == "last_activity_time") return ::aiven::codec::sax::member(f, "last_activity_time", o.last_activity_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_user_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_organization_user_user_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_user_user_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
+      break;
+    case 9:
+      if (k == "join_time") return ::aiven::codec::sax::member(f, "join_time", o.join_time);
+      if (k == "user_info") return ::aiven::codec::sax::member(f, "user_info", o.user_info);
+      break;
+    case 14:
+      if (k == "is_super_admin") return ::aiven::codec::sax::member(f, "is_super_admin", o.is_super_admin);
+      break;
+    case 18:
+      if (k == "last_activity_time") return ::aiven::codec::sax::member(f, "last_activity_time", o.last_activity_time);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_user_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_user_user_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_two_factor_auth_configure_otp_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::two_factor_auth_configure_otp_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "token") return ::aiven::codec::sax::member(f, "token", o.token);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "method") return ::aiven::codec::sax::member(f, "method", o.method);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::two_factor_auth_configure_otp_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_two_factor_auth_configure_otp_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_two_factor_auth_configure_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::two_factor_auth_configure_out*>(f.obj);
+  switch (k.size()) {
+    case 3:
+      if (k == "uri") return ::aiven::codec::sax::member(f, "uri", o.uri);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "method") return ::aiven::codec::sax::member(f, "method", o.method);
+      if (k == "qrcode") return ::aiven::codec::sax::member(f, "qrcode", o.qrcode);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::two_factor_auth_configure_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_two_factor_auth_configure_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_account_invites_reject_response_account_invites_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_account_invites_reject_response_account_invites_item*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "team_id") return ::aiven::codec::sax::member(f, "team_id", o.team_id);
+      break;
+    case 9:
+      if (k == "team_name") return ::aiven::codec::sax::member(f, "team_name", o.team_name);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 12:
+      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
+      break;
+    case 21:
+      if (k == "invited_by_user_email") return ::aiven::codec::sax::member(f, "invited_by_user_email", o.invited_by_user_email);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_account_invites_reject_response_account_invites_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_account_invites_reject_response_account_invites_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_auth_login_options_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_auth_login_options_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "None") return ::aiven::codec::sax::member(f, "None", o.None);
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 6:
+      if (k == "action") return ::aiven::codec::sax::member(f, "action", o.action);
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "method") return ::aiven::codec::sax::member(f, "method", o.method);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 12:
+      if (k == "redirect_url") return ::aiven::codec::sax::member(f, "redirect_url", o.redirect_url);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_auth_login_options_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_auth_login_options_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_auth_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_auth_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      if (k == "token") return ::aiven::codec::sax::member(f, "token", o.token);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "tenant") return ::aiven::codec::sax::member(f, "tenant", o.tenant);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 10:
+      if (k == "return_url") return ::aiven::codec::sax::member(f, "return_url", o.return_url);
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_auth_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_auth_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_authentication_method_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_authentication_method_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 9:
+      if (k == "method_id") return ::aiven::codec::sax::member(f, "method_id", o.method_id);
+      break;
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "delete_time") return ::aiven::codec::sax::member(f, "delete_time", o.delete_time);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 14:
+      if (k == "last_used_time") return ::aiven::codec::sax::member(f, "last_used_time", o.last_used_time);
+      break;
+    case 16:
+      if (k == "currently_active") return ::aiven::codec::sax::member(f, "currently_active", o.currently_active);
+      break;
+    case 18:
+      if (k == "remote_provider_id") return ::aiven::codec::sax::member(f, "remote_provider_id", o.remote_provider_id);
+      break;
+    case 22:
+      if (k == "public_remote_identity") return ::aiven::codec::sax::member(f, "public_remote_identity", o.public_remote_identity);
+      break;
+    case 32:
+      if (k == "authentication_method_account_id") return ::aiven::codec::sax::member(f, "authentication_method_account_id", o.authentication_method_account_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_authentication_method_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_authentication_method_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_group_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_group_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 13:
+      if (k == "user_group_id") return ::aiven::codec::sax::member(f, "user_group_id", o.user_group_id);
+      break;
+    case 15:
+      if (k == "managed_by_scim") return ::aiven::codec::sax::member(f, "managed_by_scim", o.managed_by_scim);
+      if (k == "user_group_name") return ::aiven::codec::sax::member(f, "user_group_name", o.user_group_name);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_group_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_group_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_invitation_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_invitation_out*>(f.obj);
+  switch (k.size()) {
+    case 11:
+      if (k == "invite_code") return ::aiven::codec::sax::member(f, "invite_code", o.invite_code);
+      if (k == "invite_time") return ::aiven::codec::sax::member(f, "invite_time", o.invite_time);
+      break;
+    case 12:
+      if (k == "project_name") return ::aiven::codec::sax::member(f, "project_name", o.project_name);
+      break;
+    case 19:
+      if (k == "inviting_user_email") return ::aiven::codec::sax::member(f, "inviting_user_email", o.inviting_user_email);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_invitation_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_invitation_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_token_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_token_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "scopes") return ::aiven::codec::sax::member(f, "scopes", o.scopes);
+      break;
+    case 7:
+      if (k == "last_ip") return ::aiven::codec::sax::member(f, "last_ip", o.last_ip);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      if (k == "expiry_time") return ::aiven::codec::sax::member(f, "expiry_time", o.expiry_time);
+      break;
+    case 12:
+      if (k == "ip_allowlist") return ::aiven::codec::sax::member(f, "ip_allowlist", o.ip_allowlist);
+      if (k == "token_prefix") return ::aiven::codec::sax::member(f, "token_prefix", o.token_prefix);
+      break;
+    case 14:
+      if (k == "last_used_time") return ::aiven::codec::sax::member(f, "last_used_time", o.last_used_time);
+      break;
+    case 15:
+      if (k == "last_user_agent") return ::aiven::codec::sax::member(f, "last_user_agent", o.last_user_agent);
+      if (k == "max_age_seconds") return ::aiven::codec::sax::member(f, "max_age_seconds", o.max_age_seconds);
+      break;
+    case 16:
+      if (k == "created_manually") return ::aiven::codec::sax::member(f, "created_manually", o.created_manually);
+      if (k == "currently_active") return ::aiven::codec::sax::member(f, "currently_active", o.currently_active);
+      if (k == "extend_when_used") return ::aiven::codec::sax::member(f, "extend_when_used", o.extend_when_used);
+      break;
+    case 30:
+      if (k == "last_user_agent_human_readable") return ::aiven::codec::sax::member(f, "last_user_agent_human_readable", o.last_user_agent_human_readable);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_token_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_token_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_update_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "auth") return ::aiven::codec::sax::member(f, "auth", o.auth);
+      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
+      if (k == "user") return ::aiven::codec::sax::member(f, "user", o.user);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "tenant") return ::aiven::codec::sax::member(f, "tenant", o.tenant);
+      break;
+    case 7:
+      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
+      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
+      break;
+    case 8:
+      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
+      if (k == "projects") return ::aiven::codec::sax::member(f, "projects", o.projects);
+      break;
+    case 9:
+      if (k == "job_title") return ::aiven::codec::sax::member(f, "job_title", o.job_title);
+      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
+      break;
+    case 10:
+      if (k == "department") return ::aiven::codec::sax::member(f, "department", o.department);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "invitations") return ::aiven::codec::sax::member(f, "invitations", o.invitations);
+      break;
+    case 15:
+      if (k == "managed_by_scim") return ::aiven::codec::sax::member(f, "managed_by_scim", o.managed_by_scim);
+      break;
+    case 18:
+      if (k == "project_membership") return ::aiven::codec::sax::member(f, "project_membership", o.project_membership);
+      break;
+    case 19:
+      if (k == "project_memberships") return ::aiven::codec::sax::member(f, "project_memberships", o.project_memberships);
+      break;
+    case 20:
+      if (k == "token_validity_begin") return ::aiven::codec::sax::member(f, "token_validity_begin", o.token_validity_begin);
+      break;
+    case 24:
+      if (k == "managing_organization_id") return ::aiven::codec::sax::member(f, "managing_organization_id", o.managing_organization_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_update_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_update_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_user_info_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_user_info_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "auth") return ::aiven::codec::sax::member(f, "auth", o.auth);
+      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
+      if (k == "user") return ::aiven::codec::sax::member(f, "user", o.user);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "tenant") return ::aiven::codec::sax::member(f, "tenant", o.tenant);
+      break;
+    case 7:
+      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
+      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
+      break;
+    case 8:
+      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
+      if (k == "projects") return ::aiven::codec::sax::member(f, "projects", o.projects);
+      break;
+    case 9:
+      if (k == "job_title") return ::aiven::codec::sax::member(f, "job_title", o.job_title);
+      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
+      break;
+    case 10:
+      if (k == "department") return ::aiven::codec::sax::member(f, "department", o.department);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "invitations") return ::aiven::codec::sax::member(f, "invitations", o.invitations);
+      break;
+    case 15:
+      if (k == "managed_by_scim") return ::aiven::codec::sax::member(f, "managed_by_scim", o.managed_by_scim);
+      break;
+    case 18:
+      if (k == "project_membership") return ::aiven::codec::sax::member(f, "project_membership", o.project_membership);
+      break;
+    case 19:
+      if (k == "project_memberships") return ::aiven::codec::sax::member(f, "project_memberships", o.project_memberships);
+      break;
+    case 20:
+      if (k == "token_validity_begin") return ::aiven::codec::sax::member(f, "token_validity_begin", o.token_validity_begin);
+      break;
+    case 24:
+      if (k == "managing_organization_id") return ::aiven::codec::sax::member(f, "managing_organization_id", o.managing_organization_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_user_info_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_user_info_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_verify_email_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_verify_email_out*>(f.obj);
+  switch (k.size()) {
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_verify_email_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_verify_email_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::access_token_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::access_token_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::check_password_strength_existing_user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -121,19 +852,6 @@ bool from_string(std::string_view s, user_method_type& out) noexcept {
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_user_info_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_verify_email_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::access_token_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::access_token_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::check_password_strength_existing_user_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::check_password_strength_new_user_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_user_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::two_factor_auth_configure_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::two_factor_auth_configure_otp_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_auth_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_auth_login_options_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_password_change_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_password_reset_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_password_reset_request_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_update_in& in);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::access_token_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -156,6 +874,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::access_token_create_out
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "scopes", out.scopes, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "token_prefix", out.token_prefix, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "created_manually", "currently_active", "description", "errors", "expiry_time", "extend_when_used", "full_token", "ip_allowlist", "last_ip", "last_used_time", "last_user_agent", "last_user_agent_human_readable", "max_age_seconds", "message", "scopes", "token_prefix"};
+  ::aiven::codec::keep_unknown(*o, known, 17, out.unknown_fields_);
   return true;
 }
 
@@ -179,6 +899,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::access_token_update_out
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "scopes", out.scopes, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "token_prefix", out.token_prefix, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "created_manually", "currently_active", "description", "errors", "expiry_time", "extend_when_used", "ip_allowlist", "last_ip", "last_used_time", "last_user_agent", "last_user_agent_human_readable", "max_age_seconds", "message", "scopes", "token_prefix"};
+  ::aiven::codec::keep_unknown(*o, known, 16, out.unknown_fields_);
   return true;
 }
 
@@ -189,6 +911,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::check_password_strength
   if (!::aiven::codec::member(*o, "is_acceptable", out.is_acceptable, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "score", out.score, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"is_acceptable", "message", "score"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -199,6 +923,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::check_password_strength
   if (!::aiven::codec::member(*o, "is_acceptable", out.is_acceptable, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "score", out.score, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"is_acceptable", "message", "score"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -209,6 +935,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_member_per
   if (!::aiven::codec::member(*o, "permissions", out.permissions, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "resource_id", out.resource_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "resource_type", out.resource_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"permissions", "resource_id", "resource_type"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -226,6 +954,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_user_authe
   if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"is_enabled_2fa", "last_used_time", "local_provider_id", "method_id", "name", "organization_id", "remote_provider_id", "type", "user_email", "user_id"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -240,6 +970,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_user_get_o
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_info", out.user_info, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "is_super_admin", "join_time", "last_activity_time", "message", "user_id", "user_info"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -253,6 +985,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_user_token
   if (!::aiven::codec::member(*o, "last_used_time", out.last_used_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "last_user_agent", out.last_user_agent, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "token_prefix", out.token_prefix, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"description", "ip_allowlist", "last_ip", "last_used_time", "last_user_agent", "token_prefix"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -267,6 +1001,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_user_updat
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_info", out.user_info, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "is_super_admin", "join_time", "last_activity_time", "message", "user_id", "user_info"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -279,6 +1015,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_user_user_
   if (!::aiven::codec::member(*o, "last_activity_time", out.last_activity_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_info", out.user_info, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"is_super_admin", "join_time", "last_activity_time", "user_id", "user_info"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -290,6 +1028,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::two_factor_auth_configu
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "method", out.method, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "token", out.token, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "message", "method", "token"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -302,6 +1042,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::two_factor_auth_configu
   if (!::aiven::codec::member(*o, "method", out.method, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "qrcode", out.qrcode, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "uri", out.uri, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "message", "method", "qrcode", "uri"};
+  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -316,6 +1058,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_account_invites_re
   if (!::aiven::codec::member(*o, "team_id", out.team_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "team_name", out.team_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "account_name", "create_time", "invited_by_user_email", "team_id", "team_name", "user_email"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -330,6 +1074,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_auth_login_options
   if (!::aiven::codec::member(*o, "method", out.method, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "redirect_url", out.redirect_url, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"None", "action", "errors", "message", "method", "name", "redirect_url"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -344,6 +1090,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_auth_out& out, con
   if (!::aiven::codec::member(*o, "tenant", out.tenant, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "token", out.token, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "message", "return_url", "state", "tenant", "token", "user_email"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -363,6 +1111,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_authentication_met
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"authentication_method_account_id", "create_time", "currently_active", "delete_time", "last_used_time", "method_id", "name", "public_remote_identity", "remote_provider_id", "state", "update_time", "user_email"};
+  ::aiven::codec::keep_unknown(*o, known, 12, out.unknown_fields_);
   return true;
 }
 
@@ -376,6 +1126,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_group_out& out, co
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_group_id", out.user_group_id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_group_name", out.user_group_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "description", "managed_by_scim", "update_time", "user_group_id", "user_group_name"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -387,6 +1139,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_invitation_out& ou
   if (!::aiven::codec::member(*o, "invite_time", out.invite_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "inviting_user_email", out.inviting_user_email, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "project_name", out.project_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"invite_code", "invite_time", "inviting_user_email", "project_name"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -408,6 +1162,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_token_out& out, co
   if (!::aiven::codec::member(*o, "max_age_seconds", out.max_age_seconds, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "scopes", out.scopes, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "token_prefix", out.token_prefix, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "created_manually", "currently_active", "description", "expiry_time", "extend_when_used", "ip_allowlist", "last_ip", "last_used_time", "last_user_agent", "last_user_agent_human_readable", "max_age_seconds", "scopes", "token_prefix"};
+  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -434,6 +1190,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_update_out& out, c
   if (!::aiven::codec::member(*o, "token_validity_begin", out.token_validity_begin, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user", out.user, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"auth", "city", "country", "create_time", "department", "features", "invitations", "job_title", "managed_by_scim", "managing_organization_id", "project_membership", "project_memberships", "projects", "real_name", "state", "tenant", "token_validity_begin", "user", "user_id"};
+  ::aiven::codec::keep_unknown(*o, known, 19, out.unknown_fields_);
   return true;
 }
 
@@ -460,6 +1218,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_user_info_out& out
   if (!::aiven::codec::member(*o, "token_validity_begin", out.token_validity_begin, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user", out.user, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"auth", "city", "country", "create_time", "department", "features", "invitations", "job_title", "managed_by_scim", "managing_organization_id", "project_membership", "project_memberships", "projects", "real_name", "state", "tenant", "token_validity_begin", "user", "user_id"};
+  ::aiven::codec::keep_unknown(*o, known, 19, out.unknown_fields_);
   return true;
 }
 
@@ -468,8 +1228,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_verify_email_out& 
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"user_email"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::access_token_create_in& in) {
   ::boost::json::object o;
@@ -582,8 +1345,10 @@ void access_token_create_erased(const ::aiven::client& c, ::aiven::api::access_t
   cr.target += "/v1/access_token";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::access_token_create_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::access_token_create_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::access_token_create_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::access_token_create_out>{std::move(dec)}, diag));
 }
 
 void access_token_list_erased(const ::aiven::client& c, ::aiven::api::access_token_list_request, ::aiven::diagnostics* diag,
@@ -592,8 +1357,10 @@ void access_token_list_erased(const ::aiven::client& c, ::aiven::api::access_tok
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/access_token";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::user_token_out>>(std::move(handler), ::aiven::codec::member_decoder{"tokens"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::user_token_out>>>("tokens");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::user_token_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::user_token_out>>{std::move(dec)}, diag));
 }
 
 void access_token_revoke_erased(const ::aiven::client& c, ::aiven::api::access_token_revoke_request req, ::aiven::diagnostics* diag,
@@ -603,8 +1370,10 @@ void access_token_revoke_erased(const ::aiven::client& c, ::aiven::api::access_t
   cr.op = &info;
   cr.target += "/v1/access_token/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.token_prefix));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void access_token_update_erased(const ::aiven::client& c, ::aiven::api::access_token_update_request req, ::aiven::diagnostics* diag,
@@ -616,8 +1385,10 @@ void access_token_update_erased(const ::aiven::client& c, ::aiven::api::access_t
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.token_prefix));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::access_token_update_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::access_token_update_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::access_token_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::access_token_update_out>{std::move(dec)}, diag));
 }
 
 void check_password_strength_existing_user_erased(const ::aiven::client& c, ::aiven::api::check_password_strength_existing_user_request req, ::aiven::diagnostics* diag,
@@ -628,8 +1399,10 @@ void check_password_strength_existing_user_erased(const ::aiven::client& c, ::ai
   cr.target += "/v1/me/password_strength";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::check_password_strength_existing_user_out>(std::move(handler), ::aiven::codec::member_decoder{"password_strength"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::check_password_strength_existing_user_out>>("password_strength");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::check_password_strength_existing_user_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::check_password_strength_existing_user_out>{std::move(dec)}, diag));
 }
 
 void check_password_strength_new_user_erased(const ::aiven::client& c, ::aiven::api::check_password_strength_new_user_request req, ::aiven::diagnostics* diag,
@@ -640,8 +1413,10 @@ void check_password_strength_new_user_erased(const ::aiven::client& c, ::aiven::
   cr.target += "/v1/user/password_strength";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::check_password_strength_new_user_out>(std::move(handler), ::aiven::codec::member_decoder{"password_strength"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::check_password_strength_new_user_out>>("password_strength");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::check_password_strength_new_user_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::check_password_strength_new_user_out>{std::move(dec)}, diag));
 }
 
 void organization_member_groups_list_erased(const ::aiven::client& c, ::aiven::api::organization_member_groups_list_request req, ::aiven::diagnostics* diag,
@@ -654,8 +1429,10 @@ void organization_member_groups_list_erased(const ::aiven::client& c, ::aiven::a
   cr.target += "/user/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.member_user_id));
   cr.target += "/user-groups";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::user_group_out>>(std::move(handler), ::aiven::codec::member_decoder{"user_groups"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::user_group_out>>>("user_groups");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::user_group_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::user_group_out>>{std::move(dec)}, diag));
 }
 
 void organization_member_permissions_list_erased(const ::aiven::client& c, ::aiven::api::organization_member_permissions_list_request req, ::aiven::diagnostics* diag,
@@ -668,8 +1445,10 @@ void organization_member_permissions_list_erased(const ::aiven::client& c, ::aiv
   cr.target += "/user/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.member_user_id));
   cr.target += "/permissions";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::organization_member_permissions_list_response_permissions_item>>(std::move(handler), ::aiven::codec::member_decoder{"permissions"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::organization_member_permissions_list_response_permissions_item>>>("permissions");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::organization_member_permissions_list_response_permissions_item>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::organization_member_permissions_list_response_permissions_item>>{std::move(dec)}, diag));
 }
 
 void organization_user_authentication_methods_list_erased(const ::aiven::client& c, ::aiven::api::organization_user_authentication_methods_list_request req, ::aiven::diagnostics* diag,
@@ -682,8 +1461,10 @@ void organization_user_authentication_methods_list_erased(const ::aiven::client&
   cr.target += "/user/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.member_user_id));
   cr.target += "/authentication_methods";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::organization_user_authentication_method_out>>(std::move(handler), ::aiven::codec::member_decoder{"authentication_methods"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::organization_user_authentication_method_out>>>("authentication_methods");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::organization_user_authentication_method_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::organization_user_authentication_method_out>>{std::move(dec)}, diag));
 }
 
 void organization_user_delete_erased(const ::aiven::client& c, ::aiven::api::organization_user_delete_request req, ::aiven::diagnostics* diag,
@@ -695,8 +1476,10 @@ void organization_user_delete_erased(const ::aiven::client& c, ::aiven::api::org
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/user/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.member_user_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void organization_user_get_erased(const ::aiven::client& c, ::aiven::api::organization_user_get_request req, ::aiven::diagnostics* diag,
@@ -708,8 +1491,10 @@ void organization_user_get_erased(const ::aiven::client& c, ::aiven::api::organi
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/user/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.member_user_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_user_get_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_user_get_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_user_get_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_user_get_out>{std::move(dec)}, diag));
 }
 
 void organization_user_list_erased(const ::aiven::client& c, ::aiven::api::organization_user_list_request req, ::aiven::diagnostics* diag,
@@ -721,8 +1506,10 @@ void organization_user_list_erased(const ::aiven::client& c, ::aiven::api::organ
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.organization_id));
   cr.target += "/user";
   if (req.include_application_users) ::aiven::detail::append_query(cr.target, "include_application_users", ::aiven::codec::query_value(*req.include_application_users));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::organization_user_user_out>>(std::move(handler), ::aiven::codec::member_decoder{"users"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::organization_user_user_out>>>("users");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::organization_user_user_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::organization_user_user_out>>{std::move(dec)}, diag));
 }
 
 void organization_user_password_reset_erased(const ::aiven::client& c, ::aiven::api::organization_user_password_reset_request req, ::aiven::diagnostics* diag,
@@ -735,8 +1522,10 @@ void organization_user_password_reset_erased(const ::aiven::client& c, ::aiven::
   cr.target += "/user/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.member_user_id));
   cr.target += "/reset_password";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void organization_user_revoke_token_erased(const ::aiven::client& c, ::aiven::api::organization_user_revoke_token_request req, ::aiven::diagnostics* diag,
@@ -750,8 +1539,10 @@ void organization_user_revoke_token_erased(const ::aiven::client& c, ::aiven::ap
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.member_user_id));
   cr.target += "/access-token/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.token_prefix));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void organization_user_tokens_list_erased(const ::aiven::client& c, ::aiven::api::organization_user_tokens_list_request req, ::aiven::diagnostics* diag,
@@ -764,8 +1555,10 @@ void organization_user_tokens_list_erased(const ::aiven::client& c, ::aiven::api
   cr.target += "/user/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.member_user_id));
   cr.target += "/access-tokens";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::organization_user_token_out>>(std::move(handler), ::aiven::codec::member_decoder{"tokens"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::organization_user_token_out>>>("tokens");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::organization_user_token_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::organization_user_token_out>>{std::move(dec)}, diag));
 }
 
 void organization_user_update_erased(const ::aiven::client& c, ::aiven::api::organization_user_update_request req, ::aiven::diagnostics* diag,
@@ -779,8 +1572,10 @@ void organization_user_update_erased(const ::aiven::client& c, ::aiven::api::org
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.member_user_id));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::organization_user_update_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::organization_user_update_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::organization_user_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::organization_user_update_out>{std::move(dec)}, diag));
 }
 
 void two_factor_auth_configure_erased(const ::aiven::client& c, ::aiven::api::two_factor_auth_configure_request req, ::aiven::diagnostics* diag,
@@ -791,8 +1586,10 @@ void two_factor_auth_configure_erased(const ::aiven::client& c, ::aiven::api::tw
   cr.target += "/v1/me/2fa";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::two_factor_auth_configure_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::two_factor_auth_configure_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::two_factor_auth_configure_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::two_factor_auth_configure_out>{std::move(dec)}, diag));
 }
 
 void two_factor_auth_configure_otp_erased(const ::aiven::client& c, ::aiven::api::two_factor_auth_configure_otp_request req, ::aiven::diagnostics* diag,
@@ -803,8 +1600,10 @@ void two_factor_auth_configure_otp_erased(const ::aiven::client& c, ::aiven::api
   cr.target += "/v1/me/2fa/otp";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::two_factor_auth_configure_otp_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::two_factor_auth_configure_otp_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::two_factor_auth_configure_otp_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::two_factor_auth_configure_otp_out>{std::move(dec)}, diag));
 }
 
 void user_account_delete_erased(const ::aiven::client& c, ::aiven::api::user_account_delete_request req, ::aiven::diagnostics* diag,
@@ -814,8 +1613,10 @@ void user_account_delete_erased(const ::aiven::client& c, ::aiven::api::user_acc
   cr.op = &info;
   cr.target += "/v1/user/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.user_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void user_account_invites_accept_erased(const ::aiven::client& c, ::aiven::api::user_account_invites_accept_request, ::aiven::diagnostics* diag,
@@ -824,8 +1625,10 @@ void user_account_invites_accept_erased(const ::aiven::client& c, ::aiven::api::
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/account/invites/accept";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::account_invite_out>>(std::move(handler), ::aiven::codec::member_decoder{"account_invites"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::account_invite_out>>>("account_invites");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::account_invite_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::account_invite_out>>{std::move(dec)}, diag));
 }
 
 void user_account_invites_list_erased(const ::aiven::client& c, ::aiven::api::user_account_invites_list_request, ::aiven::diagnostics* diag,
@@ -834,8 +1637,10 @@ void user_account_invites_list_erased(const ::aiven::client& c, ::aiven::api::us
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/account/invites";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::account_invite_out>>(std::move(handler), ::aiven::codec::member_decoder{"account_invites"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::account_invite_out>>>("account_invites");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::account_invite_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::account_invite_out>>{std::move(dec)}, diag));
 }
 
 void user_account_invites_reject_erased(const ::aiven::client& c, ::aiven::api::user_account_invites_reject_request, ::aiven::diagnostics* diag,
@@ -844,8 +1649,10 @@ void user_account_invites_reject_erased(const ::aiven::client& c, ::aiven::api::
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/account/invites/reject";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::user_account_invites_reject_response_account_invites_item>>(std::move(handler), ::aiven::codec::member_decoder{"account_invites"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::user_account_invites_reject_response_account_invites_item>>>("account_invites");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::user_account_invites_reject_response_account_invites_item>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::user_account_invites_reject_response_account_invites_item>>{std::move(dec)}, diag));
 }
 
 void user_auth_erased(const ::aiven::client& c, ::aiven::api::user_auth_request req, ::aiven::diagnostics* diag,
@@ -856,8 +1663,10 @@ void user_auth_erased(const ::aiven::client& c, ::aiven::api::user_auth_request 
   cr.target += "/v1/userauth";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::user_auth_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::user_auth_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::user_auth_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::user_auth_out>{std::move(dec)}, diag));
 }
 
 void user_auth_login_options_erased(const ::aiven::client& c, ::aiven::api::user_auth_login_options_request req, ::aiven::diagnostics* diag,
@@ -868,8 +1677,10 @@ void user_auth_login_options_erased(const ::aiven::client& c, ::aiven::api::user
   cr.target += "/v1/userauth/login_options";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::user_auth_login_options_out>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::user_auth_login_options_out>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::user_auth_login_options_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::user_auth_login_options_out>{std::move(dec)}, diag));
 }
 
 void user_authentication_method_delete_erased(const ::aiven::client& c, ::aiven::api::user_authentication_method_delete_request req, ::aiven::diagnostics* diag,
@@ -879,8 +1690,10 @@ void user_authentication_method_delete_erased(const ::aiven::client& c, ::aiven:
   cr.op = &info;
   cr.target += "/v1/me/authentication_methods/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.user_authentication_method_id));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void user_authentication_methods_list_erased(const ::aiven::client& c, ::aiven::api::user_authentication_methods_list_request, ::aiven::diagnostics* diag,
@@ -889,8 +1702,10 @@ void user_authentication_methods_list_erased(const ::aiven::client& c, ::aiven::
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/authentication_methods";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::vector<::aiven::api::user_authentication_method_out>>(std::move(handler), ::aiven::codec::member_decoder{"authentication_methods"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::vector<::aiven::api::user_authentication_method_out>>>("authentication_methods");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::vector<::aiven::api::user_authentication_method_out>>(std::move(handler), ::aiven::codec::sax::take_response<std::vector<::aiven::api::user_authentication_method_out>>{std::move(dec)}, diag));
 }
 
 void user_expire_tokens_erased(const ::aiven::client& c, ::aiven::api::user_expire_tokens_request, ::aiven::diagnostics* diag,
@@ -899,8 +1714,10 @@ void user_expire_tokens_erased(const ::aiven::client& c, ::aiven::api::user_expi
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/expire_tokens";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void user_info_erased(const ::aiven::client& c, ::aiven::api::user_info_request, ::aiven::diagnostics* diag,
@@ -909,8 +1726,10 @@ void user_info_erased(const ::aiven::client& c, ::aiven::api::user_info_request,
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::user_user_info_out>(std::move(handler), ::aiven::codec::member_decoder{"user"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::user_user_info_out>>("user");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::user_user_info_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::user_user_info_out>{std::move(dec)}, diag));
 }
 
 void user_logout_erased(const ::aiven::client& c, ::aiven::api::user_logout_request, ::aiven::diagnostics* diag,
@@ -919,8 +1738,10 @@ void user_logout_erased(const ::aiven::client& c, ::aiven::api::user_logout_requ
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/logout";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void user_password_change_erased(const ::aiven::client& c, ::aiven::api::user_password_change_request req, ::aiven::diagnostics* diag,
@@ -931,8 +1752,10 @@ void user_password_change_erased(const ::aiven::client& c, ::aiven::api::user_pa
   cr.target += "/v1/me/password";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<std::string>(std::move(handler), ::aiven::codec::member_decoder{"token"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<std::string>>("token");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<std::string>(std::move(handler), ::aiven::codec::sax::take_response<std::string>{std::move(dec)}, diag));
 }
 
 void user_password_reset_erased(const ::aiven::client& c, ::aiven::api::user_password_reset_request req, ::aiven::diagnostics* diag,
@@ -944,8 +1767,10 @@ void user_password_reset_erased(const ::aiven::client& c, ::aiven::api::user_pas
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.verification_code));
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void user_password_reset_request_erased(const ::aiven::client& c, ::aiven::api::user_password_reset_request_request req, ::aiven::diagnostics* diag,
@@ -956,8 +1781,10 @@ void user_password_reset_request_erased(const ::aiven::client& c, ::aiven::api::
   cr.target += "/v1/user/password_reset_request";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void user_update_erased(const ::aiven::client& c, ::aiven::api::user_update_request req, ::aiven::diagnostics* diag,
@@ -968,8 +1795,10 @@ void user_update_erased(const ::aiven::client& c, ::aiven::api::user_update_requ
   cr.target += "/v1/me";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::user_update_out>(std::move(handler), ::aiven::codec::member_decoder{"user"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::user_update_out>>("user");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::user_update_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::user_update_out>{std::move(dec)}, diag));
 }
 
 void user_verify_email_erased(const ::aiven::client& c, ::aiven::api::user_verify_email_request req, ::aiven::diagnostics* diag,
@@ -979,8 +1808,10 @@ void user_verify_email_erased(const ::aiven::client& c, ::aiven::api::user_verif
   cr.op = &info;
   cr.target += "/v1/user/verify_email/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.verification_code));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::user_verify_email_out>(std::move(handler), ::aiven::codec::member_decoder{"invite_details"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::user_verify_email_out>>("invite_details");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::user_verify_email_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::user_verify_email_out>{std::move(dec)}, diag));
 }
 
 void validate_credit_code_erased(const ::aiven::client& c, ::aiven::api::validate_credit_code_request req, ::aiven::diagnostics* diag,
@@ -990,8 +1821,10 @@ void validate_credit_code_erased(const ::aiven::client& c, ::aiven::api::validat
   cr.op = &info;
   cr.target += "/v1/user/credit_code/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.credit_code));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void validate_referral_code_erased(const ::aiven::client& c, ::aiven::api::validate_referral_code_request req, ::aiven::diagnostics* diag,
@@ -1001,8 +1834,10 @@ void validate_referral_code_erased(const ::aiven::client& c, ::aiven::api::valid
   cr.op = &info;
   cr.target += "/v1/me/referral/validation/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.referral_code));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

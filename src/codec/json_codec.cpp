@@ -2,6 +2,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -50,6 +52,39 @@ const char* kind_name(const boost::json::value& v) noexcept {
   return "unknown";
 }
 
+bool spells_integer(std::string_view s, std::int64_t& out) noexcept {
+  std::size_t i = !s.empty() && s[0] == '-' ? 1 : 0;
+  if (i == s.size()) return false;
+  if (s[i] == '0' && s.size() > i + 1) return false;  // JSON has no leading zeros
+  for (std::size_t j = i; j < s.size(); ++j)
+    if (s[j] < '0' || s[j] > '9') return false;
+  std::int64_t v = 0;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return false;  // out of range
+  out = v;
+  return true;
+}
+
+bool spells_boolean(std::string_view s, bool& out) noexcept {
+  if (s == "true") {
+    out = true;
+    return true;
+  }
+  if (s == "false") {
+    out = false;
+    return true;
+  }
+  return false;
+}
+
+void keep_unknown(const boost::json::object& o, const std::string_view* known, std::size_t n,
+                  boost::json::object& unknown) {
+  for (const auto& kv : o) {
+    const std::string_view k(kv.key().data(), kv.key().size());
+    if (!std::binary_search(known, known + n, k)) unknown[kv.key()] = kv.value();
+  }
+}
+
 bool decode(const boost::json::value& v, std::string& out, const path& p, context& ctx) {
   if (v.is_null()) {
     out.clear();
@@ -79,6 +114,9 @@ bool decode(const boost::json::value& v, std::int64_t& out, const path& p, conte
       }
       return ctx.fail(p, "integer", v);
     }
+    case boost::json::kind::string:
+      if (spells_integer(std::string_view(v.get_string().data(), v.get_string().size()), out)) return true;
+      return ctx.fail(p, "integer", v);
     default: return ctx.fail(p, "integer", v);
   }
 }
@@ -97,6 +135,10 @@ bool decode(const boost::json::value& v, bool& out, const path& p, context& ctx)
   if (v.is_null()) {
     out = false;
     return true;
+  }
+  if (const boost::json::string* s = v.if_string()) {
+    if (spells_boolean(std::string_view(s->data(), s->size()), out)) return true;
+    return ctx.fail(p, "boolean", v);
   }
   if (!v.is_bool()) return ctx.fail(p, "boolean", v);
   out = v.get_bool();

@@ -47,6 +47,12 @@ struct context {
 /// "null", "boolean", "integer", "number", "string", "array" or "object".
 const char* kind_name(const boost::json::value& v) noexcept;
 
+/// A string that spells an integer exactly as JSON writes one (`-?(0|[1-9][0-9]*)`, in the
+/// int64 range), e.g. "3535229570": the API sends some integers that way.
+bool spells_integer(std::string_view s, std::int64_t& out) noexcept;
+/// "true" or "false", exactly.
+bool spells_boolean(std::string_view s, bool& out) noexcept;
+
 // ---- decoding: null leaves the default value ---------------------------------------------
 bool decode(const boost::json::value& v, std::string& out, const path& p, context& ctx);
 bool decode(const boost::json::value& v, std::int64_t& out, const path& p, context& ctx);
@@ -70,6 +76,11 @@ bool decode(const boost::json::value& v, open_enum<E>& out, const path& p, conte
 /// For generated struct decoders: `o` is set for an object, left null for JSON null;
 /// anything else is a mismatch.
 bool begin_object(const boost::json::value& v, const boost::json::object*& o, const path& p, context& ctx);
+
+/// The members of `o` not named in `known` (sorted), copied into `unknown`: the tree form of
+/// the SAX decoders' unknown-field keeping, for the reference decoders.
+void keep_unknown(const boost::json::object& o, const std::string_view* known, std::size_t n,
+                  boost::json::object& unknown);
 
 /// Decodes member `key` of `o` into `out` when present (a missing member keeps the default).
 template <class T>

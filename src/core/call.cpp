@@ -23,6 +23,7 @@ call_spec spec_from(call_request req) {
   s.idempotent = req.op->idempotent;
   s.path_template = req.op->path_template;
   s.secret_segments = req.op->secret_segments;
+  s.decoder = std::move(req.decoder);
   return s;
 }
 

@@ -9,17 +9,27 @@
 #include <boost/asio/associator.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 
 namespace aiven::detail {
 
+/// Decodes a 2xx body inside the attempt (typed calls): an error (errc::bad_response, with
+/// d.client_message set) fails the attempt as an unreadable body does, so a safe call is
+/// retried. The result stays in the decoder, which the caller's handler owns too.
+struct response_decoder {
+  virtual ~response_decoder() = default;
+  virtual error_code decode(std::string_view body, diagnostics& d) = 0;
+};
+
 struct call_request {
   const op_info* op = nullptr;
   std::string target;        // path (segments percent-encoded) + "?" + encoded query
   std::string body;          // serialized request body; empty: none
   std::string content_type;  // of body; empty means application/json
+  std::shared_ptr<response_decoder> decoder;  // async_call_raw only; may be null
 };
 
 /// Sends the request (pool, retries, deadline) and completes with the parsed

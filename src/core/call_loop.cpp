@@ -91,7 +91,7 @@ response_class take_response(exchange_result& r, const call_spec& spec, call_res
   auto& resp = out.response;
   resp.status = r.response.result_int();
   // Typed calls return no headers: only those the client itself reads are kept.
-  const bool all_headers = !spec.parse_json;
+  const bool all_headers = !spec.parse_json && !spec.decoder;
   resp.headers.reserve(all_headers ? 8 : 2);
   for (auto& f : r.response)
     if (all_headers || f.name() == http::field::retry_after || boost::beast::iequals(f.name_string(), "x-request-id"))
@@ -116,6 +116,9 @@ response_class take_response(exchange_result& r, const call_spec& spec, call_res
       d.client_message = "the response body is not valid JSON: " + pec.message();
       rc.ec = errc::bad_response;
     }
+  } else if (spec.decoder) {
+    // A body that does not decode fails the attempt as one that is not JSON does.
+    if (auto dec = spec.decoder->decode(resp.body, d)) rc.ec = dec;
   }
   return rc;
 }

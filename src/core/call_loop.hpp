@@ -2,6 +2,7 @@
 // call_fsm (the decisions) over the pool and the transport (the I/O).
 #pragma once
 
+#include "core/call.hpp"
 #include "core/client_impl.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -25,6 +26,7 @@ struct call_spec {
   std::string accept;
   bool idempotent = true;
   bool parse_json = false;
+  std::shared_ptr<response_decoder> decoder;  // typed calls: decodes 2xx bodies in the attempt
   retry_options retry;
   std::chrono::milliseconds timeout{};
   const char* path_template = nullptr;  // typed calls: checked against the target's path parameters

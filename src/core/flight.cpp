@@ -72,7 +72,7 @@ void leave_flight(const std::shared_ptr<client_impl>& impl, const std::shared_pt
 }  // namespace
 
 void join_flight(const std::shared_ptr<client_impl>& impl, call_spec spec, diagnostics* diag, completion done) {
-  std::string key = spec.accept + ' ' + (spec.parse_json ? "j " : "r ") + spec.target;
+  std::string key = spec.accept + ' ' + (spec.parse_json ? "j " : spec.decoder ? "t " : "r ") + spec.target;
   const auto now = clock::now();
   const auto my_deadline = deadline_after(now, spec.timeout);
   if (diag) start_diagnostics(*diag, spec);

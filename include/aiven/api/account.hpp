@@ -8,6 +8,7 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
@@ -162,6 +163,10 @@ bool from_string(std::string_view s, team_type& out) noexcept;
 struct account_attach_payment_method_in {
   /// Unique identifier for a Stripe payment method
   std::string payment_method_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_attach_payment_method_in&, const account_attach_payment_method_in&) = default;
 };
 
 /// User credit card information
@@ -185,12 +190,20 @@ struct account_attach_payment_method_out {
   std::optional<std::string> organization_id{};
   /// List of projects the card is assigned to
   std::vector<std::string> projects{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_attach_payment_method_out&, const account_attach_payment_method_out&) = default;
 };
 
 /// From `#/components/schemas/LinkedDomainIn`.
 struct linked_domain_in {
   /// Domain ID
   std::string domain_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const linked_domain_in&, const linked_domain_in&) = default;
 };
 
 /// SAMLFieldMapping
@@ -208,6 +221,10 @@ struct saml_field_mapping_in {
   std::optional<std::string> last_name{};
   /// Field name for user's full name. If specified, first_name and last_name mappings are ignored
   std::optional<std::string> real_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const saml_field_mapping_in&, const saml_field_mapping_in&) = default;
 };
 
 /// AccountAuthenticationMethodCreateRequestBody
@@ -248,6 +265,10 @@ struct account_authentication_method_create_in {
   std::optional<::aiven::open_enum<::aiven::api::saml_variant_type>> saml_variant{};
   /// SCIM enabled
   std::optional<bool> scim_enabled{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_authentication_method_create_in&, const account_authentication_method_create_in&) = default;
 };
 
 /// SAMLFieldMapping
@@ -265,6 +286,10 @@ struct saml_field_mapping_out {
   std::optional<std::string> last_name{};
   /// Field name for user's full name. If specified, first_name and last_name mappings are ignored
   std::optional<std::string> real_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const saml_field_mapping_out&, const saml_field_mapping_out&) = default;
 };
 
 /// AuthenticationMethod
@@ -337,6 +362,10 @@ struct account_authentication_method_create_out {
   ::aiven::open_enum<::aiven::api::authentication_method_state_type> state{};
   /// Update Time
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_authentication_method_create_out&, const account_authentication_method_create_out&) = default;
 };
 
 /// AuthenticationMethod
@@ -409,6 +438,10 @@ struct account_authentication_method_get_out {
   ::aiven::open_enum<::aiven::api::authentication_method_state_type> state{};
   /// Update Time
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_authentication_method_get_out&, const account_authentication_method_get_out&) = default;
 };
 
 /// AccountAuthenticationMethodUpdateRequestBody
@@ -448,6 +481,10 @@ struct account_authentication_method_update_in {
   std::optional<::aiven::open_enum<::aiven::api::saml_variant_type>> saml_variant{};
   /// SCIM enabled
   std::optional<bool> scim_enabled{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_authentication_method_update_in&, const account_authentication_method_update_in&) = default;
 };
 
 /// AuthenticationMethod
@@ -520,6 +557,10 @@ struct account_authentication_method_update_out {
   ::aiven::open_enum<::aiven::api::authentication_method_state_type> state{};
   /// Update Time
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_authentication_method_update_out&, const account_authentication_method_update_out&) = default;
 };
 
 /// From `#/components/schemas/AccountBillingGroupOut`.
@@ -571,6 +612,10 @@ struct account_billing_group_out {
   std::string vat_id{};
   /// Address zip code
   std::string zip_code{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_billing_group_out&, const account_billing_group_out&) = default;
 };
 
 /// AccountCreateRequestBody
@@ -582,6 +627,10 @@ struct account_create_in {
   std::optional<std::string> parent_account_id{};
   /// Billing group ID
   std::optional<std::string> primary_billing_group_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_create_in&, const account_create_in&) = default;
 };
 
 /// Account details
@@ -614,6 +663,10 @@ struct account_create_out {
   std::optional<std::string> tenant_id{};
   /// Timestamp in ISO 8601 format, always in UTC
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_create_out&, const account_create_out&) = default;
 };
 
 /// Account details
@@ -646,6 +699,10 @@ struct account_get_out {
   std::optional<std::string> tenant_id{};
   /// Timestamp in ISO 8601 format, always in UTC
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_get_out&, const account_get_out&) = default;
 };
 
 /// AccountMoveRequestBody
@@ -653,6 +710,10 @@ struct account_get_out {
 struct account_move_in {
   /// Account ID
   std::string parent_account_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_move_in&, const account_move_in&) = default;
 };
 
 /// Account details
@@ -685,6 +746,10 @@ struct account_move_out {
   std::optional<std::string> tenant_id{};
   /// Timestamp in ISO 8601 format, always in UTC
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_move_out&, const account_move_out&) = default;
 };
 
 /// AccountOAuth2ClientCreateRequestBody
@@ -694,6 +759,10 @@ struct account_o_auth2_client_create_in {
   std::optional<::aiven::nullable<std::string>> description{};
   /// OAuth2 application name
   std::string name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_o_auth2_client_create_in&, const account_o_auth2_client_create_in&) = default;
 };
 
 /// AccountOAuth2ClientCreateResponse
@@ -709,6 +778,10 @@ struct account_o_auth2_client_create_response {
   std::optional<std::string> message{};
   /// OAuth2 application name
   std::optional<std::string> name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_o_auth2_client_create_response&, const account_o_auth2_client_create_response&) = default;
 };
 
 /// AccountOAuth2ClientGetResponse
@@ -724,6 +797,10 @@ struct account_o_auth2_client_get_response {
   std::optional<std::string> message{};
   /// OAuth2 application name
   std::optional<std::string> name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_o_auth2_client_get_response&, const account_o_auth2_client_get_response&) = default;
 };
 
 /// AccountOAuth2ClientRedirectCreateRequestBody
@@ -731,6 +808,10 @@ struct account_o_auth2_client_get_response {
 struct account_o_auth2_client_redirect_create_in {
   /// Redirect URI
   std::string redirect_uri{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_o_auth2_client_redirect_create_in&, const account_o_auth2_client_redirect_create_in&) = default;
 };
 
 /// AccountOAuth2ClientRedirectCreateResponse
@@ -744,6 +825,10 @@ struct account_o_auth2_client_redirect_create_response {
   std::optional<std::string> redirect_id{};
   /// Redirect URI
   std::string redirect_uri{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_o_auth2_client_redirect_create_response&, const account_o_auth2_client_redirect_create_response&) = default;
 };
 
 /// AccountOAuth2ClientSecretCreateResponse
@@ -759,6 +844,10 @@ struct account_o_auth2_client_secret_create_response {
   std::optional<std::string> secret_id{};
   /// Last characters of the secret
   std::optional<std::string> secret_suffix{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_o_auth2_client_secret_create_response&, const account_o_auth2_client_secret_create_response&) = default;
 };
 
 /// AccountOAuth2ClientUpdateRequestBody
@@ -768,6 +857,10 @@ struct account_o_auth2_client_update_in {
   std::optional<::aiven::nullable<std::string>> description{};
   /// OAuth2 application name Nullable.
   std::optional<::aiven::nullable<std::string>> name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_o_auth2_client_update_in&, const account_o_auth2_client_update_in&) = default;
 };
 
 /// AccountOAuth2ClientUpdateResponse
@@ -783,6 +876,10 @@ struct account_o_auth2_client_update_response {
   std::optional<std::string> message{};
   /// OAuth2 application name
   std::optional<std::string> name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_o_auth2_client_update_response&, const account_o_auth2_client_update_response&) = default;
 };
 
 /// From `#/components/schemas/AccountOut`.
@@ -814,6 +911,10 @@ struct account_out {
   std::optional<std::string> tenant_id{};
   /// Timestamp in ISO 8601 format, always in UTC
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_out&, const account_out&) = default;
 };
 
 /// AccountProjectsListResponse
@@ -827,6 +928,10 @@ struct account_projects_list_out {
   std::vector<::aiven::api::project_out> projects{};
   /// Total count of projects associated to account.
   std::optional<std::int64_t> total_project_count{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_projects_list_out&, const account_projects_list_out&) = default;
 };
 
 /// Account Team details
@@ -842,6 +947,10 @@ struct account_team_create_out {
   std::string team_name{};
   /// Timestamp in ISO 8601 format, always in UTC
   std::optional<std::string> update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_team_create_out&, const account_team_create_out&) = default;
 };
 
 /// Account Team details
@@ -857,6 +966,10 @@ struct account_team_get_out {
   std::string team_name{};
   /// Timestamp in ISO 8601 format, always in UTC
   std::optional<std::string> update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_team_get_out&, const account_team_get_out&) = default;
 };
 
 /// Details of verified invite
@@ -864,18 +977,30 @@ struct account_team_get_out {
 struct account_team_member_verify_invite_out {
   /// User email address
   std::string user_email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_team_member_verify_invite_out&, const account_team_member_verify_invite_out&) = default;
 };
 
 /// AccountTeamProjectAssociateRequestBody
 /// From `#/components/schemas/AccountTeamProjectAssociateIn`.
 struct account_team_project_associate_in {
   ::aiven::open_enum<::aiven::api::team_type> team_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_team_project_associate_in&, const account_team_project_associate_in&) = default;
 };
 
 /// AccountTeamProjectAssociationUpdateRequestBody
 /// From `#/components/schemas/AccountTeamProjectAssociationUpdateIn`.
 struct account_team_project_association_update_in {
   std::optional<::aiven::open_enum<::aiven::api::team_type>> team_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_team_project_association_update_in&, const account_team_project_association_update_in&) = default;
 };
 
 /// From `#/components/schemas/AccountTeam_ProjectOut`.
@@ -883,6 +1008,10 @@ struct account_team_project_out {
   /// Project name
   std::string project_name{};
   ::aiven::open_enum<::aiven::api::team_type> team_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_team_project_out&, const account_team_project_out&) = default;
 };
 
 /// From `#/components/schemas/AccountTeam_TeamOut`.
@@ -897,6 +1026,10 @@ struct account_team_team_out {
   std::string team_name{};
   /// Timestamp in ISO 8601 format, always in UTC
   std::optional<std::string> update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_team_team_out&, const account_team_team_out&) = default;
 };
 
 /// AccountTeamUpdateRequestBody
@@ -904,6 +1037,10 @@ struct account_team_team_out {
 struct account_team_update_in {
   /// Team name
   std::string team_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_team_update_in&, const account_team_update_in&) = default;
 };
 
 /// Account Team details
@@ -919,6 +1056,10 @@ struct account_team_update_out {
   std::string team_name{};
   /// Timestamp in ISO 8601 format, always in UTC
   std::optional<std::string> update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_team_update_out&, const account_team_update_out&) = default;
 };
 
 /// AccountUpdateRequestBody
@@ -928,6 +1069,10 @@ struct account_update_in {
   std::optional<std::string> account_name{};
   /// Billing group ID
   std::optional<std::string> primary_billing_group_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_update_in&, const account_update_in&) = default;
 };
 
 /// Account details
@@ -960,6 +1105,10 @@ struct account_update_out {
   std::optional<std::string> tenant_id{};
   /// Timestamp in ISO 8601 format, always in UTC
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_update_out&, const account_update_out&) = default;
 };
 
 /// From `#/components/schemas/AccountUserTeamsListOut`.
@@ -972,6 +1121,10 @@ struct account_user_teams_list_out {
   std::string team_id{};
   /// Team name
   std::string team_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_user_teams_list_out&, const account_user_teams_list_out&) = default;
 };
 
 /// AccountUsersSearchRequestBody
@@ -982,6 +1135,10 @@ struct account_users_search_in {
   std::optional<::aiven::open_enum<::aiven::api::order_by_type>> order_by{};
   /// Very simple filtering is used; a single word is recommended
   std::optional<std::string> query{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_users_search_in&, const account_users_search_in&) = default;
 };
 
 /// From `#/components/schemas/AuthenticationMethodOut`.
@@ -1053,6 +1210,10 @@ struct authentication_method_out {
   ::aiven::open_enum<::aiven::api::authentication_method_state_type> state{};
   /// Update Time
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const authentication_method_out&, const authentication_method_out&) = default;
 };
 
 /// From `#/components/schemas/CardOut`.
@@ -1071,6 +1232,10 @@ struct card_out {
   std::string last4{};
   /// Name on the credit card
   std::string name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const card_out&, const card_out&) = default;
 };
 
 /// From `#/components/schemas/EventOut`.
@@ -1091,6 +1256,10 @@ struct event_out {
   std::int64_t log_entry_id{};
   /// Team ID
   std::string team_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const event_out&, const event_out&) = default;
 };
 
 /// From `#/components/schemas/MemberOut`.
@@ -1109,6 +1278,10 @@ struct member_out {
   std::string user_email{};
   /// User ID
   std::string user_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const member_out&, const member_out&) = default;
 };
 
 /// OAuth2 client app
@@ -1120,6 +1293,10 @@ struct o_auth2_client_out {
   std::optional<::aiven::nullable<std::string>> description{};
   /// OAuth2 application name
   std::optional<std::string> name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const o_auth2_client_out&, const o_auth2_client_out&) = default;
 };
 
 /// Allowed redirect URI of an OAuth2 client app
@@ -1129,6 +1306,10 @@ struct o_auth2_client_redirect_out {
   std::optional<std::string> redirect_id{};
   /// Redirect URI
   std::optional<std::string> redirect_uri{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const o_auth2_client_redirect_out&, const o_auth2_client_redirect_out&) = default;
 };
 
 /// Secret of an OAuth2 client app
@@ -1138,6 +1319,10 @@ struct o_auth2_client_secret_out {
   std::optional<std::string> secret_id{};
   /// Last characters of the secret
   std::optional<std::string> secret_suffix{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const o_auth2_client_secret_out&, const o_auth2_client_secret_out&) = default;
 };
 
 /// From `#/components/schemas/TeamOut`.
@@ -1153,6 +1338,10 @@ struct team_out {
   std::optional<::aiven::open_enum<::aiven::api::team_type>> team_type{};
   /// Timestamp in ISO 8601 format, always in UTC
   std::optional<std::string> update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const team_out&, const team_out&) = default;
 };
 
 /// From `#/components/schemas/UserOut`.
@@ -1163,6 +1352,10 @@ struct user_out {
   std::string user_email{};
   /// User ID
   std::string user_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_out&, const user_out&) = default;
 };
 
 /// From `#/components/schemas/UserProjectOut`.
@@ -1184,6 +1377,10 @@ struct user_project_out {
   std::string team_name{};
   /// User email address
   std::string user_email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_project_out&, const user_project_out&) = default;
 };
 
 /// The request of AccountAttachPaymentMethod.

@@ -8,6 +8,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -33,6 +35,10 @@ struct application_user_access_token_create_in {
   std::optional<std::int64_t> max_age_seconds{};
   /// Scopes this token is restricted to if specified
   std::optional<std::vector<std::string>> scopes{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const application_user_access_token_create_in&, const application_user_access_token_create_in&) = default;
 };
 
 /// ApplicationUserAccessTokenCreateResponse
@@ -46,6 +52,10 @@ struct application_user_access_token_create_out {
   std::optional<std::string> message{};
   /// Token Prefix
   std::string token_prefix{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const application_user_access_token_create_out&, const application_user_access_token_create_out&) = default;
 };
 
 /// ApplicationUserCreateRequestBody
@@ -54,6 +64,10 @@ struct application_user_create_in {
   /// Alters super admin state of the organization application user
   std::optional<bool> is_super_admin{};
   std::string name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const application_user_create_in&, const application_user_create_in&) = default;
 };
 
 /// ApplicationUserCreateResponse
@@ -72,6 +86,10 @@ struct application_user_create_out {
   std::string user_email{};
   /// User ID
   std::string user_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const application_user_create_out&, const application_user_create_out&) = default;
 };
 
 /// ApplicationUserGetResponse
@@ -90,6 +108,10 @@ struct application_user_get_out {
   std::string user_email{};
   /// User ID
   std::string user_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const application_user_get_out&, const application_user_get_out&) = default;
 };
 
 /// From `#/components/schemas/ApplicationUserOut`.
@@ -103,6 +125,10 @@ struct application_user_out {
   std::string user_email{};
   /// User ID
   std::string user_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const application_user_out&, const application_user_out&) = default;
 };
 
 /// ApplicationUserUpdateRequestBody
@@ -111,6 +137,10 @@ struct application_user_update_in {
   /// Alters super admin state of the organization application user
   std::optional<bool> is_super_admin{};
   std::string name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const application_user_update_in&, const application_user_update_in&) = default;
 };
 
 /// ApplicationUserUpdateResponse
@@ -129,6 +159,10 @@ struct application_user_update_out {
   std::string user_email{};
   /// User ID
   std::string user_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const application_user_update_out&, const application_user_update_out&) = default;
 };
 
 /// From `#/components/schemas/TokenOut`.
@@ -160,6 +194,10 @@ struct token_out {
   std::optional<std::vector<std::string>> scopes{};
   /// First characters of the actual token value. Full value is only exposed after creation. This value is used when updating or revoking tokens. Note that the val...
   std::string token_prefix{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const token_out&, const token_out&) = default;
 };
 
 /// The request of ApplicationUserAccessTokenCreate.

@@ -8,6 +8,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -26,6 +28,10 @@ namespace aiven::api {
 struct organization_auth_domain_link_in {
   /// ID of the domain
   std::string domain_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_auth_domain_link_in&, const organization_auth_domain_link_in&) = default;
 };
 
 /// The request of OrganizationAuthDomainLink.

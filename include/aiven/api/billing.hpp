@@ -8,6 +8,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -40,6 +42,10 @@ struct addresse_out {
   std::string update_time{};
   /// Zip Code
   std::optional<std::string> zip_code{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const addresse_out&, const addresse_out&) = default;
 };
 
 /// InvoiceModel
@@ -71,6 +77,10 @@ struct invoice_get_out {
   std::string total_inc_vat{};
   /// Total Vat Zero
   std::string total_vat_zero{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const invoice_get_out&, const invoice_get_out&) = default;
 };
 
 /// OrganizationAddressCreateRequestBody
@@ -85,6 +95,10 @@ struct organization_address_create_in {
   std::optional<std::string> state{};
   /// Zip Code
   std::optional<std::string> zip_code{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_address_create_in&, const organization_address_create_in&) = default;
 };
 
 /// OrganizationAddressCreateResponse
@@ -111,6 +125,10 @@ struct organization_address_create_out {
   std::string update_time{};
   /// Zip Code
   std::optional<std::string> zip_code{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_address_create_out&, const organization_address_create_out&) = default;
 };
 
 /// OrganizationAddressGetResponse
@@ -137,6 +155,10 @@ struct organization_address_get_out {
   std::string update_time{};
   /// Zip Code
   std::optional<std::string> zip_code{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_address_get_out&, const organization_address_get_out&) = default;
 };
 
 /// OrganizationAddressUpdateRequestBody
@@ -151,6 +173,10 @@ struct organization_address_update_in {
   std::optional<std::string> state{};
   /// Zip Code
   std::optional<std::string> zip_code{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_address_update_in&, const organization_address_update_in&) = default;
 };
 
 /// OrganizationAddressUpdateResponse
@@ -177,6 +203,10 @@ struct organization_address_update_out {
   std::string update_time{};
   /// Zip Code
   std::optional<std::string> zip_code{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_address_update_out&, const organization_address_update_out&) = default;
 };
 
 /// The request of BillingCreditMemoDownload.

@@ -8,6 +8,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -132,6 +134,10 @@ struct billing_group_create_in {
   std::optional<std::string> vat_id{};
   /// Address zip code
   std::optional<std::string> zip_code{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const billing_group_create_in&, const billing_group_create_in&) = default;
 };
 
 /// Billing group information
@@ -184,12 +190,20 @@ struct billing_group_create_out {
   std::string vat_id{};
   /// Address zip code
   std::string zip_code{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const billing_group_create_out&, const billing_group_create_out&) = default;
 };
 
 /// BillingGroupCreditsClaimRequestBody
 /// From `#/components/schemas/BillingGroupCreditsClaimIn`.
 struct billing_group_credits_claim_in {
   std::string code{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const billing_group_credits_claim_in&, const billing_group_credits_claim_in&) = default;
 };
 
 /// Assigned credit.
@@ -205,6 +219,10 @@ struct billing_group_credits_claim_out {
   ::aiven::open_enum<::aiven::api::credit_type> type{};
   /// Original credit value, or for expired credits, the consumed credit value
   std::string value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const billing_group_credits_claim_out&, const billing_group_credits_claim_out&) = default;
 };
 
 /// From `#/components/schemas/BillingGroup_EventOut`.
@@ -225,6 +243,10 @@ struct billing_group_event_out {
   std::optional<std::string> project_id{};
   /// Project name
   std::optional<std::string> project_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const billing_group_event_out&, const billing_group_event_out&) = default;
 };
 
 /// Billing group information
@@ -277,6 +299,10 @@ struct billing_group_get_out {
   std::string vat_id{};
   /// Address zip code
   std::string zip_code{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const billing_group_get_out&, const billing_group_get_out&) = default;
 };
 
 /// A single invoice
@@ -294,6 +320,10 @@ struct billing_group_invoice_get_response_invoice {
   std::string local_inc_vat{};
   /// Invoice total in chosen billing currency, before VAT
   std::string local_vat_zero{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const billing_group_invoice_get_response_invoice&, const billing_group_invoice_get_response_invoice&) = default;
 };
 
 /// From `#/components/schemas/BillingGroupOut`.
@@ -345,6 +375,10 @@ struct billing_group_out {
   std::string vat_id{};
   /// Address zip code
   std::string zip_code{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const billing_group_out&, const billing_group_out&) = default;
 };
 
 /// From `#/components/schemas/BillingGroup_ProjectOut`.
@@ -355,6 +389,10 @@ struct billing_group_project_out {
   std::string estimated_balance{};
   /// Project name
   std::string project_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const billing_group_project_out&, const billing_group_project_out&) = default;
 };
 
 /// BillingGroupProjectsAssignRequestBody
@@ -362,6 +400,10 @@ struct billing_group_project_out {
 struct billing_group_projects_assign_in {
   /// Projects names
   std::vector<std::string> projects_names{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const billing_group_projects_assign_in&, const billing_group_projects_assign_in&) = default;
 };
 
 /// BillingGroupUpdateRequestBody
@@ -398,6 +440,10 @@ struct billing_group_update_in {
   std::optional<std::string> vat_id{};
   /// Address zip code
   std::optional<std::string> zip_code{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const billing_group_update_in&, const billing_group_update_in&) = default;
 };
 
 /// Billing group information
@@ -450,6 +496,10 @@ struct billing_group_update_out {
   std::string vat_id{};
   /// Address zip code
   std::string zip_code{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const billing_group_update_out&, const billing_group_update_out&) = default;
 };
 
 /// From `#/components/schemas/LineOut`.
@@ -482,6 +532,10 @@ struct line_out {
   std::optional<std::string> timestamp_begin{};
   /// End timestamp of the billed time period, for resources billed by time
   std::optional<std::string> timestamp_end{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const line_out&, const line_out&) = default;
 };
 
 /// The request of BillingGroupCreate.

@@ -6,6 +6,7 @@
 
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstdint>
@@ -501,6 +502,10 @@ struct account_invite_out {
   std::string team_name{};
   /// User email address
   std::string user_email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const account_invite_out&, const account_invite_out&) = default;
 };
 
 /// From `#/components/schemas/AclOut`.
@@ -511,6 +516,10 @@ struct acl_out {
   /// Topic name pattern
   std::string topic{};
   std::string username{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const acl_out&, const acl_out&) = default;
 };
 
 /// From `#/components/schemas/AlertOut`.
@@ -529,6 +538,10 @@ struct alert_out {
   std::optional<std::string> service_type{};
   /// Severity of the event
   std::string severity{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const alert_out&, const alert_out&) = default;
 };
 
 /// Backup configuration for this service plan
@@ -547,30 +560,50 @@ struct backup_config_out {
   /// Maximum number of backups to keep. Zero when no backups are created.
   std::int64_t max_count{};
   ::aiven::open_enum<::aiven::api::recovery_mode_type> recovery_mode{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const backup_config_out&, const backup_config_out&) = default;
 };
 
 /// From `#/components/schemas/BillingContactEmailIn`.
 struct billing_contact_email_in {
   /// User email address
   std::string email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const billing_contact_email_in&, const billing_contact_email_in&) = default;
 };
 
 /// From `#/components/schemas/BillingContactEmailOut`.
 struct billing_contact_email_out {
   /// User email address
   std::string email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const billing_contact_email_out&, const billing_contact_email_out&) = default;
 };
 
 /// From `#/components/schemas/BillingEmailIn`.
 struct billing_email_in {
   /// User email address
   std::string email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const billing_email_in&, const billing_email_in&) = default;
 };
 
 /// From `#/components/schemas/BillingEmailOut`.
 struct billing_email_out {
   /// User email address
   std::string email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const billing_email_out&, const billing_email_out&) = default;
 };
 
 /// Credit card assigned to the project
@@ -592,6 +625,10 @@ struct card_info_out {
   std::string name{};
   /// User email address
   std::string user_email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const card_info_out&, const card_info_out&) = default;
 };
 
 /// From `#/components/schemas/CloudOut`.
@@ -610,6 +647,10 @@ struct cloud_out {
   std::optional<std::string> provider{};
   /// Cloud provider description
   std::optional<std::string> provider_description{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const cloud_out&, const cloud_out&) = default;
 };
 
 /// From `#/components/schemas/CreditOut`.
@@ -624,6 +665,10 @@ struct credit_out {
   ::aiven::open_enum<::aiven::api::credit_type> type{};
   /// Original credit value, or for expired credits, the consumed credit value
   std::string value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const credit_out&, const credit_out&) = default;
 };
 
 /// From `#/components/schemas/DomainOut`.
@@ -642,6 +687,10 @@ struct domain_out {
   std::string organization_id{};
   ::aiven::open_enum<::aiven::api::domain_state_type> state{};
   ::aiven::open_enum<::aiven::api::verification_type> verification_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const domain_out&, const domain_out&) = default;
 };
 
 /// Service EOL extension
@@ -651,12 +700,20 @@ struct elasticsearch_out {
   std::string eol_date{};
   /// Service version
   std::string version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const elasticsearch_out&, const elasticsearch_out&) = default;
 };
 
 /// End of life extension information
 /// From `#/components/schemas/EndOfLifeExtensionOut`.
 struct end_of_life_extension_out {
   std::optional<::aiven::api::elasticsearch_out> elasticsearch{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const end_of_life_extension_out&, const end_of_life_extension_out&) = default;
 };
 
 /// One error of a failed request
@@ -670,6 +727,10 @@ struct error_item {
   std::optional<std::string> more_info{};
   /// HTTP status code of the error
   std::int64_t status{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const error_item&, const error_item&) = default;
 };
 
 /// From `#/components/schemas/ExtensionOut`.
@@ -680,6 +741,10 @@ struct extension_out {
   std::string name{};
   /// Extension versions available
   std::optional<std::vector<std::string>> versions{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const extension_out&, const extension_out&) = default;
 };
 
 /// From `#/components/schemas/HourlyOut`.
@@ -690,6 +755,10 @@ struct hourly_out {
   std::string hour_start{};
   /// Peak bytes stored on object storage at this hour
   std::int64_t peak_stored_bytes{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const hourly_out&, const hourly_out&) = default;
 };
 
 /// Service integration state
@@ -699,6 +768,10 @@ struct state_out {
   std::optional<::aiven::open_enum<::aiven::api::likely_error_cause_type>> likely_error_cause{};
   ::boost::json::value nodes{};
   ::aiven::open_enum<::aiven::api::integration_status_type> status{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const state_out&, const state_out&) = default;
 };
 
 /// Integration status
@@ -707,6 +780,10 @@ struct integration_status_out {
   ::aiven::api::state_out state{};
   /// Integration status description
   std::string status_user_desc{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const integration_status_out&, const integration_status_out&) = default;
 };
 
 /// From `#/components/schemas/InvoiceOut`.
@@ -736,6 +813,10 @@ struct invoice_out {
   std::string total_inc_vat{};
   /// Total excluding taxes
   std::string total_vat_zero{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const invoice_out&, const invoice_out&) = default;
 };
 
 /// From `#/components/schemas/KafkaAclOut`.
@@ -752,6 +833,10 @@ struct kafka_acl_out {
   /// Resource pattern used to match specified resources
   std::string resource_name{};
   ::aiven::open_enum<::aiven::api::resource_type> resource_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const kafka_acl_out&, const kafka_acl_out&) = default;
 };
 
 /// Body of a successful response that carries no data
@@ -761,6 +846,10 @@ struct message_response {
   std::optional<std::vector<::aiven::api::error_item>> errors{};
   /// Printable result of the request
   std::optional<std::string> message{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const message_response&, const message_response&) = default;
 };
 
 /// From `#/components/schemas/PeeringConnectionIn`.
@@ -779,6 +868,10 @@ struct peering_connection_in {
   std::string peer_vpc{};
   /// List of private IPv4 ranges to route through the peering connection
   std::optional<std::vector<std::string>> user_peer_network_cidrs{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const peering_connection_in&, const peering_connection_in&) = default;
 };
 
 /// From `#/components/schemas/WarningOut`.
@@ -792,6 +885,10 @@ struct warning_out {
   /// Warning message to be shown to the user
   std::string message{};
   ::aiven::open_enum<::aiven::api::warning_type> type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const warning_out&, const warning_out&) = default;
 };
 
 /// State-specific help or error information
@@ -803,6 +900,10 @@ struct state_info_out {
   std::string type{};
   /// List of warnings if any
   std::optional<std::vector<::aiven::api::warning_out>> warnings{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const state_info_out&, const state_info_out&) = default;
 };
 
 /// From `#/components/schemas/PeeringConnectionOut`.
@@ -830,6 +931,10 @@ struct peering_connection_out {
   /// List of private IPv4 ranges to route through the peering connection
   std::vector<std::string> user_peer_network_cidrs{};
   ::aiven::open_enum<::aiven::api::vpc_peering_connection_type> vpc_peering_connection_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const peering_connection_out&, const peering_connection_out&) = default;
 };
 
 /// From `#/components/schemas/PrivatelinkAvailabilityOut`.
@@ -838,12 +943,20 @@ struct privatelink_availability_out {
   std::string cloud_name{};
   /// Hourly privatelink price in this cloud region
   std::string price_usd{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const privatelink_availability_out&, const privatelink_availability_out&) = default;
 };
 
 /// From `#/components/schemas/TechEmailOut`.
 struct tech_email_out {
   /// User email address
   std::string email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const tech_email_out&, const tech_email_out&) = default;
 };
 
 /// From `#/components/schemas/ProjectOut`.
@@ -905,6 +1018,10 @@ struct project_out {
   std::string vat_id{};
   /// Address zip code
   std::optional<std::string> zip_code{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_out&, const project_out&) = default;
 };
 
 /// From `#/components/schemas/ServiceIntegrationOut`.
@@ -941,6 +1058,10 @@ struct service_integration_out {
   std::string source_service_type{};
   /// Service integration settings
   std::optional<::boost::json::value> user_config{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_integration_out&, const service_integration_out&) = default;
 };
 
 /// From `#/components/schemas/ServicePlanOut`.
@@ -962,6 +1083,10 @@ struct service_plan_out {
   std::string service_type{};
   /// Number of shards in this service plan
   std::optional<std::int64_t> shard_count{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_plan_out&, const service_plan_out&) = default;
 };
 
 /// From `#/components/schemas/StaticIPAddressAvailabilityOut`.
@@ -970,6 +1095,10 @@ struct static_ip_address_availability_out {
   std::string cloud_name{};
   /// Hourly static IP address price in this cloud region
   std::string price_usd{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const static_ip_address_availability_out&, const static_ip_address_availability_out&) = default;
 };
 
 /// History of usage and cumulative costs in the billing period
@@ -977,12 +1106,20 @@ struct static_ip_address_availability_out {
 struct storage_usage_history_out {
   /// History by hour
   std::vector<::aiven::api::hourly_out> hourly{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const storage_usage_history_out&, const storage_usage_history_out&) = default;
 };
 
 /// From `#/components/schemas/TechEmailIn`.
 struct tech_email_in {
   /// Technical contact email
   std::string email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const tech_email_in&, const tech_email_in&) = default;
 };
 
 /// OrganizationUserInfo
@@ -1006,6 +1143,10 @@ struct user_info_out {
   std::string state{};
   /// User Email
   std::string user_email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_info_out&, const user_info_out&) = default;
 };
 
 }  // namespace aiven::api

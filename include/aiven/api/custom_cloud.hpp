@@ -8,6 +8,7 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
@@ -83,6 +84,10 @@ struct contact_email_in {
   std::optional<std::string> real_name{};
   /// Role of this user
   std::optional<std::string> role{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const contact_email_in&, const contact_email_in&) = default;
 };
 
 /// From `#/components/schemas/ContactEmailOut`.
@@ -93,6 +98,10 @@ struct contact_email_out {
   std::optional<std::string> real_name{};
   /// Role of this user
   std::optional<std::string> role{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const contact_email_out&, const contact_email_out&) = default;
 };
 
 /// CustomCloudEnvironmentCreateRequestBody
@@ -110,6 +119,10 @@ struct custom_cloud_environment_create_in {
   std::string reserved_cidr{};
   /// Set of resource tags
   std::optional<std::map<std::string, std::string>> tags{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const custom_cloud_environment_create_in&, const custom_cloud_environment_create_in&) = default;
 };
 
 /// From `#/components/schemas/ErrorOut`.
@@ -117,6 +130,10 @@ struct error_out {
   ::aiven::open_enum<::aiven::api::category_type> category{};
   /// Description of this error
   std::string message{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const error_out&, const error_out&) = default;
 };
 
 /// Custom cloud environment
@@ -185,6 +202,10 @@ struct custom_cloud_environment_create_out {
   std::string update_time{};
   /// True if this BYOC cloud is using customer owned storage
   std::optional<bool> use_customer_owned_storage{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const custom_cloud_environment_create_out&, const custom_cloud_environment_create_out&) = default;
 };
 
 /// Custom cloud environment
@@ -253,6 +274,10 @@ struct custom_cloud_environment_get_out {
   std::string update_time{};
   /// True if this BYOC cloud is using customer owned storage
   std::optional<bool> use_customer_owned_storage{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const custom_cloud_environment_get_out&, const custom_cloud_environment_get_out&) = default;
 };
 
 /// CustomCloudEnvironmentListResponse (members not documented)
@@ -262,6 +287,10 @@ struct custom_cloud_environment_list_response {
   std::optional<std::vector<::aiven::api::error_item>> errors{};
   /// Printable result of the request
   std::optional<std::string> message{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const custom_cloud_environment_list_response&, const custom_cloud_environment_list_response&) = default;
 };
 
 /// CustomCloudEnvironmentPermissionsGetResponse
@@ -273,6 +302,10 @@ struct custom_cloud_environment_permissions_get_out {
   /// Printable result of the request
   std::optional<std::string> message{};
   std::vector<std::string> projects{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const custom_cloud_environment_permissions_get_out&, const custom_cloud_environment_permissions_get_out&) = default;
 };
 
 /// CustomCloudEnvironmentPermissionsSetRequestBody
@@ -280,6 +313,10 @@ struct custom_cloud_environment_permissions_get_out {
 struct custom_cloud_environment_permissions_set_in {
   std::vector<std::string> accounts{};
   std::vector<std::string> projects{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const custom_cloud_environment_permissions_set_in&, const custom_cloud_environment_permissions_set_in&) = default;
 };
 
 /// CustomCloudEnvironmentProvisionRequestBody
@@ -295,6 +332,10 @@ struct custom_cloud_environment_provision_in {
   std::optional<std::string> google_privilege_bearing_service_account_id{};
   /// Used to uniquely identify an asset in Oracle's cloud. May refer to a range of object types including instance, tenancy, subnet and more.
   std::optional<std::string> oracle_compartment_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const custom_cloud_environment_provision_in&, const custom_cloud_environment_provision_in&) = default;
 };
 
 /// Custom cloud environment
@@ -363,6 +404,10 @@ struct custom_cloud_environment_provision_out {
   std::string update_time{};
   /// True if this BYOC cloud is using customer owned storage
   std::optional<bool> use_customer_owned_storage{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const custom_cloud_environment_provision_out&, const custom_cloud_environment_provision_out&) = default;
 };
 
 /// CustomCloudEnvironmentUpdateRequestBody
@@ -386,6 +431,10 @@ struct custom_cloud_environment_update_in {
   std::optional<std::string> reserved_cidr{};
   /// Set of resource tags
   std::optional<std::map<std::string, std::string>> tags{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const custom_cloud_environment_update_in&, const custom_cloud_environment_update_in&) = default;
 };
 
 /// Custom cloud environment
@@ -454,6 +503,10 @@ struct custom_cloud_environment_update_out {
   std::string update_time{};
   /// True if this BYOC cloud is using customer owned storage
   std::optional<bool> use_customer_owned_storage{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const custom_cloud_environment_update_out&, const custom_cloud_environment_update_out&) = default;
 };
 
 /// The request of CustomCloudEnvironmentCreate.

@@ -8,6 +8,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -38,6 +40,10 @@ struct organization_domain_add_in {
   /// Name of the domain to be added
   std::string domain_name{};
   std::optional<::aiven::open_enum<::aiven::api::verification_type>> verification_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_domain_add_in&, const organization_domain_add_in&) = default;
 };
 
 /// OrganizationDomainAddResponse
@@ -61,12 +67,20 @@ struct organization_domain_add_out {
   std::string organization_id{};
   ::aiven::open_enum<::aiven::api::organization_domain_state_type> state{};
   ::aiven::open_enum<::aiven::api::verification_type> verification_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_domain_add_out&, const organization_domain_add_out&) = default;
 };
 
 /// OrganizationDomainUpdateRequestBody
 /// From `#/components/schemas/OrganizationDomainUpdateIn`.
 struct organization_domain_update_in {
   std::optional<::aiven::open_enum<::aiven::api::verification_type>> verification_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_domain_update_in&, const organization_domain_update_in&) = default;
 };
 
 /// OrganizationDomainUpdateResponse
@@ -90,6 +104,10 @@ struct organization_domain_update_out {
   std::string organization_id{};
   ::aiven::open_enum<::aiven::api::organization_domain_state_type> state{};
   ::aiven::open_enum<::aiven::api::verification_type> verification_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_domain_update_out&, const organization_domain_update_out&) = default;
 };
 
 /// OrganizationDomainVerifyResponse
@@ -113,6 +131,10 @@ struct organization_domain_verify_out {
   std::string organization_id{};
   ::aiven::open_enum<::aiven::api::organization_domain_state_type> state{};
   ::aiven::open_enum<::aiven::api::verification_type> verification_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_domain_verify_out&, const organization_domain_verify_out&) = default;
 };
 
 /// The request of OrganizationDomainAdd.

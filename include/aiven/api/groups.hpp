@@ -8,6 +8,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -37,6 +39,10 @@ struct user_group_create_in {
   std::string description{};
   /// User Group Name
   std::string user_group_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_group_create_in&, const user_group_create_in&) = default;
 };
 
 /// UserGroupCreateResponse
@@ -57,6 +63,10 @@ struct user_group_create_out {
   std::string user_group_id{};
   /// User Group Name
   std::string user_group_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_group_create_out&, const user_group_create_out&) = default;
 };
 
 /// UserGroupGetResponse
@@ -77,6 +87,10 @@ struct user_group_get_out {
   std::string user_group_id{};
   /// User Group Name
   std::string user_group_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_group_get_out&, const user_group_get_out&) = default;
 };
 
 /// From `#/components/schemas/UserGroup_MemberOut`.
@@ -86,6 +100,10 @@ struct user_group_member_out {
   /// User ID
   std::string user_id{};
   ::aiven::api::user_info_out user_info{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_group_member_out&, const user_group_member_out&) = default;
 };
 
 /// UserGroupMembersUpdateRequestBody
@@ -94,6 +112,10 @@ struct user_group_members_update_in {
   /// List of user IDs to apply the operation on
   std::vector<std::string> member_ids{};
   ::aiven::open_enum<::aiven::api::user_group_operation_type> operation{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_group_members_update_in&, const user_group_members_update_in&) = default;
 };
 
 /// UserGroupUpdateRequestBody
@@ -102,6 +124,10 @@ struct user_group_update_in {
   std::optional<std::string> description{};
   /// User Group Name
   std::optional<std::string> user_group_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_group_update_in&, const user_group_update_in&) = default;
 };
 
 /// UserGroupUpdateResponse
@@ -122,6 +148,10 @@ struct user_group_update_out {
   std::string user_group_id{};
   /// User Group Name
   std::string user_group_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_group_update_out&, const user_group_update_out&) = default;
 };
 
 /// From `#/components/schemas/UserGroup_UserGroupOut`.
@@ -139,6 +169,10 @@ struct user_group_user_group_out {
   std::string user_group_id{};
   /// User Group Name
   std::string user_group_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_group_user_group_out&, const user_group_user_group_out&) = default;
 };
 
 /// The request of UserGroupCreate.

@@ -8,6 +8,7 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
@@ -211,6 +212,10 @@ struct payment_method_out {
   /// Payment method ID
   std::string payment_method_id{};
   ::aiven::open_enum<::aiven::api::organization_billing_payment_method_type> payment_method_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const payment_method_out&, const payment_method_out&) = default;
 };
 
 /// From `#/components/schemas/OrganizationBilling_BillingGroupOut`.
@@ -236,6 +241,10 @@ struct organization_billing_billing_group_out {
   std::string shipping_address_id{};
   /// VAT ID
   std::optional<std::string> vat_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_billing_billing_group_out&, const organization_billing_billing_group_out&) = default;
 };
 
 /// The period this credit memo refers to
@@ -245,6 +254,10 @@ struct organization_billing_credit_memo_get_response_invoice_period {
   std::string begin_time{};
   /// The end date of the period this invoice refers to
   std::string end_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_billing_credit_memo_get_response_invoice_period&, const organization_billing_credit_memo_get_response_invoice_period&) = default;
 };
 
 /// OrganizationBillingCreditMemoGetResponse
@@ -272,6 +285,10 @@ struct organization_billing_credit_memo_get_response {
   ::aiven::open_enum<::aiven::api::organization_billing_credit_memo_get_response_state> state{};
   /// Total credit memo amount in local currency
   std::string total{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_billing_credit_memo_get_response&, const organization_billing_credit_memo_get_response&) = default;
 };
 
 /// The period this credit memo refers to
@@ -281,6 +298,10 @@ struct organization_billing_credit_memos_list_response_credit_memos_item_invoice
   std::string begin_time{};
   /// The end date of the period this invoice refers to
   std::string end_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_billing_credit_memos_list_response_credit_memos_item_invoice_period&, const organization_billing_credit_memos_list_response_credit_memos_item_invoice_period&) = default;
 };
 
 /// From `organization_billing_credit_memos_list_response_credit_memos_item`.
@@ -307,6 +328,10 @@ struct organization_billing_credit_memos_list_response_credit_memos_item {
   ::aiven::open_enum<::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item_state> state{};
   /// Total credit memo amount in local currency
   std::string total{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_billing_credit_memos_list_response_credit_memos_item&, const organization_billing_credit_memos_list_response_credit_memos_item&) = default;
 };
 
 /// Payment method
@@ -315,6 +340,10 @@ struct payment_method_in {
   /// Payment method ID
   std::string payment_method_id{};
   ::aiven::open_enum<::aiven::api::organization_billing_payment_method_type> payment_method_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const payment_method_in&, const payment_method_in&) = default;
 };
 
 /// OrganizationBillingGroupCreateRequestBody
@@ -335,6 +364,10 @@ struct organization_billing_group_create_in {
   std::string shipping_address_id{};
   /// VAT ID
   std::optional<std::string> vat_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_billing_group_create_in&, const organization_billing_group_create_in&) = default;
 };
 
 /// OrganizationBillingGroupCreateResponse
@@ -365,6 +398,10 @@ struct organization_billing_group_create_out {
   std::string shipping_address_id{};
   /// VAT ID
   std::optional<std::string> vat_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_billing_group_create_out&, const organization_billing_group_create_out&) = default;
 };
 
 /// OrganizationBillingGroupGetResponse
@@ -395,6 +432,10 @@ struct organization_billing_group_get_out {
   std::string shipping_address_id{};
   /// VAT ID
   std::optional<std::string> vat_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_billing_group_get_out&, const organization_billing_group_get_out&) = default;
 };
 
 /// OrganizationBillingGroupUpdateRequestBody
@@ -415,6 +456,10 @@ struct organization_billing_group_update_in {
   std::optional<std::string> shipping_address_id{};
   /// VAT ID
   std::optional<std::string> vat_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_billing_group_update_in&, const organization_billing_group_update_in&) = default;
 };
 
 /// OrganizationBillingGroupUpdateResponse
@@ -445,6 +490,10 @@ struct organization_billing_group_update_out {
   std::string shipping_address_id{};
   /// VAT ID
   std::optional<std::string> vat_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_billing_group_update_out&, const organization_billing_group_update_out&) = default;
 };
 
 /// InvoicePeriod
@@ -454,6 +503,10 @@ struct organization_billing_invoice_get_response_invoice_period {
   std::string begin_time{};
   /// The end date of the period this invoice refers to
   std::string end_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_billing_invoice_get_response_invoice_period&, const organization_billing_invoice_get_response_invoice_period&) = default;
 };
 
 /// OrganizationBillingInvoiceGetResponse
@@ -487,6 +540,10 @@ struct organization_billing_invoice_get_response {
   std::string total{};
   /// Total invoice amount including taxes in USD
   std::string total_usd{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_billing_invoice_get_response&, const organization_billing_invoice_get_response&) = default;
 };
 
 /// From `organization_billing_invoice_lines_list_response_lines_item`.
@@ -517,6 +574,10 @@ struct organization_billing_invoice_lines_list_response_lines_item {
   std::string total{};
   /// Total amount in USD
   std::string total_usd{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_billing_invoice_lines_list_response_lines_item&, const organization_billing_invoice_lines_list_response_lines_item&) = default;
 };
 
 /// InvoicePeriod
@@ -526,6 +587,10 @@ struct organization_billing_invoice_list_response_invoices_item_invoice_period {
   std::string begin_time{};
   /// The end date of the period this invoice refers to
   std::string end_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_billing_invoice_list_response_invoices_item_invoice_period&, const organization_billing_invoice_list_response_invoices_item_invoice_period&) = default;
 };
 
 /// From `organization_billing_invoice_list_response_invoices_item`.
@@ -558,6 +623,10 @@ struct organization_billing_invoice_list_response_invoices_item {
   std::string total{};
   /// Total invoice amount including taxes in USD
   std::string total_usd{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_billing_invoice_list_response_invoices_item&, const organization_billing_invoice_list_response_invoices_item&) = default;
 };
 
 /// The request of OrganizationBillingCreditMemoGet.

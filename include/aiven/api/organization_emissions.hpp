@@ -7,6 +7,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -55,6 +57,10 @@ struct organization_emissions_get_response_groups_item_buckets_item {
   std::string bucket_start{};
   /// Total CO2 equivalent emissions for this bucket
   double co2eq_kg{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_emissions_get_response_groups_item_buckets_item&, const organization_emissions_get_response_groups_item_buckets_item&) = default;
 };
 
 /// From `organization_emissions_get_response_groups_item`.
@@ -65,6 +71,10 @@ struct organization_emissions_get_response_groups_item {
   std::optional<bool> deleted{};
   /// Name of the project or billing group. None for org-level totals.
   std::optional<std::string> group_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_emissions_get_response_groups_item&, const organization_emissions_get_response_groups_item&) = default;
 };
 
 /// OrganizationEmissionsGetResponse
@@ -78,6 +88,10 @@ struct organization_emissions_get_response {
   std::vector<::aiven::api::organization_emissions_get_response_groups_item> groups{};
   /// Start of the query period (inclusive)
   std::string starting_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_emissions_get_response&, const organization_emissions_get_response&) = default;
 };
 
 /// The request of OrganizationEmissionsGet.

@@ -8,6 +8,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -100,6 +102,10 @@ struct bank_transfer_get_response {
   std::string state{};
   /// Update Time
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const bank_transfer_get_response&, const bank_transfer_get_response&) = default;
 };
 
 /// From `bank_transfer_list_response_bank_transfers_item`.
@@ -118,6 +124,10 @@ struct bank_transfer_list_response_bank_transfers_item {
   std::string state{};
   /// Update Time
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const bank_transfer_list_response_bank_transfers_item&, const bank_transfer_list_response_bank_transfers_item&) = default;
 };
 
 /// CreditCardCreateRequestBody
@@ -125,6 +135,10 @@ struct bank_transfer_list_response_bank_transfers_item {
 struct credit_card_create_request_body {
   /// Stripe payment method ID
   std::string stripe_payment_method_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const credit_card_create_request_body&, const credit_card_create_request_body&) = default;
 };
 
 /// CreditCardCreateResponse
@@ -150,6 +164,10 @@ struct credit_card_create_response {
   std::string state{};
   /// Update Time
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const credit_card_create_response&, const credit_card_create_response&) = default;
 };
 
 /// CreditCardDeleteResponse
@@ -175,6 +193,10 @@ struct credit_card_delete_response {
   std::string state{};
   /// Update Time
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const credit_card_delete_response&, const credit_card_delete_response&) = default;
 };
 
 /// CreditCardGetResponse
@@ -200,6 +222,10 @@ struct credit_card_get_response {
   std::string state{};
   /// Update Time
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const credit_card_get_response&, const credit_card_get_response&) = default;
 };
 
 /// From `credit_card_list_response_credit_cards_item`.
@@ -224,6 +250,10 @@ struct credit_card_list_response_credit_cards_item {
   std::string state{};
   /// Update Time
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const credit_card_list_response_credit_cards_item&, const credit_card_list_response_credit_cards_item&) = default;
 };
 
 /// PaymentMethodCustomGetResponse
@@ -241,6 +271,10 @@ struct payment_method_custom_get_response {
   ::aiven::open_enum<::aiven::api::payment_method_custom_get_response_type> type{};
   /// Update Time
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const payment_method_custom_get_response&, const payment_method_custom_get_response&) = default;
 };
 
 /// From `payment_method_custom_list_response_custom_methods_item`.
@@ -257,6 +291,10 @@ struct payment_method_custom_list_response_custom_methods_item {
   ::aiven::open_enum<::aiven::api::payment_method_custom_list_response_custom_methods_item_type> type{};
   /// Update Time
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const payment_method_custom_list_response_custom_methods_item&, const payment_method_custom_list_response_custom_methods_item&) = default;
 };
 
 /// From `#/components/schemas/PaymentMethodsListOut`.
@@ -264,6 +302,10 @@ struct payment_methods_list_out {
   /// Payment method ID
   std::string payment_method_id{};
   ::aiven::open_enum<::aiven::api::organization_billing_payment_method_type> payment_method_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const payment_methods_list_out&, const payment_methods_list_out&) = default;
 };
 
 /// The request of BankTransferGet.

@@ -8,6 +8,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -251,6 +253,10 @@ struct cloud_in {
   std::string cloud_name{};
   /// IPv4 network range CIDR
   std::string network_cidr{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const cloud_in&, const cloud_in&) = default;
 };
 
 /// From `#/components/schemas/OrganizationVpc_CloudOut`.
@@ -259,6 +265,10 @@ struct organization_vpc_cloud_out {
   std::string cloud_name{};
   /// IPv4 network range CIDR
   std::string network_cidr{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_cloud_out&, const organization_vpc_cloud_out&) = default;
 };
 
 /// OrganizationVpcCreateRequestBody
@@ -270,6 +280,10 @@ struct organization_vpc_create_in {
   std::optional<std::string> display_name{};
   /// List of peering connection requests for the VPC
   std::vector<::aiven::api::peering_connection_in> peering_connections{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_create_in&, const organization_vpc_create_in&) = default;
 };
 
 /// OrganizationVpcCreateResponse
@@ -296,6 +310,10 @@ struct organization_vpc_create_out {
   ::aiven::open_enum<::aiven::api::organization_vpc_state_type> state{};
   /// Timestamp of last change to VPC
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_create_out&, const organization_vpc_create_out&) = default;
 };
 
 /// OrganizationVpcDeleteResponse
@@ -322,6 +340,10 @@ struct organization_vpc_delete_out {
   ::aiven::open_enum<::aiven::api::organization_vpc_state_type> state{};
   /// Timestamp of last change to VPC
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_delete_out&, const organization_vpc_delete_out&) = default;
 };
 
 /// State-specific help or error information
@@ -336,6 +358,10 @@ struct peering_connection_state_info_out {
   std::string type{};
   /// List of warnings if any
   std::optional<std::vector<::aiven::api::warning_out>> warnings{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const peering_connection_state_info_out&, const peering_connection_state_info_out&) = default;
 };
 
 /// From `#/components/schemas/OrganizationVpcGetPeeringConnectionOut`.
@@ -363,6 +389,10 @@ struct organization_vpc_get_peering_connection_out {
   /// List of private IPv4 ranges to route through the peering connection
   std::vector<std::string> user_peer_network_cidrs{};
   ::aiven::open_enum<::aiven::api::vpc_peering_connection_type> vpc_peering_connection_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_get_peering_connection_out&, const organization_vpc_get_peering_connection_out&) = default;
 };
 
 /// OrganizationVpcGetResponse
@@ -389,6 +419,10 @@ struct organization_vpc_get_out {
   ::aiven::open_enum<::aiven::api::organization_vpc_state_type> state{};
   /// Timestamp of last change to VPC
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_get_out&, const organization_vpc_get_out&) = default;
 };
 
 /// OrganizationVpcPeeringConnectionCreateRequestBody
@@ -408,6 +442,10 @@ struct organization_vpc_peering_connection_create_in {
   std::string peer_vpc{};
   /// List of private IPv4 ranges to route through the peering connection
   std::optional<std::vector<std::string>> user_peer_network_cidrs{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connection_create_in&, const organization_vpc_peering_connection_create_in&) = default;
 };
 
 /// OrganizationVpcPeeringConnectionCreateResponse
@@ -440,6 +478,10 @@ struct organization_vpc_peering_connection_create_out {
   /// List of private IPv4 ranges to route through the peering connection
   std::vector<std::string> user_peer_network_cidrs{};
   ::aiven::open_enum<::aiven::api::vpc_peering_connection_type> vpc_peering_connection_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connection_create_out&, const organization_vpc_peering_connection_create_out&) = default;
 };
 
 /// OrganizationVpcPeeringConnectionDeleteByIdResponse
@@ -472,6 +514,10 @@ struct organization_vpc_peering_connection_delete_by_id_out {
   /// List of private IPv4 ranges to route through the peering connection
   std::vector<std::string> user_peer_network_cidrs{};
   ::aiven::open_enum<::aiven::api::vpc_peering_connection_type> vpc_peering_connection_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connection_delete_by_id_out&, const organization_vpc_peering_connection_delete_by_id_out&) = default;
 };
 
 /// From `organization_vpc_peering_connection_peer_network_cidrs_update_request_body_add_item`.
@@ -484,6 +530,10 @@ struct organization_vpc_peering_connection_peer_network_cidrs_update_request_bod
   std::optional<std::string> peer_resource_group{};
   /// AWS VPC ID, GCP VPC network name, Azure Virtual network name of the peered VPC, or UpCloud VPC ID
   std::string peer_vpc{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connection_peer_network_cidrs_update_request_body_add_item&, const organization_vpc_peering_connection_peer_network_cidrs_update_request_body_add_item&) = default;
 };
 
 /// OrganizationVpcPeeringConnectionPeerNetworkCidrsUpdateRequestBody
@@ -493,6 +543,10 @@ struct organization_vpc_peering_connection_peer_network_cidrs_update_request_bod
   std::optional<std::vector<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_request_body_add_item>> add{};
   /// Network CIDRs to remove from the VPC's peering connections' user_peer_network_cidrs JSON key `delete`.
   std::optional<std::vector<std::string>> delete_value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connection_peer_network_cidrs_update_request_body&, const organization_vpc_peering_connection_peer_network_cidrs_update_request_body&) = default;
 };
 
 /// From `organization_vpc_peering_connection_peer_network_cidrs_update_response_clouds_item`.
@@ -501,6 +555,10 @@ struct organization_vpc_peering_connection_peer_network_cidrs_update_response_cl
   std::string cloud_name{};
   /// IPv4 network range CIDR
   std::string network_cidr{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connection_peer_network_cidrs_update_response_clouds_item&, const organization_vpc_peering_connection_peer_network_cidrs_update_response_clouds_item&) = default;
 };
 
 /// From `organization_vpc_peering_connection_peer_network_cidrs_update_response_errors_item`.
@@ -511,6 +569,10 @@ struct organization_vpc_peering_connection_peer_network_cidrs_update_response_er
   std::optional<std::string> more_info{};
   /// HTTP error status code
   std::int64_t status{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connection_peer_network_cidrs_update_response_errors_item&, const organization_vpc_peering_connection_peer_network_cidrs_update_response_errors_item&) = default;
 };
 
 /// From `organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item`.
@@ -525,6 +587,10 @@ struct organization_vpc_peering_connection_peer_network_cidrs_update_response_pe
   std::string message{};
   /// Type of warning
   ::aiven::open_enum<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item_type> type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item&, const organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item&) = default;
 };
 
 /// State-specific help or error information
@@ -536,6 +602,10 @@ struct organization_vpc_peering_connection_peer_network_cidrs_update_response_pe
   std::string type{};
   /// List of warnings if any
   std::optional<std::vector<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item>> warnings{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info&, const organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info&) = default;
 };
 
 /// From `organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item`.
@@ -566,6 +636,10 @@ struct organization_vpc_peering_connection_peer_network_cidrs_update_response_pe
   std::vector<std::string> user_peer_network_cidrs{};
   /// Type of network connection from the VPC
   ::aiven::open_enum<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_vpc_peering_connection_type> vpc_peering_connection_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item&, const organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item&) = default;
 };
 
 /// OrganizationVpcPeeringConnectionPeerNetworkCidrsUpdateResponse
@@ -593,6 +667,10 @@ struct organization_vpc_peering_connection_peer_network_cidrs_update_response {
   ::aiven::open_enum<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_state> state{};
   /// Timestamp of last change to VPC
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connection_peer_network_cidrs_update_response&, const organization_vpc_peering_connection_peer_network_cidrs_update_response&) = default;
 };
 
 /// From `organization_vpc_peering_connection_peer_network_cidrs_update_v2_request_body_add_item`.
@@ -605,6 +683,10 @@ struct organization_vpc_peering_connection_peer_network_cidrs_update_v2_request_
   std::optional<std::string> peer_resource_group{};
   /// AWS VPC ID, GCP VPC network name, Azure Virtual network name of the peered VPC, or UpCloud VPC ID
   std::string peer_vpc{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connection_peer_network_cidrs_update_v2_request_body_add_item&, const organization_vpc_peering_connection_peer_network_cidrs_update_v2_request_body_add_item&) = default;
 };
 
 /// OrganizationVpcPeeringConnectionPeerNetworkCidrsUpdateV2RequestBody
@@ -614,6 +696,10 @@ struct organization_vpc_peering_connection_peer_network_cidrs_update_v2_request_
   std::optional<std::vector<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_request_body_add_item>> add{};
   /// Network CIDRs to remove from the VPC's peering connections' user_peer_network_cidrs JSON key `delete`.
   std::optional<std::vector<std::string>> delete_value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connection_peer_network_cidrs_update_v2_request_body&, const organization_vpc_peering_connection_peer_network_cidrs_update_v2_request_body&) = default;
 };
 
 /// From `organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_clouds_item`.
@@ -622,6 +708,10 @@ struct organization_vpc_peering_connection_peer_network_cidrs_update_v2_response
   std::string cloud_name{};
   /// IPv4 network range CIDR
   std::string network_cidr{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_clouds_item&, const organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_clouds_item&) = default;
 };
 
 /// From `organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_errors_item`.
@@ -632,6 +722,10 @@ struct organization_vpc_peering_connection_peer_network_cidrs_update_v2_response
   std::optional<std::string> more_info{};
   /// HTTP error status code
   std::int64_t status{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_errors_item&, const organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_errors_item&) = default;
 };
 
 /// From `organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item`.
@@ -646,6 +740,10 @@ struct organization_vpc_peering_connection_peer_network_cidrs_update_v2_response
   std::string message{};
   /// Type of warning
   ::aiven::open_enum<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item_type> type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item&, const organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item&) = default;
 };
 
 /// State-specific help or error information
@@ -657,6 +755,10 @@ struct organization_vpc_peering_connection_peer_network_cidrs_update_v2_response
   std::string type{};
   /// List of warnings if any
   std::optional<std::vector<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item>> warnings{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info&, const organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info&) = default;
 };
 
 /// From `organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item`.
@@ -687,6 +789,10 @@ struct organization_vpc_peering_connection_peer_network_cidrs_update_v2_response
   std::vector<std::string> user_peer_network_cidrs{};
   /// Type of network connection from the VPC
   ::aiven::open_enum<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_vpc_peering_connection_type> vpc_peering_connection_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item&, const organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item&) = default;
 };
 
 /// OrganizationVpcPeeringConnectionPeerNetworkCidrsUpdateV2Response
@@ -714,6 +820,10 @@ struct organization_vpc_peering_connection_peer_network_cidrs_update_v2_response
   ::aiven::open_enum<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_state> state{};
   /// Timestamp of last change to VPC
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connection_peer_network_cidrs_update_v2_response&, const organization_vpc_peering_connection_peer_network_cidrs_update_v2_response&) = default;
 };
 
 /// From `organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item`.
@@ -724,6 +834,10 @@ struct organization_vpc_peering_connection_types_list_response_vpc_peering_conne
   std::string price_usd{};
   /// Type of network connection from the VPC
   ::aiven::open_enum<::aiven::api::organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item_vpc_peering_connection_type> vpc_peering_connection_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item&, const organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item&) = default;
 };
 
 /// From `organization_vpc_peering_connections_refresh_response_clouds_item`.
@@ -732,6 +846,10 @@ struct organization_vpc_peering_connections_refresh_response_clouds_item {
   std::string cloud_name{};
   /// IPv4 network range CIDR
   std::string network_cidr{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connections_refresh_response_clouds_item&, const organization_vpc_peering_connections_refresh_response_clouds_item&) = default;
 };
 
 /// From `organization_vpc_peering_connections_refresh_response_errors_item`.
@@ -742,6 +860,10 @@ struct organization_vpc_peering_connections_refresh_response_errors_item {
   std::optional<std::string> more_info{};
   /// HTTP error status code
   std::int64_t status{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connections_refresh_response_errors_item&, const organization_vpc_peering_connections_refresh_response_errors_item&) = default;
 };
 
 /// From `organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item`.
@@ -756,6 +878,10 @@ struct organization_vpc_peering_connections_refresh_response_peering_connections
   std::string message{};
   /// Type of warning
   ::aiven::open_enum<::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item_type> type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item&, const organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item&) = default;
 };
 
 /// State-specific help or error information
@@ -767,6 +893,10 @@ struct organization_vpc_peering_connections_refresh_response_peering_connections
   std::string type{};
   /// List of warnings if any
   std::optional<std::vector<::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item>> warnings{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info&, const organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info&) = default;
 };
 
 /// From `organization_vpc_peering_connections_refresh_response_peering_connections_item`.
@@ -797,6 +927,10 @@ struct organization_vpc_peering_connections_refresh_response_peering_connections
   std::vector<std::string> user_peer_network_cidrs{};
   /// Type of network connection from the VPC
   ::aiven::open_enum<::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item_vpc_peering_connection_type> vpc_peering_connection_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connections_refresh_response_peering_connections_item&, const organization_vpc_peering_connections_refresh_response_peering_connections_item&) = default;
 };
 
 /// OrganizationVpcPeeringConnectionsRefreshResponse
@@ -824,6 +958,10 @@ struct organization_vpc_peering_connections_refresh_response {
   ::aiven::open_enum<::aiven::api::organization_vpc_peering_connections_refresh_response_state> state{};
   /// Timestamp of last change to VPC
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_peering_connections_refresh_response&, const organization_vpc_peering_connections_refresh_response&) = default;
 };
 
 /// OrganizationVpcUpdateRequestBody
@@ -831,6 +969,10 @@ struct organization_vpc_peering_connections_refresh_response {
 struct organization_vpc_update_in {
   /// User defined display name for this VPC
   std::optional<std::string> display_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_update_in&, const organization_vpc_update_in&) = default;
 };
 
 /// OrganizationVpcUpdateResponse
@@ -857,6 +999,10 @@ struct organization_vpc_update_out {
   ::aiven::open_enum<::aiven::api::organization_vpc_state_type> state{};
   /// Timestamp of last change to VPC
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_vpc_update_out&, const organization_vpc_update_out&) = default;
 };
 
 /// From `#/components/schemas/VpcOut`.
@@ -874,6 +1020,10 @@ struct vpc_out {
   ::aiven::open_enum<::aiven::api::vpc_state_type> state{};
   /// Timestamp of last change to VPC
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const vpc_out&, const vpc_out&) = default;
 };
 
 /// The request of OrganizationVpcCloudsList.

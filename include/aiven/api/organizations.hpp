@@ -8,6 +8,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -100,6 +102,10 @@ struct organization_governance_acl_out {
   /// Acl resource name
   std::string resource_name{};
   ::aiven::open_enum<::aiven::api::organization_governance_resource_type> resource_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_governance_acl_out&, const organization_governance_acl_out&) = default;
 };
 
 /// access type specific data
@@ -112,6 +118,10 @@ struct access_data_out {
   std::string service_name{};
   /// The service username assigned to the access
   std::string username{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const access_data_out&, const access_data_out&) = default;
 };
 
 /// From `#/components/schemas/AccesOut`.
@@ -132,6 +142,10 @@ struct acces_out {
   std::string credentials_user_id{};
   /// The ID of the group that will own the access
   std::optional<std::string> owner_user_group_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const acces_out&, const acces_out&) = default;
 };
 
 /// From `#/components/schemas/OrganizationGovernance_AclIn`.
@@ -143,6 +157,10 @@ struct organization_governance_acl_in {
   /// Acl resource name
   std::string resource_name{};
   ::aiven::open_enum<::aiven::api::organization_governance_resource_type> resource_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_governance_acl_in&, const organization_governance_acl_in&) = default;
 };
 
 /// access type specific data
@@ -155,6 +173,10 @@ struct access_data_in {
   std::string service_name{};
   /// The service username assigned to the access
   std::string username{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const access_data_in&, const access_data_in&) = default;
 };
 
 /// From `discovered_organization_list_response_discovered_organizations_item_users_item`.
@@ -169,6 +191,10 @@ struct discovered_organization_list_response_discovered_organizations_item_users
   std::string user_email{};
   /// User ID
   std::string user_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const discovered_organization_list_response_discovered_organizations_item_users_item&, const discovered_organization_list_response_discovered_organizations_item_users_item&) = default;
 };
 
 /// From `discovered_organization_list_response_discovered_organizations_item`.
@@ -181,6 +207,10 @@ struct discovered_organization_list_response_discovered_organizations_item {
   std::string organization_name{};
   /// Users
   std::vector<::aiven::api::discovered_organization_list_response_discovered_organizations_item_users_item> users{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const discovered_organization_list_response_discovered_organizations_item&, const discovered_organization_list_response_discovered_organizations_item&) = default;
 };
 
 /// ServiceEndOfLifeExtension
@@ -190,6 +220,10 @@ struct end_of_life_extension {
   std::string eol_date{};
   /// Service version
   std::string version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const end_of_life_extension&, const end_of_life_extension&) = default;
 };
 
 /// From `#/components/schemas/InvitationOut`.
@@ -202,6 +236,10 @@ struct invitation_out {
   std::string invited_by{};
   /// User Email
   std::string user_email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const invitation_out&, const invitation_out&) = default;
 };
 
 /// OrganizationAuthenticationConfigGetResponse
@@ -227,6 +265,10 @@ struct organization_authentication_config_get_out {
   std::optional<bool> saml_enabled{};
   /// 2FA is required to access resources in this organization.
   std::optional<bool> two_factor_required{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_authentication_config_get_out&, const organization_authentication_config_get_out&) = default;
 };
 
 /// OrganizationAuthenticationConfigUpdateRequestBody
@@ -248,6 +290,10 @@ struct organization_authentication_config_update_in {
   std::optional<bool> saml_enabled{};
   /// 2FA is required to access resources in this organization.
   std::optional<bool> two_factor_required{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_authentication_config_update_in&, const organization_authentication_config_update_in&) = default;
 };
 
 /// OrganizationAuthenticationConfigUpdateResponse
@@ -273,6 +319,10 @@ struct organization_authentication_config_update_out {
   std::optional<bool> saml_enabled{};
   /// 2FA is required to access resources in this organization.
   std::optional<bool> two_factor_required{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_authentication_config_update_out&, const organization_authentication_config_update_out&) = default;
 };
 
 /// OrganizationGetResponse
@@ -295,6 +345,10 @@ struct organization_get_out {
   ::aiven::open_enum<::aiven::api::tier_type> tier{};
   /// Time of the organization's latest update
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_get_out&, const organization_get_out&) = default;
 };
 
 /// OrganizationGovernanceAccessCreateRequestBody
@@ -306,6 +360,10 @@ struct organization_governance_access_create_in {
   ::aiven::open_enum<::aiven::api::access_type> access_type{};
   /// The ID of the group that will own the access
   std::optional<std::string> owner_user_group_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_governance_access_create_in&, const organization_governance_access_create_in&) = default;
 };
 
 /// OrganizationGovernanceAccess
@@ -327,6 +385,10 @@ struct organization_governance_access_create_out {
   std::string credentials_user_id{};
   /// The ID of the group that will own the access
   std::optional<std::string> owner_user_group_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_governance_access_create_out&, const organization_governance_access_create_out&) = default;
 };
 
 /// KafkaAccessCredentials
@@ -338,6 +400,10 @@ struct organization_governance_access_credentials_get_response_credentials {
   std::string access_key{};
   /// service user password
   std::string password{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_governance_access_credentials_get_response_credentials&, const organization_governance_access_credentials_get_response_credentials&) = default;
 };
 
 /// OrganizationGovernanceAccess
@@ -359,6 +425,10 @@ struct organization_governance_access_get_out {
   std::string credentials_user_id{};
   /// The ID of the group that will own the access
   std::optional<std::string> owner_user_group_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_governance_access_get_out&, const organization_governance_access_get_out&) = default;
 };
 
 /// OrganizationGovernanceAccessListResponse
@@ -379,6 +449,10 @@ struct organization_governance_access_list_out {
   std::optional<std::string> prev{};
   /// Total number of results
   std::optional<std::int64_t> total_count{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_governance_access_list_out&, const organization_governance_access_list_out&) = default;
 };
 
 /// OrganizationIPAllowListGetResponse
@@ -388,6 +462,10 @@ struct organization_ip_allow_list_get_response {
   std::vector<std::string> api_client_ip_allowlist{};
   /// If the IP allowlist is being enforced for this organization
   bool api_client_ip_allowlist_enabled{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_ip_allow_list_get_response&, const organization_ip_allow_list_get_response&) = default;
 };
 
 /// OrganizationIPAllowListSetRequestBody
@@ -397,6 +475,10 @@ struct organization_ip_allow_list_set_request_body {
   std::vector<std::string> api_client_ip_allowlist{};
   /// If the IP allowlist is being enforced for this organization
   bool api_client_ip_allowlist_enabled{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_ip_allow_list_set_request_body&, const organization_ip_allow_list_set_request_body&) = default;
 };
 
 /// From `#/components/schemas/OrganizationOut`.
@@ -414,6 +496,10 @@ struct organization_out {
   ::aiven::open_enum<::aiven::api::tier_type> tier{};
   /// Time of the organization's latest update
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_out&, const organization_out&) = default;
 };
 
 /// OrganizationProjectsCreateRequestBody
@@ -431,6 +517,10 @@ struct organization_projects_create_in {
   std::map<std::string, std::string> tags{};
   /// Technical contact emails
   std::optional<std::vector<::aiven::api::tech_email_in>> tech_emails{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_projects_create_in&, const organization_projects_create_in&) = default;
 };
 
 /// OrganizationProjectsCreateResponse
@@ -460,6 +550,10 @@ struct organization_projects_create_out {
   std::map<std::string, std::string> tags{};
   /// List of project technical email addresses
   std::vector<::aiven::api::tech_email_out> tech_emails{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_projects_create_out&, const organization_projects_create_out&) = default;
 };
 
 /// OrganizationProjectsGetResponse
@@ -489,6 +583,10 @@ struct organization_projects_get_out {
   std::map<std::string, std::string> tags{};
   /// List of project technical email addresses
   std::vector<::aiven::api::tech_email_out> tech_emails{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_projects_get_out&, const organization_projects_get_out&) = default;
 };
 
 /// From `#/components/schemas/OrganizationProjects_ProjectOut`.
@@ -509,6 +607,10 @@ struct organization_projects_project_out {
   std::map<std::string, std::string> tags{};
   /// List of project technical email addresses
   std::vector<::aiven::api::tech_email_out> tech_emails{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_projects_project_out&, const organization_projects_project_out&) = default;
 };
 
 /// OrganizationProjectsListResponse
@@ -522,6 +624,10 @@ struct organization_projects_list_out {
   std::vector<::aiven::api::organization_projects_project_out> projects{};
   /// Total number of projects
   std::int64_t total_project_count{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_projects_list_out&, const organization_projects_list_out&) = default;
 };
 
 /// OrganizationProjectsUpdateRequestBody
@@ -541,6 +647,10 @@ struct organization_projects_update_in {
   std::optional<std::map<std::string, std::string>> tags{};
   /// Technical contact emails
   std::optional<std::vector<::aiven::api::tech_email_in>> tech_emails{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_projects_update_in&, const organization_projects_update_in&) = default;
 };
 
 /// OrganizationProjectsUpdateResponse
@@ -570,6 +680,10 @@ struct organization_projects_update_out {
   std::map<std::string, std::string> tags{};
   /// List of project technical email addresses
   std::vector<::aiven::api::tech_email_out> tech_emails{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_projects_update_out&, const organization_projects_update_out&) = default;
 };
 
 /// OrganizationUpdateRequestBody
@@ -578,6 +692,10 @@ struct organization_update_in {
   /// New name of the organization
   std::optional<std::string> name{};
   std::optional<::aiven::open_enum<::aiven::api::tier_type>> tier{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_update_in&, const organization_update_in&) = default;
 };
 
 /// OrganizationUpdateResponse
@@ -600,12 +718,20 @@ struct organization_update_out {
   ::aiven::open_enum<::aiven::api::tier_type> tier{};
   /// Time of the organization's latest update
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_update_out&, const organization_update_out&) = default;
 };
 
 /// OrganizationUserInvitationAcceptRequestBody
 /// From `#/components/schemas/OrganizationUserInvitationAcceptIn`.
 struct organization_user_invitation_accept_in {
   std::optional<::aiven::open_enum<::aiven::api::action_type>> action{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_user_invitation_accept_in&, const organization_user_invitation_accept_in&) = default;
 };
 
 /// OrganizationUserInviteRequestBody
@@ -613,6 +739,10 @@ struct organization_user_invitation_accept_in {
 struct organization_user_invite_in {
   /// User Email
   std::string user_email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_user_invite_in&, const organization_user_invite_in&) = default;
 };
 
 /// UserOrganizationCreateRequestBody
@@ -623,6 +753,10 @@ struct user_organization_create_in {
   /// Billing group ID
   std::optional<std::string> primary_billing_group_id{};
   ::aiven::open_enum<::aiven::api::tier_type> tier{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_organization_create_in&, const user_organization_create_in&) = default;
 };
 
 /// UserOrganizationCreateResponse
@@ -645,6 +779,10 @@ struct user_organization_create_out {
   ::aiven::open_enum<::aiven::api::tier_type> tier{};
   /// Time of the organization's latest update
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_organization_create_out&, const user_organization_create_out&) = default;
 };
 
 /// The request of DiscoveredOrganizationList.

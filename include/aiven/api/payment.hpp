@@ -7,6 +7,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -40,6 +42,10 @@ struct user_card_out {
   std::optional<std::string> organization_id{};
   /// List of projects the card is assigned to
   std::vector<std::string> projects{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_card_out&, const user_card_out&) = default;
 };
 
 /// User credit card information
@@ -65,6 +71,10 @@ struct user_credit_card_add_response_card {
   std::optional<std::string> organization_id{};
   /// List of projects the card is assigned to
   std::vector<std::string> projects{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_credit_card_add_response_card&, const user_credit_card_add_response_card&) = default;
 };
 
 /// From `user_credit_card_delete_response_errors_item`.
@@ -75,6 +85,10 @@ struct user_credit_card_delete_response_errors_item {
   std::optional<std::string> more_info{};
   /// HTTP error status code
   std::int64_t status{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_credit_card_delete_response_errors_item&, const user_credit_card_delete_response_errors_item&) = default;
 };
 
 /// UserCreditCardDeleteResponse
@@ -84,6 +98,10 @@ struct user_credit_card_delete_response {
   std::optional<std::vector<::aiven::api::user_credit_card_delete_response_errors_item>> errors{};
   /// Printable result of the request
   std::optional<std::string> message{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_credit_card_delete_response&, const user_credit_card_delete_response&) = default;
 };
 
 /// User credit card information
@@ -109,6 +127,10 @@ struct user_credit_card_update_response_card {
   std::optional<std::string> organization_id{};
   /// List of projects the card is assigned to
   std::vector<std::string> projects{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_credit_card_update_response_card&, const user_credit_card_update_response_card&) = default;
 };
 
 /// The request of UserCreditCardAdd.

@@ -8,6 +8,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -59,6 +61,10 @@ struct permission_in {
   /// ID of the principal
   std::string principal_id{};
   ::aiven::open_enum<::aiven::api::principal_type> principal_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const permission_in&, const permission_in&) = default;
 };
 
 /// From `#/components/schemas/PermissionOut`.
@@ -72,6 +78,10 @@ struct permission_out {
   ::aiven::open_enum<::aiven::api::principal_type> principal_type{};
   /// Update Time
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const permission_out&, const permission_out&) = default;
 };
 
 /// PermissionsSetRequestBody
@@ -79,6 +89,10 @@ struct permission_out {
 struct permissions_set_in {
   /// List of roles to set
   std::vector<::aiven::api::permission_in> permissions{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const permissions_set_in&, const permissions_set_in&) = default;
 };
 
 /// PermissionsUpdateRequestBody
@@ -87,6 +101,10 @@ struct permissions_update_in {
   std::optional<::aiven::open_enum<::aiven::api::organization_operation_type>> operation{};
   /// List of roles to adjust
   std::vector<::aiven::api::permission_in> permissions{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const permissions_update_in&, const permissions_update_in&) = default;
 };
 
 /// The request of PermissionsGet.

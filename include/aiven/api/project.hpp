@@ -8,6 +8,7 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
@@ -44,6 +45,10 @@ struct add_in {
   std::optional<std::string> peer_resource_group{};
   /// AWS VPC ID, GCP VPC network name, Azure Virtual network name of the peered VPC, or UpCloud VPC ID
   std::string peer_vpc{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const add_in&, const add_in&) = default;
 };
 
 /// Service type information
@@ -57,6 +62,10 @@ struct clickhouse_out {
   std::optional<std::string> latest_available_version{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const clickhouse_out&, const clickhouse_out&) = default;
 };
 
 /// Service type information
@@ -70,6 +79,10 @@ struct dragonfly_out {
   std::optional<std::string> latest_available_version{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const dragonfly_out&, const dragonfly_out&) = default;
 };
 
 /// Emission estimates by measurement
@@ -79,6 +92,10 @@ struct emissions_out {
   std::optional<::boost::json::value> co2eq_mtons{};
   /// Energy in kWh (a decimal; a string in the Python client's tests)
   std::optional<::boost::json::value> energy_kwh{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const emissions_out&, const emissions_out&) = default;
 };
 
 /// Service type information
@@ -92,6 +109,10 @@ struct flink_out {
   std::optional<std::string> latest_available_version{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const flink_out&, const flink_out&) = default;
 };
 
 /// Service type information
@@ -105,6 +126,10 @@ struct grafana_out {
   std::optional<std::string> latest_available_version{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const grafana_out&, const grafana_out&) = default;
 };
 
 /// From `#/components/schemas/GroupUserOut`.
@@ -116,6 +141,10 @@ struct group_user_out {
   std::string user_email{};
   /// User group ID
   std::string user_group_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const group_user_out&, const group_user_out&) = default;
 };
 
 /// Service type information
@@ -129,6 +158,10 @@ struct kafka_connect_out {
   std::optional<std::string> latest_available_version{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const kafka_connect_out&, const kafka_connect_out&) = default;
 };
 
 /// Service type information
@@ -142,6 +175,10 @@ struct kafka_mirrormaker_out {
   std::optional<std::string> latest_available_version{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const kafka_mirrormaker_out&, const kafka_mirrormaker_out&) = default;
 };
 
 /// Service type information
@@ -155,6 +192,10 @@ struct kafka_out {
   std::optional<std::string> latest_available_version{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const kafka_out&, const kafka_out&) = default;
 };
 
 /// Service type information
@@ -168,6 +209,10 @@ struct mysql_out {
   std::optional<std::string> latest_available_version{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const mysql_out&, const mysql_out&) = default;
 };
 
 /// Service type information
@@ -181,6 +226,10 @@ struct opensearch_out {
   std::optional<std::string> latest_available_version{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const opensearch_out&, const opensearch_out&) = default;
 };
 
 /// ProjectCreateRequestBody
@@ -232,6 +281,10 @@ struct project_create_in {
   std::optional<std::string> vat_id{};
   /// Deprecated: Address zip code
   std::optional<std::string> zip_code{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_create_in&, const project_create_in&) = default;
 };
 
 /// Project information
@@ -294,6 +347,10 @@ struct project_create_out {
   std::string vat_id{};
   /// Address zip code
   std::optional<std::string> zip_code{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_create_out&, const project_create_out&) = default;
 };
 
 /// From `#/components/schemas/Project_EventOut`.
@@ -310,6 +367,10 @@ struct project_event_out {
   std::string service_name{};
   /// Timestamp in ISO 8601 format, always in UTC
   std::string time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_event_out&, const project_event_out&) = default;
 };
 
 /// Project information
@@ -372,6 +433,10 @@ struct project_get_out {
   std::string vat_id{};
   /// Address zip code
   std::optional<std::string> zip_code{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_get_out&, const project_get_out&) = default;
 };
 
 /// From `#/components/schemas/Project_InvitationOut`.
@@ -383,6 +448,10 @@ struct project_invitation_out {
   /// User email address
   std::string inviting_user_email{};
   ::aiven::open_enum<::aiven::api::member_type> member_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_invitation_out&, const project_invitation_out&) = default;
 };
 
 /// Details of verified invite
@@ -390,6 +459,10 @@ struct project_invitation_out {
 struct project_invite_accept_out {
   /// User email address
   std::string user_email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_invite_accept_out&, const project_invite_accept_out&) = default;
 };
 
 /// ProjectInviteRequestBody
@@ -398,6 +471,10 @@ struct project_invite_in {
   std::optional<::aiven::open_enum<::aiven::api::member_type>> member_type{};
   /// User email address
   std::string user_email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_invite_in&, const project_invite_in&) = default;
 };
 
 /// ProjectListResponse
@@ -413,6 +490,10 @@ struct project_list_out {
   std::map<std::string, std::vector<std::string>> project_memberships{};
   /// List of projects
   std::vector<::aiven::api::project_out> projects{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_list_out&, const project_list_out&) = default;
 };
 
 /// Service type information
@@ -426,6 +507,10 @@ struct project_pg_out {
   std::optional<std::string> latest_available_version{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_pg_out&, const project_pg_out&) = default;
 };
 
 /// ProjectServicePlanPriceGetResponse
@@ -447,6 +532,10 @@ struct project_service_plan_price_get_out {
   std::string service_plan{};
   /// Service type code
   std::string service_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_service_plan_price_get_out&, const project_service_plan_price_get_out&) = default;
 };
 
 /// ProjectServicePlanSpecsGetResponse
@@ -475,6 +564,10 @@ struct project_service_plan_specs_get_out {
   std::string service_type{};
   /// Number of shards in this service plan
   std::optional<std::int64_t> shard_count{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_service_plan_specs_get_out&, const project_service_plan_specs_get_out&) = default;
 };
 
 /// ProjectServiceTypesGetResponse
@@ -492,6 +585,10 @@ struct project_service_types_get_out {
   std::optional<std::string> message{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_service_types_get_out&, const project_service_types_get_out&) = default;
 };
 
 /// Service type information
@@ -505,6 +602,10 @@ struct project_service_types_list_elasticsearch_out {
   std::optional<std::string> latest_available_version{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_service_types_list_elasticsearch_out&, const project_service_types_list_elasticsearch_out&) = default;
 };
 
 /// Service type information
@@ -518,6 +619,10 @@ struct redis_out {
   std::optional<std::string> latest_available_version{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const redis_out&, const redis_out&) = default;
 };
 
 /// Service type information
@@ -531,6 +636,10 @@ struct thanos_out {
   std::optional<std::string> latest_available_version{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const thanos_out&, const thanos_out&) = default;
 };
 
 /// Service type information
@@ -544,6 +653,10 @@ struct valkey_out {
   std::optional<std::string> latest_available_version{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const valkey_out&, const valkey_out&) = default;
 };
 
 /// ProjectServiceTypesListResponse
@@ -567,6 +680,10 @@ struct project_service_types_list_out {
   std::optional<::aiven::api::redis_out> redis{};
   std::optional<::aiven::api::thanos_out> thanos{};
   std::optional<::aiven::api::valkey_out> valkey{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_service_types_list_out&, const project_service_types_list_out&) = default;
 };
 
 /// ProjectTagsReplaceRequestBody
@@ -574,6 +691,10 @@ struct project_service_types_list_out {
 struct project_tags_replace_in {
   /// Set of resource tags
   std::map<std::string, std::string> tags{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_tags_replace_in&, const project_tags_replace_in&) = default;
 };
 
 /// ProjectTagsUpdateRequestBody
@@ -581,6 +702,10 @@ struct project_tags_replace_in {
 struct project_tags_update_in {
   /// Set of resource tags
   std::map<std::string, std::string> tags{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_tags_update_in&, const project_tags_update_in&) = default;
 };
 
 /// ProjectUpdateRequestBody
@@ -624,6 +749,10 @@ struct project_update_in {
   std::optional<std::string> vat_id{};
   /// Deprecated: Address zip code
   std::optional<std::string> zip_code{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_update_in&, const project_update_in&) = default;
 };
 
 /// Project information
@@ -686,6 +815,10 @@ struct project_update_out {
   std::string vat_id{};
   /// Address zip code
   std::optional<std::string> zip_code{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_update_out&, const project_update_out&) = default;
 };
 
 /// From `#/components/schemas/Project_UserOut`.
@@ -707,6 +840,10 @@ struct project_user_out {
   std::string user_email{};
   /// User ID
   std::string user_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_user_out&, const project_user_out&) = default;
 };
 
 /// ProjectUserListResponse
@@ -722,12 +859,20 @@ struct project_user_list_out {
   std::optional<std::string> message{};
   /// List of project's users
   std::vector<::aiven::api::project_user_out> users{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_user_list_out&, const project_user_list_out&) = default;
 };
 
 /// ProjectUserUpdateRequestBody
 /// From `#/components/schemas/ProjectUserUpdateIn`.
 struct project_user_update_in {
   ::aiven::open_enum<::aiven::api::member_type> member_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_user_update_in&, const project_user_update_in&) = default;
 };
 
 /// VpcCreateRequestBody
@@ -739,6 +884,10 @@ struct vpc_create_in {
   std::string network_cidr{};
   /// List of peering connection requests for the VPC
   std::vector<::aiven::api::peering_connection_in> peering_connections{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const vpc_create_in&, const vpc_create_in&) = default;
 };
 
 /// VpcCreateResponse
@@ -763,6 +912,10 @@ struct vpc_create_out {
   ::aiven::open_enum<::aiven::api::vpc_state_type> state{};
   /// Timestamp of last change to VPC
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const vpc_create_out&, const vpc_create_out&) = default;
 };
 
 /// VpcDeleteResponse
@@ -787,6 +940,10 @@ struct vpc_delete_out {
   ::aiven::open_enum<::aiven::api::vpc_state_type> state{};
   /// Timestamp of last change to VPC
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const vpc_delete_out&, const vpc_delete_out&) = default;
 };
 
 /// VpcGetResponse
@@ -811,6 +968,10 @@ struct vpc_get_out {
   ::aiven::open_enum<::aiven::api::vpc_state_type> state{};
   /// Timestamp of last change to VPC
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const vpc_get_out&, const vpc_get_out&) = default;
 };
 
 /// VpcPeeringConnectionCreateRequestBody
@@ -830,6 +991,10 @@ struct vpc_peering_connection_create_in {
   std::string peer_vpc{};
   /// List of private IPv4 ranges to route through the peering connection
   std::optional<std::vector<std::string>> user_peer_network_cidrs{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const vpc_peering_connection_create_in&, const vpc_peering_connection_create_in&) = default;
 };
 
 /// VpcPeeringConnectionCreateResponse
@@ -862,6 +1027,10 @@ struct vpc_peering_connection_create_out {
   /// List of private IPv4 ranges to route through the peering connection
   std::vector<std::string> user_peer_network_cidrs{};
   ::aiven::open_enum<::aiven::api::vpc_peering_connection_type> vpc_peering_connection_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const vpc_peering_connection_create_out&, const vpc_peering_connection_create_out&) = default;
 };
 
 /// VpcPeeringConnectionDeleteResponse
@@ -894,6 +1063,10 @@ struct vpc_peering_connection_delete_out {
   /// List of private IPv4 ranges to route through the peering connection
   std::vector<std::string> user_peer_network_cidrs{};
   ::aiven::open_enum<::aiven::api::vpc_peering_connection_type> vpc_peering_connection_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const vpc_peering_connection_delete_out&, const vpc_peering_connection_delete_out&) = default;
 };
 
 /// From `#/components/schemas/VpcPeeringConnectionTypeOut`.
@@ -903,6 +1076,10 @@ struct vpc_peering_connection_type_out {
   /// Hourly peering connection price in this cloud region
   std::string price_usd{};
   ::aiven::open_enum<::aiven::api::vpc_peering_connection_type> vpc_peering_connection_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const vpc_peering_connection_type_out&, const vpc_peering_connection_type_out&) = default;
 };
 
 /// VpcPeeringConnectionUpdateRequestBody
@@ -912,6 +1089,10 @@ struct vpc_peering_connection_update_in {
   std::optional<std::vector<::aiven::api::add_in>> add{};
   /// Network CIDRs to remove from the VPC's peering connections' user_peer_network_cidrs JSON key `delete`.
   std::optional<std::vector<std::string>> delete_value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const vpc_peering_connection_update_in&, const vpc_peering_connection_update_in&) = default;
 };
 
 /// VpcPeeringConnectionUpdateResponse
@@ -936,6 +1117,10 @@ struct vpc_peering_connection_update_out {
   ::aiven::open_enum<::aiven::api::vpc_peering_connection_state_type_alt> state{};
   /// Timestamp of last change to VPC
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const vpc_peering_connection_update_out&, const vpc_peering_connection_update_out&) = default;
 };
 
 /// VpcPeeringConnectionWithRegionDeleteResponse
@@ -968,6 +1153,10 @@ struct vpc_peering_connection_with_region_delete_out {
   /// List of private IPv4 ranges to route through the peering connection
   std::vector<std::string> user_peer_network_cidrs{};
   ::aiven::open_enum<::aiven::api::vpc_peering_connection_type> vpc_peering_connection_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const vpc_peering_connection_with_region_delete_out&, const vpc_peering_connection_with_region_delete_out&) = default;
 };
 
 /// VpcPeeringConnectionWithResourceGroupDeleteResponse
@@ -1000,6 +1189,10 @@ struct vpc_peering_connection_with_resource_group_delete_out {
   /// List of private IPv4 ranges to route through the peering connection
   std::vector<std::string> user_peer_network_cidrs{};
   ::aiven::open_enum<::aiven::api::vpc_peering_connection_type> vpc_peering_connection_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const vpc_peering_connection_with_resource_group_delete_out&, const vpc_peering_connection_with_resource_group_delete_out&) = default;
 };
 
 /// From `#/components/schemas/Vpc_VpcOut`.
@@ -1015,6 +1208,10 @@ struct vpc_vpc_out {
   ::aiven::open_enum<::aiven::api::vpc_state_type> state{};
   /// Timestamp of last change to VPC
   std::string update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const vpc_vpc_out&, const vpc_vpc_out&) = default;
 };
 
 /// The request of ListProjectVpcPeeringConnectionTypes.

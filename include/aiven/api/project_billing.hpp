@@ -8,6 +8,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -34,6 +36,10 @@ struct project_credits_claim_out {
   ::aiven::open_enum<::aiven::api::credit_type> type{};
   /// Original credit value, or for expired credits, the consumed credit value
   std::string value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_credits_claim_out&, const project_credits_claim_out&) = default;
 };
 
 /// The request of ProjectCreditsClaim.

@@ -7,6 +7,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -47,6 +49,10 @@ bool from_string(std::string_view s, provider_type& out) noexcept;
 /// From `#/components/schemas/AWSOut`.
 struct aws_out {
   std::string principal{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const aws_out&, const aws_out&) = default;
 };
 
 /// CMKAccessorsAzure
@@ -54,6 +60,10 @@ struct aws_out {
 struct azure_out {
   /// Application ID
   std::string app_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const azure_out&, const azure_out&) = default;
 };
 
 /// CMK
@@ -68,6 +78,10 @@ struct cmk_access_check_trigger_out {
   std::string resource{};
   /// Updated At
   std::string updated_at{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const cmk_access_check_trigger_out&, const cmk_access_check_trigger_out&) = default;
 };
 
 /// CMKAccessorsGCP
@@ -75,6 +89,10 @@ struct cmk_access_check_trigger_out {
 struct gcp_out {
   /// Access Group
   std::string access_group{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const gcp_out&, const gcp_out&) = default;
 };
 
 /// CMKAccessorsOCI
@@ -84,6 +102,10 @@ struct oci_out {
   std::string access_group{};
   /// Tenancy for the access group
   std::string access_tenant{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const oci_out&, const oci_out&) = default;
 };
 
 /// CMKAccessors
@@ -93,6 +115,10 @@ struct cmk_accessors_list_out {
   ::aiven::api::azure_out azure{};
   ::aiven::api::gcp_out gcp{};
   ::aiven::api::oci_out oci{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const cmk_accessors_list_out&, const cmk_accessors_list_out&) = default;
 };
 
 /// CMKCreateRequestBody
@@ -103,6 +129,10 @@ struct cmk_create_in {
   ::aiven::open_enum<::aiven::api::provider_type> provider{};
   /// Resource name
   std::string resource{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const cmk_create_in&, const cmk_create_in&) = default;
 };
 
 /// CMK
@@ -120,6 +150,10 @@ struct cmk_create_out {
   ::aiven::open_enum<::aiven::api::cmk_status_type> status{};
   /// Updated at
   std::string updated_at{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const cmk_create_out&, const cmk_create_out&) = default;
 };
 
 /// CMK
@@ -134,6 +168,10 @@ struct cmk_delete_out {
   std::string resource{};
   /// Updated At
   std::string updated_at{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const cmk_delete_out&, const cmk_delete_out&) = default;
 };
 
 /// CMK
@@ -148,6 +186,10 @@ struct cmk_get_out {
   std::string resource{};
   /// Updated At
   std::string updated_at{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const cmk_get_out&, const cmk_get_out&) = default;
 };
 
 /// From `#/components/schemas/CMKServiceAssociationOut`.
@@ -156,6 +198,10 @@ struct cmk_service_association_out {
   std::string service_name{};
   /// Association status
   std::string status{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const cmk_service_association_out&, const cmk_service_association_out&) = default;
 };
 
 /// CMKUpdateRequestBody
@@ -163,6 +209,10 @@ struct cmk_service_association_out {
 struct cmk_update_in {
   /// Mark the created CMK as default for all newly created services.
   std::optional<bool> default_cmk{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const cmk_update_in&, const cmk_update_in&) = default;
 };
 
 /// CMK
@@ -177,6 +227,10 @@ struct cmk_update_out {
   std::string resource{};
   /// Updated At
   std::string updated_at{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const cmk_update_out&, const cmk_update_out&) = default;
 };
 
 /// The request of CMKAccessCheckTrigger.

@@ -8,6 +8,7 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
@@ -791,6 +792,10 @@ struct access_control_in {
   std::optional<std::vector<std::string>> valkey_acl_commands{};
   /// Key access rules
   std::optional<std::vector<std::string>> valkey_acl_keys{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const access_control_in&, const access_control_in&) = default;
 };
 
 /// Service type specific access control rules for user. Currently only used for configuring user ACLs for Redis version 6 and above.
@@ -820,6 +825,10 @@ struct access_control_out {
   std::optional<std::vector<std::string>> valkey_acl_commands{};
   /// Key access rules
   std::optional<std::vector<std::string>> valkey_acl_keys{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const access_control_out&, const access_control_out&) = default;
 };
 
 /// From `backup_out_additional_regions_item`.
@@ -832,6 +841,10 @@ struct backup_out_additional_regions_item {
   std::optional<bool> paused{};
   /// Cloud storage region name
   std::optional<std::string> region{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const backup_out_additional_regions_item&, const backup_out_additional_regions_item&) = default;
 };
 
 /// From `#/components/schemas/BackupOut`.
@@ -850,6 +863,10 @@ struct backup_out {
   std::optional<std::string> storage_location{};
   /// The amount of tiered storage data in bytes referenced by this backup.
   std::optional<std::int64_t> tiered_storage_data_size{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const backup_out&, const backup_out&) = default;
 };
 
 /// From `#/components/schemas/ComponentOut`.
@@ -870,6 +887,10 @@ struct component_out {
   /// Whether the endpoint is encrypted or accepts plaintext. By default endpoints are always encrypted andthis property is only included for service components th...
   std::optional<bool> ssl{};
   ::aiven::open_enum<::aiven::api::usage_type> usage{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const component_out&, const component_out&) = default;
 };
 
 /// From `#/components/schemas/MysqlParamOut`.
@@ -881,6 +902,10 @@ struct mysql_param_out {
   /// JSON key `ssl-mode`.
   std::string ssl_mode{};
   std::string user{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const mysql_param_out&, const mysql_param_out&) = default;
 };
 
 /// From `#/components/schemas/PGParamOut`.
@@ -891,6 +916,10 @@ struct pg_param_out {
   std::string port{};
   std::string sslmode{};
   std::string user{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const pg_param_out&, const pg_param_out&) = default;
 };
 
 /// Service-specific connection information properties
@@ -945,6 +974,10 @@ struct connection_info_out {
   std::optional<std::string> valkey_password{};
   std::optional<std::string> valkey_replica_uri{};
   std::optional<std::vector<std::string>> valkey_slave{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const connection_info_out&, const connection_info_out&) = default;
 };
 
 /// From `#/components/schemas/ConnectionOut`.
@@ -956,6 +989,10 @@ struct connection_out {
   ::aiven::open_enum<::aiven::api::connection_state_type> state{};
   /// AWS VPC Endpoint ID
   std::string vpc_endpoint_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const connection_out&, const connection_out&) = default;
 };
 
 /// From `#/components/schemas/ConnectionPoolOut`.
@@ -971,6 +1008,10 @@ struct connection_pool_out {
   std::int64_t pool_size{};
   /// Pool username
   std::optional<std::string> username{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const connection_pool_out&, const connection_pool_out&) = default;
 };
 
 /// Controlled switchover status
@@ -985,6 +1026,10 @@ struct controlled_switchover_out {
   ::aiven::open_enum<::aiven::api::controlled_switchover_state_type> state{};
   /// Reason for switchover termination
   std::optional<std::string> termination_reason{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const controlled_switchover_out&, const controlled_switchover_out&) = default;
 };
 
 /// Move indices to a searchable snaphshot
@@ -992,6 +1037,10 @@ struct controlled_switchover_out {
 struct create_searchable_snapshot_in {
   /// The indices to move to a searchable snapshot. Use , to create a list of indexes, * to specify an index pattern, and - to exclude certain indexes.
   std::string indices{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const create_searchable_snapshot_in&, const create_searchable_snapshot_in&) = default;
 };
 
 /// Payload to be used with create_user_backup
@@ -999,6 +1048,10 @@ struct create_searchable_snapshot_in {
 struct create_user_backup_in {
   /// The output file name.
   std::string backup_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const create_user_backup_in&, const create_user_backup_in&) = default;
 };
 
 /// Custom file
@@ -1018,12 +1071,20 @@ struct custom_file_out {
   std::optional<std::string> service_reference{};
   /// Update time
   std::optional<std::string> update_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const custom_file_out&, const custom_file_out&) = default;
 };
 
 /// Payload to be used with dataset_import
 /// From `#/components/schemas/DatasetImportIn`.
 struct dataset_import_in {
   ::aiven::open_enum<::aiven::api::dataset_name_type> dataset_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const dataset_import_in&, const dataset_import_in&) = default;
 };
 
 /// Service type information
@@ -1039,6 +1100,10 @@ struct service_clickhouse_out {
   std::vector<::aiven::api::service_plan_out> service_plans{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_clickhouse_out&, const service_clickhouse_out&) = default;
 };
 
 /// Service type information
@@ -1054,6 +1119,10 @@ struct service_dragonfly_out {
   std::vector<::aiven::api::service_plan_out> service_plans{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_dragonfly_out&, const service_dragonfly_out&) = default;
 };
 
 /// Service type information
@@ -1069,6 +1138,10 @@ struct service_elasticsearch_out {
   std::vector<::aiven::api::service_plan_out> service_plans{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_elasticsearch_out&, const service_elasticsearch_out&) = default;
 };
 
 /// Service type information
@@ -1084,6 +1157,10 @@ struct service_flink_out {
   std::vector<::aiven::api::service_plan_out> service_plans{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_out&, const service_flink_out&) = default;
 };
 
 /// Service type information
@@ -1099,6 +1176,10 @@ struct service_grafana_out {
   std::vector<::aiven::api::service_plan_out> service_plans{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_grafana_out&, const service_grafana_out&) = default;
 };
 
 /// Service type information
@@ -1114,6 +1195,10 @@ struct service_kafka_out {
   std::vector<::aiven::api::service_plan_out> service_plans{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_out&, const service_kafka_out&) = default;
 };
 
 /// Service type information
@@ -1129,6 +1214,10 @@ struct service_kafka_connect_out {
   std::vector<::aiven::api::service_plan_out> service_plans{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_connect_out&, const service_kafka_connect_out&) = default;
 };
 
 /// Service type information
@@ -1144,6 +1233,10 @@ struct service_kafka_mirrormaker_out {
   std::vector<::aiven::api::service_plan_out> service_plans{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_mirrormaker_out&, const service_kafka_mirrormaker_out&) = default;
 };
 
 /// Service type information
@@ -1159,6 +1252,10 @@ struct service_mysql_out {
   std::vector<::aiven::api::service_plan_out> service_plans{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_mysql_out&, const service_mysql_out&) = default;
 };
 
 /// Service type information
@@ -1174,6 +1271,10 @@ struct service_opensearch_out {
   std::vector<::aiven::api::service_plan_out> service_plans{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_opensearch_out&, const service_opensearch_out&) = default;
 };
 
 /// Service type information
@@ -1189,6 +1290,10 @@ struct service_pg_out {
   std::vector<::aiven::api::service_plan_out> service_plans{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_pg_out&, const service_pg_out&) = default;
 };
 
 /// Service type information
@@ -1204,6 +1309,10 @@ struct service_redis_out {
   std::vector<::aiven::api::service_plan_out> service_plans{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_redis_out&, const service_redis_out&) = default;
 };
 
 /// Service type information
@@ -1219,6 +1328,10 @@ struct service_thanos_out {
   std::vector<::aiven::api::service_plan_out> service_plans{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_thanos_out&, const service_thanos_out&) = default;
 };
 
 /// Service type information
@@ -1234,6 +1347,10 @@ struct service_valkey_out {
   std::vector<::aiven::api::service_plan_out> service_plans{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_valkey_out&, const service_valkey_out&) = default;
 };
 
 /// Service plans by service type
@@ -1253,6 +1370,10 @@ struct list_project_service_types_out {
   std::optional<::aiven::api::service_redis_out> redis{};
   std::optional<::aiven::api::service_thanos_out> thanos{};
   std::optional<::aiven::api::service_valkey_out> valkey{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const list_project_service_types_out&, const list_project_service_types_out&) = default;
 };
 
 /// Service plans by service type
@@ -1272,6 +1393,10 @@ struct list_public_service_types_out {
   std::optional<::aiven::api::service_redis_out> redis{};
   std::optional<::aiven::api::service_thanos_out> thanos{};
   std::optional<::aiven::api::service_valkey_out> valkey{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const list_public_service_types_out&, const list_public_service_types_out&) = default;
 };
 
 /// From `#/components/schemas/LogOut`.
@@ -1284,6 +1409,10 @@ struct log_out {
   std::optional<std::string> time{};
   /// SystemD unit name
   std::optional<std::string> unit{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const log_out&, const log_out&) = default;
 };
 
 /// Automatic maintenance settings
@@ -1292,6 +1421,10 @@ struct maintenance_in {
   std::optional<::aiven::open_enum<::aiven::api::dow_type>> dow{};
   /// Time for installing updates, UTC
   std::optional<std::string> time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const maintenance_in&, const maintenance_in&) = default;
 };
 
 /// From `#/components/schemas/UpdateOut`.
@@ -1310,6 +1443,10 @@ struct update_out {
   std::optional<std::string> start_after{};
   /// The time when the update will be automatically applied
   std::optional<std::string> start_at{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const update_out&, const update_out&) = default;
 };
 
 /// Automatic maintenance settings
@@ -1323,6 +1460,10 @@ struct maintenance_out {
   std::string time{};
   /// List of updates waiting to be installed
   std::vector<::aiven::api::update_out> updates{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const maintenance_out&, const maintenance_out&) = default;
 };
 
 /// Notification metadata
@@ -1338,6 +1479,10 @@ struct metadata_out {
   std::optional<std::string> upgrade_to_service_type{};
   /// The version to which the service will be updated at the end of life on the Aiven platform if the user does not take any action
   std::optional<std::string> upgrade_to_version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const metadata_out&, const metadata_out&) = default;
 };
 
 /// Payload to be used with migration_check
@@ -1354,6 +1499,10 @@ struct migration_check_in {
   std::optional<std::string> source_service_name{};
   /// Service URI of the source MySQL or PostgreSQL database with admin credentials. Used with migration_check.
   std::optional<std::string> source_service_uri{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const migration_check_in&, const migration_check_in&) = default;
 };
 
 /// From `#/components/schemas/MigrationDetailOut`.
@@ -1365,6 +1514,10 @@ struct migration_detail_out {
   std::optional<std::string> error{};
   ::aiven::open_enum<::aiven::api::method_type> method{};
   ::aiven::open_enum<::aiven::api::migration_detail_status_type> status{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const migration_detail_out&, const migration_detail_out&) = default;
 };
 
 /// Service migration info
@@ -1377,6 +1530,10 @@ struct migration_out {
   std::optional<::aiven::open_enum<::aiven::api::master_link_status_type>> master_link_status{};
   ::aiven::open_enum<::aiven::api::method_type> method{};
   ::aiven::open_enum<::aiven::api::migration_status_type> status{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const migration_out&, const migration_out&) = default;
 };
 
 /// Position in the backup chain being restored. May be missing.
@@ -1390,6 +1547,10 @@ struct service_position_out {
   std::int64_t chain_index{};
   /// Total number of backups in the restore chain
   std::int64_t chain_total{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_position_out&, const service_position_out&) = default;
 };
 
 /// From `#/components/schemas/ProgressUpdateOut`.
@@ -1405,6 +1566,10 @@ struct progress_update_out {
   ::aiven::open_enum<::aiven::api::phase_type> phase{};
   std::optional<::aiven::api::service_position_out> position{};
   std::optional<::aiven::open_enum<::aiven::api::unit_type>> unit{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const progress_update_out&, const progress_update_out&) = default;
 };
 
 /// Shard of this node. Only returned for a subset of service types
@@ -1414,6 +1579,10 @@ struct shard_out {
   std::optional<std::string> name{};
   /// Position of this shard within the service
   std::optional<std::int64_t> position{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const shard_out&, const shard_out&) = default;
 };
 
 /// From `#/components/schemas/NodeStateOut`.
@@ -1429,6 +1598,10 @@ struct node_state_out {
   std::optional<std::string> roles{};
   std::optional<::aiven::api::shard_out> shard{};
   ::aiven::open_enum<::aiven::api::node_state_type> state{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const node_state_out&, const node_state_out&) = default;
 };
 
 /// From `os_available_plugins_response_opensearch_item_plugins_item`.
@@ -1441,6 +1614,10 @@ struct os_available_plugins_response_opensearch_item_plugins_item {
   std::string url{};
   /// Plugin version
   std::string version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const os_available_plugins_response_opensearch_item_plugins_item&, const os_available_plugins_response_opensearch_item_plugins_item&) = default;
 };
 
 /// From `os_available_plugins_response_opensearch_item`.
@@ -1449,6 +1626,10 @@ struct os_available_plugins_response_opensearch_item {
   std::vector<::aiven::api::os_available_plugins_response_opensearch_item_plugins_item> plugins{};
   /// OpenSearch version
   std::string version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const os_available_plugins_response_opensearch_item&, const os_available_plugins_response_opensearch_item&) = default;
 };
 
 /// From `#/components/schemas/PGOut`.
@@ -1457,6 +1638,10 @@ struct pg_out {
   std::vector<::aiven::api::extension_out> extensions{};
   /// PostgreSQL version
   std::string version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const pg_out&, const pg_out&) = default;
 };
 
 /// From `#/components/schemas/PitrAdditionalRegionOut`.
@@ -1469,6 +1654,10 @@ struct pitr_additional_region_out {
   std::string pitr_range_start{};
   /// Cloud storage region name
   std::string region{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const pitr_additional_region_out&, const pitr_additional_region_out&) = default;
 };
 
 /// Point-in-time-recovery metadata related to the primary backup location of the service.
@@ -1478,6 +1667,10 @@ struct primary_region_out {
   std::string pitr_range_end{};
   /// Earliest timestamp usable for PITR (ISO 8601) (null means no available backup for PITR)
   std::string pitr_range_start{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const primary_region_out&, const primary_region_out&) = default;
 };
 
 /// Point-in-time-recovery metadata for the service. If not set, service type does not support PITR.
@@ -1486,6 +1679,10 @@ struct pitr_out {
   /// Empty array if BTAR is not enabled or BTAR+PITR is not supported.
   std::vector<::aiven::api::pitr_additional_region_out> additional_regions{};
   ::aiven::api::primary_region_out primary_region{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const pitr_out&, const pitr_out&) = default;
 };
 
 /// ProjectGetServiceLogsRequestBody
@@ -1498,6 +1695,10 @@ struct project_get_service_logs_in {
   std::optional<std::string> offset{};
   std::optional<::aiven::open_enum<::aiven::api::severity_type>> severity{};
   std::optional<::aiven::open_enum<::aiven::api::sort_order_type>> sort_order{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_get_service_logs_in&, const project_get_service_logs_in&) = default;
 };
 
 /// ProjectGetServiceLogsResponse
@@ -1513,6 +1714,10 @@ struct project_get_service_logs_out {
   std::optional<std::string> message{};
   /// Opaque offset identifier. A null value is returned when there are no logs at all.
   std::string offset{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_get_service_logs_out&, const project_get_service_logs_out&) = default;
 };
 
 /// ProjectServiceTagsReplaceRequestBody
@@ -1520,6 +1725,10 @@ struct project_get_service_logs_out {
 struct project_service_tags_replace_in {
   /// Set of resource tags
   std::map<std::string, std::string> tags{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_service_tags_replace_in&, const project_service_tags_replace_in&) = default;
 };
 
 /// ProjectServiceTagsUpdateRequestBody
@@ -1527,6 +1736,10 @@ struct project_service_tags_replace_in {
 struct project_service_tags_update_in {
   /// Set of resource tags
   std::map<std::string, std::string> tags{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_service_tags_update_in&, const project_service_tags_update_in&) = default;
 };
 
 /// From `#/components/schemas/ResultCodeOut`.
@@ -1535,6 +1748,10 @@ struct result_code_out {
   std::string code{};
   /// Database which related to the result code
   std::optional<std::string> dbname{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const result_code_out&, const result_code_out&) = default;
 };
 
 /// Scheduled time and frequency of service backups
@@ -1546,6 +1763,10 @@ struct scheduled_backup_time_out {
   std::optional<std::int64_t> backup_interval_hours{};
   /// The minute of an hour when backup for the service is started. New backup is only started if previous backup has already completed.
   std::optional<std::int64_t> backup_minute{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const scheduled_backup_time_out&, const scheduled_backup_time_out&) = default;
 };
 
 /// From `#/components/schemas/SchemaRegistryAclOut`.
@@ -1556,6 +1777,10 @@ struct schema_registry_acl_out {
   /// Schema Registry ACL entry resource name pattern
   std::string resource{};
   std::string username{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const schema_registry_acl_out&, const schema_registry_acl_out&) = default;
 };
 
 /// Service IaaS server group
@@ -1565,6 +1790,10 @@ struct server_group_out {
   std::optional<bool> enabled{};
   /// IaaS server group type
   std::optional<std::string> type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const server_group_out&, const server_group_out&) = default;
 };
 
 /// ServiceBackupToAnotherRegionReportRequestBody
@@ -1573,6 +1802,10 @@ struct service_backup_to_another_region_report_in {
   /// Metrics at Kafka service topic level
   std::optional<std::string> kafka_topic_name{};
   std::optional<::aiven::open_enum<::aiven::api::period_type>> period{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_backup_to_another_region_report_in&, const service_backup_to_another_region_report_in&) = default;
 };
 
 /// ServiceBackupsGetResponse
@@ -1588,6 +1821,10 @@ struct service_backups_get_out {
   std::optional<std::string> message{};
   std::optional<::aiven::api::pitr_out> pitr{};
   std::optional<::aiven::api::scheduled_backup_time_out> scheduled_backup_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_backups_get_out&, const service_backups_get_out&) = default;
 };
 
 /// ServiceCancelQueryRequestBody
@@ -1597,6 +1834,10 @@ struct service_cancel_query_in {
   std::optional<std::int64_t> pid{};
   /// Request immediate termination instead of soft cancel
   std::optional<bool> terminate{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_cancel_query_in&, const service_cancel_query_in&) = default;
 };
 
 /// From `#/components/schemas/ServiceIntegrationIn`.
@@ -1616,6 +1857,10 @@ struct service_integration_in {
   std::optional<std::string> source_service{};
   /// Service type-specific settings
   std::optional<::boost::json::value> user_config{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_integration_in&, const service_integration_in&) = default;
 };
 
 /// ServiceCreateRequestBody
@@ -1652,6 +1897,10 @@ struct service_create_in {
   std::optional<bool> termination_protection{};
   /// Service type-specific settings
   std::optional<::boost::json::value> user_config{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_create_in&, const service_create_in&) = default;
 };
 
 /// From `#/components/schemas/ServiceNotificationOut`.
@@ -1661,6 +1910,10 @@ struct service_notification_out {
   std::string message{};
   ::aiven::api::metadata_out metadata{};
   ::aiven::open_enum<::aiven::api::service_notification_type> type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_notification_out&, const service_notification_out&) = default;
 };
 
 /// From `#/components/schemas/Service_TopicOut`.
@@ -1680,6 +1933,10 @@ struct service_topic_out {
   std::optional<::aiven::open_enum<::aiven::api::topic_state_type>> state{};
   /// Topic name
   std::string topic_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_topic_out&, const service_topic_out&) = default;
 };
 
 /// From `#/components/schemas/Service_UserOut`.
@@ -1703,6 +1960,10 @@ struct service_user_out {
   std::string type{};
   /// Account username
   std::string username{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_user_out&, const service_user_out&) = default;
 };
 
 /// Service information
@@ -1785,6 +2046,10 @@ struct service_create_out {
   ::boost::json::value user_config{};
   /// List of service users
   std::optional<std::vector<::aiven::api::service_user_out>> users{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_create_out&, const service_create_out&) = default;
 };
 
 /// ServiceCustomFileUpdateResponse
@@ -1798,6 +2063,10 @@ struct service_custom_file_update_response {
   std::optional<std::string> message{};
   /// Path under which the service refers to the file, e.g. custom/synonyms/NAME
   std::optional<std::string> service_reference{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_custom_file_update_response&, const service_custom_file_update_response&) = default;
 };
 
 /// ServiceCustomFileUploadResponse
@@ -1811,6 +2080,10 @@ struct service_custom_file_upload_response {
   std::optional<std::string> message{};
   /// Path under which the service refers to the file, e.g. custom/synonyms/NAME
   std::optional<std::string> service_reference{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_custom_file_upload_response&, const service_custom_file_upload_response&) = default;
 };
 
 /// DatahubSecretRotationGroup
@@ -1818,6 +2091,10 @@ struct service_custom_file_upload_response {
 struct service_data_hub_rotate_internal_secrets_response_rotation {
   /// Rotated secret group
   std::string group{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_data_hub_rotate_internal_secrets_response_rotation&, const service_data_hub_rotate_internal_secrets_response_rotation&) = default;
 };
 
 /// ServiceDatabaseCreateRequestBody
@@ -1829,6 +2106,10 @@ struct service_database_create_in {
   std::optional<std::string> lc_collate{};
   /// Default character classification (LC_CTYPE) for PostgreSQL database
   std::optional<std::string> lc_ctype{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_database_create_in&, const service_database_create_in&) = default;
 };
 
 /// From `#/components/schemas/Service_DatabaseOut`.
@@ -1837,6 +2118,10 @@ struct service_database_out {
   std::string database_name{};
   std::optional<std::string> lc_collate{};
   std::optional<std::string> lc_ctype{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_database_out&, const service_database_out&) = default;
 };
 
 /// ServiceDatabaseListResponse
@@ -1850,6 +2135,10 @@ struct service_database_list_out {
   std::optional<std::string> message{};
   /// Pagination cursor for the next page of databases
   std::optional<std::string> next{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_database_list_out&, const service_database_list_out&) = default;
 };
 
 /// ServiceGetMigrationStatusResponse
@@ -1862,6 +2151,10 @@ struct service_get_migration_status_out {
   ::aiven::api::migration_out migration{};
   /// Migration status per database
   std::optional<std::vector<::aiven::api::migration_detail_out>> migration_detail{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_get_migration_status_out&, const service_get_migration_status_out&) = default;
 };
 
 /// Service information
@@ -1943,6 +2236,10 @@ struct service_get_out {
   ::boost::json::value user_config{};
   /// List of service users
   std::optional<std::vector<::aiven::api::service_user_out>> users{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_get_out&, const service_get_out&) = default;
 };
 
 /// ServiceMetricsFetchRequestBody
@@ -1951,6 +2248,10 @@ struct service_metrics_fetch_in {
   /// Metrics at Kafka service topic level
   std::optional<std::string> kafka_topic_name{};
   std::optional<::aiven::open_enum<::aiven::api::period_type>> period{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_metrics_fetch_in&, const service_metrics_fetch_in&) = default;
 };
 
 /// From `#/components/schemas/ServiceOut`.
@@ -2032,6 +2333,10 @@ struct service_out {
   ::boost::json::value user_config{};
   /// List of service users
   std::optional<std::vector<::aiven::api::service_user_out>> users{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_out&, const service_out&) = default;
 };
 
 /// ServicePrivatelinkAWSCreateRequestBody
@@ -2041,6 +2346,10 @@ struct service_privatelink_aws_create_in {
   std::vector<std::string> principals{};
   /// List of AWS regions to allow cross-region privatelink connections from
   std::optional<std::vector<std::string>> supported_regions{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_aws_create_in&, const service_privatelink_aws_create_in&) = default;
 };
 
 /// ServicePrivatelinkAWSCreateResponse
@@ -2057,6 +2366,10 @@ struct service_privatelink_aws_create_out {
   /// ARNs of principals allowed connecting to the service
   std::vector<std::string> principals{};
   ::aiven::open_enum<::aiven::api::service_privatelink_aws_state_type> state{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_aws_create_out&, const service_privatelink_aws_create_out&) = default;
 };
 
 /// ServicePrivatelinkAWSDeleteResponse
@@ -2073,6 +2386,10 @@ struct service_privatelink_aws_delete_out {
   /// ARNs of principals allowed connecting to the service
   std::vector<std::string> principals{};
   ::aiven::open_enum<::aiven::api::service_privatelink_aws_state_type> state{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_aws_delete_out&, const service_privatelink_aws_delete_out&) = default;
 };
 
 /// ServicePrivatelinkAWSGetResponse
@@ -2089,6 +2406,10 @@ struct service_privatelink_aws_get_out {
   /// ARNs of principals allowed connecting to the service
   std::vector<std::string> principals{};
   ::aiven::open_enum<::aiven::api::service_privatelink_aws_state_type> state{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_aws_get_out&, const service_privatelink_aws_get_out&) = default;
 };
 
 /// ServicePrivatelinkAWSUpdateRequestBody
@@ -2098,6 +2419,10 @@ struct service_privatelink_aws_update_in {
   std::optional<std::vector<std::string>> principals{};
   /// List of AWS regions to allow cross-region privatelink connections from
   std::optional<std::vector<std::string>> supported_regions{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_aws_update_in&, const service_privatelink_aws_update_in&) = default;
 };
 
 /// ServicePrivatelinkAWSUpdateResponse
@@ -2114,6 +2439,10 @@ struct service_privatelink_aws_update_out {
   /// ARNs of principals allowed connecting to the service
   std::vector<std::string> principals{};
   ::aiven::open_enum<::aiven::api::service_privatelink_aws_state_type> state{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_aws_update_out&, const service_privatelink_aws_update_out&) = default;
 };
 
 /// ServicePrivatelinkAzureConnectionApprovalResponse
@@ -2130,6 +2459,10 @@ struct service_privatelink_azure_connection_approval_out {
   ::aiven::open_enum<::aiven::api::service_privatelink_azure_connection_approval_state_type> state{};
   /// (Private) IP address of Privatelink endpoint
   std::string user_ip_address{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_azure_connection_approval_out&, const service_privatelink_azure_connection_approval_out&) = default;
 };
 
 /// From `#/components/schemas/ServicePrivatelinkAzureConnectionListOut`.
@@ -2142,6 +2475,10 @@ struct service_privatelink_azure_connection_list_out {
   ::aiven::open_enum<::aiven::api::connection_state_type> state{};
   /// (Private) IP address of Privatelink endpoint
   std::string user_ip_address{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_azure_connection_list_out&, const service_privatelink_azure_connection_list_out&) = default;
 };
 
 /// ServicePrivatelinkAzureConnectionUpdateRequestBody
@@ -2149,6 +2486,10 @@ struct service_privatelink_azure_connection_list_out {
 struct service_privatelink_azure_connection_update_in {
   /// (Private) IP address of Privatelink endpoint
   std::string user_ip_address{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_azure_connection_update_in&, const service_privatelink_azure_connection_update_in&) = default;
 };
 
 /// ServicePrivatelinkAzureConnectionUpdateResponse
@@ -2165,6 +2506,10 @@ struct service_privatelink_azure_connection_update_out {
   ::aiven::open_enum<::aiven::api::service_privatelink_azure_connection_state_type> state{};
   /// (Private) IP address of Privatelink endpoint
   std::string user_ip_address{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_azure_connection_update_out&, const service_privatelink_azure_connection_update_out&) = default;
 };
 
 /// ServicePrivatelinkAzureCreateRequestBody
@@ -2172,6 +2517,10 @@ struct service_privatelink_azure_connection_update_out {
 struct service_privatelink_azure_create_in {
   /// IDs of Azure subscriptions allowed to connect to the service
   std::vector<std::string> user_subscription_ids{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_azure_create_in&, const service_privatelink_azure_create_in&) = default;
 };
 
 /// ServicePrivatelinkAzureCreateResponse
@@ -2188,6 +2537,10 @@ struct service_privatelink_azure_create_out {
   ::aiven::open_enum<::aiven::api::service_privatelink_azure_state_type> state{};
   /// IDs of Azure subscriptions allowed to connect to the service
   std::vector<std::string> user_subscription_ids{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_azure_create_out&, const service_privatelink_azure_create_out&) = default;
 };
 
 /// ServicePrivatelinkAzureDeleteResponse
@@ -2204,6 +2557,10 @@ struct service_privatelink_azure_delete_out {
   ::aiven::open_enum<::aiven::api::service_privatelink_azure_state_type> state{};
   /// IDs of Azure subscriptions allowed to connect to the service
   std::vector<std::string> user_subscription_ids{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_azure_delete_out&, const service_privatelink_azure_delete_out&) = default;
 };
 
 /// ServicePrivatelinkAzureGetResponse
@@ -2220,6 +2577,10 @@ struct service_privatelink_azure_get_out {
   ::aiven::open_enum<::aiven::api::service_privatelink_azure_state_type> state{};
   /// IDs of Azure subscriptions allowed to connect to the service
   std::vector<std::string> user_subscription_ids{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_azure_get_out&, const service_privatelink_azure_get_out&) = default;
 };
 
 /// ServicePrivatelinkAzureUpdateRequestBody
@@ -2227,6 +2588,10 @@ struct service_privatelink_azure_get_out {
 struct service_privatelink_azure_update_in {
   /// IDs of Azure subscriptions allowed to connect to the service
   std::vector<std::string> user_subscription_ids{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_azure_update_in&, const service_privatelink_azure_update_in&) = default;
 };
 
 /// ServicePrivatelinkAzureUpdateResponse
@@ -2243,6 +2608,10 @@ struct service_privatelink_azure_update_out {
   ::aiven::open_enum<::aiven::api::service_privatelink_azure_state_type> state{};
   /// IDs of Azure subscriptions allowed to connect to the service
   std::vector<std::string> user_subscription_ids{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_azure_update_out&, const service_privatelink_azure_update_out&) = default;
 };
 
 /// ServicePrivatelinkGoogleConnectionCreateRequestBody
@@ -2250,6 +2619,10 @@ struct service_privatelink_azure_update_out {
 struct service_privatelink_google_connection_create_in {
   /// (Private) IP address of Private Service Connect endpoint
   std::string user_ip_address{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_google_connection_create_in&, const service_privatelink_google_connection_create_in&) = default;
 };
 
 /// ServicePrivatelinkGoogleConnectionCreateResponse
@@ -2266,6 +2639,10 @@ struct service_privatelink_google_connection_create_out {
   ::aiven::open_enum<::aiven::api::service_privatelink_google_connection_state_type> state{};
   /// Frontend IP address of the forwarding rule that connects to the service at customer end
   std::string user_ip_address{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_google_connection_create_out&, const service_privatelink_google_connection_create_out&) = default;
 };
 
 /// From `#/components/schemas/ServicePrivatelinkGoogleConnectionListOut`.
@@ -2278,6 +2655,10 @@ struct service_privatelink_google_connection_list_out {
   ::aiven::open_enum<::aiven::api::connection_state_type> state{};
   /// Frontend IP address of the forwarding rule that connects to the service at customer end
   std::string user_ip_address{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_google_connection_list_out&, const service_privatelink_google_connection_list_out&) = default;
 };
 
 /// ServicePrivatelinkGoogleCreateResponse
@@ -2290,6 +2671,10 @@ struct service_privatelink_google_create_out {
   /// Printable result of the request
   std::optional<std::string> message{};
   ::aiven::open_enum<::aiven::api::service_privatelink_google_state_type> state{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_google_create_out&, const service_privatelink_google_create_out&) = default;
 };
 
 /// ServicePrivatelinkGoogleDeleteResponse
@@ -2302,6 +2687,10 @@ struct service_privatelink_google_delete_out {
   /// Printable result of the request
   std::optional<std::string> message{};
   ::aiven::open_enum<::aiven::api::service_privatelink_google_state_type> state{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_google_delete_out&, const service_privatelink_google_delete_out&) = default;
 };
 
 /// ServicePrivatelinkGoogleGetResponse
@@ -2314,6 +2703,10 @@ struct service_privatelink_google_get_out {
   /// Printable result of the request
   std::optional<std::string> message{};
   ::aiven::open_enum<::aiven::api::service_privatelink_google_state_type> state{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_google_get_out&, const service_privatelink_google_get_out&) = default;
 };
 
 /// ServiceQueryActivityRequestBody
@@ -2325,6 +2718,10 @@ struct service_query_activity_in {
   std::optional<std::int64_t> offset{};
   /// Sort order can be either asc or desc and multiple comma separated columns with their own order can be specified: :asc,:desc.
   std::optional<std::string> order_by{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_query_activity_in&, const service_query_activity_in&) = default;
 };
 
 /// From `#/components/schemas/Service_QueryOut`.
@@ -2407,6 +2804,10 @@ struct service_query_out {
   std::optional<bool> waiting{};
   /// Timestamp in ISO 8601 format, always in UTC
   std::optional<std::string> xact_start{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_query_out&, const service_query_out&) = default;
 };
 
 /// ServiceServiceTypeUpdateRequestBody
@@ -2414,6 +2815,10 @@ struct service_query_out {
 struct service_service_type_update_request_body {
   /// Service type code
   std::string service_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_request_body&, const service_service_type_update_request_body&) = default;
 };
 
 /// From `service_service_type_update_response_service_acl_item`.
@@ -2426,6 +2831,10 @@ struct service_service_type_update_response_service_acl_item {
   std::string topic{};
   /// Username
   std::string username{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_acl_item&, const service_service_type_update_response_service_acl_item&) = default;
 };
 
 /// From `service_service_type_update_response_service_backups_item_additional_regions_item`.
@@ -2438,6 +2847,10 @@ struct service_service_type_update_response_service_backups_item_additional_regi
   std::optional<bool> paused{};
   /// Cloud storage region name
   std::optional<std::string> region{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_backups_item_additional_regions_item&, const service_service_type_update_response_service_backups_item_additional_regions_item&) = default;
 };
 
 /// From `service_service_type_update_response_service_backups_item`.
@@ -2456,6 +2869,10 @@ struct service_service_type_update_response_service_backups_item {
   std::optional<std::string> storage_location{};
   /// The amount of tiered storage data in bytes referenced by this backup.
   std::optional<std::int64_t> tiered_storage_data_size{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_backups_item&, const service_service_type_update_response_service_backups_item&) = default;
 };
 
 /// From `service_service_type_update_response_service_components_item`.
@@ -2480,6 +2897,10 @@ struct service_service_type_update_response_service_components_item {
   std::optional<bool> ssl{};
   /// DNS usage name
   ::aiven::open_enum<::aiven::api::service_service_type_update_response_service_components_item_usage> usage{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_components_item&, const service_service_type_update_response_service_components_item&) = default;
 };
 
 /// From `service_service_type_update_response_service_connection_pools_item`.
@@ -2496,6 +2917,10 @@ struct service_service_type_update_response_service_connection_pools_item {
   std::int64_t pool_size{};
   /// Pool username
   std::optional<std::string> username{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_connection_pools_item&, const service_service_type_update_response_service_connection_pools_item&) = default;
 };
 
 /// From `service_service_type_update_response_service_kafka_acl_item`.
@@ -2516,6 +2941,10 @@ struct service_service_type_update_response_service_kafka_acl_item {
   std::string resource_name{};
   /// Kafka ACL resource type represents a type of resource which an ACL can be applied to
   ::aiven::open_enum<::aiven::api::service_service_type_update_response_service_kafka_acl_item_resource_type> resource_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_kafka_acl_item&, const service_service_type_update_response_service_kafka_acl_item&) = default;
 };
 
 /// Controlled switchover status
@@ -2531,6 +2960,10 @@ struct service_service_type_update_response_service_maintenance_controlled_switc
   ::aiven::open_enum<::aiven::api::service_service_type_update_response_service_maintenance_controlled_switchover_state> state{};
   /// Reason for switchover termination
   std::optional<std::string> termination_reason{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_maintenance_controlled_switchover&, const service_service_type_update_response_service_maintenance_controlled_switchover&) = default;
 };
 
 /// From `service_service_type_update_response_service_maintenance_updates_item`.
@@ -2549,6 +2982,10 @@ struct service_service_type_update_response_service_maintenance_updates_item {
   std::optional<std::string> start_after{};
   /// The time when the update will be automatically applied
   std::optional<std::string> start_at{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_maintenance_updates_item&, const service_service_type_update_response_service_maintenance_updates_item&) = default;
 };
 
 /// Automatic maintenance settings
@@ -2564,6 +3001,10 @@ struct service_service_type_update_response_service_maintenance {
   std::string time{};
   /// List of updates waiting to be installed
   std::vector<::aiven::api::service_service_type_update_response_service_maintenance_updates_item> updates{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_maintenance&, const service_service_type_update_response_service_maintenance&) = default;
 };
 
 /// From `service_service_type_update_response_service_node_states_item_progress_updates_item`.
@@ -2580,6 +3021,10 @@ struct service_service_type_update_response_service_node_states_item_progress_up
   ::aiven::open_enum<::aiven::api::service_service_type_update_response_service_node_states_item_progress_updates_item_phase> phase{};
   /// Unit for current/min/max values. New units may be added. If null should be treated as generic unit
   std::optional<::aiven::open_enum<::aiven::api::service_service_type_update_response_service_node_states_item_progress_updates_item_unit>> unit{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_node_states_item_progress_updates_item&, const service_service_type_update_response_service_node_states_item_progress_updates_item&) = default;
 };
 
 /// Shard of this node. Only returned for a subset of service types
@@ -2589,6 +3034,10 @@ struct service_service_type_update_response_service_node_states_item_shard {
   std::optional<std::string> name{};
   /// Position of this shard within the service
   std::optional<std::int64_t> position{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_node_states_item_shard&, const service_service_type_update_response_service_node_states_item_shard&) = default;
 };
 
 /// From `service_service_type_update_response_service_node_states_item`.
@@ -2607,6 +3056,10 @@ struct service_service_type_update_response_service_node_states_item {
   std::optional<::aiven::api::service_service_type_update_response_service_node_states_item_shard> shard{};
   /// Current state of the service node
   ::aiven::open_enum<::aiven::api::service_service_type_update_response_service_node_states_item_state> state{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_node_states_item&, const service_service_type_update_response_service_node_states_item&) = default;
 };
 
 /// From `service_service_type_update_response_service_schema_registry_acl_item`.
@@ -2619,6 +3072,10 @@ struct service_service_type_update_response_service_schema_registry_acl_item {
   std::string resource{};
   /// Username
   std::string username{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_schema_registry_acl_item&, const service_service_type_update_response_service_schema_registry_acl_item&) = default;
 };
 
 /// Service IaaS server group
@@ -2628,6 +3085,10 @@ struct service_service_type_update_response_service_server_group {
   std::optional<bool> enabled{};
   /// IaaS server group type
   std::optional<std::string> type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_server_group&, const service_service_type_update_response_service_server_group&) = default;
 };
 
 /// Service integration state
@@ -2641,6 +3102,10 @@ struct service_service_type_update_response_service_service_integrations_item_in
   ::boost::json::value nodes{};
   /// Service integration status
   ::aiven::open_enum<::aiven::api::service_service_type_update_response_service_service_integrations_item_integration_status_state_status> status{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_service_integrations_item_integration_status_state&, const service_service_type_update_response_service_service_integrations_item_integration_status_state&) = default;
 };
 
 /// Integration status
@@ -2650,6 +3115,10 @@ struct service_service_type_update_response_service_service_integrations_item_in
   ::aiven::api::service_service_type_update_response_service_service_integrations_item_integration_status_state state{};
   /// Integration status description
   std::string status_user_desc{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_service_integrations_item_integration_status&, const service_service_type_update_response_service_service_integrations_item_integration_status&) = default;
 };
 
 /// From `service_service_type_update_response_service_service_integrations_item`.
@@ -2688,6 +3157,10 @@ struct service_service_type_update_response_service_service_integrations_item {
   std::string source_service_type{};
   /// Service integration settings
   std::optional<::boost::json::value> user_config{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_service_integrations_item&, const service_service_type_update_response_service_service_integrations_item&) = default;
 };
 
 /// Notification metadata
@@ -2703,6 +3176,10 @@ struct service_service_type_update_response_service_service_notifications_item_m
   std::optional<std::string> upgrade_to_service_type{};
   /// The version to which the service will be updated at the end of life on the Aiven platform if the user does not take any action
   std::optional<std::string> upgrade_to_version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_service_notifications_item_metadata&, const service_service_type_update_response_service_service_notifications_item_metadata&) = default;
 };
 
 /// From `service_service_type_update_response_service_service_notifications_item`.
@@ -2715,12 +3192,20 @@ struct service_service_type_update_response_service_service_notifications_item {
   ::aiven::api::service_service_type_update_response_service_service_notifications_item_metadata metadata{};
   /// Notification type
   ::aiven::open_enum<::aiven::api::service_service_type_update_response_service_service_notifications_item_type> type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_service_notifications_item&, const service_service_type_update_response_service_service_notifications_item&) = default;
 };
 
 /// From `service_service_type_update_response_service_tech_emails_item`.
 struct service_service_type_update_response_service_tech_emails_item {
   /// User email address
   std::string email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_tech_emails_item&, const service_service_type_update_response_service_tech_emails_item&) = default;
 };
 
 /// From `service_service_type_update_response_service_topics_item`.
@@ -2741,6 +3226,10 @@ struct service_service_type_update_response_service_topics_item {
   std::optional<::aiven::open_enum<::aiven::api::service_service_type_update_response_service_topics_item_state>> state{};
   /// Topic name
   std::string topic_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_topics_item&, const service_service_type_update_response_service_topics_item&) = default;
 };
 
 /// Service type specific access control rules for user. Currently only used for configuring user ACLs for Redis version 6 and above.
@@ -2770,6 +3259,10 @@ struct service_service_type_update_response_service_users_item_access_control {
   std::optional<std::vector<std::string>> valkey_acl_commands{};
   /// Key access rules
   std::optional<std::vector<std::string>> valkey_acl_keys{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_users_item_access_control&, const service_service_type_update_response_service_users_item_access_control&) = default;
 };
 
 /// From `service_service_type_update_response_service_users_item`.
@@ -2794,6 +3287,10 @@ struct service_service_type_update_response_service_users_item {
   std::string type{};
   /// Account username
   std::string username{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service_users_item&, const service_service_type_update_response_service_users_item&) = default;
 };
 
 /// Service information
@@ -2879,6 +3376,10 @@ struct service_service_type_update_response_service {
   ::boost::json::value user_config{};
   /// List of service users
   std::optional<std::vector<::aiven::api::service_service_type_update_response_service_users_item>> users{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_service_type_update_response_service&, const service_service_type_update_response_service&) = default;
 };
 
 /// Payload to be used with upgrade_check
@@ -2888,6 +3389,10 @@ struct upgrade_check_in {
   std::optional<bool> async{};
   /// Target version used with upgrade_check
   std::string target_version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const upgrade_check_in&, const upgrade_check_in&) = default;
 };
 
 /// ServiceTaskCreateRequestBody
@@ -2901,6 +3406,10 @@ struct service_task_create_in {
   std::optional<std::string> target_version{};
   ::aiven::open_enum<::aiven::api::task_type> task_type{};
   std::optional<::aiven::api::upgrade_check_in> upgrade_check{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_task_create_in&, const service_task_create_in&) = default;
 };
 
 /// Task info
@@ -2918,6 +3427,10 @@ struct service_task_create_out {
   std::string task_id{};
   /// Task type
   std::string task_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_task_create_out&, const service_task_create_out&) = default;
 };
 
 /// Task info
@@ -2935,6 +3448,10 @@ struct service_task_get_out {
   std::string task_id{};
   /// Task type
   std::string task_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_task_get_out&, const service_task_get_out&) = default;
 };
 
 /// ServiceUpdateRequestBody
@@ -2965,6 +3482,10 @@ struct service_update_in {
   std::optional<bool> termination_protection{};
   /// Service type-specific settings
   std::optional<::boost::json::value> user_config{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_update_in&, const service_update_in&) = default;
 };
 
 /// Service information
@@ -3047,6 +3568,10 @@ struct service_update_out {
   ::boost::json::value user_config{};
   /// List of service users
   std::optional<std::vector<::aiven::api::service_user_out>> users{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_update_out&, const service_update_out&) = default;
 };
 
 /// ServiceUserCreateRequestBody
@@ -3056,6 +3581,10 @@ struct service_user_create_in {
   std::optional<::aiven::open_enum<::aiven::api::authentication_type>> authentication{};
   /// Service username
   std::string username{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_user_create_in&, const service_user_create_in&) = default;
 };
 
 /// Service user account
@@ -3080,6 +3609,10 @@ struct service_user_create_out {
   std::string type{};
   /// Account username
   std::string username{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_user_create_out&, const service_user_create_out&) = default;
 };
 
 /// ServiceUserCredentialsModifyRequestBody
@@ -3090,6 +3623,10 @@ struct service_user_credentials_modify_in {
   /// New password
   std::optional<std::string> new_password{};
   ::aiven::open_enum<::aiven::api::service_user_credentials_modify_operation_type> operation{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_user_credentials_modify_in&, const service_user_credentials_modify_in&) = default;
 };
 
 /// Service information
@@ -3172,6 +3709,10 @@ struct service_user_credentials_modify_out {
   ::boost::json::value user_config{};
   /// List of service users
   std::optional<std::vector<::aiven::api::service_user_out>> users{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_user_credentials_modify_out&, const service_user_credentials_modify_out&) = default;
 };
 
 /// Service information
@@ -3254,6 +3795,10 @@ struct service_user_credentials_reset_out {
   ::boost::json::value user_config{};
   /// List of service users
   std::optional<std::vector<::aiven::api::service_user_out>> users{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_user_credentials_reset_out&, const service_user_credentials_reset_out&) = default;
 };
 
 /// Service user account
@@ -3278,6 +3823,10 @@ struct service_user_get_out {
   std::string type{};
   /// Account username
   std::string username{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_user_get_out&, const service_user_get_out&) = default;
 };
 
 /// From `#/components/schemas/ServiceVersionOut`.
@@ -3303,6 +3852,10 @@ struct service_version_out {
   std::optional<std::string> upgrade_to_version{};
   /// Upstream end-of-life timestamp (ISO 8601)
   std::optional<std::string> upstream_end_of_life_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_version_out&, const service_version_out&) = default;
 };
 
 /// The request of AccountServiceVersionsList.

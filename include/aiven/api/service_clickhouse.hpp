@@ -8,6 +8,7 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
@@ -68,6 +69,10 @@ struct privilege_out {
   bool is_partial_revoke{};
   /// Table name
   std::string table{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const privilege_out&, const privilege_out&) = default;
 };
 
 /// From `#/components/schemas/RoleOut`.
@@ -80,6 +85,10 @@ struct role_out {
   std::string uuid{};
   /// With admin option
   bool with_admin_option{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const role_out&, const role_out&) = default;
 };
 
 /// From `#/components/schemas/ClickHouse_UserOut`.
@@ -96,6 +105,10 @@ struct click_house_user_out {
   std::vector<::aiven::api::role_out> roles{};
   /// User uuid
   std::string uuid{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const click_house_user_out&, const click_house_user_out&) = default;
 };
 
 /// From `#/components/schemas/DatabaseOut`.
@@ -107,6 +120,10 @@ struct database_out {
   /// Required database
   bool required{};
   std::optional<::aiven::open_enum<::aiven::api::database_state_type>> state{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const database_out&, const database_out&) = default;
 };
 
 /// From `#/components/schemas/MetaOut`.
@@ -115,6 +132,10 @@ struct meta_out {
   std::string name{};
   /// Column type
   std::string type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const meta_out&, const meta_out&) = default;
 };
 
 /// From `#/components/schemas/QueryOut`.
@@ -128,12 +149,20 @@ struct query_out {
   std::optional<std::string> query{};
   /// The user who made the query
   std::optional<std::string> user{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const query_out&, const query_out&) = default;
 };
 
 /// From `#/components/schemas/RoleIn`.
 struct role_in {
   /// Role uuid
   std::string uuid{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const role_in&, const role_in&) = default;
 };
 
 /// ServiceClickHouseDatabaseCreateRequestBody
@@ -141,6 +170,10 @@ struct role_in {
 struct service_click_house_database_create_in {
   /// Service database name
   std::string database{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_click_house_database_create_in&, const service_click_house_database_create_in&) = default;
 };
 
 /// ServiceClickHousePasswordResetRequestBody
@@ -148,6 +181,10 @@ struct service_click_house_database_create_in {
 struct service_click_house_password_reset_in {
   /// User password Nullable.
   std::optional<::aiven::nullable<std::string>> password{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_click_house_password_reset_in&, const service_click_house_password_reset_in&) = default;
 };
 
 /// ServiceClickHouseQueryRequestBody
@@ -156,6 +193,10 @@ struct service_click_house_query_in {
   /// Service database name
   std::string database{};
   std::string query{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_click_house_query_in&, const service_click_house_query_in&) = default;
 };
 
 /// Summary
@@ -175,6 +216,10 @@ struct summary_out {
   std::optional<std::int64_t> written_bytes{};
   /// Number of rows written
   std::optional<std::int64_t> written_rows{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const summary_out&, const summary_out&) = default;
 };
 
 /// ServiceClickHouseQueryResponse
@@ -187,6 +232,10 @@ struct service_click_house_query_out {
   std::optional<std::string> message{};
   std::vector<::aiven::api::meta_out> meta{};
   ::aiven::api::summary_out summary{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_click_house_query_out&, const service_click_house_query_out&) = default;
 };
 
 /// From `#/components/schemas/ServiceClickHouseQueryStatsOut`.
@@ -210,6 +259,10 @@ struct service_click_house_query_stats_out {
   std::optional<std::int64_t> stddev_time{};
   /// Total duration of all calls in milliseconds
   std::optional<std::int64_t> total_time{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_click_house_query_stats_out&, const service_click_house_query_stats_out&) = default;
 };
 
 /// ServiceClickHouseTieredStorageSummaryResponse
@@ -228,6 +281,10 @@ struct service_click_house_tiered_storage_summary_out {
   ::aiven::api::storage_usage_history_out storage_usage_history{};
   /// Total storage usage by tiered storage, in bytes
   std::int64_t total_storage_usage{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_click_house_tiered_storage_summary_out&, const service_click_house_tiered_storage_summary_out&) = default;
 };
 
 /// ServiceClickHouseUserCreateRequestBody
@@ -239,6 +296,10 @@ struct service_click_house_user_create_in {
   std::optional<std::string> password{};
   /// User roles
   std::optional<std::vector<::aiven::api::role_in>> roles{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_click_house_user_create_in&, const service_click_house_user_create_in&) = default;
 };
 
 /// User details
@@ -256,6 +317,10 @@ struct service_click_house_user_create_out {
   std::vector<::aiven::api::role_out> roles{};
   /// User uuid
   std::string uuid{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_click_house_user_create_out&, const service_click_house_user_create_out&) = default;
 };
 
 /// The request of ServiceClickHouseCurrentQueries.

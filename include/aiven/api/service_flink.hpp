@@ -8,6 +8,7 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
@@ -185,6 +186,10 @@ struct application_out {
   std::optional<std::string> updated_at{};
   /// The latest updater of this entity
   std::optional<std::string> updated_by{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const application_out&, const application_out&) = default;
 };
 
 /// From `#/components/schemas/SinkIn`.
@@ -193,6 +198,10 @@ struct sink_in {
   std::string create_table{};
   /// Integration ID
   std::optional<std::string> integration_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const sink_in&, const sink_in&) = default;
 };
 
 /// From `#/components/schemas/SourceIn`.
@@ -201,6 +210,10 @@ struct source_in {
   std::string create_table{};
   /// Integration ID
   std::optional<std::string> integration_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const source_in&, const source_in&) = default;
 };
 
 /// Flink ApplicationVersion
@@ -210,6 +223,10 @@ struct application_version_in {
   std::vector<::aiven::api::source_in> sources{};
   /// The INSERT INTO SQL statement that will be performed as a job
   std::string statement{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const application_version_in&, const application_version_in&) = default;
 };
 
 /// From `#/components/schemas/ColumnOut`.
@@ -226,6 +243,10 @@ struct column_out {
   bool nullable{};
   /// Information of the watermark if the column is used for watermark.
   std::optional<std::string> watermark{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const column_out&, const column_out&) = default;
 };
 
 /// From `#/components/schemas/SinkOut`.
@@ -241,6 +262,10 @@ struct sink_out {
   std::string table_id{};
   /// Table name
   std::string table_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const sink_out&, const sink_out&) = default;
 };
 
 /// From `#/components/schemas/SourceOut`.
@@ -256,6 +281,10 @@ struct source_out {
   std::string table_id{};
   /// Table name
   std::string table_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const source_out&, const source_out&) = default;
 };
 
 /// From `#/components/schemas/ApplicationVersionOut`.
@@ -272,6 +301,10 @@ struct application_version_out {
   std::string statement{};
   /// Version number
   std::int64_t version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const application_version_out&, const application_version_out&) = default;
 };
 
 /// Flink ApplicationDeployment
@@ -298,6 +331,10 @@ struct current_deployment_out {
   ::aiven::open_enum<::aiven::api::current_deployment_status_type> status{};
   /// ApplicationVersion ID
   std::string version_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const current_deployment_out&, const current_deployment_out&) = default;
 };
 
 /// From `#/components/schemas/DeploymentOut`.
@@ -323,6 +360,10 @@ struct deployment_out {
   ::aiven::open_enum<::aiven::api::deployment_status_type> status{};
   /// ApplicationVersion ID
   std::string version_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const deployment_out&, const deployment_out&) = default;
 };
 
 /// Flink JarApplicationVersion FileInfo
@@ -338,6 +379,10 @@ struct file_info_out {
   std::optional<std::int64_t> verify_error_code{};
   /// In the case file_status is FAILED, may contain details about the failure.
   std::optional<std::string> verify_error_message{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const file_info_out&, const file_info_out&) = default;
 };
 
 /// From `#/components/schemas/FlinkJarApplication_ApplicationVersionOut`.
@@ -351,6 +396,10 @@ struct flink_jar_application_application_version_out {
   std::string id{};
   /// Version number
   std::int64_t version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const flink_jar_application_application_version_out&, const flink_jar_application_application_version_out&) = default;
 };
 
 /// Flink JarApplicationDeployment
@@ -379,6 +428,10 @@ struct flink_jar_application_current_deployment_out {
   ::aiven::open_enum<::aiven::api::current_deployment_status_type> status{};
   /// ApplicationVersion ID
   std::string version_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const flink_jar_application_current_deployment_out&, const flink_jar_application_current_deployment_out&) = default;
 };
 
 /// From `#/components/schemas/FlinkJarApplicationDeployment_DeploymentOut`.
@@ -406,6 +459,10 @@ struct flink_jar_application_deployment_deployment_out {
   ::aiven::open_enum<::aiven::api::deployment_status_type> status{};
   /// ApplicationVersion ID
   std::string version_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const flink_jar_application_deployment_deployment_out&, const flink_jar_application_deployment_deployment_out&) = default;
 };
 
 /// From `#/components/schemas/JobOut`.
@@ -413,6 +470,10 @@ struct job_out {
   /// Job ID
   std::optional<std::string> id{};
   std::optional<::aiven::open_enum<::aiven::api::job_status_type>> status{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const job_out&, const job_out&) = default;
 };
 
 /// Error position in the SQL.
@@ -426,6 +487,10 @@ struct position_out {
   std::int64_t end_line_number{};
   /// Line number of where the error starts, starting from 1.
   std::int64_t line_number{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const position_out&, const position_out&) = default;
 };
 
 /// ServiceFlinkCancelApplicationDeploymentResponse
@@ -456,6 +521,10 @@ struct service_flink_cancel_application_deployment_out {
   ::aiven::open_enum<::aiven::api::service_flink_application_deployment_status_type> status{};
   /// ApplicationVersion ID
   std::string version_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_cancel_application_deployment_out&, const service_flink_cancel_application_deployment_out&) = default;
 };
 
 /// ServiceFlinkCancelJarApplicationDeploymentResponse
@@ -488,6 +557,10 @@ struct service_flink_cancel_jar_application_deployment_out {
   ::aiven::open_enum<::aiven::api::service_flink_jar_application_deployment_status_type> status{};
   /// ApplicationVersion ID
   std::string version_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_cancel_jar_application_deployment_out&, const service_flink_cancel_jar_application_deployment_out&) = default;
 };
 
 /// ServiceFlinkCreateApplicationDeploymentRequestBody
@@ -501,6 +574,10 @@ struct service_flink_create_application_deployment_in {
   std::optional<std::string> starting_savepoint{};
   /// ApplicationVersion ID
   std::string version_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_create_application_deployment_in&, const service_flink_create_application_deployment_in&) = default;
 };
 
 /// ServiceFlinkCreateApplicationDeploymentResponse
@@ -531,6 +608,10 @@ struct service_flink_create_application_deployment_out {
   ::aiven::open_enum<::aiven::api::service_flink_application_deployment_status_type> status{};
   /// ApplicationVersion ID
   std::string version_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_create_application_deployment_out&, const service_flink_create_application_deployment_out&) = default;
 };
 
 /// ServiceFlinkCreateApplicationRequestBody
@@ -539,6 +620,10 @@ struct service_flink_create_application_in {
   std::optional<::aiven::api::application_version_in> application_version{};
   /// Application name
   std::string name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_create_application_in&, const service_flink_create_application_in&) = default;
 };
 
 /// ServiceFlinkCreateApplicationResponse
@@ -562,6 +647,10 @@ struct service_flink_create_application_out {
   std::string updated_at{};
   /// The latest updater of this entity
   std::string updated_by{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_create_application_out&, const service_flink_create_application_out&) = default;
 };
 
 /// ServiceFlinkCreateApplicationVersionRequestBody
@@ -571,6 +660,10 @@ struct service_flink_create_application_version_in {
   std::vector<::aiven::api::source_in> sources{};
   /// The INSERT INTO SQL statement that will be performed as a job
   std::string statement{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_create_application_version_in&, const service_flink_create_application_version_in&) = default;
 };
 
 /// ServiceFlinkCreateApplicationVersionResponse
@@ -592,6 +685,10 @@ struct service_flink_create_application_version_out {
   std::string statement{};
   /// Version number
   std::int64_t version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_create_application_version_out&, const service_flink_create_application_version_out&) = default;
 };
 
 /// ServiceFlinkCreateJarApplicationDeploymentRequestBody
@@ -609,6 +706,10 @@ struct service_flink_create_jar_application_deployment_in {
   std::optional<std::string> starting_savepoint{};
   /// ApplicationVersion ID
   std::string version_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_create_jar_application_deployment_in&, const service_flink_create_jar_application_deployment_in&) = default;
 };
 
 /// ServiceFlinkCreateJarApplicationDeploymentResponse
@@ -641,6 +742,10 @@ struct service_flink_create_jar_application_deployment_out {
   ::aiven::open_enum<::aiven::api::service_flink_jar_application_deployment_status_type> status{};
   /// ApplicationVersion ID
   std::string version_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_create_jar_application_deployment_out&, const service_flink_create_jar_application_deployment_out&) = default;
 };
 
 /// ServiceFlinkCreateJarApplicationRequestBody
@@ -648,6 +753,10 @@ struct service_flink_create_jar_application_deployment_out {
 struct service_flink_create_jar_application_in {
   /// Application name
   std::string name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_create_jar_application_in&, const service_flink_create_jar_application_in&) = default;
 };
 
 /// ServiceFlinkCreateJarApplicationResponse
@@ -672,6 +781,10 @@ struct service_flink_create_jar_application_out {
   std::string updated_at{};
   /// The latest updater of this entity
   std::string updated_by{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_create_jar_application_out&, const service_flink_create_jar_application_out&) = default;
 };
 
 /// ServiceFlinkCreateJarApplicationVersionResponse
@@ -690,6 +803,10 @@ struct service_flink_create_jar_application_version_out {
   std::optional<std::string> message{};
   /// Version number
   std::int64_t version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_create_jar_application_version_out&, const service_flink_create_jar_application_version_out&) = default;
 };
 
 /// ServiceFlinkDeleteApplicationDeploymentResponse
@@ -720,6 +837,10 @@ struct service_flink_delete_application_deployment_out {
   ::aiven::open_enum<::aiven::api::service_flink_application_deployment_status_type> status{};
   /// ApplicationVersion ID
   std::string version_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_delete_application_deployment_out&, const service_flink_delete_application_deployment_out&) = default;
 };
 
 /// ServiceFlinkDeleteApplicationResponse
@@ -743,6 +864,10 @@ struct service_flink_delete_application_out {
   std::string updated_at{};
   /// The latest updater of this entity
   std::string updated_by{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_delete_application_out&, const service_flink_delete_application_out&) = default;
 };
 
 /// ServiceFlinkDeleteApplicationVersionResponse
@@ -764,6 +889,10 @@ struct service_flink_delete_application_version_out {
   std::string statement{};
   /// Version number
   std::int64_t version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_delete_application_version_out&, const service_flink_delete_application_version_out&) = default;
 };
 
 /// ServiceFlinkDeleteJarApplicationDeploymentResponse
@@ -796,6 +925,10 @@ struct service_flink_delete_jar_application_deployment_out {
   ::aiven::open_enum<::aiven::api::service_flink_jar_application_deployment_status_type> status{};
   /// ApplicationVersion ID
   std::string version_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_delete_jar_application_deployment_out&, const service_flink_delete_jar_application_deployment_out&) = default;
 };
 
 /// ServiceFlinkDeleteJarApplicationResponse
@@ -820,6 +953,10 @@ struct service_flink_delete_jar_application_out {
   std::string updated_at{};
   /// The latest updater of this entity
   std::string updated_by{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_delete_jar_application_out&, const service_flink_delete_jar_application_out&) = default;
 };
 
 /// ServiceFlinkDeleteJarApplicationVersionResponse
@@ -838,6 +975,10 @@ struct service_flink_delete_jar_application_version_out {
   std::optional<std::string> message{};
   /// Version number
   std::int64_t version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_delete_jar_application_version_out&, const service_flink_delete_jar_application_version_out&) = default;
 };
 
 /// ServiceFlinkGetApplicationDeploymentResponse
@@ -868,6 +1009,10 @@ struct service_flink_get_application_deployment_out {
   ::aiven::open_enum<::aiven::api::service_flink_application_deployment_status_type> status{};
   /// ApplicationVersion ID
   std::string version_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_get_application_deployment_out&, const service_flink_get_application_deployment_out&) = default;
 };
 
 /// ServiceFlinkGetApplicationResponse
@@ -891,6 +1036,10 @@ struct service_flink_get_application_out {
   std::string updated_at{};
   /// The latest updater of this entity
   std::string updated_by{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_get_application_out&, const service_flink_get_application_out&) = default;
 };
 
 /// ServiceFlinkGetApplicationVersionResponse
@@ -912,6 +1061,10 @@ struct service_flink_get_application_version_out {
   std::string statement{};
   /// Version number
   std::int64_t version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_get_application_version_out&, const service_flink_get_application_version_out&) = default;
 };
 
 /// ServiceFlinkGetJarApplicationDeploymentResponse
@@ -944,6 +1097,10 @@ struct service_flink_get_jar_application_deployment_out {
   ::aiven::open_enum<::aiven::api::service_flink_jar_application_deployment_status_type> status{};
   /// ApplicationVersion ID
   std::string version_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_get_jar_application_deployment_out&, const service_flink_get_jar_application_deployment_out&) = default;
 };
 
 /// ServiceFlinkGetJarApplicationResponse
@@ -968,6 +1125,10 @@ struct service_flink_get_jar_application_out {
   std::string updated_at{};
   /// The latest updater of this entity
   std::string updated_by{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_get_jar_application_out&, const service_flink_get_jar_application_out&) = default;
 };
 
 /// ServiceFlinkGetJarApplicationVersionResponse
@@ -986,6 +1147,10 @@ struct service_flink_get_jar_application_version_out {
   std::optional<std::string> message{};
   /// Version number
   std::int64_t version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_get_jar_application_version_out&, const service_flink_get_jar_application_version_out&) = default;
 };
 
 /// Status counts
@@ -1011,6 +1176,10 @@ struct status_counts_out {
   std::optional<std::int64_t> RUNNING{};
   /// SCHEDULED
   std::optional<std::int64_t> SCHEDULED{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const status_counts_out&, const status_counts_out&) = default;
 };
 
 /// ServiceFlinkJobDetailsResponse
@@ -1042,6 +1211,10 @@ struct service_flink_job_details_out {
   std::optional<::aiven::api::status_counts_out> status_counts{};
   std::optional<::boost::json::value> timestamps{};
   std::optional<std::vector<::boost::json::value>> vertices{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_job_details_out&, const service_flink_job_details_out&) = default;
 };
 
 /// ServiceFlinkOverviewResponse
@@ -1069,6 +1242,10 @@ struct service_flink_overview_out {
   std::optional<std::int64_t> slots_total{};
   /// Number of TaskManagers
   std::optional<std::int64_t> taskmanagers{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_overview_out&, const service_flink_overview_out&) = default;
 };
 
 /// ServiceFlinkStopApplicationDeploymentResponse
@@ -1099,6 +1276,10 @@ struct service_flink_stop_application_deployment_out {
   ::aiven::open_enum<::aiven::api::service_flink_application_deployment_status_type> status{};
   /// ApplicationVersion ID
   std::string version_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_stop_application_deployment_out&, const service_flink_stop_application_deployment_out&) = default;
 };
 
 /// ServiceFlinkStopJarApplicationDeploymentResponse
@@ -1131,6 +1312,10 @@ struct service_flink_stop_jar_application_deployment_out {
   ::aiven::open_enum<::aiven::api::service_flink_jar_application_deployment_status_type> status{};
   /// ApplicationVersion ID
   std::string version_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_stop_jar_application_deployment_out&, const service_flink_stop_jar_application_deployment_out&) = default;
 };
 
 /// ServiceFlinkUpdateApplicationRequestBody
@@ -1138,6 +1323,10 @@ struct service_flink_stop_jar_application_deployment_out {
 struct service_flink_update_application_in {
   /// Application name
   std::string name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_update_application_in&, const service_flink_update_application_in&) = default;
 };
 
 /// ServiceFlinkUpdateApplicationResponse
@@ -1161,6 +1350,10 @@ struct service_flink_update_application_out {
   std::string updated_at{};
   /// The latest updater of this entity
   std::string updated_by{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_update_application_out&, const service_flink_update_application_out&) = default;
 };
 
 /// ServiceFlinkUpdateJarApplicationRequestBody
@@ -1168,6 +1361,10 @@ struct service_flink_update_application_out {
 struct service_flink_update_jar_application_in {
   /// Application name
   std::string name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_update_jar_application_in&, const service_flink_update_jar_application_in&) = default;
 };
 
 /// ServiceFlinkUpdateJarApplicationResponse
@@ -1192,6 +1389,10 @@ struct service_flink_update_jar_application_out {
   std::string updated_at{};
   /// The latest updater of this entity
   std::string updated_by{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_update_jar_application_out&, const service_flink_update_jar_application_out&) = default;
 };
 
 /// ServiceFlinkValidateApplicationVersionRequestBody
@@ -1201,6 +1402,10 @@ struct service_flink_validate_application_version_in {
   std::vector<::aiven::api::source_in> sources{};
   /// The INSERT INTO SQL statement that will be performed as a job
   std::optional<std::string> statement{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_validate_application_version_in&, const service_flink_validate_application_version_in&) = default;
 };
 
 /// From `#/components/schemas/ServiceFlinkValidateApplicationVersionSinkOut`.
@@ -1217,6 +1422,10 @@ struct service_flink_validate_application_version_sink_out {
   std::optional<::aiven::api::position_out> position{};
   /// Table name
   std::optional<std::string> table_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_validate_application_version_sink_out&, const service_flink_validate_application_version_sink_out&) = default;
 };
 
 /// From `#/components/schemas/ServiceFlinkValidateApplicationVersionSourceOut`.
@@ -1233,6 +1442,10 @@ struct service_flink_validate_application_version_source_out {
   std::optional<::aiven::api::position_out> position{};
   /// Table name
   std::optional<std::string> table_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_validate_application_version_source_out&, const service_flink_validate_application_version_source_out&) = default;
 };
 
 /// Job validation error
@@ -1241,6 +1454,10 @@ struct statement_error_out {
   /// The error message.
   std::string message{};
   std::optional<::aiven::api::position_out> position{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const statement_error_out&, const statement_error_out&) = default;
 };
 
 /// ServiceFlinkValidateApplicationVersionResponse
@@ -1257,6 +1474,10 @@ struct service_flink_validate_application_version_out {
   /// The INSERT INTO SQL statement that will be performed as a job
   std::optional<std::string> statement{};
   std::optional<::aiven::api::statement_error_out> statement_error{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_validate_application_version_out&, const service_flink_validate_application_version_out&) = default;
 };
 
 /// The request of ServiceFlinkCancelApplicationDeployment.

@@ -8,6 +8,7 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
@@ -64,6 +65,10 @@ struct endpoint_type_out {
   std::string title{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const endpoint_type_out&, const endpoint_type_out&) = default;
 };
 
 /// From `#/components/schemas/IntegrationTypeOut`.
@@ -82,6 +87,10 @@ struct integration_type_out {
   std::vector<std::string> source_service_types{};
   /// JSON-Schema for the 'user_config' properties
   ::boost::json::value user_config_schema{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const integration_type_out&, const integration_type_out&) = default;
 };
 
 /// ServiceIntegrationCreateRequestBody
@@ -102,6 +111,10 @@ struct service_integration_create_in {
   std::optional<std::string> source_service{};
   /// Service type-specific settings
   std::optional<::boost::json::value> user_config{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_integration_create_in&, const service_integration_create_in&) = default;
 };
 
 /// Service integration
@@ -139,6 +152,10 @@ struct service_integration_create_out {
   std::string source_service_type{};
   /// Service integration settings
   std::optional<::boost::json::value> user_config{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_integration_create_out&, const service_integration_create_out&) = default;
 };
 
 /// ServiceIntegrationEndpointCreateRequestBody
@@ -150,6 +167,10 @@ struct service_integration_endpoint_create_in {
   ::aiven::open_enum<::aiven::api::endpoint_type> endpoint_type{};
   /// Service integration endpoint settings
   ::boost::json::value user_config{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_integration_endpoint_create_in&, const service_integration_endpoint_create_in&) = default;
 };
 
 /// Service integration endpoint
@@ -164,6 +185,10 @@ struct service_integration_endpoint_create_out {
   ::aiven::open_enum<::aiven::api::endpoint_type> endpoint_type{};
   /// Service integration endpoint settings
   ::boost::json::value user_config{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_integration_endpoint_create_out&, const service_integration_endpoint_create_out&) = default;
 };
 
 /// Service integration endpoint
@@ -178,6 +203,10 @@ struct service_integration_endpoint_get_out {
   ::aiven::open_enum<::aiven::api::endpoint_type> endpoint_type{};
   /// Service integration endpoint settings
   ::boost::json::value user_config{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_integration_endpoint_get_out&, const service_integration_endpoint_get_out&) = default;
 };
 
 /// From `#/components/schemas/ServiceIntegrationEndpointOut`.
@@ -191,6 +220,10 @@ struct service_integration_endpoint_out {
   ::aiven::open_enum<::aiven::api::endpoint_type> endpoint_type{};
   /// Service integration endpoint settings
   ::boost::json::value user_config{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_integration_endpoint_out&, const service_integration_endpoint_out&) = default;
 };
 
 /// ServiceIntegrationEndpointUpdateRequestBody
@@ -198,6 +231,10 @@ struct service_integration_endpoint_out {
 struct service_integration_endpoint_update_in {
   /// Service integration endpoint settings
   ::boost::json::value user_config{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_integration_endpoint_update_in&, const service_integration_endpoint_update_in&) = default;
 };
 
 /// Service integration endpoint
@@ -212,6 +249,10 @@ struct service_integration_endpoint_update_out {
   ::aiven::open_enum<::aiven::api::endpoint_type> endpoint_type{};
   /// Service integration endpoint settings
   ::boost::json::value user_config{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_integration_endpoint_update_out&, const service_integration_endpoint_update_out&) = default;
 };
 
 /// Service integration
@@ -249,6 +290,10 @@ struct service_integration_get_out {
   std::string source_service_type{};
   /// Service integration settings
   std::optional<::boost::json::value> user_config{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_integration_get_out&, const service_integration_get_out&) = default;
 };
 
 /// ServiceIntegrationUpdateRequestBody
@@ -256,6 +301,10 @@ struct service_integration_get_out {
 struct service_integration_update_in {
   /// Service integration settings
   ::boost::json::value user_config{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_integration_update_in&, const service_integration_update_in&) = default;
 };
 
 /// Service integration
@@ -294,6 +343,10 @@ struct service_integration_update_out {
   std::string source_service_type{};
   /// Service integration settings
   std::optional<::boost::json::value> user_config{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_integration_update_out&, const service_integration_update_out&) = default;
 };
 
 /// The request of ServiceIntegrationCreate.

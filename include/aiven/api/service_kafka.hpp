@@ -8,6 +8,7 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
@@ -431,6 +432,10 @@ struct available_version_out {
   std::optional<bool> needs_maintenance{};
   /// Connector version number
   std::optional<std::string> version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const available_version_out&, const available_version_out&) = default;
 };
 
 /// From `cleanup_policy_out_synonyms_item`.
@@ -440,6 +445,10 @@ struct cleanup_policy_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::string value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const cleanup_policy_out_synonyms_item&, const cleanup_policy_out_synonyms_item&) = default;
 };
 
 /// cleanup.policy value, source and synonyms
@@ -450,6 +459,10 @@ struct cleanup_policy_out {
   std::optional<std::vector<::aiven::api::cleanup_policy_out_synonyms_item>> synonyms{};
   /// The retention policy to use on old segments. Possible values include 'delete', 'compact', or a comma-separated list of them. The default policy ('delete') wi...
   std::string value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const cleanup_policy_out&, const cleanup_policy_out&) = default;
 };
 
 /// From `compression_type_out_synonyms_item`.
@@ -459,6 +472,10 @@ struct compression_type_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::string value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const compression_type_out_synonyms_item&, const compression_type_out_synonyms_item&) = default;
 };
 
 /// compression.type value, source and synonyms
@@ -468,6 +485,10 @@ struct compression_type_out {
   /// Configuration synonyms
   std::optional<std::vector<::aiven::api::compression_type_out_synonyms_item>> synonyms{};
   ::aiven::open_enum<::aiven::api::compression_type_value> value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const compression_type_out&, const compression_type_out&) = default;
 };
 
 /// Kafka topic configuration
@@ -529,6 +550,10 @@ struct config_in {
   std::optional<std::int64_t> segment_ms{};
   /// Indicates whether to enable replicas not in the ISR set to be elected as leader as a last resort, even though doing so may result in data loss.
   std::optional<bool> unclean_leader_election_enable{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const config_in&, const config_in&) = default;
 };
 
 /// Connector configuration parameters
@@ -538,6 +563,10 @@ struct config_out {
   std::string connector_class{};
   /// Unique name for the connector
   std::string name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const config_out&, const config_out&) = default;
 };
 
 /// From `#/components/schemas/ConfigurationSchemaOut`.
@@ -561,6 +590,10 @@ struct configuration_schema_out {
   bool required{};
   ::aiven::open_enum<::aiven::api::configuration_schema_type> type{};
   ::aiven::open_enum<::aiven::api::width_type> width{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const configuration_schema_out&, const configuration_schema_out&) = default;
 };
 
 /// Kafka Connector plugin information
@@ -585,6 +618,10 @@ struct plugin_out {
   ::aiven::open_enum<::aiven::api::plugin_type> type{};
   /// Connector version number
   std::string version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const plugin_out&, const plugin_out&) = default;
 };
 
 /// From `#/components/schemas/TaskOut`.
@@ -593,6 +630,10 @@ struct task_out {
   std::string connector{};
   /// Task id / number
   std::int64_t task{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const task_out&, const task_out&) = default;
 };
 
 /// From `#/components/schemas/ConnectorOut`.
@@ -604,6 +645,10 @@ struct connector_out {
   ::aiven::api::plugin_out plugin{};
   /// List of tasks of a connector
   std::vector<::aiven::api::task_out> tasks{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const connector_out&, const connector_out&) = default;
 };
 
 /// From `#/components/schemas/ConsumerGroupOut`.
@@ -612,6 +657,10 @@ struct consumer_group_out {
   std::string group_name{};
   /// Latest partition message offset
   std::int64_t offset{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const consumer_group_out&, const consumer_group_out&) = default;
 };
 
 /// From `delete_retention_ms_out_synonyms_item`.
@@ -621,6 +670,10 @@ struct delete_retention_ms_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const delete_retention_ms_out_synonyms_item&, const delete_retention_ms_out_synonyms_item&) = default;
 };
 
 /// delete.retention.ms value, source and synonyms
@@ -631,6 +684,10 @@ struct delete_retention_ms_out {
   std::optional<std::vector<::aiven::api::delete_retention_ms_out_synonyms_item>> synonyms{};
   /// The amount of time to retain delete tombstone markers for log compacted topics. This setting also gives a bound on the time in which a consumer must complete...
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const delete_retention_ms_out&, const delete_retention_ms_out&) = default;
 };
 
 /// From `diskless_enable_out_synonyms_item`.
@@ -640,6 +697,10 @@ struct diskless_enable_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   bool value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const diskless_enable_out_synonyms_item&, const diskless_enable_out_synonyms_item&) = default;
 };
 
 /// diskless.enable value, source and synonyms
@@ -650,6 +711,10 @@ struct diskless_enable_out {
   std::optional<std::vector<::aiven::api::diskless_enable_out_synonyms_item>> synonyms{};
   /// Indicates whether diskless should be enabled. This is only available for BYOC services with Diskless feature enabled.
   bool value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const diskless_enable_out&, const diskless_enable_out&) = default;
 };
 
 /// From `#/components/schemas/FailedConnectorOut`.
@@ -659,6 +724,10 @@ struct failed_connector_out {
   std::string error{};
   /// Connector name
   std::string name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const failed_connector_out&, const failed_connector_out&) = default;
 };
 
 /// From `file_delete_delay_ms_out_synonyms_item`.
@@ -668,6 +737,10 @@ struct file_delete_delay_ms_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const file_delete_delay_ms_out_synonyms_item&, const file_delete_delay_ms_out_synonyms_item&) = default;
 };
 
 /// file.delete.delay.ms value, source and synonyms
@@ -678,6 +751,10 @@ struct file_delete_delay_ms_out {
   std::optional<std::vector<::aiven::api::file_delete_delay_ms_out_synonyms_item>> synonyms{};
   /// The time to wait before deleting a file from the filesystem.
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const file_delete_delay_ms_out&, const file_delete_delay_ms_out&) = default;
 };
 
 /// From `flush_messages_out_synonyms_item`.
@@ -687,6 +764,10 @@ struct flush_messages_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const flush_messages_out_synonyms_item&, const flush_messages_out_synonyms_item&) = default;
 };
 
 /// flush.messages value, source and synonyms
@@ -697,6 +778,10 @@ struct flush_messages_out {
   std::optional<std::vector<::aiven::api::flush_messages_out_synonyms_item>> synonyms{};
   /// This setting allows specifying an interval at which we will force an fsync of data written to the log. For example if this was set to 1 we would fsync after...
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const flush_messages_out&, const flush_messages_out&) = default;
 };
 
 /// From `flush_ms_out_synonyms_item`.
@@ -706,6 +791,10 @@ struct flush_ms_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const flush_ms_out_synonyms_item&, const flush_ms_out_synonyms_item&) = default;
 };
 
 /// flush.ms value, source and synonyms
@@ -716,6 +805,10 @@ struct flush_ms_out {
   std::optional<std::vector<::aiven::api::flush_ms_out_synonyms_item>> synonyms{};
   /// This setting allows specifying a time interval at which we will force an fsync of data written to the log. For example if this was set to 1000 we would fsync...
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const flush_ms_out&, const flush_ms_out&) = default;
 };
 
 /// From `index_interval_bytes_out_synonyms_item`.
@@ -725,6 +818,10 @@ struct index_interval_bytes_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const index_interval_bytes_out_synonyms_item&, const index_interval_bytes_out_synonyms_item&) = default;
 };
 
 /// index.interval.bytes value, source and synonyms
@@ -735,6 +832,10 @@ struct index_interval_bytes_out {
   std::optional<std::vector<::aiven::api::index_interval_bytes_out_synonyms_item>> synonyms{};
   /// This setting controls how frequently Kafka adds an index entry to its offset index. The default setting ensures that we index a message roughly every 4096 by...
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const index_interval_bytes_out&, const index_interval_bytes_out&) = default;
 };
 
 /// Inkless offering
@@ -748,6 +849,10 @@ struct inkless_offering_out {
   std::optional<double> max_ingress_mbps{};
   /// Offering name
   std::optional<std::string> offering_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const inkless_offering_out&, const inkless_offering_out&) = default;
 };
 
 /// Pricing rates of an Inkless offering in a cloud
@@ -769,6 +874,10 @@ struct inkless_pricing_rate_out {
   std::optional<std::string> offering_name{};
   /// Hourly price of storage per GB in USD
   std::optional<::boost::json::value> storage_hourly_price_per_gb_usd{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const inkless_pricing_rate_out&, const inkless_pricing_rate_out&) = default;
 };
 
 /// From `#/components/schemas/KafkaSchemaRegistry_AclOut`.
@@ -779,6 +888,10 @@ struct kafka_schema_registry_acl_out {
   /// Schema Registry ACL entry resource name pattern
   std::string resource{};
   std::string username{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const kafka_schema_registry_acl_out&, const kafka_schema_registry_acl_out&) = default;
 };
 
 /// From `local_retention_bytes_out_synonyms_item`.
@@ -788,6 +901,10 @@ struct local_retention_bytes_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const local_retention_bytes_out_synonyms_item&, const local_retention_bytes_out_synonyms_item&) = default;
 };
 
 /// local.retention.bytes value, source and synonyms
@@ -798,6 +915,10 @@ struct local_retention_bytes_out {
   std::optional<std::vector<::aiven::api::local_retention_bytes_out_synonyms_item>> synonyms{};
   /// This configuration controls the maximum bytes tiered storage will retain segment files locally before it will discard old log segments to free up space. If s...
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const local_retention_bytes_out&, const local_retention_bytes_out&) = default;
 };
 
 /// From `local_retention_ms_out_synonyms_item`.
@@ -807,6 +928,10 @@ struct local_retention_ms_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const local_retention_ms_out_synonyms_item&, const local_retention_ms_out_synonyms_item&) = default;
 };
 
 /// local.retention.ms value, source and synonyms
@@ -817,6 +942,10 @@ struct local_retention_ms_out {
   std::optional<std::vector<::aiven::api::local_retention_ms_out_synonyms_item>> synonyms{};
   /// This configuration controls the maximum time tiered storage will retain segment files locally before it will discard old log segments to free up space. If se...
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const local_retention_ms_out&, const local_retention_ms_out&) = default;
 };
 
 /// From `max_compaction_lag_ms_out_synonyms_item`.
@@ -826,6 +955,10 @@ struct max_compaction_lag_ms_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const max_compaction_lag_ms_out_synonyms_item&, const max_compaction_lag_ms_out_synonyms_item&) = default;
 };
 
 /// max.compaction.lag.ms value, source and synonyms
@@ -836,6 +969,10 @@ struct max_compaction_lag_ms_out {
   std::optional<std::vector<::aiven::api::max_compaction_lag_ms_out_synonyms_item>> synonyms{};
   /// The maximum time a message will remain ineligible for compaction in the log. Only applicable for logs that are being compacted.
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const max_compaction_lag_ms_out&, const max_compaction_lag_ms_out&) = default;
 };
 
 /// From `max_message_bytes_out_synonyms_item`.
@@ -845,6 +982,10 @@ struct max_message_bytes_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const max_message_bytes_out_synonyms_item&, const max_message_bytes_out_synonyms_item&) = default;
 };
 
 /// max.message.bytes value, source and synonyms
@@ -855,6 +996,10 @@ struct max_message_bytes_out {
   std::optional<std::vector<::aiven::api::max_message_bytes_out_synonyms_item>> synonyms{};
   /// The largest record batch size allowed by Kafka (after compression if compression is enabled). If this is increased and there are consumers older than 0.10.2,...
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const max_message_bytes_out&, const max_message_bytes_out&) = default;
 };
 
 /// From `message_downconversion_enable_out_synonyms_item`.
@@ -864,6 +1009,10 @@ struct message_downconversion_enable_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   bool value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const message_downconversion_enable_out_synonyms_item&, const message_downconversion_enable_out_synonyms_item&) = default;
 };
 
 /// message.downconversion.enable value, source and synonyms
@@ -874,6 +1023,10 @@ struct message_downconversion_enable_out {
   std::optional<std::vector<::aiven::api::message_downconversion_enable_out_synonyms_item>> synonyms{};
   /// This configuration controls whether down-conversion of message formats is enabled to satisfy consume requests. When set to false, broker will not perform dow...
   bool value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const message_downconversion_enable_out&, const message_downconversion_enable_out&) = default;
 };
 
 /// From `message_format_version_out_synonyms_item`.
@@ -883,6 +1036,10 @@ struct message_format_version_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::string value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const message_format_version_out_synonyms_item&, const message_format_version_out_synonyms_item&) = default;
 };
 
 /// message.format.version value, source and synonyms
@@ -892,6 +1049,10 @@ struct message_format_version_out {
   /// Configuration synonyms
   std::optional<std::vector<::aiven::api::message_format_version_out_synonyms_item>> synonyms{};
   ::aiven::open_enum<::aiven::api::config_message_format_version_type> value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const message_format_version_out&, const message_format_version_out&) = default;
 };
 
 /// From `message_timestamp_after_max_ms_out_synonyms_item`.
@@ -901,6 +1062,10 @@ struct message_timestamp_after_max_ms_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const message_timestamp_after_max_ms_out_synonyms_item&, const message_timestamp_after_max_ms_out_synonyms_item&) = default;
 };
 
 /// message.timestamp.after.max.ms value, source and synonyms
@@ -911,6 +1076,10 @@ struct message_timestamp_after_max_ms_out {
   std::optional<std::vector<::aiven::api::message_timestamp_after_max_ms_out_synonyms_item>> synonyms{};
   /// The maximum difference allowed between the timestamp when a broker receives a message and the timestamp specified in the message. If message.timestamp.type=C...
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const message_timestamp_after_max_ms_out&, const message_timestamp_after_max_ms_out&) = default;
 };
 
 /// From `message_timestamp_before_max_ms_out_synonyms_item`.
@@ -920,6 +1089,10 @@ struct message_timestamp_before_max_ms_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const message_timestamp_before_max_ms_out_synonyms_item&, const message_timestamp_before_max_ms_out_synonyms_item&) = default;
 };
 
 /// message.timestamp.before.max.ms value, source and synonyms
@@ -930,6 +1103,10 @@ struct message_timestamp_before_max_ms_out {
   std::optional<std::vector<::aiven::api::message_timestamp_before_max_ms_out_synonyms_item>> synonyms{};
   /// The maximum difference allowed between the timestamp when a broker receives a message and the timestamp specified in the message. If message.timestamp.type=C...
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const message_timestamp_before_max_ms_out&, const message_timestamp_before_max_ms_out&) = default;
 };
 
 /// From `message_timestamp_difference_max_ms_out_synonyms_item`.
@@ -939,6 +1116,10 @@ struct message_timestamp_difference_max_ms_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const message_timestamp_difference_max_ms_out_synonyms_item&, const message_timestamp_difference_max_ms_out_synonyms_item&) = default;
 };
 
 /// message.timestamp.difference.max.ms value, source and synonyms
@@ -949,6 +1130,10 @@ struct message_timestamp_difference_max_ms_out {
   std::optional<std::vector<::aiven::api::message_timestamp_difference_max_ms_out_synonyms_item>> synonyms{};
   /// The maximum difference allowed between the timestamp when a broker receives a message and the timestamp specified in the message. If message.timestamp.type=C...
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const message_timestamp_difference_max_ms_out&, const message_timestamp_difference_max_ms_out&) = default;
 };
 
 /// From `message_timestamp_type_out_synonyms_item`.
@@ -958,6 +1143,10 @@ struct message_timestamp_type_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::string value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const message_timestamp_type_out_synonyms_item&, const message_timestamp_type_out_synonyms_item&) = default;
 };
 
 /// message.timestamp.type value, source and synonyms
@@ -967,6 +1156,10 @@ struct message_timestamp_type_out {
   /// Configuration synonyms
   std::optional<std::vector<::aiven::api::message_timestamp_type_out_synonyms_item>> synonyms{};
   ::aiven::open_enum<::aiven::api::message_timestamp_type_value> value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const message_timestamp_type_out&, const message_timestamp_type_out&) = default;
 };
 
 /// From `min_cleanable_dirty_ratio_out_synonyms_item`.
@@ -976,6 +1169,10 @@ struct min_cleanable_dirty_ratio_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   double value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const min_cleanable_dirty_ratio_out_synonyms_item&, const min_cleanable_dirty_ratio_out_synonyms_item&) = default;
 };
 
 /// min.cleanable.dirty.ratio value, source and synonyms
@@ -986,6 +1183,10 @@ struct min_cleanable_dirty_ratio_out {
   std::optional<std::vector<::aiven::api::min_cleanable_dirty_ratio_out_synonyms_item>> synonyms{};
   /// This configuration controls how frequently the log compactor will attempt to clean the log (assuming log compaction is enabled). By default we will avoid cle...
   double value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const min_cleanable_dirty_ratio_out&, const min_cleanable_dirty_ratio_out&) = default;
 };
 
 /// From `min_compaction_lag_ms_out_synonyms_item`.
@@ -995,6 +1196,10 @@ struct min_compaction_lag_ms_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const min_compaction_lag_ms_out_synonyms_item&, const min_compaction_lag_ms_out_synonyms_item&) = default;
 };
 
 /// min.compaction.lag.ms value, source and synonyms
@@ -1005,6 +1210,10 @@ struct min_compaction_lag_ms_out {
   std::optional<std::vector<::aiven::api::min_compaction_lag_ms_out_synonyms_item>> synonyms{};
   /// The minimum time a message will remain uncompacted in the log. Only applicable for logs that are being compacted.
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const min_compaction_lag_ms_out&, const min_compaction_lag_ms_out&) = default;
 };
 
 /// From `min_insync_replicas_out_synonyms_item`.
@@ -1014,6 +1223,10 @@ struct min_insync_replicas_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const min_insync_replicas_out_synonyms_item&, const min_insync_replicas_out_synonyms_item&) = default;
 };
 
 /// min.insync.replicas value, source and synonyms
@@ -1024,6 +1237,10 @@ struct min_insync_replicas_out {
   std::optional<std::vector<::aiven::api::min_insync_replicas_out_synonyms_item>> synonyms{};
   /// When a producer sets acks to 'all' (or '-1'), this configuration specifies the minimum number of replicas that must acknowledge a write for the write to be c...
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const min_insync_replicas_out&, const min_insync_replicas_out&) = default;
 };
 
 /// From `preallocate_out_synonyms_item`.
@@ -1033,6 +1250,10 @@ struct preallocate_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   bool value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const preallocate_out_synonyms_item&, const preallocate_out_synonyms_item&) = default;
 };
 
 /// preallocate value, source and synonyms
@@ -1043,6 +1264,10 @@ struct preallocate_out {
   std::optional<std::vector<::aiven::api::preallocate_out_synonyms_item>> synonyms{};
   /// True if we should preallocate the file on disk when creating a new log segment.
   bool value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const preallocate_out&, const preallocate_out&) = default;
 };
 
 /// From `remote_storage_enable_out_synonyms_item`.
@@ -1052,6 +1277,10 @@ struct remote_storage_enable_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   bool value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const remote_storage_enable_out_synonyms_item&, const remote_storage_enable_out_synonyms_item&) = default;
 };
 
 /// remote.storage.enable value, source and synonyms
@@ -1062,6 +1291,10 @@ struct remote_storage_enable_out {
   std::optional<std::vector<::aiven::api::remote_storage_enable_out_synonyms_item>> synonyms{};
   /// Indicates whether tiered storage should be enabled. This is only available for services with Tiered Storage feature enabled.
   bool value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const remote_storage_enable_out&, const remote_storage_enable_out&) = default;
 };
 
 /// From `retention_bytes_out_synonyms_item`.
@@ -1071,6 +1304,10 @@ struct retention_bytes_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const retention_bytes_out_synonyms_item&, const retention_bytes_out_synonyms_item&) = default;
 };
 
 /// retention.bytes value, source and synonyms
@@ -1081,6 +1318,10 @@ struct retention_bytes_out {
   std::optional<std::vector<::aiven::api::retention_bytes_out_synonyms_item>> synonyms{};
   /// This configuration controls the maximum size a partition (which consists of log segments) can grow to before we will discard old log segments to free up spac...
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const retention_bytes_out&, const retention_bytes_out&) = default;
 };
 
 /// From `retention_ms_out_synonyms_item`.
@@ -1090,6 +1331,10 @@ struct retention_ms_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const retention_ms_out_synonyms_item&, const retention_ms_out_synonyms_item&) = default;
 };
 
 /// retention.ms value, source and synonyms
@@ -1100,6 +1345,10 @@ struct retention_ms_out {
   std::optional<std::vector<::aiven::api::retention_ms_out_synonyms_item>> synonyms{};
   /// This configuration controls the maximum time we will retain a log before we will discard old log segments to free up space if we are using the 'delete' reten...
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const retention_ms_out&, const retention_ms_out&) = default;
 };
 
 /// From `segment_bytes_out_synonyms_item`.
@@ -1109,6 +1358,10 @@ struct segment_bytes_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const segment_bytes_out_synonyms_item&, const segment_bytes_out_synonyms_item&) = default;
 };
 
 /// segment.bytes value, source and synonyms
@@ -1119,6 +1372,10 @@ struct segment_bytes_out {
   std::optional<std::vector<::aiven::api::segment_bytes_out_synonyms_item>> synonyms{};
   /// This configuration controls the segment file size for the log. Retention and cleaning is always done a file at a time so a larger segment size means fewer fi...
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const segment_bytes_out&, const segment_bytes_out&) = default;
 };
 
 /// From `segment_index_bytes_out_synonyms_item`.
@@ -1128,6 +1385,10 @@ struct segment_index_bytes_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const segment_index_bytes_out_synonyms_item&, const segment_index_bytes_out_synonyms_item&) = default;
 };
 
 /// segment.index.bytes value, source and synonyms
@@ -1138,6 +1399,10 @@ struct segment_index_bytes_out {
   std::optional<std::vector<::aiven::api::segment_index_bytes_out_synonyms_item>> synonyms{};
   /// This configuration controls the size of the index that maps offsets to file positions. We preallocate this index file and shrink it only after log rolls. You...
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const segment_index_bytes_out&, const segment_index_bytes_out&) = default;
 };
 
 /// From `segment_jitter_ms_out_synonyms_item`.
@@ -1147,6 +1412,10 @@ struct segment_jitter_ms_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const segment_jitter_ms_out_synonyms_item&, const segment_jitter_ms_out_synonyms_item&) = default;
 };
 
 /// segment.jitter.ms value, source and synonyms
@@ -1157,6 +1426,10 @@ struct segment_jitter_ms_out {
   std::optional<std::vector<::aiven::api::segment_jitter_ms_out_synonyms_item>> synonyms{};
   /// The maximum random jitter subtracted from the scheduled segment roll time to avoid thundering herds of segment rolling
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const segment_jitter_ms_out&, const segment_jitter_ms_out&) = default;
 };
 
 /// From `segment_ms_out_synonyms_item`.
@@ -1166,6 +1439,10 @@ struct segment_ms_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const segment_ms_out_synonyms_item&, const segment_ms_out_synonyms_item&) = default;
 };
 
 /// segment.ms value, source and synonyms
@@ -1176,6 +1453,10 @@ struct segment_ms_out {
   std::optional<std::vector<::aiven::api::segment_ms_out_synonyms_item>> synonyms{};
   /// This configuration controls the period of time after which Kafka will force the log to roll even if the segment file isn't full to ensure that retention can...
   std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const segment_ms_out&, const segment_ms_out&) = default;
 };
 
 /// From `unclean_leader_election_enable_out_synonyms_item`.
@@ -1185,6 +1466,10 @@ struct unclean_leader_election_enable_out_synonyms_item {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Synonym value
   bool value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const unclean_leader_election_enable_out_synonyms_item&, const unclean_leader_election_enable_out_synonyms_item&) = default;
 };
 
 /// unclean.leader.election.enable value, source and synonyms
@@ -1195,6 +1480,10 @@ struct unclean_leader_election_enable_out {
   std::optional<std::vector<::aiven::api::unclean_leader_election_enable_out_synonyms_item>> synonyms{};
   /// Indicates whether to enable replicas not in the ISR set to be elected as leader as a last resort, even though doing so may result in data loss.
   bool value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const unclean_leader_election_enable_out&, const unclean_leader_election_enable_out&) = default;
 };
 
 /// Kafka topic configuration
@@ -1230,6 +1519,10 @@ struct kafka_topic_config_out {
   std::optional<::aiven::api::segment_jitter_ms_out> segment_jitter_ms{};
   std::optional<::aiven::api::segment_ms_out> segment_ms{};
   std::optional<::aiven::api::unclean_leader_election_enable_out> unclean_leader_election_enable{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const kafka_topic_config_out&, const kafka_topic_config_out&) = default;
 };
 
 /// From `#/components/schemas/MessageOut`.
@@ -1244,6 +1537,10 @@ struct message_out {
   std::optional<std::string> topic{};
   /// The message value, formatted according to the embedded format
   std::optional<::boost::json::value> value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const message_out&, const message_out&) = default;
 };
 
 /// From `#/components/schemas/OffsetOut`.
@@ -1256,6 +1553,10 @@ struct offset_out {
   std::optional<std::int64_t> offset{};
   /// Partition the message was published to, or null if publishing the message failed
   std::optional<std::int64_t> partition{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const offset_out&, const offset_out&) = default;
 };
 
 /// From `#/components/schemas/PartitionOut`.
@@ -1274,6 +1575,10 @@ struct partition_out {
   std::optional<std::int64_t> remote_size{};
   /// Size of partition in bytes
   std::int64_t size{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const partition_out&, const partition_out&) = default;
 };
 
 /// From `#/components/schemas/QuotaOut`.
@@ -1288,6 +1593,10 @@ struct quota_out {
   double request_percentage{};
   /// Represents a logical group of clients, assigned a unique name by the client application. Quotas can be applied based on user, client-id, or both. The most re...
   std::string user{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const quota_out&, const quota_out&) = default;
 };
 
 /// From `#/components/schemas/RecordIn`.
@@ -1298,6 +1607,10 @@ struct record_in {
   std::optional<std::int64_t> partition{};
   /// Value for the produced record
   std::optional<::boost::json::value> value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const record_in&, const record_in&) = default;
 };
 
 /// From `#/components/schemas/ReferenceIn`.
@@ -1306,6 +1619,10 @@ struct reference_in {
   std::string name{};
   std::string subject{};
   std::int64_t version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const reference_in&, const reference_in&) = default;
 };
 
 /// From `#/components/schemas/ReferenceOut`.
@@ -1314,6 +1631,10 @@ struct reference_out {
   std::string name{};
   std::string subject{};
   std::int64_t version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const reference_out&, const reference_out&) = default;
 };
 
 /// ServiceKafkaAclAddRequestBody
@@ -1323,6 +1644,10 @@ struct service_kafka_acl_add_in {
   /// Topic name pattern
   std::string topic{};
   std::string username{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_acl_add_in&, const service_kafka_acl_add_in&) = default;
 };
 
 /// Kafka connector information
@@ -1335,6 +1660,10 @@ struct service_kafka_connect_create_connector_out {
   ::aiven::api::plugin_out plugin{};
   /// List of tasks of a connector
   std::vector<::aiven::api::task_out> tasks{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_connect_create_connector_out&, const service_kafka_connect_create_connector_out&) = default;
 };
 
 /// Kafka connector information
@@ -1347,6 +1676,10 @@ struct service_kafka_connect_edit_connector_out {
   ::aiven::api::plugin_out plugin{};
   /// List of tasks of a connector
   std::vector<::aiven::api::task_out> tasks{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_connect_edit_connector_out&, const service_kafka_connect_edit_connector_out&) = default;
 };
 
 /// From `#/components/schemas/ServiceKafkaConnectGetAvailableConnectorsOut`.
@@ -1370,6 +1703,10 @@ struct service_kafka_connect_get_available_connectors_out {
   ::aiven::open_enum<::aiven::api::plugin_type> type{};
   /// Connector version number
   std::string version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_connect_get_available_connectors_out&, const service_kafka_connect_get_available_connectors_out&) = default;
 };
 
 /// From `#/components/schemas/ServiceKafkaConnectGetConnectorStatusTaskOut`.
@@ -1379,6 +1716,10 @@ struct service_kafka_connect_get_connector_status_task_out {
   ::aiven::open_enum<::aiven::api::task_state_type> state{};
   /// Task error information
   std::string trace{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_connect_get_connector_status_task_out&, const service_kafka_connect_get_connector_status_task_out&) = default;
 };
 
 /// Connector status information
@@ -1387,6 +1728,10 @@ struct service_kafka_connect_get_connector_status_out {
   ::aiven::open_enum<::aiven::api::service_kafka_connect_connector_state_type> state{};
   /// List of tasks currently running for the connector
   std::vector<::aiven::api::service_kafka_connect_get_connector_status_task_out> tasks{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_connect_get_connector_status_out&, const service_kafka_connect_get_connector_status_out&) = default;
 };
 
 /// ServiceKafkaConnectListResponse
@@ -1400,6 +1745,10 @@ struct service_kafka_connect_list_out {
   std::optional<std::vector<::aiven::api::failed_connector_out>> failed_connectors{};
   /// Printable result of the request
   std::optional<std::string> message{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_connect_list_out&, const service_kafka_connect_list_out&) = default;
 };
 
 /// ServiceKafkaNativeAclAddRequestBody
@@ -1415,6 +1764,10 @@ struct service_kafka_native_acl_add_in {
   /// Resource pattern used to match specified resources
   std::string resource_name{};
   ::aiven::open_enum<::aiven::api::resource_type> resource_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_native_acl_add_in&, const service_kafka_native_acl_add_in&) = default;
 };
 
 /// Kafka-native ACL entry for Kafka service
@@ -1432,6 +1785,10 @@ struct service_kafka_native_acl_add_out {
   /// Resource pattern used to match specified resources
   std::string resource_name{};
   ::aiven::open_enum<::aiven::api::resource_type> resource_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_native_acl_add_out&, const service_kafka_native_acl_add_out&) = default;
 };
 
 /// Kafka-native ACL entry for Kafka service
@@ -1449,6 +1806,10 @@ struct service_kafka_native_acl_get_out {
   /// Resource pattern used to match specified resources
   std::string resource_name{};
   ::aiven::open_enum<::aiven::api::resource_type> resource_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_native_acl_get_out&, const service_kafka_native_acl_get_out&) = default;
 };
 
 /// ServiceKafkaNativeAclListResponse
@@ -1462,6 +1823,10 @@ struct service_kafka_native_acl_list_out {
   std::vector<::aiven::api::kafka_acl_out> kafka_acl{};
   /// Printable result of the request
   std::optional<std::string> message{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_native_acl_list_out&, const service_kafka_native_acl_list_out&) = default;
 };
 
 /// ServiceKafkaQuotaCreateRequestBody
@@ -1477,6 +1842,10 @@ struct service_kafka_quota_create_in {
   std::optional<double> request_percentage{};
   /// Represents a logical group of clients, assigned a unique name by the client application. Quotas can be applied based on user, client-id, or both. The most re...
   std::optional<std::string> user{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_quota_create_in&, const service_kafka_quota_create_in&) = default;
 };
 
 /// kafka quota
@@ -1492,6 +1861,10 @@ struct service_kafka_quota_describe_out {
   std::optional<double> request_percentage{};
   /// Represents a logical group of clients, assigned a unique name by the client application. Quotas can be applied based on user, client-id, or both. The most re...
   std::optional<std::string> user{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_quota_describe_out&, const service_kafka_quota_describe_out&) = default;
 };
 
 /// ServiceKafkaTieredStorageSummaryResponse
@@ -1510,6 +1883,10 @@ struct service_kafka_tiered_storage_summary_out {
   ::aiven::api::storage_usage_history_out storage_usage_history{};
   /// Total storage usage by tiered storage, in bytes
   std::int64_t total_storage_usage{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_tiered_storage_summary_out&, const service_kafka_tiered_storage_summary_out&) = default;
 };
 
 /// From `#/components/schemas/TagIn`.
@@ -1518,6 +1895,10 @@ struct tag_in {
   std::string key{};
   /// Tag value
   std::string value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const tag_in&, const tag_in&) = default;
 };
 
 /// ServiceKafkaTopicCreateRequestBody
@@ -1543,6 +1924,10 @@ struct service_kafka_topic_create_in {
   std::optional<std::string> topic_description{};
   /// Topic name
   std::string topic_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_topic_create_in&, const service_kafka_topic_create_in&) = default;
 };
 
 /// From `#/components/schemas/TagOut`.
@@ -1551,6 +1936,10 @@ struct tag_out {
   std::string key{};
   /// Tag value
   std::string value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const tag_out&, const tag_out&) = default;
 };
 
 /// Kafka topic information
@@ -1578,11 +1967,19 @@ struct service_kafka_topic_get_out {
   std::string topic_description{};
   /// Topic name
   std::string topic_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_topic_get_out&, const service_kafka_topic_get_out&) = default;
 };
 
 /// From `#/components/schemas/ServiceKafkaTopicListV2In`.
 struct service_kafka_topic_list_v2_in {
   std::vector<std::string> topic_names{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_topic_list_v2_in&, const service_kafka_topic_list_v2_in&) = default;
 };
 
 /// ServiceKafkaTopicMessageListRequestBody
@@ -1595,6 +1992,10 @@ struct service_kafka_topic_message_list_in {
   ::boost::json::value partitions{};
   /// The maximum total time to wait for messages for a request if the maximum request size has not yet been reached
   std::optional<std::int64_t> timeout{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_topic_message_list_in&, const service_kafka_topic_message_list_in&) = default;
 };
 
 /// ServiceKafkaTopicMessageProduceRequestBody
@@ -1612,6 +2013,10 @@ struct service_kafka_topic_message_produce_in {
   std::optional<std::string> value_schema{};
   /// ID returned by a previous request using the same schema. This ID corresponds to the ID of the schema in the registry.
   std::optional<std::int64_t> value_schema_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_topic_message_produce_in&, const service_kafka_topic_message_produce_in&) = default;
 };
 
 /// ServiceKafkaTopicMessageProduceResponse
@@ -1627,6 +2032,10 @@ struct service_kafka_topic_message_produce_out {
   std::optional<std::vector<::aiven::api::offset_out>> offsets{};
   /// The ID for the schema used to produce values
   std::optional<std::int64_t> value_schema_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_topic_message_produce_out&, const service_kafka_topic_message_produce_out&) = default;
 };
 
 /// ServiceKafkaTopicUpdateRequestBody
@@ -1649,6 +2058,10 @@ struct service_kafka_topic_update_in {
   std::optional<std::vector<::aiven::api::tag_in>> tags{};
   /// Topic description
   std::optional<std::string> topic_description{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_topic_update_in&, const service_kafka_topic_update_in&) = default;
 };
 
 /// ServiceSchemaRegistryAclAddRequestBody
@@ -1658,6 +2071,10 @@ struct service_schema_registry_acl_add_in {
   /// Schema Registry ACL entry resource name pattern
   std::string resource{};
   std::string username{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_schema_registry_acl_add_in&, const service_schema_registry_acl_add_in&) = default;
 };
 
 /// ServiceSchemaRegistryCompatibilityRequestBody
@@ -1665,6 +2082,10 @@ struct service_schema_registry_acl_add_in {
 struct service_schema_registry_compatibility_in {
   std::string schema{};
   std::optional<::aiven::open_enum<::aiven::api::schema_type>> schemaType{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_schema_registry_compatibility_in&, const service_schema_registry_compatibility_in&) = default;
 };
 
 /// ServiceSchemaRegistryCompatibilityResponse
@@ -1678,18 +2099,30 @@ struct service_schema_registry_compatibility_out {
   std::optional<std::string> message{};
   /// Compatibility check messages
   std::optional<std::vector<std::string>> messages{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_schema_registry_compatibility_out&, const service_schema_registry_compatibility_out&) = default;
 };
 
 /// ServiceSchemaRegistryGlobalConfigPutRequestBody
 /// From `#/components/schemas/ServiceSchemaRegistryGlobalConfigPutIn`.
 struct service_schema_registry_global_config_put_in {
   ::aiven::open_enum<::aiven::api::compatibility_type> compatibility{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_schema_registry_global_config_put_in&, const service_schema_registry_global_config_put_in&) = default;
 };
 
 /// ServiceSchemaRegistrySubjectConfigPutRequestBody
 /// From `#/components/schemas/ServiceSchemaRegistrySubjectConfigPutIn`.
 struct service_schema_registry_subject_config_put_in {
   ::aiven::open_enum<::aiven::api::compatibility_type> compatibility{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_schema_registry_subject_config_put_in&, const service_schema_registry_subject_config_put_in&) = default;
 };
 
 /// Version
@@ -1703,6 +2136,10 @@ struct service_schema_registry_subject_version_get_out {
   std::optional<::aiven::open_enum<::aiven::api::schema_type>> schemaType{};
   std::string subject{};
   std::int64_t version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_schema_registry_subject_version_get_out&, const service_schema_registry_subject_version_get_out&) = default;
 };
 
 /// ServiceSchemaRegistrySubjectVersionPostRequestBody
@@ -1712,6 +2149,10 @@ struct service_schema_registry_subject_version_post_in {
   std::optional<std::vector<::aiven::api::reference_in>> references{};
   std::string schema{};
   std::optional<::aiven::open_enum<::aiven::api::schema_type>> schemaType{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_schema_registry_subject_version_post_in&, const service_schema_registry_subject_version_post_in&) = default;
 };
 
 /// From `#/components/schemas/TopicOut`.
@@ -1741,6 +2182,10 @@ struct topic_out {
   std::string topic_description{};
   /// Topic name
   std::string topic_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const topic_out&, const topic_out&) = default;
 };
 
 /// The request of InklessOfferingsList.

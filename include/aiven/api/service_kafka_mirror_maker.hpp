@@ -8,6 +8,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -77,6 +79,10 @@ struct replication_flow_out {
   std::optional<std::vector<std::string>> topics_blacklist{};
   /// Topic names and regular expressions that match topic names that should not be replicated. MirrorMaker will not replicate these topics even if they are matche...
   std::optional<std::vector<std::string>> topics_exclude{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const replication_flow_out&, const replication_flow_out&) = default;
 };
 
 /// ServiceKafkaMirrorMakerCreateReplicationFlowRequestBody
@@ -114,6 +120,10 @@ struct service_kafka_mirror_maker_create_replication_flow_in {
   std::optional<std::vector<std::string>> topics_blacklist{};
   /// Topic names and regular expressions that match topic names that should not be replicated. MirrorMaker will not replicate these topics even if they are matche...
   std::optional<std::vector<std::string>> topics_exclude{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_mirror_maker_create_replication_flow_in&, const service_kafka_mirror_maker_create_replication_flow_in&) = default;
 };
 
 /// Replication flow
@@ -153,6 +163,10 @@ struct service_kafka_mirror_maker_get_replication_flow_out {
   std::optional<std::vector<std::string>> topics_blacklist{};
   /// Topic names and regular expressions that match topic names that should not be replicated. MirrorMaker will not replicate these topics even if they are matche...
   std::optional<std::vector<std::string>> topics_exclude{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_mirror_maker_get_replication_flow_out&, const service_kafka_mirror_maker_get_replication_flow_out&) = default;
 };
 
 /// ServiceKafkaMirrorMakerPatchReplicationFlowRequestBody
@@ -186,6 +200,10 @@ struct service_kafka_mirror_maker_patch_replication_flow_in {
   std::optional<std::vector<std::string>> topics_blacklist{};
   /// Topic names and regular expressions that match topic names that should not be replicated. MirrorMaker will not replicate these topics even if they are matche...
   std::optional<std::vector<std::string>> topics_exclude{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_mirror_maker_patch_replication_flow_in&, const service_kafka_mirror_maker_patch_replication_flow_in&) = default;
 };
 
 /// Replication flow
@@ -225,6 +243,10 @@ struct service_kafka_mirror_maker_patch_replication_flow_out {
   std::optional<std::vector<std::string>> topics_blacklist{};
   /// Topic names and regular expressions that match topic names that should not be replicated. MirrorMaker will not replicate these topics even if they are matche...
   std::optional<std::vector<std::string>> topics_exclude{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_kafka_mirror_maker_patch_replication_flow_out&, const service_kafka_mirror_maker_patch_replication_flow_out&) = default;
 };
 
 /// The request of ServiceKafkaMirrorMakerCreateReplicationFlow.

@@ -7,6 +7,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -51,12 +53,20 @@ struct my_sql_account_query_optimize_request_body {
   std::string query{};
   /// Schema metadata
   std::optional<std::string> schema_metadata{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const my_sql_account_query_optimize_request_body&, const my_sql_account_query_optimize_request_body&) = default;
 };
 
 /// From `my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item`.
 struct my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item {
   /// Index definition
   std::string index_definition{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item&, const my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item&) = default;
 };
 
 /// From `my_sql_account_query_optimize_response_optimize_index_recommendations_item`.
@@ -65,6 +75,10 @@ struct my_sql_account_query_optimize_response_optimize_index_recommendations_ite
   std::string creation_cmd{};
   /// Table name
   std::string table_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const my_sql_account_query_optimize_response_optimize_index_recommendations_item&, const my_sql_account_query_optimize_response_optimize_index_recommendations_item&) = default;
 };
 
 /// From `my_sql_account_query_optimize_response_optimize_recommendations_item`.
@@ -85,6 +99,10 @@ struct my_sql_account_query_optimize_response_optimize_recommendations_item {
   std::string title{};
   /// Type
   std::int64_t type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const my_sql_account_query_optimize_response_optimize_recommendations_item&, const my_sql_account_query_optimize_response_optimize_recommendations_item&) = default;
 };
 
 /// Optimize
@@ -102,6 +120,10 @@ struct my_sql_account_query_optimize_response_optimize {
   std::string original_query{};
   /// Recommendations
   std::vector<::aiven::api::my_sql_account_query_optimize_response_optimize_recommendations_item> recommendations{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const my_sql_account_query_optimize_response_optimize&, const my_sql_account_query_optimize_response_optimize&) = default;
 };
 
 /// From `#/components/schemas/MySQL_QueryOut`.
@@ -176,6 +198,10 @@ struct my_sql_query_out {
   std::optional<double> sum_timer_wait{};
   /// Query statistic
   std::optional<double> sum_warnings{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const my_sql_query_out&, const my_sql_query_out&) = default;
 };
 
 /// MySQLServiceMetadataValidateRequestBody
@@ -185,6 +211,10 @@ struct my_sql_service_metadata_validate_request_body {
   std::string db_version{};
   /// Metadata to validate
   std::string metadata{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const my_sql_service_metadata_validate_request_body&, const my_sql_service_metadata_validate_request_body&) = default;
 };
 
 /// MySQLServiceQueryStatisticsRequestBody
@@ -196,6 +226,10 @@ struct my_sql_service_query_statistics_in {
   std::optional<std::int64_t> offset{};
   /// Sort order can be either asc or desc and multiple comma separated columns with their own order can be specified: :asc,:desc. Accepted sort columns are: avg_t...
   std::optional<std::string> order_by{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const my_sql_service_query_statistics_in&, const my_sql_service_query_statistics_in&) = default;
 };
 
 /// MySQLServiceQueryValidateRequestBody
@@ -205,6 +239,10 @@ struct my_sql_service_query_validate_request_body {
   std::optional<bool> do_not_store{};
   /// Query
   std::string query{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const my_sql_service_query_validate_request_body&, const my_sql_service_query_validate_request_body&) = default;
 };
 
 /// The request of MySQLAccountQueryOptimize.

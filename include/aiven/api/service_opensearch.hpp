@@ -8,6 +8,7 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
@@ -65,6 +66,10 @@ struct rule_in {
   /// OpenSearch index pattern
   std::string index{};
   ::aiven::open_enum<::aiven::api::open_search_permission_type> permission{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const rule_in&, const rule_in&) = default;
 };
 
 /// From `#/components/schemas/AclIn`.
@@ -72,6 +77,10 @@ struct acl_in {
   /// OpenSearch rules
   std::vector<::aiven::api::rule_in> rules{};
   std::string username{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const acl_in&, const acl_in&) = default;
 };
 
 /// Index replication
@@ -83,6 +92,10 @@ struct replication_out {
   std::optional<std::string> leader_project{};
   /// Leader service name
   std::optional<std::string> leader_service{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const replication_out&, const replication_out&) = default;
 };
 
 /// From `#/components/schemas/IndexeOut`.
@@ -104,6 +117,10 @@ struct indexe_out {
   /// Index size in bytes. -1 means not available.
   std::optional<std::int64_t> size{};
   std::optional<::aiven::open_enum<::aiven::api::indexe_status_type>> status{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const indexe_out&, const indexe_out&) = default;
 };
 
 /// From `#/components/schemas/RuleOut`.
@@ -111,6 +128,10 @@ struct rule_out {
   /// OpenSearch index pattern
   std::string index{};
   ::aiven::open_enum<::aiven::api::open_search_permission_type> permission{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const rule_out&, const rule_out&) = default;
 };
 
 /// From `#/components/schemas/OpenSearch_AclOut`.
@@ -118,6 +139,10 @@ struct open_search_acl_out {
   /// OpenSearch rules
   std::vector<::aiven::api::rule_out> rules{};
   std::string username{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const open_search_acl_out&, const open_search_acl_out&) = default;
 };
 
 /// Repository settings (e.g. bucket, container, endpoint, region, readonly)
@@ -125,6 +150,10 @@ struct open_search_acl_out {
 struct open_search_repository_out_settings {
   /// Base path
   std::string base_path{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const open_search_repository_out_settings&, const open_search_repository_out_settings&) = default;
 };
 
 /// Custom snapshot repository
@@ -136,6 +165,10 @@ struct open_search_repository_out {
   ::aiven::api::open_search_repository_out_settings settings{};
   /// Repository type (e.g. s3, gcs, azure)
   std::string type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const open_search_repository_out&, const open_search_repository_out&) = default;
 };
 
 /// Snapshot, as OpenSearch describes it
@@ -149,6 +182,10 @@ struct open_search_snapshot_out {
   std::optional<std::string> state{};
   /// Snapshot UUID
   std::optional<std::string> uuid{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const open_search_snapshot_out&, const open_search_snapshot_out&) = default;
 };
 
 /// Shard counts
@@ -160,6 +197,10 @@ struct open_search_snapshot_status_out_shards_stats {
   std::optional<std::int64_t> failed{};
   /// Shards in total
   std::optional<std::int64_t> total{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const open_search_snapshot_status_out_shards_stats&, const open_search_snapshot_status_out_shards_stats&) = default;
 };
 
 /// Snapshot status, as OpenSearch describes it
@@ -175,6 +216,10 @@ struct open_search_snapshot_status_out {
   std::optional<std::string> state{};
   /// Snapshot UUID
   std::optional<std::string> uuid{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const open_search_snapshot_status_out&, const open_search_snapshot_status_out&) = default;
 };
 
 /// OpenSearch ACL configuration
@@ -184,6 +229,10 @@ struct opensearch_acl_config_in {
   std::vector<::aiven::api::acl_in> acls{};
   /// Enable OpenSearch ACLs. When disabled authenticated service users have unrestricted access.
   bool enabled{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const opensearch_acl_config_in&, const opensearch_acl_config_in&) = default;
 };
 
 /// OpenSearch ACL configuration
@@ -193,12 +242,20 @@ struct service_open_search_acl_get_out {
   std::vector<::aiven::api::open_search_acl_out> acls{};
   /// Enable OpenSearch ACLs. When disabled authenticated service users have unrestricted access.
   bool enabled{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_open_search_acl_get_out&, const service_open_search_acl_get_out&) = default;
 };
 
 /// ServiceOpenSearchAclSetRequestBody
 /// From `#/components/schemas/ServiceOpenSearchAclSetIn`.
 struct service_open_search_acl_set_in {
   ::aiven::api::opensearch_acl_config_in opensearch_acl_config{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_open_search_acl_set_in&, const service_open_search_acl_set_in&) = default;
 };
 
 /// OpenSearch ACL configuration
@@ -208,6 +265,10 @@ struct service_open_search_acl_set_out {
   std::vector<::aiven::api::open_search_acl_out> acls{};
   /// Enable OpenSearch ACLs. When disabled authenticated service users have unrestricted access.
   bool enabled{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_open_search_acl_set_out&, const service_open_search_acl_set_out&) = default;
 };
 
 /// OpenSearch ACL configuration
@@ -217,12 +278,20 @@ struct service_open_search_acl_update_opensearch_acl_config_in {
   std::optional<std::vector<::aiven::api::acl_in>> acls{};
   /// Enable OpenSearch ACLs. When disabled authenticated service users have unrestricted access.
   std::optional<bool> enabled{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_open_search_acl_update_opensearch_acl_config_in&, const service_open_search_acl_update_opensearch_acl_config_in&) = default;
 };
 
 /// ServiceOpenSearchAclUpdateRequestBody
 /// From `#/components/schemas/ServiceOpenSearchAclUpdateIn`.
 struct service_open_search_acl_update_in {
   ::aiven::api::service_open_search_acl_update_opensearch_acl_config_in opensearch_acl_config{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_open_search_acl_update_in&, const service_open_search_acl_update_in&) = default;
 };
 
 /// OpenSearch ACL configuration
@@ -232,6 +301,10 @@ struct service_open_search_acl_update_out {
   std::vector<::aiven::api::open_search_acl_out> acls{};
   /// Enable OpenSearch ACLs. When disabled authenticated service users have unrestricted access.
   bool enabled{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_open_search_acl_update_out&, const service_open_search_acl_update_out&) = default;
 };
 
 /// ServiceOpenSearchIndexCloseMultipleRequestBody
@@ -239,6 +312,10 @@ struct service_open_search_acl_update_out {
 struct service_open_search_index_close_multiple_request_body {
   /// Indices list to close
   std::vector<std::string> indices{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_open_search_index_close_multiple_request_body&, const service_open_search_index_close_multiple_request_body&) = default;
 };
 
 /// ServiceOpenSearchIndexOpenMultipleRequestBody
@@ -246,6 +323,10 @@ struct service_open_search_index_close_multiple_request_body {
 struct service_open_search_index_open_multiple_request_body {
   /// Indices list to open
   std::vector<std::string> indices{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_open_search_index_open_multiple_request_body&, const service_open_search_index_open_multiple_request_body&) = default;
 };
 
 /// ServiceOpenSearchSecurityGetResponse
@@ -261,6 +342,10 @@ struct service_open_search_security_get_out {
   bool security_plugin_available{};
   /// Opensearch security enabled for the service
   std::optional<bool> security_plugin_enabled{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_open_search_security_get_out&, const service_open_search_security_get_out&) = default;
 };
 
 /// ServiceOpenSearchSecurityResetRequestBody
@@ -270,6 +355,10 @@ struct service_open_search_security_reset_in {
   std::string admin_password{};
   /// New os-sec-admin password
   std::string new_password{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_open_search_security_reset_in&, const service_open_search_security_reset_in&) = default;
 };
 
 /// ServiceOpenSearchSecurityResetResponse
@@ -285,6 +374,10 @@ struct service_open_search_security_reset_out {
   bool security_plugin_available{};
   /// Opensearch security enabled for the service
   std::optional<bool> security_plugin_enabled{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_open_search_security_reset_out&, const service_open_search_security_reset_out&) = default;
 };
 
 /// ServiceOpenSearchSecuritySetRequestBody
@@ -292,6 +385,10 @@ struct service_open_search_security_reset_out {
 struct service_open_search_security_set_in {
   /// os-sec-admin password
   std::string admin_password{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_open_search_security_set_in&, const service_open_search_security_set_in&) = default;
 };
 
 /// ServiceOpenSearchSecuritySetResponse
@@ -307,6 +404,10 @@ struct service_open_search_security_set_out {
   bool security_plugin_available{};
   /// Opensearch security enabled for the service
   std::optional<bool> security_plugin_enabled{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_open_search_security_set_out&, const service_open_search_security_set_out&) = default;
 };
 
 /// ServiceOpensearchCustomRepoCreateSnapshotRequestBody
@@ -320,6 +421,10 @@ struct service_opensearch_custom_repo_create_snapshot_in {
   std::optional<std::string> indices{};
   /// Allow partial snapshots (default false)
   std::optional<bool> partial{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_opensearch_custom_repo_create_snapshot_in&, const service_opensearch_custom_repo_create_snapshot_in&) = default;
 };
 
 /// ServiceOpensearchCustomRepoRestoreSnapshotCheckRequestBody
@@ -335,6 +440,10 @@ struct service_opensearch_custom_repo_restore_snapshot_check_request_body {
   std::optional<std::string> rename_pattern{};
   /// Rename replacement for indices
   std::optional<std::string> rename_replacement{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_opensearch_custom_repo_restore_snapshot_check_request_body&, const service_opensearch_custom_repo_restore_snapshot_check_request_body&) = default;
 };
 
 /// From `service_opensearch_custom_repo_restore_snapshot_check_response_errors_item`.
@@ -345,6 +454,10 @@ struct service_opensearch_custom_repo_restore_snapshot_check_response_errors_ite
   std::optional<std::string> more_info{};
   /// HTTP error status code
   std::int64_t status{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_opensearch_custom_repo_restore_snapshot_check_response_errors_item&, const service_opensearch_custom_repo_restore_snapshot_check_response_errors_item&) = default;
 };
 
 /// ServiceOpensearchCustomRepoRestoreSnapshotCheckResponse
@@ -360,6 +473,10 @@ struct service_opensearch_custom_repo_restore_snapshot_check_response {
   std::optional<std::string> message{};
   /// List of target indices for restoration
   std::vector<std::string> target_indices{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_opensearch_custom_repo_restore_snapshot_check_response&, const service_opensearch_custom_repo_restore_snapshot_check_response&) = default;
 };
 
 /// ServiceOpensearchCustomRepoRestoreSnapshotRequestBody
@@ -387,6 +504,10 @@ struct service_opensearch_custom_repo_restore_snapshot_in {
   std::optional<std::string> rename_pattern{};
   /// Rename replacement for indices
   std::optional<std::string> rename_replacement{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_opensearch_custom_repo_restore_snapshot_in&, const service_opensearch_custom_repo_restore_snapshot_in&) = default;
 };
 
 /// From `service_opensearch_list_restorations_in_progress_response_snapshots_item`.
@@ -399,6 +520,10 @@ struct service_opensearch_list_restorations_in_progress_response_snapshots_item 
   std::string snapshot_name{};
   /// Restoration start time in milliseconds
   std::optional<std::int64_t> start_time_in_millis{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_opensearch_list_restorations_in_progress_response_snapshots_item&, const service_opensearch_list_restorations_in_progress_response_snapshots_item&) = default;
 };
 
 /// From `service_opensearch_tiered_storage_summary_response_errors_item`.
@@ -409,6 +534,10 @@ struct service_opensearch_tiered_storage_summary_response_errors_item {
   std::optional<std::string> more_info{};
   /// HTTP error status code
   std::int64_t status{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_opensearch_tiered_storage_summary_response_errors_item&, const service_opensearch_tiered_storage_summary_response_errors_item&) = default;
 };
 
 /// From `service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item`.
@@ -419,6 +548,10 @@ struct service_opensearch_tiered_storage_summary_response_storage_usage_history_
   std::string hour_start{};
   /// Peak bytes stored on object storage at this hour
   std::int64_t peak_stored_bytes{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item&, const service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item&) = default;
 };
 
 /// History of usage and cumulative costs in the billing period
@@ -426,6 +559,10 @@ struct service_opensearch_tiered_storage_summary_response_storage_usage_history_
 struct service_opensearch_tiered_storage_summary_response_storage_usage_history {
   /// History by hour
   std::vector<::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item> hourly{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_opensearch_tiered_storage_summary_response_storage_usage_history&, const service_opensearch_tiered_storage_summary_response_storage_usage_history&) = default;
 };
 
 /// ServiceOpensearchTieredStorageSummaryResponse
@@ -445,6 +582,10 @@ struct service_opensearch_tiered_storage_summary_response {
   ::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history storage_usage_history{};
   /// Total storage usage by tiered storage, in bytes
   std::int64_t total_storage_usage{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_opensearch_tiered_storage_summary_response&, const service_opensearch_tiered_storage_summary_response&) = default;
 };
 
 /// The request of ServiceOpenSearchAclGet.

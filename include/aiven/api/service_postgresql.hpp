@@ -8,6 +8,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -54,12 +56,20 @@ struct pg_account_query_optimize_request_body {
   std::string query{};
   /// Schema metadata
   std::optional<std::string> schema_metadata{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const pg_account_query_optimize_request_body&, const pg_account_query_optimize_request_body&) = default;
 };
 
 /// From `pg_account_query_optimize_response_optimize_existing_recommended_indexes_item`.
 struct pg_account_query_optimize_response_optimize_existing_recommended_indexes_item {
   /// Index definition
   std::string index_definition{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const pg_account_query_optimize_response_optimize_existing_recommended_indexes_item&, const pg_account_query_optimize_response_optimize_existing_recommended_indexes_item&) = default;
 };
 
 /// From `pg_account_query_optimize_response_optimize_index_recommendations_item`.
@@ -68,6 +78,10 @@ struct pg_account_query_optimize_response_optimize_index_recommendations_item {
   std::string creation_cmd{};
   /// Table name
   std::string table_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const pg_account_query_optimize_response_optimize_index_recommendations_item&, const pg_account_query_optimize_response_optimize_index_recommendations_item&) = default;
 };
 
 /// From `pg_account_query_optimize_response_optimize_recommendations_item`.
@@ -88,6 +102,10 @@ struct pg_account_query_optimize_response_optimize_recommendations_item {
   std::string title{};
   /// Type
   std::int64_t type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const pg_account_query_optimize_response_optimize_recommendations_item&, const pg_account_query_optimize_response_optimize_recommendations_item&) = default;
 };
 
 /// Optimize
@@ -105,6 +123,10 @@ struct pg_account_query_optimize_response_optimize {
   std::string original_query{};
   /// Recommendations
   std::vector<::aiven::api::pg_account_query_optimize_response_optimize_recommendations_item> recommendations{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const pg_account_query_optimize_response_optimize&, const pg_account_query_optimize_response_optimize&) = default;
 };
 
 /// PGServiceMetadataValidateRequestBody
@@ -114,6 +136,10 @@ struct pg_service_metadata_validate_request_body {
   std::string db_version{};
   /// Metadata to validate
   std::string metadata{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const pg_service_metadata_validate_request_body&, const pg_service_metadata_validate_request_body&) = default;
 };
 
 /// From `pg_service_query_statistics_deprecated_response_queries_item`.
@@ -180,6 +206,10 @@ struct pg_service_query_statistics_deprecated_response_queries_item {
   std::optional<double> wal_fpi{};
   /// Query statistic
   std::optional<double> wal_records{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const pg_service_query_statistics_deprecated_response_queries_item&, const pg_service_query_statistics_deprecated_response_queries_item&) = default;
 };
 
 /// PGServiceQueryStatisticsRequestBody
@@ -191,6 +221,10 @@ struct pg_service_query_statistics_in {
   std::optional<std::int64_t> offset{};
   /// Sort order can be either asc or desc and multiple comma separated columns with their own order can be specified: :asc,:desc. Accepted sort columns are: blk_r...
   std::optional<std::string> order_by{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const pg_service_query_statistics_in&, const pg_service_query_statistics_in&) = default;
 };
 
 /// PGServiceQueryValidateRequestBody
@@ -200,6 +234,10 @@ struct pg_service_query_validate_request_body {
   std::optional<bool> do_not_store{};
   /// Query
   std::string query{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const pg_service_query_validate_request_body&, const pg_service_query_validate_request_body&) = default;
 };
 
 /// From `#/components/schemas/PostgreSQL_QueryOut`.
@@ -266,6 +304,10 @@ struct postgre_sql_query_out {
   std::optional<double> wal_fpi{};
   /// Query statistic
   std::optional<double> wal_records{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const postgre_sql_query_out&, const postgre_sql_query_out&) = default;
 };
 
 /// ServicePGBouncerCreateRequestBody
@@ -280,6 +322,10 @@ struct service_pg_bouncer_create_in {
   std::optional<std::int64_t> pool_size{};
   /// Service username
   std::optional<std::string> username{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_pg_bouncer_create_in&, const service_pg_bouncer_create_in&) = default;
 };
 
 /// ServicePGBouncerUpdateRequestBody
@@ -292,6 +338,10 @@ struct service_pg_bouncer_update_in {
   std::optional<std::int64_t> pool_size{};
   /// Service username
   std::optional<std::string> username{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_pg_bouncer_update_in&, const service_pg_bouncer_update_in&) = default;
 };
 
 /// The request of PGAccountQueryOptimize.

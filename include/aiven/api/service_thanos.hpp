@@ -8,6 +8,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -37,6 +39,10 @@ struct service_thanos_storage_summary_out {
   ::aiven::api::storage_usage_history_out storage_usage_history{};
   /// Total storage usage by tiered storage, in bytes
   std::int64_t total_storage_usage{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_thanos_storage_summary_out&, const service_thanos_storage_summary_out&) = default;
 };
 
 /// The request of ServiceThanosStorageSummary.

@@ -8,6 +8,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -82,6 +84,10 @@ bool from_string(std::string_view s, static_ip_state_type& out) noexcept;
 struct project_static_ip_associate_in {
   /// Service name
   std::string service_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_static_ip_associate_in&, const project_static_ip_associate_in&) = default;
 };
 
 /// ProjectStaticIPAssociateResponse
@@ -102,6 +108,10 @@ struct project_static_ip_associate_out {
   std::string static_ip_address_id{};
   /// Static IP address is protected against deletion
   bool termination_protection{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_static_ip_associate_out&, const project_static_ip_associate_out&) = default;
 };
 
 /// ProjectStaticIPDissociateResponse
@@ -122,6 +132,10 @@ struct project_static_ip_dissociate_out {
   std::string static_ip_address_id{};
   /// Static IP address is protected against deletion
   bool termination_protection{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_static_ip_dissociate_out&, const project_static_ip_dissociate_out&) = default;
 };
 
 /// ProjectStaticIPPatchRequestBody
@@ -129,6 +143,10 @@ struct project_static_ip_dissociate_out {
 struct project_static_ip_patch_in {
   /// Static IP address is protected against deletion
   std::optional<bool> termination_protection{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_static_ip_patch_in&, const project_static_ip_patch_in&) = default;
 };
 
 /// ProjectStaticIPPatchResponse
@@ -149,6 +167,10 @@ struct project_static_ip_patch_out {
   std::string static_ip_address_id{};
   /// Static IP address is protected against deletion
   bool termination_protection{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_static_ip_patch_out&, const project_static_ip_patch_out&) = default;
 };
 
 /// StaticIPCreateRequestBody
@@ -158,6 +180,10 @@ struct static_ip_create_in {
   std::string cloud_name{};
   /// Static IP address is protected against deletion
   std::optional<bool> termination_protection{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const static_ip_create_in&, const static_ip_create_in&) = default;
 };
 
 /// StaticIPCreateResponse
@@ -178,6 +204,10 @@ struct static_ip_create_out {
   std::string static_ip_address_id{};
   /// Static IP address is protected against deletion
   bool termination_protection{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const static_ip_create_out&, const static_ip_create_out&) = default;
 };
 
 /// StaticIPDeleteResponse
@@ -198,6 +228,10 @@ struct static_ip_delete_out {
   std::string static_ip_address_id{};
   /// Static IP address is protected against deletion
   bool termination_protection{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const static_ip_delete_out&, const static_ip_delete_out&) = default;
 };
 
 /// From `#/components/schemas/StaticIPOut`.
@@ -213,6 +247,10 @@ struct static_ip_out {
   std::string static_ip_address_id{};
   /// Static IP address is protected against deletion
   bool termination_protection{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const static_ip_out&, const static_ip_out&) = default;
 };
 
 /// The request of ProjectStaticIPAssociate.

@@ -7,6 +7,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -91,6 +93,10 @@ struct organization_ticket_list_response_tickets_item_followers_item {
   std::string user_email{};
   /// User ID
   std::string user_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_ticket_list_response_tickets_item_followers_item&, const organization_ticket_list_response_tickets_item_followers_item&) = default;
 };
 
 /// User information
@@ -102,6 +108,10 @@ struct organization_ticket_list_response_tickets_item_submitter {
   std::string user_email{};
   /// User ID
   std::string user_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_ticket_list_response_tickets_item_submitter&, const organization_ticket_list_response_tickets_item_submitter&) = default;
 };
 
 /// From `organization_ticket_list_response_tickets_item`.
@@ -138,6 +148,10 @@ struct organization_ticket_list_response_tickets_item {
   std::string user_email{};
   /// User real name
   std::string user_real_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_ticket_list_response_tickets_item&, const organization_ticket_list_response_tickets_item&) = default;
 };
 
 /// From `project_ticket_create_response_ticket_followers_item`.
@@ -148,6 +162,10 @@ struct project_ticket_create_response_ticket_followers_item {
   std::string user_email{};
   /// User ID
   std::string user_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_ticket_create_response_ticket_followers_item&, const project_ticket_create_response_ticket_followers_item&) = default;
 };
 
 /// User information
@@ -159,6 +177,10 @@ struct project_ticket_create_response_ticket_submitter {
   std::string user_email{};
   /// User ID
   std::string user_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_ticket_create_response_ticket_submitter&, const project_ticket_create_response_ticket_submitter&) = default;
 };
 
 /// Support ticket
@@ -196,6 +218,10 @@ struct project_ticket_create_response_ticket {
   std::string user_email{};
   /// User real name
   std::string user_real_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_ticket_create_response_ticket&, const project_ticket_create_response_ticket&) = default;
 };
 
 /// From `project_ticket_invite_response_errors_item`.
@@ -206,6 +232,10 @@ struct project_ticket_invite_response_errors_item {
   std::optional<std::string> more_info{};
   /// HTTP error status code
   std::int64_t status{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_ticket_invite_response_errors_item&, const project_ticket_invite_response_errors_item&) = default;
 };
 
 /// ProjectTicketInviteResponse
@@ -215,6 +245,10 @@ struct project_ticket_invite_response {
   std::optional<std::vector<::aiven::api::project_ticket_invite_response_errors_item>> errors{};
   /// Printable result of the request
   std::string message{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_ticket_invite_response&, const project_ticket_invite_response&) = default;
 };
 
 /// From `project_ticket_list_response_tickets_item_followers_item`.
@@ -225,6 +259,10 @@ struct project_ticket_list_response_tickets_item_followers_item {
   std::string user_email{};
   /// User ID
   std::string user_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_ticket_list_response_tickets_item_followers_item&, const project_ticket_list_response_tickets_item_followers_item&) = default;
 };
 
 /// User information
@@ -236,6 +274,10 @@ struct project_ticket_list_response_tickets_item_submitter {
   std::string user_email{};
   /// User ID
   std::string user_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_ticket_list_response_tickets_item_submitter&, const project_ticket_list_response_tickets_item_submitter&) = default;
 };
 
 /// From `project_ticket_list_response_tickets_item`.
@@ -272,6 +314,10 @@ struct project_ticket_list_response_tickets_item {
   std::string user_email{};
   /// User real name
   std::string user_real_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_ticket_list_response_tickets_item&, const project_ticket_list_response_tickets_item&) = default;
 };
 
 /// The request of OrganizationTicketList.

@@ -8,6 +8,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -30,6 +32,10 @@ struct last_validation_out {
   std::string validated_at{};
   /// User who created the validation (null for auto-validation)
   std::string validated_by_user{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const last_validation_out&, const last_validation_out&) = default;
 };
 
 /// From `#/components/schemas/StepOut`.
@@ -47,6 +53,10 @@ struct step_out {
   std::string source_service_name{};
   /// Step ID
   std::string step_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const step_out&, const step_out&) = default;
 };
 
 /// UpgradePipelineStepCreateRequestBody
@@ -62,6 +72,10 @@ struct upgrade_pipeline_step_create_in {
   std::string source_project_name{};
   /// Source service name
   std::string source_service_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const upgrade_pipeline_step_create_in&, const upgrade_pipeline_step_create_in&) = default;
 };
 
 /// UpgradePipelineStepCreateResponse
@@ -84,6 +98,10 @@ struct upgrade_pipeline_step_create_out {
   std::string source_service_name{};
   /// Step ID
   std::string step_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const upgrade_pipeline_step_create_out&, const upgrade_pipeline_step_create_out&) = default;
 };
 
 /// UpgradePipelineStepGetResponse
@@ -106,6 +124,10 @@ struct upgrade_pipeline_step_get_out {
   std::string source_service_name{};
   /// Step ID
   std::string step_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const upgrade_pipeline_step_get_out&, const upgrade_pipeline_step_get_out&) = default;
 };
 
 /// UpgradePipelineStepListResponse
@@ -126,6 +148,10 @@ struct upgrade_pipeline_step_list_out {
   std::vector<::aiven::api::step_out> steps{};
   /// Total number of results
   std::optional<std::int64_t> total_count{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const upgrade_pipeline_step_list_out&, const upgrade_pipeline_step_list_out&) = default;
 };
 
 /// UpgradePipelineStepUpdateRequestBody
@@ -133,6 +159,10 @@ struct upgrade_pipeline_step_list_out {
 struct upgrade_pipeline_step_update_in {
   /// Days before automatic validation
   std::optional<std::int64_t> auto_validation_delay_days{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const upgrade_pipeline_step_update_in&, const upgrade_pipeline_step_update_in&) = default;
 };
 
 /// UpgradePipelineStepUpdateResponse
@@ -155,6 +185,10 @@ struct upgrade_pipeline_step_update_out {
   std::string source_service_name{};
   /// Step ID
   std::string step_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const upgrade_pipeline_step_update_out&, const upgrade_pipeline_step_update_out&) = default;
 };
 
 /// UpgradePipelineStepValidateRequestBody
@@ -162,6 +196,10 @@ struct upgrade_pipeline_step_update_out {
 struct upgrade_pipeline_step_validate_in {
   /// Validation comment
   std::optional<std::string> comment{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const upgrade_pipeline_step_validate_in&, const upgrade_pipeline_step_validate_in&) = default;
 };
 
 /// The request of UpgradePipelineStepCreate.

@@ -8,6 +8,7 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
@@ -92,6 +93,10 @@ struct access_token_create_in {
   std::optional<double> max_age_seconds{};
   /// Scopes this token is restricted to, if specified
   std::optional<std::vector<std::string>> scopes{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const access_token_create_in&, const access_token_create_in&) = default;
 };
 
 /// AccessTokenCreateResponse
@@ -131,6 +136,10 @@ struct access_token_create_out {
   std::optional<std::vector<std::string>> scopes{};
   /// First characters of the actual token value. Full value is only exposed after creation. This value is used when updating or revoking tokens. Note that the val...
   std::string token_prefix{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const access_token_create_out&, const access_token_create_out&) = default;
 };
 
 /// AccessTokenUpdateRequestBody
@@ -138,6 +147,10 @@ struct access_token_create_out {
 struct access_token_update_in {
   /// Name / description of an access token
   std::string description{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const access_token_update_in&, const access_token_update_in&) = default;
 };
 
 /// AccessTokenUpdateResponse
@@ -175,6 +188,10 @@ struct access_token_update_out {
   std::optional<std::vector<std::string>> scopes{};
   /// First characters of the actual token value. Full value is only exposed after creation. This value is used when updating or revoking tokens. Note that the val...
   std::string token_prefix{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const access_token_update_out&, const access_token_update_out&) = default;
 };
 
 /// CheckPasswordStrengthExistingUserRequestBody
@@ -184,6 +201,10 @@ struct check_password_strength_existing_user_in {
   std::string new_password{};
   /// User password
   std::string old_password{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const check_password_strength_existing_user_in&, const check_password_strength_existing_user_in&) = default;
 };
 
 /// Password strength
@@ -195,6 +216,10 @@ struct check_password_strength_existing_user_out {
   std::string message{};
   /// Password strength score
   std::int64_t score{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const check_password_strength_existing_user_out&, const check_password_strength_existing_user_out&) = default;
 };
 
 /// CheckPasswordStrengthNewUserRequestBody
@@ -206,6 +231,10 @@ struct check_password_strength_new_user_in {
   std::string password{};
   /// User real name
   std::optional<std::string> real_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const check_password_strength_new_user_in&, const check_password_strength_new_user_in&) = default;
 };
 
 /// Password strength
@@ -217,6 +246,10 @@ struct check_password_strength_new_user_out {
   std::string message{};
   /// Password strength score
   std::int64_t score{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const check_password_strength_new_user_out&, const check_password_strength_new_user_out&) = default;
 };
 
 /// From `organization_member_permissions_list_response_permissions_item`.
@@ -227,6 +260,10 @@ struct organization_member_permissions_list_response_permissions_item {
   std::string resource_id{};
   /// An enumeration.
   ::aiven::open_enum<::aiven::api::organization_member_permissions_list_response_permissions_item_resource_type> resource_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_member_permissions_list_response_permissions_item&, const organization_member_permissions_list_response_permissions_item&) = default;
 };
 
 /// From `#/components/schemas/OrganizationUser_AuthenticationMethodOut`.
@@ -251,6 +288,10 @@ struct organization_user_authentication_method_out {
   std::optional<std::string> user_email{};
   /// User ID
   std::optional<std::string> user_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_user_authentication_method_out&, const organization_user_authentication_method_out&) = default;
 };
 
 /// OrganizationUserGetResponse
@@ -269,6 +310,10 @@ struct organization_user_get_out {
   /// User ID
   std::string user_id{};
   ::aiven::api::user_info_out user_info{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_user_get_out&, const organization_user_get_out&) = default;
 };
 
 /// From `#/components/schemas/OrganizationUser_TokenOut`.
@@ -284,6 +329,10 @@ struct organization_user_token_out {
   std::string last_user_agent{};
   /// Token prefix
   std::string token_prefix{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_user_token_out&, const organization_user_token_out&) = default;
 };
 
 /// OrganizationUserUpdateRequestBody
@@ -299,6 +348,10 @@ struct organization_user_update_in {
   /// Real Name
   std::optional<std::string> real_name{};
   std::optional<::aiven::open_enum<::aiven::api::organization_user_state_type>> state{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_user_update_in&, const organization_user_update_in&) = default;
 };
 
 /// OrganizationUserUpdateResponse
@@ -317,6 +370,10 @@ struct organization_user_update_out {
   /// User ID
   std::string user_id{};
   ::aiven::api::user_info_out user_info{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_user_update_out&, const organization_user_update_out&) = default;
 };
 
 /// From `#/components/schemas/OrganizationUser_UserOut`.
@@ -330,6 +387,10 @@ struct organization_user_user_out {
   /// User ID
   std::string user_id{};
   ::aiven::api::user_info_out user_info{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const organization_user_user_out&, const organization_user_user_out&) = default;
 };
 
 /// TwoFactorAuthConfigureRequestBody
@@ -339,6 +400,10 @@ struct two_factor_auth_configure_in {
   std::string method{};
   /// Current password
   std::string password{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const two_factor_auth_configure_in&, const two_factor_auth_configure_in&) = default;
 };
 
 /// TwoFactorAuthConfigureOTPRequestBody
@@ -350,6 +415,10 @@ struct two_factor_auth_configure_otp_in {
   std::string password{};
   /// URI describing the TOTP
   std::string uri{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const two_factor_auth_configure_otp_in&, const two_factor_auth_configure_otp_in&) = default;
 };
 
 /// TwoFactorAuthConfigureOTPResponse
@@ -363,6 +432,10 @@ struct two_factor_auth_configure_otp_out {
   std::string method{};
   /// New API session authentication token when configuration is complete
   std::string token{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const two_factor_auth_configure_otp_out&, const two_factor_auth_configure_otp_out&) = default;
 };
 
 /// TwoFactorAuthConfigureResponse
@@ -378,6 +451,10 @@ struct two_factor_auth_configure_out {
   std::optional<std::string> qrcode{};
   /// URI describing the TOTP
   std::optional<std::string> uri{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const two_factor_auth_configure_out&, const two_factor_auth_configure_out&) = default;
 };
 
 /// From `user_account_invites_reject_response_account_invites_item`.
@@ -396,6 +473,10 @@ struct user_account_invites_reject_response_account_invites_item {
   std::string team_name{};
   /// User email address
   std::string user_email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_account_invites_reject_response_account_invites_item&, const user_account_invites_reject_response_account_invites_item&) = default;
 };
 
 /// UserAuthRequestBody
@@ -407,6 +488,10 @@ struct user_auth_in {
   std::optional<std::string> otp{};
   /// User password
   std::string password{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_auth_in&, const user_auth_in&) = default;
 };
 
 /// UserAuthLoginOptionsRequestBody
@@ -414,6 +499,10 @@ struct user_auth_in {
 struct user_auth_login_options_in {
   /// User email address
   std::optional<std::string> email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_auth_login_options_in&, const user_auth_login_options_in&) = default;
 };
 
 /// UserAuthLoginOptionsResponse
@@ -431,6 +520,10 @@ struct user_auth_login_options_out {
   std::optional<std::string> name{};
   /// Redirect URL for signing in
   std::optional<std::string> redirect_url{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_auth_login_options_out&, const user_auth_login_options_out&) = default;
 };
 
 /// UserAuthResponse
@@ -450,6 +543,10 @@ struct user_auth_out {
   std::string token{};
   /// User email address
   std::string user_email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_auth_out&, const user_auth_out&) = default;
 };
 
 /// From `#/components/schemas/User_AuthenticationMethodOut`.
@@ -477,6 +574,10 @@ struct user_authentication_method_out {
   std::string update_time{};
   /// User email address
   std::string user_email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_authentication_method_out&, const user_authentication_method_out&) = default;
 };
 
 /// From `#/components/schemas/UserGroupOut`.
@@ -492,6 +593,10 @@ struct user_group_out {
   std::string user_group_id{};
   /// User Group Name
   std::string user_group_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_group_out&, const user_group_out&) = default;
 };
 
 /// From `#/components/schemas/User_InvitationOut`.
@@ -504,6 +609,10 @@ struct user_invitation_out {
   std::string inviting_user_email{};
   /// Project name
   std::string project_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_invitation_out&, const user_invitation_out&) = default;
 };
 
 /// UserPasswordChangeRequestBody
@@ -513,6 +622,10 @@ struct user_password_change_in {
   std::string new_password{};
   /// Current password
   std::string password{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_password_change_in&, const user_password_change_in&) = default;
 };
 
 /// UserPasswordResetRequestBody
@@ -520,6 +633,10 @@ struct user_password_change_in {
 struct user_password_reset_in {
   /// New password
   std::string new_password{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_password_reset_in&, const user_password_reset_in&) = default;
 };
 
 /// UserPasswordResetRequestRequestBody
@@ -527,6 +644,10 @@ struct user_password_reset_in {
 struct user_password_reset_request_in {
   /// User email address
   std::string email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_password_reset_request_in&, const user_password_reset_request_in&) = default;
 };
 
 /// From `#/components/schemas/User_TokenOut`.
@@ -559,6 +680,10 @@ struct user_token_out {
   std::optional<std::vector<std::string>> scopes{};
   /// First characters of the actual token value. Full value is only exposed after creation. This value is used when updating or revoking tokens. Note that the val...
   std::string token_prefix{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_token_out&, const user_token_out&) = default;
 };
 
 /// UserUpdateRequestBody
@@ -573,6 +698,10 @@ struct user_update_in {
   std::optional<std::string> job_title{};
   /// User real name
   std::string real_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_update_in&, const user_update_in&) = default;
 };
 
 /// User information
@@ -615,6 +744,10 @@ struct user_update_out {
   std::string user{};
   /// User ID
   std::string user_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_update_out&, const user_update_out&) = default;
 };
 
 /// User information
@@ -657,6 +790,10 @@ struct user_user_info_out {
   std::string user{};
   /// User ID
   std::string user_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_user_info_out&, const user_user_info_out&) = default;
 };
 
 /// Details of verified invite
@@ -664,6 +801,10 @@ struct user_user_info_out {
 struct user_verify_email_out {
   /// User email address
   std::string user_email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_verify_email_out&, const user_verify_email_out&) = default;
 };
 
 /// The request of AccessTokenCreate.

@@ -2,6 +2,12 @@
 from .naming import comment_text, cpp_string, file_name
 
 COMMON = "common"
+# The member of every model that keeps the fields it does not know. Member names come from
+# naming.identifier(), which never ends a name with '_', so this one cannot clash.
+UNKNOWN_FIELDS = "unknown_fields_"
+# Defined by the tests and the fuzzer before including a generated TU: the tree decoders
+# (json::value -> model) are compiled too, as the reference the SAX decoders must agree with.
+TREE_REFERENCE = "AIVEN_CODEC_TREE_REFERENCE"
 
 
 def banner(sha):
@@ -108,7 +114,9 @@ def header(model, layout, stem):
     if ops:
         out.append("#include <aiven/detail/operation.hpp>\n")
     out.append("#include <aiven/types.hpp>\n\n")
-    if needs_json:
+    if structs:
+        out.append("#include <boost/json/object.hpp>\n")
+    if needs_json or structs:
         out.append("#include <boost/json/value.hpp>\n")
     if ops:
         out.append("#include <boost/asio/any_completion_handler.hpp>\n#include <boost/asio/async_result.hpp>\n")
@@ -139,6 +147,9 @@ def header(model, layout, stem):
             if d or note:
                 out.append(f"  /// {d}{note}\n".replace("///  ", "/// "))
             out.append(f"  {f.cpp()} {f.name}{{}};\n")
+        out.append(f"  /// Members of a response this type does not know, as received (empty when none).\n"
+                   f"  ::boost::json::object {UNKNOWN_FIELDS}{{}};\n\n"
+                   f"  friend bool operator==(const {s.name}&, const {s.name}&) = default;\n")
         out.append("};\n")
     for op in ops:
         out.append(request_struct(op))
@@ -211,6 +222,51 @@ def _decl_decode(t, static):
             f"const ::aiven::codec::path& p, ::aiven::codec::context& ctx)")
 
 
+def _decl_sax(t, static):
+    s = "[[maybe_unused]] static " if static else ""
+    return f"{s}const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::{t.name}*)"
+
+
+def _sax_members(s):
+    """The member dispatch of model s: its JSON member names by length, then by value."""
+    out = [f"\nstatic ::aiven::codec::sax::target sax_members_{s.name}(::aiven::codec::sax::frame& f, "
+           f"std::string_view k, ::aiven::codec::sax::handler&) {{\n"
+           f"  auto& o = *static_cast<::aiven::api::{s.name}*>(f.obj);\n"]
+    by_size = {}
+    for f in s.fields:
+        by_size.setdefault(len(f.json.encode("utf-8")), []).append(f)
+    if by_size:
+        out.append("  switch (k.size()) {\n")
+        for n in sorted(by_size):
+            out.append(f"    case {n}:\n")
+            for f in by_size[n]:
+                lit = cpp_string(f.json)
+                out.append(f"      if (k == {lit}) return ::aiven::codec::sax::member(f, {lit}, o.{f.name});\n")
+            out.append("      break;\n")
+        out.append("    default: break;\n  }\n")
+    out.append(f"  return ::aiven::codec::sax::unknown(f, k, o.{UNKNOWN_FIELDS});\n}}\n")
+    out.append("\n" + _decl_sax(s, False) + " {\n"
+               f"  return ::aiven::codec::sax::model_ops<&sax_members_{s.name}>::ops;\n}}\n")
+    return "".join(out)
+
+
+def _tree_decoder(s):
+    """The reference decoder of model s, from a json::value."""
+    out = ["\n" + _decl_decode(s, False) + " {\n",
+           "  const ::boost::json::object* o = nullptr;\n"
+           "  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;\n  if (!o) return true;\n"]
+    for f in s.fields:
+        out.append(f"  if (!::aiven::codec::member(*o, {cpp_string(f.json)}, out.{f.name}, p, ctx)) return false;\n")
+    known = sorted(set(f.json for f in s.fields), key=lambda k: k.encode("utf-8"))
+    if known:
+        out.append("  static constexpr std::string_view known[] = {" + ", ".join(cpp_string(k) for k in known) + "};\n")
+        out.append(f"  ::aiven::codec::keep_unknown(*o, known, {len(known)}, out.{UNKNOWN_FIELDS});\n")
+    else:
+        out.append(f"  ::aiven::codec::keep_unknown(*o, nullptr, 0, out.{UNKNOWN_FIELDS});\n")
+    out.append("  return true;\n}\n")
+    return "".join(out)
+
+
 def _decl_encode(t, static):
     s = "[[maybe_unused]] static " if static else ""
     return f"{s}::boost::json::value encode(const ::aiven::api::{t.name}& in)"
@@ -220,10 +276,17 @@ def common_codec_header(model, layout):
     enums, structs = layout.types_of(COMMON)
     out = [banner(model.sha),
            "//\n// JSON conversions of the models in <aiven/api/common.hpp>, for the generated TUs.\n#pragma once\n\n"
-           "#include <aiven/api/common.hpp>\n\n#include \"codec/json_codec.hpp\"\n\nnamespace aiven::api {\n\n"]
+           "#include <aiven/api/common.hpp>\n\n#include \"codec/json_codec.hpp\"\n#include \"codec/json_sax.hpp\"\n\n"
+           "namespace aiven::api {\n\n"]
+    for s in structs:
+        if id(s) in layout.decode:
+            out.append(_decl_sax(s, False) + ";\n")
+    out.append(f"\n#ifdef {TREE_REFERENCE}\n")
     for s in structs:
         if id(s) in layout.decode:
             out.append(_decl_decode(s, False) + ";\n")
+    out.append("#endif\n\n")
+    for s in structs:
         if id(s) in layout.encode:
             out.append(_decl_encode(s, False) + ";\n")
     out.append("\n}  // namespace aiven::api\n")
@@ -240,11 +303,11 @@ def source(model, layout, stem):
     out = [banner(model.sha), f"#include <aiven/api/{stem}.hpp>\n\n"]
     if uses_common or stem == COMMON:
         out.append('#include "api/common_codec.hpp"\n')
-    out.append('#include "codec/json_codec.hpp"\n')
+    out.append('#include "codec/json_codec.hpp"\n#include "codec/json_sax.hpp"\n')
     if ops:
         out.append('#include "core/call.hpp"\n')
     out.append("\n#include <boost/json/object.hpp>\n#include <boost/json/value.hpp>\n\n"
-               "#include <string>\n#include <string_view>\n#include <utility>\n\nnamespace aiven::api {\n")
+               "#include <memory>\n#include <string>\n#include <string_view>\n#include <utility>\n\nnamespace aiven::api {\n")
     for e in enums:
         out.append(f"\nstd::string_view to_string({e.name} v) noexcept {{\n  switch (v) {{\n")
         for v, n in e.values:
@@ -259,16 +322,19 @@ def source(model, layout, stem):
     if static and (dec or enc):
         out.append("\n")
         for s in dec:
-            out.append(_decl_decode(s, True) + ";\n")
+            out.append(_decl_sax(s, True) + ";\n")
         for s in enc:
             out.append(_decl_encode(s, True) + ";\n")
     for s in dec:
-        out.append("\n" + _decl_decode(s, False) + " {\n")
-        out.append("  const ::boost::json::object* o = nullptr;\n"
-                   "  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;\n  if (!o) return true;\n")
-        for f in s.fields:
-            out.append(f"  if (!::aiven::codec::member(*o, {cpp_string(f.json)}, out.{f.name}, p, ctx)) return false;\n")
-        out.append("  return true;\n}\n")
+        out.append(_sax_members(s))
+    if dec:
+        out.append(f"\n#ifdef {TREE_REFERENCE}\n")
+        if static:
+            for s in dec:
+                out.append(_decl_decode(s, True) + ";\n")
+        for s in dec:
+            out.append(_tree_decoder(s))
+        out.append(f"#endif  // {TREE_REFERENCE}\n")
     for s in enc:
         out.append("\n" + _decl_encode(s, False) + " {\n  ::boost::json::object o;\n")
         for f in s.fields:
@@ -350,15 +416,21 @@ def erased(op):
     if op.response_kind == "raw":
         out.append("  ::aiven::detail::async_call_raw(c, std::move(cr), diag, std::move(handler));\n}\n")
         return "".join(out)
-    if op.response_kind == "empty":
-        dec = "::aiven::codec::empty_decoder{}"
-    elif op.unwrap:
-        dec = f"::aiven::codec::member_decoder{{{cpp_string(op.unwrap)}}}"
-    else:
-        dec = "::aiven::codec::body_decoder{}"
-    out.append(f"  ::aiven::detail::async_call_json(c, std::move(cr), diag,\n"
-               f"      ::aiven::detail::then<{r}>(std::move(handler), {dec}, diag));\n}}\n")
+    out.append(_call(op))
     return "".join(out)
+
+
+def _call(op):
+    """The call and the decoding of its answer (body bytes straight into the result type)."""
+    r = op.response_cpp
+    if op.response_kind == "empty":
+        return (f"  ::aiven::detail::async_call_json(c, std::move(cr), diag,\n"
+                f"      ::aiven::detail::then<{r}>(std::move(handler), ::aiven::codec::empty_decoder{{}}, diag));\n}}\n")
+    key = cpp_string(op.unwrap) if op.unwrap else "std::string_view{}"
+    return (f"  auto dec = std::make_shared<::aiven::codec::sax::response<{r}>>({key});\n"
+            f"  cr.decoder = dec;\n"
+            f"  ::aiven::detail::async_call_raw(c, std::move(cr), diag,\n"
+            f"      ::aiven::detail::then<{r}>(std::move(handler), ::aiven::codec::sax::take_response<{r}>{{std::move(dec)}}, diag));\n}}\n")
 
 
 def umbrella(model, layout):

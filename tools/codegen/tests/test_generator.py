@@ -132,6 +132,45 @@ class ModelTest(unittest.TestCase):
         self.assertIn("thing_report_upload_response_report", names)
 
 
+class SaxDecoderTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        from aiven_codegen import cpp
+        cls.cpp = cpp
+        cls.m = model_mod.load(SPEC, OVERRIDES)
+        cls.layout = cpp.Layout(cls.m)
+
+    def test_unknown_fields_member_cannot_clash(self):
+        # identifier() never ends a name with '_', whatever the JSON key is.
+        self.assertTrue(self.cpp.UNKNOWN_FIELDS.endswith("_"))
+        for key in ("unknown_fields_", "_unknown_fields_", "unknown_fields__", "class", "x_"):
+            self.assertFalse(naming.identifier(key).endswith("_"), key)
+
+    def test_member_dispatch_by_length_then_name(self):
+        st = next(s for s in self.m.structs if s.name == "thing_out")
+        text = self.cpp._sax_members(st)
+        self.assertIn("switch (k.size())", text)
+        self.assertIn('    case 4:\n      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);', text)
+        self.assertIn('if (k == "class") return ::aiven::codec::sax::member(f, "class", o.class_value);', text)
+        self.assertIn("return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);", text)
+
+    def test_typed_calls_decode_the_body_bytes(self):
+        ops = {op.id: op for op in self.m.operations}
+        get = self.cpp.erased(ops["ThingGet"])
+        self.assertIn('auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::thing_out>>("thing");\n'
+                      '  cr.decoder = dec;\n  ::aiven::detail::async_call_raw(c, std::move(cr), diag,', get)
+        self.assertIn("::aiven::codec::sax::take_response<::aiven::api::thing_out>{std::move(dec)}", get)
+        self.assertIn("::aiven::codec::sax::response<::aiven::api::thing_list_response>>(std::string_view{})", self.cpp.erased(ops["ThingList"]))
+        self.assertIn("async_call_json", self.cpp.erased(ops["ThingDelete"]))  # empty: nothing to decode
+        self.assertIn("async_call_raw(c, std::move(cr), diag, std::move(handler));", self.cpp.erased(ops["ThingReportDownload"]))
+
+    def test_tree_decoders_only_for_the_reference(self):
+        text = self.cpp.source(self.m, self.layout, self.layout.owner[id(next(s for s in self.m.structs if s.name == "thing_out"))])
+        i = text.index("#ifdef " + self.cpp.TREE_REFERENCE)
+        self.assertLess(text.index("sax_members_thing_out"), i)
+        self.assertGreater(text.index("bool decode(const ::boost::json::value& v, ::aiven::api::thing_out& out"), i)
+
+
 class GoldenTest(unittest.TestCase):
     def test_golden_output(self):
         with tempfile.TemporaryDirectory(prefix="aiven-codegen-golden-") as tmp:

@@ -4,10 +4,12 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,11 +36,64 @@ bool from_string(std::string_view s, thing_state& out) noexcept {
   return false;
 }
 
+static ::aiven::codec::sax::target sax_members_thing_out_parts_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::thing_out_parts_item*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::thing_out_parts_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_thing_out_parts_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_thing_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::thing_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      if (k == "disk") return ::aiven::codec::sax::member(f, "disk", o.disk);
+      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
+      if (k == "note") return ::aiven::codec::sax::member(f, "note", o.note);
+      break;
+    case 5:
+      if (k == "class") return ::aiven::codec::sax::member(f, "class", o.class_value);
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      if (k == "parts") return ::aiven::codec::sax::member(f, "parts", o.parts);
+      if (k == "child") return ::aiven::codec::sax::member(f, "child", o.child);
+      break;
+    case 6:
+      if (k == "config") return ::aiven::codec::sax::member(f, "config", o.config);
+      break;
+    case 8:
+      if (k == "anything") return ::aiven::codec::sax::member(f, "anything", o.anything);
+      break;
+    case 10:
+      if (k == "node_count") return ::aiven::codec::sax::member(f, "node_count", o.node_count);
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::thing_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_thing_out>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
+
 bool decode(const ::boost::json::value& v, ::aiven::api::thing_out_parts_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
   if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"id"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -58,7 +113,10 @@ bool decode(const ::boost::json::value& v, ::aiven::api::thing_out& out, const :
   if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "parts", out.parts, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "child", out.child, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"anything", "child", "class", "config", "created_at", "disk", "name", "node_count", "note", "parts", "state", "tags"};
+  ::aiven::codec::keep_unknown(*o, known, 12, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 }  // namespace aiven::api

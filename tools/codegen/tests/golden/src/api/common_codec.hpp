@@ -7,10 +7,17 @@
 #include <aiven/api/common.hpp>
 
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 
 namespace aiven::api {
 
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::thing_out_parts_item*);
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::thing_out*);
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 bool decode(const ::boost::json::value& v, ::aiven::api::thing_out_parts_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 bool decode(const ::boost::json::value& v, ::aiven::api::thing_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+#endif
+
 
 }  // namespace aiven::api

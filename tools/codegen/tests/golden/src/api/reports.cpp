@@ -4,17 +4,59 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 
 namespace aiven::api {
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::report_config_update_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::thing_report_upload_response_report*);
+
+static ::aiven::codec::sax::target sax_members_report_config_update_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::report_config_update_response*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "values") return ::aiven::codec::sax::member(f, "values", o.values);
+      break;
+    case 7:
+      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::report_config_update_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_report_config_update_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_thing_report_upload_response_report(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::thing_report_upload_response_report*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "size") return ::aiven::codec::sax::member(f, "size", o.size);
+      break;
+    case 5:
+      if (k == "thing") return ::aiven::codec::sax::member(f, "thing", o.thing);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::thing_report_upload_response_report*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_thing_report_upload_response_report>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::report_config_update_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::thing_report_upload_response_report& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
@@ -24,6 +66,8 @@ bool decode(const ::boost::json::value& v, ::aiven::api::report_config_update_re
   if (!o) return true;
   if (!::aiven::codec::member(*o, "enabled", out.enabled, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "values", out.values, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"enabled", "values"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -33,8 +77,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::thing_report_upload_res
   if (!o) return true;
   if (!::aiven::codec::member(*o, "size", out.size, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "thing", out.thing, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"size", "thing"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 namespace detail {
 
@@ -48,8 +95,10 @@ void report_config_update_erased(const ::aiven::client& c, ::aiven::api::report_
   cr.target += "/report-config";
   if (req.body) cr.body = ::aiven::codec::serialize_body(*req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::report_config_update_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::report_config_update_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::report_config_update_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::report_config_update_response>{std::move(dec)}, diag));
 }
 
 void thing_report_download_erased(const ::aiven::client& c, ::aiven::api::thing_report_download_request req, ::aiven::diagnostics* diag,
@@ -75,8 +124,10 @@ void thing_report_upload_erased(const ::aiven::client& c, ::aiven::api::thing_re
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.version_id));
   cr.body = std::move(req.body);
   cr.content_type = std::move(req.content_type);
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::thing_report_upload_response_report>(std::move(handler), ::aiven::codec::member_decoder{"report"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::thing_report_upload_response_report>>("report");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::thing_report_upload_response_report>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::thing_report_upload_response_report>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

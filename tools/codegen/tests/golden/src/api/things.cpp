@@ -4,11 +4,13 @@
 
 #include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
+#include "codec/json_sax.hpp"
 #include "core/call.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,16 +31,55 @@ bool from_string(std::string_view s, thing_create_in_settings_mode& out) noexcep
   return false;
 }
 
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::message_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::thing_list_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::thing_list_response*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::thing_create_in_settings& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::thing_create_in& in);
+
+static ::aiven::codec::sax::target sax_members_message_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::message_response*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_message_response>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_thing_list_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::thing_list_response*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "total") return ::aiven::codec::sax::member(f, "total", o.total);
+      break;
+    case 6:
+      if (k == "things") return ::aiven::codec::sax::member(f, "things", o.things);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::thing_list_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_thing_list_response>::ops;
+}
+
+#ifdef AIVEN_CODEC_TREE_REFERENCE
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::message_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::thing_list_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::message_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"message"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -48,8 +89,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::thing_list_response& ou
   if (!o) return true;
   if (!::aiven::codec::member(*o, "things", out.things, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "total", out.total, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"things", "total"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
+#endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::thing_create_in_settings& in) {
   ::boost::json::object o;
@@ -78,8 +122,10 @@ void thing_create_erased(const ::aiven::client& c, ::aiven::api::thing_create_re
   cr.target += "/thing";
   cr.body = ::aiven::codec::serialize_body(req.body);
   cr.content_type = "application/json";
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void thing_delete_erased(const ::aiven::client& c, ::aiven::api::thing_delete_request req, ::aiven::diagnostics* diag,
@@ -105,8 +151,10 @@ void thing_get_erased(const ::aiven::client& c, ::aiven::api::thing_get_request 
   cr.target += "/thing/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.thing_name));
   if (req.verbose) ::aiven::detail::append_query(cr.target, "verbose", ::aiven::codec::query_value(*req.verbose));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::thing_out>(std::move(handler), ::aiven::codec::member_decoder{"thing"}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::thing_out>>("thing");
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::thing_out>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::thing_out>{std::move(dec)}, diag));
 }
 
 void thing_invite_accept_erased(const ::aiven::client& c, ::aiven::api::thing_invite_accept_request req, ::aiven::diagnostics* diag,
@@ -118,8 +166,10 @@ void thing_invite_accept_erased(const ::aiven::client& c, ::aiven::api::thing_in
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.project));
   cr.target += "/invite/";
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.invite_verification_code));
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::message_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::message_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::message_response>{std::move(dec)}, diag));
 }
 
 void thing_list_erased(const ::aiven::client& c, ::aiven::api::thing_list_request req, ::aiven::diagnostics* diag,
@@ -134,8 +184,10 @@ void thing_list_erased(const ::aiven::client& c, ::aiven::api::thing_list_reques
   if (req.state) {
     for (const auto& x : *req.state) ::aiven::detail::append_query(cr.target, "state", ::aiven::codec::query_value(x));
   }
-  ::aiven::detail::async_call_json(c, std::move(cr), diag,
-      ::aiven::detail::then<::aiven::api::thing_list_response>(std::move(handler), ::aiven::codec::body_decoder{}, diag));
+  auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::thing_list_response>>(std::string_view{});
+  cr.decoder = dec;
+  ::aiven::detail::async_call_raw(c, std::move(cr), diag,
+      ::aiven::detail::then<::aiven::api::thing_list_response>(std::move(handler), ::aiven::codec::sax::take_response<::aiven::api::thing_list_response>{std::move(dec)}, diag));
 }
 }  // namespace detail
 

@@ -6,6 +6,7 @@
 
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstdint>
@@ -33,6 +34,10 @@ bool from_string(std::string_view s, thing_state& out) noexcept;
 /// From `thing_out_parts_item`.
 struct thing_out_parts_item {
   std::string id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const thing_out_parts_item&, const thing_out_parts_item&) = default;
 };
 
 /// A thing.
@@ -53,6 +58,10 @@ struct thing_out {
   std::optional<std::vector<::aiven::api::thing_out_parts_item>> parts{};
   /// described ref
   std::optional<::aiven::open_enum<::aiven::api::thing_state>> child{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const thing_out&, const thing_out&) = default;
 };
 
 }  // namespace aiven::api

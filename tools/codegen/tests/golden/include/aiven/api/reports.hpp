@@ -8,6 +8,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -25,12 +27,20 @@ namespace aiven::api {
 struct report_config_update_response {
   std::optional<bool> enabled{};
   std::optional<std::map<std::string, std::int64_t>> values{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const report_config_update_response&, const report_config_update_response&) = default;
 };
 
 /// From `thing_report_upload_response_report`.
 struct thing_report_upload_response_report {
   std::optional<std::int64_t> size{};
   std::optional<::aiven::api::thing_out> thing{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const thing_report_upload_response_report&, const thing_report_upload_response_report&) = default;
 };
 
 /// The request of ReportConfigUpdate.

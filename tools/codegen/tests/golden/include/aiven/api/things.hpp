@@ -8,6 +8,8 @@
 #include <aiven/detail/operation.hpp>
 #include <aiven/types.hpp>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
@@ -33,12 +35,20 @@ bool from_string(std::string_view s, thing_create_in_settings_mode& out) noexcep
 /// From `#/components/schemas/MessageResponse`.
 struct message_response {
   std::optional<std::string> message{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const message_response&, const message_response&) = default;
 };
 
 /// From `thing_create_in_settings`.
 struct thing_create_in_settings {
   std::optional<std::int64_t> level{};
   std::optional<::aiven::open_enum<::aiven::api::thing_create_in_settings_mode>> mode{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const thing_create_in_settings&, const thing_create_in_settings&) = default;
 };
 
 /// From `#/components/schemas/ThingCreateIn`.
@@ -47,12 +57,20 @@ struct thing_create_in {
   /// JSON key `default`.
   std::optional<bool> default_value{};
   std::optional<::aiven::api::thing_create_in_settings> settings{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const thing_create_in&, const thing_create_in&) = default;
 };
 
 /// From `#/components/schemas/ThingListResponse`.
 struct thing_list_response {
   std::optional<std::vector<::aiven::api::thing_out>> things{};
   std::optional<std::int64_t> total{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const thing_list_response&, const thing_list_response&) = default;
 };
 
 /// The request of ThingCreate.

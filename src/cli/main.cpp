@@ -1,6 +1,7 @@
 // aiven <area> <operation> [options]: the command line front end (see `aiven --help`).
 #include "engine.hpp"
 #include "table.hpp"
+#include "wait_command.hpp"
 
 #include <aiven/client.hpp>
 #include <aiven/observe.hpp>
@@ -62,7 +63,8 @@ constexpr global_option global_table[] = {
     {"token", "TOKEN", "API token (default: $AIVEN_TOKEN, then the avn credentials file)"},
     {"url", "URL", "API base URL (default: $AIVEN_WEB_URL, then https://api.aiven.io)"},
     {"ca-file", "PATH", "PEM file of trusted CAs (default: the system trust store)"},
-    {"timeout", "SECONDS", "deadline of the whole call, retries included (default 60)"},
+    {"timeout", "SECONDS", "deadline of the whole call, retries included (default 60; also 20m, 90s, 1h); of aiven wait:"
+                           " the wait's deadline (default 30m)"},
     {"retries", "N", "retries after the first attempt (default 4)"},
     {"rate-limit", "RPS", "client-side limit, requests per second (default: off)"},
     {"body", "JSON|@FILE|-", "request body: JSON text, a file, or stdin (stdin is also read when a"
@@ -155,7 +157,12 @@ command_line parse(int argc, char** argv) {
       else if (name == "body") cl.g.body = v;
       else if (name == "file") cl.g.file = v;
       else if (name == "output") cl.g.output = v;
-      else if (name == "timeout") cl.g.timeout_s = parse_number(name, v, 0);
+      else if (name == "timeout") {
+        // Seconds, or a duration with its unit (20m, 90s, 1500ms, 1h).
+        auto d = parse_duration(v);
+        if (!d) throw usage_error{"invalid value for --timeout: expected seconds or a duration such as 20m, got '" + v + "'", ""};
+        cl.g.timeout_s = static_cast<double>(d->count()) / 1000.0;
+      }
       else if (name == "rate-limit") cl.g.rate = parse_number(name, v, 0);
       else if (name == "retries") cl.g.retries = parse_unsigned(name, v, 0);
       else if (name == "parallel") cl.g.parallel = parse_unsigned(name, v, 1);
@@ -178,6 +185,7 @@ std::string general_help() {
   std::string s =
       "usage: aiven <area> <operation> [options]\n"
       "       aiven batch [--parallel K] < requests.jsonl\n"
+      "       aiven wait <what> [options] --timeout 20m   (aiven wait --help)\n"
       "       aiven <area> --help | aiven <area> <operation> --help | aiven --version\n\n"
       "Calls the Aiven API: every operation of its OpenAPI document (" +
       std::to_string(operations().size()) + " operations, document sha256 " + document_sha() +
@@ -621,6 +629,16 @@ int run(int argc, char** argv) {
         return exit_ok;
       }
       return run_batch(cl);
+    }
+    if (area_name == "wait") {
+      if (cl.g.help) {
+        std::cout << wait_help();
+        return exit_ok;
+      }
+      context ctx = make_context(cl.g, 1);
+      std::optional<std::chrono::milliseconds> deadline;
+      if (cl.g.timeout_s) deadline = std::chrono::milliseconds(static_cast<long long>(*cl.g.timeout_s * 1000));
+      return run_wait(cl.positional, cl.op_options, ctx.opts, deadline);
     }
     const area_desc* area = find_area(area_name);
     if (!area) throw usage_error{"unknown area '" + area_name + "'", "aiven --help"};

@@ -521,3 +521,44 @@ TEST_CASE("--version") {
   CHECK(r.status == 0);
   CHECK(r.out.rfind("aiven ", 0) == 0);
 }
+
+TEST_CASE("aiven wait service-running / service-deleted: exit 0 with the state, 4 at the deadline, 2 for usage") {
+  aiven::sim::simulator sim({.service_ready_delay = 400ms});
+  auto created = run(at(sim, {"service", "create", "--project", "demo", "--body",
+                              R"({"service_name":"pgw","service_type":"pg","plan":"hobbyist"})"}));
+  INFO(created.err);
+  REQUIRE(created.status == 0);
+  // The deadline first: 150 ms is not enough for a service that needs 400 ms.
+  auto late = run(at(sim, {"wait", "service-running", "--project", "demo", "--service-name", "pgw", "--timeout", "150ms",
+                           "--interval", "50ms"}));
+  CHECK(late.status == 4);
+  CHECK(late.err.find("last state seen: REBUILDING") != std::string::npos);
+  CHECK(late.out.empty());
+  CHECK(late.err.find("aiven: service demo/pgw") == std::string::npos);  // no progress lines: stderr is not a terminal
+  auto ok = run(at(sim, {"wait", "service-running", "--project", "demo", "--service-name", "pgw", "--timeout", "20m",
+                         "--interval", "50ms", "--max-interval", "100ms"}));
+  INFO(ok.err);
+  CHECK(ok.status == 0);
+  auto v = parse(ok.out);
+  CHECK(v.as_object().at("state").as_string() == "RUNNING");
+  CHECK(v.as_object().at("polls").as_int64() >= 1);
+
+  CHECK(run(at(sim, {"service", "delete", "--project", "demo", "--service-name", "pgw"})).status == 0);
+  auto gone = run(at(sim, {"wait", "service-deleted", "--project", "demo", "--service-name", "pgw", "--interval", "50ms"}));
+  CHECK(gone.status == 0);
+
+  auto missing = run(at(sim, {"wait", "service-running", "--project", "demo", "--service-name", "nope"}));
+  CHECK(missing.status == 1);  // 404 while waiting for RUNNING
+  sim.clear_requests();
+  auto usage = run(at(sim, {"wait", "kafka-topic-active", "--project", "demo", "--service-name", "k"}));
+  CHECK(usage.status == 2);
+  CHECK(usage.err.find("needs --topic-name") != std::string::npos);
+  CHECK(run(at(sim, {"wait", "no-such-thing"})).status == 2);
+  CHECK(run(at(sim, {"wait", "service-running", "--project", "demo", "--service-name", "x", "--interval", "soon"})).status == 2);
+  CHECK(sim.requests().empty());
+  auto help = run({"wait", "--help"});
+  CHECK(help.status == 0);
+  for (auto w : {"service-running", "service-deleted", "service-restored", "vpc-active", "vpc-peering",
+                 "kafka-topic-active", "connector-running", "integration-active", "first-backup"})
+    CHECK(help.out.find(w) != std::string::npos);
+}

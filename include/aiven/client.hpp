@@ -123,10 +123,10 @@ struct client_options {
   bool log_bodies = false;
 
   /// Defaults overridden by the environment, like Aiven's own tools:
-  ///  - token: AIVEN_TOKEN, else `auth_token` of the avn CLI's credentials file,
+  ///  - token: AIVEN_TOKEN, else AIVEN_AUTH_TOKEN, else `auth_token` of the avn CLI's credentials file,
   ///    AIVEN_CREDENTIALS_FILE or else ~/.config/aiven/aiven-credentials.json
   ///    (a missing default file is not an error);
-  ///  - base_url: AIVEN_WEB_URL;
+  ///  - base_url: AIVEN_WEB_URL; ca_file: AIVEN_CA_CERT;
   ///  - proxy: HTTPS_PROXY, else https_proxy; no_proxy: NO_PROXY, else no_proxy.
   /// Throws std::invalid_argument when a credentials file exists but cannot be
   /// used (unreadable, not JSON, `auth_token` not a string) or AIVEN_CREDENTIALS_FILE

@@ -39,6 +39,9 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
@@ -108,18 +111,41 @@ class cursor_memory {
 };
 
 /// Runs `body` (a coroutine completing with the result, throwing api_error on failure)
-/// on the handler's executor and completes the handler with (error_code, result),
-/// the api_error's diagnostics copied into *diag.
+/// on a strand of the handler's executor and completes the handler with (error_code,
+/// result), the api_error's diagnostics copied into *diag. The caller's cancellation
+/// reaches the body through a signal this operation owns, emitted on the strand while
+/// the body runs (never co_spawn's own, which Boost 1.81 frees when the body ends).
 template <class Result, class Handler, class Body>
 void run_erased(Handler handler, diagnostics* diag, Body body) {
+  struct state {
+    boost::asio::cancellation_signal signal;
+    bool finished = false;  // on the strand
+  };
+  auto st = std::make_shared<state>();
   auto slot = boost::asio::get_associated_cancellation_slot(handler);
   auto ex = boost::asio::get_associated_executor(handler);
+  auto strand = boost::asio::make_strand(ex);
   auto h = std::make_shared<Handler>(std::move(handler));
   if (diag) diag->clear();
+  if (slot.is_connected()) {
+    slot.assign([st, strand](boost::asio::cancellation_type type) {
+      boost::asio::dispatch(strand, [st, type] {
+        if (!st->finished) st->signal.emit(type);
+      });
+    });
+  }
   boost::asio::co_spawn(
-      ex, std::move(body),
+      strand,
+      [st, body = std::move(body)]() mutable -> boost::asio::awaitable<Result> {
+        struct mark {
+          state& s;
+          ~mark() { s.finished = true; }
+        } m{*st};
+        co_return co_await body();
+      },
       boost::asio::bind_cancellation_slot(
-          slot, boost::asio::bind_executor(ex, [h, diag](std::exception_ptr ep, Result r) mutable {
+          st->signal.slot(), boost::asio::bind_executor(ex, [st, h, diag, slot](std::exception_ptr ep, Result r) mutable {
+            if (slot.is_connected()) slot.clear();
             error_code ec;
             if (ep) {
               try {

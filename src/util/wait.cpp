@@ -6,8 +6,10 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -155,31 +157,49 @@ asio::awaitable<error_code> poll_until(client c, const wait_target& t, const wai
   }
 }
 
-// Runs the poller on the client's executor and completes `handler` on its own
-// executor; the handler's cancellation slot reaches the pending poll or pause.
+// Runs the poller on a strand of the client's executor and completes `handler` on
+// its own executor. The caller's cancellation slot is not bound to co_spawn
+// directly (in Boost 1.81 co_spawn posts a raw pointer to its own signal, which
+// is gone once the coroutine has finished): it emits a signal this operation
+// owns, on the strand, and only while the poller runs.
 template <class Handler, class Out>
 void spawn_wait(const client& c, wait_target t, wait_options opts, diagnostics* diag, Handler handler, poll_step step,
                 std::shared_ptr<Out> out) {
   struct state {
     diagnostics own;
-    diagnostics* d;
+    diagnostics* d = nullptr;
+    asio::cancellation_signal signal;
+    bool finished = false;  // on the strand
   };
   auto st = std::make_shared<state>();
   st->d = diag ? diag : &st->own;
   auto slot = asio::get_associated_cancellation_slot(handler);
   auto ex = asio::get_associated_executor(handler, c.get_executor());
+  auto strand = asio::make_strand(c.get_executor());
+  if (slot.is_connected()) {
+    slot.assign([st, strand](asio::cancellation_type type) {
+      asio::dispatch(strand, [st, type] {
+        if (!st->finished) st->signal.emit(type);
+      });
+    });
+  }
   asio::co_spawn(
-      c.get_executor(),
+      strand,
       [c, st, t = std::move(t), opts = std::move(opts), step = std::move(step)]() -> asio::awaitable<error_code> {
+        error_code ec;
         try {
-          co_return co_await poll_until(c, t, opts, *st->d, step);
+          ec = co_await poll_until(c, t, opts, *st->d, step);
         } catch (const boost::system::system_error& e) {
           // An awaited operation refused to start after cancellation.
-          co_return e.code();
+          ec = e.code();
         }
+        st->finished = true;
+        co_return ec;
       },
       asio::bind_cancellation_slot(
-          slot, asio::bind_executor(ex, [st, out, h = std::move(handler)](std::exception_ptr ep, error_code ec) mutable {
+          st->signal.slot(),
+          asio::bind_executor(ex, [st, out, slot, h = std::move(handler)](std::exception_ptr ep, error_code ec) mutable {
+            if (slot.is_connected()) slot.clear();
             if (ep && !ec) {
               ec = errc::invalid_argument;
               try {

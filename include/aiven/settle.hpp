@@ -4,7 +4,8 @@
 // created and says when such a read deserves another attempt. It is sans-io:
 // the clock is injected, nothing sleeps; the call path asks it after each call.
 //
-// Rules: only GETs (and HEADs) answered 404, 403 or 501; only for a path at or
+// The client keeps one (client_options::settle turns its retries on); it can be
+// used on its own too. Rules: only GETs (and HEADs) answered 404, 403 or 501; only for a path at or
 // under a resource this client created (a successful POST under a collection,
 // named by the request's or response's identifying member, or a successful PUT
 // of the path itself) within `window`; pauses grow from initial_backoff by
@@ -21,14 +22,6 @@
 #include <string_view>
 
 namespace aiven {
-
-struct settle_options {
-  std::chrono::milliseconds window{std::chrono::seconds(60)};  ///< how long after a create its reads are retried
-  std::chrono::milliseconds initial_backoff{250};
-  std::chrono::milliseconds max_backoff{5000};
-  double multiplier = 2.0;
-  unsigned max_retries = 20;  ///< per call
-};
 
 class settle_tracker {
  public:

@@ -137,6 +137,7 @@ struct call_spec {
   bool parse_json = false;
   retry_options retry;
   std::chrono::milliseconds timeout{};
+  bool settle = false;  // settle after writes (core/settle: src/util/settle.cpp)
 };
 
 struct call_result {
@@ -339,6 +340,7 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
   std::minstd_rand rng(static_cast<std::minstd_rand::result_type>(seed % 2147483646u + 1));
   asio::steady_timer timer(co_await asio::this_coro::executor);
   call_result out;
+  unsigned settle_retries = 0;
 
   auto sleep_until = [&](clock::time_point at) -> asio::awaitable<error_code> {
     timer.expires_at(at);
@@ -402,6 +404,12 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
       }
     }
     auto step = policy.on_attempt(ar);
+    // Settle after writes: a read of what this client just created, not visible yet.
+    if (!step.retry && spec.settle && out.ec)
+      if (auto p = impl.settle().retry_after(spec.method, spec.target, d.http_status, settle_retries, deadline)) {
+        step = retry_step{.retry = true, .delay = std::chrono::duration_cast<ms>(*p)};
+        ++settle_retries;
+      }
     if (opts.on_attempt) {
       report_attempt(opts, spec, req, out, d, attempt_start,
                      step.retry && clock::now() + step.delay < deadline);
@@ -426,6 +434,7 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
       break;
     }
   }
+  if (!out.ec) impl.settle().record_success(spec.method, spec.target, req.body(), out.response.body);
   co_return out;
 }
 
@@ -710,6 +719,7 @@ void start_call(const client& c, call_spec spec, diagnostics* diag, result_handl
   spec.timeout = over.timeout.value_or(impl.options().request_timeout);
   spec.retry = over.retry.value_or(impl.options().retry);
   if (over.idempotent) spec.idempotent = *over.idempotent;
+  spec.settle = over.settle.value_or(impl.options().settle.enabled);
   const bool single_flight = over.single_flight.value_or(impl.options().single_flight) &&
                            spec.method == http_method::get && spec.body.empty();
   if (single_flight) {
@@ -762,6 +772,7 @@ client client::with(call_options opts) const {
   if (opts.idempotent) c.call_.idempotent = opts.idempotent;
   if (opts.retry) c.call_.retry = opts.retry;
   if (opts.single_flight) c.call_.single_flight = opts.single_flight;
+  if (opts.settle) c.call_.settle = opts.settle;
   return c;
 }
 

@@ -35,7 +35,7 @@ class settle_tracker {
   /// After a successful call (2xx): records what it created. A POST to `target` records
   /// `target/<name>` for each identifying member of the JSON request or response body
   /// (service_name, topic_name, project, project_vpc_id, service_integration_id, ...;
-  /// one level deep); a PUT records `target`. Anything else is ignored.
+  /// one level deep); a PUT records `target`; a DELETE forgets `target` and what is under it.
   void record_success(http_method m, std::string_view target, std::string_view request_body = {},
                       std::string_view response_body = {});
 

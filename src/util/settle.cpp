@@ -70,8 +70,15 @@ settle_tracker::~settle_tracker() = default;
 
 void settle_tracker::record_success(http_method m, std::string_view target, std::string_view request_body,
                                     std::string_view response_body) {
-  if (m != http_method::post && m != http_method::put) return;
   const std::string_view path = path_of(target);
+  if (m == http_method::delete_) {
+    // Deleted: a 404 is now the truth, not a delay.
+    std::lock_guard lock(impl_->mu);
+    for (auto it = impl_->created.begin(); it != impl_->created.end();)
+      it = under(it->first, path) ? impl_->created.erase(it) : std::next(it);
+    return;
+  }
+  if (m != http_method::post && m != http_method::put) return;
   std::vector<std::string> paths;
   if (m == http_method::put) {
     paths.emplace_back(path);

@@ -95,7 +95,8 @@ asio::awaitable<error_code> poll_until(client c, const wait_target& t, const wai
     auto left = std::chrono::duration_cast<milliseconds>(deadline - steady::now());
     call_options co = c.call_overrides();
     co.timeout = std::max(left, milliseconds(1));
-    co.settle = co.settle.value_or(true);  // a resource this client just created: its 404s are retried
+    // A resource this client just created: its 404s are retried; never when a 404 is the goal.
+    co.settle = t.settles && co.settle.value_or(true);
     const client bounded = c.with(co);
     poll_view view;
     diagnostics pd;

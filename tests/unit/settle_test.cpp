@@ -70,4 +70,16 @@ TEST_SUITE("util.settle") {
     s.record_success(http_method::post, "/v1/project/p/service", "not json", "");
     CHECK(!s.created_recently("/v1/project/p/service/not"));
   }
+
+  TEST_CASE("a successful DELETE forgets the resource: its 404 is the truth now") {
+    fake_clock clk;
+    settle_tracker s({}, clk.fn());
+    s.record_success(http_method::post, "/v1/project/p/service", R"({"service_name":"pg1"})");
+    s.record_success(http_method::post, "/v1/project/p/service", R"({"service_name":"pg2"})");
+    CHECK(s.created_recently("/v1/project/p/service/pg1/topic/x"));
+    s.record_success(http_method::delete_, "/v1/project/p/service/pg1");
+    CHECK(!s.created_recently("/v1/project/p/service/pg1"));
+    CHECK(!s.retry_after(http_method::get, "/v1/project/p/service/pg1", 404, 0, clk.t + 60s));
+    CHECK(s.created_recently("/v1/project/p/service/pg2"));
+  }
 }

@@ -70,17 +70,20 @@ int main() {
                   diag.attempts);
     }
 
-    // 5. A waiter's deadline is a wait_error that names the last state seen.
+    // 5. A waiter's deadline is errc::timeout; the diagnostics name the last state seen.
     {
       auto create = aiven::api::service_create_request{.project = "demo"};
       create.body.service_name = "slow-pg";
       create.body.service_type = "pg";
       create.body.plan = "hobbyist";
       co_await aiven::api::async_service_create(c, std::move(create));
+      aiven::wait_options wait;  // named: never a braced temporary inside co_await (GCC 12)
+      wait.timeout = 500ms;
+      wait.initial_interval = 100ms;
       try {
-        co_await aiven::async_wait_service_running(c, "demo", "slow-pg", {.timeout = 500ms, .initial_interval = 100ms});
-      } catch (const aiven::wait_error& e) {
-        std::printf("5. caught wait_error, %s (last state %s, code %s)\n", e.what(), e.last_state().c_str(),
+        co_await aiven::async_wait_service_running(c, "demo", "slow-pg", wait);
+      } catch (const aiven::api_error& e) {
+        std::printf("5. caught the deadline, %s (code %s)\n", e.get_diagnostics().client_message.c_str(),
                     e.code().message().c_str());
       }
     }

@@ -1,29 +1,45 @@
 // Many calls, at most `max_in_flight` at once, each result or error kept per
-// item in input order.
+// item in input order. An asynchronous operation like the generated ones:
+// `(..., diagnostics&, Token)` and `(..., Token)` overloads, the default token,
+// and any other completion token.
 //
 //   std::vector<std::string> names = ...;
-//   auto results = co_await aiven::bulk(names, 8, [&](const std::string& p) -> asio::awaitable<services> {
+//   auto per_project = [&](const std::string& p) -> asio::awaitable<services> {
 //     auto req = aiven::api::service_list_request{.project = p};
 //     co_return co_await aiven::api::async_service_list(c, req);
-//   });
+//   };
+//   auto results = co_await aiven::bulk(names, 8, per_project);
 //   for (auto& r : results) if (r) use(*r.value); else log(r.error_message());
+//
+// The items are copied into the operation. The workers run on a strand of the
+// completion handler's associated executor (for a plain callback or use_future,
+// bind one: asio::bind_executor(io, asio::use_future)).
+//
+// Cancellation (a cancellation slot, or `bulk(...) || timer`) is forwarded to
+// every running item and no new item starts; the operation completes, with
+// boost::asio::error::operation_aborted and the outcomes so far (items never
+// started have ec == operation_aborted), only once every running item has
+// finished: nothing outlives it.
 #pragma once
 
 #include <aiven/diagnostics.hpp>
 #include <aiven/error.hpp>
 #include <aiven/with_diagnostics.hpp>
 
-#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/error.hpp>
 
 #include <cstddef>
 #include <exception>
+#include <functional>
+#include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -55,52 +71,88 @@ struct outcome {
   }
 };
 
-/// Runs `f(item)` (which returns an awaitable<T>) for every item of `items`,
-/// at most `max_in_flight` (>= 1) at a time. Never throws for a failed item:
-/// each outcome holds its own value or error, outcome i belongs to items[i].
-template <class Range, class F>
-auto bulk(const Range& items, std::size_t max_in_flight, F f)
-    -> boost::asio::awaitable<std::vector<outcome<typename std::invoke_result_t<F&, decltype(*std::begin(items))>::value_type>>> {
-  namespace asio = boost::asio;
-  using T = typename std::invoke_result_t<F&, decltype(*std::begin(items))>::value_type;
-  std::vector<const std::remove_cvref_t<decltype(*std::begin(items))>*> inputs;
-  for (const auto& it : items) inputs.push_back(&it);
-  std::vector<outcome<T>> results(inputs.size());
-  if (inputs.empty()) co_return results;
-  if (max_in_flight == 0) max_in_flight = 1;
+namespace detail {
 
-  // The workers and the join share one strand: the shared counters need no
-  // lock even when the io_context runs on several threads.
-  auto strand = asio::make_strand(co_await asio::this_coro::executor);
-  auto run = [&]() -> asio::awaitable<void> {
-    std::size_t next = 0, live = 0;
-    asio::steady_timer all_done(strand, asio::steady_timer::time_point::max());
-    auto worker = [&]() -> asio::awaitable<void> {
-      while (next < inputs.size()) {
-        const std::size_t i = next++;
-        auto& out = results[i];
-        try {
-          out.value.emplace(co_await f(*inputs[i]));
-        } catch (const api_error& e) {
-          out.ec = e.code();
-          out.diag = e.get_diagnostics();
-          out.exception = std::current_exception();
-        } catch (const boost::system::system_error& e) {
-          out.ec = e.code();
-          out.exception = std::current_exception();
-        } catch (...) {
-          out.exception = std::current_exception();  // not an error_code failure: ec stays empty
-        }
-      }
-      if (--live == 0) all_done.cancel();
-    };
-    const std::size_t n = std::min(max_in_flight, inputs.size());
-    live = n;
-    for (std::size_t k = 0; k < n; ++k) asio::co_spawn(strand, worker, asio::detached);
-    if (live != 0) co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
-  };
-  co_await asio::co_spawn(strand, run, asio::use_awaitable);
-  co_return results;
+/// The compiled scheduler under bulk(): runs `item(i)` for i in [0, n), at most
+/// `max_in_flight` at a time, on a strand of `ex`; completes `done` on `ex` with
+/// the number of items that finished, once no item is running.
+void bulk_erased(boost::asio::any_io_executor ex, boost::asio::cancellation_slot slot, std::size_t n,
+                 std::size_t max_in_flight, std::function<boost::asio::awaitable<void>(std::size_t)> item,
+                 diagnostics* diag, std::function<void(error_code, std::size_t)> done);
+
+template <class Item, class F, class T>
+struct bulk_shared {
+  std::vector<Item> inputs;
+  F f;
+  std::vector<outcome<T>> results;
+};
+
+// A free coroutine: its parameters live in its own frame, nothing dangles.
+template <class Shared>
+boost::asio::awaitable<void> bulk_item(std::shared_ptr<Shared> sh, std::size_t i) {
+  auto& out = sh->results[i];
+  try {
+    out.value.emplace(co_await sh->f(std::as_const(sh->inputs[i])));
+  } catch (const api_error& e) {
+    out.ec = e.code();
+    out.diag = e.get_diagnostics();
+    out.exception = std::current_exception();
+  } catch (const boost::system::system_error& e) {
+    out.ec = e.code();
+    out.exception = std::current_exception();
+  } catch (...) {
+    out.exception = std::current_exception();  // not an error_code failure: ec stays empty
+  }
+}
+
+template <class Range>
+using bulk_item_t = std::remove_cvref_t<decltype(*std::begin(std::declval<const Range&>()))>;
+template <class Range, class F>
+using bulk_value_t = typename std::invoke_result_t<F&, const bulk_item_t<Range>&>::value_type;
+template <class Range, class F>
+using bulk_signature = void(error_code, std::vector<outcome<bulk_value_t<Range, F>>>);
+
+template <class Range, class F, class Token>
+auto initiate_bulk(const Range& items, std::size_t max_in_flight, F f, diagnostics* diag, Token&& token) {
+  using Item = bulk_item_t<Range>;
+  using T = bulk_value_t<Range, F>;
+  std::vector<Item> inputs(std::begin(items), std::end(items));
+  return boost::asio::async_initiate<Token, bulk_signature<Range, F>>(
+      [](auto handler, diagnostics* d, std::vector<Item> in, std::size_t k, F fn) {
+        using Shared = bulk_shared<Item, F, T>;
+        const std::size_t n = in.size();
+        auto sh = std::make_shared<Shared>(Shared{std::move(in), std::move(fn), std::vector<outcome<T>>(n)});
+        auto slot = boost::asio::get_associated_cancellation_slot(handler);
+        boost::asio::any_io_executor ex = boost::asio::get_associated_executor(handler);
+        auto h = std::make_shared<std::decay_t<decltype(handler)>>(std::move(handler));
+        bulk_erased(
+            ex, slot, n, k, [sh](std::size_t i) { return bulk_item(sh, i); }, d,
+            [sh, h](error_code ec, std::size_t) {
+              for (auto& r : sh->results)
+                if (!r.value && !r.ec && !r.exception) r.ec = boost::asio::error::operation_aborted;  // never started
+              std::move (*h)(ec, std::move(sh->results));
+            });
+      },
+      token, diag, std::move(inputs), max_in_flight, std::move(f));
+}
+
+}  // namespace detail
+
+/// Runs `f(item)` (which returns an awaitable<T>) for every item of `items`,
+/// at most `max_in_flight` (0 counts as 1) at a time. A failed item does not fail
+/// the operation: each outcome holds its own value or error, outcome i belongs to
+/// items[i]. Completes with void(error_code, std::vector<outcome<T>>); the
+/// error_code is set only when the operation was cancelled.
+template <class Range, class F,
+          class Token = default_token>
+auto bulk(const Range& items, std::size_t max_in_flight, F f, diagnostics& diag, Token&& token = {}) {
+  return detail::initiate_bulk(items, max_in_flight, std::move(f), &diag, std::forward<Token>(token));
+}
+template <class Range, class F,
+          class Token = default_token>
+  requires(!std::is_same_v<std::remove_cvref_t<Token>, diagnostics>)
+auto bulk(const Range& items, std::size_t max_in_flight, F f, Token&& token = {}) {
+  return detail::initiate_bulk(items, max_in_flight, std::move(f), nullptr, std::forward<Token>(token));
 }
 
 }  // namespace aiven

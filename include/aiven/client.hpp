@@ -84,6 +84,20 @@ struct attempt_record {
   std::string_view request_body, response_body;
 };
 
+/// Settle after writes (aiven/settle.hpp): right after this client created a resource, a GET
+/// under its path that answers 404, 403 or 501 is sent again with growing pauses, within
+/// `window` of the create and never past the call's deadline (each attempt counts in
+/// diagnostics::attempts). Only resources this client created; off unless `enabled` (or
+/// call_options::settle; the waiters turn it on for their polls).
+struct settle_options {
+  bool enabled = false;
+  std::chrono::milliseconds window{std::chrono::seconds(60)};  ///< how long after a create its reads are retried
+  std::chrono::milliseconds initial_backoff{250};
+  std::chrono::milliseconds max_backoff{5000};
+  double multiplier = 2.0;
+  unsigned max_retries = 20;  ///< per call
+};
+
 struct client_options {
   /// Scheme, host and optional port; the API's paths (/v1/...) are appended.
   std::string base_url = "https://api.aiven.io";
@@ -121,12 +135,14 @@ struct client_options {
   std::function<void(const attempt_record&)> on_attempt;
   /// Give on_attempt the (redacted) request and response bodies.
   bool log_bodies = false;
+  /// Settle after writes: off by default.
+  settle_options settle{};
 
   /// Defaults overridden by the environment, like Aiven's own tools:
-  ///  - token: AIVEN_TOKEN, else `auth_token` of the avn CLI's credentials file,
+  ///  - token: AIVEN_TOKEN, else AIVEN_AUTH_TOKEN, else `auth_token` of the avn CLI's credentials file,
   ///    AIVEN_CREDENTIALS_FILE or else ~/.config/aiven/aiven-credentials.json
   ///    (a missing default file is not an error);
-  ///  - base_url: AIVEN_WEB_URL;
+  ///  - base_url: AIVEN_WEB_URL; ca_file: AIVEN_CA_CERT;
   ///  - proxy: HTTPS_PROXY, else https_proxy; no_proxy: NO_PROXY, else no_proxy.
   /// Throws std::invalid_argument when a credentials file exists but cannot be
   /// used (unreadable, not JSON, `auth_token` not a string) or AIVEN_CREDENTIALS_FILE
@@ -142,6 +158,8 @@ struct call_options {
   std::optional<bool> idempotent;
   std::optional<retry_options> retry;
   std::optional<bool> single_flight;
+  /// Settle after writes for this call (client_options::settle has the rule).
+  std::optional<bool> settle;
 };
 
 using header_list = std::vector<std::pair<std::string, std::string>>;

@@ -17,20 +17,37 @@
 //   aiven::pager pages(req, fetch);                // or one page at a time
 //   while (auto page = co_await pages.next()) { ... }
 //
-// Failures throw aiven::api_error, as the default token does; a cursor that
-// does not move forward throws api_error(errc::bad_response) instead of looping.
+// next() and for_each_page() are asynchronous operations like the generated
+// ones: `(..., diagnostics&, Token)` and `(..., Token)` overloads, the default
+// token (failures throw aiven::api_error), and any other completion token; they
+// run on the completion handler's associated executor. A pager must outlive
+// the next() in progress, as a socket outlives its reads.
+//
+// A server that loops (a cursor seen before: A, B, A, ...; the logs' offset
+// handed back unchanged) ends the walk with errc::bad_response and a
+// client_message saying so, never an endless walk.
 #pragma once
 
 #include <aiven/error.hpp>
 #include <aiven/with_diagnostics.hpp>
 
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -77,12 +94,78 @@ struct page_of<boost::asio::deferred_async_operation<void(std::exception_ptr, T)
   using type = T;
 };
 
-[[noreturn]] inline void stuck(const char* what) {
-  throw api_error(errc::bad_response, diagnostics{.client_message = std::string("paging: the ") + what +
-                                                                    " of the next page did not move forward"});
+/// Every cursor a walk has been handed (compiled: src/util/paginate.cpp).
+class cursor_memory {
+ public:
+  cursor_memory();
+  ~cursor_memory();
+  cursor_memory(cursor_memory&&) noexcept;
+  cursor_memory& operator=(cursor_memory&&) noexcept;
+  cursor_memory(const cursor_memory&);
+  /// Throws api_error(errc::bad_response) when `cursor` was seen before in this walk.
+  void remember(const std::string& cursor, const char* what, std::size_t pages);
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// Runs `body` (a coroutine completing with the result, throwing api_error on failure)
+/// on a strand of the handler's executor and completes the handler with (error_code,
+/// result), the api_error's diagnostics copied into *diag. The caller's cancellation
+/// reaches the body through a signal this operation owns, emitted on the strand while
+/// the body runs (never co_spawn's own, which Boost 1.81 frees when the body ends).
+template <class Result, class Handler, class Body>
+void run_erased(Handler handler, diagnostics* diag, Body body) {
+  struct state {
+    boost::asio::cancellation_signal signal;
+    bool finished = false;  // on the strand
+  };
+  auto st = std::make_shared<state>();
+  auto slot = boost::asio::get_associated_cancellation_slot(handler);
+  auto ex = boost::asio::get_associated_executor(handler);
+  auto strand = boost::asio::make_strand(ex);
+  auto h = std::make_shared<Handler>(std::move(handler));
+  if (diag) diag->clear();
+  if (slot.is_connected()) {
+    slot.assign([st, strand](boost::asio::cancellation_type type) {
+      boost::asio::dispatch(strand, [st, type] {
+        if (!st->finished) st->signal.emit(type);
+      });
+    });
+  }
+  boost::asio::co_spawn(
+      strand,
+      [st, body = std::move(body)]() mutable -> boost::asio::awaitable<Result> {
+        struct mark {
+          state& s;
+          ~mark() { s.finished = true; }
+        } m{*st};
+        co_return co_await body();
+      },
+      boost::asio::bind_cancellation_slot(
+          st->signal.slot(), boost::asio::bind_executor(ex, [st, h, diag, slot](std::exception_ptr ep, Result r) mutable {
+            if (slot.is_connected()) slot.clear();
+            error_code ec;
+            if (ep) {
+              try {
+                std::rethrow_exception(ep);
+              } catch (const api_error& e) {
+                ec = e.code();
+                if (diag) *diag = e.get_diagnostics();
+              } catch (const boost::system::system_error& e) {
+                ec = e.code();
+              } catch (const std::exception& e) {
+                ec = errc::bad_response;
+                if (diag) diag->client_message = std::string("paging: ") + e.what();
+              }
+            }
+            std::move(*h)(ec, std::move(r));
+          })));
 }
 
 }  // namespace detail::paging
+
 
 /// One page per next(), fetched only when asked for.
 template <class Request, class Fetch>
@@ -91,6 +174,7 @@ class pager {
   /// What `fetch` is given: the default token (failures throw api_error with diagnostics).
   using token_type = default_token;
   using response_type = typename detail::paging::page_of<std::invoke_result_t<Fetch&, Request, token_type&>>::type;
+  using signature = void(error_code, std::optional<response_type>);
 
   pager(Request first, Fetch fetch) : req_(std::move(first)), fetch_(std::move(fetch)) {
     namespace pg = detail::paging;
@@ -104,8 +188,25 @@ class pager {
       static_assert(sizeof(Request) == 0, "aiven::pager: this request type is not a paged one");
   }
 
-  /// The next page, or nullopt after the last one.
-  boost::asio::awaitable<std::optional<response_type>> next() {
+  /// The next page, or nullopt after the last one. Completes with
+  /// void(error_code, std::optional<response_type>).
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(signature) Token = default_token>
+  auto next(diagnostics& diag, Token&& token = {}) {
+    return initiate_next(&diag, std::forward<Token>(token));
+  }
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(signature) Token = default_token>
+    requires(!std::is_same_v<std::remove_cvref_t<Token>, diagnostics>)
+  auto next(Token&& token = {}) {
+    return initiate_next(nullptr, std::forward<Token>(token));
+  }
+
+  /// The request the next page will be fetched with (its page size already capped).
+  const Request& request() const noexcept { return req_; }
+  std::size_t pages_fetched() const noexcept { return pages_; }
+  bool done() const noexcept { return done_; }
+
+  /// The body of next() as a coroutine that throws api_error (used by for_each_page).
+  boost::asio::awaitable<std::optional<response_type>> next_page() {
     namespace pg = detail::paging;
     if (done_) co_return std::nullopt;
     Request req = req_;
@@ -122,7 +223,8 @@ class pager {
         done_ = true;
       } else {
         std::string c = pg::cursor_of(*page.next, pg::cursor_style<Request> ? "cursor" : "after");
-        if (cursor && *cursor == c) pg::stuck("cursor");
+        if (pages_ == 1 && cursor) seen_.remember(*cursor, "cursor", 0);
+        seen_.remember(c, "cursor", pages_);
         cursor = std::move(c);
       }
     } else if constexpr (pg::offset_style<Request>) {
@@ -135,31 +237,38 @@ class pager {
       if (n < *req_.body.limit || page.offset.empty()) {
         done_ = true;
       } else {
-        if (req_.body.offset && *req_.body.offset == page.offset) pg::stuck("offset");
+        if (pages_ == 1 && req_.body.offset) seen_.remember(*req_.body.offset, "offset", 0);
+        seen_.remember(page.offset, "offset", pages_);
         req_.body.offset = page.offset;
       }
     }
     co_return std::optional<response_type>(std::move(page));
   }
 
-  /// The request the next page will be fetched with (its page size already capped).
-  const Request& request() const noexcept { return req_; }
-  std::size_t pages_fetched() const noexcept { return pages_; }
-  bool done() const noexcept { return done_; }
-
  private:
+  template <class Token>
+  auto initiate_next(diagnostics* diag, Token&& token) {
+    return boost::asio::async_initiate<Token, signature>(
+        [](auto handler, diagnostics* d, pager* self) {
+          detail::paging::run_erased<std::optional<response_type>>(std::move(handler), d,
+                                                                  [self] { return self->next_page(); });
+        },
+        token, diag, this);
+  }
+
   Request req_;
   Fetch fetch_;
+  detail::paging::cursor_memory seen_;
   std::size_t pages_ = 0;
   bool done_ = false;
 };
 
-/// Calls `on_page(page)` for every page in order; it may return false to stop
-/// early. Completes with the number of pages fetched.
+namespace detail::paging {
+
 template <class Request, class Fetch, class OnPage>
-boost::asio::awaitable<std::size_t> for_each_page(Request first, Fetch fetch, OnPage on_page) {
+boost::asio::awaitable<std::size_t> walk(Request first, Fetch fetch, OnPage on_page) {
   pager<Request, Fetch> p(std::move(first), std::move(fetch));
-  while (auto page = co_await p.next()) {
+  while (auto page = co_await p.next_page()) {
     if constexpr (std::is_same_v<std::invoke_result_t<OnPage&, const typename pager<Request, Fetch>::response_type&>,
                                  bool>) {
       if (!on_page(std::as_const(*page))) break;
@@ -168,6 +277,36 @@ boost::asio::awaitable<std::size_t> for_each_page(Request first, Fetch fetch, On
     }
   }
   co_return p.pages_fetched();
+}
+
+template <class Request, class Fetch, class OnPage, class Token>
+auto initiate_walk(Request first, Fetch fetch, OnPage on_page, diagnostics* diag, Token&& token) {
+  return boost::asio::async_initiate<Token, void(error_code, std::size_t)>(
+      [](auto handler, diagnostics* d, Request r, Fetch f, OnPage o) {
+        run_erased<std::size_t>(std::move(handler), d,
+                                [r = std::move(r), f = std::move(f), o = std::move(o)]() mutable {
+                                  return walk(std::move(r), std::move(f), std::move(o));
+                                });
+      },
+      token, diag, std::move(first), std::move(fetch), std::move(on_page));
+}
+
+}  // namespace detail::paging
+
+/// Calls `on_page(page)` for every page in order; it may return false to stop
+/// early. Completes with void(error_code, std::size_t pages fetched).
+template <class Request, class Fetch, class OnPage,
+          BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::size_t)) Token = default_token>
+auto for_each_page(Request first, Fetch fetch, OnPage on_page, diagnostics& diag, Token&& token = {}) {
+  return detail::paging::initiate_walk(std::move(first), std::move(fetch), std::move(on_page), &diag,
+                                       std::forward<Token>(token));
+}
+template <class Request, class Fetch, class OnPage,
+          BOOST_ASIO_COMPLETION_TOKEN_FOR(void(error_code, std::size_t)) Token = default_token>
+  requires(!std::is_same_v<std::remove_cvref_t<Token>, diagnostics>)
+auto for_each_page(Request first, Fetch fetch, OnPage on_page, Token&& token = {}) {
+  return detail::paging::initiate_walk(std::move(first), std::move(fetch), std::move(on_page), nullptr,
+                                       std::forward<Token>(token));
 }
 
 }  // namespace aiven

@@ -1,6 +1,7 @@
 // aiven <area> <operation> [options]: the command line front end (see `aiven --help`).
 #include "engine.hpp"
 #include "table.hpp"
+#include "wait_command.hpp"
 
 #include <aiven/client.hpp>
 #include <aiven/observe.hpp>
@@ -13,6 +14,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
@@ -44,12 +46,12 @@ struct usage_error {
 };
 
 struct global_options {
-  std::optional<std::string> token, url, ca_file, body, file, output;
+  std::optional<std::string> token, url, ca_file, body, file, output, fields;
   std::optional<double> timeout_s, rate;
   std::optional<unsigned> retries;
   unsigned parallel = 8;
   unsigned verbose = 0;  // -v: one line per attempt; -vv: with the (redacted) bodies
-  bool compact = false, simulator = false, help = false, version = false, insecure_http = false;
+  bool compact = false, simulator = false, help = false, version = false, insecure_http = false, dry_run = false;
 };
 
 struct global_option {
@@ -62,7 +64,8 @@ constexpr global_option global_table[] = {
     {"token", "TOKEN", "API token (default: $AIVEN_TOKEN, then the avn credentials file)"},
     {"url", "URL", "API base URL (default: $AIVEN_WEB_URL, then https://api.aiven.io)"},
     {"ca-file", "PATH", "PEM file of trusted CAs (default: the system trust store)"},
-    {"timeout", "SECONDS", "deadline of the whole call, retries included (default 60)"},
+    {"timeout", "SECONDS", "deadline of the whole call, retries included (default 60; also 20m, 90s, 1h); of aiven wait:"
+                           " the wait's deadline (default 30m)"},
     {"retries", "N", "retries after the first attempt (default 4)"},
     {"rate-limit", "RPS", "client-side limit, requests per second (default: off)"},
     {"body", "JSON|@FILE|-", "request body: JSON text, a file, or stdin (stdin is also read when a"
@@ -70,6 +73,8 @@ constexpr global_option global_table[] = {
     {"file", "PATH", "file to upload (multipart operations)"},
     {"output", "PATH", "where a binary download is written (default: stdout)"},
     {"compact", nullptr, "one-line JSON output (the default when stdout is not a terminal)"},
+    {"fields", "A,B.C", "print only these members of the result (dotted paths); one field: its bare value"},
+    {"dry-run", nullptr, "print the request that would be sent (secrets redacted) and send nothing"},
     {"parallel", "K", "batch: requests in flight at once (default 8)"},
     {"simulator", nullptr, "run against an in-process API simulator (demos, dry runs)"},
     {"insecure-http", nullptr, "allow an http:// base URL (local mock servers only)"},
@@ -135,6 +140,7 @@ command_line parse(int argc, char** argv) {
         if (name == "compact") cl.g.compact = true;
         if (name == "simulator") cl.g.simulator = true;
         if (name == "insecure-http") cl.g.insecure_http = true;
+        if (name == "dry-run") cl.g.dry_run = true;
         if (name == "verbose") ++cl.g.verbose;
         if (name == "help") cl.g.help = true;
         if (name == "version") cl.g.version = true;
@@ -155,7 +161,13 @@ command_line parse(int argc, char** argv) {
       else if (name == "body") cl.g.body = v;
       else if (name == "file") cl.g.file = v;
       else if (name == "output") cl.g.output = v;
-      else if (name == "timeout") cl.g.timeout_s = parse_number(name, v, 0);
+      else if (name == "fields") cl.g.fields = v;
+      else if (name == "timeout") {
+        // Seconds, or a duration with its unit (20m, 90s, 1500ms, 1h).
+        auto d = parse_duration(v);
+        if (!d) throw usage_error{"invalid value for --timeout: expected seconds or a duration such as 20m, got '" + v + "'", ""};
+        cl.g.timeout_s = static_cast<double>(d->count()) / 1000.0;
+      }
       else if (name == "rate-limit") cl.g.rate = parse_number(name, v, 0);
       else if (name == "retries") cl.g.retries = parse_unsigned(name, v, 0);
       else if (name == "parallel") cl.g.parallel = parse_unsigned(name, v, 1);
@@ -178,6 +190,7 @@ std::string general_help() {
   std::string s =
       "usage: aiven <area> <operation> [options]\n"
       "       aiven batch [--parallel K] < requests.jsonl\n"
+      "       aiven wait <what> [options] --timeout 20m   (aiven wait --help)\n"
       "       aiven <area> --help | aiven <area> <operation> --help | aiven --version\n\n"
       "Calls the Aiven API: every operation of its OpenAPI document (" +
       std::to_string(operations().size()) + " operations, document sha256 " + document_sha() +
@@ -359,6 +372,80 @@ std::optional<std::string> body_text(const std::string& arg) {
   return arg;
 }
 
+constexpr const char* no_token_message = "no token: AIVEN_TOKEN unset and no credentials file";
+
+// The request as it would be sent: method, URL, headers, body; the token and secrets redacted.
+json::value dry_run_json(const raw_request& r, const client_options& o) {
+  std::string target = r.path;
+  for (std::size_t i = 0; i < r.query.size(); ++i)
+    target += (i ? "&" : "?") + r.query[i].first + "=" + r.query[i].second;
+  json::object out;
+  out["method"] = to_string(r.method);
+  out["url"] = o.base_url + redact_target(target);
+  json::object h;
+  h["Authorization"] = o.token.empty() ? "(none: no token)" : "aivenv1 [REDACTED]";
+  h["User-Agent"] = o.user_agent;
+  h["Accept"] = r.accept;
+  if (!r.body.empty()) h["Content-Type"] = r.content_type;
+  out["headers"] = std::move(h);
+  if (!r.body.empty()) {
+    std::string red = redact_json(r.body);
+    boost::system::error_code ec;
+    json::value b = json::parse(red, ec);
+    out["body"] = ec ? json::value(red) : std::move(b);
+  }
+  return out;
+}
+
+// --fields a,b.c: the members at those dotted paths (for an array result, of each element).
+// One field prints its bare value (a string without quotes), several a JSON object.
+std::optional<std::string> select_fields(const json::value& v, const std::string& spec, bool pretty, std::string& error) {
+  std::vector<std::string> fields;
+  for (std::size_t start = 0; start <= spec.size();) {
+    auto comma = spec.find(',', start);
+    if (comma == std::string::npos) comma = spec.size();
+    std::string f = spec.substr(start, comma - start);
+    if (f.empty()) {
+      error = "invalid --fields '" + spec + "': an empty field name";
+      return std::nullopt;
+    }
+    fields.push_back(std::move(f));
+    start = comma + 1;
+  }
+  auto lookup = [](const json::value& root, const std::string& path) -> const json::value* {
+    const json::value* cur = &root;
+    for (std::size_t start = 0; start <= path.size();) {
+      auto dot = path.find('.', start);
+      if (dot == std::string::npos) dot = path.size();
+      if (!cur->is_object()) return nullptr;
+      cur = cur->as_object().if_contains(path.substr(start, dot - start));
+      if (!cur) return nullptr;
+      start = dot + 1;
+    }
+    return cur;
+  };
+  auto one = [&](const json::value& item) {
+    if (fields.size() == 1) {
+      const json::value* x = lookup(item, fields[0]);
+      if (!x) return std::string("null\n");
+      if (x->is_string()) return std::string(x->as_string()) + "\n";
+      return format_json(*x, pretty) + "\n";
+    }
+    json::object o;
+    for (const auto& f : fields) {
+      const json::value* x = lookup(item, f);
+      o[f] = x ? *x : json::value(nullptr);
+    }
+    return format_json(o, pretty) + "\n";
+  };
+  std::string out;
+  if (v.is_array())
+    for (const auto& item : v.as_array()) out += one(item);
+  else
+    out = one(v);
+  return out;
+}
+
 int run_operation(const op_desc& op, const command_line& cl) {
   const global_options& g = cl.g;
   param_values values;
@@ -382,6 +469,10 @@ int run_operation(const op_desc& op, const command_line& cl) {
   if (!req) throw usage_error{error, std::string("aiven ") + op.area + " " + op.name + " --help"};
 
   context ctx = make_context(g, 1);
+  if (g.dry_run) {
+    write_out(stdout, format_json(dry_run_json(*req, ctx.opts), stdout_is_tty() && !g.compact) + "\n");
+    return exit_ok;
+  }
   boost::asio::io_context ioc;
   client c(ioc.get_executor(), ctx.opts);
   diagnostics diag;
@@ -393,7 +484,13 @@ int run_operation(const op_desc& op, const command_line& cl) {
   });
   ioc.run();
   if (ec) {
-    write_out(stderr, format_json(error_json(ec, diag, res), ::isatty(2) == 1 && !g.compact) + "\n");
+    auto err = error_json(ec, diag, res);
+    if (ec == errc::unauthorized && ctx.opts.token.empty() && err.is_object()) {
+      // Say why, rather than only what the server said.
+      err.as_object()["client_message"] = no_token_message;
+      std::cerr << "aiven: " << no_token_message << "\n";
+    }
+    write_out(stderr, format_json(err, ::isatty(2) == 1 && !g.compact) + "\n");
     return exit_code_of(ec);
   }
   if (op.response == response_kind::raw) {
@@ -409,7 +506,19 @@ int run_operation(const op_desc& op, const command_line& cl) {
     }
     return exit_ok;
   }
-  if (auto v = result_json(op, res)) write_out(stdout, format_json(*v, stdout_is_tty() && !g.compact) + "\n");
+  if (auto v = result_json(op, res)) {
+    if (g.fields) {
+      std::string error;
+      auto text = select_fields(*v, *g.fields, stdout_is_tty() && !g.compact, error);
+      if (!text) {
+        std::cerr << "aiven: " << error << "\n";
+        return exit_usage;
+      }
+      write_out(stdout, *text);
+    } else {
+      write_out(stdout, format_json(*v, stdout_is_tty() && !g.compact) + "\n");
+    }
+  }
   return exit_ok;
 }
 
@@ -510,8 +619,21 @@ int run_batch(const command_line& cl) {
   std::condition_variable cv;
   std::size_t printed = 0;  // guarded by m
 
+  // Progress on stderr, only for a person watching (stderr a terminal), never in a pipe or log.
+  const bool show_progress = ::isatty(2) == 1;
+  const auto started_at = std::chrono::steady_clock::now();
+  std::size_t n_done = 0, n_failed = 0;
+  auto progress = [&](bool final_line) {
+    if (!show_progress) return;
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count();
+    char line[160];
+    std::snprintf(line, sizeof line, "\raiven batch: %zu done, %zu failed, %zu in flight, %.1f/s%s", n_done, n_failed,
+                  in_flight, s > 0 ? static_cast<double>(n_done) / s : 0.0, final_line ? "\n" : "");
+    std::fputs(line, stderr);
+  };
   auto failure = [&](const json::value& err, unsigned status) {
     all_ok = false;
+    ++n_failed;
     json::object o;
     o["ok"] = false;
     o["status"] = status;
@@ -565,6 +687,8 @@ int run_batch(const command_line& cl) {
               sp->out = json::serialize(o);
             }
             sp->done = true;
+            ++n_done;
+            progress(false);
             flush();
             start();
           });
@@ -593,6 +717,7 @@ int run_batch(const command_line& cl) {
   ioc.run();
   reader.join();
   flush();
+  progress(true);
   return all_ok ? exit_ok : exit_api;
 }
 
@@ -621,6 +746,16 @@ int run(int argc, char** argv) {
         return exit_ok;
       }
       return run_batch(cl);
+    }
+    if (area_name == "wait") {
+      if (cl.g.help) {
+        std::cout << wait_help();
+        return exit_ok;
+      }
+      context ctx = make_context(cl.g, 1);
+      std::optional<std::chrono::milliseconds> deadline;
+      if (cl.g.timeout_s) deadline = std::chrono::milliseconds(static_cast<long long>(*cl.g.timeout_s * 1000));
+      return run_wait(cl.positional, cl.op_options, ctx.opts, deadline);
     }
     const area_desc* area = find_area(area_name);
     if (!area) throw usage_error{"unknown area '" + area_name + "'", "aiven --help"};

@@ -41,6 +41,7 @@ void start_call(const client& c, call_spec spec, diagnostics* diag, completion d
   spec.timeout = over.timeout.value_or(impl.options().request_timeout);
   spec.retry = over.retry.value_or(impl.options().retry);
   if (over.idempotent) spec.idempotent = *over.idempotent;
+  spec.settle = over.settle.value_or(impl.options().settle.enabled);
   const bool single_flight = over.single_flight.value_or(impl.options().single_flight) &&
                            spec.method == http_method::get && spec.body.empty();
   if (single_flight) {

@@ -138,6 +138,15 @@ next_action call_fsm::exchanged(const exchange_event& e, bool cancelled, call_cl
                              paused_until);
 }
 
+next_action call_fsm::settle(call_clock::time_point now, ms delay) {
+  const auto resume = now + std::min(delay, ms(max_pause));
+  if (resume >= deadline_) return finish(last_ec_, no_time_why);
+  ++retries_;
+  going_on_ = true;
+  after_backoff_ = true;
+  return {next_action::wait, resume};
+}
+
 next_action call_fsm::retry_after_failure(const attempt_result& r, call_clock::time_point now,
                                           call_clock::time_point paused_until) {
   auto step = retry_.on_attempt(r);

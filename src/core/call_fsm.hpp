@@ -92,6 +92,10 @@ class call_fsm {
   /// waits until then), to be recorded before anything else. Clamped to max_pause.
   static std::optional<call_clock::time_point> pause_for(const exchange_event& e, call_clock::time_point now);
 
+  /// After a final failure (exchanged() returned done): the read of a resource this
+  /// client just created may not be visible yet; wait `delay` and try again, unless
+  /// that passes the deadline (then the call ends as it would have).
+  next_action settle(call_clock::time_point now, ms delay);
   /// Attempts counted so far (an attempt counts from the moment it asks for a connection).
   unsigned attempts() const noexcept { return attempts_; }
   /// The last action returned goes on with the call (for on_attempt's will_retry).

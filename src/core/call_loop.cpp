@@ -158,6 +158,7 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
   auto& pool = impl.pool();
   clock::time_point attempt_start{};
   unsigned retries_counted = 0;
+  unsigned settle_retries = 0;
 
   auto cancelled = [&](asio::cancellation_state st) {
     return cc->pending != asio::cancellation_type::none || st.cancelled() != asio::cancellation_type::none;
@@ -268,6 +269,12 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
         a = fsm.exchanged(e, cancelled(co_await asio::this_coro::cancellation_state), now,
                           impl.admission().paused_until());
         if (a.kind == next_action::done && a.ec) out.ec = a.ec;  // what the call ends with (connection_lost, ...)
+        // Settle after writes: a read of what this client just created, not visible yet.
+        if (a.kind == next_action::done && a.ec && spec.settle && !r.ec)
+          if (auto p = impl.settle().retry_after(spec.method, spec.target, d.http_status, settle_retries, fsm.deadline())) {
+            ++settle_retries;
+            a = fsm.settle(now, std::chrono::duration_cast<ms>(*p));
+          }
         if (a.kind != next_action::open) pool.release(std::move(l), !r.ec && r.keep_alive);
         attempt_ended();
         break;
@@ -279,6 +286,7 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
           d.client_message += a.why;
         }
         d.attempts = fsm.attempts();
+        if (!out.ec) impl.settle().record_success(spec.method, spec.target, req.body(), out.response.body);
         co_return out;
       }
     }

@@ -139,6 +139,7 @@ client client::with(call_options opts) const {
   if (opts.idempotent) c.call_.idempotent = opts.idempotent;
   if (opts.retry) c.call_.retry = opts.retry;
   if (opts.single_flight) c.call_.single_flight = opts.single_flight;
+  if (opts.settle) c.call_.settle = opts.settle;
   return c;
 }
 

@@ -7,6 +7,7 @@
 #include "core/url.hpp"
 
 #include <aiven/client.hpp>
+#include <aiven/settle.hpp>
 
 #include <boost/asio/ssl/context.hpp>
 
@@ -62,6 +63,7 @@ class client_impl {
 
   const asio::any_io_executor& executor() const noexcept { return ex_; }
   const client_options& options() const noexcept { return opts_; }
+  settle_tracker& settle() noexcept { return settle_; }
   const base_url& url() const noexcept { return url_; }
   const std::string& authorization() const noexcept { return authorization_; }
   asio::ssl::context* ssl_context() noexcept { return ssl_ ? &*ssl_ : nullptr; }
@@ -96,6 +98,7 @@ class client_impl {
  private:
   asio::any_io_executor ex_;
   client_options opts_;
+  settle_tracker settle_{opts_.settle};  // what this client created lately (settle after writes)
   base_url url_;
   std::optional<asio::ssl::context> ssl_;
   connection_pool pool_;

@@ -44,6 +44,8 @@ client_options client_options::from_env() {
   client_options o;
   if (const char* t = env("AIVEN_TOKEN")) {
     o.token = t;
+  } else if (const char* t2 = env("AIVEN_AUTH_TOKEN")) {  // the name Aiven's Terraform provider and operator read
+    o.token = t2;
   } else if (const char* f = env("AIVEN_CREDENTIALS_FILE")) {
     if (!exists(f)) throw std::invalid_argument(std::string("aiven: AIVEN_CREDENTIALS_FILE names a missing file: ") + f);
     o.token = token_from_file(f);
@@ -52,6 +54,7 @@ client_options client_options::from_env() {
     if (exists(path)) o.token = token_from_file(path);
   }
   if (const char* u = env("AIVEN_WEB_URL")) o.base_url = u;
+  if (const char* ca = env("AIVEN_CA_CERT")) o.ca_file = ca;  // a PEM file of trusted CAs, as avn reads it
   if (const char* p = env("HTTPS_PROXY")) {
     o.proxy = p;
   } else if (const char* p2 = env("https_proxy")) {

@@ -550,3 +550,91 @@ TEST_CASE("-v shows credential path parameters as [REDACTED]") {
   REQUIRE(recorded.size() == 1);
   CHECK(recorded[0].target == "/v1/user/password_reset/S3CRET-CODE");  // sent as given, shown redacted
 }
+
+TEST_CASE("aiven wait service-running / service-deleted: exit 0 with the state, 4 at the deadline, 2 for usage") {
+  aiven::sim::simulator sim({.service_ready_delay = 400ms});
+  auto created = run(at(sim, {"service", "create", "--project", "demo", "--body",
+                              R"({"service_name":"pgw","service_type":"pg","plan":"hobbyist"})"}));
+  INFO(created.err);
+  REQUIRE(created.status == 0);
+  // The deadline first: 150 ms is not enough for a service that needs 400 ms.
+  auto late = run(at(sim, {"wait", "service-running", "--project", "demo", "--service-name", "pgw", "--timeout", "150ms",
+                           "--interval", "50ms"}));
+  CHECK(late.status == 4);
+  CHECK(late.err.find("last state seen: REBUILDING") != std::string::npos);
+  CHECK(late.out.empty());
+  CHECK(late.err.find("aiven: service demo/pgw") == std::string::npos);  // no progress lines: stderr is not a terminal
+  auto ok = run(at(sim, {"wait", "service-running", "--project", "demo", "--service-name", "pgw", "--timeout", "20m",
+                         "--interval", "50ms", "--max-interval", "100ms"}));
+  INFO(ok.err);
+  CHECK(ok.status == 0);
+  auto v = parse(ok.out);
+  CHECK(v.as_object().at("state").as_string() == "RUNNING");
+  CHECK(v.as_object().at("polls").as_int64() >= 1);
+
+  CHECK(run(at(sim, {"service", "delete", "--project", "demo", "--service-name", "pgw"})).status == 0);
+  auto gone = run(at(sim, {"wait", "service-deleted", "--project", "demo", "--service-name", "pgw", "--interval", "50ms"}));
+  CHECK(gone.status == 0);
+
+  auto missing = run(at(sim, {"wait", "service-running", "--project", "demo", "--service-name", "nope"}));
+  CHECK(missing.status == 1);  // 404 while waiting for RUNNING
+  sim.clear_requests();
+  auto usage = run(at(sim, {"wait", "kafka-topic-active", "--project", "demo", "--service-name", "k"}));
+  CHECK(usage.status == 2);
+  CHECK(usage.err.find("needs --topic-name") != std::string::npos);
+  CHECK(run(at(sim, {"wait", "no-such-thing"})).status == 2);
+  CHECK(run(at(sim, {"wait", "service-running", "--project", "demo", "--service-name", "x", "--interval", "soon"})).status == 2);
+  CHECK(sim.requests().empty());
+  auto help = run({"wait", "--help"});
+  CHECK(help.status == 0);
+  for (auto w : {"service-running", "service-deleted", "service-restored", "vpc-active", "vpc-peering",
+                 "kafka-topic-active", "connector-running", "integration-active", "first-backup"})
+    CHECK(help.out.find(w) != std::string::npos);
+}
+
+TEST_CASE("--dry-run prints the request, secrets redacted, and sends nothing; --fields selects members") {
+  aiven::sim::simulator sim;
+  auto dry = run(at(sim, {"--dry-run", "service", "create", "--project", "demo", "--body",
+                          R"({"service_name":"pgd","service_type":"pg","plan":"hobbyist","user_config":{"admin_password":"hunter2"}})"}));
+  INFO(dry.err);
+  CHECK(dry.status == 0);
+  CHECK(sim.requests().empty());
+  auto v = parse(dry.out);
+  CHECK(v.as_object().at("method").as_string() == "POST");
+  CHECK(v.as_object().at("url").as_string() == sim.base_url() + "/v1/project/demo/service");
+  CHECK(dry.out.find(sim.token()) == std::string::npos);
+  CHECK(dry.out.find("hunter2") == std::string::npos);
+  CHECK(v.as_object().at("body").as_object().at("service_name").as_string() == "pgd");
+
+  REQUIRE(run(at(sim, {"service", "create", "--project", "demo", "--body",
+                       R"({"service_name":"pgf","service_type":"pg","plan":"hobbyist"})"})).status == 0);
+  auto one = run(at(sim, {"service", "get", "--project", "demo", "--service-name", "pgf", "--fields", "service_name"}));
+  CHECK(one.status == 0);
+  CHECK(one.out == "pgf\n");  // a bare value: no jq needed
+  auto several = run(at(sim, {"service", "get", "--project", "demo", "--service-name", "pgf", "--fields",
+                              "service_name,plan,no.such"}));
+  auto o = parse(several.out);
+  CHECK(o.as_object().at("service_name").as_string() == "pgf");
+  CHECK(o.as_object().at("plan").as_string() == "hobbyist");
+  CHECK(o.as_object().at("no.such").is_null());
+  auto list = run(at(sim, {"service", "list", "--project", "demo", "--fields", "service_name"}));
+  CHECK(list.out.find("pgf\n") != std::string::npos);
+  CHECK(run(at(sim, {"service", "list", "--project", "demo", "--fields", "a,,b"})).status == 2);
+}
+
+TEST_CASE("a 401 with no token anywhere says so") {
+  aiven::sim::simulator sim;
+  std::string ca = sim.write_ca_file(temp_dir());
+  auto r = run({"--url", sim.base_url(), "--ca-file", ca, "--retries", "0", "project", "list"});
+  CHECK(r.status == 1);
+  CHECK(r.err.find("no token: AIVEN_TOKEN unset and no credentials file") != std::string::npos);
+  // With a token that is wrong, the server's answer only.
+  auto wrong = run({"--url", sim.base_url(), "--ca-file", ca, "--retries", "0", "--token", "bad", "project", "list"});
+  CHECK(wrong.status == 1);
+  CHECK(wrong.err.find("no token") == std::string::npos);
+  // AIVEN_AUTH_TOKEN and AIVEN_CA_CERT are read as Aiven's other tools read them.
+  auto env_ok = run({"--url", sim.base_url(), "--retries", "0", "project", "list"}, "",
+                    {"AIVEN_AUTH_TOKEN=" + sim.token(), "AIVEN_CA_CERT=" + ca});
+  INFO(env_ok.err);
+  CHECK(env_ok.status == 0);
+}

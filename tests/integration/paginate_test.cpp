@@ -13,6 +13,7 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <tuple>
 #include <set>
 #include <string>
 
@@ -196,5 +197,70 @@ TEST_SUITE("integration.paginate") {
     CHECK(lines == 600);
     CHECK(pages == 3);
     CHECK(calls == 3);
+  }
+
+  TEST_CASE("a cursor cycle A, B, A ends with bad_response, not an endless walk (both token styles)") {
+    asio::io_context io;
+    int calls = 0;
+    auto cycle = [&](api::organization_governance_access_list_request r, auto) -> asio::awaitable<api::organization_governance_access_list_out> {
+      ++calls;
+      api::organization_governance_access_list_out out;
+      out.access.emplace_back();
+      // first -> A -> B -> A -> ...
+      out.next = !r.cursor ? "A" : *r.cursor == "A" ? "B" : "A";
+      co_return out;
+    };
+    auto req = api::organization_governance_access_list_request{.organization_id = "o"};
+    // Default token: api_error.
+    std::size_t pages_seen = 0;
+    try {
+      test::run(io, [&]() -> asio::awaitable<void> {
+        co_await for_each_page(req, cycle, [&](const auto&) { ++pages_seen; });
+      });
+      FAIL("no error");
+    } catch (const api_error& e) {
+      CHECK(e.code() == errc::bad_response);
+      INFO(e.get_diagnostics().client_message);
+      CHECK(e.get_diagnostics().client_message.find("\"A\" after page 3") != std::string::npos);
+    }
+    CHECK(calls == 3);
+    CHECK(pages_seen == 2);  // the third page is the one that loops: not handed out
+    // as_tuple with diagnostics, one page at a time.
+    calls = 0;
+    diagnostics diag;
+    auto [ec, pages] = test::run(io, [&]() -> asio::awaitable<std::tuple<error_code, std::size_t>> {
+      pager p(req, cycle);
+      std::size_t n = 0;
+      for (;;) {
+        auto [e, page] = co_await p.next(diag, asio::as_tuple(asio::use_awaitable));
+        if (e) co_return std::tuple{e, n};
+        if (!page) break;
+        ++n;
+      }
+      co_return std::tuple{error_code{}, n};
+    });
+    CHECK(ec == errc::bad_response);
+    CHECK(pages == 2);
+    CHECK(diag.client_message.find("would never end") != std::string::npos);
+  }
+
+  TEST_CASE("logs: a server that ignores the offset ends with bad_response") {
+    asio::io_context io;
+    int calls = 0;
+    auto ignores = [&](api::project_get_service_logs_request, auto) -> asio::awaitable<api::project_get_service_logs_out> {
+      ++calls;
+      api::project_get_service_logs_out out;
+      out.logs.resize(250);
+      out.offset = "250";  // always the first page's answer
+      co_return out;
+    };
+    auto req = api::project_get_service_logs_request{.project = "p", .service_name = "s"};
+    diagnostics diag;
+    auto [ec, pages] = test::run(io, [&]() -> asio::awaitable<std::tuple<error_code, std::size_t>> {
+      co_return co_await for_each_page(req, ignores, [](const auto&) {}, diag, asio::as_tuple(asio::use_awaitable));
+    });
+    CHECK(ec == errc::bad_response);
+    CHECK(calls == 2);
+    CHECK(diag.client_message.find("offset") != std::string::npos);
   }
 }

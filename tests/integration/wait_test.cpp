@@ -5,6 +5,7 @@
 #include <aiven/api/service.hpp>
 #include <aiven/wait.hpp>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -12,6 +13,7 @@
 
 #include <doctest/doctest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -67,7 +69,7 @@ TEST_SUITE("integration.wait") {
     CHECK(sim.executed("GET", "/v1/project/demo/service/pg1") == s.states.size());
   }
 
-  TEST_CASE("the deadline gives a wait_error naming the last state") {
+  TEST_CASE("the deadline is errc::timeout, and the diagnostics name the last state") {
     sim::simulator sim({.service_ready_delay = 60s});
     asio::io_context io;
     client c(io.get_executor(), test::sim_options(sim));
@@ -78,19 +80,57 @@ TEST_SUITE("integration.wait") {
         co_await create_pg(c, "slow");
         co_await async_wait_service_running(c, "demo", "slow", fast(s, 400ms));
       });
-      FAIL("no wait_error");
-    } catch (const wait_error& e) {
+      FAIL("no error");
+    } catch (const api_error& e) {
       CHECK(e.code() == errc::timeout);
-      CHECK(e.last_state() == "REBUILDING");
-      CHECK(e.awaited() == "RUNNING");
-      // Every answered poll was reported; a last one may have been cut short by the deadline.
-      CHECK(e.polls() >= s.states.size());
-      CHECK(e.polls() <= s.states.size() + 1);
-      CHECK(e.polls() >= 3);
+      const auto& msg = e.get_diagnostics().client_message;
+      INFO(msg);
+      CHECK(msg.find("service demo/slow not RUNNING after") != std::string::npos);
+      CHECK(msg.find("last state seen: REBUILDING") != std::string::npos);
+      CHECK(s.states.size() >= 3);
       CHECK(std::string(e.what()).find("last state seen: REBUILDING") != std::string::npos);
     }
     auto took = std::chrono::steady_clock::now() - t0;
     CHECK(took < 1500ms);
+  }
+
+  TEST_CASE("as_tuple with diagnostics: the deadline as an error_code, no exception") {
+    sim::simulator sim({.service_ready_delay = 60s});
+    asio::io_context io;
+    client c(io.get_executor(), test::sim_options(sim));
+    seen s;
+    diagnostics diag;
+    auto ec = test::run(io, [&]() -> asio::awaitable<error_code> {
+      co_await create_pg(c, "slow2");
+      const auto opts = fast(s, 200ms);
+      auto [e, svc] = co_await async_wait_service_running(c, "demo", "slow2", opts, diag, asio::as_tuple(asio::use_awaitable));
+      CHECK(svc.service_name == "slow2");  // the last answer seen
+      co_return e;
+    });
+    CHECK(ec == errc::timeout);
+    CHECK(diag.operation == "ServiceGet");
+    CHECK(diag.client_message.find("last state seen: REBUILDING") != std::string::npos);
+  }
+
+  TEST_CASE("an on_progress that owns memory, options in a named variable (ASan on GCC 12)") {
+    sim::simulator sim({.service_ready_delay = 100ms});
+    asio::io_context io;
+    client c(io.get_executor(), test::sim_options(sim));
+    auto log = std::make_shared<std::vector<std::string>>();
+    const std::string prefix(64, 'x');  // a heap string copied into the callback
+    test::run(io, [&]() -> asio::awaitable<void> {
+      co_await create_pg(c, "owned");
+      wait_options opts;
+      opts.initial_interval = 20ms;
+      opts.max_interval = 40ms;
+      opts.on_progress = [log, prefix](const wait_progress& p) { log->push_back(prefix + std::string(p.state)); };
+      co_await async_wait_service_running(c, "demo", "owned", opts);
+      // The same options again: the waiter took its own copy.
+      co_await async_wait_service_running(c, "demo", "owned", opts);
+    });
+    REQUIRE(log->size() >= 2);
+    CHECK(log->back() == prefix + "RUNNING");
+    CHECK(log.use_count() == 1);  // the waiters released their copies
   }
 
   TEST_CASE("waits until the service is gone after a delete") {
@@ -124,7 +164,9 @@ TEST_SUITE("integration.wait") {
     client c(io.get_executor(), test::sim_options(sim));
     try {
       test::run(io, [&]() -> asio::awaitable<void> {
-        co_await async_wait_service_running(c, "demo", "nope", {.initial_interval = 20ms});
+        wait_options opts;
+        opts.initial_interval = 20ms;
+        co_await async_wait_service_running(c, "demo", "nope", opts);
       });
       FAIL("no error");
     } catch (const api_error& e) {

@@ -49,7 +49,8 @@ class scoped_env {
 };
 
 const std::initializer_list<std::pair<const char*, const char*>> clean = {
-    {"AIVEN_TOKEN", nullptr}, {"AIVEN_CREDENTIALS_FILE", nullptr}, {"AIVEN_WEB_URL", nullptr},
+    {"AIVEN_TOKEN", nullptr}, {"AIVEN_AUTH_TOKEN", nullptr}, {"AIVEN_CA_CERT", nullptr},
+    {"AIVEN_CREDENTIALS_FILE", nullptr}, {"AIVEN_WEB_URL", nullptr},
     {"HTTPS_PROXY", nullptr}, {"https_proxy", nullptr},           {"NO_PROXY", nullptr},
     {"no_proxy", nullptr}};
 
@@ -67,6 +68,24 @@ void write(const fs::path& p, const std::string& text) {
 }  // namespace
 
 TEST_SUITE("unit.env") {
+  TEST_CASE("AIVEN_AUTH_TOKEN after AIVEN_TOKEN, before the credentials file; AIVEN_CA_CERT is the CA file") {
+    auto dir = temp_dir();
+    scoped_env base(clean);
+    scoped_env home({{"HOME", dir.c_str()}});
+    write(dir / ".config/aiven/aiven-credentials.json", R"({"auth_token": "from-home"})");
+    {
+      scoped_env a({{"AIVEN_AUTH_TOKEN", "from-auth-token"}, {"AIVEN_CA_CERT", "/etc/ssl/aiven-ca.pem"}});
+      auto o = client_options::from_env();
+      CHECK(o.token == "from-auth-token");
+      CHECK(o.ca_file == "/etc/ssl/aiven-ca.pem");
+      scoped_env t({{"AIVEN_TOKEN", "from-token"}});
+      CHECK(client_options::from_env().token == "from-token");
+    }
+    CHECK(client_options::from_env().token == "from-home");
+    CHECK(client_options::from_env().ca_file.empty());
+    fs::remove_all(dir);
+  }
+
   TEST_CASE("token: AIVEN_TOKEN, else AIVEN_CREDENTIALS_FILE, else ~/.config/aiven") {
     auto dir = temp_dir();
     scoped_env base(clean);

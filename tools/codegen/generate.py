@@ -6,7 +6,8 @@
 --spec defaults to ../shared/aiven-api/openapi.json relative to the repository; --out defaults to
 the repository itself. Writes include/aiven/api/*.hpp, src/api/*.cpp (+ src/api/common_codec.hpp)
 tests/conformance/generated/*.cpp, src/cli/generated/operations.cpp and
-tests/cli/generated/prism_cases.jsonl and src/sim/generated/routes.cpp under --out, each folder with a README.md. Files of those
+tests/cli/generated/prism_cases.jsonl and src/sim/generated/routes.cpp under --out, each folder with a README.md, and the error codes of
+--error-codes-spec (default: the official document) as include/aiven/api/error_codes.hpp + src/api/error_codes.cpp. Files of those
 folders that the run did not write are deleted, so the output is exactly the document's.
 Standard library only; the output is deterministic.
 """
@@ -18,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from aiven_codegen import cli, conformance, cpp, model, sim  # noqa: E402
+from aiven_codegen import cli, conformance, cpp, error_codes, model, sim  # noqa: E402
 
 FOLDERS = {
     "include/aiven/api": "Public headers of the generated API layer: one per OpenAPI tag, `common.hpp` for the "
@@ -41,7 +42,7 @@ def readme(folder, sha):
             f"{FOLDERS[folder]}\n")
 
 
-def generate(spec, out, overrides=None, with_conformance=True):
+def generate(spec, out, overrides=None, with_conformance=True, error_codes_spec=None):
     m = model.load(spec, overrides)
     layout = cpp.Layout(m)
     files = {}
@@ -51,6 +52,8 @@ def generate(spec, out, overrides=None, with_conformance=True):
     if cpp.COMMON in layout.stems():
         files["src/api/common_codec.hpp"] = cpp.common_codec_header(m, layout)
     files["include/aiven/api/all.hpp"] = cpp.umbrella(m, layout)
+    if error_codes_spec:  # Aiven's error codes: only the official document lists them
+        files.update(error_codes.files(error_codes_spec))
     folders = ["include/aiven/api", "src/api"]
     if with_conformance:
         files.update(conformance.files(m, layout))
@@ -84,11 +87,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--spec", default=os.path.join(REPO, "..", "shared", "aiven-api", "openapi.json"))
     ap.add_argument("--out", default=REPO)
+    ap.add_argument("--error-codes-spec", default=os.path.join(REPO, "..", "shared", "aiven-api", "official", "openapi.json"),
+                    help="the document whose info.description lists the error codes (the official one)")
     ap.add_argument("--overrides", default=os.path.join(HERE, "overrides.json"))
     ap.add_argument("--no-conformance", action="store_true", help="do not write tests/conformance/generated")
     ap.add_argument("--list", action="store_true", help="print the files of the output, one a line")
     args = ap.parse_args(argv)
-    m, layout = generate(args.spec, args.out, args.overrides, not args.no_conformance)
+    m, layout = generate(args.spec, args.out, args.overrides, not args.no_conformance, args.error_codes_spec)
     print(f"{len(m.operations)} operations, {len(layout.stems())} units, "
           f"{sum(1 for t in layout.types if t.kind == 'struct')} structs, "
           f"{sum(1 for t in layout.types if t.kind == 'enum')} enums (sha256 {m.sha})", file=sys.stderr)

@@ -21,7 +21,9 @@ static asio::awaitable<void> run(aiven::client c) {
   create.body.service_type = "pg";
   create.body.plan = "hobbyist";
   co_await aiven::api::async_service_create(c, std::move(create));
-  auto s = co_await aiven::async_wait_service_running(c, "demo", "consumer-pg", {.initial_interval = 50ms});
+  aiven::wait_options wait;  // a named variable: never a braced temporary inside co_await
+  wait.initial_interval = 50ms;
+  auto s = co_await aiven::async_wait_service_running(c, "demo", "consumer-pg", wait);
   auto list_req = aiven::api::service_list_request{.project = "demo"};
   auto list = co_await aiven::api::async_service_list(c, list_req);
   auto del = aiven::api::service_delete_request{.project = "demo", .service_name = "consumer-pg"};

@@ -381,7 +381,7 @@ json::value dry_run_json(const raw_request& r, const client_options& o) {
     target += (i ? "&" : "?") + r.query[i].first + "=" + r.query[i].second;
   json::object out;
   out["method"] = to_string(r.method);
-  out["url"] = o.base_url + redact_target(target);
+  out["url"] = o.base_url + redact_target(target, r.secret_segments);
   json::object h;
   h["Authorization"] = o.token.empty() ? "(none: no token)" : "aivenv1 [REDACTED]";
   h["User-Agent"] = o.user_agent;

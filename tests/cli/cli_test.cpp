@@ -605,6 +605,13 @@ TEST_CASE("--dry-run prints the request, secrets redacted, and sends nothing; --
   CHECK(dry.out.find(sim.token()) == std::string::npos);
   CHECK(dry.out.find("hunter2") == std::string::npos);
   CHECK(v.as_object().at("body").as_object().at("service_name").as_string() == "pgd");
+  // A credential in the path is redacted in the printed URL too.
+  auto code = run(at(sim, {"--dry-run", "users", "user-password-reset", "--verification-code", "S3CRET-CODE", "--body",
+                           R"({"new_password":"x"})"}));
+  CHECK(code.status == 0);
+  CHECK(code.out.find("S3CRET-CODE") == std::string::npos);
+  CHECK(code.out.find("/v1/user/password_reset/[REDACTED]") != std::string::npos);
+  CHECK(sim.requests().empty());
 
   REQUIRE(run(at(sim, {"service", "create", "--project", "demo", "--body",
                        R"({"service_name":"pgf","service_type":"pg","plan":"hobbyist"})"})).status == 0);

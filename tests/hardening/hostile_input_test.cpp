@@ -103,6 +103,12 @@ TEST_SUITE("hardening.input") {
       });
       CHECK(ec);  // there is no such project: 404 (or 400 for what the route cannot take)
       CHECK(ec.category() == aiven_category());
+      if (value.empty() || value == "." || value == "..") {
+        // Behind a normalising hop these would name another resource: refused, nothing sent.
+        CHECK(ec == errc::invalid_argument);
+        CHECK(sim.requests().empty());
+        continue;
+      }
       auto recorded = sim.requests();
       REQUIRE(recorded.size() == 1);
       const std::string& target = recorded[0].target;

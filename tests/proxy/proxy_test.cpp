@@ -118,7 +118,7 @@ TEST_SUITE("proxy") {
     auto r = list_projects(c, io);
     CHECK(r.ec == errc::proxy_refused);
     CHECK(r.diag.client_message.find("HTTP 403") != std::string::npos);
-    CHECK(r.diag.attempts == 0);  // no request was sent
+    CHECK(r.diag.attempts == 1);  // one attempt, ended at the tunnel: no request was sent
     CHECK(c.stats().retries == 0);  // and the refusal was not retried
     CHECK(sim.requests_received() == 0);
   }

@@ -44,6 +44,14 @@ struct flight {
 
 namespace {
 
+// Takes f out of the client's table (under flights_mu), once: later callers start a new request.
+void unlist(client_impl& impl, flight& f) {
+  if (!f.listed) return;
+  auto it = impl.flights.find(f.key);
+  if (it != impl.flights.end() && it->second.get() == &f) impl.flights.erase(it);
+  f.listed = false;
+}
+
 // Ends p (once) with a result of its own, before the shared request ends.
 void leave_flight(const std::shared_ptr<client_impl>& impl, const std::shared_ptr<flight>& f,
                   const std::shared_ptr<flight::participant>& p, error_code ec, const char* why, bool cancel_timer) {
@@ -59,9 +67,7 @@ void leave_flight(const std::shared_ptr<client_impl>& impl, const std::shared_pt
   {
     std::lock_guard lk(impl->flights_mu);
     if (--f->active == 0 && f->listed) {
-      auto it = impl->flights.find(f->key);
-      if (it != impl->flights.end() && it->second == f) impl->flights.erase(it);
-      f->listed = false;
+      unlist(*impl, *f);
       last = true;
     }
   }
@@ -127,14 +133,11 @@ void join_flight(const std::shared_ptr<client_impl>& impl, call_spec spec, diagn
                       std::vector<std::shared_ptr<flight::participant>> ps;
                       {
                         std::lock_guard lk(impl->flights_mu);
-                        if (f->listed) {
-                          auto it = impl->flights.find(f->key);
-                          if (it != impl->flights.end() && it->second == f) impl->flights.erase(it);
-                          f->listed = false;
-                        }
+                        unlist(*impl, *f);
                         ps.swap(f->participants);
                       }
-                      for (auto& p : ps) {
+                      for (std::size_t i = 0; i < ps.size(); ++i) {
+                        auto& p = ps[i];
                         {
                           std::lock_guard lk(p->mu);
                           if (p->finished) continue;  // left already: its handler (and diagnostics) may be gone
@@ -142,8 +145,8 @@ void join_flight(const std::shared_ptr<client_impl>& impl, call_spec spec, diagn
                           p->timer.cancel();
                         }
                         if (p->diag) *p->diag = *shared_diag;
-                        call_result copy = r;
-                        std::move(p->done).complete(std::move(copy), &impl->executor());
+                        // The body is copied for all but the last participant, which takes it.
+                        std::move(p->done).complete(i + 1 == ps.size() ? std::move(r) : call_result(r), &impl->executor());
                       }
                     }),
                     f->strand);

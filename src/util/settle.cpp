@@ -85,7 +85,9 @@ void settle_tracker::record_success(http_method m, std::string_view target, std:
   } else {
     std::vector<std::string> names;
     collect(request_body, names);
-    collect(response_body, names);
+    // The response is read only when the request did not name what it creates
+    // (a VPC's id, say): parsing both bodies of every POST would double the work.
+    if (names.empty()) collect(response_body, names);
     for (const auto& n : names) {
       // A name that is already the last segment (POST .../topic/x) names the target itself.
       if (path.ends_with("/" + n)) paths.emplace_back(path);

@@ -41,6 +41,8 @@
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/strand.hpp>
+#include <aiven/detail/owned_cancellation.hpp>
+
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/url/parse.hpp>
 
@@ -113,27 +115,17 @@ class cursor_memory {
 /// Runs `body` (a coroutine completing with the result, throwing api_error on failure)
 /// on a strand of the handler's executor and completes the handler with (error_code,
 /// result), the api_error's diagnostics copied into *diag. The caller's cancellation
-/// reaches the body through a signal this operation owns, emitted on the strand while
-/// the body runs (never co_spawn's own, which Boost 1.81 frees when the body ends).
+/// reaches the body as owned_cancellation says.
 template <class Result, class Handler, class Body>
 void run_erased(Handler handler, diagnostics* diag, Body body) {
-  struct state {
-    boost::asio::cancellation_signal signal;
-    bool finished = false;  // on the strand
-  };
+  using state = owned_cancellation;
   auto st = std::make_shared<state>();
   auto slot = boost::asio::get_associated_cancellation_slot(handler);
   auto ex = boost::asio::get_associated_executor(handler);
   auto strand = boost::asio::make_strand(ex);
   auto h = std::make_shared<Handler>(std::move(handler));
   if (diag) diag->clear();
-  if (slot.is_connected()) {
-    slot.assign([st, strand](boost::asio::cancellation_type type) {
-      boost::asio::dispatch(strand, [st, type] {
-        if (!st->finished) st->signal.emit(type);
-      });
-    });
-  }
+  owned_cancellation::forward(slot, st, strand);
   boost::asio::co_spawn(
       strand,
       [st, body = std::move(body)]() mutable -> boost::asio::awaitable<Result> {

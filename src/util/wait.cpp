@@ -1,6 +1,7 @@
 // The waiters: one generic poller (deadline, pauses, progress, settle window,
 // cancellation) and, per resource, a step that polls once and classifies.
 #include <aiven/wait.hpp>
+#include <aiven/detail/owned_cancellation.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -160,31 +161,20 @@ asio::awaitable<error_code> poll_until(client c, const wait_target& t, const wai
 }
 
 // Runs the poller on a strand of the client's executor and completes `handler` on
-// its own executor. The caller's cancellation slot is not bound to co_spawn
-// directly (in Boost 1.81 co_spawn posts a raw pointer to its own signal, which
-// is gone once the coroutine has finished): it emits a signal this operation
-// owns, on the strand, and only while the poller runs.
+// its own executor; the caller's cancellation reaches it as owned_cancellation says.
 template <class Handler, class Out>
 void spawn_wait(const client& c, wait_target t, wait_options opts, diagnostics* diag, Handler handler, poll_step step,
                 std::shared_ptr<Out> out) {
-  struct state {
+  struct state : detail::owned_cancellation {
     diagnostics own;
     diagnostics* d = nullptr;
-    asio::cancellation_signal signal;
-    bool finished = false;  // on the strand
   };
   auto st = std::make_shared<state>();
   st->d = diag ? diag : &st->own;
   auto slot = asio::get_associated_cancellation_slot(handler);
   auto ex = asio::get_associated_executor(handler, c.get_executor());
   auto strand = asio::make_strand(c.get_executor());
-  if (slot.is_connected()) {
-    slot.assign([st, strand](asio::cancellation_type type) {
-      asio::dispatch(strand, [st, type] {
-        if (!st->finished) st->signal.emit(type);
-      });
-    });
-  }
+  detail::owned_cancellation::forward(slot, st, strand);
   asio::co_spawn(
       strand,
       [c, st, t = std::move(t), opts = std::move(opts), step = std::move(step)]() -> asio::awaitable<error_code> {

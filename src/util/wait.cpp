@@ -3,6 +3,7 @@
 #include <aiven/wait.hpp>
 #include <aiven/detail/owned_cancellation.hpp>
 
+#include <optional>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -85,6 +86,9 @@ asio::awaitable<error_code> poll_until(client c, const wait_target& t, const wai
   asio::steady_timer timer(co_await asio::this_coro::executor);
   milliseconds interval = opts.initial_interval;
   std::string last_state;
+  // The last answered poll: when the deadline cuts a poll short, the message quotes
+  // this poll's state, so its status and request id are the diagnostics to give.
+  std::optional<diagnostics> last_answered;
   unsigned polls = 0;
   auto timed_out = [&](diagnostics& d) {
     d.client_message = t.what + " not " + t.awaited + " after " + seconds(since(start)) + " s (" +
@@ -109,7 +113,7 @@ asio::awaitable<error_code> poll_until(client c, const wait_target& t, const wai
       co_return ec;
     }
     if (ec == errc::timeout && steady::now() >= deadline) {
-      diag = std::move(pd);
+      diag = last_answered ? std::move(*last_answered) : std::move(pd);
       co_return timed_out(diag);
     }
     if (ec && t.settles && not_visible_yet(ec) && since(start) < opts.settle) {
@@ -121,6 +125,7 @@ asio::awaitable<error_code> poll_until(client c, const wait_target& t, const wai
       co_return ec;
     }
     last_state = view.state;
+    last_answered = pd;
     const bool finished = view.v != poll_view::verdict::pending;
     left = std::chrono::duration_cast<milliseconds>(deadline - steady::now());
     const milliseconds pause = finished ? milliseconds(0) : std::min(interval, std::max(left, milliseconds(0)));

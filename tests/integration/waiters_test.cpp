@@ -300,7 +300,7 @@ TEST_SUITE("integration.waiters") {
     client c(io.get_executor(), srv.options());
     recorder rec;
     diagnostics diag;
-    auto fut = async_wait_service_running(c, "p", "slow", quick(rec, 150ms), diag, asio::use_future);
+    auto fut = async_wait_service_running(c, "p", "slow", quick(rec, 300ms), diag, asio::use_future);
     io.run();
     try {
       fut.get();
@@ -313,6 +313,35 @@ TEST_SUITE("integration.waiters") {
     CHECK(diag.client_message.find("last state seen: REBUILDING") != std::string::npos);
     CHECK(diag.http_status == 200);  // the last poll's answer
     CHECK(rec.states.size() >= 3);
+  }
+
+  TEST_CASE("a deadline that cuts a poll short gives the last answered poll's diagnostics") {
+    // The first poll answers REBUILDING; the second is held past the deadline.
+    std::atomic<int> n{0};
+    test::scripted_server srv([&n](const test::seen_request&) -> test::script {
+      if (n++ == 0)
+        return {test::send(test::response(200, R"({"service":{"state":"REBUILDING"}})",
+                                          {{"Content-Type", "application/json"}, {"X-Request-Id", "req-1"}}))};
+      return {test::pause(3s)};
+    });
+    client_options o;
+    o.base_url = srv.base_url();
+    o.allow_insecure_http = true;
+    o.token = "t";
+    asio::io_context io;
+    client c(io.get_executor(), o);
+    recorder rec;
+    diagnostics diag;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto fut = async_wait_service_running(c, "p", "slow", quick(rec, 300ms), diag, asio::use_future);
+    io.run();
+    CHECK_THROWS_AS(fut.get(), boost::system::system_error);
+    CHECK(std::chrono::steady_clock::now() - t0 < 2s);
+    INFO(diag.client_message);
+    CHECK(diag.client_message.find("last state seen: REBUILDING") != std::string::npos);
+    CHECK(diag.http_status == 200);
+    CHECK(diag.request_id == "req-1");
+    CHECK(rec.states == std::vector<std::string>{"REBUILDING"});
   }
 
   TEST_CASE("cancellation through the slot ends the wait at once with operation_aborted") {

@@ -96,8 +96,9 @@ asio::awaitable<error_code> poll_until(client c, const wait_target& t, const wai
     return error_code(errc::timeout);
   };
   for (;;) {
-    // No single poll may outlive the deadline.
-    auto left = std::chrono::duration_cast<milliseconds>(deadline - steady::now());
+    // No single poll may outlive the deadline. Rounded up, so that a poll the
+    // deadline cuts short ends at or after it and is told from a poll's own timeout.
+    auto left = std::chrono::ceil<milliseconds>(deadline - steady::now());
     call_options co = c.call_overrides();
     co.timeout = std::max(left, milliseconds(1));
     // A resource this client just created: its 404s are retried; never when a 404 is the goal.

@@ -77,7 +77,8 @@ struct attempt_record {
   error_code error;         ///< the attempt's failure, if any (an HTTP error status included)
   std::chrono::microseconds duration{};  ///< from asking for a connection to the end of the response
   std::size_t request_bytes = 0;         ///< request body bytes
-  std::size_t response_bytes = 0;        ///< response body bytes
+  std::size_t response_bytes = 0;        ///< response body bytes (after inflating a gzip body)
+  std::size_t response_wire_bytes = 0;   ///< response body bytes as received (compressed, when gzip)
   bool will_retry = false;               ///< the call goes on with another attempt
   /// Redacted JSON bodies; empty unless client_options::log_bodies. The response body is
   /// never given for calls with `include_secrets` in the query.
@@ -124,6 +125,9 @@ struct client_options {
   std::chrono::milliseconds connect_timeout{10'000};  // TCP connect + TLS handshake
   std::chrono::milliseconds request_timeout{60'000};  // whole call, every attempt included
   std::size_t max_body_size = 64u << 20;              // larger responses fail with errc::body_too_large
+  /// Sends `Accept-Encoding: gzip` and inflates gzip answers as they arrive;
+  /// max_body_size bounds the inflated size. The raw layer sees the inflated body.
+  bool accept_gzip = true;
   pool_options pool{};
   retry_options retry{};
   rate_limit_options rate_limit{};

@@ -44,6 +44,7 @@ http::request<http::string_body> make_request(const client_impl& impl, call_spec
   req.set(http::field::user_agent, opts.user_agent);
   if (!spec.accept.empty()) req.set(http::field::accept, spec.accept);
   if (!impl.authorization().empty()) req.set(http::field::authorization, impl.authorization());
+  if (opts.accept_gzip) req.set(http::field::accept_encoding, "gzip");
   if (!spec.body.empty()) {
     req.set(http::field::content_type, spec.content_type.empty() ? "application/json" : spec.content_type);
     req.body() = std::move(spec.body);
@@ -77,6 +78,7 @@ void report_attempt(const client_options& opts, const call_spec& spec, const htt
     r.duration = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start);
     r.request_bytes = req.body().size();
     r.response_bytes = out.response.body.size();
+    r.response_wire_bytes = out.wire_bytes;
     r.will_retry = will_retry;
     r.request_body = req_body;
     r.response_body = resp_body;
@@ -97,6 +99,7 @@ response_class take_response(exchange_result& r, const call_spec& spec, call_res
     if (all_headers || f.name() == http::field::retry_after || boost::beast::iequals(f.name_string(), "x-request-id"))
       resp.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
   resp.body = std::move(r.response.body());
+  out.wire_bytes = r.body_wire_bytes;
   d.http_status = resp.status;
   if (auto* id = resp.header("x-request-id")) d.request_id = *id;
   if (resp.status < 200 || resp.status >= 300) {
@@ -172,6 +175,7 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
     d.errors.clear();
     d.client_message.clear();
     out.response = raw_response{};
+    out.wire_bytes = 0;
   };
   auto attempt_ended = [&] {
     d.attempts = fsm.attempts();

@@ -40,6 +40,7 @@ struct call_spec {
 struct call_result {
   error_code ec;
   raw_response response;
+  std::size_t wire_bytes = 0;  // the body as received (compressed, when gzip)
   // Constructed (never assigned) from the parse: assigning a value across memory
   // resources would copy the tree out of its arena.
   std::optional<boost::json::value> json;

@@ -195,8 +195,10 @@ asio::awaitable<void> exchange_on(Stream& stream, connection& conn, const http::
   // the final one on the same connection; taken as the answer, they would leave the
   // final response to be read by the next request. A few are allowed, not a stream.
   for (int interim = 0;; ++interim) {
-    http::response_parser<http::string_body> parser;
+    http::response_parser<response_body> parser;
+    // The parser's limit bounds the bytes read, the body's what they inflate to.
     parser.body_limit(max_body);
+    parser.get().body().limit = max_body;
     parser.header_limit(64 * 1024);
     // A HEAD response has the headers of a GET, Content-Length included, and no body.
     if (req.method() == http::verb::head) parser.skip(true);
@@ -219,6 +221,11 @@ asio::awaitable<void> exchange_on(Stream& stream, connection& conn, const http::
     // Bytes past the response (more than its Content-Length said) belong to no
     // request: such a connection is never reused.
     out.keep_alive = parser.get().keep_alive() && conn.buffer.size() == 0;
+    out.body_wire_bytes = parser.get().body().wire_bytes;
+    if (parser.get().body().inflated) {
+      parser.get().erase(http::field::content_encoding);
+      parser.get().erase(http::field::content_length);
+    }
     out.response = parser.release();
     co_return;
   }

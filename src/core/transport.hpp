@@ -3,6 +3,8 @@
 // closes the socket, so every phase (connect, handshake, write, read) is bounded.
 #pragma once
 
+#include "core/response_body.hpp"
+
 #include <aiven/client.hpp>
 
 #include <boost/asio/awaitable.hpp>
@@ -88,13 +90,17 @@ struct exchange_result {
   bool write_started = false;     // some of it was
   bool response_started = false;  // any byte of the response arrived
   bool keep_alive = false;        // the connection can serve another request
-  http::response<http::string_body> response;
+  /// The final response; a gzip body is inflated, its Content-Encoding and
+  /// Content-Length removed (they described the bytes on the wire).
+  http::response<response_body> response;
+  std::size_t body_wire_bytes = 0;  // the body as received, before inflating
 };
 
 /// Writes `req` and reads the whole final response, within `deadline`. Interim
 /// 1xx responses are read and discarded (RFC 9110 15.2); a 101 nobody asked for
 /// is a bad response. A HEAD response has no body whatever its Content-Length.
 /// The connection is kept alive only when nothing is left unread after the response.
+/// `max_body` bounds the body after inflating (errc::body_too_large).
 asio::awaitable<exchange_result> async_exchange(connection& conn, const http::request<http::string_body>& req,
                                                 std::size_t max_body, clock::time_point deadline);
 

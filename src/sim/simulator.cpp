@@ -1,5 +1,6 @@
 #include <aiven/sim/simulator.hpp>
 
+#include "core/gzip.hpp"
 #include "sim/certs.hpp"
 #include "sim/rate_limit.hpp"
 #include "sim/state.hpp"
@@ -78,6 +79,7 @@ constexpr std::chrono::seconds handshake_timeout{10};
 constexpr std::chrono::seconds write_timeout{30};
 constexpr std::chrono::seconds shutdown_timeout{2};
 constexpr std::size_t header_limit = 64 * 1024;
+constexpr std::size_t gzip_min_bytes = 1024;  // smaller bodies gain less than the header costs
 constexpr std::uint64_t body_limit = 16 * 1024 * 1024;
 
 // Set on the simulator's own threads, where waiting for them would deadlock.
@@ -262,7 +264,7 @@ class simulator::impl {
   void execute(const http::request<http::string_body>& req, recorded_request& rec, answer& a);
   asio::awaitable<bool> apply_fault(connection& c, const http::request<http::string_body>& req, recorded_request& rec,
                                     const fault& f, answer& a);
-  static std::string format_answer(const answer& a, bool head, bool keep_alive);
+  static std::string format_answer(const answer& a, bool head, bool keep_alive, bool compress);
   asio::awaitable<bool> deliver(connection& c, const answer& a, const std::string& out, bool keep_alive,
                                 std::chrono::milliseconds trickle_every);
   asio::awaitable<void> send_error_and_close(connection& c, unsigned status, std::string_view message);
@@ -638,8 +640,15 @@ asio::awaitable<bool> simulator::impl::apply_fault(connection& c, const http::re
   co_return true;
 }
 
-std::string simulator::impl::format_answer(const answer& a, bool head, bool keep_alive) {
-  std::size_t body_bytes = a.body->size();
+std::string simulator::impl::format_answer(const answer& a, bool head, bool keep_alive, bool compress) {
+  // gzip for a client that accepts it, as the API's front does; not for the
+  // delivery faults, which cut the body at a byte count of the plain one.
+  body_ptr gz;
+  if (compress && !head && (a.mode == delivery::normal || a.mode == delivery::trickle) &&
+      a.body->size() >= gzip_min_bytes)
+    gz = std::make_shared<const std::string>(::aiven::detail::gzip_compress(*a.body, 1));
+  const std::string& body = gz ? *gz : *a.body;
+  std::size_t body_bytes = body.size();
   if (head) body_bytes = 0;  // the length is announced, the body never sent
   if (a.mode == delivery::reset_mid_body) body_bytes /= 2;
   if (a.mode == delivery::truncated_body) body_bytes = body_bytes * 2 / 3;
@@ -656,8 +665,9 @@ std::string simulator::impl::format_answer(const answer& a, bool head, bool keep
   out += "\r\nContent-Type: ";
   out += a.content_type;
   out += "\r\nContent-Length: ";
-  out += std::to_string(a.body->size());
+  out += std::to_string(body.size());
   out += "\r\n";
+  if (gz) out += "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n";
   if (a.not_modelled) out += "X-Aiven-Sim: not-modelled\r\n";
   if (!a.retry_after.empty()) {
     out += "Retry-After: ";
@@ -674,7 +684,7 @@ std::string simulator::impl::format_answer(const answer& a, bool head, bool keep
   }
   if (!keep_alive && (a.mode == delivery::normal || a.mode == delivery::trickle)) out += "Connection: close\r\n";
   out += "\r\n";
-  out.append(*a.body, 0, body_bytes);
+  out.append(body, 0, body_bytes);
   return out;
 }
 
@@ -751,7 +761,9 @@ asio::awaitable<bool> simulator::impl::handle(connection& c, http::request<http:
     co_return false;
   }
   const bool keep_alive = req.keep_alive();
-  const std::string out = format_answer(a, req.method() == http::verb::head, keep_alive);
+  const auto ae = req.find(http::field::accept_encoding);
+  const bool compress = opts_.gzip && ae != req.end() && ::aiven::detail::accepts_gzip(ae->value());
+  const std::string out = format_answer(a, req.method() == http::verb::head, keep_alive, compress);
   co_return co_await deliver(c, a, out, keep_alive, f ? f->delay : std::chrono::milliseconds(0));
 }
 

@@ -16,6 +16,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -39,6 +40,13 @@ struct seen_request {
   std::string method;
   std::string target;
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  /// The first header named `name` (case-insensitive), or "".
+  std::string header(std::string_view name) const {
+    for (const auto& [k, v] : headers)
+      if (boost::beast::iequals(k, name)) return v;
+    return {};
+  }
 };
 
 /// One thing the server does in answer to a request.
@@ -123,7 +131,8 @@ class scripted_server {
       auto [ec, bytes] = co_await http::async_read(sock, buf, parser, asio::as_tuple(asio::use_awaitable));
       if (ec) co_return;
       seen_request seen{conn, n, std::string(parser.get().method_string()), std::string(parser.get().target()),
-                        parser.get().body()};
+                        parser.get().body(), {}};
+      for (const auto& f : parser.get()) seen.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
       {
         std::lock_guard lk(mu_);
         seen_.push_back(seen);

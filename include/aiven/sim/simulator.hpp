@@ -123,6 +123,9 @@ struct simulator_options {
   rate_limit_options rate_limit;
   /// Reads of a resource created less than this ago answer 404 (eventual consistency).
   std::chrono::milliseconds consistency_delay{0};
+  /// Bodies of 1 KiB and more are sent gzip-compressed to a request whose
+  /// Accept-Encoding allows it (as the API's front does).
+  bool gzip = true;
 };
 
 class simulator {

@@ -60,7 +60,8 @@ bool asks_for_secrets(std::string_view target) {
 }
 
 void report_attempt(const client_options& opts, const call_spec& spec, const http::request<http::string_body>& req,
-                    const call_result& out, unsigned attempt, clock::time_point start, bool will_retry) {
+                    const call_result& out, unsigned attempt, clock::time_point start, clock::time_point now,
+                    bool will_retry) {
   try {
     auto target = redact_target(spec.target, spec.secret_segments);
     std::string req_body, resp_body;
@@ -75,7 +76,7 @@ void report_attempt(const client_options& opts, const call_spec& spec, const htt
     r.attempt = attempt;
     r.status = out.response.status;
     r.error = out.ec;
-    r.duration = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start);
+    r.duration = std::chrono::duration_cast<std::chrono::microseconds>(now - start);
     r.request_bytes = req.body().size();
     r.response_bytes = out.response.body.size();
     r.response_wire_bytes = out.wire_bytes;
@@ -150,15 +151,15 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
   diagnostics local;
   diagnostics& d = diag ? *diag : local;
   start_diagnostics(d, spec);
-  const auto deadline = deadline_after(clock::now(), spec.timeout);
+  // Time, waits and I/O: the client's transport (the pool and sockets; a script in tests).
+  call_transport& t = impl.transport();
+  const auto deadline = deadline_after(t.now(), spec.timeout);
   const auto req = make_request(impl, spec);
   const std::uint64_t seed = impl.next_seed();
   call_fsm fsm(spec.retry, spec.idempotent, deadline, seed);
   std::minstd_rand rng(static_cast<std::minstd_rand::result_type>(seed % 2147483646u + 1));
-  asio::steady_timer timer(co_await asio::this_coro::executor);
   call_result out;
   lease l;
-  auto& pool = impl.pool();
   clock::time_point attempt_start{};
   unsigned retries_counted = 0;
   unsigned settle_retries = 0;
@@ -168,7 +169,7 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
   };
   // A new attempt starts: what the last one left in the diagnostics goes.
   auto begin_attempt = [&] {
-    attempt_start = clock::now();
+    attempt_start = t.now();
     d.attempts = fsm.attempts();
     d.http_status = 0;
     d.message.clear();
@@ -183,7 +184,8 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
       impl.retries.fetch_add(fsm.retries() - retries_counted, std::memory_order_relaxed);
       retries_counted = fsm.retries();
     }
-    if (opts.on_attempt) report_attempt(opts, spec, req, out, fsm.attempts(), attempt_start, fsm.will_retry());
+    if (opts.on_attempt)
+      report_attempt(opts, spec, req, out, fsm.attempts(), attempt_start, t.now(), fsm.will_retry());
   };
 
   next_action a = fsm.start();
@@ -192,7 +194,7 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
       fsm.extend_deadline(clock::time_point(clock::duration(spec.shared_deadline->load(std::memory_order_relaxed))));
     switch (a.kind) {
       case next_action::admit: {
-        const auto now = clock::now();
+        const auto now = t.now();
         const auto at = impl.admission().admit(now, rng);
         a = fsm.admitted(now, at, cancelled(co_await asio::this_coro::cancellation_state),
                          impl.admission().paused_until());
@@ -200,19 +202,18 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
         break;
       }
       case next_action::wait: {
-        timer.expires_at(a.until);
-        const auto [wec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        const error_code wec = co_await t.wait_until(a.until);
         a = fsm.waited(wec || cancelled(co_await asio::this_coro::cancellation_state));
         if (a.kind == next_action::acquire) begin_attempt();
         break;
       }
       case next_action::acquire: {
-        auto acquired = co_await pool.acquire(fsm.deadline());
+        auto acquired = co_await t.acquire(fsm.deadline());
         l = std::move(acquired.second);
         a = fsm.acquired(acquired.first, l.conn != nullptr, cancelled(co_await asio::this_coro::cancellation_state));
         if (a.kind == next_action::done) {
           out.ec = a.ec;
-          pool.release(std::move(l), true);  // nothing was sent on it
+          t.release(std::move(l), true);  // nothing was sent on it
           attempt_ended();
         }
         break;
@@ -220,42 +221,23 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
       case next_action::open: {
         if (l.conn) {
           // A re-send after a reused connection failed before answering.
-          pool.note_stale_retry();
+          t.stale_resend();
           l.conn.reset();
           l.reused = false;
           begin_attempt();
         }
-        error_code oec;
-        bool verify_failed = false;
-        // Resolution counts against connect_timeout, as connect and handshake do.
-        auto resolved = co_await impl.resolve(std::min(fsm.deadline(), deadline_after(clock::now(), opts.connect_timeout)));
-        if (resolved.first) {
-          oec = resolved.first;
-          d.client_message = "cannot resolve " + impl.url().host + ": " +
-                             (oec == errc::timeout ? std::string("timed out") : oec.message());
-        } else {
-          l.conn = std::make_unique<connection>(impl.executor(), impl.ssl_context());
-          auto connect_deadline = std::min(fsm.deadline(), deadline_after(clock::now(), opts.connect_timeout));
-          oec = co_await async_open(*l.conn, resolved.second, impl.endpoint(), connect_deadline, &d, &verify_failed);
-          if (oec) {
-            l.conn.reset();
-            // The address may be the one that stopped answering: resolve again next time.
-            if (!verify_failed) impl.forget_endpoints();
-          } else {
-            pool.note_opened();
-          }
-        }
-        a = fsm.opened(oec, verify_failed, cancelled(co_await asio::this_coro::cancellation_state), clock::now(),
+        const auto [oec, verify_failed] = co_await t.open(l, fsm.deadline(), d);
+        a = fsm.opened(oec, verify_failed, cancelled(co_await asio::this_coro::cancellation_state), t.now(),
                        impl.admission().paused_until());
         if (a.kind != next_action::exchange) {
           out.ec = a.kind == next_action::done && a.ec ? a.ec : oec;
-          pool.release(std::move(l), !oec);
+          t.release(std::move(l), !oec);
           attempt_ended();
         }
         break;
       }
       case next_action::exchange: {
-        auto r = co_await async_exchange(*l.conn, req, opts.max_body_size, fsm.deadline());
+        auto r = co_await t.exchange(*l.conn, req, opts.max_body_size, fsm.deadline());
         exchange_event e;
         e.ec = r.ec;
         e.written = r.request_sent ? write_state::complete : r.write_started ? write_state::partial : write_state::none;
@@ -266,7 +248,7 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
         else
           e.response = take_response(r, spec, out, d);
         out.ec = r.ec ? r.ec : e.response.ec;
-        const auto now = clock::now();
+        const auto now = t.now();
         // Every 429 that names a time pauses the whole client first; then this
         // call decides whether it can wait that long.
         if (auto p = call_fsm::pause_for(e, now)) impl.admission().pause_until(*p);
@@ -279,7 +261,7 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
             ++settle_retries;
             a = fsm.settle(now, std::chrono::duration_cast<ms>(*p));
           }
-        if (a.kind != next_action::open) pool.release(std::move(l), !r.ec && r.keep_alive);
+        if (a.kind != next_action::open) t.release(std::move(l), !r.ec && r.keep_alive);
         attempt_ended();
         break;
       }

@@ -109,6 +109,44 @@ asio::awaitable<std::pair<error_code, tcp::resolver::results_type>> client_impl:
   co_return std::pair{p->ec, p->results};
 }
 
+asio::awaitable<error_code> pool_transport::wait_until(clock::time_point at) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, at);
+  const auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_return ec;
+}
+
+asio::awaitable<std::pair<error_code, lease>> pool_transport::acquire(clock::time_point deadline) {
+  return impl_.pool().acquire(deadline);  // not a coroutine: the pool's frame only
+}
+
+void pool_transport::release(lease l, bool reusable) { impl_.pool().release(std::move(l), reusable); }
+
+void pool_transport::stale_resend() { impl_.pool().note_stale_retry(); }
+
+asio::awaitable<open_result> pool_transport::open(lease& l, clock::time_point deadline, diagnostics& d) {
+  const auto& opts = impl_.options();
+  open_result r;
+  // Resolution counts against connect_timeout, as connect and handshake do.
+  auto resolved = co_await impl_.resolve(std::min(deadline, deadline_after(clock::now(), opts.connect_timeout)));
+  if (resolved.first) {
+    r.ec = resolved.first;
+    d.client_message = "cannot resolve " + impl_.url().host + ": " +
+                       (r.ec == errc::timeout ? std::string("timed out") : r.ec.message());
+    co_return r;
+  }
+  l.conn = std::make_unique<connection>(impl_.executor(), impl_.ssl_context());
+  const auto connect_deadline = std::min(deadline, deadline_after(clock::now(), opts.connect_timeout));
+  r.ec = co_await async_open(*l.conn, resolved.second, impl_.endpoint(), connect_deadline, &d, &r.verify_failed);
+  if (r.ec) {
+    l.conn.reset();
+    // The address may be the one that stopped answering: resolve again next time.
+    if (!r.verify_failed) impl_.forget_endpoints();
+  } else {
+    impl_.pool().note_opened();
+  }
+  co_return r;
+}
+
 void client_impl::forget_endpoints() {
   std::lock_guard lk(resolve_mu_);
   endpoints_.forget();

@@ -1,6 +1,7 @@
 // The shared state behind aiven::client handles.
 #pragma once
 
+#include "core/call_transport.hpp"
 #include "core/pool.hpp"
 #include "core/retry.hpp"
 #include "core/transport.hpp"
@@ -68,6 +69,15 @@ class client_impl {
   const std::string& authorization() const noexcept { return authorization_; }
   asio::ssl::context* ssl_context() noexcept { return ssl_ ? &*ssl_ : nullptr; }
   connection_pool& pool() noexcept { return pool_; }
+  /// What run_call does I/O and reads the time through (call_transport.hpp).
+  call_transport& transport() noexcept { return *transport_; }
+  /// Tests only (tests/unit/call_loop_test.cpp): replaces the pool, the sockets
+  /// and the clock of this client's calls; null puts the production ones back.
+  /// Set before any call starts.
+  void set_transport(std::shared_ptr<call_transport> t) noexcept {
+    override_ = std::move(t);
+    transport_ = override_ ? override_.get() : &default_transport_;
+  }
   const endpoint_info& endpoint() const noexcept { return endpoint_; }
 
   /// The addresses of the host (of the proxy, when there is one), cached for
@@ -110,6 +120,10 @@ class client_impl {
   endpoint_cache<tcp::resolver::results_type> endpoints_{endpoint_ttl};
   limiter limiter_;
   std::atomic<std::uint64_t> seed_;
+  // Embedded, not allocated: the production path costs nothing more than a pointer.
+  pool_transport default_transport_{*this};
+  std::shared_ptr<call_transport> override_;
+  call_transport* transport_ = &default_transport_;
 };
 
 }  // namespace aiven::detail

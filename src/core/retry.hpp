@@ -77,6 +77,8 @@ class limiter {
   steady::time_point paused_until() const;
 
  private:
+  // A mutex, not a strand: every call of the client reads and updates the pause
+  // and the bucket from its own strand, for a few arithmetic operations.
   mutable std::mutex mu_;
   rate_limit_options rl_;
   ms spread_;

@@ -23,10 +23,14 @@ struct response_body {
   /// A string (the call loop moves it out as one) that also carries the limit in
   /// and what was read: a Beast body reader is built from the message alone.
   struct value_type : std::string {
+    using std::string::operator=;
     std::size_t limit = std::numeric_limits<std::size_t>::max();
     std::size_t wire_bytes = 0;  // body bytes as received (compressed, when gzip)
     bool inflated = false;
   };
+
+  /// For prepare_payload (a test transport builds responses of this type).
+  static std::uint64_t size(const value_type& v) noexcept { return v.size(); }
 
   class reader {
    public:

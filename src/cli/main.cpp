@@ -1,9 +1,12 @@
 // aiven <area> <operation> [options]: the command line front end (see `aiven --help`).
 #include "engine.hpp"
+#include "progress.hpp"
 #include "table.hpp"
+#include "logs_command.hpp"
 #include "wait_command.hpp"
 
 #include <aiven/client.hpp>
+#include <aiven/create_or_get.hpp>
 #include <aiven/observe.hpp>
 #include <aiven/sim/simulator.hpp>
 
@@ -46,12 +49,13 @@ struct usage_error {
 };
 
 struct global_options {
-  std::optional<std::string> token, url, ca_file, body, file, output, fields;
+  std::optional<std::string> token, url, ca_file, body, file, output, fields, if_exists;
   std::optional<double> timeout_s, rate;
   std::optional<unsigned> retries;
   unsigned parallel = 8;
   unsigned verbose = 0;  // -v: one line per attempt; -vv: with the (redacted) bodies
   bool compact = false, simulator = false, help = false, version = false, insecure_http = false, dry_run = false;
+  bool follow = false;
 };
 
 struct global_option {
@@ -76,6 +80,9 @@ constexpr global_option global_table[] = {
     {"fields", "A,B.C", "print only these members of the result (dotted paths); one field: its bare value"},
     {"dry-run", nullptr, "print the request that would be sent (secrets redacted) and send nothing"},
     {"parallel", "K", "batch: requests in flight at once (default 8)"},
+    {"if-exists", "get|fail", "service create, service-kafka topic-create, service user-create: on a 409 that says the"
+                              " resource already exists, get: print the existing one (exit 0); fail: the default"},
+    {"follow", nullptr, "aiven service logs: keep polling for new entries (aiven service logs --help)"},
     {"simulator", nullptr, "run against an in-process API simulator (demos, dry runs)"},
     {"insecure-http", nullptr, "allow an http:// base URL (local mock servers only)"},
     {"verbose", nullptr, "-v: one line per request attempt on stderr; -vv: with the bodies (secrets redacted)"},
@@ -141,6 +148,7 @@ command_line parse(int argc, char** argv) {
         if (name == "simulator") cl.g.simulator = true;
         if (name == "insecure-http") cl.g.insecure_http = true;
         if (name == "dry-run") cl.g.dry_run = true;
+        if (name == "follow") cl.g.follow = true;
         if (name == "verbose") ++cl.g.verbose;
         if (name == "help") cl.g.help = true;
         if (name == "version") cl.g.version = true;
@@ -162,6 +170,10 @@ command_line parse(int argc, char** argv) {
       else if (name == "file") cl.g.file = v;
       else if (name == "output") cl.g.output = v;
       else if (name == "fields") cl.g.fields = v;
+      else if (name == "if-exists") {
+        if (v != "get" && v != "fail") throw usage_error{"invalid value for --if-exists: expected get or fail, got '" + v + "'", ""};
+        cl.g.if_exists = v;
+      }
       else if (name == "timeout") {
         // Seconds, or a duration with its unit (20m, 90s, 1500ms, 1h).
         auto d = parse_duration(v);
@@ -191,6 +203,7 @@ std::string general_help() {
       "usage: aiven <area> <operation> [options]\n"
       "       aiven batch [--parallel K] < requests.jsonl\n"
       "       aiven wait <what> [options] --timeout 20m   (aiven wait --help)\n"
+      "       aiven service logs --project P --service-name S [--follow]   (aiven service logs --help)\n"
       "       aiven <area> --help | aiven <area> <operation> --help | aiven --version\n\n"
       "Calls the Aiven API: every operation of its OpenAPI document (" +
       std::to_string(operations().size()) + " operations, document sha256 " + document_sha() +
@@ -310,6 +323,20 @@ std::string op_help(const op_desc& op) {
   }
   if (op.response == response_kind::raw)
     opt_line("  --output PATH", false, std::string("where the response (") + op.accept + ") is written; default stdout");
+  if (!op.members().empty()) {
+    // The body's top-level members, so that a --body can be written without the API document.
+    s += "\nBody members (--body JSON object):\n";
+    for (const auto& m : op.members()) {
+      std::string line = std::string("  ") + m.name;
+      pad_to(line, 34);
+      line += m.type;
+      pad_to(line, 56);
+      if (m.required) line += "(required) ";
+      line += m.description;
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      s += line + "\n";
+    }
+  }
   s += "\nResult: ";
   if (op.response == response_kind::empty) s += "none (nothing is printed)\n";
   else if (op.response == response_kind::raw) s += std::string("the response bytes (") + op.accept + ")\n";
@@ -446,6 +473,60 @@ std::optional<std::string> select_fields(const json::value& v, const std::string
   return out;
 }
 
+// Prints a JSON result (with --fields, the members selected).
+int print_result(const op_desc& op, const raw_response& res, const global_options& g) {
+  if (auto v = result_json(op, res)) {
+    if (g.fields) {
+      std::string error;
+      auto text = select_fields(*v, *g.fields, stdout_is_tty() && !g.compact, error);
+      if (!text) {
+        std::cerr << "aiven: " << error << "\n";
+        return exit_usage;
+      }
+      write_out(stdout, *text);
+    } else {
+      write_out(stdout, format_json(*v, stdout_is_tty() && !g.compact) + "\n");
+    }
+  }
+  return exit_ok;
+}
+
+// --if-exists=get: the get that reads what a create found existing, and which body member
+// names it (the create's path parameters are the get's too).
+struct read_back {
+  const char* create;
+  const char* get;
+  const char* body_member;  // in the create's body
+  const char* get_option;   // the get's option for it
+};
+constexpr read_back read_backs[] = {
+    {"ServiceCreate", "ServiceGet", "service_name", "service-name"},
+    {"ServiceKafkaTopicCreate", "ServiceKafkaTopicGet", "topic_name", "topic-name"},
+    {"ServiceUserCreate", "ServiceUserGet", "username", "service-username"},
+};
+const read_back* read_back_of(std::string_view create) {
+  for (const auto& r : read_backs)
+    if (create == r.create) return &r;
+  return nullptr;
+}
+
+std::optional<raw_request> read_back_request(const read_back& rb, const param_values& create_values,
+                                             const body_input& body, std::string& why) {
+  boost::system::error_code jec;
+  json::value b = json::parse(body.text.value_or(""), jec);
+  const json::value* name = (!jec && b.is_object()) ? b.as_object().if_contains(rb.body_member) : nullptr;
+  if (!name || !name->is_string()) {
+    why = std::string("the body has no string \"") + rb.body_member + "\" to read the existing one by";
+    return std::nullopt;
+  }
+  param_values values;
+  const op_desc* get = find_operation_id(rb.get);
+  for (const auto& p : get->parameters())
+    if (auto it = create_values.find(p.option); it != create_values.end()) values[p.option] = it->second;
+  values[rb.get_option] = {std::string(name->as_string())};
+  return build_request(*get, values, body_input{}, why);
+}
+
 int run_operation(const op_desc& op, const command_line& cl) {
   const global_options& g = cl.g;
   param_values values;
@@ -464,6 +545,13 @@ int run_operation(const op_desc& op, const command_line& cl) {
   if (g.body) body.text = body_text(*g.body);
   else if (op.body == body_kind::json && ::isatty(0) != 1) body.text = body_text("-");
   body.file_path = g.file;
+  const read_back* existing_read = nullptr;
+  if (g.if_exists == "get") {
+    existing_read = read_back_of(op.operation_id);
+    if (!existing_read)
+      throw usage_error{std::string("--if-exists=get is for ServiceCreate, ServiceKafkaTopicCreate and ServiceUserCreate,"
+                                    " not ") + op.operation_id, ""};
+  }
   std::string error;
   auto req = build_request(op, values, body, error);
   if (!req) throw usage_error{error, std::string("aiven ") + op.area + " " + op.name + " --help"};
@@ -483,6 +571,28 @@ int run_operation(const op_desc& op, const command_line& cl) {
     res = std::move(r);
   });
   ioc.run();
+  if (ec && existing_read && ec == errc::conflict && is_existing_resource_conflict(diag)) {
+    // --if-exists=get: the 409 says it exists; read it with the matching get.
+    std::string why;
+    auto get = read_back_request(*existing_read, values, body, why);
+    if (!get) {
+      std::cerr << "aiven: --if-exists=get: " << why << "\n";
+      return exit_usage;
+    }
+    std::cerr << "aiven: " << op.operation_id << " answered 409 (" << diag.message << "); printing the existing one ("
+              << existing_read->get << ")\n";
+    const op_desc& get_op = *find_operation_id(existing_read->get);
+    diag.clear();
+    ec = {};
+    res = {};
+    c.async_request(std::move(*get), diag, [&](error_code e, raw_response r) {
+      ec = e;
+      res = std::move(r);
+    });
+    ioc.restart();
+    ioc.run();
+    if (!ec) return print_result(get_op, res, g);
+  }
   if (ec) {
     auto err = error_json(ec, diag, res);
     if (ec == errc::unauthorized && ctx.opts.token.empty() && err.is_object()) {
@@ -506,20 +616,7 @@ int run_operation(const op_desc& op, const command_line& cl) {
     }
     return exit_ok;
   }
-  if (auto v = result_json(op, res)) {
-    if (g.fields) {
-      std::string error;
-      auto text = select_fields(*v, *g.fields, stdout_is_tty() && !g.compact, error);
-      if (!text) {
-        std::cerr << "aiven: " << error << "\n";
-        return exit_usage;
-      }
-      write_out(stdout, *text);
-    } else {
-      write_out(stdout, format_json(*v, stdout_is_tty() && !g.compact) + "\n");
-    }
-  }
-  return exit_ok;
+  return print_result(op, res, g);
 }
 
 // ---- batch ----------------------------------------------------------------------------------
@@ -621,15 +718,12 @@ int run_batch(const command_line& cl) {
 
   // Progress on stderr, only for a person watching (stderr a terminal), never in a pipe or log.
   const bool show_progress = ::isatty(2) == 1;
-  const auto started_at = std::chrono::steady_clock::now();
+  progress_meter meter(std::chrono::steady_clock::now());
   std::size_t n_done = 0, n_failed = 0;
   auto progress = [&](bool final_line) {
     if (!show_progress) return;
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count();
-    char line[160];
-    std::snprintf(line, sizeof line, "\raiven batch: %zu done, %zu failed, %zu in flight, %.1f/s%s", n_done, n_failed,
-                  in_flight, s > 0 ? static_cast<double>(n_done) / s : 0.0, final_line ? "\n" : "");
-    std::fputs(line, stderr);
+    const std::string line = meter.update({n_done, n_failed, in_flight}, std::chrono::steady_clock::now(), final_line);
+    if (!line.empty()) std::fputs(line.c_str(), stderr);
   };
   auto failure = [&](const json::value& err, unsigned status) {
     all_ok = false;
@@ -669,6 +763,7 @@ int run_batch(const command_line& cl) {
         err["error_code"] = "usage";
         s.out = failure(err, 0);
         s.done = true;
+        ++n_done;  // a bad line is finished (and failed) too
         continue;
       }
       ++in_flight;
@@ -757,6 +852,19 @@ int run(int argc, char** argv) {
       if (cl.g.timeout_s) deadline = std::chrono::milliseconds(static_cast<long long>(*cl.g.timeout_s * 1000));
       return run_wait(cl.positional, cl.op_options, ctx.opts, deadline);
     }
+    if (area_name == "service" && cl.positional.size() >= 2 && cl.positional[1] == "logs" &&
+        !find_operation("service", "logs")) {
+      if (cl.positional.size() > 2) throw usage_error{"unexpected argument '" + cl.positional[2] + "'", ""};
+      if (cl.g.help) {
+        std::cout << logs_help();
+        return exit_ok;
+      }
+      context ctx = make_context(cl.g, 1);
+      std::optional<std::chrono::milliseconds> deadline;
+      if (cl.g.timeout_s) deadline = std::chrono::milliseconds(static_cast<long long>(*cl.g.timeout_s * 1000));
+      return run_logs(cl.op_options, ctx.opts, cl.g.follow, deadline, stdout_is_tty() && !cl.g.compact);
+    }
+    if (cl.g.follow) throw usage_error{"--follow is for aiven service logs", "aiven service logs --help"};
     const area_desc* area = find_area(area_name);
     if (!area) throw usage_error{"unknown area '" + area_name + "'", "aiven --help"};
     if (cl.positional.size() == 1) {

@@ -29,6 +29,14 @@ struct param_desc {
   const char* description;
 };
 
+/// A top-level member of an operation's JSON request body, for `--help`.
+struct body_member {
+  const char* name;
+  const char* type;  // "string", "integer", "array of string", "enum a|b", "object (ServiceUserConfig)", ...
+  bool required;
+  const char* description;
+};
+
 struct op_desc {
   const char* area;
   const char* name;
@@ -47,8 +55,11 @@ struct op_desc {
   bool deprecated;
   bool idempotent;
   std::uint32_t secret_segments = 0;  // path segments carrying a credential (raw_request::secret_segments)
+  const body_member* body_members = nullptr;  // the JSON body's members (none: not an object body)
+  unsigned body_member_count = 0;
 
   std::span<const param_desc> parameters() const noexcept { return {params, param_count}; }
+  std::span<const body_member> members() const noexcept { return {body_members, body_member_count}; }
 };
 
 struct area_desc {

@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace aiven::sim::detail {
 
@@ -30,6 +31,11 @@ struct record {
   steady::time_point deleting = steady::time_point::max();  ///< when a delete began
 };
 using collection = std::map<std::string, record>;
+
+/// One entry of a service's log (ProjectGetServiceLogs), in time order.
+struct log_entry {
+  std::string time, msg, unit, severity;
+};
 
 struct service_rec {
   std::string name, type, plan, cloud, project, project_vpc_id;
@@ -44,6 +50,9 @@ struct service_rec {
   std::string create_time, update_time;
   /// "users", "databases", "connection_pools", "topics", "acl", "subjects", ...
   std::map<std::string, collection, std::less<>> sub;
+  /// The service's log, oldest first; an entry's offset is its index (see logs.cpp).
+  std::vector<log_entry> logs;
+  std::chrono::system_clock::time_point last_log_time{};
   // {"service":{...}} as it reads in each state; rebuilt on every change.
   body_ptr body_transition, body_running, body_poweroff;
 
@@ -125,6 +134,10 @@ std::span<const handler_entry> project_handlers();   // state.cpp
 std::span<const handler_entry> service_handlers();   // services.cpp
 std::span<const handler_entry> family_handlers();    // families.cpp
 std::span<const handler_entry> catalog_handlers();   // catalog.cpp
+std::span<const handler_entry> log_handlers();       // logs.cpp
+
+/// Appends `n` entries to the service's log, each later than the one before.
+void append_logs(service_rec& s, std::size_t n);
 
 // Helpers shared by the handlers.
 body_ptr make_body(std::string s);

@@ -398,6 +398,7 @@ void add_defaults(service_rec& s, steady::time_point now) {
   // Every family's collection exists from the start: readers look them up under a shared lock.
   for (const char* c : {"users", "databases", "connection_pools", "topics", "acl", "subjects"}) s.coll(c);
   s.coll("users")[t.user] = record{std::move(u), steady::time_point{}};
+  append_logs(s, 3);  // a new service has a few log lines
   if (*t.database != '\0') s.coll("databases")[t.database] = record{json::object{{"database_name", t.database}}, now};
 }
 

@@ -1004,6 +1004,11 @@ void simulator::set_service_ready_delay(std::chrono::milliseconds d) { impl_->st
 
 void simulator::set_paged_items(std::size_t n) { impl_->state_.set_paged_items(n); }
 
+void simulator::add_service_logs(const std::string& project, const std::string& service, std::size_t n) {
+  if (!impl_->state_.add_service_logs(project, service, n))
+    throw std::invalid_argument("aiven-sim: no service " + project + "/" + service);
+}
+
 void simulator::set_rate_limit(rate_limit_options o) { impl_->limiter_.configure(o); }
 
 void simulator::set_consistency_delay(std::chrono::milliseconds d) { impl_->state_.set_consistency_delay(d); }

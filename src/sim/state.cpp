@@ -352,7 +352,7 @@ namespace {
 struct dispatch_table {
   std::unordered_map<std::string_view, const handler_entry*> by_op;
   dispatch_table() {
-    for (auto table : {project_handlers(), service_handlers(), family_handlers(), catalog_handlers()})
+    for (auto table : {project_handlers(), service_handlers(), family_handlers(), catalog_handlers(), log_handlers()})
       for (const handler_entry& e : table) by_op.emplace(e.op_id, &e);
   }
 };
@@ -383,6 +383,16 @@ void api_state::add_project(const std::string& name) {
 void api_state::set_service_ready_delay(std::chrono::milliseconds d) { world_->ready_delay_ms.store(d.count()); }
 void api_state::set_consistency_delay(std::chrono::milliseconds d) { world_->consistency_delay_ms.store(d.count()); }
 void api_state::set_paged_items(std::size_t n) { world_->paged_items.store(n); }
+
+bool api_state::add_service_logs(const std::string& project, const std::string& service, std::size_t n) {
+  std::unique_lock lock(mutex_);
+  auto p = world_->projects.find(project);
+  if (p == world_->projects.end()) return false;
+  auto s = p->second->services.find(service);
+  if (s == p->second->services.end()) return false;
+  append_logs(*s->second, n);
+  return true;
+}
 
 void api_state::set_ca_pem(std::string pem) {
   std::unique_lock lock(mutex_);
@@ -520,6 +530,11 @@ void api_state::seed(std::string_view json_text) {
       std::string state = "RUNNING";
       if (auto st = so.if_contains("state"); st && st->is_string()) state = std::string(st->get_string());
       so.erase("state");
+      // "log_entries": N more entries in the service's log (to page through more than 500).
+      std::size_t log_entries = 0;
+      if (auto le = so.if_contains("log_entries"); le && le->is_int64() && le->get_int64() > 0)
+        log_entries = static_cast<std::size_t>(le->get_int64());
+      so.erase("log_entries");
       so.emplace("plan", "startup-4");
       api_response r = handle("POST", "/v1/project/" + name + "/service", json::serialize(so), true);
       if (r.status != 200) throw std::invalid_argument("aiven-sim: seeded service refused: " + *r.body);
@@ -528,6 +543,7 @@ void api_state::seed(std::string_view json_text) {
       service_rec& s = *world_->projects.at(name)->services.at(std::string(so.at("service_name").as_string()));
       s.created = s.rebuild_start = steady::time_point{};
       if (state == "POWEROFF") s.powered = false;
+      append_logs(s, log_entries);
       s.refresh_bodies(world_->ca_pem);
     }
   }

@@ -54,6 +54,9 @@ class api_state {
   /// Items in each paged list (service databases, ClickHouse query stats) of every service.
   void set_paged_items(std::size_t n);
 
+  /// Appends `n` entries to a service's log; false if there is no such service.
+  bool add_service_logs(const std::string& project, const std::string& service, std::size_t n);
+
   /// The PEM served as every project's CA (GET /v1/project/{project}/kms/ca).
   void set_ca_pem(std::string pem);
 

@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +16,7 @@
 #include <iterator>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fcntl.h>
@@ -301,6 +303,7 @@ TEST_CASE("batch: results in input order, partial failures, K in flight") {
   auto r = run(at(sim, {"batch", "--parallel", "8"}), input);
   INFO(r.err);
   CHECK(r.status == 1);  // some failed
+  CHECK(r.err.empty());  // stderr is a pipe here: no progress lines (they are for a terminal)
   auto out = lines(r.out);
   REQUIRE(out.size() == static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) {
@@ -516,6 +519,48 @@ TEST_CASE("--help of one operation matches the document") {
   CHECK(top.out.find("4  timeout") != std::string::npos);
 }
 
+TEST_CASE("--help of an operation with a JSON body lists the body's members, types, required ones marked") {
+  std::ifstream f(AIVEN_OPENAPI_PATH);
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto doc = parse(text).as_object();
+  const auto& schema = doc.at("components").as_object().at("schemas").as_object().at("ServiceCreateIn").as_object();
+  std::vector<std::string> required;
+  if (auto* req = schema.if_contains("required"))
+    for (const auto& n : req->as_array()) required.emplace_back(n.as_string());
+  auto r = run({"service", "create", "--help"});
+  CHECK(r.status == 0);
+  INFO(r.out);
+  auto section = r.out.find("\nBody members (--body JSON object):\n");
+  REQUIRE(section != std::string::npos);
+  const std::string body = r.out.substr(section);
+  const auto& props = schema.at("properties").as_object();
+  REQUIRE(props.size() > 5);
+  std::size_t typed = 0;
+  for (const auto& [name, ps] : props) {
+    INFO(std::string(name));
+    auto at = body.find("\n  " + std::string(name) + " ");
+    REQUIRE(at != std::string::npos);
+    std::string line = body.substr(at + 1, body.find('\n', at + 1) - at - 1);
+    const auto& p = ps.as_object();
+    const bool nullable = p.contains("nullable") && p.at("nullable").as_bool();
+    const bool req = std::find(required.begin(), required.end(), std::string(name)) != required.end() && !nullable;
+    CHECK((line.find("(required)") != std::string::npos) == req);
+    if (auto* t = p.if_contains("type"); t && t->is_string() && !p.contains("enum")) {
+      const std::string type(t->as_string());
+      const std::string expect = type == "array" ? " array of " : type == "integer" ? " integer " : type == "boolean" ? " boolean "
+                                 : type == "string" ? " string " : type == "number" ? " number " : "";
+      if (!expect.empty()) {
+        CHECK((line + " ").find(expect) != std::string::npos);
+        ++typed;
+      }
+    }
+  }
+  CHECK(typed >= 4);
+  CHECK(body.find("\n  service_type ") != std::string::npos);
+  // An operation without a body has no such section.
+  CHECK(run({"service", "get", "--help"}).out.find("Body members") == std::string::npos);
+}
+
 TEST_CASE("--version") {
   auto r = run({"--version"});
   CHECK(r.status == 0);
@@ -644,4 +689,79 @@ TEST_CASE("a 401 with no token anywhere says so") {
                     {"AIVEN_AUTH_TOKEN=" + sim.token(), "AIVEN_CA_CERT=" + ca});
   INFO(env_ok.err);
   CHECK(env_ok.status == 0);
+}
+
+TEST_CASE("--if-exists=get: a create that finds the resource existing prints it; another 409 still fails") {
+  aiven::sim::simulator sim({.service_ready_delay = 0ms});
+  const std::string body = R"({"service_name":"k1","service_type":"kafka","plan":"business-4"})";
+  auto first = run(at(sim, {"service", "create", "--project", "demo", "--if-exists=get", "--body", body}));
+  INFO(first.err);
+  CHECK(first.status == 0);
+  CHECK(first.err.empty());
+  auto plain = run(at(sim, {"service", "create", "--project", "demo", "--body", body}));
+  CHECK(plain.status == 1);  // without the flag: the 409
+  auto again = run(at(sim, {"service", "create", "--project", "demo", "--if-exists", "get", "--body", body}));
+  INFO(again.err);
+  CHECK(again.status == 0);
+  CHECK(again.err.find("ServiceCreate answered 409") != std::string::npos);
+  CHECK(parse(again.out).as_object().at("service_name").as_string() == "k1");
+
+  const std::string topic = R"({"topic_name":"orders","partitions":3})";
+  REQUIRE(run(at(sim, {"service-kafka", "topic-create", "--project", "demo", "--service-name", "k1", "--body", topic})).status == 0);
+  auto t = run(at(sim, {"service-kafka", "topic-create", "--project", "demo", "--service-name", "k1", "--if-exists=get",
+                        "--body", topic}));
+  INFO(t.err);
+  CHECK(t.status == 0);
+  CHECK(parse(t.out).as_object().at("topic_name").as_string() == "orders");
+
+  const std::string user = R"({"username":"app"})";
+  REQUIRE(run(at(sim, {"service", "user-create", "--project", "demo", "--service-name", "k1", "--body", user})).status == 0);
+  auto u = run(at(sim, {"service", "user-create", "--project", "demo", "--service-name", "k1", "--if-exists=get",
+                        "--body", user}));
+  CHECK(u.status == 0);
+  CHECK(parse(u.out).as_object().at("username").as_string() == "app");
+
+  // A topic being deleted: kafka_topic_queued_for_deletion is another conflict.
+  sim.set_service_ready_delay(std::chrono::hours(1));
+  REQUIRE(run(at(sim, {"service-kafka", "topic-delete", "--project", "demo", "--service-name", "k1", "--topic-name",
+                       "orders"})).status == 0);
+  auto gone = run(at(sim, {"service-kafka", "topic-create", "--project", "demo", "--service-name", "k1",
+                           "--if-exists=get", "--body", topic}));
+  CHECK(gone.status == 1);
+  CHECK(gone.err.find("kafka_topic_queued_for_deletion") != std::string::npos);
+  // Only for the creates it knows; a bad value is a usage error.
+  CHECK(run(at(sim, {"project", "list", "--if-exists=get"})).status == 2);
+  CHECK(run(at(sim, {"service", "create", "--project", "demo", "--if-exists=maybe", "--body", body})).status == 2);
+}
+
+TEST_CASE("aiven service logs: every entry past 500 in order; --follow picks up new ones until --timeout") {
+  aiven::sim::simulator sim;
+  sim.seed(R"({"projects":[{"project_name":"demo","services":[{"service_name":"pg1","service_type":"pg","log_entries":1200}]}]})");
+  auto r = run(at(sim, {"service", "logs", "--project", "demo", "--service-name", "pg1"}));
+  INFO(r.err);
+  CHECK(r.status == 0);
+  auto out = lines(r.out);
+  REQUIRE(out.size() == 1203);
+  for (std::size_t i = 0; i < out.size(); i += 97)
+    CHECK(parse(out[i]).as_object().at("msg").as_string() == "entry " + std::to_string(i) + " of demo/pg1");
+  CHECK(parse(out.back()).as_object().at("msg").as_string() == "entry 1202 of demo/pg1");
+  CHECK(sim.executed("POST", "/v1/project/demo/service/pg1/logs") == 4);
+
+  // --follow: entries added while it runs are printed; --timeout ends it with exit 0.
+  std::thread later([&sim] {
+    std::this_thread::sleep_for(400ms);
+    sim.add_service_logs("demo", "pg1", 2);
+  });
+  auto f = run(at(sim, {"service", "logs", "--project", "demo", "--service-name", "pg1", "--follow", "--interval", "50ms",
+                        "--timeout", "1500ms"}));
+  later.join();
+  INFO(f.err);
+  CHECK(f.status == 0);
+  auto fl = lines(f.out);
+  REQUIRE(fl.size() == 1205);
+  CHECK(parse(fl.back()).as_object().at("msg").as_string() == "entry 1204 of demo/pg1");
+  CHECK(run(at(sim, {"service", "logs", "--project", "demo"})).status == 2);  // --service-name missing
+  CHECK(run(at(sim, {"service", "logs", "--project", "demo", "--service-name", "pg1", "--until", "10m", "--follow"}))
+            .status == 2);
+  CHECK(run({"service", "logs", "--help"}).out.find("--follow") != std::string::npos);
 }

@@ -186,6 +186,11 @@ class simulator {
   /// ClickHouse query statistics (ServiceClickHouseQueryStats, `limit` <= 250 and
   /// `offset`). A page size above 250 is refused with 400, as the API does.
   void set_paged_items(std::size_t n);
+  /// Appends `n` entries to the log of service `project`/`service` (ProjectGetServiceLogs
+  /// pages through it: at most 500 a call, `offset` the position, `sort_order` asc or desc).
+  /// A new service starts with 3 entries; a seeded one takes "log_entries": N more.
+  /// Throws std::invalid_argument when there is no such service.
+  void add_service_logs(const std::string& project, const std::string& service, std::size_t n);
   void set_rate_limit(rate_limit_options o);
   void set_consistency_delay(std::chrono::milliseconds d);
   /// Answers `status` and `body` to every request of `method` on `path_template`, a path
@@ -199,6 +204,7 @@ class simulator {
   /// Creates projects and services from a JSON document (what `aiven-sim --seed` reads):
   /// {"projects":[{"project_name":"p","default_cloud":"aws-eu-west-1",
   ///               "services":[{"service_name":"pg1","service_type":"pg","plan":"startup-4"}]}]}
+  /// (a service may add "log_entries": N, entries of its log beyond the first 3)
   /// Seeded services are RUNNING (or "state":"POWEROFF"). Throws std::invalid_argument.
   void seed(const std::string& json_document);
 

@@ -22,7 +22,8 @@ from .cpp import Layout, banner, secret_segments_init
 from .naming import cpp_string, snake
 
 RESERVED_OPTIONS = {"body", "file", "output", "compact", "help", "token", "url", "ca-file", "timeout",
-                    "retries", "rate-limit", "simulator", "verbose", "version", "parallel", "insecure-http"}
+                    "retries", "rate-limit", "simulator", "verbose", "version", "parallel", "insecure-http",
+                    "if-exists", "follow"}
 
 PARAM_TYPES = {"string": "string", "int": "integer", "double": "number", "bool": "boolean",
                "enum": "enumeration", "vector": "array", "json": "json", "map": "json", "struct": "json"}
@@ -97,6 +98,36 @@ def _param_line(name, option, location, ptype, item, required, enums, desc):
             f"param_type::{item}, {str(required).lower()}, {ev}, {cpp_string(' '.join(desc.split())[:300])}}},\n")
 
 
+def body_type_text(t):
+    """How `--help` names a body member's type: "string", "array of integer", "enum a|b", ..."""
+    k = t.kind
+    if k == "vector":
+        return "array of " + body_type_text(t.inner)
+    if k == "map":
+        return "object of " + body_type_text(t.inner)
+    if k == "enum":
+        values = [v for v, _ in t.ref.values]
+        shown = "|".join(values[:8]) + ("|..." if len(values) > 8 else "")
+        return "enum " + shown if shown else "string"
+    if k == "struct":
+        comp = t.ref.origin.rsplit("/", 1)[-1] if t.ref.origin.startswith("#/components/") else ""
+        return f"object ({comp})" if comp else "object"
+    return {"string": "string", "int": "integer", "double": "number", "bool": "boolean", "json": "JSON"}[k]
+
+
+def body_members(op):
+    """The JSON body's top-level members as (name, type text, required, description); [] when the
+    body is not an object with named members."""
+    if op.body is None or op.body.kind != "struct":
+        return []
+    return [(f.json, body_type_text(f.type), f.required, f.description or "") for f in op.body.ref.fields]
+
+
+def _member_line(name, type_text, required, desc):
+    return (f"    {{{cpp_string(name)}, {cpp_string(type_text)}, {str(required).lower()}, "
+            f"{cpp_string(' '.join(desc.split())[:160])}}},\n")
+
+
 def table(model, layout):
     areas = names(model, layout)
     out = [banner(model.sha),
@@ -105,6 +136,7 @@ def table(model, layout):
            '#include "../table.hpp"\n\nnamespace aiven::cli {\nnamespace {\n\n']
     enum_lists = []
     params = []
+    members = []  # (id, lines), shared by operations with the same body
     ops_lines = []
     for area, tag, ops in areas:
         for c in ops:
@@ -142,6 +174,14 @@ def table(model, layout):
                 file_field = ""
             else:
                 body, file_field = "none", ""
+            mlines = [_member_line(*m) for m in body_members(op)]
+            tail = secret_segments_init(op)
+            if mlines:
+                known = next((i for i, (_, ml) in enumerate(members) if ml == mlines), None)
+                if known is None:
+                    known = len(members)
+                    members.append((f"b_{known}", mlines))
+                tail = (tail or ", 0") + f", {members[known][0]}, {len(mlines)}"
             method = "delete_" if op.method == "delete" else op.method
             ops_lines.append(
                 f"    {{{cpp_string(c.area)}, {cpp_string(c.name)}, {cpp_string(op.id)}, http_method::{method}, "
@@ -149,12 +189,14 @@ def table(model, layout):
                 f"{cpp_string(op.raw_body_type or '')}, {cpp_string(file_field)}, response_kind::{op.response_kind}, "
                 f"{cpp_string(op.unwrap or '')}, {cpp_string(op.accept)},\n     "
                 f"{cpp_string(' '.join(op.summary.split()))}, {str(op.deprecated).lower()}, "
-                f"{str(op.idempotent).lower()}{secret_segments_init(op)}}},\n")
+                f"{str(op.idempotent).lower()}{tail}}},\n")
     for i, values in enumerate(enum_lists):
         out.append(f"constexpr const char* e_{i}[] = {{{', '.join(cpp_string(v) for v in values)}, nullptr}};\n")
     out.append("\n")
     for pid, plines in params:
         out.append(f"constexpr param_desc {pid}[] = {{\n{''.join(plines)}}};\n")
+    for mid, mlines in members:
+        out.append(f"constexpr body_member {mid}[] = {{\n{''.join(mlines)}}};\n")
     out.append("\nconstexpr op_desc ops[] = {\n")
     out.extend(ops_lines)
     out.append("};\n\nconstexpr area_desc area_list[] = {\n")

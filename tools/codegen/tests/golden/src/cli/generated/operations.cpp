@@ -39,6 +39,11 @@ constexpr param_desc p_6[] = {
     {"limit", "limit", location::query, param_type::integer, param_type::string, true, nullptr, ""},
     {"state", "state", location::query, param_type::array, param_type::string, false, nullptr, ""},
 };
+constexpr body_member b_0[] = {
+    {"name", "string", true, ""},
+    {"default", "boolean", false, ""},
+    {"settings", "object", false, ""},
+};
 
 constexpr op_desc ops[] = {
     {"reports", "report-config-update", "ReportConfigUpdate", http_method::put, "/v1/project/{project}/report-config",
@@ -52,7 +57,7 @@ constexpr op_desc ops[] = {
      "Upload a report", false, false},
     {"things", "thing-create", "ThingCreate", http_method::post, "/v1/project/{project}/thing",
      p_0, 1, body_kind::json, "", "", response_kind::json, "", "application/json",
-     "Create a thing", false, true},
+     "Create a thing", false, true, 0, b_0, 3},
     {"things", "thing-delete", "ThingDelete", http_method::delete_, "/v1/project/{project}/thing/{thing_name}",
      p_3, 2, body_kind::none, "", "", response_kind::empty, "", "application/json",
      "Delete a thing", true, true},

@@ -247,6 +247,10 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
           explain_exchange_failure(r, opts, d);
         else
           e.response = take_response(r, spec, out, d);
+        // A 401 to a client with no token at all: say that, not only the API's "Invalid token".
+        if (!r.ec && d.http_status == 401 && impl.authorization().empty())
+          d.client_message = "no token: client_options::token is empty (from_env(): AIVEN_TOKEN and "
+                             "AIVEN_AUTH_TOKEN unset and no credentials file)";
         out.ec = r.ec ? r.ec : e.response.ec;
         const auto now = t.now();
         // Every 429 that names a time pauses the whole client first; then this

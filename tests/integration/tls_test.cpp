@@ -59,4 +59,20 @@ TEST_SUITE("integration.tls") {
     REQUIRE(sim.requests().size() == 1);
     CHECK_FALSE(sim.requests()[0].had_token);
   }
+
+  TEST_CASE("a 401 to a client with no token says there is no token; with a wrong one it does not") {
+    sim::simulator sim;
+    for (const bool empty : {true, false}) {
+      asio::io_context io;
+      auto opts = test::sim_options(sim);
+      opts.token = empty ? "" : "not-the-token";
+      client c(io.get_executor(), opts);
+      diagnostics diag;
+      auto [ec, r] = test::run(io, [&]() -> asio::awaitable<std::tuple<error_code, raw_response>> {
+        co_return co_await c.async_request(raw_request::get("/v1/project"), diag, asio::as_tuple(asio::use_awaitable));
+      });
+      CHECK(diag.http_status == 401);
+      CHECK((diag.client_message.find("no token") != std::string::npos) == empty);
+    }
+  }
 }

@@ -173,20 +173,23 @@ void follow_service_logs_erased(const client& c, std::string project, std::strin
     }
     using steady = std::chrono::steady_clock;
     const auto deadline = opts.timeout ? steady::now() + *opts.timeout : steady::time_point::max();
+    // Rounded up: a bound rounded down would end the follow (or its last poll) before the deadline.
     auto left = [&]() -> std::optional<milliseconds> {
       if (!opts.timeout) return std::nullopt;
-      return std::chrono::duration_cast<milliseconds>(deadline - steady::now());
+      return std::chrono::ceil<milliseconds>(deadline - steady::now());
     };
+    auto past_deadline = [&] { return opts.timeout && steady::now() >= deadline; };
     log_cursor cur(opts.from, std::nullopt);
     asio::steady_timer timer(co_await asio::this_coro::executor);
     unsigned polls = 0;
     for (;;) {
       // Page until caught up, then pause.
       for (bool caught_up = false; !caught_up;) {
+        if (past_deadline()) co_return error_code{};
         api::project_get_service_logs_out page;
         error_code ec = co_await fetch(c, project, service, cur, opts.page_size, d, page, left());
         ++polls;
-        if (ec == errc::timeout && steady::now() >= deadline) co_return error_code{};  // the caller's deadline
+        if (ec == errc::timeout && past_deadline()) co_return error_code{};  // the caller's deadline
         if (ec == asio::error::operation_aborted) d.client_message = "log follow cancelled after " +
                                                                       std::to_string(polls) + " polls";
         if (ec) co_return ec;
@@ -203,10 +206,8 @@ void follow_service_logs_erased(const client& c, std::string project, std::strin
         }
       }
       auto pause = opts.interval;
-      if (auto l = left()) {
-        if (l->count() <= 0) co_return error_code{};
-        pause = std::min(pause, *l);
-      }
+      if (past_deadline()) co_return error_code{};
+      if (auto l = left()) pause = std::min(pause, *l);
       timer.expires_after(pause);
       auto [wec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
       if (wec) {

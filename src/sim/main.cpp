@@ -33,6 +33,9 @@ void usage(std::ostream& out) {
          "                          \"service_type\":\"pg\",\"plan\":\"startup-4\"}]}]} (a number: --fault-seed)\n"
          "  --rate-limit N/T        Aiven's rate limiter: N requests per T seconds per token (default off)\n"
          "  --rate-limit-mode M     fixed-window (default) or leaky-bucket\n"
+         "  --rate-limit-burst N    leaky bucket: its size (default N of --rate-limit)\n"
+         "  --rate-limit-hint S     the 429 always says 'try again in Ss' (default: the exact wait)\n"
+         "  --rate-limit-no-header  the 429 carries no Retry-After (the message still names the wait)\n"
          "  --consistency-ms MS     reads of a resource created less than MS ago answer 404 (default 0)\n"
          "  --write-ca FILE         write the CA certificate (PEM) to FILE\n"
          "  --port-file FILE        write the port to FILE once listening\n"
@@ -73,6 +76,10 @@ int main(int argc, char** argv) {
     }
     if (flag == "--print-env") {
       print_env = true;
+      continue;
+    }
+    if (flag == "--rate-limit-no-header") {
+      opts.rate_limit.retry_after_header = false;
       continue;
     }
     if (i + 1 >= argc) bad_usage("missing value for " + std::string(flag));
@@ -126,6 +133,10 @@ int main(int argc, char** argv) {
         opts.rate_limit.mode = aiven::sim::rate_limit_mode::leaky_bucket;
       else
         bad_usage("--rate-limit-mode: fixed-window or leaky-bucket");
+    } else if (flag == "--rate-limit-burst") {
+      opts.rate_limit.burst = static_cast<unsigned>(to_number(flag, value));
+    } else if (flag == "--rate-limit-hint") {
+      opts.rate_limit.fixed_hint_s = static_cast<unsigned>(to_number(flag, value));
     } else if (flag == "--consistency-ms") {
       opts.consistency_delay = std::chrono::milliseconds(to_number(flag, value));
     } else if (flag == "--port-file") {

@@ -45,21 +45,23 @@ class rate_limiter {
         return std::nullopt;
       }
       double left = window - std::chrono::duration<double>(now - e.start).count();
-      return whole_seconds(left);
+      return hint(left);
     }
     // Leaky bucket: the level drains at N per T; a request that would overflow waits.
     const double rate = static_cast<double>(opts_.requests) / window;
+    const double size = static_cast<double>(opts_.burst ? opts_.burst : opts_.requests);
     if (e.count != 0) e.level = std::max(0.0, e.level - rate * std::chrono::duration<double>(now - e.start).count());
     e.start = now;
     e.count = 1;
-    if (e.level + 1.0 <= static_cast<double>(opts_.requests)) {
+    if (e.level + 1.0 <= size) {
       e.level += 1.0;
       return std::nullopt;
     }
-    return whole_seconds((e.level + 1.0 - opts_.requests) / rate);
+    return hint((e.level + 1.0 - size) / rate);
   }
 
  private:
+  unsigned hint(double s) const { return opts_.fixed_hint_s ? opts_.fixed_hint_s : whole_seconds(s); }
   // Rounded up, at least 1; the epsilon keeps 4.0000000001 (floating point) at 4.
   static unsigned whole_seconds(double s) { return static_cast<unsigned>(std::max(1.0, std::ceil(s - 1e-9))); }
   struct entry {

@@ -570,7 +570,9 @@ std::optional<fault> simulator::impl::choose_fault(recorded_request& rec, std::s
     f.emplace();
     f->kind = fault_kind::rate_limit;
     f->retry_after_s = *wait;
-    a.limit = limiter_.options().requests;
+    const auto rl = limiter_.options();
+    f->with_retry_after_header = rl.retry_after_header;
+    a.limit = rl.requests;
   }
   return f;
 }

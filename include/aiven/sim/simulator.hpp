@@ -96,7 +96,7 @@ enum class rate_limit_mode {
   off,
   /// At most `requests` per `window`, counted from the first request of the window.
   fixed_window,
-  /// A bucket of `requests` that drains `requests` per `window`.
+  /// A bucket of `burst` (default `requests`) that drains `requests` per `window`.
   leaky_bucket,
 };
 
@@ -104,6 +104,13 @@ struct rate_limit_options {
   rate_limit_mode mode = rate_limit_mode::off;
   unsigned requests = 120;
   std::chrono::seconds window{60};
+  /// Leaky bucket: its size, the requests that may arrive at once; 0: `requests`.
+  unsigned burst = 0;
+  /// The wait the 429 names, in whole seconds: 0: the exact time until a request
+  /// would pass (rounded up); else always this (as a front that does not know).
+  unsigned fixed_hint_s = 0;
+  /// Whether the 429 also carries `Retry-After` (the message always names the wait).
+  bool retry_after_header = true;
 };
 
 struct simulator_options {

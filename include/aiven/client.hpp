@@ -50,19 +50,32 @@ struct pool_options {
 /// the others only for idempotent calls (GET, HEAD, PUT, DELETE, or marked
 /// idempotent), or when the request provably never reached the server.
 struct retry_options {
-  unsigned max_attempts = 5;  // 1: no retries
+  /// Attempts that failed; a 429 is not one (the API said "not now", see
+  /// max_rate_limit_wait). 1: no retries.
+  unsigned max_attempts = 5;
   std::chrono::milliseconds initial_backoff{200};
   std::chrono::milliseconds max_backoff{20'000};
   double multiplier = 2.0;  // exponential backoff with full jitter
-  /// After a 429 every call of the client waits until the server's time;
-  /// then they resume spread over this window instead of all at once.
+  /// rate_limit_options::adaptive off: after a 429 every call of the client waits
+  /// until the server's time, then they resume spread over this window.
   std::chrono::milliseconds resume_spread{500};
+  /// The most a call waits in all for the hints of 429s (or their backoff, without one);
+  /// the call's deadline bounds it too. Past it the call ends with errc::rate_limited.
+  std::chrono::milliseconds max_rate_limit_wait = std::chrono::milliseconds::max();
 };
 
-/// Optional client-side token bucket that keeps a client below a known limit.
+/// How calls keep to the API's rate limit (docs/rate-limits.md).
 struct rate_limit_options {
-  double requests_per_second = 0;  // 0: off
+  /// Optional client-side token bucket that keeps the client below a known limit. 0: off.
+  double requests_per_second = 0;
   double burst = 10;
+  /// Learn the limit from the API's 429s and pace calls to it: a rate is kept to
+  /// (paced, never stopped), a spent budget per window is waited out and the next
+  /// one spent as it opens. Off: a 429 with a hint pauses every call of the client.
+  bool adaptive = true;
+  /// Clients of this process with the same token and host share one pace (the API
+  /// limits the token, not the client object).
+  bool share_per_token = true;
 };
 
 /// What the client reports after each attempt of a call (see client_options::on_attempt).
@@ -214,6 +227,10 @@ struct pool_stats {
   std::uint64_t stale_retries = 0;       // requests re-sent after a reused connection failed
   std::uint64_t retries = 0;             // attempts made by the retry policy (stale re-sends excluded)
   std::uint64_t shared_flights = 0;      // GETs answered by another call's identical request
+  std::uint64_t rate_limited = 0;        // 429 answers received
+  /// The pace the token's rate governor keeps now, requests per second (0: no 429
+  /// seen, calls go as they come); within a budget per window, the pace it is spent at.
+  double rate_pace = 0;
   std::size_t open = 0;                  // connections open now (idle + busy)
   std::size_t idle = 0;
   std::size_t max_open = 0;              // the most open at once

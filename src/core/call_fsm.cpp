@@ -49,6 +49,7 @@ error_code asio_aborted() { return boost::asio::error::operation_aborted; }
 constexpr std::string_view cancelled_why = "cancelled";
 constexpr std::string_view pause_why = "the API's rate limit pause outlasts the call's deadline";
 constexpr std::string_view no_time_why = "no time left for another attempt before the deadline";
+constexpr std::string_view rate_wait_why = "retry_options::max_rate_limit_wait is used up";
 constexpr std::string_view executed_why = "the request may have been executed, so it was not sent again";
 }  // namespace
 
@@ -62,19 +63,21 @@ next_action call_fsm::finish(error_code ec, std::string_view why) {
 }
 
 next_action call_fsm::admitted(call_clock::time_point now, call_clock::time_point allowed_at, bool cancelled,
-                               call_clock::time_point paused_until) {
+                               call_clock::time_point paused_until, bool reserved) {
   if (cancelled) return finish(asio_aborted(), cancelled_why);
   going_on_ = true;
   if (allowed_at > now) {
     if (allowed_at >= deadline_) {
-      // Refused by the client before anything was sent: for the API's pause, as
-      // the API itself would have (rate_limited); for the client's own bucket, a timeout.
-      if (paused_until > now)
+      // Refused by the client before anything was sent: for the API's pause or the
+      // token's closed budget, as the API itself would have (rate_limited); for the
+      // client's own bucket, a timeout.
+      if (paused_until > now || !reserved)
         return finish(last_ec_ ? last_ec_ : error_code(errc::rate_limited), pause_why);
       return finish(last_ec_ ? last_ec_ : error_code(errc::timeout),
                     "the client's rate_limit delays the attempt past the call's deadline");
     }
-    after_backoff_ = false;
+    // Not reserved: the budget is closed until then; ask again.
+    after_backoff_ = !reserved;
     return {next_action::wait, allowed_at};
   }
   ++attempts_;
@@ -152,17 +155,20 @@ next_action call_fsm::retry_after_failure(const attempt_result& r, call_clock::t
   auto step = retry_.on_attempt(r);
   if (!step.retry) {
     last_ec_ = step.final_ec;
+    if (r.ec == errc::rate_limited) return finish(step.final_ec, rate_wait_why);
     return finish(step.final_ec, step.final_ec == errc::connection_lost && r.ec != errc::connection_lost
                                      ? executed_why
                                      : std::string_view{});
   }
   const auto resume = now + std::min(step.delay, ms(max_pause));
   if (std::max(resume, paused_until) >= deadline_)
-    return finish(last_ec_, paused_until >= deadline_ ? pause_why : no_time_why);
+    return finish(last_ec_, paused_until >= deadline_ || (step.shared_pause && r.retry_after) ? pause_why : no_time_why);
   ++retries_;
   going_on_ = true;
-  // A 429 that named a time was recorded as the client's pause: admission waits for it.
-  if (step.shared_pause && r.retry_after) return {next_action::admit};
+  // A 429 that named a time was recorded as the client's pause (rate_limit_options::adaptive
+  // off): admission waits for it. Else the refused request waits its hint, then asks the
+  // token's governor, which paces it with the others.
+  if (step.shared_pause && r.retry_after && paused_until > now) return {next_action::admit};
   after_backoff_ = true;
   return {next_action::wait, resume};
 }

@@ -73,8 +73,10 @@ class call_fsm {
 
   /// Admission said the attempt may go at `allowed_at`; `paused_until` is the
   /// client's shared 429 pause (the rest of a later allowed_at is the token bucket).
+  /// `reserved` false: nothing was reserved, the token's budget is closed until
+  /// `allowed_at`; the machine waits and asks admission again.
   next_action admitted(call_clock::time_point now, call_clock::time_point allowed_at, bool cancelled,
-                       call_clock::time_point paused_until = {});
+                       call_clock::time_point paused_until = {}, bool reserved = true);
   /// A wait asked for by the machine ended (`cancelled`: the caller cancelled it).
   next_action waited(bool cancelled);
   /// The pool answered: `ec` (timeout, aborted) or a slot, with an idle connection or none.

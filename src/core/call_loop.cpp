@@ -195,9 +195,9 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
     switch (a.kind) {
       case next_action::admit: {
         const auto now = t.now();
-        const auto at = impl.admission().admit(now, rng);
-        a = fsm.admitted(now, at, cancelled(co_await asio::this_coro::cancellation_state),
-                         impl.admission().paused_until());
+        const auto adm = impl.admission().admit(now, rng);
+        a = fsm.admitted(now, adm.at, cancelled(co_await asio::this_coro::cancellation_state),
+                         impl.admission().paused_until(), adm.reserved);
         if (a.kind == next_action::acquire) begin_attempt();
         break;
       }
@@ -227,8 +227,9 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
           begin_attempt();
         }
         const auto [oec, verify_failed] = co_await t.open(l, fsm.deadline(), d);
-        a = fsm.opened(oec, verify_failed, cancelled(co_await asio::this_coro::cancellation_state), t.now(),
-                       impl.admission().paused_until());
+        const auto opened_at = t.now();
+        a = fsm.opened(oec, verify_failed, cancelled(co_await asio::this_coro::cancellation_state), opened_at,
+                       impl.admission().blocked_until(opened_at));
         if (a.kind != next_action::exchange) {
           out.ec = a.kind == next_action::done && a.ec ? a.ec : oec;
           t.release(std::move(l), !oec);
@@ -253,11 +254,19 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
                              "AIVEN_AUTH_TOKEN unset and no credentials file)";
         out.ec = r.ec ? r.ec : e.response.ec;
         const auto now = t.now();
-        // Every 429 that names a time pauses the whole client first; then this
-        // call decides whether it can wait that long.
-        if (auto p = call_fsm::pause_for(e, now)) impl.admission().pause_until(*p);
+        if (!r.ec) {
+          // The token's governor learns the API's pace from every answer. Without one,
+          // a 429 that names a time pauses the whole client first; then this call
+          // decides whether it can wait that long.
+          const bool refused = e.response.ec == errc::rate_limited;
+          if (refused) impl.rate_limited.fetch_add(1, std::memory_order_relaxed);
+          if (impl.admission().governor())
+            impl.admission().on_answer(now, attempt_start, refused, e.response.retry_after);
+          else if (auto p = call_fsm::pause_for(e, now))
+            impl.admission().pause_until(*p);
+        }
         a = fsm.exchanged(e, cancelled(co_await asio::this_coro::cancellation_state), now,
-                          impl.admission().paused_until());
+                          impl.admission().blocked_until(now));
         if (a.kind == next_action::done && a.ec) out.ec = a.ec;  // what the call ends with (connection_lost, ...)
         // Settle after writes: a read of what this client just created, not visible yet.
         if (a.kind == next_action::done && a.ec && spec.settle && !r.ec)

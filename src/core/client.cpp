@@ -38,7 +38,11 @@ namespace detail {
 
 client_impl::client_impl(asio::any_io_executor ex, client_options opts)
     : ex_(std::move(ex)), opts_(std::move(opts)), url_(parse_base_url(opts_.base_url, opts_.allow_insecure_http)), pool_(opts_.pool),
-      limiter_(opts_.rate_limit, opts_.retry.resume_spread),
+      limiter_(opts_.rate_limit, opts_.retry.resume_spread,
+               !opts_.rate_limit.adaptive ? nullptr
+               : opts_.rate_limit.share_per_token
+                   ? governor_for(url_.host_header, opts_.token)
+                   : std::make_shared<rate_governor>()),
       seed_(static_cast<std::uint64_t>(clock::now().time_since_epoch().count())) {
   // Header values are sent verbatim: CR/LF would let a value add headers.
   if (has_control_chars(opts_.token)) throw std::invalid_argument("aiven: the token contains control characters");
@@ -163,6 +167,8 @@ pool_stats client::stats() const {
   auto s = impl_->pool().stats();
   s.retries = impl_->retries.load(std::memory_order_relaxed);
   s.shared_flights = impl_->shared_flights.load(std::memory_order_relaxed);
+  s.rate_limited = impl_->rate_limited.load(std::memory_order_relaxed);
+  if (auto* g = impl_->admission().governor()) s.rate_pace = g->state(detail::clock::now()).rate;
   {
     std::lock_guard lk(impl_->queue_mu);
     s.waiting += impl_->queued;

@@ -104,6 +104,7 @@ class client_impl {
   std::deque<std::shared_ptr<queued_call>> queue;
   std::atomic<std::uint64_t> retries{0};
   std::atomic<std::uint64_t> shared_flights{0};
+  std::atomic<std::uint64_t> rate_limited{0};
 
  private:
   asio::any_io_executor ex_;

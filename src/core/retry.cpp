@@ -2,10 +2,14 @@
 
 #include <boost/asio/error.hpp>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <ctime>
+#include <map>
 #include <string>
 
 namespace aiven::detail {
@@ -81,6 +85,15 @@ bool is_transport_error(const error_code& ec) {
 
 }  // namespace
 
+ms retry_state::refusal_backoff() {
+  // A 429 without a hint: the backoff of the refusals so far (they are not attempts).
+  const unsigned saved = attempts_;
+  attempts_ = refusals_;
+  const ms d = backoff();
+  attempts_ = saved;
+  return d;
+}
+
 ms retry_state::backoff() {
   double cap = static_cast<double>(opts_.initial_backoff.count()) *
                std::pow(opts_.multiplier, static_cast<double>(attempts_ > 0 ? attempts_ - 1 : 0));
@@ -91,19 +104,26 @@ ms retry_state::backoff() {
 }
 
 retry_step retry_state::on_attempt(const attempt_result& r) {
-  ++attempts_;
   retry_step step;
   step.final_ec = r.ec;
   if (!r.ec) return step;
+  if (r.ec == errc::rate_limited) {
+    // "Not now", not a failure: it does not use up max_attempts; the deadline and
+    // max_rate_limit_wait bound the waiting instead.
+    ++refusals_;
+    step.shared_pause = true;
+    // A hint of "0s" is no wait at all: back off as if there were none.
+    step.delay = r.retry_after && r.retry_after->count() > 0 ? *r.retry_after : refusal_backoff();
+    if (step.delay > opts_.max_rate_limit_wait - rate_limit_waited_) return step;  // no retry
+    rate_limit_waited_ += step.delay;
+    step.retry = true;
+    return step;
+  }
+  ++attempts_;
 
   bool retryable = false;
-  bool shared = false;
   if (r.ec.category() == aiven_category()) {
     switch (static_cast<errc>(r.ec.value())) {
-      case errc::rate_limited:
-        retryable = true;  // refused, not executed: safe for any method
-        shared = true;
-        break;
       case errc::request_timeout:
       case errc::server_error:
       case errc::not_implemented:
@@ -123,7 +143,6 @@ retry_step retry_state::on_attempt(const attempt_result& r) {
   if (!retryable || attempts_ >= opts_.max_attempts) return step;
 
   step.retry = true;
-  step.shared_pause = shared;
   step.delay = r.retry_after ? *r.retry_after : backoff();
   return step;
 }
@@ -138,10 +157,20 @@ steady::time_point limiter::paused_until() const {
   return paused_until_;
 }
 
-steady::time_point limiter::admit(steady::time_point now, std::minstd_rand& rng) {
-  std::lock_guard lk(mu_);
+steady::time_point limiter::blocked_until(steady::time_point now) const {
+  const auto closed = governor_ ? governor_->closed_until(now) : steady::time_point{};
+  return std::max(paused_until(), closed);
+}
+
+rate_admission limiter::admit(steady::time_point now, std::minstd_rand& rng) {
   steady::time_point at = now;
-  if (paused_until_ > now) {
+  if (governor_) {
+    const auto g = governor_->admit(now);
+    if (!g.reserved) return g;  // the token's budget is closed until then: ask again
+    at = g.at;
+  }
+  std::lock_guard lk(mu_);
+  if (paused_until_ > at) {
     // Resume spread over a window so that the callers held back by a 429 do
     // not all hit the limit again in the same instant.
     long spread = static_cast<long>(spread_.count());
@@ -161,7 +190,38 @@ steady::time_point limiter::admit(steady::time_point now, std::minstd_rand& rng)
       at = std::max(at, now + std::chrono::duration_cast<steady::duration>(wait));
     }
   }
-  return at;
+  return {at, true};
+}
+
+void limiter::on_answer(steady::time_point now, steady::time_point sent_at, bool refused, std::optional<ms> hint) {
+  if (!governor_) return;
+  if (refused)
+    governor_->on_refused(now, sent_at, hint);
+  else
+    governor_->on_accepted(now, sent_at);
+}
+
+std::shared_ptr<rate_governor> governor_for(std::string_view host, std::string_view authorization) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  std::string in(host);
+  in += '\n';
+  in += authorization;
+  EVP_Digest(in.data(), in.size(), md, &len, EVP_sha256(), nullptr);
+  OPENSSL_cleanse(in.data(), in.size());
+  std::string key(reinterpret_cast<const char*>(md), len);
+  static std::mutex mu;
+  static std::map<std::string, std::weak_ptr<rate_governor>> registry;
+  std::lock_guard lk(mu);
+  for (auto it = registry.begin(); it != registry.end();)  // forget the governors no client holds
+    it = it->second.expired() ? registry.erase(it) : std::next(it);
+  auto& slot = registry[key];
+  auto g = slot.lock();
+  if (!g) {
+    g = std::make_shared<rate_governor>();
+    slot = g;
+  }
+  return g;
 }
 
 }  // namespace aiven::detail

@@ -2,10 +2,13 @@
 // nothing here sleeps or touches a socket, so it is tested with a fake clock.
 #pragma once
 
+#include "core/rate_governor.hpp"
+
 #include <aiven/client.hpp>
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -52,29 +55,43 @@ class retry_state {
 
   /// Call after every attempt; says whether and when to try again.
   retry_step on_attempt(const attempt_result& r);
+  /// Failed attempts so far (429s are not counted: see refusals()).
   unsigned attempts() const noexcept { return attempts_; }
+  unsigned refusals() const noexcept { return refusals_; }
 
  private:
   ms backoff();
+  ms refusal_backoff();
 
   retry_options opts_;
   bool idempotent_;
   unsigned attempts_ = 0;
+  unsigned refusals_ = 0;
+  ms rate_limit_waited_{0};
   std::minstd_rand rng_;  // per call: never shared between calls
 };
 
-/// Client-wide admission: the shared pause after a 429 and the optional token
-/// bucket. Thread-safe.
+/// Client-wide admission: the token's rate governor (rate_limit_options::adaptive), or
+/// else the shared pause after a 429; then the optional token bucket. Thread-safe.
 class limiter {
  public:
-  limiter(const rate_limit_options& rl, ms resume_spread) : rl_(rl), spread_(resume_spread) {
+  /// `governor`: the token's (shared with the other clients of it), or null for the
+  /// shared pause of rate_limit_options::adaptive = false.
+  limiter(const rate_limit_options& rl, ms resume_spread, std::shared_ptr<rate_governor> governor = nullptr)
+      : rl_(rl), spread_(resume_spread), governor_(std::move(governor)) {
     tokens_ = rl_.burst;
   }
-  /// Every call of the client waits until at least `until`.
+  /// Every call of the client waits until at least `until` (no governor only).
   void pause_until(steady::time_point until);
-  /// When this attempt may be sent (now, or later). Reserves a token.
-  steady::time_point admit(steady::time_point now, std::minstd_rand& rng);
+  /// When this attempt may be sent (now, or later), reserving its slot; or, when not
+  /// `reserved`, the time to ask again.
+  rate_admission admit(steady::time_point now, std::minstd_rand& rng);
   steady::time_point paused_until() const;
+  /// The client's pause, or the token's budget closed until then, whichever is later.
+  steady::time_point blocked_until(steady::time_point now) const;
+  /// The answer to an attempt sent at `sent_at`: a 429 (with the server's hint) or not.
+  void on_answer(steady::time_point now, steady::time_point sent_at, bool refused, std::optional<ms> hint);
+  rate_governor* governor() const noexcept { return governor_.get(); }
 
  private:
   // A mutex, not a strand: every call of the client reads and updates the pause
@@ -82,9 +99,14 @@ class limiter {
   mutable std::mutex mu_;
   rate_limit_options rl_;
   ms spread_;
+  std::shared_ptr<rate_governor> governor_;
   steady::time_point paused_until_{};
   double tokens_ = 0;
   steady::time_point refilled_{};
 };
+
+/// The governor of (host, token) in this process, made on first use and shared while
+/// any client holds it. Keyed by a digest: the registry does not keep the token.
+std::shared_ptr<rate_governor> governor_for(std::string_view host, std::string_view authorization);
 
 }  // namespace aiven::detail

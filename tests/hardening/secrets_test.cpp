@@ -102,7 +102,8 @@ TEST_SUITE("hardening.secrets") {
     sim::simulator other;
     auto opts = test::sim_options(sim);
     REQUIRE(opts.token == token);
-    opts.retry = retry_options{.max_attempts = 2, .initial_backoff = 1ms, .max_backoff = 2ms, .resume_spread = 1ms};
+    opts.retry = retry_options{
+        .max_attempts = 2, .initial_backoff = 1ms, .max_backoff = 2ms, .resume_spread = 1ms, .max_rate_limit_wait = 20ms};
     sweep s;
     opts.log_bodies = true;
     opts.on_attempt = [&s](const attempt_record& r) { s.hook(r); };

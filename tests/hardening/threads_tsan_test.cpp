@@ -83,6 +83,40 @@ TEST_SUITE("threads.tsan") {
     CHECK(c.stats().waiting == 0);
   }
 
+  TEST_CASE("two clients of one token on two io_contexts, 2 threads each: one governor learns the window") {
+    // The token's governor is shared by both clients and reported to from 4 threads.
+    sim::simulator sim(sim::simulator_options{
+        .rate_limit = {.mode = sim::rate_limit_mode::fixed_window, .requests = 30, .window = 1s}});
+    std::vector<std::thread> threads;
+    std::atomic<int> ok{0}, failed{0};
+    std::atomic<std::uint64_t> refused{0};
+    std::atomic<int> paced{0};
+    for (int k = 0; k < 2; ++k) {
+      threads.emplace_back([&] {
+        asio::io_context io;
+        auto o = test::sim_options(sim);
+        o.request_timeout = 60s;
+        o.single_flight = false;  // each call its own request: identical GETs would share one
+        client c(io.get_executor(), o);
+        for (int i = 0; i < 45; ++i)
+          asio::co_spawn(asio::make_strand(io), [&]() -> asio::awaitable<void> {
+            auto [ec, r] = co_await c.async_request(raw_request::get("/v1/clouds"), asio::as_tuple(asio::use_awaitable));
+            if (ec) ++failed; else ++ok;
+          }, asio::detached);
+        std::thread helper([&] { io.run(); });
+        io.run();
+        helper.join();
+        refused += c.stats().rate_limited;
+        if (c.stats().rate_pace > 0) ++paced;
+      });
+    }
+    for (auto& t : threads) t.join();
+    CHECK(ok == 90);
+    CHECK(failed == 0);
+    CHECK(refused > 0);   // the window was hit: the governor was used
+    CHECK(paced == 2);    // and both clients see its pace
+  }
+
   TEST_CASE("two clients, two io_contexts, one simulator: no shared state between clients") {
     sim::simulator sim;
     std::vector<std::thread> threads;

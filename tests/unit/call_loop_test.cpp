@@ -205,6 +205,8 @@ struct harness {
     o.base_url = "http://127.0.0.1:9";
     o.allow_insecure_http = true;
     o.retry.resume_spread = 0ms;
+    // Each harness its own governor: the file's clients share a host and token.
+    o.rate_limit.share_per_token = false;
     o.on_attempt = [this](const attempt_record& r) { attempts.push_back({r.attempt, r.status, r.error, r.will_retry}); };
     impl = std::make_shared<client_impl>(ioc.get_executor(), o);
     net = std::make_shared<scripted_transport>(ioc.get_executor());
@@ -280,10 +282,16 @@ struct harness {
 
 }  // namespace
 
-// --- 429: the server's pause ------------------------------------------------
+// --- 429: the server's pause (rate_limit_options::adaptive off) --------------
+
+client_options shared_pause() {
+  client_options o;
+  o.rate_limit.adaptive = false;
+  return o;
+}
 
 TEST_CASE("call loop: a 429's Retry-After wins over the body's hint, and the pause is the client's") {
-  harness h;
+  harness h(shared_pause());
   auto too_many = status(429, R"({"message":"Rate limit exceeded, try again in 30s"})");
   too_many.headers = {{"Retry-After", "7"}};
   h.net->exchanges = {too_many, status(200), status(200)};
@@ -311,7 +319,7 @@ TEST_CASE("call loop: a 429's Retry-After wins over the body's hint, and the pau
 }
 
 TEST_CASE("call loop: a 429 without Retry-After waits the body's 'try again in'") {
-  harness h;
+  harness h(shared_pause());
   h.net->exchanges = {status(429, R"({"message":"Rate limit exceeded, try again in 12s"})"), status(200)};
   h.net->opens = {{}};
   auto a = h.start(harness::get());
@@ -324,7 +332,7 @@ TEST_CASE("call loop: a 429 without Retry-After waits the body's 'try again in'"
 }
 
 TEST_CASE("call loop: a 429 whose pause outlasts the deadline fails at once, and the pause stays recorded") {
-  harness h;
+  harness h(shared_pause());
   auto too_many = status(429);
   too_many.headers = {{"Retry-After", "120"}};
   h.net->exchanges = {too_many};
@@ -350,6 +358,64 @@ TEST_CASE("call loop: a 429 whose pause outlasts the deadline fails at once, and
 }
 
 // --- stale connections --------------------------------------------------------
+
+// --- 429: the token's governor (the default) --------------------------------
+
+TEST_CASE("call loop: a 429 is not a failed attempt: retried past max_attempts after each hint") {
+  harness h;
+  auto too_many = status(429, R"({"message":"Rate limit 120 exceeded - try again in 2s"})");
+  h.net->exchanges = {too_many, too_many, too_many, status(200)};
+  h.net->opens = {{}};
+  auto spec = harness::get();
+  spec.retry.max_attempts = 1;  // no retries of failures; 429s are not failures
+  auto a = h.start(spec);
+  h.run();
+  REQUIRE(a->result);
+  CHECK_FALSE(a->result->ec);
+  REQUIRE(h.net->sent.size() == 4);
+  for (std::size_t i = 1; i < 4; ++i) CHECK(h.net->sent[i].at - h.net->sent[i - 1].at >= 2s);
+  CHECK(h.net->sent[3].at - h.net->sent[0].at < 7s);  // the hints, not the hints plus pauses of their own
+  CHECK(a->d.attempts == 4);
+  CHECK(h.impl->admission().paused_until() == fake_clock::time_point{});  // no client-wide stop
+}
+
+TEST_CASE("call loop: retry_options::max_rate_limit_wait ends a call the API keeps refusing") {
+  harness h;
+  auto too_many = status(429, R"({"message":"Rate limit 120 exceeded - try again in 2s"})");
+  h.net->exchanges = {too_many, too_many, too_many, too_many, status(200)};
+  h.net->opens = {{}};
+  auto spec = harness::get();
+  spec.retry.max_rate_limit_wait = 5s;  // two hints of 2 s fit, a third does not
+  auto a = h.start(spec);
+  h.run();
+  REQUIRE(a->result);
+  CHECK(a->result->ec == errc::rate_limited);
+  CHECK(h.net->sent.size() == 3);
+  CHECK(a->d.client_message.find("max_rate_limit_wait") != std::string::npos);
+}
+
+TEST_CASE("call loop: a spent budget that opens after the deadline fails the next call at once, sending nothing") {
+  harness h;
+  auto too_many = status(429, R"({"message":"Rate limit 120 exceeded - try again in 28s"})");
+  h.net->exchanges = {too_many};
+  h.net->opens = {{}};
+  auto spec = harness::get();
+  spec.timeout = 10s;
+  auto a = h.start(spec);
+  h.run();
+  REQUIRE(a->result);
+  CHECK(a->result->ec == errc::rate_limited);
+  CHECK(a->ended == t0);  // the hint outlasts the deadline: no waiting for nothing
+  // The lone 429 is taken at its word: the token's budget is closed for 28 s.
+  h.run_until(t0 + 1s);
+  auto b = h.start(spec);
+  h.run();
+  REQUIRE(b->result);
+  CHECK(b->result->ec == errc::rate_limited);
+  CHECK(b->ended == t0 + 1s);
+  CHECK(h.net->sent.size() == 1);
+  CHECK(b->d.client_message.find("outlasts the call's deadline") != std::string::npos);
+}
 
 TEST_CASE("call loop: a GET is re-sent on a fresh connection after a reused one closes unanswered") {
   for (auto written : {write_state::none, write_state::partial, write_state::complete}) {

@@ -94,26 +94,26 @@ TEST_SUITE("retry.limiter") {
     limiter l({}, 500ms);
     std::minstd_rand rng(7);
     auto t0 = steady::now();
-    CHECK(l.admit(t0, rng) == t0);
+    CHECK(l.admit(t0, rng).at == t0);
     l.pause_until(t0 + 2s);
     bool spread = false;
     for (int i = 0; i < 50; ++i) {
-      auto at = l.admit(t0 + 100ms, rng);
+      auto at = l.admit(t0 + 100ms, rng).at;
       CHECK(at >= t0 + 2s);
       CHECK(at <= t0 + 2500ms);
       spread |= at > t0 + 2100ms;
     }
     CHECK(spread);
-    CHECK(l.admit(t0 + 3s, rng) == t0 + 3s);
+    CHECK(l.admit(t0 + 3s, rng).at == t0 + 3s);
   }
   TEST_CASE("token bucket: burst, then one call per 1/rps") {
     limiter l({.requests_per_second = 10, .burst = 2}, 0ms);
     std::minstd_rand rng(1);
     auto t0 = steady::now();
-    CHECK(l.admit(t0, rng) == t0);
-    CHECK(l.admit(t0, rng) == t0);
-    auto third = l.admit(t0, rng);
-    auto fourth = l.admit(t0, rng);
+    CHECK(l.admit(t0, rng).at == t0);
+    CHECK(l.admit(t0, rng).at == t0);
+    auto third = l.admit(t0, rng).at;
+    auto fourth = l.admit(t0, rng).at;
     CHECK(third - t0 == std::chrono::duration_cast<steady::duration>(100ms));
     CHECK(fourth - t0 == std::chrono::duration_cast<steady::duration>(200ms));
   }

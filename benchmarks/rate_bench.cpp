@@ -8,7 +8,8 @@
 // --scale F multiplies the request counts (the least wall time scales with them);
 // --compare adds rows with rate_limit_options::adaptive off (the shared pause);
 // --smoke (CTest, short runs that the first 429s dominate) fails only on a failed call
-// or a wall time past 2.5x the least, not on the goals.
+// or a wall time past 3x the least (a stall: CI once saw 15.8x), not on the goals, which
+// a loaded 2-core machine running other tests beside it misses by noise alone.
 // The processes of window4 are this program again (--child ...), each with its own
 // client and the token of the parent's simulator.
 #include <aiven/client.hpp>
@@ -204,7 +205,7 @@ int main(int argc, char** argv) {
     print(r);
     const double wall = static_cast<double>(r.o.end_ns - r.o.start_ns) / 1e9;
     const double share = static_cast<double>(r.o.refused) / static_cast<double>(r.o.accepted + r.o.refused);
-    if (r.o.failed || wall > (smoke ? 2.5 : max_ratio) * r.least_s || (!smoke && share > 0.05)) ok = false;
+    if (r.o.failed || wall > (smoke ? 3.0 : max_ratio) * r.least_s || (!smoke && share > 0.05)) ok = false;
   };
   if (scenario == "bucket" || scenario == "all") {
     const long n = std::lround(5000 * scale);

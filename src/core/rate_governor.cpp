@@ -34,14 +34,16 @@ double rate_governor::rate_at(time_point now, double sending) const {
   return std::clamp(w, min_rate, std::max(w_max_, 2.0 * sending));
 }
 
-rate_governor::time_point rate_governor::pace(time_point now, double rate) {
+rate_admission rate_governor::pace(time_point now, double rate) {
   // GCRA with a tolerance of one interval: a request after a quiet spell goes at once,
   // then they are spaced 1/rate apart.
   const auto interval = std::chrono::duration_cast<clock::duration>(seconds_d(1.0 / std::max(rate, min_rate)));
   if (tat_ < now) tat_ = now;
   const time_point at = std::max(now, tat_ - interval);
+  if (at > now + p_.max_reservation) return {now + p_.max_reservation, false};
   tat_ += interval;
-  return at;
+  sends_.push_back(at);
+  return {at, true};
 }
 
 void rate_governor::enter_paced(time_point now) {
@@ -106,11 +108,13 @@ rate_admission rate_governor::admit_locked(time_point now) {
   switch (mode_) {
     case mode::free:
       if (now < closed_until_) return {closed_until_, false};
-      if (!epoch_set_) {
+      if (!epoch_set_ || now - epoch_ > p_.max_period) {
         epoch_ = now;
         epoch_set_ = true;
         accepted_in_epoch_ = 0;
+        sent_in_epoch_ = 0;
       }
+      ++sent_in_epoch_;
       sends_.push_back(now);
       return {now, true};
     case mode::probation:
@@ -129,9 +133,7 @@ rate_admission rate_governor::admit_locked(time_point now) {
       // What passed over the last second bounds the cap from below: callers parked on
       // their hints lower the sending for a moment, not what the API takes.
       last_rate_ = rate_at(now, std::max(sending, accepted_rate(now)));
-      const auto at = pace(now, last_rate_);
-      sends_.push_back(at);
-      return {at, true};
+      return pace(now, last_rate_);
     }
     case mode::window:
       return admit_window(now);
@@ -146,15 +148,19 @@ rate_admission rate_governor::admit_window(time_point now) {
   if (probe && (probes_out_ >= probe_credit_ || probe_refused_)) {
     // Spent: closed until the period opens again (from the window's first answer, once
     // it has come; from its first admission until then, and pushed back when it comes).
-    // A probe that passes opens it again for the caller that comes back.
+    // While probes are out it may open again: callers come back when their answers are
+    // due, and it is not marked closed (a caller parked until the next period would hold
+    // its request that long, though the probes found room for it).
+    if (probes_out_ > 0 && !probe_refused_)
+      return {std::min(next_open(), now + std::max<clock::duration>(rtt_, std::chrono::milliseconds(1))), false};
     closed_until_ = next_open();
     return {closed_until_, false};
   }
+  const auto slot = pace(now, window_pace_);
+  if (!slot.reserved) return slot;
   ++sent_in_window_;
-  const auto at = pace(now, window_pace_);
-  if (probe && probes_out_++ == 0 && probe_credit_ == 1) probe_at_ = at;
-  sends_.push_back(at);
-  return {at, true};
+  if (probe && probes_out_++ == 0 && probe_credit_ == 1) probe_at_ = slot.at;
+  return slot;
 }
 
 double rate_governor::accepted_rate(time_point now) {
@@ -167,6 +173,7 @@ void rate_governor::on_accepted(time_point now, time_point sent_at) {
   std::lock_guard lk(mu_);
   accepted_rate(now);
   accepted_.push_back(now);
+  if (now > sent_at) rtt_ = now - sent_at;
   remember(false);
   switch (mode_) {
     case mode::free:
@@ -227,10 +234,18 @@ void rate_governor::on_refused(time_point now, time_point sent_at, std::optional
       mode_ = mode::probation;
       first_refusal_ = now;
       refused_sent_ = sent_at;
-      probation_until_ = now + p_.probation;
+      // Long enough for the probe's answer to come back: a round trip is as long as
+      // this one took (on a loaded machine or a far network, longer than `probation`).
+      probation_until_ = now + std::clamp<clock::duration>(p_.probe_after + 2 * (now - sent_at), p_.probation,
+                                                           p_.max_probation);
       reopen_ = reopen;
       probe_sent_ = hint && *hint > p_.probe_max_hint;  // no probe: the hint stands
+      // The pace that drew it: over the last 100 ms, or since the first admission when
+      // the answer came later than that (a loaded machine, a slow network).
       rate_at_refusal_ = send_rate(now);
+      if (epoch_set_)
+        rate_at_refusal_ = std::max(rate_at_refusal_, static_cast<double>(sent_in_epoch_) /
+                                                          std::max(seconds_d(now - epoch_).count(), 0.1));
       break;
     case mode::probation:
       // A hint rounded up to whole seconds is at or after the true reopening: the
@@ -276,7 +291,10 @@ void rate_governor::on_refused(time_point now, time_point sent_at, std::optional
         // Something passed in this window, so it is open, and it ends when the period
         // does: the budget is smaller than learned (another client of the token spends
         // it too). The late answers of this window raise it back to what passed.
+        // A whole-second hint is late, never early: one that comes before the period's
+        // end says the period is shorter.
         budget_ = std::max(1u, accepted_in_window_);
+        if (reopen + window_margin < next_open()) period_ = reopen - window_anchor_ + window_margin;
         closed_until_ = std::max(closed_until_, std::min(reopen, next_open()));
       } else {
         // Refused before anything passed: the window opens later than predicted.

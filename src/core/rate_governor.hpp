@@ -33,6 +33,9 @@ struct governor_params {
   /// After the first 429: new requests are held this long at most while the answers in
   /// flight tell a rate from a spent window.
   std::chrono::milliseconds probation{50};
+  /// ... or longer, up to this, when the refused request's round trip was longer: the
+  /// probe's answer must come back within the probation to tell anything.
+  std::chrono::milliseconds max_probation{2000};
   /// During the probation one request goes this long after the first 429: if it passes
   /// (or any answer in flight does) the budget refills as a rate; if it is refused too,
   /// the budget is spent until the time the hints name.
@@ -45,6 +48,15 @@ struct governor_params {
   /// Paced: a 429 lowers the pace when at least this share (percent) of the last 64
   /// answers were 429s; fewer are strays, not a sign of going too fast.
   unsigned react_share_pct = 5;
+  /// The longest window learned: the budget and the period are counted from the first
+  /// admission of the last `max_period` at most (a service that ran below the limit for
+  /// hours has not been in one window all that time).
+  std::chrono::minutes max_period{10};
+  /// A paced slot is reserved at most this far ahead; a caller whose slot would be
+  /// later asks again then, at the pace of that moment. Without it, a pace learned
+  /// too low (the first 429 read on a loaded machine) books every caller in flight
+  /// seconds apart, and they keep those slots however fast the pace climbs back.
+  std::chrono::milliseconds max_reservation{250};
 };
 
 /// When an attempt may go.
@@ -94,7 +106,8 @@ class rate_governor {
   double rate_at(time_point now, double sending) const;
   double send_rate(time_point now);      // admissions over the last 100 ms
   double accepted_rate(time_point now);  // answers that passed over the last second
-  time_point pace(time_point now, double rate);
+  // A slot at `rate`, or (not reserved) when to ask again if it is beyond max_reservation.
+  rate_admission pace(time_point now, double rate);
   void enter_paced(time_point now);
   void enter_window(time_point now);
   void start_window(time_point now);
@@ -108,6 +121,7 @@ class rate_governor {
   std::uint64_t refusals_ = 0, reactions_ = 0;
   std::deque<time_point> sends_;     // admissions of the last 100 ms
   std::deque<time_point> accepted_;  // answers that passed in the last second
+  clock::duration rtt_{};  // the round trip of the last answer that passed
   void remember(bool refused);
   std::array<bool, 64> recent_{};  // the last answers: refused or not
   unsigned recent_count_ = 0, recent_refused_ = 0, recent_next_ = 0;
@@ -116,7 +130,7 @@ class rate_governor {
   time_point epoch_{};  // the first admission (free), or the window's start
   time_point epoch_answer_{};  // the first answer that passed after it
   bool epoch_set_ = false;
-  unsigned accepted_in_epoch_ = 0;
+  unsigned accepted_in_epoch_ = 0, sent_in_epoch_ = 0;
 
   // Probation.
   time_point first_refusal_{}, refused_sent_{}, probation_until_{}, reopen_{};

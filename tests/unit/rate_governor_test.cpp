@@ -158,6 +158,26 @@ TEST_SUITE("rate_governor") {
     CHECK(std::chrono::duration<double>(c.at - b.at).count() == doctest::Approx(1.0 / 400).epsilon(0.001));
   }
 
+  TEST_CASE("a pace learned from a late first 429 is the rate since the first admission; no slot is booked past max_reservation") {
+    rate_governor g;
+    for (int i = 0; i < 100; ++i) CHECK(g.admit(t0 + std::chrono::milliseconds(i)).at == t0 + std::chrono::milliseconds(i));
+    // 100 requests in 100 ms, the first 429 answered 300 ms after the first send.
+    g.on_refused(t0 + 300ms, t0 + 50ms, 1s);
+    g.on_accepted(t0 + 301ms, t0 + 99ms + 1us);  // sent after the refused one: a rate
+    REQUIRE(g.state(t0 + 301ms).m == mode::paced);
+    const tp now = t0 + 302ms;
+    std::vector<aiven::detail::rate_admission> got;
+    for (int i = 0; i < 400; ++i) got.push_back(g.admit(now));
+    unsigned reserved = 0;
+    for (auto& a : got) {
+      CHECK(a.at <= now + governor_params{}.max_reservation);
+      reserved += a.reserved ? 1 : 0;
+    }
+    // About 300 r/s x 0.8 (beta) over 250 ms: dozens booked, not one per 2 s.
+    CHECK(reserved >= 30);
+    CHECK(reserved < 400);
+  }
+
   TEST_CASE("a 429 to a request sent before the last reaction is not a new signal") {
     rate_governor g;
     for (int i = 0; i < 50; ++i) g.admit(t0 + std::chrono::microseconds(200 * i));
@@ -239,12 +259,16 @@ TEST_SUITE("rate_governor") {
     }
     CHECK(last_slot > now);                  // paced, not all at the instant it opened
     CHECK(last_slot - now < 100ms);          // at the pace the first budget went out
-    // Spent: one probe asks whether the window holds more; while it is out, nothing else.
+    // Spent: one probe asks whether the window holds more; while it is out, nothing else:
+    // the others ask again when its answer is due (a round trip: 1 ms here), not after the period.
     auto probe = g.admit(now + 1ms);
     REQUIRE(probe.reserved);
     auto c = g.admit(now + 1ms);
     CHECK_FALSE(c.reserved);
-    CHECK(c.at == now + s.period);
+    CHECK(c.at == now + 2ms);
+    auto e = g.admit(now + 1500us);  // nor is the next caller turned away until the period's end
+    CHECK_FALSE(e.reserved);
+    CHECK(e.at == now + 2500us);
     // It passes: the budget is one higher and the next probe may go at once.
     g.on_accepted(probe.at + 1ms, probe.at);
     CHECK(g.state(probe.at + 1ms).budget == 201);
@@ -280,6 +304,23 @@ TEST_SUITE("rate_governor") {
     CHECK(g.admit(probe.at + 2ms).at == probe.at + 1ms + 1s + 2ms);
   }
 
+  TEST_CASE("in a window, a 429 to a request of its budget with an earlier hint shortens the period too") {
+    governor_params p;
+    rate_governor g(p);
+    for (int i = 0; i < 20; ++i) g.admit(t0);
+    for (int i = 0; i < 10; ++i) g.on_accepted(t0 + 1ms, t0);
+    for (unsigned i = 0; i < 10; ++i) g.on_refused(t0 + 2ms, t0, 3s);
+    REQUIRE(g.admit(t0 + 2ms + p.probe_after).reserved);
+    g.on_refused(t0 + 3ms + p.probe_after, t0 + 2ms + p.probe_after, 3s);
+    REQUIRE(g.state(t0 + 20ms).period == 3003ms);
+    const tp open = t0 + 2ms + 3s;
+    for (int i = 0; i < 10; ++i) REQUIRE(g.admit(open).reserved);
+    for (int i = 0; i < 6; ++i) g.on_accepted(open + 1ms, open);
+    g.on_refused(open + 2ms, open, 1s);  // within the budget, and "1s": the period is shorter
+    CHECK(g.state(open + 2ms).period == 1003ms);
+    CHECK(g.state(open + 2ms).closed_until == open + 2ms + 1s);
+  }
+
   TEST_CASE("in a window, a 429 to a request of this window shrinks the budget to what passed") {
     governor_params p;
     rate_governor g(p);
@@ -296,6 +337,27 @@ TEST_SUITE("rate_governor") {
     auto s = g.state(open + 2ms);
     CHECK(s.budget == 6);
     CHECK(s.closed_until == open + 2ms + 1s);
+  }
+
+  TEST_CASE("after a long spell under the limit, the window is learned from the last max_period, not from the start") {
+    governor_params p;
+    rate_governor g(p);
+    // An hour of calls well under the limit, one a second.
+    for (int i = 0; i < 3600; ++i) {
+      const tp at = t0 + std::chrono::seconds(i);
+      REQUIRE(g.admit(at).reserved);
+      g.on_accepted(at + 1ms, at);
+    }
+    // Then a burst spends a window of 20 and draws 429s.
+    const tp burst = t0 + 3600s;
+    for (int i = 0; i < 30; ++i) g.admit(burst);
+    for (int i = 0; i < 20; ++i) g.on_accepted(burst + 1ms, burst);
+    for (int i = 0; i < 10; ++i) g.on_refused(burst + 2ms, burst, 30s);  // a long hint: no probe
+    g.closed_until(burst + 2ms + p.probation);  // the probation ends: a spent window
+    auto s = g.state(burst + 2ms + p.probation);
+    REQUIRE(s.m == mode::window);
+    CHECK(s.period <= std::chrono::minutes(10) + 31s);  // not the hour since the first call
+    CHECK(s.budget <= 20 + 600);                        // counted over the last ten minutes at most
   }
 
   TEST_CASE("a lone caller: nothing else to tell by, the hint is taken at its word") {
@@ -338,6 +400,25 @@ TEST_SUITE("rate_governor.runs") {
     CHECK(r.accepted == 5000);
     CHECK(r.wall_s <= 1.2 * least);
     CHECK(r.refused_share() <= 0.05);
+  }
+
+  TEST_CASE("the same bucket on a loaded machine (answers 150 ms late): no stall, <= 2.5x the least wall") {
+    // The first 429 comes back after the 100 ms the send rate is read over: the pace
+    // that drew it is read since the first admission, the probation lasts a round trip,
+    // and a pace learned too low books no caller further ahead than max_reservation
+    // (CI once ran this 15.8x the least wall; here it was 10.4x). What stays above 1x:
+    // the 108 callers refused in the first burst wait out their "1s" while 20 go on.
+    virtual_run v;
+    v.server = {aiven::sim::rate_limit_mode::leaky_bucket, 500, 1s, 20, 1, true};
+    v.callers = 128;
+    v.latency = 150ms;
+    v.requests = 1000;
+    auto r = v.go();
+    const double least = (1000.0 - 20) / 500;
+    MESSAGE("loaded bucket: wall " << r.wall_s << " s (" << r.wall_s / least << "x), 429 " << 100 * r.refused_share()
+                                   << " % (" << r.refused << ")");
+    CHECK(r.accepted == 1000);
+    CHECK(r.wall_s <= 2.5 * least);
   }
 
   TEST_CASE("a fixed window of 200 per 2 s with exact hints: <= 1.1x the least wall, <= 5% 429") {

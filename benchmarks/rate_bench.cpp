@@ -12,6 +12,8 @@
 // a loaded 2-core machine running other tests beside it misses by noise alone.
 // The processes of window4 are this program again (--child ...), each with its own
 // client and the token of the parent's simulator.
+#include "support/redis_server.hpp"
+
 #include <aiven/client.hpp>
 #include <aiven/sim/simulator.hpp>
 
@@ -30,6 +32,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -51,7 +54,7 @@ std::int64_t now_ns() {
 
 // `requests` GETs of /v1/project with `inflight` callers, each taking the next request.
 outcome run_calls(const std::string& url, const std::string& ca_pem, const std::string& token, long requests,
-                  long inflight, bool adaptive) {
+                  long inflight, bool adaptive, const std::string& redis_url = "") {
   asio::io_context io;
   aiven::client_options o;
   o.base_url = url;
@@ -60,6 +63,7 @@ outcome run_calls(const std::string& url, const std::string& ca_pem, const std::
   o.pool.max_connections = static_cast<std::size_t>(inflight);
   o.request_timeout = 600s;
   o.rate_limit.adaptive = adaptive;
+  o.rate_limit.shared_redis_url = redis_url;
   o.single_flight = false;  // every call its own request: identical GETs would share one
   outcome out;
   o.on_attempt = [&](const aiven::attempt_record& r) {
@@ -107,7 +111,8 @@ void print(const row& r) {
 }
 
 // K children of this program, each `requests / k` calls with `inflight` callers.
-outcome run_processes(const aiven::sim::simulator& sim, unsigned k, long requests, long inflight, bool adaptive) {
+outcome run_processes(const aiven::sim::simulator& sim, unsigned k, long requests, long inflight, bool adaptive,
+                      const std::string& redis_url = "") {
   const std::string ca = sim.write_ca_file();
   std::vector<std::pair<pid_t, int>> kids;
   for (unsigned i = 0; i < k; ++i) {
@@ -119,7 +124,7 @@ outcome run_processes(const aiven::sim::simulator& sim, unsigned k, long request
     posix_spawn_file_actions_addclose(&fa, fds[0]);
     std::vector<std::string> args = {"rate-bench", "--child", sim.base_url(), ca, sim.token(),
                                      std::to_string(requests / k + (i < requests % k ? 1 : 0)),
-                                     std::to_string(inflight), adaptive ? "1" : "0"};
+                                     std::to_string(inflight), adaptive ? "1" : "0", redis_url.empty() ? "-" : redis_url};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -166,14 +171,15 @@ aiven::sim::simulator_options sim_with(aiven::sim::rate_limit_options rl) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 8 && std::strcmp(argv[1], "--child") == 0) {
+  if (argc == 9 && std::strcmp(argv[1], "--child") == 0) {
     std::string ca_pem;
     if (FILE* f = std::fopen(argv[3], "rb")) {
       char buf[4096];
       for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) ca_pem.append(buf, n);
       std::fclose(f);
     }
-    auto o = run_calls(argv[2], ca_pem, argv[4], std::atol(argv[5]), std::atol(argv[6]), argv[7][0] == '1');
+    const std::string redis = std::strcmp(argv[8], "-") == 0 ? "" : argv[8];
+    auto o = run_calls(argv[2], ca_pem, argv[4], std::atol(argv[5]), std::atol(argv[6]), argv[7][0] == '1', redis);
     std::printf("%lld %lld %llu %llu %llu\n", static_cast<long long>(o.start_ns), static_cast<long long>(o.end_ns),
                 static_cast<unsigned long long>(o.accepted), static_cast<unsigned long long>(o.refused),
                 static_cast<unsigned long long>(o.failed));
@@ -244,7 +250,20 @@ int main(int argc, char** argv) {
           window_least, run_processes(sim, 4, wn, 16, true)};
     print(r);
     if (r.o.failed || static_cast<double>(r.o.end_ns - r.o.start_ns) / 1e9 > 2.5 * r.least_s) ok = false;
-    std::printf("(no row for a limiter shared across processes: not built yet)\n");
+    // The same with the limiter shared through a redis-server of the benchmark's own.
+    std::unique_ptr<aiven::test::redis_server> rs;
+    try {
+      rs = std::make_unique<aiven::test::redis_server>();
+    } catch (const std::exception& e) {
+      std::printf("(no shared row: %s)\n", e.what());
+      ok = false;
+    }
+    if (rs) {
+      aiven::sim::simulator sim2(sim_with(window));
+      row s{"the same window, 4 processes sharing the token", "4 x aiven-cpp, 16 each, shared (Redis)", window_least,
+            run_processes(sim2, 4, wn, 16, true, rs->url())};
+      check(s, 1.2);
+    }
   }
   std::printf("%s\n", ok ? (smoke ? "smoke: no failed call, no stall" : "goals met") : "GOALS MISSED");
   return ok ? 0 : 1;

@@ -76,6 +76,14 @@ struct rate_limit_options {
   /// Clients of this process with the same token and host share one pace (the API
   /// limits the token, not the client object).
   bool share_per_token = true;
+  /// Across processes and machines: a Redis or Valkey server,
+  /// `redis://[[user]:password@]host[:port][/db]`, that every process using the token
+  /// shares. Once one of them learns the token's window, all of them count against one
+  /// budget kept there (docs/rate-limits.md). Empty: off. If the server cannot be asked,
+  /// the client's own governor admits (diagnostics and attempt_record say so).
+  std::string shared_redis_url;
+  /// The most an attempt waits for the shared limiter's answer before its own governor admits it.
+  std::chrono::milliseconds shared_timeout{200};
 };
 
 /// What the client reports after each attempt of a call (see client_options::on_attempt).
@@ -93,6 +101,9 @@ struct attempt_record {
   std::size_t response_bytes = 0;        ///< response body bytes (after inflating a gzip body)
   std::size_t response_wire_bytes = 0;   ///< response body bytes as received (compressed, when gzip)
   bool will_retry = false;               ///< the call goes on with another attempt
+  /// rate_limit_options::shared_redis_url set but not answering for this attempt: why
+  /// (its own governor admitted it). Empty otherwise.
+  std::string_view shared_limiter_error;
   /// Redacted JSON bodies; empty unless client_options::log_bodies. The response body is
   /// never given for calls with `include_secrets` in the query.
   std::string_view request_body, response_body;
@@ -231,6 +242,7 @@ struct pool_stats {
   /// The pace the token's rate governor keeps now, requests per second (0: no 429
   /// seen, calls go as they come); within a budget per window, the pace it is spent at.
   double rate_pace = 0;
+  std::uint64_t shared_limiter_errors = 0;  // admissions the shared limiter could not answer (the local governor did)
   std::size_t open = 0;                  // connections open now (idle + busy)
   std::size_t idle = 0;
   std::size_t max_open = 0;              // the most open at once

@@ -37,6 +37,9 @@ struct diagnostics {
   std::string client_message;     // what the client itself found wrong (JSON path, TLS, ...)
   unsigned attempts = 0;          // how many times the request was sent
   std::optional<std::chrono::milliseconds> retry_after;  // the server's last retry hint
+  /// rate_limit_options::shared_redis_url set but not answering: why (the client's own
+  /// governor admitted the attempts meanwhile). Empty otherwise.
+  std::string shared_limiter_error;
 
   void clear() { *this = diagnostics{}; }
 

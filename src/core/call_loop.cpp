@@ -61,7 +61,7 @@ bool asks_for_secrets(std::string_view target) {
 
 void report_attempt(const client_options& opts, const call_spec& spec, const http::request<http::string_body>& req,
                     const call_result& out, unsigned attempt, clock::time_point start, clock::time_point now,
-                    bool will_retry) {
+                    bool will_retry, std::string_view shared_error) {
   try {
     auto target = redact_target(spec.target, spec.secret_segments);
     std::string req_body, resp_body;
@@ -81,6 +81,7 @@ void report_attempt(const client_options& opts, const call_spec& spec, const htt
     r.response_bytes = out.response.body.size();
     r.response_wire_bytes = out.wire_bytes;
     r.will_retry = will_retry;
+    r.shared_limiter_error = shared_error;
     r.request_body = req_body;
     r.response_body = resp_body;
     opts.on_attempt(r);
@@ -163,6 +164,10 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
   clock::time_point attempt_start{};
   unsigned retries_counted = 0;
   unsigned settle_retries = 0;
+  // The budget shared across processes: this attempt's slot there (0: admitted locally),
+  // and why the server could not be asked (this attempt), if it could not.
+  long long shared_tag = 0;
+  std::string shared_error;
 
   auto cancelled = [&](asio::cancellation_state st) {
     return cc->pending != asio::cancellation_type::none || st.cancelled() != asio::cancellation_type::none;
@@ -185,7 +190,7 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
       retries_counted = fsm.retries();
     }
     if (opts.on_attempt)
-      report_attempt(opts, spec, req, out, fsm.attempts(), attempt_start, t.now(), fsm.will_retry());
+      report_attempt(opts, spec, req, out, fsm.attempts(), attempt_start, t.now(), fsm.will_retry(), shared_error);
   };
 
   next_action a = fsm.start();
@@ -194,8 +199,23 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
       fsm.extend_deadline(clock::time_point(clock::duration(spec.shared_deadline->load(std::memory_order_relaxed))));
     switch (a.kind) {
       case next_action::admit: {
+        std::optional<rate_admission> decided;
+        shared_tag = 0;
+        if (auto* sb = impl.shared()) {
+          auto ans = co_await sb->admit();
+          if (ans.from == shared_budget::source::shared) {
+            decided = rate_admission{t.now() + std::chrono::duration_cast<clock::duration>(ans.a.wait), ans.a.reserved};
+            shared_tag = ans.a.tag;
+            shared_error.clear();
+          } else if (ans.from == shared_budget::source::unreachable) {
+            shared_error = sb->unreachable();
+            d.shared_limiter_error = shared_error;
+          } else {
+            shared_error.clear();
+          }
+        }
         const auto now = t.now();
-        const auto adm = impl.admission().admit(now, rng);
+        const auto adm = impl.admission().admit(now, rng, decided ? &*decided : nullptr);
         a = fsm.admitted(now, adm.at, cancelled(co_await asio::this_coro::cancellation_state),
                          impl.admission().paused_until(), adm.reserved);
         if (a.kind == next_action::acquire) begin_attempt();
@@ -260,8 +280,13 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
           // decides whether it can wait that long.
           const bool refused = e.response.ec == errc::rate_limited;
           if (refused) impl.rate_limited.fetch_add(1, std::memory_order_relaxed);
-          if (impl.admission().governor())
+          if (auto* g = impl.admission().governor()) {
             impl.admission().on_answer(now, attempt_start, refused, e.response.retry_after);
+            if (auto* sb = impl.shared()) {
+              sb->report(refused, shared_tag, e.response.retry_after);
+              if (auto w = g->take_learned(now)) sb->learn(w->period, w->reopen_in, w->pace_interval);
+            }
+          }
           else if (auto p = call_fsm::pause_for(e, now))
             impl.admission().pause_until(*p);
         }

@@ -50,6 +50,15 @@ client_impl::client_impl(asio::any_io_executor ex, client_options opts)
     throw std::invalid_argument("aiven: the user agent contains control characters");
   if (opts_.pool.max_connections == 0) throw std::invalid_argument("aiven: pool.max_connections must be at least 1");
   if (!opts_.token.empty()) authorization_ = "aivenv1 " + opts_.token;
+  if (!opts_.rate_limit.shared_redis_url.empty()) {
+    auto ep = parse_redis_url(opts_.rate_limit.shared_redis_url);
+    if (!ep)
+      throw std::invalid_argument("aiven: rate_limit.shared_redis_url is not redis://[[user]:password@]host[:port][/db]");
+    if (!opts_.rate_limit.adaptive)
+      throw std::invalid_argument("aiven: rate_limit.shared_redis_url needs rate_limit.adaptive (the governor learns the window)");
+    shared_ = std::make_unique<shared_budget>(ex_, std::move(*ep), "aiven:rate:" + token_key(url_.host_header, opts_.token),
+                                              opts_.rate_limit.shared_timeout);
+  }
   endpoint_ = endpoint_info{url_.host, url_.port, url_.tls, opts_.verify_peer};
   if (should_proxy(url_, opts_.proxy, opts_.no_proxy)) {
     auto p = parse_proxy_url(opts_.proxy);
@@ -169,6 +178,7 @@ pool_stats client::stats() const {
   s.shared_flights = impl_->shared_flights.load(std::memory_order_relaxed);
   s.rate_limited = impl_->rate_limited.load(std::memory_order_relaxed);
   if (auto* g = impl_->admission().governor()) s.rate_pace = g->state(detail::clock::now()).rate;
+  if (auto* sb = impl_->shared()) s.shared_limiter_errors = sb->failures();
   {
     std::lock_guard lk(impl_->queue_mu);
     s.waiting += impl_->queued;

@@ -4,6 +4,7 @@
 #include "core/call_transport.hpp"
 #include "core/pool.hpp"
 #include "core/retry.hpp"
+#include "core/shared_budget.hpp"
 #include "core/transport.hpp"
 #include "core/url.hpp"
 
@@ -88,6 +89,8 @@ class client_impl {
   void forget_endpoints();
 
   limiter& admission() noexcept { return limiter_; }
+  /// The budget shared across processes (rate_limit_options::shared_redis_url), or null.
+  shared_budget* shared() noexcept { return shared_.get(); }
   std::uint64_t next_seed() noexcept { return seed_.fetch_add(0x9e3779b97f4a7c15ULL, std::memory_order_relaxed); }
 
   // Mutexes held for a few pointer moves, never across a wait: calls enter and
@@ -120,6 +123,7 @@ class client_impl {
   std::mutex resolve_mu_;
   endpoint_cache<tcp::resolver::results_type> endpoints_{endpoint_ttl};
   limiter limiter_;
+  std::unique_ptr<shared_budget> shared_;
   std::atomic<std::uint64_t> seed_;
   // Embedded, not allocated: the production path costs nothing more than a pointer.
   pool_transport default_transport_{*this};

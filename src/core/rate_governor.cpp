@@ -82,6 +82,18 @@ void rate_governor::enter_window(time_point now) {
   window_pace_ = std::max(static_cast<double>(budget_) / spent_in, min_rate);
   closed_until_ = std::max(reopen_, now);
   window_open_ = false;
+  learned_pending_ = true;
+}
+
+std::optional<rate_governor::learned_window> rate_governor::take_learned(time_point now) {
+  std::lock_guard lk(mu_);
+  if (mode_ == mode::probation && now >= probation_until_) enter_window(now);
+  if (!learned_pending_ || mode_ != mode::window) return std::nullopt;
+  learned_pending_ = false;
+  using us = std::chrono::microseconds;
+  return learned_window{std::chrono::duration_cast<us>(period_),
+                        std::chrono::duration_cast<us>(std::max(closed_until_ - now, clock::duration::zero())),
+                        std::chrono::duration_cast<us>(seconds_d(1.0 / window_pace_))};
 }
 
 void rate_governor::start_window(time_point now) {
@@ -281,7 +293,7 @@ void rate_governor::on_refused(time_point now, time_point sent_at, std::optional
         // one that comes before the period's end says the period is shorter.
         --probes_out_;
         probe_refused_ = true;
-        if (anchored_ && reopen + window_margin < next_open()) period_ = reopen - window_anchor_ + window_margin;
+        shorten_period(reopen);
         closed_until_ = anchored_ ? next_open() : std::max(closed_until_, reopen);
         break;
       }
@@ -291,10 +303,8 @@ void rate_governor::on_refused(time_point now, time_point sent_at, std::optional
         // Something passed in this window, so it is open, and it ends when the period
         // does: the budget is smaller than learned (another client of the token spends
         // it too). The late answers of this window raise it back to what passed.
-        // A whole-second hint is late, never early: one that comes before the period's
-        // end says the period is shorter.
         budget_ = std::max(1u, accepted_in_window_);
-        if (reopen + window_margin < next_open()) period_ = reopen - window_anchor_ + window_margin;
+        shorten_period(reopen);
         closed_until_ = std::max(closed_until_, std::min(reopen, next_open()));
       } else {
         // Refused before anything passed: the window opens later than predicted.
@@ -304,6 +314,16 @@ void rate_governor::on_refused(time_point now, time_point sent_at, std::optional
       window_open_ = false;
       break;
   }
+}
+
+void rate_governor::shorten_period(time_point reopen) {
+  // A whole-second hint is late, never early: one that says the window reopens before the
+  // period would end says the period is shorter. Measured from the window's first
+  // admission, not its first answer: the server's window began between the two, and from
+  // the answer the period would come out short by that lag, the next window would open
+  // before the server's and its first requests be refused.
+  const auto candidate = reopen - window_start_ + window_margin;
+  if (candidate < period_) period_ = std::max<clock::duration>(candidate, std::chrono::milliseconds(1));
 }
 
 rate_governor::time_point rate_governor::closed_until(time_point now) {

@@ -96,6 +96,11 @@ class rate_governor {
   void on_refused(time_point now, time_point sent_at, std::optional<std::chrono::milliseconds> hint);
 
   snapshot state(time_point now) const;
+  /// A window just learned, once (for the limiter shared across processes to publish).
+  struct learned_window {
+    std::chrono::microseconds period, reopen_in, pace_interval;
+  };
+  std::optional<learned_window> take_learned(time_point now);
   /// Until when the budget is known to be closed to every request (the epoch if it is not):
   /// a call that cannot wait that long ends now, rather than after its next attempt.
   time_point closed_until(time_point now);
@@ -111,6 +116,7 @@ class rate_governor {
   void enter_paced(time_point now);
   void enter_window(time_point now);
   void start_window(time_point now);
+  void shorten_period(time_point reopen);  // an in-window 429 whose hint ends before the period
   rate_admission admit_window(time_point now);
   time_point next_open() const { return (anchored_ ? window_anchor_ : window_start_) + period_; }
   rate_admission admit_locked(time_point now);
@@ -164,6 +170,7 @@ class rate_governor {
   unsigned probes_out_ = 0, probe_credit_ = 1;
   bool probe_refused_ = false;
   time_point probe_at_{};  // the first probe's slot
+  bool learned_pending_ = false;
 };
 
 }  // namespace aiven::detail

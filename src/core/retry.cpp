@@ -162,9 +162,12 @@ steady::time_point limiter::blocked_until(steady::time_point now) const {
   return std::max(paused_until(), closed);
 }
 
-rate_admission limiter::admit(steady::time_point now, std::minstd_rand& rng) {
+rate_admission limiter::admit(steady::time_point now, std::minstd_rand& rng, const rate_admission* decided) {
   steady::time_point at = now;
-  if (governor_) {
+  if (decided) {
+    if (!decided->reserved) return *decided;
+    at = decided->at;
+  } else if (governor_) {
     const auto g = governor_->admit(now);
     if (!g.reserved) return g;  // the token's budget is closed until then: ask again
     at = g.at;
@@ -201,7 +204,8 @@ void limiter::on_answer(steady::time_point now, steady::time_point sent_at, bool
     governor_->on_accepted(now, sent_at);
 }
 
-std::shared_ptr<rate_governor> governor_for(std::string_view host, std::string_view authorization) {
+namespace {
+std::string digest(std::string_view host, std::string_view authorization) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned len = 0;
   std::string in(host);
@@ -209,7 +213,22 @@ std::shared_ptr<rate_governor> governor_for(std::string_view host, std::string_v
   in += authorization;
   EVP_Digest(in.data(), in.size(), md, &len, EVP_sha256(), nullptr);
   OPENSSL_cleanse(in.data(), in.size());
-  std::string key(reinterpret_cast<const char*>(md), len);
+  return std::string(reinterpret_cast<const char*>(md), len);
+}
+}  // namespace
+
+std::string token_key(std::string_view host, std::string_view authorization) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : digest(host, authorization)) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
+std::shared_ptr<rate_governor> governor_for(std::string_view host, std::string_view authorization) {
+  std::string key = digest(host, authorization);
   static std::mutex mu;
   static std::map<std::string, std::weak_ptr<rate_governor>> registry;
   std::lock_guard lk(mu);

@@ -85,7 +85,8 @@ class limiter {
   void pause_until(steady::time_point until);
   /// When this attempt may be sent (now, or later), reserving its slot; or, when not
   /// `reserved`, the time to ask again.
-  rate_admission admit(steady::time_point now, std::minstd_rand& rng);
+  /// `decided`: the admission of the budget shared across processes, instead of the governor's.
+  rate_admission admit(steady::time_point now, std::minstd_rand& rng, const rate_admission* decided = nullptr);
   steady::time_point paused_until() const;
   /// The client's pause, or the token's budget closed until then, whichever is later.
   steady::time_point blocked_until(steady::time_point now) const;
@@ -108,5 +109,7 @@ class limiter {
 /// The governor of (host, token) in this process, made on first use and shared while
 /// any client holds it. Keyed by a digest: the registry does not keep the token.
 std::shared_ptr<rate_governor> governor_for(std::string_view host, std::string_view authorization);
+/// SHA-256 of host and token, in hex: the token's key in a shared limiter.
+std::string token_key(std::string_view host, std::string_view authorization);
 
 }  // namespace aiven::detail

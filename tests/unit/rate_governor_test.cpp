@@ -299,9 +299,11 @@ TEST_SUITE("rate_governor") {
     auto probe = g.admit(open + 1ms);
     REQUIRE(probe.reserved);
     g.on_refused(probe.at + 1ms, probe.at, 1s);  // "try again in 1s": sooner than the period says
+    // Measured from the window's first admission (`open`): the server's window began
+    // after it, so the period is not short; the next opens from the anchor (open + 1 ms).
     CHECK(g.state(probe.at + 1ms).period ==
-          std::chrono::duration_cast<std::chrono::milliseconds>(probe.at + 1ms + 1s - (open + 1ms) + 2ms));
-    CHECK(g.admit(probe.at + 2ms).at == probe.at + 1ms + 1s + 2ms);
+          std::chrono::duration_cast<std::chrono::milliseconds>(probe.at + 1ms + 1s - open + 2ms));
+    CHECK(g.admit(probe.at + 2ms).at == probe.at + 1s + 4ms);
   }
 
   TEST_CASE("in a window, a 429 to a request of its budget with an earlier hint shortens the period too") {
@@ -317,7 +319,7 @@ TEST_SUITE("rate_governor") {
     for (int i = 0; i < 10; ++i) REQUIRE(g.admit(open).reserved);
     for (int i = 0; i < 6; ++i) g.on_accepted(open + 1ms, open);
     g.on_refused(open + 2ms, open, 1s);  // within the budget, and "1s": the period is shorter
-    CHECK(g.state(open + 2ms).period == 1003ms);
+    CHECK(g.state(open + 2ms).period == 1004ms);  // open + 2 ms + 1 s - open (its first admission) + 2 ms
     CHECK(g.state(open + 2ms).closed_until == open + 2ms + 1s);
   }
 

@@ -192,11 +192,13 @@ void rate_governor::on_accepted(time_point now, time_point sent_at) {
       if (sent_at >= epoch_ && accepted_in_epoch_++ == 0) epoch_answer_ = now;
       break;
     case mode::probation:
-      // A request sent after the refused one passed: the budget refills as a rate. One
-      // sent before it was counted before the budget ran out: part of the budget.
-      if (sent_at > refused_sent_)
-        enter_paced(now);
-      else if (sent_at >= epoch_ && accepted_in_epoch_++ == 0)
+      // A request sent after the refused one passed: the budget refills as a rate; unless
+      // its answer came after the time the hints name (a slow round trip stretches the
+      // probation): a window that reopened would have passed it too. One sent before the
+      // refused one was counted before the budget ran out: part of the budget.
+      if (sent_at > refused_sent_) {
+        if (now < reopen_) enter_paced(now);
+      } else if (sent_at >= epoch_ && accepted_in_epoch_++ == 0)
         epoch_answer_ = now;
       break;
     case mode::paced:

@@ -362,6 +362,34 @@ TEST_SUITE("rate_governor") {
     CHECK(s.budget <= 20 + 600);                        // counted over the last ten minutes at most
   }
 
+  TEST_CASE("a slow round trip: a request that passes after the hint's reopening does not make a window a rate") {
+    governor_params p;
+    rate_governor g(p);
+    for (int i = 0; i < 20; ++i) g.admit(t0);
+    for (int i = 0; i < 10; ++i) g.on_accepted(t0 + 300ms, t0);
+    // Refused 400 ms after it was sent (connections, a loaded machine): the probation
+    // lasts long enough for the probe's answer, longer than the window has left (100 ms).
+    g.on_refused(t0 + 400ms, t0 + 1ms, 100ms);
+    auto probe = g.admit(t0 + 400ms + p.probe_after);
+    REQUIRE(probe.reserved);
+    g.on_accepted(t0 + 600ms, probe.at);  // after the reopening at t0 + 500 ms: no evidence
+    CHECK(g.state(t0 + 600ms).m == mode::probation);
+    g.closed_until(t0 + 2s);  // the probation ends
+    CHECK(g.state(t0 + 2s).m == mode::window);
+  }
+
+  TEST_CASE("the same probe answered before the reopening: a rate") {
+    governor_params p;
+    rate_governor g(p);
+    for (int i = 0; i < 20; ++i) g.admit(t0);
+    for (int i = 0; i < 10; ++i) g.on_accepted(t0 + 300ms, t0);
+    g.on_refused(t0 + 400ms, t0 + 1ms, 1s);
+    auto probe = g.admit(t0 + 400ms + p.probe_after);
+    REQUIRE(probe.reserved);
+    g.on_accepted(t0 + 600ms, probe.at);
+    CHECK(g.state(t0 + 600ms).m == mode::paced);
+  }
+
   TEST_CASE("a lone caller: nothing else to tell by, the hint is taken at its word") {
     governor_params p;
     rate_governor g(p);

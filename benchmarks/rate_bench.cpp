@@ -244,12 +244,12 @@ int main(int argc, char** argv) {
   }
   if (scenario == "window4" || scenario == "all") {
     aiven::sim::simulator sim(sim_with(window));
-    // Each process learns its own share: no goal (the goal is for a limiter shared
-    // across processes, which is not built); a failed call or a stall still fails.
+    // Each process learns its own share: no goal (the goal is the shared limiter's,
+    // below); a failed call or a stall still fails.
     row r{"the same window, 4 processes sharing the token", "4 x aiven-cpp, 16 in flight each, local",
           window_least, run_processes(sim, 4, wn, 16, true)};
     print(r);
-    if (r.o.failed || static_cast<double>(r.o.end_ns - r.o.start_ns) / 1e9 > 2.5 * r.least_s) ok = false;
+    if (r.o.failed || static_cast<double>(r.o.end_ns - r.o.start_ns) / 1e9 > (smoke ? 3.0 : 2.5) * r.least_s) ok = false;
     // The same with the limiter shared through a redis-server of the benchmark's own.
     std::unique_ptr<aiven::test::redis_server> rs;
     try {

@@ -201,17 +201,15 @@ asio::awaitable<call_result> run_call(std::shared_ptr<client_impl> keep, call_sp
       case next_action::admit: {
         std::optional<rate_admission> decided;
         shared_tag = 0;
+        shared_error.clear();
         if (auto* sb = impl.shared()) {
           auto ans = co_await sb->admit();
           if (ans.from == shared_budget::source::shared) {
             decided = rate_admission{t.now() + std::chrono::duration_cast<clock::duration>(ans.a.wait), ans.a.reserved};
             shared_tag = ans.a.tag;
-            shared_error.clear();
           } else if (ans.from == shared_budget::source::unreachable) {
             shared_error = sb->unreachable();
             d.shared_limiter_error = shared_error;
-          } else {
-            shared_error.clear();
           }
         }
         const auto now = t.now();

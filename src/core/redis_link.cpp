@@ -225,6 +225,11 @@ asio::awaitable<void> redis_link::run() {
       queued_.push_front(std::make_shared<op>(op{format(auth), nullptr, true}));
     }
     std::unique_ptr<redisReader, void (*)(redisReader*)> reader(redisReaderCreate(), redisReaderFree);
+    auto stalled = [&] {
+      if (pending_.empty() || std::chrono::steady_clock::now() - progress_ < stall_after) return false;
+      why = "no reply from " + ep_.host + ":" + ep_.port + " for " + std::to_string(stall_after.count()) + " ms";
+      return true;
+    };
     auto writer = [&]() -> asio::awaitable<void> {
       for (;;) {
         if (queued_.empty()) {
@@ -241,16 +246,10 @@ asio::awaitable<void> redis_link::run() {
             idle = true;
             co_return;
           }
-          if (!pending_.empty() && std::chrono::steady_clock::now() - progress_ >= stall_after) {
-            why = "no reply from " + ep_.host + ":" + ep_.port + " for " + std::to_string(stall_after.count()) + " ms";
-            co_return;
-          }
+          if (stalled()) co_return;
           continue;
         }
-        if (!pending_.empty() && std::chrono::steady_clock::now() - progress_ >= stall_after) {
-          why = "no reply from " + ep_.host + ":" + ep_.port + " for " + std::to_string(stall_after.count()) + " ms";
-          co_return;
-        }
+        if (stalled()) co_return;
         if (pending_.empty()) progress_ = std::chrono::steady_clock::now();
         std::string buf;
         while (!queued_.empty()) {

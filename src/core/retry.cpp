@@ -217,14 +217,19 @@ std::string digest(std::string_view host, std::string_view authorization) {
 }
 }  // namespace
 
-std::string token_key(std::string_view host, std::string_view authorization) {
-  static const char* hex = "0123456789abcdef";
+std::string hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
   std::string out;
-  for (unsigned char c : digest(host, authorization)) {
-    out += hex[c >> 4];
-    out += hex[c & 15];
+  out.reserve(2 * bytes.size());
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
   }
   return out;
+}
+
+std::string token_key(std::string_view host, std::string_view authorization) {
+  return hex(digest(host, authorization));
 }
 
 std::shared_ptr<rate_governor> governor_for(std::string_view host, std::string_view authorization) {

@@ -111,5 +111,7 @@ class limiter {
 std::shared_ptr<rate_governor> governor_for(std::string_view host, std::string_view authorization);
 /// SHA-256 of host and token, in hex: the token's key in a shared limiter.
 std::string token_key(std::string_view host, std::string_view authorization);
+/// Bytes in lower-case hex.
+std::string hex(std::string_view bytes);
 
 }  // namespace aiven::detail

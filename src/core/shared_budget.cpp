@@ -1,10 +1,11 @@
 #include "core/shared_budget.hpp"
 
+#include "core/retry.hpp"
+
 #include <openssl/evp.h>
 
 #include <boost/asio/this_coro.hpp>
 
-#include <cstdio>
 
 namespace aiven::detail {
 
@@ -132,13 +133,7 @@ std::string sha1_hex(const std::string& in) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned len = 0;
   EVP_Digest(in.data(), in.size(), md, &len, EVP_sha1(), nullptr);
-  std::string hex;
-  char b[3];
-  for (unsigned i = 0; i < len; ++i) {
-    std::snprintf(b, sizeof b, "%02x", md[i]);
-    hex += b;
-  }
-  return hex;
+  return hex({reinterpret_cast<const char*>(md), len});
 }
 
 }  // namespace

@@ -64,7 +64,6 @@ class shared_budget {
   std::string key_, sha_;
   std::chrono::milliseconds timeout_;
   std::atomic<std::uint64_t> failures_{0};
-  std::atomic<bool> failing_{false};
   mutable std::mutex why_mu_;
   std::string why_;
 };

@@ -113,6 +113,17 @@ struct virtual_run {
   }
 };
 
+// Ten of twenty requests pass at t0 + 1 ms, then 429s and a refused probe with `hint`:
+// a spent window of 10, closed until t0 + 2 ms + hint.
+void spend_first_window(rate_governor& g, std::chrono::milliseconds hint) {
+  const governor_params p;
+  for (int i = 0; i < 20; ++i) g.admit(t0);
+  for (int i = 0; i < 10; ++i) g.on_accepted(t0 + 1ms, t0);
+  for (unsigned i = 0; i < 10; ++i) g.on_refused(t0 + 2ms, t0, hint);
+  REQUIRE(g.admit(t0 + 2ms + p.probe_after).reserved);
+  g.on_refused(t0 + 3ms + p.probe_after, t0 + 2ms + p.probe_after, hint);
+}
+
 }  // namespace
 
 TEST_SUITE("rate_governor") {
@@ -286,11 +297,7 @@ TEST_SUITE("rate_governor") {
   TEST_CASE("in a window, a refused probe with an earlier hint shortens the period") {
     governor_params p;
     rate_governor g(p);
-    for (int i = 0; i < 20; ++i) g.admit(t0);
-    for (int i = 0; i < 10; ++i) g.on_accepted(t0 + 1ms, t0);
-    for (unsigned i = 0; i < 10; ++i) g.on_refused(t0 + 2ms, t0, 3s);  // a late first estimate: 3 s
-    REQUIRE(g.admit(t0 + 2ms + p.probe_after).reserved);
-    g.on_refused(t0 + 3ms + p.probe_after, t0 + 2ms + p.probe_after, 3s);
+    spend_first_window(g, 3s);
     const auto period = g.state(t0 + 20ms).period;
     REQUIRE(period == 3003ms);  // t0 + 2 ms + 3 s - the first answer (t0 + 1 ms) + 2 ms
     const tp open = t0 + 2ms + 3s;
@@ -309,11 +316,7 @@ TEST_SUITE("rate_governor") {
   TEST_CASE("in a window, a 429 to a request of its budget with an earlier hint shortens the period too") {
     governor_params p;
     rate_governor g(p);
-    for (int i = 0; i < 20; ++i) g.admit(t0);
-    for (int i = 0; i < 10; ++i) g.on_accepted(t0 + 1ms, t0);
-    for (unsigned i = 0; i < 10; ++i) g.on_refused(t0 + 2ms, t0, 3s);
-    REQUIRE(g.admit(t0 + 2ms + p.probe_after).reserved);
-    g.on_refused(t0 + 3ms + p.probe_after, t0 + 2ms + p.probe_after, 3s);
+    spend_first_window(g, 3s);
     REQUIRE(g.state(t0 + 20ms).period == 3003ms);
     const tp open = t0 + 2ms + 3s;
     for (int i = 0; i < 10; ++i) REQUIRE(g.admit(open).reserved);
@@ -326,11 +329,7 @@ TEST_SUITE("rate_governor") {
   TEST_CASE("in a window, a 429 to a request of this window shrinks the budget to what passed") {
     governor_params p;
     rate_governor g(p);
-    for (int i = 0; i < 20; ++i) g.admit(t0);
-    for (int i = 0; i < 10; ++i) g.on_accepted(t0 + 1ms, t0);
-    for (unsigned i = 0; i < 10; ++i) g.on_refused(t0 + 2ms, t0, 1s);
-    REQUIRE(g.admit(t0 + 2ms + p.probe_after).reserved);
-    g.on_refused(t0 + 3ms + p.probe_after, t0 + 2ms + p.probe_after, 1s);
+    spend_first_window(g, 1s);
     REQUIRE(g.state(t0 + 2ms).budget == 10);
     const tp open = t0 + 2ms + 1s;
     for (int i = 0; i < 10; ++i) REQUIRE(g.admit(open).reserved);
@@ -362,32 +361,26 @@ TEST_SUITE("rate_governor") {
     CHECK(s.budget <= 20 + 600);                        // counted over the last ten minutes at most
   }
 
-  TEST_CASE("a slow round trip: a request that passes after the hint's reopening does not make a window a rate") {
-    governor_params p;
-    rate_governor g(p);
-    for (int i = 0; i < 20; ++i) g.admit(t0);
-    for (int i = 0; i < 10; ++i) g.on_accepted(t0 + 300ms, t0);
+  TEST_CASE("a slow round trip: a probe that passes after the hint's reopening does not make a window a rate") {
     // Refused 400 ms after it was sent (connections, a loaded machine): the probation
-    // lasts long enough for the probe's answer, longer than the window has left (100 ms).
-    g.on_refused(t0 + 400ms, t0 + 1ms, 100ms);
-    auto probe = g.admit(t0 + 400ms + p.probe_after);
-    REQUIRE(probe.reserved);
-    g.on_accepted(t0 + 600ms, probe.at);  // after the reopening at t0 + 500 ms: no evidence
-    CHECK(g.state(t0 + 600ms).m == mode::probation);
-    g.closed_until(t0 + 2s);  // the probation ends
-    CHECK(g.state(t0 + 2s).m == mode::window);
-  }
-
-  TEST_CASE("the same probe answered before the reopening: a rate") {
-    governor_params p;
-    rate_governor g(p);
-    for (int i = 0; i < 20; ++i) g.admit(t0);
-    for (int i = 0; i < 10; ++i) g.on_accepted(t0 + 300ms, t0);
-    g.on_refused(t0 + 400ms, t0 + 1ms, 1s);
-    auto probe = g.admit(t0 + 400ms + p.probe_after);
-    REQUIRE(probe.reserved);
-    g.on_accepted(t0 + 600ms, probe.at);
-    CHECK(g.state(t0 + 600ms).m == mode::paced);
+    // lasts long enough for the probe's answer, longer than the window may have left.
+    // Returns the mode once the probe, sent at 410 ms, passed at 600 ms.
+    auto probe_passes = [](std::chrono::milliseconds hint, rate_governor& g) {
+      governor_params p;
+      for (int i = 0; i < 20; ++i) g.admit(t0);
+      for (int i = 0; i < 10; ++i) g.on_accepted(t0 + 300ms, t0);
+      g.on_refused(t0 + 400ms, t0 + 1ms, hint);
+      auto probe = g.admit(t0 + 400ms + p.probe_after);
+      REQUIRE(probe.reserved);
+      g.on_accepted(t0 + 600ms, probe.at);
+      return g.state(t0 + 600ms).m;
+    };
+    rate_governor late;
+    CHECK(probe_passes(100ms, late) == mode::probation);  // after the reopening at 500 ms: no evidence
+    late.closed_until(t0 + 2s);                           // the probation ends
+    CHECK(late.state(t0 + 2s).m == mode::window);
+    rate_governor early;
+    CHECK(probe_passes(1s, early) == mode::paced);  // before the reopening at 1.4 s: a rate
   }
 
   TEST_CASE("a lone caller: nothing else to tell by, the hint is taken at its word") {

@@ -29,7 +29,7 @@ struct call_spec {
   std::shared_ptr<response_decoder> decoder;  // typed calls: decodes 2xx bodies in the attempt
   retry_options retry;
   std::chrono::milliseconds timeout{};
-  bool settle = false;  // settle after writes (src/util/settle.cpp)
+  bool settle = false;  // settle after writes (src/core/settle.cpp)
   const char* path_template = nullptr;  // typed calls: checked against the target's path parameters
   std::uint32_t secret_segments = 0;    // shown as [REDACTED]
   /// A single-flight request: the latest deadline of its participants (clock

@@ -2435,7 +2435,12 @@ namespace detail {
 
 void account_attach_payment_method_erased(const ::aiven::client& c, ::aiven::api::account_attach_payment_method_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_attach_payment_method_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountAttachPaymentMethod", ::aiven::http_method::post, "/v1/account/{account_id}/payment_methods", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountAttachPaymentMethod",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/payment_methods",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2451,7 +2456,12 @@ void account_attach_payment_method_erased(const ::aiven::client& c, ::aiven::api
 
 void account_authentication_method_create_erased(const ::aiven::client& c, ::aiven::api::account_authentication_method_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_authentication_method_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountAuthenticationMethodCreate", ::aiven::http_method::post, "/v1/account/{account_id}/authentication", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountAuthenticationMethodCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/authentication",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2467,7 +2477,12 @@ void account_authentication_method_create_erased(const ::aiven::client& c, ::aiv
 
 void account_authentication_method_delete_erased(const ::aiven::client& c, ::aiven::api::account_authentication_method_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountAuthenticationMethodDelete", ::aiven::http_method::delete_, "/v1/account/{account_id}/authentication/{account_authentication_method_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountAuthenticationMethodDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/account/{account_id}/authentication/{account_authentication_method_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2482,7 +2497,12 @@ void account_authentication_method_delete_erased(const ::aiven::client& c, ::aiv
 
 void account_authentication_method_get_erased(const ::aiven::client& c, ::aiven::api::account_authentication_method_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_authentication_method_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountAuthenticationMethodGet", ::aiven::http_method::get, "/v1/account/{account_id}/authentication/{account_authentication_method_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountAuthenticationMethodGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/authentication/{account_authentication_method_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2497,7 +2517,12 @@ void account_authentication_method_get_erased(const ::aiven::client& c, ::aiven:
 
 void account_authentication_method_update_erased(const ::aiven::client& c, ::aiven::api::account_authentication_method_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_authentication_method_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountAuthenticationMethodUpdate", ::aiven::http_method::put, "/v1/account/{account_id}/authentication/{account_authentication_method_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountAuthenticationMethodUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/account/{account_id}/authentication/{account_authentication_method_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2514,7 +2539,12 @@ void account_authentication_method_update_erased(const ::aiven::client& c, ::aiv
 
 void account_authentication_methods_list_erased(const ::aiven::client& c, ::aiven::api::account_authentication_methods_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::authentication_method_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountAuthenticationMethodsList", ::aiven::http_method::get, "/v1/account/{account_id}/authentication", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountAuthenticationMethodsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/authentication",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2528,7 +2558,12 @@ void account_authentication_methods_list_erased(const ::aiven::client& c, ::aive
 
 void account_billing_group_list_erased(const ::aiven::client& c, ::aiven::api::account_billing_group_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::account_billing_group_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountBillingGroupList", ::aiven::http_method::get, "/v1/account/{account_id}/billing-group", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountBillingGroupList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/billing-group",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2542,7 +2577,12 @@ void account_billing_group_list_erased(const ::aiven::client& c, ::aiven::api::a
 
 void account_create_erased(const ::aiven::client& c, ::aiven::api::account_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountCreate", ::aiven::http_method::post, "/v1/account", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account";
@@ -2556,7 +2596,12 @@ void account_create_erased(const ::aiven::client& c, ::aiven::api::account_creat
 
 void account_delete_erased(const ::aiven::client& c, ::aiven::api::account_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountDelete", ::aiven::http_method::delete_, "/v1/account/{account_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/account/{account_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2569,7 +2614,12 @@ void account_delete_erased(const ::aiven::client& c, ::aiven::api::account_delet
 
 void account_event_list_erased(const ::aiven::client& c, ::aiven::api::account_event_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::event_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountEventList", ::aiven::http_method::get, "/v1/account/{account_id}/events", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountEventList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/events",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2583,7 +2633,12 @@ void account_event_list_erased(const ::aiven::client& c, ::aiven::api::account_e
 
 void account_get_erased(const ::aiven::client& c, ::aiven::api::account_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountGet", ::aiven::http_method::get, "/v1/account/{account_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2596,7 +2651,12 @@ void account_get_erased(const ::aiven::client& c, ::aiven::api::account_get_requ
 
 void account_list_erased(const ::aiven::client& c, ::aiven::api::account_list_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::account_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountList", ::aiven::http_method::get, "/v1/account", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account";
@@ -2608,7 +2668,12 @@ void account_list_erased(const ::aiven::client& c, ::aiven::api::account_list_re
 
 void account_move_erased(const ::aiven::client& c, ::aiven::api::account_move_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_move_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountMove", ::aiven::http_method::put, "/v1/account/{account_id}/parent_account", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountMove",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/account/{account_id}/parent_account",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2624,7 +2689,12 @@ void account_move_erased(const ::aiven::client& c, ::aiven::api::account_move_re
 
 void account_o_auth2_client_create_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_o_auth2_client_create_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountOAuth2ClientCreate", ::aiven::http_method::post, "/v1/account/{account_id}/oauth_client", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountOAuth2ClientCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/oauth_client",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2640,7 +2710,12 @@ void account_o_auth2_client_create_erased(const ::aiven::client& c, ::aiven::api
 
 void account_o_auth2_client_delete_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountOAuth2ClientDelete", ::aiven::http_method::delete_, "/v1/account/{account_id}/oauth_client/{client_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountOAuth2ClientDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/account/{account_id}/oauth_client/{client_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2655,7 +2730,12 @@ void account_o_auth2_client_delete_erased(const ::aiven::client& c, ::aiven::api
 
 void account_o_auth2_client_get_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_o_auth2_client_get_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountOAuth2ClientGet", ::aiven::http_method::get, "/v1/account/{account_id}/oauth_client/{client_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountOAuth2ClientGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/oauth_client/{client_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2670,7 +2750,12 @@ void account_o_auth2_client_get_erased(const ::aiven::client& c, ::aiven::api::a
 
 void account_o_auth2_client_list_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::o_auth2_client_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountOAuth2ClientList", ::aiven::http_method::get, "/v1/account/{account_id}/oauth_client", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountOAuth2ClientList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/oauth_client",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2684,7 +2769,12 @@ void account_o_auth2_client_list_erased(const ::aiven::client& c, ::aiven::api::
 
 void account_o_auth2_client_redirect_create_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_redirect_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_o_auth2_client_redirect_create_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountOAuth2ClientRedirectCreate", ::aiven::http_method::post, "/v1/account/{account_id}/oauth_client/{client_id}/redirect", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountOAuth2ClientRedirectCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/oauth_client/{client_id}/redirect",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2702,7 +2792,12 @@ void account_o_auth2_client_redirect_create_erased(const ::aiven::client& c, ::a
 
 void account_o_auth2_client_redirect_delete_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_redirect_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountOAuth2ClientRedirectDelete", ::aiven::http_method::delete_, "/v1/account/{account_id}/oauth_client/{client_id}/redirect/{redirect_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountOAuth2ClientRedirectDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/account/{account_id}/oauth_client/{client_id}/redirect/{redirect_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2719,7 +2814,12 @@ void account_o_auth2_client_redirect_delete_erased(const ::aiven::client& c, ::a
 
 void account_o_auth2_client_redirect_list_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_redirect_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::o_auth2_client_redirect_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountOAuth2ClientRedirectList", ::aiven::http_method::get, "/v1/account/{account_id}/oauth_client/{client_id}/redirect", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountOAuth2ClientRedirectList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/oauth_client/{client_id}/redirect",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2735,7 +2835,12 @@ void account_o_auth2_client_redirect_list_erased(const ::aiven::client& c, ::aiv
 
 void account_o_auth2_client_secret_create_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_secret_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_o_auth2_client_secret_create_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountOAuth2ClientSecretCreate", ::aiven::http_method::post, "/v1/account/{account_id}/oauth_client/{client_id}/secret", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountOAuth2ClientSecretCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/oauth_client/{client_id}/secret",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2753,7 +2858,12 @@ void account_o_auth2_client_secret_create_erased(const ::aiven::client& c, ::aiv
 
 void account_o_auth2_client_secret_delete_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_secret_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountOAuth2ClientSecretDelete", ::aiven::http_method::delete_, "/v1/account/{account_id}/oauth_client/{client_id}/secret/{secret_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountOAuth2ClientSecretDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/account/{account_id}/oauth_client/{client_id}/secret/{secret_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2770,7 +2880,12 @@ void account_o_auth2_client_secret_delete_erased(const ::aiven::client& c, ::aiv
 
 void account_o_auth2_client_secret_list_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_secret_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::o_auth2_client_secret_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountOAuth2ClientSecretList", ::aiven::http_method::get, "/v1/account/{account_id}/oauth_client/{client_id}/secret", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountOAuth2ClientSecretList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/oauth_client/{client_id}/secret",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2786,7 +2901,12 @@ void account_o_auth2_client_secret_list_erased(const ::aiven::client& c, ::aiven
 
 void account_o_auth2_client_update_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_o_auth2_client_update_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountOAuth2ClientUpdate", ::aiven::http_method::patch, "/v1/account/{account_id}/oauth_client/{client_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountOAuth2ClientUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/account/{account_id}/oauth_client/{client_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2803,7 +2923,12 @@ void account_o_auth2_client_update_erased(const ::aiven::client& c, ::aiven::api
 
 void account_payment_method_delete_erased(const ::aiven::client& c, ::aiven::api::account_payment_method_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountPaymentMethodDelete", ::aiven::http_method::delete_, "/v1/account/{account_id}/payment_method/{card_id}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountPaymentMethodDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/account/{account_id}/payment_method/{card_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2818,7 +2943,12 @@ void account_payment_method_delete_erased(const ::aiven::client& c, ::aiven::api
 
 void account_payment_methods_list_erased(const ::aiven::client& c, ::aiven::api::account_payment_methods_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::card_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountPaymentMethodsList", ::aiven::http_method::get, "/v1/account/{account_id}/payment_methods", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountPaymentMethodsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/payment_methods",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2832,7 +2962,12 @@ void account_payment_methods_list_erased(const ::aiven::client& c, ::aiven::api:
 
 void account_projects_list_erased(const ::aiven::client& c, ::aiven::api::account_projects_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_projects_list_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountProjectsList", ::aiven::http_method::get, "/v1/account/{account_id}/projects", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountProjectsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/projects",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2846,7 +2981,12 @@ void account_projects_list_erased(const ::aiven::client& c, ::aiven::api::accoun
 
 void account_projects_teams_list_erased(const ::aiven::client& c, ::aiven::api::account_projects_teams_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::team_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountProjectsTeamsList", ::aiven::http_method::get, "/v1/account/{account_id}/project/{project_name}/teams", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountProjectsTeamsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/project/{project_name}/teams",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2862,7 +3002,12 @@ void account_projects_teams_list_erased(const ::aiven::client& c, ::aiven::api::
 
 void account_team_create_erased(const ::aiven::client& c, ::aiven::api::account_team_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_team_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamCreate", ::aiven::http_method::post, "/v1/account/{account_id}/teams", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/teams",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2876,7 +3021,12 @@ void account_team_create_erased(const ::aiven::client& c, ::aiven::api::account_
 
 void account_team_delete_erased(const ::aiven::client& c, ::aiven::api::account_team_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamDelete", ::aiven::http_method::delete_, "/v1/account/{account_id}/team/{team_id}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/account/{account_id}/team/{team_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2891,7 +3041,12 @@ void account_team_delete_erased(const ::aiven::client& c, ::aiven::api::account_
 
 void account_team_get_erased(const ::aiven::client& c, ::aiven::api::account_team_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_team_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamGet", ::aiven::http_method::get, "/v1/account/{account_id}/team/{team_id}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/team/{team_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2906,7 +3061,12 @@ void account_team_get_erased(const ::aiven::client& c, ::aiven::api::account_tea
 
 void account_team_invites_list_erased(const ::aiven::client& c, ::aiven::api::account_team_invites_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::account_invite_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamInvitesList", ::aiven::http_method::get, "/v1/account/{account_id}/team/{team_id}/invites", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamInvitesList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/team/{team_id}/invites",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2922,7 +3082,12 @@ void account_team_invites_list_erased(const ::aiven::client& c, ::aiven::api::ac
 
 void account_team_list_erased(const ::aiven::client& c, ::aiven::api::account_team_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::account_team_team_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamList", ::aiven::http_method::get, "/v1/account/{account_id}/teams", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/teams",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2936,7 +3101,12 @@ void account_team_list_erased(const ::aiven::client& c, ::aiven::api::account_te
 
 void account_team_member_cancel_invite_erased(const ::aiven::client& c, ::aiven::api::account_team_member_cancel_invite_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamMemberCancelInvite", ::aiven::http_method::delete_, "/v1/account/{account_id}/team/{team_id}/invites/{user_email}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamMemberCancelInvite",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/account/{account_id}/team/{team_id}/invites/{user_email}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2953,7 +3123,13 @@ void account_team_member_cancel_invite_erased(const ::aiven::client& c, ::aiven:
 
 void account_team_member_verify_invite_erased(const ::aiven::client& c, ::aiven::api::account_team_member_verify_invite_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_team_member_verify_invite_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamMemberVerifyInvite", ::aiven::http_method::post, "/v1/account/{account_id}/invite/{invite_verification_code}", false, false, "application/json", true, (1u << 4) /* invite_verification_code */};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamMemberVerifyInvite",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/invite/{invite_verification_code}",
+      .idempotent = false,
+      .accept = "application/json",
+      .secret_segments = (1u << 4) /* invite_verification_code */};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2968,7 +3144,12 @@ void account_team_member_verify_invite_erased(const ::aiven::client& c, ::aiven:
 
 void account_team_members_delete_erased(const ::aiven::client& c, ::aiven::api::account_team_members_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamMembersDelete", ::aiven::http_method::delete_, "/v1/account/{account_id}/team/{team_id}/member/{user_id}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamMembersDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/account/{account_id}/team/{team_id}/member/{user_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2985,7 +3166,12 @@ void account_team_members_delete_erased(const ::aiven::client& c, ::aiven::api::
 
 void account_team_members_invite_erased(const ::aiven::client& c, ::aiven::api::account_team_members_invite_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamMembersInvite", ::aiven::http_method::post, "/v1/account/{account_id}/team/{team_id}/members", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamMembersInvite",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/team/{team_id}/members",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -3001,7 +3187,12 @@ void account_team_members_invite_erased(const ::aiven::client& c, ::aiven::api::
 
 void account_team_members_list_erased(const ::aiven::client& c, ::aiven::api::account_team_members_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::member_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamMembersList", ::aiven::http_method::get, "/v1/account/{account_id}/team/{team_id}/members", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamMembersList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/team/{team_id}/members",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -3017,7 +3208,12 @@ void account_team_members_list_erased(const ::aiven::client& c, ::aiven::api::ac
 
 void account_team_project_associate_erased(const ::aiven::client& c, ::aiven::api::account_team_project_associate_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamProjectAssociate", ::aiven::http_method::post, "/v1/account/{account_id}/team/{team_id}/project/{project}", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamProjectAssociate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/team/{team_id}/project/{project}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -3036,7 +3232,12 @@ void account_team_project_associate_erased(const ::aiven::client& c, ::aiven::ap
 
 void account_team_project_association_update_erased(const ::aiven::client& c, ::aiven::api::account_team_project_association_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamProjectAssociationUpdate", ::aiven::http_method::put, "/v1/account/{account_id}/team/{team_id}/project/{project}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamProjectAssociationUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/account/{account_id}/team/{team_id}/project/{project}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -3055,7 +3256,12 @@ void account_team_project_association_update_erased(const ::aiven::client& c, ::
 
 void account_team_project_disassociate_erased(const ::aiven::client& c, ::aiven::api::account_team_project_disassociate_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamProjectDisassociate", ::aiven::http_method::delete_, "/v1/account/{account_id}/team/{team_id}/project/{project}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamProjectDisassociate",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/account/{account_id}/team/{team_id}/project/{project}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -3072,7 +3278,12 @@ void account_team_project_disassociate_erased(const ::aiven::client& c, ::aiven:
 
 void account_team_project_list_erased(const ::aiven::client& c, ::aiven::api::account_team_project_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::account_team_project_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamProjectList", ::aiven::http_method::get, "/v1/account/{account_id}/team/{team_id}/projects", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamProjectList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/team/{team_id}/projects",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -3088,7 +3299,12 @@ void account_team_project_list_erased(const ::aiven::client& c, ::aiven::api::ac
 
 void account_team_update_erased(const ::aiven::client& c, ::aiven::api::account_team_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_team_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamUpdate", ::aiven::http_method::put, "/v1/account/{account_id}/team/{team_id}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/account/{account_id}/team/{team_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -3105,7 +3321,12 @@ void account_team_update_erased(const ::aiven::client& c, ::aiven::api::account_
 
 void account_update_erased(const ::aiven::client& c, ::aiven::api::account_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountUpdate", ::aiven::http_method::put, "/v1/account/{account_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/account/{account_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -3120,7 +3341,12 @@ void account_update_erased(const ::aiven::client& c, ::aiven::api::account_updat
 
 void account_user_projects_list_erased(const ::aiven::client& c, ::aiven::api::account_user_projects_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::user_project_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountUserProjectsList", ::aiven::http_method::get, "/v1/account/{account_id}/user/{user_id}/projects", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountUserProjectsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/user/{user_id}/projects",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -3136,7 +3362,12 @@ void account_user_projects_list_erased(const ::aiven::client& c, ::aiven::api::a
 
 void account_user_teams_list_erased(const ::aiven::client& c, ::aiven::api::account_user_teams_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::account_user_teams_list_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountUserTeamsList", ::aiven::http_method::get, "/v1/account/{account_id}/user/{user_id}/teams", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountUserTeamsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/user/{user_id}/teams",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -3152,7 +3383,12 @@ void account_user_teams_list_erased(const ::aiven::client& c, ::aiven::api::acco
 
 void account_users_search_erased(const ::aiven::client& c, ::aiven::api::account_users_search_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::user_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountUsersSearch", ::aiven::http_method::post, "/v1/account/{account_id}/users/search", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountUsersSearch",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/users/search",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";

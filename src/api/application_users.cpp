@@ -348,7 +348,12 @@ namespace detail {
 
 void application_user_access_token_create_erased(const ::aiven::client& c, ::aiven::api::application_user_access_token_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::application_user_access_token_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ApplicationUserAccessTokenCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/application-users/{user_id}/access-tokens", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ApplicationUserAccessTokenCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/application-users/{user_id}/access-tokens",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -366,7 +371,12 @@ void application_user_access_token_create_erased(const ::aiven::client& c, ::aiv
 
 void application_user_access_token_delete_erased(const ::aiven::client& c, ::aiven::api::application_user_access_token_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ApplicationUserAccessTokenDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/application-users/{user_id}/access-tokens/{token_prefix}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ApplicationUserAccessTokenDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/application-users/{user_id}/access-tokens/{token_prefix}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -383,7 +393,12 @@ void application_user_access_token_delete_erased(const ::aiven::client& c, ::aiv
 
 void application_user_access_tokens_list_erased(const ::aiven::client& c, ::aiven::api::application_user_access_tokens_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::token_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ApplicationUserAccessTokensList", ::aiven::http_method::get, "/v1/organization/{organization_id}/application-users/{user_id}/access-tokens", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ApplicationUserAccessTokensList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/application-users/{user_id}/access-tokens",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -399,7 +414,12 @@ void application_user_access_tokens_list_erased(const ::aiven::client& c, ::aive
 
 void application_user_create_erased(const ::aiven::client& c, ::aiven::api::application_user_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::application_user_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ApplicationUserCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/application-users", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ApplicationUserCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/application-users",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -415,7 +435,12 @@ void application_user_create_erased(const ::aiven::client& c, ::aiven::api::appl
 
 void application_user_delete_erased(const ::aiven::client& c, ::aiven::api::application_user_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ApplicationUserDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/application-users/{user_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ApplicationUserDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/application-users/{user_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -430,7 +455,12 @@ void application_user_delete_erased(const ::aiven::client& c, ::aiven::api::appl
 
 void application_user_get_erased(const ::aiven::client& c, ::aiven::api::application_user_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::application_user_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ApplicationUserGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/application-users/{user_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ApplicationUserGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/application-users/{user_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -445,7 +475,12 @@ void application_user_get_erased(const ::aiven::client& c, ::aiven::api::applica
 
 void application_user_update_erased(const ::aiven::client& c, ::aiven::api::application_user_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::application_user_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ApplicationUserUpdate", ::aiven::http_method::patch, "/v1/organization/{organization_id}/application-users/{user_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ApplicationUserUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/organization/{organization_id}/application-users/{user_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -462,7 +497,12 @@ void application_user_update_erased(const ::aiven::client& c, ::aiven::api::appl
 
 void application_users_list_erased(const ::aiven::client& c, ::aiven::api::application_users_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::application_user_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ApplicationUsersList", ::aiven::http_method::get, "/v1/organization/{organization_id}/application-users", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ApplicationUsersList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/application-users",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";

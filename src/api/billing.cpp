@@ -380,7 +380,12 @@ namespace detail {
 
 void billing_credit_memo_download_erased(const ::aiven::client& c, ::aiven::api::billing_credit_memo_download_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::raw_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingCreditMemoDownload", ::aiven::http_method::get, "/v1/credit-memos/{credit_memo_id}/{download_cookie}", true, true, "application/pdf", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingCreditMemoDownload",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/credit-memos/{credit_memo_id}/{download_cookie}",
+      .idempotent = true,
+      .accept = "application/pdf"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/credit-memos/";
@@ -392,7 +397,12 @@ void billing_credit_memo_download_erased(const ::aiven::client& c, ::aiven::api:
 
 void invoice_get_erased(const ::aiven::client& c, ::aiven::api::invoice_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::invoice_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"InvoiceGet", ::aiven::http_method::get, "/v1/invoices/{invoice_number}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "InvoiceGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/invoices/{invoice_number}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/invoices/";
@@ -405,7 +415,12 @@ void invoice_get_erased(const ::aiven::client& c, ::aiven::api::invoice_get_requ
 
 void organization_address_create_erased(const ::aiven::client& c, ::aiven::api::organization_address_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_address_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationAddressCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/addresses", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationAddressCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/addresses",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -421,7 +436,12 @@ void organization_address_create_erased(const ::aiven::client& c, ::aiven::api::
 
 void organization_address_delete_erased(const ::aiven::client& c, ::aiven::api::organization_address_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationAddressDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/address/{address_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationAddressDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/address/{address_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -436,7 +456,12 @@ void organization_address_delete_erased(const ::aiven::client& c, ::aiven::api::
 
 void organization_address_get_erased(const ::aiven::client& c, ::aiven::api::organization_address_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_address_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationAddressGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/address/{address_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationAddressGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/address/{address_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -451,7 +476,12 @@ void organization_address_get_erased(const ::aiven::client& c, ::aiven::api::org
 
 void organization_address_list_erased(const ::aiven::client& c, ::aiven::api::organization_address_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::addresse_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationAddressList", ::aiven::http_method::get, "/v1/organization/{organization_id}/addresses", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationAddressList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/addresses",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -465,7 +495,12 @@ void organization_address_list_erased(const ::aiven::client& c, ::aiven::api::or
 
 void organization_address_update_erased(const ::aiven::client& c, ::aiven::api::organization_address_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_address_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationAddressUpdate", ::aiven::http_method::patch, "/v1/organization/{organization_id}/address/{address_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationAddressUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/organization/{organization_id}/address/{address_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";

@@ -895,7 +895,12 @@ namespace detail {
 
 void billing_group_create_erased(const ::aiven::client& c, ::aiven::api::billing_group_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::billing_group_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupCreate", ::aiven::http_method::post, "/v1/billing-group", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/billing-group",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group";
@@ -909,7 +914,12 @@ void billing_group_create_erased(const ::aiven::client& c, ::aiven::api::billing
 
 void billing_group_credits_claim_erased(const ::aiven::client& c, ::aiven::api::billing_group_credits_claim_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::billing_group_credits_claim_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupCreditsClaim", ::aiven::http_method::post, "/v1/billing-group/{billing_group_id}/credits", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupCreditsClaim",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/billing-group/{billing_group_id}/credits",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -925,7 +935,12 @@ void billing_group_credits_claim_erased(const ::aiven::client& c, ::aiven::api::
 
 void billing_group_credits_list_erased(const ::aiven::client& c, ::aiven::api::billing_group_credits_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::credit_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupCreditsList", ::aiven::http_method::get, "/v1/billing-group/{billing_group_id}/credits", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupCreditsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/billing-group/{billing_group_id}/credits",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -939,7 +954,12 @@ void billing_group_credits_list_erased(const ::aiven::client& c, ::aiven::api::b
 
 void billing_group_delete_erased(const ::aiven::client& c, ::aiven::api::billing_group_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupDelete", ::aiven::http_method::delete_, "/v1/billing-group/{billing_group_id}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/billing-group/{billing_group_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -952,7 +972,12 @@ void billing_group_delete_erased(const ::aiven::client& c, ::aiven::api::billing
 
 void billing_group_event_list_erased(const ::aiven::client& c, ::aiven::api::billing_group_event_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::billing_group_event_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupEventList", ::aiven::http_method::get, "/v1/billing-group/{billing_group_id}/events", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupEventList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/billing-group/{billing_group_id}/events",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -966,7 +991,12 @@ void billing_group_event_list_erased(const ::aiven::client& c, ::aiven::api::bil
 
 void billing_group_get_erased(const ::aiven::client& c, ::aiven::api::billing_group_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::billing_group_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupGet", ::aiven::http_method::get, "/v1/billing-group/{billing_group_id}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/billing-group/{billing_group_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -979,7 +1009,12 @@ void billing_group_get_erased(const ::aiven::client& c, ::aiven::api::billing_gr
 
 void billing_group_invoice_csv_get_erased(const ::aiven::client& c, ::aiven::api::billing_group_invoice_csv_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::raw_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupInvoiceCsvGet", ::aiven::http_method::get, "/v1/billing-group/{billing_group_id}/invoice/{invoice_number}/csv", true, true, "text/csv", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupInvoiceCsvGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/billing-group/{billing_group_id}/invoice/{invoice_number}/csv",
+      .idempotent = true,
+      .accept = "text/csv"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -994,7 +1029,12 @@ void billing_group_invoice_csv_get_erased(const ::aiven::client& c, ::aiven::api
 
 void billing_group_invoice_download_erased(const ::aiven::client& c, ::aiven::api::billing_group_invoice_download_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::raw_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupInvoiceDownload", ::aiven::http_method::get, "/v1/billing-group/{billing_group_id}/invoice/{invoice_number}/{download_cookie}", true, true, "application/pdf", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupInvoiceDownload",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/billing-group/{billing_group_id}/invoice/{invoice_number}/{download_cookie}",
+      .idempotent = true,
+      .accept = "application/pdf"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -1008,7 +1048,12 @@ void billing_group_invoice_download_erased(const ::aiven::client& c, ::aiven::ap
 
 void billing_group_invoice_get_erased(const ::aiven::client& c, ::aiven::api::billing_group_invoice_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::billing_group_invoice_get_response_invoice)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupInvoiceGet", ::aiven::http_method::get, "/v1/billing-group/{billing_group_id}/invoice/{invoice_number}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupInvoiceGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/billing-group/{billing_group_id}/invoice/{invoice_number}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -1023,7 +1068,12 @@ void billing_group_invoice_get_erased(const ::aiven::client& c, ::aiven::api::bi
 
 void billing_group_invoice_lines_list_erased(const ::aiven::client& c, ::aiven::api::billing_group_invoice_lines_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::line_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupInvoiceLinesList", ::aiven::http_method::get, "/v1/billing-group/{billing_group_id}/invoice/{invoice_number}/lines", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupInvoiceLinesList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/billing-group/{billing_group_id}/invoice/{invoice_number}/lines",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -1039,7 +1089,12 @@ void billing_group_invoice_lines_list_erased(const ::aiven::client& c, ::aiven::
 
 void billing_group_invoice_list_erased(const ::aiven::client& c, ::aiven::api::billing_group_invoice_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::invoice_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupInvoiceList", ::aiven::http_method::get, "/v1/billing-group/{billing_group_id}/invoice", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupInvoiceList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/billing-group/{billing_group_id}/invoice",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -1053,7 +1108,12 @@ void billing_group_invoice_list_erased(const ::aiven::client& c, ::aiven::api::b
 
 void billing_group_list_erased(const ::aiven::client& c, ::aiven::api::billing_group_list_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::billing_group_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupList", ::aiven::http_method::get, "/v1/billing-group", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/billing-group",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group";
@@ -1065,7 +1125,12 @@ void billing_group_list_erased(const ::aiven::client& c, ::aiven::api::billing_g
 
 void billing_group_project_assign_erased(const ::aiven::client& c, ::aiven::api::billing_group_project_assign_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupProjectAssign", ::aiven::http_method::post, "/v1/billing-group/{billing_group_id}/project-assign/{project}", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupProjectAssign",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/billing-group/{billing_group_id}/project-assign/{project}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -1080,7 +1145,12 @@ void billing_group_project_assign_erased(const ::aiven::client& c, ::aiven::api:
 
 void billing_group_project_list_erased(const ::aiven::client& c, ::aiven::api::billing_group_project_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::billing_group_project_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupProjectList", ::aiven::http_method::get, "/v1/billing-group/{billing_group_id}/projects", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupProjectList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/billing-group/{billing_group_id}/projects",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -1094,7 +1164,12 @@ void billing_group_project_list_erased(const ::aiven::client& c, ::aiven::api::b
 
 void billing_group_projects_assign_erased(const ::aiven::client& c, ::aiven::api::billing_group_projects_assign_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupProjectsAssign", ::aiven::http_method::post, "/v1/billing-group/{billing_group_id}/projects-assign", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupProjectsAssign",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/billing-group/{billing_group_id}/projects-assign",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -1110,7 +1185,12 @@ void billing_group_projects_assign_erased(const ::aiven::client& c, ::aiven::api
 
 void billing_group_update_erased(const ::aiven::client& c, ::aiven::api::billing_group_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::billing_group_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupUpdate", ::aiven::http_method::put, "/v1/billing-group/{billing_group_id}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/billing-group/{billing_group_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";

@@ -822,7 +822,12 @@ namespace detail {
 
 void custom_cloud_environment_create_erased(const ::aiven::client& c, ::aiven::api::custom_cloud_environment_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::custom_cloud_environment_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CustomCloudEnvironmentCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/custom-cloud-environments", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CustomCloudEnvironmentCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/custom-cloud-environments",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -838,7 +843,12 @@ void custom_cloud_environment_create_erased(const ::aiven::client& c, ::aiven::a
 
 void custom_cloud_environment_delete_erased(const ::aiven::client& c, ::aiven::api::custom_cloud_environment_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CustomCloudEnvironmentDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CustomCloudEnvironmentDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -853,7 +863,12 @@ void custom_cloud_environment_delete_erased(const ::aiven::client& c, ::aiven::a
 
 void custom_cloud_environment_get_erased(const ::aiven::client& c, ::aiven::api::custom_cloud_environment_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::custom_cloud_environment_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CustomCloudEnvironmentGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CustomCloudEnvironmentGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -868,7 +883,12 @@ void custom_cloud_environment_get_erased(const ::aiven::client& c, ::aiven::api:
 
 void custom_cloud_environment_list_erased(const ::aiven::client& c, ::aiven::api::custom_cloud_environment_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::custom_cloud_environment_list_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CustomCloudEnvironmentList", ::aiven::http_method::get, "/v1/organization/{organization_id}/custom-cloud-environments", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CustomCloudEnvironmentList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/custom-cloud-environments",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -882,7 +902,12 @@ void custom_cloud_environment_list_erased(const ::aiven::client& c, ::aiven::api
 
 void custom_cloud_environment_permissions_get_erased(const ::aiven::client& c, ::aiven::api::custom_cloud_environment_permissions_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::custom_cloud_environment_permissions_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CustomCloudEnvironmentPermissionsGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}/permissions", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CustomCloudEnvironmentPermissionsGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}/permissions",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -898,7 +923,12 @@ void custom_cloud_environment_permissions_get_erased(const ::aiven::client& c, :
 
 void custom_cloud_environment_permissions_set_erased(const ::aiven::client& c, ::aiven::api::custom_cloud_environment_permissions_set_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CustomCloudEnvironmentPermissionsSet", ::aiven::http_method::put, "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}/permissions", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CustomCloudEnvironmentPermissionsSet",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}/permissions",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -916,7 +946,12 @@ void custom_cloud_environment_permissions_set_erased(const ::aiven::client& c, :
 
 void custom_cloud_environment_provision_erased(const ::aiven::client& c, ::aiven::api::custom_cloud_environment_provision_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::custom_cloud_environment_provision_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CustomCloudEnvironmentProvision", ::aiven::http_method::post, "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}/provision", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CustomCloudEnvironmentProvision",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}/provision",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -934,7 +969,12 @@ void custom_cloud_environment_provision_erased(const ::aiven::client& c, ::aiven
 
 void custom_cloud_environment_terraform_template_get_erased(const ::aiven::client& c, ::aiven::api::custom_cloud_environment_terraform_template_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CustomCloudEnvironmentTerraformTemplateGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}/infra-templates/terraform/template", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CustomCloudEnvironmentTerraformTemplateGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}/infra-templates/terraform/template",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -950,7 +990,12 @@ void custom_cloud_environment_terraform_template_get_erased(const ::aiven::clien
 
 void custom_cloud_environment_terraform_variables_get_erased(const ::aiven::client& c, ::aiven::api::custom_cloud_environment_terraform_variables_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CustomCloudEnvironmentTerraformVariablesGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}/infra-templates/terraform/variables", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CustomCloudEnvironmentTerraformVariablesGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}/infra-templates/terraform/variables",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -966,7 +1011,12 @@ void custom_cloud_environment_terraform_variables_get_erased(const ::aiven::clie
 
 void custom_cloud_environment_update_erased(const ::aiven::client& c, ::aiven::api::custom_cloud_environment_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::custom_cloud_environment_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CustomCloudEnvironmentUpdate", ::aiven::http_method::put, "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CustomCloudEnvironmentUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";

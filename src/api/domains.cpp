@@ -233,7 +233,12 @@ namespace detail {
 
 void organization_domain_add_erased(const ::aiven::client& c, ::aiven::api::organization_domain_add_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_domain_add_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationDomainAdd", ::aiven::http_method::post, "/v1/organization/{organization_id}/domains", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationDomainAdd",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/domains",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -249,7 +254,12 @@ void organization_domain_add_erased(const ::aiven::client& c, ::aiven::api::orga
 
 void organization_domain_update_erased(const ::aiven::client& c, ::aiven::api::organization_domain_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_domain_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationDomainUpdate", ::aiven::http_method::patch, "/v1/organization/{organization_id}/domains/{domain_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationDomainUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/organization/{organization_id}/domains/{domain_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -266,7 +276,12 @@ void organization_domain_update_erased(const ::aiven::client& c, ::aiven::api::o
 
 void organization_domain_verify_erased(const ::aiven::client& c, ::aiven::api::organization_domain_verify_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_domain_verify_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationDomainVerify", ::aiven::http_method::post, "/v1/organization/{organization_id}/domains/{domain_id}/verify", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationDomainVerify",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/domains/{domain_id}/verify",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -282,7 +297,12 @@ void organization_domain_verify_erased(const ::aiven::client& c, ::aiven::api::o
 
 void organization_domains_list_erased(const ::aiven::client& c, ::aiven::api::organization_domains_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::domain_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationDomainsList", ::aiven::http_method::get, "/v1/organization/{organization_id}/domains", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationDomainsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/domains",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -296,7 +316,12 @@ void organization_domains_list_erased(const ::aiven::client& c, ::aiven::api::or
 
 void organization_domains_remove_erased(const ::aiven::client& c, ::aiven::api::organization_domains_remove_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationDomainsRemove", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/domains/{domain_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationDomainsRemove",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/domains/{domain_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";

@@ -290,7 +290,12 @@ namespace detail {
 
 void user_group_create_erased(const ::aiven::client& c, ::aiven::api::user_group_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_group_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserGroupCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/user-groups", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserGroupCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/user-groups",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -306,7 +311,12 @@ void user_group_create_erased(const ::aiven::client& c, ::aiven::api::user_group
 
 void user_group_delete_erased(const ::aiven::client& c, ::aiven::api::user_group_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserGroupDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/user-groups/{user_group_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserGroupDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/user-groups/{user_group_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -321,7 +331,12 @@ void user_group_delete_erased(const ::aiven::client& c, ::aiven::api::user_group
 
 void user_group_get_erased(const ::aiven::client& c, ::aiven::api::user_group_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_group_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserGroupGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/user-groups/{user_group_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserGroupGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/user-groups/{user_group_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -336,7 +351,12 @@ void user_group_get_erased(const ::aiven::client& c, ::aiven::api::user_group_ge
 
 void user_group_member_list_erased(const ::aiven::client& c, ::aiven::api::user_group_member_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::user_group_member_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserGroupMemberList", ::aiven::http_method::get, "/v1/organization/{organization_id}/user-groups/{user_group_id}/members", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserGroupMemberList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/user-groups/{user_group_id}/members",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -352,7 +372,12 @@ void user_group_member_list_erased(const ::aiven::client& c, ::aiven::api::user_
 
 void user_group_members_update_erased(const ::aiven::client& c, ::aiven::api::user_group_members_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserGroupMembersUpdate", ::aiven::http_method::patch, "/v1/organization/{organization_id}/user-groups/{user_group_id}/members", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserGroupMembersUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/organization/{organization_id}/user-groups/{user_group_id}/members",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -370,7 +395,12 @@ void user_group_members_update_erased(const ::aiven::client& c, ::aiven::api::us
 
 void user_group_update_erased(const ::aiven::client& c, ::aiven::api::user_group_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_group_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserGroupUpdate", ::aiven::http_method::patch, "/v1/organization/{organization_id}/user-groups/{user_group_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserGroupUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/organization/{organization_id}/user-groups/{user_group_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -387,7 +417,12 @@ void user_group_update_erased(const ::aiven::client& c, ::aiven::api::user_group
 
 void user_groups_list_erased(const ::aiven::client& c, ::aiven::api::user_groups_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::user_group_user_group_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserGroupsList", ::aiven::http_method::get, "/v1/organization/{organization_id}/user-groups", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserGroupsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/user-groups",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";

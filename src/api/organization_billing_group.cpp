@@ -1115,7 +1115,12 @@ namespace detail {
 
 void organization_billing_credit_memo_get_erased(const ::aiven::client& c, ::aiven::api::organization_billing_credit_memo_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_billing_credit_memo_get_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingCreditMemoGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/credit-memos/{credit_memo_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingCreditMemoGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/credit-memos/{credit_memo_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1130,7 +1135,12 @@ void organization_billing_credit_memo_get_erased(const ::aiven::client& c, ::aiv
 
 void organization_billing_credit_memo_pdf_get_erased(const ::aiven::client& c, ::aiven::api::organization_billing_credit_memo_pdf_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::raw_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingCreditMemoPdfGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/credit-memos/{credit_memo_id}/pdf", true, false, "application/pdf", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingCreditMemoPdfGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/credit-memos/{credit_memo_id}/pdf",
+      .idempotent = true,
+      .accept = "application/pdf"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1143,7 +1153,12 @@ void organization_billing_credit_memo_pdf_get_erased(const ::aiven::client& c, :
 
 void organization_billing_credit_memos_list_erased(const ::aiven::client& c, ::aiven::api::organization_billing_credit_memos_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingCreditMemosList", ::aiven::http_method::get, "/v1/organization/{organization_id}/credit-memos", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingCreditMemosList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/credit-memos",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1157,7 +1172,12 @@ void organization_billing_credit_memos_list_erased(const ::aiven::client& c, ::a
 
 void organization_billing_group_create_erased(const ::aiven::client& c, ::aiven::api::organization_billing_group_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_billing_group_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingGroupCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/billing-groups", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingGroupCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/billing-groups",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1173,7 +1193,12 @@ void organization_billing_group_create_erased(const ::aiven::client& c, ::aiven:
 
 void organization_billing_group_delete_erased(const ::aiven::client& c, ::aiven::api::organization_billing_group_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingGroupDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/billing-group/{billing_group_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingGroupDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/billing-group/{billing_group_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1188,7 +1213,12 @@ void organization_billing_group_delete_erased(const ::aiven::client& c, ::aiven:
 
 void organization_billing_group_get_erased(const ::aiven::client& c, ::aiven::api::organization_billing_group_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_billing_group_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingGroupGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/billing-group/{billing_group_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingGroupGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/billing-group/{billing_group_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1203,7 +1233,12 @@ void organization_billing_group_get_erased(const ::aiven::client& c, ::aiven::ap
 
 void organization_billing_group_list_erased(const ::aiven::client& c, ::aiven::api::organization_billing_group_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::organization_billing_billing_group_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingGroupList", ::aiven::http_method::get, "/v1/organization/{organization_id}/billing-groups", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingGroupList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/billing-groups",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1217,7 +1252,12 @@ void organization_billing_group_list_erased(const ::aiven::client& c, ::aiven::a
 
 void organization_billing_group_update_erased(const ::aiven::client& c, ::aiven::api::organization_billing_group_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_billing_group_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingGroupUpdate", ::aiven::http_method::put, "/v1/organization/{organization_id}/billing-group/{billing_group_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingGroupUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/organization/{organization_id}/billing-group/{billing_group_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1234,7 +1274,12 @@ void organization_billing_group_update_erased(const ::aiven::client& c, ::aiven:
 
 void organization_billing_invoice_csv_get_erased(const ::aiven::client& c, ::aiven::api::organization_billing_invoice_csv_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::raw_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingInvoiceCsvGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/invoice/{invoice_number}/csv", true, false, "text/csv", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingInvoiceCsvGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/invoice/{invoice_number}/csv",
+      .idempotent = true,
+      .accept = "text/csv"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1247,7 +1292,12 @@ void organization_billing_invoice_csv_get_erased(const ::aiven::client& c, ::aiv
 
 void organization_billing_invoice_get_erased(const ::aiven::client& c, ::aiven::api::organization_billing_invoice_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_billing_invoice_get_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingInvoiceGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/invoice/{invoice_number}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingInvoiceGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/invoice/{invoice_number}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1262,7 +1312,12 @@ void organization_billing_invoice_get_erased(const ::aiven::client& c, ::aiven::
 
 void organization_billing_invoice_lines_list_erased(const ::aiven::client& c, ::aiven::api::organization_billing_invoice_lines_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::organization_billing_invoice_lines_list_response_lines_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingInvoiceLinesList", ::aiven::http_method::get, "/v1/organization/{organization_id}/invoice/{invoice_number}/lines", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingInvoiceLinesList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/invoice/{invoice_number}/lines",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1278,7 +1333,12 @@ void organization_billing_invoice_lines_list_erased(const ::aiven::client& c, ::
 
 void organization_billing_invoice_list_erased(const ::aiven::client& c, ::aiven::api::organization_billing_invoice_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::organization_billing_invoice_list_response_invoices_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingInvoiceList", ::aiven::http_method::get, "/v1/organization/{organization_id}/invoices", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingInvoiceList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/invoices",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1300,7 +1360,12 @@ void organization_billing_invoice_list_erased(const ::aiven::client& c, ::aiven:
 
 void organization_billing_invoice_pdf_get_erased(const ::aiven::client& c, ::aiven::api::organization_billing_invoice_pdf_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::raw_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingInvoicePdfGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/invoice/{invoice_number}/pdf", true, false, "application/pdf", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingInvoicePdfGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/invoice/{invoice_number}/pdf",
+      .idempotent = true,
+      .accept = "application/pdf"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";

@@ -169,7 +169,12 @@ namespace detail {
 
 void organization_emissions_get_erased(const ::aiven::client& c, ::aiven::api::organization_emissions_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_emissions_get_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationEmissionsGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/emissions", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationEmissionsGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/emissions",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";

@@ -579,7 +579,12 @@ namespace detail {
 
 void bank_transfer_get_erased(const ::aiven::client& c, ::aiven::api::bank_transfer_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::bank_transfer_get_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BankTransferGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/payment-method/bank-transfer/{payment_method_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BankTransferGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/payment-method/bank-transfer/{payment_method_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -594,7 +599,12 @@ void bank_transfer_get_erased(const ::aiven::client& c, ::aiven::api::bank_trans
 
 void bank_transfer_list_erased(const ::aiven::client& c, ::aiven::api::bank_transfer_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::bank_transfer_list_response_bank_transfers_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BankTransferList", ::aiven::http_method::get, "/v1/organization/{organization_id}/payment-method/bank-transfers", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BankTransferList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/payment-method/bank-transfers",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -608,7 +618,12 @@ void bank_transfer_list_erased(const ::aiven::client& c, ::aiven::api::bank_tran
 
 void credit_card_create_erased(const ::aiven::client& c, ::aiven::api::credit_card_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::credit_card_create_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CreditCardCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/payment-method/credit-cards", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CreditCardCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/payment-method/credit-cards",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -624,7 +639,12 @@ void credit_card_create_erased(const ::aiven::client& c, ::aiven::api::credit_ca
 
 void credit_card_delete_erased(const ::aiven::client& c, ::aiven::api::credit_card_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::credit_card_delete_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CreditCardDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/payment-method/credit-card/{payment_method_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CreditCardDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/payment-method/credit-card/{payment_method_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -639,7 +659,12 @@ void credit_card_delete_erased(const ::aiven::client& c, ::aiven::api::credit_ca
 
 void credit_card_get_erased(const ::aiven::client& c, ::aiven::api::credit_card_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::credit_card_get_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CreditCardGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/payment-method/credit-card/{payment_method_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CreditCardGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/payment-method/credit-card/{payment_method_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -654,7 +679,12 @@ void credit_card_get_erased(const ::aiven::client& c, ::aiven::api::credit_card_
 
 void credit_card_list_erased(const ::aiven::client& c, ::aiven::api::credit_card_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::credit_card_list_response_credit_cards_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CreditCardList", ::aiven::http_method::get, "/v1/organization/{organization_id}/payment-method/credit-cards", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CreditCardList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/payment-method/credit-cards",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -668,7 +698,12 @@ void credit_card_list_erased(const ::aiven::client& c, ::aiven::api::credit_card
 
 void payment_method_custom_get_erased(const ::aiven::client& c, ::aiven::api::payment_method_custom_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::payment_method_custom_get_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PaymentMethodCustomGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/payment-method/custom/{payment_method_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PaymentMethodCustomGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/payment-method/custom/{payment_method_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -683,7 +718,12 @@ void payment_method_custom_get_erased(const ::aiven::client& c, ::aiven::api::pa
 
 void payment_method_custom_list_erased(const ::aiven::client& c, ::aiven::api::payment_method_custom_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::payment_method_custom_list_response_custom_methods_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PaymentMethodCustomList", ::aiven::http_method::get, "/v1/organization/{organization_id}/payment-method/custom", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PaymentMethodCustomList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/payment-method/custom",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -697,7 +737,12 @@ void payment_method_custom_list_erased(const ::aiven::client& c, ::aiven::api::p
 
 void payment_methods_list_erased(const ::aiven::client& c, ::aiven::api::payment_methods_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::payment_methods_list_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PaymentMethodsList", ::aiven::http_method::get, "/v1/organization/{organization_id}/payment-methods", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PaymentMethodsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/payment-methods",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";

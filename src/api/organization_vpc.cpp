@@ -1913,7 +1913,12 @@ namespace detail {
 
 void organization_vpc_clouds_list_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_clouds_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::cloud_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcCloudsList", ::aiven::http_method::get, "/v1/organization/{organization_id}/vpc-clouds", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcCloudsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/vpc-clouds",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1927,7 +1932,12 @@ void organization_vpc_clouds_list_erased(const ::aiven::client& c, ::aiven::api:
 
 void organization_vpc_create_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_vpc_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/vpcs", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/vpcs",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1943,7 +1953,12 @@ void organization_vpc_create_erased(const ::aiven::client& c, ::aiven::api::orga
 
 void organization_vpc_delete_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_vpc_delete_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/vpc/{organization_vpc_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/vpc/{organization_vpc_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1958,7 +1973,12 @@ void organization_vpc_delete_erased(const ::aiven::client& c, ::aiven::api::orga
 
 void organization_vpc_get_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_vpc_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/vpc/{organization_vpc_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/vpc/{organization_vpc_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1973,7 +1993,12 @@ void organization_vpc_get_erased(const ::aiven::client& c, ::aiven::api::organiz
 
 void organization_vpc_list_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::vpc_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcList", ::aiven::http_method::get, "/v1/organization/{organization_id}/vpcs", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/vpcs",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1987,7 +2012,12 @@ void organization_vpc_list_erased(const ::aiven::client& c, ::aiven::api::organi
 
 void organization_vpc_peering_connection_create_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_peering_connection_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_vpc_peering_connection_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcPeeringConnectionCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/vpc/{organization_vpc_id}/peering-connections", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcPeeringConnectionCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/vpc/{organization_vpc_id}/peering-connections",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -2005,7 +2035,12 @@ void organization_vpc_peering_connection_create_erased(const ::aiven::client& c,
 
 void organization_vpc_peering_connection_delete_by_id_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_peering_connection_delete_by_id_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_vpc_peering_connection_delete_by_id_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcPeeringConnectionDeleteById", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/vpc/{organization_vpc_id}/peering-connection/{peering_connection_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcPeeringConnectionDeleteById",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/vpc/{organization_vpc_id}/peering-connection/{peering_connection_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -2022,7 +2057,12 @@ void organization_vpc_peering_connection_delete_by_id_erased(const ::aiven::clie
 
 void organization_vpc_peering_connection_peer_network_cidrs_update_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcPeeringConnectionPeerNetworkCidrsUpdate", ::aiven::http_method::put, "/v1/organization/{organization_id}/vpc/{organization_vpc_id}/peering-connection/{peering_connection_id}/user-peer-network-cidrs", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcPeeringConnectionPeerNetworkCidrsUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/organization/{organization_id}/vpc/{organization_vpc_id}/peering-connection/{peering_connection_id}/user-peer-network-cidrs",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -2042,7 +2082,12 @@ void organization_vpc_peering_connection_peer_network_cidrs_update_erased(const 
 
 void organization_vpc_peering_connection_peer_network_cidrs_update_v2_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcPeeringConnectionPeerNetworkCidrsUpdateV2", ::aiven::http_method::put, "/v1/organization/{organization_id}/vpc/{organization_vpc_id}/user-peer-network-cidrs", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcPeeringConnectionPeerNetworkCidrsUpdateV2",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/organization/{organization_id}/vpc/{organization_vpc_id}/user-peer-network-cidrs",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -2060,7 +2105,12 @@ void organization_vpc_peering_connection_peer_network_cidrs_update_v2_erased(con
 
 void organization_vpc_peering_connection_types_list_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_peering_connection_types_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcPeeringConnectionTypesList", ::aiven::http_method::get, "/v1/organization/{organization_id}/vpc-peering-connection-types", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcPeeringConnectionTypesList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/vpc-peering-connection-types",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -2074,7 +2124,12 @@ void organization_vpc_peering_connection_types_list_erased(const ::aiven::client
 
 void organization_vpc_peering_connections_refresh_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_peering_connections_refresh_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_vpc_peering_connections_refresh_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcPeeringConnectionsRefresh", ::aiven::http_method::post, "/v1/organization/{organization_id}/vpc/{organization_vpc_id}/peering-connections/refresh", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcPeeringConnectionsRefresh",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/vpc/{organization_vpc_id}/peering-connections/refresh",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -2090,7 +2145,12 @@ void organization_vpc_peering_connections_refresh_erased(const ::aiven::client& 
 
 void organization_vpc_update_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_vpc_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcUpdate", ::aiven::http_method::put, "/v1/organization/{organization_id}/vpc/{organization_vpc_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/organization/{organization_id}/vpc/{organization_vpc_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";

@@ -1359,7 +1359,12 @@ namespace detail {
 
 void discovered_organization_list_erased(const ::aiven::client& c, ::aiven::api::discovered_organization_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::discovered_organization_list_response_discovered_organizations_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"DiscoveredOrganizationList", ::aiven::http_method::get, "/v1/organization/{organization_id}/discovered-organizations", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "DiscoveredOrganizationList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/discovered-organizations",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1373,7 +1378,12 @@ void discovered_organization_list_erased(const ::aiven::client& c, ::aiven::api:
 
 void organization_authentication_config_get_erased(const ::aiven::client& c, ::aiven::api::organization_authentication_config_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_authentication_config_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationAuthenticationConfigGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/config/authentication", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationAuthenticationConfigGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/config/authentication",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1387,7 +1397,12 @@ void organization_authentication_config_get_erased(const ::aiven::client& c, ::a
 
 void organization_authentication_config_update_erased(const ::aiven::client& c, ::aiven::api::organization_authentication_config_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_authentication_config_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationAuthenticationConfigUpdate", ::aiven::http_method::patch, "/v1/organization/{organization_id}/config/authentication", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationAuthenticationConfigUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/organization/{organization_id}/config/authentication",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1403,7 +1418,12 @@ void organization_authentication_config_update_erased(const ::aiven::client& c, 
 
 void organization_delete_erased(const ::aiven::client& c, ::aiven::api::organization_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1417,7 +1437,12 @@ void organization_delete_erased(const ::aiven::client& c, ::aiven::api::organiza
 
 void organization_get_erased(const ::aiven::client& c, ::aiven::api::organization_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationGet", ::aiven::http_method::get, "/v1/organization/{organization_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1430,7 +1455,12 @@ void organization_get_erased(const ::aiven::client& c, ::aiven::api::organizatio
 
 void organization_governance_access_create_erased(const ::aiven::client& c, ::aiven::api::organization_governance_access_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_governance_access_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationGovernanceAccessCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/governance/access", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationGovernanceAccessCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/governance/access",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1446,7 +1476,12 @@ void organization_governance_access_create_erased(const ::aiven::client& c, ::ai
 
 void organization_governance_access_credentials_get_erased(const ::aiven::client& c, ::aiven::api::organization_governance_access_credentials_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_governance_access_credentials_get_response_credentials)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationGovernanceAccessCredentialsGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/governance/access/{access_id}/credentials", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationGovernanceAccessCredentialsGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/governance/access/{access_id}/credentials",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1462,7 +1497,12 @@ void organization_governance_access_credentials_get_erased(const ::aiven::client
 
 void organization_governance_access_delete_erased(const ::aiven::client& c, ::aiven::api::organization_governance_access_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationGovernanceAccessDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/governance/access/{access_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationGovernanceAccessDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/governance/access/{access_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1477,7 +1517,12 @@ void organization_governance_access_delete_erased(const ::aiven::client& c, ::ai
 
 void organization_governance_access_get_erased(const ::aiven::client& c, ::aiven::api::organization_governance_access_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_governance_access_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationGovernanceAccessGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/governance/access/{access_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationGovernanceAccessGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/governance/access/{access_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1492,7 +1537,12 @@ void organization_governance_access_get_erased(const ::aiven::client& c, ::aiven
 
 void organization_governance_access_list_erased(const ::aiven::client& c, ::aiven::api::organization_governance_access_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_governance_access_list_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationGovernanceAccessList", ::aiven::http_method::get, "/v1/organization/{organization_id}/governance/access", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationGovernanceAccessList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/governance/access",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1510,7 +1560,12 @@ void organization_governance_access_list_erased(const ::aiven::client& c, ::aive
 
 void organization_ip_allow_list_get_erased(const ::aiven::client& c, ::aiven::api::organization_ip_allow_list_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_ip_allow_list_get_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationIPAllowListGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/config/api-client-ip-allowlist", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationIPAllowListGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/config/api-client-ip-allowlist",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1524,7 +1579,12 @@ void organization_ip_allow_list_get_erased(const ::aiven::client& c, ::aiven::ap
 
 void organization_ip_allow_list_set_erased(const ::aiven::client& c, ::aiven::api::organization_ip_allow_list_set_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::empty_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationIPAllowListSet", ::aiven::http_method::put, "/v1/organization/{organization_id}/config/api-client-ip-allowlist", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationIPAllowListSet",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/organization/{organization_id}/config/api-client-ip-allowlist",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1538,7 +1598,12 @@ void organization_ip_allow_list_set_erased(const ::aiven::client& c, ::aiven::ap
 
 void organization_projects_create_erased(const ::aiven::client& c, ::aiven::api::organization_projects_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_projects_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationProjectsCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/projects", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationProjectsCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/projects",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1554,7 +1619,12 @@ void organization_projects_create_erased(const ::aiven::client& c, ::aiven::api:
 
 void organization_projects_delete_erased(const ::aiven::client& c, ::aiven::api::organization_projects_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationProjectsDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/project/{project_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationProjectsDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/project/{project_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1569,7 +1639,12 @@ void organization_projects_delete_erased(const ::aiven::client& c, ::aiven::api:
 
 void organization_projects_get_erased(const ::aiven::client& c, ::aiven::api::organization_projects_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_projects_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationProjectsGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/project/{project_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationProjectsGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/project/{project_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1584,7 +1659,12 @@ void organization_projects_get_erased(const ::aiven::client& c, ::aiven::api::or
 
 void organization_projects_list_erased(const ::aiven::client& c, ::aiven::api::organization_projects_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_projects_list_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationProjectsList", ::aiven::http_method::get, "/v1/organization/{organization_id}/projects", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationProjectsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/projects",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1598,7 +1678,12 @@ void organization_projects_list_erased(const ::aiven::client& c, ::aiven::api::o
 
 void organization_projects_update_erased(const ::aiven::client& c, ::aiven::api::organization_projects_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_projects_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationProjectsUpdate", ::aiven::http_method::patch, "/v1/organization/{organization_id}/project/{project_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationProjectsUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/organization/{organization_id}/project/{project_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1615,7 +1700,12 @@ void organization_projects_update_erased(const ::aiven::client& c, ::aiven::api:
 
 void organization_update_erased(const ::aiven::client& c, ::aiven::api::organization_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUpdate", ::aiven::http_method::patch, "/v1/organization/{organization_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/organization/{organization_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1630,7 +1720,12 @@ void organization_update_erased(const ::aiven::client& c, ::aiven::api::organiza
 
 void organization_user_invitation_accept_erased(const ::aiven::client& c, ::aiven::api::organization_user_invitation_accept_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserInvitationAccept", ::aiven::http_method::post, "/v1/organization/{organization_id}/invitation/{user_email}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserInvitationAccept",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/invitation/{user_email}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1647,7 +1742,12 @@ void organization_user_invitation_accept_erased(const ::aiven::client& c, ::aive
 
 void organization_user_invitation_delete_erased(const ::aiven::client& c, ::aiven::api::organization_user_invitation_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserInvitationDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/invitation/{user_email}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserInvitationDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/invitation/{user_email}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1662,7 +1762,12 @@ void organization_user_invitation_delete_erased(const ::aiven::client& c, ::aive
 
 void organization_user_invitations_list_erased(const ::aiven::client& c, ::aiven::api::organization_user_invitations_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::invitation_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserInvitationsList", ::aiven::http_method::get, "/v1/organization/{organization_id}/invitation", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserInvitationsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/invitation",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1676,7 +1781,12 @@ void organization_user_invitations_list_erased(const ::aiven::client& c, ::aiven
 
 void organization_user_invite_erased(const ::aiven::client& c, ::aiven::api::organization_user_invite_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserInvite", ::aiven::http_method::post, "/v1/organization/{organization_id}/invitation", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserInvite",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/invitation",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1692,7 +1802,12 @@ void organization_user_invite_erased(const ::aiven::client& c, ::aiven::api::org
 
 void user_organization_create_erased(const ::aiven::client& c, ::aiven::api::user_organization_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_organization_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserOrganizationCreate", ::aiven::http_method::post, "/v1/organizations", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserOrganizationCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organizations",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organizations";
@@ -1706,7 +1821,12 @@ void user_organization_create_erased(const ::aiven::client& c, ::aiven::api::use
 
 void user_organizations_list_erased(const ::aiven::client& c, ::aiven::api::user_organizations_list_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::organization_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserOrganizationsList", ::aiven::http_method::get, "/v1/organizations", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserOrganizationsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organizations",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organizations";

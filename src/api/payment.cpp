@@ -261,7 +261,12 @@ namespace detail {
 
 void user_credit_card_add_erased(const ::aiven::client& c, ::aiven::api::user_credit_card_add_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_credit_card_add_response_card)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserCreditCardAdd", ::aiven::http_method::post, "/v1/card", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserCreditCardAdd",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/card",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/card";
@@ -273,7 +278,12 @@ void user_credit_card_add_erased(const ::aiven::client& c, ::aiven::api::user_cr
 
 void user_credit_card_delete_erased(const ::aiven::client& c, ::aiven::api::user_credit_card_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_credit_card_delete_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserCreditCardDelete", ::aiven::http_method::delete_, "/v1/card/{card_id}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserCreditCardDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/card/{card_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/card/";
@@ -286,7 +296,12 @@ void user_credit_card_delete_erased(const ::aiven::client& c, ::aiven::api::user
 
 void user_credit_card_update_erased(const ::aiven::client& c, ::aiven::api::user_credit_card_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_credit_card_update_response_card)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserCreditCardUpdate", ::aiven::http_method::put, "/v1/card/{card_id}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserCreditCardUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/card/{card_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/card/";
@@ -299,7 +314,12 @@ void user_credit_card_update_erased(const ::aiven::client& c, ::aiven::api::user
 
 void user_credit_cards_list_erased(const ::aiven::client& c, ::aiven::api::user_credit_cards_list_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::user_card_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserCreditCardsList", ::aiven::http_method::get, "/v1/card", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserCreditCardsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/card",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/card";

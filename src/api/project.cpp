@@ -2251,7 +2251,12 @@ namespace detail {
 
 void list_project_vpc_peering_connection_types_erased(const ::aiven::client& c, ::aiven::api::list_project_vpc_peering_connection_types_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::vpc_peering_connection_type_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ListProjectVpcPeeringConnectionTypes", ::aiven::http_method::get, "/v1/project/{project}/vpc-peering-connection-types", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ListProjectVpcPeeringConnectionTypes",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/vpc-peering-connection-types",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2265,7 +2270,12 @@ void list_project_vpc_peering_connection_types_erased(const ::aiven::client& c, 
 
 void project_alerts_list_erased(const ::aiven::client& c, ::aiven::api::project_alerts_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::alert_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectAlertsList", ::aiven::http_method::get, "/v1/project/{project}/alerts", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectAlertsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/alerts",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2279,7 +2289,12 @@ void project_alerts_list_erased(const ::aiven::client& c, ::aiven::api::project_
 
 void project_create_erased(const ::aiven::client& c, ::aiven::api::project_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectCreate", ::aiven::http_method::post, "/v1/project", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project";
@@ -2293,7 +2308,12 @@ void project_create_erased(const ::aiven::client& c, ::aiven::api::project_creat
 
 void project_delete_erased(const ::aiven::client& c, ::aiven::api::project_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectDelete", ::aiven::http_method::delete_, "/v1/project/{project}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2306,7 +2326,12 @@ void project_delete_erased(const ::aiven::client& c, ::aiven::api::project_delet
 
 void project_download_sbom_report_erased(const ::aiven::client& c, ::aiven::api::project_download_sbom_report_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::raw_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectDownloadSBOMReport", ::aiven::http_method::get, "/v1/project/{project}/download-sbom/{file_format}/{download_cookie}", true, true, "text/csv, text/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectDownloadSBOMReport",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/download-sbom/{file_format}/{download_cookie}",
+      .idempotent = true,
+      .accept = "text/csv, text/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2320,7 +2345,12 @@ void project_download_sbom_report_erased(const ::aiven::client& c, ::aiven::api:
 
 void project_emissions_estimate_erased(const ::aiven::client& c, ::aiven::api::project_emissions_estimate_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::emissions_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectEmissionsEstimate", ::aiven::http_method::get, "/v1/project/{project}/sustainability/emissions", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectEmissionsEstimate",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/sustainability/emissions",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2336,7 +2366,12 @@ void project_emissions_estimate_erased(const ::aiven::client& c, ::aiven::api::p
 
 void project_generate_sbom_download_url_erased(const ::aiven::client& c, ::aiven::api::project_generate_sbom_download_url_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectGenerateSbomDownloadUrl", ::aiven::http_method::get, "/v1/project/{project}/generate-sbom-download-url/{file_format}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectGenerateSbomDownloadUrl",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/generate-sbom-download-url/{file_format}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2351,7 +2386,12 @@ void project_generate_sbom_download_url_erased(const ::aiven::client& c, ::aiven
 
 void project_get_erased(const ::aiven::client& c, ::aiven::api::project_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectGet", ::aiven::http_method::get, "/v1/project/{project}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2364,7 +2404,12 @@ void project_get_erased(const ::aiven::client& c, ::aiven::api::project_get_requ
 
 void project_get_event_logs_erased(const ::aiven::client& c, ::aiven::api::project_get_event_logs_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::project_event_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectGetEventLogs", ::aiven::http_method::get, "/v1/project/{project}/events", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectGetEventLogs",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/events",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2378,7 +2423,12 @@ void project_get_event_logs_erased(const ::aiven::client& c, ::aiven::api::proje
 
 void project_invite_erased(const ::aiven::client& c, ::aiven::api::project_invite_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectInvite", ::aiven::http_method::post, "/v1/project/{project}/invite", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectInvite",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/invite",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2394,7 +2444,13 @@ void project_invite_erased(const ::aiven::client& c, ::aiven::api::project_invit
 
 void project_invite_accept_erased(const ::aiven::client& c, ::aiven::api::project_invite_accept_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_invite_accept_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectInviteAccept", ::aiven::http_method::post, "/v1/project/{project}/invite/{invite_verification_code}", false, false, "application/json", true, (1u << 4) /* invite_verification_code */};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectInviteAccept",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/invite/{invite_verification_code}",
+      .idempotent = false,
+      .accept = "application/json",
+      .secret_segments = (1u << 4) /* invite_verification_code */};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2409,7 +2465,13 @@ void project_invite_accept_erased(const ::aiven::client& c, ::aiven::api::projec
 
 void project_invite_delete_erased(const ::aiven::client& c, ::aiven::api::project_invite_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectInviteDelete", ::aiven::http_method::delete_, "/v1/project/{project}/invite/{invite_verification_code}", true, false, "application/json", true, (1u << 4) /* invite_verification_code */};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectInviteDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/invite/{invite_verification_code}",
+      .idempotent = true,
+      .accept = "application/json",
+      .secret_segments = (1u << 4) /* invite_verification_code */};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2424,7 +2486,12 @@ void project_invite_delete_erased(const ::aiven::client& c, ::aiven::api::projec
 
 void project_list_erased(const ::aiven::client& c, ::aiven::api::project_list_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_list_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectList", ::aiven::http_method::get, "/v1/project", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project";
@@ -2436,7 +2503,12 @@ void project_list_erased(const ::aiven::client& c, ::aiven::api::project_list_re
 
 void project_privatelink_availability_list_erased(const ::aiven::client& c, ::aiven::api::project_privatelink_availability_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::privatelink_availability_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectPrivatelinkAvailabilityList", ::aiven::http_method::get, "/v1/project/{project}/privatelink-availability", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectPrivatelinkAvailabilityList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/privatelink-availability",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2450,7 +2522,12 @@ void project_privatelink_availability_list_erased(const ::aiven::client& c, ::ai
 
 void project_service_plan_emissions_estimate_erased(const ::aiven::client& c, ::aiven::api::project_service_plan_emissions_estimate_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::emissions_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectServicePlanEmissionsEstimate", ::aiven::http_method::get, "/v1/project/{project}/sustainability/emissions-project/service-types/{service_type}/plans/{service_plan}/clouds/{cloud}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectServicePlanEmissionsEstimate",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/sustainability/emissions-project/service-types/{service_type}/plans/{service_plan}/clouds/{cloud}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2469,7 +2546,12 @@ void project_service_plan_emissions_estimate_erased(const ::aiven::client& c, ::
 
 void project_service_plan_list_erased(const ::aiven::client& c, ::aiven::api::project_service_plan_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_plan_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectServicePlanList", ::aiven::http_method::get, "/v1/project/{project}/service-types/{service_type}/plans", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectServicePlanList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service-types/{service_type}/plans",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2485,7 +2567,12 @@ void project_service_plan_list_erased(const ::aiven::client& c, ::aiven::api::pr
 
 void project_service_plan_price_get_erased(const ::aiven::client& c, ::aiven::api::project_service_plan_price_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_service_plan_price_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectServicePlanPriceGet", ::aiven::http_method::get, "/v1/project/{project}/pricing/service-types/{service_type}/plans/{service_plan}/clouds/{cloud}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectServicePlanPriceGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/pricing/service-types/{service_type}/plans/{service_plan}/clouds/{cloud}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2504,7 +2591,12 @@ void project_service_plan_price_get_erased(const ::aiven::client& c, ::aiven::ap
 
 void project_service_plan_specs_get_erased(const ::aiven::client& c, ::aiven::api::project_service_plan_specs_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_service_plan_specs_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectServicePlanSpecsGet", ::aiven::http_method::get, "/v1/project/{project}/service-types/{service_type}/plans/{service_plan}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectServicePlanSpecsGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service-types/{service_type}/plans/{service_plan}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2521,7 +2613,12 @@ void project_service_plan_specs_get_erased(const ::aiven::client& c, ::aiven::ap
 
 void project_service_types_get_erased(const ::aiven::client& c, ::aiven::api::project_service_types_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_service_types_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectServiceTypesGet", ::aiven::http_method::get, "/v1/project/{project}/service-types/{service_type}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectServiceTypesGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service-types/{service_type}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2536,7 +2633,12 @@ void project_service_types_get_erased(const ::aiven::client& c, ::aiven::api::pr
 
 void project_service_types_list_erased(const ::aiven::client& c, ::aiven::api::project_service_types_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_service_types_list_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectServiceTypesList", ::aiven::http_method::get, "/v1/project/{project}/service-types", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectServiceTypesList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service-types",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2550,7 +2652,12 @@ void project_service_types_list_erased(const ::aiven::client& c, ::aiven::api::p
 
 void project_tags_list_erased(const ::aiven::client& c, ::aiven::api::project_tags_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::map<std::string, std::string>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectTagsList", ::aiven::http_method::get, "/v1/project/{project}/tags", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectTagsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/tags",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2564,7 +2671,12 @@ void project_tags_list_erased(const ::aiven::client& c, ::aiven::api::project_ta
 
 void project_tags_replace_erased(const ::aiven::client& c, ::aiven::api::project_tags_replace_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectTagsReplace", ::aiven::http_method::put, "/v1/project/{project}/tags", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectTagsReplace",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/tags",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2580,7 +2692,12 @@ void project_tags_replace_erased(const ::aiven::client& c, ::aiven::api::project
 
 void project_tags_update_erased(const ::aiven::client& c, ::aiven::api::project_tags_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectTagsUpdate", ::aiven::http_method::patch, "/v1/project/{project}/tags", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectTagsUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/project/{project}/tags",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2596,7 +2713,12 @@ void project_tags_update_erased(const ::aiven::client& c, ::aiven::api::project_
 
 void project_update_erased(const ::aiven::client& c, ::aiven::api::project_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectUpdate", ::aiven::http_method::put, "/v1/project/{project}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2611,7 +2733,12 @@ void project_update_erased(const ::aiven::client& c, ::aiven::api::project_updat
 
 void project_user_list_erased(const ::aiven::client& c, ::aiven::api::project_user_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_user_list_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectUserList", ::aiven::http_method::get, "/v1/project/{project}/users", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectUserList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/users",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2625,7 +2752,12 @@ void project_user_list_erased(const ::aiven::client& c, ::aiven::api::project_us
 
 void project_user_remove_erased(const ::aiven::client& c, ::aiven::api::project_user_remove_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectUserRemove", ::aiven::http_method::delete_, "/v1/project/{project}/user/{user_email}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectUserRemove",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/user/{user_email}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2640,7 +2772,12 @@ void project_user_remove_erased(const ::aiven::client& c, ::aiven::api::project_
 
 void project_user_update_erased(const ::aiven::client& c, ::aiven::api::project_user_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectUserUpdate", ::aiven::http_method::put, "/v1/project/{project}/user/{user_email}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectUserUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/user/{user_email}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2657,7 +2794,12 @@ void project_user_update_erased(const ::aiven::client& c, ::aiven::api::project_
 
 void vpc_create_erased(const ::aiven::client& c, ::aiven::api::vpc_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::vpc_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"VpcCreate", ::aiven::http_method::post, "/v1/project/{project}/vpcs", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "VpcCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/vpcs",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2673,7 +2815,12 @@ void vpc_create_erased(const ::aiven::client& c, ::aiven::api::vpc_create_reques
 
 void vpc_delete_erased(const ::aiven::client& c, ::aiven::api::vpc_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::vpc_delete_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"VpcDelete", ::aiven::http_method::delete_, "/v1/project/{project}/vpcs/{project_vpc_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "VpcDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/vpcs/{project_vpc_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2688,7 +2835,12 @@ void vpc_delete_erased(const ::aiven::client& c, ::aiven::api::vpc_delete_reques
 
 void vpc_get_erased(const ::aiven::client& c, ::aiven::api::vpc_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::vpc_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"VpcGet", ::aiven::http_method::get, "/v1/project/{project}/vpcs/{project_vpc_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "VpcGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/vpcs/{project_vpc_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2703,7 +2855,12 @@ void vpc_get_erased(const ::aiven::client& c, ::aiven::api::vpc_get_request req,
 
 void vpc_list_erased(const ::aiven::client& c, ::aiven::api::vpc_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::vpc_vpc_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"VpcList", ::aiven::http_method::get, "/v1/project/{project}/vpcs", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "VpcList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/vpcs",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2717,7 +2874,12 @@ void vpc_list_erased(const ::aiven::client& c, ::aiven::api::vpc_list_request re
 
 void vpc_peering_connection_create_erased(const ::aiven::client& c, ::aiven::api::vpc_peering_connection_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::vpc_peering_connection_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"VpcPeeringConnectionCreate", ::aiven::http_method::post, "/v1/project/{project}/vpcs/{project_vpc_id}/peering-connections", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "VpcPeeringConnectionCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/vpcs/{project_vpc_id}/peering-connections",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2735,7 +2897,12 @@ void vpc_peering_connection_create_erased(const ::aiven::client& c, ::aiven::api
 
 void vpc_peering_connection_delete_erased(const ::aiven::client& c, ::aiven::api::vpc_peering_connection_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::vpc_peering_connection_delete_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"VpcPeeringConnectionDelete", ::aiven::http_method::delete_, "/v1/project/{project}/vpcs/{project_vpc_id}/peering-connections/peer-accounts/{peer_cloud_account}/peer-vpcs/{peer_vpc}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "VpcPeeringConnectionDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/vpcs/{project_vpc_id}/peering-connections/peer-accounts/{peer_cloud_account}/peer-vpcs/{peer_vpc}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2754,7 +2921,12 @@ void vpc_peering_connection_delete_erased(const ::aiven::client& c, ::aiven::api
 
 void vpc_peering_connection_update_erased(const ::aiven::client& c, ::aiven::api::vpc_peering_connection_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::vpc_peering_connection_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"VpcPeeringConnectionUpdate", ::aiven::http_method::put, "/v1/project/{project}/vpcs/{project_vpc_id}/user-peer-network-cidrs", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "VpcPeeringConnectionUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/vpcs/{project_vpc_id}/user-peer-network-cidrs",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2772,7 +2944,12 @@ void vpc_peering_connection_update_erased(const ::aiven::client& c, ::aiven::api
 
 void vpc_peering_connection_with_region_delete_erased(const ::aiven::client& c, ::aiven::api::vpc_peering_connection_with_region_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::vpc_peering_connection_with_region_delete_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"VpcPeeringConnectionWithRegionDelete", ::aiven::http_method::delete_, "/v1/project/{project}/vpcs/{project_vpc_id}/peering-connections/peer-accounts/{peer_cloud_account}/peer-vpcs/{peer_vpc}/peer-regions/{peer_region}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "VpcPeeringConnectionWithRegionDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/vpcs/{project_vpc_id}/peering-connections/peer-accounts/{peer_cloud_account}/peer-vpcs/{peer_vpc}/peer-regions/{peer_region}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2793,7 +2970,12 @@ void vpc_peering_connection_with_region_delete_erased(const ::aiven::client& c, 
 
 void vpc_peering_connection_with_resource_group_delete_erased(const ::aiven::client& c, ::aiven::api::vpc_peering_connection_with_resource_group_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::vpc_peering_connection_with_resource_group_delete_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"VpcPeeringConnectionWithResourceGroupDelete", ::aiven::http_method::delete_, "/v1/project/{project}/vpcs/{project_vpc_id}/peering-connections/peer-accounts/{peer_cloud_account}/peer-resource-groups/{peer_resource_group}/peer-vpcs/{peer_vpc}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "VpcPeeringConnectionWithResourceGroupDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/vpcs/{project_vpc_id}/peering-connections/peer-accounts/{peer_cloud_account}/peer-resource-groups/{peer_resource_group}/peer-vpcs/{peer_vpc}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2814,7 +2996,12 @@ void vpc_peering_connection_with_resource_group_delete_erased(const ::aiven::cli
 
 void vpc_peering_connections_refresh_erased(const ::aiven::client& c, ::aiven::api::vpc_peering_connections_refresh_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::vpc_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"VpcPeeringConnectionsRefresh", ::aiven::http_method::post, "/v1/project/{project}/vpcs/{project_vpc_id}/peering-connections/refresh", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "VpcPeeringConnectionsRefresh",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/vpcs/{project_vpc_id}/peering-connections/refresh",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

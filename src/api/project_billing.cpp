@@ -70,7 +70,12 @@ namespace detail {
 
 void project_credits_claim_erased(const ::aiven::client& c, ::aiven::api::project_credits_claim_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_credits_claim_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectCreditsClaim", ::aiven::http_method::post, "/v1/project/{project}/credits", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectCreditsClaim",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/credits",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -84,7 +89,12 @@ void project_credits_claim_erased(const ::aiven::client& c, ::aiven::api::projec
 
 void project_credits_list_erased(const ::aiven::client& c, ::aiven::api::project_credits_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::credit_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectCreditsList", ::aiven::http_method::get, "/v1/project/{project}/credits", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectCreditsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/credits",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -98,7 +108,12 @@ void project_credits_list_erased(const ::aiven::client& c, ::aiven::api::project
 
 void project_invoice_get_erased(const ::aiven::client& c, ::aiven::api::project_invoice_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::raw_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectInvoiceGet", ::aiven::http_method::get, "/v1/project/{project}/invoice/{invoice_number}/{download_cookie}", true, true, "application/pdf", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectInvoiceGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/invoice/{invoice_number}/{download_cookie}",
+      .idempotent = true,
+      .accept = "application/pdf"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -112,7 +127,12 @@ void project_invoice_get_erased(const ::aiven::client& c, ::aiven::api::project_
 
 void project_invoice_list_erased(const ::aiven::client& c, ::aiven::api::project_invoice_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::invoice_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectInvoiceList", ::aiven::http_method::get, "/v1/project/{project}/invoice", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectInvoiceList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/invoice",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

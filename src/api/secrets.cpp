@@ -463,7 +463,12 @@ namespace detail {
 
 void cmk_access_check_trigger_erased(const ::aiven::client& c, ::aiven::api::cmk_access_check_trigger_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::cmk_access_check_trigger_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CMKAccessCheckTrigger", ::aiven::http_method::post, "/v1/project/{project}/secrets/cmks/{cmk_id}/access_check", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CMKAccessCheckTrigger",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/secrets/cmks/{cmk_id}/access_check",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -479,7 +484,12 @@ void cmk_access_check_trigger_erased(const ::aiven::client& c, ::aiven::api::cmk
 
 void cmk_accessors_list_erased(const ::aiven::client& c, ::aiven::api::cmk_accessors_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::cmk_accessors_list_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CMKAccessorsList", ::aiven::http_method::get, "/v1/project/{project}/secrets/cmks/accessors", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CMKAccessorsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/secrets/cmks/accessors",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -493,7 +503,12 @@ void cmk_accessors_list_erased(const ::aiven::client& c, ::aiven::api::cmk_acces
 
 void cmk_create_erased(const ::aiven::client& c, ::aiven::api::cmk_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::cmk_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CMKCreate", ::aiven::http_method::post, "/v1/project/{project}/secrets/cmks", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CMKCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/secrets/cmks",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -509,7 +524,12 @@ void cmk_create_erased(const ::aiven::client& c, ::aiven::api::cmk_create_reques
 
 void cmk_delete_erased(const ::aiven::client& c, ::aiven::api::cmk_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::cmk_delete_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CMKDelete", ::aiven::http_method::delete_, "/v1/project/{project}/secrets/cmks/{cmk_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CMKDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/secrets/cmks/{cmk_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -524,7 +544,12 @@ void cmk_delete_erased(const ::aiven::client& c, ::aiven::api::cmk_delete_reques
 
 void cmk_get_erased(const ::aiven::client& c, ::aiven::api::cmk_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::cmk_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CMKGet", ::aiven::http_method::get, "/v1/project/{project}/secrets/cmks/{cmk_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CMKGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/secrets/cmks/{cmk_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -539,7 +564,12 @@ void cmk_get_erased(const ::aiven::client& c, ::aiven::api::cmk_get_request req,
 
 void cmk_list_erased(const ::aiven::client& c, ::aiven::api::cmk_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::cmk_get_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CMKList", ::aiven::http_method::get, "/v1/project/{project}/secrets/cmks", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CMKList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/secrets/cmks",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -553,7 +583,12 @@ void cmk_list_erased(const ::aiven::client& c, ::aiven::api::cmk_list_request re
 
 void cmk_service_associations_list_erased(const ::aiven::client& c, ::aiven::api::cmk_service_associations_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::cmk_service_association_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CMKServiceAssociationsList", ::aiven::http_method::get, "/v1/project/{project}/secrets/cmks/{cmk_id}/service_associations", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CMKServiceAssociationsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/secrets/cmks/{cmk_id}/service_associations",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -569,7 +604,12 @@ void cmk_service_associations_list_erased(const ::aiven::client& c, ::aiven::api
 
 void cmk_update_erased(const ::aiven::client& c, ::aiven::api::cmk_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::cmk_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CMKUpdate", ::aiven::http_method::post, "/v1/project/{project}/secrets/cmks/{cmk_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CMKUpdate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/secrets/cmks/{cmk_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

@@ -7133,7 +7133,12 @@ namespace detail {
 
 void account_service_versions_list_erased(const ::aiven::client& c, ::aiven::api::account_service_versions_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_version_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountServiceVersionsList", ::aiven::http_method::get, "/v1/account/{account_id}/service_versions", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountServiceVersionsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/service_versions",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -7147,7 +7152,12 @@ void account_service_versions_list_erased(const ::aiven::client& c, ::aiven::api
 
 void list_project_service_types_erased(const ::aiven::client& c, ::aiven::api::list_project_service_types_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::list_project_service_types_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ListProjectServiceTypes", ::aiven::http_method::get, "/v1/project/{project}/service_types", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ListProjectServiceTypes",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service_types",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7161,7 +7171,12 @@ void list_project_service_types_erased(const ::aiven::client& c, ::aiven::api::l
 
 void list_public_service_types_erased(const ::aiven::client& c, ::aiven::api::list_public_service_types_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::list_public_service_types_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ListPublicServiceTypes", ::aiven::http_method::get, "/v1/service_types", true, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ListPublicServiceTypes",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/service_types",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/service_types";
@@ -7173,7 +7188,12 @@ void list_public_service_types_erased(const ::aiven::client& c, ::aiven::api::li
 
 void list_service_versions_erased(const ::aiven::client& c, ::aiven::api::list_service_versions_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_version_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ListServiceVersions", ::aiven::http_method::get, "/v1/service_versions", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ListServiceVersions",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/service_versions",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/service_versions";
@@ -7185,7 +7205,12 @@ void list_service_versions_erased(const ::aiven::client& c, ::aiven::api::list_s
 
 void os_available_plugins_erased(const ::aiven::client& c, ::aiven::api::os_available_plugins_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::os_available_plugins_response_opensearch_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OsAvailablePlugins", ::aiven::http_method::get, "/v1/tenants/{tenant}/os-available-plugins", true, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OsAvailablePlugins",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/tenants/{tenant}/os-available-plugins",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/tenants/";
@@ -7199,7 +7224,12 @@ void os_available_plugins_erased(const ::aiven::client& c, ::aiven::api::os_avai
 
 void pg_available_extensions_erased(const ::aiven::client& c, ::aiven::api::pg_available_extensions_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::pg_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PgAvailableExtensions", ::aiven::http_method::get, "/v1/tenants/{tenant}/pg-available-extensions", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PgAvailableExtensions",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/tenants/{tenant}/pg-available-extensions",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/tenants/";
@@ -7213,7 +7243,12 @@ void pg_available_extensions_erased(const ::aiven::client& c, ::aiven::api::pg_a
 
 void project_get_service_logs_erased(const ::aiven::client& c, ::aiven::api::project_get_service_logs_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_get_service_logs_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectGetServiceLogs", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/logs", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectGetServiceLogs",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/logs",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7231,7 +7266,12 @@ void project_get_service_logs_erased(const ::aiven::client& c, ::aiven::api::pro
 
 void project_service_tags_list_erased(const ::aiven::client& c, ::aiven::api::project_service_tags_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::map<std::string, std::string>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectServiceTagsList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/tags", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectServiceTagsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/tags",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7247,7 +7287,12 @@ void project_service_tags_list_erased(const ::aiven::client& c, ::aiven::api::pr
 
 void project_service_tags_replace_erased(const ::aiven::client& c, ::aiven::api::project_service_tags_replace_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectServiceTagsReplace", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/tags", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectServiceTagsReplace",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/tags",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7265,7 +7310,12 @@ void project_service_tags_replace_erased(const ::aiven::client& c, ::aiven::api:
 
 void project_service_tags_update_erased(const ::aiven::client& c, ::aiven::api::project_service_tags_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectServiceTagsUpdate", ::aiven::http_method::patch, "/v1/project/{project}/service/{service_name}/tags", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectServiceTagsUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/project/{project}/service/{service_name}/tags",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7283,7 +7333,12 @@ void project_service_tags_update_erased(const ::aiven::client& c, ::aiven::api::
 
 void service_alerts_list_erased(const ::aiven::client& c, ::aiven::api::service_alerts_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::alert_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceAlertsList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/alerts", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceAlertsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/alerts",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7299,7 +7354,12 @@ void service_alerts_list_erased(const ::aiven::client& c, ::aiven::api::service_
 
 void service_backup_to_another_region_report_erased(const ::aiven::client& c, ::aiven::api::service_backup_to_another_region_report_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::boost::json::value)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceBackupToAnotherRegionReport", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/backup_to_another_region/report", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceBackupToAnotherRegionReport",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/backup_to_another_region/report",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7317,7 +7377,12 @@ void service_backup_to_another_region_report_erased(const ::aiven::client& c, ::
 
 void service_backups_get_erased(const ::aiven::client& c, ::aiven::api::service_backups_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_backups_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceBackupsGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/backups", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceBackupsGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/backups",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7333,7 +7398,12 @@ void service_backups_get_erased(const ::aiven::client& c, ::aiven::api::service_
 
 void service_cancel_query_erased(const ::aiven::client& c, ::aiven::api::service_cancel_query_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, bool)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceCancelQuery", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/query/cancel", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceCancelQuery",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/query/cancel",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7351,7 +7421,12 @@ void service_cancel_query_erased(const ::aiven::client& c, ::aiven::api::service
 
 void service_create_erased(const ::aiven::client& c, ::aiven::api::service_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceCreate", ::aiven::http_method::post, "/v1/project/{project}/service", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7367,7 +7442,12 @@ void service_create_erased(const ::aiven::client& c, ::aiven::api::service_creat
 
 void service_custom_file_get_erased(const ::aiven::client& c, ::aiven::api::service_custom_file_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::raw_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceCustomFileGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/file/{file_id}", true, false, "application/octet-stream", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceCustomFileGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/file/{file_id}",
+      .idempotent = true,
+      .accept = "application/octet-stream"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7381,7 +7461,12 @@ void service_custom_file_get_erased(const ::aiven::client& c, ::aiven::api::serv
 
 void service_custom_file_list_erased(const ::aiven::client& c, ::aiven::api::service_custom_file_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::custom_file_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceCustomFileList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/file", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceCustomFileList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/file",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7397,7 +7482,12 @@ void service_custom_file_list_erased(const ::aiven::client& c, ::aiven::api::ser
 
 void service_custom_file_update_erased(const ::aiven::client& c, ::aiven::api::service_custom_file_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_custom_file_update_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceCustomFileUpdate", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/file/{file_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceCustomFileUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/file/{file_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7416,7 +7506,12 @@ void service_custom_file_update_erased(const ::aiven::client& c, ::aiven::api::s
 
 void service_custom_file_upload_erased(const ::aiven::client& c, ::aiven::api::service_custom_file_upload_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_custom_file_upload_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceCustomFileUpload", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/file", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceCustomFileUpload",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/file",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7434,7 +7529,12 @@ void service_custom_file_upload_erased(const ::aiven::client& c, ::aiven::api::s
 
 void service_data_hub_rotate_internal_secrets_erased(const ::aiven::client& c, ::aiven::api::service_data_hub_rotate_internal_secrets_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_data_hub_rotate_internal_secrets_response_rotation)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceDataHubRotateInternalSecrets", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/rotate-internal-secrets", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceDataHubRotateInternalSecrets",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/rotate-internal-secrets",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7450,7 +7550,12 @@ void service_data_hub_rotate_internal_secrets_erased(const ::aiven::client& c, :
 
 void service_database_create_erased(const ::aiven::client& c, ::aiven::api::service_database_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceDatabaseCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/db", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceDatabaseCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/db",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7468,7 +7573,12 @@ void service_database_create_erased(const ::aiven::client& c, ::aiven::api::serv
 
 void service_database_delete_erased(const ::aiven::client& c, ::aiven::api::service_database_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceDatabaseDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/db/{dbname}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceDatabaseDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/db/{dbname}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7485,7 +7595,12 @@ void service_database_delete_erased(const ::aiven::client& c, ::aiven::api::serv
 
 void service_database_list_erased(const ::aiven::client& c, ::aiven::api::service_database_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_database_list_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceDatabaseList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/db", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceDatabaseList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/db",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7503,7 +7618,12 @@ void service_database_list_erased(const ::aiven::client& c, ::aiven::api::servic
 
 void service_delete_erased(const ::aiven::client& c, ::aiven::api::service_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7518,7 +7638,12 @@ void service_delete_erased(const ::aiven::client& c, ::aiven::api::service_delet
 
 void service_enable_writes_erased(const ::aiven::client& c, ::aiven::api::service_enable_writes_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceEnableWrites", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/enable-writes", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceEnableWrites",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/enable-writes",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7534,7 +7659,12 @@ void service_enable_writes_erased(const ::aiven::client& c, ::aiven::api::servic
 
 void service_get_erased(const ::aiven::client& c, ::aiven::api::service_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7550,7 +7680,12 @@ void service_get_erased(const ::aiven::client& c, ::aiven::api::service_get_requ
 
 void service_get_migration_status_erased(const ::aiven::client& c, ::aiven::api::service_get_migration_status_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_get_migration_status_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceGetMigrationStatus", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/migration", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceGetMigrationStatus",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/migration",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7566,7 +7701,12 @@ void service_get_migration_status_erased(const ::aiven::client& c, ::aiven::api:
 
 void service_list_erased(const ::aiven::client& c, ::aiven::api::service_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceList", ::aiven::http_method::get, "/v1/project/{project}/service", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7581,7 +7721,12 @@ void service_list_erased(const ::aiven::client& c, ::aiven::api::service_list_re
 
 void service_maintenance_start_erased(const ::aiven::client& c, ::aiven::api::service_maintenance_start_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceMaintenanceStart", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/maintenance/start", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceMaintenanceStart",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/maintenance/start",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7597,7 +7742,12 @@ void service_maintenance_start_erased(const ::aiven::client& c, ::aiven::api::se
 
 void service_metrics_fetch_erased(const ::aiven::client& c, ::aiven::api::service_metrics_fetch_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::boost::json::value)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceMetricsFetch", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/metrics", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceMetricsFetch",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/metrics",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7615,7 +7765,12 @@ void service_metrics_fetch_erased(const ::aiven::client& c, ::aiven::api::servic
 
 void service_privatelink_aws_connection_list_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_aws_connection_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::connection_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAWSConnectionList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/privatelink/aws/connections", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAWSConnectionList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/aws/connections",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7631,7 +7786,12 @@ void service_privatelink_aws_connection_list_erased(const ::aiven::client& c, ::
 
 void service_privatelink_aws_create_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_aws_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_aws_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAWSCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/privatelink/aws", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAWSCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/aws",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7649,7 +7809,12 @@ void service_privatelink_aws_create_erased(const ::aiven::client& c, ::aiven::ap
 
 void service_privatelink_aws_delete_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_aws_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_aws_delete_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAWSDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/privatelink/aws", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAWSDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/aws",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7665,7 +7830,12 @@ void service_privatelink_aws_delete_erased(const ::aiven::client& c, ::aiven::ap
 
 void service_privatelink_aws_get_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_aws_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_aws_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAWSGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/privatelink/aws", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAWSGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/aws",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7681,7 +7851,12 @@ void service_privatelink_aws_get_erased(const ::aiven::client& c, ::aiven::api::
 
 void service_privatelink_aws_refresh_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_aws_refresh_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAWSRefresh", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/privatelink/aws/refresh", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAWSRefresh",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/aws/refresh",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7697,7 +7872,12 @@ void service_privatelink_aws_refresh_erased(const ::aiven::client& c, ::aiven::a
 
 void service_privatelink_aws_update_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_aws_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_aws_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAWSUpdate", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/privatelink/aws", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAWSUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/aws",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7715,7 +7895,12 @@ void service_privatelink_aws_update_erased(const ::aiven::client& c, ::aiven::ap
 
 void service_privatelink_azure_connection_approval_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_connection_approval_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_azure_connection_approval_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAzureConnectionApproval", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/privatelink/azure/connections/{privatelink_connection_id}/approve", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAzureConnectionApproval",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/azure/connections/{privatelink_connection_id}/approve",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7733,7 +7918,12 @@ void service_privatelink_azure_connection_approval_erased(const ::aiven::client&
 
 void service_privatelink_azure_connection_list_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_connection_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_privatelink_azure_connection_list_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAzureConnectionList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/privatelink/azure/connections", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAzureConnectionList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/azure/connections",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7749,7 +7939,12 @@ void service_privatelink_azure_connection_list_erased(const ::aiven::client& c, 
 
 void service_privatelink_azure_connection_update_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_connection_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_azure_connection_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAzureConnectionUpdate", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/privatelink/azure/connections/{privatelink_connection_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAzureConnectionUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/azure/connections/{privatelink_connection_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7768,7 +7963,12 @@ void service_privatelink_azure_connection_update_erased(const ::aiven::client& c
 
 void service_privatelink_azure_create_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_azure_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAzureCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/privatelink/azure", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAzureCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/azure",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7786,7 +7986,12 @@ void service_privatelink_azure_create_erased(const ::aiven::client& c, ::aiven::
 
 void service_privatelink_azure_delete_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_azure_delete_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAzureDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/privatelink/azure", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAzureDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/azure",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7802,7 +8007,12 @@ void service_privatelink_azure_delete_erased(const ::aiven::client& c, ::aiven::
 
 void service_privatelink_azure_get_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_azure_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAzureGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/privatelink/azure", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAzureGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/azure",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7818,7 +8028,12 @@ void service_privatelink_azure_get_erased(const ::aiven::client& c, ::aiven::api
 
 void service_privatelink_azure_refresh_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_refresh_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAzureRefresh", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/privatelink/azure/refresh", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAzureRefresh",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/azure/refresh",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7834,7 +8049,12 @@ void service_privatelink_azure_refresh_erased(const ::aiven::client& c, ::aiven:
 
 void service_privatelink_azure_update_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_azure_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAzureUpdate", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/privatelink/azure", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAzureUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/azure",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7852,7 +8072,12 @@ void service_privatelink_azure_update_erased(const ::aiven::client& c, ::aiven::
 
 void service_privatelink_google_connection_create_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_google_connection_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_google_connection_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkGoogleConnectionCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/privatelink/google/connections/{privatelink_connection_id}/approve", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkGoogleConnectionCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/google/connections/{privatelink_connection_id}/approve",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7872,7 +8097,12 @@ void service_privatelink_google_connection_create_erased(const ::aiven::client& 
 
 void service_privatelink_google_connection_list_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_google_connection_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_privatelink_google_connection_list_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkGoogleConnectionList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/privatelink/google/connections", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkGoogleConnectionList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/google/connections",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7888,7 +8118,12 @@ void service_privatelink_google_connection_list_erased(const ::aiven::client& c,
 
 void service_privatelink_google_create_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_google_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_google_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkGoogleCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/privatelink/google", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkGoogleCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/google",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7904,7 +8139,12 @@ void service_privatelink_google_create_erased(const ::aiven::client& c, ::aiven:
 
 void service_privatelink_google_delete_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_google_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_google_delete_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkGoogleDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/privatelink/google", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkGoogleDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/google",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7920,7 +8160,12 @@ void service_privatelink_google_delete_erased(const ::aiven::client& c, ::aiven:
 
 void service_privatelink_google_get_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_google_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_google_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkGoogleGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/privatelink/google", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkGoogleGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/google",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7936,7 +8181,12 @@ void service_privatelink_google_get_erased(const ::aiven::client& c, ::aiven::ap
 
 void service_privatelink_google_refresh_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_google_refresh_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkGoogleRefresh", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/privatelink/google/refresh", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkGoogleRefresh",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/google/refresh",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7952,7 +8202,12 @@ void service_privatelink_google_refresh_erased(const ::aiven::client& c, ::aiven
 
 void service_query_activity_erased(const ::aiven::client& c, ::aiven::api::service_query_activity_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_query_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceQueryActivity", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/query/activity", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceQueryActivity",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/query/activity",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7970,7 +8225,12 @@ void service_query_activity_erased(const ::aiven::client& c, ::aiven::api::servi
 
 void service_query_statistics_reset_erased(const ::aiven::client& c, ::aiven::api::service_query_statistics_reset_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::boost::json::value>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceQueryStatisticsReset", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/query/stats/reset", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceQueryStatisticsReset",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/query/stats/reset",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7986,7 +8246,12 @@ void service_query_statistics_reset_erased(const ::aiven::client& c, ::aiven::ap
 
 void service_service_type_update_erased(const ::aiven::client& c, ::aiven::api::service_service_type_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_service_type_update_response_service)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceServiceTypeUpdate", ::aiven::http_method::patch, "/v1/project/{project}/service/{service_name}/service_type", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceServiceTypeUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/project/{project}/service/{service_name}/service_type",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -8004,7 +8269,12 @@ void service_service_type_update_erased(const ::aiven::client& c, ::aiven::api::
 
 void service_task_create_erased(const ::aiven::client& c, ::aiven::api::service_task_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_task_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceTaskCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/task", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceTaskCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/task",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -8022,7 +8292,12 @@ void service_task_create_erased(const ::aiven::client& c, ::aiven::api::service_
 
 void service_task_get_erased(const ::aiven::client& c, ::aiven::api::service_task_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_task_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceTaskGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/task/{task_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceTaskGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/task/{task_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -8039,7 +8314,12 @@ void service_task_get_erased(const ::aiven::client& c, ::aiven::api::service_tas
 
 void service_update_erased(const ::aiven::client& c, ::aiven::api::service_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceUpdate", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -8057,7 +8337,12 @@ void service_update_erased(const ::aiven::client& c, ::aiven::api::service_updat
 
 void service_user_create_erased(const ::aiven::client& c, ::aiven::api::service_user_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_user_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceUserCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/user", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceUserCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/user",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -8075,7 +8360,12 @@ void service_user_create_erased(const ::aiven::client& c, ::aiven::api::service_
 
 void service_user_credentials_modify_erased(const ::aiven::client& c, ::aiven::api::service_user_credentials_modify_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_user_credentials_modify_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceUserCredentialsModify", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/user/{service_username}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceUserCredentialsModify",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/user/{service_username}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -8094,7 +8384,12 @@ void service_user_credentials_modify_erased(const ::aiven::client& c, ::aiven::a
 
 void service_user_credentials_reset_erased(const ::aiven::client& c, ::aiven::api::service_user_credentials_reset_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_user_credentials_reset_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceUserCredentialsReset", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/user/{service_username}/credentials/reset", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceUserCredentialsReset",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/user/{service_username}/credentials/reset",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -8112,7 +8407,12 @@ void service_user_credentials_reset_erased(const ::aiven::client& c, ::aiven::ap
 
 void service_user_delete_erased(const ::aiven::client& c, ::aiven::api::service_user_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceUserDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/user/{service_username}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceUserDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/user/{service_username}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -8129,7 +8429,12 @@ void service_user_delete_erased(const ::aiven::client& c, ::aiven::api::service_
 
 void service_user_get_erased(const ::aiven::client& c, ::aiven::api::service_user_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_user_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceUserGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/user/{service_username}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceUserGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/user/{service_username}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

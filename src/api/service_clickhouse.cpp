@@ -588,7 +588,12 @@ namespace detail {
 
 void service_click_house_current_queries_erased(const ::aiven::client& c, ::aiven::api::service_click_house_current_queries_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::query_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceClickHouseCurrentQueries", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/clickhouse/query", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceClickHouseCurrentQueries",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/clickhouse/query",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -604,7 +609,12 @@ void service_click_house_current_queries_erased(const ::aiven::client& c, ::aive
 
 void service_click_house_database_create_erased(const ::aiven::client& c, ::aiven::api::service_click_house_database_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceClickHouseDatabaseCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/clickhouse/db", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceClickHouseDatabaseCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/clickhouse/db",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -622,7 +632,12 @@ void service_click_house_database_create_erased(const ::aiven::client& c, ::aive
 
 void service_click_house_database_delete_erased(const ::aiven::client& c, ::aiven::api::service_click_house_database_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceClickHouseDatabaseDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/clickhouse/db/{database}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceClickHouseDatabaseDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/clickhouse/db/{database}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -639,7 +654,12 @@ void service_click_house_database_delete_erased(const ::aiven::client& c, ::aive
 
 void service_click_house_database_list_erased(const ::aiven::client& c, ::aiven::api::service_click_house_database_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::database_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceClickHouseDatabaseList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/clickhouse/db", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceClickHouseDatabaseList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/clickhouse/db",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -655,7 +675,12 @@ void service_click_house_database_list_erased(const ::aiven::client& c, ::aiven:
 
 void service_click_house_password_reset_erased(const ::aiven::client& c, ::aiven::api::service_click_house_password_reset_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceClickHousePasswordReset", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/clickhouse/user/{user_uuid}/password", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceClickHousePasswordReset",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/clickhouse/user/{user_uuid}/password",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -675,7 +700,12 @@ void service_click_house_password_reset_erased(const ::aiven::client& c, ::aiven
 
 void service_click_house_query_erased(const ::aiven::client& c, ::aiven::api::service_click_house_query_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_click_house_query_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceClickHouseQuery", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/clickhouse/query", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceClickHouseQuery",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/clickhouse/query",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -693,7 +723,12 @@ void service_click_house_query_erased(const ::aiven::client& c, ::aiven::api::se
 
 void service_click_house_query_stats_erased(const ::aiven::client& c, ::aiven::api::service_click_house_query_stats_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_click_house_query_stats_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceClickHouseQueryStats", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/clickhouse/query/stats", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceClickHouseQueryStats",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/clickhouse/query/stats",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -712,7 +747,12 @@ void service_click_house_query_stats_erased(const ::aiven::client& c, ::aiven::a
 
 void service_click_house_tiered_storage_summary_erased(const ::aiven::client& c, ::aiven::api::service_click_house_tiered_storage_summary_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_click_house_tiered_storage_summary_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceClickHouseTieredStorageSummary", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/clickhouse/tiered-storage/summary", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceClickHouseTieredStorageSummary",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/clickhouse/tiered-storage/summary",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -728,7 +768,12 @@ void service_click_house_tiered_storage_summary_erased(const ::aiven::client& c,
 
 void service_click_house_user_create_erased(const ::aiven::client& c, ::aiven::api::service_click_house_user_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_click_house_user_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceClickHouseUserCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/clickhouse/user", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceClickHouseUserCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/clickhouse/user",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -746,7 +791,12 @@ void service_click_house_user_create_erased(const ::aiven::client& c, ::aiven::a
 
 void service_click_house_user_delete_erased(const ::aiven::client& c, ::aiven::api::service_click_house_user_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceClickHouseUserDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/clickhouse/user/{user_uuid}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceClickHouseUserDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/clickhouse/user/{user_uuid}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -763,7 +813,12 @@ void service_click_house_user_delete_erased(const ::aiven::client& c, ::aiven::a
 
 void service_click_house_user_list_erased(const ::aiven::client& c, ::aiven::api::service_click_house_user_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::click_house_user_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceClickHouseUserList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/clickhouse/user", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceClickHouseUserList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/clickhouse/user",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

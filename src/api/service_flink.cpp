@@ -2795,7 +2795,12 @@ namespace detail {
 
 void service_flink_cancel_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_cancel_application_deployment_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_cancel_application_deployment_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkCancelApplicationDeployment", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment/{deployment_id}/cancel", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkCancelApplicationDeployment",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment/{deployment_id}/cancel",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2815,7 +2820,12 @@ void service_flink_cancel_application_deployment_erased(const ::aiven::client& c
 
 void service_flink_cancel_jar_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_cancel_jar_application_deployment_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_cancel_jar_application_deployment_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkCancelJarApplicationDeployment", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment/{deployment_id}/cancel", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkCancelJarApplicationDeployment",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment/{deployment_id}/cancel",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2835,7 +2845,12 @@ void service_flink_cancel_jar_application_deployment_erased(const ::aiven::clien
 
 void service_flink_create_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_create_application_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_create_application_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkCreateApplication", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/flink/application", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkCreateApplication",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2853,7 +2868,12 @@ void service_flink_create_application_erased(const ::aiven::client& c, ::aiven::
 
 void service_flink_create_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_create_application_deployment_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_create_application_deployment_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkCreateApplicationDeployment", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkCreateApplicationDeployment",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2873,7 +2893,12 @@ void service_flink_create_application_deployment_erased(const ::aiven::client& c
 
 void service_flink_create_application_version_erased(const ::aiven::client& c, ::aiven::api::service_flink_create_application_version_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_create_application_version_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkCreateApplicationVersion", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/version", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkCreateApplicationVersion",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/version",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2893,7 +2918,12 @@ void service_flink_create_application_version_erased(const ::aiven::client& c, :
 
 void service_flink_create_jar_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_create_jar_application_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_create_jar_application_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkCreateJarApplication", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/flink/jar_application", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkCreateJarApplication",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2911,7 +2941,12 @@ void service_flink_create_jar_application_erased(const ::aiven::client& c, ::aiv
 
 void service_flink_create_jar_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_create_jar_application_deployment_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_create_jar_application_deployment_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkCreateJarApplicationDeployment", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkCreateJarApplicationDeployment",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2931,7 +2966,12 @@ void service_flink_create_jar_application_deployment_erased(const ::aiven::clien
 
 void service_flink_create_jar_application_version_erased(const ::aiven::client& c, ::aiven::api::service_flink_create_jar_application_version_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_create_jar_application_version_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkCreateJarApplicationVersion", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/version", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkCreateJarApplicationVersion",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/version",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2949,7 +2989,12 @@ void service_flink_create_jar_application_version_erased(const ::aiven::client& 
 
 void service_flink_delete_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_delete_application_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_delete_application_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkDeleteApplication", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkDeleteApplication",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2966,7 +3011,12 @@ void service_flink_delete_application_erased(const ::aiven::client& c, ::aiven::
 
 void service_flink_delete_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_delete_application_deployment_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_delete_application_deployment_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkDeleteApplicationDeployment", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment/{deployment_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkDeleteApplicationDeployment",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment/{deployment_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2985,7 +3035,12 @@ void service_flink_delete_application_deployment_erased(const ::aiven::client& c
 
 void service_flink_delete_application_version_erased(const ::aiven::client& c, ::aiven::api::service_flink_delete_application_version_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_delete_application_version_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkDeleteApplicationVersion", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/version/{application_version_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkDeleteApplicationVersion",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/version/{application_version_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3004,7 +3059,12 @@ void service_flink_delete_application_version_erased(const ::aiven::client& c, :
 
 void service_flink_delete_jar_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_delete_jar_application_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_delete_jar_application_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkDeleteJarApplication", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkDeleteJarApplication",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3021,7 +3081,12 @@ void service_flink_delete_jar_application_erased(const ::aiven::client& c, ::aiv
 
 void service_flink_delete_jar_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_delete_jar_application_deployment_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_delete_jar_application_deployment_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkDeleteJarApplicationDeployment", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment/{deployment_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkDeleteJarApplicationDeployment",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment/{deployment_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3040,7 +3105,12 @@ void service_flink_delete_jar_application_deployment_erased(const ::aiven::clien
 
 void service_flink_delete_jar_application_version_erased(const ::aiven::client& c, ::aiven::api::service_flink_delete_jar_application_version_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_delete_jar_application_version_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkDeleteJarApplicationVersion", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/version/{application_version_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkDeleteJarApplicationVersion",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/version/{application_version_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3059,7 +3129,12 @@ void service_flink_delete_jar_application_version_erased(const ::aiven::client& 
 
 void service_flink_get_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_get_application_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_get_application_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkGetApplication", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkGetApplication",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3076,7 +3151,12 @@ void service_flink_get_application_erased(const ::aiven::client& c, ::aiven::api
 
 void service_flink_get_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_get_application_deployment_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_get_application_deployment_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkGetApplicationDeployment", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment/{deployment_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkGetApplicationDeployment",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment/{deployment_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3095,7 +3175,12 @@ void service_flink_get_application_deployment_erased(const ::aiven::client& c, :
 
 void service_flink_get_application_version_erased(const ::aiven::client& c, ::aiven::api::service_flink_get_application_version_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_get_application_version_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkGetApplicationVersion", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/version/{application_version_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkGetApplicationVersion",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/version/{application_version_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3114,7 +3199,12 @@ void service_flink_get_application_version_erased(const ::aiven::client& c, ::ai
 
 void service_flink_get_jar_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_get_jar_application_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_get_jar_application_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkGetJarApplication", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkGetJarApplication",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3131,7 +3221,12 @@ void service_flink_get_jar_application_erased(const ::aiven::client& c, ::aiven:
 
 void service_flink_get_jar_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_get_jar_application_deployment_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_get_jar_application_deployment_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkGetJarApplicationDeployment", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment/{deployment_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkGetJarApplicationDeployment",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment/{deployment_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3150,7 +3245,12 @@ void service_flink_get_jar_application_deployment_erased(const ::aiven::client& 
 
 void service_flink_get_jar_application_version_erased(const ::aiven::client& c, ::aiven::api::service_flink_get_jar_application_version_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_get_jar_application_version_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkGetJarApplicationVersion", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/version/{application_version_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkGetJarApplicationVersion",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/version/{application_version_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3169,7 +3269,12 @@ void service_flink_get_jar_application_version_erased(const ::aiven::client& c, 
 
 void service_flink_job_details_erased(const ::aiven::client& c, ::aiven::api::service_flink_job_details_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_job_details_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkJobDetails", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/job/{job_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkJobDetails",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/job/{job_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3186,7 +3291,12 @@ void service_flink_job_details_erased(const ::aiven::client& c, ::aiven::api::se
 
 void service_flink_jobs_list_erased(const ::aiven::client& c, ::aiven::api::service_flink_jobs_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::job_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkJobsList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/job", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkJobsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/job",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3202,7 +3312,12 @@ void service_flink_jobs_list_erased(const ::aiven::client& c, ::aiven::api::serv
 
 void service_flink_list_application_deployments_erased(const ::aiven::client& c, ::aiven::api::service_flink_list_application_deployments_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::deployment_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkListApplicationDeployments", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkListApplicationDeployments",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3220,7 +3335,12 @@ void service_flink_list_application_deployments_erased(const ::aiven::client& c,
 
 void service_flink_list_applications_erased(const ::aiven::client& c, ::aiven::api::service_flink_list_applications_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::application_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkListApplications", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/application", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkListApplications",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3236,7 +3356,12 @@ void service_flink_list_applications_erased(const ::aiven::client& c, ::aiven::a
 
 void service_flink_list_jar_application_deployments_erased(const ::aiven::client& c, ::aiven::api::service_flink_list_jar_application_deployments_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::flink_jar_application_deployment_deployment_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkListJarApplicationDeployments", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkListJarApplicationDeployments",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3254,7 +3379,12 @@ void service_flink_list_jar_application_deployments_erased(const ::aiven::client
 
 void service_flink_list_jar_applications_erased(const ::aiven::client& c, ::aiven::api::service_flink_list_jar_applications_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::application_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkListJarApplications", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/jar_application", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkListJarApplications",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3270,7 +3400,12 @@ void service_flink_list_jar_applications_erased(const ::aiven::client& c, ::aive
 
 void service_flink_overview_erased(const ::aiven::client& c, ::aiven::api::service_flink_overview_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_overview_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkOverview", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/overview", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkOverview",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/overview",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3286,7 +3421,12 @@ void service_flink_overview_erased(const ::aiven::client& c, ::aiven::api::servi
 
 void service_flink_stop_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_stop_application_deployment_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_stop_application_deployment_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkStopApplicationDeployment", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment/{deployment_id}/stop", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkStopApplicationDeployment",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment/{deployment_id}/stop",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3306,7 +3446,12 @@ void service_flink_stop_application_deployment_erased(const ::aiven::client& c, 
 
 void service_flink_stop_jar_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_stop_jar_application_deployment_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_stop_jar_application_deployment_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkStopJarApplicationDeployment", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment/{deployment_id}/stop", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkStopJarApplicationDeployment",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment/{deployment_id}/stop",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3326,7 +3471,12 @@ void service_flink_stop_jar_application_deployment_erased(const ::aiven::client&
 
 void service_flink_update_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_update_application_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_update_application_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkUpdateApplication", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkUpdateApplication",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3345,7 +3495,12 @@ void service_flink_update_application_erased(const ::aiven::client& c, ::aiven::
 
 void service_flink_update_jar_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_update_jar_application_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_update_jar_application_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkUpdateJarApplication", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkUpdateJarApplication",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3364,7 +3519,12 @@ void service_flink_update_jar_application_erased(const ::aiven::client& c, ::aiv
 
 void service_flink_validate_application_version_erased(const ::aiven::client& c, ::aiven::api::service_flink_validate_application_version_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_validate_application_version_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkValidateApplicationVersion", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/version/validate", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkValidateApplicationVersion",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/version/validate",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

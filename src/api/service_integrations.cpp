@@ -601,7 +601,12 @@ namespace detail {
 
 void service_integration_create_erased(const ::aiven::client& c, ::aiven::api::service_integration_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_integration_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationCreate", ::aiven::http_method::post, "/v1/project/{project}/integration", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/integration",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -617,7 +622,12 @@ void service_integration_create_erased(const ::aiven::client& c, ::aiven::api::s
 
 void service_integration_delete_erased(const ::aiven::client& c, ::aiven::api::service_integration_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationDelete", ::aiven::http_method::delete_, "/v1/project/{project}/integration/{integration_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/integration/{integration_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -632,7 +642,12 @@ void service_integration_delete_erased(const ::aiven::client& c, ::aiven::api::s
 
 void service_integration_endpoint_create_erased(const ::aiven::client& c, ::aiven::api::service_integration_endpoint_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_integration_endpoint_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationEndpointCreate", ::aiven::http_method::post, "/v1/project/{project}/integration_endpoint", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationEndpointCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/integration_endpoint",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -648,7 +663,12 @@ void service_integration_endpoint_create_erased(const ::aiven::client& c, ::aive
 
 void service_integration_endpoint_delete_erased(const ::aiven::client& c, ::aiven::api::service_integration_endpoint_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationEndpointDelete", ::aiven::http_method::delete_, "/v1/project/{project}/integration_endpoint/{integration_endpoint_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationEndpointDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/integration_endpoint/{integration_endpoint_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -663,7 +683,12 @@ void service_integration_endpoint_delete_erased(const ::aiven::client& c, ::aive
 
 void service_integration_endpoint_get_erased(const ::aiven::client& c, ::aiven::api::service_integration_endpoint_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_integration_endpoint_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationEndpointGet", ::aiven::http_method::get, "/v1/project/{project}/integration_endpoint/{integration_endpoint_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationEndpointGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/integration_endpoint/{integration_endpoint_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -679,7 +704,12 @@ void service_integration_endpoint_get_erased(const ::aiven::client& c, ::aiven::
 
 void service_integration_endpoint_list_erased(const ::aiven::client& c, ::aiven::api::service_integration_endpoint_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_integration_endpoint_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationEndpointList", ::aiven::http_method::get, "/v1/project/{project}/integration_endpoint", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationEndpointList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/integration_endpoint",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -693,7 +723,12 @@ void service_integration_endpoint_list_erased(const ::aiven::client& c, ::aiven:
 
 void service_integration_endpoint_types_erased(const ::aiven::client& c, ::aiven::api::service_integration_endpoint_types_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::endpoint_type_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationEndpointTypes", ::aiven::http_method::get, "/v1/project/{project}/integration_endpoint_types", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationEndpointTypes",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/integration_endpoint_types",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -707,7 +742,12 @@ void service_integration_endpoint_types_erased(const ::aiven::client& c, ::aiven
 
 void service_integration_endpoint_update_erased(const ::aiven::client& c, ::aiven::api::service_integration_endpoint_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_integration_endpoint_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationEndpointUpdate", ::aiven::http_method::put, "/v1/project/{project}/integration_endpoint/{integration_endpoint_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationEndpointUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/integration_endpoint/{integration_endpoint_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -724,7 +764,12 @@ void service_integration_endpoint_update_erased(const ::aiven::client& c, ::aive
 
 void service_integration_get_erased(const ::aiven::client& c, ::aiven::api::service_integration_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_integration_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationGet", ::aiven::http_method::get, "/v1/project/{project}/integration/{integration_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/integration/{integration_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -739,7 +784,12 @@ void service_integration_get_erased(const ::aiven::client& c, ::aiven::api::serv
 
 void service_integration_list_erased(const ::aiven::client& c, ::aiven::api::service_integration_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_integration_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/integration", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/integration",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -755,7 +805,12 @@ void service_integration_list_erased(const ::aiven::client& c, ::aiven::api::ser
 
 void service_integration_types_erased(const ::aiven::client& c, ::aiven::api::service_integration_types_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::integration_type_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationTypes", ::aiven::http_method::get, "/v1/project/{project}/integration_types", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationTypes",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/integration_types",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -769,7 +824,12 @@ void service_integration_types_erased(const ::aiven::client& c, ::aiven::api::se
 
 void service_integration_update_erased(const ::aiven::client& c, ::aiven::api::service_integration_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_integration_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationUpdate", ::aiven::http_method::put, "/v1/project/{project}/integration/{integration_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/integration/{integration_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

@@ -4523,7 +4523,12 @@ namespace detail {
 
 void inkless_offerings_list_erased(const ::aiven::client& c, ::aiven::api::inkless_offerings_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::inkless_offering_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"InklessOfferingsList", ::aiven::http_method::get, "/v1/organization/{organization_id}/projects/{project}/inkless/offerings", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "InklessOfferingsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/projects/{project}/inkless/offerings",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -4539,7 +4544,12 @@ void inkless_offerings_list_erased(const ::aiven::client& c, ::aiven::api::inkle
 
 void inkless_pricing_rates_list_erased(const ::aiven::client& c, ::aiven::api::inkless_pricing_rates_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::inkless_pricing_rate_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"InklessPricingRatesList", ::aiven::http_method::get, "/v1/organization/{organization_id}/projects/{project}/inkless/pricing/rates", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "InklessPricingRatesList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/projects/{project}/inkless/pricing/rates",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -4558,7 +4568,12 @@ void inkless_pricing_rates_list_erased(const ::aiven::client& c, ::aiven::api::i
 
 void service_kafka_acl_add_erased(const ::aiven::client& c, ::aiven::api::service_kafka_acl_add_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::acl_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaAclAdd", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/acl", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaAclAdd",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/acl",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4576,7 +4591,12 @@ void service_kafka_acl_add_erased(const ::aiven::client& c, ::aiven::api::servic
 
 void service_kafka_acl_delete_erased(const ::aiven::client& c, ::aiven::api::service_kafka_acl_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::acl_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaAclDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/acl/{kafka_acl_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaAclDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/acl/{kafka_acl_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4593,7 +4613,12 @@ void service_kafka_acl_delete_erased(const ::aiven::client& c, ::aiven::api::ser
 
 void service_kafka_acl_list_erased(const ::aiven::client& c, ::aiven::api::service_kafka_acl_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::acl_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaAclList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/acl", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaAclList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/acl",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4609,7 +4634,12 @@ void service_kafka_acl_list_erased(const ::aiven::client& c, ::aiven::api::servi
 
 void service_kafka_connect_create_connector_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_create_connector_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_connect_create_connector_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectCreateConnector", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/connectors", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectCreateConnector",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/connectors",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4627,7 +4657,12 @@ void service_kafka_connect_create_connector_erased(const ::aiven::client& c, ::a
 
 void service_kafka_connect_delete_connector_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_delete_connector_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectDeleteConnector", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/connectors/{connector_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectDeleteConnector",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/connectors/{connector_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4644,7 +4679,12 @@ void service_kafka_connect_delete_connector_erased(const ::aiven::client& c, ::a
 
 void service_kafka_connect_edit_connector_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_edit_connector_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_connect_edit_connector_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectEditConnector", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/connectors/{connector_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectEditConnector",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/connectors/{connector_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4663,7 +4703,12 @@ void service_kafka_connect_edit_connector_erased(const ::aiven::client& c, ::aiv
 
 void service_kafka_connect_get_available_connectors_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_get_available_connectors_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_kafka_connect_get_available_connectors_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectGetAvailableConnectors", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/available-connectors", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectGetAvailableConnectors",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/available-connectors",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4679,7 +4724,12 @@ void service_kafka_connect_get_available_connectors_erased(const ::aiven::client
 
 void service_kafka_connect_get_connector_configuration_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_get_connector_configuration_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::configuration_schema_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectGetConnectorConfiguration", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/connector-plugins/{connector_name}/configuration", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectGetConnectorConfiguration",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/connector-plugins/{connector_name}/configuration",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4697,7 +4747,12 @@ void service_kafka_connect_get_connector_configuration_erased(const ::aiven::cli
 
 void service_kafka_connect_get_connector_status_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_get_connector_status_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_connect_get_connector_status_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectGetConnectorStatus", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/status", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectGetConnectorStatus",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/status",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4715,7 +4770,12 @@ void service_kafka_connect_get_connector_status_erased(const ::aiven::client& c,
 
 void service_kafka_connect_list_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_connect_list_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/connectors", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/connectors",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4731,7 +4791,12 @@ void service_kafka_connect_list_erased(const ::aiven::client& c, ::aiven::api::s
 
 void service_kafka_connect_pause_connector_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_pause_connector_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectPauseConnector", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/pause", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectPauseConnector",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/pause",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4749,7 +4814,12 @@ void service_kafka_connect_pause_connector_erased(const ::aiven::client& c, ::ai
 
 void service_kafka_connect_restart_connector_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_restart_connector_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectRestartConnector", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/restart", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectRestartConnector",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/restart",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4767,7 +4837,12 @@ void service_kafka_connect_restart_connector_erased(const ::aiven::client& c, ::
 
 void service_kafka_connect_restart_connector_task_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_restart_connector_task_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectRestartConnectorTask", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/tasks/{task_id}/restart", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectRestartConnectorTask",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/tasks/{task_id}/restart",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4787,7 +4862,12 @@ void service_kafka_connect_restart_connector_task_erased(const ::aiven::client& 
 
 void service_kafka_connect_resume_connector_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_resume_connector_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectResumeConnector", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/resume", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectResumeConnector",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/resume",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4805,7 +4885,12 @@ void service_kafka_connect_resume_connector_erased(const ::aiven::client& c, ::a
 
 void service_kafka_connect_stop_connector_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_stop_connector_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectStopConnector", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/stop", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectStopConnector",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/stop",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4823,7 +4908,12 @@ void service_kafka_connect_stop_connector_erased(const ::aiven::client& c, ::aiv
 
 void service_kafka_native_acl_add_erased(const ::aiven::client& c, ::aiven::api::service_kafka_native_acl_add_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_native_acl_add_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaNativeAclAdd", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/kafka/acl", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaNativeAclAdd",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/acl",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4841,7 +4931,12 @@ void service_kafka_native_acl_add_erased(const ::aiven::client& c, ::aiven::api:
 
 void service_kafka_native_acl_delete_erased(const ::aiven::client& c, ::aiven::api::service_kafka_native_acl_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaNativeAclDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/kafka/acl/{kafka_acl_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaNativeAclDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/acl/{kafka_acl_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4858,7 +4953,12 @@ void service_kafka_native_acl_delete_erased(const ::aiven::client& c, ::aiven::a
 
 void service_kafka_native_acl_get_erased(const ::aiven::client& c, ::aiven::api::service_kafka_native_acl_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_native_acl_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaNativeAclGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/acl/{kafka_acl_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaNativeAclGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/acl/{kafka_acl_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4875,7 +4975,12 @@ void service_kafka_native_acl_get_erased(const ::aiven::client& c, ::aiven::api:
 
 void service_kafka_native_acl_list_erased(const ::aiven::client& c, ::aiven::api::service_kafka_native_acl_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_native_acl_list_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaNativeAclList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/acl", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaNativeAclList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/acl",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4891,7 +4996,12 @@ void service_kafka_native_acl_list_erased(const ::aiven::client& c, ::aiven::api
 
 void service_kafka_quota_create_erased(const ::aiven::client& c, ::aiven::api::service_kafka_quota_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaQuotaCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/quota", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaQuotaCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/quota",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4909,7 +5019,12 @@ void service_kafka_quota_create_erased(const ::aiven::client& c, ::aiven::api::s
 
 void service_kafka_quota_delete_erased(const ::aiven::client& c, ::aiven::api::service_kafka_quota_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaQuotaDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/quota", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaQuotaDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/quota",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4927,7 +5042,12 @@ void service_kafka_quota_delete_erased(const ::aiven::client& c, ::aiven::api::s
 
 void service_kafka_quota_describe_erased(const ::aiven::client& c, ::aiven::api::service_kafka_quota_describe_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_quota_describe_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaQuotaDescribe", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/quota/describe", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaQuotaDescribe",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/quota/describe",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4945,7 +5065,12 @@ void service_kafka_quota_describe_erased(const ::aiven::client& c, ::aiven::api:
 
 void service_kafka_quota_list_erased(const ::aiven::client& c, ::aiven::api::service_kafka_quota_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::quota_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaQuotaList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/quota", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaQuotaList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/quota",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4961,7 +5086,12 @@ void service_kafka_quota_list_erased(const ::aiven::client& c, ::aiven::api::ser
 
 void service_kafka_tiered_storage_storage_usage_by_topic_erased(const ::aiven::client& c, ::aiven::api::service_kafka_tiered_storage_storage_usage_by_topic_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::boost::json::value)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaTieredStorageStorageUsageByTopic", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/tiered-storage/storage-usage/by-topic", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaTieredStorageStorageUsageByTopic",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/tiered-storage/storage-usage/by-topic",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4977,7 +5107,12 @@ void service_kafka_tiered_storage_storage_usage_by_topic_erased(const ::aiven::c
 
 void service_kafka_tiered_storage_storage_usage_total_erased(const ::aiven::client& c, ::aiven::api::service_kafka_tiered_storage_storage_usage_total_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::int64_t)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaTieredStorageStorageUsageTotal", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/tiered-storage/storage-usage/total", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaTieredStorageStorageUsageTotal",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/tiered-storage/storage-usage/total",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4993,7 +5128,12 @@ void service_kafka_tiered_storage_storage_usage_total_erased(const ::aiven::clie
 
 void service_kafka_tiered_storage_summary_erased(const ::aiven::client& c, ::aiven::api::service_kafka_tiered_storage_summary_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_tiered_storage_summary_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaTieredStorageSummary", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/tiered-storage/summary", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaTieredStorageSummary",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/tiered-storage/summary",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5009,7 +5149,12 @@ void service_kafka_tiered_storage_summary_erased(const ::aiven::client& c, ::aiv
 
 void service_kafka_topic_create_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaTopicCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/topic", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaTopicCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/topic",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5027,7 +5172,12 @@ void service_kafka_topic_create_erased(const ::aiven::client& c, ::aiven::api::s
 
 void service_kafka_topic_delete_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaTopicDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/topic/{topic_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaTopicDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/topic/{topic_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5044,7 +5194,12 @@ void service_kafka_topic_delete_erased(const ::aiven::client& c, ::aiven::api::s
 
 void service_kafka_topic_get_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_topic_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaTopicGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/topic/{topic_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaTopicGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/topic/{topic_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5061,7 +5216,12 @@ void service_kafka_topic_get_erased(const ::aiven::client& c, ::aiven::api::serv
 
 void service_kafka_topic_list_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::topic_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaTopicList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/topic", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaTopicList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/topic",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5077,7 +5237,12 @@ void service_kafka_topic_list_erased(const ::aiven::client& c, ::aiven::api::ser
 
 void service_kafka_topic_list_v2_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_list_v2_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_kafka_topic_get_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaTopicListV2", ::aiven::http_method::post, "/v2/project/{project}/service/{service_name}/topic", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaTopicListV2",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v2/project/{project}/service/{service_name}/topic",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v2/project/";
@@ -5095,7 +5260,12 @@ void service_kafka_topic_list_v2_erased(const ::aiven::client& c, ::aiven::api::
 
 void service_kafka_topic_message_list_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_message_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::message_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaTopicMessageList", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/kafka/rest/topics/{topic_name}/messages", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaTopicMessageList",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/rest/topics/{topic_name}/messages",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5115,7 +5285,12 @@ void service_kafka_topic_message_list_erased(const ::aiven::client& c, ::aiven::
 
 void service_kafka_topic_message_produce_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_message_produce_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_topic_message_produce_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaTopicMessageProduce", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/kafka/rest/topics/{topic_name}/produce", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaTopicMessageProduce",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/rest/topics/{topic_name}/produce",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5135,7 +5310,12 @@ void service_kafka_topic_message_produce_erased(const ::aiven::client& c, ::aive
 
 void service_kafka_topic_update_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaTopicUpdate", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/topic/{topic_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaTopicUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/topic/{topic_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5154,7 +5334,12 @@ void service_kafka_topic_update_erased(const ::aiven::client& c, ::aiven::api::s
 
 void service_schema_registry_acl_add_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_acl_add_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::kafka_schema_registry_acl_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistryAclAdd", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/kafka/schema-registry/acl", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistryAclAdd",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema-registry/acl",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5172,7 +5357,12 @@ void service_schema_registry_acl_add_erased(const ::aiven::client& c, ::aiven::a
 
 void service_schema_registry_acl_delete_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_acl_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::kafka_schema_registry_acl_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistryAclDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/kafka/schema-registry/acl/{schema_registry_acl_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistryAclDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema-registry/acl/{schema_registry_acl_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5189,7 +5379,12 @@ void service_schema_registry_acl_delete_erased(const ::aiven::client& c, ::aiven
 
 void service_schema_registry_acl_list_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_acl_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::kafka_schema_registry_acl_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistryAclList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/schema-registry/acl", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistryAclList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema-registry/acl",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5205,7 +5400,12 @@ void service_schema_registry_acl_list_erased(const ::aiven::client& c, ::aiven::
 
 void service_schema_registry_compatibility_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_compatibility_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_schema_registry_compatibility_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistryCompatibility", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/kafka/schema/compatibility/subjects/{subject_name}/versions/{version_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistryCompatibility",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/compatibility/subjects/{subject_name}/versions/{version_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5226,7 +5426,12 @@ void service_schema_registry_compatibility_erased(const ::aiven::client& c, ::ai
 
 void service_schema_registry_global_config_get_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_global_config_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::open_enum<::aiven::api::compatibility_type>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistryGlobalConfigGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/schema/config", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistryGlobalConfigGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/config",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5242,7 +5447,12 @@ void service_schema_registry_global_config_get_erased(const ::aiven::client& c, 
 
 void service_schema_registry_global_config_put_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_global_config_put_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::open_enum<::aiven::api::compatibility_type>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistryGlobalConfigPut", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/kafka/schema/config", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistryGlobalConfigPut",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/config",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5260,7 +5470,12 @@ void service_schema_registry_global_config_put_erased(const ::aiven::client& c, 
 
 void service_schema_registry_schema_get_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_schema_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistrySchemaGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/schema/schemas/ids/{schema_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistrySchemaGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/schemas/ids/{schema_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5277,7 +5492,12 @@ void service_schema_registry_schema_get_erased(const ::aiven::client& c, ::aiven
 
 void service_schema_registry_subject_config_get_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_config_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::open_enum<::aiven::api::compatibility_type>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistrySubjectConfigGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/schema/config/{subject_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistrySubjectConfigGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/config/{subject_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5295,7 +5515,12 @@ void service_schema_registry_subject_config_get_erased(const ::aiven::client& c,
 
 void service_schema_registry_subject_config_put_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_config_put_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::open_enum<::aiven::api::compatibility_type>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistrySubjectConfigPut", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/kafka/schema/config/{subject_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistrySubjectConfigPut",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/config/{subject_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5314,7 +5539,12 @@ void service_schema_registry_subject_config_put_erased(const ::aiven::client& c,
 
 void service_schema_registry_subject_delete_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistrySubjectDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistrySubjectDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5332,7 +5562,12 @@ void service_schema_registry_subject_delete_erased(const ::aiven::client& c, ::a
 
 void service_schema_registry_subject_version_delete_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_version_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistrySubjectVersionDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}/versions/{version_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistrySubjectVersionDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}/versions/{version_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5352,7 +5587,12 @@ void service_schema_registry_subject_version_delete_erased(const ::aiven::client
 
 void service_schema_registry_subject_version_get_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_version_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_schema_registry_subject_version_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistrySubjectVersionGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}/versions/{version_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistrySubjectVersionGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}/versions/{version_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5371,7 +5611,12 @@ void service_schema_registry_subject_version_get_erased(const ::aiven::client& c
 
 void service_schema_registry_subject_version_post_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_version_post_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::int64_t)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistrySubjectVersionPost", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}/versions", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistrySubjectVersionPost",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}/versions",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5391,7 +5636,12 @@ void service_schema_registry_subject_version_post_erased(const ::aiven::client& 
 
 void service_schema_registry_subject_version_schema_get_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_version_schema_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistrySubjectVersionSchemaGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}/versions/{version_id}/schema", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistrySubjectVersionSchemaGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}/versions/{version_id}/schema",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5411,7 +5661,12 @@ void service_schema_registry_subject_version_schema_get_erased(const ::aiven::cl
 
 void service_schema_registry_subject_versions_get_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_versions_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<std::int64_t>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistrySubjectVersionsGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}/versions", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistrySubjectVersionsGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}/versions",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5429,7 +5684,12 @@ void service_schema_registry_subject_versions_get_erased(const ::aiven::client& 
 
 void service_schema_registry_subjects_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subjects_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<std::string>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistrySubjects", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/schema/subjects", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistrySubjects",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/subjects",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

@@ -358,7 +358,12 @@ namespace detail {
 
 void service_kafka_mirror_maker_create_replication_flow_erased(const ::aiven::client& c, ::aiven::api::service_kafka_mirror_maker_create_replication_flow_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaMirrorMakerCreateReplicationFlow", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/mirrormaker/replication-flows", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaMirrorMakerCreateReplicationFlow",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/mirrormaker/replication-flows",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -376,7 +381,12 @@ void service_kafka_mirror_maker_create_replication_flow_erased(const ::aiven::cl
 
 void service_kafka_mirror_maker_delete_replication_flow_erased(const ::aiven::client& c, ::aiven::api::service_kafka_mirror_maker_delete_replication_flow_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaMirrorMakerDeleteReplicationFlow", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/mirrormaker/replication-flows/{source_cluster}/{target_cluster}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaMirrorMakerDeleteReplicationFlow",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/mirrormaker/replication-flows/{source_cluster}/{target_cluster}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -395,7 +405,12 @@ void service_kafka_mirror_maker_delete_replication_flow_erased(const ::aiven::cl
 
 void service_kafka_mirror_maker_get_replication_flow_erased(const ::aiven::client& c, ::aiven::api::service_kafka_mirror_maker_get_replication_flow_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_mirror_maker_get_replication_flow_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaMirrorMakerGetReplicationFlow", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/mirrormaker/replication-flows/{source_cluster}/{target_cluster}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaMirrorMakerGetReplicationFlow",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/mirrormaker/replication-flows/{source_cluster}/{target_cluster}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -414,7 +429,12 @@ void service_kafka_mirror_maker_get_replication_flow_erased(const ::aiven::clien
 
 void service_kafka_mirror_maker_get_replication_flows_erased(const ::aiven::client& c, ::aiven::api::service_kafka_mirror_maker_get_replication_flows_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::replication_flow_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaMirrorMakerGetReplicationFlows", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/mirrormaker/replication-flows", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaMirrorMakerGetReplicationFlows",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/mirrormaker/replication-flows",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -430,7 +450,12 @@ void service_kafka_mirror_maker_get_replication_flows_erased(const ::aiven::clie
 
 void service_kafka_mirror_maker_patch_replication_flow_erased(const ::aiven::client& c, ::aiven::api::service_kafka_mirror_maker_patch_replication_flow_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_mirror_maker_patch_replication_flow_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaMirrorMakerPatchReplicationFlow", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/mirrormaker/replication-flows/{source_cluster}/{target_cluster}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaMirrorMakerPatchReplicationFlow",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/mirrormaker/replication-flows/{source_cluster}/{target_cluster}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

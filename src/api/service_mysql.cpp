@@ -369,7 +369,12 @@ namespace detail {
 
 void my_sql_account_query_optimize_erased(const ::aiven::client& c, ::aiven::api::my_sql_account_query_optimize_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::my_sql_account_query_optimize_response_optimize)> handler) {
-  static constexpr ::aiven::detail::op_info info{"MySQLAccountQueryOptimize", ::aiven::http_method::post, "/v1/account/{account_id}/mysql/query/optimize", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "MySQLAccountQueryOptimize",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/mysql/query/optimize",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -385,7 +390,12 @@ void my_sql_account_query_optimize_erased(const ::aiven::client& c, ::aiven::api
 
 void my_sql_service_database_metadata_query_erased(const ::aiven::client& c, ::aiven::api::my_sql_service_database_metadata_query_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"MySQLServiceDatabaseMetadataQuery", ::aiven::http_method::get, "/v1/mysql/database-metadata-query", true, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "MySQLServiceDatabaseMetadataQuery",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/mysql/database-metadata-query",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/mysql/database-metadata-query";
@@ -397,7 +407,12 @@ void my_sql_service_database_metadata_query_erased(const ::aiven::client& c, ::a
 
 void my_sql_service_metadata_validate_erased(const ::aiven::client& c, ::aiven::api::my_sql_service_metadata_validate_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"MySQLServiceMetadataValidate", ::aiven::http_method::post, "/v1/mysql/query/metadata-validate", true, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "MySQLServiceMetadataValidate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/mysql/query/metadata-validate",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/mysql/query/metadata-validate";
@@ -411,7 +426,12 @@ void my_sql_service_metadata_validate_erased(const ::aiven::client& c, ::aiven::
 
 void my_sql_service_query_statistics_erased(const ::aiven::client& c, ::aiven::api::my_sql_service_query_statistics_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::my_sql_query_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"MySQLServiceQueryStatistics", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/mysql/query/stats", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "MySQLServiceQueryStatistics",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/mysql/query/stats",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -429,7 +449,12 @@ void my_sql_service_query_statistics_erased(const ::aiven::client& c, ::aiven::a
 
 void my_sql_service_query_validate_erased(const ::aiven::client& c, ::aiven::api::my_sql_service_query_validate_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"MySQLServiceQueryValidate", ::aiven::http_method::post, "/v1/mysql/query/validate", true, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "MySQLServiceQueryValidate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/mysql/query/validate",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/mysql/query/validate";

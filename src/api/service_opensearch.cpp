@@ -1010,7 +1010,12 @@ namespace detail {
 
 void service_open_search_acl_get_erased(const ::aiven::client& c, ::aiven::api::service_open_search_acl_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_open_search_acl_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchAclGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/opensearch/acl", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchAclGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/acl",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1026,7 +1031,12 @@ void service_open_search_acl_get_erased(const ::aiven::client& c, ::aiven::api::
 
 void service_open_search_acl_set_erased(const ::aiven::client& c, ::aiven::api::service_open_search_acl_set_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_open_search_acl_set_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchAclSet", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/opensearch/acl", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchAclSet",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/acl",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1044,7 +1054,12 @@ void service_open_search_acl_set_erased(const ::aiven::client& c, ::aiven::api::
 
 void service_open_search_acl_update_erased(const ::aiven::client& c, ::aiven::api::service_open_search_acl_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_open_search_acl_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchAclUpdate", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/opensearch/acl", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchAclUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/acl",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1062,7 +1077,12 @@ void service_open_search_acl_update_erased(const ::aiven::client& c, ::aiven::ap
 
 void service_open_search_index_close_erased(const ::aiven::client& c, ::aiven::api::service_open_search_index_close_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, bool)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchIndexClose", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/opensearch/{index_pattern}/_close", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchIndexClose",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/{index_pattern}/_close",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1080,7 +1100,12 @@ void service_open_search_index_close_erased(const ::aiven::client& c, ::aiven::a
 
 void service_open_search_index_close_multiple_erased(const ::aiven::client& c, ::aiven::api::service_open_search_index_close_multiple_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<std::string>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchIndexCloseMultiple", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/index/close_multiple", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchIndexCloseMultiple",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/index/close_multiple",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1098,7 +1123,12 @@ void service_open_search_index_close_multiple_erased(const ::aiven::client& c, :
 
 void service_open_search_index_delete_erased(const ::aiven::client& c, ::aiven::api::service_open_search_index_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchIndexDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/index/{index_pattern}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchIndexDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/index/{index_pattern}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1115,7 +1145,12 @@ void service_open_search_index_delete_erased(const ::aiven::client& c, ::aiven::
 
 void service_open_search_index_list_erased(const ::aiven::client& c, ::aiven::api::service_open_search_index_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::indexe_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchIndexList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/index", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchIndexList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/index",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1131,7 +1166,12 @@ void service_open_search_index_list_erased(const ::aiven::client& c, ::aiven::ap
 
 void service_open_search_index_open_erased(const ::aiven::client& c, ::aiven::api::service_open_search_index_open_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, bool)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchIndexOpen", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/opensearch/{index_pattern}/_open", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchIndexOpen",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/{index_pattern}/_open",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1149,7 +1189,12 @@ void service_open_search_index_open_erased(const ::aiven::client& c, ::aiven::ap
 
 void service_open_search_index_open_multiple_erased(const ::aiven::client& c, ::aiven::api::service_open_search_index_open_multiple_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<std::string>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchIndexOpenMultiple", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/index/open_multiple", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchIndexOpenMultiple",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/index/open_multiple",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1167,7 +1212,12 @@ void service_open_search_index_open_multiple_erased(const ::aiven::client& c, ::
 
 void service_open_search_security_get_erased(const ::aiven::client& c, ::aiven::api::service_open_search_security_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_open_search_security_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchSecurityGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/opensearch/security", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchSecurityGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/security",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1183,7 +1233,12 @@ void service_open_search_security_get_erased(const ::aiven::client& c, ::aiven::
 
 void service_open_search_security_reset_erased(const ::aiven::client& c, ::aiven::api::service_open_search_security_reset_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_open_search_security_reset_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchSecurityReset", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/opensearch/security/admin", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchSecurityReset",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/security/admin",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1201,7 +1256,12 @@ void service_open_search_security_reset_erased(const ::aiven::client& c, ::aiven
 
 void service_open_search_security_set_erased(const ::aiven::client& c, ::aiven::api::service_open_search_security_set_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_open_search_security_set_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchSecuritySet", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/opensearch/security/admin", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchSecuritySet",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/security/admin",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1219,7 +1279,12 @@ void service_open_search_security_set_erased(const ::aiven::client& c, ::aiven::
 
 void service_opensearch_custom_repo_create_snapshot_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_create_snapshot_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, bool)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchCustomRepoCreateSnapshot", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchCustomRepoCreateSnapshot",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1240,7 +1305,12 @@ void service_opensearch_custom_repo_create_snapshot_erased(const ::aiven::client
 
 void service_opensearch_custom_repo_delete_snapshot_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_delete_snapshot_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, bool)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchCustomRepoDeleteSnapshot", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchCustomRepoDeleteSnapshot",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1259,7 +1329,12 @@ void service_opensearch_custom_repo_delete_snapshot_erased(const ::aiven::client
 
 void service_opensearch_custom_repo_list_snapshots_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_list_snapshots_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::open_search_snapshot_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchCustomRepoListSnapshots", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/_all", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchCustomRepoListSnapshots",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/_all",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1277,7 +1352,12 @@ void service_opensearch_custom_repo_list_snapshots_erased(const ::aiven::client&
 
 void service_opensearch_custom_repo_name_verify_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_name_verify_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::boost::json::value)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchCustomRepoNameVerify", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/_verify", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchCustomRepoNameVerify",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/_verify",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1295,7 +1375,12 @@ void service_opensearch_custom_repo_name_verify_erased(const ::aiven::client& c,
 
 void service_opensearch_custom_repo_restore_snapshot_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_restore_snapshot_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, bool)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchCustomRepoRestoreSnapshot", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}/_restore", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchCustomRepoRestoreSnapshot",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}/_restore",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1317,7 +1402,12 @@ void service_opensearch_custom_repo_restore_snapshot_erased(const ::aiven::clien
 
 void service_opensearch_custom_repo_restore_snapshot_check_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchCustomRepoRestoreSnapshotCheck", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}/_restore_check", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchCustomRepoRestoreSnapshotCheck",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}/_restore_check",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1339,7 +1429,12 @@ void service_opensearch_custom_repo_restore_snapshot_check_erased(const ::aiven:
 
 void service_opensearch_custom_repo_show_snapshot_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_show_snapshot_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::open_search_snapshot_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchCustomRepoShowSnapshot", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchCustomRepoShowSnapshot",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1358,7 +1453,12 @@ void service_opensearch_custom_repo_show_snapshot_erased(const ::aiven::client& 
 
 void service_opensearch_custom_repo_show_snapshot_status_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_show_snapshot_status_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::open_search_snapshot_status_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchCustomRepoShowSnapshotStatus", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}/_status", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchCustomRepoShowSnapshotStatus",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}/_status",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1378,7 +1478,12 @@ void service_opensearch_custom_repo_show_snapshot_status_erased(const ::aiven::c
 
 void service_opensearch_custom_repo_snapshots_in_progress_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_snapshots_in_progress_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::open_search_snapshot_status_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchCustomRepoSnapshotsInProgress", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/_status", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchCustomRepoSnapshotsInProgress",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/_status",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1396,7 +1501,12 @@ void service_opensearch_custom_repo_snapshots_in_progress_erased(const ::aiven::
 
 void service_opensearch_list_custom_repos_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_list_custom_repos_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::open_search_repository_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchListCustomRepos", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/opensearch/_snapshot", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchListCustomRepos",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/_snapshot",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1412,7 +1522,12 @@ void service_opensearch_list_custom_repos_erased(const ::aiven::client& c, ::aiv
 
 void service_opensearch_list_restorations_in_progress_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_list_restorations_in_progress_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_opensearch_list_restorations_in_progress_response_snapshots_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchListRestorationsInProgress", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/restoration_in_progress", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchListRestorationsInProgress",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/restoration_in_progress",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1428,7 +1543,12 @@ void service_opensearch_list_restorations_in_progress_erased(const ::aiven::clie
 
 void service_opensearch_tiered_storage_summary_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_tiered_storage_summary_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_opensearch_tiered_storage_summary_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchTieredStorageSummary", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/opensearch/tiered-storage/summary", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchTieredStorageSummary",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/tiered-storage/summary",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

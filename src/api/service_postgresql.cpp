@@ -496,7 +496,12 @@ namespace detail {
 
 void pg_account_query_optimize_erased(const ::aiven::client& c, ::aiven::api::pg_account_query_optimize_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::pg_account_query_optimize_response_optimize)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PGAccountQueryOptimize", ::aiven::http_method::post, "/v1/account/{account_id}/pg/query/optimize", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PGAccountQueryOptimize",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/pg/query/optimize",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -512,7 +517,12 @@ void pg_account_query_optimize_erased(const ::aiven::client& c, ::aiven::api::pg
 
 void pg_service_available_extensions_erased(const ::aiven::client& c, ::aiven::api::pg_service_available_extensions_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::extension_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PGServiceAvailableExtensions", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/pg/available-extensions", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PGServiceAvailableExtensions",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/pg/available-extensions",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -528,7 +538,12 @@ void pg_service_available_extensions_erased(const ::aiven::client& c, ::aiven::a
 
 void pg_service_database_metadata_query_erased(const ::aiven::client& c, ::aiven::api::pg_service_database_metadata_query_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PGServiceDatabaseMetadataQuery", ::aiven::http_method::get, "/v1/pg/database-metadata-query", true, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PGServiceDatabaseMetadataQuery",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/pg/database-metadata-query",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/pg/database-metadata-query";
@@ -540,7 +555,12 @@ void pg_service_database_metadata_query_erased(const ::aiven::client& c, ::aiven
 
 void pg_service_metadata_validate_erased(const ::aiven::client& c, ::aiven::api::pg_service_metadata_validate_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PGServiceMetadataValidate", ::aiven::http_method::post, "/v1/pg/query/metadata-validate", true, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PGServiceMetadataValidate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/pg/query/metadata-validate",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/pg/query/metadata-validate";
@@ -554,7 +574,12 @@ void pg_service_metadata_validate_erased(const ::aiven::client& c, ::aiven::api:
 
 void pg_service_query_statistics_erased(const ::aiven::client& c, ::aiven::api::pg_service_query_statistics_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::postgre_sql_query_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PGServiceQueryStatistics", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/pg/query/stats", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PGServiceQueryStatistics",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/pg/query/stats",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -572,7 +597,12 @@ void pg_service_query_statistics_erased(const ::aiven::client& c, ::aiven::api::
 
 void pg_service_query_statistics_deprecated_erased(const ::aiven::client& c, ::aiven::api::pg_service_query_statistics_deprecated_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::pg_service_query_statistics_deprecated_response_queries_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PGServiceQueryStatisticsDeprecated", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/query/stats", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PGServiceQueryStatisticsDeprecated",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/query/stats",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -588,7 +618,12 @@ void pg_service_query_statistics_deprecated_erased(const ::aiven::client& c, ::a
 
 void pg_service_query_validate_erased(const ::aiven::client& c, ::aiven::api::pg_service_query_validate_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PGServiceQueryValidate", ::aiven::http_method::post, "/v1/pg/query/validate", true, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PGServiceQueryValidate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/pg/query/validate",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/pg/query/validate";
@@ -602,7 +637,12 @@ void pg_service_query_validate_erased(const ::aiven::client& c, ::aiven::api::pg
 
 void service_pg_bouncer_create_erased(const ::aiven::client& c, ::aiven::api::service_pg_bouncer_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePGBouncerCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/connection_pool", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePGBouncerCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/connection_pool",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -620,7 +660,12 @@ void service_pg_bouncer_create_erased(const ::aiven::client& c, ::aiven::api::se
 
 void service_pg_bouncer_delete_erased(const ::aiven::client& c, ::aiven::api::service_pg_bouncer_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePGBouncerDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/connection_pool/{pool_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePGBouncerDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/connection_pool/{pool_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -637,7 +682,12 @@ void service_pg_bouncer_delete_erased(const ::aiven::client& c, ::aiven::api::se
 
 void service_pg_bouncer_update_erased(const ::aiven::client& c, ::aiven::api::service_pg_bouncer_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePGBouncerUpdate", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/connection_pool/{pool_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePGBouncerUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/connection_pool/{pool_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

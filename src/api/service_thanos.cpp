@@ -74,7 +74,12 @@ namespace detail {
 
 void service_thanos_storage_summary_erased(const ::aiven::client& c, ::aiven::api::service_thanos_storage_summary_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_thanos_storage_summary_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceThanosStorageSummary", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/thanos/storage/summary", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceThanosStorageSummary",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/thanos/storage/summary",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

@@ -445,7 +445,12 @@ namespace detail {
 
 void project_static_ip_associate_erased(const ::aiven::client& c, ::aiven::api::project_static_ip_associate_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_static_ip_associate_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectStaticIPAssociate", ::aiven::http_method::post, "/v1/project/{project}/static-ips/{static_ip_address_id}/association", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectStaticIPAssociate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/static-ips/{static_ip_address_id}/association",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -463,7 +468,12 @@ void project_static_ip_associate_erased(const ::aiven::client& c, ::aiven::api::
 
 void project_static_ip_availability_list_erased(const ::aiven::client& c, ::aiven::api::project_static_ip_availability_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::static_ip_address_availability_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectStaticIPAvailabilityList", ::aiven::http_method::get, "/v1/project/{project}/static-ip-availability", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectStaticIPAvailabilityList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/static-ip-availability",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -477,7 +487,12 @@ void project_static_ip_availability_list_erased(const ::aiven::client& c, ::aive
 
 void project_static_ip_dissociate_erased(const ::aiven::client& c, ::aiven::api::project_static_ip_dissociate_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_static_ip_dissociate_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectStaticIPDissociate", ::aiven::http_method::delete_, "/v1/project/{project}/static-ips/{static_ip_address_id}/association", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectStaticIPDissociate",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/static-ips/{static_ip_address_id}/association",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -493,7 +508,12 @@ void project_static_ip_dissociate_erased(const ::aiven::client& c, ::aiven::api:
 
 void project_static_ip_patch_erased(const ::aiven::client& c, ::aiven::api::project_static_ip_patch_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_static_ip_patch_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectStaticIPPatch", ::aiven::http_method::patch, "/v1/project/{project}/static-ips/{static_ip_address_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectStaticIPPatch",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/project/{project}/static-ips/{static_ip_address_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -510,7 +530,12 @@ void project_static_ip_patch_erased(const ::aiven::client& c, ::aiven::api::proj
 
 void static_ip_create_erased(const ::aiven::client& c, ::aiven::api::static_ip_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::static_ip_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"StaticIPCreate", ::aiven::http_method::post, "/v1/project/{project}/static-ips", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "StaticIPCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/static-ips",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -526,7 +551,12 @@ void static_ip_create_erased(const ::aiven::client& c, ::aiven::api::static_ip_c
 
 void static_ip_delete_erased(const ::aiven::client& c, ::aiven::api::static_ip_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::static_ip_delete_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"StaticIPDelete", ::aiven::http_method::delete_, "/v1/project/{project}/static-ips/{static_ip_address_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "StaticIPDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/static-ips/{static_ip_address_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -541,7 +571,12 @@ void static_ip_delete_erased(const ::aiven::client& c, ::aiven::api::static_ip_d
 
 void static_ip_list_erased(const ::aiven::client& c, ::aiven::api::static_ip_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::static_ip_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"StaticIPList", ::aiven::http_method::get, "/v1/project/{project}/static-ips", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "StaticIPList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/static-ips",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

@@ -603,7 +603,12 @@ namespace detail {
 
 void organization_ticket_list_erased(const ::aiven::client& c, ::aiven::api::organization_ticket_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::organization_ticket_list_response_tickets_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationTicketList", ::aiven::http_method::get, "/v1/organization/{organization_id}/tickets", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationTicketList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/tickets",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -617,7 +622,12 @@ void organization_ticket_list_erased(const ::aiven::client& c, ::aiven::api::org
 
 void project_ticket_create_erased(const ::aiven::client& c, ::aiven::api::project_ticket_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_ticket_create_response_ticket)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectTicketCreate", ::aiven::http_method::post, "/v1/project/{project}/tickets", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectTicketCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/tickets",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -631,7 +641,12 @@ void project_ticket_create_erased(const ::aiven::client& c, ::aiven::api::projec
 
 void project_ticket_invite_erased(const ::aiven::client& c, ::aiven::api::project_ticket_invite_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_ticket_invite_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectTicketInvite", ::aiven::http_method::post, "/v1/project/{project}/tickets/{ticket_id}/invite", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectTicketInvite",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/tickets/{ticket_id}/invite",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -647,7 +662,12 @@ void project_ticket_invite_erased(const ::aiven::client& c, ::aiven::api::projec
 
 void project_ticket_list_erased(const ::aiven::client& c, ::aiven::api::project_ticket_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::project_ticket_list_response_tickets_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectTicketList", ::aiven::http_method::get, "/v1/project/{project}/tickets", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectTicketList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/tickets",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

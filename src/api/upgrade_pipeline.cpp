@@ -340,7 +340,12 @@ namespace detail {
 
 void upgrade_pipeline_step_create_erased(const ::aiven::client& c, ::aiven::api::upgrade_pipeline_step_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::upgrade_pipeline_step_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UpgradePipelineStepCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/upgrade-pipeline/steps", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UpgradePipelineStepCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/upgrade-pipeline/steps",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -356,7 +361,12 @@ void upgrade_pipeline_step_create_erased(const ::aiven::client& c, ::aiven::api:
 
 void upgrade_pipeline_step_delete_erased(const ::aiven::client& c, ::aiven::api::upgrade_pipeline_step_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UpgradePipelineStepDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/upgrade-pipeline/steps/{step_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UpgradePipelineStepDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/upgrade-pipeline/steps/{step_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -371,7 +381,12 @@ void upgrade_pipeline_step_delete_erased(const ::aiven::client& c, ::aiven::api:
 
 void upgrade_pipeline_step_get_erased(const ::aiven::client& c, ::aiven::api::upgrade_pipeline_step_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::upgrade_pipeline_step_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UpgradePipelineStepGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/upgrade-pipeline/steps/{step_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UpgradePipelineStepGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/upgrade-pipeline/steps/{step_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -386,7 +401,12 @@ void upgrade_pipeline_step_get_erased(const ::aiven::client& c, ::aiven::api::up
 
 void upgrade_pipeline_step_list_erased(const ::aiven::client& c, ::aiven::api::upgrade_pipeline_step_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::upgrade_pipeline_step_list_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UpgradePipelineStepList", ::aiven::http_method::get, "/v1/organization/{organization_id}/upgrade-pipeline/steps", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UpgradePipelineStepList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/upgrade-pipeline/steps",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -406,7 +426,12 @@ void upgrade_pipeline_step_list_erased(const ::aiven::client& c, ::aiven::api::u
 
 void upgrade_pipeline_step_update_erased(const ::aiven::client& c, ::aiven::api::upgrade_pipeline_step_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::upgrade_pipeline_step_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UpgradePipelineStepUpdate", ::aiven::http_method::patch, "/v1/organization/{organization_id}/upgrade-pipeline/steps/{step_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UpgradePipelineStepUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/organization/{organization_id}/upgrade-pipeline/steps/{step_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -423,7 +448,12 @@ void upgrade_pipeline_step_update_erased(const ::aiven::client& c, ::aiven::api:
 
 void upgrade_pipeline_step_validate_erased(const ::aiven::client& c, ::aiven::api::upgrade_pipeline_step_validate_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UpgradePipelineStepValidate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/upgrade-validation", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UpgradePipelineStepValidate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/upgrade-validation",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

@@ -1339,7 +1339,12 @@ namespace detail {
 
 void access_token_create_erased(const ::aiven::client& c, ::aiven::api::access_token_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::access_token_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccessTokenCreate", ::aiven::http_method::post, "/v1/access_token", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccessTokenCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/access_token",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/access_token";
@@ -1353,7 +1358,12 @@ void access_token_create_erased(const ::aiven::client& c, ::aiven::api::access_t
 
 void access_token_list_erased(const ::aiven::client& c, ::aiven::api::access_token_list_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::user_token_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccessTokenList", ::aiven::http_method::get, "/v1/access_token", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccessTokenList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/access_token",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/access_token";
@@ -1365,7 +1375,12 @@ void access_token_list_erased(const ::aiven::client& c, ::aiven::api::access_tok
 
 void access_token_revoke_erased(const ::aiven::client& c, ::aiven::api::access_token_revoke_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccessTokenRevoke", ::aiven::http_method::delete_, "/v1/access_token/{token_prefix}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccessTokenRevoke",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/access_token/{token_prefix}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/access_token/";
@@ -1378,7 +1393,12 @@ void access_token_revoke_erased(const ::aiven::client& c, ::aiven::api::access_t
 
 void access_token_update_erased(const ::aiven::client& c, ::aiven::api::access_token_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::access_token_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccessTokenUpdate", ::aiven::http_method::put, "/v1/access_token/{token_prefix}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccessTokenUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/access_token/{token_prefix}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/access_token/";
@@ -1393,7 +1413,12 @@ void access_token_update_erased(const ::aiven::client& c, ::aiven::api::access_t
 
 void check_password_strength_existing_user_erased(const ::aiven::client& c, ::aiven::api::check_password_strength_existing_user_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::check_password_strength_existing_user_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CheckPasswordStrengthExistingUser", ::aiven::http_method::post, "/v1/me/password_strength", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CheckPasswordStrengthExistingUser",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/me/password_strength",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/password_strength";
@@ -1407,7 +1432,12 @@ void check_password_strength_existing_user_erased(const ::aiven::client& c, ::ai
 
 void check_password_strength_new_user_erased(const ::aiven::client& c, ::aiven::api::check_password_strength_new_user_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::check_password_strength_new_user_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CheckPasswordStrengthNewUser", ::aiven::http_method::post, "/v1/user/password_strength", true, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CheckPasswordStrengthNewUser",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/user/password_strength",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/user/password_strength";
@@ -1421,7 +1451,12 @@ void check_password_strength_new_user_erased(const ::aiven::client& c, ::aiven::
 
 void organization_member_groups_list_erased(const ::aiven::client& c, ::aiven::api::organization_member_groups_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::user_group_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationMemberGroupsList", ::aiven::http_method::get, "/v1/organization/{organization_id}/user/{member_user_id}/user-groups", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationMemberGroupsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/user/{member_user_id}/user-groups",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1437,7 +1472,12 @@ void organization_member_groups_list_erased(const ::aiven::client& c, ::aiven::a
 
 void organization_member_permissions_list_erased(const ::aiven::client& c, ::aiven::api::organization_member_permissions_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::organization_member_permissions_list_response_permissions_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationMemberPermissionsList", ::aiven::http_method::get, "/v1/organization/{organization_id}/user/{member_user_id}/permissions", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationMemberPermissionsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/user/{member_user_id}/permissions",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1453,7 +1493,12 @@ void organization_member_permissions_list_erased(const ::aiven::client& c, ::aiv
 
 void organization_user_authentication_methods_list_erased(const ::aiven::client& c, ::aiven::api::organization_user_authentication_methods_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::organization_user_authentication_method_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserAuthenticationMethodsList", ::aiven::http_method::get, "/v1/organization/{organization_id}/user/{member_user_id}/authentication_methods", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserAuthenticationMethodsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/user/{member_user_id}/authentication_methods",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1469,7 +1514,12 @@ void organization_user_authentication_methods_list_erased(const ::aiven::client&
 
 void organization_user_delete_erased(const ::aiven::client& c, ::aiven::api::organization_user_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/user/{member_user_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/user/{member_user_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1484,7 +1534,12 @@ void organization_user_delete_erased(const ::aiven::client& c, ::aiven::api::org
 
 void organization_user_get_erased(const ::aiven::client& c, ::aiven::api::organization_user_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_user_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/user/{member_user_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/user/{member_user_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1499,7 +1554,12 @@ void organization_user_get_erased(const ::aiven::client& c, ::aiven::api::organi
 
 void organization_user_list_erased(const ::aiven::client& c, ::aiven::api::organization_user_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::organization_user_user_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserList", ::aiven::http_method::get, "/v1/organization/{organization_id}/user", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/user",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1514,7 +1574,12 @@ void organization_user_list_erased(const ::aiven::client& c, ::aiven::api::organ
 
 void organization_user_password_reset_erased(const ::aiven::client& c, ::aiven::api::organization_user_password_reset_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserPasswordReset", ::aiven::http_method::post, "/v1/organization/{organization_id}/user/{member_user_id}/reset_password", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserPasswordReset",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/user/{member_user_id}/reset_password",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1530,7 +1595,12 @@ void organization_user_password_reset_erased(const ::aiven::client& c, ::aiven::
 
 void organization_user_revoke_token_erased(const ::aiven::client& c, ::aiven::api::organization_user_revoke_token_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserRevokeToken", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/user/{member_user_id}/access-token/{token_prefix}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserRevokeToken",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/user/{member_user_id}/access-token/{token_prefix}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1547,7 +1617,12 @@ void organization_user_revoke_token_erased(const ::aiven::client& c, ::aiven::ap
 
 void organization_user_tokens_list_erased(const ::aiven::client& c, ::aiven::api::organization_user_tokens_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::organization_user_token_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserTokensList", ::aiven::http_method::get, "/v1/organization/{organization_id}/user/{member_user_id}/access-tokens", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserTokensList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/user/{member_user_id}/access-tokens",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1563,7 +1638,12 @@ void organization_user_tokens_list_erased(const ::aiven::client& c, ::aiven::api
 
 void organization_user_update_erased(const ::aiven::client& c, ::aiven::api::organization_user_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_user_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserUpdate", ::aiven::http_method::patch, "/v1/organization/{organization_id}/user/{member_user_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/organization/{organization_id}/user/{member_user_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1580,7 +1660,12 @@ void organization_user_update_erased(const ::aiven::client& c, ::aiven::api::org
 
 void two_factor_auth_configure_erased(const ::aiven::client& c, ::aiven::api::two_factor_auth_configure_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::two_factor_auth_configure_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"TwoFactorAuthConfigure", ::aiven::http_method::put, "/v1/me/2fa", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "TwoFactorAuthConfigure",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/me/2fa",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/2fa";
@@ -1594,7 +1679,12 @@ void two_factor_auth_configure_erased(const ::aiven::client& c, ::aiven::api::tw
 
 void two_factor_auth_configure_otp_erased(const ::aiven::client& c, ::aiven::api::two_factor_auth_configure_otp_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::two_factor_auth_configure_otp_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"TwoFactorAuthConfigureOTP", ::aiven::http_method::put, "/v1/me/2fa/otp", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "TwoFactorAuthConfigureOTP",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/me/2fa/otp",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/2fa/otp";
@@ -1608,7 +1698,12 @@ void two_factor_auth_configure_otp_erased(const ::aiven::client& c, ::aiven::api
 
 void user_account_delete_erased(const ::aiven::client& c, ::aiven::api::user_account_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserAccountDelete", ::aiven::http_method::delete_, "/v1/user/{user_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserAccountDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/user/{user_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/user/";
@@ -1621,7 +1716,12 @@ void user_account_delete_erased(const ::aiven::client& c, ::aiven::api::user_acc
 
 void user_account_invites_accept_erased(const ::aiven::client& c, ::aiven::api::user_account_invites_accept_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::account_invite_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserAccountInvitesAccept", ::aiven::http_method::post, "/v1/me/account/invites/accept", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserAccountInvitesAccept",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/me/account/invites/accept",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/account/invites/accept";
@@ -1633,7 +1733,12 @@ void user_account_invites_accept_erased(const ::aiven::client& c, ::aiven::api::
 
 void user_account_invites_list_erased(const ::aiven::client& c, ::aiven::api::user_account_invites_list_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::account_invite_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserAccountInvitesList", ::aiven::http_method::get, "/v1/me/account/invites", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserAccountInvitesList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/me/account/invites",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/account/invites";
@@ -1645,7 +1750,12 @@ void user_account_invites_list_erased(const ::aiven::client& c, ::aiven::api::us
 
 void user_account_invites_reject_erased(const ::aiven::client& c, ::aiven::api::user_account_invites_reject_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::user_account_invites_reject_response_account_invites_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserAccountInvitesReject", ::aiven::http_method::post, "/v1/me/account/invites/reject", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserAccountInvitesReject",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/me/account/invites/reject",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/account/invites/reject";
@@ -1657,7 +1767,12 @@ void user_account_invites_reject_erased(const ::aiven::client& c, ::aiven::api::
 
 void user_auth_erased(const ::aiven::client& c, ::aiven::api::user_auth_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_auth_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserAuth", ::aiven::http_method::post, "/v1/userauth", false, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserAuth",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/userauth",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/userauth";
@@ -1671,7 +1786,12 @@ void user_auth_erased(const ::aiven::client& c, ::aiven::api::user_auth_request 
 
 void user_auth_login_options_erased(const ::aiven::client& c, ::aiven::api::user_auth_login_options_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_auth_login_options_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserAuthLoginOptions", ::aiven::http_method::post, "/v1/userauth/login_options", false, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserAuthLoginOptions",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/userauth/login_options",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/userauth/login_options";
@@ -1685,7 +1805,12 @@ void user_auth_login_options_erased(const ::aiven::client& c, ::aiven::api::user
 
 void user_authentication_method_delete_erased(const ::aiven::client& c, ::aiven::api::user_authentication_method_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserAuthenticationMethodDelete", ::aiven::http_method::delete_, "/v1/me/authentication_methods/{user_authentication_method_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserAuthenticationMethodDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/me/authentication_methods/{user_authentication_method_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/authentication_methods/";
@@ -1698,7 +1823,12 @@ void user_authentication_method_delete_erased(const ::aiven::client& c, ::aiven:
 
 void user_authentication_methods_list_erased(const ::aiven::client& c, ::aiven::api::user_authentication_methods_list_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::user_authentication_method_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserAuthenticationMethodsList", ::aiven::http_method::get, "/v1/me/authentication_methods", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserAuthenticationMethodsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/me/authentication_methods",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/authentication_methods";
@@ -1710,7 +1840,12 @@ void user_authentication_methods_list_erased(const ::aiven::client& c, ::aiven::
 
 void user_expire_tokens_erased(const ::aiven::client& c, ::aiven::api::user_expire_tokens_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserExpireTokens", ::aiven::http_method::post, "/v1/me/expire_tokens", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserExpireTokens",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/me/expire_tokens",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/expire_tokens";
@@ -1722,7 +1857,12 @@ void user_expire_tokens_erased(const ::aiven::client& c, ::aiven::api::user_expi
 
 void user_info_erased(const ::aiven::client& c, ::aiven::api::user_info_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_user_info_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserInfo", ::aiven::http_method::get, "/v1/me", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserInfo",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/me",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me";
@@ -1734,7 +1874,12 @@ void user_info_erased(const ::aiven::client& c, ::aiven::api::user_info_request,
 
 void user_logout_erased(const ::aiven::client& c, ::aiven::api::user_logout_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserLogout", ::aiven::http_method::post, "/v1/me/logout", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserLogout",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/me/logout",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/logout";
@@ -1746,7 +1891,12 @@ void user_logout_erased(const ::aiven::client& c, ::aiven::api::user_logout_requ
 
 void user_password_change_erased(const ::aiven::client& c, ::aiven::api::user_password_change_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserPasswordChange", ::aiven::http_method::put, "/v1/me/password", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserPasswordChange",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/me/password",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/password";
@@ -1760,7 +1910,13 @@ void user_password_change_erased(const ::aiven::client& c, ::aiven::api::user_pa
 
 void user_password_reset_erased(const ::aiven::client& c, ::aiven::api::user_password_reset_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserPasswordReset", ::aiven::http_method::post, "/v1/user/password_reset/{verification_code}", false, true, "application/json", false, (1u << 3) /* verification_code */};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserPasswordReset",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/user/password_reset/{verification_code}",
+      .idempotent = false,
+      .accept = "application/json",
+      .secret_segments = (1u << 3) /* verification_code */};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/user/password_reset/";
@@ -1775,7 +1931,12 @@ void user_password_reset_erased(const ::aiven::client& c, ::aiven::api::user_pas
 
 void user_password_reset_request_erased(const ::aiven::client& c, ::aiven::api::user_password_reset_request_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserPasswordResetRequest", ::aiven::http_method::post, "/v1/user/password_reset_request", false, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserPasswordResetRequest",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/user/password_reset_request",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/user/password_reset_request";
@@ -1789,7 +1950,12 @@ void user_password_reset_request_erased(const ::aiven::client& c, ::aiven::api::
 
 void user_update_erased(const ::aiven::client& c, ::aiven::api::user_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserUpdate", ::aiven::http_method::patch, "/v1/me", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/me",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me";
@@ -1803,7 +1969,13 @@ void user_update_erased(const ::aiven::client& c, ::aiven::api::user_update_requ
 
 void user_verify_email_erased(const ::aiven::client& c, ::aiven::api::user_verify_email_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_verify_email_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserVerifyEmail", ::aiven::http_method::post, "/v1/user/verify_email/{verification_code}", false, true, "application/json", false, (1u << 3) /* verification_code */};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserVerifyEmail",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/user/verify_email/{verification_code}",
+      .idempotent = false,
+      .accept = "application/json",
+      .secret_segments = (1u << 3) /* verification_code */};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/user/verify_email/";
@@ -1816,7 +1988,13 @@ void user_verify_email_erased(const ::aiven::client& c, ::aiven::api::user_verif
 
 void validate_credit_code_erased(const ::aiven::client& c, ::aiven::api::validate_credit_code_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ValidateCreditCode", ::aiven::http_method::get, "/v1/user/credit_code/{credit_code}", true, false, "application/json", false, (1u << 3) /* credit_code */};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ValidateCreditCode",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/user/credit_code/{credit_code}",
+      .idempotent = true,
+      .accept = "application/json",
+      .secret_segments = (1u << 3) /* credit_code */};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/user/credit_code/";
@@ -1829,7 +2007,13 @@ void validate_credit_code_erased(const ::aiven::client& c, ::aiven::api::validat
 
 void validate_referral_code_erased(const ::aiven::client& c, ::aiven::api::validate_referral_code_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ValidateReferralCode", ::aiven::http_method::get, "/v1/me/referral/validation/{referral_code}", true, false, "application/json", false, (1u << 4) /* referral_code */};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ValidateReferralCode",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/me/referral/validation/{referral_code}",
+      .idempotent = true,
+      .accept = "application/json",
+      .secret_segments = (1u << 4) /* referral_code */};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/referral/validation/";

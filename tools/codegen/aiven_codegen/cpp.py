@@ -349,14 +349,31 @@ def source(model, layout, stem):
     return "".join(out)
 
 
-def secret_segments_init(op):
-    """", (1u << 3) /* verification_code */" for op_info::secret_segments; "" when none."""
+def secret_segments_bits(op):
+    """"(1u << 3) /* verification_code */": the segments of op that carry a credential; "" when none."""
     segs = op.secret_segments
     if not segs:
         return ""
     bits = " | ".join(f"(1u << {i})" for i in sorted(segs))
     names = ", ".join(n for i in sorted(segs) for n in segs[i])
-    return f", {bits} /* {names} */"
+    return f"{bits} /* {names} */"
+
+
+def secret_segments_init(op):
+    """", .secret_segments = (1u << 3) /* verification_code */" for op_info; "" when none."""
+    bits = secret_segments_bits(op)
+    return f",\n      .secret_segments = {bits}" if bits else ""
+
+
+def op_info_init(op):
+    """The op_info of op, with designated initializers (the fields the core reads)."""
+    method = "delete_" if op.method == "delete" else op.method
+    return (f"  static constexpr ::aiven::detail::op_info info{{\n"
+            f"      .operation_id = {cpp_string(op.id)},\n"
+            f"      .method = ::aiven::http_method::{method},\n"
+            f"      .path_template = {cpp_string(op.path)},\n"
+            f"      .idempotent = {str(op.idempotent).lower()},\n"
+            f"      .accept = {cpp_string(op.accept)}{secret_segments_init(op)}}};\n")
 
 
 def erased(op):
@@ -364,10 +381,7 @@ def erased(op):
     req = "" if _empty_request(op) else " req"
     out = [f"\nvoid {op.fn}_erased(const ::aiven::client& c, ::aiven::api::{op.request_type}{req}, ::aiven::diagnostics* diag,\n"
            f"    ::boost::asio::any_completion_handler<void(::aiven::error_code, {r})> handler) {{\n"]
-    out.append(f"  static constexpr ::aiven::detail::op_info info{{{cpp_string(op.id)}, ::aiven::http_method::"
-               f"{'delete_' if op.method == 'delete' else op.method}, {cpp_string(op.path)}, "
-               f"{str(op.idempotent).lower()}, {str(op.auth_optional).lower()}, {cpp_string(op.accept)}, "
-               f"{str(op.deprecated).lower()}{secret_segments_init(op)}}};\n")
+    out.append(op_info_init(op))
     out.append("  ::aiven::detail::call_request cr;\n  cr.op = &info;\n")
     # path
     path = op.path

@@ -87,7 +87,12 @@ namespace detail {
 
 void report_config_update_erased(const ::aiven::client& c, ::aiven::api::report_config_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::report_config_update_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ReportConfigUpdate", ::aiven::http_method::put, "/v1/project/{project}/report-config", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ReportConfigUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/report-config",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -103,7 +108,12 @@ void report_config_update_erased(const ::aiven::client& c, ::aiven::api::report_
 
 void thing_report_download_erased(const ::aiven::client& c, ::aiven::api::thing_report_download_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::raw_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ThingReportDownload", ::aiven::http_method::get, "/v1/project/{project}/thing-report/{version_id}", true, true, "text/csv", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ThingReportDownload",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/thing-report/{version_id}",
+      .idempotent = true,
+      .accept = "text/csv"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -115,7 +125,12 @@ void thing_report_download_erased(const ::aiven::client& c, ::aiven::api::thing_
 
 void thing_report_upload_erased(const ::aiven::client& c, ::aiven::api::thing_report_upload_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::thing_report_upload_response_report)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ThingReportUpload", ::aiven::http_method::post, "/v1/project/{project}/thing-report/{version_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ThingReportUpload",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/thing-report/{version_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

@@ -114,7 +114,12 @@ namespace detail {
 
 void thing_create_erased(const ::aiven::client& c, ::aiven::api::thing_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ThingCreate", ::aiven::http_method::post, "/v1/project/{project}/thing", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ThingCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/thing",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -130,7 +135,12 @@ void thing_create_erased(const ::aiven::client& c, ::aiven::api::thing_create_re
 
 void thing_delete_erased(const ::aiven::client& c, ::aiven::api::thing_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::empty_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ThingDelete", ::aiven::http_method::delete_, "/v1/project/{project}/thing/{thing_name}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ThingDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/thing/{thing_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -143,7 +153,12 @@ void thing_delete_erased(const ::aiven::client& c, ::aiven::api::thing_delete_re
 
 void thing_get_erased(const ::aiven::client& c, ::aiven::api::thing_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::thing_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ThingGet", ::aiven::http_method::get, "/v1/project/{project}/thing/{thing_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ThingGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/thing/{thing_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -159,7 +174,13 @@ void thing_get_erased(const ::aiven::client& c, ::aiven::api::thing_get_request 
 
 void thing_invite_accept_erased(const ::aiven::client& c, ::aiven::api::thing_invite_accept_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ThingInviteAccept", ::aiven::http_method::post, "/v1/project/{project}/invite/{invite_verification_code}", false, false, "application/json", false, (1u << 4) /* invite_verification_code */};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ThingInviteAccept",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/invite/{invite_verification_code}",
+      .idempotent = false,
+      .accept = "application/json",
+      .secret_segments = (1u << 4) /* invite_verification_code */};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -174,7 +195,12 @@ void thing_invite_accept_erased(const ::aiven::client& c, ::aiven::api::thing_in
 
 void thing_list_erased(const ::aiven::client& c, ::aiven::api::thing_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::thing_list_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ThingList", ::aiven::http_method::get, "/v1/project/{project}/thing", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ThingList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/thing",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

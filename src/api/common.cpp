@@ -334,7 +334,7 @@ std::string_view to_string(likely_error_cause_type v) noexcept {
   switch (v) {
     case likely_error_cause_type::destination: return "destination";
     case likely_error_cause_type::integration: return "integration";
-    case likely_error_cause_type::null: return "null";
+    case likely_error_cause_type::null_value: return "null";
     case likely_error_cause_type::source: return "source";
     case likely_error_cause_type::unknown_2: return "unknown";
     default: return {};
@@ -343,7 +343,7 @@ std::string_view to_string(likely_error_cause_type v) noexcept {
 bool from_string(std::string_view s, likely_error_cause_type& out) noexcept {
   if (s == "destination") { out = likely_error_cause_type::destination; return true; }
   if (s == "integration") { out = likely_error_cause_type::integration; return true; }
-  if (s == "null") { out = likely_error_cause_type::null; return true; }
+  if (s == "null") { out = likely_error_cause_type::null_value; return true; }
   if (s == "source") { out = likely_error_cause_type::source; return true; }
   if (s == "unknown") { out = likely_error_cause_type::unknown_2; return true; }
   out = likely_error_cause_type::unknown;

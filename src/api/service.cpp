@@ -21,14 +21,14 @@ std::string_view to_string(authentication_type v) noexcept {
   switch (v) {
     case authentication_type::caching_sha2_password: return "caching_sha2_password";
     case authentication_type::mysql_native_password: return "mysql_native_password";
-    case authentication_type::null: return "null";
+    case authentication_type::null_value: return "null";
     default: return {};
   }
 }
 bool from_string(std::string_view s, authentication_type& out) noexcept {
   if (s == "caching_sha2_password") { out = authentication_type::caching_sha2_password; return true; }
   if (s == "mysql_native_password") { out = authentication_type::mysql_native_password; return true; }
-  if (s == "null") { out = authentication_type::null; return true; }
+  if (s == "null") { out = authentication_type::null_value; return true; }
   out = authentication_type::unknown;
   return false;
 }
@@ -861,7 +861,7 @@ bool from_string(std::string_view s, service_service_type_update_response_servic
 
 std::string_view to_string(service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause v) noexcept {
   switch (v) {
-    case service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::null: return "null";
+    case service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::null_value: return "null";
     case service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::destination: return "destination";
     case service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::integration: return "integration";
     case service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::source: return "source";
@@ -870,7 +870,7 @@ std::string_view to_string(service_service_type_update_response_service_service_
   }
 }
 bool from_string(std::string_view s, service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause& out) noexcept {
-  if (s == "null") { out = service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::null; return true; }
+  if (s == "null") { out = service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::null_value; return true; }
   if (s == "destination") { out = service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::destination; return true; }
   if (s == "integration") { out = service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::integration; return true; }
   if (s == "source") { out = service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::source; return true; }
@@ -963,14 +963,14 @@ bool from_string(std::string_view s, service_service_type_update_response_servic
 
 std::string_view to_string(service_service_type_update_response_service_users_item_authentication v) noexcept {
   switch (v) {
-    case service_service_type_update_response_service_users_item_authentication::null: return "null";
+    case service_service_type_update_response_service_users_item_authentication::null_value: return "null";
     case service_service_type_update_response_service_users_item_authentication::caching_sha2_password: return "caching_sha2_password";
     case service_service_type_update_response_service_users_item_authentication::mysql_native_password: return "mysql_native_password";
     default: return {};
   }
 }
 bool from_string(std::string_view s, service_service_type_update_response_service_users_item_authentication& out) noexcept {
-  if (s == "null") { out = service_service_type_update_response_service_users_item_authentication::null; return true; }
+  if (s == "null") { out = service_service_type_update_response_service_users_item_authentication::null_value; return true; }
   if (s == "caching_sha2_password") { out = service_service_type_update_response_service_users_item_authentication::caching_sha2_password; return true; }
   if (s == "mysql_native_password") { out = service_service_type_update_response_service_users_item_authentication::mysql_native_password; return true; }
   out = service_service_type_update_response_service_users_item_authentication::unknown;
@@ -7609,7 +7609,7 @@ void service_database_list_erased(const ::aiven::client& c, ::aiven::api::servic
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/db";
   if (req.after) ::aiven::detail::append_query(cr.target, "after", ::aiven::codec::query_value(*req.after));
-  if (req.maxItems) ::aiven::detail::append_query(cr.target, "maxItems", ::aiven::codec::query_value(*req.maxItems));
+  if (req.max_items) ::aiven::detail::append_query(cr.target, "maxItems", ::aiven::codec::query_value(*req.max_items));
   auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_database_list_out>>(std::string_view{});
   cr.decoder = dec;
   ::aiven::detail::async_call_raw(c, std::move(cr), diag,

@@ -1473,26 +1473,26 @@ static ::aiven::codec::sax::target sax_members_status_counts_out(::aiven::codec:
   auto& o = *static_cast<::aiven::api::status_counts_out*>(f.obj);
   switch (k.size()) {
     case 6:
-      if (k == "FAILED") return ::aiven::codec::sax::member(f, "FAILED", o.FAILED);
+      if (k == "FAILED") return ::aiven::codec::sax::member(f, "FAILED", o.failed);
       break;
     case 7:
-      if (k == "CREATED") return ::aiven::codec::sax::member(f, "CREATED", o.CREATED);
-      if (k == "RUNNING") return ::aiven::codec::sax::member(f, "RUNNING", o.RUNNING);
+      if (k == "CREATED") return ::aiven::codec::sax::member(f, "CREATED", o.created);
+      if (k == "RUNNING") return ::aiven::codec::sax::member(f, "RUNNING", o.running);
       break;
     case 8:
-      if (k == "CANCELED") return ::aiven::codec::sax::member(f, "CANCELED", o.CANCELED);
-      if (k == "FINISHED") return ::aiven::codec::sax::member(f, "FINISHED", o.FINISHED);
+      if (k == "CANCELED") return ::aiven::codec::sax::member(f, "CANCELED", o.canceled);
+      if (k == "FINISHED") return ::aiven::codec::sax::member(f, "FINISHED", o.finished);
       break;
     case 9:
-      if (k == "CANCELING") return ::aiven::codec::sax::member(f, "CANCELING", o.CANCELING);
-      if (k == "DEPLOYING") return ::aiven::codec::sax::member(f, "DEPLOYING", o.DEPLOYING);
-      if (k == "SCHEDULED") return ::aiven::codec::sax::member(f, "SCHEDULED", o.SCHEDULED);
+      if (k == "CANCELING") return ::aiven::codec::sax::member(f, "CANCELING", o.canceling);
+      if (k == "DEPLOYING") return ::aiven::codec::sax::member(f, "DEPLOYING", o.deploying);
+      if (k == "SCHEDULED") return ::aiven::codec::sax::member(f, "SCHEDULED", o.scheduled);
       break;
     case 11:
-      if (k == "RECONCILING") return ::aiven::codec::sax::member(f, "RECONCILING", o.RECONCILING);
+      if (k == "RECONCILING") return ::aiven::codec::sax::member(f, "RECONCILING", o.reconciling);
       break;
     case 12:
-      if (k == "INITIALIZING") return ::aiven::codec::sax::member(f, "INITIALIZING", o.INITIALIZING);
+      if (k == "INITIALIZING") return ::aiven::codec::sax::member(f, "INITIALIZING", o.initializing);
       break;
     default: break;
   }
@@ -1533,13 +1533,13 @@ static ::aiven::codec::sax::target sax_members_service_flink_job_details_out(::a
       if (k == "timestamps") return ::aiven::codec::sax::member(f, "timestamps", o.timestamps);
       break;
     case 11:
-      if (k == "isStoppable") return ::aiven::codec::sax::member(f, "isStoppable", o.isStoppable);
+      if (k == "isStoppable") return ::aiven::codec::sax::member(f, "isStoppable", o.is_stoppable);
       break;
     case 13:
       if (k == "status-counts") return ::aiven::codec::sax::member(f, "status-counts", o.status_counts);
       break;
     case 14:
-      if (k == "maxParallelism") return ::aiven::codec::sax::member(f, "maxParallelism", o.maxParallelism);
+      if (k == "maxParallelism") return ::aiven::codec::sax::member(f, "maxParallelism", o.max_parallelism);
       break;
     default: break;
   }
@@ -2507,16 +2507,16 @@ bool decode(const ::boost::json::value& v, ::aiven::api::status_counts_out& out,
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
-  if (!::aiven::codec::member(*o, "CANCELED", out.CANCELED, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "CANCELING", out.CANCELING, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "CREATED", out.CREATED, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "DEPLOYING", out.DEPLOYING, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "FAILED", out.FAILED, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "FINISHED", out.FINISHED, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "INITIALIZING", out.INITIALIZING, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "RECONCILING", out.RECONCILING, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "RUNNING", out.RUNNING, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "SCHEDULED", out.SCHEDULED, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "CANCELED", out.canceled, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "CANCELING", out.canceling, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "CREATED", out.created, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "DEPLOYING", out.deploying, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "FAILED", out.failed, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "FINISHED", out.finished, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "INITIALIZING", out.initializing, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "RECONCILING", out.reconciling, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "RUNNING", out.running, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "SCHEDULED", out.scheduled, p, ctx)) return false;
   static constexpr std::string_view known[] = {"CANCELED", "CANCELING", "CREATED", "DEPLOYING", "FAILED", "FINISHED", "INITIALIZING", "RECONCILING", "RUNNING", "SCHEDULED"};
   ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
@@ -2529,9 +2529,9 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_job_detai
   if (!::aiven::codec::member(*o, "duration", out.duration, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "end-time", out.end_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "isStoppable", out.isStoppable, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "isStoppable", out.is_stoppable, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "jid", out.jid, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "maxParallelism", out.maxParallelism, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "maxParallelism", out.max_parallelism, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "now", out.now, p, ctx)) return false;

@@ -989,7 +989,7 @@ static ::aiven::codec::sax::target sax_members_plugin_out(::aiven::codec::sax::f
       break;
     case 6:
       if (k == "author") return ::aiven::codec::sax::member(f, "author", o.author);
-      if (k == "docURL") return ::aiven::codec::sax::member(f, "docURL", o.docURL);
+      if (k == "docURL") return ::aiven::codec::sax::member(f, "docURL", o.doc_url);
       break;
     case 7:
       if (k == "preview") return ::aiven::codec::sax::member(f, "preview", o.preview);
@@ -2606,7 +2606,7 @@ static ::aiven::codec::sax::target sax_members_service_kafka_connect_get_availab
       break;
     case 6:
       if (k == "author") return ::aiven::codec::sax::member(f, "author", o.author);
-      if (k == "docURL") return ::aiven::codec::sax::member(f, "docURL", o.docURL);
+      if (k == "docURL") return ::aiven::codec::sax::member(f, "docURL", o.doc_url);
       break;
     case 7:
       if (k == "preview") return ::aiven::codec::sax::member(f, "preview", o.preview);
@@ -2955,7 +2955,7 @@ static ::aiven::codec::sax::target sax_members_service_schema_registry_subject_v
       break;
     case 10:
       if (k == "references") return ::aiven::codec::sax::member(f, "references", o.references);
-      if (k == "schemaType") return ::aiven::codec::sax::member(f, "schemaType", o.schemaType);
+      if (k == "schemaType") return ::aiven::codec::sax::member(f, "schemaType", o.schema_type);
       break;
     default: break;
   }
@@ -3203,7 +3203,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::plugin_out& out, const 
   if (!::aiven::codec::member(*o, "author", out.author, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "available_versions", out.available_versions, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "class", out.class_value, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "docURL", out.docURL, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "docURL", out.doc_url, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "plugin_name", out.plugin_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "preview", out.preview, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "preview_info", out.preview_info, p, ctx)) return false;
@@ -4118,7 +4118,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_connect_g
   if (!::aiven::codec::member(*o, "author", out.author, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "available_versions", out.available_versions, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "class", out.class_value, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "docURL", out.docURL, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "docURL", out.doc_url, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "plugin_name", out.plugin_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "preview", out.preview, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "preview_info", out.preview_info, p, ctx)) return false;
@@ -4309,7 +4309,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_schema_registry
   if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "references", out.references, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "schema", out.schema, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "schemaType", out.schemaType, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "schemaType", out.schema_type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "subject", out.subject, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
   static constexpr std::string_view known[] = {"id", "references", "schema", "schemaType", "subject", "version"};
@@ -4495,7 +4495,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::topic_out& out, const :
 ::boost::json::value encode(const ::aiven::api::service_schema_registry_compatibility_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "schema", in.schema);
-  ::aiven::codec::put(o, "schemaType", in.schemaType);
+  ::aiven::codec::put(o, "schemaType", in.schema_type);
   return o;
 }
 
@@ -4515,7 +4515,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::topic_out& out, const :
   ::boost::json::object o;
   ::aiven::codec::put(o, "references", in.references);
   ::aiven::codec::put(o, "schema", in.schema);
-  ::aiven::codec::put(o, "schemaType", in.schemaType);
+  ::aiven::codec::put(o, "schemaType", in.schema_type);
   return o;
 }
 

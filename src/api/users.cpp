@@ -518,7 +518,7 @@ static ::aiven::codec::sax::target sax_members_user_auth_login_options_out(::aiv
   auto& o = *static_cast<::aiven::api::user_auth_login_options_out*>(f.obj);
   switch (k.size()) {
     case 4:
-      if (k == "None") return ::aiven::codec::sax::member(f, "None", o.None);
+      if (k == "None") return ::aiven::codec::sax::member(f, "None", o.none);
       if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
       break;
     case 6:
@@ -1067,7 +1067,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_auth_login_options
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
-  if (!::aiven::codec::member(*o, "None", out.None, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "None", out.none, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "action", out.action, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;

@@ -209,7 +209,7 @@ enum class likely_error_cause_type {
   unknown,
   destination,  // destination
   integration,  // integration
-  null,  // null
+  null_value,  // null
   source,  // source
   unknown_2,  // unknown
 };

@@ -29,7 +29,7 @@ enum class authentication_type {
   unknown,
   caching_sha2_password,  // caching_sha2_password
   mysql_native_password,  // mysql_native_password
-  null,  // null
+  null_value,  // null
 };
 std::string_view to_string(authentication_type v) noexcept;
 bool from_string(std::string_view s, authentication_type& out) noexcept;
@@ -589,7 +589,7 @@ bool from_string(std::string_view s, service_service_type_update_response_servic
 /// Values of `service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause`; `unknown` stands for any other value.
 enum class service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause {
   unknown,
-  null,  // null
+  null_value,  // null
   destination,  // destination
   integration,  // integration
   source,  // source
@@ -658,7 +658,7 @@ bool from_string(std::string_view s, service_service_type_update_response_servic
 /// Values of `service_service_type_update_response_service_users_item_authentication`; `unknown` stands for any other value.
 enum class service_service_type_update_response_service_users_item_authentication {
   unknown,
-  null,  // null
+  null_value,  // null
   caching_sha2_password,  // caching_sha2_password
   mysql_native_password,  // mysql_native_password
 };
@@ -4051,7 +4051,7 @@ struct service_database_list_request {
   /// query parameter `after` (optional). Cursor for pagination. Returns databases after the specified database name.
   std::optional<std::string> after{};
   /// query parameter `maxItems` (optional). Maximum number of databases to return per page. Must be between 1 and 250.
-  std::optional<std::int64_t> maxItems{};
+  std::optional<std::int64_t> max_items{};
 };
 
 /// The request of ServiceDelete.

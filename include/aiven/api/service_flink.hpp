@@ -1156,26 +1156,26 @@ struct service_flink_get_jar_application_version_out {
 /// Status counts
 /// From `#/components/schemas/StatusCountsOut`.
 struct status_counts_out {
-  /// CANCELED
-  std::optional<std::int64_t> CANCELED{};
-  /// CANCELING
-  std::optional<std::int64_t> CANCELING{};
-  /// CREATED
-  std::optional<std::int64_t> CREATED{};
-  /// DEPLOYING
-  std::optional<std::int64_t> DEPLOYING{};
-  /// FAILED
-  std::optional<std::int64_t> FAILED{};
-  /// FINISHED
-  std::optional<std::int64_t> FINISHED{};
-  /// INITIALIZING
-  std::optional<std::int64_t> INITIALIZING{};
-  /// RECONCILING
-  std::optional<std::int64_t> RECONCILING{};
-  /// RUNNING
-  std::optional<std::int64_t> RUNNING{};
-  /// SCHEDULED
-  std::optional<std::int64_t> SCHEDULED{};
+  /// CANCELED JSON key `CANCELED`.
+  std::optional<std::int64_t> canceled{};
+  /// CANCELING JSON key `CANCELING`.
+  std::optional<std::int64_t> canceling{};
+  /// CREATED JSON key `CREATED`.
+  std::optional<std::int64_t> created{};
+  /// DEPLOYING JSON key `DEPLOYING`.
+  std::optional<std::int64_t> deploying{};
+  /// FAILED JSON key `FAILED`.
+  std::optional<std::int64_t> failed{};
+  /// FINISHED JSON key `FINISHED`.
+  std::optional<std::int64_t> finished{};
+  /// INITIALIZING JSON key `INITIALIZING`.
+  std::optional<std::int64_t> initializing{};
+  /// RECONCILING JSON key `RECONCILING`.
+  std::optional<std::int64_t> reconciling{};
+  /// RUNNING JSON key `RUNNING`.
+  std::optional<std::int64_t> running{};
+  /// SCHEDULED JSON key `SCHEDULED`.
+  std::optional<std::int64_t> scheduled{};
   /// Members of a response this type does not know, as received (empty when none).
   ::boost::json::object unknown_fields_{};
 
@@ -1191,12 +1191,12 @@ struct service_flink_job_details_out {
   std::optional<std::int64_t> end_time{};
   /// List of errors occurred during request processing
   std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Whether the job is stoppable
-  std::optional<bool> isStoppable{};
+  /// Whether the job is stoppable JSON key `isStoppable`.
+  std::optional<bool> is_stoppable{};
   /// Job ID
   std::optional<std::string> jid{};
-  /// Max parallelism
-  std::optional<std::int64_t> maxParallelism{};
+  /// Max parallelism JSON key `maxParallelism`.
+  std::optional<std::int64_t> max_parallelism{};
   /// Printable result of the request
   std::optional<std::string> message{};
   /// Job name

@@ -605,8 +605,8 @@ struct plugin_out {
   std::optional<std::vector<::aiven::api::available_version_out>> available_versions{};
   /// Connector class name JSON key `class`.
   std::string class_value{};
-  /// Connector documentation URL
-  std::string docURL{};
+  /// Connector documentation URL JSON key `docURL`.
+  std::string doc_url{};
   /// Connector plugin name
   std::optional<std::string> plugin_name{};
   /// Describes if connector is in beta
@@ -1690,8 +1690,8 @@ struct service_kafka_connect_get_available_connectors_out {
   std::optional<std::vector<::aiven::api::available_version_out>> available_versions{};
   /// Connector class name JSON key `class`.
   std::string class_value{};
-  /// Connector documentation URL
-  std::string docURL{};
+  /// Connector documentation URL JSON key `docURL`.
+  std::string doc_url{};
   /// Connector plugin name
   std::optional<std::string> plugin_name{};
   /// Describes if connector is in beta
@@ -2081,7 +2081,8 @@ struct service_schema_registry_acl_add_in {
 /// From `#/components/schemas/ServiceSchemaRegistryCompatibilityIn`.
 struct service_schema_registry_compatibility_in {
   std::string schema{};
-  std::optional<::aiven::open_enum<::aiven::api::schema_type>> schemaType{};
+  /// JSON key `schemaType`.
+  std::optional<::aiven::open_enum<::aiven::api::schema_type>> schema_type{};
   /// Members of a response this type does not know, as received (empty when none).
   ::boost::json::object unknown_fields_{};
 
@@ -2133,7 +2134,8 @@ struct service_schema_registry_subject_version_get_out {
   /// Schema references
   std::optional<std::vector<::aiven::api::reference_out>> references{};
   std::string schema{};
-  std::optional<::aiven::open_enum<::aiven::api::schema_type>> schemaType{};
+  /// JSON key `schemaType`.
+  std::optional<::aiven::open_enum<::aiven::api::schema_type>> schema_type{};
   std::string subject{};
   std::int64_t version{};
   /// Members of a response this type does not know, as received (empty when none).
@@ -2148,7 +2150,8 @@ struct service_schema_registry_subject_version_post_in {
   /// Schema references
   std::optional<std::vector<::aiven::api::reference_in>> references{};
   std::string schema{};
-  std::optional<::aiven::open_enum<::aiven::api::schema_type>> schemaType{};
+  /// JSON key `schemaType`.
+  std::optional<::aiven::open_enum<::aiven::api::schema_type>> schema_type{};
   /// Members of a response this type does not know, as received (empty when none).
   ::boost::json::object unknown_fields_{};
 

@@ -508,8 +508,8 @@ struct user_auth_login_options_in {
 /// UserAuthLoginOptionsResponse
 /// From `#/components/schemas/UserAuthLoginOptionsOut`.
 struct user_auth_login_options_out {
-  /// List of available login methods
-  std::optional<std::vector<::boost::json::value>> None{};
+  /// List of available login methods JSON key `None`.
+  std::optional<std::vector<::boost::json::value>> none{};
   ::aiven::open_enum<::aiven::api::user_action_type> action{};
   /// List of errors occurred during request processing
   std::optional<std::vector<::aiven::api::error_item>> errors{};

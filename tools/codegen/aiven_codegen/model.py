@@ -4,7 +4,7 @@ import json
 import re
 import urllib.parse
 
-from .naming import identifier, snake, unique, file_name
+from .naming import identifier, member_names, snake, unique, file_name
 
 HTTP_METHODS = ("get", "head", "post", "put", "patch", "delete")
 IDEMPOTENT_METHODS = ("get", "head", "put", "delete")
@@ -313,13 +313,14 @@ class Model:
 
     def _fill_struct(self, st, s):
         required = set(s.get("required") or [])
-        used = set()
-        for key, ps in (s.get("properties") or {}).items():
+        props = s.get("properties") or {}
+        names = dict(zip(props, member_names(list(props))))
+        for key, ps in props.items():
             raw = ps if isinstance(ps, dict) else {}
             nullable = bool(raw.get("nullable"))
             if not nullable and "$ref" not in raw:
                 nullable = bool(self.flatten(raw).get("nullable")) if raw else False
-            fname = unique(identifier(key), used)
+            fname = names[key]
             ft = self.type_of(raw, st.name + "_" + (snake(key) or "member"))
             desc = raw.get("description") or raw.get("title") or ""
             st.fields.append(Field(key, fname, ft, key in required and not nullable, nullable, desc))
@@ -362,11 +363,12 @@ class Model:
                 params[(p["in"], p["name"])] = p
         used = set()
         ordered = [p for p in params.values() if p["in"] == "path"] + [p for p in params.values() if p["in"] == "query"]
-        for p in ordered:
+        pnames = member_names([p["name"] for p in ordered], used)
+        for p, pname in zip(ordered, pnames):
             schema = p.get("schema") or {"type": "string"}
             t = self.type_of(schema, fn + "_" + (snake(p["name"]) or "param"))
             required = p["in"] == "path" or bool(p.get("required"))
-            op.params.append(Param(p["name"], unique(identifier(p["name"]), used), p["in"], t, required,
+            op.params.append(Param(p["name"], pname, p["in"], t, required,
                                    self.deref(schema), p.get("description") or ""))
         # body
         rb = o.get("requestBody")

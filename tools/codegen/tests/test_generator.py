@@ -59,6 +59,20 @@ class NamingTest(unittest.TestCase):
         self.assertEqual(naming.identifier("1.0"), "n_1_0")
         self.assertEqual(naming.identifier("-"), "empty")
         self.assertEqual(naming.identifier("user.name"), "user_name")
+        # snake_case: CamelCase split, lower-cased
+        self.assertEqual(naming.identifier("maxItems"), "max_items")
+        self.assertEqual(naming.identifier("isStoppable"), "is_stoppable")
+        self.assertEqual(naming.identifier("docURL"), "doc_url")
+        self.assertEqual(naming.identifier("RUNNING"), "running")
+        # `null` would read as aiven::null: the keyword rule
+        self.assertEqual(naming.identifier("null"), "null_value")
+
+    def test_member_names_clash_after_snake_casing(self):
+        # a key that is already its identifier keeps it, whatever the order
+        self.assertEqual(naming.member_names(["fooBar", "foo_bar"]), ["foo_bar_2", "foo_bar"])
+        self.assertEqual(naming.member_names(["foo_bar", "fooBar", "FooBar"]), ["foo_bar", "foo_bar_2", "foo_bar_3"])
+        self.assertEqual(naming.member_names(["class", "class_value"]), ["class_value_2", "class_value"])
+        self.assertEqual(naming.member_names(["body"], {"body"}), ["body_2"])
 
     def test_unique(self):
         used = set()
@@ -121,10 +135,19 @@ class ModelTest(unittest.TestCase):
         self.assertEqual(f["anything"].cpp(), "std::optional<::boost::json::value>")
         self.assertEqual(f["parts"].cpp(), "std::optional<std::vector<::aiven::api::thing_out_parts_item>>")
         self.assertEqual(f["child"].cpp(), "std::optional<::aiven::open_enum<::aiven::api::thing_state>>")
+        self.assertEqual(f["schemaType"].name, "schema_type")
+        self.assertEqual(f["docURL"].name, "doc_url")
+
+    def test_members_in_document_order(self):
+        # the document's order of properties, not sorted: name, class, node_count, ...
+        st = next(s for s in self.m.structs if s.name == "thing_out")
+        self.assertEqual([x.json for x in st.fields][:4], ["name", "class", "node_count", "disk"])
+        self.assertEqual([p.name for p in self.ops["ThingList"].params], ["project", "limit", "state"])
 
     def test_enum_values(self):
         e = next(e for e in self.m.enums if e.name == "thing_state")
-        self.assertEqual([n for _, n in e.values], ["running", "poweroff", "unknown_2", "kafka_connect", "n_1_0"])
+        self.assertEqual([n for _, n in e.values],
+                         ["running", "poweroff", "unknown_2", "kafka_connect", "n_1_0", "null_value"])
 
     def test_inline_objects_are_named_from_their_place(self):
         names = {s.name for s in self.m.structs}

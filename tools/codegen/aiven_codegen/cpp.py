@@ -92,36 +92,53 @@ def _field_needs_json(t):
     return t.uses_json()
 
 
-def header(model, layout, stem):
+def models_name(stem):
+    """The models-only header of a unit: `<stem>_models.hpp`; the common models are `common.hpp`."""
+    return f"{COMMON}.hpp" if stem == COMMON else f"{stem}_models.hpp"
+
+
+def uses_common(layout, stem):
+    """Whether the unit's models or operations name a common model."""
+    if stem == COMMON:
+        return False
+    _, structs = layout.types_of(stem)
+    ops = layout.units.get(stem, [])
+    return any(layout.owner[id(d)] == COMMON for s in structs for f in s.fields for d in f.type.named()) or any(
+        layout.owner[id(d)] == COMMON for op in ops for d in op.types())
+
+
+def models_header(model, layout, stem):
+    """<aiven/api/<stem>_models.hpp>: the unit's enums and structs, and nothing of the core.
+
+    Includes <aiven/api/common.hpp> when the unit's models or operations name a common model, so
+    it declares every model its operations mention.
+    """
     enums, structs = layout.types_of(stem)
     ops = layout.units.get(stem, [])
-    uses_common = stem != COMMON and any(
-        layout.owner[id(d)] == COMMON for s in structs for f in s.fields for d in f.type.named()) or any(
-        layout.owner[id(d)] == COMMON for op in ops for d in op.types())
-    needs_json = any(f.type.uses_json() for s in structs for f in s.fields) or any(
-        p.type.uses_json() for op in ops for p in op.params) or any(
-        op.body is not None and op.body.uses_json() for op in ops) or any(
-        op.response is not None and op.response.uses_json() for op in ops)
+    needs_json = any(f.type.uses_json() for s in structs for f in s.fields)
     out = [banner(model.sha)]
     tag = layout.tag_of_stem.get(stem)
     if tag:
-        out.append(f"//\n// Operations of the tag `{tag}` ({len(ops)}), their requests and the models only they use.\n")
+        out.append(f"//\n// Models of the tag `{tag}`: its enums and the structs only it uses (the models it shares with\n"
+                   f"// other tags are in <aiven/api/common.hpp>). The operations are in <aiven/api/{stem}.hpp>.\n")
     else:
         out.append("//\n// Models used by more than one tag.\n")
     out.append("#pragma once\n\n")
-    if uses_common:
+    if uses_common(layout, stem):
         out.append("#include <aiven/api/common.hpp>\n")
-    if ops:
-        out.append("#include <aiven/detail/operation.hpp>\n")
     out.append("#include <aiven/types.hpp>\n\n")
-    if structs:
+    if structs:  # unknown_fields_
         out.append("#include <boost/json/object.hpp>\n")
-    if needs_json or structs:
+    if needs_json:
         out.append("#include <boost/json/value.hpp>\n")
-    if ops:
-        out.append("#include <boost/asio/any_completion_handler.hpp>\n#include <boost/asio/async_result.hpp>\n")
-    out.append("\n#include <cstdint>\n#include <map>\n#include <optional>\n#include <string>\n"
-               "#include <string_view>\n#include <utility>\n#include <vector>\n\nnamespace aiven::api {\n")
+    if structs:
+        out.append("\n")
+    std = ["<string_view>"] if enums else []
+    if structs:
+        std += ["<cstdint>", "<map>", "<optional>", "<string>", "<string_view>", "<vector>"]
+    if std:
+        out.append("".join(f"#include {h}\n" for h in sorted(set(std))) + "\n")
+    out.append("namespace aiven::api {\n")
     for e in enums:
         out.append("\n")
         if e.description:
@@ -151,15 +168,35 @@ def header(model, layout, stem):
                    f"  ::boost::json::object {UNKNOWN_FIELDS}{{}};\n\n"
                    f"  friend bool operator==(const {s.name}&, const {s.name}&) = default;\n")
         out.append("};\n")
+    out.append("\n}  // namespace aiven::api\n")
+    return "".join(out)
+
+
+def header(model, layout, stem):
+    """<aiven/api/<stem>.hpp>: the models header, the requests, the erased declarations, async_<op>."""
+    ops = layout.units.get(stem, [])
+    needs_json = any(p.type.uses_json() for op in ops for p in op.params) or any(
+        op.body is not None and op.body.uses_json() for op in ops)
+    out = [banner(model.sha)]
+    tag = layout.tag_of_stem.get(stem)
+    out.append(f"//\n// Operations of the tag `{tag}` ({len(ops)}) and their requests; the models are in\n"
+               f"// <aiven/api/{models_name(stem)}>.\n")
+    out.append("#pragma once\n\n")
+    out.append(f"#include <aiven/api/{models_name(stem)}>\n")
+    out.append("#include <aiven/detail/operation.hpp>\n#include <aiven/types.hpp>\n\n")
+    if needs_json:
+        out.append("#include <boost/json/value.hpp>\n")
+    out.append("#include <boost/asio/any_completion_handler.hpp>\n#include <boost/asio/async_result.hpp>\n")
+    out.append("\n#include <cstdint>\n#include <map>\n#include <optional>\n#include <string>\n"
+               "#include <utility>\n#include <vector>\n\nnamespace aiven::api {\n")
     for op in ops:
         out.append(request_struct(op))
-    if ops:
-        out.append("\nnamespace detail {\n")
-        for op in ops:
-            out.append(f"void {op.fn}_erased(const ::aiven::client& c, ::aiven::api::{op.request_type} req, "
-                       f"::aiven::diagnostics* diag,\n    ::boost::asio::any_completion_handler<void(::aiven::error_code, "
-                       f"{op.response_cpp})> handler);\n")
-        out.append("}  // namespace detail\n")
+    out.append("\nnamespace detail {\n")
+    for op in ops:
+        out.append(f"void {op.fn}_erased(const ::aiven::client& c, ::aiven::api::{op.request_type} req, "
+                   f"::aiven::diagnostics* diag,\n    ::boost::asio::any_completion_handler<void(::aiven::error_code, "
+                   f"{op.response_cpp})> handler);\n")
+    out.append("}  // namespace detail\n")
     for op in ops:
         out.append(functions(op))
     out.append("\n}  // namespace aiven::api\n")
@@ -297,11 +334,8 @@ def source(model, layout, stem):
     enums, structs = layout.types_of(stem)
     ops = layout.units.get(stem, [])
     static = stem != COMMON
-    uses_common = stem != COMMON and (any(
-        layout.owner[id(d)] == COMMON for s in structs for f in s.fields for d in f.type.named()) or any(
-        layout.owner[id(d)] == COMMON for op in ops for d in op.types()))
     out = [banner(model.sha), f"#include <aiven/api/{stem}.hpp>\n\n"]
-    if uses_common or stem == COMMON:
+    if uses_common(layout, stem) or stem == COMMON:
         out.append('#include "api/common_codec.hpp"\n')
     out.append('#include "codec/json_codec.hpp"\n#include "codec/json_sax.hpp"\n')
     if ops:

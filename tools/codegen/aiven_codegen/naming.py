@@ -77,9 +77,12 @@ def unique(name, used):
 
 
 def file_name(tag):
-    """Tag -> file stem: `Service:_Kafka` -> `service_kafka`, `Ticket_[deprecated]` -> `ticket_deprecated`."""
+    """Tag -> file stem: `Service:_Kafka` -> `service_kafka`, `Ticket_[deprecated]` -> `ticket_deprecated`.
+
+    `all`, `common`, `detail` and stems ending in `_models` (which would clash with a models header)
+    get the suffix `_tag`."""
     s = snake(tag)
-    if s in ("all", "common", "detail") or not s:
+    if s in ("all", "common", "detail") or s.endswith("_models") or not s:
         s = s + "_tag"
     return s
 

@@ -194,6 +194,26 @@ class SaxDecoderTest(unittest.TestCase):
         self.assertGreater(text.index("bool decode(const ::boost::json::value& v, ::aiven::api::thing_out& out"), i)
 
 
+class ModelsHeaderTest(unittest.TestCase):
+    def test_models_header_has_nothing_of_the_core(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            generate.generate(SPEC, tmp, OVERRIDES, True)
+            api = os.path.join(tmp, "include", "aiven", "api")
+            for name in ("things_models.hpp", "reports_models.hpp", "common.hpp"):
+                with open(os.path.join(api, name)) as f:
+                    text = f.read()
+                includes = [l for l in text.splitlines() if l.startswith("#include")]
+                for inc in includes:
+                    self.assertTrue(inc in ("#include <aiven/types.hpp>", "#include <aiven/api/common.hpp>")
+                                    or inc.startswith("#include <boost/json/") or "/" not in inc, (name, inc))
+                self.assertNotIn("_request", text)
+            with open(os.path.join(api, "things.hpp")) as f:
+                ops = f.read()
+            self.assertIn("#include <aiven/api/things_models.hpp>", ops)
+            self.assertNotIn("struct thing_out {", ops)
+            self.assertIn("struct thing_get_request {", ops)
+
+
 class GoldenTest(unittest.TestCase):
     def test_golden_output(self):
         with tempfile.TemporaryDirectory(prefix="aiven-codegen-golden-") as tmp:

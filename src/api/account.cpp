@@ -137,127 +137,17 @@ bool from_string(std::string_view s, saml_signature_algorithm_type& out) noexcep
   return false;
 }
 
-std::string_view to_string(saml_variant_type v) noexcept {
-  switch (v) {
-    case saml_variant_type::adfs: return "adfs";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, saml_variant_type& out) noexcept {
-  if (s == "adfs") { out = saml_variant_type::adfs; return true; }
-  out = saml_variant_type::unknown;
-  return false;
-}
-
-std::string_view to_string(team_type v) noexcept {
-  switch (v) {
-    case team_type::admin: return "admin";
-    case team_type::developer: return "developer";
-    case team_type::operator_value: return "operator";
-    case team_type::organization_app_users_write: return "organization:app_users:write";
-    case team_type::organization_billing_read: return "organization:billing:read";
-    case team_type::organization_billing_write: return "organization:billing:write";
-    case team_type::organization_domains_write: return "organization:domains:write";
-    case team_type::organization_event_logs_read: return "organization:event_logs:read";
-    case team_type::organization_groups_write: return "organization:groups:write";
-    case team_type::organization_networking_read: return "organization:networking:read";
-    case team_type::organization_networking_write: return "organization:networking:write";
-    case team_type::organization_projects_write: return "organization:projects:write";
-    case team_type::organization_sustainability_read: return "organization:sustainability:read";
-    case team_type::organization_users_write: return "organization:users:write";
-    case team_type::project_ai_gateway_keys_read: return "project:ai_gateway_keys:read";
-    case team_type::project_ai_gateway_keys_write: return "project:ai_gateway_keys:write";
-    case team_type::project_audit_logs_read: return "project:audit_logs:read";
-    case team_type::project_event_logs_read: return "project:event_logs:read";
-    case team_type::project_integrations_read: return "project:integrations:read";
-    case team_type::project_integrations_write: return "project:integrations:write";
-    case team_type::project_networking_read: return "project:networking:read";
-    case team_type::project_networking_write: return "project:networking:write";
-    case team_type::project_permissions_read: return "project:permissions:read";
-    case team_type::project_services_read: return "project:services:read";
-    case team_type::project_services_write: return "project:services:write";
-    case team_type::read_only: return "read_only";
-    case team_type::role_organization_admin: return "role:organization:admin";
-    case team_type::role_project_admin: return "role:project:admin";
-    case team_type::role_project_read: return "role:project:read";
-    case team_type::role_services_maintenance: return "role:services:maintenance";
-    case team_type::role_services_recover: return "role:services:recover";
-    case team_type::service_configuration_write: return "service:configuration:write";
-    case team_type::service_data_write: return "service:data:write";
-    case team_type::service_logs_read: return "service:logs:read";
-    case team_type::service_metrics_read: return "service:metrics:read";
-    case team_type::service_secrets_read: return "service:secrets:read";
-    case team_type::service_users_write: return "service:users:write";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, team_type& out) noexcept {
-  if (s == "admin") { out = team_type::admin; return true; }
-  if (s == "developer") { out = team_type::developer; return true; }
-  if (s == "operator") { out = team_type::operator_value; return true; }
-  if (s == "organization:app_users:write") { out = team_type::organization_app_users_write; return true; }
-  if (s == "organization:billing:read") { out = team_type::organization_billing_read; return true; }
-  if (s == "organization:billing:write") { out = team_type::organization_billing_write; return true; }
-  if (s == "organization:domains:write") { out = team_type::organization_domains_write; return true; }
-  if (s == "organization:event_logs:read") { out = team_type::organization_event_logs_read; return true; }
-  if (s == "organization:groups:write") { out = team_type::organization_groups_write; return true; }
-  if (s == "organization:networking:read") { out = team_type::organization_networking_read; return true; }
-  if (s == "organization:networking:write") { out = team_type::organization_networking_write; return true; }
-  if (s == "organization:projects:write") { out = team_type::organization_projects_write; return true; }
-  if (s == "organization:sustainability:read") { out = team_type::organization_sustainability_read; return true; }
-  if (s == "organization:users:write") { out = team_type::organization_users_write; return true; }
-  if (s == "project:ai_gateway_keys:read") { out = team_type::project_ai_gateway_keys_read; return true; }
-  if (s == "project:ai_gateway_keys:write") { out = team_type::project_ai_gateway_keys_write; return true; }
-  if (s == "project:audit_logs:read") { out = team_type::project_audit_logs_read; return true; }
-  if (s == "project:event_logs:read") { out = team_type::project_event_logs_read; return true; }
-  if (s == "project:integrations:read") { out = team_type::project_integrations_read; return true; }
-  if (s == "project:integrations:write") { out = team_type::project_integrations_write; return true; }
-  if (s == "project:networking:read") { out = team_type::project_networking_read; return true; }
-  if (s == "project:networking:write") { out = team_type::project_networking_write; return true; }
-  if (s == "project:permissions:read") { out = team_type::project_permissions_read; return true; }
-  if (s == "project:services:read") { out = team_type::project_services_read; return true; }
-  if (s == "project:services:write") { out = team_type::project_services_write; return true; }
-  if (s == "read_only") { out = team_type::read_only; return true; }
-  if (s == "role:organization:admin") { out = team_type::role_organization_admin; return true; }
-  if (s == "role:project:admin") { out = team_type::role_project_admin; return true; }
-  if (s == "role:project:read") { out = team_type::role_project_read; return true; }
-  if (s == "role:services:maintenance") { out = team_type::role_services_maintenance; return true; }
-  if (s == "role:services:recover") { out = team_type::role_services_recover; return true; }
-  if (s == "service:configuration:write") { out = team_type::service_configuration_write; return true; }
-  if (s == "service:data:write") { out = team_type::service_data_write; return true; }
-  if (s == "service:logs:read") { out = team_type::service_logs_read; return true; }
-  if (s == "service:metrics:read") { out = team_type::service_metrics_read; return true; }
-  if (s == "service:secrets:read") { out = team_type::service_secrets_read; return true; }
-  if (s == "service:users:write") { out = team_type::service_users_write; return true; }
-  out = team_type::unknown;
-  return false;
-}
-
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_attach_payment_method_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::saml_field_mapping_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_authentication_method_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_authentication_method_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_authentication_method_update_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_billing_group_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_move_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::saml_field_mapping_in*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::authentication_method_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_client_create_response*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_client_get_response*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_client_redirect_create_response*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_client_secret_create_response*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_client_update_response*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_projects_list_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_create_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_member_verify_invite_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_project_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_team_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_update_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_update_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_user_teams_list_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::authentication_method_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::card_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::event_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::member_out*);
@@ -265,10 +155,8 @@ bool from_string(std::string_view s, team_type& out) noexcept {
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::o_auth2_client_redirect_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::o_auth2_client_secret_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::team_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_project_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_attach_payment_method_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::linked_domain_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::saml_field_mapping_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_authentication_method_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_authentication_method_update_in& in);
@@ -283,44 +171,8 @@ bool from_string(std::string_view s, team_type& out) noexcept {
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_update_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_users_search_in& in);
 
-static ::aiven::codec::sax::target sax_members_account_attach_payment_method_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_attach_payment_method_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "brand") return ::aiven::codec::sax::member(f, "brand", o.brand);
-      if (k == "last4") return ::aiven::codec::sax::member(f, "last4", o.last4);
-      break;
-    case 7:
-      if (k == "card_id") return ::aiven::codec::sax::member(f, "card_id", o.card_id);
-      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
-      break;
-    case 8:
-      if (k == "exp_year") return ::aiven::codec::sax::member(f, "exp_year", o.exp_year);
-      if (k == "projects") return ::aiven::codec::sax::member(f, "projects", o.projects);
-      break;
-    case 9:
-      if (k == "exp_month") return ::aiven::codec::sax::member(f, "exp_month", o.exp_month);
-      break;
-    case 12:
-      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_attach_payment_method_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_attach_payment_method_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_saml_field_mapping_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::saml_field_mapping_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_saml_field_mapping_in(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::saml_field_mapping_in*>(f.obj);
   switch (k.size()) {
     case 5:
       if (k == "email") return ::aiven::codec::sax::member(f, "email", o.email);
@@ -343,12 +195,12 @@ static ::aiven::codec::sax::target sax_members_saml_field_mapping_out(::aiven::c
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::saml_field_mapping_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_saml_field_mapping_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::saml_field_mapping_in*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_saml_field_mapping_in>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_account_authentication_method_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_authentication_method_create_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_authentication_method_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::authentication_method_out*>(f.obj);
   switch (k.size()) {
     case 5:
       if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
@@ -440,279 +292,12 @@ static ::aiven::codec::sax::target sax_members_account_authentication_method_cre
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_authentication_method_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_authentication_method_create_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::authentication_method_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_authentication_method_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_account_authentication_method_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_authentication_method_get_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 8:
-      if (k == "scim_url") return ::aiven::codec::sax::member(f, "scim_url", o.scim_url);
-      break;
-    case 9:
-      if (k == "saml_cert") return ::aiven::codec::sax::member(f, "saml_cert", o.saml_cert);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "delete_time") return ::aiven::codec::sax::member(f, "delete_time", o.delete_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "saml_acs_url") return ::aiven::codec::sax::member(f, "saml_acs_url", o.saml_acs_url);
-      if (k == "saml_idp_url") return ::aiven::codec::sax::member(f, "saml_idp_url", o.saml_idp_url);
-      if (k == "saml_variant") return ::aiven::codec::sax::member(f, "saml_variant", o.saml_variant);
-      if (k == "scim_enabled") return ::aiven::codec::sax::member(f, "scim_enabled", o.scim_enabled);
-      break;
-    case 14:
-      if (k == "saml_entity_id") return ::aiven::codec::sax::member(f, "saml_entity_id", o.saml_entity_id);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 16:
-      if (k == "saml_certificate") return ::aiven::codec::sax::member(f, "saml_certificate", o.saml_certificate);
-      if (k == "saml_join_groups") return ::aiven::codec::sax::member(f, "saml_join_groups", o.saml_join_groups);
-      break;
-    case 17:
-      if (k == "auto_join_team_id") return ::aiven::codec::sax::member(f, "auto_join_team_id", o.auto_join_team_id);
-      if (k == "saml_metadata_url") return ::aiven::codec::sax::member(f, "saml_metadata_url", o.saml_metadata_url);
-      break;
-    case 18:
-      if (k == "saml_field_mapping") return ::aiven::codec::sax::member(f, "saml_field_mapping", o.saml_field_mapping);
-      break;
-    case 19:
-      if (k == "saml_sp_certificate") return ::aiven::codec::sax::member(f, "saml_sp_certificate", o.saml_sp_certificate);
-      break;
-    case 20:
-      if (k == "internal_mcp_enabled") return ::aiven::codec::sax::member(f, "internal_mcp_enabled", o.internal_mcp_enabled);
-      break;
-    case 21:
-      if (k == "saml_digest_algorithm") return ::aiven::codec::sax::member(f, "saml_digest_algorithm", o.saml_digest_algorithm);
-      break;
-    case 22:
-      if (k == "saml_idp_login_allowed") return ::aiven::codec::sax::member(f, "saml_idp_login_allowed", o.saml_idp_login_allowed);
-      break;
-    case 23:
-      if (k == "auto_join_user_group_id") return ::aiven::codec::sax::member(f, "auto_join_user_group_id", o.auto_join_user_group_id);
-      if (k == "saml_certificate_issuer") return ::aiven::codec::sax::member(f, "saml_certificate_issuer", o.saml_certificate_issuer);
-      break;
-    case 24:
-      if (k == "authentication_method_id") return ::aiven::codec::sax::member(f, "authentication_method_id", o.authentication_method_id);
-      if (k == "saml_certificate_subject") return ::aiven::codec::sax::member(f, "saml_certificate_subject", o.saml_certificate_subject);
-      if (k == "saml_signature_algorithm") return ::aiven::codec::sax::member(f, "saml_signature_algorithm", o.saml_signature_algorithm);
-      break;
-    case 26:
-      if (k == "auth_token_max_age_seconds") return ::aiven::codec::sax::member(f, "auth_token_max_age_seconds", o.auth_token_max_age_seconds);
-      if (k == "authentication_method_name") return ::aiven::codec::sax::member(f, "authentication_method_name", o.authentication_method_name);
-      if (k == "authentication_method_type") return ::aiven::codec::sax::member(f, "authentication_method_type", o.authentication_method_type);
-      break;
-    case 27:
-      if (k == "auth_token_extend_when_used") return ::aiven::codec::sax::member(f, "auth_token_extend_when_used", o.auth_token_extend_when_used);
-      break;
-    case 29:
-      if (k == "authentication_method_enabled") return ::aiven::codec::sax::member(f, "authentication_method_enabled", o.authentication_method_enabled);
-      if (k == "saml_assertion_signed_enabled") return ::aiven::codec::sax::member(f, "saml_assertion_signed_enabled", o.saml_assertion_signed_enabled);
-      break;
-    case 32:
-      if (k == "saml_certificate_not_valid_after") return ::aiven::codec::sax::member(f, "saml_certificate_not_valid_after", o.saml_certificate_not_valid_after);
-      break;
-    case 33:
-      if (k == "saml_certificate_not_valid_before") return ::aiven::codec::sax::member(f, "saml_certificate_not_valid_before", o.saml_certificate_not_valid_before);
-      break;
-    case 34:
-      if (k == "saml_authn_requests_signed_enabled") return ::aiven::codec::sax::member(f, "saml_authn_requests_signed_enabled", o.saml_authn_requests_signed_enabled);
-      break;
-    case 36:
-      if (k == "saml_requested_authn_context_enabled") return ::aiven::codec::sax::member(f, "saml_requested_authn_context_enabled", o.saml_requested_authn_context_enabled);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_authentication_method_get_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_authentication_method_get_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_account_authentication_method_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_authentication_method_update_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 8:
-      if (k == "scim_url") return ::aiven::codec::sax::member(f, "scim_url", o.scim_url);
-      break;
-    case 9:
-      if (k == "saml_cert") return ::aiven::codec::sax::member(f, "saml_cert", o.saml_cert);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "delete_time") return ::aiven::codec::sax::member(f, "delete_time", o.delete_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "saml_acs_url") return ::aiven::codec::sax::member(f, "saml_acs_url", o.saml_acs_url);
-      if (k == "saml_idp_url") return ::aiven::codec::sax::member(f, "saml_idp_url", o.saml_idp_url);
-      if (k == "saml_variant") return ::aiven::codec::sax::member(f, "saml_variant", o.saml_variant);
-      if (k == "scim_enabled") return ::aiven::codec::sax::member(f, "scim_enabled", o.scim_enabled);
-      break;
-    case 14:
-      if (k == "saml_entity_id") return ::aiven::codec::sax::member(f, "saml_entity_id", o.saml_entity_id);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 16:
-      if (k == "saml_certificate") return ::aiven::codec::sax::member(f, "saml_certificate", o.saml_certificate);
-      if (k == "saml_join_groups") return ::aiven::codec::sax::member(f, "saml_join_groups", o.saml_join_groups);
-      break;
-    case 17:
-      if (k == "auto_join_team_id") return ::aiven::codec::sax::member(f, "auto_join_team_id", o.auto_join_team_id);
-      if (k == "saml_metadata_url") return ::aiven::codec::sax::member(f, "saml_metadata_url", o.saml_metadata_url);
-      break;
-    case 18:
-      if (k == "saml_field_mapping") return ::aiven::codec::sax::member(f, "saml_field_mapping", o.saml_field_mapping);
-      break;
-    case 19:
-      if (k == "saml_sp_certificate") return ::aiven::codec::sax::member(f, "saml_sp_certificate", o.saml_sp_certificate);
-      break;
-    case 20:
-      if (k == "internal_mcp_enabled") return ::aiven::codec::sax::member(f, "internal_mcp_enabled", o.internal_mcp_enabled);
-      break;
-    case 21:
-      if (k == "saml_digest_algorithm") return ::aiven::codec::sax::member(f, "saml_digest_algorithm", o.saml_digest_algorithm);
-      break;
-    case 22:
-      if (k == "saml_idp_login_allowed") return ::aiven::codec::sax::member(f, "saml_idp_login_allowed", o.saml_idp_login_allowed);
-      break;
-    case 23:
-      if (k == "auto_join_user_group_id") return ::aiven::codec::sax::member(f, "auto_join_user_group_id", o.auto_join_user_group_id);
-      if (k == "saml_certificate_issuer") return ::aiven::codec::sax::member(f, "saml_certificate_issuer", o.saml_certificate_issuer);
-      break;
-    case 24:
-      if (k == "authentication_method_id") return ::aiven::codec::sax::member(f, "authentication_method_id", o.authentication_method_id);
-      if (k == "saml_certificate_subject") return ::aiven::codec::sax::member(f, "saml_certificate_subject", o.saml_certificate_subject);
-      if (k == "saml_signature_algorithm") return ::aiven::codec::sax::member(f, "saml_signature_algorithm", o.saml_signature_algorithm);
-      break;
-    case 26:
-      if (k == "auth_token_max_age_seconds") return ::aiven::codec::sax::member(f, "auth_token_max_age_seconds", o.auth_token_max_age_seconds);
-      if (k == "authentication_method_name") return ::aiven::codec::sax::member(f, "authentication_method_name", o.authentication_method_name);
-      if (k == "authentication_method_type") return ::aiven::codec::sax::member(f, "authentication_method_type", o.authentication_method_type);
-      break;
-    case 27:
-      if (k == "auth_token_extend_when_used") return ::aiven::codec::sax::member(f, "auth_token_extend_when_used", o.auth_token_extend_when_used);
-      break;
-    case 29:
-      if (k == "authentication_method_enabled") return ::aiven::codec::sax::member(f, "authentication_method_enabled", o.authentication_method_enabled);
-      if (k == "saml_assertion_signed_enabled") return ::aiven::codec::sax::member(f, "saml_assertion_signed_enabled", o.saml_assertion_signed_enabled);
-      break;
-    case 32:
-      if (k == "saml_certificate_not_valid_after") return ::aiven::codec::sax::member(f, "saml_certificate_not_valid_after", o.saml_certificate_not_valid_after);
-      break;
-    case 33:
-      if (k == "saml_certificate_not_valid_before") return ::aiven::codec::sax::member(f, "saml_certificate_not_valid_before", o.saml_certificate_not_valid_before);
-      break;
-    case 34:
-      if (k == "saml_authn_requests_signed_enabled") return ::aiven::codec::sax::member(f, "saml_authn_requests_signed_enabled", o.saml_authn_requests_signed_enabled);
-      break;
-    case 36:
-      if (k == "saml_requested_authn_context_enabled") return ::aiven::codec::sax::member(f, "saml_requested_authn_context_enabled", o.saml_requested_authn_context_enabled);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_authentication_method_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_authentication_method_update_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_account_billing_group_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_billing_group_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
-      break;
-    case 7:
-      if (k == "company") return ::aiven::codec::sax::member(f, "company", o.company);
-      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
-      break;
-    case 8:
-      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
-      break;
-    case 9:
-      if (k == "card_info") return ::aiven::codec::sax::member(f, "card_info", o.card_info);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      break;
-    case 12:
-      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
-      if (k == "billing_type") return ::aiven::codec::sax::member(f, "billing_type", o.billing_type);
-      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
-      break;
-    case 13:
-      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
-      break;
-    case 14:
-      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
-      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
-      break;
-    case 15:
-      if (k == "billing_address") return ::aiven::codec::sax::member(f, "billing_address", o.billing_address);
-      break;
-    case 16:
-      if (k == "billing_currency") return ::aiven::codec::sax::member(f, "billing_currency", o.billing_currency);
-      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
-      break;
-    case 18:
-      if (k == "billing_address_id") return ::aiven::codec::sax::member(f, "billing_address_id", o.billing_address_id);
-      if (k == "billing_extra_text") return ::aiven::codec::sax::member(f, "billing_extra_text", o.billing_extra_text);
-      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
-      break;
-    case 19:
-      if (k == "shipping_address_id") return ::aiven::codec::sax::member(f, "shipping_address_id", o.shipping_address_id);
-      break;
-    case 21:
-      if (k == "estimated_balance_usd") return ::aiven::codec::sax::member(f, "estimated_balance_usd", o.estimated_balance_usd);
-      break;
-    case 22:
-      if (k == "billing_contact_emails") return ::aiven::codec::sax::member(f, "billing_contact_emails", o.billing_contact_emails);
-      break;
-    case 23:
-      if (k == "estimated_balance_local") return ::aiven::codec::sax::member(f, "estimated_balance_local", o.estimated_balance_local);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_billing_group_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_billing_group_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_account_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_create_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_account_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_out*>(f.obj);
   switch (k.size()) {
     case 8:
       if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
@@ -755,104 +340,8 @@ static ::aiven::codec::sax::target sax_members_account_create_out(::aiven::codec
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_create_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_account_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_get_out*>(f.obj);
-  switch (k.size()) {
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      break;
-    case 9:
-      if (k == "tenant_id") return ::aiven::codec::sax::member(f, "tenant_id", o.tenant_id);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
-      break;
-    case 13:
-      if (k == "access_source") return ::aiven::codec::sax::member(f, "access_source", o.access_source);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      if (k == "root_account_id") return ::aiven::codec::sax::member(f, "root_account_id", o.root_account_id);
-      break;
-    case 16:
-      if (k == "is_account_owner") return ::aiven::codec::sax::member(f, "is_account_owner", o.is_account_owner);
-      break;
-    case 17:
-      if (k == "is_account_member") return ::aiven::codec::sax::member(f, "is_account_member", o.is_account_member);
-      if (k == "parent_account_id") return ::aiven::codec::sax::member(f, "parent_account_id", o.parent_account_id);
-      break;
-    case 21:
-      if (k == "account_owner_team_id") return ::aiven::codec::sax::member(f, "account_owner_team_id", o.account_owner_team_id);
-      break;
-    case 24:
-      if (k == "primary_billing_group_id") return ::aiven::codec::sax::member(f, "primary_billing_group_id", o.primary_billing_group_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_get_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_get_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_account_move_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_move_out*>(f.obj);
-  switch (k.size()) {
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      break;
-    case 9:
-      if (k == "tenant_id") return ::aiven::codec::sax::member(f, "tenant_id", o.tenant_id);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
-      break;
-    case 13:
-      if (k == "access_source") return ::aiven::codec::sax::member(f, "access_source", o.access_source);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      if (k == "root_account_id") return ::aiven::codec::sax::member(f, "root_account_id", o.root_account_id);
-      break;
-    case 16:
-      if (k == "is_account_owner") return ::aiven::codec::sax::member(f, "is_account_owner", o.is_account_owner);
-      break;
-    case 17:
-      if (k == "is_account_member") return ::aiven::codec::sax::member(f, "is_account_member", o.is_account_member);
-      if (k == "parent_account_id") return ::aiven::codec::sax::member(f, "parent_account_id", o.parent_account_id);
-      break;
-    case 21:
-      if (k == "account_owner_team_id") return ::aiven::codec::sax::member(f, "account_owner_team_id", o.account_owner_team_id);
-      break;
-    case 24:
-      if (k == "primary_billing_group_id") return ::aiven::codec::sax::member(f, "primary_billing_group_id", o.primary_billing_group_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_move_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_move_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_account_o_auth2_client_create_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -958,81 +447,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_clien
   return ::aiven::codec::sax::model_ops<&sax_members_account_o_auth2_client_secret_create_response>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_account_o_auth2_client_update_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_o_auth2_client_update_response*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "client_id") return ::aiven::codec::sax::member(f, "client_id", o.client_id);
-      break;
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_client_update_response*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_o_auth2_client_update_response>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_account_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_out*>(f.obj);
-  switch (k.size()) {
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      break;
-    case 9:
-      if (k == "tenant_id") return ::aiven::codec::sax::member(f, "tenant_id", o.tenant_id);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
-      break;
-    case 13:
-      if (k == "access_source") return ::aiven::codec::sax::member(f, "access_source", o.access_source);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      if (k == "root_account_id") return ::aiven::codec::sax::member(f, "root_account_id", o.root_account_id);
-      break;
-    case 16:
-      if (k == "is_account_owner") return ::aiven::codec::sax::member(f, "is_account_owner", o.is_account_owner);
-      break;
-    case 17:
-      if (k == "is_account_member") return ::aiven::codec::sax::member(f, "is_account_member", o.is_account_member);
-      if (k == "parent_account_id") return ::aiven::codec::sax::member(f, "parent_account_id", o.parent_account_id);
-      break;
-    case 21:
-      if (k == "account_owner_team_id") return ::aiven::codec::sax::member(f, "account_owner_team_id", o.account_owner_team_id);
-      break;
-    case 24:
-      if (k == "primary_billing_group_id") return ::aiven::codec::sax::member(f, "primary_billing_group_id", o.primary_billing_group_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_account_projects_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::account_projects_list_out*>(f.obj);
   switch (k.size()) {
@@ -1055,31 +469,6 @@ static ::aiven::codec::sax::target sax_members_account_projects_list_out(::aiven
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_projects_list_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_account_projects_list_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_account_team_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_team_create_out*>(f.obj);
-  switch (k.size()) {
-    case 7:
-      if (k == "team_id") return ::aiven::codec::sax::member(f, "team_id", o.team_id);
-      break;
-    case 9:
-      if (k == "team_name") return ::aiven::codec::sax::member(f, "team_name", o.team_name);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_team_create_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_account_team_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1107,21 +496,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_get_out*
   return ::aiven::codec::sax::model_ops<&sax_members_account_team_get_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_account_team_member_verify_invite_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_team_member_verify_invite_out*>(f.obj);
-  switch (k.size()) {
-    case 10:
-      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_member_verify_invite_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_team_member_verify_invite_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_account_team_project_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::account_team_project_out*>(f.obj);
   switch (k.size()) {
@@ -1138,104 +512,6 @@ static ::aiven::codec::sax::target sax_members_account_team_project_out(::aiven:
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_project_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_account_team_project_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_account_team_team_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_team_team_out*>(f.obj);
-  switch (k.size()) {
-    case 7:
-      if (k == "team_id") return ::aiven::codec::sax::member(f, "team_id", o.team_id);
-      break;
-    case 9:
-      if (k == "team_name") return ::aiven::codec::sax::member(f, "team_name", o.team_name);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_team_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_team_team_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_account_team_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_team_update_out*>(f.obj);
-  switch (k.size()) {
-    case 7:
-      if (k == "team_id") return ::aiven::codec::sax::member(f, "team_id", o.team_id);
-      break;
-    case 9:
-      if (k == "team_name") return ::aiven::codec::sax::member(f, "team_name", o.team_name);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_team_update_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_account_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_update_out*>(f.obj);
-  switch (k.size()) {
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      break;
-    case 9:
-      if (k == "tenant_id") return ::aiven::codec::sax::member(f, "tenant_id", o.tenant_id);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
-      break;
-    case 13:
-      if (k == "access_source") return ::aiven::codec::sax::member(f, "access_source", o.access_source);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      if (k == "root_account_id") return ::aiven::codec::sax::member(f, "root_account_id", o.root_account_id);
-      break;
-    case 16:
-      if (k == "is_account_owner") return ::aiven::codec::sax::member(f, "is_account_owner", o.is_account_owner);
-      break;
-    case 17:
-      if (k == "is_account_member") return ::aiven::codec::sax::member(f, "is_account_member", o.is_account_member);
-      if (k == "parent_account_id") return ::aiven::codec::sax::member(f, "parent_account_id", o.parent_account_id);
-      break;
-    case 21:
-      if (k == "account_owner_team_id") return ::aiven::codec::sax::member(f, "account_owner_team_id", o.account_owner_team_id);
-      break;
-    case 24:
-      if (k == "primary_billing_group_id") return ::aiven::codec::sax::member(f, "primary_billing_group_id", o.primary_billing_group_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_update_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_account_user_teams_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1260,103 +536,6 @@ static ::aiven::codec::sax::target sax_members_account_user_teams_list_out(::aiv
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_user_teams_list_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_account_user_teams_list_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_authentication_method_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::authentication_method_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 8:
-      if (k == "scim_url") return ::aiven::codec::sax::member(f, "scim_url", o.scim_url);
-      break;
-    case 9:
-      if (k == "saml_cert") return ::aiven::codec::sax::member(f, "saml_cert", o.saml_cert);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "delete_time") return ::aiven::codec::sax::member(f, "delete_time", o.delete_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "saml_acs_url") return ::aiven::codec::sax::member(f, "saml_acs_url", o.saml_acs_url);
-      if (k == "saml_idp_url") return ::aiven::codec::sax::member(f, "saml_idp_url", o.saml_idp_url);
-      if (k == "saml_variant") return ::aiven::codec::sax::member(f, "saml_variant", o.saml_variant);
-      if (k == "scim_enabled") return ::aiven::codec::sax::member(f, "scim_enabled", o.scim_enabled);
-      break;
-    case 14:
-      if (k == "saml_entity_id") return ::aiven::codec::sax::member(f, "saml_entity_id", o.saml_entity_id);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 16:
-      if (k == "saml_certificate") return ::aiven::codec::sax::member(f, "saml_certificate", o.saml_certificate);
-      if (k == "saml_join_groups") return ::aiven::codec::sax::member(f, "saml_join_groups", o.saml_join_groups);
-      break;
-    case 17:
-      if (k == "auto_join_team_id") return ::aiven::codec::sax::member(f, "auto_join_team_id", o.auto_join_team_id);
-      if (k == "saml_metadata_url") return ::aiven::codec::sax::member(f, "saml_metadata_url", o.saml_metadata_url);
-      break;
-    case 18:
-      if (k == "saml_field_mapping") return ::aiven::codec::sax::member(f, "saml_field_mapping", o.saml_field_mapping);
-      break;
-    case 19:
-      if (k == "saml_sp_certificate") return ::aiven::codec::sax::member(f, "saml_sp_certificate", o.saml_sp_certificate);
-      break;
-    case 20:
-      if (k == "internal_mcp_enabled") return ::aiven::codec::sax::member(f, "internal_mcp_enabled", o.internal_mcp_enabled);
-      break;
-    case 21:
-      if (k == "saml_digest_algorithm") return ::aiven::codec::sax::member(f, "saml_digest_algorithm", o.saml_digest_algorithm);
-      break;
-    case 22:
-      if (k == "saml_idp_login_allowed") return ::aiven::codec::sax::member(f, "saml_idp_login_allowed", o.saml_idp_login_allowed);
-      break;
-    case 23:
-      if (k == "auto_join_user_group_id") return ::aiven::codec::sax::member(f, "auto_join_user_group_id", o.auto_join_user_group_id);
-      if (k == "saml_certificate_issuer") return ::aiven::codec::sax::member(f, "saml_certificate_issuer", o.saml_certificate_issuer);
-      break;
-    case 24:
-      if (k == "authentication_method_id") return ::aiven::codec::sax::member(f, "authentication_method_id", o.authentication_method_id);
-      if (k == "saml_certificate_subject") return ::aiven::codec::sax::member(f, "saml_certificate_subject", o.saml_certificate_subject);
-      if (k == "saml_signature_algorithm") return ::aiven::codec::sax::member(f, "saml_signature_algorithm", o.saml_signature_algorithm);
-      break;
-    case 26:
-      if (k == "auth_token_max_age_seconds") return ::aiven::codec::sax::member(f, "auth_token_max_age_seconds", o.auth_token_max_age_seconds);
-      if (k == "authentication_method_name") return ::aiven::codec::sax::member(f, "authentication_method_name", o.authentication_method_name);
-      if (k == "authentication_method_type") return ::aiven::codec::sax::member(f, "authentication_method_type", o.authentication_method_type);
-      break;
-    case 27:
-      if (k == "auth_token_extend_when_used") return ::aiven::codec::sax::member(f, "auth_token_extend_when_used", o.auth_token_extend_when_used);
-      break;
-    case 29:
-      if (k == "authentication_method_enabled") return ::aiven::codec::sax::member(f, "authentication_method_enabled", o.authentication_method_enabled);
-      if (k == "saml_assertion_signed_enabled") return ::aiven::codec::sax::member(f, "saml_assertion_signed_enabled", o.saml_assertion_signed_enabled);
-      break;
-    case 32:
-      if (k == "saml_certificate_not_valid_after") return ::aiven::codec::sax::member(f, "saml_certificate_not_valid_after", o.saml_certificate_not_valid_after);
-      break;
-    case 33:
-      if (k == "saml_certificate_not_valid_before") return ::aiven::codec::sax::member(f, "saml_certificate_not_valid_before", o.saml_certificate_not_valid_before);
-      break;
-    case 34:
-      if (k == "saml_authn_requests_signed_enabled") return ::aiven::codec::sax::member(f, "saml_authn_requests_signed_enabled", o.saml_authn_requests_signed_enabled);
-      break;
-    case 36:
-      if (k == "saml_requested_authn_context_enabled") return ::aiven::codec::sax::member(f, "saml_requested_authn_context_enabled", o.saml_requested_authn_context_enabled);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::authentication_method_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_authentication_method_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_card_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1535,27 +714,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::team_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_team_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_user_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::user_out*>(f.obj);
-  switch (k.size()) {
-    case 7:
-      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
-      break;
-    case 9:
-      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
-      break;
-    case 10:
-      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_user_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_user_project_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::user_project_out*>(f.obj);
   switch (k.size()) {
@@ -1588,31 +746,17 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_project_out*) {
 }
 
 #ifdef AIVEN_CODEC_TREE_REFERENCE
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_attach_payment_method_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::saml_field_mapping_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_authentication_method_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_authentication_method_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_authentication_method_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_billing_group_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_move_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::saml_field_mapping_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::authentication_method_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_o_auth2_client_create_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_o_auth2_client_get_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_o_auth2_client_redirect_create_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_o_auth2_client_secret_create_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_o_auth2_client_update_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_projects_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_team_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_team_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_team_member_verify_invite_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_team_project_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_team_team_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_team_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_user_teams_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::authentication_method_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::card_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::event_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::member_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -1620,29 +764,9 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_project_out*) {
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::o_auth2_client_redirect_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::o_auth2_client_secret_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::team_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_project_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
-bool decode(const ::boost::json::value& v, ::aiven::api::account_attach_payment_method_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "brand", out.brand, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "card_id", out.card_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country", out.country, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country_code", out.country_code, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "exp_month", out.exp_month, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "exp_year", out.exp_year, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last4", out.last4, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "projects", out.projects, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"brand", "card_id", "country", "country_code", "exp_month", "exp_year", "last4", "name", "organization_id", "projects"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::saml_field_mapping_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::saml_field_mapping_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -1657,7 +781,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::saml_field_mapping_out&
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::account_authentication_method_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::authentication_method_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -1703,179 +827,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_authentication_
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::account_authentication_method_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auth_token_extend_when_used", out.auth_token_extend_when_used, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auth_token_max_age_seconds", out.auth_token_max_age_seconds, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_enabled", out.authentication_method_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_id", out.authentication_method_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_name", out.authentication_method_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_type", out.authentication_method_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auto_join_team_id", out.auto_join_team_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auto_join_user_group_id", out.auto_join_user_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "delete_time", out.delete_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "internal_mcp_enabled", out.internal_mcp_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_acs_url", out.saml_acs_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_assertion_signed_enabled", out.saml_assertion_signed_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_authn_requests_signed_enabled", out.saml_authn_requests_signed_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_cert", out.saml_cert, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate", out.saml_certificate, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_issuer", out.saml_certificate_issuer, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_not_valid_after", out.saml_certificate_not_valid_after, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_not_valid_before", out.saml_certificate_not_valid_before, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_subject", out.saml_certificate_subject, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_digest_algorithm", out.saml_digest_algorithm, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_entity_id", out.saml_entity_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_field_mapping", out.saml_field_mapping, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_idp_login_allowed", out.saml_idp_login_allowed, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_idp_url", out.saml_idp_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_join_groups", out.saml_join_groups, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_metadata_url", out.saml_metadata_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_requested_authn_context_enabled", out.saml_requested_authn_context_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_signature_algorithm", out.saml_signature_algorithm, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_sp_certificate", out.saml_sp_certificate, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_variant", out.saml_variant, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "scim_enabled", out.scim_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "scim_url", out.scim_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "auth_token_extend_when_used", "auth_token_max_age_seconds", "authentication_method_enabled", "authentication_method_id", "authentication_method_name", "authentication_method_type", "auto_join_team_id", "auto_join_user_group_id", "create_time", "delete_time", "internal_mcp_enabled", "organization_id", "saml_acs_url", "saml_assertion_signed_enabled", "saml_authn_requests_signed_enabled", "saml_cert", "saml_certificate", "saml_certificate_issuer", "saml_certificate_not_valid_after", "saml_certificate_not_valid_before", "saml_certificate_subject", "saml_digest_algorithm", "saml_entity_id", "saml_field_mapping", "saml_idp_login_allowed", "saml_idp_url", "saml_join_groups", "saml_metadata_url", "saml_requested_authn_context_enabled", "saml_signature_algorithm", "saml_sp_certificate", "saml_variant", "scim_enabled", "scim_url", "state", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 37, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::account_authentication_method_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auth_token_extend_when_used", out.auth_token_extend_when_used, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auth_token_max_age_seconds", out.auth_token_max_age_seconds, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_enabled", out.authentication_method_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_id", out.authentication_method_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_name", out.authentication_method_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_type", out.authentication_method_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auto_join_team_id", out.auto_join_team_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auto_join_user_group_id", out.auto_join_user_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "delete_time", out.delete_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "internal_mcp_enabled", out.internal_mcp_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_acs_url", out.saml_acs_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_assertion_signed_enabled", out.saml_assertion_signed_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_authn_requests_signed_enabled", out.saml_authn_requests_signed_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_cert", out.saml_cert, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate", out.saml_certificate, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_issuer", out.saml_certificate_issuer, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_not_valid_after", out.saml_certificate_not_valid_after, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_not_valid_before", out.saml_certificate_not_valid_before, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_subject", out.saml_certificate_subject, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_digest_algorithm", out.saml_digest_algorithm, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_entity_id", out.saml_entity_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_field_mapping", out.saml_field_mapping, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_idp_login_allowed", out.saml_idp_login_allowed, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_idp_url", out.saml_idp_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_join_groups", out.saml_join_groups, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_metadata_url", out.saml_metadata_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_requested_authn_context_enabled", out.saml_requested_authn_context_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_signature_algorithm", out.saml_signature_algorithm, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_sp_certificate", out.saml_sp_certificate, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_variant", out.saml_variant, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "scim_enabled", out.scim_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "scim_url", out.scim_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "auth_token_extend_when_used", "auth_token_max_age_seconds", "authentication_method_enabled", "authentication_method_id", "authentication_method_name", "authentication_method_type", "auto_join_team_id", "auto_join_user_group_id", "create_time", "delete_time", "internal_mcp_enabled", "organization_id", "saml_acs_url", "saml_assertion_signed_enabled", "saml_authn_requests_signed_enabled", "saml_cert", "saml_certificate", "saml_certificate_issuer", "saml_certificate_not_valid_after", "saml_certificate_not_valid_before", "saml_certificate_subject", "saml_digest_algorithm", "saml_entity_id", "saml_field_mapping", "saml_idp_login_allowed", "saml_idp_url", "saml_join_groups", "saml_metadata_url", "saml_requested_authn_context_enabled", "saml_signature_algorithm", "saml_sp_certificate", "saml_variant", "scim_enabled", "scim_url", "state", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 37, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::account_billing_group_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_name", out.account_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "address_lines", out.address_lines, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_address", out.billing_address, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_address_id", out.billing_address_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_contact_emails", out.billing_contact_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_currency", out.billing_currency, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_emails", out.billing_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_extra_text", out.billing_extra_text, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_id", out.billing_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_name", out.billing_group_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_type", out.billing_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "card_info", out.card_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "city", out.city, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "company", out.company, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country", out.country, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country_code", out.country_code, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "estimated_balance_local", out.estimated_balance_local, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "estimated_balance_usd", out.estimated_balance_usd, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "payment_method", out.payment_method, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "shipping_address_id", out.shipping_address_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "account_name", "address_lines", "billing_address", "billing_address_id", "billing_contact_emails", "billing_currency", "billing_emails", "billing_extra_text", "billing_group_id", "billing_group_name", "billing_type", "card_info", "city", "company", "country", "country_code", "create_time", "estimated_balance_local", "estimated_balance_usd", "payment_method", "shipping_address_id", "state", "vat_id", "zip_code"};
-  ::aiven::codec::keep_unknown(*o, known, 25, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::account_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "access_source", out.access_source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_name", out.account_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_owner_team_id", out.account_owner_team_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_account_member", out.is_account_member, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_account_owner", out.is_account_owner, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parent_account_id", out.parent_account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "primary_billing_group_id", out.primary_billing_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "root_account_id", out.root_account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tenant_id", out.tenant_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"access_source", "account_id", "account_name", "account_owner_team_id", "create_time", "features", "is_account_member", "is_account_owner", "organization_id", "parent_account_id", "primary_billing_group_id", "root_account_id", "tenant_id", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::account_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "access_source", out.access_source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_name", out.account_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_owner_team_id", out.account_owner_team_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_account_member", out.is_account_member, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_account_owner", out.is_account_owner, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parent_account_id", out.parent_account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "primary_billing_group_id", out.primary_billing_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "root_account_id", out.root_account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tenant_id", out.tenant_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"access_source", "account_id", "account_name", "account_owner_team_id", "create_time", "features", "is_account_member", "is_account_owner", "organization_id", "parent_account_id", "primary_billing_group_id", "root_account_id", "tenant_id", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::account_move_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::account_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -1953,43 +905,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_o_auth2_client_
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::account_o_auth2_client_update_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "client_id", out.client_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"client_id", "description", "errors", "message", "name"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::account_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "access_source", out.access_source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_name", out.account_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_owner_team_id", out.account_owner_team_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_account_member", out.is_account_member, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_account_owner", out.is_account_owner, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parent_account_id", out.parent_account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "primary_billing_group_id", out.primary_billing_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "root_account_id", out.root_account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tenant_id", out.tenant_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"access_source", "account_id", "account_name", "account_owner_team_id", "create_time", "features", "is_account_member", "is_account_owner", "organization_id", "parent_account_id", "primary_billing_group_id", "root_account_id", "tenant_id", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::account_projects_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -2000,20 +915,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_projects_list_o
   if (!::aiven::codec::member(*o, "total_project_count", out.total_project_count, p, ctx)) return false;
   static constexpr std::string_view known[] = {"errors", "message", "projects", "total_project_count"};
   ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::account_team_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "team_id", out.team_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "team_name", out.team_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "create_time", "team_id", "team_name", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -2031,16 +932,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_team_get_out& o
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::account_team_member_verify_invite_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"user_email"};
-  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::account_team_project_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -2049,57 +940,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_team_project_ou
   if (!::aiven::codec::member(*o, "team_type", out.team_type, p, ctx)) return false;
   static constexpr std::string_view known[] = {"project_name", "team_type"};
   ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::account_team_team_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "team_id", out.team_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "team_name", out.team_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "create_time", "team_id", "team_name", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::account_team_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "team_id", out.team_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "team_name", out.team_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "create_time", "team_id", "team_name", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::account_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "access_source", out.access_source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_name", out.account_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_owner_team_id", out.account_owner_team_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_account_member", out.is_account_member, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_account_owner", out.is_account_owner, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parent_account_id", out.parent_account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "primary_billing_group_id", out.primary_billing_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "root_account_id", out.root_account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tenant_id", out.tenant_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"access_source", "account_id", "account_name", "account_owner_team_id", "create_time", "features", "is_account_member", "is_account_owner", "organization_id", "parent_account_id", "primary_billing_group_id", "root_account_id", "tenant_id", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -2113,52 +953,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_user_teams_list
   if (!::aiven::codec::member(*o, "team_name", out.team_name, p, ctx)) return false;
   static constexpr std::string_view known[] = {"account_id", "account_name", "team_id", "team_name"};
   ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::authentication_method_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auth_token_extend_when_used", out.auth_token_extend_when_used, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auth_token_max_age_seconds", out.auth_token_max_age_seconds, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_enabled", out.authentication_method_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_id", out.authentication_method_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_name", out.authentication_method_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_type", out.authentication_method_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auto_join_team_id", out.auto_join_team_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auto_join_user_group_id", out.auto_join_user_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "delete_time", out.delete_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "internal_mcp_enabled", out.internal_mcp_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_acs_url", out.saml_acs_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_assertion_signed_enabled", out.saml_assertion_signed_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_authn_requests_signed_enabled", out.saml_authn_requests_signed_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_cert", out.saml_cert, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate", out.saml_certificate, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_issuer", out.saml_certificate_issuer, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_not_valid_after", out.saml_certificate_not_valid_after, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_not_valid_before", out.saml_certificate_not_valid_before, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_subject", out.saml_certificate_subject, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_digest_algorithm", out.saml_digest_algorithm, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_entity_id", out.saml_entity_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_field_mapping", out.saml_field_mapping, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_idp_login_allowed", out.saml_idp_login_allowed, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_idp_url", out.saml_idp_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_join_groups", out.saml_join_groups, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_metadata_url", out.saml_metadata_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_requested_authn_context_enabled", out.saml_requested_authn_context_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_signature_algorithm", out.saml_signature_algorithm, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_sp_certificate", out.saml_sp_certificate, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_variant", out.saml_variant, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "scim_enabled", out.scim_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "scim_url", out.scim_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "auth_token_extend_when_used", "auth_token_max_age_seconds", "authentication_method_enabled", "authentication_method_id", "authentication_method_name", "authentication_method_type", "auto_join_team_id", "auto_join_user_group_id", "create_time", "delete_time", "internal_mcp_enabled", "organization_id", "saml_acs_url", "saml_assertion_signed_enabled", "saml_authn_requests_signed_enabled", "saml_cert", "saml_certificate", "saml_certificate_issuer", "saml_certificate_not_valid_after", "saml_certificate_not_valid_before", "saml_certificate_subject", "saml_digest_algorithm", "saml_entity_id", "saml_field_mapping", "saml_idp_login_allowed", "saml_idp_url", "saml_join_groups", "saml_metadata_url", "saml_requested_authn_context_enabled", "saml_signature_algorithm", "saml_sp_certificate", "saml_variant", "scim_enabled", "scim_url", "state", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 37, out.unknown_fields_);
   return true;
 }
 
@@ -2261,18 +1055,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::team_out& out, const ::
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "real_name", out.real_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"real_name", "user_email", "user_id"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::user_project_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -2295,12 +1077,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_project_out& out, 
 ::boost::json::value encode(const ::aiven::api::account_attach_payment_method_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "payment_method_id", in.payment_method_id);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::linked_domain_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "domain_id", in.domain_id);
   return o;
 }
 

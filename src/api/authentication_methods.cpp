@@ -17,14 +17,6 @@
 
 namespace aiven::api {
 
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_auth_domain_link_in& in);
-
-::boost::json::value encode(const ::aiven::api::organization_auth_domain_link_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "domain_id", in.domain_id);
-  return o;
-}
-
 namespace detail {
 
 void organization_auth_domain_link_erased(const ::aiven::client& c, ::aiven::api::organization_auth_domain_link_request req, ::aiven::diagnostics* diag,

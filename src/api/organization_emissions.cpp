@@ -46,20 +46,6 @@ bool from_string(std::string_view s, organization_emissions_get_group_by& out) n
   return false;
 }
 
-std::string_view to_string(organization_emissions_get_response_granularity v) noexcept {
-  switch (v) {
-    case organization_emissions_get_response_granularity::day: return "day";
-    case organization_emissions_get_response_granularity::month: return "month";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_emissions_get_response_granularity& out) noexcept {
-  if (s == "day") { out = organization_emissions_get_response_granularity::day; return true; }
-  if (s == "month") { out = organization_emissions_get_response_granularity::month; return true; }
-  out = organization_emissions_get_response_granularity::unknown;
-  return false;
-}
-
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_emissions_get_response_groups_item_buckets_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_emissions_get_response_groups_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_emissions_get_response*);

@@ -253,26 +253,6 @@ bool from_string(std::string_view s, migration_check_method_type& out) noexcept 
   return false;
 }
 
-std::string_view to_string(migration_detail_status_type v) noexcept {
-  switch (v) {
-    case migration_detail_status_type::done: return "done";
-    case migration_detail_status_type::failed: return "failed";
-    case migration_detail_status_type::running: return "running";
-    case migration_detail_status_type::syncing: return "syncing";
-    case migration_detail_status_type::waiting: return "waiting";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, migration_detail_status_type& out) noexcept {
-  if (s == "done") { out = migration_detail_status_type::done; return true; }
-  if (s == "failed") { out = migration_detail_status_type::failed; return true; }
-  if (s == "running") { out = migration_detail_status_type::running; return true; }
-  if (s == "syncing") { out = migration_detail_status_type::syncing; return true; }
-  if (s == "waiting") { out = migration_detail_status_type::waiting; return true; }
-  out = migration_detail_status_type::unknown;
-  return false;
-}
-
 std::string_view to_string(migration_status_type v) noexcept {
   switch (v) {
     case migration_status_type::done: return "done";
@@ -405,20 +385,6 @@ bool from_string(std::string_view s, route_type& out) noexcept {
   return false;
 }
 
-std::string_view to_string(schema_registry_acl_permission_type v) noexcept {
-  switch (v) {
-    case schema_registry_acl_permission_type::schema_registry_read: return "schema_registry_read";
-    case schema_registry_acl_permission_type::schema_registry_write: return "schema_registry_write";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, schema_registry_acl_permission_type& out) noexcept {
-  if (s == "schema_registry_read") { out = schema_registry_acl_permission_type::schema_registry_read; return true; }
-  if (s == "schema_registry_write") { out = schema_registry_acl_permission_type::schema_registry_write; return true; }
-  out = schema_registry_acl_permission_type::unknown;
-  return false;
-}
-
 std::string_view to_string(service_notification_type v) noexcept {
   switch (v) {
     case service_notification_type::service_end_of_life: return "service_end_of_life";
@@ -446,124 +412,6 @@ bool from_string(std::string_view s, service_privatelink_aws_state_type& out) no
   if (s == "creating") { out = service_privatelink_aws_state_type::creating; return true; }
   if (s == "deleting") { out = service_privatelink_aws_state_type::deleting; return true; }
   out = service_privatelink_aws_state_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_privatelink_azure_connection_approval_state_type v) noexcept {
-  switch (v) {
-    case service_privatelink_azure_connection_approval_state_type::active: return "active";
-    case service_privatelink_azure_connection_approval_state_type::connected: return "connected";
-    case service_privatelink_azure_connection_approval_state_type::pending_user_approval: return "pending-user-approval";
-    case service_privatelink_azure_connection_approval_state_type::user_approved: return "user-approved";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_privatelink_azure_connection_approval_state_type& out) noexcept {
-  if (s == "active") { out = service_privatelink_azure_connection_approval_state_type::active; return true; }
-  if (s == "connected") { out = service_privatelink_azure_connection_approval_state_type::connected; return true; }
-  if (s == "pending-user-approval") { out = service_privatelink_azure_connection_approval_state_type::pending_user_approval; return true; }
-  if (s == "user-approved") { out = service_privatelink_azure_connection_approval_state_type::user_approved; return true; }
-  out = service_privatelink_azure_connection_approval_state_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_privatelink_azure_connection_state_type v) noexcept {
-  switch (v) {
-    case service_privatelink_azure_connection_state_type::active: return "active";
-    case service_privatelink_azure_connection_state_type::connected: return "connected";
-    case service_privatelink_azure_connection_state_type::pending_user_approval: return "pending-user-approval";
-    case service_privatelink_azure_connection_state_type::user_approved: return "user-approved";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_privatelink_azure_connection_state_type& out) noexcept {
-  if (s == "active") { out = service_privatelink_azure_connection_state_type::active; return true; }
-  if (s == "connected") { out = service_privatelink_azure_connection_state_type::connected; return true; }
-  if (s == "pending-user-approval") { out = service_privatelink_azure_connection_state_type::pending_user_approval; return true; }
-  if (s == "user-approved") { out = service_privatelink_azure_connection_state_type::user_approved; return true; }
-  out = service_privatelink_azure_connection_state_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_privatelink_azure_state_type v) noexcept {
-  switch (v) {
-    case service_privatelink_azure_state_type::active: return "active";
-    case service_privatelink_azure_state_type::creating: return "creating";
-    case service_privatelink_azure_state_type::deleting: return "deleting";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_privatelink_azure_state_type& out) noexcept {
-  if (s == "active") { out = service_privatelink_azure_state_type::active; return true; }
-  if (s == "creating") { out = service_privatelink_azure_state_type::creating; return true; }
-  if (s == "deleting") { out = service_privatelink_azure_state_type::deleting; return true; }
-  out = service_privatelink_azure_state_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_privatelink_google_connection_state_type v) noexcept {
-  switch (v) {
-    case service_privatelink_google_connection_state_type::active: return "active";
-    case service_privatelink_google_connection_state_type::connected: return "connected";
-    case service_privatelink_google_connection_state_type::pending_user_approval: return "pending-user-approval";
-    case service_privatelink_google_connection_state_type::user_approved: return "user-approved";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_privatelink_google_connection_state_type& out) noexcept {
-  if (s == "active") { out = service_privatelink_google_connection_state_type::active; return true; }
-  if (s == "connected") { out = service_privatelink_google_connection_state_type::connected; return true; }
-  if (s == "pending-user-approval") { out = service_privatelink_google_connection_state_type::pending_user_approval; return true; }
-  if (s == "user-approved") { out = service_privatelink_google_connection_state_type::user_approved; return true; }
-  out = service_privatelink_google_connection_state_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_privatelink_google_state_type v) noexcept {
-  switch (v) {
-    case service_privatelink_google_state_type::active: return "active";
-    case service_privatelink_google_state_type::creating: return "creating";
-    case service_privatelink_google_state_type::deleting: return "deleting";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_privatelink_google_state_type& out) noexcept {
-  if (s == "active") { out = service_privatelink_google_state_type::active; return true; }
-  if (s == "creating") { out = service_privatelink_google_state_type::creating; return true; }
-  if (s == "deleting") { out = service_privatelink_google_state_type::deleting; return true; }
-  out = service_privatelink_google_state_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_acl_item_permission v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_acl_item_permission::admin: return "admin";
-    case service_service_type_update_response_service_acl_item_permission::read: return "read";
-    case service_service_type_update_response_service_acl_item_permission::readwrite: return "readwrite";
-    case service_service_type_update_response_service_acl_item_permission::write: return "write";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_acl_item_permission& out) noexcept {
-  if (s == "admin") { out = service_service_type_update_response_service_acl_item_permission::admin; return true; }
-  if (s == "read") { out = service_service_type_update_response_service_acl_item_permission::read; return true; }
-  if (s == "readwrite") { out = service_service_type_update_response_service_acl_item_permission::readwrite; return true; }
-  if (s == "write") { out = service_service_type_update_response_service_acl_item_permission::write; return true; }
-  out = service_service_type_update_response_service_acl_item_permission::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_components_item_kafka_authentication_method v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_components_item_kafka_authentication_method::certificate: return "certificate";
-    case service_service_type_update_response_service_components_item_kafka_authentication_method::sasl: return "sasl";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_components_item_kafka_authentication_method& out) noexcept {
-  if (s == "certificate") { out = service_service_type_update_response_service_components_item_kafka_authentication_method::certificate; return true; }
-  if (s == "sasl") { out = service_service_type_update_response_service_components_item_kafka_authentication_method::sasl; return true; }
-  out = service_service_type_update_response_service_components_item_kafka_authentication_method::unknown;
   return false;
 }
 
@@ -630,92 +478,6 @@ bool from_string(std::string_view s, service_service_type_update_response_servic
   if (s == "transaction") { out = service_service_type_update_response_service_connection_pools_item_pool_mode::transaction; return true; }
   if (s == "statement") { out = service_service_type_update_response_service_connection_pools_item_pool_mode::statement; return true; }
   out = service_service_type_update_response_service_connection_pools_item_pool_mode::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_kafka_acl_item_operation v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_kafka_acl_item_operation::all: return "All";
-    case service_service_type_update_response_service_kafka_acl_item_operation::alter: return "Alter";
-    case service_service_type_update_response_service_kafka_acl_item_operation::alterconfigs: return "AlterConfigs";
-    case service_service_type_update_response_service_kafka_acl_item_operation::clusteraction: return "ClusterAction";
-    case service_service_type_update_response_service_kafka_acl_item_operation::create: return "Create";
-    case service_service_type_update_response_service_kafka_acl_item_operation::createtokens: return "CreateTokens";
-    case service_service_type_update_response_service_kafka_acl_item_operation::delete_value: return "Delete";
-    case service_service_type_update_response_service_kafka_acl_item_operation::describe: return "Describe";
-    case service_service_type_update_response_service_kafka_acl_item_operation::describeconfigs: return "DescribeConfigs";
-    case service_service_type_update_response_service_kafka_acl_item_operation::describetokens: return "DescribeTokens";
-    case service_service_type_update_response_service_kafka_acl_item_operation::idempotentwrite: return "IdempotentWrite";
-    case service_service_type_update_response_service_kafka_acl_item_operation::read: return "Read";
-    case service_service_type_update_response_service_kafka_acl_item_operation::write: return "Write";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_kafka_acl_item_operation& out) noexcept {
-  if (s == "All") { out = service_service_type_update_response_service_kafka_acl_item_operation::all; return true; }
-  if (s == "Alter") { out = service_service_type_update_response_service_kafka_acl_item_operation::alter; return true; }
-  if (s == "AlterConfigs") { out = service_service_type_update_response_service_kafka_acl_item_operation::alterconfigs; return true; }
-  if (s == "ClusterAction") { out = service_service_type_update_response_service_kafka_acl_item_operation::clusteraction; return true; }
-  if (s == "Create") { out = service_service_type_update_response_service_kafka_acl_item_operation::create; return true; }
-  if (s == "CreateTokens") { out = service_service_type_update_response_service_kafka_acl_item_operation::createtokens; return true; }
-  if (s == "Delete") { out = service_service_type_update_response_service_kafka_acl_item_operation::delete_value; return true; }
-  if (s == "Describe") { out = service_service_type_update_response_service_kafka_acl_item_operation::describe; return true; }
-  if (s == "DescribeConfigs") { out = service_service_type_update_response_service_kafka_acl_item_operation::describeconfigs; return true; }
-  if (s == "DescribeTokens") { out = service_service_type_update_response_service_kafka_acl_item_operation::describetokens; return true; }
-  if (s == "IdempotentWrite") { out = service_service_type_update_response_service_kafka_acl_item_operation::idempotentwrite; return true; }
-  if (s == "Read") { out = service_service_type_update_response_service_kafka_acl_item_operation::read; return true; }
-  if (s == "Write") { out = service_service_type_update_response_service_kafka_acl_item_operation::write; return true; }
-  out = service_service_type_update_response_service_kafka_acl_item_operation::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_kafka_acl_item_pattern_type v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_kafka_acl_item_pattern_type::literal: return "LITERAL";
-    case service_service_type_update_response_service_kafka_acl_item_pattern_type::prefixed: return "PREFIXED";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_kafka_acl_item_pattern_type& out) noexcept {
-  if (s == "LITERAL") { out = service_service_type_update_response_service_kafka_acl_item_pattern_type::literal; return true; }
-  if (s == "PREFIXED") { out = service_service_type_update_response_service_kafka_acl_item_pattern_type::prefixed; return true; }
-  out = service_service_type_update_response_service_kafka_acl_item_pattern_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_kafka_acl_item_permission_type v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_kafka_acl_item_permission_type::allow: return "ALLOW";
-    case service_service_type_update_response_service_kafka_acl_item_permission_type::deny: return "DENY";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_kafka_acl_item_permission_type& out) noexcept {
-  if (s == "ALLOW") { out = service_service_type_update_response_service_kafka_acl_item_permission_type::allow; return true; }
-  if (s == "DENY") { out = service_service_type_update_response_service_kafka_acl_item_permission_type::deny; return true; }
-  out = service_service_type_update_response_service_kafka_acl_item_permission_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_kafka_acl_item_resource_type v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_kafka_acl_item_resource_type::cluster: return "Cluster";
-    case service_service_type_update_response_service_kafka_acl_item_resource_type::delegationtoken: return "DelegationToken";
-    case service_service_type_update_response_service_kafka_acl_item_resource_type::group: return "Group";
-    case service_service_type_update_response_service_kafka_acl_item_resource_type::topic: return "Topic";
-    case service_service_type_update_response_service_kafka_acl_item_resource_type::transactionalid: return "TransactionalId";
-    case service_service_type_update_response_service_kafka_acl_item_resource_type::user: return "User";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_kafka_acl_item_resource_type& out) noexcept {
-  if (s == "Cluster") { out = service_service_type_update_response_service_kafka_acl_item_resource_type::cluster; return true; }
-  if (s == "DelegationToken") { out = service_service_type_update_response_service_kafka_acl_item_resource_type::delegationtoken; return true; }
-  if (s == "Group") { out = service_service_type_update_response_service_kafka_acl_item_resource_type::group; return true; }
-  if (s == "Topic") { out = service_service_type_update_response_service_kafka_acl_item_resource_type::topic; return true; }
-  if (s == "TransactionalId") { out = service_service_type_update_response_service_kafka_acl_item_resource_type::transactionalid; return true; }
-  if (s == "User") { out = service_service_type_update_response_service_kafka_acl_item_resource_type::user; return true; }
-  out = service_service_type_update_response_service_kafka_acl_item_resource_type::unknown;
   return false;
 }
 
@@ -787,26 +549,6 @@ bool from_string(std::string_view s, service_service_type_update_response_servic
   return false;
 }
 
-std::string_view to_string(service_service_type_update_response_service_node_states_item_progress_updates_item_unit v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_node_states_item_progress_updates_item_unit::binlogs: return "binlogs";
-    case service_service_type_update_response_service_node_states_item_progress_updates_item_unit::bytes_compressed: return "bytes_compressed";
-    case service_service_type_update_response_service_node_states_item_progress_updates_item_unit::bytes_uncompressed: return "bytes_uncompressed";
-    case service_service_type_update_response_service_node_states_item_progress_updates_item_unit::prepare_percent: return "prepare_percent";
-    case service_service_type_update_response_service_node_states_item_progress_updates_item_unit::wal_lsn: return "wal_lsn";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_node_states_item_progress_updates_item_unit& out) noexcept {
-  if (s == "binlogs") { out = service_service_type_update_response_service_node_states_item_progress_updates_item_unit::binlogs; return true; }
-  if (s == "bytes_compressed") { out = service_service_type_update_response_service_node_states_item_progress_updates_item_unit::bytes_compressed; return true; }
-  if (s == "bytes_uncompressed") { out = service_service_type_update_response_service_node_states_item_progress_updates_item_unit::bytes_uncompressed; return true; }
-  if (s == "prepare_percent") { out = service_service_type_update_response_service_node_states_item_progress_updates_item_unit::prepare_percent; return true; }
-  if (s == "wal_lsn") { out = service_service_type_update_response_service_node_states_item_progress_updates_item_unit::wal_lsn; return true; }
-  out = service_service_type_update_response_service_node_states_item_progress_updates_item_unit::unknown;
-  return false;
-}
-
 std::string_view to_string(service_service_type_update_response_service_node_states_item_role v) noexcept {
   switch (v) {
     case service_service_type_update_response_service_node_states_item_role::master: return "master";
@@ -820,42 +562,6 @@ bool from_string(std::string_view s, service_service_type_update_response_servic
   if (s == "standby") { out = service_service_type_update_response_service_node_states_item_role::standby; return true; }
   if (s == "read-replica") { out = service_service_type_update_response_service_node_states_item_role::read_replica; return true; }
   out = service_service_type_update_response_service_node_states_item_role::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_node_states_item_state v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_node_states_item_state::leaving: return "leaving";
-    case service_service_type_update_response_service_node_states_item_state::running: return "running";
-    case service_service_type_update_response_service_node_states_item_state::setting_up_vm: return "setting_up_vm";
-    case service_service_type_update_response_service_node_states_item_state::syncing_data: return "syncing_data";
-    case service_service_type_update_response_service_node_states_item_state::timing_out: return "timing_out";
-    case service_service_type_update_response_service_node_states_item_state::unknown_2: return "unknown";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_node_states_item_state& out) noexcept {
-  if (s == "leaving") { out = service_service_type_update_response_service_node_states_item_state::leaving; return true; }
-  if (s == "running") { out = service_service_type_update_response_service_node_states_item_state::running; return true; }
-  if (s == "setting_up_vm") { out = service_service_type_update_response_service_node_states_item_state::setting_up_vm; return true; }
-  if (s == "syncing_data") { out = service_service_type_update_response_service_node_states_item_state::syncing_data; return true; }
-  if (s == "timing_out") { out = service_service_type_update_response_service_node_states_item_state::timing_out; return true; }
-  if (s == "unknown") { out = service_service_type_update_response_service_node_states_item_state::unknown_2; return true; }
-  out = service_service_type_update_response_service_node_states_item_state::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_schema_registry_acl_item_permission v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_schema_registry_acl_item_permission::schema_registry_read: return "schema_registry_read";
-    case service_service_type_update_response_service_schema_registry_acl_item_permission::schema_registry_write: return "schema_registry_write";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_schema_registry_acl_item_permission& out) noexcept {
-  if (s == "schema_registry_read") { out = service_service_type_update_response_service_schema_registry_acl_item_permission::schema_registry_read; return true; }
-  if (s == "schema_registry_write") { out = service_service_type_update_response_service_schema_registry_acl_item_permission::schema_registry_write; return true; }
-  out = service_service_type_update_response_service_schema_registry_acl_item_permission::unknown;
   return false;
 }
 
@@ -876,88 +582,6 @@ bool from_string(std::string_view s, service_service_type_update_response_servic
   if (s == "source") { out = service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::source; return true; }
   if (s == "unknown") { out = service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::unknown_2; return true; }
   out = service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_service_integrations_item_integration_status_state_status v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_service_integrations_item_integration_status_state_status::failed: return "failed";
-    case service_service_type_update_response_service_service_integrations_item_integration_status_state_status::inactive: return "inactive";
-    case service_service_type_update_response_service_service_integrations_item_integration_status_state_status::running: return "running";
-    case service_service_type_update_response_service_service_integrations_item_integration_status_state_status::starting: return "starting";
-    case service_service_type_update_response_service_service_integrations_item_integration_status_state_status::unknown_2: return "unknown";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_service_integrations_item_integration_status_state_status& out) noexcept {
-  if (s == "failed") { out = service_service_type_update_response_service_service_integrations_item_integration_status_state_status::failed; return true; }
-  if (s == "inactive") { out = service_service_type_update_response_service_service_integrations_item_integration_status_state_status::inactive; return true; }
-  if (s == "running") { out = service_service_type_update_response_service_service_integrations_item_integration_status_state_status::running; return true; }
-  if (s == "starting") { out = service_service_type_update_response_service_service_integrations_item_integration_status_state_status::starting; return true; }
-  if (s == "unknown") { out = service_service_type_update_response_service_service_integrations_item_integration_status_state_status::unknown_2; return true; }
-  out = service_service_type_update_response_service_service_integrations_item_integration_status_state_status::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_service_notifications_item_level v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_service_notifications_item_level::notice: return "notice";
-    case service_service_type_update_response_service_service_notifications_item_level::warning: return "warning";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_service_notifications_item_level& out) noexcept {
-  if (s == "notice") { out = service_service_type_update_response_service_service_notifications_item_level::notice; return true; }
-  if (s == "warning") { out = service_service_type_update_response_service_service_notifications_item_level::warning; return true; }
-  out = service_service_type_update_response_service_service_notifications_item_level::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_service_notifications_item_type v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_service_notifications_item_type::service_end_of_life: return "service_end_of_life";
-    case service_service_type_update_response_service_service_notifications_item_type::service_powered_off_removal: return "service_powered_off_removal";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_service_notifications_item_type& out) noexcept {
-  if (s == "service_end_of_life") { out = service_service_type_update_response_service_service_notifications_item_type::service_end_of_life; return true; }
-  if (s == "service_powered_off_removal") { out = service_service_type_update_response_service_service_notifications_item_type::service_powered_off_removal; return true; }
-  out = service_service_type_update_response_service_service_notifications_item_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_state v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_state::poweroff: return "POWEROFF";
-    case service_service_type_update_response_service_state::rebalancing: return "REBALANCING";
-    case service_service_type_update_response_service_state::rebuilding: return "REBUILDING";
-    case service_service_type_update_response_service_state::running: return "RUNNING";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_state& out) noexcept {
-  if (s == "POWEROFF") { out = service_service_type_update_response_service_state::poweroff; return true; }
-  if (s == "REBALANCING") { out = service_service_type_update_response_service_state::rebalancing; return true; }
-  if (s == "REBUILDING") { out = service_service_type_update_response_service_state::rebuilding; return true; }
-  if (s == "RUNNING") { out = service_service_type_update_response_service_state::running; return true; }
-  out = service_service_type_update_response_service_state::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_topics_item_state v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_topics_item_state::active: return "ACTIVE";
-    case service_service_type_update_response_service_topics_item_state::configuring: return "CONFIGURING";
-    case service_service_type_update_response_service_topics_item_state::deleting: return "DELETING";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_topics_item_state& out) noexcept {
-  if (s == "ACTIVE") { out = service_service_type_update_response_service_topics_item_state::active; return true; }
-  if (s == "CONFIGURING") { out = service_service_type_update_response_service_topics_item_state::configuring; return true; }
-  if (s == "DELETING") { out = service_service_type_update_response_service_topics_item_state::deleting; return true; }
-  out = service_service_type_update_response_service_topics_item_state::unknown;
   return false;
 }
 
@@ -1129,7 +753,7 @@ bool from_string(std::string_view s, usage_type& out) noexcept {
   return false;
 }
 
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::access_control_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::access_control_in*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::backup_out_additional_regions_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::backup_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::component_out*);
@@ -1140,21 +764,7 @@ bool from_string(std::string_view s, usage_type& out) noexcept {
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::connection_pool_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::controlled_switchover_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::custom_file_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_clickhouse_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_dragonfly_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_elasticsearch_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_grafana_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_mirrormaker_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_mysql_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_pg_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_redis_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_thanos_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_valkey_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::list_project_service_types_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::list_public_service_types_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::log_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::update_out*);
@@ -1175,69 +785,38 @@ bool from_string(std::string_view s, usage_type& out) noexcept {
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_get_service_logs_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::result_code_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::scheduled_backup_time_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::schema_registry_acl_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::server_group_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_backups_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_notification_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_topic_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_custom_file_update_response*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_custom_file_upload_response*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_data_hub_rotate_internal_secrets_response_rotation*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_database_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_database_list_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_get_migration_status_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_delete_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_update_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_connection_approval_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_connection_list_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_connection_update_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_delete_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_connection_list_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_update_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_connection_create_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_connection_list_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_delete_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_query_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_acl_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_backups_item_additional_regions_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_backups_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_components_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_connection_pools_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_kafka_acl_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_maintenance_controlled_switchover*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_maintenance_updates_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_maintenance*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_node_states_item_progress_updates_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_node_states_item_shard*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_node_states_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_schema_registry_acl_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_server_group*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_integrations_item_integration_status_state*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_integrations_item_integration_status*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_integrations_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_notifications_item_metadata*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_notifications_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_tech_emails_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_topics_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_users_item_access_control*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_users_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_task_create_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_task_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_update_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_credentials_modify_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_credentials_reset_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_version_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::access_control_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::create_searchable_snapshot_in& in);
@@ -1246,21 +825,14 @@ bool from_string(std::string_view s, usage_type& out) noexcept {
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::maintenance_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::migration_check_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_get_service_logs_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_service_tags_replace_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_service_tags_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_backup_to_another_region_report_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_metrics_fetch_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_cancel_query_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_integration_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_database_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_metrics_fetch_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_aws_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_aws_update_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_azure_connection_update_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_azure_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_azure_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_google_connection_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_query_activity_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_service_type_update_request_body& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::upgrade_check_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_task_create_in& in);
@@ -1268,8 +840,8 @@ bool from_string(std::string_view s, usage_type& out) noexcept {
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_user_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_user_credentials_modify_in& in);
 
-static ::aiven::codec::sax::target sax_members_access_control_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::access_control_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_access_control_in(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::access_control_in*>(f.obj);
   switch (k.size()) {
     case 14:
       if (k == "redis_acl_keys") return ::aiven::codec::sax::member(f, "redis_acl_keys", o.redis_acl_keys);
@@ -1304,8 +876,8 @@ static ::aiven::codec::sax::target sax_members_access_control_out(::aiven::codec
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::access_control_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_access_control_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::access_control_in*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_access_control_in>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_backup_out_additional_regions_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1648,276 +1220,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::custom_file_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_custom_file_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_clickhouse_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_clickhouse_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_clickhouse_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_clickhouse_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_dragonfly_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_dragonfly_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_dragonfly_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_dragonfly_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_elasticsearch_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_elasticsearch_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_elasticsearch_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_elasticsearch_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_grafana_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_grafana_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_grafana_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_grafana_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_kafka_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_kafka_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_kafka_connect_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_kafka_connect_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_connect_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_kafka_mirrormaker_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_kafka_mirrormaker_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_mirrormaker_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_mirrormaker_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_mysql_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_mysql_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_mysql_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_mysql_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_opensearch_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_opensearch_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_opensearch_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_service_pg_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::service_pg_out*>(f.obj);
   switch (k.size()) {
@@ -1943,129 +1245,6 @@ static ::aiven::codec::sax::target sax_members_service_pg_out(::aiven::codec::sa
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_pg_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_pg_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_redis_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_redis_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_redis_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_redis_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_thanos_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_thanos_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_thanos_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_thanos_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_valkey_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_valkey_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_valkey_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_valkey_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_list_project_service_types_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::list_project_service_types_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "pg") return ::aiven::codec::sax::member(f, "pg", o.pg);
-      break;
-    case 5:
-      if (k == "flink") return ::aiven::codec::sax::member(f, "flink", o.flink);
-      if (k == "kafka") return ::aiven::codec::sax::member(f, "kafka", o.kafka);
-      if (k == "mysql") return ::aiven::codec::sax::member(f, "mysql", o.mysql);
-      if (k == "redis") return ::aiven::codec::sax::member(f, "redis", o.redis);
-      break;
-    case 6:
-      if (k == "thanos") return ::aiven::codec::sax::member(f, "thanos", o.thanos);
-      if (k == "valkey") return ::aiven::codec::sax::member(f, "valkey", o.valkey);
-      break;
-    case 7:
-      if (k == "grafana") return ::aiven::codec::sax::member(f, "grafana", o.grafana);
-      break;
-    case 9:
-      if (k == "dragonfly") return ::aiven::codec::sax::member(f, "dragonfly", o.dragonfly);
-      break;
-    case 10:
-      if (k == "clickhouse") return ::aiven::codec::sax::member(f, "clickhouse", o.clickhouse);
-      if (k == "opensearch") return ::aiven::codec::sax::member(f, "opensearch", o.opensearch);
-      break;
-    case 13:
-      if (k == "elasticsearch") return ::aiven::codec::sax::member(f, "elasticsearch", o.elasticsearch);
-      if (k == "kafka_connect") return ::aiven::codec::sax::member(f, "kafka_connect", o.kafka_connect);
-      break;
-    case 17:
-      if (k == "kafka_mirrormaker") return ::aiven::codec::sax::member(f, "kafka_mirrormaker", o.kafka_mirrormaker);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::list_project_service_types_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_list_project_service_types_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_list_public_service_types_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -2539,28 +1718,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::scheduled_backup_time
   return ::aiven::codec::sax::model_ops<&sax_members_scheduled_backup_time_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_schema_registry_acl_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::schema_registry_acl_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 8:
-      if (k == "resource") return ::aiven::codec::sax::member(f, "resource", o.resource);
-      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
-      break;
-    case 10:
-      if (k == "permission") return ::aiven::codec::sax::member(f, "permission", o.permission);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::schema_registry_acl_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_schema_registry_acl_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_server_group_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::server_group_out*>(f.obj);
   switch (k.size()) {
@@ -2704,8 +1861,8 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_user_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_create_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_service_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_out*>(f.obj);
   switch (k.size()) {
     case 3:
       if (k == "acl") return ::aiven::codec::sax::member(f, "acl", o.acl);
@@ -2794,8 +1951,8 @@ static ::aiven::codec::sax::target sax_members_service_create_out(::aiven::codec
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_create_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_custom_file_update_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -2818,28 +1975,6 @@ static ::aiven::codec::sax::target sax_members_service_custom_file_update_respon
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_custom_file_update_response*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_custom_file_update_response>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_custom_file_upload_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_custom_file_upload_response*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "file_id") return ::aiven::codec::sax::member(f, "file_id", o.file_id);
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 17:
-      if (k == "service_reference") return ::aiven::codec::sax::member(f, "service_reference", o.service_reference);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_custom_file_upload_response*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_custom_file_upload_response>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_data_hub_rotate_internal_secrets_response_rotation(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -3020,160 +2155,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_get_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_get_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_out*>(f.obj);
-  switch (k.size()) {
-    case 3:
-      if (k == "acl") return ::aiven::codec::sax::member(f, "acl", o.acl);
-      break;
-    case 4:
-      if (k == "plan") return ::aiven::codec::sax::member(f, "plan", o.plan);
-      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      if (k == "users") return ::aiven::codec::sax::member(f, "users", o.users);
-      break;
-    case 6:
-      if (k == "cmk_id") return ::aiven::codec::sax::member(f, "cmk_id", o.cmk_id);
-      if (k == "topics") return ::aiven::codec::sax::member(f, "topics", o.topics);
-      break;
-    case 7:
-      if (k == "backups") return ::aiven::codec::sax::member(f, "backups", o.backups);
-      break;
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      if (k == "metadata") return ::aiven::codec::sax::member(f, "metadata", o.metadata);
-      break;
-    case 9:
-      if (k == "databases") return ::aiven::codec::sax::member(f, "databases", o.databases);
-      if (k == "kafka_acl") return ::aiven::codec::sax::member(f, "kafka_acl", o.kafka_acl);
-      break;
-    case 10:
-      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
-      if (k == "components") return ::aiven::codec::sax::member(f, "components", o.components);
-      if (k == "group_list") return ::aiven::codec::sax::member(f, "group_list", o.group_list);
-      if (k == "node_count") return ::aiven::codec::sax::member(f, "node_count", o.node_count);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "maintenance") return ::aiven::codec::sax::member(f, "maintenance", o.maintenance);
-      if (k == "node_states") return ::aiven::codec::sax::member(f, "node_states", o.node_states);
-      if (k == "service_uri") return ::aiven::codec::sax::member(f, "service_uri", o.service_uri);
-      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
-      break;
-    case 12:
-      if (k == "server_group") return ::aiven::codec::sax::member(f, "server_group", o.server_group);
-      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
-      if (k == "service_type") return ::aiven::codec::sax::member(f, "service_type", o.service_type);
-      break;
-    case 13:
-      if (k == "disk_space_mb") return ::aiven::codec::sax::member(f, "disk_space_mb", o.disk_space_mb);
-      break;
-    case 14:
-      if (k == "node_cpu_count") return ::aiven::codec::sax::member(f, "node_cpu_count", o.node_cpu_count);
-      if (k == "node_memory_mb") return ::aiven::codec::sax::member(f, "node_memory_mb", o.node_memory_mb);
-      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
-      break;
-    case 15:
-      if (k == "connection_info") return ::aiven::codec::sax::member(f, "connection_info", o.connection_info);
-      if (k == "is_cluster_plan") return ::aiven::codec::sax::member(f, "is_cluster_plan", o.is_cluster_plan);
-      break;
-    case 16:
-      if (k == "connection_pools") return ::aiven::codec::sax::member(f, "connection_pools", o.connection_pools);
-      break;
-    case 17:
-      if (k == "cloud_description") return ::aiven::codec::sax::member(f, "cloud_description", o.cloud_description);
-      break;
-    case 18:
-      if (k == "service_uri_params") return ::aiven::codec::sax::member(f, "service_uri_params", o.service_uri_params);
-      break;
-    case 19:
-      if (k == "schema_registry_acl") return ::aiven::codec::sax::member(f, "schema_registry_acl", o.schema_registry_acl);
-      break;
-    case 20:
-      if (k == "service_integrations") return ::aiven::codec::sax::member(f, "service_integrations", o.service_integrations);
-      break;
-    case 21:
-      if (k == "service_notifications") return ::aiven::codec::sax::member(f, "service_notifications", o.service_notifications);
-      break;
-    case 22:
-      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
-      break;
-    case 24:
-      if (k == "service_type_description") return ::aiven::codec::sax::member(f, "service_type_description", o.service_type_description);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_privatelink_aws_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_privatelink_aws_create_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "principals") return ::aiven::codec::sax::member(f, "principals", o.principals);
-      break;
-    case 14:
-      if (k == "aws_service_id") return ::aiven::codec::sax::member(f, "aws_service_id", o.aws_service_id);
-      break;
-    case 16:
-      if (k == "aws_service_name") return ::aiven::codec::sax::member(f, "aws_service_name", o.aws_service_name);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_aws_create_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_privatelink_aws_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_privatelink_aws_delete_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "principals") return ::aiven::codec::sax::member(f, "principals", o.principals);
-      break;
-    case 14:
-      if (k == "aws_service_id") return ::aiven::codec::sax::member(f, "aws_service_id", o.aws_service_id);
-      break;
-    case 16:
-      if (k == "aws_service_name") return ::aiven::codec::sax::member(f, "aws_service_name", o.aws_service_name);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_delete_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_aws_delete_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_service_privatelink_aws_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::service_privatelink_aws_get_out*>(f.obj);
   switch (k.size()) {
@@ -3202,90 +2183,6 @@ static ::aiven::codec::sax::target sax_members_service_privatelink_aws_get_out(:
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_get_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_aws_get_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_privatelink_aws_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_privatelink_aws_update_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "principals") return ::aiven::codec::sax::member(f, "principals", o.principals);
-      break;
-    case 14:
-      if (k == "aws_service_id") return ::aiven::codec::sax::member(f, "aws_service_id", o.aws_service_id);
-      break;
-    case 16:
-      if (k == "aws_service_name") return ::aiven::codec::sax::member(f, "aws_service_name", o.aws_service_name);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_aws_update_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_privatelink_azure_connection_approval_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_privatelink_azure_connection_approval_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 15:
-      if (k == "user_ip_address") return ::aiven::codec::sax::member(f, "user_ip_address", o.user_ip_address);
-      break;
-    case 19:
-      if (k == "private_endpoint_id") return ::aiven::codec::sax::member(f, "private_endpoint_id", o.private_endpoint_id);
-      break;
-    case 25:
-      if (k == "privatelink_connection_id") return ::aiven::codec::sax::member(f, "privatelink_connection_id", o.privatelink_connection_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_connection_approval_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_connection_approval_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_privatelink_azure_connection_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_privatelink_azure_connection_list_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 15:
-      if (k == "user_ip_address") return ::aiven::codec::sax::member(f, "user_ip_address", o.user_ip_address);
-      break;
-    case 19:
-      if (k == "private_endpoint_id") return ::aiven::codec::sax::member(f, "private_endpoint_id", o.private_endpoint_id);
-      break;
-    case 25:
-      if (k == "privatelink_connection_id") return ::aiven::codec::sax::member(f, "privatelink_connection_id", o.privatelink_connection_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_connection_list_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_connection_list_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_privatelink_azure_connection_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -3318,64 +2215,28 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_a
   return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_connection_update_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_privatelink_azure_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_privatelink_azure_create_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_service_privatelink_azure_connection_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_privatelink_azure_connection_list_out*>(f.obj);
   switch (k.size()) {
     case 5:
       if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
       break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 16:
-      if (k == "azure_service_id") return ::aiven::codec::sax::member(f, "azure_service_id", o.azure_service_id);
+    case 15:
+      if (k == "user_ip_address") return ::aiven::codec::sax::member(f, "user_ip_address", o.user_ip_address);
       break;
     case 19:
-      if (k == "azure_service_alias") return ::aiven::codec::sax::member(f, "azure_service_alias", o.azure_service_alias);
+      if (k == "private_endpoint_id") return ::aiven::codec::sax::member(f, "private_endpoint_id", o.private_endpoint_id);
       break;
-    case 21:
-      if (k == "user_subscription_ids") return ::aiven::codec::sax::member(f, "user_subscription_ids", o.user_subscription_ids);
+    case 25:
+      if (k == "privatelink_connection_id") return ::aiven::codec::sax::member(f, "privatelink_connection_id", o.privatelink_connection_id);
       break;
     default: break;
   }
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_create_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_privatelink_azure_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_privatelink_azure_delete_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 16:
-      if (k == "azure_service_id") return ::aiven::codec::sax::member(f, "azure_service_id", o.azure_service_id);
-      break;
-    case 19:
-      if (k == "azure_service_alias") return ::aiven::codec::sax::member(f, "azure_service_alias", o.azure_service_alias);
-      break;
-    case 21:
-      if (k == "user_subscription_ids") return ::aiven::codec::sax::member(f, "user_subscription_ids", o.user_subscription_ids);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_delete_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_delete_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_connection_list_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_connection_list_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_privatelink_azure_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -3406,36 +2267,6 @@ static ::aiven::codec::sax::target sax_members_service_privatelink_azure_get_out
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_get_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_get_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_privatelink_azure_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_privatelink_azure_update_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 16:
-      if (k == "azure_service_id") return ::aiven::codec::sax::member(f, "azure_service_id", o.azure_service_id);
-      break;
-    case 19:
-      if (k == "azure_service_alias") return ::aiven::codec::sax::member(f, "azure_service_alias", o.azure_service_alias);
-      break;
-    case 21:
-      if (k == "user_subscription_ids") return ::aiven::codec::sax::member(f, "user_subscription_ids", o.user_subscription_ids);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_update_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_privatelink_google_connection_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -3490,54 +2321,6 @@ static ::aiven::codec::sax::target sax_members_service_privatelink_google_connec
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_connection_list_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_google_connection_list_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_privatelink_google_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_privatelink_google_create_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 25:
-      if (k == "google_service_attachment") return ::aiven::codec::sax::member(f, "google_service_attachment", o.google_service_attachment);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_google_create_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_privatelink_google_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_privatelink_google_delete_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 25:
-      if (k == "google_service_attachment") return ::aiven::codec::sax::member(f, "google_service_attachment", o.google_service_attachment);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_delete_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_google_delete_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_privatelink_google_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -3659,81 +2442,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_query_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_query_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_acl_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_acl_item*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 5:
-      if (k == "topic") return ::aiven::codec::sax::member(f, "topic", o.topic);
-      break;
-    case 8:
-      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
-      break;
-    case 10:
-      if (k == "permission") return ::aiven::codec::sax::member(f, "permission", o.permission);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_acl_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_acl_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_backups_item_additional_regions_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_backups_item_additional_regions_item*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "cloud") return ::aiven::codec::sax::member(f, "cloud", o.cloud);
-      break;
-    case 6:
-      if (k == "paused") return ::aiven::codec::sax::member(f, "paused", o.paused);
-      if (k == "region") return ::aiven::codec::sax::member(f, "region", o.region);
-      break;
-    case 12:
-      if (k == "pause_reason") return ::aiven::codec::sax::member(f, "pause_reason", o.pause_reason);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_backups_item_additional_regions_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_backups_item_additional_regions_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_backups_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_backups_item*>(f.obj);
-  switch (k.size()) {
-    case 9:
-      if (k == "data_size") return ::aiven::codec::sax::member(f, "data_size", o.data_size);
-      break;
-    case 11:
-      if (k == "backup_name") return ::aiven::codec::sax::member(f, "backup_name", o.backup_name);
-      if (k == "backup_time") return ::aiven::codec::sax::member(f, "backup_time", o.backup_time);
-      if (k == "incremental") return ::aiven::codec::sax::member(f, "incremental", o.incremental);
-      break;
-    case 16:
-      if (k == "storage_location") return ::aiven::codec::sax::member(f, "storage_location", o.storage_location);
-      break;
-    case 18:
-      if (k == "additional_regions") return ::aiven::codec::sax::member(f, "additional_regions", o.additional_regions);
-      break;
-    case 24:
-      if (k == "tiered_storage_data_size") return ::aiven::codec::sax::member(f, "tiered_storage_data_size", o.tiered_storage_data_size);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_backups_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_backups_item>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_components_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_components_item*>(f.obj);
   switch (k.size()) {
@@ -3794,38 +2502,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_
   return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_connection_pools_item>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_kafka_acl_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_kafka_acl_item*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 4:
-      if (k == "host") return ::aiven::codec::sax::member(f, "host", o.host);
-      break;
-    case 9:
-      if (k == "operation") return ::aiven::codec::sax::member(f, "operation", o.operation);
-      if (k == "principal") return ::aiven::codec::sax::member(f, "principal", o.principal);
-      break;
-    case 12:
-      if (k == "pattern_type") return ::aiven::codec::sax::member(f, "pattern_type", o.pattern_type);
-      break;
-    case 13:
-      if (k == "resource_name") return ::aiven::codec::sax::member(f, "resource_name", o.resource_name);
-      if (k == "resource_type") return ::aiven::codec::sax::member(f, "resource_type", o.resource_type);
-      break;
-    case 15:
-      if (k == "permission_type") return ::aiven::codec::sax::member(f, "permission_type", o.permission_type);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_kafka_acl_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_kafka_acl_item>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_maintenance_controlled_switchover(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_maintenance_controlled_switchover*>(f.obj);
   switch (k.size()) {
@@ -3851,35 +2527,6 @@ static ::aiven::codec::sax::target sax_members_service_service_type_update_respo
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_maintenance_controlled_switchover*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_maintenance_controlled_switchover>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_maintenance_updates_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_maintenance_updates_item*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "impact") return ::aiven::codec::sax::member(f, "impact", o.impact);
-      break;
-    case 8:
-      if (k == "deadline") return ::aiven::codec::sax::member(f, "deadline", o.deadline);
-      if (k == "start_at") return ::aiven::codec::sax::member(f, "start_at", o.start_at);
-      break;
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      if (k == "start_after") return ::aiven::codec::sax::member(f, "start_after", o.start_after);
-      break;
-    case 18:
-      if (k == "documentation_link") return ::aiven::codec::sax::member(f, "documentation_link", o.documentation_link);
-      break;
-    case 20:
-      if (k == "impact_portable_text") return ::aiven::codec::sax::member(f, "impact_portable_text", o.impact_portable_text);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_maintenance_updates_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_maintenance_updates_item>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_maintenance(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -3935,24 +2582,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_
   return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_node_states_item_progress_updates_item>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_node_states_item_shard(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_node_states_item_shard*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 8:
-      if (k == "position") return ::aiven::codec::sax::member(f, "position", o.position);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_node_states_item_shard*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_node_states_item_shard>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_node_states_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_node_states_item*>(f.obj);
   switch (k.size()) {
@@ -3978,46 +2607,6 @@ static ::aiven::codec::sax::target sax_members_service_service_type_update_respo
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_node_states_item*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_node_states_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_schema_registry_acl_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_schema_registry_acl_item*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 8:
-      if (k == "resource") return ::aiven::codec::sax::member(f, "resource", o.resource);
-      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
-      break;
-    case 10:
-      if (k == "permission") return ::aiven::codec::sax::member(f, "permission", o.permission);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_schema_registry_acl_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_schema_registry_acl_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_server_group(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_server_group*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
-      break;
-    case 7:
-      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_server_group*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_server_group>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_service_integrations_item_integration_status_state(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -4111,144 +2700,6 @@ static ::aiven::codec::sax::target sax_members_service_service_type_update_respo
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_integrations_item*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_service_integrations_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_service_notifications_item_metadata(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_service_notifications_item_metadata*>(f.obj);
-  switch (k.size()) {
-    case 18:
-      if (k == "upgrade_to_version") return ::aiven::codec::sax::member(f, "upgrade_to_version", o.upgrade_to_version);
-      break;
-    case 22:
-      if (k == "end_of_life_policy_url") return ::aiven::codec::sax::member(f, "end_of_life_policy_url", o.end_of_life_policy_url);
-      break;
-    case 23:
-      if (k == "upgrade_to_service_type") return ::aiven::codec::sax::member(f, "upgrade_to_service_type", o.upgrade_to_service_type);
-      break;
-    case 24:
-      if (k == "service_end_of_life_time") return ::aiven::codec::sax::member(f, "service_end_of_life_time", o.service_end_of_life_time);
-      break;
-    case 28:
-      if (k == "end_of_life_help_article_url") return ::aiven::codec::sax::member(f, "end_of_life_help_article_url", o.end_of_life_help_article_url);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_notifications_item_metadata*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_service_notifications_item_metadata>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_service_notifications_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_service_notifications_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
-      break;
-    case 5:
-      if (k == "level") return ::aiven::codec::sax::member(f, "level", o.level);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 8:
-      if (k == "metadata") return ::aiven::codec::sax::member(f, "metadata", o.metadata);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_notifications_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_service_notifications_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_tech_emails_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_tech_emails_item*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "email") return ::aiven::codec::sax::member(f, "email", o.email);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_tech_emails_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_tech_emails_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_topics_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_topics_item*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 10:
-      if (k == "partitions") return ::aiven::codec::sax::member(f, "partitions", o.partitions);
-      if (k == "topic_name") return ::aiven::codec::sax::member(f, "topic_name", o.topic_name);
-      break;
-    case 11:
-      if (k == "replication") return ::aiven::codec::sax::member(f, "replication", o.replication);
-      break;
-    case 14:
-      if (k == "cleanup_policy") return ::aiven::codec::sax::member(f, "cleanup_policy", o.cleanup_policy);
-      break;
-    case 15:
-      if (k == "retention_bytes") return ::aiven::codec::sax::member(f, "retention_bytes", o.retention_bytes);
-      if (k == "retention_hours") return ::aiven::codec::sax::member(f, "retention_hours", o.retention_hours);
-      break;
-    case 19:
-      if (k == "min_insync_replicas") return ::aiven::codec::sax::member(f, "min_insync_replicas", o.min_insync_replicas);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_topics_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_topics_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_users_item_access_control(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_users_item_access_control*>(f.obj);
-  switch (k.size()) {
-    case 14:
-      if (k == "redis_acl_keys") return ::aiven::codec::sax::member(f, "redis_acl_keys", o.redis_acl_keys);
-      break;
-    case 15:
-      if (k == "valkey_acl_keys") return ::aiven::codec::sax::member(f, "valkey_acl_keys", o.valkey_acl_keys);
-      break;
-    case 18:
-      if (k == "dragonfly_acl_keys") return ::aiven::codec::sax::member(f, "dragonfly_acl_keys", o.dragonfly_acl_keys);
-      if (k == "redis_acl_channels") return ::aiven::codec::sax::member(f, "redis_acl_channels", o.redis_acl_channels);
-      if (k == "redis_acl_commands") return ::aiven::codec::sax::member(f, "redis_acl_commands", o.redis_acl_commands);
-      break;
-    case 19:
-      if (k == "valkey_acl_channels") return ::aiven::codec::sax::member(f, "valkey_acl_channels", o.valkey_acl_channels);
-      if (k == "valkey_acl_commands") return ::aiven::codec::sax::member(f, "valkey_acl_commands", o.valkey_acl_commands);
-      break;
-    case 20:
-      if (k == "pg_allow_replication") return ::aiven::codec::sax::member(f, "pg_allow_replication", o.pg_allow_replication);
-      if (k == "redis_acl_categories") return ::aiven::codec::sax::member(f, "redis_acl_categories", o.redis_acl_categories);
-      break;
-    case 21:
-      if (k == "valkey_acl_categories") return ::aiven::codec::sax::member(f, "valkey_acl_categories", o.valkey_acl_categories);
-      break;
-    case 22:
-      if (k == "dragonfly_acl_commands") return ::aiven::codec::sax::member(f, "dragonfly_acl_commands", o.dragonfly_acl_commands);
-      break;
-    case 24:
-      if (k == "dragonfly_acl_categories") return ::aiven::codec::sax::member(f, "dragonfly_acl_categories", o.dragonfly_acl_categories);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_users_item_access_control*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_users_item_access_control>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_users_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -4383,34 +2834,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_
   return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_task_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_task_create_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "result") return ::aiven::codec::sax::member(f, "result", o.result);
-      break;
-    case 7:
-      if (k == "success") return ::aiven::codec::sax::member(f, "success", o.success);
-      if (k == "task_id") return ::aiven::codec::sax::member(f, "task_id", o.task_id);
-      break;
-    case 9:
-      if (k == "task_type") return ::aiven::codec::sax::member(f, "task_type", o.task_type);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      break;
-    case 12:
-      if (k == "result_codes") return ::aiven::codec::sax::member(f, "result_codes", o.result_codes);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_task_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_task_create_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_service_task_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::service_task_get_out*>(f.obj);
   switch (k.size()) {
@@ -4437,370 +2860,6 @@ static ::aiven::codec::sax::target sax_members_service_task_get_out(::aiven::cod
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_task_get_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_task_get_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_update_out*>(f.obj);
-  switch (k.size()) {
-    case 3:
-      if (k == "acl") return ::aiven::codec::sax::member(f, "acl", o.acl);
-      break;
-    case 4:
-      if (k == "plan") return ::aiven::codec::sax::member(f, "plan", o.plan);
-      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      if (k == "users") return ::aiven::codec::sax::member(f, "users", o.users);
-      break;
-    case 6:
-      if (k == "cmk_id") return ::aiven::codec::sax::member(f, "cmk_id", o.cmk_id);
-      if (k == "topics") return ::aiven::codec::sax::member(f, "topics", o.topics);
-      break;
-    case 7:
-      if (k == "backups") return ::aiven::codec::sax::member(f, "backups", o.backups);
-      break;
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      if (k == "metadata") return ::aiven::codec::sax::member(f, "metadata", o.metadata);
-      break;
-    case 9:
-      if (k == "databases") return ::aiven::codec::sax::member(f, "databases", o.databases);
-      if (k == "kafka_acl") return ::aiven::codec::sax::member(f, "kafka_acl", o.kafka_acl);
-      break;
-    case 10:
-      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
-      if (k == "components") return ::aiven::codec::sax::member(f, "components", o.components);
-      if (k == "group_list") return ::aiven::codec::sax::member(f, "group_list", o.group_list);
-      if (k == "node_count") return ::aiven::codec::sax::member(f, "node_count", o.node_count);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "maintenance") return ::aiven::codec::sax::member(f, "maintenance", o.maintenance);
-      if (k == "node_states") return ::aiven::codec::sax::member(f, "node_states", o.node_states);
-      if (k == "service_uri") return ::aiven::codec::sax::member(f, "service_uri", o.service_uri);
-      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
-      break;
-    case 12:
-      if (k == "server_group") return ::aiven::codec::sax::member(f, "server_group", o.server_group);
-      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
-      if (k == "service_type") return ::aiven::codec::sax::member(f, "service_type", o.service_type);
-      break;
-    case 13:
-      if (k == "disk_space_mb") return ::aiven::codec::sax::member(f, "disk_space_mb", o.disk_space_mb);
-      break;
-    case 14:
-      if (k == "node_cpu_count") return ::aiven::codec::sax::member(f, "node_cpu_count", o.node_cpu_count);
-      if (k == "node_memory_mb") return ::aiven::codec::sax::member(f, "node_memory_mb", o.node_memory_mb);
-      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
-      break;
-    case 15:
-      if (k == "connection_info") return ::aiven::codec::sax::member(f, "connection_info", o.connection_info);
-      if (k == "is_cluster_plan") return ::aiven::codec::sax::member(f, "is_cluster_plan", o.is_cluster_plan);
-      break;
-    case 16:
-      if (k == "connection_pools") return ::aiven::codec::sax::member(f, "connection_pools", o.connection_pools);
-      break;
-    case 17:
-      if (k == "cloud_description") return ::aiven::codec::sax::member(f, "cloud_description", o.cloud_description);
-      break;
-    case 18:
-      if (k == "service_uri_params") return ::aiven::codec::sax::member(f, "service_uri_params", o.service_uri_params);
-      break;
-    case 19:
-      if (k == "schema_registry_acl") return ::aiven::codec::sax::member(f, "schema_registry_acl", o.schema_registry_acl);
-      break;
-    case 20:
-      if (k == "service_integrations") return ::aiven::codec::sax::member(f, "service_integrations", o.service_integrations);
-      break;
-    case 21:
-      if (k == "service_notifications") return ::aiven::codec::sax::member(f, "service_notifications", o.service_notifications);
-      break;
-    case 22:
-      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
-      break;
-    case 24:
-      if (k == "service_type_description") return ::aiven::codec::sax::member(f, "service_type_description", o.service_type_description);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_update_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_user_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_user_create_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
-      break;
-    case 8:
-      if (k == "password") return ::aiven::codec::sax::member(f, "password", o.password);
-      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
-      break;
-    case 10:
-      if (k == "access_key") return ::aiven::codec::sax::member(f, "access_key", o.access_key);
-      break;
-    case 11:
-      if (k == "access_cert") return ::aiven::codec::sax::member(f, "access_cert", o.access_cert);
-      break;
-    case 14:
-      if (k == "access_control") return ::aiven::codec::sax::member(f, "access_control", o.access_control);
-      if (k == "authentication") return ::aiven::codec::sax::member(f, "authentication", o.authentication);
-      break;
-    case 21:
-      if (k == "password_updated_time") return ::aiven::codec::sax::member(f, "password_updated_time", o.password_updated_time);
-      break;
-    case 24:
-      if (k == "password_encryption_type") return ::aiven::codec::sax::member(f, "password_encryption_type", o.password_encryption_type);
-      break;
-    case 32:
-      if (k == "access_cert_not_valid_after_time") return ::aiven::codec::sax::member(f, "access_cert_not_valid_after_time", o.access_cert_not_valid_after_time);
-      break;
-    case 34:
-      if (k == "expiring_cert_not_valid_after_time") return ::aiven::codec::sax::member(f, "expiring_cert_not_valid_after_time", o.expiring_cert_not_valid_after_time);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_user_create_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_user_credentials_modify_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_user_credentials_modify_out*>(f.obj);
-  switch (k.size()) {
-    case 3:
-      if (k == "acl") return ::aiven::codec::sax::member(f, "acl", o.acl);
-      break;
-    case 4:
-      if (k == "plan") return ::aiven::codec::sax::member(f, "plan", o.plan);
-      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      if (k == "users") return ::aiven::codec::sax::member(f, "users", o.users);
-      break;
-    case 6:
-      if (k == "cmk_id") return ::aiven::codec::sax::member(f, "cmk_id", o.cmk_id);
-      if (k == "topics") return ::aiven::codec::sax::member(f, "topics", o.topics);
-      break;
-    case 7:
-      if (k == "backups") return ::aiven::codec::sax::member(f, "backups", o.backups);
-      break;
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      if (k == "metadata") return ::aiven::codec::sax::member(f, "metadata", o.metadata);
-      break;
-    case 9:
-      if (k == "databases") return ::aiven::codec::sax::member(f, "databases", o.databases);
-      if (k == "kafka_acl") return ::aiven::codec::sax::member(f, "kafka_acl", o.kafka_acl);
-      break;
-    case 10:
-      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
-      if (k == "components") return ::aiven::codec::sax::member(f, "components", o.components);
-      if (k == "group_list") return ::aiven::codec::sax::member(f, "group_list", o.group_list);
-      if (k == "node_count") return ::aiven::codec::sax::member(f, "node_count", o.node_count);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "maintenance") return ::aiven::codec::sax::member(f, "maintenance", o.maintenance);
-      if (k == "node_states") return ::aiven::codec::sax::member(f, "node_states", o.node_states);
-      if (k == "service_uri") return ::aiven::codec::sax::member(f, "service_uri", o.service_uri);
-      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
-      break;
-    case 12:
-      if (k == "server_group") return ::aiven::codec::sax::member(f, "server_group", o.server_group);
-      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
-      if (k == "service_type") return ::aiven::codec::sax::member(f, "service_type", o.service_type);
-      break;
-    case 13:
-      if (k == "disk_space_mb") return ::aiven::codec::sax::member(f, "disk_space_mb", o.disk_space_mb);
-      break;
-    case 14:
-      if (k == "node_cpu_count") return ::aiven::codec::sax::member(f, "node_cpu_count", o.node_cpu_count);
-      if (k == "node_memory_mb") return ::aiven::codec::sax::member(f, "node_memory_mb", o.node_memory_mb);
-      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
-      break;
-    case 15:
-      if (k == "connection_info") return ::aiven::codec::sax::member(f, "connection_info", o.connection_info);
-      if (k == "is_cluster_plan") return ::aiven::codec::sax::member(f, "is_cluster_plan", o.is_cluster_plan);
-      break;
-    case 16:
-      if (k == "connection_pools") return ::aiven::codec::sax::member(f, "connection_pools", o.connection_pools);
-      break;
-    case 17:
-      if (k == "cloud_description") return ::aiven::codec::sax::member(f, "cloud_description", o.cloud_description);
-      break;
-    case 18:
-      if (k == "service_uri_params") return ::aiven::codec::sax::member(f, "service_uri_params", o.service_uri_params);
-      break;
-    case 19:
-      if (k == "schema_registry_acl") return ::aiven::codec::sax::member(f, "schema_registry_acl", o.schema_registry_acl);
-      break;
-    case 20:
-      if (k == "service_integrations") return ::aiven::codec::sax::member(f, "service_integrations", o.service_integrations);
-      break;
-    case 21:
-      if (k == "service_notifications") return ::aiven::codec::sax::member(f, "service_notifications", o.service_notifications);
-      break;
-    case 22:
-      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
-      break;
-    case 24:
-      if (k == "service_type_description") return ::aiven::codec::sax::member(f, "service_type_description", o.service_type_description);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_credentials_modify_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_user_credentials_modify_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_user_credentials_reset_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_user_credentials_reset_out*>(f.obj);
-  switch (k.size()) {
-    case 3:
-      if (k == "acl") return ::aiven::codec::sax::member(f, "acl", o.acl);
-      break;
-    case 4:
-      if (k == "plan") return ::aiven::codec::sax::member(f, "plan", o.plan);
-      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      if (k == "users") return ::aiven::codec::sax::member(f, "users", o.users);
-      break;
-    case 6:
-      if (k == "cmk_id") return ::aiven::codec::sax::member(f, "cmk_id", o.cmk_id);
-      if (k == "topics") return ::aiven::codec::sax::member(f, "topics", o.topics);
-      break;
-    case 7:
-      if (k == "backups") return ::aiven::codec::sax::member(f, "backups", o.backups);
-      break;
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      if (k == "metadata") return ::aiven::codec::sax::member(f, "metadata", o.metadata);
-      break;
-    case 9:
-      if (k == "databases") return ::aiven::codec::sax::member(f, "databases", o.databases);
-      if (k == "kafka_acl") return ::aiven::codec::sax::member(f, "kafka_acl", o.kafka_acl);
-      break;
-    case 10:
-      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
-      if (k == "components") return ::aiven::codec::sax::member(f, "components", o.components);
-      if (k == "group_list") return ::aiven::codec::sax::member(f, "group_list", o.group_list);
-      if (k == "node_count") return ::aiven::codec::sax::member(f, "node_count", o.node_count);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "maintenance") return ::aiven::codec::sax::member(f, "maintenance", o.maintenance);
-      if (k == "node_states") return ::aiven::codec::sax::member(f, "node_states", o.node_states);
-      if (k == "service_uri") return ::aiven::codec::sax::member(f, "service_uri", o.service_uri);
-      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
-      break;
-    case 12:
-      if (k == "server_group") return ::aiven::codec::sax::member(f, "server_group", o.server_group);
-      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
-      if (k == "service_type") return ::aiven::codec::sax::member(f, "service_type", o.service_type);
-      break;
-    case 13:
-      if (k == "disk_space_mb") return ::aiven::codec::sax::member(f, "disk_space_mb", o.disk_space_mb);
-      break;
-    case 14:
-      if (k == "node_cpu_count") return ::aiven::codec::sax::member(f, "node_cpu_count", o.node_cpu_count);
-      if (k == "node_memory_mb") return ::aiven::codec::sax::member(f, "node_memory_mb", o.node_memory_mb);
-      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
-      break;
-    case 15:
-      if (k == "connection_info") return ::aiven::codec::sax::member(f, "connection_info", o.connection_info);
-      if (k == "is_cluster_plan") return ::aiven::codec::sax::member(f, "is_cluster_plan", o.is_cluster_plan);
-      break;
-    case 16:
-      if (k == "connection_pools") return ::aiven::codec::sax::member(f, "connection_pools", o.connection_pools);
-      break;
-    case 17:
-      if (k == "cloud_description") return ::aiven::codec::sax::member(f, "cloud_description", o.cloud_description);
-      break;
-    case 18:
-      if (k == "service_uri_params") return ::aiven::codec::sax::member(f, "service_uri_params", o.service_uri_params);
-      break;
-    case 19:
-      if (k == "schema_registry_acl") return ::aiven::codec::sax::member(f, "schema_registry_acl", o.schema_registry_acl);
-      break;
-    case 20:
-      if (k == "service_integrations") return ::aiven::codec::sax::member(f, "service_integrations", o.service_integrations);
-      break;
-    case 21:
-      if (k == "service_notifications") return ::aiven::codec::sax::member(f, "service_notifications", o.service_notifications);
-      break;
-    case 22:
-      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
-      break;
-    case 24:
-      if (k == "service_type_description") return ::aiven::codec::sax::member(f, "service_type_description", o.service_type_description);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_credentials_reset_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_user_credentials_reset_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_user_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_user_get_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
-      break;
-    case 8:
-      if (k == "password") return ::aiven::codec::sax::member(f, "password", o.password);
-      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
-      break;
-    case 10:
-      if (k == "access_key") return ::aiven::codec::sax::member(f, "access_key", o.access_key);
-      break;
-    case 11:
-      if (k == "access_cert") return ::aiven::codec::sax::member(f, "access_cert", o.access_cert);
-      break;
-    case 14:
-      if (k == "access_control") return ::aiven::codec::sax::member(f, "access_control", o.access_control);
-      if (k == "authentication") return ::aiven::codec::sax::member(f, "authentication", o.authentication);
-      break;
-    case 21:
-      if (k == "password_updated_time") return ::aiven::codec::sax::member(f, "password_updated_time", o.password_updated_time);
-      break;
-    case 24:
-      if (k == "password_encryption_type") return ::aiven::codec::sax::member(f, "password_encryption_type", o.password_encryption_type);
-      break;
-    case 32:
-      if (k == "access_cert_not_valid_after_time") return ::aiven::codec::sax::member(f, "access_cert_not_valid_after_time", o.access_cert_not_valid_after_time);
-      break;
-    case 34:
-      if (k == "expiring_cert_not_valid_after_time") return ::aiven::codec::sax::member(f, "expiring_cert_not_valid_after_time", o.expiring_cert_not_valid_after_time);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_get_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_user_get_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -4847,7 +2906,7 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_version_out*)
 }
 
 #ifdef AIVEN_CODEC_TREE_REFERENCE
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::access_control_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::access_control_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::backup_out_additional_regions_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::backup_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::component_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -4858,21 +2917,7 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_version_out*)
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::connection_pool_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::controlled_switchover_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::custom_file_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_clickhouse_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_dragonfly_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_elasticsearch_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_grafana_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_connect_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_mirrormaker_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_mysql_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_pg_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_redis_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_thanos_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_valkey_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::list_project_service_types_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::list_public_service_types_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::log_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -4893,72 +2938,41 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_version_out*)
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_get_service_logs_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::result_code_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::scheduled_backup_time_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::schema_registry_acl_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::server_group_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_backups_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_notification_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_topic_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_custom_file_update_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_custom_file_upload_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_data_hub_rotate_internal_secrets_response_rotation& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_database_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_database_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_get_migration_status_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_aws_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_aws_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_aws_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_aws_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_connection_approval_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_connection_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_connection_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_connection_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_google_connection_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_google_connection_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_google_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_google_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_google_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_query_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_acl_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_backups_item_additional_regions_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_backups_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_components_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_connection_pools_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_kafka_acl_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_maintenance_controlled_switchover& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_maintenance_updates_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_maintenance& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_node_states_item_progress_updates_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_node_states_item_shard& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_node_states_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_schema_registry_acl_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_server_group& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_service_integrations_item_integration_status_state& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_service_integrations_item_integration_status& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_service_integrations_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_service_notifications_item_metadata& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_service_notifications_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_tech_emails_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_topics_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_users_item_access_control& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_users_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_task_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_task_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_user_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_user_credentials_modify_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_user_credentials_reset_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_user_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
-bool decode(const ::boost::json::value& v, ::aiven::api::access_control_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::access_control_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -5173,146 +3187,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::custom_file_out& out, c
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_clickhouse_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_dragonfly_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_elasticsearch_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_grafana_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_connect_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_mirrormaker_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_mysql_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::service_pg_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -5324,71 +3198,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_pg_out& out, co
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
   static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
   ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_redis_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_thanos_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_valkey_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::list_project_service_types_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "clickhouse", out.clickhouse, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "dragonfly", out.dragonfly, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "elasticsearch", out.elasticsearch, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "flink", out.flink, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "grafana", out.grafana, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "kafka", out.kafka, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "kafka_connect", out.kafka_connect, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "kafka_mirrormaker", out.kafka_mirrormaker, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "mysql", out.mysql, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "opensearch", out.opensearch, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "pg", out.pg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "redis", out.redis, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "thanos", out.thanos, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "valkey", out.valkey, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"clickhouse", "dragonfly", "elasticsearch", "flink", "grafana", "kafka", "kafka_connect", "kafka_mirrormaker", "mysql", "opensearch", "pg", "redis", "thanos", "valkey"};
-  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -5663,19 +3472,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::scheduled_backup_time_o
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::schema_registry_acl_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "permission", out.permission, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "resource", out.resource, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"id", "permission", "resource", "username"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::server_group_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -5752,7 +3548,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_user_out& out, 
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::service_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -5802,19 +3598,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_create_out& out
 }
 
 bool decode(const ::boost::json::value& v, ::aiven::api::service_custom_file_update_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "file_id", out.file_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_reference", out.service_reference, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"errors", "file_id", "message", "service_reference"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_custom_file_upload_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -5924,85 +3707,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_get_out& out, c
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "acl", out.acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "backups", out.backups, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_description", out.cloud_description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cmk_id", out.cmk_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "components", out.components, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "connection_info", out.connection_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "connection_pools", out.connection_pools, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "databases", out.databases, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "disk_space_mb", out.disk_space_mb, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "group_list", out.group_list, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_cluster_plan", out.is_cluster_plan, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "kafka_acl", out.kafka_acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "maintenance", out.maintenance, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "metadata", out.metadata, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_count", out.node_count, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_cpu_count", out.node_cpu_count, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_memory_mb", out.node_memory_mb, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_states", out.node_states, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "plan", out.plan, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "project_vpc_id", out.project_vpc_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "schema_registry_acl", out.schema_registry_acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "server_group", out.server_group, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_integrations", out.service_integrations, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_name", out.service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_notifications", out.service_notifications, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_type", out.service_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_type_description", out.service_type_description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_uri", out.service_uri, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_uri_params", out.service_uri_params, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tech_emails", out.tech_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "termination_protection", out.termination_protection, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "topics", out.topics, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "users", out.users, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"acl", "backups", "cloud_description", "cloud_name", "cmk_id", "components", "connection_info", "connection_pools", "create_time", "databases", "disk_space_mb", "features", "group_list", "is_cluster_plan", "kafka_acl", "maintenance", "metadata", "node_count", "node_cpu_count", "node_memory_mb", "node_states", "plan", "project_vpc_id", "schema_registry_acl", "server_group", "service_integrations", "service_name", "service_notifications", "service_type", "service_type_description", "service_uri", "service_uri_params", "state", "tags", "tech_emails", "termination_protection", "topics", "update_time", "user_config", "users"};
-  ::aiven::codec::keep_unknown(*o, known, 40, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_aws_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "aws_service_id", out.aws_service_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aws_service_name", out.aws_service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "principals", out.principals, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"aws_service_id", "aws_service_name", "errors", "message", "principals", "state"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_aws_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "aws_service_id", out.aws_service_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aws_service_name", out.aws_service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "principals", out.principals, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"aws_service_id", "aws_service_name", "errors", "message", "principals", "state"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_aws_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -6018,22 +3722,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_aws
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_aws_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "aws_service_id", out.aws_service_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aws_service_name", out.aws_service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "principals", out.principals, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"aws_service_id", "aws_service_name", "errors", "message", "principals", "state"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_connection_approval_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_connection_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -6061,67 +3750,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azu
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_connection_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "private_endpoint_id", out.private_endpoint_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "privatelink_connection_id", out.privatelink_connection_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_ip_address", out.user_ip_address, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"errors", "message", "private_endpoint_id", "privatelink_connection_id", "state", "user_ip_address"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "azure_service_alias", out.azure_service_alias, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "azure_service_id", out.azure_service_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_subscription_ids", out.user_subscription_ids, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"azure_service_alias", "azure_service_id", "errors", "message", "state", "user_subscription_ids"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "azure_service_alias", out.azure_service_alias, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "azure_service_id", out.azure_service_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_subscription_ids", out.user_subscription_ids, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"azure_service_alias", "azure_service_id", "errors", "message", "state", "user_subscription_ids"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "azure_service_alias", out.azure_service_alias, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "azure_service_id", out.azure_service_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_subscription_ids", out.user_subscription_ids, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"azure_service_alias", "azure_service_id", "errors", "message", "state", "user_subscription_ids"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -6160,32 +3789,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_goo
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_ip_address", out.user_ip_address, p, ctx)) return false;
   static constexpr std::string_view known[] = {"privatelink_connection_id", "psc_connection_id", "state", "user_ip_address"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_google_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "google_service_attachment", out.google_service_attachment, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"errors", "google_service_attachment", "message", "state"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_google_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "google_service_attachment", out.google_service_attachment, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"errors", "google_service_attachment", "message", "state"};
   ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
@@ -6251,48 +3854,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_query_out& out,
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_acl_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "permission", out.permission, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "topic", out.topic, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"id", "permission", "topic", "username"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_backups_item_additional_regions_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "cloud", out.cloud, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "pause_reason", out.pause_reason, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "paused", out.paused, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "region", out.region, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"cloud", "pause_reason", "paused", "region"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_backups_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "additional_regions", out.additional_regions, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "backup_name", out.backup_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "backup_time", out.backup_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "data_size", out.data_size, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "incremental", out.incremental, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "storage_location", out.storage_location, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tiered_storage_data_size", out.tiered_storage_data_size, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"additional_regions", "backup_name", "backup_time", "data_size", "incremental", "storage_location", "tiered_storage_data_size"};
-  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_components_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -6327,23 +3888,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_kafka_acl_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "host", out.host, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "operation", out.operation, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "pattern_type", out.pattern_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "permission_type", out.permission_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "principal", out.principal, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "resource_name", out.resource_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "resource_type", out.resource_type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"host", "id", "operation", "pattern_type", "permission_type", "principal", "resource_name", "resource_type"};
-  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_maintenance_controlled_switchover& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -6355,22 +3899,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "termination_reason", out.termination_reason, p, ctx)) return false;
   static constexpr std::string_view known[] = {"completed_at", "enabled", "scheduled_start_time", "state", "termination_reason"};
   ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_maintenance_updates_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "deadline", out.deadline, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "documentation_link", out.documentation_link, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "impact", out.impact, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "impact_portable_text", out.impact_portable_text, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "start_after", out.start_after, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "start_at", out.start_at, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"deadline", "description", "documentation_link", "impact", "impact_portable_text", "start_after", "start_at"};
-  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -6403,17 +3931,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_node_states_item_shard& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "position", out.position, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "position"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_node_states_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -6427,30 +3944,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   static constexpr std::string_view known[] = {"availability_zone", "name", "progress_updates", "role", "roles", "shard", "state"};
   ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_schema_registry_acl_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "permission", out.permission, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "resource", out.resource, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"id", "permission", "resource", "username"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_server_group& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "enabled", out.enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"enabled", "type"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -6501,81 +3994,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
   static constexpr std::string_view known[] = {"active", "description", "dest_endpoint", "dest_endpoint_id", "dest_project", "dest_service", "dest_service_type", "enabled", "integration_status", "integration_type", "service_integration_id", "source_endpoint", "source_endpoint_id", "source_project", "source_service", "source_service_type", "user_config"};
   ::aiven::codec::keep_unknown(*o, known, 17, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_service_notifications_item_metadata& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "end_of_life_help_article_url", out.end_of_life_help_article_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "end_of_life_policy_url", out.end_of_life_policy_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_end_of_life_time", out.service_end_of_life_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "upgrade_to_service_type", out.upgrade_to_service_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "upgrade_to_version", out.upgrade_to_version, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"end_of_life_help_article_url", "end_of_life_policy_url", "service_end_of_life_time", "upgrade_to_service_type", "upgrade_to_version"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_service_notifications_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "level", out.level, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "metadata", out.metadata, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"level", "message", "metadata", "type"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_tech_emails_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "email", out.email, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"email"};
-  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_topics_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "cleanup_policy", out.cleanup_policy, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "min_insync_replicas", out.min_insync_replicas, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "partitions", out.partitions, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "replication", out.replication, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "retention_bytes", out.retention_bytes, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "retention_hours", out.retention_hours, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "topic_name", out.topic_name, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"cleanup_policy", "min_insync_replicas", "partitions", "replication", "retention_bytes", "retention_hours", "state", "topic_name"};
-  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_users_item_access_control& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "dragonfly_acl_categories", out.dragonfly_acl_categories, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "dragonfly_acl_commands", out.dragonfly_acl_commands, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "dragonfly_acl_keys", out.dragonfly_acl_keys, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "pg_allow_replication", out.pg_allow_replication, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "redis_acl_categories", out.redis_acl_categories, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "redis_acl_channels", out.redis_acl_channels, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "redis_acl_commands", out.redis_acl_commands, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "redis_acl_keys", out.redis_acl_keys, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "valkey_acl_categories", out.valkey_acl_categories, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "valkey_acl_channels", out.valkey_acl_channels, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "valkey_acl_commands", out.valkey_acl_commands, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "valkey_acl_keys", out.valkey_acl_keys, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"dragonfly_acl_categories", "dragonfly_acl_commands", "dragonfly_acl_keys", "pg_allow_replication", "redis_acl_categories", "redis_acl_channels", "redis_acl_commands", "redis_acl_keys", "valkey_acl_categories", "valkey_acl_channels", "valkey_acl_commands", "valkey_acl_keys"};
-  ::aiven::codec::keep_unknown(*o, known, 12, out.unknown_fields_);
   return true;
 }
 
@@ -6647,21 +4065,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_task_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "result", out.result, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "result_codes", out.result_codes, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "success", out.success, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "task_id", out.task_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "task_type", out.task_type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"create_time", "result", "result_codes", "success", "task_id", "task_type"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::service_task_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -6674,193 +4077,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_task_get_out& o
   if (!::aiven::codec::member(*o, "task_type", out.task_type, p, ctx)) return false;
   static constexpr std::string_view known[] = {"create_time", "result", "result_codes", "success", "task_id", "task_type"};
   ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "acl", out.acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "backups", out.backups, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_description", out.cloud_description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cmk_id", out.cmk_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "components", out.components, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "connection_info", out.connection_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "connection_pools", out.connection_pools, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "databases", out.databases, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "disk_space_mb", out.disk_space_mb, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "group_list", out.group_list, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_cluster_plan", out.is_cluster_plan, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "kafka_acl", out.kafka_acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "maintenance", out.maintenance, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "metadata", out.metadata, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_count", out.node_count, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_cpu_count", out.node_cpu_count, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_memory_mb", out.node_memory_mb, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_states", out.node_states, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "plan", out.plan, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "project_vpc_id", out.project_vpc_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "schema_registry_acl", out.schema_registry_acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "server_group", out.server_group, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_integrations", out.service_integrations, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_name", out.service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_notifications", out.service_notifications, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_type", out.service_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_type_description", out.service_type_description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_uri", out.service_uri, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_uri_params", out.service_uri_params, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tech_emails", out.tech_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "termination_protection", out.termination_protection, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "topics", out.topics, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "users", out.users, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"acl", "backups", "cloud_description", "cloud_name", "cmk_id", "components", "connection_info", "connection_pools", "create_time", "databases", "disk_space_mb", "features", "group_list", "is_cluster_plan", "kafka_acl", "maintenance", "metadata", "node_count", "node_cpu_count", "node_memory_mb", "node_states", "plan", "project_vpc_id", "schema_registry_acl", "server_group", "service_integrations", "service_name", "service_notifications", "service_type", "service_type_description", "service_uri", "service_uri_params", "state", "tags", "tech_emails", "termination_protection", "topics", "update_time", "user_config", "users"};
-  ::aiven::codec::keep_unknown(*o, known, 40, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_user_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "access_cert", out.access_cert, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "access_cert_not_valid_after_time", out.access_cert_not_valid_after_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "access_control", out.access_control, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "access_key", out.access_key, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication", out.authentication, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "expiring_cert_not_valid_after_time", out.expiring_cert_not_valid_after_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "password", out.password, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "password_encryption_type", out.password_encryption_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "password_updated_time", out.password_updated_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"access_cert", "access_cert_not_valid_after_time", "access_control", "access_key", "authentication", "expiring_cert_not_valid_after_time", "password", "password_encryption_type", "password_updated_time", "type", "username"};
-  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_user_credentials_modify_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "acl", out.acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "backups", out.backups, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_description", out.cloud_description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cmk_id", out.cmk_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "components", out.components, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "connection_info", out.connection_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "connection_pools", out.connection_pools, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "databases", out.databases, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "disk_space_mb", out.disk_space_mb, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "group_list", out.group_list, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_cluster_plan", out.is_cluster_plan, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "kafka_acl", out.kafka_acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "maintenance", out.maintenance, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "metadata", out.metadata, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_count", out.node_count, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_cpu_count", out.node_cpu_count, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_memory_mb", out.node_memory_mb, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_states", out.node_states, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "plan", out.plan, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "project_vpc_id", out.project_vpc_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "schema_registry_acl", out.schema_registry_acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "server_group", out.server_group, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_integrations", out.service_integrations, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_name", out.service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_notifications", out.service_notifications, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_type", out.service_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_type_description", out.service_type_description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_uri", out.service_uri, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_uri_params", out.service_uri_params, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tech_emails", out.tech_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "termination_protection", out.termination_protection, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "topics", out.topics, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "users", out.users, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"acl", "backups", "cloud_description", "cloud_name", "cmk_id", "components", "connection_info", "connection_pools", "create_time", "databases", "disk_space_mb", "features", "group_list", "is_cluster_plan", "kafka_acl", "maintenance", "metadata", "node_count", "node_cpu_count", "node_memory_mb", "node_states", "plan", "project_vpc_id", "schema_registry_acl", "server_group", "service_integrations", "service_name", "service_notifications", "service_type", "service_type_description", "service_uri", "service_uri_params", "state", "tags", "tech_emails", "termination_protection", "topics", "update_time", "user_config", "users"};
-  ::aiven::codec::keep_unknown(*o, known, 40, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_user_credentials_reset_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "acl", out.acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "backups", out.backups, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_description", out.cloud_description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cmk_id", out.cmk_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "components", out.components, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "connection_info", out.connection_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "connection_pools", out.connection_pools, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "databases", out.databases, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "disk_space_mb", out.disk_space_mb, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "group_list", out.group_list, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_cluster_plan", out.is_cluster_plan, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "kafka_acl", out.kafka_acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "maintenance", out.maintenance, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "metadata", out.metadata, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_count", out.node_count, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_cpu_count", out.node_cpu_count, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_memory_mb", out.node_memory_mb, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_states", out.node_states, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "plan", out.plan, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "project_vpc_id", out.project_vpc_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "schema_registry_acl", out.schema_registry_acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "server_group", out.server_group, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_integrations", out.service_integrations, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_name", out.service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_notifications", out.service_notifications, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_type", out.service_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_type_description", out.service_type_description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_uri", out.service_uri, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_uri_params", out.service_uri_params, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tech_emails", out.tech_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "termination_protection", out.termination_protection, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "topics", out.topics, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "users", out.users, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"acl", "backups", "cloud_description", "cloud_name", "cmk_id", "components", "connection_info", "connection_pools", "create_time", "databases", "disk_space_mb", "features", "group_list", "is_cluster_plan", "kafka_acl", "maintenance", "metadata", "node_count", "node_cpu_count", "node_memory_mb", "node_states", "plan", "project_vpc_id", "schema_registry_acl", "server_group", "service_integrations", "service_name", "service_notifications", "service_type", "service_type_description", "service_uri", "service_uri_params", "state", "tags", "tech_emails", "termination_protection", "topics", "update_time", "user_config", "users"};
-  ::aiven::codec::keep_unknown(*o, known, 40, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_user_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "access_cert", out.access_cert, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "access_cert_not_valid_after_time", out.access_cert_not_valid_after_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "access_control", out.access_control, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "access_key", out.access_key, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication", out.authentication, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "expiring_cert_not_valid_after_time", out.expiring_cert_not_valid_after_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "password", out.password, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "password_encryption_type", out.password_encryption_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "password_updated_time", out.password_updated_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"access_cert", "access_cert_not_valid_after_time", "access_control", "access_key", "authentication", "expiring_cert_not_valid_after_time", "password", "password_encryption_type", "password_updated_time", "type", "username"};
-  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
 
@@ -6948,19 +4164,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_version_out& ou
   return o;
 }
 
-::boost::json::value encode(const ::aiven::api::project_service_tags_replace_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "tags", in.tags);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::project_service_tags_update_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "tags", in.tags);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::service_backup_to_another_region_report_in& in) {
+::boost::json::value encode(const ::aiven::api::service_metrics_fetch_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "kafka_topic_name", in.kafka_topic_name);
   ::aiven::codec::put(o, "period", in.period);
@@ -6971,19 +4175,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_version_out& ou
   ::boost::json::object o;
   ::aiven::codec::put(o, "pid", in.pid);
   ::aiven::codec::put(o, "terminate", in.terminate);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::service_integration_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "dest_endpoint_id", in.dest_endpoint_id);
-  ::aiven::codec::put(o, "dest_project", in.dest_project);
-  ::aiven::codec::put(o, "dest_service", in.dest_service);
-  ::aiven::codec::put(o, "integration_type", in.integration_type);
-  ::aiven::codec::put(o, "source_endpoint_id", in.source_endpoint_id);
-  ::aiven::codec::put(o, "source_project", in.source_project);
-  ::aiven::codec::put(o, "source_service", in.source_service);
-  ::aiven::codec::put(o, "user_config", in.user_config);
   return o;
 }
 
@@ -7016,13 +4207,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_version_out& ou
   return o;
 }
 
-::boost::json::value encode(const ::aiven::api::service_metrics_fetch_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "kafka_topic_name", in.kafka_topic_name);
-  ::aiven::codec::put(o, "period", in.period);
-  return o;
-}
-
 ::boost::json::value encode(const ::aiven::api::service_privatelink_aws_create_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "principals", in.principals);
@@ -7046,26 +4230,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_version_out& ou
 ::boost::json::value encode(const ::aiven::api::service_privatelink_azure_create_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "user_subscription_ids", in.user_subscription_ids);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::service_privatelink_azure_update_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "user_subscription_ids", in.user_subscription_ids);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::service_privatelink_google_connection_create_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "user_ip_address", in.user_ip_address);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::service_query_activity_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "limit", in.limit);
-  ::aiven::codec::put(o, "offset", in.offset);
-  ::aiven::codec::put(o, "order_by", in.order_by);
   return o;
 }
 

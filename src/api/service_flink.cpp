@@ -17,50 +17,6 @@
 
 namespace aiven::api {
 
-std::string_view to_string(current_deployment_status_type v) noexcept {
-  switch (v) {
-    case current_deployment_status_type::canceled: return "CANCELED";
-    case current_deployment_status_type::cancelling: return "CANCELLING";
-    case current_deployment_status_type::cancelling_requested: return "CANCELLING_REQUESTED";
-    case current_deployment_status_type::created: return "CREATED";
-    case current_deployment_status_type::delete_requested: return "DELETE_REQUESTED";
-    case current_deployment_status_type::deleting: return "DELETING";
-    case current_deployment_status_type::failed: return "FAILED";
-    case current_deployment_status_type::failing: return "FAILING";
-    case current_deployment_status_type::finished: return "FINISHED";
-    case current_deployment_status_type::initializing: return "INITIALIZING";
-    case current_deployment_status_type::reconciling: return "RECONCILING";
-    case current_deployment_status_type::restarting: return "RESTARTING";
-    case current_deployment_status_type::running: return "RUNNING";
-    case current_deployment_status_type::saving: return "SAVING";
-    case current_deployment_status_type::saving_and_stop: return "SAVING_AND_STOP";
-    case current_deployment_status_type::saving_and_stop_requested: return "SAVING_AND_STOP_REQUESTED";
-    case current_deployment_status_type::suspended: return "SUSPENDED";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, current_deployment_status_type& out) noexcept {
-  if (s == "CANCELED") { out = current_deployment_status_type::canceled; return true; }
-  if (s == "CANCELLING") { out = current_deployment_status_type::cancelling; return true; }
-  if (s == "CANCELLING_REQUESTED") { out = current_deployment_status_type::cancelling_requested; return true; }
-  if (s == "CREATED") { out = current_deployment_status_type::created; return true; }
-  if (s == "DELETE_REQUESTED") { out = current_deployment_status_type::delete_requested; return true; }
-  if (s == "DELETING") { out = current_deployment_status_type::deleting; return true; }
-  if (s == "FAILED") { out = current_deployment_status_type::failed; return true; }
-  if (s == "FAILING") { out = current_deployment_status_type::failing; return true; }
-  if (s == "FINISHED") { out = current_deployment_status_type::finished; return true; }
-  if (s == "INITIALIZING") { out = current_deployment_status_type::initializing; return true; }
-  if (s == "RECONCILING") { out = current_deployment_status_type::reconciling; return true; }
-  if (s == "RESTARTING") { out = current_deployment_status_type::restarting; return true; }
-  if (s == "RUNNING") { out = current_deployment_status_type::running; return true; }
-  if (s == "SAVING") { out = current_deployment_status_type::saving; return true; }
-  if (s == "SAVING_AND_STOP") { out = current_deployment_status_type::saving_and_stop; return true; }
-  if (s == "SAVING_AND_STOP_REQUESTED") { out = current_deployment_status_type::saving_and_stop_requested; return true; }
-  if (s == "SUSPENDED") { out = current_deployment_status_type::suspended; return true; }
-  out = current_deployment_status_type::unknown;
-  return false;
-}
-
 std::string_view to_string(deployment_status_type v) noexcept {
   switch (v) {
     case deployment_status_type::canceled: return "CANCELED";
@@ -153,180 +109,34 @@ bool from_string(std::string_view s, job_status_type& out) noexcept {
   return false;
 }
 
-std::string_view to_string(service_flink_application_deployment_status_type v) noexcept {
-  switch (v) {
-    case service_flink_application_deployment_status_type::canceled: return "CANCELED";
-    case service_flink_application_deployment_status_type::cancelling: return "CANCELLING";
-    case service_flink_application_deployment_status_type::cancelling_requested: return "CANCELLING_REQUESTED";
-    case service_flink_application_deployment_status_type::created: return "CREATED";
-    case service_flink_application_deployment_status_type::delete_requested: return "DELETE_REQUESTED";
-    case service_flink_application_deployment_status_type::deleting: return "DELETING";
-    case service_flink_application_deployment_status_type::failed: return "FAILED";
-    case service_flink_application_deployment_status_type::failing: return "FAILING";
-    case service_flink_application_deployment_status_type::finished: return "FINISHED";
-    case service_flink_application_deployment_status_type::initializing: return "INITIALIZING";
-    case service_flink_application_deployment_status_type::reconciling: return "RECONCILING";
-    case service_flink_application_deployment_status_type::restarting: return "RESTARTING";
-    case service_flink_application_deployment_status_type::running: return "RUNNING";
-    case service_flink_application_deployment_status_type::saving: return "SAVING";
-    case service_flink_application_deployment_status_type::saving_and_stop: return "SAVING_AND_STOP";
-    case service_flink_application_deployment_status_type::saving_and_stop_requested: return "SAVING_AND_STOP_REQUESTED";
-    case service_flink_application_deployment_status_type::suspended: return "SUSPENDED";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_flink_application_deployment_status_type& out) noexcept {
-  if (s == "CANCELED") { out = service_flink_application_deployment_status_type::canceled; return true; }
-  if (s == "CANCELLING") { out = service_flink_application_deployment_status_type::cancelling; return true; }
-  if (s == "CANCELLING_REQUESTED") { out = service_flink_application_deployment_status_type::cancelling_requested; return true; }
-  if (s == "CREATED") { out = service_flink_application_deployment_status_type::created; return true; }
-  if (s == "DELETE_REQUESTED") { out = service_flink_application_deployment_status_type::delete_requested; return true; }
-  if (s == "DELETING") { out = service_flink_application_deployment_status_type::deleting; return true; }
-  if (s == "FAILED") { out = service_flink_application_deployment_status_type::failed; return true; }
-  if (s == "FAILING") { out = service_flink_application_deployment_status_type::failing; return true; }
-  if (s == "FINISHED") { out = service_flink_application_deployment_status_type::finished; return true; }
-  if (s == "INITIALIZING") { out = service_flink_application_deployment_status_type::initializing; return true; }
-  if (s == "RECONCILING") { out = service_flink_application_deployment_status_type::reconciling; return true; }
-  if (s == "RESTARTING") { out = service_flink_application_deployment_status_type::restarting; return true; }
-  if (s == "RUNNING") { out = service_flink_application_deployment_status_type::running; return true; }
-  if (s == "SAVING") { out = service_flink_application_deployment_status_type::saving; return true; }
-  if (s == "SAVING_AND_STOP") { out = service_flink_application_deployment_status_type::saving_and_stop; return true; }
-  if (s == "SAVING_AND_STOP_REQUESTED") { out = service_flink_application_deployment_status_type::saving_and_stop_requested; return true; }
-  if (s == "SUSPENDED") { out = service_flink_application_deployment_status_type::suspended; return true; }
-  out = service_flink_application_deployment_status_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_flink_jar_application_deployment_status_type v) noexcept {
-  switch (v) {
-    case service_flink_jar_application_deployment_status_type::canceled: return "CANCELED";
-    case service_flink_jar_application_deployment_status_type::cancelling: return "CANCELLING";
-    case service_flink_jar_application_deployment_status_type::cancelling_requested: return "CANCELLING_REQUESTED";
-    case service_flink_jar_application_deployment_status_type::created: return "CREATED";
-    case service_flink_jar_application_deployment_status_type::delete_requested: return "DELETE_REQUESTED";
-    case service_flink_jar_application_deployment_status_type::deleting: return "DELETING";
-    case service_flink_jar_application_deployment_status_type::failed: return "FAILED";
-    case service_flink_jar_application_deployment_status_type::failing: return "FAILING";
-    case service_flink_jar_application_deployment_status_type::finished: return "FINISHED";
-    case service_flink_jar_application_deployment_status_type::initializing: return "INITIALIZING";
-    case service_flink_jar_application_deployment_status_type::reconciling: return "RECONCILING";
-    case service_flink_jar_application_deployment_status_type::restarting: return "RESTARTING";
-    case service_flink_jar_application_deployment_status_type::running: return "RUNNING";
-    case service_flink_jar_application_deployment_status_type::saving: return "SAVING";
-    case service_flink_jar_application_deployment_status_type::saving_and_stop: return "SAVING_AND_STOP";
-    case service_flink_jar_application_deployment_status_type::saving_and_stop_requested: return "SAVING_AND_STOP_REQUESTED";
-    case service_flink_jar_application_deployment_status_type::suspended: return "SUSPENDED";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_flink_jar_application_deployment_status_type& out) noexcept {
-  if (s == "CANCELED") { out = service_flink_jar_application_deployment_status_type::canceled; return true; }
-  if (s == "CANCELLING") { out = service_flink_jar_application_deployment_status_type::cancelling; return true; }
-  if (s == "CANCELLING_REQUESTED") { out = service_flink_jar_application_deployment_status_type::cancelling_requested; return true; }
-  if (s == "CREATED") { out = service_flink_jar_application_deployment_status_type::created; return true; }
-  if (s == "DELETE_REQUESTED") { out = service_flink_jar_application_deployment_status_type::delete_requested; return true; }
-  if (s == "DELETING") { out = service_flink_jar_application_deployment_status_type::deleting; return true; }
-  if (s == "FAILED") { out = service_flink_jar_application_deployment_status_type::failed; return true; }
-  if (s == "FAILING") { out = service_flink_jar_application_deployment_status_type::failing; return true; }
-  if (s == "FINISHED") { out = service_flink_jar_application_deployment_status_type::finished; return true; }
-  if (s == "INITIALIZING") { out = service_flink_jar_application_deployment_status_type::initializing; return true; }
-  if (s == "RECONCILING") { out = service_flink_jar_application_deployment_status_type::reconciling; return true; }
-  if (s == "RESTARTING") { out = service_flink_jar_application_deployment_status_type::restarting; return true; }
-  if (s == "RUNNING") { out = service_flink_jar_application_deployment_status_type::running; return true; }
-  if (s == "SAVING") { out = service_flink_jar_application_deployment_status_type::saving; return true; }
-  if (s == "SAVING_AND_STOP") { out = service_flink_jar_application_deployment_status_type::saving_and_stop; return true; }
-  if (s == "SAVING_AND_STOP_REQUESTED") { out = service_flink_jar_application_deployment_status_type::saving_and_stop_requested; return true; }
-  if (s == "SUSPENDED") { out = service_flink_jar_application_deployment_status_type::suspended; return true; }
-  out = service_flink_jar_application_deployment_status_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_flink_job_details_state_type v) noexcept {
-  switch (v) {
-    case service_flink_job_details_state_type::canceled: return "CANCELED";
-    case service_flink_job_details_state_type::cancelling: return "CANCELLING";
-    case service_flink_job_details_state_type::created: return "CREATED";
-    case service_flink_job_details_state_type::failed: return "FAILED";
-    case service_flink_job_details_state_type::failing: return "FAILING";
-    case service_flink_job_details_state_type::finished: return "FINISHED";
-    case service_flink_job_details_state_type::initializing: return "INITIALIZING";
-    case service_flink_job_details_state_type::reconciling: return "RECONCILING";
-    case service_flink_job_details_state_type::restarting: return "RESTARTING";
-    case service_flink_job_details_state_type::running: return "RUNNING";
-    case service_flink_job_details_state_type::suspended: return "SUSPENDED";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_flink_job_details_state_type& out) noexcept {
-  if (s == "CANCELED") { out = service_flink_job_details_state_type::canceled; return true; }
-  if (s == "CANCELLING") { out = service_flink_job_details_state_type::cancelling; return true; }
-  if (s == "CREATED") { out = service_flink_job_details_state_type::created; return true; }
-  if (s == "FAILED") { out = service_flink_job_details_state_type::failed; return true; }
-  if (s == "FAILING") { out = service_flink_job_details_state_type::failing; return true; }
-  if (s == "FINISHED") { out = service_flink_job_details_state_type::finished; return true; }
-  if (s == "INITIALIZING") { out = service_flink_job_details_state_type::initializing; return true; }
-  if (s == "RECONCILING") { out = service_flink_job_details_state_type::reconciling; return true; }
-  if (s == "RESTARTING") { out = service_flink_job_details_state_type::restarting; return true; }
-  if (s == "RUNNING") { out = service_flink_job_details_state_type::running; return true; }
-  if (s == "SUSPENDED") { out = service_flink_job_details_state_type::suspended; return true; }
-  out = service_flink_job_details_state_type::unknown;
-  return false;
-}
-
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::column_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::sink_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::source_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_version_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::current_deployment_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::deployment_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::file_info_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flink_jar_application_application_version_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flink_jar_application_current_deployment_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flink_jar_application_deployment_deployment_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::job_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::position_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_cancel_application_deployment_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_cancel_jar_application_deployment_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_application_deployment_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_application_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_application_version_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_jar_application_deployment_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_jar_application_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_jar_application_version_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_application_deployment_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_application_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_application_version_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_jar_application_deployment_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_jar_application_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_jar_application_version_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_application_deployment_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_jar_application_deployment_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_application_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_application_version_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_jar_application_deployment_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_jar_application_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_jar_application_version_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::status_counts_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_job_details_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_overview_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_stop_application_deployment_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_stop_jar_application_deployment_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_update_application_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_update_jar_application_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_validate_application_version_sink_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_validate_application_version_source_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::statement_error_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_validate_application_version_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::sink_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::source_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::application_version_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_create_application_deployment_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_create_application_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_create_application_version_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_create_jar_application_deployment_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_create_jar_application_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_update_application_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_update_jar_application_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_validate_application_version_in& in);
 
 static ::aiven::codec::sax::target sax_members_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -409,34 +219,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::sink_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_sink_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_source_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::source_out*>(f.obj);
-  switch (k.size()) {
-    case 7:
-      if (k == "columns") return ::aiven::codec::sax::member(f, "columns", o.columns);
-      if (k == "options") return ::aiven::codec::sax::member(f, "options", o.options);
-      break;
-    case 8:
-      if (k == "table_id") return ::aiven::codec::sax::member(f, "table_id", o.table_id);
-      break;
-    case 10:
-      if (k == "table_name") return ::aiven::codec::sax::member(f, "table_name", o.table_name);
-      break;
-    case 12:
-      if (k == "create_table") return ::aiven::codec::sax::member(f, "create_table", o.create_table);
-      break;
-    case 14:
-      if (k == "integration_id") return ::aiven::codec::sax::member(f, "integration_id", o.integration_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::source_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_source_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_application_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::application_version_out*>(f.obj);
   switch (k.size()) {
@@ -464,45 +246,6 @@ static ::aiven::codec::sax::target sax_members_application_version_out(::aiven::
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_version_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_application_version_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_current_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::current_deployment_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 9:
-      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
-      break;
-    case 11:
-      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
-      break;
-    case 14:
-      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
-      break;
-    case 15:
-      if (k == "restart_enabled") return ::aiven::codec::sax::member(f, "restart_enabled", o.restart_enabled);
-      break;
-    case 18:
-      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::current_deployment_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_current_deployment_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -637,46 +380,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flink_jar_application
   return ::aiven::codec::sax::model_ops<&sax_members_flink_jar_application_current_deployment_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_flink_jar_application_deployment_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::flink_jar_application_deployment_deployment_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 9:
-      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
-      break;
-    case 11:
-      if (k == "entry_class") return ::aiven::codec::sax::member(f, "entry_class", o.entry_class);
-      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
-      break;
-    case 12:
-      if (k == "program_args") return ::aiven::codec::sax::member(f, "program_args", o.program_args);
-      break;
-    case 14:
-      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
-      break;
-    case 18:
-      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flink_jar_application_deployment_deployment_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_flink_jar_application_deployment_deployment_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_job_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::job_out*>(f.obj);
   switch (k.size()) {
@@ -717,535 +420,6 @@ static ::aiven::codec::sax::target sax_members_position_out(::aiven::codec::sax:
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::position_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_position_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_cancel_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_cancel_application_deployment_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
-      break;
-    case 11:
-      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
-      break;
-    case 14:
-      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
-      break;
-    case 15:
-      if (k == "restart_enabled") return ::aiven::codec::sax::member(f, "restart_enabled", o.restart_enabled);
-      break;
-    case 18:
-      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_cancel_application_deployment_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_cancel_application_deployment_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_cancel_jar_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_cancel_jar_application_deployment_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
-      break;
-    case 11:
-      if (k == "entry_class") return ::aiven::codec::sax::member(f, "entry_class", o.entry_class);
-      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
-      break;
-    case 12:
-      if (k == "program_args") return ::aiven::codec::sax::member(f, "program_args", o.program_args);
-      break;
-    case 14:
-      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
-      break;
-    case 18:
-      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_cancel_jar_application_deployment_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_cancel_jar_application_deployment_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_create_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_create_application_deployment_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
-      break;
-    case 11:
-      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
-      break;
-    case 14:
-      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
-      break;
-    case 15:
-      if (k == "restart_enabled") return ::aiven::codec::sax::member(f, "restart_enabled", o.restart_enabled);
-      break;
-    case 18:
-      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_application_deployment_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_create_application_deployment_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_create_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_create_application_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
-      if (k == "updated_by") return ::aiven::codec::sax::member(f, "updated_by", o.updated_by);
-      break;
-    case 18:
-      if (k == "current_deployment") return ::aiven::codec::sax::member(f, "current_deployment", o.current_deployment);
-      break;
-    case 20:
-      if (k == "application_versions") return ::aiven::codec::sax::member(f, "application_versions", o.application_versions);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_application_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_create_application_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_create_application_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_create_application_version_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 5:
-      if (k == "sinks") return ::aiven::codec::sax::member(f, "sinks", o.sinks);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      if (k == "sources") return ::aiven::codec::sax::member(f, "sources", o.sources);
-      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
-      break;
-    case 9:
-      if (k == "statement") return ::aiven::codec::sax::member(f, "statement", o.statement);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_application_version_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_create_application_version_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_create_jar_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_create_jar_application_deployment_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
-      break;
-    case 11:
-      if (k == "entry_class") return ::aiven::codec::sax::member(f, "entry_class", o.entry_class);
-      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
-      break;
-    case 12:
-      if (k == "program_args") return ::aiven::codec::sax::member(f, "program_args", o.program_args);
-      break;
-    case 14:
-      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
-      break;
-    case 18:
-      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_jar_application_deployment_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_create_jar_application_deployment_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_create_jar_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_create_jar_application_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
-      if (k == "updated_by") return ::aiven::codec::sax::member(f, "updated_by", o.updated_by);
-      break;
-    case 18:
-      if (k == "current_deployment") return ::aiven::codec::sax::member(f, "current_deployment", o.current_deployment);
-      break;
-    case 20:
-      if (k == "application_versions") return ::aiven::codec::sax::member(f, "application_versions", o.application_versions);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_jar_application_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_create_jar_application_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_create_jar_application_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_create_jar_application_version_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
-      break;
-    case 9:
-      if (k == "file_info") return ::aiven::codec::sax::member(f, "file_info", o.file_info);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_jar_application_version_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_create_jar_application_version_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_delete_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_delete_application_deployment_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
-      break;
-    case 11:
-      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
-      break;
-    case 14:
-      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
-      break;
-    case 15:
-      if (k == "restart_enabled") return ::aiven::codec::sax::member(f, "restart_enabled", o.restart_enabled);
-      break;
-    case 18:
-      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_application_deployment_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_delete_application_deployment_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_delete_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_delete_application_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
-      if (k == "updated_by") return ::aiven::codec::sax::member(f, "updated_by", o.updated_by);
-      break;
-    case 18:
-      if (k == "current_deployment") return ::aiven::codec::sax::member(f, "current_deployment", o.current_deployment);
-      break;
-    case 20:
-      if (k == "application_versions") return ::aiven::codec::sax::member(f, "application_versions", o.application_versions);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_application_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_delete_application_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_delete_application_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_delete_application_version_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 5:
-      if (k == "sinks") return ::aiven::codec::sax::member(f, "sinks", o.sinks);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      if (k == "sources") return ::aiven::codec::sax::member(f, "sources", o.sources);
-      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
-      break;
-    case 9:
-      if (k == "statement") return ::aiven::codec::sax::member(f, "statement", o.statement);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_application_version_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_delete_application_version_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_delete_jar_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_delete_jar_application_deployment_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
-      break;
-    case 11:
-      if (k == "entry_class") return ::aiven::codec::sax::member(f, "entry_class", o.entry_class);
-      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
-      break;
-    case 12:
-      if (k == "program_args") return ::aiven::codec::sax::member(f, "program_args", o.program_args);
-      break;
-    case 14:
-      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
-      break;
-    case 18:
-      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_jar_application_deployment_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_delete_jar_application_deployment_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_delete_jar_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_delete_jar_application_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
-      if (k == "updated_by") return ::aiven::codec::sax::member(f, "updated_by", o.updated_by);
-      break;
-    case 18:
-      if (k == "current_deployment") return ::aiven::codec::sax::member(f, "current_deployment", o.current_deployment);
-      break;
-    case 20:
-      if (k == "application_versions") return ::aiven::codec::sax::member(f, "application_versions", o.application_versions);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_jar_application_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_delete_jar_application_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_delete_jar_application_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_delete_jar_application_version_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
-      break;
-    case 9:
-      if (k == "file_info") return ::aiven::codec::sax::member(f, "file_info", o.file_info);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_jar_application_version_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_delete_jar_application_version_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_flink_get_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1289,6 +463,50 @@ static ::aiven::codec::sax::target sax_members_service_flink_get_application_dep
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_application_deployment_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_flink_get_application_deployment_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_get_jar_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_get_jar_application_deployment_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
+      break;
+    case 11:
+      if (k == "entry_class") return ::aiven::codec::sax::member(f, "entry_class", o.entry_class);
+      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
+      break;
+    case 12:
+      if (k == "program_args") return ::aiven::codec::sax::member(f, "program_args", o.program_args);
+      break;
+    case 14:
+      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
+      break;
+    case 18:
+      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_jar_application_deployment_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_get_jar_application_deployment_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_flink_get_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1358,50 +576,6 @@ static ::aiven::codec::sax::target sax_members_service_flink_get_application_ver
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_application_version_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_flink_get_application_version_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_get_jar_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_get_jar_application_deployment_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
-      break;
-    case 11:
-      if (k == "entry_class") return ::aiven::codec::sax::member(f, "entry_class", o.entry_class);
-      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
-      break;
-    case 12:
-      if (k == "program_args") return ::aiven::codec::sax::member(f, "program_args", o.program_args);
-      break;
-    case 14:
-      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
-      break;
-    case 18:
-      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_jar_application_deployment_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_get_jar_application_deployment_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_flink_get_jar_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1587,165 +761,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_overvie
   return ::aiven::codec::sax::model_ops<&sax_members_service_flink_overview_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_flink_stop_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_stop_application_deployment_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
-      break;
-    case 11:
-      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
-      break;
-    case 14:
-      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
-      break;
-    case 15:
-      if (k == "restart_enabled") return ::aiven::codec::sax::member(f, "restart_enabled", o.restart_enabled);
-      break;
-    case 18:
-      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_stop_application_deployment_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_stop_application_deployment_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_stop_jar_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_stop_jar_application_deployment_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
-      break;
-    case 11:
-      if (k == "entry_class") return ::aiven::codec::sax::member(f, "entry_class", o.entry_class);
-      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
-      break;
-    case 12:
-      if (k == "program_args") return ::aiven::codec::sax::member(f, "program_args", o.program_args);
-      break;
-    case 14:
-      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
-      break;
-    case 18:
-      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_stop_jar_application_deployment_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_stop_jar_application_deployment_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_update_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_update_application_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
-      if (k == "updated_by") return ::aiven::codec::sax::member(f, "updated_by", o.updated_by);
-      break;
-    case 18:
-      if (k == "current_deployment") return ::aiven::codec::sax::member(f, "current_deployment", o.current_deployment);
-      break;
-    case 20:
-      if (k == "application_versions") return ::aiven::codec::sax::member(f, "application_versions", o.application_versions);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_update_application_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_update_application_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_update_jar_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_update_jar_application_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
-      if (k == "updated_by") return ::aiven::codec::sax::member(f, "updated_by", o.updated_by);
-      break;
-    case 18:
-      if (k == "current_deployment") return ::aiven::codec::sax::member(f, "current_deployment", o.current_deployment);
-      break;
-    case 20:
-      if (k == "application_versions") return ::aiven::codec::sax::member(f, "application_versions", o.application_versions);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_update_jar_application_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_update_jar_application_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_service_flink_validate_application_version_sink_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::service_flink_validate_application_version_sink_out*>(f.obj);
   switch (k.size()) {
@@ -1773,35 +788,6 @@ static ::aiven::codec::sax::target sax_members_service_flink_validate_applicatio
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_validate_application_version_sink_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_flink_validate_application_version_sink_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_validate_application_version_source_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_validate_application_version_source_out*>(f.obj);
-  switch (k.size()) {
-    case 7:
-      if (k == "columns") return ::aiven::codec::sax::member(f, "columns", o.columns);
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      if (k == "options") return ::aiven::codec::sax::member(f, "options", o.options);
-      break;
-    case 8:
-      if (k == "position") return ::aiven::codec::sax::member(f, "position", o.position);
-      break;
-    case 10:
-      if (k == "table_name") return ::aiven::codec::sax::member(f, "table_name", o.table_name);
-      break;
-    case 12:
-      if (k == "create_table") return ::aiven::codec::sax::member(f, "create_table", o.create_table);
-      break;
-    case 14:
-      if (k == "integration_id") return ::aiven::codec::sax::member(f, "integration_id", o.integration_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_validate_application_version_source_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_validate_application_version_source_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_statement_error_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1854,45 +840,23 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_validat
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::column_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::sink_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::source_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::current_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::file_info_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::flink_jar_application_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::flink_jar_application_current_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::flink_jar_application_deployment_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::job_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::position_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_cancel_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_cancel_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_jar_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_jar_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_jar_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_jar_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_jar_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_jar_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::status_counts_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_job_details_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_overview_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_stop_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_stop_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_update_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_update_jar_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_validate_application_version_sink_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_validate_application_version_source_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::statement_error_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_validate_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
@@ -1941,21 +905,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::sink_out& out, const ::
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::source_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "columns", out.columns, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_table", out.create_table, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "integration_id", out.integration_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "options", out.options, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "table_id", out.table_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "table_name", out.table_name, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"columns", "create_table", "integration_id", "options", "table_id", "table_name"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -1969,26 +918,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::application_version_out
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
   static constexpr std::string_view known[] = {"created_at", "created_by", "id", "sinks", "sources", "statement", "version"};
   ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::current_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "restart_enabled", out.restart_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "error_msg", "id", "job_id", "last_savepoint", "parallelism", "restart_enabled", "starting_savepoint", "status", "version_id"};
-  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
 
@@ -2062,27 +991,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::flink_jar_application_c
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::flink_jar_application_deployment_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "entry_class", out.entry_class, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "program_args", out.program_args, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "entry_class", "error_msg", "id", "job_id", "last_savepoint", "parallelism", "program_args", "starting_savepoint", "status", "version_id"};
-  ::aiven::codec::keep_unknown(*o, known, 12, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::job_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -2107,285 +1015,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::position_out& out, cons
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_cancel_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "restart_enabled", out.restart_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "restart_enabled", "starting_savepoint", "status", "version_id"};
-  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_cancel_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "entry_class", out.entry_class, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "program_args", out.program_args, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "entry_class", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "program_args", "starting_savepoint", "status", "version_id"};
-  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "restart_enabled", out.restart_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "restart_enabled", "starting_savepoint", "status", "version_id"};
-  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "application_versions", out.application_versions, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "current_deployment", out.current_deployment, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_by", out.updated_by, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"application_versions", "created_at", "created_by", "current_deployment", "errors", "id", "message", "name", "updated_at", "updated_by"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "sinks", out.sinks, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "sources", out.sources, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "statement", out.statement, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "errors", "id", "message", "sinks", "sources", "statement", "version"};
-  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "entry_class", out.entry_class, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "program_args", out.program_args, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "entry_class", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "program_args", "starting_savepoint", "status", "version_id"};
-  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_jar_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "application_versions", out.application_versions, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "current_deployment", out.current_deployment, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_by", out.updated_by, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"application_versions", "created_at", "created_by", "current_deployment", "errors", "id", "message", "name", "updated_at", "updated_by"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_jar_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "file_info", out.file_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "errors", "file_info", "id", "message", "version"};
-  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "restart_enabled", out.restart_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "restart_enabled", "starting_savepoint", "status", "version_id"};
-  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "application_versions", out.application_versions, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "current_deployment", out.current_deployment, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_by", out.updated_by, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"application_versions", "created_at", "created_by", "current_deployment", "errors", "id", "message", "name", "updated_at", "updated_by"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "sinks", out.sinks, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "sources", out.sources, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "statement", out.statement, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "errors", "id", "message", "sinks", "sources", "statement", "version"};
-  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "entry_class", out.entry_class, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "program_args", out.program_args, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "entry_class", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "program_args", "starting_savepoint", "status", "version_id"};
-  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_jar_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "application_versions", out.application_versions, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "current_deployment", out.current_deployment, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_by", out.updated_by, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"application_versions", "created_at", "created_by", "current_deployment", "errors", "id", "message", "name", "updated_at", "updated_by"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_jar_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "file_info", out.file_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "errors", "file_info", "id", "message", "version"};
-  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -2405,6 +1034,29 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_appli
   if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
   static constexpr std::string_view known[] = {"created_at", "created_by", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "restart_enabled", "starting_savepoint", "status", "version_id"};
   ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
+  return true;
+}
+
+bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "entry_class", out.entry_class, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "program_args", out.program_args, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "entry_class", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "program_args", "starting_savepoint", "status", "version_id"};
+  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -2442,29 +1094,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_appli
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
   static constexpr std::string_view known[] = {"created_at", "created_by", "errors", "id", "message", "sinks", "sources", "statement", "version"};
   ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "entry_class", out.entry_class, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "program_args", out.program_args, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "entry_class", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "program_args", "starting_savepoint", "status", "version_id"};
-  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -2566,106 +1195,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_overview_
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_stop_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "restart_enabled", out.restart_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "restart_enabled", "starting_savepoint", "status", "version_id"};
-  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_stop_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "entry_class", out.entry_class, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "program_args", out.program_args, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "entry_class", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "program_args", "starting_savepoint", "status", "version_id"};
-  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_update_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "application_versions", out.application_versions, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "current_deployment", out.current_deployment, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_by", out.updated_by, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"application_versions", "created_at", "created_by", "current_deployment", "errors", "id", "message", "name", "updated_at", "updated_by"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_update_jar_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "application_versions", out.application_versions, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "current_deployment", out.current_deployment, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_by", out.updated_by, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"application_versions", "created_at", "created_by", "current_deployment", "errors", "id", "message", "name", "updated_at", "updated_by"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_validate_application_version_sink_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "columns", out.columns, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_table", out.create_table, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "integration_id", out.integration_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "options", out.options, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "position", out.position, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "table_name", out.table_name, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"columns", "create_table", "integration_id", "message", "options", "position", "table_name"};
-  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_validate_application_version_source_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -2715,13 +1245,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_validate_
   return o;
 }
 
-::boost::json::value encode(const ::aiven::api::source_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "create_table", in.create_table);
-  ::aiven::codec::put(o, "integration_id", in.integration_id);
-  return o;
-}
-
 ::boost::json::value encode(const ::aiven::api::application_version_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "sinks", in.sinks);
@@ -2746,14 +1269,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_validate_
   return o;
 }
 
-::boost::json::value encode(const ::aiven::api::service_flink_create_application_version_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "sinks", in.sinks);
-  ::aiven::codec::put(o, "sources", in.sources);
-  ::aiven::codec::put(o, "statement", in.statement);
-  return o;
-}
-
 ::boost::json::value encode(const ::aiven::api::service_flink_create_jar_application_deployment_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "entry_class", in.entry_class);
@@ -2765,19 +1280,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_validate_
   return o;
 }
 
-::boost::json::value encode(const ::aiven::api::service_flink_create_jar_application_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "name", in.name);
-  return o;
-}
-
 ::boost::json::value encode(const ::aiven::api::service_flink_update_application_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "name", in.name);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::service_flink_update_jar_application_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "name", in.name);
   return o;

@@ -75,27 +75,19 @@ bool from_string(std::string_view s, open_search_permission_type& out) noexcept 
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::rule_in*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::acl_in*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::replication_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::indexe_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::rule_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_acl_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_repository_out_settings*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_repository_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_snapshot_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_snapshot_status_out_shards_stats*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_snapshot_status_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_acl_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_acl_set_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_acl_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::opensearch_acl_config_in*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_security_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_security_reset_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_security_set_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response_errors_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_list_restorations_in_progress_response_snapshots_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_tiered_storage_summary_response_errors_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_tiered_storage_summary_response*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::rule_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::acl_in& in);
@@ -103,13 +95,48 @@ bool from_string(std::string_view s, open_search_permission_type& out) noexcept 
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_acl_set_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_acl_update_opensearch_acl_config_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_acl_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_index_close_multiple_request_body& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_index_open_multiple_request_body& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_security_reset_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_security_set_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_opensearch_custom_repo_create_snapshot_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_request_body& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_opensearch_custom_repo_restore_snapshot_in& in);
+
+static ::aiven::codec::sax::target sax_members_rule_in(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::rule_in*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "index") return ::aiven::codec::sax::member(f, "index", o.index);
+      break;
+    case 10:
+      if (k == "permission") return ::aiven::codec::sax::member(f, "permission", o.permission);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::rule_in*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_rule_in>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_acl_in(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::acl_in*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "rules") return ::aiven::codec::sax::member(f, "rules", o.rules);
+      break;
+    case 8:
+      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::acl_in*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_acl_in>::ops;
+}
 
 static ::aiven::codec::sax::target sax_members_replication_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::replication_out*>(f.obj);
@@ -164,42 +191,6 @@ static ::aiven::codec::sax::target sax_members_indexe_out(::aiven::codec::sax::f
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::indexe_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_indexe_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_rule_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::rule_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "index") return ::aiven::codec::sax::member(f, "index", o.index);
-      break;
-    case 10:
-      if (k == "permission") return ::aiven::codec::sax::member(f, "permission", o.permission);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::rule_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_rule_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_open_search_acl_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::open_search_acl_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "rules") return ::aiven::codec::sax::member(f, "rules", o.rules);
-      break;
-    case 8:
-      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_acl_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_open_search_acl_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_open_search_repository_out_settings(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -308,8 +299,8 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_snapshot_
   return ::aiven::codec::sax::model_ops<&sax_members_open_search_snapshot_status_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_open_search_acl_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_open_search_acl_get_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_opensearch_acl_config_in(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::opensearch_acl_config_in*>(f.obj);
   switch (k.size()) {
     case 4:
       if (k == "acls") return ::aiven::codec::sax::member(f, "acls", o.acls);
@@ -322,44 +313,8 @@ static ::aiven::codec::sax::target sax_members_service_open_search_acl_get_out(:
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_acl_get_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_open_search_acl_get_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_open_search_acl_set_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_open_search_acl_set_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "acls") return ::aiven::codec::sax::member(f, "acls", o.acls);
-      break;
-    case 7:
-      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_acl_set_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_open_search_acl_set_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_open_search_acl_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_open_search_acl_update_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "acls") return ::aiven::codec::sax::member(f, "acls", o.acls);
-      break;
-    case 7:
-      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_acl_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_open_search_acl_update_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::opensearch_acl_config_in*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_opensearch_acl_config_in>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_open_search_security_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -387,81 +342,6 @@ static ::aiven::codec::sax::target sax_members_service_open_search_security_get_
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_security_get_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_open_search_security_get_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_open_search_security_reset_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_open_search_security_reset_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 23:
-      if (k == "security_plugin_enabled") return ::aiven::codec::sax::member(f, "security_plugin_enabled", o.security_plugin_enabled);
-      break;
-    case 25:
-      if (k == "security_plugin_available") return ::aiven::codec::sax::member(f, "security_plugin_available", o.security_plugin_available);
-      break;
-    case 29:
-      if (k == "security_plugin_admin_enabled") return ::aiven::codec::sax::member(f, "security_plugin_admin_enabled", o.security_plugin_admin_enabled);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_security_reset_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_open_search_security_reset_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_open_search_security_set_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_open_search_security_set_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 23:
-      if (k == "security_plugin_enabled") return ::aiven::codec::sax::member(f, "security_plugin_enabled", o.security_plugin_enabled);
-      break;
-    case 25:
-      if (k == "security_plugin_available") return ::aiven::codec::sax::member(f, "security_plugin_available", o.security_plugin_available);
-      break;
-    case 29:
-      if (k == "security_plugin_admin_enabled") return ::aiven::codec::sax::member(f, "security_plugin_admin_enabled", o.security_plugin_admin_enabled);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_security_set_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_open_search_security_set_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_opensearch_custom_repo_restore_snapshot_check_response_errors_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response_errors_item*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "more_info") return ::aiven::codec::sax::member(f, "more_info", o.more_info);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response_errors_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_opensearch_custom_repo_restore_snapshot_check_response_errors_item>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_opensearch_custom_repo_restore_snapshot_check_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -515,63 +395,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_li
   return ::aiven::codec::sax::model_ops<&sax_members_service_opensearch_list_restorations_in_progress_response_snapshots_item>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_opensearch_tiered_storage_summary_response_errors_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_opensearch_tiered_storage_summary_response_errors_item*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "more_info") return ::aiven::codec::sax::member(f, "more_info", o.more_info);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_tiered_storage_summary_response_errors_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_opensearch_tiered_storage_summary_response_errors_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item*>(f.obj);
-  switch (k.size()) {
-    case 10:
-      if (k == "hour_start") return ::aiven::codec::sax::member(f, "hour_start", o.hour_start);
-      break;
-    case 14:
-      if (k == "estimated_cost") return ::aiven::codec::sax::member(f, "estimated_cost", o.estimated_cost);
-      break;
-    case 17:
-      if (k == "peak_stored_bytes") return ::aiven::codec::sax::member(f, "peak_stored_bytes", o.peak_stored_bytes);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_opensearch_tiered_storage_summary_response_storage_usage_history(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "hourly") return ::aiven::codec::sax::member(f, "hourly", o.hourly);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_opensearch_tiered_storage_summary_response_storage_usage_history>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_service_opensearch_tiered_storage_summary_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::service_opensearch_tiered_storage_summary_response*>(f.obj);
   switch (k.size()) {
@@ -604,28 +427,42 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_ti
 }
 
 #ifdef AIVEN_CODEC_TREE_REFERENCE
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::rule_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::acl_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::replication_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::indexe_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::rule_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::open_search_acl_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::open_search_repository_out_settings& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::open_search_repository_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::open_search_snapshot_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::open_search_snapshot_status_out_shards_stats& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::open_search_snapshot_status_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_acl_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_acl_set_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_acl_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::opensearch_acl_config_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_security_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_security_reset_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_security_set_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response_errors_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_list_restorations_in_progress_response_snapshots_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tiered_storage_summary_response_errors_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tiered_storage_summary_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+
+bool decode(const ::boost::json::value& v, ::aiven::api::rule_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "index", out.index, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "permission", out.permission, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"index", "permission"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
+  return true;
+}
+
+bool decode(const ::boost::json::value& v, ::aiven::api::acl_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "rules", out.rules, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"rules", "username"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
+  return true;
+}
 
 bool decode(const ::boost::json::value& v, ::aiven::api::replication_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -655,28 +492,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::indexe_out& out, const 
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
   static constexpr std::string_view known[] = {"create_time", "docs", "health", "index_name", "number_of_replicas", "number_of_shards", "read_only_allow_delete", "replication", "size", "status"};
   ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::rule_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "index", out.index, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "permission", out.permission, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"index", "permission"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::open_search_acl_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "rules", out.rules, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"rules", "username"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -741,29 +556,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::open_search_snapshot_st
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_acl_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "acls", out.acls, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "enabled", out.enabled, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"acls", "enabled"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_acl_set_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "acls", out.acls, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "enabled", out.enabled, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"acls", "enabled"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_acl_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::opensearch_acl_config_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -785,46 +578,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_sec
   if (!::aiven::codec::member(*o, "security_plugin_enabled", out.security_plugin_enabled, p, ctx)) return false;
   static constexpr std::string_view known[] = {"errors", "message", "security_plugin_admin_enabled", "security_plugin_available", "security_plugin_enabled"};
   ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_security_reset_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "security_plugin_admin_enabled", out.security_plugin_admin_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "security_plugin_available", out.security_plugin_available, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "security_plugin_enabled", out.security_plugin_enabled, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"errors", "message", "security_plugin_admin_enabled", "security_plugin_available", "security_plugin_enabled"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_security_set_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "security_plugin_admin_enabled", out.security_plugin_admin_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "security_plugin_available", out.security_plugin_available, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "security_plugin_enabled", out.security_plugin_enabled, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"errors", "message", "security_plugin_admin_enabled", "security_plugin_available", "security_plugin_enabled"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response_errors_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "more_info", out.more_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"message", "more_info", "status"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -852,40 +605,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_list
   if (!::aiven::codec::member(*o, "start_time_in_millis", out.start_time_in_millis, p, ctx)) return false;
   static constexpr std::string_view known[] = {"repo_name", "running_time_in_nanos", "snapshot_name", "start_time_in_millis"};
   ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tiered_storage_summary_response_errors_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "more_info", out.more_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"message", "more_info", "status"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "estimated_cost", out.estimated_cost, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "hour_start", out.hour_start, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peak_stored_bytes", out.peak_stored_bytes, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"estimated_cost", "hour_start", "peak_stored_bytes"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "hourly", out.hourly, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"hourly"};
-  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -943,12 +662,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tier
 ::boost::json::value encode(const ::aiven::api::service_open_search_acl_update_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "opensearch_acl_config", in.opensearch_acl_config);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::service_open_search_index_close_multiple_request_body& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "indices", in.indices);
   return o;
 }
 

@@ -19,10 +19,8 @@ namespace aiven::api {
 
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::last_validation_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::step_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::upgrade_pipeline_step_create_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::upgrade_pipeline_step_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::upgrade_pipeline_step_list_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::upgrade_pipeline_step_update_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::upgrade_pipeline_step_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::upgrade_pipeline_step_update_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::upgrade_pipeline_step_validate_in& in);
@@ -75,39 +73,6 @@ static ::aiven::codec::sax::target sax_members_step_out(::aiven::codec::sax::fra
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::step_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_step_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_upgrade_pipeline_step_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::upgrade_pipeline_step_create_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      if (k == "step_id") return ::aiven::codec::sax::member(f, "step_id", o.step_id);
-      break;
-    case 15:
-      if (k == "last_validation") return ::aiven::codec::sax::member(f, "last_validation", o.last_validation);
-      break;
-    case 19:
-      if (k == "source_project_name") return ::aiven::codec::sax::member(f, "source_project_name", o.source_project_name);
-      if (k == "source_service_name") return ::aiven::codec::sax::member(f, "source_service_name", o.source_service_name);
-      break;
-    case 24:
-      if (k == "destination_project_name") return ::aiven::codec::sax::member(f, "destination_project_name", o.destination_project_name);
-      if (k == "destination_service_name") return ::aiven::codec::sax::member(f, "destination_service_name", o.destination_service_name);
-      break;
-    case 26:
-      if (k == "auto_validation_delay_days") return ::aiven::codec::sax::member(f, "auto_validation_delay_days", o.auto_validation_delay_days);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::upgrade_pipeline_step_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_upgrade_pipeline_step_create_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_upgrade_pipeline_step_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -173,46 +138,11 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::upgrade_pipeline_step
   return ::aiven::codec::sax::model_ops<&sax_members_upgrade_pipeline_step_list_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_upgrade_pipeline_step_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::upgrade_pipeline_step_update_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      if (k == "step_id") return ::aiven::codec::sax::member(f, "step_id", o.step_id);
-      break;
-    case 15:
-      if (k == "last_validation") return ::aiven::codec::sax::member(f, "last_validation", o.last_validation);
-      break;
-    case 19:
-      if (k == "source_project_name") return ::aiven::codec::sax::member(f, "source_project_name", o.source_project_name);
-      if (k == "source_service_name") return ::aiven::codec::sax::member(f, "source_service_name", o.source_service_name);
-      break;
-    case 24:
-      if (k == "destination_project_name") return ::aiven::codec::sax::member(f, "destination_project_name", o.destination_project_name);
-      if (k == "destination_service_name") return ::aiven::codec::sax::member(f, "destination_service_name", o.destination_service_name);
-      break;
-    case 26:
-      if (k == "auto_validation_delay_days") return ::aiven::codec::sax::member(f, "auto_validation_delay_days", o.auto_validation_delay_days);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::upgrade_pipeline_step_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_upgrade_pipeline_step_update_out>::ops;
-}
-
 #ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::last_validation_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::step_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::upgrade_pipeline_step_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::upgrade_pipeline_step_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::upgrade_pipeline_step_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::upgrade_pipeline_step_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::last_validation_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -239,24 +169,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::step_out& out, const ::
   if (!::aiven::codec::member(*o, "step_id", out.step_id, p, ctx)) return false;
   static constexpr std::string_view known[] = {"auto_validation_delay_days", "destination_project_name", "destination_service_name", "last_validation", "source_project_name", "source_service_name", "step_id"};
   ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::upgrade_pipeline_step_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "auto_validation_delay_days", out.auto_validation_delay_days, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "destination_project_name", out.destination_project_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "destination_service_name", out.destination_service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_validation", out.last_validation, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source_project_name", out.source_project_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source_service_name", out.source_service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "step_id", out.step_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"auto_validation_delay_days", "destination_project_name", "destination_service_name", "errors", "last_validation", "message", "source_project_name", "source_service_name", "step_id"};
-  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
   return true;
 }
 
@@ -292,24 +204,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::upgrade_pipeline_step_l
   if (!::aiven::codec::member(*o, "total_count", out.total_count, p, ctx)) return false;
   static constexpr std::string_view known[] = {"errors", "first", "last", "message", "next", "prev", "steps", "total_count"};
   ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::upgrade_pipeline_step_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "auto_validation_delay_days", out.auto_validation_delay_days, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "destination_project_name", out.destination_project_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "destination_service_name", out.destination_service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_validation", out.last_validation, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source_project_name", out.source_project_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source_service_name", out.source_service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "step_id", out.step_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"auto_validation_delay_days", "destination_project_name", "destination_service_name", "errors", "last_validation", "message", "source_project_name", "source_service_name", "step_id"};
-  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
   return true;
 }
 #endif  // AIVEN_CODEC_TREE_REFERENCE

@@ -73,20 +73,6 @@ bool from_string(std::string_view s, user_action_type& out) noexcept {
   return false;
 }
 
-std::string_view to_string(user_authentication_method_state_type v) noexcept {
-  switch (v) {
-    case user_authentication_method_state_type::active: return "active";
-    case user_authentication_method_state_type::deleted: return "deleted";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, user_authentication_method_state_type& out) noexcept {
-  if (s == "active") { out = user_authentication_method_state_type::active; return true; }
-  if (s == "deleted") { out = user_authentication_method_state_type::deleted; return true; }
-  out = user_authentication_method_state_type::unknown;
-  return false;
-}
-
 std::string_view to_string(user_method_type v) noexcept {
   switch (v) {
     case user_method_type::get: return "GET";
@@ -103,17 +89,14 @@ bool from_string(std::string_view s, user_method_type& out) noexcept {
 
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::access_token_create_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::access_token_update_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::check_password_strength_existing_user_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::check_password_strength_new_user_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_member_permissions_list_response_permissions_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_authentication_method_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_token_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_update_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_user_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::two_factor_auth_configure_otp_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::two_factor_auth_configure_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_account_invites_reject_response_account_invites_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_auth_login_options_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_auth_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_authentication_method_out*);
@@ -121,8 +104,6 @@ bool from_string(std::string_view s, user_method_type& out) noexcept {
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_invitation_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_token_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_update_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_user_info_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_verify_email_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::access_token_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::access_token_update_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::check_password_strength_existing_user_in& in);
@@ -134,7 +115,6 @@ bool from_string(std::string_view s, user_method_type& out) noexcept {
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_auth_login_options_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_password_change_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_password_reset_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_password_reset_request_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_update_in& in);
 
 static ::aiven::codec::sax::target sax_members_access_token_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -226,27 +206,6 @@ static ::aiven::codec::sax::target sax_members_access_token_update_out(::aiven::
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::access_token_update_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_access_token_update_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_check_password_strength_existing_user_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::check_password_strength_existing_user_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "score") return ::aiven::codec::sax::member(f, "score", o.score);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 13:
-      if (k == "is_acceptable") return ::aiven::codec::sax::member(f, "is_acceptable", o.is_acceptable);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::check_password_strength_existing_user_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_check_password_strength_existing_user_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_check_password_strength_new_user_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -384,35 +343,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_tok
   return ::aiven::codec::sax::model_ops<&sax_members_organization_user_token_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_organization_user_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_user_update_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
-      break;
-    case 9:
-      if (k == "join_time") return ::aiven::codec::sax::member(f, "join_time", o.join_time);
-      if (k == "user_info") return ::aiven::codec::sax::member(f, "user_info", o.user_info);
-      break;
-    case 14:
-      if (k == "is_super_admin") return ::aiven::codec::sax::member(f, "is_super_admin", o.is_super_admin);
-      break;
-    case 18:
-      if (k == "last_activity_time") return ::aiven::codec::sax::member(f, "last_activity_time", o.last_activity_time);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_user_update_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_organization_user_user_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::organization_user_user_out*>(f.obj);
   switch (k.size()) {
@@ -481,37 +411,6 @@ static ::aiven::codec::sax::target sax_members_two_factor_auth_configure_out(::a
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::two_factor_auth_configure_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_two_factor_auth_configure_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_user_account_invites_reject_response_account_invites_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::user_account_invites_reject_response_account_invites_item*>(f.obj);
-  switch (k.size()) {
-    case 7:
-      if (k == "team_id") return ::aiven::codec::sax::member(f, "team_id", o.team_id);
-      break;
-    case 9:
-      if (k == "team_name") return ::aiven::codec::sax::member(f, "team_name", o.team_name);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      break;
-    case 12:
-      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
-      break;
-    case 21:
-      if (k == "invited_by_user_email") return ::aiven::codec::sax::member(f, "invited_by_user_email", o.invited_by_user_email);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_account_invites_reject_response_account_invites_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_user_account_invites_reject_response_account_invites_item>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_user_auth_login_options_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -757,92 +656,17 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_update_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_user_update_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_user_user_info_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::user_user_info_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "auth") return ::aiven::codec::sax::member(f, "auth", o.auth);
-      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
-      if (k == "user") return ::aiven::codec::sax::member(f, "user", o.user);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "tenant") return ::aiven::codec::sax::member(f, "tenant", o.tenant);
-      break;
-    case 7:
-      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
-      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
-      break;
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      if (k == "projects") return ::aiven::codec::sax::member(f, "projects", o.projects);
-      break;
-    case 9:
-      if (k == "job_title") return ::aiven::codec::sax::member(f, "job_title", o.job_title);
-      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
-      break;
-    case 10:
-      if (k == "department") return ::aiven::codec::sax::member(f, "department", o.department);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "invitations") return ::aiven::codec::sax::member(f, "invitations", o.invitations);
-      break;
-    case 15:
-      if (k == "managed_by_scim") return ::aiven::codec::sax::member(f, "managed_by_scim", o.managed_by_scim);
-      break;
-    case 18:
-      if (k == "project_membership") return ::aiven::codec::sax::member(f, "project_membership", o.project_membership);
-      break;
-    case 19:
-      if (k == "project_memberships") return ::aiven::codec::sax::member(f, "project_memberships", o.project_memberships);
-      break;
-    case 20:
-      if (k == "token_validity_begin") return ::aiven::codec::sax::member(f, "token_validity_begin", o.token_validity_begin);
-      break;
-    case 24:
-      if (k == "managing_organization_id") return ::aiven::codec::sax::member(f, "managing_organization_id", o.managing_organization_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_user_info_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_user_user_info_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_user_verify_email_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::user_verify_email_out*>(f.obj);
-  switch (k.size()) {
-    case 10:
-      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_verify_email_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_user_verify_email_out>::ops;
-}
-
 #ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::access_token_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::access_token_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::check_password_strength_existing_user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::check_password_strength_new_user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_member_permissions_list_response_permissions_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_user_authentication_method_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_user_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_user_token_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_user_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_user_user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::two_factor_auth_configure_otp_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::two_factor_auth_configure_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_account_invites_reject_response_account_invites_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_auth_login_options_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_auth_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_authentication_method_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -850,8 +674,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_verify_email_out
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_invitation_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_token_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_user_info_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_verify_email_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::access_token_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -901,18 +723,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::access_token_update_out
   if (!::aiven::codec::member(*o, "token_prefix", out.token_prefix, p, ctx)) return false;
   static constexpr std::string_view known[] = {"create_time", "created_manually", "currently_active", "description", "errors", "expiry_time", "extend_when_used", "ip_allowlist", "last_ip", "last_used_time", "last_user_agent", "last_user_agent_human_readable", "max_age_seconds", "message", "scopes", "token_prefix"};
   ::aiven::codec::keep_unknown(*o, known, 16, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::check_password_strength_existing_user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "is_acceptable", out.is_acceptable, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "score", out.score, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"is_acceptable", "message", "score"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -990,22 +800,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_user_token
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_user_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_super_admin", out.is_super_admin, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "join_time", out.join_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_activity_time", out.last_activity_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_info", out.user_info, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"errors", "is_super_admin", "join_time", "last_activity_time", "message", "user_id", "user_info"};
-  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::organization_user_user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -1044,22 +838,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::two_factor_auth_configu
   if (!::aiven::codec::member(*o, "uri", out.uri, p, ctx)) return false;
   static constexpr std::string_view known[] = {"errors", "message", "method", "qrcode", "uri"};
   ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::user_account_invites_reject_response_account_invites_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_name", out.account_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "invited_by_user_email", out.invited_by_user_email, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "team_id", out.team_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "team_name", out.team_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "account_name", "create_time", "invited_by_user_email", "team_id", "team_name", "user_email"};
-  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -1194,44 +972,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_update_out& out, c
   ::aiven::codec::keep_unknown(*o, known, 19, out.unknown_fields_);
   return true;
 }
-
-bool decode(const ::boost::json::value& v, ::aiven::api::user_user_info_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "auth", out.auth, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "city", out.city, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country", out.country, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "department", out.department, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "invitations", out.invitations, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_title", out.job_title, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "managed_by_scim", out.managed_by_scim, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "managing_organization_id", out.managing_organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "project_membership", out.project_membership, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "project_memberships", out.project_memberships, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "projects", out.projects, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "real_name", out.real_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tenant", out.tenant, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "token_validity_begin", out.token_validity_begin, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user", out.user, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"auth", "city", "country", "create_time", "department", "features", "invitations", "job_title", "managed_by_scim", "managing_organization_id", "project_membership", "project_memberships", "projects", "real_name", "state", "tenant", "token_validity_begin", "user", "user_id"};
-  ::aiven::codec::keep_unknown(*o, known, 19, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::user_verify_email_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"user_email"};
-  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
-  return true;
-}
 #endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::access_token_create_in& in) {
@@ -1316,12 +1056,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_verify_email_out& 
 ::boost::json::value encode(const ::aiven::api::user_password_reset_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "new_password", in.new_password);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::user_password_reset_request_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "email", in.email);
   return o;
 }
 

@@ -97,9 +97,11 @@ def main(argv=None):
     ap.add_argument("--list", action="store_true", help="print the files of the output, one a line")
     args = ap.parse_args(argv)
     m, layout = generate(args.spec, args.out, args.overrides, not args.no_conformance, args.error_codes_spec)
+    def count(kind, alias):
+        return sum(1 for t in layout.types if t.kind == kind and (t.alias_of is not None) == alias)
     print(f"{len(m.operations)} operations, {len(layout.stems())} units, "
-          f"{sum(1 for t in layout.types if t.kind == 'struct')} structs, "
-          f"{sum(1 for t in layout.types if t.kind == 'enum')} enums (sha256 {m.sha})", file=sys.stderr)
+          f"{count('struct', False)} structs (+ {count('struct', True)} aliases), "
+          f"{count('enum', False)} enums (+ {count('enum', True)} aliases) (sha256 {m.sha})", file=sys.stderr)
     if args.list:
         for stem in layout.stems():
             print(f"src/api/{stem}.cpp")

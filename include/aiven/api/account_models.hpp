@@ -101,59 +101,8 @@ enum class saml_signature_algorithm_type {
 std::string_view to_string(saml_signature_algorithm_type v) noexcept;
 bool from_string(std::string_view s, saml_signature_algorithm_type& out) noexcept;
 
-/// An enumeration.
-/// Values of `#/components/schemas/SamlVariantType`; `unknown` stands for any other value.
-enum class saml_variant_type {
-  unknown,
-  adfs,  // adfs
-};
-std::string_view to_string(saml_variant_type v) noexcept;
-bool from_string(std::string_view s, saml_variant_type& out) noexcept;
-
-/// Team type (permission level)
-/// Values of `#/components/schemas/TeamType`; `unknown` stands for any other value.
-enum class team_type {
-  unknown,
-  admin,  // admin
-  developer,  // developer
-  operator_value,  // operator
-  organization_app_users_write,  // organization:app_users:write
-  organization_billing_read,  // organization:billing:read
-  organization_billing_write,  // organization:billing:write
-  organization_domains_write,  // organization:domains:write
-  organization_event_logs_read,  // organization:event_logs:read
-  organization_groups_write,  // organization:groups:write
-  organization_networking_read,  // organization:networking:read
-  organization_networking_write,  // organization:networking:write
-  organization_projects_write,  // organization:projects:write
-  organization_sustainability_read,  // organization:sustainability:read
-  organization_users_write,  // organization:users:write
-  project_ai_gateway_keys_read,  // project:ai_gateway_keys:read
-  project_ai_gateway_keys_write,  // project:ai_gateway_keys:write
-  project_audit_logs_read,  // project:audit_logs:read
-  project_event_logs_read,  // project:event_logs:read
-  project_integrations_read,  // project:integrations:read
-  project_integrations_write,  // project:integrations:write
-  project_networking_read,  // project:networking:read
-  project_networking_write,  // project:networking:write
-  project_permissions_read,  // project:permissions:read
-  project_services_read,  // project:services:read
-  project_services_write,  // project:services:write
-  read_only,  // read_only
-  role_organization_admin,  // role:organization:admin
-  role_project_admin,  // role:project:admin
-  role_project_read,  // role:project:read
-  role_services_maintenance,  // role:services:maintenance
-  role_services_recover,  // role:services:recover
-  service_configuration_write,  // service:configuration:write
-  service_data_write,  // service:data:write
-  service_logs_read,  // service:logs:read
-  service_metrics_read,  // service:metrics:read
-  service_secrets_read,  // service:secrets:read
-  service_users_write,  // service:users:write
-};
-std::string_view to_string(team_type v) noexcept;
-bool from_string(std::string_view s, team_type& out) noexcept;
+/// Values of `#/components/schemas/SamlVariantType`: the same as saml_cert_type's.
+using saml_variant_type = ::aiven::api::saml_cert_type;
 
 /// AccountAttachPaymentMethodRequestBody
 /// From `#/components/schemas/AccountAttachPaymentMethodIn`.
@@ -166,45 +115,8 @@ struct account_attach_payment_method_in {
   friend bool operator==(const account_attach_payment_method_in&, const account_attach_payment_method_in&) = default;
 };
 
-/// User credit card information
-/// From `#/components/schemas/AccountAttachPaymentMethodOut`.
-struct account_attach_payment_method_out {
-  std::string brand{};
-  /// Credit card ID
-  std::string card_id{};
-  std::string country{};
-  /// Two letter ISO country code
-  std::string country_code{};
-  /// Expiration month
-  std::int64_t exp_month{};
-  /// Expiration year
-  std::int64_t exp_year{};
-  /// Credit card last four digits
-  std::string last4{};
-  /// Name on the credit card
-  std::string name{};
-  /// Organization ID
-  std::optional<std::string> organization_id{};
-  /// List of projects the card is assigned to
-  std::vector<std::string> projects{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const account_attach_payment_method_out&, const account_attach_payment_method_out&) = default;
-};
-
-/// From `#/components/schemas/LinkedDomainIn`.
-struct linked_domain_in {
-  /// Domain ID
-  std::string domain_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const linked_domain_in&, const linked_domain_in&) = default;
-};
-
 /// SAMLFieldMapping
-/// From `#/components/schemas/SamlFieldMappingIn`.
+/// From `#/components/schemas/SamlFieldMappingIn`. Also saml_field_mapping_out (the same members).
 struct saml_field_mapping_in {
   /// Field name for user email
   std::optional<std::string> email{};
@@ -269,29 +181,11 @@ struct account_authentication_method_create_in {
 };
 
 /// SAMLFieldMapping
-/// From `#/components/schemas/SamlFieldMappingOut`.
-struct saml_field_mapping_out {
-  /// Field name for user email
-  std::optional<std::string> email{};
-  /// Field name for user's first name
-  std::optional<std::string> first_name{};
-  /// Field name for user's groups memberships. Contents of this field are used to handle group memberships when SCIM is not available and SAML is used to manage g...
-  std::optional<std::string> groups{};
-  /// Field name for user's identity. This field must always exist in responses, and must be immutable and unique. Contents of this field are used to identify the...
-  std::optional<std::string> identity{};
-  /// Field name for user's lastname
-  std::optional<std::string> last_name{};
-  /// Field name for user's full name. If specified, first_name and last_name mappings are ignored
-  std::optional<std::string> real_name{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// From `#/components/schemas/SamlFieldMappingOut`: the same members as saml_field_mapping_in.
+using saml_field_mapping_out = ::aiven::api::saml_field_mapping_in;
 
-  friend bool operator==(const saml_field_mapping_out&, const saml_field_mapping_out&) = default;
-};
-
-/// AuthenticationMethod
-/// From `#/components/schemas/AccountAuthenticationMethodCreateOut`.
-struct account_authentication_method_create_out {
+/// From `#/components/schemas/AuthenticationMethodOut`. Also account_authentication_method_create_out, account_authentication_method_get_out, account_authentication_method_update_out (the same members).
+struct authentication_method_out {
   /// Account ID
   std::string account_id{};
   /// Extend authentication token validity when used
@@ -362,84 +256,16 @@ struct account_authentication_method_create_out {
   /// Members of a response this type does not know, as received (empty when none).
   ::boost::json::object unknown_fields_{};
 
-  friend bool operator==(const account_authentication_method_create_out&, const account_authentication_method_create_out&) = default;
+  friend bool operator==(const authentication_method_out&, const authentication_method_out&) = default;
 };
 
 /// AuthenticationMethod
-/// From `#/components/schemas/AccountAuthenticationMethodGetOut`.
-struct account_authentication_method_get_out {
-  /// Account ID
-  std::string account_id{};
-  /// Extend authentication token validity when used
-  std::optional<bool> auth_token_extend_when_used{};
-  /// Auth Token Max Age Seconds
-  std::optional<std::int64_t> auth_token_max_age_seconds{};
-  /// If true, authentication method can be used to access account/projects in account. If false, authentication method can still be used to sign in
-  bool authentication_method_enabled{};
-  /// Authentication Method ID
-  std::string authentication_method_id{};
-  /// Authentication Method Name
-  std::optional<std::string> authentication_method_name{};
-  ::aiven::open_enum<::aiven::api::authentication_method_type> authentication_method_type{};
-  /// Deprecated; always null. Teams are being sunset, so this value is ignored on writes and always returned as null.
-  std::string auto_join_team_id{};
-  /// Automatically add users to a group, when user signs up using this authentication method
-  std::string auto_join_user_group_id{};
-  /// Create Time
-  std::string create_time{};
-  /// Delete Time
-  std::string delete_time{};
-  /// MCP connections enabled
-  std::optional<bool> internal_mcp_enabled{};
-  /// Organization ID
-  std::optional<std::string> organization_id{};
-  /// Saml Acs Url
-  std::optional<std::string> saml_acs_url{};
-  /// Set to 'true' to enable WantAssertionsSigned
-  std::optional<bool> saml_assertion_signed_enabled{};
-  /// Set to 'true' to enable AuthnRequestsSigned
-  std::optional<bool> saml_authn_requests_signed_enabled{};
-  std::optional<::aiven::open_enum<::aiven::api::saml_cert_type>> saml_cert{};
-  /// Identity provider's certificate
-  std::optional<std::string> saml_certificate{};
-  /// Saml Certificate Issuer
-  std::optional<std::string> saml_certificate_issuer{};
-  /// Saml Certificate Not Valid After
-  std::optional<std::string> saml_certificate_not_valid_after{};
-  /// Saml Certificate Not Valid Before
-  std::optional<std::string> saml_certificate_not_valid_before{};
-  /// Saml Certificate Subject
-  std::optional<std::string> saml_certificate_subject{};
-  std::optional<::aiven::open_enum<::aiven::api::saml_digest_algorithm_type>> saml_digest_algorithm{};
-  /// Saml Entity ID
-  std::optional<std::string> saml_entity_id{};
-  std::optional<::aiven::api::saml_field_mapping_out> saml_field_mapping{};
-  /// Set to 'true' to enable IdP initiated login
-  std::optional<bool> saml_idp_login_allowed{};
-  /// Saml Idp Url
-  std::optional<std::string> saml_idp_url{};
-  /// SAML join groups enabled
-  std::optional<bool> saml_join_groups{};
-  /// Saml Metadata Url
-  std::optional<std::string> saml_metadata_url{};
-  /// Set to 'false' to disable RequestedAuthnContext
-  std::optional<bool> saml_requested_authn_context_enabled{};
-  std::optional<::aiven::open_enum<::aiven::api::saml_signature_algorithm_type>> saml_signature_algorithm{};
-  /// Saml Sp Certificate
-  std::optional<std::string> saml_sp_certificate{};
-  std::optional<::aiven::open_enum<::aiven::api::saml_variant_type>> saml_variant{};
-  /// SCIM API enabled
-  std::optional<bool> scim_enabled{};
-  /// Scim Url
-  std::optional<std::string> scim_url{};
-  ::aiven::open_enum<::aiven::api::authentication_method_state_type> state{};
-  /// Update Time
-  std::string update_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// From `#/components/schemas/AccountAuthenticationMethodCreateOut`: the same members as authentication_method_out.
+using account_authentication_method_create_out = ::aiven::api::authentication_method_out;
 
-  friend bool operator==(const account_authentication_method_get_out&, const account_authentication_method_get_out&) = default;
-};
+/// AuthenticationMethod
+/// From `#/components/schemas/AccountAuthenticationMethodGetOut`: the same members as authentication_method_out.
+using account_authentication_method_get_out = ::aiven::api::authentication_method_out;
 
 /// AccountAuthenticationMethodUpdateRequestBody
 /// From `#/components/schemas/AccountAuthenticationMethodUpdateIn`.
@@ -485,135 +311,8 @@ struct account_authentication_method_update_in {
 };
 
 /// AuthenticationMethod
-/// From `#/components/schemas/AccountAuthenticationMethodUpdateOut`.
-struct account_authentication_method_update_out {
-  /// Account ID
-  std::string account_id{};
-  /// Extend authentication token validity when used
-  std::optional<bool> auth_token_extend_when_used{};
-  /// Auth Token Max Age Seconds
-  std::optional<std::int64_t> auth_token_max_age_seconds{};
-  /// If true, authentication method can be used to access account/projects in account. If false, authentication method can still be used to sign in
-  bool authentication_method_enabled{};
-  /// Authentication Method ID
-  std::string authentication_method_id{};
-  /// Authentication Method Name
-  std::optional<std::string> authentication_method_name{};
-  ::aiven::open_enum<::aiven::api::authentication_method_type> authentication_method_type{};
-  /// Deprecated; always null. Teams are being sunset, so this value is ignored on writes and always returned as null.
-  std::string auto_join_team_id{};
-  /// Automatically add users to a group, when user signs up using this authentication method
-  std::string auto_join_user_group_id{};
-  /// Create Time
-  std::string create_time{};
-  /// Delete Time
-  std::string delete_time{};
-  /// MCP connections enabled
-  std::optional<bool> internal_mcp_enabled{};
-  /// Organization ID
-  std::optional<std::string> organization_id{};
-  /// Saml Acs Url
-  std::optional<std::string> saml_acs_url{};
-  /// Set to 'true' to enable WantAssertionsSigned
-  std::optional<bool> saml_assertion_signed_enabled{};
-  /// Set to 'true' to enable AuthnRequestsSigned
-  std::optional<bool> saml_authn_requests_signed_enabled{};
-  std::optional<::aiven::open_enum<::aiven::api::saml_cert_type>> saml_cert{};
-  /// Identity provider's certificate
-  std::optional<std::string> saml_certificate{};
-  /// Saml Certificate Issuer
-  std::optional<std::string> saml_certificate_issuer{};
-  /// Saml Certificate Not Valid After
-  std::optional<std::string> saml_certificate_not_valid_after{};
-  /// Saml Certificate Not Valid Before
-  std::optional<std::string> saml_certificate_not_valid_before{};
-  /// Saml Certificate Subject
-  std::optional<std::string> saml_certificate_subject{};
-  std::optional<::aiven::open_enum<::aiven::api::saml_digest_algorithm_type>> saml_digest_algorithm{};
-  /// Saml Entity ID
-  std::optional<std::string> saml_entity_id{};
-  std::optional<::aiven::api::saml_field_mapping_out> saml_field_mapping{};
-  /// Set to 'true' to enable IdP initiated login
-  std::optional<bool> saml_idp_login_allowed{};
-  /// Saml Idp Url
-  std::optional<std::string> saml_idp_url{};
-  /// SAML join groups enabled
-  std::optional<bool> saml_join_groups{};
-  /// Saml Metadata Url
-  std::optional<std::string> saml_metadata_url{};
-  /// Set to 'false' to disable RequestedAuthnContext
-  std::optional<bool> saml_requested_authn_context_enabled{};
-  std::optional<::aiven::open_enum<::aiven::api::saml_signature_algorithm_type>> saml_signature_algorithm{};
-  /// Saml Sp Certificate
-  std::optional<std::string> saml_sp_certificate{};
-  std::optional<::aiven::open_enum<::aiven::api::saml_variant_type>> saml_variant{};
-  /// SCIM API enabled
-  std::optional<bool> scim_enabled{};
-  /// Scim Url
-  std::optional<std::string> scim_url{};
-  ::aiven::open_enum<::aiven::api::authentication_method_state_type> state{};
-  /// Update Time
-  std::string update_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const account_authentication_method_update_out&, const account_authentication_method_update_out&) = default;
-};
-
-/// From `#/components/schemas/AccountBillingGroupOut`.
-struct account_billing_group_out {
-  /// Account ID
-  std::string account_id{};
-  /// Account name
-  std::string account_name{};
-  /// Address lines
-  std::vector<std::string> address_lines{};
-  /// DEPRECATED: use split address fields like company, address_lines, zip_code, city and state instead
-  std::optional<std::string> billing_address{};
-  /// Address ID
-  std::string billing_address_id{};
-  /// List of billing groups contact email addresses
-  std::vector<::aiven::api::billing_contact_email_out> billing_contact_emails{};
-  ::aiven::open_enum<::aiven::api::billing_currency_type> billing_currency{};
-  /// List of project billing email addresses
-  std::vector<::aiven::api::billing_email_out> billing_emails{};
-  /// Extra text to be included in all project invoices, e.g. purchase order or cost center number
-  std::string billing_extra_text{};
-  /// Billing group ID
-  std::string billing_group_id{};
-  /// Billing group name
-  std::string billing_group_name{};
-  /// Method of charging/invoicing this project
-  std::string billing_type{};
-  ::aiven::api::card_info_out card_info{};
-  /// Address city
-  std::string city{};
-  /// Name of a company
-  std::string company{};
-  /// Billing country
-  std::string country{};
-  /// Two letter ISO country code
-  std::string country_code{};
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::string create_time{};
-  /// Estimated balance in billing currency, before tax
-  std::string estimated_balance_local{};
-  /// Estimated balance in USD, before tax
-  std::string estimated_balance_usd{};
-  ::aiven::open_enum<::aiven::api::payment_method_type> payment_method{};
-  /// Address ID
-  std::string shipping_address_id{};
-  /// Address state or province
-  std::string state{};
-  /// EU VAT Identification Number
-  std::string vat_id{};
-  /// Address zip code
-  std::string zip_code{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const account_billing_group_out&, const account_billing_group_out&) = default;
-};
+/// From `#/components/schemas/AccountAuthenticationMethodUpdateOut`: the same members as authentication_method_out.
+using account_authentication_method_update_out = ::aiven::api::authentication_method_out;
 
 /// AccountCreateRequestBody
 /// From `#/components/schemas/AccountCreateIn`.
@@ -630,9 +329,8 @@ struct account_create_in {
   friend bool operator==(const account_create_in&, const account_create_in&) = default;
 };
 
-/// Account details
-/// From `#/components/schemas/AccountCreateOut`.
-struct account_create_out {
+/// From `#/components/schemas/AccountOut`. Also account_create_out, account_get_out, account_move_out, account_update_out (the same members).
+struct account_out {
   std::optional<::aiven::open_enum<::aiven::api::access_source_type>> access_source{};
   /// Account ID
   std::string account_id{};
@@ -663,44 +361,16 @@ struct account_create_out {
   /// Members of a response this type does not know, as received (empty when none).
   ::boost::json::object unknown_fields_{};
 
-  friend bool operator==(const account_create_out&, const account_create_out&) = default;
+  friend bool operator==(const account_out&, const account_out&) = default;
 };
 
 /// Account details
-/// From `#/components/schemas/AccountGetOut`.
-struct account_get_out {
-  std::optional<::aiven::open_enum<::aiven::api::access_source_type>> access_source{};
-  /// Account ID
-  std::string account_id{};
-  /// Account name
-  std::string account_name{};
-  /// Team ID
-  std::string account_owner_team_id{};
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::string create_time{};
-  /// Feature flags
-  std::optional<::boost::json::value> features{};
-  /// If true, user is part of a team of this or a parent account
-  std::optional<bool> is_account_member{};
-  /// If true, user is part of the owners team for this account
-  bool is_account_owner{};
-  /// Organization ID
-  std::string organization_id{};
-  /// Account ID
-  std::optional<std::string> parent_account_id{};
-  /// Primary billing group ID - deprecated, always null
-  std::string primary_billing_group_id{};
-  /// Account ID
-  std::string root_account_id{};
-  /// Tenant identifier
-  std::optional<std::string> tenant_id{};
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::string update_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// From `#/components/schemas/AccountCreateOut`: the same members as account_out.
+using account_create_out = ::aiven::api::account_out;
 
-  friend bool operator==(const account_get_out&, const account_get_out&) = default;
-};
+/// Account details
+/// From `#/components/schemas/AccountGetOut`: the same members as account_out.
+using account_get_out = ::aiven::api::account_out;
 
 /// AccountMoveRequestBody
 /// From `#/components/schemas/AccountMoveIn`.
@@ -714,40 +384,8 @@ struct account_move_in {
 };
 
 /// Account details
-/// From `#/components/schemas/AccountMoveOut`.
-struct account_move_out {
-  std::optional<::aiven::open_enum<::aiven::api::access_source_type>> access_source{};
-  /// Account ID
-  std::string account_id{};
-  /// Account name
-  std::string account_name{};
-  /// Team ID
-  std::string account_owner_team_id{};
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::string create_time{};
-  /// Feature flags
-  std::optional<::boost::json::value> features{};
-  /// If true, user is part of a team of this or a parent account
-  std::optional<bool> is_account_member{};
-  /// If true, user is part of the owners team for this account
-  bool is_account_owner{};
-  /// Organization ID
-  std::string organization_id{};
-  /// Account ID
-  std::optional<std::string> parent_account_id{};
-  /// Primary billing group ID - deprecated, always null
-  std::string primary_billing_group_id{};
-  /// Account ID
-  std::string root_account_id{};
-  /// Tenant identifier
-  std::optional<std::string> tenant_id{};
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::string update_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const account_move_out&, const account_move_out&) = default;
-};
+/// From `#/components/schemas/AccountMoveOut`: the same members as account_out.
+using account_move_out = ::aiven::api::account_out;
 
 /// AccountOAuth2ClientCreateRequestBody
 /// From `#/components/schemas/AccountOAuth2ClientCreateIn`.
@@ -782,7 +420,7 @@ struct account_o_auth2_client_create_response {
 };
 
 /// AccountOAuth2ClientGetResponse
-/// From `#/components/schemas/AccountOAuth2ClientGetResponse`.
+/// From `#/components/schemas/AccountOAuth2ClientGetResponse`. Also account_o_auth2_client_update_response (the same members).
 struct account_o_auth2_client_get_response {
   /// OAuth2 client ID
   std::optional<std::string> client_id{};
@@ -861,58 +499,8 @@ struct account_o_auth2_client_update_in {
 };
 
 /// AccountOAuth2ClientUpdateResponse
-/// From `#/components/schemas/AccountOAuth2ClientUpdateResponse`.
-struct account_o_auth2_client_update_response {
-  /// OAuth2 client ID
-  std::optional<std::string> client_id{};
-  /// App description Nullable.
-  std::optional<::aiven::nullable<std::string>> description{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// OAuth2 application name
-  std::optional<std::string> name{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const account_o_auth2_client_update_response&, const account_o_auth2_client_update_response&) = default;
-};
-
-/// From `#/components/schemas/AccountOut`.
-struct account_out {
-  std::optional<::aiven::open_enum<::aiven::api::access_source_type>> access_source{};
-  /// Account ID
-  std::string account_id{};
-  /// Account name
-  std::string account_name{};
-  /// Team ID
-  std::string account_owner_team_id{};
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::string create_time{};
-  /// Feature flags
-  std::optional<::boost::json::value> features{};
-  /// If true, user is part of a team of this or a parent account
-  std::optional<bool> is_account_member{};
-  /// If true, user is part of the owners team for this account
-  bool is_account_owner{};
-  /// Organization ID
-  std::string organization_id{};
-  /// Account ID
-  std::optional<std::string> parent_account_id{};
-  /// Primary billing group ID - deprecated, always null
-  std::string primary_billing_group_id{};
-  /// Account ID
-  std::string root_account_id{};
-  /// Tenant identifier
-  std::optional<std::string> tenant_id{};
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::string update_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const account_out&, const account_out&) = default;
-};
+/// From `#/components/schemas/AccountOAuth2ClientUpdateResponse`: the same members as account_o_auth2_client_get_response.
+using account_o_auth2_client_update_response = ::aiven::api::account_o_auth2_client_get_response;
 
 /// AccountProjectsListResponse
 /// From `#/components/schemas/AccountProjectsListOut`.
@@ -932,26 +520,7 @@ struct account_projects_list_out {
 };
 
 /// Account Team details
-/// From `#/components/schemas/AccountTeamCreateOut`.
-struct account_team_create_out {
-  /// Account ID
-  std::optional<std::string> account_id{};
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::optional<std::string> create_time{};
-  /// Team ID
-  std::string team_id{};
-  /// Team name
-  std::string team_name{};
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::optional<std::string> update_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const account_team_create_out&, const account_team_create_out&) = default;
-};
-
-/// Account Team details
-/// From `#/components/schemas/AccountTeamGetOut`.
+/// From `#/components/schemas/AccountTeamGetOut`. Also account_team_create_out, account_team_team_out, account_team_update_out (the same members).
 struct account_team_get_out {
   /// Account ID
   std::optional<std::string> account_id{};
@@ -969,16 +538,9 @@ struct account_team_get_out {
   friend bool operator==(const account_team_get_out&, const account_team_get_out&) = default;
 };
 
-/// Details of verified invite
-/// From `#/components/schemas/AccountTeamMemberVerifyInviteOut`.
-struct account_team_member_verify_invite_out {
-  /// User email address
-  std::string user_email{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const account_team_member_verify_invite_out&, const account_team_member_verify_invite_out&) = default;
-};
+/// Account Team details
+/// From `#/components/schemas/AccountTeamCreateOut`: the same members as account_team_get_out.
+using account_team_create_out = ::aiven::api::account_team_get_out;
 
 /// AccountTeamProjectAssociateRequestBody
 /// From `#/components/schemas/AccountTeamProjectAssociateIn`.
@@ -1011,23 +573,8 @@ struct account_team_project_out {
   friend bool operator==(const account_team_project_out&, const account_team_project_out&) = default;
 };
 
-/// From `#/components/schemas/AccountTeam_TeamOut`.
-struct account_team_team_out {
-  /// Account ID
-  std::optional<std::string> account_id{};
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::optional<std::string> create_time{};
-  /// Team ID
-  std::string team_id{};
-  /// Team name
-  std::string team_name{};
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::optional<std::string> update_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const account_team_team_out&, const account_team_team_out&) = default;
-};
+/// From `#/components/schemas/AccountTeam_TeamOut`: the same members as account_team_get_out.
+using account_team_team_out = ::aiven::api::account_team_get_out;
 
 /// AccountTeamUpdateRequestBody
 /// From `#/components/schemas/AccountTeamUpdateIn`.
@@ -1041,23 +588,8 @@ struct account_team_update_in {
 };
 
 /// Account Team details
-/// From `#/components/schemas/AccountTeamUpdateOut`.
-struct account_team_update_out {
-  /// Account ID
-  std::optional<std::string> account_id{};
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::optional<std::string> create_time{};
-  /// Team ID
-  std::string team_id{};
-  /// Team name
-  std::string team_name{};
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::optional<std::string> update_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const account_team_update_out&, const account_team_update_out&) = default;
-};
+/// From `#/components/schemas/AccountTeamUpdateOut`: the same members as account_team_get_out.
+using account_team_update_out = ::aiven::api::account_team_get_out;
 
 /// AccountUpdateRequestBody
 /// From `#/components/schemas/AccountUpdateIn`.
@@ -1073,40 +605,8 @@ struct account_update_in {
 };
 
 /// Account details
-/// From `#/components/schemas/AccountUpdateOut`.
-struct account_update_out {
-  std::optional<::aiven::open_enum<::aiven::api::access_source_type>> access_source{};
-  /// Account ID
-  std::string account_id{};
-  /// Account name
-  std::string account_name{};
-  /// Team ID
-  std::string account_owner_team_id{};
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::string create_time{};
-  /// Feature flags
-  std::optional<::boost::json::value> features{};
-  /// If true, user is part of a team of this or a parent account
-  std::optional<bool> is_account_member{};
-  /// If true, user is part of the owners team for this account
-  bool is_account_owner{};
-  /// Organization ID
-  std::string organization_id{};
-  /// Account ID
-  std::optional<std::string> parent_account_id{};
-  /// Primary billing group ID - deprecated, always null
-  std::string primary_billing_group_id{};
-  /// Account ID
-  std::string root_account_id{};
-  /// Tenant identifier
-  std::optional<std::string> tenant_id{};
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::string update_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const account_update_out&, const account_update_out&) = default;
-};
+/// From `#/components/schemas/AccountUpdateOut`: the same members as account_out.
+using account_update_out = ::aiven::api::account_out;
 
 /// From `#/components/schemas/AccountUserTeamsListOut`.
 struct account_user_teams_list_out {
@@ -1136,81 +636,6 @@ struct account_users_search_in {
   ::boost::json::object unknown_fields_{};
 
   friend bool operator==(const account_users_search_in&, const account_users_search_in&) = default;
-};
-
-/// From `#/components/schemas/AuthenticationMethodOut`.
-struct authentication_method_out {
-  /// Account ID
-  std::string account_id{};
-  /// Extend authentication token validity when used
-  std::optional<bool> auth_token_extend_when_used{};
-  /// Auth Token Max Age Seconds
-  std::optional<std::int64_t> auth_token_max_age_seconds{};
-  /// If true, authentication method can be used to access account/projects in account. If false, authentication method can still be used to sign in
-  bool authentication_method_enabled{};
-  /// Authentication Method ID
-  std::string authentication_method_id{};
-  /// Authentication Method Name
-  std::optional<std::string> authentication_method_name{};
-  ::aiven::open_enum<::aiven::api::authentication_method_type> authentication_method_type{};
-  /// Deprecated; always null. Teams are being sunset, so this value is ignored on writes and always returned as null.
-  std::string auto_join_team_id{};
-  /// Automatically add users to a group, when user signs up using this authentication method
-  std::string auto_join_user_group_id{};
-  /// Create Time
-  std::string create_time{};
-  /// Delete Time
-  std::string delete_time{};
-  /// MCP connections enabled
-  std::optional<bool> internal_mcp_enabled{};
-  /// Organization ID
-  std::optional<std::string> organization_id{};
-  /// Saml Acs Url
-  std::optional<std::string> saml_acs_url{};
-  /// Set to 'true' to enable WantAssertionsSigned
-  std::optional<bool> saml_assertion_signed_enabled{};
-  /// Set to 'true' to enable AuthnRequestsSigned
-  std::optional<bool> saml_authn_requests_signed_enabled{};
-  std::optional<::aiven::open_enum<::aiven::api::saml_cert_type>> saml_cert{};
-  /// Identity provider's certificate
-  std::optional<std::string> saml_certificate{};
-  /// Saml Certificate Issuer
-  std::optional<std::string> saml_certificate_issuer{};
-  /// Saml Certificate Not Valid After
-  std::optional<std::string> saml_certificate_not_valid_after{};
-  /// Saml Certificate Not Valid Before
-  std::optional<std::string> saml_certificate_not_valid_before{};
-  /// Saml Certificate Subject
-  std::optional<std::string> saml_certificate_subject{};
-  std::optional<::aiven::open_enum<::aiven::api::saml_digest_algorithm_type>> saml_digest_algorithm{};
-  /// Saml Entity ID
-  std::optional<std::string> saml_entity_id{};
-  std::optional<::aiven::api::saml_field_mapping_out> saml_field_mapping{};
-  /// Set to 'true' to enable IdP initiated login
-  std::optional<bool> saml_idp_login_allowed{};
-  /// Saml Idp Url
-  std::optional<std::string> saml_idp_url{};
-  /// SAML join groups enabled
-  std::optional<bool> saml_join_groups{};
-  /// Saml Metadata Url
-  std::optional<std::string> saml_metadata_url{};
-  /// Set to 'false' to disable RequestedAuthnContext
-  std::optional<bool> saml_requested_authn_context_enabled{};
-  std::optional<::aiven::open_enum<::aiven::api::saml_signature_algorithm_type>> saml_signature_algorithm{};
-  /// Saml Sp Certificate
-  std::optional<std::string> saml_sp_certificate{};
-  std::optional<::aiven::open_enum<::aiven::api::saml_variant_type>> saml_variant{};
-  /// SCIM API enabled
-  std::optional<bool> scim_enabled{};
-  /// Scim Url
-  std::optional<std::string> scim_url{};
-  ::aiven::open_enum<::aiven::api::authentication_method_state_type> state{};
-  /// Update Time
-  std::string update_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const authentication_method_out&, const authentication_method_out&) = default;
 };
 
 /// From `#/components/schemas/CardOut`.
@@ -1339,20 +764,6 @@ struct team_out {
   ::boost::json::object unknown_fields_{};
 
   friend bool operator==(const team_out&, const team_out&) = default;
-};
-
-/// From `#/components/schemas/UserOut`.
-struct user_out {
-  /// User real name
-  std::string real_name{};
-  /// User email address
-  std::string user_email{};
-  /// User ID
-  std::string user_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const user_out&, const user_out&) = default;
 };
 
 /// From `#/components/schemas/UserProjectOut`.

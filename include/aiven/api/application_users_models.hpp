@@ -55,7 +55,7 @@ struct application_user_access_token_create_out {
 };
 
 /// ApplicationUserCreateRequestBody
-/// From `#/components/schemas/ApplicationUserCreateIn`.
+/// From `#/components/schemas/ApplicationUserCreateIn`. Also application_user_update_in (the same members).
 struct application_user_create_in {
   /// Alters super admin state of the organization application user
   std::optional<bool> is_super_admin{};
@@ -66,30 +66,8 @@ struct application_user_create_in {
   friend bool operator==(const application_user_create_in&, const application_user_create_in&) = default;
 };
 
-/// ApplicationUserCreateResponse
-/// From `#/components/schemas/ApplicationUserCreateOut`.
-struct application_user_create_out {
-  /// Time this application user was created
-  std::string create_time{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Super admin state of the organization application user
-  bool is_super_admin{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  std::string name{};
-  /// User Email
-  std::string user_email{};
-  /// User ID
-  std::string user_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const application_user_create_out&, const application_user_create_out&) = default;
-};
-
 /// ApplicationUserGetResponse
-/// From `#/components/schemas/ApplicationUserGetOut`.
+/// From `#/components/schemas/ApplicationUserGetOut`. Also application_user_create_out, application_user_update_out (the same members).
 struct application_user_get_out {
   /// Time this application user was created
   std::string create_time{};
@@ -110,6 +88,10 @@ struct application_user_get_out {
   friend bool operator==(const application_user_get_out&, const application_user_get_out&) = default;
 };
 
+/// ApplicationUserCreateResponse
+/// From `#/components/schemas/ApplicationUserCreateOut`: the same members as application_user_get_out.
+using application_user_create_out = ::aiven::api::application_user_get_out;
+
 /// From `#/components/schemas/ApplicationUserOut`.
 struct application_user_out {
   /// Time this application user was created
@@ -128,38 +110,12 @@ struct application_user_out {
 };
 
 /// ApplicationUserUpdateRequestBody
-/// From `#/components/schemas/ApplicationUserUpdateIn`.
-struct application_user_update_in {
-  /// Alters super admin state of the organization application user
-  std::optional<bool> is_super_admin{};
-  std::string name{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const application_user_update_in&, const application_user_update_in&) = default;
-};
+/// From `#/components/schemas/ApplicationUserUpdateIn`: the same members as application_user_create_in.
+using application_user_update_in = ::aiven::api::application_user_create_in;
 
 /// ApplicationUserUpdateResponse
-/// From `#/components/schemas/ApplicationUserUpdateOut`.
-struct application_user_update_out {
-  /// Time this application user was created
-  std::string create_time{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Super admin state of the organization application user
-  bool is_super_admin{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  std::string name{};
-  /// User Email
-  std::string user_email{};
-  /// User ID
-  std::string user_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const application_user_update_out&, const application_user_update_out&) = default;
-};
+/// From `#/components/schemas/ApplicationUserUpdateOut`: the same members as application_user_get_out.
+using application_user_update_out = ::aiven::api::application_user_get_out;
 
 /// From `#/components/schemas/TokenOut`.
 struct token_out {

@@ -8,26 +8,6 @@
 #include <aiven/api/common.hpp>
 #include <aiven/types.hpp>
 
-#include <boost/json/object.hpp>
-
-#include <cstdint>
-#include <map>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
-
 namespace aiven::api {
-
-/// OrganizationAuthDomainLinkRequestBody
-/// From `#/components/schemas/OrganizationAuthDomainLinkIn`.
-struct organization_auth_domain_link_in {
-  /// ID of the domain
-  std::string domain_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const organization_auth_domain_link_in&, const organization_auth_domain_link_in&) = default;
-};
 
 }  // namespace aiven::api

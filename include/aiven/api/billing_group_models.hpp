@@ -19,45 +19,6 @@
 
 namespace aiven::api {
 
-/// State of this invoice
-/// Values of `billing_group_invoice_get_response_invoice_invoice_state`; `unknown` stands for any other value.
-enum class billing_group_invoice_get_response_invoice_invoice_state {
-  unknown,
-  accrual,  // accrual
-  consolidated,  // consolidated
-  due,  // due
-  estimate,  // estimate
-  failed_credit_card_charge,  // failed_credit_card_charge
-  failed_no_credit_card,  // failed_no_credit_card
-  mailed,  // mailed
-  no_payment_expected,  // no_payment_expected
-  paid,  // paid
-  partner_metering,  // partner_metering
-  uncollectible,  // uncollectible
-  waived,  // waived
-  due_only_project_charges_calculated,  // due_only_project_charges_calculated
-  estimate_only_project_charges_calculated,  // estimate_only_project_charges_calculated
-};
-std::string_view to_string(billing_group_invoice_get_response_invoice_invoice_state v) noexcept;
-bool from_string(std::string_view s, billing_group_invoice_get_response_invoice_invoice_state& out) noexcept;
-
-/// Type of the invoice line
-/// Values of `#/components/schemas/LineType`; `unknown` stands for any other value.
-enum class line_type {
-  unknown,
-  commitment_fee,  // commitment_fee
-  credit_consumption,  // credit_consumption
-  extra_charge,  // extra_charge
-  multiplier,  // multiplier
-  other_event,  // other_event
-  pro_platform_charge,  // pro_platform_charge
-  rounding,  // rounding
-  service_charge,  // service_charge
-  support_charge,  // support_charge
-};
-std::string_view to_string(line_type v) noexcept;
-bool from_string(std::string_view s, line_type& out) noexcept;
-
 /// Service type, if invoice line is for service use
 /// Values of `#/components/schemas/ServiceType`; `unknown` stands for any other value.
 enum class service_type {
@@ -136,62 +97,6 @@ struct billing_group_create_in {
   friend bool operator==(const billing_group_create_in&, const billing_group_create_in&) = default;
 };
 
-/// Billing group information
-/// From `#/components/schemas/BillingGroupCreateOut`.
-struct billing_group_create_out {
-  /// Account ID
-  std::string account_id{};
-  /// Account name
-  std::string account_name{};
-  /// Address lines
-  std::vector<std::string> address_lines{};
-  /// DEPRECATED: use split address fields like company, address_lines, zip_code, city and state instead
-  std::optional<std::string> billing_address{};
-  /// Address ID
-  std::string billing_address_id{};
-  /// List of billing groups contact email addresses
-  std::vector<::aiven::api::billing_contact_email_out> billing_contact_emails{};
-  ::aiven::open_enum<::aiven::api::billing_currency_type> billing_currency{};
-  /// List of project billing email addresses
-  std::vector<::aiven::api::billing_email_out> billing_emails{};
-  /// Extra text to be included in all project invoices, e.g. purchase order or cost center number
-  std::string billing_extra_text{};
-  /// Billing group ID
-  std::string billing_group_id{};
-  /// Billing group name
-  std::string billing_group_name{};
-  /// Method of charging/invoicing this project
-  std::string billing_type{};
-  ::aiven::api::card_info_out card_info{};
-  /// Address city
-  std::string city{};
-  /// Name of a company
-  std::string company{};
-  /// Billing country
-  std::string country{};
-  /// Two letter ISO country code
-  std::string country_code{};
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::string create_time{};
-  /// Estimated balance in billing currency, before tax
-  std::string estimated_balance_local{};
-  /// Estimated balance in USD, before tax
-  std::string estimated_balance_usd{};
-  ::aiven::open_enum<::aiven::api::payment_method_type> payment_method{};
-  /// Address ID
-  std::string shipping_address_id{};
-  /// Address state or province
-  std::string state{};
-  /// EU VAT Identification Number
-  std::string vat_id{};
-  /// Address zip code
-  std::string zip_code{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const billing_group_create_out&, const billing_group_create_out&) = default;
-};
-
 /// BillingGroupCreditsClaimRequestBody
 /// From `#/components/schemas/BillingGroupCreditsClaimIn`.
 struct billing_group_credits_claim_in {
@@ -200,25 +105,6 @@ struct billing_group_credits_claim_in {
   ::boost::json::object unknown_fields_{};
 
   friend bool operator==(const billing_group_credits_claim_in&, const billing_group_credits_claim_in&) = default;
-};
-
-/// Assigned credit.
-/// From `#/components/schemas/BillingGroupCreditsClaimOut`.
-struct billing_group_credits_claim_out {
-  std::string code{};
-  /// When this credit expires. Timestamp in ISO 8601 format, always in UTC
-  std::string expire_time{};
-  /// Remaining credit value
-  std::string remaining_value{};
-  /// When this credit can be used. Timestamp in ISO 8601 format, always in UTC
-  std::string start_time{};
-  ::aiven::open_enum<::aiven::api::credit_type> type{};
-  /// Original credit value, or for expired credits, the consumed credit value
-  std::string value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const billing_group_credits_claim_out&, const billing_group_credits_claim_out&) = default;
 };
 
 /// From `#/components/schemas/BillingGroup_EventOut`.
@@ -245,62 +131,6 @@ struct billing_group_event_out {
   friend bool operator==(const billing_group_event_out&, const billing_group_event_out&) = default;
 };
 
-/// Billing group information
-/// From `#/components/schemas/BillingGroupGetOut`.
-struct billing_group_get_out {
-  /// Account ID
-  std::string account_id{};
-  /// Account name
-  std::string account_name{};
-  /// Address lines
-  std::vector<std::string> address_lines{};
-  /// DEPRECATED: use split address fields like company, address_lines, zip_code, city and state instead
-  std::optional<std::string> billing_address{};
-  /// Address ID
-  std::string billing_address_id{};
-  /// List of billing groups contact email addresses
-  std::vector<::aiven::api::billing_contact_email_out> billing_contact_emails{};
-  ::aiven::open_enum<::aiven::api::billing_currency_type> billing_currency{};
-  /// List of project billing email addresses
-  std::vector<::aiven::api::billing_email_out> billing_emails{};
-  /// Extra text to be included in all project invoices, e.g. purchase order or cost center number
-  std::string billing_extra_text{};
-  /// Billing group ID
-  std::string billing_group_id{};
-  /// Billing group name
-  std::string billing_group_name{};
-  /// Method of charging/invoicing this project
-  std::string billing_type{};
-  ::aiven::api::card_info_out card_info{};
-  /// Address city
-  std::string city{};
-  /// Name of a company
-  std::string company{};
-  /// Billing country
-  std::string country{};
-  /// Two letter ISO country code
-  std::string country_code{};
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::string create_time{};
-  /// Estimated balance in billing currency, before tax
-  std::string estimated_balance_local{};
-  /// Estimated balance in USD, before tax
-  std::string estimated_balance_usd{};
-  ::aiven::open_enum<::aiven::api::payment_method_type> payment_method{};
-  /// Address ID
-  std::string shipping_address_id{};
-  /// Address state or province
-  std::string state{};
-  /// EU VAT Identification Number
-  std::string vat_id{};
-  /// Address zip code
-  std::string zip_code{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const billing_group_get_out&, const billing_group_get_out&) = default;
-};
-
 /// A single invoice
 /// From `billing_group_invoice_get_response_invoice`.
 struct billing_group_invoice_get_response_invoice {
@@ -320,61 +150,6 @@ struct billing_group_invoice_get_response_invoice {
   ::boost::json::object unknown_fields_{};
 
   friend bool operator==(const billing_group_invoice_get_response_invoice&, const billing_group_invoice_get_response_invoice&) = default;
-};
-
-/// From `#/components/schemas/BillingGroupOut`.
-struct billing_group_out {
-  /// Account ID
-  std::string account_id{};
-  /// Account name
-  std::string account_name{};
-  /// Address lines
-  std::vector<std::string> address_lines{};
-  /// DEPRECATED: use split address fields like company, address_lines, zip_code, city and state instead
-  std::optional<std::string> billing_address{};
-  /// Address ID
-  std::string billing_address_id{};
-  /// List of billing groups contact email addresses
-  std::vector<::aiven::api::billing_contact_email_out> billing_contact_emails{};
-  ::aiven::open_enum<::aiven::api::billing_currency_type> billing_currency{};
-  /// List of project billing email addresses
-  std::vector<::aiven::api::billing_email_out> billing_emails{};
-  /// Extra text to be included in all project invoices, e.g. purchase order or cost center number
-  std::string billing_extra_text{};
-  /// Billing group ID
-  std::string billing_group_id{};
-  /// Billing group name
-  std::string billing_group_name{};
-  /// Method of charging/invoicing this project
-  std::string billing_type{};
-  ::aiven::api::card_info_out card_info{};
-  /// Address city
-  std::string city{};
-  /// Name of a company
-  std::string company{};
-  /// Billing country
-  std::string country{};
-  /// Two letter ISO country code
-  std::string country_code{};
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::string create_time{};
-  /// Estimated balance in billing currency, before tax
-  std::string estimated_balance_local{};
-  /// Estimated balance in USD, before tax
-  std::string estimated_balance_usd{};
-  ::aiven::open_enum<::aiven::api::payment_method_type> payment_method{};
-  /// Address ID
-  std::string shipping_address_id{};
-  /// Address state or province
-  std::string state{};
-  /// EU VAT Identification Number
-  std::string vat_id{};
-  /// Address zip code
-  std::string zip_code{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const billing_group_out&, const billing_group_out&) = default;
 };
 
 /// From `#/components/schemas/BillingGroup_ProjectOut`.
@@ -440,62 +215,6 @@ struct billing_group_update_in {
   ::boost::json::object unknown_fields_{};
 
   friend bool operator==(const billing_group_update_in&, const billing_group_update_in&) = default;
-};
-
-/// Billing group information
-/// From `#/components/schemas/BillingGroupUpdateOut`.
-struct billing_group_update_out {
-  /// Account ID
-  std::string account_id{};
-  /// Account name
-  std::string account_name{};
-  /// Address lines
-  std::vector<std::string> address_lines{};
-  /// DEPRECATED: use split address fields like company, address_lines, zip_code, city and state instead
-  std::optional<std::string> billing_address{};
-  /// Address ID
-  std::string billing_address_id{};
-  /// List of billing groups contact email addresses
-  std::vector<::aiven::api::billing_contact_email_out> billing_contact_emails{};
-  ::aiven::open_enum<::aiven::api::billing_currency_type> billing_currency{};
-  /// List of project billing email addresses
-  std::vector<::aiven::api::billing_email_out> billing_emails{};
-  /// Extra text to be included in all project invoices, e.g. purchase order or cost center number
-  std::string billing_extra_text{};
-  /// Billing group ID
-  std::string billing_group_id{};
-  /// Billing group name
-  std::string billing_group_name{};
-  /// Method of charging/invoicing this project
-  std::string billing_type{};
-  ::aiven::api::card_info_out card_info{};
-  /// Address city
-  std::string city{};
-  /// Name of a company
-  std::string company{};
-  /// Billing country
-  std::string country{};
-  /// Two letter ISO country code
-  std::string country_code{};
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::string create_time{};
-  /// Estimated balance in billing currency, before tax
-  std::string estimated_balance_local{};
-  /// Estimated balance in USD, before tax
-  std::string estimated_balance_usd{};
-  ::aiven::open_enum<::aiven::api::payment_method_type> payment_method{};
-  /// Address ID
-  std::string shipping_address_id{};
-  /// Address state or province
-  std::string state{};
-  /// EU VAT Identification Number
-  std::string vat_id{};
-  /// Address zip code
-  std::string zip_code{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const billing_group_update_out&, const billing_group_update_out&) = default;
 };
 
 /// From `#/components/schemas/LineOut`.

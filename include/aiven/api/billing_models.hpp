@@ -97,38 +97,8 @@ struct organization_address_create_in {
   friend bool operator==(const organization_address_create_in&, const organization_address_create_in&) = default;
 };
 
-/// OrganizationAddressCreateResponse
-/// From `#/components/schemas/OrganizationAddressCreateOut`.
-struct organization_address_create_out {
-  /// Address ID
-  std::string address_id{};
-  /// Address lines
-  std::optional<std::vector<std::string>> address_lines{};
-  std::optional<std::string> city{};
-  /// Country Code
-  std::string country_code{};
-  /// Create Time
-  std::string create_time{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  std::string name{};
-  /// Organization ID
-  std::string organization_id{};
-  std::optional<std::string> state{};
-  /// Update Time
-  std::string update_time{};
-  /// Zip Code
-  std::optional<std::string> zip_code{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const organization_address_create_out&, const organization_address_create_out&) = default;
-};
-
 /// OrganizationAddressGetResponse
-/// From `#/components/schemas/OrganizationAddressGetOut`.
+/// From `#/components/schemas/OrganizationAddressGetOut`. Also organization_address_create_out, organization_address_update_out (the same members).
 struct organization_address_get_out {
   /// Address ID
   std::string address_id{};
@@ -157,6 +127,10 @@ struct organization_address_get_out {
   friend bool operator==(const organization_address_get_out&, const organization_address_get_out&) = default;
 };
 
+/// OrganizationAddressCreateResponse
+/// From `#/components/schemas/OrganizationAddressCreateOut`: the same members as organization_address_get_out.
+using organization_address_create_out = ::aiven::api::organization_address_get_out;
+
 /// OrganizationAddressUpdateRequestBody
 /// From `#/components/schemas/OrganizationAddressUpdateIn`.
 struct organization_address_update_in {
@@ -176,33 +150,7 @@ struct organization_address_update_in {
 };
 
 /// OrganizationAddressUpdateResponse
-/// From `#/components/schemas/OrganizationAddressUpdateOut`.
-struct organization_address_update_out {
-  /// Address ID
-  std::string address_id{};
-  /// Address lines
-  std::optional<std::vector<std::string>> address_lines{};
-  std::optional<std::string> city{};
-  /// Country Code
-  std::string country_code{};
-  /// Create Time
-  std::string create_time{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  std::string name{};
-  /// Organization ID
-  std::string organization_id{};
-  std::optional<std::string> state{};
-  /// Update Time
-  std::string update_time{};
-  /// Zip Code
-  std::optional<std::string> zip_code{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const organization_address_update_out&, const organization_address_update_out&) = default;
-};
+/// From `#/components/schemas/OrganizationAddressUpdateOut`: the same members as organization_address_get_out.
+using organization_address_update_out = ::aiven::api::organization_address_get_out;
 
 }  // namespace aiven::api

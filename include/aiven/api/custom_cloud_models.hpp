@@ -73,7 +73,7 @@ enum class deployment_model_type {
 std::string_view to_string(deployment_model_type v) noexcept;
 bool from_string(std::string_view s, deployment_model_type& out) noexcept;
 
-/// From `#/components/schemas/ContactEmailIn`.
+/// From `#/components/schemas/ContactEmailIn`. Also contact_email_out (the same members).
 struct contact_email_in {
   /// User email address
   std::string email{};
@@ -87,19 +87,8 @@ struct contact_email_in {
   friend bool operator==(const contact_email_in&, const contact_email_in&) = default;
 };
 
-/// From `#/components/schemas/ContactEmailOut`.
-struct contact_email_out {
-  /// User email address
-  std::string email{};
-  /// User real name
-  std::optional<std::string> real_name{};
-  /// Role of this user
-  std::optional<std::string> role{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const contact_email_out&, const contact_email_out&) = default;
-};
+/// From `#/components/schemas/ContactEmailOut`: the same members as contact_email_in.
+using contact_email_out = ::aiven::api::contact_email_in;
 
 /// CustomCloudEnvironmentCreateRequestBody
 /// From `#/components/schemas/CustomCloudEnvironmentCreateIn`.
@@ -134,79 +123,7 @@ struct error_out {
 };
 
 /// Custom cloud environment
-/// From `#/components/schemas/CustomCloudEnvironmentCreateOut`.
-struct custom_cloud_environment_create_out {
-  /// Entity that assumes the IAM role for controlling the BYOC account
-  std::optional<std::string> aiven_aws_account_principal{};
-  /// External ID for assuming the IAM role for controlling the BYOC account
-  std::optional<std::string> aiven_aws_assume_role_external_id{};
-  /// Amazon Resource Name
-  std::optional<std::string> aiven_aws_object_storage_credentials_creator_arn{};
-  /// Amazon Resource Name
-  std::optional<std::string> aiven_aws_object_storage_user_arn{};
-  /// Google account identifier
-  std::optional<std::string> aiven_google_account_principal{};
-  /// IP address ranges for incoming connections to the bastion host from the Aiven management plane
-  std::optional<std::vector<std::string>> aiven_management_cidr_blocks{};
-  /// Google account identifier
-  std::optional<std::string> aiven_object_storage_credentials_creator_user{};
-  /// Amazon Resource Name
-  std::optional<std::string> aws_iam_role_arn{};
-  /// Subnets to build in the bastion VPC
-  std::optional<::boost::json::value> aws_subnets_bastion{};
-  /// Subnets to build in the workload VPC
-  std::optional<::boost::json::value> aws_subnets_workload{};
-  /// UUID identifying the customer's Azure subscription where BYOC infrastructure is deployed.
-  std::optional<std::string> azure_subscription_id{};
-  /// Names and usages of buckets required for workloads
-  std::optional<::boost::json::value> bucket_names{};
-  /// Set of tags for the resources provisioned on the BYOC account
-  std::optional<::boost::json::value> byoc_resource_tags{};
-  /// Name for all the resources created for the custom cloud environment
-  std::optional<std::string> byoc_unique_name{};
-  std::optional<::aiven::open_enum<::aiven::api::cloud_provider_type>> cloud_provider{};
-  /// Cloud region for the BYOC cloud
-  std::optional<std::string> cloud_region{};
-  /// Email addresses for notifications and alerts for this BYOC cloud
-  std::vector<::aiven::api::contact_email_out> contact_emails{};
-  /// Custom cloud environment ID
-  std::string custom_cloud_environment_id{};
-  /// Cloud names that can be used to provision a service on this BYOC
-  std::optional<std::vector<std::string>> custom_cloud_names{};
-  std::optional<::aiven::open_enum<::aiven::api::deployment_model_type>> deployment_model{};
-  /// Short name for this BYOC cloud
-  std::string display_name{};
-  /// List of errors for this custom cloud environment
-  std::optional<std::vector<::aiven::api::error_out>> errors{};
-  /// Private IP address block for the workload VPC containing the bastion subnet
-  std::optional<std::string> google_bastion_cidr{};
-  /// Google account identifier
-  std::optional<std::string> google_privilege_bearing_service_account_id{};
-  /// Private IP address block for the workload VPC containing the workload subnet
-  std::optional<std::string> google_workload_cidr{};
-  /// Used to uniquely identify an asset in Oracle's cloud. May refer to a range of object types including instance, tenancy, subnet and more.
-  std::optional<std::string> oracle_compartment_id{};
-  /// CIDR for the bastion subnet
-  std::optional<std::string> oracle_subnet_bastion{};
-  /// CIDR for the private workload subnet
-  std::optional<std::string> oracle_subnet_workload{};
-  /// CIDR range reserved for Aiven provisioned networks in the BYOC cloud
-  std::optional<std::string> reserved_cidr{};
-  ::aiven::open_enum<::aiven::api::custom_cloud_environment_state_type> state{};
-  /// Set of resource tags
-  std::optional<std::map<std::string, std::string>> tags{};
-  /// Custom cloud environment last update timestamp (ISO 8601)
-  std::string update_time{};
-  /// True if this BYOC cloud is using customer owned storage
-  std::optional<bool> use_customer_owned_storage{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const custom_cloud_environment_create_out&, const custom_cloud_environment_create_out&) = default;
-};
-
-/// Custom cloud environment
-/// From `#/components/schemas/CustomCloudEnvironmentGetOut`.
+/// From `#/components/schemas/CustomCloudEnvironmentGetOut`. Also custom_cloud_environment_create_out, custom_cloud_environment_provision_out, custom_cloud_environment_update_out (the same members).
 struct custom_cloud_environment_get_out {
   /// Entity that assumes the IAM role for controlling the BYOC account
   std::optional<std::string> aiven_aws_account_principal{};
@@ -277,18 +194,9 @@ struct custom_cloud_environment_get_out {
   friend bool operator==(const custom_cloud_environment_get_out&, const custom_cloud_environment_get_out&) = default;
 };
 
-/// CustomCloudEnvironmentListResponse (members not documented)
-/// From `#/components/schemas/CustomCloudEnvironmentListResponse`.
-struct custom_cloud_environment_list_response {
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const custom_cloud_environment_list_response&, const custom_cloud_environment_list_response&) = default;
-};
+/// Custom cloud environment
+/// From `#/components/schemas/CustomCloudEnvironmentCreateOut`: the same members as custom_cloud_environment_get_out.
+using custom_cloud_environment_create_out = ::aiven::api::custom_cloud_environment_get_out;
 
 /// CustomCloudEnvironmentPermissionsGetResponse
 /// From `#/components/schemas/CustomCloudEnvironmentPermissionsGetOut`.
@@ -336,76 +244,8 @@ struct custom_cloud_environment_provision_in {
 };
 
 /// Custom cloud environment
-/// From `#/components/schemas/CustomCloudEnvironmentProvisionOut`.
-struct custom_cloud_environment_provision_out {
-  /// Entity that assumes the IAM role for controlling the BYOC account
-  std::optional<std::string> aiven_aws_account_principal{};
-  /// External ID for assuming the IAM role for controlling the BYOC account
-  std::optional<std::string> aiven_aws_assume_role_external_id{};
-  /// Amazon Resource Name
-  std::optional<std::string> aiven_aws_object_storage_credentials_creator_arn{};
-  /// Amazon Resource Name
-  std::optional<std::string> aiven_aws_object_storage_user_arn{};
-  /// Google account identifier
-  std::optional<std::string> aiven_google_account_principal{};
-  /// IP address ranges for incoming connections to the bastion host from the Aiven management plane
-  std::optional<std::vector<std::string>> aiven_management_cidr_blocks{};
-  /// Google account identifier
-  std::optional<std::string> aiven_object_storage_credentials_creator_user{};
-  /// Amazon Resource Name
-  std::optional<std::string> aws_iam_role_arn{};
-  /// Subnets to build in the bastion VPC
-  std::optional<::boost::json::value> aws_subnets_bastion{};
-  /// Subnets to build in the workload VPC
-  std::optional<::boost::json::value> aws_subnets_workload{};
-  /// UUID identifying the customer's Azure subscription where BYOC infrastructure is deployed.
-  std::optional<std::string> azure_subscription_id{};
-  /// Names and usages of buckets required for workloads
-  std::optional<::boost::json::value> bucket_names{};
-  /// Set of tags for the resources provisioned on the BYOC account
-  std::optional<::boost::json::value> byoc_resource_tags{};
-  /// Name for all the resources created for the custom cloud environment
-  std::optional<std::string> byoc_unique_name{};
-  std::optional<::aiven::open_enum<::aiven::api::cloud_provider_type>> cloud_provider{};
-  /// Cloud region for the BYOC cloud
-  std::optional<std::string> cloud_region{};
-  /// Email addresses for notifications and alerts for this BYOC cloud
-  std::vector<::aiven::api::contact_email_out> contact_emails{};
-  /// Custom cloud environment ID
-  std::string custom_cloud_environment_id{};
-  /// Cloud names that can be used to provision a service on this BYOC
-  std::optional<std::vector<std::string>> custom_cloud_names{};
-  std::optional<::aiven::open_enum<::aiven::api::deployment_model_type>> deployment_model{};
-  /// Short name for this BYOC cloud
-  std::string display_name{};
-  /// List of errors for this custom cloud environment
-  std::optional<std::vector<::aiven::api::error_out>> errors{};
-  /// Private IP address block for the workload VPC containing the bastion subnet
-  std::optional<std::string> google_bastion_cidr{};
-  /// Google account identifier
-  std::optional<std::string> google_privilege_bearing_service_account_id{};
-  /// Private IP address block for the workload VPC containing the workload subnet
-  std::optional<std::string> google_workload_cidr{};
-  /// Used to uniquely identify an asset in Oracle's cloud. May refer to a range of object types including instance, tenancy, subnet and more.
-  std::optional<std::string> oracle_compartment_id{};
-  /// CIDR for the bastion subnet
-  std::optional<std::string> oracle_subnet_bastion{};
-  /// CIDR for the private workload subnet
-  std::optional<std::string> oracle_subnet_workload{};
-  /// CIDR range reserved for Aiven provisioned networks in the BYOC cloud
-  std::optional<std::string> reserved_cidr{};
-  ::aiven::open_enum<::aiven::api::custom_cloud_environment_state_type> state{};
-  /// Set of resource tags
-  std::optional<std::map<std::string, std::string>> tags{};
-  /// Custom cloud environment last update timestamp (ISO 8601)
-  std::string update_time{};
-  /// True if this BYOC cloud is using customer owned storage
-  std::optional<bool> use_customer_owned_storage{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const custom_cloud_environment_provision_out&, const custom_cloud_environment_provision_out&) = default;
-};
+/// From `#/components/schemas/CustomCloudEnvironmentProvisionOut`: the same members as custom_cloud_environment_get_out.
+using custom_cloud_environment_provision_out = ::aiven::api::custom_cloud_environment_get_out;
 
 /// CustomCloudEnvironmentUpdateRequestBody
 /// From `#/components/schemas/CustomCloudEnvironmentUpdateIn`.
@@ -435,75 +275,7 @@ struct custom_cloud_environment_update_in {
 };
 
 /// Custom cloud environment
-/// From `#/components/schemas/CustomCloudEnvironmentUpdateOut`.
-struct custom_cloud_environment_update_out {
-  /// Entity that assumes the IAM role for controlling the BYOC account
-  std::optional<std::string> aiven_aws_account_principal{};
-  /// External ID for assuming the IAM role for controlling the BYOC account
-  std::optional<std::string> aiven_aws_assume_role_external_id{};
-  /// Amazon Resource Name
-  std::optional<std::string> aiven_aws_object_storage_credentials_creator_arn{};
-  /// Amazon Resource Name
-  std::optional<std::string> aiven_aws_object_storage_user_arn{};
-  /// Google account identifier
-  std::optional<std::string> aiven_google_account_principal{};
-  /// IP address ranges for incoming connections to the bastion host from the Aiven management plane
-  std::optional<std::vector<std::string>> aiven_management_cidr_blocks{};
-  /// Google account identifier
-  std::optional<std::string> aiven_object_storage_credentials_creator_user{};
-  /// Amazon Resource Name
-  std::optional<std::string> aws_iam_role_arn{};
-  /// Subnets to build in the bastion VPC
-  std::optional<::boost::json::value> aws_subnets_bastion{};
-  /// Subnets to build in the workload VPC
-  std::optional<::boost::json::value> aws_subnets_workload{};
-  /// UUID identifying the customer's Azure subscription where BYOC infrastructure is deployed.
-  std::optional<std::string> azure_subscription_id{};
-  /// Names and usages of buckets required for workloads
-  std::optional<::boost::json::value> bucket_names{};
-  /// Set of tags for the resources provisioned on the BYOC account
-  std::optional<::boost::json::value> byoc_resource_tags{};
-  /// Name for all the resources created for the custom cloud environment
-  std::optional<std::string> byoc_unique_name{};
-  std::optional<::aiven::open_enum<::aiven::api::cloud_provider_type>> cloud_provider{};
-  /// Cloud region for the BYOC cloud
-  std::optional<std::string> cloud_region{};
-  /// Email addresses for notifications and alerts for this BYOC cloud
-  std::vector<::aiven::api::contact_email_out> contact_emails{};
-  /// Custom cloud environment ID
-  std::string custom_cloud_environment_id{};
-  /// Cloud names that can be used to provision a service on this BYOC
-  std::optional<std::vector<std::string>> custom_cloud_names{};
-  std::optional<::aiven::open_enum<::aiven::api::deployment_model_type>> deployment_model{};
-  /// Short name for this BYOC cloud
-  std::string display_name{};
-  /// List of errors for this custom cloud environment
-  std::optional<std::vector<::aiven::api::error_out>> errors{};
-  /// Private IP address block for the workload VPC containing the bastion subnet
-  std::optional<std::string> google_bastion_cidr{};
-  /// Google account identifier
-  std::optional<std::string> google_privilege_bearing_service_account_id{};
-  /// Private IP address block for the workload VPC containing the workload subnet
-  std::optional<std::string> google_workload_cidr{};
-  /// Used to uniquely identify an asset in Oracle's cloud. May refer to a range of object types including instance, tenancy, subnet and more.
-  std::optional<std::string> oracle_compartment_id{};
-  /// CIDR for the bastion subnet
-  std::optional<std::string> oracle_subnet_bastion{};
-  /// CIDR for the private workload subnet
-  std::optional<std::string> oracle_subnet_workload{};
-  /// CIDR range reserved for Aiven provisioned networks in the BYOC cloud
-  std::optional<std::string> reserved_cidr{};
-  ::aiven::open_enum<::aiven::api::custom_cloud_environment_state_type> state{};
-  /// Set of resource tags
-  std::optional<std::map<std::string, std::string>> tags{};
-  /// Custom cloud environment last update timestamp (ISO 8601)
-  std::string update_time{};
-  /// True if this BYOC cloud is using customer owned storage
-  std::optional<bool> use_customer_owned_storage{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const custom_cloud_environment_update_out&, const custom_cloud_environment_update_out&) = default;
-};
+/// From `#/components/schemas/CustomCloudEnvironmentUpdateOut`: the same members as custom_cloud_environment_get_out.
+using custom_cloud_environment_update_out = ::aiven::api::custom_cloud_environment_get_out;
 
 }  // namespace aiven::api

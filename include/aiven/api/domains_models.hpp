@@ -19,17 +19,6 @@
 
 namespace aiven::api {
 
-/// An enumeration.
-/// Values of `#/components/schemas/OrganizationDomainStateType`; `unknown` stands for any other value.
-enum class organization_domain_state_type {
-  unknown,
-  deleted,  // deleted
-  unverified,  // unverified
-  verified,  // verified
-};
-std::string_view to_string(organization_domain_state_type v) noexcept;
-bool from_string(std::string_view s, organization_domain_state_type& out) noexcept;
-
 /// OrganizationDomainAddRequestBody
 /// From `#/components/schemas/OrganizationDomainAddIn`.
 struct organization_domain_add_in {
@@ -43,7 +32,7 @@ struct organization_domain_add_in {
 };
 
 /// OrganizationDomainAddResponse
-/// From `#/components/schemas/OrganizationDomainAddOut`.
+/// From `#/components/schemas/OrganizationDomainAddOut`. Also organization_domain_update_out, organization_domain_verify_out (the same members).
 struct organization_domain_add_out {
   /// Random string to be used for validation
   std::string challenge_token{};
@@ -80,57 +69,11 @@ struct organization_domain_update_in {
 };
 
 /// OrganizationDomainUpdateResponse
-/// From `#/components/schemas/OrganizationDomainUpdateOut`.
-struct organization_domain_update_out {
-  /// Random string to be used for validation
-  std::string challenge_token{};
-  /// Time of creating the domain
-  std::string create_time{};
-  /// ID of the domain
-  std::string domain_id{};
-  /// Name of the domain
-  std::string domain_name{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Linked Authentication Method Ids
-  std::vector<std::string> linked_authentication_method_ids{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// ID of the organization owning this domain
-  std::string organization_id{};
-  ::aiven::open_enum<::aiven::api::organization_domain_state_type> state{};
-  ::aiven::open_enum<::aiven::api::verification_type> verification_type{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const organization_domain_update_out&, const organization_domain_update_out&) = default;
-};
+/// From `#/components/schemas/OrganizationDomainUpdateOut`: the same members as organization_domain_add_out.
+using organization_domain_update_out = ::aiven::api::organization_domain_add_out;
 
 /// OrganizationDomainVerifyResponse
-/// From `#/components/schemas/OrganizationDomainVerifyOut`.
-struct organization_domain_verify_out {
-  /// Random string to be used for validation
-  std::string challenge_token{};
-  /// Time of creating the domain
-  std::string create_time{};
-  /// ID of the domain
-  std::string domain_id{};
-  /// Name of the domain
-  std::string domain_name{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Linked Authentication Method Ids
-  std::vector<std::string> linked_authentication_method_ids{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// ID of the organization owning this domain
-  std::string organization_id{};
-  ::aiven::open_enum<::aiven::api::organization_domain_state_type> state{};
-  ::aiven::open_enum<::aiven::api::verification_type> verification_type{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const organization_domain_verify_out&, const organization_domain_verify_out&) = default;
-};
+/// From `#/components/schemas/OrganizationDomainVerifyOut`: the same members as organization_domain_add_out.
+using organization_domain_verify_out = ::aiven::api::organization_domain_add_out;
 
 }  // namespace aiven::api

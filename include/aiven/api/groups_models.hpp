@@ -41,32 +41,8 @@ struct user_group_create_in {
   friend bool operator==(const user_group_create_in&, const user_group_create_in&) = default;
 };
 
-/// UserGroupCreateResponse
-/// From `#/components/schemas/UserGroupCreateOut`.
-struct user_group_create_out {
-  /// User group creation time
-  std::string create_time{};
-  std::string description{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Managed By Scim
-  bool managed_by_scim{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// User group last update time
-  std::string update_time{};
-  /// User Group ID
-  std::string user_group_id{};
-  /// User Group Name
-  std::string user_group_name{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const user_group_create_out&, const user_group_create_out&) = default;
-};
-
 /// UserGroupGetResponse
-/// From `#/components/schemas/UserGroupGetOut`.
+/// From `#/components/schemas/UserGroupGetOut`. Also user_group_create_out, user_group_update_out (the same members).
 struct user_group_get_out {
   /// User group creation time
   std::string create_time{};
@@ -88,6 +64,10 @@ struct user_group_get_out {
 
   friend bool operator==(const user_group_get_out&, const user_group_get_out&) = default;
 };
+
+/// UserGroupCreateResponse
+/// From `#/components/schemas/UserGroupCreateOut`: the same members as user_group_get_out.
+using user_group_create_out = ::aiven::api::user_group_get_out;
 
 /// From `#/components/schemas/UserGroup_MemberOut`.
 struct user_group_member_out {
@@ -127,28 +107,8 @@ struct user_group_update_in {
 };
 
 /// UserGroupUpdateResponse
-/// From `#/components/schemas/UserGroupUpdateOut`.
-struct user_group_update_out {
-  /// User group creation time
-  std::string create_time{};
-  std::string description{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Managed By Scim
-  bool managed_by_scim{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// User group last update time
-  std::string update_time{};
-  /// User Group ID
-  std::string user_group_id{};
-  /// User Group Name
-  std::string user_group_name{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const user_group_update_out&, const user_group_update_out&) = default;
-};
+/// From `#/components/schemas/UserGroupUpdateOut`: the same members as user_group_get_out.
+using user_group_update_out = ::aiven::api::user_group_get_out;
 
 /// From `#/components/schemas/UserGroup_UserGroupOut`.
 struct user_group_user_group_out {

@@ -20,26 +20,6 @@
 
 namespace aiven::api {
 
-/// Acceptable currencies for a billing group.
-/// Values of `organization_billing_credit_memo_get_response_currency`; `unknown` stands for any other value.
-enum class organization_billing_credit_memo_get_response_currency {
-  unknown,
-  aud,  // AUD
-  cad,  // CAD
-  chf,  // CHF
-  dkk,  // DKK
-  eur,  // EUR
-  gbp,  // GBP
-  jpy,  // JPY
-  nok,  // NOK
-  nzd,  // NZD
-  sek,  // SEK
-  sgd,  // SGD
-  usd,  // USD
-};
-std::string_view to_string(organization_billing_credit_memo_get_response_currency v) noexcept;
-bool from_string(std::string_view s, organization_billing_credit_memo_get_response_currency& out) noexcept;
-
 /// State of the credit memo
 /// Values of `organization_billing_credit_memo_get_response_state`; `unknown` stands for any other value.
 enum class organization_billing_credit_memo_get_response_state {
@@ -51,169 +31,8 @@ enum class organization_billing_credit_memo_get_response_state {
 std::string_view to_string(organization_billing_credit_memo_get_response_state v) noexcept;
 bool from_string(std::string_view s, organization_billing_credit_memo_get_response_state& out) noexcept;
 
-/// Acceptable currencies for a billing group.
-/// Values of `organization_billing_credit_memos_list_response_credit_memos_item_currency`; `unknown` stands for any other value.
-enum class organization_billing_credit_memos_list_response_credit_memos_item_currency {
-  unknown,
-  aud,  // AUD
-  cad,  // CAD
-  chf,  // CHF
-  dkk,  // DKK
-  eur,  // EUR
-  gbp,  // GBP
-  jpy,  // JPY
-  nok,  // NOK
-  nzd,  // NZD
-  sek,  // SEK
-  sgd,  // SGD
-  usd,  // USD
-};
-std::string_view to_string(organization_billing_credit_memos_list_response_credit_memos_item_currency v) noexcept;
-bool from_string(std::string_view s, organization_billing_credit_memos_list_response_credit_memos_item_currency& out) noexcept;
-
-/// State of the credit memo
-/// Values of `organization_billing_credit_memos_list_response_credit_memos_item_state`; `unknown` stands for any other value.
-enum class organization_billing_credit_memos_list_response_credit_memos_item_state {
-  unknown,
-  draft,  // draft
-  ready,  // ready
-  sent,  // sent
-};
-std::string_view to_string(organization_billing_credit_memos_list_response_credit_memos_item_state v) noexcept;
-bool from_string(std::string_view s, organization_billing_credit_memos_list_response_credit_memos_item_state& out) noexcept;
-
-/// Acceptable currencies for a billing group.
-/// Values of `organization_billing_invoice_get_response_currency`; `unknown` stands for any other value.
-enum class organization_billing_invoice_get_response_currency {
-  unknown,
-  aud,  // AUD
-  cad,  // CAD
-  chf,  // CHF
-  dkk,  // DKK
-  eur,  // EUR
-  gbp,  // GBP
-  jpy,  // JPY
-  nok,  // NOK
-  nzd,  // NZD
-  sek,  // SEK
-  sgd,  // SGD
-  usd,  // USD
-};
-std::string_view to_string(organization_billing_invoice_get_response_currency v) noexcept;
-bool from_string(std::string_view s, organization_billing_invoice_get_response_currency& out) noexcept;
-
-/// State of the invoice
-/// Values of `organization_billing_invoice_get_response_state`; `unknown` stands for any other value.
-enum class organization_billing_invoice_get_response_state {
-  unknown,
-  accrual,  // accrual
-  consolidated,  // consolidated
-  due,  // due
-  estimate,  // estimate
-  failed_credit_card_charge,  // failed_credit_card_charge
-  failed_no_credit_card,  // failed_no_credit_card
-  mailed,  // mailed
-  no_payment_expected,  // no_payment_expected
-  paid,  // paid
-  partner_metering,  // partner_metering
-  uncollectible,  // uncollectible
-  waived,  // waived
-  due_only_project_charges_calculated,  // due_only_project_charges_calculated
-  estimate_only_project_charges_calculated,  // estimate_only_project_charges_calculated
-};
-std::string_view to_string(organization_billing_invoice_get_response_state v) noexcept;
-bool from_string(std::string_view s, organization_billing_invoice_get_response_state& out) noexcept;
-
-/// Acceptable currencies for a billing group.
-/// Values of `organization_billing_invoice_lines_list_response_lines_item_currency`; `unknown` stands for any other value.
-enum class organization_billing_invoice_lines_list_response_lines_item_currency {
-  unknown,
-  aud,  // AUD
-  cad,  // CAD
-  chf,  // CHF
-  dkk,  // DKK
-  eur,  // EUR
-  gbp,  // GBP
-  jpy,  // JPY
-  nok,  // NOK
-  nzd,  // NZD
-  sek,  // SEK
-  sgd,  // SGD
-  usd,  // USD
-};
-std::string_view to_string(organization_billing_invoice_lines_list_response_lines_item_currency v) noexcept;
-bool from_string(std::string_view s, organization_billing_invoice_lines_list_response_lines_item_currency& out) noexcept;
-
-/// An enumeration.
-/// Values of `organization_billing_invoice_lines_list_response_lines_item_line_type`; `unknown` stands for any other value.
-enum class organization_billing_invoice_lines_list_response_lines_item_line_type {
-  unknown,
-  commitment_fee,  // commitment_fee
-  credit_consumption,  // credit_consumption
-  extra_charge,  // extra_charge
-  multiplier,  // multiplier
-  other_event,  // other_event
-  pro_platform_charge,  // pro_platform_charge
-  rounding,  // rounding
-  service_charge,  // service_charge
-  support_charge,  // support_charge
-};
-std::string_view to_string(organization_billing_invoice_lines_list_response_lines_item_line_type v) noexcept;
-bool from_string(std::string_view s, organization_billing_invoice_lines_list_response_lines_item_line_type& out) noexcept;
-
-/// Acceptable currencies for a billing group.
-/// Values of `organization_billing_invoice_list_response_invoices_item_currency`; `unknown` stands for any other value.
-enum class organization_billing_invoice_list_response_invoices_item_currency {
-  unknown,
-  aud,  // AUD
-  cad,  // CAD
-  chf,  // CHF
-  dkk,  // DKK
-  eur,  // EUR
-  gbp,  // GBP
-  jpy,  // JPY
-  nok,  // NOK
-  nzd,  // NZD
-  sek,  // SEK
-  sgd,  // SGD
-  usd,  // USD
-};
-std::string_view to_string(organization_billing_invoice_list_response_invoices_item_currency v) noexcept;
-bool from_string(std::string_view s, organization_billing_invoice_list_response_invoices_item_currency& out) noexcept;
-
-/// State of the invoice
-/// Values of `organization_billing_invoice_list_response_invoices_item_state`; `unknown` stands for any other value.
-enum class organization_billing_invoice_list_response_invoices_item_state {
-  unknown,
-  accrual,  // accrual
-  consolidated,  // consolidated
-  due,  // due
-  estimate,  // estimate
-  failed_credit_card_charge,  // failed_credit_card_charge
-  failed_no_credit_card,  // failed_no_credit_card
-  mailed,  // mailed
-  no_payment_expected,  // no_payment_expected
-  paid,  // paid
-  partner_metering,  // partner_metering
-  uncollectible,  // uncollectible
-  waived,  // waived
-  due_only_project_charges_calculated,  // due_only_project_charges_calculated
-  estimate_only_project_charges_calculated,  // estimate_only_project_charges_calculated
-};
-std::string_view to_string(organization_billing_invoice_list_response_invoices_item_state v) noexcept;
-bool from_string(std::string_view s, organization_billing_invoice_list_response_invoices_item_state& out) noexcept;
-
-/// Payment method
-/// From `#/components/schemas/PaymentMethodOut`.
-struct payment_method_out {
-  /// Payment method ID
-  std::string payment_method_id{};
-  ::aiven::open_enum<::aiven::api::organization_billing_payment_method_type> payment_method_type{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const payment_method_out&, const payment_method_out&) = default;
-};
+/// Values of `organization_billing_credit_memos_list_response_credit_memos_item_state`: the same as organization_billing_credit_memo_get_response_state's.
+using organization_billing_credit_memos_list_response_credit_memos_item_state = ::aiven::api::organization_billing_credit_memo_get_response_state;
 
 /// From `#/components/schemas/OrganizationBilling_BillingGroupOut`.
 struct organization_billing_billing_group_out {
@@ -244,9 +63,9 @@ struct organization_billing_billing_group_out {
   friend bool operator==(const organization_billing_billing_group_out&, const organization_billing_billing_group_out&) = default;
 };
 
-/// The period this credit memo refers to
-/// From `organization_billing_credit_memo_get_response_invoice_period`.
-struct organization_billing_credit_memo_get_response_invoice_period {
+/// InvoicePeriod
+/// From `organization_billing_invoice_get_response_invoice_period`. Also organization_billing_credit_memo_get_response_invoice_period, organization_billing_credit_memos_list_response_credit_memos_item_invoice_period, organization_billing_invoice_list_response_invoices_item_invoice_period (the same members).
+struct organization_billing_invoice_get_response_invoice_period {
   /// The start date of the period this invoice refers to
   std::string begin_time{};
   /// The end date of the period this invoice refers to
@@ -254,11 +73,15 @@ struct organization_billing_credit_memo_get_response_invoice_period {
   /// Members of a response this type does not know, as received (empty when none).
   ::boost::json::object unknown_fields_{};
 
-  friend bool operator==(const organization_billing_credit_memo_get_response_invoice_period&, const organization_billing_credit_memo_get_response_invoice_period&) = default;
+  friend bool operator==(const organization_billing_invoice_get_response_invoice_period&, const organization_billing_invoice_get_response_invoice_period&) = default;
 };
 
+/// The period this credit memo refers to
+/// From `organization_billing_credit_memo_get_response_invoice_period`: the same members as organization_billing_invoice_get_response_invoice_period.
+using organization_billing_credit_memo_get_response_invoice_period = ::aiven::api::organization_billing_invoice_get_response_invoice_period;
+
 /// OrganizationBillingCreditMemoGetResponse
-/// From `#/components/schemas/OrganizationBillingCreditMemoGetResponse`.
+/// From `#/components/schemas/OrganizationBillingCreditMemoGetResponse`. Also organization_billing_credit_memos_list_response_credit_memos_item (the same members).
 struct organization_billing_credit_memo_get_response {
   /// The date when this credit memo was created
   std::string create_time{};
@@ -288,60 +111,12 @@ struct organization_billing_credit_memo_get_response {
   friend bool operator==(const organization_billing_credit_memo_get_response&, const organization_billing_credit_memo_get_response&) = default;
 };
 
+/// From `organization_billing_credit_memos_list_response_credit_memos_item`: the same members as organization_billing_credit_memo_get_response.
+using organization_billing_credit_memos_list_response_credit_memos_item = ::aiven::api::organization_billing_credit_memo_get_response;
+
 /// The period this credit memo refers to
-/// From `organization_billing_credit_memos_list_response_credit_memos_item_invoice_period`.
-struct organization_billing_credit_memos_list_response_credit_memos_item_invoice_period {
-  /// The start date of the period this invoice refers to
-  std::string begin_time{};
-  /// The end date of the period this invoice refers to
-  std::string end_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const organization_billing_credit_memos_list_response_credit_memos_item_invoice_period&, const organization_billing_credit_memos_list_response_credit_memos_item_invoice_period&) = default;
-};
-
-/// From `organization_billing_credit_memos_list_response_credit_memos_item`.
-struct organization_billing_credit_memos_list_response_credit_memos_item {
-  /// The date when this credit memo was created
-  std::string create_time{};
-  /// Credit memo ID
-  std::string credit_memo_id{};
-  /// Acceptable currencies for a billing group.
-  ::aiven::open_enum<::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item_currency> currency{};
-  /// Invoice ID
-  std::string invoice_number{};
-  /// The period this credit memo refers to
-  ::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item_invoice_period invoice_period{};
-  /// The date the credit memo was issued
-  std::optional<std::string> issue_time{};
-  /// Total credit memo amount without taxes in local currency
-  std::string net{};
-  /// Total credit memo amount without taxes in USD
-  std::string net_usd{};
-  /// The date when this credit memo was sent
-  std::optional<std::string> send_time{};
-  /// State of the credit memo
-  ::aiven::open_enum<::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item_state> state{};
-  /// Total credit memo amount in local currency
-  std::string total{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const organization_billing_credit_memos_list_response_credit_memos_item&, const organization_billing_credit_memos_list_response_credit_memos_item&) = default;
-};
-
-/// Payment method
-/// From `#/components/schemas/PaymentMethodIn`.
-struct payment_method_in {
-  /// Payment method ID
-  std::string payment_method_id{};
-  ::aiven::open_enum<::aiven::api::organization_billing_payment_method_type> payment_method_type{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const payment_method_in&, const payment_method_in&) = default;
-};
+/// From `organization_billing_credit_memos_list_response_credit_memos_item_invoice_period`: the same members as organization_billing_invoice_get_response_invoice_period.
+using organization_billing_credit_memos_list_response_credit_memos_item_invoice_period = ::aiven::api::organization_billing_invoice_get_response_invoice_period;
 
 /// OrganizationBillingGroupCreateRequestBody
 /// From `#/components/schemas/OrganizationBillingGroupCreateIn`.
@@ -367,42 +142,8 @@ struct organization_billing_group_create_in {
   friend bool operator==(const organization_billing_group_create_in&, const organization_billing_group_create_in&) = default;
 };
 
-/// OrganizationBillingGroupCreateResponse
-/// From `#/components/schemas/OrganizationBillingGroupCreateOut`.
-struct organization_billing_group_create_out {
-  /// Billing address ID
-  std::string billing_address_id{};
-  /// List of billing contact emails
-  std::vector<::aiven::api::billing_contact_email_out> billing_contact_emails{};
-  /// List of billing contact emails
-  std::vector<::aiven::api::billing_email_out> billing_emails{};
-  /// Billing group ID
-  std::string billing_group_id{};
-  /// Billing Group Name
-  std::string billing_group_name{};
-  /// The date when this billing group was created
-  std::string create_time{};
-  /// Extra billing text
-  std::optional<std::string> custom_invoice_text{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Organization ID
-  std::string organization_id{};
-  std::optional<::aiven::api::payment_method_out> payment_method{};
-  /// Shipping address ID
-  std::string shipping_address_id{};
-  /// VAT ID
-  std::optional<std::string> vat_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const organization_billing_group_create_out&, const organization_billing_group_create_out&) = default;
-};
-
 /// OrganizationBillingGroupGetResponse
-/// From `#/components/schemas/OrganizationBillingGroupGetOut`.
+/// From `#/components/schemas/OrganizationBillingGroupGetOut`. Also organization_billing_group_create_out, organization_billing_group_update_out (the same members).
 struct organization_billing_group_get_out {
   /// Billing address ID
   std::string billing_address_id{};
@@ -435,6 +176,10 @@ struct organization_billing_group_get_out {
   friend bool operator==(const organization_billing_group_get_out&, const organization_billing_group_get_out&) = default;
 };
 
+/// OrganizationBillingGroupCreateResponse
+/// From `#/components/schemas/OrganizationBillingGroupCreateOut`: the same members as organization_billing_group_get_out.
+using organization_billing_group_create_out = ::aiven::api::organization_billing_group_get_out;
+
 /// OrganizationBillingGroupUpdateRequestBody
 /// From `#/components/schemas/OrganizationBillingGroupUpdateIn`.
 struct organization_billing_group_update_in {
@@ -460,54 +205,11 @@ struct organization_billing_group_update_in {
 };
 
 /// OrganizationBillingGroupUpdateResponse
-/// From `#/components/schemas/OrganizationBillingGroupUpdateOut`.
-struct organization_billing_group_update_out {
-  /// Billing address ID
-  std::string billing_address_id{};
-  /// List of billing contact emails
-  std::vector<::aiven::api::billing_contact_email_out> billing_contact_emails{};
-  /// List of billing contact emails
-  std::vector<::aiven::api::billing_email_out> billing_emails{};
-  /// Billing group ID
-  std::string billing_group_id{};
-  /// Billing Group Name
-  std::string billing_group_name{};
-  /// The date when this billing group was created
-  std::string create_time{};
-  /// Extra billing text
-  std::optional<std::string> custom_invoice_text{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Organization ID
-  std::string organization_id{};
-  std::optional<::aiven::api::payment_method_out> payment_method{};
-  /// Shipping address ID
-  std::string shipping_address_id{};
-  /// VAT ID
-  std::optional<std::string> vat_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const organization_billing_group_update_out&, const organization_billing_group_update_out&) = default;
-};
-
-/// InvoicePeriod
-/// From `organization_billing_invoice_get_response_invoice_period`.
-struct organization_billing_invoice_get_response_invoice_period {
-  /// The start date of the period this invoice refers to
-  std::string begin_time{};
-  /// The end date of the period this invoice refers to
-  std::string end_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const organization_billing_invoice_get_response_invoice_period&, const organization_billing_invoice_get_response_invoice_period&) = default;
-};
+/// From `#/components/schemas/OrganizationBillingGroupUpdateOut`: the same members as organization_billing_group_get_out.
+using organization_billing_group_update_out = ::aiven::api::organization_billing_group_get_out;
 
 /// OrganizationBillingInvoiceGetResponse
-/// From `#/components/schemas/OrganizationBillingInvoiceGetResponse`.
+/// From `#/components/schemas/OrganizationBillingInvoiceGetResponse`. Also organization_billing_invoice_list_response_invoices_item (the same members).
 struct organization_billing_invoice_get_response {
   /// Billing group ID
   std::string billing_group_id{};
@@ -577,53 +279,11 @@ struct organization_billing_invoice_lines_list_response_lines_item {
   friend bool operator==(const organization_billing_invoice_lines_list_response_lines_item&, const organization_billing_invoice_lines_list_response_lines_item&) = default;
 };
 
+/// From `organization_billing_invoice_list_response_invoices_item`: the same members as organization_billing_invoice_get_response.
+using organization_billing_invoice_list_response_invoices_item = ::aiven::api::organization_billing_invoice_get_response;
+
 /// InvoicePeriod
-/// From `organization_billing_invoice_list_response_invoices_item_invoice_period`.
-struct organization_billing_invoice_list_response_invoices_item_invoice_period {
-  /// The start date of the period this invoice refers to
-  std::string begin_time{};
-  /// The end date of the period this invoice refers to
-  std::string end_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const organization_billing_invoice_list_response_invoices_item_invoice_period&, const organization_billing_invoice_list_response_invoices_item_invoice_period&) = default;
-};
-
-/// From `organization_billing_invoice_list_response_invoices_item`.
-struct organization_billing_invoice_list_response_invoices_item {
-  /// Billing group ID
-  std::string billing_group_id{};
-  /// The date when this invoice was created
-  std::string create_time{};
-  /// Acceptable currencies for a billing group.
-  ::aiven::open_enum<::aiven::api::organization_billing_invoice_list_response_invoices_item_currency> currency{};
-  /// Download only
-  bool download_only{};
-  /// The date when this invoice is due
-  std::optional<std::string> due_date{};
-  /// Invoice ID
-  std::string invoice_number{};
-  /// InvoicePeriod
-  ::aiven::api::organization_billing_invoice_list_response_invoices_item_invoice_period invoice_period{};
-  /// The date the invoice was issued
-  std::string issue_date{};
-  /// Total invoice amount without taxes in local currency
-  std::string net{};
-  /// Total invoice amount without taxes in USD
-  std::string net_usd{};
-  /// Organization ID
-  std::string organization_id{};
-  /// State of the invoice
-  ::aiven::open_enum<::aiven::api::organization_billing_invoice_list_response_invoices_item_state> state{};
-  /// Total invoice amount including taxes in local currency
-  std::string total{};
-  /// Total invoice amount including taxes in USD
-  std::string total_usd{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const organization_billing_invoice_list_response_invoices_item&, const organization_billing_invoice_list_response_invoices_item&) = default;
-};
+/// From `organization_billing_invoice_list_response_invoices_item_invoice_period`: the same members as organization_billing_invoice_get_response_invoice_period.
+using organization_billing_invoice_list_response_invoices_item_invoice_period = ::aiven::api::organization_billing_invoice_get_response_invoice_period;
 
 }  // namespace aiven::api

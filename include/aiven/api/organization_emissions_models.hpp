@@ -37,15 +37,8 @@ enum class organization_emissions_get_group_by {
 std::string_view to_string(organization_emissions_get_group_by v) noexcept;
 bool from_string(std::string_view s, organization_emissions_get_group_by& out) noexcept;
 
-/// Granularity for emissions time buckets.
-/// Values of `organization_emissions_get_response_granularity`; `unknown` stands for any other value.
-enum class organization_emissions_get_response_granularity {
-  unknown,
-  day,  // day
-  month,  // month
-};
-std::string_view to_string(organization_emissions_get_response_granularity v) noexcept;
-bool from_string(std::string_view s, organization_emissions_get_response_granularity& out) noexcept;
+/// Values of `organization_emissions_get_response_granularity`: the same as organization_emissions_get_granularity's.
+using organization_emissions_get_response_granularity = ::aiven::api::organization_emissions_get_granularity;
 
 /// From `organization_emissions_get_response_groups_item_buckets_item`.
 struct organization_emissions_get_response_groups_item_buckets_item {

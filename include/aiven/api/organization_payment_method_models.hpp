@@ -19,46 +19,6 @@
 
 namespace aiven::api {
 
-/// Acceptable currencies for a billing group.
-/// Values of `bank_transfer_get_response_currency`; `unknown` stands for any other value.
-enum class bank_transfer_get_response_currency {
-  unknown,
-  aud,  // AUD
-  cad,  // CAD
-  chf,  // CHF
-  dkk,  // DKK
-  eur,  // EUR
-  gbp,  // GBP
-  jpy,  // JPY
-  nok,  // NOK
-  nzd,  // NZD
-  sek,  // SEK
-  sgd,  // SGD
-  usd,  // USD
-};
-std::string_view to_string(bank_transfer_get_response_currency v) noexcept;
-bool from_string(std::string_view s, bank_transfer_get_response_currency& out) noexcept;
-
-/// Acceptable currencies for a billing group.
-/// Values of `bank_transfer_list_response_bank_transfers_item_currency`; `unknown` stands for any other value.
-enum class bank_transfer_list_response_bank_transfers_item_currency {
-  unknown,
-  aud,  // AUD
-  cad,  // CAD
-  chf,  // CHF
-  dkk,  // DKK
-  eur,  // EUR
-  gbp,  // GBP
-  jpy,  // JPY
-  nok,  // NOK
-  nzd,  // NZD
-  sek,  // SEK
-  sgd,  // SGD
-  usd,  // USD
-};
-std::string_view to_string(bank_transfer_list_response_bank_transfers_item_currency v) noexcept;
-bool from_string(std::string_view s, bank_transfer_list_response_bank_transfers_item_currency& out) noexcept;
-
 /// An enumeration.
 /// Values of `payment_method_custom_get_response_type`; `unknown` stands for any other value.
 enum class payment_method_custom_get_response_type {
@@ -70,19 +30,11 @@ enum class payment_method_custom_get_response_type {
 std::string_view to_string(payment_method_custom_get_response_type v) noexcept;
 bool from_string(std::string_view s, payment_method_custom_get_response_type& out) noexcept;
 
-/// An enumeration.
-/// Values of `payment_method_custom_list_response_custom_methods_item_type`; `unknown` stands for any other value.
-enum class payment_method_custom_list_response_custom_methods_item_type {
-  unknown,
-  disabled,  // disabled
-  no_payment_expected,  // no_payment_expected
-  partner,  // partner
-};
-std::string_view to_string(payment_method_custom_list_response_custom_methods_item_type v) noexcept;
-bool from_string(std::string_view s, payment_method_custom_list_response_custom_methods_item_type& out) noexcept;
+/// Values of `payment_method_custom_list_response_custom_methods_item_type`: the same as payment_method_custom_get_response_type's.
+using payment_method_custom_list_response_custom_methods_item_type = ::aiven::api::payment_method_custom_get_response_type;
 
 /// BankTransferGetResponse
-/// From `#/components/schemas/BankTransferGetResponse`.
+/// From `#/components/schemas/BankTransferGetResponse`. Also bank_transfer_list_response_bank_transfers_item (the same members).
 struct bank_transfer_get_response {
   /// Create Time
   std::string create_time{};
@@ -104,27 +56,8 @@ struct bank_transfer_get_response {
   friend bool operator==(const bank_transfer_get_response&, const bank_transfer_get_response&) = default;
 };
 
-/// From `bank_transfer_list_response_bank_transfers_item`.
-struct bank_transfer_list_response_bank_transfers_item {
-  /// Create Time
-  std::string create_time{};
-  /// Acceptable currencies for a billing group.
-  ::aiven::open_enum<::aiven::api::bank_transfer_list_response_bank_transfers_item_currency> currency{};
-  /// Organization's ID
-  std::string organization_id{};
-  /// Payment method ID
-  std::string payment_method_id{};
-  /// Payment Terms Days
-  std::int64_t payment_terms_days{};
-  /// Payment method state
-  std::string state{};
-  /// Update Time
-  std::string update_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const bank_transfer_list_response_bank_transfers_item&, const bank_transfer_list_response_bank_transfers_item&) = default;
-};
+/// From `bank_transfer_list_response_bank_transfers_item`: the same members as bank_transfer_get_response.
+using bank_transfer_list_response_bank_transfers_item = ::aiven::api::bank_transfer_get_response;
 
 /// CreditCardCreateRequestBody
 /// From `#/components/schemas/CreditCardCreateRequestBody`.
@@ -137,66 +70,8 @@ struct credit_card_create_request_body {
   friend bool operator==(const credit_card_create_request_body&, const credit_card_create_request_body&) = default;
 };
 
-/// CreditCardCreateResponse
-/// From `#/components/schemas/CreditCardCreateResponse`.
-struct credit_card_create_response {
-  /// Brand
-  std::string brand{};
-  /// Create Time
-  std::string create_time{};
-  /// Exp Month
-  std::int64_t exp_month{};
-  /// Exp Year
-  std::int64_t exp_year{};
-  /// Last4
-  std::string last4{};
-  /// Name
-  std::string name{};
-  /// Organization's ID
-  std::string organization_id{};
-  /// Payment method ID
-  std::string payment_method_id{};
-  /// Payment method state
-  std::string state{};
-  /// Update Time
-  std::string update_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const credit_card_create_response&, const credit_card_create_response&) = default;
-};
-
-/// CreditCardDeleteResponse
-/// From `#/components/schemas/CreditCardDeleteResponse`.
-struct credit_card_delete_response {
-  /// Brand
-  std::string brand{};
-  /// Create Time
-  std::string create_time{};
-  /// Exp Month
-  std::int64_t exp_month{};
-  /// Exp Year
-  std::int64_t exp_year{};
-  /// Last4
-  std::string last4{};
-  /// Name
-  std::string name{};
-  /// Organization's ID
-  std::string organization_id{};
-  /// Payment method ID
-  std::string payment_method_id{};
-  /// Payment method state
-  std::string state{};
-  /// Update Time
-  std::string update_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const credit_card_delete_response&, const credit_card_delete_response&) = default;
-};
-
 /// CreditCardGetResponse
-/// From `#/components/schemas/CreditCardGetResponse`.
+/// From `#/components/schemas/CreditCardGetResponse`. Also credit_card_create_response, credit_card_delete_response, credit_card_list_response_credit_cards_item (the same members).
 struct credit_card_get_response {
   /// Brand
   std::string brand{};
@@ -224,36 +99,19 @@ struct credit_card_get_response {
   friend bool operator==(const credit_card_get_response&, const credit_card_get_response&) = default;
 };
 
-/// From `credit_card_list_response_credit_cards_item`.
-struct credit_card_list_response_credit_cards_item {
-  /// Brand
-  std::string brand{};
-  /// Create Time
-  std::string create_time{};
-  /// Exp Month
-  std::int64_t exp_month{};
-  /// Exp Year
-  std::int64_t exp_year{};
-  /// Last4
-  std::string last4{};
-  /// Name
-  std::string name{};
-  /// Organization's ID
-  std::string organization_id{};
-  /// Payment method ID
-  std::string payment_method_id{};
-  /// Payment method state
-  std::string state{};
-  /// Update Time
-  std::string update_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// CreditCardCreateResponse
+/// From `#/components/schemas/CreditCardCreateResponse`: the same members as credit_card_get_response.
+using credit_card_create_response = ::aiven::api::credit_card_get_response;
 
-  friend bool operator==(const credit_card_list_response_credit_cards_item&, const credit_card_list_response_credit_cards_item&) = default;
-};
+/// CreditCardDeleteResponse
+/// From `#/components/schemas/CreditCardDeleteResponse`: the same members as credit_card_get_response.
+using credit_card_delete_response = ::aiven::api::credit_card_get_response;
+
+/// From `credit_card_list_response_credit_cards_item`: the same members as credit_card_get_response.
+using credit_card_list_response_credit_cards_item = ::aiven::api::credit_card_get_response;
 
 /// PaymentMethodCustomGetResponse
-/// From `#/components/schemas/PaymentMethodCustomGetResponse`.
+/// From `#/components/schemas/PaymentMethodCustomGetResponse`. Also payment_method_custom_list_response_custom_methods_item (the same members).
 struct payment_method_custom_get_response {
   /// Create Time
   std::string create_time{};
@@ -273,35 +131,7 @@ struct payment_method_custom_get_response {
   friend bool operator==(const payment_method_custom_get_response&, const payment_method_custom_get_response&) = default;
 };
 
-/// From `payment_method_custom_list_response_custom_methods_item`.
-struct payment_method_custom_list_response_custom_methods_item {
-  /// Create Time
-  std::string create_time{};
-  /// Organization's ID
-  std::string organization_id{};
-  /// Payment method ID
-  std::string payment_method_id{};
-  /// Payment method state
-  std::string state{};
-  /// An enumeration.
-  ::aiven::open_enum<::aiven::api::payment_method_custom_list_response_custom_methods_item_type> type{};
-  /// Update Time
-  std::string update_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const payment_method_custom_list_response_custom_methods_item&, const payment_method_custom_list_response_custom_methods_item&) = default;
-};
-
-/// From `#/components/schemas/PaymentMethodsListOut`.
-struct payment_methods_list_out {
-  /// Payment method ID
-  std::string payment_method_id{};
-  ::aiven::open_enum<::aiven::api::organization_billing_payment_method_type> payment_method_type{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const payment_methods_list_out&, const payment_methods_list_out&) = default;
-};
+/// From `payment_method_custom_list_response_custom_methods_item`: the same members as payment_method_custom_get_response.
+using payment_method_custom_list_response_custom_methods_item = ::aiven::api::payment_method_custom_get_response;
 
 }  // namespace aiven::api

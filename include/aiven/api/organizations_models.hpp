@@ -120,7 +120,7 @@ struct access_data_out {
   friend bool operator==(const access_data_out&, const access_data_out&) = default;
 };
 
-/// From `#/components/schemas/AccesOut`.
+/// From `#/components/schemas/AccesOut`. Also organization_governance_access_create_out, organization_governance_access_get_out (the same members).
 struct acces_out {
   ::aiven::api::access_data_out access_data{};
   /// The ID of the access
@@ -209,19 +209,6 @@ struct discovered_organization_list_response_discovered_organizations_item {
   friend bool operator==(const discovered_organization_list_response_discovered_organizations_item&, const discovered_organization_list_response_discovered_organizations_item&) = default;
 };
 
-/// ServiceEndOfLifeExtension
-/// From `#/components/schemas/EndOfLifeExtension`.
-struct end_of_life_extension {
-  /// Extended EOL date
-  std::string eol_date{};
-  /// Service version
-  std::string version{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const end_of_life_extension&, const end_of_life_extension&) = default;
-};
-
 /// From `#/components/schemas/InvitationOut`.
 struct invitation_out {
   /// Time of creating the invitation
@@ -239,7 +226,7 @@ struct invitation_out {
 };
 
 /// OrganizationAuthenticationConfigGetResponse
-/// From `#/components/schemas/OrganizationAuthenticationConfigGetOut`.
+/// From `#/components/schemas/OrganizationAuthenticationConfigGetOut`. Also organization_authentication_config_update_out (the same members).
 struct organization_authentication_config_get_out {
   /// List of errors occurred during request processing
   std::optional<std::vector<::aiven::api::error_item>> errors{};
@@ -293,36 +280,11 @@ struct organization_authentication_config_update_in {
 };
 
 /// OrganizationAuthenticationConfigUpdateResponse
-/// From `#/components/schemas/OrganizationAuthenticationConfigUpdateOut`.
-struct organization_authentication_config_update_out {
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Users can use MCP clients with services and other resources they have access to in this organization.
-  std::optional<bool> mcp_enabled{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Organization users are able to use OAuth authentication.
-  std::optional<bool> oauth_enabled{};
-  /// Organization users are able to use password authentication.
-  std::optional<bool> password_auth_enabled{};
-  /// Organization users can use their personal tokens to access the organization through the Aiven API or other applications.
-  std::optional<bool> personal_tokens_enabled{};
-  /// Organization users are able to use personal tokens that were generated from one of the allowed authentication methods.
-  std::optional<bool> personal_tokens_require_allowed_auth_method{};
-  /// Organization users are able to use SAML authentication of other organizations.
-  std::optional<bool> saml_allow_external{};
-  /// Organization users are able to use SAML authentication.
-  std::optional<bool> saml_enabled{};
-  /// 2FA is required to access resources in this organization.
-  std::optional<bool> two_factor_required{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const organization_authentication_config_update_out&, const organization_authentication_config_update_out&) = default;
-};
+/// From `#/components/schemas/OrganizationAuthenticationConfigUpdateOut`: the same members as organization_authentication_config_get_out.
+using organization_authentication_config_update_out = ::aiven::api::organization_authentication_config_get_out;
 
 /// OrganizationGetResponse
-/// From `#/components/schemas/OrganizationGetOut`.
+/// From `#/components/schemas/OrganizationGetOut`. Also organization_update_out, user_organization_create_out (the same members).
 struct organization_get_out {
   /// Account ID of the organization's root unit
   std::string account_id{};
@@ -363,29 +325,8 @@ struct organization_governance_access_create_in {
 };
 
 /// OrganizationGovernanceAccess
-/// From `#/components/schemas/OrganizationGovernanceAccessCreateOut`.
-struct organization_governance_access_create_out {
-  ::aiven::api::access_data_out access_data{};
-  /// The ID of the access
-  std::string access_id{};
-  /// Label to describe the access
-  std::string access_name{};
-  ::aiven::open_enum<::aiven::api::access_type> access_type{};
-  /// Timestamp of when access was created
-  std::string create_time{};
-  /// The user that created the access
-  std::string created_by{};
-  /// Wether the credentials have been reviewed
-  bool credentials_consumed{};
-  /// The user that created is assigned to review the credentials
-  std::string credentials_user_id{};
-  /// The ID of the group that will own the access
-  std::optional<std::string> owner_user_group_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const organization_governance_access_create_out&, const organization_governance_access_create_out&) = default;
-};
+/// From `#/components/schemas/OrganizationGovernanceAccessCreateOut`: the same members as acces_out.
+using organization_governance_access_create_out = ::aiven::api::acces_out;
 
 /// KafkaAccessCredentials
 /// From `organization_governance_access_credentials_get_response_credentials`.
@@ -403,29 +344,8 @@ struct organization_governance_access_credentials_get_response_credentials {
 };
 
 /// OrganizationGovernanceAccess
-/// From `#/components/schemas/OrganizationGovernanceAccessGetOut`.
-struct organization_governance_access_get_out {
-  ::aiven::api::access_data_out access_data{};
-  /// The ID of the access
-  std::string access_id{};
-  /// Label to describe the access
-  std::string access_name{};
-  ::aiven::open_enum<::aiven::api::access_type> access_type{};
-  /// Timestamp of when access was created
-  std::string create_time{};
-  /// The user that created the access
-  std::string created_by{};
-  /// Wether the credentials have been reviewed
-  bool credentials_consumed{};
-  /// The user that created is assigned to review the credentials
-  std::string credentials_user_id{};
-  /// The ID of the group that will own the access
-  std::optional<std::string> owner_user_group_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const organization_governance_access_get_out&, const organization_governance_access_get_out&) = default;
-};
+/// From `#/components/schemas/OrganizationGovernanceAccessGetOut`: the same members as acces_out.
+using organization_governance_access_get_out = ::aiven::api::acces_out;
 
 /// OrganizationGovernanceAccessListResponse
 /// From `#/components/schemas/OrganizationGovernanceAccessListOut`.
@@ -452,7 +372,7 @@ struct organization_governance_access_list_out {
 };
 
 /// OrganizationIPAllowListGetResponse
-/// From `#/components/schemas/OrganizationIPAllowListGetResponse`.
+/// From `#/components/schemas/OrganizationIPAllowListGetResponse`. Also organization_ip_allow_list_set_request_body (the same members).
 struct organization_ip_allow_list_get_response {
   /// List of allowed IP ranges
   std::vector<std::string> api_client_ip_allowlist{};
@@ -465,17 +385,8 @@ struct organization_ip_allow_list_get_response {
 };
 
 /// OrganizationIPAllowListSetRequestBody
-/// From `#/components/schemas/OrganizationIPAllowListSetRequestBody`.
-struct organization_ip_allow_list_set_request_body {
-  /// List of allowed IP ranges
-  std::vector<std::string> api_client_ip_allowlist{};
-  /// If the IP allowlist is being enforced for this organization
-  bool api_client_ip_allowlist_enabled{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const organization_ip_allow_list_set_request_body&, const organization_ip_allow_list_set_request_body&) = default;
-};
+/// From `#/components/schemas/OrganizationIPAllowListSetRequestBody`: the same members as organization_ip_allow_list_get_response.
+using organization_ip_allow_list_set_request_body = ::aiven::api::organization_ip_allow_list_get_response;
 
 /// From `#/components/schemas/OrganizationOut`.
 struct organization_out {
@@ -519,41 +430,8 @@ struct organization_projects_create_in {
   friend bool operator==(const organization_projects_create_in&, const organization_projects_create_in&) = default;
 };
 
-/// OrganizationProjectsCreateResponse
-/// From `#/components/schemas/OrganizationProjectsCreateOut`.
-struct organization_projects_create_out {
-  /// Deprecated: Account ID to where the project belongs
-  std::optional<std::string> account_id{};
-  /// Valid port number (1-65535)
-  std::optional<std::int64_t> base_port{};
-  /// Billing group ID
-  std::optional<std::string> billing_group_id{};
-  /// End of life extension information
-  std::map<std::string, ::aiven::api::end_of_life_extension> end_of_life_extension{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Feature flags
-  std::optional<std::map<std::string, bool>> features{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Organization ID
-  std::string organization_id{};
-  /// Organization or unit ID to where the project belongs
-  std::string parent_id{};
-  /// Project ID
-  std::string project_id{};
-  /// Tags
-  std::map<std::string, std::string> tags{};
-  /// List of project technical email addresses
-  std::vector<::aiven::api::tech_email_out> tech_emails{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const organization_projects_create_out&, const organization_projects_create_out&) = default;
-};
-
 /// OrganizationProjectsGetResponse
-/// From `#/components/schemas/OrganizationProjectsGetOut`.
+/// From `#/components/schemas/OrganizationProjectsGetOut`. Also organization_projects_create_out, organization_projects_update_out (the same members).
 struct organization_projects_get_out {
   /// Deprecated: Account ID to where the project belongs
   std::optional<std::string> account_id{};
@@ -584,6 +462,10 @@ struct organization_projects_get_out {
 
   friend bool operator==(const organization_projects_get_out&, const organization_projects_get_out&) = default;
 };
+
+/// OrganizationProjectsCreateResponse
+/// From `#/components/schemas/OrganizationProjectsCreateOut`: the same members as organization_projects_get_out.
+using organization_projects_create_out = ::aiven::api::organization_projects_get_out;
 
 /// From `#/components/schemas/OrganizationProjects_ProjectOut`.
 struct organization_projects_project_out {
@@ -650,37 +532,8 @@ struct organization_projects_update_in {
 };
 
 /// OrganizationProjectsUpdateResponse
-/// From `#/components/schemas/OrganizationProjectsUpdateOut`.
-struct organization_projects_update_out {
-  /// Deprecated: Account ID to where the project belongs
-  std::optional<std::string> account_id{};
-  /// Valid port number (1-65535)
-  std::optional<std::int64_t> base_port{};
-  /// Billing group ID
-  std::optional<std::string> billing_group_id{};
-  /// End of life extension information
-  std::map<std::string, ::aiven::api::end_of_life_extension> end_of_life_extension{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Feature flags
-  std::optional<std::map<std::string, bool>> features{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Organization ID
-  std::string organization_id{};
-  /// Organization or unit ID to where the project belongs
-  std::string parent_id{};
-  /// Project ID
-  std::string project_id{};
-  /// Tags
-  std::map<std::string, std::string> tags{};
-  /// List of project technical email addresses
-  std::vector<::aiven::api::tech_email_out> tech_emails{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const organization_projects_update_out&, const organization_projects_update_out&) = default;
-};
+/// From `#/components/schemas/OrganizationProjectsUpdateOut`: the same members as organization_projects_get_out.
+using organization_projects_update_out = ::aiven::api::organization_projects_get_out;
 
 /// OrganizationUpdateRequestBody
 /// From `#/components/schemas/OrganizationUpdateIn`.
@@ -695,30 +548,8 @@ struct organization_update_in {
 };
 
 /// OrganizationUpdateResponse
-/// From `#/components/schemas/OrganizationUpdateOut`.
-struct organization_update_out {
-  /// Account ID of the organization's root unit
-  std::string account_id{};
-  /// Time of creating the organization
-  std::string create_time{};
-  /// Default governance user group ID
-  std::optional<std::string> default_governance_user_group_id{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Organization's ID
-  std::string organization_id{};
-  /// Organization's name
-  std::string organization_name{};
-  ::aiven::open_enum<::aiven::api::tier_type> tier{};
-  /// Time of the organization's latest update
-  std::string update_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const organization_update_out&, const organization_update_out&) = default;
-};
+/// From `#/components/schemas/OrganizationUpdateOut`: the same members as organization_get_out.
+using organization_update_out = ::aiven::api::organization_get_out;
 
 /// OrganizationUserInvitationAcceptRequestBody
 /// From `#/components/schemas/OrganizationUserInvitationAcceptIn`.
@@ -728,17 +559,6 @@ struct organization_user_invitation_accept_in {
   ::boost::json::object unknown_fields_{};
 
   friend bool operator==(const organization_user_invitation_accept_in&, const organization_user_invitation_accept_in&) = default;
-};
-
-/// OrganizationUserInviteRequestBody
-/// From `#/components/schemas/OrganizationUserInviteIn`.
-struct organization_user_invite_in {
-  /// User Email
-  std::string user_email{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const organization_user_invite_in&, const organization_user_invite_in&) = default;
 };
 
 /// UserOrganizationCreateRequestBody
@@ -756,29 +576,7 @@ struct user_organization_create_in {
 };
 
 /// UserOrganizationCreateResponse
-/// From `#/components/schemas/UserOrganizationCreateOut`.
-struct user_organization_create_out {
-  /// Account ID of the organization's root unit
-  std::string account_id{};
-  /// Time of creating the organization
-  std::string create_time{};
-  /// Default governance user group ID
-  std::optional<std::string> default_governance_user_group_id{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Organization's ID
-  std::string organization_id{};
-  /// Organization's name
-  std::string organization_name{};
-  ::aiven::open_enum<::aiven::api::tier_type> tier{};
-  /// Time of the organization's latest update
-  std::string update_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const user_organization_create_out&, const user_organization_create_out&) = default;
-};
+/// From `#/components/schemas/UserOrganizationCreateOut`: the same members as organization_get_out.
+using user_organization_create_out = ::aiven::api::organization_get_out;
 
 }  // namespace aiven::api

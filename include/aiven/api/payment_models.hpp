@@ -5,6 +5,7 @@
 // other tags are in <aiven/api/common.hpp>). The operations are in <aiven/api/payment.hpp>.
 #pragma once
 
+#include <aiven/api/common.hpp>
 #include <aiven/types.hpp>
 
 #include <boost/json/object.hpp>
@@ -18,75 +19,6 @@
 
 namespace aiven::api {
 
-/// From `#/components/schemas/User_CardOut`.
-struct user_card_out {
-  std::string brand{};
-  /// Credit card ID
-  std::string card_id{};
-  std::string country{};
-  /// Two letter ISO country code
-  std::string country_code{};
-  /// Expiration month
-  std::int64_t exp_month{};
-  /// Expiration year
-  std::int64_t exp_year{};
-  /// Credit card last four digits
-  std::string last4{};
-  /// Name on the credit card
-  std::string name{};
-  /// Organization ID
-  std::optional<std::string> organization_id{};
-  /// List of projects the card is assigned to
-  std::vector<std::string> projects{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const user_card_out&, const user_card_out&) = default;
-};
-
-/// User credit card information
-/// From `user_credit_card_add_response_card`.
-struct user_credit_card_add_response_card {
-  /// Brand
-  std::string brand{};
-  /// Credit card ID
-  std::string card_id{};
-  /// Country
-  std::string country{};
-  /// Two letter ISO country code
-  std::string country_code{};
-  /// Expiration month
-  std::int64_t exp_month{};
-  /// Expiration year
-  std::int64_t exp_year{};
-  /// Credit card last four digits
-  std::string last4{};
-  /// Name on the credit card
-  std::string name{};
-  /// Organization ID
-  std::optional<std::string> organization_id{};
-  /// List of projects the card is assigned to
-  std::vector<std::string> projects{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const user_credit_card_add_response_card&, const user_credit_card_add_response_card&) = default;
-};
-
-/// From `user_credit_card_delete_response_errors_item`.
-struct user_credit_card_delete_response_errors_item {
-  /// Printable error message
-  std::string message{};
-  /// URL to the documentation of the error
-  std::optional<std::string> more_info{};
-  /// HTTP error status code
-  std::int64_t status{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const user_credit_card_delete_response_errors_item&, const user_credit_card_delete_response_errors_item&) = default;
-};
-
 /// UserCreditCardDeleteResponse
 /// From `#/components/schemas/UserCreditCardDeleteResponse`.
 struct user_credit_card_delete_response {
@@ -98,35 +30,6 @@ struct user_credit_card_delete_response {
   ::boost::json::object unknown_fields_{};
 
   friend bool operator==(const user_credit_card_delete_response&, const user_credit_card_delete_response&) = default;
-};
-
-/// User credit card information
-/// From `user_credit_card_update_response_card`.
-struct user_credit_card_update_response_card {
-  /// Brand
-  std::string brand{};
-  /// Credit card ID
-  std::string card_id{};
-  /// Country
-  std::string country{};
-  /// Two letter ISO country code
-  std::string country_code{};
-  /// Expiration month
-  std::int64_t exp_month{};
-  /// Expiration year
-  std::int64_t exp_year{};
-  /// Credit card last four digits
-  std::string last4{};
-  /// Name on the credit card
-  std::string name{};
-  /// Organization ID
-  std::optional<std::string> organization_id{};
-  /// List of projects the card is assigned to
-  std::vector<std::string> projects{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const user_credit_card_update_response_card&, const user_credit_card_update_response_card&) = default;
 };
 
 }  // namespace aiven::api

@@ -8,34 +8,6 @@
 #include <aiven/api/common.hpp>
 #include <aiven/types.hpp>
 
-#include <boost/json/object.hpp>
-
-#include <cstdint>
-#include <map>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
-
 namespace aiven::api {
-
-/// Assigned credit.
-/// From `#/components/schemas/ProjectCreditsClaimOut`.
-struct project_credits_claim_out {
-  std::string code{};
-  /// When this credit expires. Timestamp in ISO 8601 format, always in UTC
-  std::string expire_time{};
-  /// Remaining credit value
-  std::string remaining_value{};
-  /// When this credit can be used. Timestamp in ISO 8601 format, always in UTC
-  std::string start_time{};
-  ::aiven::open_enum<::aiven::api::credit_type> type{};
-  /// Original credit value, or for expired credits, the consumed credit value
-  std::string value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const project_credits_claim_out&, const project_credits_claim_out&) = default;
-};
 
 }  // namespace aiven::api

@@ -20,83 +20,8 @@
 
 namespace aiven::api {
 
-/// Project VPC state
-/// Values of `#/components/schemas/VpcPeeringConnectionStateTypeAlt`; `unknown` stands for any other value.
-enum class vpc_peering_connection_state_type_alt {
-  unknown,
-  active,  // ACTIVE
-  approved,  // APPROVED
-  deleted,  // DELETED
-  deleting,  // DELETING
-};
-std::string_view to_string(vpc_peering_connection_state_type_alt v) noexcept;
-bool from_string(std::string_view s, vpc_peering_connection_state_type_alt& out) noexcept;
-
-/// From `#/components/schemas/AddIn`.
-struct add_in {
-  /// IPv4 network range CIDR
-  std::string cidr{};
-  /// AWS account ID, GCP project ID, Azure subscription ID of the peered VPC, or string "upcloud" for UpCloud peering connections
-  std::string peer_cloud_account{};
-  /// Azure resource group name of the peered VPC
-  std::optional<std::string> peer_resource_group{};
-  /// AWS VPC ID, GCP VPC network name, Azure Virtual network name of the peered VPC, or UpCloud VPC ID
-  std::string peer_vpc{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const add_in&, const add_in&) = default;
-};
-
 /// Service type information
-/// From `#/components/schemas/ClickhouseOut`.
-struct clickhouse_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const clickhouse_out&, const clickhouse_out&) = default;
-};
-
-/// Service type information
-/// From `#/components/schemas/DragonflyOut`.
-struct dragonfly_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const dragonfly_out&, const dragonfly_out&) = default;
-};
-
-/// Emission estimates by measurement
-/// From `#/components/schemas/EmissionsOut`.
-struct emissions_out {
-  /// Emissions in metric tons of CO2 equivalent (a decimal; a string in the Python client's tests)
-  std::optional<::boost::json::value> co2eq_mtons{};
-  /// Energy in kWh (a decimal; a string in the Python client's tests)
-  std::optional<::boost::json::value> energy_kwh{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const emissions_out&, const emissions_out&) = default;
-};
-
-/// Service type information
-/// From `#/components/schemas/FlinkOut`.
+/// From `#/components/schemas/FlinkOut`. Also clickhouse_out, dragonfly_out, grafana_out, kafka_connect_out, kafka_mirrormaker_out, kafka_out, mysql_out, opensearch_out, project_pg_out, project_service_types_list_elasticsearch_out, redis_out, thanos_out, valkey_out (the same members).
 struct flink_out {
   /// Default version of the service if no explicit version is defined
   std::optional<std::string> default_version{};
@@ -113,21 +38,29 @@ struct flink_out {
 };
 
 /// Service type information
-/// From `#/components/schemas/GrafanaOut`.
-struct grafana_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
+/// From `#/components/schemas/ClickhouseOut`: the same members as flink_out.
+using clickhouse_out = ::aiven::api::flink_out;
+
+/// Service type information
+/// From `#/components/schemas/DragonflyOut`: the same members as flink_out.
+using dragonfly_out = ::aiven::api::flink_out;
+
+/// Emission estimates by measurement
+/// From `#/components/schemas/EmissionsOut`.
+struct emissions_out {
+  /// Emissions in metric tons of CO2 equivalent (a decimal; a string in the Python client's tests)
+  std::optional<::boost::json::value> co2eq_mtons{};
+  /// Energy in kWh (a decimal; a string in the Python client's tests)
+  std::optional<::boost::json::value> energy_kwh{};
   /// Members of a response this type does not know, as received (empty when none).
   ::boost::json::object unknown_fields_{};
 
-  friend bool operator==(const grafana_out&, const grafana_out&) = default;
+  friend bool operator==(const emissions_out&, const emissions_out&) = default;
 };
+
+/// Service type information
+/// From `#/components/schemas/GrafanaOut`: the same members as flink_out.
+using grafana_out = ::aiven::api::flink_out;
 
 /// From `#/components/schemas/GroupUserOut`.
 struct group_user_out {
@@ -145,89 +78,24 @@ struct group_user_out {
 };
 
 /// Service type information
-/// From `#/components/schemas/KafkaConnectOut`.
-struct kafka_connect_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const kafka_connect_out&, const kafka_connect_out&) = default;
-};
+/// From `#/components/schemas/KafkaConnectOut`: the same members as flink_out.
+using kafka_connect_out = ::aiven::api::flink_out;
 
 /// Service type information
-/// From `#/components/schemas/KafkaMirrormakerOut`.
-struct kafka_mirrormaker_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const kafka_mirrormaker_out&, const kafka_mirrormaker_out&) = default;
-};
+/// From `#/components/schemas/KafkaMirrormakerOut`: the same members as flink_out.
+using kafka_mirrormaker_out = ::aiven::api::flink_out;
 
 /// Service type information
-/// From `#/components/schemas/KafkaOut`.
-struct kafka_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const kafka_out&, const kafka_out&) = default;
-};
+/// From `#/components/schemas/KafkaOut`: the same members as flink_out.
+using kafka_out = ::aiven::api::flink_out;
 
 /// Service type information
-/// From `#/components/schemas/MysqlOut`.
-struct mysql_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const mysql_out&, const mysql_out&) = default;
-};
+/// From `#/components/schemas/MysqlOut`: the same members as flink_out.
+using mysql_out = ::aiven::api::flink_out;
 
 /// Service type information
-/// From `#/components/schemas/OpensearchOut`.
-struct opensearch_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const opensearch_out&, const opensearch_out&) = default;
-};
+/// From `#/components/schemas/OpensearchOut`: the same members as flink_out.
+using opensearch_out = ::aiven::api::flink_out;
 
 /// ProjectCreateRequestBody
 /// From `#/components/schemas/ProjectCreateIn`.
@@ -284,72 +152,6 @@ struct project_create_in {
   friend bool operator==(const project_create_in&, const project_create_in&) = default;
 };
 
-/// Project information
-/// From `#/components/schemas/ProjectCreateOut`.
-struct project_create_out {
-  /// Account ID
-  std::string account_id{};
-  /// Account name
-  std::optional<std::string> account_name{};
-  /// Address lines
-  std::optional<std::vector<std::string>> address_lines{};
-  /// DEPRECATED: Available credits, in USD. Always 0.00, use billing group credits instead
-  std::optional<std::string> available_credits{};
-  /// DEPRECATED: use split address fields like company, address_lines, zip_code, city and state instead
-  std::string billing_address{};
-  std::optional<::aiven::open_enum<::aiven::api::billing_currency_type>> billing_currency{};
-  /// List of project billing email addresses
-  std::vector<::aiven::api::billing_email_out> billing_emails{};
-  /// Extra text to be included in all project invoices, e.g. purchase order or cost center number
-  std::optional<std::string> billing_extra_text{};
-  /// Billing group ID
-  std::string billing_group_id{};
-  /// Billing group name
-  std::string billing_group_name{};
-  std::optional<::aiven::api::card_info_out> card_info{};
-  /// Address city
-  std::optional<std::string> city{};
-  /// Name of a company
-  std::optional<std::string> company{};
-  /// Billing country
-  std::string country{};
-  /// Two letter ISO country code
-  std::string country_code{};
-  /// Default cloud to use when launching services
-  std::string default_cloud{};
-  std::optional<::aiven::api::end_of_life_extension_out> end_of_life_extension{};
-  /// Estimated balance, in USD
-  std::string estimated_balance{};
-  /// Estimated balance, in billing currency
-  std::optional<std::string> estimated_balance_local{};
-  /// Feature flags
-  std::optional<::boost::json::value> features{};
-  /// Organization ID
-  std::string organization_id{};
-  /// Payment method
-  std::string payment_method{};
-  /// Project name
-  std::string project_name{};
-  /// Address state or province
-  std::optional<std::string> state{};
-  /// Set of resource tags
-  std::optional<std::map<std::string, std::string>> tags{};
-  /// List of project tech email addresses
-  std::optional<std::vector<::aiven::api::tech_email_out>> tech_emails{};
-  /// Tenant ID
-  std::optional<std::string> tenant_id{};
-  /// Trial expiration time (ISO 8601)
-  std::optional<std::string> trial_expiration_time{};
-  /// EU VAT Identification Number
-  std::string vat_id{};
-  /// Address zip code
-  std::optional<std::string> zip_code{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const project_create_out&, const project_create_out&) = default;
-};
-
 /// From `#/components/schemas/Project_EventOut`.
 struct project_event_out {
   /// Initiator of the event
@@ -370,72 +172,6 @@ struct project_event_out {
   friend bool operator==(const project_event_out&, const project_event_out&) = default;
 };
 
-/// Project information
-/// From `#/components/schemas/ProjectGetOut`.
-struct project_get_out {
-  /// Account ID
-  std::string account_id{};
-  /// Account name
-  std::optional<std::string> account_name{};
-  /// Address lines
-  std::optional<std::vector<std::string>> address_lines{};
-  /// DEPRECATED: Available credits, in USD. Always 0.00, use billing group credits instead
-  std::optional<std::string> available_credits{};
-  /// DEPRECATED: use split address fields like company, address_lines, zip_code, city and state instead
-  std::string billing_address{};
-  std::optional<::aiven::open_enum<::aiven::api::billing_currency_type>> billing_currency{};
-  /// List of project billing email addresses
-  std::vector<::aiven::api::billing_email_out> billing_emails{};
-  /// Extra text to be included in all project invoices, e.g. purchase order or cost center number
-  std::optional<std::string> billing_extra_text{};
-  /// Billing group ID
-  std::string billing_group_id{};
-  /// Billing group name
-  std::string billing_group_name{};
-  std::optional<::aiven::api::card_info_out> card_info{};
-  /// Address city
-  std::optional<std::string> city{};
-  /// Name of a company
-  std::optional<std::string> company{};
-  /// Billing country
-  std::string country{};
-  /// Two letter ISO country code
-  std::string country_code{};
-  /// Default cloud to use when launching services
-  std::string default_cloud{};
-  std::optional<::aiven::api::end_of_life_extension_out> end_of_life_extension{};
-  /// Estimated balance, in USD
-  std::string estimated_balance{};
-  /// Estimated balance, in billing currency
-  std::optional<std::string> estimated_balance_local{};
-  /// Feature flags
-  std::optional<::boost::json::value> features{};
-  /// Organization ID
-  std::string organization_id{};
-  /// Payment method
-  std::string payment_method{};
-  /// Project name
-  std::string project_name{};
-  /// Address state or province
-  std::optional<std::string> state{};
-  /// Set of resource tags
-  std::optional<std::map<std::string, std::string>> tags{};
-  /// List of project tech email addresses
-  std::optional<std::vector<::aiven::api::tech_email_out>> tech_emails{};
-  /// Tenant ID
-  std::optional<std::string> tenant_id{};
-  /// Trial expiration time (ISO 8601)
-  std::optional<std::string> trial_expiration_time{};
-  /// EU VAT Identification Number
-  std::string vat_id{};
-  /// Address zip code
-  std::optional<std::string> zip_code{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const project_get_out&, const project_get_out&) = default;
-};
-
 /// From `#/components/schemas/Project_InvitationOut`.
 struct project_invitation_out {
   /// Timestamp in ISO 8601 format, always in UTC
@@ -449,17 +185,6 @@ struct project_invitation_out {
   ::boost::json::object unknown_fields_{};
 
   friend bool operator==(const project_invitation_out&, const project_invitation_out&) = default;
-};
-
-/// Details of verified invite
-/// From `#/components/schemas/ProjectInviteAcceptOut`.
-struct project_invite_accept_out {
-  /// User email address
-  std::string user_email{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const project_invite_accept_out&, const project_invite_accept_out&) = default;
 };
 
 /// ProjectInviteRequestBody
@@ -494,21 +219,8 @@ struct project_list_out {
 };
 
 /// Service type information
-/// From `#/components/schemas/Project_PGOut`.
-struct project_pg_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const project_pg_out&, const project_pg_out&) = default;
-};
+/// From `#/components/schemas/Project_PGOut`: the same members as flink_out.
+using project_pg_out = ::aiven::api::flink_out;
 
 /// ProjectServicePlanPriceGetResponse
 /// From `#/components/schemas/ProjectServicePlanPriceGetOut`.
@@ -589,72 +301,20 @@ struct project_service_types_get_out {
 };
 
 /// Service type information
-/// From `#/components/schemas/ProjectServiceTypesListElasticsearchOut`.
-struct project_service_types_list_elasticsearch_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const project_service_types_list_elasticsearch_out&, const project_service_types_list_elasticsearch_out&) = default;
-};
+/// From `#/components/schemas/ProjectServiceTypesListElasticsearchOut`: the same members as flink_out.
+using project_service_types_list_elasticsearch_out = ::aiven::api::flink_out;
 
 /// Service type information
-/// From `#/components/schemas/RedisOut`.
-struct redis_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const redis_out&, const redis_out&) = default;
-};
+/// From `#/components/schemas/RedisOut`: the same members as flink_out.
+using redis_out = ::aiven::api::flink_out;
 
 /// Service type information
-/// From `#/components/schemas/ThanosOut`.
-struct thanos_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const thanos_out&, const thanos_out&) = default;
-};
+/// From `#/components/schemas/ThanosOut`: the same members as flink_out.
+using thanos_out = ::aiven::api::flink_out;
 
 /// Service type information
-/// From `#/components/schemas/ValkeyOut`.
-struct valkey_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const valkey_out&, const valkey_out&) = default;
-};
+/// From `#/components/schemas/ValkeyOut`: the same members as flink_out.
+using valkey_out = ::aiven::api::flink_out;
 
 /// ProjectServiceTypesListResponse
 /// From `#/components/schemas/ProjectServiceTypesListOut`.
@@ -681,28 +341,6 @@ struct project_service_types_list_out {
   ::boost::json::object unknown_fields_{};
 
   friend bool operator==(const project_service_types_list_out&, const project_service_types_list_out&) = default;
-};
-
-/// ProjectTagsReplaceRequestBody
-/// From `#/components/schemas/ProjectTagsReplaceIn`.
-struct project_tags_replace_in {
-  /// Set of resource tags
-  std::map<std::string, std::string> tags{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const project_tags_replace_in&, const project_tags_replace_in&) = default;
-};
-
-/// ProjectTagsUpdateRequestBody
-/// From `#/components/schemas/ProjectTagsUpdateIn`.
-struct project_tags_update_in {
-  /// Set of resource tags
-  std::map<std::string, std::string> tags{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const project_tags_update_in&, const project_tags_update_in&) = default;
 };
 
 /// ProjectUpdateRequestBody
@@ -750,72 +388,6 @@ struct project_update_in {
   ::boost::json::object unknown_fields_{};
 
   friend bool operator==(const project_update_in&, const project_update_in&) = default;
-};
-
-/// Project information
-/// From `#/components/schemas/ProjectUpdateOut`.
-struct project_update_out {
-  /// Account ID
-  std::string account_id{};
-  /// Account name
-  std::optional<std::string> account_name{};
-  /// Address lines
-  std::optional<std::vector<std::string>> address_lines{};
-  /// DEPRECATED: Available credits, in USD. Always 0.00, use billing group credits instead
-  std::optional<std::string> available_credits{};
-  /// DEPRECATED: use split address fields like company, address_lines, zip_code, city and state instead
-  std::string billing_address{};
-  std::optional<::aiven::open_enum<::aiven::api::billing_currency_type>> billing_currency{};
-  /// List of project billing email addresses
-  std::vector<::aiven::api::billing_email_out> billing_emails{};
-  /// Extra text to be included in all project invoices, e.g. purchase order or cost center number
-  std::optional<std::string> billing_extra_text{};
-  /// Billing group ID
-  std::string billing_group_id{};
-  /// Billing group name
-  std::string billing_group_name{};
-  std::optional<::aiven::api::card_info_out> card_info{};
-  /// Address city
-  std::optional<std::string> city{};
-  /// Name of a company
-  std::optional<std::string> company{};
-  /// Billing country
-  std::string country{};
-  /// Two letter ISO country code
-  std::string country_code{};
-  /// Default cloud to use when launching services
-  std::string default_cloud{};
-  std::optional<::aiven::api::end_of_life_extension_out> end_of_life_extension{};
-  /// Estimated balance, in USD
-  std::string estimated_balance{};
-  /// Estimated balance, in billing currency
-  std::optional<std::string> estimated_balance_local{};
-  /// Feature flags
-  std::optional<::boost::json::value> features{};
-  /// Organization ID
-  std::string organization_id{};
-  /// Payment method
-  std::string payment_method{};
-  /// Project name
-  std::string project_name{};
-  /// Address state or province
-  std::optional<std::string> state{};
-  /// Set of resource tags
-  std::optional<std::map<std::string, std::string>> tags{};
-  /// List of project tech email addresses
-  std::optional<std::vector<::aiven::api::tech_email_out>> tech_emails{};
-  /// Tenant ID
-  std::optional<std::string> tenant_id{};
-  /// Trial expiration time (ISO 8601)
-  std::optional<std::string> trial_expiration_time{};
-  /// EU VAT Identification Number
-  std::string vat_id{};
-  /// Address zip code
-  std::optional<std::string> zip_code{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const project_update_out&, const project_update_out&) = default;
 };
 
 /// From `#/components/schemas/Project_UserOut`.
@@ -887,64 +459,8 @@ struct vpc_create_in {
   friend bool operator==(const vpc_create_in&, const vpc_create_in&) = default;
 };
 
-/// VpcCreateResponse
-/// From `#/components/schemas/VpcCreateOut`.
-struct vpc_create_out {
-  /// Target cloud
-  std::string cloud_name{};
-  /// VPC creation timestamp
-  std::string create_time{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// IPv4 network range CIDR
-  std::string network_cidr{};
-  /// List of peering connections
-  std::vector<::aiven::api::peering_connection_out> peering_connections{};
-  /// VPC rebuild is scheduled
-  std::optional<std::string> pending_build_only_peering_connections{};
-  /// Project VPC ID
-  std::string project_vpc_id{};
-  ::aiven::open_enum<::aiven::api::vpc_state_type> state{};
-  /// Timestamp of last change to VPC
-  std::string update_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const vpc_create_out&, const vpc_create_out&) = default;
-};
-
-/// VpcDeleteResponse
-/// From `#/components/schemas/VpcDeleteOut`.
-struct vpc_delete_out {
-  /// Target cloud
-  std::string cloud_name{};
-  /// VPC creation timestamp
-  std::string create_time{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// IPv4 network range CIDR
-  std::string network_cidr{};
-  /// List of peering connections
-  std::vector<::aiven::api::peering_connection_out> peering_connections{};
-  /// VPC rebuild is scheduled
-  std::optional<std::string> pending_build_only_peering_connections{};
-  /// Project VPC ID
-  std::string project_vpc_id{};
-  ::aiven::open_enum<::aiven::api::vpc_state_type> state{};
-  /// Timestamp of last change to VPC
-  std::string update_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const vpc_delete_out&, const vpc_delete_out&) = default;
-};
-
 /// VpcGetResponse
-/// From `#/components/schemas/VpcGetOut`.
+/// From `#/components/schemas/VpcGetOut`. Also vpc_create_out, vpc_delete_out, vpc_peering_connection_update_out (the same members).
 struct vpc_get_out {
   /// Target cloud
   std::string cloud_name{};
@@ -971,226 +487,17 @@ struct vpc_get_out {
   friend bool operator==(const vpc_get_out&, const vpc_get_out&) = default;
 };
 
-/// VpcPeeringConnectionCreateRequestBody
-/// From `#/components/schemas/VpcPeeringConnectionCreateIn`.
-struct vpc_peering_connection_create_in {
-  /// Azure app registration id in UUID4 form that is allowed to create a peering to the peer vnet
-  std::optional<std::string> peer_azure_app_id{};
-  /// Azure tenant id in UUID4 form
-  std::optional<std::string> peer_azure_tenant_id{};
-  /// AWS account ID, GCP project ID, Azure subscription ID of the peered VPC, or string "upcloud" for UpCloud peering connections
-  std::string peer_cloud_account{};
-  /// The peer VPC's region on AWS. May be omitted or set to null if the peer is in the same region as the Aiven project VPC. Omit or set to null on GCP, Azure, or...
-  std::optional<std::string> peer_region{};
-  /// Azure resource group name of the peered VPC
-  std::optional<std::string> peer_resource_group{};
-  /// AWS VPC ID, GCP VPC network name, Azure Virtual network name of the peered VPC, or UpCloud VPC ID
-  std::string peer_vpc{};
-  /// List of private IPv4 ranges to route through the peering connection
-  std::optional<std::vector<std::string>> user_peer_network_cidrs{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// VpcCreateResponse
+/// From `#/components/schemas/VpcCreateOut`: the same members as vpc_get_out.
+using vpc_create_out = ::aiven::api::vpc_get_out;
 
-  friend bool operator==(const vpc_peering_connection_create_in&, const vpc_peering_connection_create_in&) = default;
-};
-
-/// VpcPeeringConnectionCreateResponse
-/// From `#/components/schemas/VpcPeeringConnectionCreateOut`.
-struct vpc_peering_connection_create_out {
-  /// VPC peering connection creation timestamp
-  std::string create_time{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Azure app registration id in UUID4 form that is allowed to create a peering to the peer vnet
-  std::string peer_azure_app_id{};
-  /// Azure tenant id in UUID4 form
-  std::string peer_azure_tenant_id{};
-  /// AWS account ID, GCP project ID, Azure subscription ID of the peered VPC, or string "upcloud" for UpCloud peering connections
-  std::string peer_cloud_account{};
-  /// The peer VPC's region in AWS clouds. Always null in GCP, Azure, or UpCloud clouds
-  std::optional<std::string> peer_region{};
-  /// Azure resource group name of the peered VPC
-  std::string peer_resource_group{};
-  /// AWS VPC ID, GCP VPC network name, Azure Virtual network name of the peered VPC, or UpCloud VPC ID
-  std::string peer_vpc{};
-  /// VPC peering connection ID
-  std::optional<std::string> peering_connection_id{};
-  ::aiven::open_enum<::aiven::api::vpc_peering_connection_state_type> state{};
-  ::aiven::api::state_info_out state_info{};
-  /// Timestamp of last change to the VPC peering connection
-  std::string update_time{};
-  /// List of private IPv4 ranges to route through the peering connection
-  std::vector<std::string> user_peer_network_cidrs{};
-  ::aiven::open_enum<::aiven::api::vpc_peering_connection_type> vpc_peering_connection_type{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const vpc_peering_connection_create_out&, const vpc_peering_connection_create_out&) = default;
-};
-
-/// VpcPeeringConnectionDeleteResponse
-/// From `#/components/schemas/VpcPeeringConnectionDeleteOut`.
-struct vpc_peering_connection_delete_out {
-  /// VPC peering connection creation timestamp
-  std::string create_time{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Azure app registration id in UUID4 form that is allowed to create a peering to the peer vnet
-  std::string peer_azure_app_id{};
-  /// Azure tenant id in UUID4 form
-  std::string peer_azure_tenant_id{};
-  /// AWS account ID, GCP project ID, Azure subscription ID of the peered VPC, or string "upcloud" for UpCloud peering connections
-  std::string peer_cloud_account{};
-  /// The peer VPC's region in AWS clouds. Always null in GCP, Azure, or UpCloud clouds
-  std::optional<std::string> peer_region{};
-  /// Azure resource group name of the peered VPC
-  std::string peer_resource_group{};
-  /// AWS VPC ID, GCP VPC network name, Azure Virtual network name of the peered VPC, or UpCloud VPC ID
-  std::string peer_vpc{};
-  /// VPC peering connection ID
-  std::optional<std::string> peering_connection_id{};
-  ::aiven::open_enum<::aiven::api::vpc_peering_connection_state_type> state{};
-  ::aiven::api::state_info_out state_info{};
-  /// Timestamp of last change to the VPC peering connection
-  std::string update_time{};
-  /// List of private IPv4 ranges to route through the peering connection
-  std::vector<std::string> user_peer_network_cidrs{};
-  ::aiven::open_enum<::aiven::api::vpc_peering_connection_type> vpc_peering_connection_type{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const vpc_peering_connection_delete_out&, const vpc_peering_connection_delete_out&) = default;
-};
-
-/// From `#/components/schemas/VpcPeeringConnectionTypeOut`.
-struct vpc_peering_connection_type_out {
-  /// Target cloud
-  std::string cloud_name{};
-  /// Hourly peering connection price in this cloud region
-  std::string price_usd{};
-  ::aiven::open_enum<::aiven::api::vpc_peering_connection_type> vpc_peering_connection_type{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const vpc_peering_connection_type_out&, const vpc_peering_connection_type_out&) = default;
-};
-
-/// VpcPeeringConnectionUpdateRequestBody
-/// From `#/components/schemas/VpcPeeringConnectionUpdateIn`.
-struct vpc_peering_connection_update_in {
-  /// CIDRs to add using a specific peering connection
-  std::optional<std::vector<::aiven::api::add_in>> add{};
-  /// Network CIDRs to remove from the VPC's peering connections' user_peer_network_cidrs JSON key `delete`.
-  std::optional<std::vector<std::string>> delete_value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const vpc_peering_connection_update_in&, const vpc_peering_connection_update_in&) = default;
-};
+/// VpcDeleteResponse
+/// From `#/components/schemas/VpcDeleteOut`: the same members as vpc_get_out.
+using vpc_delete_out = ::aiven::api::vpc_get_out;
 
 /// VpcPeeringConnectionUpdateResponse
-/// From `#/components/schemas/VpcPeeringConnectionUpdateOut`.
-struct vpc_peering_connection_update_out {
-  /// Target cloud
-  std::string cloud_name{};
-  /// VPC creation timestamp
-  std::string create_time{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// IPv4 network range CIDR
-  std::string network_cidr{};
-  /// List of peering connections
-  std::vector<::aiven::api::peering_connection_out> peering_connections{};
-  /// VPC rebuild is scheduled
-  std::optional<std::string> pending_build_only_peering_connections{};
-  /// Project VPC ID
-  std::string project_vpc_id{};
-  ::aiven::open_enum<::aiven::api::vpc_peering_connection_state_type_alt> state{};
-  /// Timestamp of last change to VPC
-  std::string update_time{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const vpc_peering_connection_update_out&, const vpc_peering_connection_update_out&) = default;
-};
-
-/// VpcPeeringConnectionWithRegionDeleteResponse
-/// From `#/components/schemas/VpcPeeringConnectionWithRegionDeleteOut`.
-struct vpc_peering_connection_with_region_delete_out {
-  /// VPC peering connection creation timestamp
-  std::string create_time{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Azure app registration id in UUID4 form that is allowed to create a peering to the peer vnet
-  std::string peer_azure_app_id{};
-  /// Azure tenant id in UUID4 form
-  std::string peer_azure_tenant_id{};
-  /// AWS account ID, GCP project ID, Azure subscription ID of the peered VPC, or string "upcloud" for UpCloud peering connections
-  std::string peer_cloud_account{};
-  /// The peer VPC's region in AWS clouds. Always null in GCP, Azure, or UpCloud clouds
-  std::optional<std::string> peer_region{};
-  /// Azure resource group name of the peered VPC
-  std::string peer_resource_group{};
-  /// AWS VPC ID, GCP VPC network name, Azure Virtual network name of the peered VPC, or UpCloud VPC ID
-  std::string peer_vpc{};
-  /// VPC peering connection ID
-  std::optional<std::string> peering_connection_id{};
-  ::aiven::open_enum<::aiven::api::vpc_peering_connection_state_type> state{};
-  ::aiven::api::state_info_out state_info{};
-  /// Timestamp of last change to the VPC peering connection
-  std::string update_time{};
-  /// List of private IPv4 ranges to route through the peering connection
-  std::vector<std::string> user_peer_network_cidrs{};
-  ::aiven::open_enum<::aiven::api::vpc_peering_connection_type> vpc_peering_connection_type{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const vpc_peering_connection_with_region_delete_out&, const vpc_peering_connection_with_region_delete_out&) = default;
-};
-
-/// VpcPeeringConnectionWithResourceGroupDeleteResponse
-/// From `#/components/schemas/VpcPeeringConnectionWithResourceGroupDeleteOut`.
-struct vpc_peering_connection_with_resource_group_delete_out {
-  /// VPC peering connection creation timestamp
-  std::string create_time{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Azure app registration id in UUID4 form that is allowed to create a peering to the peer vnet
-  std::string peer_azure_app_id{};
-  /// Azure tenant id in UUID4 form
-  std::string peer_azure_tenant_id{};
-  /// AWS account ID, GCP project ID, Azure subscription ID of the peered VPC, or string "upcloud" for UpCloud peering connections
-  std::string peer_cloud_account{};
-  /// The peer VPC's region in AWS clouds. Always null in GCP, Azure, or UpCloud clouds
-  std::optional<std::string> peer_region{};
-  /// Azure resource group name of the peered VPC
-  std::string peer_resource_group{};
-  /// AWS VPC ID, GCP VPC network name, Azure Virtual network name of the peered VPC, or UpCloud VPC ID
-  std::string peer_vpc{};
-  /// VPC peering connection ID
-  std::optional<std::string> peering_connection_id{};
-  ::aiven::open_enum<::aiven::api::vpc_peering_connection_state_type> state{};
-  ::aiven::api::state_info_out state_info{};
-  /// Timestamp of last change to the VPC peering connection
-  std::string update_time{};
-  /// List of private IPv4 ranges to route through the peering connection
-  std::vector<std::string> user_peer_network_cidrs{};
-  ::aiven::open_enum<::aiven::api::vpc_peering_connection_type> vpc_peering_connection_type{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const vpc_peering_connection_with_resource_group_delete_out&, const vpc_peering_connection_with_resource_group_delete_out&) = default;
-};
+/// From `#/components/schemas/VpcPeeringConnectionUpdateOut`: the same members as vpc_get_out.
+using vpc_peering_connection_update_out = ::aiven::api::vpc_get_out;
 
 /// From `#/components/schemas/Vpc_VpcOut`.
 struct vpc_vpc_out {

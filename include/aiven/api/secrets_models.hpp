@@ -63,8 +63,8 @@ struct azure_out {
 };
 
 /// CMK
-/// From `#/components/schemas/CMKAccessCheckTriggerOut`.
-struct cmk_access_check_trigger_out {
+/// From `#/components/schemas/CMKGetOut`. Also cmk_access_check_trigger_out, cmk_delete_out, cmk_update_out (the same members).
+struct cmk_get_out {
   /// Created At
   std::string created_at{};
   /// Default Cmk
@@ -77,8 +77,12 @@ struct cmk_access_check_trigger_out {
   /// Members of a response this type does not know, as received (empty when none).
   ::boost::json::object unknown_fields_{};
 
-  friend bool operator==(const cmk_access_check_trigger_out&, const cmk_access_check_trigger_out&) = default;
+  friend bool operator==(const cmk_get_out&, const cmk_get_out&) = default;
 };
+
+/// CMK
+/// From `#/components/schemas/CMKAccessCheckTriggerOut`: the same members as cmk_get_out.
+using cmk_access_check_trigger_out = ::aiven::api::cmk_get_out;
 
 /// CMKAccessorsGCP
 /// From `#/components/schemas/GcpOut`.
@@ -153,40 +157,8 @@ struct cmk_create_out {
 };
 
 /// CMK
-/// From `#/components/schemas/CMKDeleteOut`.
-struct cmk_delete_out {
-  /// Created At
-  std::string created_at{};
-  /// Default Cmk
-  bool default_cmk{};
-  /// ID
-  std::string id{};
-  std::string resource{};
-  /// Updated At
-  std::string updated_at{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const cmk_delete_out&, const cmk_delete_out&) = default;
-};
-
-/// CMK
-/// From `#/components/schemas/CMKGetOut`.
-struct cmk_get_out {
-  /// Created At
-  std::string created_at{};
-  /// Default Cmk
-  bool default_cmk{};
-  /// ID
-  std::string id{};
-  std::string resource{};
-  /// Updated At
-  std::string updated_at{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const cmk_get_out&, const cmk_get_out&) = default;
-};
+/// From `#/components/schemas/CMKDeleteOut`: the same members as cmk_get_out.
+using cmk_delete_out = ::aiven::api::cmk_get_out;
 
 /// From `#/components/schemas/CMKServiceAssociationOut`.
 struct cmk_service_association_out {
@@ -212,21 +184,7 @@ struct cmk_update_in {
 };
 
 /// CMK
-/// From `#/components/schemas/CMKUpdateOut`.
-struct cmk_update_out {
-  /// Created At
-  std::string created_at{};
-  /// Default Cmk
-  bool default_cmk{};
-  /// ID
-  std::string id{};
-  std::string resource{};
-  /// Updated At
-  std::string updated_at{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const cmk_update_out&, const cmk_update_out&) = default;
-};
+/// From `#/components/schemas/CMKUpdateOut`: the same members as cmk_get_out.
+using cmk_update_out = ::aiven::api::cmk_get_out;
 
 }  // namespace aiven::api

@@ -88,7 +88,7 @@ struct role_out {
   friend bool operator==(const role_out&, const role_out&) = default;
 };
 
-/// From `#/components/schemas/ClickHouse_UserOut`.
+/// From `#/components/schemas/ClickHouse_UserOut`. Also service_click_house_user_create_out (the same members).
 struct click_house_user_out {
   /// User name
   std::string name{};
@@ -262,28 +262,6 @@ struct service_click_house_query_stats_out {
   friend bool operator==(const service_click_house_query_stats_out&, const service_click_house_query_stats_out&) = default;
 };
 
-/// ServiceClickHouseTieredStorageSummaryResponse
-/// From `#/components/schemas/ServiceClickHouseTieredStorageSummaryOut`.
-struct service_click_house_tiered_storage_summary_out {
-  /// The current cost in USD of tiered storage since the beginning of the billing period
-  std::string current_cost{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// The forecasted cost in USD of tiered storage in the billing period
-  std::string forecasted_cost{};
-  /// The rate on GBs/hour used to calculate the forecasted cost
-  std::optional<std::string> forecasted_rate{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  ::aiven::api::storage_usage_history_out storage_usage_history{};
-  /// Total storage usage by tiered storage, in bytes
-  std::int64_t total_storage_usage{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_click_house_tiered_storage_summary_out&, const service_click_house_tiered_storage_summary_out&) = default;
-};
-
 /// ServiceClickHouseUserCreateRequestBody
 /// From `#/components/schemas/ServiceClickHouseUserCreateIn`.
 struct service_click_house_user_create_in {
@@ -300,24 +278,7 @@ struct service_click_house_user_create_in {
 };
 
 /// User details
-/// From `#/components/schemas/ServiceClickHouseUserCreateOut`.
-struct service_click_house_user_create_out {
-  /// User name
-  std::string name{};
-  /// User password
-  std::optional<std::string> password{};
-  /// User privileges
-  std::vector<::aiven::api::privilege_out> privileges{};
-  /// Required user
-  bool required{};
-  /// User roles
-  std::vector<::aiven::api::role_out> roles{};
-  /// User uuid
-  std::string uuid{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_click_house_user_create_out&, const service_click_house_user_create_out&) = default;
-};
+/// From `#/components/schemas/ServiceClickHouseUserCreateOut`: the same members as click_house_user_out.
+using service_click_house_user_create_out = ::aiven::api::click_house_user_out;
 
 }  // namespace aiven::api

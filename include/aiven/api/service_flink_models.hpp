@@ -21,31 +21,6 @@
 namespace aiven::api {
 
 /// Deployment status
-/// Values of `#/components/schemas/CurrentDeploymentStatusType`; `unknown` stands for any other value.
-enum class current_deployment_status_type {
-  unknown,
-  canceled,  // CANCELED
-  cancelling,  // CANCELLING
-  cancelling_requested,  // CANCELLING_REQUESTED
-  created,  // CREATED
-  delete_requested,  // DELETE_REQUESTED
-  deleting,  // DELETING
-  failed,  // FAILED
-  failing,  // FAILING
-  finished,  // FINISHED
-  initializing,  // INITIALIZING
-  reconciling,  // RECONCILING
-  restarting,  // RESTARTING
-  running,  // RUNNING
-  saving,  // SAVING
-  saving_and_stop,  // SAVING_AND_STOP
-  saving_and_stop_requested,  // SAVING_AND_STOP_REQUESTED
-  suspended,  // SUSPENDED
-};
-std::string_view to_string(current_deployment_status_type v) noexcept;
-bool from_string(std::string_view s, current_deployment_status_type& out) noexcept;
-
-/// Deployment status
 /// Values of `#/components/schemas/DeploymentStatusType`; `unknown` stands for any other value.
 enum class deployment_status_type {
   unknown,
@@ -100,74 +75,17 @@ enum class job_status_type {
 std::string_view to_string(job_status_type v) noexcept;
 bool from_string(std::string_view s, job_status_type& out) noexcept;
 
-/// Deployment status
-/// Values of `#/components/schemas/ServiceFlinkApplicationDeploymentStatusType`; `unknown` stands for any other value.
-enum class service_flink_application_deployment_status_type {
-  unknown,
-  canceled,  // CANCELED
-  cancelling,  // CANCELLING
-  cancelling_requested,  // CANCELLING_REQUESTED
-  created,  // CREATED
-  delete_requested,  // DELETE_REQUESTED
-  deleting,  // DELETING
-  failed,  // FAILED
-  failing,  // FAILING
-  finished,  // FINISHED
-  initializing,  // INITIALIZING
-  reconciling,  // RECONCILING
-  restarting,  // RESTARTING
-  running,  // RUNNING
-  saving,  // SAVING
-  saving_and_stop,  // SAVING_AND_STOP
-  saving_and_stop_requested,  // SAVING_AND_STOP_REQUESTED
-  suspended,  // SUSPENDED
-};
-std::string_view to_string(service_flink_application_deployment_status_type v) noexcept;
-bool from_string(std::string_view s, service_flink_application_deployment_status_type& out) noexcept;
+/// Values of `#/components/schemas/CurrentDeploymentStatusType`: the same as deployment_status_type's.
+using current_deployment_status_type = ::aiven::api::deployment_status_type;
 
-/// Deployment status
-/// Values of `#/components/schemas/ServiceFlinkJarApplicationDeploymentStatusType`; `unknown` stands for any other value.
-enum class service_flink_jar_application_deployment_status_type {
-  unknown,
-  canceled,  // CANCELED
-  cancelling,  // CANCELLING
-  cancelling_requested,  // CANCELLING_REQUESTED
-  created,  // CREATED
-  delete_requested,  // DELETE_REQUESTED
-  deleting,  // DELETING
-  failed,  // FAILED
-  failing,  // FAILING
-  finished,  // FINISHED
-  initializing,  // INITIALIZING
-  reconciling,  // RECONCILING
-  restarting,  // RESTARTING
-  running,  // RUNNING
-  saving,  // SAVING
-  saving_and_stop,  // SAVING_AND_STOP
-  saving_and_stop_requested,  // SAVING_AND_STOP_REQUESTED
-  suspended,  // SUSPENDED
-};
-std::string_view to_string(service_flink_jar_application_deployment_status_type v) noexcept;
-bool from_string(std::string_view s, service_flink_jar_application_deployment_status_type& out) noexcept;
+/// Values of `#/components/schemas/ServiceFlinkApplicationDeploymentStatusType`: the same as deployment_status_type's.
+using service_flink_application_deployment_status_type = ::aiven::api::deployment_status_type;
 
-/// Job state
-/// Values of `#/components/schemas/ServiceFlinkJobDetailsStateType`; `unknown` stands for any other value.
-enum class service_flink_job_details_state_type {
-  unknown,
-  canceled,  // CANCELED
-  cancelling,  // CANCELLING
-  created,  // CREATED
-  failed,  // FAILED
-  failing,  // FAILING
-  finished,  // FINISHED
-  initializing,  // INITIALIZING
-  reconciling,  // RECONCILING
-  restarting,  // RESTARTING
-  running,  // RUNNING
-  suspended,  // SUSPENDED
-};
-std::string_view to_string(service_flink_job_details_state_type v) noexcept;
-bool from_string(std::string_view s, service_flink_job_details_state_type& out) noexcept;
+/// Values of `#/components/schemas/ServiceFlinkJarApplicationDeploymentStatusType`: the same as deployment_status_type's.
+using service_flink_jar_application_deployment_status_type = ::aiven::api::deployment_status_type;
+
+/// Values of `#/components/schemas/ServiceFlinkJobDetailsStateType`: the same as job_status_type's.
+using service_flink_job_details_state_type = ::aiven::api::job_status_type;
 
 /// From `#/components/schemas/ApplicationOut`.
 struct application_out {
@@ -189,7 +107,7 @@ struct application_out {
   friend bool operator==(const application_out&, const application_out&) = default;
 };
 
-/// From `#/components/schemas/SinkIn`.
+/// From `#/components/schemas/SinkIn`. Also source_in (the same members).
 struct sink_in {
   /// The CREATE TABLE statement
   std::string create_table{};
@@ -201,20 +119,11 @@ struct sink_in {
   friend bool operator==(const sink_in&, const sink_in&) = default;
 };
 
-/// From `#/components/schemas/SourceIn`.
-struct source_in {
-  /// The CREATE TABLE statement
-  std::string create_table{};
-  /// Integration ID
-  std::optional<std::string> integration_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const source_in&, const source_in&) = default;
-};
+/// From `#/components/schemas/SourceIn`: the same members as sink_in.
+using source_in = ::aiven::api::sink_in;
 
 /// Flink ApplicationVersion
-/// From `#/components/schemas/ApplicationVersionIn`.
+/// From `#/components/schemas/ApplicationVersionIn`. Also service_flink_create_application_version_in (the same members).
 struct application_version_in {
   std::vector<::aiven::api::sink_in> sinks{};
   std::vector<::aiven::api::source_in> sources{};
@@ -246,7 +155,7 @@ struct column_out {
   friend bool operator==(const column_out&, const column_out&) = default;
 };
 
-/// From `#/components/schemas/SinkOut`.
+/// From `#/components/schemas/SinkOut`. Also source_out (the same members).
 struct sink_out {
   std::vector<::aiven::api::column_out> columns{};
   /// The CREATE TABLE statement
@@ -265,24 +174,8 @@ struct sink_out {
   friend bool operator==(const sink_out&, const sink_out&) = default;
 };
 
-/// From `#/components/schemas/SourceOut`.
-struct source_out {
-  std::vector<::aiven::api::column_out> columns{};
-  /// The CREATE TABLE statement
-  std::string create_table{};
-  /// Integration ID
-  std::optional<std::string> integration_id{};
-  /// Option
-  ::boost::json::value options{};
-  /// Source ID
-  std::string table_id{};
-  /// Table name
-  std::string table_name{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const source_out&, const source_out&) = default;
-};
+/// From `#/components/schemas/SourceOut`: the same members as sink_out.
+using source_out = ::aiven::api::sink_out;
 
 /// From `#/components/schemas/ApplicationVersionOut`.
 struct application_version_out {
@@ -304,37 +197,7 @@ struct application_version_out {
   friend bool operator==(const application_version_out&, const application_version_out&) = default;
 };
 
-/// Flink ApplicationDeployment
-/// From `#/components/schemas/CurrentDeploymentOut`.
-struct current_deployment_out {
-  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
-  std::string created_at{};
-  /// The creator of this entity
-  std::string created_by{};
-  /// Error message describing what caused deployment to fail
-  std::optional<std::string> error_msg{};
-  /// Deployment ID
-  std::string id{};
-  /// Job ID
-  std::optional<std::string> job_id{};
-  /// Job savepoint
-  std::optional<std::string> last_savepoint{};
-  /// Reading of Flink parallel execution documentation is recommended before setting this value to other than 1. Please do not set this value higher than (total n...
-  std::int64_t parallelism{};
-  /// Specifies whether a Flink Job is restarted in case it fails
-  bool restart_enabled{};
-  /// Job savepoint
-  std::optional<std::string> starting_savepoint{};
-  ::aiven::open_enum<::aiven::api::current_deployment_status_type> status{};
-  /// ApplicationVersion ID
-  std::string version_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const current_deployment_out&, const current_deployment_out&) = default;
-};
-
-/// From `#/components/schemas/DeploymentOut`.
+/// From `#/components/schemas/DeploymentOut`. Also current_deployment_out (the same members).
 struct deployment_out {
   /// The creation timestamp of this entity in ISO 8601 format, always in UTC
   std::string created_at{};
@@ -362,6 +225,10 @@ struct deployment_out {
 
   friend bool operator==(const deployment_out&, const deployment_out&) = default;
 };
+
+/// Flink ApplicationDeployment
+/// From `#/components/schemas/CurrentDeploymentOut`: the same members as deployment_out.
+using current_deployment_out = ::aiven::api::deployment_out;
 
 /// Flink JarApplicationVersion FileInfo
 /// From `#/components/schemas/FileInfoOut`.
@@ -400,7 +267,7 @@ struct flink_jar_application_application_version_out {
 };
 
 /// Flink JarApplicationDeployment
-/// From `#/components/schemas/FlinkJarApplication_CurrentDeploymentOut`.
+/// From `#/components/schemas/FlinkJarApplication_CurrentDeploymentOut`. Also flink_jar_application_deployment_deployment_out (the same members).
 struct flink_jar_application_current_deployment_out {
   /// The creation timestamp of this entity in ISO 8601 format, always in UTC
   std::string created_at{};
@@ -431,36 +298,8 @@ struct flink_jar_application_current_deployment_out {
   friend bool operator==(const flink_jar_application_current_deployment_out&, const flink_jar_application_current_deployment_out&) = default;
 };
 
-/// From `#/components/schemas/FlinkJarApplicationDeployment_DeploymentOut`.
-struct flink_jar_application_deployment_deployment_out {
-  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
-  std::string created_at{};
-  /// The creator of this entity
-  std::string created_by{};
-  /// The fully qualified name of the entry class to pass during Flink job submission through the entryClass parameter
-  std::optional<std::string> entry_class{};
-  /// Error message describing what caused deployment to fail
-  std::optional<std::string> error_msg{};
-  /// Deployment ID
-  std::string id{};
-  /// Job ID
-  std::optional<std::string> job_id{};
-  /// Job savepoint
-  std::optional<std::string> last_savepoint{};
-  /// Reading of Flink parallel execution documentation is recommended before setting this value to other than 1. Please do not set this value higher than (total n...
-  std::int64_t parallelism{};
-  /// Arguments to pass during Flink job submission through the programArgsList parameter
-  std::optional<std::vector<std::string>> program_args{};
-  /// Job savepoint
-  std::optional<std::string> starting_savepoint{};
-  ::aiven::open_enum<::aiven::api::deployment_status_type> status{};
-  /// ApplicationVersion ID
-  std::string version_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const flink_jar_application_deployment_deployment_out&, const flink_jar_application_deployment_deployment_out&) = default;
-};
+/// From `#/components/schemas/FlinkJarApplicationDeployment_DeploymentOut`: the same members as flink_jar_application_current_deployment_out.
+using flink_jar_application_deployment_deployment_out = ::aiven::api::flink_jar_application_current_deployment_out;
 
 /// From `#/components/schemas/JobOut`.
 struct job_out {
@@ -490,496 +329,8 @@ struct position_out {
   friend bool operator==(const position_out&, const position_out&) = default;
 };
 
-/// ServiceFlinkCancelApplicationDeploymentResponse
-/// From `#/components/schemas/ServiceFlinkCancelApplicationDeploymentOut`.
-struct service_flink_cancel_application_deployment_out {
-  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
-  std::string created_at{};
-  /// The creator of this entity
-  std::string created_by{};
-  /// Error message describing what caused deployment to fail
-  std::optional<std::string> error_msg{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Deployment ID
-  std::string id{};
-  /// Job ID
-  std::optional<std::string> job_id{};
-  /// Job savepoint
-  std::optional<std::string> last_savepoint{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Reading of Flink parallel execution documentation is recommended before setting this value to other than 1. Please do not set this value higher than (total n...
-  std::int64_t parallelism{};
-  /// Specifies whether a Flink Job is restarted in case it fails
-  bool restart_enabled{};
-  /// Job savepoint
-  std::optional<std::string> starting_savepoint{};
-  ::aiven::open_enum<::aiven::api::service_flink_application_deployment_status_type> status{};
-  /// ApplicationVersion ID
-  std::string version_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_cancel_application_deployment_out&, const service_flink_cancel_application_deployment_out&) = default;
-};
-
-/// ServiceFlinkCancelJarApplicationDeploymentResponse
-/// From `#/components/schemas/ServiceFlinkCancelJarApplicationDeploymentOut`.
-struct service_flink_cancel_jar_application_deployment_out {
-  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
-  std::string created_at{};
-  /// The creator of this entity
-  std::string created_by{};
-  /// The fully qualified name of the entry class to pass during Flink job submission through the entryClass parameter
-  std::optional<std::string> entry_class{};
-  /// Error message describing what caused deployment to fail
-  std::optional<std::string> error_msg{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Deployment ID
-  std::string id{};
-  /// Job ID
-  std::optional<std::string> job_id{};
-  /// Job savepoint
-  std::optional<std::string> last_savepoint{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Reading of Flink parallel execution documentation is recommended before setting this value to other than 1. Please do not set this value higher than (total n...
-  std::int64_t parallelism{};
-  /// Arguments to pass during Flink job submission through the programArgsList parameter
-  std::optional<std::vector<std::string>> program_args{};
-  /// Job savepoint
-  std::optional<std::string> starting_savepoint{};
-  ::aiven::open_enum<::aiven::api::service_flink_jar_application_deployment_status_type> status{};
-  /// ApplicationVersion ID
-  std::string version_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_cancel_jar_application_deployment_out&, const service_flink_cancel_jar_application_deployment_out&) = default;
-};
-
-/// ServiceFlinkCreateApplicationDeploymentRequestBody
-/// From `#/components/schemas/ServiceFlinkCreateApplicationDeploymentIn`.
-struct service_flink_create_application_deployment_in {
-  /// Reading of Flink parallel execution documentation is recommended before setting this value to other than 1. Please do not set this value higher than (total n...
-  std::optional<std::int64_t> parallelism{};
-  /// Specifies whether a Flink Job is restarted in case it fails
-  std::optional<bool> restart_enabled{};
-  /// Job savepoint
-  std::optional<std::string> starting_savepoint{};
-  /// ApplicationVersion ID
-  std::string version_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_create_application_deployment_in&, const service_flink_create_application_deployment_in&) = default;
-};
-
-/// ServiceFlinkCreateApplicationDeploymentResponse
-/// From `#/components/schemas/ServiceFlinkCreateApplicationDeploymentOut`.
-struct service_flink_create_application_deployment_out {
-  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
-  std::string created_at{};
-  /// The creator of this entity
-  std::string created_by{};
-  /// Error message describing what caused deployment to fail
-  std::optional<std::string> error_msg{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Deployment ID
-  std::string id{};
-  /// Job ID
-  std::optional<std::string> job_id{};
-  /// Job savepoint
-  std::optional<std::string> last_savepoint{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Reading of Flink parallel execution documentation is recommended before setting this value to other than 1. Please do not set this value higher than (total n...
-  std::int64_t parallelism{};
-  /// Specifies whether a Flink Job is restarted in case it fails
-  bool restart_enabled{};
-  /// Job savepoint
-  std::optional<std::string> starting_savepoint{};
-  ::aiven::open_enum<::aiven::api::service_flink_application_deployment_status_type> status{};
-  /// ApplicationVersion ID
-  std::string version_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_create_application_deployment_out&, const service_flink_create_application_deployment_out&) = default;
-};
-
-/// ServiceFlinkCreateApplicationRequestBody
-/// From `#/components/schemas/ServiceFlinkCreateApplicationIn`.
-struct service_flink_create_application_in {
-  std::optional<::aiven::api::application_version_in> application_version{};
-  /// Application name
-  std::string name{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_create_application_in&, const service_flink_create_application_in&) = default;
-};
-
-/// ServiceFlinkCreateApplicationResponse
-/// From `#/components/schemas/ServiceFlinkCreateApplicationOut`.
-struct service_flink_create_application_out {
-  std::vector<::aiven::api::application_version_out> application_versions{};
-  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
-  std::string created_at{};
-  /// The creator of this entity
-  std::string created_by{};
-  std::optional<::aiven::api::current_deployment_out> current_deployment{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Application ID
-  std::string id{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Application name
-  std::string name{};
-  /// The update timestamp of this entity in ISO 8601 format, always in UTC
-  std::string updated_at{};
-  /// The latest updater of this entity
-  std::string updated_by{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_create_application_out&, const service_flink_create_application_out&) = default;
-};
-
-/// ServiceFlinkCreateApplicationVersionRequestBody
-/// From `#/components/schemas/ServiceFlinkCreateApplicationVersionIn`.
-struct service_flink_create_application_version_in {
-  std::vector<::aiven::api::sink_in> sinks{};
-  std::vector<::aiven::api::source_in> sources{};
-  /// The INSERT INTO SQL statement that will be performed as a job
-  std::string statement{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_create_application_version_in&, const service_flink_create_application_version_in&) = default;
-};
-
-/// ServiceFlinkCreateApplicationVersionResponse
-/// From `#/components/schemas/ServiceFlinkCreateApplicationVersionOut`.
-struct service_flink_create_application_version_out {
-  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
-  std::string created_at{};
-  /// The creator of this entity
-  std::string created_by{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// ApplicationVersion ID
-  std::string id{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  std::vector<::aiven::api::sink_out> sinks{};
-  std::vector<::aiven::api::source_out> sources{};
-  /// The INSERT INTO SQL statement that will be performed as a job
-  std::string statement{};
-  /// Version number
-  std::int64_t version{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_create_application_version_out&, const service_flink_create_application_version_out&) = default;
-};
-
-/// ServiceFlinkCreateJarApplicationDeploymentRequestBody
-/// From `#/components/schemas/ServiceFlinkCreateJarApplicationDeploymentIn`.
-struct service_flink_create_jar_application_deployment_in {
-  /// The fully qualified name of the entry class to pass during Flink job submission through the entryClass parameter
-  std::optional<std::string> entry_class{};
-  /// Reading of Flink parallel execution documentation is recommended before setting this value to other than 1. Please do not set this value higher than (total n...
-  std::optional<std::int64_t> parallelism{};
-  /// Arguments to pass during Flink job submission through the programArgsList parameter
-  std::optional<std::vector<std::string>> program_args{};
-  /// Specifies whether a Flink Job is restarted in case it fails
-  std::optional<bool> restart_enabled{};
-  /// Job savepoint
-  std::optional<std::string> starting_savepoint{};
-  /// ApplicationVersion ID
-  std::string version_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_create_jar_application_deployment_in&, const service_flink_create_jar_application_deployment_in&) = default;
-};
-
-/// ServiceFlinkCreateJarApplicationDeploymentResponse
-/// From `#/components/schemas/ServiceFlinkCreateJarApplicationDeploymentOut`.
-struct service_flink_create_jar_application_deployment_out {
-  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
-  std::string created_at{};
-  /// The creator of this entity
-  std::string created_by{};
-  /// The fully qualified name of the entry class to pass during Flink job submission through the entryClass parameter
-  std::optional<std::string> entry_class{};
-  /// Error message describing what caused deployment to fail
-  std::optional<std::string> error_msg{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Deployment ID
-  std::string id{};
-  /// Job ID
-  std::optional<std::string> job_id{};
-  /// Job savepoint
-  std::optional<std::string> last_savepoint{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Reading of Flink parallel execution documentation is recommended before setting this value to other than 1. Please do not set this value higher than (total n...
-  std::int64_t parallelism{};
-  /// Arguments to pass during Flink job submission through the programArgsList parameter
-  std::optional<std::vector<std::string>> program_args{};
-  /// Job savepoint
-  std::optional<std::string> starting_savepoint{};
-  ::aiven::open_enum<::aiven::api::service_flink_jar_application_deployment_status_type> status{};
-  /// ApplicationVersion ID
-  std::string version_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_create_jar_application_deployment_out&, const service_flink_create_jar_application_deployment_out&) = default;
-};
-
-/// ServiceFlinkCreateJarApplicationRequestBody
-/// From `#/components/schemas/ServiceFlinkCreateJarApplicationIn`.
-struct service_flink_create_jar_application_in {
-  /// Application name
-  std::string name{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_create_jar_application_in&, const service_flink_create_jar_application_in&) = default;
-};
-
-/// ServiceFlinkCreateJarApplicationResponse
-/// From `#/components/schemas/ServiceFlinkCreateJarApplicationOut`.
-struct service_flink_create_jar_application_out {
-  /// JarApplicationVersions
-  std::vector<::aiven::api::flink_jar_application_application_version_out> application_versions{};
-  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
-  std::string created_at{};
-  /// The creator of this entity
-  std::string created_by{};
-  std::optional<::aiven::api::flink_jar_application_current_deployment_out> current_deployment{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Application ID
-  std::string id{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Application name
-  std::string name{};
-  /// The update timestamp of this entity in ISO 8601 format, always in UTC
-  std::string updated_at{};
-  /// The latest updater of this entity
-  std::string updated_by{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_create_jar_application_out&, const service_flink_create_jar_application_out&) = default;
-};
-
-/// ServiceFlinkCreateJarApplicationVersionResponse
-/// From `#/components/schemas/ServiceFlinkCreateJarApplicationVersionOut`.
-struct service_flink_create_jar_application_version_out {
-  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
-  std::string created_at{};
-  /// The creator of this entity
-  std::string created_by{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  std::optional<::aiven::api::file_info_out> file_info{};
-  /// ApplicationVersion ID
-  std::string id{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Version number
-  std::int64_t version{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_create_jar_application_version_out&, const service_flink_create_jar_application_version_out&) = default;
-};
-
-/// ServiceFlinkDeleteApplicationDeploymentResponse
-/// From `#/components/schemas/ServiceFlinkDeleteApplicationDeploymentOut`.
-struct service_flink_delete_application_deployment_out {
-  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
-  std::string created_at{};
-  /// The creator of this entity
-  std::string created_by{};
-  /// Error message describing what caused deployment to fail
-  std::optional<std::string> error_msg{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Deployment ID
-  std::string id{};
-  /// Job ID
-  std::optional<std::string> job_id{};
-  /// Job savepoint
-  std::optional<std::string> last_savepoint{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Reading of Flink parallel execution documentation is recommended before setting this value to other than 1. Please do not set this value higher than (total n...
-  std::int64_t parallelism{};
-  /// Specifies whether a Flink Job is restarted in case it fails
-  bool restart_enabled{};
-  /// Job savepoint
-  std::optional<std::string> starting_savepoint{};
-  ::aiven::open_enum<::aiven::api::service_flink_application_deployment_status_type> status{};
-  /// ApplicationVersion ID
-  std::string version_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_delete_application_deployment_out&, const service_flink_delete_application_deployment_out&) = default;
-};
-
-/// ServiceFlinkDeleteApplicationResponse
-/// From `#/components/schemas/ServiceFlinkDeleteApplicationOut`.
-struct service_flink_delete_application_out {
-  std::vector<::aiven::api::application_version_out> application_versions{};
-  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
-  std::string created_at{};
-  /// The creator of this entity
-  std::string created_by{};
-  std::optional<::aiven::api::current_deployment_out> current_deployment{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Application ID
-  std::string id{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Application name
-  std::string name{};
-  /// The update timestamp of this entity in ISO 8601 format, always in UTC
-  std::string updated_at{};
-  /// The latest updater of this entity
-  std::string updated_by{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_delete_application_out&, const service_flink_delete_application_out&) = default;
-};
-
-/// ServiceFlinkDeleteApplicationVersionResponse
-/// From `#/components/schemas/ServiceFlinkDeleteApplicationVersionOut`.
-struct service_flink_delete_application_version_out {
-  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
-  std::string created_at{};
-  /// The creator of this entity
-  std::string created_by{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// ApplicationVersion ID
-  std::string id{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  std::vector<::aiven::api::sink_out> sinks{};
-  std::vector<::aiven::api::source_out> sources{};
-  /// The INSERT INTO SQL statement that will be performed as a job
-  std::string statement{};
-  /// Version number
-  std::int64_t version{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_delete_application_version_out&, const service_flink_delete_application_version_out&) = default;
-};
-
-/// ServiceFlinkDeleteJarApplicationDeploymentResponse
-/// From `#/components/schemas/ServiceFlinkDeleteJarApplicationDeploymentOut`.
-struct service_flink_delete_jar_application_deployment_out {
-  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
-  std::string created_at{};
-  /// The creator of this entity
-  std::string created_by{};
-  /// The fully qualified name of the entry class to pass during Flink job submission through the entryClass parameter
-  std::optional<std::string> entry_class{};
-  /// Error message describing what caused deployment to fail
-  std::optional<std::string> error_msg{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Deployment ID
-  std::string id{};
-  /// Job ID
-  std::optional<std::string> job_id{};
-  /// Job savepoint
-  std::optional<std::string> last_savepoint{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Reading of Flink parallel execution documentation is recommended before setting this value to other than 1. Please do not set this value higher than (total n...
-  std::int64_t parallelism{};
-  /// Arguments to pass during Flink job submission through the programArgsList parameter
-  std::optional<std::vector<std::string>> program_args{};
-  /// Job savepoint
-  std::optional<std::string> starting_savepoint{};
-  ::aiven::open_enum<::aiven::api::service_flink_jar_application_deployment_status_type> status{};
-  /// ApplicationVersion ID
-  std::string version_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_delete_jar_application_deployment_out&, const service_flink_delete_jar_application_deployment_out&) = default;
-};
-
-/// ServiceFlinkDeleteJarApplicationResponse
-/// From `#/components/schemas/ServiceFlinkDeleteJarApplicationOut`.
-struct service_flink_delete_jar_application_out {
-  /// JarApplicationVersions
-  std::vector<::aiven::api::flink_jar_application_application_version_out> application_versions{};
-  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
-  std::string created_at{};
-  /// The creator of this entity
-  std::string created_by{};
-  std::optional<::aiven::api::flink_jar_application_current_deployment_out> current_deployment{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Application ID
-  std::string id{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Application name
-  std::string name{};
-  /// The update timestamp of this entity in ISO 8601 format, always in UTC
-  std::string updated_at{};
-  /// The latest updater of this entity
-  std::string updated_by{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_delete_jar_application_out&, const service_flink_delete_jar_application_out&) = default;
-};
-
-/// ServiceFlinkDeleteJarApplicationVersionResponse
-/// From `#/components/schemas/ServiceFlinkDeleteJarApplicationVersionOut`.
-struct service_flink_delete_jar_application_version_out {
-  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
-  std::string created_at{};
-  /// The creator of this entity
-  std::string created_by{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  std::optional<::aiven::api::file_info_out> file_info{};
-  /// ApplicationVersion ID
-  std::string id{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Version number
-  std::int64_t version{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_delete_jar_application_version_out&, const service_flink_delete_jar_application_version_out&) = default;
-};
-
 /// ServiceFlinkGetApplicationDeploymentResponse
-/// From `#/components/schemas/ServiceFlinkGetApplicationDeploymentOut`.
+/// From `#/components/schemas/ServiceFlinkGetApplicationDeploymentOut`. Also service_flink_cancel_application_deployment_out, service_flink_create_application_deployment_out, service_flink_delete_application_deployment_out, service_flink_stop_application_deployment_out (the same members).
 struct service_flink_get_application_deployment_out {
   /// The creation timestamp of this entity in ISO 8601 format, always in UTC
   std::string created_at{};
@@ -1012,60 +363,12 @@ struct service_flink_get_application_deployment_out {
   friend bool operator==(const service_flink_get_application_deployment_out&, const service_flink_get_application_deployment_out&) = default;
 };
 
-/// ServiceFlinkGetApplicationResponse
-/// From `#/components/schemas/ServiceFlinkGetApplicationOut`.
-struct service_flink_get_application_out {
-  std::vector<::aiven::api::application_version_out> application_versions{};
-  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
-  std::string created_at{};
-  /// The creator of this entity
-  std::string created_by{};
-  std::optional<::aiven::api::current_deployment_out> current_deployment{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Application ID
-  std::string id{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Application name
-  std::string name{};
-  /// The update timestamp of this entity in ISO 8601 format, always in UTC
-  std::string updated_at{};
-  /// The latest updater of this entity
-  std::string updated_by{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_get_application_out&, const service_flink_get_application_out&) = default;
-};
-
-/// ServiceFlinkGetApplicationVersionResponse
-/// From `#/components/schemas/ServiceFlinkGetApplicationVersionOut`.
-struct service_flink_get_application_version_out {
-  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
-  std::string created_at{};
-  /// The creator of this entity
-  std::string created_by{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// ApplicationVersion ID
-  std::string id{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  std::vector<::aiven::api::sink_out> sinks{};
-  std::vector<::aiven::api::source_out> sources{};
-  /// The INSERT INTO SQL statement that will be performed as a job
-  std::string statement{};
-  /// Version number
-  std::int64_t version{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_get_application_version_out&, const service_flink_get_application_version_out&) = default;
-};
+/// ServiceFlinkCancelApplicationDeploymentResponse
+/// From `#/components/schemas/ServiceFlinkCancelApplicationDeploymentOut`: the same members as service_flink_get_application_deployment_out.
+using service_flink_cancel_application_deployment_out = ::aiven::api::service_flink_get_application_deployment_out;
 
 /// ServiceFlinkGetJarApplicationDeploymentResponse
-/// From `#/components/schemas/ServiceFlinkGetJarApplicationDeploymentOut`.
+/// From `#/components/schemas/ServiceFlinkGetJarApplicationDeploymentOut`. Also service_flink_cancel_jar_application_deployment_out, service_flink_create_jar_application_deployment_out, service_flink_delete_jar_application_deployment_out, service_flink_stop_jar_application_deployment_out (the same members).
 struct service_flink_get_jar_application_deployment_out {
   /// The creation timestamp of this entity in ISO 8601 format, always in UTC
   std::string created_at{};
@@ -1100,8 +403,149 @@ struct service_flink_get_jar_application_deployment_out {
   friend bool operator==(const service_flink_get_jar_application_deployment_out&, const service_flink_get_jar_application_deployment_out&) = default;
 };
 
+/// ServiceFlinkCancelJarApplicationDeploymentResponse
+/// From `#/components/schemas/ServiceFlinkCancelJarApplicationDeploymentOut`: the same members as service_flink_get_jar_application_deployment_out.
+using service_flink_cancel_jar_application_deployment_out = ::aiven::api::service_flink_get_jar_application_deployment_out;
+
+/// ServiceFlinkCreateApplicationDeploymentRequestBody
+/// From `#/components/schemas/ServiceFlinkCreateApplicationDeploymentIn`.
+struct service_flink_create_application_deployment_in {
+  /// Reading of Flink parallel execution documentation is recommended before setting this value to other than 1. Please do not set this value higher than (total n...
+  std::optional<std::int64_t> parallelism{};
+  /// Specifies whether a Flink Job is restarted in case it fails
+  std::optional<bool> restart_enabled{};
+  /// Job savepoint
+  std::optional<std::string> starting_savepoint{};
+  /// ApplicationVersion ID
+  std::string version_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_create_application_deployment_in&, const service_flink_create_application_deployment_in&) = default;
+};
+
+/// ServiceFlinkCreateApplicationDeploymentResponse
+/// From `#/components/schemas/ServiceFlinkCreateApplicationDeploymentOut`: the same members as service_flink_get_application_deployment_out.
+using service_flink_create_application_deployment_out = ::aiven::api::service_flink_get_application_deployment_out;
+
+/// ServiceFlinkCreateApplicationRequestBody
+/// From `#/components/schemas/ServiceFlinkCreateApplicationIn`.
+struct service_flink_create_application_in {
+  std::optional<::aiven::api::application_version_in> application_version{};
+  /// Application name
+  std::string name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_create_application_in&, const service_flink_create_application_in&) = default;
+};
+
+/// ServiceFlinkGetApplicationResponse
+/// From `#/components/schemas/ServiceFlinkGetApplicationOut`. Also service_flink_create_application_out, service_flink_delete_application_out, service_flink_update_application_out (the same members).
+struct service_flink_get_application_out {
+  std::vector<::aiven::api::application_version_out> application_versions{};
+  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
+  std::string created_at{};
+  /// The creator of this entity
+  std::string created_by{};
+  std::optional<::aiven::api::current_deployment_out> current_deployment{};
+  /// List of errors occurred during request processing
+  std::optional<std::vector<::aiven::api::error_item>> errors{};
+  /// Application ID
+  std::string id{};
+  /// Printable result of the request
+  std::optional<std::string> message{};
+  /// Application name
+  std::string name{};
+  /// The update timestamp of this entity in ISO 8601 format, always in UTC
+  std::string updated_at{};
+  /// The latest updater of this entity
+  std::string updated_by{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_get_application_out&, const service_flink_get_application_out&) = default;
+};
+
+/// ServiceFlinkCreateApplicationResponse
+/// From `#/components/schemas/ServiceFlinkCreateApplicationOut`: the same members as service_flink_get_application_out.
+using service_flink_create_application_out = ::aiven::api::service_flink_get_application_out;
+
+/// ServiceFlinkCreateApplicationVersionRequestBody
+/// From `#/components/schemas/ServiceFlinkCreateApplicationVersionIn`: the same members as application_version_in.
+using service_flink_create_application_version_in = ::aiven::api::application_version_in;
+
+/// ServiceFlinkGetApplicationVersionResponse
+/// From `#/components/schemas/ServiceFlinkGetApplicationVersionOut`. Also service_flink_create_application_version_out, service_flink_delete_application_version_out (the same members).
+struct service_flink_get_application_version_out {
+  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
+  std::string created_at{};
+  /// The creator of this entity
+  std::string created_by{};
+  /// List of errors occurred during request processing
+  std::optional<std::vector<::aiven::api::error_item>> errors{};
+  /// ApplicationVersion ID
+  std::string id{};
+  /// Printable result of the request
+  std::optional<std::string> message{};
+  std::vector<::aiven::api::sink_out> sinks{};
+  std::vector<::aiven::api::source_out> sources{};
+  /// The INSERT INTO SQL statement that will be performed as a job
+  std::string statement{};
+  /// Version number
+  std::int64_t version{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_get_application_version_out&, const service_flink_get_application_version_out&) = default;
+};
+
+/// ServiceFlinkCreateApplicationVersionResponse
+/// From `#/components/schemas/ServiceFlinkCreateApplicationVersionOut`: the same members as service_flink_get_application_version_out.
+using service_flink_create_application_version_out = ::aiven::api::service_flink_get_application_version_out;
+
+/// ServiceFlinkCreateJarApplicationDeploymentRequestBody
+/// From `#/components/schemas/ServiceFlinkCreateJarApplicationDeploymentIn`.
+struct service_flink_create_jar_application_deployment_in {
+  /// The fully qualified name of the entry class to pass during Flink job submission through the entryClass parameter
+  std::optional<std::string> entry_class{};
+  /// Reading of Flink parallel execution documentation is recommended before setting this value to other than 1. Please do not set this value higher than (total n...
+  std::optional<std::int64_t> parallelism{};
+  /// Arguments to pass during Flink job submission through the programArgsList parameter
+  std::optional<std::vector<std::string>> program_args{};
+  /// Specifies whether a Flink Job is restarted in case it fails
+  std::optional<bool> restart_enabled{};
+  /// Job savepoint
+  std::optional<std::string> starting_savepoint{};
+  /// ApplicationVersion ID
+  std::string version_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_create_jar_application_deployment_in&, const service_flink_create_jar_application_deployment_in&) = default;
+};
+
+/// ServiceFlinkCreateJarApplicationDeploymentResponse
+/// From `#/components/schemas/ServiceFlinkCreateJarApplicationDeploymentOut`: the same members as service_flink_get_jar_application_deployment_out.
+using service_flink_create_jar_application_deployment_out = ::aiven::api::service_flink_get_jar_application_deployment_out;
+
+/// ServiceFlinkUpdateApplicationRequestBody
+/// From `#/components/schemas/ServiceFlinkUpdateApplicationIn`. Also service_flink_create_jar_application_in, service_flink_update_jar_application_in (the same members).
+struct service_flink_update_application_in {
+  /// Application name
+  std::string name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_flink_update_application_in&, const service_flink_update_application_in&) = default;
+};
+
+/// ServiceFlinkCreateJarApplicationRequestBody
+/// From `#/components/schemas/ServiceFlinkCreateJarApplicationIn`: the same members as service_flink_update_application_in.
+using service_flink_create_jar_application_in = ::aiven::api::service_flink_update_application_in;
+
 /// ServiceFlinkGetJarApplicationResponse
-/// From `#/components/schemas/ServiceFlinkGetJarApplicationOut`.
+/// From `#/components/schemas/ServiceFlinkGetJarApplicationOut`. Also service_flink_create_jar_application_out, service_flink_delete_jar_application_out, service_flink_update_jar_application_out (the same members).
 struct service_flink_get_jar_application_out {
   /// JarApplicationVersions
   std::vector<::aiven::api::flink_jar_application_application_version_out> application_versions{};
@@ -1128,8 +572,12 @@ struct service_flink_get_jar_application_out {
   friend bool operator==(const service_flink_get_jar_application_out&, const service_flink_get_jar_application_out&) = default;
 };
 
+/// ServiceFlinkCreateJarApplicationResponse
+/// From `#/components/schemas/ServiceFlinkCreateJarApplicationOut`: the same members as service_flink_get_jar_application_out.
+using service_flink_create_jar_application_out = ::aiven::api::service_flink_get_jar_application_out;
+
 /// ServiceFlinkGetJarApplicationVersionResponse
-/// From `#/components/schemas/ServiceFlinkGetJarApplicationVersionOut`.
+/// From `#/components/schemas/ServiceFlinkGetJarApplicationVersionOut`. Also service_flink_create_jar_application_version_out, service_flink_delete_jar_application_version_out (the same members).
 struct service_flink_get_jar_application_version_out {
   /// The creation timestamp of this entity in ISO 8601 format, always in UTC
   std::string created_at{};
@@ -1149,6 +597,34 @@ struct service_flink_get_jar_application_version_out {
 
   friend bool operator==(const service_flink_get_jar_application_version_out&, const service_flink_get_jar_application_version_out&) = default;
 };
+
+/// ServiceFlinkCreateJarApplicationVersionResponse
+/// From `#/components/schemas/ServiceFlinkCreateJarApplicationVersionOut`: the same members as service_flink_get_jar_application_version_out.
+using service_flink_create_jar_application_version_out = ::aiven::api::service_flink_get_jar_application_version_out;
+
+/// ServiceFlinkDeleteApplicationDeploymentResponse
+/// From `#/components/schemas/ServiceFlinkDeleteApplicationDeploymentOut`: the same members as service_flink_get_application_deployment_out.
+using service_flink_delete_application_deployment_out = ::aiven::api::service_flink_get_application_deployment_out;
+
+/// ServiceFlinkDeleteApplicationResponse
+/// From `#/components/schemas/ServiceFlinkDeleteApplicationOut`: the same members as service_flink_get_application_out.
+using service_flink_delete_application_out = ::aiven::api::service_flink_get_application_out;
+
+/// ServiceFlinkDeleteApplicationVersionResponse
+/// From `#/components/schemas/ServiceFlinkDeleteApplicationVersionOut`: the same members as service_flink_get_application_version_out.
+using service_flink_delete_application_version_out = ::aiven::api::service_flink_get_application_version_out;
+
+/// ServiceFlinkDeleteJarApplicationDeploymentResponse
+/// From `#/components/schemas/ServiceFlinkDeleteJarApplicationDeploymentOut`: the same members as service_flink_get_jar_application_deployment_out.
+using service_flink_delete_jar_application_deployment_out = ::aiven::api::service_flink_get_jar_application_deployment_out;
+
+/// ServiceFlinkDeleteJarApplicationResponse
+/// From `#/components/schemas/ServiceFlinkDeleteJarApplicationOut`: the same members as service_flink_get_jar_application_out.
+using service_flink_delete_jar_application_out = ::aiven::api::service_flink_get_jar_application_out;
+
+/// ServiceFlinkDeleteJarApplicationVersionResponse
+/// From `#/components/schemas/ServiceFlinkDeleteJarApplicationVersionOut`: the same members as service_flink_get_jar_application_version_out.
+using service_flink_delete_jar_application_version_out = ::aiven::api::service_flink_get_jar_application_version_out;
 
 /// Status counts
 /// From `#/components/schemas/StatusCountsOut`.
@@ -1246,151 +722,24 @@ struct service_flink_overview_out {
 };
 
 /// ServiceFlinkStopApplicationDeploymentResponse
-/// From `#/components/schemas/ServiceFlinkStopApplicationDeploymentOut`.
-struct service_flink_stop_application_deployment_out {
-  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
-  std::string created_at{};
-  /// The creator of this entity
-  std::string created_by{};
-  /// Error message describing what caused deployment to fail
-  std::optional<std::string> error_msg{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Deployment ID
-  std::string id{};
-  /// Job ID
-  std::optional<std::string> job_id{};
-  /// Job savepoint
-  std::optional<std::string> last_savepoint{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Reading of Flink parallel execution documentation is recommended before setting this value to other than 1. Please do not set this value higher than (total n...
-  std::int64_t parallelism{};
-  /// Specifies whether a Flink Job is restarted in case it fails
-  bool restart_enabled{};
-  /// Job savepoint
-  std::optional<std::string> starting_savepoint{};
-  ::aiven::open_enum<::aiven::api::service_flink_application_deployment_status_type> status{};
-  /// ApplicationVersion ID
-  std::string version_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_stop_application_deployment_out&, const service_flink_stop_application_deployment_out&) = default;
-};
+/// From `#/components/schemas/ServiceFlinkStopApplicationDeploymentOut`: the same members as service_flink_get_application_deployment_out.
+using service_flink_stop_application_deployment_out = ::aiven::api::service_flink_get_application_deployment_out;
 
 /// ServiceFlinkStopJarApplicationDeploymentResponse
-/// From `#/components/schemas/ServiceFlinkStopJarApplicationDeploymentOut`.
-struct service_flink_stop_jar_application_deployment_out {
-  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
-  std::string created_at{};
-  /// The creator of this entity
-  std::string created_by{};
-  /// The fully qualified name of the entry class to pass during Flink job submission through the entryClass parameter
-  std::optional<std::string> entry_class{};
-  /// Error message describing what caused deployment to fail
-  std::optional<std::string> error_msg{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Deployment ID
-  std::string id{};
-  /// Job ID
-  std::optional<std::string> job_id{};
-  /// Job savepoint
-  std::optional<std::string> last_savepoint{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Reading of Flink parallel execution documentation is recommended before setting this value to other than 1. Please do not set this value higher than (total n...
-  std::int64_t parallelism{};
-  /// Arguments to pass during Flink job submission through the programArgsList parameter
-  std::optional<std::vector<std::string>> program_args{};
-  /// Job savepoint
-  std::optional<std::string> starting_savepoint{};
-  ::aiven::open_enum<::aiven::api::service_flink_jar_application_deployment_status_type> status{};
-  /// ApplicationVersion ID
-  std::string version_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_stop_jar_application_deployment_out&, const service_flink_stop_jar_application_deployment_out&) = default;
-};
-
-/// ServiceFlinkUpdateApplicationRequestBody
-/// From `#/components/schemas/ServiceFlinkUpdateApplicationIn`.
-struct service_flink_update_application_in {
-  /// Application name
-  std::string name{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_update_application_in&, const service_flink_update_application_in&) = default;
-};
+/// From `#/components/schemas/ServiceFlinkStopJarApplicationDeploymentOut`: the same members as service_flink_get_jar_application_deployment_out.
+using service_flink_stop_jar_application_deployment_out = ::aiven::api::service_flink_get_jar_application_deployment_out;
 
 /// ServiceFlinkUpdateApplicationResponse
-/// From `#/components/schemas/ServiceFlinkUpdateApplicationOut`.
-struct service_flink_update_application_out {
-  std::vector<::aiven::api::application_version_out> application_versions{};
-  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
-  std::string created_at{};
-  /// The creator of this entity
-  std::string created_by{};
-  std::optional<::aiven::api::current_deployment_out> current_deployment{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Application ID
-  std::string id{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Application name
-  std::string name{};
-  /// The update timestamp of this entity in ISO 8601 format, always in UTC
-  std::string updated_at{};
-  /// The latest updater of this entity
-  std::string updated_by{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_update_application_out&, const service_flink_update_application_out&) = default;
-};
+/// From `#/components/schemas/ServiceFlinkUpdateApplicationOut`: the same members as service_flink_get_application_out.
+using service_flink_update_application_out = ::aiven::api::service_flink_get_application_out;
 
 /// ServiceFlinkUpdateJarApplicationRequestBody
-/// From `#/components/schemas/ServiceFlinkUpdateJarApplicationIn`.
-struct service_flink_update_jar_application_in {
-  /// Application name
-  std::string name{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_update_jar_application_in&, const service_flink_update_jar_application_in&) = default;
-};
+/// From `#/components/schemas/ServiceFlinkUpdateJarApplicationIn`: the same members as service_flink_update_application_in.
+using service_flink_update_jar_application_in = ::aiven::api::service_flink_update_application_in;
 
 /// ServiceFlinkUpdateJarApplicationResponse
-/// From `#/components/schemas/ServiceFlinkUpdateJarApplicationOut`.
-struct service_flink_update_jar_application_out {
-  /// JarApplicationVersions
-  std::vector<::aiven::api::flink_jar_application_application_version_out> application_versions{};
-  /// The creation timestamp of this entity in ISO 8601 format, always in UTC
-  std::string created_at{};
-  /// The creator of this entity
-  std::string created_by{};
-  std::optional<::aiven::api::flink_jar_application_current_deployment_out> current_deployment{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Application ID
-  std::string id{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Application name
-  std::string name{};
-  /// The update timestamp of this entity in ISO 8601 format, always in UTC
-  std::string updated_at{};
-  /// The latest updater of this entity
-  std::string updated_by{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_update_jar_application_out&, const service_flink_update_jar_application_out&) = default;
-};
+/// From `#/components/schemas/ServiceFlinkUpdateJarApplicationOut`: the same members as service_flink_get_jar_application_out.
+using service_flink_update_jar_application_out = ::aiven::api::service_flink_get_jar_application_out;
 
 /// ServiceFlinkValidateApplicationVersionRequestBody
 /// From `#/components/schemas/ServiceFlinkValidateApplicationVersionIn`.
@@ -1405,7 +754,7 @@ struct service_flink_validate_application_version_in {
   friend bool operator==(const service_flink_validate_application_version_in&, const service_flink_validate_application_version_in&) = default;
 };
 
-/// From `#/components/schemas/ServiceFlinkValidateApplicationVersionSinkOut`.
+/// From `#/components/schemas/ServiceFlinkValidateApplicationVersionSinkOut`. Also service_flink_validate_application_version_source_out (the same members).
 struct service_flink_validate_application_version_sink_out {
   std::optional<std::vector<::aiven::api::column_out>> columns{};
   /// The CREATE TABLE statement
@@ -1425,25 +774,8 @@ struct service_flink_validate_application_version_sink_out {
   friend bool operator==(const service_flink_validate_application_version_sink_out&, const service_flink_validate_application_version_sink_out&) = default;
 };
 
-/// From `#/components/schemas/ServiceFlinkValidateApplicationVersionSourceOut`.
-struct service_flink_validate_application_version_source_out {
-  std::optional<std::vector<::aiven::api::column_out>> columns{};
-  /// The CREATE TABLE statement
-  std::string create_table{};
-  /// Integration ID
-  std::optional<std::string> integration_id{};
-  /// The error message.
-  std::optional<std::string> message{};
-  /// Option
-  std::optional<::boost::json::value> options{};
-  std::optional<::aiven::api::position_out> position{};
-  /// Table name
-  std::optional<std::string> table_name{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_validate_application_version_source_out&, const service_flink_validate_application_version_source_out&) = default;
-};
+/// From `#/components/schemas/ServiceFlinkValidateApplicationVersionSourceOut`: the same members as service_flink_validate_application_version_sink_out.
+using service_flink_validate_application_version_source_out = ::aiven::api::service_flink_validate_application_version_sink_out;
 
 /// Job validation error
 /// From `#/components/schemas/StatementErrorOut`.

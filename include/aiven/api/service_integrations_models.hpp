@@ -90,71 +90,6 @@ struct integration_type_out {
   friend bool operator==(const integration_type_out&, const integration_type_out&) = default;
 };
 
-/// ServiceIntegrationCreateRequestBody
-/// From `#/components/schemas/ServiceIntegrationCreateIn`.
-struct service_integration_create_in {
-  /// Integration destination endpoint ID
-  std::optional<std::string> dest_endpoint_id{};
-  /// Defaults to project in the request path
-  std::optional<std::string> dest_project{};
-  /// Destination service name
-  std::optional<std::string> dest_service{};
-  ::aiven::open_enum<::aiven::api::integration_type> integration_type{};
-  /// Integration source endpoint ID
-  std::optional<std::string> source_endpoint_id{};
-  /// Defaults to project in the request path
-  std::optional<std::string> source_project{};
-  /// Source service name
-  std::optional<std::string> source_service{};
-  /// Service type-specific settings
-  std::optional<::boost::json::value> user_config{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_integration_create_in&, const service_integration_create_in&) = default;
-};
-
-/// Service integration
-/// From `#/components/schemas/ServiceIntegrationCreateOut`.
-struct service_integration_create_out {
-  /// True when integration is active
-  bool active{};
-  /// Description of the integration
-  std::string description{};
-  /// Destination endpoint name
-  std::optional<std::string> dest_endpoint{};
-  /// Destination endpoint id
-  std::optional<std::string> dest_endpoint_id{};
-  /// Project name
-  std::string dest_project{};
-  /// Destination service name
-  std::optional<std::string> dest_service{};
-  /// Service type code
-  std::string dest_service_type{};
-  /// True when integration is enabled
-  bool enabled{};
-  std::optional<::aiven::api::integration_status_out> integration_status{};
-  ::aiven::open_enum<::aiven::api::integration_type> integration_type{};
-  /// Integration ID
-  std::string service_integration_id{};
-  /// Source endpoint name
-  std::optional<std::string> source_endpoint{};
-  /// Source endpoint ID
-  std::optional<std::string> source_endpoint_id{};
-  /// Project name
-  std::string source_project{};
-  /// Source service name
-  std::string source_service{};
-  /// Service type code
-  std::string source_service_type{};
-  /// Service integration settings
-  std::optional<::boost::json::value> user_config{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_integration_create_out&, const service_integration_create_out&) = default;
-};
-
 /// ServiceIntegrationEndpointCreateRequestBody
 /// From `#/components/schemas/ServiceIntegrationEndpointCreateIn`.
 struct service_integration_endpoint_create_in {
@@ -170,43 +105,7 @@ struct service_integration_endpoint_create_in {
   friend bool operator==(const service_integration_endpoint_create_in&, const service_integration_endpoint_create_in&) = default;
 };
 
-/// Service integration endpoint
-/// From `#/components/schemas/ServiceIntegrationEndpointCreateOut`.
-struct service_integration_endpoint_create_out {
-  /// Service integration endpoint backend settings
-  ::boost::json::value endpoint_config{};
-  /// Integration endpoint ID
-  std::string endpoint_id{};
-  /// Integration endpoint name
-  std::string endpoint_name{};
-  ::aiven::open_enum<::aiven::api::endpoint_type> endpoint_type{};
-  /// Service integration endpoint settings
-  ::boost::json::value user_config{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_integration_endpoint_create_out&, const service_integration_endpoint_create_out&) = default;
-};
-
-/// Service integration endpoint
-/// From `#/components/schemas/ServiceIntegrationEndpointGetOut`.
-struct service_integration_endpoint_get_out {
-  /// Service integration endpoint backend settings
-  ::boost::json::value endpoint_config{};
-  /// Integration endpoint ID
-  std::string endpoint_id{};
-  /// Integration endpoint name
-  std::string endpoint_name{};
-  ::aiven::open_enum<::aiven::api::endpoint_type> endpoint_type{};
-  /// Service integration endpoint settings
-  ::boost::json::value user_config{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_integration_endpoint_get_out&, const service_integration_endpoint_get_out&) = default;
-};
-
-/// From `#/components/schemas/ServiceIntegrationEndpointOut`.
+/// From `#/components/schemas/ServiceIntegrationEndpointOut`. Also service_integration_endpoint_create_out, service_integration_endpoint_get_out, service_integration_endpoint_update_out (the same members).
 struct service_integration_endpoint_out {
   /// Service integration endpoint backend settings
   ::boost::json::value endpoint_config{};
@@ -223,78 +122,16 @@ struct service_integration_endpoint_out {
   friend bool operator==(const service_integration_endpoint_out&, const service_integration_endpoint_out&) = default;
 };
 
-/// ServiceIntegrationEndpointUpdateRequestBody
-/// From `#/components/schemas/ServiceIntegrationEndpointUpdateIn`.
-struct service_integration_endpoint_update_in {
-  /// Service integration endpoint settings
-  ::boost::json::value user_config{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_integration_endpoint_update_in&, const service_integration_endpoint_update_in&) = default;
-};
+/// Service integration endpoint
+/// From `#/components/schemas/ServiceIntegrationEndpointCreateOut`: the same members as service_integration_endpoint_out.
+using service_integration_endpoint_create_out = ::aiven::api::service_integration_endpoint_out;
 
 /// Service integration endpoint
-/// From `#/components/schemas/ServiceIntegrationEndpointUpdateOut`.
-struct service_integration_endpoint_update_out {
-  /// Service integration endpoint backend settings
-  ::boost::json::value endpoint_config{};
-  /// Integration endpoint ID
-  std::string endpoint_id{};
-  /// Integration endpoint name
-  std::string endpoint_name{};
-  ::aiven::open_enum<::aiven::api::endpoint_type> endpoint_type{};
-  /// Service integration endpoint settings
-  ::boost::json::value user_config{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_integration_endpoint_update_out&, const service_integration_endpoint_update_out&) = default;
-};
-
-/// Service integration
-/// From `#/components/schemas/ServiceIntegrationGetOut`.
-struct service_integration_get_out {
-  /// True when integration is active
-  bool active{};
-  /// Description of the integration
-  std::string description{};
-  /// Destination endpoint name
-  std::optional<std::string> dest_endpoint{};
-  /// Destination endpoint id
-  std::optional<std::string> dest_endpoint_id{};
-  /// Project name
-  std::string dest_project{};
-  /// Destination service name
-  std::optional<std::string> dest_service{};
-  /// Service type code
-  std::string dest_service_type{};
-  /// True when integration is enabled
-  bool enabled{};
-  std::optional<::aiven::api::integration_status_out> integration_status{};
-  ::aiven::open_enum<::aiven::api::integration_type> integration_type{};
-  /// Integration ID
-  std::string service_integration_id{};
-  /// Source endpoint name
-  std::optional<std::string> source_endpoint{};
-  /// Source endpoint ID
-  std::optional<std::string> source_endpoint_id{};
-  /// Project name
-  std::string source_project{};
-  /// Source service name
-  std::string source_service{};
-  /// Service type code
-  std::string source_service_type{};
-  /// Service integration settings
-  std::optional<::boost::json::value> user_config{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_integration_get_out&, const service_integration_get_out&) = default;
-};
+/// From `#/components/schemas/ServiceIntegrationEndpointGetOut`: the same members as service_integration_endpoint_out.
+using service_integration_endpoint_get_out = ::aiven::api::service_integration_endpoint_out;
 
 /// ServiceIntegrationUpdateRequestBody
-/// From `#/components/schemas/ServiceIntegrationUpdateIn`.
+/// From `#/components/schemas/ServiceIntegrationUpdateIn`. Also service_integration_endpoint_update_in (the same members).
 struct service_integration_update_in {
   /// Service integration settings
   ::boost::json::value user_config{};
@@ -303,6 +140,14 @@ struct service_integration_update_in {
 
   friend bool operator==(const service_integration_update_in&, const service_integration_update_in&) = default;
 };
+
+/// ServiceIntegrationEndpointUpdateRequestBody
+/// From `#/components/schemas/ServiceIntegrationEndpointUpdateIn`: the same members as service_integration_update_in.
+using service_integration_endpoint_update_in = ::aiven::api::service_integration_update_in;
+
+/// Service integration endpoint
+/// From `#/components/schemas/ServiceIntegrationEndpointUpdateOut`: the same members as service_integration_endpoint_out.
+using service_integration_endpoint_update_out = ::aiven::api::service_integration_endpoint_out;
 
 /// Service integration
 /// From `#/components/schemas/ServiceIntegrationUpdateOut`.

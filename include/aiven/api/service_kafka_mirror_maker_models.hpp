@@ -39,7 +39,7 @@ enum class replication_policy_class_type {
 std::string_view to_string(replication_policy_class_type v) noexcept;
 bool from_string(std::string_view s, replication_policy_class_type& out) noexcept;
 
-/// From `#/components/schemas/ReplicationFlowOut`.
+/// From `#/components/schemas/ReplicationFlowOut`. Also service_kafka_mirror_maker_get_replication_flow_out, service_kafka_mirror_maker_patch_replication_flow_out (the same members).
 struct replication_flow_out {
   /// A comma separated list of topic configuration properties and/or regexes that should not be replicated. If omitted, MirrorMaker will use default list of exclu...
   std::optional<std::string> config_properties_exclude{};
@@ -123,47 +123,8 @@ struct service_kafka_mirror_maker_create_replication_flow_in {
 };
 
 /// Replication flow
-/// From `#/components/schemas/ServiceKafkaMirrorMakerGetReplicationFlowOut`.
-struct service_kafka_mirror_maker_get_replication_flow_out {
-  /// A comma separated list of topic configuration properties and/or regexes that should not be replicated. If omitted, MirrorMaker will use default list of exclu...
-  std::optional<std::string> config_properties_exclude{};
-  /// Whether to emit heartbeats to the direction opposite to the flow, i.e. to the source cluster
-  std::optional<bool> emit_backward_heartbeats_enabled{};
-  /// Whether to emit heartbeats to the target cluster
-  std::optional<bool> emit_heartbeats_enabled{};
-  /// Is replication flow enabled
-  bool enabled{};
-  /// Whether to enable exactly-once message delivery. We recommend you set this to enabled for new replications.
-  std::optional<bool> exactly_once_delivery_enabled{};
-  /// Assigns a Rack ID based on the availability-zone to enable follower fetching and rack awareness per replication flow.
-  std::optional<bool> follower_fetching_enabled{};
-  /// How out-of-sync a remote partition can be before it is resynced (default: 100)
-  std::optional<std::int64_t> offset_lag_max{};
-  std::optional<::aiven::open_enum<::aiven::api::offset_syncs_topic_location_type>> offset_syncs_topic_location{};
-  /// Replication factor used when creating the remote topics. If the replication factor surpasses the number of nodes in the target cluster, topic creation will f...
-  std::optional<std::int64_t> replication_factor{};
-  std::optional<::aiven::open_enum<::aiven::api::replication_policy_class_type>> replication_policy_class{};
-  /// The overall progress of replication across topics
-  std::optional<double> replication_progress{};
-  /// The alias of the source cluster to use in this replication flow. Can contain the following symbols: ASCII alphanumerics, '.', '_', and '-'.
-  std::string source_cluster{};
-  /// Whether to periodically write the translated offsets of replicated consumer groups (in the source cluster) to __consumer_offsets topic in target cluster, as...
-  std::optional<bool> sync_group_offsets_enabled{};
-  /// Frequency at which consumer group offsets are synced (default: 60, every minute)
-  std::optional<std::int64_t> sync_group_offsets_interval_seconds{};
-  /// The alias of the target cluster to use in this replication flow. Can contain the following symbols: ASCII alphanumerics, '.', '_', and '-'.
-  std::string target_cluster{};
-  /// Topic names and regular expressions that match topic names that should be replicated. MirrorMaker will replicate these topics if they are not matched by "top...
-  std::optional<std::vector<std::string>> topics{};
-  /// Topic names and regular expressions that match topic names that should not be replicated. MirrorMaker will not replicate these topics even if they are matche... JSON key `topics.blacklist`.
-  std::optional<std::vector<std::string>> topics_blacklist{};
-  /// Topic names and regular expressions that match topic names that should not be replicated. MirrorMaker will not replicate these topics even if they are matche...
-  std::optional<std::vector<std::string>> topics_exclude{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_kafka_mirror_maker_get_replication_flow_out&, const service_kafka_mirror_maker_get_replication_flow_out&) = default;
-};
+/// From `#/components/schemas/ServiceKafkaMirrorMakerGetReplicationFlowOut`: the same members as replication_flow_out.
+using service_kafka_mirror_maker_get_replication_flow_out = ::aiven::api::replication_flow_out;
 
 /// ServiceKafkaMirrorMakerPatchReplicationFlowRequestBody
 /// From `#/components/schemas/ServiceKafkaMirrorMakerPatchReplicationFlowIn`.
@@ -203,46 +164,7 @@ struct service_kafka_mirror_maker_patch_replication_flow_in {
 };
 
 /// Replication flow
-/// From `#/components/schemas/ServiceKafkaMirrorMakerPatchReplicationFlowOut`.
-struct service_kafka_mirror_maker_patch_replication_flow_out {
-  /// A comma separated list of topic configuration properties and/or regexes that should not be replicated. If omitted, MirrorMaker will use default list of exclu...
-  std::optional<std::string> config_properties_exclude{};
-  /// Whether to emit heartbeats to the direction opposite to the flow, i.e. to the source cluster
-  std::optional<bool> emit_backward_heartbeats_enabled{};
-  /// Whether to emit heartbeats to the target cluster
-  std::optional<bool> emit_heartbeats_enabled{};
-  /// Is replication flow enabled
-  bool enabled{};
-  /// Whether to enable exactly-once message delivery. We recommend you set this to enabled for new replications.
-  std::optional<bool> exactly_once_delivery_enabled{};
-  /// Assigns a Rack ID based on the availability-zone to enable follower fetching and rack awareness per replication flow.
-  std::optional<bool> follower_fetching_enabled{};
-  /// How out-of-sync a remote partition can be before it is resynced (default: 100)
-  std::optional<std::int64_t> offset_lag_max{};
-  std::optional<::aiven::open_enum<::aiven::api::offset_syncs_topic_location_type>> offset_syncs_topic_location{};
-  /// Replication factor used when creating the remote topics. If the replication factor surpasses the number of nodes in the target cluster, topic creation will f...
-  std::optional<std::int64_t> replication_factor{};
-  std::optional<::aiven::open_enum<::aiven::api::replication_policy_class_type>> replication_policy_class{};
-  /// The overall progress of replication across topics
-  std::optional<double> replication_progress{};
-  /// The alias of the source cluster to use in this replication flow. Can contain the following symbols: ASCII alphanumerics, '.', '_', and '-'.
-  std::string source_cluster{};
-  /// Whether to periodically write the translated offsets of replicated consumer groups (in the source cluster) to __consumer_offsets topic in target cluster, as...
-  std::optional<bool> sync_group_offsets_enabled{};
-  /// Frequency at which consumer group offsets are synced (default: 60, every minute)
-  std::optional<std::int64_t> sync_group_offsets_interval_seconds{};
-  /// The alias of the target cluster to use in this replication flow. Can contain the following symbols: ASCII alphanumerics, '.', '_', and '-'.
-  std::string target_cluster{};
-  /// Topic names and regular expressions that match topic names that should be replicated. MirrorMaker will replicate these topics if they are not matched by "top...
-  std::optional<std::vector<std::string>> topics{};
-  /// Topic names and regular expressions that match topic names that should not be replicated. MirrorMaker will not replicate these topics even if they are matche... JSON key `topics.blacklist`.
-  std::optional<std::vector<std::string>> topics_blacklist{};
-  /// Topic names and regular expressions that match topic names that should not be replicated. MirrorMaker will not replicate these topics even if they are matche...
-  std::optional<std::vector<std::string>> topics_exclude{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_kafka_mirror_maker_patch_replication_flow_out&, const service_kafka_mirror_maker_patch_replication_flow_out&) = default;
-};
+/// From `#/components/schemas/ServiceKafkaMirrorMakerPatchReplicationFlowOut`: the same members as replication_flow_out.
+using service_kafka_mirror_maker_patch_replication_flow_out = ::aiven::api::replication_flow_out;
 
 }  // namespace aiven::api

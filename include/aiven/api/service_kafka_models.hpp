@@ -60,20 +60,6 @@ enum class compression_type {
 std::string_view to_string(compression_type v) noexcept;
 bool from_string(std::string_view s, compression_type& out) noexcept;
 
-/// Specify the final compression type for a given topic. This configuration accepts the standard compression codecs ('gzip', 'snappy', 'lz4', 'zstd'). It additionally accepts 'uncompressed' which is equivalent to no compression; and 'producer' which means retain the original compression codec set by...
-/// Values of `#/components/schemas/CompressionTypeValue`; `unknown` stands for any other value.
-enum class compression_type_value {
-  unknown,
-  gzip,  // gzip
-  lz4,  // lz4
-  producer,  // producer
-  snappy,  // snappy
-  uncompressed,  // uncompressed
-  zstd,  // zstd
-};
-std::string_view to_string(compression_type_value v) noexcept;
-bool from_string(std::string_view s, compression_type_value& out) noexcept;
-
 /// Specify the message format version the broker will use to append messages to the logs. The value should be a valid ApiVersion. Some examples are: 0.8.2, 0.9.0.0, 0.10.0, check ApiVersion for more details. By setting a particular message format version, the user is certifying that all the existing...
 /// Values of `#/components/schemas/ConfigMessageFormatVersionType`; `unknown` stands for any other value.
 enum class config_message_format_version_type {
@@ -211,16 +197,6 @@ enum class importance_type {
 std::string_view to_string(importance_type v) noexcept;
 bool from_string(std::string_view s, importance_type& out) noexcept;
 
-/// ACL entry for Schema Registry
-/// Values of `#/components/schemas/KafkaSchemaRegistry_PermissionType`; `unknown` stands for any other value.
-enum class kafka_schema_registry_permission_type {
-  unknown,
-  schema_registry_read,  // schema_registry_read
-  schema_registry_write,  // schema_registry_write
-};
-std::string_view to_string(kafka_schema_registry_permission_type v) noexcept;
-bool from_string(std::string_view s, kafka_schema_registry_permission_type& out) noexcept;
-
 /// Specify the message format version the broker will use to append messages to the logs. The value should be a valid ApiVersion. Some examples are: 0.8.2, 0.9.0.0, 0.10.0, check ApiVersion for more details. By setting a particular message format version, the user is certifying that all the existing...
 /// Values of `#/components/schemas/MessageFormatVersionType`; `unknown` stands for any other value.
 enum class message_format_version_type {
@@ -326,16 +302,6 @@ enum class message_timestamp_type {
 std::string_view to_string(message_timestamp_type v) noexcept;
 bool from_string(std::string_view s, message_timestamp_type& out) noexcept;
 
-/// Define whether the timestamp in the message is message create time or log append time.
-/// Values of `#/components/schemas/MessageTimestampTypeValue`; `unknown` stands for any other value.
-enum class message_timestamp_type_value {
-  unknown,
-  createtime,  // CreateTime
-  logappendtime,  // LogAppendTime
-};
-std::string_view to_string(message_timestamp_type_value v) noexcept;
-bool from_string(std::string_view s, message_timestamp_type_value& out) noexcept;
-
 /// Describes whether data flows from or to Kafka
 /// Values of `#/components/schemas/PluginType`; `unknown` stands for any other value.
 enum class plugin_type {
@@ -357,29 +323,6 @@ enum class schema_type {
 };
 std::string_view to_string(schema_type v) noexcept;
 bool from_string(std::string_view s, schema_type& out) noexcept;
-
-/// Current status of the connector
-/// Values of `#/components/schemas/ServiceKafkaConnectConnectorStateType`; `unknown` stands for any other value.
-enum class service_kafka_connect_connector_state_type {
-  unknown,
-  failed,  // FAILED
-  paused,  // PAUSED
-  running,  // RUNNING
-  stopped,  // STOPPED
-  unassigned,  // UNASSIGNED
-};
-std::string_view to_string(service_kafka_connect_connector_state_type v) noexcept;
-bool from_string(std::string_view s, service_kafka_connect_connector_state_type& out) noexcept;
-
-/// Kafka ACL permission type
-/// Values of `#/components/schemas/ServiceKafkaNativeAclPermissionType`; `unknown` stands for any other value.
-enum class service_kafka_native_acl_permission_type {
-  unknown,
-  allow,  // ALLOW
-  deny,  // DENY
-};
-std::string_view to_string(service_kafka_native_acl_permission_type v) noexcept;
-bool from_string(std::string_view s, service_kafka_native_acl_permission_type& out) noexcept;
 
 /// Source of the Kafka topic configuration entry
 /// Values of `#/components/schemas/SourceType`; `unknown` stands for any other value.
@@ -421,6 +364,15 @@ enum class width_type {
 std::string_view to_string(width_type v) noexcept;
 bool from_string(std::string_view s, width_type& out) noexcept;
 
+/// Values of `#/components/schemas/CompressionTypeValue`: the same as compression_type's.
+using compression_type_value = ::aiven::api::compression_type;
+
+/// Values of `#/components/schemas/MessageTimestampTypeValue`: the same as message_timestamp_type's.
+using message_timestamp_type_value = ::aiven::api::message_timestamp_type;
+
+/// Values of `#/components/schemas/ServiceKafkaConnectConnectorStateType`: the same as task_state_type's.
+using service_kafka_connect_connector_state_type = ::aiven::api::task_state_type;
+
 /// From `#/components/schemas/AvailableVersionOut`.
 struct available_version_out {
   /// If the version is deprecated.
@@ -435,7 +387,7 @@ struct available_version_out {
   friend bool operator==(const available_version_out&, const available_version_out&) = default;
 };
 
-/// From `cleanup_policy_out_synonyms_item`.
+/// From `cleanup_policy_out_synonyms_item`. Also compression_type_out_synonyms_item, message_format_version_out_synonyms_item, message_timestamp_type_out_synonyms_item (the same members).
 struct cleanup_policy_out_synonyms_item {
   /// Synonym name
   std::string name{};
@@ -462,18 +414,8 @@ struct cleanup_policy_out {
   friend bool operator==(const cleanup_policy_out&, const cleanup_policy_out&) = default;
 };
 
-/// From `compression_type_out_synonyms_item`.
-struct compression_type_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  std::string value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const compression_type_out_synonyms_item&, const compression_type_out_synonyms_item&) = default;
-};
+/// From `compression_type_out_synonyms_item`: the same members as cleanup_policy_out_synonyms_item.
+using compression_type_out_synonyms_item = ::aiven::api::cleanup_policy_out_synonyms_item;
 
 /// compression.type value, source and synonyms
 /// From `#/components/schemas/CompressionTypeOut`.
@@ -594,7 +536,7 @@ struct configuration_schema_out {
 };
 
 /// Kafka Connector plugin information
-/// From `#/components/schemas/PluginOut`.
+/// From `#/components/schemas/PluginOut`. Also service_kafka_connect_get_available_connectors_out (the same members).
 struct plugin_out {
   /// Connector author name
   std::string author{};
@@ -633,7 +575,7 @@ struct task_out {
   friend bool operator==(const task_out&, const task_out&) = default;
 };
 
-/// From `#/components/schemas/ConnectorOut`.
+/// From `#/components/schemas/ConnectorOut`. Also service_kafka_connect_create_connector_out, service_kafka_connect_edit_connector_out (the same members).
 struct connector_out {
   /// Connector configuration parameters
   std::map<std::string, std::string> config{};
@@ -660,8 +602,8 @@ struct consumer_group_out {
   friend bool operator==(const consumer_group_out&, const consumer_group_out&) = default;
 };
 
-/// From `delete_retention_ms_out_synonyms_item`.
-struct delete_retention_ms_out_synonyms_item {
+/// From `flush_ms_out_synonyms_item`. Also delete_retention_ms_out_synonyms_item, file_delete_delay_ms_out_synonyms_item, flush_messages_out_synonyms_item, index_interval_bytes_out_synonyms_item, local_retention_bytes_out_synonyms_item, local_retention_ms_out_synonyms_item, max_compaction_lag_ms_out_synonyms_item, max_message_bytes_out_synonyms_item, message_timestamp_after_max_ms_out_synonyms_item, message_timestamp_before_max_ms_out_synonyms_item, message_timestamp_difference_max_ms_out_synonyms_item, min_compaction_lag_ms_out_synonyms_item, min_insync_replicas_out_synonyms_item, retention_bytes_out_synonyms_item, retention_ms_out_synonyms_item, segment_bytes_out_synonyms_item, segment_index_bytes_out_synonyms_item, segment_jitter_ms_out_synonyms_item, segment_ms_out_synonyms_item (the same members).
+struct flush_ms_out_synonyms_item {
   /// Synonym name
   std::string name{};
   ::aiven::open_enum<::aiven::api::source_type> source{};
@@ -670,25 +612,32 @@ struct delete_retention_ms_out_synonyms_item {
   /// Members of a response this type does not know, as received (empty when none).
   ::boost::json::object unknown_fields_{};
 
-  friend bool operator==(const delete_retention_ms_out_synonyms_item&, const delete_retention_ms_out_synonyms_item&) = default;
+  friend bool operator==(const flush_ms_out_synonyms_item&, const flush_ms_out_synonyms_item&) = default;
+};
+
+/// flush.ms value, source and synonyms
+/// From `#/components/schemas/FlushMsOut`. Also delete_retention_ms_out, file_delete_delay_ms_out, flush_messages_out, index_interval_bytes_out, local_retention_bytes_out, local_retention_ms_out, max_compaction_lag_ms_out, max_message_bytes_out, message_timestamp_after_max_ms_out, message_timestamp_before_max_ms_out, message_timestamp_difference_max_ms_out, min_compaction_lag_ms_out, min_insync_replicas_out, retention_bytes_out, retention_ms_out, segment_bytes_out, segment_index_bytes_out, segment_jitter_ms_out, segment_ms_out (the same members).
+struct flush_ms_out {
+  ::aiven::open_enum<::aiven::api::source_type> source{};
+  /// Configuration synonyms
+  std::optional<std::vector<::aiven::api::flush_ms_out_synonyms_item>> synonyms{};
+  /// This setting allows specifying a time interval at which we will force an fsync of data written to the log. For example if this was set to 1000 we would fsync...
+  std::int64_t value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const flush_ms_out&, const flush_ms_out&) = default;
 };
 
 /// delete.retention.ms value, source and synonyms
-/// From `#/components/schemas/DeleteRetentionMsOut`.
-struct delete_retention_ms_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::delete_retention_ms_out_synonyms_item>> synonyms{};
-  /// The amount of time to retain delete tombstone markers for log compacted topics. This setting also gives a bound on the time in which a consumer must complete...
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// From `#/components/schemas/DeleteRetentionMsOut`: the same members as flush_ms_out.
+using delete_retention_ms_out = ::aiven::api::flush_ms_out;
 
-  friend bool operator==(const delete_retention_ms_out&, const delete_retention_ms_out&) = default;
-};
+/// From `delete_retention_ms_out_synonyms_item`: the same members as flush_ms_out_synonyms_item.
+using delete_retention_ms_out_synonyms_item = ::aiven::api::flush_ms_out_synonyms_item;
 
-/// From `diskless_enable_out_synonyms_item`.
-struct diskless_enable_out_synonyms_item {
+/// From `preallocate_out_synonyms_item`. Also diskless_enable_out_synonyms_item, message_downconversion_enable_out_synonyms_item, remote_storage_enable_out_synonyms_item, unclean_leader_election_enable_out_synonyms_item (the same members).
+struct preallocate_out_synonyms_item {
   /// Synonym name
   std::string name{};
   ::aiven::open_enum<::aiven::api::source_type> source{};
@@ -697,22 +646,29 @@ struct diskless_enable_out_synonyms_item {
   /// Members of a response this type does not know, as received (empty when none).
   ::boost::json::object unknown_fields_{};
 
-  friend bool operator==(const diskless_enable_out_synonyms_item&, const diskless_enable_out_synonyms_item&) = default;
+  friend bool operator==(const preallocate_out_synonyms_item&, const preallocate_out_synonyms_item&) = default;
 };
 
-/// diskless.enable value, source and synonyms
-/// From `#/components/schemas/DisklessEnableOut`.
-struct diskless_enable_out {
+/// preallocate value, source and synonyms
+/// From `#/components/schemas/PreallocateOut`. Also diskless_enable_out, message_downconversion_enable_out, remote_storage_enable_out, unclean_leader_election_enable_out (the same members).
+struct preallocate_out {
   ::aiven::open_enum<::aiven::api::source_type> source{};
   /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::diskless_enable_out_synonyms_item>> synonyms{};
-  /// Indicates whether diskless should be enabled. This is only available for BYOC services with Diskless feature enabled.
+  std::optional<std::vector<::aiven::api::preallocate_out_synonyms_item>> synonyms{};
+  /// True if we should preallocate the file on disk when creating a new log segment.
   bool value{};
   /// Members of a response this type does not know, as received (empty when none).
   ::boost::json::object unknown_fields_{};
 
-  friend bool operator==(const diskless_enable_out&, const diskless_enable_out&) = default;
+  friend bool operator==(const preallocate_out&, const preallocate_out&) = default;
 };
+
+/// diskless.enable value, source and synonyms
+/// From `#/components/schemas/DisklessEnableOut`: the same members as preallocate_out.
+using diskless_enable_out = ::aiven::api::preallocate_out;
+
+/// From `diskless_enable_out_synonyms_item`: the same members as preallocate_out_synonyms_item.
+using diskless_enable_out_synonyms_item = ::aiven::api::preallocate_out_synonyms_item;
 
 /// From `#/components/schemas/FailedConnectorOut`.
 struct failed_connector_out {
@@ -727,113 +683,26 @@ struct failed_connector_out {
   friend bool operator==(const failed_connector_out&, const failed_connector_out&) = default;
 };
 
-/// From `file_delete_delay_ms_out_synonyms_item`.
-struct file_delete_delay_ms_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const file_delete_delay_ms_out_synonyms_item&, const file_delete_delay_ms_out_synonyms_item&) = default;
-};
-
 /// file.delete.delay.ms value, source and synonyms
-/// From `#/components/schemas/FileDeleteDelayMsOut`.
-struct file_delete_delay_ms_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::file_delete_delay_ms_out_synonyms_item>> synonyms{};
-  /// The time to wait before deleting a file from the filesystem.
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// From `#/components/schemas/FileDeleteDelayMsOut`: the same members as flush_ms_out.
+using file_delete_delay_ms_out = ::aiven::api::flush_ms_out;
 
-  friend bool operator==(const file_delete_delay_ms_out&, const file_delete_delay_ms_out&) = default;
-};
-
-/// From `flush_messages_out_synonyms_item`.
-struct flush_messages_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const flush_messages_out_synonyms_item&, const flush_messages_out_synonyms_item&) = default;
-};
+/// From `file_delete_delay_ms_out_synonyms_item`: the same members as flush_ms_out_synonyms_item.
+using file_delete_delay_ms_out_synonyms_item = ::aiven::api::flush_ms_out_synonyms_item;
 
 /// flush.messages value, source and synonyms
-/// From `#/components/schemas/FlushMessagesOut`.
-struct flush_messages_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::flush_messages_out_synonyms_item>> synonyms{};
-  /// This setting allows specifying an interval at which we will force an fsync of data written to the log. For example if this was set to 1 we would fsync after...
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// From `#/components/schemas/FlushMessagesOut`: the same members as flush_ms_out.
+using flush_messages_out = ::aiven::api::flush_ms_out;
 
-  friend bool operator==(const flush_messages_out&, const flush_messages_out&) = default;
-};
-
-/// From `flush_ms_out_synonyms_item`.
-struct flush_ms_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const flush_ms_out_synonyms_item&, const flush_ms_out_synonyms_item&) = default;
-};
-
-/// flush.ms value, source and synonyms
-/// From `#/components/schemas/FlushMsOut`.
-struct flush_ms_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::flush_ms_out_synonyms_item>> synonyms{};
-  /// This setting allows specifying a time interval at which we will force an fsync of data written to the log. For example if this was set to 1000 we would fsync...
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const flush_ms_out&, const flush_ms_out&) = default;
-};
-
-/// From `index_interval_bytes_out_synonyms_item`.
-struct index_interval_bytes_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const index_interval_bytes_out_synonyms_item&, const index_interval_bytes_out_synonyms_item&) = default;
-};
+/// From `flush_messages_out_synonyms_item`: the same members as flush_ms_out_synonyms_item.
+using flush_messages_out_synonyms_item = ::aiven::api::flush_ms_out_synonyms_item;
 
 /// index.interval.bytes value, source and synonyms
-/// From `#/components/schemas/IndexIntervalBytesOut`.
-struct index_interval_bytes_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::index_interval_bytes_out_synonyms_item>> synonyms{};
-  /// This setting controls how frequently Kafka adds an index entry to its offset index. The default setting ensures that we index a message roughly every 4096 by...
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// From `#/components/schemas/IndexIntervalBytesOut`: the same members as flush_ms_out.
+using index_interval_bytes_out = ::aiven::api::flush_ms_out;
 
-  friend bool operator==(const index_interval_bytes_out&, const index_interval_bytes_out&) = default;
-};
+/// From `index_interval_bytes_out_synonyms_item`: the same members as flush_ms_out_synonyms_item.
+using index_interval_bytes_out_synonyms_item = ::aiven::api::flush_ms_out_synonyms_item;
 
 /// Inkless offering
 /// From `#/components/schemas/InklessOfferingOut`.
@@ -877,167 +746,28 @@ struct inkless_pricing_rate_out {
   friend bool operator==(const inkless_pricing_rate_out&, const inkless_pricing_rate_out&) = default;
 };
 
-/// From `#/components/schemas/KafkaSchemaRegistry_AclOut`.
-struct kafka_schema_registry_acl_out {
-  /// ID
-  std::optional<std::string> id{};
-  ::aiven::open_enum<::aiven::api::kafka_schema_registry_permission_type> permission{};
-  /// Schema Registry ACL entry resource name pattern
-  std::string resource{};
-  std::string username{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const kafka_schema_registry_acl_out&, const kafka_schema_registry_acl_out&) = default;
-};
-
-/// From `local_retention_bytes_out_synonyms_item`.
-struct local_retention_bytes_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const local_retention_bytes_out_synonyms_item&, const local_retention_bytes_out_synonyms_item&) = default;
-};
-
 /// local.retention.bytes value, source and synonyms
-/// From `#/components/schemas/LocalRetentionBytesOut`.
-struct local_retention_bytes_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::local_retention_bytes_out_synonyms_item>> synonyms{};
-  /// This configuration controls the maximum bytes tiered storage will retain segment files locally before it will discard old log segments to free up space. If s...
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const local_retention_bytes_out&, const local_retention_bytes_out&) = default;
-};
-
-/// From `local_retention_ms_out_synonyms_item`.
-struct local_retention_ms_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const local_retention_ms_out_synonyms_item&, const local_retention_ms_out_synonyms_item&) = default;
-};
+/// From `#/components/schemas/LocalRetentionBytesOut`: the same members as flush_ms_out.
+using local_retention_bytes_out = ::aiven::api::flush_ms_out;
 
 /// local.retention.ms value, source and synonyms
-/// From `#/components/schemas/LocalRetentionMsOut`.
-struct local_retention_ms_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::local_retention_ms_out_synonyms_item>> synonyms{};
-  /// This configuration controls the maximum time tiered storage will retain segment files locally before it will discard old log segments to free up space. If se...
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const local_retention_ms_out&, const local_retention_ms_out&) = default;
-};
-
-/// From `max_compaction_lag_ms_out_synonyms_item`.
-struct max_compaction_lag_ms_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const max_compaction_lag_ms_out_synonyms_item&, const max_compaction_lag_ms_out_synonyms_item&) = default;
-};
+/// From `#/components/schemas/LocalRetentionMsOut`: the same members as flush_ms_out.
+using local_retention_ms_out = ::aiven::api::flush_ms_out;
 
 /// max.compaction.lag.ms value, source and synonyms
-/// From `#/components/schemas/MaxCompactionLagMsOut`.
-struct max_compaction_lag_ms_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::max_compaction_lag_ms_out_synonyms_item>> synonyms{};
-  /// The maximum time a message will remain ineligible for compaction in the log. Only applicable for logs that are being compacted.
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const max_compaction_lag_ms_out&, const max_compaction_lag_ms_out&) = default;
-};
-
-/// From `max_message_bytes_out_synonyms_item`.
-struct max_message_bytes_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const max_message_bytes_out_synonyms_item&, const max_message_bytes_out_synonyms_item&) = default;
-};
+/// From `#/components/schemas/MaxCompactionLagMsOut`: the same members as flush_ms_out.
+using max_compaction_lag_ms_out = ::aiven::api::flush_ms_out;
 
 /// max.message.bytes value, source and synonyms
-/// From `#/components/schemas/MaxMessageBytesOut`.
-struct max_message_bytes_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::max_message_bytes_out_synonyms_item>> synonyms{};
-  /// The largest record batch size allowed by Kafka (after compression if compression is enabled). If this is increased and there are consumers older than 0.10.2,...
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const max_message_bytes_out&, const max_message_bytes_out&) = default;
-};
-
-/// From `message_downconversion_enable_out_synonyms_item`.
-struct message_downconversion_enable_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  bool value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const message_downconversion_enable_out_synonyms_item&, const message_downconversion_enable_out_synonyms_item&) = default;
-};
+/// From `#/components/schemas/MaxMessageBytesOut`: the same members as flush_ms_out.
+using max_message_bytes_out = ::aiven::api::flush_ms_out;
 
 /// message.downconversion.enable value, source and synonyms
-/// From `#/components/schemas/MessageDownconversionEnableOut`.
-struct message_downconversion_enable_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::message_downconversion_enable_out_synonyms_item>> synonyms{};
-  /// This configuration controls whether down-conversion of message formats is enabled to satisfy consume requests. When set to false, broker will not perform dow...
-  bool value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// From `#/components/schemas/MessageDownconversionEnableOut`: the same members as preallocate_out.
+using message_downconversion_enable_out = ::aiven::api::preallocate_out;
 
-  friend bool operator==(const message_downconversion_enable_out&, const message_downconversion_enable_out&) = default;
-};
-
-/// From `message_format_version_out_synonyms_item`.
-struct message_format_version_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  std::string value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const message_format_version_out_synonyms_item&, const message_format_version_out_synonyms_item&) = default;
-};
+/// From `message_format_version_out_synonyms_item`: the same members as cleanup_policy_out_synonyms_item.
+using message_format_version_out_synonyms_item = ::aiven::api::cleanup_policy_out_synonyms_item;
 
 /// message.format.version value, source and synonyms
 /// From `#/components/schemas/MessageFormatVersionOut`.
@@ -1052,99 +782,20 @@ struct message_format_version_out {
   friend bool operator==(const message_format_version_out&, const message_format_version_out&) = default;
 };
 
-/// From `message_timestamp_after_max_ms_out_synonyms_item`.
-struct message_timestamp_after_max_ms_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const message_timestamp_after_max_ms_out_synonyms_item&, const message_timestamp_after_max_ms_out_synonyms_item&) = default;
-};
-
 /// message.timestamp.after.max.ms value, source and synonyms
-/// From `#/components/schemas/MessageTimestampAfterMaxMsOut`.
-struct message_timestamp_after_max_ms_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::message_timestamp_after_max_ms_out_synonyms_item>> synonyms{};
-  /// The maximum difference allowed between the timestamp when a broker receives a message and the timestamp specified in the message. If message.timestamp.type=C...
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const message_timestamp_after_max_ms_out&, const message_timestamp_after_max_ms_out&) = default;
-};
-
-/// From `message_timestamp_before_max_ms_out_synonyms_item`.
-struct message_timestamp_before_max_ms_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const message_timestamp_before_max_ms_out_synonyms_item&, const message_timestamp_before_max_ms_out_synonyms_item&) = default;
-};
+/// From `#/components/schemas/MessageTimestampAfterMaxMsOut`: the same members as flush_ms_out.
+using message_timestamp_after_max_ms_out = ::aiven::api::flush_ms_out;
 
 /// message.timestamp.before.max.ms value, source and synonyms
-/// From `#/components/schemas/MessageTimestampBeforeMaxMsOut`.
-struct message_timestamp_before_max_ms_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::message_timestamp_before_max_ms_out_synonyms_item>> synonyms{};
-  /// The maximum difference allowed between the timestamp when a broker receives a message and the timestamp specified in the message. If message.timestamp.type=C...
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const message_timestamp_before_max_ms_out&, const message_timestamp_before_max_ms_out&) = default;
-};
-
-/// From `message_timestamp_difference_max_ms_out_synonyms_item`.
-struct message_timestamp_difference_max_ms_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const message_timestamp_difference_max_ms_out_synonyms_item&, const message_timestamp_difference_max_ms_out_synonyms_item&) = default;
-};
+/// From `#/components/schemas/MessageTimestampBeforeMaxMsOut`: the same members as flush_ms_out.
+using message_timestamp_before_max_ms_out = ::aiven::api::flush_ms_out;
 
 /// message.timestamp.difference.max.ms value, source and synonyms
-/// From `#/components/schemas/MessageTimestampDifferenceMaxMsOut`.
-struct message_timestamp_difference_max_ms_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::message_timestamp_difference_max_ms_out_synonyms_item>> synonyms{};
-  /// The maximum difference allowed between the timestamp when a broker receives a message and the timestamp specified in the message. If message.timestamp.type=C...
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// From `#/components/schemas/MessageTimestampDifferenceMaxMsOut`: the same members as flush_ms_out.
+using message_timestamp_difference_max_ms_out = ::aiven::api::flush_ms_out;
 
-  friend bool operator==(const message_timestamp_difference_max_ms_out&, const message_timestamp_difference_max_ms_out&) = default;
-};
-
-/// From `message_timestamp_type_out_synonyms_item`.
-struct message_timestamp_type_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  std::string value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const message_timestamp_type_out_synonyms_item&, const message_timestamp_type_out_synonyms_item&) = default;
-};
+/// From `message_timestamp_type_out_synonyms_item`: the same members as cleanup_policy_out_synonyms_item.
+using message_timestamp_type_out_synonyms_item = ::aiven::api::cleanup_policy_out_synonyms_item;
 
 /// message.timestamp.type value, source and synonyms
 /// From `#/components/schemas/MessageTimestampTypeOut`.
@@ -1186,302 +837,45 @@ struct min_cleanable_dirty_ratio_out {
   friend bool operator==(const min_cleanable_dirty_ratio_out&, const min_cleanable_dirty_ratio_out&) = default;
 };
 
-/// From `min_compaction_lag_ms_out_synonyms_item`.
-struct min_compaction_lag_ms_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const min_compaction_lag_ms_out_synonyms_item&, const min_compaction_lag_ms_out_synonyms_item&) = default;
-};
-
 /// min.compaction.lag.ms value, source and synonyms
-/// From `#/components/schemas/MinCompactionLagMsOut`.
-struct min_compaction_lag_ms_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::min_compaction_lag_ms_out_synonyms_item>> synonyms{};
-  /// The minimum time a message will remain uncompacted in the log. Only applicable for logs that are being compacted.
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const min_compaction_lag_ms_out&, const min_compaction_lag_ms_out&) = default;
-};
-
-/// From `min_insync_replicas_out_synonyms_item`.
-struct min_insync_replicas_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const min_insync_replicas_out_synonyms_item&, const min_insync_replicas_out_synonyms_item&) = default;
-};
+/// From `#/components/schemas/MinCompactionLagMsOut`: the same members as flush_ms_out.
+using min_compaction_lag_ms_out = ::aiven::api::flush_ms_out;
 
 /// min.insync.replicas value, source and synonyms
-/// From `#/components/schemas/MinInsyncReplicasOut`.
-struct min_insync_replicas_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::min_insync_replicas_out_synonyms_item>> synonyms{};
-  /// When a producer sets acks to 'all' (or '-1'), this configuration specifies the minimum number of replicas that must acknowledge a write for the write to be c...
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const min_insync_replicas_out&, const min_insync_replicas_out&) = default;
-};
-
-/// From `preallocate_out_synonyms_item`.
-struct preallocate_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  bool value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const preallocate_out_synonyms_item&, const preallocate_out_synonyms_item&) = default;
-};
-
-/// preallocate value, source and synonyms
-/// From `#/components/schemas/PreallocateOut`.
-struct preallocate_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::preallocate_out_synonyms_item>> synonyms{};
-  /// True if we should preallocate the file on disk when creating a new log segment.
-  bool value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const preallocate_out&, const preallocate_out&) = default;
-};
-
-/// From `remote_storage_enable_out_synonyms_item`.
-struct remote_storage_enable_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  bool value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const remote_storage_enable_out_synonyms_item&, const remote_storage_enable_out_synonyms_item&) = default;
-};
+/// From `#/components/schemas/MinInsyncReplicasOut`: the same members as flush_ms_out.
+using min_insync_replicas_out = ::aiven::api::flush_ms_out;
 
 /// remote.storage.enable value, source and synonyms
-/// From `#/components/schemas/RemoteStorageEnableOut`.
-struct remote_storage_enable_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::remote_storage_enable_out_synonyms_item>> synonyms{};
-  /// Indicates whether tiered storage should be enabled. This is only available for services with Tiered Storage feature enabled.
-  bool value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const remote_storage_enable_out&, const remote_storage_enable_out&) = default;
-};
-
-/// From `retention_bytes_out_synonyms_item`.
-struct retention_bytes_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const retention_bytes_out_synonyms_item&, const retention_bytes_out_synonyms_item&) = default;
-};
+/// From `#/components/schemas/RemoteStorageEnableOut`: the same members as preallocate_out.
+using remote_storage_enable_out = ::aiven::api::preallocate_out;
 
 /// retention.bytes value, source and synonyms
-/// From `#/components/schemas/RetentionBytesOut`.
-struct retention_bytes_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::retention_bytes_out_synonyms_item>> synonyms{};
-  /// This configuration controls the maximum size a partition (which consists of log segments) can grow to before we will discard old log segments to free up spac...
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const retention_bytes_out&, const retention_bytes_out&) = default;
-};
-
-/// From `retention_ms_out_synonyms_item`.
-struct retention_ms_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const retention_ms_out_synonyms_item&, const retention_ms_out_synonyms_item&) = default;
-};
+/// From `#/components/schemas/RetentionBytesOut`: the same members as flush_ms_out.
+using retention_bytes_out = ::aiven::api::flush_ms_out;
 
 /// retention.ms value, source and synonyms
-/// From `#/components/schemas/RetentionMsOut`.
-struct retention_ms_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::retention_ms_out_synonyms_item>> synonyms{};
-  /// This configuration controls the maximum time we will retain a log before we will discard old log segments to free up space if we are using the 'delete' reten...
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const retention_ms_out&, const retention_ms_out&) = default;
-};
-
-/// From `segment_bytes_out_synonyms_item`.
-struct segment_bytes_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const segment_bytes_out_synonyms_item&, const segment_bytes_out_synonyms_item&) = default;
-};
+/// From `#/components/schemas/RetentionMsOut`: the same members as flush_ms_out.
+using retention_ms_out = ::aiven::api::flush_ms_out;
 
 /// segment.bytes value, source and synonyms
-/// From `#/components/schemas/SegmentBytesOut`.
-struct segment_bytes_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::segment_bytes_out_synonyms_item>> synonyms{};
-  /// This configuration controls the segment file size for the log. Retention and cleaning is always done a file at a time so a larger segment size means fewer fi...
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const segment_bytes_out&, const segment_bytes_out&) = default;
-};
-
-/// From `segment_index_bytes_out_synonyms_item`.
-struct segment_index_bytes_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const segment_index_bytes_out_synonyms_item&, const segment_index_bytes_out_synonyms_item&) = default;
-};
+/// From `#/components/schemas/SegmentBytesOut`: the same members as flush_ms_out.
+using segment_bytes_out = ::aiven::api::flush_ms_out;
 
 /// segment.index.bytes value, source and synonyms
-/// From `#/components/schemas/SegmentIndexBytesOut`.
-struct segment_index_bytes_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::segment_index_bytes_out_synonyms_item>> synonyms{};
-  /// This configuration controls the size of the index that maps offsets to file positions. We preallocate this index file and shrink it only after log rolls. You...
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const segment_index_bytes_out&, const segment_index_bytes_out&) = default;
-};
-
-/// From `segment_jitter_ms_out_synonyms_item`.
-struct segment_jitter_ms_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const segment_jitter_ms_out_synonyms_item&, const segment_jitter_ms_out_synonyms_item&) = default;
-};
+/// From `#/components/schemas/SegmentIndexBytesOut`: the same members as flush_ms_out.
+using segment_index_bytes_out = ::aiven::api::flush_ms_out;
 
 /// segment.jitter.ms value, source and synonyms
-/// From `#/components/schemas/SegmentJitterMsOut`.
-struct segment_jitter_ms_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::segment_jitter_ms_out_synonyms_item>> synonyms{};
-  /// The maximum random jitter subtracted from the scheduled segment roll time to avoid thundering herds of segment rolling
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const segment_jitter_ms_out&, const segment_jitter_ms_out&) = default;
-};
-
-/// From `segment_ms_out_synonyms_item`.
-struct segment_ms_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const segment_ms_out_synonyms_item&, const segment_ms_out_synonyms_item&) = default;
-};
+/// From `#/components/schemas/SegmentJitterMsOut`: the same members as flush_ms_out.
+using segment_jitter_ms_out = ::aiven::api::flush_ms_out;
 
 /// segment.ms value, source and synonyms
-/// From `#/components/schemas/SegmentMsOut`.
-struct segment_ms_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::segment_ms_out_synonyms_item>> synonyms{};
-  /// This configuration controls the period of time after which Kafka will force the log to roll even if the segment file isn't full to ensure that retention can...
-  std::int64_t value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const segment_ms_out&, const segment_ms_out&) = default;
-};
-
-/// From `unclean_leader_election_enable_out_synonyms_item`.
-struct unclean_leader_election_enable_out_synonyms_item {
-  /// Synonym name
-  std::string name{};
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Synonym value
-  bool value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const unclean_leader_election_enable_out_synonyms_item&, const unclean_leader_election_enable_out_synonyms_item&) = default;
-};
+/// From `#/components/schemas/SegmentMsOut`: the same members as flush_ms_out.
+using segment_ms_out = ::aiven::api::flush_ms_out;
 
 /// unclean.leader.election.enable value, source and synonyms
-/// From `#/components/schemas/UncleanLeaderElectionEnableOut`.
-struct unclean_leader_election_enable_out {
-  ::aiven::open_enum<::aiven::api::source_type> source{};
-  /// Configuration synonyms
-  std::optional<std::vector<::aiven::api::unclean_leader_election_enable_out_synonyms_item>> synonyms{};
-  /// Indicates whether to enable replicas not in the ISR set to be elected as leader as a last resort, even though doing so may result in data loss.
-  bool value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const unclean_leader_election_enable_out&, const unclean_leader_election_enable_out&) = default;
-};
+/// From `#/components/schemas/UncleanLeaderElectionEnableOut`: the same members as preallocate_out.
+using unclean_leader_election_enable_out = ::aiven::api::preallocate_out;
 
 /// Kafka topic configuration
 /// From `#/components/schemas/KafkaTopic_ConfigOut`.
@@ -1522,6 +916,21 @@ struct kafka_topic_config_out {
   friend bool operator==(const kafka_topic_config_out&, const kafka_topic_config_out&) = default;
 };
 
+/// From `local_retention_bytes_out_synonyms_item`: the same members as flush_ms_out_synonyms_item.
+using local_retention_bytes_out_synonyms_item = ::aiven::api::flush_ms_out_synonyms_item;
+
+/// From `local_retention_ms_out_synonyms_item`: the same members as flush_ms_out_synonyms_item.
+using local_retention_ms_out_synonyms_item = ::aiven::api::flush_ms_out_synonyms_item;
+
+/// From `max_compaction_lag_ms_out_synonyms_item`: the same members as flush_ms_out_synonyms_item.
+using max_compaction_lag_ms_out_synonyms_item = ::aiven::api::flush_ms_out_synonyms_item;
+
+/// From `max_message_bytes_out_synonyms_item`: the same members as flush_ms_out_synonyms_item.
+using max_message_bytes_out_synonyms_item = ::aiven::api::flush_ms_out_synonyms_item;
+
+/// From `message_downconversion_enable_out_synonyms_item`: the same members as preallocate_out_synonyms_item.
+using message_downconversion_enable_out_synonyms_item = ::aiven::api::preallocate_out_synonyms_item;
+
 /// From `#/components/schemas/MessageOut`.
 struct message_out {
   /// The message key, formatted according to the embedded format
@@ -1539,6 +948,21 @@ struct message_out {
 
   friend bool operator==(const message_out&, const message_out&) = default;
 };
+
+/// From `message_timestamp_after_max_ms_out_synonyms_item`: the same members as flush_ms_out_synonyms_item.
+using message_timestamp_after_max_ms_out_synonyms_item = ::aiven::api::flush_ms_out_synonyms_item;
+
+/// From `message_timestamp_before_max_ms_out_synonyms_item`: the same members as flush_ms_out_synonyms_item.
+using message_timestamp_before_max_ms_out_synonyms_item = ::aiven::api::flush_ms_out_synonyms_item;
+
+/// From `message_timestamp_difference_max_ms_out_synonyms_item`: the same members as flush_ms_out_synonyms_item.
+using message_timestamp_difference_max_ms_out_synonyms_item = ::aiven::api::flush_ms_out_synonyms_item;
+
+/// From `min_compaction_lag_ms_out_synonyms_item`: the same members as flush_ms_out_synonyms_item.
+using min_compaction_lag_ms_out_synonyms_item = ::aiven::api::flush_ms_out_synonyms_item;
+
+/// From `min_insync_replicas_out_synonyms_item`: the same members as flush_ms_out_synonyms_item.
+using min_insync_replicas_out_synonyms_item = ::aiven::api::flush_ms_out_synonyms_item;
 
 /// From `#/components/schemas/OffsetOut`.
 struct offset_out {
@@ -1610,7 +1034,7 @@ struct record_in {
   friend bool operator==(const record_in&, const record_in&) = default;
 };
 
-/// From `#/components/schemas/ReferenceIn`.
+/// From `#/components/schemas/ReferenceIn`. Also reference_out (the same members).
 struct reference_in {
   /// The name used to reference the provided subject and version
   std::string name{};
@@ -1622,17 +1046,29 @@ struct reference_in {
   friend bool operator==(const reference_in&, const reference_in&) = default;
 };
 
-/// From `#/components/schemas/ReferenceOut`.
-struct reference_out {
-  /// The name used to reference the provided subject and version
-  std::string name{};
-  std::string subject{};
-  std::int64_t version{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// From `#/components/schemas/ReferenceOut`: the same members as reference_in.
+using reference_out = ::aiven::api::reference_in;
 
-  friend bool operator==(const reference_out&, const reference_out&) = default;
-};
+/// From `remote_storage_enable_out_synonyms_item`: the same members as preallocate_out_synonyms_item.
+using remote_storage_enable_out_synonyms_item = ::aiven::api::preallocate_out_synonyms_item;
+
+/// From `retention_bytes_out_synonyms_item`: the same members as flush_ms_out_synonyms_item.
+using retention_bytes_out_synonyms_item = ::aiven::api::flush_ms_out_synonyms_item;
+
+/// From `retention_ms_out_synonyms_item`: the same members as flush_ms_out_synonyms_item.
+using retention_ms_out_synonyms_item = ::aiven::api::flush_ms_out_synonyms_item;
+
+/// From `segment_bytes_out_synonyms_item`: the same members as flush_ms_out_synonyms_item.
+using segment_bytes_out_synonyms_item = ::aiven::api::flush_ms_out_synonyms_item;
+
+/// From `segment_index_bytes_out_synonyms_item`: the same members as flush_ms_out_synonyms_item.
+using segment_index_bytes_out_synonyms_item = ::aiven::api::flush_ms_out_synonyms_item;
+
+/// From `segment_jitter_ms_out_synonyms_item`: the same members as flush_ms_out_synonyms_item.
+using segment_jitter_ms_out_synonyms_item = ::aiven::api::flush_ms_out_synonyms_item;
+
+/// From `segment_ms_out_synonyms_item`: the same members as flush_ms_out_synonyms_item.
+using segment_ms_out_synonyms_item = ::aiven::api::flush_ms_out_synonyms_item;
 
 /// ServiceKafkaAclAddRequestBody
 /// From `#/components/schemas/ServiceKafkaAclAddIn`.
@@ -1648,63 +1084,15 @@ struct service_kafka_acl_add_in {
 };
 
 /// Kafka connector information
-/// From `#/components/schemas/ServiceKafkaConnectCreateConnectorOut`.
-struct service_kafka_connect_create_connector_out {
-  /// Connector configuration parameters
-  std::map<std::string, std::string> config{};
-  /// Connector name
-  std::string name{};
-  ::aiven::api::plugin_out plugin{};
-  /// List of tasks of a connector
-  std::vector<::aiven::api::task_out> tasks{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_kafka_connect_create_connector_out&, const service_kafka_connect_create_connector_out&) = default;
-};
+/// From `#/components/schemas/ServiceKafkaConnectCreateConnectorOut`: the same members as connector_out.
+using service_kafka_connect_create_connector_out = ::aiven::api::connector_out;
 
 /// Kafka connector information
-/// From `#/components/schemas/ServiceKafkaConnectEditConnectorOut`.
-struct service_kafka_connect_edit_connector_out {
-  /// Connector configuration parameters
-  std::map<std::string, std::string> config{};
-  /// Connector name
-  std::string name{};
-  ::aiven::api::plugin_out plugin{};
-  /// List of tasks of a connector
-  std::vector<::aiven::api::task_out> tasks{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// From `#/components/schemas/ServiceKafkaConnectEditConnectorOut`: the same members as connector_out.
+using service_kafka_connect_edit_connector_out = ::aiven::api::connector_out;
 
-  friend bool operator==(const service_kafka_connect_edit_connector_out&, const service_kafka_connect_edit_connector_out&) = default;
-};
-
-/// From `#/components/schemas/ServiceKafkaConnectGetAvailableConnectorsOut`.
-struct service_kafka_connect_get_available_connectors_out {
-  /// Connector author name
-  std::string author{};
-  /// Versions available on the service
-  std::optional<std::vector<::aiven::api::available_version_out>> available_versions{};
-  /// Connector class name JSON key `class`.
-  std::string class_value{};
-  /// Connector documentation URL JSON key `docURL`.
-  std::string doc_url{};
-  /// Connector plugin name
-  std::optional<std::string> plugin_name{};
-  /// Describes if connector is in beta
-  std::optional<bool> preview{};
-  /// Information about beta stage of connector
-  std::optional<std::string> preview_info{};
-  /// Descriptive human readable name defined by Aiven
-  std::string title{};
-  ::aiven::open_enum<::aiven::api::plugin_type> type{};
-  /// Connector version number
-  std::string version{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_kafka_connect_get_available_connectors_out&, const service_kafka_connect_get_available_connectors_out&) = default;
-};
+/// From `#/components/schemas/ServiceKafkaConnectGetAvailableConnectorsOut`: the same members as plugin_out.
+using service_kafka_connect_get_available_connectors_out = ::aiven::api::plugin_out;
 
 /// From `#/components/schemas/ServiceKafkaConnectGetConnectorStatusTaskOut`.
 struct service_kafka_connect_get_connector_status_task_out {
@@ -1767,48 +1155,6 @@ struct service_kafka_native_acl_add_in {
   friend bool operator==(const service_kafka_native_acl_add_in&, const service_kafka_native_acl_add_in&) = default;
 };
 
-/// Kafka-native ACL entry for Kafka service
-/// From `#/components/schemas/ServiceKafkaNativeAclAddOut`.
-struct service_kafka_native_acl_add_out {
-  /// the host or * for all hosts
-  std::string host{};
-  /// ID
-  std::string id{};
-  ::aiven::open_enum<::aiven::api::operation_type> operation{};
-  ::aiven::open_enum<::aiven::api::pattern_type> pattern_type{};
-  ::aiven::open_enum<::aiven::api::service_kafka_native_acl_permission_type> permission_type{};
-  /// principal is in 'principalType:name' format
-  std::string principal{};
-  /// Resource pattern used to match specified resources
-  std::string resource_name{};
-  ::aiven::open_enum<::aiven::api::resource_type> resource_type{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_kafka_native_acl_add_out&, const service_kafka_native_acl_add_out&) = default;
-};
-
-/// Kafka-native ACL entry for Kafka service
-/// From `#/components/schemas/ServiceKafkaNativeAclGetOut`.
-struct service_kafka_native_acl_get_out {
-  /// the host or * for all hosts
-  std::string host{};
-  /// ID
-  std::string id{};
-  ::aiven::open_enum<::aiven::api::operation_type> operation{};
-  ::aiven::open_enum<::aiven::api::pattern_type> pattern_type{};
-  ::aiven::open_enum<::aiven::api::service_kafka_native_acl_permission_type> permission_type{};
-  /// principal is in 'principalType:name' format
-  std::string principal{};
-  /// Resource pattern used to match specified resources
-  std::string resource_name{};
-  ::aiven::open_enum<::aiven::api::resource_type> resource_type{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_kafka_native_acl_get_out&, const service_kafka_native_acl_get_out&) = default;
-};
-
 /// ServiceKafkaNativeAclListResponse
 /// From `#/components/schemas/ServiceKafkaNativeAclListOut`.
 struct service_kafka_native_acl_list_out {
@@ -1827,7 +1173,7 @@ struct service_kafka_native_acl_list_out {
 };
 
 /// ServiceKafkaQuotaCreateRequestBody
-/// From `#/components/schemas/ServiceKafkaQuotaCreateIn`.
+/// From `#/components/schemas/ServiceKafkaQuotaCreateIn`. Also service_kafka_quota_describe_out (the same members).
 struct service_kafka_quota_create_in {
   /// Represents a logical group of clients, assigned a unique name by the client application. Quotas can be applied based on user, client-id, or both. The most re... JSON key `client-id`.
   std::optional<std::string> client_id{};
@@ -1846,47 +1192,10 @@ struct service_kafka_quota_create_in {
 };
 
 /// kafka quota
-/// From `#/components/schemas/ServiceKafkaQuotaDescribeOut`.
-struct service_kafka_quota_describe_out {
-  /// Represents a logical group of clients, assigned a unique name by the client application. Quotas can be applied based on user, client-id, or both. The most re... JSON key `client-id`.
-  std::optional<std::string> client_id{};
-  /// Defines the bandwidth limit in bytes/sec for each group of clients sharing a quota. Every distinct client group is allocated a specific quota, as defined by...
-  std::optional<double> consumer_byte_rate{};
-  /// Defines the bandwidth limit in bytes/sec for each group of clients sharing a quota. Every distinct client group is allocated a specific quota, as defined by...
-  std::optional<double> producer_byte_rate{};
-  /// Sets the maximum percentage of CPU time that a client group can use on request handler I/O and network threads per broker within a quota window. Exceeding th...
-  std::optional<double> request_percentage{};
-  /// Represents a logical group of clients, assigned a unique name by the client application. Quotas can be applied based on user, client-id, or both. The most re...
-  std::optional<std::string> user{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// From `#/components/schemas/ServiceKafkaQuotaDescribeOut`: the same members as service_kafka_quota_create_in.
+using service_kafka_quota_describe_out = ::aiven::api::service_kafka_quota_create_in;
 
-  friend bool operator==(const service_kafka_quota_describe_out&, const service_kafka_quota_describe_out&) = default;
-};
-
-/// ServiceKafkaTieredStorageSummaryResponse
-/// From `#/components/schemas/ServiceKafkaTieredStorageSummaryOut`.
-struct service_kafka_tiered_storage_summary_out {
-  /// The current cost in USD of tiered storage since the beginning of the billing period
-  std::string current_cost{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// The forecasted cost in USD of tiered storage in the billing period
-  std::string forecasted_cost{};
-  /// The rate on GBs/hour used to calculate the forecasted cost
-  std::optional<std::string> forecasted_rate{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  ::aiven::api::storage_usage_history_out storage_usage_history{};
-  /// Total storage usage by tiered storage, in bytes
-  std::int64_t total_storage_usage{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_kafka_tiered_storage_summary_out&, const service_kafka_tiered_storage_summary_out&) = default;
-};
-
-/// From `#/components/schemas/TagIn`.
+/// From `#/components/schemas/TagIn`. Also tag_out (the same members).
 struct tag_in {
   /// Tag key
   std::string key{};
@@ -1927,17 +1236,8 @@ struct service_kafka_topic_create_in {
   friend bool operator==(const service_kafka_topic_create_in&, const service_kafka_topic_create_in&) = default;
 };
 
-/// From `#/components/schemas/TagOut`.
-struct tag_out {
-  /// Tag key
-  std::string key{};
-  /// Tag value
-  std::string value{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const tag_out&, const tag_out&) = default;
-};
+/// From `#/components/schemas/TagOut`: the same members as tag_in.
+using tag_out = ::aiven::api::tag_in;
 
 /// Kafka topic information
 /// From `#/components/schemas/ServiceKafkaTopicGetOut`.
@@ -2104,7 +1404,7 @@ struct service_schema_registry_compatibility_out {
 };
 
 /// ServiceSchemaRegistryGlobalConfigPutRequestBody
-/// From `#/components/schemas/ServiceSchemaRegistryGlobalConfigPutIn`.
+/// From `#/components/schemas/ServiceSchemaRegistryGlobalConfigPutIn`. Also service_schema_registry_subject_config_put_in (the same members).
 struct service_schema_registry_global_config_put_in {
   ::aiven::open_enum<::aiven::api::compatibility_type> compatibility{};
   /// Members of a response this type does not know, as received (empty when none).
@@ -2114,14 +1414,8 @@ struct service_schema_registry_global_config_put_in {
 };
 
 /// ServiceSchemaRegistrySubjectConfigPutRequestBody
-/// From `#/components/schemas/ServiceSchemaRegistrySubjectConfigPutIn`.
-struct service_schema_registry_subject_config_put_in {
-  ::aiven::open_enum<::aiven::api::compatibility_type> compatibility{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_schema_registry_subject_config_put_in&, const service_schema_registry_subject_config_put_in&) = default;
-};
+/// From `#/components/schemas/ServiceSchemaRegistrySubjectConfigPutIn`: the same members as service_schema_registry_global_config_put_in.
+using service_schema_registry_subject_config_put_in = ::aiven::api::service_schema_registry_global_config_put_in;
 
 /// Version
 /// From `#/components/schemas/ServiceSchemaRegistrySubjectVersionGetOut`.
@@ -2187,5 +1481,8 @@ struct topic_out {
 
   friend bool operator==(const topic_out&, const topic_out&) = default;
 };
+
+/// From `unclean_leader_election_enable_out_synonyms_item`: the same members as preallocate_out_synonyms_item.
+using unclean_leader_election_enable_out_synonyms_item = ::aiven::api::preallocate_out_synonyms_item;
 
 }  // namespace aiven::api

@@ -181,19 +181,6 @@ std::string_view to_string(migration_check_method_type v) noexcept;
 bool from_string(std::string_view s, migration_check_method_type& out) noexcept;
 
 /// Migration status
-/// Values of `#/components/schemas/MigrationDetailStatusType`; `unknown` stands for any other value.
-enum class migration_detail_status_type {
-  unknown,
-  done,  // done
-  failed,  // failed
-  running,  // running
-  syncing,  // syncing
-  waiting,  // waiting
-};
-std::string_view to_string(migration_detail_status_type v) noexcept;
-bool from_string(std::string_view s, migration_detail_status_type& out) noexcept;
-
-/// Migration status
 /// Values of `#/components/schemas/MigrationStatusType`; `unknown` stands for any other value.
 enum class migration_status_type {
   unknown,
@@ -280,16 +267,6 @@ enum class route_type {
 std::string_view to_string(route_type v) noexcept;
 bool from_string(std::string_view s, route_type& out) noexcept;
 
-/// ACL entry for Schema Registry
-/// Values of `#/components/schemas/SchemaRegistryAclPermissionType`; `unknown` stands for any other value.
-enum class schema_registry_acl_permission_type {
-  unknown,
-  schema_registry_read,  // schema_registry_read
-  schema_registry_write,  // schema_registry_write
-};
-std::string_view to_string(schema_registry_acl_permission_type v) noexcept;
-bool from_string(std::string_view s, schema_registry_acl_permission_type& out) noexcept;
-
 /// Notification type
 /// Values of `#/components/schemas/ServiceNotificationType`; `unknown` stands for any other value.
 enum class service_notification_type {
@@ -310,86 +287,6 @@ enum class service_privatelink_aws_state_type {
 };
 std::string_view to_string(service_privatelink_aws_state_type v) noexcept;
 bool from_string(std::string_view s, service_privatelink_aws_state_type& out) noexcept;
-
-/// The Aiven connection state. The Azure connection status has a separate value
-/// Values of `#/components/schemas/ServicePrivatelinkAzureConnectionApprovalStateType`; `unknown` stands for any other value.
-enum class service_privatelink_azure_connection_approval_state_type {
-  unknown,
-  active,  // active
-  connected,  // connected
-  pending_user_approval,  // pending-user-approval
-  user_approved,  // user-approved
-};
-std::string_view to_string(service_privatelink_azure_connection_approval_state_type v) noexcept;
-bool from_string(std::string_view s, service_privatelink_azure_connection_approval_state_type& out) noexcept;
-
-/// The Aiven connection state. The Azure connection status has a separate value
-/// Values of `#/components/schemas/ServicePrivatelinkAzureConnectionStateType`; `unknown` stands for any other value.
-enum class service_privatelink_azure_connection_state_type {
-  unknown,
-  active,  // active
-  connected,  // connected
-  pending_user_approval,  // pending-user-approval
-  user_approved,  // user-approved
-};
-std::string_view to_string(service_privatelink_azure_connection_state_type v) noexcept;
-bool from_string(std::string_view s, service_privatelink_azure_connection_state_type& out) noexcept;
-
-/// Privatelink resource state
-/// Values of `#/components/schemas/ServicePrivatelinkAzureStateType`; `unknown` stands for any other value.
-enum class service_privatelink_azure_state_type {
-  unknown,
-  active,  // active
-  creating,  // creating
-  deleting,  // deleting
-};
-std::string_view to_string(service_privatelink_azure_state_type v) noexcept;
-bool from_string(std::string_view s, service_privatelink_azure_state_type& out) noexcept;
-
-/// The Aiven connection state. The Google endpoint status has a separate value
-/// Values of `#/components/schemas/ServicePrivatelinkGoogleConnectionStateType`; `unknown` stands for any other value.
-enum class service_privatelink_google_connection_state_type {
-  unknown,
-  active,  // active
-  connected,  // connected
-  pending_user_approval,  // pending-user-approval
-  user_approved,  // user-approved
-};
-std::string_view to_string(service_privatelink_google_connection_state_type v) noexcept;
-bool from_string(std::string_view s, service_privatelink_google_connection_state_type& out) noexcept;
-
-/// Privatelink resource state
-/// Values of `#/components/schemas/ServicePrivatelinkGoogleStateType`; `unknown` stands for any other value.
-enum class service_privatelink_google_state_type {
-  unknown,
-  active,  // active
-  creating,  // creating
-  deleting,  // deleting
-};
-std::string_view to_string(service_privatelink_google_state_type v) noexcept;
-bool from_string(std::string_view s, service_privatelink_google_state_type& out) noexcept;
-
-/// Kafka permission
-/// Values of `service_service_type_update_response_service_acl_item_permission`; `unknown` stands for any other value.
-enum class service_service_type_update_response_service_acl_item_permission {
-  unknown,
-  admin,  // admin
-  read,  // read
-  readwrite,  // readwrite
-  write,  // write
-};
-std::string_view to_string(service_service_type_update_response_service_acl_item_permission v) noexcept;
-bool from_string(std::string_view s, service_service_type_update_response_service_acl_item_permission& out) noexcept;
-
-/// Kafka authentication method. This is a value specific to the 'kafka' service component
-/// Values of `service_service_type_update_response_service_components_item_kafka_authentication_method`; `unknown` stands for any other value.
-enum class service_service_type_update_response_service_components_item_kafka_authentication_method {
-  unknown,
-  certificate,  // certificate
-  sasl,  // sasl
-};
-std::string_view to_string(service_service_type_update_response_service_components_item_kafka_authentication_method v) noexcept;
-bool from_string(std::string_view s, service_service_type_update_response_service_components_item_kafka_authentication_method& out) noexcept;
 
 /// Specifies if this port uses Project CA or Letsencrypt. If not specified, the default is using Project CA.This is a value specific to the 'kafka' service component.
 /// Values of `service_service_type_update_response_service_components_item_kafka_ssl_ca`; `unknown` stands for any other value.
@@ -436,61 +333,6 @@ enum class service_service_type_update_response_service_connection_pools_item_po
 std::string_view to_string(service_service_type_update_response_service_connection_pools_item_pool_mode v) noexcept;
 bool from_string(std::string_view s, service_service_type_update_response_service_connection_pools_item_pool_mode& out) noexcept;
 
-/// Kafka ACL operation represents an operation which an ACL grants or denies permission to perform
-/// Values of `service_service_type_update_response_service_kafka_acl_item_operation`; `unknown` stands for any other value.
-enum class service_service_type_update_response_service_kafka_acl_item_operation {
-  unknown,
-  all,  // All
-  alter,  // Alter
-  alterconfigs,  // AlterConfigs
-  clusteraction,  // ClusterAction
-  create,  // Create
-  createtokens,  // CreateTokens
-  delete_value,  // Delete
-  describe,  // Describe
-  describeconfigs,  // DescribeConfigs
-  describetokens,  // DescribeTokens
-  idempotentwrite,  // IdempotentWrite
-  read,  // Read
-  write,  // Write
-};
-std::string_view to_string(service_service_type_update_response_service_kafka_acl_item_operation v) noexcept;
-bool from_string(std::string_view s, service_service_type_update_response_service_kafka_acl_item_operation& out) noexcept;
-
-/// Kafka ACL pattern type of resource name
-/// Values of `service_service_type_update_response_service_kafka_acl_item_pattern_type`; `unknown` stands for any other value.
-enum class service_service_type_update_response_service_kafka_acl_item_pattern_type {
-  unknown,
-  literal,  // LITERAL
-  prefixed,  // PREFIXED
-};
-std::string_view to_string(service_service_type_update_response_service_kafka_acl_item_pattern_type v) noexcept;
-bool from_string(std::string_view s, service_service_type_update_response_service_kafka_acl_item_pattern_type& out) noexcept;
-
-/// Kafka ACL permission type
-/// Values of `service_service_type_update_response_service_kafka_acl_item_permission_type`; `unknown` stands for any other value.
-enum class service_service_type_update_response_service_kafka_acl_item_permission_type {
-  unknown,
-  allow,  // ALLOW
-  deny,  // DENY
-};
-std::string_view to_string(service_service_type_update_response_service_kafka_acl_item_permission_type v) noexcept;
-bool from_string(std::string_view s, service_service_type_update_response_service_kafka_acl_item_permission_type& out) noexcept;
-
-/// Kafka ACL resource type represents a type of resource which an ACL can be applied to
-/// Values of `service_service_type_update_response_service_kafka_acl_item_resource_type`; `unknown` stands for any other value.
-enum class service_service_type_update_response_service_kafka_acl_item_resource_type {
-  unknown,
-  cluster,  // Cluster
-  delegationtoken,  // DelegationToken
-  group,  // Group
-  topic,  // Topic
-  transactionalid,  // TransactionalId
-  user,  // User
-};
-std::string_view to_string(service_service_type_update_response_service_kafka_acl_item_resource_type v) noexcept;
-bool from_string(std::string_view s, service_service_type_update_response_service_kafka_acl_item_resource_type& out) noexcept;
-
 /// Controlled switchover state
 /// Values of `service_service_type_update_response_service_maintenance_controlled_switchover_state`; `unknown` stands for any other value.
 enum class service_service_type_update_response_service_maintenance_controlled_switchover_state {
@@ -534,19 +376,6 @@ enum class service_service_type_update_response_service_node_states_item_progres
 std::string_view to_string(service_service_type_update_response_service_node_states_item_progress_updates_item_phase v) noexcept;
 bool from_string(std::string_view s, service_service_type_update_response_service_node_states_item_progress_updates_item_phase& out) noexcept;
 
-/// Unit for current/min/max values. New units may be added. If null should be treated as generic unit
-/// Values of `service_service_type_update_response_service_node_states_item_progress_updates_item_unit`; `unknown` stands for any other value.
-enum class service_service_type_update_response_service_node_states_item_progress_updates_item_unit {
-  unknown,
-  binlogs,  // binlogs
-  bytes_compressed,  // bytes_compressed
-  bytes_uncompressed,  // bytes_uncompressed
-  prepare_percent,  // prepare_percent
-  wal_lsn,  // wal_lsn
-};
-std::string_view to_string(service_service_type_update_response_service_node_states_item_progress_updates_item_unit v) noexcept;
-bool from_string(std::string_view s, service_service_type_update_response_service_node_states_item_progress_updates_item_unit& out) noexcept;
-
 /// Role of this node. Only returned for a subset of service types
 /// Values of `service_service_type_update_response_service_node_states_item_role`; `unknown` stands for any other value.
 enum class service_service_type_update_response_service_node_states_item_role {
@@ -557,30 +386,6 @@ enum class service_service_type_update_response_service_node_states_item_role {
 };
 std::string_view to_string(service_service_type_update_response_service_node_states_item_role v) noexcept;
 bool from_string(std::string_view s, service_service_type_update_response_service_node_states_item_role& out) noexcept;
-
-/// Current state of the service node
-/// Values of `service_service_type_update_response_service_node_states_item_state`; `unknown` stands for any other value.
-enum class service_service_type_update_response_service_node_states_item_state {
-  unknown,
-  leaving,  // leaving
-  running,  // running
-  setting_up_vm,  // setting_up_vm
-  syncing_data,  // syncing_data
-  timing_out,  // timing_out
-  unknown_2,  // unknown
-};
-std::string_view to_string(service_service_type_update_response_service_node_states_item_state v) noexcept;
-bool from_string(std::string_view s, service_service_type_update_response_service_node_states_item_state& out) noexcept;
-
-/// ACL entry for Schema Registry
-/// Values of `service_service_type_update_response_service_schema_registry_acl_item_permission`; `unknown` stands for any other value.
-enum class service_service_type_update_response_service_schema_registry_acl_item_permission {
-  unknown,
-  schema_registry_read,  // schema_registry_read
-  schema_registry_write,  // schema_registry_write
-};
-std::string_view to_string(service_service_type_update_response_service_schema_registry_acl_item_permission v) noexcept;
-bool from_string(std::string_view s, service_service_type_update_response_service_schema_registry_acl_item_permission& out) noexcept;
 
 /// Most likely cause of the errors
 /// Values of `service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause`; `unknown` stands for any other value.
@@ -594,62 +399,6 @@ enum class service_service_type_update_response_service_service_integrations_ite
 };
 std::string_view to_string(service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause v) noexcept;
 bool from_string(std::string_view s, service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause& out) noexcept;
-
-/// Service integration status
-/// Values of `service_service_type_update_response_service_service_integrations_item_integration_status_state_status`; `unknown` stands for any other value.
-enum class service_service_type_update_response_service_service_integrations_item_integration_status_state_status {
-  unknown,
-  failed,  // failed
-  inactive,  // inactive
-  running,  // running
-  starting,  // starting
-  unknown_2,  // unknown
-};
-std::string_view to_string(service_service_type_update_response_service_service_integrations_item_integration_status_state_status v) noexcept;
-bool from_string(std::string_view s, service_service_type_update_response_service_service_integrations_item_integration_status_state_status& out) noexcept;
-
-/// Notification level
-/// Values of `service_service_type_update_response_service_service_notifications_item_level`; `unknown` stands for any other value.
-enum class service_service_type_update_response_service_service_notifications_item_level {
-  unknown,
-  notice,  // notice
-  warning,  // warning
-};
-std::string_view to_string(service_service_type_update_response_service_service_notifications_item_level v) noexcept;
-bool from_string(std::string_view s, service_service_type_update_response_service_service_notifications_item_level& out) noexcept;
-
-/// Notification type
-/// Values of `service_service_type_update_response_service_service_notifications_item_type`; `unknown` stands for any other value.
-enum class service_service_type_update_response_service_service_notifications_item_type {
-  unknown,
-  service_end_of_life,  // service_end_of_life
-  service_powered_off_removal,  // service_powered_off_removal
-};
-std::string_view to_string(service_service_type_update_response_service_service_notifications_item_type v) noexcept;
-bool from_string(std::string_view s, service_service_type_update_response_service_service_notifications_item_type& out) noexcept;
-
-/// State of the service
-/// Values of `service_service_type_update_response_service_state`; `unknown` stands for any other value.
-enum class service_service_type_update_response_service_state {
-  unknown,
-  poweroff,  // POWEROFF
-  rebalancing,  // REBALANCING
-  rebuilding,  // REBUILDING
-  running,  // RUNNING
-};
-std::string_view to_string(service_service_type_update_response_service_state v) noexcept;
-bool from_string(std::string_view s, service_service_type_update_response_service_state& out) noexcept;
-
-/// Topic state
-/// Values of `service_service_type_update_response_service_topics_item_state`; `unknown` stands for any other value.
-enum class service_service_type_update_response_service_topics_item_state {
-  unknown,
-  active,  // ACTIVE
-  configuring,  // CONFIGURING
-  deleting,  // DELETING
-};
-std::string_view to_string(service_service_type_update_response_service_topics_item_state v) noexcept;
-bool from_string(std::string_view s, service_service_type_update_response_service_topics_item_state& out) noexcept;
 
 /// Service specific authentication details. Currently only used for MySQL where accepted options are 'mysql_native_password' and 'caching_sha2_password', latter being default when this is not explicitly set.
 /// Values of `service_service_type_update_response_service_users_item_authentication`; `unknown` stands for any other value.
@@ -762,8 +511,44 @@ enum class usage_type {
 std::string_view to_string(usage_type v) noexcept;
 bool from_string(std::string_view s, usage_type& out) noexcept;
 
+/// Values of `#/components/schemas/MigrationDetailStatusType`: the same as migration_status_type's.
+using migration_detail_status_type = ::aiven::api::migration_status_type;
+
+/// Values of `#/components/schemas/ServicePrivatelinkAzureConnectionApprovalStateType`: the same as connection_state_type's.
+using service_privatelink_azure_connection_approval_state_type = ::aiven::api::connection_state_type;
+
+/// Values of `#/components/schemas/ServicePrivatelinkAzureConnectionStateType`: the same as connection_state_type's.
+using service_privatelink_azure_connection_state_type = ::aiven::api::connection_state_type;
+
+/// Values of `#/components/schemas/ServicePrivatelinkAzureStateType`: the same as service_privatelink_aws_state_type's.
+using service_privatelink_azure_state_type = ::aiven::api::service_privatelink_aws_state_type;
+
+/// Values of `#/components/schemas/ServicePrivatelinkGoogleConnectionStateType`: the same as connection_state_type's.
+using service_privatelink_google_connection_state_type = ::aiven::api::connection_state_type;
+
+/// Values of `#/components/schemas/ServicePrivatelinkGoogleStateType`: the same as service_privatelink_aws_state_type's.
+using service_privatelink_google_state_type = ::aiven::api::service_privatelink_aws_state_type;
+
+/// Values of `service_service_type_update_response_service_components_item_kafka_authentication_method`: the same as kafka_authentication_method_type's.
+using service_service_type_update_response_service_components_item_kafka_authentication_method = ::aiven::api::kafka_authentication_method_type;
+
+/// Values of `service_service_type_update_response_service_node_states_item_progress_updates_item_unit`: the same as unit_type's.
+using service_service_type_update_response_service_node_states_item_progress_updates_item_unit = ::aiven::api::unit_type;
+
+/// Values of `service_service_type_update_response_service_node_states_item_state`: the same as node_state_type's.
+using service_service_type_update_response_service_node_states_item_state = ::aiven::api::node_state_type;
+
+/// Values of `service_service_type_update_response_service_service_notifications_item_level`: the same as level_type's.
+using service_service_type_update_response_service_service_notifications_item_level = ::aiven::api::level_type;
+
+/// Values of `service_service_type_update_response_service_service_notifications_item_type`: the same as service_notification_type's.
+using service_service_type_update_response_service_service_notifications_item_type = ::aiven::api::service_notification_type;
+
+/// Values of `service_service_type_update_response_service_state`: the same as service_state_type's.
+using service_service_type_update_response_service_state = ::aiven::api::service_state_type;
+
 /// Service type specific access control rules for user. Currently only used for configuring user ACLs for Redis version 6 and above.
-/// From `#/components/schemas/AccessControlIn`.
+/// From `#/components/schemas/AccessControlIn`. Also access_control_out, service_service_type_update_response_service_users_item_access_control (the same members).
 struct access_control_in {
   /// Command category rules
   std::optional<std::vector<std::string>> dragonfly_acl_categories{};
@@ -796,39 +581,10 @@ struct access_control_in {
 };
 
 /// Service type specific access control rules for user. Currently only used for configuring user ACLs for Redis version 6 and above.
-/// From `#/components/schemas/AccessControlOut`.
-struct access_control_out {
-  /// Command category rules
-  std::optional<std::vector<std::string>> dragonfly_acl_categories{};
-  /// Rules for individual commands
-  std::optional<std::vector<std::string>> dragonfly_acl_commands{};
-  /// Key access rules
-  std::optional<std::vector<std::string>> dragonfly_acl_keys{};
-  /// Enable REPLICATION role option
-  std::optional<bool> pg_allow_replication{};
-  /// Command category rules
-  std::optional<std::vector<std::string>> redis_acl_categories{};
-  /// Glob-style patterns defining which pub/sub channels can be accessed. If array is not defined, the default policy is used (allchannels).
-  std::optional<std::vector<std::string>> redis_acl_channels{};
-  /// Rules for individual commands
-  std::optional<std::vector<std::string>> redis_acl_commands{};
-  /// Key access rules
-  std::optional<std::vector<std::string>> redis_acl_keys{};
-  /// Command category rules
-  std::optional<std::vector<std::string>> valkey_acl_categories{};
-  /// Glob-style patterns defining which pub/sub channels can be accessed. If array is not defined, the default policy is used (allchannels).
-  std::optional<std::vector<std::string>> valkey_acl_channels{};
-  /// Rules for individual commands
-  std::optional<std::vector<std::string>> valkey_acl_commands{};
-  /// Key access rules
-  std::optional<std::vector<std::string>> valkey_acl_keys{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// From `#/components/schemas/AccessControlOut`: the same members as access_control_in.
+using access_control_out = ::aiven::api::access_control_in;
 
-  friend bool operator==(const access_control_out&, const access_control_out&) = default;
-};
-
-/// From `backup_out_additional_regions_item`.
+/// From `backup_out_additional_regions_item`. Also service_service_type_update_response_service_backups_item_additional_regions_item (the same members).
 struct backup_out_additional_regions_item {
   /// Target cloud
   std::string cloud{};
@@ -844,7 +600,7 @@ struct backup_out_additional_regions_item {
   friend bool operator==(const backup_out_additional_regions_item&, const backup_out_additional_regions_item&) = default;
 };
 
-/// From `#/components/schemas/BackupOut`.
+/// From `#/components/schemas/BackupOut`. Also service_service_type_update_response_service_backups_item (the same members).
 struct backup_out {
   /// Additional backup regions, if available
   std::optional<std::vector<::aiven::api::backup_out_additional_regions_item>> additional_regions{};
@@ -1085,197 +841,7 @@ struct dataset_import_in {
 };
 
 /// Service type information
-/// From `#/components/schemas/Service_ClickhouseOut`.
-struct service_clickhouse_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// List of plans available for this type of service
-  std::vector<::aiven::api::service_plan_out> service_plans{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_clickhouse_out&, const service_clickhouse_out&) = default;
-};
-
-/// Service type information
-/// From `#/components/schemas/Service_DragonflyOut`.
-struct service_dragonfly_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// List of plans available for this type of service
-  std::vector<::aiven::api::service_plan_out> service_plans{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_dragonfly_out&, const service_dragonfly_out&) = default;
-};
-
-/// Service type information
-/// From `#/components/schemas/Service_ElasticsearchOut`.
-struct service_elasticsearch_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// List of plans available for this type of service
-  std::vector<::aiven::api::service_plan_out> service_plans{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_elasticsearch_out&, const service_elasticsearch_out&) = default;
-};
-
-/// Service type information
-/// From `#/components/schemas/Service_FlinkOut`.
-struct service_flink_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// List of plans available for this type of service
-  std::vector<::aiven::api::service_plan_out> service_plans{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_flink_out&, const service_flink_out&) = default;
-};
-
-/// Service type information
-/// From `#/components/schemas/Service_GrafanaOut`.
-struct service_grafana_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// List of plans available for this type of service
-  std::vector<::aiven::api::service_plan_out> service_plans{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_grafana_out&, const service_grafana_out&) = default;
-};
-
-/// Service type information
-/// From `#/components/schemas/Service_KafkaOut`.
-struct service_kafka_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// List of plans available for this type of service
-  std::vector<::aiven::api::service_plan_out> service_plans{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_kafka_out&, const service_kafka_out&) = default;
-};
-
-/// Service type information
-/// From `#/components/schemas/Service_KafkaConnectOut`.
-struct service_kafka_connect_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// List of plans available for this type of service
-  std::vector<::aiven::api::service_plan_out> service_plans{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_kafka_connect_out&, const service_kafka_connect_out&) = default;
-};
-
-/// Service type information
-/// From `#/components/schemas/Service_KafkaMirrormakerOut`.
-struct service_kafka_mirrormaker_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// List of plans available for this type of service
-  std::vector<::aiven::api::service_plan_out> service_plans{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_kafka_mirrormaker_out&, const service_kafka_mirrormaker_out&) = default;
-};
-
-/// Service type information
-/// From `#/components/schemas/Service_MysqlOut`.
-struct service_mysql_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// List of plans available for this type of service
-  std::vector<::aiven::api::service_plan_out> service_plans{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_mysql_out&, const service_mysql_out&) = default;
-};
-
-/// Service type information
-/// From `#/components/schemas/Service_OpensearchOut`.
-struct service_opensearch_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// List of plans available for this type of service
-  std::vector<::aiven::api::service_plan_out> service_plans{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_opensearch_out&, const service_opensearch_out&) = default;
-};
-
-/// Service type information
-/// From `#/components/schemas/Service_PGOut`.
+/// From `#/components/schemas/Service_PGOut`. Also service_clickhouse_out, service_dragonfly_out, service_elasticsearch_out, service_flink_out, service_grafana_out, service_kafka_connect_out, service_kafka_mirrormaker_out, service_kafka_out, service_mysql_out, service_opensearch_out, service_redis_out, service_thanos_out, service_valkey_out (the same members).
 struct service_pg_out {
   /// Default version of the service if no explicit version is defined
   std::optional<std::string> default_version{};
@@ -1294,87 +860,59 @@ struct service_pg_out {
 };
 
 /// Service type information
-/// From `#/components/schemas/Service_RedisOut`.
-struct service_redis_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// List of plans available for this type of service
-  std::vector<::aiven::api::service_plan_out> service_plans{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_redis_out&, const service_redis_out&) = default;
-};
+/// From `#/components/schemas/Service_ClickhouseOut`: the same members as service_pg_out.
+using service_clickhouse_out = ::aiven::api::service_pg_out;
 
 /// Service type information
-/// From `#/components/schemas/Service_ThanosOut`.
-struct service_thanos_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// List of plans available for this type of service
-  std::vector<::aiven::api::service_plan_out> service_plans{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_thanos_out&, const service_thanos_out&) = default;
-};
+/// From `#/components/schemas/Service_DragonflyOut`: the same members as service_pg_out.
+using service_dragonfly_out = ::aiven::api::service_pg_out;
 
 /// Service type information
-/// From `#/components/schemas/Service_ValkeyOut`.
-struct service_valkey_out {
-  /// Default version of the service if no explicit version is defined
-  std::optional<std::string> default_version{};
-  /// Single line description of the service
-  std::string description{};
-  /// Latest available version of the service
-  std::optional<std::string> latest_available_version{};
-  /// List of plans available for this type of service
-  std::vector<::aiven::api::service_plan_out> service_plans{};
-  /// JSON-Schema for the 'user_config' properties
-  ::boost::json::value user_config_schema{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// From `#/components/schemas/Service_ElasticsearchOut`: the same members as service_pg_out.
+using service_elasticsearch_out = ::aiven::api::service_pg_out;
 
-  friend bool operator==(const service_valkey_out&, const service_valkey_out&) = default;
-};
+/// Service type information
+/// From `#/components/schemas/Service_FlinkOut`: the same members as service_pg_out.
+using service_flink_out = ::aiven::api::service_pg_out;
+
+/// Service type information
+/// From `#/components/schemas/Service_GrafanaOut`: the same members as service_pg_out.
+using service_grafana_out = ::aiven::api::service_pg_out;
+
+/// Service type information
+/// From `#/components/schemas/Service_KafkaOut`: the same members as service_pg_out.
+using service_kafka_out = ::aiven::api::service_pg_out;
+
+/// Service type information
+/// From `#/components/schemas/Service_KafkaConnectOut`: the same members as service_pg_out.
+using service_kafka_connect_out = ::aiven::api::service_pg_out;
+
+/// Service type information
+/// From `#/components/schemas/Service_KafkaMirrormakerOut`: the same members as service_pg_out.
+using service_kafka_mirrormaker_out = ::aiven::api::service_pg_out;
+
+/// Service type information
+/// From `#/components/schemas/Service_MysqlOut`: the same members as service_pg_out.
+using service_mysql_out = ::aiven::api::service_pg_out;
+
+/// Service type information
+/// From `#/components/schemas/Service_OpensearchOut`: the same members as service_pg_out.
+using service_opensearch_out = ::aiven::api::service_pg_out;
+
+/// Service type information
+/// From `#/components/schemas/Service_RedisOut`: the same members as service_pg_out.
+using service_redis_out = ::aiven::api::service_pg_out;
+
+/// Service type information
+/// From `#/components/schemas/Service_ThanosOut`: the same members as service_pg_out.
+using service_thanos_out = ::aiven::api::service_pg_out;
+
+/// Service type information
+/// From `#/components/schemas/Service_ValkeyOut`: the same members as service_pg_out.
+using service_valkey_out = ::aiven::api::service_pg_out;
 
 /// Service plans by service type
-/// From `#/components/schemas/ListProjectServiceTypesOut`.
-struct list_project_service_types_out {
-  std::optional<::aiven::api::service_clickhouse_out> clickhouse{};
-  std::optional<::aiven::api::service_dragonfly_out> dragonfly{};
-  std::optional<::aiven::api::service_elasticsearch_out> elasticsearch{};
-  std::optional<::aiven::api::service_flink_out> flink{};
-  std::optional<::aiven::api::service_grafana_out> grafana{};
-  std::optional<::aiven::api::service_kafka_out> kafka{};
-  std::optional<::aiven::api::service_kafka_connect_out> kafka_connect{};
-  std::optional<::aiven::api::service_kafka_mirrormaker_out> kafka_mirrormaker{};
-  std::optional<::aiven::api::service_mysql_out> mysql{};
-  std::optional<::aiven::api::service_opensearch_out> opensearch{};
-  std::optional<::aiven::api::service_pg_out> pg{};
-  std::optional<::aiven::api::service_redis_out> redis{};
-  std::optional<::aiven::api::service_thanos_out> thanos{};
-  std::optional<::aiven::api::service_valkey_out> valkey{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const list_project_service_types_out&, const list_project_service_types_out&) = default;
-};
-
-/// Service plans by service type
-/// From `#/components/schemas/ListPublicServiceTypesOut`.
+/// From `#/components/schemas/ListPublicServiceTypesOut`. Also list_project_service_types_out (the same members).
 struct list_public_service_types_out {
   std::optional<::aiven::api::service_clickhouse_out> clickhouse{};
   std::optional<::aiven::api::service_dragonfly_out> dragonfly{};
@@ -1395,6 +933,10 @@ struct list_public_service_types_out {
 
   friend bool operator==(const list_public_service_types_out&, const list_public_service_types_out&) = default;
 };
+
+/// Service plans by service type
+/// From `#/components/schemas/ListProjectServiceTypesOut`: the same members as list_public_service_types_out.
+using list_project_service_types_out = ::aiven::api::list_public_service_types_out;
 
 /// From `#/components/schemas/LogOut`.
 struct log_out {
@@ -1424,7 +966,7 @@ struct maintenance_in {
   friend bool operator==(const maintenance_in&, const maintenance_in&) = default;
 };
 
-/// From `#/components/schemas/UpdateOut`.
+/// From `#/components/schemas/UpdateOut`. Also service_service_type_update_response_service_maintenance_updates_item (the same members).
 struct update_out {
   /// Deadline for installing the update
   std::optional<std::string> deadline{};
@@ -1464,7 +1006,7 @@ struct maintenance_out {
 };
 
 /// Notification metadata
-/// From `#/components/schemas/MetadataOut`.
+/// From `#/components/schemas/MetadataOut`. Also service_service_type_update_response_service_service_notifications_item_metadata (the same members).
 struct metadata_out {
   /// Link to the help article
   std::optional<std::string> end_of_life_help_article_url{};
@@ -1570,7 +1112,7 @@ struct progress_update_out {
 };
 
 /// Shard of this node. Only returned for a subset of service types
-/// From `#/components/schemas/ShardOut`.
+/// From `#/components/schemas/ShardOut`. Also service_service_type_update_response_service_node_states_item_shard (the same members).
 struct shard_out {
   /// Name of the shard.
   std::optional<std::string> name{};
@@ -1717,28 +1259,6 @@ struct project_get_service_logs_out {
   friend bool operator==(const project_get_service_logs_out&, const project_get_service_logs_out&) = default;
 };
 
-/// ProjectServiceTagsReplaceRequestBody
-/// From `#/components/schemas/ProjectServiceTagsReplaceIn`.
-struct project_service_tags_replace_in {
-  /// Set of resource tags
-  std::map<std::string, std::string> tags{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const project_service_tags_replace_in&, const project_service_tags_replace_in&) = default;
-};
-
-/// ProjectServiceTagsUpdateRequestBody
-/// From `#/components/schemas/ProjectServiceTagsUpdateIn`.
-struct project_service_tags_update_in {
-  /// Set of resource tags
-  std::map<std::string, std::string> tags{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const project_service_tags_update_in&, const project_service_tags_update_in&) = default;
-};
-
 /// From `#/components/schemas/ResultCodeOut`.
 struct result_code_out {
   /// Machine-readable key code, which represents the result of the task
@@ -1766,22 +1286,8 @@ struct scheduled_backup_time_out {
   friend bool operator==(const scheduled_backup_time_out&, const scheduled_backup_time_out&) = default;
 };
 
-/// From `#/components/schemas/SchemaRegistryAclOut`.
-struct schema_registry_acl_out {
-  /// ID
-  std::optional<std::string> id{};
-  ::aiven::open_enum<::aiven::api::schema_registry_acl_permission_type> permission{};
-  /// Schema Registry ACL entry resource name pattern
-  std::string resource{};
-  std::string username{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const schema_registry_acl_out&, const schema_registry_acl_out&) = default;
-};
-
 /// Service IaaS server group
-/// From `#/components/schemas/ServerGroupOut`.
+/// From `#/components/schemas/ServerGroupOut`. Also service_service_type_update_response_service_server_group (the same members).
 struct server_group_out {
   /// Flag set if server group is in use for the service
   std::optional<bool> enabled{};
@@ -1793,17 +1299,21 @@ struct server_group_out {
   friend bool operator==(const server_group_out&, const server_group_out&) = default;
 };
 
-/// ServiceBackupToAnotherRegionReportRequestBody
-/// From `#/components/schemas/ServiceBackupToAnotherRegionReportIn`.
-struct service_backup_to_another_region_report_in {
+/// ServiceMetricsFetchRequestBody
+/// From `#/components/schemas/ServiceMetricsFetchIn`. Also service_backup_to_another_region_report_in (the same members).
+struct service_metrics_fetch_in {
   /// Metrics at Kafka service topic level
   std::optional<std::string> kafka_topic_name{};
   std::optional<::aiven::open_enum<::aiven::api::period_type>> period{};
   /// Members of a response this type does not know, as received (empty when none).
   ::boost::json::object unknown_fields_{};
 
-  friend bool operator==(const service_backup_to_another_region_report_in&, const service_backup_to_another_region_report_in&) = default;
+  friend bool operator==(const service_metrics_fetch_in&, const service_metrics_fetch_in&) = default;
 };
+
+/// ServiceBackupToAnotherRegionReportRequestBody
+/// From `#/components/schemas/ServiceBackupToAnotherRegionReportIn`: the same members as service_metrics_fetch_in.
+using service_backup_to_another_region_report_in = ::aiven::api::service_metrics_fetch_in;
 
 /// ServiceBackupsGetResponse
 /// From `#/components/schemas/ServiceBackupsGetOut`.
@@ -1835,29 +1345,6 @@ struct service_cancel_query_in {
   ::boost::json::object unknown_fields_{};
 
   friend bool operator==(const service_cancel_query_in&, const service_cancel_query_in&) = default;
-};
-
-/// From `#/components/schemas/ServiceIntegrationIn`.
-struct service_integration_in {
-  /// Integration destination endpoint ID
-  std::optional<std::string> dest_endpoint_id{};
-  /// Defaults to project in the request path
-  std::optional<std::string> dest_project{};
-  /// Destination service name
-  std::optional<std::string> dest_service{};
-  ::aiven::open_enum<::aiven::api::integration_type> integration_type{};
-  /// Integration source endpoint ID
-  std::optional<std::string> source_endpoint_id{};
-  /// Defaults to project in the request path
-  std::optional<std::string> source_project{};
-  /// Source service name
-  std::optional<std::string> source_service{};
-  /// Service type-specific settings
-  std::optional<::boost::json::value> user_config{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_integration_in&, const service_integration_in&) = default;
 };
 
 /// ServiceCreateRequestBody
@@ -1900,7 +1387,7 @@ struct service_create_in {
   friend bool operator==(const service_create_in&, const service_create_in&) = default;
 };
 
-/// From `#/components/schemas/ServiceNotificationOut`.
+/// From `#/components/schemas/ServiceNotificationOut`. Also service_service_type_update_response_service_service_notifications_item (the same members).
 struct service_notification_out {
   ::aiven::open_enum<::aiven::api::level_type> level{};
   /// Human notification message
@@ -1913,7 +1400,7 @@ struct service_notification_out {
   friend bool operator==(const service_notification_out&, const service_notification_out&) = default;
 };
 
-/// From `#/components/schemas/Service_TopicOut`.
+/// From `#/components/schemas/Service_TopicOut`. Also service_service_type_update_response_service_topics_item (the same members).
 struct service_topic_out {
   /// The retention policy to use on old segments. Possible values include 'delete', 'compact', or a comma-separated list of them. The default policy ('delete') wi...
   std::string cleanup_policy{};
@@ -1936,7 +1423,7 @@ struct service_topic_out {
   friend bool operator==(const service_topic_out&, const service_topic_out&) = default;
 };
 
-/// From `#/components/schemas/Service_UserOut`.
+/// From `#/components/schemas/Service_UserOut`. Also service_user_create_out, service_user_get_out (the same members).
 struct service_user_out {
   /// Access certificate for TLS client authentication
   std::optional<std::string> access_cert{};
@@ -1963,9 +1450,8 @@ struct service_user_out {
   friend bool operator==(const service_user_out&, const service_user_out&) = default;
 };
 
-/// Service information
-/// From `#/components/schemas/ServiceCreateOut`.
-struct service_create_out {
+/// From `#/components/schemas/ServiceOut`. Also service_create_out, service_update_out, service_user_credentials_modify_out, service_user_credentials_reset_out (the same members).
+struct service_out {
   /// List of Aiven ACL entries for Kafka service
   std::optional<std::vector<::aiven::api::acl_out>> acl{};
   /// List of backups for the service
@@ -2046,11 +1532,15 @@ struct service_create_out {
   /// Members of a response this type does not know, as received (empty when none).
   ::boost::json::object unknown_fields_{};
 
-  friend bool operator==(const service_create_out&, const service_create_out&) = default;
+  friend bool operator==(const service_out&, const service_out&) = default;
 };
 
+/// Service information
+/// From `#/components/schemas/ServiceCreateOut`: the same members as service_out.
+using service_create_out = ::aiven::api::service_out;
+
 /// ServiceCustomFileUpdateResponse
-/// From `#/components/schemas/ServiceCustomFileUpdateResponse`.
+/// From `#/components/schemas/ServiceCustomFileUpdateResponse`. Also service_custom_file_upload_response (the same members).
 struct service_custom_file_update_response {
   /// List of errors occurred during request processing
   std::optional<std::vector<::aiven::api::error_item>> errors{};
@@ -2067,21 +1557,8 @@ struct service_custom_file_update_response {
 };
 
 /// ServiceCustomFileUploadResponse
-/// From `#/components/schemas/ServiceCustomFileUploadResponse`.
-struct service_custom_file_upload_response {
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// File ID
-  std::optional<std::string> file_id{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Path under which the service refers to the file, e.g. custom/synonyms/NAME
-  std::optional<std::string> service_reference{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_custom_file_upload_response&, const service_custom_file_upload_response&) = default;
-};
+/// From `#/components/schemas/ServiceCustomFileUploadResponse`: the same members as service_custom_file_update_response.
+using service_custom_file_upload_response = ::aiven::api::service_custom_file_update_response;
 
 /// DatahubSecretRotationGroup
 /// From `service_data_hub_rotate_internal_secrets_response_rotation`.
@@ -2239,103 +1716,6 @@ struct service_get_out {
   friend bool operator==(const service_get_out&, const service_get_out&) = default;
 };
 
-/// ServiceMetricsFetchRequestBody
-/// From `#/components/schemas/ServiceMetricsFetchIn`.
-struct service_metrics_fetch_in {
-  /// Metrics at Kafka service topic level
-  std::optional<std::string> kafka_topic_name{};
-  std::optional<::aiven::open_enum<::aiven::api::period_type>> period{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_metrics_fetch_in&, const service_metrics_fetch_in&) = default;
-};
-
-/// From `#/components/schemas/ServiceOut`.
-struct service_out {
-  /// List of Aiven ACL entries for Kafka service
-  std::optional<std::vector<::aiven::api::acl_out>> acl{};
-  /// List of backups for the service
-  std::optional<std::vector<::aiven::api::backup_out>> backups{};
-  /// Cloud provider and location
-  std::optional<std::string> cloud_description{};
-  /// Target cloud
-  std::string cloud_name{};
-  /// Active Customer Managed Key identifier (CMK ID)
-  std::optional<std::string> cmk_id{};
-  /// Service component information objects
-  std::optional<std::vector<::aiven::api::component_out>> components{};
-  /// Service-specific connection information properties
-  std::optional<::boost::json::value> connection_info{};
-  /// PostgreSQL PGBouncer connection pools
-  std::optional<std::vector<::aiven::api::connection_pool_out>> connection_pools{};
-  /// Service creation timestamp (ISO 8601)
-  std::string create_time{};
-  /// List of service's user database names
-  std::optional<std::vector<std::string>> databases{};
-  /// Megabytes of disk space for data storage
-  std::optional<std::int64_t> disk_space_mb{};
-  /// Feature flags
-  std::optional<::boost::json::value> features{};
-  /// List of service groups the service belongs to. This field is deprecated. It is always set to single element with value 'default'
-  std::vector<std::string> group_list{};
-  /// True when the service uses a cluster plan with dedicated node groups
-  std::optional<bool> is_cluster_plan{};
-  /// List of Kafka-native ACL entries
-  std::optional<std::vector<::aiven::api::kafka_acl_out>> kafka_acl{};
-  std::optional<::aiven::api::maintenance_out> maintenance{};
-  /// Service type specific metadata
-  std::optional<::boost::json::value> metadata{};
-  /// Number of service nodes in the active plan
-  std::optional<std::int64_t> node_count{};
-  /// Number of CPUs for each node
-  std::optional<std::int64_t> node_cpu_count{};
-  /// Megabytes of memory for each node
-  std::optional<double> node_memory_mb{};
-  /// State of individual service nodes
-  std::optional<std::vector<::aiven::api::node_state_out>> node_states{};
-  /// Subscription plan
-  std::string plan{};
-  /// Project VPC ID
-  std::string project_vpc_id{};
-  /// List of Schema Registry ACL entries
-  std::optional<std::vector<::aiven::api::schema_registry_acl_out>> schema_registry_acl{};
-  std::optional<::aiven::api::server_group_out> server_group{};
-  /// Integrations with other services
-  std::vector<::aiven::api::service_integration_out> service_integrations{};
-  /// Service name
-  std::string service_name{};
-  /// Service notifications
-  std::optional<std::vector<::aiven::api::service_notification_out>> service_notifications{};
-  /// Service type code
-  std::string service_type{};
-  /// Single line description of the service
-  std::optional<std::string> service_type_description{};
-  /// URI for connecting to the service (may be null)
-  std::string service_uri{};
-  /// service_uri parameterized into key-value pairs
-  std::optional<::boost::json::value> service_uri_params{};
-  ::aiven::open_enum<::aiven::api::service_state_type> state{};
-  /// Set of resource tags
-  std::optional<std::map<std::string, std::string>> tags{};
-  /// List of service technical email addresses
-  std::optional<std::vector<::aiven::api::tech_email_out>> tech_emails{};
-  /// Service is protected against termination and powering off
-  bool termination_protection{};
-  /// Kafka topics. DEPRECATED: Use /project/$project/service/$service/topic instead
-  std::optional<std::vector<::aiven::api::service_topic_out>> topics{};
-  /// Service last update timestamp (ISO 8601)
-  std::string update_time{};
-  /// Service type-specific settings
-  ::boost::json::value user_config{};
-  /// List of service users
-  std::optional<std::vector<::aiven::api::service_user_out>> users{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_out&, const service_out&) = default;
-};
-
 /// ServicePrivatelinkAWSCreateRequestBody
 /// From `#/components/schemas/ServicePrivatelinkAWSCreateIn`.
 struct service_privatelink_aws_create_in {
@@ -2349,48 +1729,8 @@ struct service_privatelink_aws_create_in {
   friend bool operator==(const service_privatelink_aws_create_in&, const service_privatelink_aws_create_in&) = default;
 };
 
-/// ServicePrivatelinkAWSCreateResponse
-/// From `#/components/schemas/ServicePrivatelinkAWSCreateOut`.
-struct service_privatelink_aws_create_out {
-  /// AWS VPC endpoint service ID
-  std::optional<std::string> aws_service_id{};
-  /// AWS VPC endpoint service name
-  std::optional<std::string> aws_service_name{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// ARNs of principals allowed connecting to the service
-  std::vector<std::string> principals{};
-  ::aiven::open_enum<::aiven::api::service_privatelink_aws_state_type> state{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_privatelink_aws_create_out&, const service_privatelink_aws_create_out&) = default;
-};
-
-/// ServicePrivatelinkAWSDeleteResponse
-/// From `#/components/schemas/ServicePrivatelinkAWSDeleteOut`.
-struct service_privatelink_aws_delete_out {
-  /// AWS VPC endpoint service ID
-  std::optional<std::string> aws_service_id{};
-  /// AWS VPC endpoint service name
-  std::optional<std::string> aws_service_name{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// ARNs of principals allowed connecting to the service
-  std::vector<std::string> principals{};
-  ::aiven::open_enum<::aiven::api::service_privatelink_aws_state_type> state{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_privatelink_aws_delete_out&, const service_privatelink_aws_delete_out&) = default;
-};
-
 /// ServicePrivatelinkAWSGetResponse
-/// From `#/components/schemas/ServicePrivatelinkAWSGetOut`.
+/// From `#/components/schemas/ServicePrivatelinkAWSGetOut`. Also service_privatelink_aws_create_out, service_privatelink_aws_delete_out, service_privatelink_aws_update_out (the same members).
 struct service_privatelink_aws_get_out {
   /// AWS VPC endpoint service ID
   std::optional<std::string> aws_service_id{};
@@ -2409,6 +1749,14 @@ struct service_privatelink_aws_get_out {
   friend bool operator==(const service_privatelink_aws_get_out&, const service_privatelink_aws_get_out&) = default;
 };
 
+/// ServicePrivatelinkAWSCreateResponse
+/// From `#/components/schemas/ServicePrivatelinkAWSCreateOut`: the same members as service_privatelink_aws_get_out.
+using service_privatelink_aws_create_out = ::aiven::api::service_privatelink_aws_get_out;
+
+/// ServicePrivatelinkAWSDeleteResponse
+/// From `#/components/schemas/ServicePrivatelinkAWSDeleteOut`: the same members as service_privatelink_aws_get_out.
+using service_privatelink_aws_delete_out = ::aiven::api::service_privatelink_aws_get_out;
+
 /// ServicePrivatelinkAWSUpdateRequestBody
 /// From `#/components/schemas/ServicePrivatelinkAWSUpdateIn`.
 struct service_privatelink_aws_update_in {
@@ -2423,74 +1771,11 @@ struct service_privatelink_aws_update_in {
 };
 
 /// ServicePrivatelinkAWSUpdateResponse
-/// From `#/components/schemas/ServicePrivatelinkAWSUpdateOut`.
-struct service_privatelink_aws_update_out {
-  /// AWS VPC endpoint service ID
-  std::optional<std::string> aws_service_id{};
-  /// AWS VPC endpoint service name
-  std::optional<std::string> aws_service_name{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// ARNs of principals allowed connecting to the service
-  std::vector<std::string> principals{};
-  ::aiven::open_enum<::aiven::api::service_privatelink_aws_state_type> state{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_privatelink_aws_update_out&, const service_privatelink_aws_update_out&) = default;
-};
-
-/// ServicePrivatelinkAzureConnectionApprovalResponse
-/// From `#/components/schemas/ServicePrivatelinkAzureConnectionApprovalOut`.
-struct service_privatelink_azure_connection_approval_out {
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Azure private endpoint ID
-  std::string private_endpoint_id{};
-  /// Privatelink connection ID
-  std::optional<std::string> privatelink_connection_id{};
-  ::aiven::open_enum<::aiven::api::service_privatelink_azure_connection_approval_state_type> state{};
-  /// (Private) IP address of Privatelink endpoint
-  std::string user_ip_address{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_privatelink_azure_connection_approval_out&, const service_privatelink_azure_connection_approval_out&) = default;
-};
-
-/// From `#/components/schemas/ServicePrivatelinkAzureConnectionListOut`.
-struct service_privatelink_azure_connection_list_out {
-  /// Azure private endpoint ID
-  std::string private_endpoint_id{};
-  /// Privatelink connection ID
-  std::optional<std::string> privatelink_connection_id{};
-  /// The Aiven connection state. The Azure connection status has a separate value
-  ::aiven::open_enum<::aiven::api::connection_state_type> state{};
-  /// (Private) IP address of Privatelink endpoint
-  std::string user_ip_address{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_privatelink_azure_connection_list_out&, const service_privatelink_azure_connection_list_out&) = default;
-};
-
-/// ServicePrivatelinkAzureConnectionUpdateRequestBody
-/// From `#/components/schemas/ServicePrivatelinkAzureConnectionUpdateIn`.
-struct service_privatelink_azure_connection_update_in {
-  /// (Private) IP address of Privatelink endpoint
-  std::string user_ip_address{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_privatelink_azure_connection_update_in&, const service_privatelink_azure_connection_update_in&) = default;
-};
+/// From `#/components/schemas/ServicePrivatelinkAWSUpdateOut`: the same members as service_privatelink_aws_get_out.
+using service_privatelink_aws_update_out = ::aiven::api::service_privatelink_aws_get_out;
 
 /// ServicePrivatelinkAzureConnectionUpdateResponse
-/// From `#/components/schemas/ServicePrivatelinkAzureConnectionUpdateOut`.
+/// From `#/components/schemas/ServicePrivatelinkAzureConnectionUpdateOut`. Also service_privatelink_azure_connection_approval_out (the same members).
 struct service_privatelink_azure_connection_update_out {
   /// List of errors occurred during request processing
   std::optional<std::vector<::aiven::api::error_item>> errors{};
@@ -2509,8 +1794,39 @@ struct service_privatelink_azure_connection_update_out {
   friend bool operator==(const service_privatelink_azure_connection_update_out&, const service_privatelink_azure_connection_update_out&) = default;
 };
 
+/// ServicePrivatelinkAzureConnectionApprovalResponse
+/// From `#/components/schemas/ServicePrivatelinkAzureConnectionApprovalOut`: the same members as service_privatelink_azure_connection_update_out.
+using service_privatelink_azure_connection_approval_out = ::aiven::api::service_privatelink_azure_connection_update_out;
+
+/// From `#/components/schemas/ServicePrivatelinkAzureConnectionListOut`.
+struct service_privatelink_azure_connection_list_out {
+  /// Azure private endpoint ID
+  std::string private_endpoint_id{};
+  /// Privatelink connection ID
+  std::optional<std::string> privatelink_connection_id{};
+  /// The Aiven connection state. The Azure connection status has a separate value
+  ::aiven::open_enum<::aiven::api::connection_state_type> state{};
+  /// (Private) IP address of Privatelink endpoint
+  std::string user_ip_address{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_azure_connection_list_out&, const service_privatelink_azure_connection_list_out&) = default;
+};
+
+/// ServicePrivatelinkAzureConnectionUpdateRequestBody
+/// From `#/components/schemas/ServicePrivatelinkAzureConnectionUpdateIn`. Also service_privatelink_google_connection_create_in (the same members).
+struct service_privatelink_azure_connection_update_in {
+  /// (Private) IP address of Privatelink endpoint
+  std::string user_ip_address{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_privatelink_azure_connection_update_in&, const service_privatelink_azure_connection_update_in&) = default;
+};
+
 /// ServicePrivatelinkAzureCreateRequestBody
-/// From `#/components/schemas/ServicePrivatelinkAzureCreateIn`.
+/// From `#/components/schemas/ServicePrivatelinkAzureCreateIn`. Also service_privatelink_azure_update_in (the same members).
 struct service_privatelink_azure_create_in {
   /// IDs of Azure subscriptions allowed to connect to the service
   std::vector<std::string> user_subscription_ids{};
@@ -2520,48 +1836,8 @@ struct service_privatelink_azure_create_in {
   friend bool operator==(const service_privatelink_azure_create_in&, const service_privatelink_azure_create_in&) = default;
 };
 
-/// ServicePrivatelinkAzureCreateResponse
-/// From `#/components/schemas/ServicePrivatelinkAzureCreateOut`.
-struct service_privatelink_azure_create_out {
-  /// Azure Privatelink service alias
-  std::optional<std::string> azure_service_alias{};
-  /// Azure Privatelink service ID
-  std::optional<std::string> azure_service_id{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  ::aiven::open_enum<::aiven::api::service_privatelink_azure_state_type> state{};
-  /// IDs of Azure subscriptions allowed to connect to the service
-  std::vector<std::string> user_subscription_ids{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_privatelink_azure_create_out&, const service_privatelink_azure_create_out&) = default;
-};
-
-/// ServicePrivatelinkAzureDeleteResponse
-/// From `#/components/schemas/ServicePrivatelinkAzureDeleteOut`.
-struct service_privatelink_azure_delete_out {
-  /// Azure Privatelink service alias
-  std::optional<std::string> azure_service_alias{};
-  /// Azure Privatelink service ID
-  std::optional<std::string> azure_service_id{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  ::aiven::open_enum<::aiven::api::service_privatelink_azure_state_type> state{};
-  /// IDs of Azure subscriptions allowed to connect to the service
-  std::vector<std::string> user_subscription_ids{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_privatelink_azure_delete_out&, const service_privatelink_azure_delete_out&) = default;
-};
-
 /// ServicePrivatelinkAzureGetResponse
-/// From `#/components/schemas/ServicePrivatelinkAzureGetOut`.
+/// From `#/components/schemas/ServicePrivatelinkAzureGetOut`. Also service_privatelink_azure_create_out, service_privatelink_azure_delete_out, service_privatelink_azure_update_out (the same members).
 struct service_privatelink_azure_get_out {
   /// Azure Privatelink service alias
   std::optional<std::string> azure_service_alias{};
@@ -2580,47 +1856,25 @@ struct service_privatelink_azure_get_out {
   friend bool operator==(const service_privatelink_azure_get_out&, const service_privatelink_azure_get_out&) = default;
 };
 
-/// ServicePrivatelinkAzureUpdateRequestBody
-/// From `#/components/schemas/ServicePrivatelinkAzureUpdateIn`.
-struct service_privatelink_azure_update_in {
-  /// IDs of Azure subscriptions allowed to connect to the service
-  std::vector<std::string> user_subscription_ids{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// ServicePrivatelinkAzureCreateResponse
+/// From `#/components/schemas/ServicePrivatelinkAzureCreateOut`: the same members as service_privatelink_azure_get_out.
+using service_privatelink_azure_create_out = ::aiven::api::service_privatelink_azure_get_out;
 
-  friend bool operator==(const service_privatelink_azure_update_in&, const service_privatelink_azure_update_in&) = default;
-};
+/// ServicePrivatelinkAzureDeleteResponse
+/// From `#/components/schemas/ServicePrivatelinkAzureDeleteOut`: the same members as service_privatelink_azure_get_out.
+using service_privatelink_azure_delete_out = ::aiven::api::service_privatelink_azure_get_out;
+
+/// ServicePrivatelinkAzureUpdateRequestBody
+/// From `#/components/schemas/ServicePrivatelinkAzureUpdateIn`: the same members as service_privatelink_azure_create_in.
+using service_privatelink_azure_update_in = ::aiven::api::service_privatelink_azure_create_in;
 
 /// ServicePrivatelinkAzureUpdateResponse
-/// From `#/components/schemas/ServicePrivatelinkAzureUpdateOut`.
-struct service_privatelink_azure_update_out {
-  /// Azure Privatelink service alias
-  std::optional<std::string> azure_service_alias{};
-  /// Azure Privatelink service ID
-  std::optional<std::string> azure_service_id{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  ::aiven::open_enum<::aiven::api::service_privatelink_azure_state_type> state{};
-  /// IDs of Azure subscriptions allowed to connect to the service
-  std::vector<std::string> user_subscription_ids{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_privatelink_azure_update_out&, const service_privatelink_azure_update_out&) = default;
-};
+/// From `#/components/schemas/ServicePrivatelinkAzureUpdateOut`: the same members as service_privatelink_azure_get_out.
+using service_privatelink_azure_update_out = ::aiven::api::service_privatelink_azure_get_out;
 
 /// ServicePrivatelinkGoogleConnectionCreateRequestBody
-/// From `#/components/schemas/ServicePrivatelinkGoogleConnectionCreateIn`.
-struct service_privatelink_google_connection_create_in {
-  /// (Private) IP address of Private Service Connect endpoint
-  std::string user_ip_address{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_privatelink_google_connection_create_in&, const service_privatelink_google_connection_create_in&) = default;
-};
+/// From `#/components/schemas/ServicePrivatelinkGoogleConnectionCreateIn`: the same members as service_privatelink_azure_connection_update_in.
+using service_privatelink_google_connection_create_in = ::aiven::api::service_privatelink_azure_connection_update_in;
 
 /// ServicePrivatelinkGoogleConnectionCreateResponse
 /// From `#/components/schemas/ServicePrivatelinkGoogleConnectionCreateOut`.
@@ -2658,40 +1912,8 @@ struct service_privatelink_google_connection_list_out {
   friend bool operator==(const service_privatelink_google_connection_list_out&, const service_privatelink_google_connection_list_out&) = default;
 };
 
-/// ServicePrivatelinkGoogleCreateResponse
-/// From `#/components/schemas/ServicePrivatelinkGoogleCreateOut`.
-struct service_privatelink_google_create_out {
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Google Private Service Connect service attachment name
-  std::string google_service_attachment{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  ::aiven::open_enum<::aiven::api::service_privatelink_google_state_type> state{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_privatelink_google_create_out&, const service_privatelink_google_create_out&) = default;
-};
-
-/// ServicePrivatelinkGoogleDeleteResponse
-/// From `#/components/schemas/ServicePrivatelinkGoogleDeleteOut`.
-struct service_privatelink_google_delete_out {
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Google Private Service Connect service attachment name
-  std::string google_service_attachment{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  ::aiven::open_enum<::aiven::api::service_privatelink_google_state_type> state{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_privatelink_google_delete_out&, const service_privatelink_google_delete_out&) = default;
-};
-
 /// ServicePrivatelinkGoogleGetResponse
-/// From `#/components/schemas/ServicePrivatelinkGoogleGetOut`.
+/// From `#/components/schemas/ServicePrivatelinkGoogleGetOut`. Also service_privatelink_google_create_out, service_privatelink_google_delete_out (the same members).
 struct service_privatelink_google_get_out {
   /// List of errors occurred during request processing
   std::optional<std::vector<::aiven::api::error_item>> errors{};
@@ -2706,20 +1928,13 @@ struct service_privatelink_google_get_out {
   friend bool operator==(const service_privatelink_google_get_out&, const service_privatelink_google_get_out&) = default;
 };
 
-/// ServiceQueryActivityRequestBody
-/// From `#/components/schemas/ServiceQueryActivityIn`.
-struct service_query_activity_in {
-  /// Limit for number of results
-  std::optional<std::int64_t> limit{};
-  /// Offset for retrieved results based on sort order
-  std::optional<std::int64_t> offset{};
-  /// Sort order can be either asc or desc and multiple comma separated columns with their own order can be specified: :asc,:desc.
-  std::optional<std::string> order_by{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// ServicePrivatelinkGoogleCreateResponse
+/// From `#/components/schemas/ServicePrivatelinkGoogleCreateOut`: the same members as service_privatelink_google_get_out.
+using service_privatelink_google_create_out = ::aiven::api::service_privatelink_google_get_out;
 
-  friend bool operator==(const service_query_activity_in&, const service_query_activity_in&) = default;
-};
+/// ServicePrivatelinkGoogleDeleteResponse
+/// From `#/components/schemas/ServicePrivatelinkGoogleDeleteOut`: the same members as service_privatelink_google_get_out.
+using service_privatelink_google_delete_out = ::aiven::api::service_privatelink_google_get_out;
 
 /// From `#/components/schemas/Service_QueryOut`.
 struct service_query_out {
@@ -2818,59 +2033,8 @@ struct service_service_type_update_request_body {
   friend bool operator==(const service_service_type_update_request_body&, const service_service_type_update_request_body&) = default;
 };
 
-/// From `service_service_type_update_response_service_acl_item`.
-struct service_service_type_update_response_service_acl_item {
-  /// ID
-  std::optional<std::string> id{};
-  /// Kafka permission
-  ::aiven::open_enum<::aiven::api::service_service_type_update_response_service_acl_item_permission> permission{};
-  /// Topic name pattern
-  std::string topic{};
-  /// Username
-  std::string username{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_service_type_update_response_service_acl_item&, const service_service_type_update_response_service_acl_item&) = default;
-};
-
-/// From `service_service_type_update_response_service_backups_item_additional_regions_item`.
-struct service_service_type_update_response_service_backups_item_additional_regions_item {
-  /// Target cloud
-  std::string cloud{};
-  /// Reason for pausing the backup synchronization
-  std::optional<std::string> pause_reason{};
-  /// Indicates additional backup synchronization is paused
-  std::optional<bool> paused{};
-  /// Cloud storage region name
-  std::optional<std::string> region{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_service_type_update_response_service_backups_item_additional_regions_item&, const service_service_type_update_response_service_backups_item_additional_regions_item&) = default;
-};
-
-/// From `service_service_type_update_response_service_backups_item`.
-struct service_service_type_update_response_service_backups_item {
-  /// Additional backup regions, if available
-  std::optional<std::vector<::aiven::api::service_service_type_update_response_service_backups_item_additional_regions_item>> additional_regions{};
-  /// Internal name of this backup
-  std::string backup_name{};
-  /// Backup timestamp (ISO 8601)
-  std::string backup_time{};
-  /// Backup's original size before compression
-  std::int64_t data_size{};
-  /// Indicates if this backup is a full or an incremental one (available only for MySQL)
-  std::optional<bool> incremental{};
-  /// Location where this backup is stored
-  std::optional<std::string> storage_location{};
-  /// The amount of tiered storage data in bytes referenced by this backup.
-  std::optional<std::int64_t> tiered_storage_data_size{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_service_type_update_response_service_backups_item&, const service_service_type_update_response_service_backups_item&) = default;
-};
+/// From `service_service_type_update_response_service_backups_item`: the same members as backup_out.
+using service_service_type_update_response_service_backups_item = ::aiven::api::backup_out;
 
 /// From `service_service_type_update_response_service_components_item`.
 struct service_service_type_update_response_service_components_item {
@@ -2920,30 +2084,6 @@ struct service_service_type_update_response_service_connection_pools_item {
   friend bool operator==(const service_service_type_update_response_service_connection_pools_item&, const service_service_type_update_response_service_connection_pools_item&) = default;
 };
 
-/// From `service_service_type_update_response_service_kafka_acl_item`.
-struct service_service_type_update_response_service_kafka_acl_item {
-  /// the host or * for all hosts
-  std::string host{};
-  /// ID
-  std::string id{};
-  /// Kafka ACL operation represents an operation which an ACL grants or denies permission to perform
-  ::aiven::open_enum<::aiven::api::service_service_type_update_response_service_kafka_acl_item_operation> operation{};
-  /// Kafka ACL pattern type of resource name
-  ::aiven::open_enum<::aiven::api::service_service_type_update_response_service_kafka_acl_item_pattern_type> pattern_type{};
-  /// Kafka ACL permission type
-  ::aiven::open_enum<::aiven::api::service_service_type_update_response_service_kafka_acl_item_permission_type> permission_type{};
-  /// principal is in 'principalType:name' format
-  std::string principal{};
-  /// Resource pattern used to match specified resources
-  std::string resource_name{};
-  /// Kafka ACL resource type represents a type of resource which an ACL can be applied to
-  ::aiven::open_enum<::aiven::api::service_service_type_update_response_service_kafka_acl_item_resource_type> resource_type{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_service_type_update_response_service_kafka_acl_item&, const service_service_type_update_response_service_kafka_acl_item&) = default;
-};
-
 /// Controlled switchover status
 /// From `service_service_type_update_response_service_maintenance_controlled_switchover`.
 struct service_service_type_update_response_service_maintenance_controlled_switchover {
@@ -2963,27 +2103,8 @@ struct service_service_type_update_response_service_maintenance_controlled_switc
   friend bool operator==(const service_service_type_update_response_service_maintenance_controlled_switchover&, const service_service_type_update_response_service_maintenance_controlled_switchover&) = default;
 };
 
-/// From `service_service_type_update_response_service_maintenance_updates_item`.
-struct service_service_type_update_response_service_maintenance_updates_item {
-  /// Deadline for installing the update
-  std::optional<std::string> deadline{};
-  /// Description of the update
-  std::optional<std::string> description{};
-  /// Optional link
-  std::optional<std::string> documentation_link{};
-  /// Impact statement of the update
-  std::optional<std::string> impact{};
-  /// Impact statement in portable text format
-  std::optional<std::string> impact_portable_text{};
-  /// The earliest time the update will be automatically applied
-  std::optional<std::string> start_after{};
-  /// The time when the update will be automatically applied
-  std::optional<std::string> start_at{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_service_type_update_response_service_maintenance_updates_item&, const service_service_type_update_response_service_maintenance_updates_item&) = default;
-};
+/// From `service_service_type_update_response_service_maintenance_updates_item`: the same members as update_out.
+using service_service_type_update_response_service_maintenance_updates_item = ::aiven::api::update_out;
 
 /// Automatic maintenance settings
 /// From `service_service_type_update_response_service_maintenance`.
@@ -3025,17 +2146,8 @@ struct service_service_type_update_response_service_node_states_item_progress_up
 };
 
 /// Shard of this node. Only returned for a subset of service types
-/// From `service_service_type_update_response_service_node_states_item_shard`.
-struct service_service_type_update_response_service_node_states_item_shard {
-  /// Name of the shard.
-  std::optional<std::string> name{};
-  /// Position of this shard within the service
-  std::optional<std::int64_t> position{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_service_type_update_response_service_node_states_item_shard&, const service_service_type_update_response_service_node_states_item_shard&) = default;
-};
+/// From `service_service_type_update_response_service_node_states_item_shard`: the same members as shard_out.
+using service_service_type_update_response_service_node_states_item_shard = ::aiven::api::shard_out;
 
 /// From `service_service_type_update_response_service_node_states_item`.
 struct service_service_type_update_response_service_node_states_item {
@@ -3059,34 +2171,9 @@ struct service_service_type_update_response_service_node_states_item {
   friend bool operator==(const service_service_type_update_response_service_node_states_item&, const service_service_type_update_response_service_node_states_item&) = default;
 };
 
-/// From `service_service_type_update_response_service_schema_registry_acl_item`.
-struct service_service_type_update_response_service_schema_registry_acl_item {
-  /// ID
-  std::optional<std::string> id{};
-  /// ACL entry for Schema Registry
-  ::aiven::open_enum<::aiven::api::service_service_type_update_response_service_schema_registry_acl_item_permission> permission{};
-  /// Schema Registry ACL entry resource name pattern
-  std::string resource{};
-  /// Username
-  std::string username{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_service_type_update_response_service_schema_registry_acl_item&, const service_service_type_update_response_service_schema_registry_acl_item&) = default;
-};
-
 /// Service IaaS server group
-/// From `service_service_type_update_response_service_server_group`.
-struct service_service_type_update_response_service_server_group {
-  /// Flag set if server group is in use for the service
-  std::optional<bool> enabled{};
-  /// IaaS server group type
-  std::optional<std::string> type{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_service_type_update_response_service_server_group&, const service_service_type_update_response_service_server_group&) = default;
-};
+/// From `service_service_type_update_response_service_server_group`: the same members as server_group_out.
+using service_service_type_update_response_service_server_group = ::aiven::api::server_group_out;
 
 /// Service integration state
 /// From `service_service_type_update_response_service_service_integrations_item_integration_status_state`.
@@ -3160,107 +2247,15 @@ struct service_service_type_update_response_service_service_integrations_item {
   friend bool operator==(const service_service_type_update_response_service_service_integrations_item&, const service_service_type_update_response_service_service_integrations_item&) = default;
 };
 
-/// Notification metadata
-/// From `service_service_type_update_response_service_service_notifications_item_metadata`.
-struct service_service_type_update_response_service_service_notifications_item_metadata {
-  /// Link to the help article
-  std::optional<std::string> end_of_life_help_article_url{};
-  /// Link to the help article
-  std::optional<std::string> end_of_life_policy_url{};
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::optional<std::string> service_end_of_life_time{};
-  /// If the customer takes no action, the service is updated to this service type when end of life is reached on the Aiven platform. If it is the same as the serv...
-  std::optional<std::string> upgrade_to_service_type{};
-  /// The version to which the service will be updated at the end of life on the Aiven platform if the user does not take any action
-  std::optional<std::string> upgrade_to_version{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// From `service_service_type_update_response_service_service_notifications_item`: the same members as service_notification_out.
+using service_service_type_update_response_service_service_notifications_item = ::aiven::api::service_notification_out;
 
-  friend bool operator==(const service_service_type_update_response_service_service_notifications_item_metadata&, const service_service_type_update_response_service_service_notifications_item_metadata&) = default;
-};
-
-/// From `service_service_type_update_response_service_service_notifications_item`.
-struct service_service_type_update_response_service_service_notifications_item {
-  /// Notification level
-  ::aiven::open_enum<::aiven::api::service_service_type_update_response_service_service_notifications_item_level> level{};
-  /// Human notification message
-  std::string message{};
-  /// Notification metadata
-  ::aiven::api::service_service_type_update_response_service_service_notifications_item_metadata metadata{};
-  /// Notification type
-  ::aiven::open_enum<::aiven::api::service_service_type_update_response_service_service_notifications_item_type> type{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_service_type_update_response_service_service_notifications_item&, const service_service_type_update_response_service_service_notifications_item&) = default;
-};
-
-/// From `service_service_type_update_response_service_tech_emails_item`.
-struct service_service_type_update_response_service_tech_emails_item {
-  /// User email address
-  std::string email{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_service_type_update_response_service_tech_emails_item&, const service_service_type_update_response_service_tech_emails_item&) = default;
-};
-
-/// From `service_service_type_update_response_service_topics_item`.
-struct service_service_type_update_response_service_topics_item {
-  /// The retention policy to use on old segments. Possible values include 'delete', 'compact', or a comma-separated list of them. The default policy ('delete') wi...
-  std::string cleanup_policy{};
-  /// When a producer sets acks to 'all' (or '-1'), this configuration specifies the minimum number of replicas that must acknowledge a write for the write to be c...
-  std::int64_t min_insync_replicas{};
-  /// Number of partitions
-  std::int64_t partitions{};
-  /// Number of replicas
-  std::int64_t replication{};
-  /// This configuration controls the maximum size a partition (which consists of log segments) can grow to before we will discard old log segments to free up spac...
-  std::int64_t retention_bytes{};
-  /// Retention period (hours)
-  std::int64_t retention_hours{};
-  /// Topic state
-  std::optional<::aiven::open_enum<::aiven::api::service_service_type_update_response_service_topics_item_state>> state{};
-  /// Topic name
-  std::string topic_name{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_service_type_update_response_service_topics_item&, const service_service_type_update_response_service_topics_item&) = default;
-};
+/// From `service_service_type_update_response_service_topics_item`: the same members as service_topic_out.
+using service_service_type_update_response_service_topics_item = ::aiven::api::service_topic_out;
 
 /// Service type specific access control rules for user. Currently only used for configuring user ACLs for Redis version 6 and above.
-/// From `service_service_type_update_response_service_users_item_access_control`.
-struct service_service_type_update_response_service_users_item_access_control {
-  /// Command category rules
-  std::optional<std::vector<std::string>> dragonfly_acl_categories{};
-  /// Rules for individual commands
-  std::optional<std::vector<std::string>> dragonfly_acl_commands{};
-  /// Key access rules
-  std::optional<std::vector<std::string>> dragonfly_acl_keys{};
-  /// Enable REPLICATION role option
-  std::optional<bool> pg_allow_replication{};
-  /// Command category rules
-  std::optional<std::vector<std::string>> redis_acl_categories{};
-  /// Glob-style patterns defining which pub/sub channels can be accessed. If array is not defined, the default policy is used (allchannels).
-  std::optional<std::vector<std::string>> redis_acl_channels{};
-  /// Rules for individual commands
-  std::optional<std::vector<std::string>> redis_acl_commands{};
-  /// Key access rules
-  std::optional<std::vector<std::string>> redis_acl_keys{};
-  /// Command category rules
-  std::optional<std::vector<std::string>> valkey_acl_categories{};
-  /// Glob-style patterns defining which pub/sub channels can be accessed. If array is not defined, the default policy is used (allchannels).
-  std::optional<std::vector<std::string>> valkey_acl_channels{};
-  /// Rules for individual commands
-  std::optional<std::vector<std::string>> valkey_acl_commands{};
-  /// Key access rules
-  std::optional<std::vector<std::string>> valkey_acl_keys{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_service_type_update_response_service_users_item_access_control&, const service_service_type_update_response_service_users_item_access_control&) = default;
-};
+/// From `service_service_type_update_response_service_users_item_access_control`: the same members as access_control_in.
+using service_service_type_update_response_service_users_item_access_control = ::aiven::api::access_control_in;
 
 /// From `service_service_type_update_response_service_users_item`.
 struct service_service_type_update_response_service_users_item {
@@ -3379,6 +2374,13 @@ struct service_service_type_update_response_service {
   friend bool operator==(const service_service_type_update_response_service&, const service_service_type_update_response_service&) = default;
 };
 
+/// From `service_service_type_update_response_service_backups_item_additional_regions_item`: the same members as backup_out_additional_regions_item.
+using service_service_type_update_response_service_backups_item_additional_regions_item = ::aiven::api::backup_out_additional_regions_item;
+
+/// Notification metadata
+/// From `service_service_type_update_response_service_service_notifications_item_metadata`: the same members as metadata_out.
+using service_service_type_update_response_service_service_notifications_item_metadata = ::aiven::api::metadata_out;
+
 /// Payload to be used with upgrade_check
 /// From `#/components/schemas/UpgradeCheckIn`.
 struct upgrade_check_in {
@@ -3410,28 +2412,7 @@ struct service_task_create_in {
 };
 
 /// Task info
-/// From `#/components/schemas/ServiceTaskCreateOut`.
-struct service_task_create_out {
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::string create_time{};
-  /// Task result
-  std::string result{};
-  /// List of result codes
-  std::optional<std::vector<::aiven::api::result_code_out>> result_codes{};
-  /// Task success
-  bool success{};
-  /// Unique identifier for the task
-  std::string task_id{};
-  /// Task type
-  std::string task_type{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_task_create_out&, const service_task_create_out&) = default;
-};
-
-/// Task info
-/// From `#/components/schemas/ServiceTaskGetOut`.
+/// From `#/components/schemas/ServiceTaskGetOut`. Also service_task_create_out (the same members).
 struct service_task_get_out {
   /// Timestamp in ISO 8601 format, always in UTC
   std::string create_time{};
@@ -3450,6 +2431,10 @@ struct service_task_get_out {
 
   friend bool operator==(const service_task_get_out&, const service_task_get_out&) = default;
 };
+
+/// Task info
+/// From `#/components/schemas/ServiceTaskCreateOut`: the same members as service_task_get_out.
+using service_task_create_out = ::aiven::api::service_task_get_out;
 
 /// ServiceUpdateRequestBody
 /// From `#/components/schemas/ServiceUpdateIn`.
@@ -3486,90 +2471,8 @@ struct service_update_in {
 };
 
 /// Service information
-/// From `#/components/schemas/ServiceUpdateOut`.
-struct service_update_out {
-  /// List of Aiven ACL entries for Kafka service
-  std::optional<std::vector<::aiven::api::acl_out>> acl{};
-  /// List of backups for the service
-  std::optional<std::vector<::aiven::api::backup_out>> backups{};
-  /// Cloud provider and location
-  std::optional<std::string> cloud_description{};
-  /// Target cloud
-  std::string cloud_name{};
-  /// Active Customer Managed Key identifier (CMK ID)
-  std::optional<std::string> cmk_id{};
-  /// Service component information objects
-  std::optional<std::vector<::aiven::api::component_out>> components{};
-  /// Service-specific connection information properties
-  std::optional<::boost::json::value> connection_info{};
-  /// PostgreSQL PGBouncer connection pools
-  std::optional<std::vector<::aiven::api::connection_pool_out>> connection_pools{};
-  /// Service creation timestamp (ISO 8601)
-  std::string create_time{};
-  /// List of service's user database names
-  std::optional<std::vector<std::string>> databases{};
-  /// Megabytes of disk space for data storage
-  std::optional<std::int64_t> disk_space_mb{};
-  /// Feature flags
-  std::optional<::boost::json::value> features{};
-  /// List of service groups the service belongs to. This field is deprecated. It is always set to single element with value 'default'
-  std::vector<std::string> group_list{};
-  /// True when the service uses a cluster plan with dedicated node groups
-  std::optional<bool> is_cluster_plan{};
-  /// List of Kafka-native ACL entries
-  std::optional<std::vector<::aiven::api::kafka_acl_out>> kafka_acl{};
-  std::optional<::aiven::api::maintenance_out> maintenance{};
-  /// Service type specific metadata
-  std::optional<::boost::json::value> metadata{};
-  /// Number of service nodes in the active plan
-  std::optional<std::int64_t> node_count{};
-  /// Number of CPUs for each node
-  std::optional<std::int64_t> node_cpu_count{};
-  /// Megabytes of memory for each node
-  std::optional<double> node_memory_mb{};
-  /// State of individual service nodes
-  std::optional<std::vector<::aiven::api::node_state_out>> node_states{};
-  /// Subscription plan
-  std::string plan{};
-  /// Project VPC ID
-  std::string project_vpc_id{};
-  /// List of Schema Registry ACL entries
-  std::optional<std::vector<::aiven::api::schema_registry_acl_out>> schema_registry_acl{};
-  std::optional<::aiven::api::server_group_out> server_group{};
-  /// Integrations with other services
-  std::vector<::aiven::api::service_integration_out> service_integrations{};
-  /// Service name
-  std::string service_name{};
-  /// Service notifications
-  std::optional<std::vector<::aiven::api::service_notification_out>> service_notifications{};
-  /// Service type code
-  std::string service_type{};
-  /// Single line description of the service
-  std::optional<std::string> service_type_description{};
-  /// URI for connecting to the service (may be null)
-  std::string service_uri{};
-  /// service_uri parameterized into key-value pairs
-  std::optional<::boost::json::value> service_uri_params{};
-  ::aiven::open_enum<::aiven::api::service_state_type> state{};
-  /// Set of resource tags
-  std::optional<std::map<std::string, std::string>> tags{};
-  /// List of service technical email addresses
-  std::optional<std::vector<::aiven::api::tech_email_out>> tech_emails{};
-  /// Service is protected against termination and powering off
-  bool termination_protection{};
-  /// Kafka topics. DEPRECATED: Use /project/$project/service/$service/topic instead
-  std::optional<std::vector<::aiven::api::service_topic_out>> topics{};
-  /// Service last update timestamp (ISO 8601)
-  std::string update_time{};
-  /// Service type-specific settings
-  ::boost::json::value user_config{};
-  /// List of service users
-  std::optional<std::vector<::aiven::api::service_user_out>> users{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_update_out&, const service_update_out&) = default;
-};
+/// From `#/components/schemas/ServiceUpdateOut`: the same members as service_out.
+using service_update_out = ::aiven::api::service_out;
 
 /// ServiceUserCreateRequestBody
 /// From `#/components/schemas/ServiceUserCreateIn`.
@@ -3585,32 +2488,8 @@ struct service_user_create_in {
 };
 
 /// Service user account
-/// From `#/components/schemas/ServiceUserCreateOut`.
-struct service_user_create_out {
-  /// Access certificate for TLS client authentication
-  std::optional<std::string> access_cert{};
-  /// Validity end time (ISO8601) for the current access certificate
-  std::optional<std::string> access_cert_not_valid_after_time{};
-  std::optional<::aiven::api::access_control_out> access_control{};
-  /// Access key for TLS client authentication
-  std::optional<std::string> access_key{};
-  std::optional<::aiven::open_enum<::aiven::api::authentication_type>> authentication{};
-  /// When the existing certificate is nearing expiration and a new certificate has been generated, the validity end time (ISO8601) for the expiring certificate
-  std::optional<std::string> expiring_cert_not_valid_after_time{};
-  /// Account password. A null value indicates a user overridden password.
-  std::string password{};
-  std::optional<::aiven::open_enum<::aiven::api::password_encryption_type>> password_encryption_type{};
-  /// Timestamp (ISO8601) of the last time this password was set.
-  std::optional<std::string> password_updated_time{};
-  /// Account type
-  std::string type{};
-  /// Account username
-  std::string username{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_user_create_out&, const service_user_create_out&) = default;
-};
+/// From `#/components/schemas/ServiceUserCreateOut`: the same members as service_user_out.
+using service_user_create_out = ::aiven::api::service_user_out;
 
 /// ServiceUserCredentialsModifyRequestBody
 /// From `#/components/schemas/ServiceUserCredentialsModifyIn`.
@@ -3627,204 +2506,16 @@ struct service_user_credentials_modify_in {
 };
 
 /// Service information
-/// From `#/components/schemas/ServiceUserCredentialsModifyOut`.
-struct service_user_credentials_modify_out {
-  /// List of Aiven ACL entries for Kafka service
-  std::optional<std::vector<::aiven::api::acl_out>> acl{};
-  /// List of backups for the service
-  std::optional<std::vector<::aiven::api::backup_out>> backups{};
-  /// Cloud provider and location
-  std::optional<std::string> cloud_description{};
-  /// Target cloud
-  std::string cloud_name{};
-  /// Active Customer Managed Key identifier (CMK ID)
-  std::optional<std::string> cmk_id{};
-  /// Service component information objects
-  std::optional<std::vector<::aiven::api::component_out>> components{};
-  /// Service-specific connection information properties
-  std::optional<::boost::json::value> connection_info{};
-  /// PostgreSQL PGBouncer connection pools
-  std::optional<std::vector<::aiven::api::connection_pool_out>> connection_pools{};
-  /// Service creation timestamp (ISO 8601)
-  std::string create_time{};
-  /// List of service's user database names
-  std::optional<std::vector<std::string>> databases{};
-  /// Megabytes of disk space for data storage
-  std::optional<std::int64_t> disk_space_mb{};
-  /// Feature flags
-  std::optional<::boost::json::value> features{};
-  /// List of service groups the service belongs to. This field is deprecated. It is always set to single element with value 'default'
-  std::vector<std::string> group_list{};
-  /// True when the service uses a cluster plan with dedicated node groups
-  std::optional<bool> is_cluster_plan{};
-  /// List of Kafka-native ACL entries
-  std::optional<std::vector<::aiven::api::kafka_acl_out>> kafka_acl{};
-  std::optional<::aiven::api::maintenance_out> maintenance{};
-  /// Service type specific metadata
-  std::optional<::boost::json::value> metadata{};
-  /// Number of service nodes in the active plan
-  std::optional<std::int64_t> node_count{};
-  /// Number of CPUs for each node
-  std::optional<std::int64_t> node_cpu_count{};
-  /// Megabytes of memory for each node
-  std::optional<double> node_memory_mb{};
-  /// State of individual service nodes
-  std::optional<std::vector<::aiven::api::node_state_out>> node_states{};
-  /// Subscription plan
-  std::string plan{};
-  /// Project VPC ID
-  std::string project_vpc_id{};
-  /// List of Schema Registry ACL entries
-  std::optional<std::vector<::aiven::api::schema_registry_acl_out>> schema_registry_acl{};
-  std::optional<::aiven::api::server_group_out> server_group{};
-  /// Integrations with other services
-  std::vector<::aiven::api::service_integration_out> service_integrations{};
-  /// Service name
-  std::string service_name{};
-  /// Service notifications
-  std::optional<std::vector<::aiven::api::service_notification_out>> service_notifications{};
-  /// Service type code
-  std::string service_type{};
-  /// Single line description of the service
-  std::optional<std::string> service_type_description{};
-  /// URI for connecting to the service (may be null)
-  std::string service_uri{};
-  /// service_uri parameterized into key-value pairs
-  std::optional<::boost::json::value> service_uri_params{};
-  ::aiven::open_enum<::aiven::api::service_state_type> state{};
-  /// Set of resource tags
-  std::optional<std::map<std::string, std::string>> tags{};
-  /// List of service technical email addresses
-  std::optional<std::vector<::aiven::api::tech_email_out>> tech_emails{};
-  /// Service is protected against termination and powering off
-  bool termination_protection{};
-  /// Kafka topics. DEPRECATED: Use /project/$project/service/$service/topic instead
-  std::optional<std::vector<::aiven::api::service_topic_out>> topics{};
-  /// Service last update timestamp (ISO 8601)
-  std::string update_time{};
-  /// Service type-specific settings
-  ::boost::json::value user_config{};
-  /// List of service users
-  std::optional<std::vector<::aiven::api::service_user_out>> users{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_user_credentials_modify_out&, const service_user_credentials_modify_out&) = default;
-};
+/// From `#/components/schemas/ServiceUserCredentialsModifyOut`: the same members as service_out.
+using service_user_credentials_modify_out = ::aiven::api::service_out;
 
 /// Service information
-/// From `#/components/schemas/ServiceUserCredentialsResetOut`.
-struct service_user_credentials_reset_out {
-  /// List of Aiven ACL entries for Kafka service
-  std::optional<std::vector<::aiven::api::acl_out>> acl{};
-  /// List of backups for the service
-  std::optional<std::vector<::aiven::api::backup_out>> backups{};
-  /// Cloud provider and location
-  std::optional<std::string> cloud_description{};
-  /// Target cloud
-  std::string cloud_name{};
-  /// Active Customer Managed Key identifier (CMK ID)
-  std::optional<std::string> cmk_id{};
-  /// Service component information objects
-  std::optional<std::vector<::aiven::api::component_out>> components{};
-  /// Service-specific connection information properties
-  std::optional<::boost::json::value> connection_info{};
-  /// PostgreSQL PGBouncer connection pools
-  std::optional<std::vector<::aiven::api::connection_pool_out>> connection_pools{};
-  /// Service creation timestamp (ISO 8601)
-  std::string create_time{};
-  /// List of service's user database names
-  std::optional<std::vector<std::string>> databases{};
-  /// Megabytes of disk space for data storage
-  std::optional<std::int64_t> disk_space_mb{};
-  /// Feature flags
-  std::optional<::boost::json::value> features{};
-  /// List of service groups the service belongs to. This field is deprecated. It is always set to single element with value 'default'
-  std::vector<std::string> group_list{};
-  /// True when the service uses a cluster plan with dedicated node groups
-  std::optional<bool> is_cluster_plan{};
-  /// List of Kafka-native ACL entries
-  std::optional<std::vector<::aiven::api::kafka_acl_out>> kafka_acl{};
-  std::optional<::aiven::api::maintenance_out> maintenance{};
-  /// Service type specific metadata
-  std::optional<::boost::json::value> metadata{};
-  /// Number of service nodes in the active plan
-  std::optional<std::int64_t> node_count{};
-  /// Number of CPUs for each node
-  std::optional<std::int64_t> node_cpu_count{};
-  /// Megabytes of memory for each node
-  std::optional<double> node_memory_mb{};
-  /// State of individual service nodes
-  std::optional<std::vector<::aiven::api::node_state_out>> node_states{};
-  /// Subscription plan
-  std::string plan{};
-  /// Project VPC ID
-  std::string project_vpc_id{};
-  /// List of Schema Registry ACL entries
-  std::optional<std::vector<::aiven::api::schema_registry_acl_out>> schema_registry_acl{};
-  std::optional<::aiven::api::server_group_out> server_group{};
-  /// Integrations with other services
-  std::vector<::aiven::api::service_integration_out> service_integrations{};
-  /// Service name
-  std::string service_name{};
-  /// Service notifications
-  std::optional<std::vector<::aiven::api::service_notification_out>> service_notifications{};
-  /// Service type code
-  std::string service_type{};
-  /// Single line description of the service
-  std::optional<std::string> service_type_description{};
-  /// URI for connecting to the service (may be null)
-  std::string service_uri{};
-  /// service_uri parameterized into key-value pairs
-  std::optional<::boost::json::value> service_uri_params{};
-  ::aiven::open_enum<::aiven::api::service_state_type> state{};
-  /// Set of resource tags
-  std::optional<std::map<std::string, std::string>> tags{};
-  /// List of service technical email addresses
-  std::optional<std::vector<::aiven::api::tech_email_out>> tech_emails{};
-  /// Service is protected against termination and powering off
-  bool termination_protection{};
-  /// Kafka topics. DEPRECATED: Use /project/$project/service/$service/topic instead
-  std::optional<std::vector<::aiven::api::service_topic_out>> topics{};
-  /// Service last update timestamp (ISO 8601)
-  std::string update_time{};
-  /// Service type-specific settings
-  ::boost::json::value user_config{};
-  /// List of service users
-  std::optional<std::vector<::aiven::api::service_user_out>> users{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_user_credentials_reset_out&, const service_user_credentials_reset_out&) = default;
-};
+/// From `#/components/schemas/ServiceUserCredentialsResetOut`: the same members as service_out.
+using service_user_credentials_reset_out = ::aiven::api::service_out;
 
 /// Service user account
-/// From `#/components/schemas/ServiceUserGetOut`.
-struct service_user_get_out {
-  /// Access certificate for TLS client authentication
-  std::optional<std::string> access_cert{};
-  /// Validity end time (ISO8601) for the current access certificate
-  std::optional<std::string> access_cert_not_valid_after_time{};
-  std::optional<::aiven::api::access_control_out> access_control{};
-  /// Access key for TLS client authentication
-  std::optional<std::string> access_key{};
-  std::optional<::aiven::open_enum<::aiven::api::authentication_type>> authentication{};
-  /// When the existing certificate is nearing expiration and a new certificate has been generated, the validity end time (ISO8601) for the expiring certificate
-  std::optional<std::string> expiring_cert_not_valid_after_time{};
-  /// Account password. A null value indicates a user overridden password.
-  std::string password{};
-  std::optional<::aiven::open_enum<::aiven::api::password_encryption_type>> password_encryption_type{};
-  /// Timestamp (ISO8601) of the last time this password was set.
-  std::optional<std::string> password_updated_time{};
-  /// Account type
-  std::string type{};
-  /// Account username
-  std::string username{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_user_get_out&, const service_user_get_out&) = default;
-};
+/// From `#/components/schemas/ServiceUserGetOut`: the same members as service_user_out.
+using service_user_get_out = ::aiven::api::service_user_out;
 
 /// From `#/components/schemas/ServiceVersionOut`.
 struct service_version_out {

@@ -5,6 +5,7 @@
 // other tags are in <aiven/api/common.hpp>). The operations are in <aiven/api/service_mysql.hpp>.
 #pragma once
 
+#include <aiven/api/common.hpp>
 #include <aiven/types.hpp>
 
 #include <boost/json/object.hpp>
@@ -53,73 +54,6 @@ struct my_sql_account_query_optimize_request_body {
   ::boost::json::object unknown_fields_{};
 
   friend bool operator==(const my_sql_account_query_optimize_request_body&, const my_sql_account_query_optimize_request_body&) = default;
-};
-
-/// From `my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item`.
-struct my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item {
-  /// Index definition
-  std::string index_definition{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item&, const my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item&) = default;
-};
-
-/// From `my_sql_account_query_optimize_response_optimize_index_recommendations_item`.
-struct my_sql_account_query_optimize_response_optimize_index_recommendations_item {
-  /// Creation command
-  std::string creation_cmd{};
-  /// Table name
-  std::string table_name{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const my_sql_account_query_optimize_response_optimize_index_recommendations_item&, const my_sql_account_query_optimize_response_optimize_index_recommendations_item&) = default;
-};
-
-/// From `my_sql_account_query_optimize_response_optimize_recommendations_item`.
-struct my_sql_account_query_optimize_response_optimize_recommendations_item {
-  /// Bad practice sample
-  std::string bad_practice_sample{};
-  /// Best practice sample
-  std::string best_practice_sample{};
-  /// Description
-  std::string description{};
-  /// Fixable
-  bool fixable{};
-  /// Line number
-  std::int64_t line_number{};
-  /// Priority
-  std::int64_t priority{};
-  /// Title
-  std::string title{};
-  /// Type
-  std::int64_t type{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const my_sql_account_query_optimize_response_optimize_recommendations_item&, const my_sql_account_query_optimize_response_optimize_recommendations_item&) = default;
-};
-
-/// Optimize
-/// From `my_sql_account_query_optimize_response_optimize`.
-struct my_sql_account_query_optimize_response_optimize {
-  /// Existing Recommended Indexes
-  std::vector<::aiven::api::my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item> existing_recommended_indexes{};
-  /// Index Recommendations
-  std::vector<::aiven::api::my_sql_account_query_optimize_response_optimize_index_recommendations_item> index_recommendations{};
-  /// Optimization ID
-  std::optional<std::string> optimization_id{};
-  /// Optimized query in base64 format
-  std::string optimized_query{};
-  /// Original query in base64 format
-  std::string original_query{};
-  /// Recommendations
-  std::vector<::aiven::api::my_sql_account_query_optimize_response_optimize_recommendations_item> recommendations{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const my_sql_account_query_optimize_response_optimize&, const my_sql_account_query_optimize_response_optimize&) = default;
 };
 
 /// From `#/components/schemas/MySQL_QueryOut`.
@@ -198,47 +132,6 @@ struct my_sql_query_out {
   ::boost::json::object unknown_fields_{};
 
   friend bool operator==(const my_sql_query_out&, const my_sql_query_out&) = default;
-};
-
-/// MySQLServiceMetadataValidateRequestBody
-/// From `#/components/schemas/MySQLServiceMetadataValidateRequestBody`.
-struct my_sql_service_metadata_validate_request_body {
-  /// Database version
-  std::string db_version{};
-  /// Metadata to validate
-  std::string metadata{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const my_sql_service_metadata_validate_request_body&, const my_sql_service_metadata_validate_request_body&) = default;
-};
-
-/// MySQLServiceQueryStatisticsRequestBody
-/// From `#/components/schemas/MySqlServiceQueryStatisticsIn`.
-struct my_sql_service_query_statistics_in {
-  /// Limit for number of results
-  std::optional<std::int64_t> limit{};
-  /// Offset for retrieved results based on sort order
-  std::optional<std::int64_t> offset{};
-  /// Sort order can be either asc or desc and multiple comma separated columns with their own order can be specified: :asc,:desc. Accepted sort columns are: avg_t...
-  std::optional<std::string> order_by{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const my_sql_service_query_statistics_in&, const my_sql_service_query_statistics_in&) = default;
-};
-
-/// MySQLServiceQueryValidateRequestBody
-/// From `#/components/schemas/MySQLServiceQueryValidateRequestBody`.
-struct my_sql_service_query_validate_request_body {
-  /// Do not store details
-  std::optional<bool> do_not_store{};
-  /// Query
-  std::string query{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const my_sql_service_query_validate_request_body&, const my_sql_service_query_validate_request_body&) = default;
 };
 
 }  // namespace aiven::api

@@ -57,7 +57,7 @@ enum class open_search_permission_type {
 std::string_view to_string(open_search_permission_type v) noexcept;
 bool from_string(std::string_view s, open_search_permission_type& out) noexcept;
 
-/// From `#/components/schemas/RuleIn`.
+/// From `#/components/schemas/RuleIn`. Also rule_out (the same members).
 struct rule_in {
   /// OpenSearch index pattern
   std::string index{};
@@ -68,7 +68,7 @@ struct rule_in {
   friend bool operator==(const rule_in&, const rule_in&) = default;
 };
 
-/// From `#/components/schemas/AclIn`.
+/// From `#/components/schemas/AclIn`. Also open_search_acl_out (the same members).
 struct acl_in {
   /// OpenSearch rules
   std::vector<::aiven::api::rule_in> rules{};
@@ -119,27 +119,8 @@ struct indexe_out {
   friend bool operator==(const indexe_out&, const indexe_out&) = default;
 };
 
-/// From `#/components/schemas/RuleOut`.
-struct rule_out {
-  /// OpenSearch index pattern
-  std::string index{};
-  ::aiven::open_enum<::aiven::api::open_search_permission_type> permission{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const rule_out&, const rule_out&) = default;
-};
-
-/// From `#/components/schemas/OpenSearch_AclOut`.
-struct open_search_acl_out {
-  /// OpenSearch rules
-  std::vector<::aiven::api::rule_out> rules{};
-  std::string username{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const open_search_acl_out&, const open_search_acl_out&) = default;
-};
+/// From `#/components/schemas/OpenSearch_AclOut`: the same members as acl_in.
+using open_search_acl_out = ::aiven::api::acl_in;
 
 /// Repository settings (e.g. bucket, container, endpoint, region, readonly)
 /// From `open_search_repository_out_settings`.
@@ -219,7 +200,7 @@ struct open_search_snapshot_status_out {
 };
 
 /// OpenSearch ACL configuration
-/// From `#/components/schemas/OpensearchAclConfigIn`.
+/// From `#/components/schemas/OpensearchAclConfigIn`. Also service_open_search_acl_get_out, service_open_search_acl_set_out, service_open_search_acl_update_out (the same members).
 struct opensearch_acl_config_in {
   /// List of OpenSearch ACLs
   std::vector<::aiven::api::acl_in> acls{};
@@ -231,18 +212,12 @@ struct opensearch_acl_config_in {
   friend bool operator==(const opensearch_acl_config_in&, const opensearch_acl_config_in&) = default;
 };
 
-/// OpenSearch ACL configuration
-/// From `#/components/schemas/ServiceOpenSearchAclGetOut`.
-struct service_open_search_acl_get_out {
-  /// List of OpenSearch ACLs
-  std::vector<::aiven::api::open_search_acl_out> acls{};
-  /// Enable OpenSearch ACLs. When disabled authenticated service users have unrestricted access.
-  bool enabled{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// From `#/components/schemas/RuleOut`: the same members as rule_in.
+using rule_out = ::aiven::api::rule_in;
 
-  friend bool operator==(const service_open_search_acl_get_out&, const service_open_search_acl_get_out&) = default;
-};
+/// OpenSearch ACL configuration
+/// From `#/components/schemas/ServiceOpenSearchAclGetOut`: the same members as opensearch_acl_config_in.
+using service_open_search_acl_get_out = ::aiven::api::opensearch_acl_config_in;
 
 /// ServiceOpenSearchAclSetRequestBody
 /// From `#/components/schemas/ServiceOpenSearchAclSetIn`.
@@ -255,17 +230,8 @@ struct service_open_search_acl_set_in {
 };
 
 /// OpenSearch ACL configuration
-/// From `#/components/schemas/ServiceOpenSearchAclSetOut`.
-struct service_open_search_acl_set_out {
-  /// List of OpenSearch ACLs
-  std::vector<::aiven::api::open_search_acl_out> acls{};
-  /// Enable OpenSearch ACLs. When disabled authenticated service users have unrestricted access.
-  bool enabled{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_open_search_acl_set_out&, const service_open_search_acl_set_out&) = default;
-};
+/// From `#/components/schemas/ServiceOpenSearchAclSetOut`: the same members as opensearch_acl_config_in.
+using service_open_search_acl_set_out = ::aiven::api::opensearch_acl_config_in;
 
 /// OpenSearch ACL configuration
 /// From `#/components/schemas/ServiceOpenSearchAclUpdateOpensearchAclConfigIn`.
@@ -291,31 +257,11 @@ struct service_open_search_acl_update_in {
 };
 
 /// OpenSearch ACL configuration
-/// From `#/components/schemas/ServiceOpenSearchAclUpdateOut`.
-struct service_open_search_acl_update_out {
-  /// List of OpenSearch ACLs
-  std::vector<::aiven::api::open_search_acl_out> acls{};
-  /// Enable OpenSearch ACLs. When disabled authenticated service users have unrestricted access.
-  bool enabled{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_open_search_acl_update_out&, const service_open_search_acl_update_out&) = default;
-};
-
-/// ServiceOpenSearchIndexCloseMultipleRequestBody
-/// From `#/components/schemas/ServiceOpenSearchIndexCloseMultipleRequestBody`.
-struct service_open_search_index_close_multiple_request_body {
-  /// Indices list to close
-  std::vector<std::string> indices{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_open_search_index_close_multiple_request_body&, const service_open_search_index_close_multiple_request_body&) = default;
-};
+/// From `#/components/schemas/ServiceOpenSearchAclUpdateOut`: the same members as opensearch_acl_config_in.
+using service_open_search_acl_update_out = ::aiven::api::opensearch_acl_config_in;
 
 /// ServiceOpenSearchIndexOpenMultipleRequestBody
-/// From `#/components/schemas/ServiceOpenSearchIndexOpenMultipleRequestBody`.
+/// From `#/components/schemas/ServiceOpenSearchIndexOpenMultipleRequestBody`. Also service_open_search_index_close_multiple_request_body (the same members).
 struct service_open_search_index_open_multiple_request_body {
   /// Indices list to open
   std::vector<std::string> indices{};
@@ -325,8 +271,12 @@ struct service_open_search_index_open_multiple_request_body {
   friend bool operator==(const service_open_search_index_open_multiple_request_body&, const service_open_search_index_open_multiple_request_body&) = default;
 };
 
+/// ServiceOpenSearchIndexCloseMultipleRequestBody
+/// From `#/components/schemas/ServiceOpenSearchIndexCloseMultipleRequestBody`: the same members as service_open_search_index_open_multiple_request_body.
+using service_open_search_index_close_multiple_request_body = ::aiven::api::service_open_search_index_open_multiple_request_body;
+
 /// ServiceOpenSearchSecurityGetResponse
-/// From `#/components/schemas/ServiceOpenSearchSecurityGetOut`.
+/// From `#/components/schemas/ServiceOpenSearchSecurityGetOut`. Also service_open_search_security_reset_out, service_open_search_security_set_out (the same members).
 struct service_open_search_security_get_out {
   /// List of errors occurred during request processing
   std::optional<std::vector<::aiven::api::error_item>> errors{};
@@ -358,23 +308,8 @@ struct service_open_search_security_reset_in {
 };
 
 /// ServiceOpenSearchSecurityResetResponse
-/// From `#/components/schemas/ServiceOpenSearchSecurityResetOut`.
-struct service_open_search_security_reset_out {
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// security plugin admin defined
-  bool security_plugin_admin_enabled{};
-  /// Opensearch security available for the service
-  bool security_plugin_available{};
-  /// Opensearch security enabled for the service
-  std::optional<bool> security_plugin_enabled{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_open_search_security_reset_out&, const service_open_search_security_reset_out&) = default;
-};
+/// From `#/components/schemas/ServiceOpenSearchSecurityResetOut`: the same members as service_open_search_security_get_out.
+using service_open_search_security_reset_out = ::aiven::api::service_open_search_security_get_out;
 
 /// ServiceOpenSearchSecuritySetRequestBody
 /// From `#/components/schemas/ServiceOpenSearchSecuritySetIn`.
@@ -388,23 +323,8 @@ struct service_open_search_security_set_in {
 };
 
 /// ServiceOpenSearchSecuritySetResponse
-/// From `#/components/schemas/ServiceOpenSearchSecuritySetOut`.
-struct service_open_search_security_set_out {
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// security plugin admin defined
-  bool security_plugin_admin_enabled{};
-  /// Opensearch security available for the service
-  bool security_plugin_available{};
-  /// Opensearch security enabled for the service
-  std::optional<bool> security_plugin_enabled{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_open_search_security_set_out&, const service_open_search_security_set_out&) = default;
-};
+/// From `#/components/schemas/ServiceOpenSearchSecuritySetOut`: the same members as service_open_search_security_get_out.
+using service_open_search_security_set_out = ::aiven::api::service_open_search_security_get_out;
 
 /// ServiceOpensearchCustomRepoCreateSnapshotRequestBody
 /// From `#/components/schemas/ServiceOpensearchCustomRepoCreateSnapshotIn`.
@@ -440,20 +360,6 @@ struct service_opensearch_custom_repo_restore_snapshot_check_request_body {
   ::boost::json::object unknown_fields_{};
 
   friend bool operator==(const service_opensearch_custom_repo_restore_snapshot_check_request_body&, const service_opensearch_custom_repo_restore_snapshot_check_request_body&) = default;
-};
-
-/// From `service_opensearch_custom_repo_restore_snapshot_check_response_errors_item`.
-struct service_opensearch_custom_repo_restore_snapshot_check_response_errors_item {
-  /// Printable error message
-  std::string message{};
-  /// URL to the documentation of the error
-  std::optional<std::string> more_info{};
-  /// HTTP error status code
-  std::int64_t status{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_opensearch_custom_repo_restore_snapshot_check_response_errors_item&, const service_opensearch_custom_repo_restore_snapshot_check_response_errors_item&) = default;
 };
 
 /// ServiceOpensearchCustomRepoRestoreSnapshotCheckResponse
@@ -520,45 +426,6 @@ struct service_opensearch_list_restorations_in_progress_response_snapshots_item 
   ::boost::json::object unknown_fields_{};
 
   friend bool operator==(const service_opensearch_list_restorations_in_progress_response_snapshots_item&, const service_opensearch_list_restorations_in_progress_response_snapshots_item&) = default;
-};
-
-/// From `service_opensearch_tiered_storage_summary_response_errors_item`.
-struct service_opensearch_tiered_storage_summary_response_errors_item {
-  /// Printable error message
-  std::string message{};
-  /// URL to the documentation of the error
-  std::optional<std::string> more_info{};
-  /// HTTP error status code
-  std::int64_t status{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_opensearch_tiered_storage_summary_response_errors_item&, const service_opensearch_tiered_storage_summary_response_errors_item&) = default;
-};
-
-/// From `service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item`.
-struct service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item {
-  /// The estimated cost in USD of tiered storage for this hour
-  std::optional<std::string> estimated_cost{};
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::string hour_start{};
-  /// Peak bytes stored on object storage at this hour
-  std::int64_t peak_stored_bytes{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item&, const service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item&) = default;
-};
-
-/// History of usage and cumulative costs in the billing period
-/// From `service_opensearch_tiered_storage_summary_response_storage_usage_history`.
-struct service_opensearch_tiered_storage_summary_response_storage_usage_history {
-  /// History by hour
-  std::vector<::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item> hourly{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_opensearch_tiered_storage_summary_response_storage_usage_history&, const service_opensearch_tiered_storage_summary_response_storage_usage_history&) = default;
 };
 
 /// ServiceOpensearchTieredStorageSummaryResponse

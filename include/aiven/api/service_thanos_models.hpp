@@ -8,37 +8,6 @@
 #include <aiven/api/common.hpp>
 #include <aiven/types.hpp>
 
-#include <boost/json/object.hpp>
-
-#include <cstdint>
-#include <map>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
-
 namespace aiven::api {
-
-/// ServiceThanosStorageSummaryResponse
-/// From `#/components/schemas/ServiceThanosStorageSummaryOut`.
-struct service_thanos_storage_summary_out {
-  /// The current cost in USD of tiered storage since the beginning of the billing period
-  std::string current_cost{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// The forecasted cost in USD of tiered storage in the billing period
-  std::string forecasted_cost{};
-  /// The rate on GBs/hour used to calculate the forecasted cost
-  std::optional<std::string> forecasted_rate{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  ::aiven::api::storage_usage_history_out storage_usage_history{};
-  /// Total storage usage by tiered storage, in bytes
-  std::int64_t total_storage_usage{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const service_thanos_storage_summary_out&, const service_thanos_storage_summary_out&) = default;
-};
 
 }  // namespace aiven::api

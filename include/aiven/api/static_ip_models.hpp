@@ -20,48 +20,6 @@
 namespace aiven::api {
 
 /// Static IP address state
-/// Values of `#/components/schemas/ProjectStaticIPAssociateStateType`; `unknown` stands for any other value.
-enum class project_static_ip_associate_state_type {
-  unknown,
-  assigned,  // assigned
-  available,  // available
-  created,  // created
-  creating,  // creating
-  deleted,  // deleted
-  deleting,  // deleting
-};
-std::string_view to_string(project_static_ip_associate_state_type v) noexcept;
-bool from_string(std::string_view s, project_static_ip_associate_state_type& out) noexcept;
-
-/// Static IP address state
-/// Values of `#/components/schemas/ProjectStaticIPDissociateStateType`; `unknown` stands for any other value.
-enum class project_static_ip_dissociate_state_type {
-  unknown,
-  assigned,  // assigned
-  available,  // available
-  created,  // created
-  creating,  // creating
-  deleted,  // deleted
-  deleting,  // deleting
-};
-std::string_view to_string(project_static_ip_dissociate_state_type v) noexcept;
-bool from_string(std::string_view s, project_static_ip_dissociate_state_type& out) noexcept;
-
-/// Static IP address state
-/// Values of `#/components/schemas/ProjectStaticIPPatchStateType`; `unknown` stands for any other value.
-enum class project_static_ip_patch_state_type {
-  unknown,
-  assigned,  // assigned
-  available,  // available
-  created,  // created
-  creating,  // creating
-  deleted,  // deleted
-  deleting,  // deleting
-};
-std::string_view to_string(project_static_ip_patch_state_type v) noexcept;
-bool from_string(std::string_view s, project_static_ip_patch_state_type& out) noexcept;
-
-/// Static IP address state
 /// Values of `#/components/schemas/StaticIPStateType`; `unknown` stands for any other value.
 enum class static_ip_state_type {
   unknown,
@@ -75,6 +33,15 @@ enum class static_ip_state_type {
 std::string_view to_string(static_ip_state_type v) noexcept;
 bool from_string(std::string_view s, static_ip_state_type& out) noexcept;
 
+/// Values of `#/components/schemas/ProjectStaticIPAssociateStateType`: the same as static_ip_state_type's.
+using project_static_ip_associate_state_type = ::aiven::api::static_ip_state_type;
+
+/// Values of `#/components/schemas/ProjectStaticIPDissociateStateType`: the same as static_ip_state_type's.
+using project_static_ip_dissociate_state_type = ::aiven::api::static_ip_state_type;
+
+/// Values of `#/components/schemas/ProjectStaticIPPatchStateType`: the same as static_ip_state_type's.
+using project_static_ip_patch_state_type = ::aiven::api::static_ip_state_type;
+
 /// ProjectStaticIPAssociateRequestBody
 /// From `#/components/schemas/ProjectStaticIPAssociateIn`.
 struct project_static_ip_associate_in {
@@ -86,104 +53,8 @@ struct project_static_ip_associate_in {
   friend bool operator==(const project_static_ip_associate_in&, const project_static_ip_associate_in&) = default;
 };
 
-/// ProjectStaticIPAssociateResponse
-/// From `#/components/schemas/ProjectStaticIPAssociateOut`.
-struct project_static_ip_associate_out {
-  /// Target cloud
-  std::string cloud_name{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// IPv4 address
-  std::string ip_address{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Service name
-  std::string service_name{};
-  ::aiven::open_enum<::aiven::api::project_static_ip_associate_state_type> state{};
-  /// Static IP address identifier
-  std::string static_ip_address_id{};
-  /// Static IP address is protected against deletion
-  bool termination_protection{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const project_static_ip_associate_out&, const project_static_ip_associate_out&) = default;
-};
-
-/// ProjectStaticIPDissociateResponse
-/// From `#/components/schemas/ProjectStaticIPDissociateOut`.
-struct project_static_ip_dissociate_out {
-  /// Target cloud
-  std::string cloud_name{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// IPv4 address
-  std::string ip_address{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Service name
-  std::string service_name{};
-  ::aiven::open_enum<::aiven::api::project_static_ip_dissociate_state_type> state{};
-  /// Static IP address identifier
-  std::string static_ip_address_id{};
-  /// Static IP address is protected against deletion
-  bool termination_protection{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const project_static_ip_dissociate_out&, const project_static_ip_dissociate_out&) = default;
-};
-
-/// ProjectStaticIPPatchRequestBody
-/// From `#/components/schemas/ProjectStaticIPPatchIn`.
-struct project_static_ip_patch_in {
-  /// Static IP address is protected against deletion
-  std::optional<bool> termination_protection{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const project_static_ip_patch_in&, const project_static_ip_patch_in&) = default;
-};
-
-/// ProjectStaticIPPatchResponse
-/// From `#/components/schemas/ProjectStaticIPPatchOut`.
-struct project_static_ip_patch_out {
-  /// Target cloud
-  std::string cloud_name{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// IPv4 address
-  std::string ip_address{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Service name
-  std::string service_name{};
-  ::aiven::open_enum<::aiven::api::project_static_ip_patch_state_type> state{};
-  /// Static IP address identifier
-  std::string static_ip_address_id{};
-  /// Static IP address is protected against deletion
-  bool termination_protection{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const project_static_ip_patch_out&, const project_static_ip_patch_out&) = default;
-};
-
-/// StaticIPCreateRequestBody
-/// From `#/components/schemas/StaticIPCreateIn`.
-struct static_ip_create_in {
-  /// Target cloud
-  std::string cloud_name{};
-  /// Static IP address is protected against deletion
-  std::optional<bool> termination_protection{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const static_ip_create_in&, const static_ip_create_in&) = default;
-};
-
 /// StaticIPCreateResponse
-/// From `#/components/schemas/StaticIPCreateOut`.
+/// From `#/components/schemas/StaticIPCreateOut`. Also project_static_ip_associate_out, project_static_ip_dissociate_out, project_static_ip_patch_out, static_ip_delete_out (the same members).
 struct static_ip_create_out {
   /// Target cloud
   std::string cloud_name{};
@@ -206,29 +77,45 @@ struct static_ip_create_out {
   friend bool operator==(const static_ip_create_out&, const static_ip_create_out&) = default;
 };
 
-/// StaticIPDeleteResponse
-/// From `#/components/schemas/StaticIPDeleteOut`.
-struct static_ip_delete_out {
-  /// Target cloud
-  std::string cloud_name{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// IPv4 address
-  std::string ip_address{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Service name
-  std::string service_name{};
-  ::aiven::open_enum<::aiven::api::static_ip_state_type> state{};
-  /// Static IP address identifier
-  std::string static_ip_address_id{};
+/// ProjectStaticIPAssociateResponse
+/// From `#/components/schemas/ProjectStaticIPAssociateOut`: the same members as static_ip_create_out.
+using project_static_ip_associate_out = ::aiven::api::static_ip_create_out;
+
+/// ProjectStaticIPDissociateResponse
+/// From `#/components/schemas/ProjectStaticIPDissociateOut`: the same members as static_ip_create_out.
+using project_static_ip_dissociate_out = ::aiven::api::static_ip_create_out;
+
+/// ProjectStaticIPPatchRequestBody
+/// From `#/components/schemas/ProjectStaticIPPatchIn`.
+struct project_static_ip_patch_in {
   /// Static IP address is protected against deletion
-  bool termination_protection{};
+  std::optional<bool> termination_protection{};
   /// Members of a response this type does not know, as received (empty when none).
   ::boost::json::object unknown_fields_{};
 
-  friend bool operator==(const static_ip_delete_out&, const static_ip_delete_out&) = default;
+  friend bool operator==(const project_static_ip_patch_in&, const project_static_ip_patch_in&) = default;
 };
+
+/// ProjectStaticIPPatchResponse
+/// From `#/components/schemas/ProjectStaticIPPatchOut`: the same members as static_ip_create_out.
+using project_static_ip_patch_out = ::aiven::api::static_ip_create_out;
+
+/// StaticIPCreateRequestBody
+/// From `#/components/schemas/StaticIPCreateIn`.
+struct static_ip_create_in {
+  /// Target cloud
+  std::string cloud_name{};
+  /// Static IP address is protected against deletion
+  std::optional<bool> termination_protection{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const static_ip_create_in&, const static_ip_create_in&) = default;
+};
+
+/// StaticIPDeleteResponse
+/// From `#/components/schemas/StaticIPDeleteOut`: the same members as static_ip_create_out.
+using static_ip_delete_out = ::aiven::api::static_ip_create_out;
 
 /// From `#/components/schemas/StaticIPOut`.
 struct static_ip_out {

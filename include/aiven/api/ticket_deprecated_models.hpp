@@ -5,6 +5,7 @@
 // other tags are in <aiven/api/common.hpp>). The operations are in <aiven/api/ticket_deprecated.hpp>.
 #pragma once
 
+#include <aiven/api/common.hpp>
 #include <aiven/types.hpp>
 
 #include <boost/json/object.hpp>
@@ -17,27 +18,6 @@
 #include <vector>
 
 namespace aiven::api {
-
-/// Severity level
-/// Values of `organization_ticket_list_response_tickets_item_severity`; `unknown` stands for any other value.
-enum class organization_ticket_list_response_tickets_item_severity {
-  unknown,
-  critical,  // critical
-  high,  // high
-  low,  // low
-};
-std::string_view to_string(organization_ticket_list_response_tickets_item_severity v) noexcept;
-bool from_string(std::string_view s, organization_ticket_list_response_tickets_item_severity& out) noexcept;
-
-/// Is ticket open or closed
-/// Values of `organization_ticket_list_response_tickets_item_state`; `unknown` stands for any other value.
-enum class organization_ticket_list_response_tickets_item_state {
-  unknown,
-  closed,  // closed
-  open,  // open
-};
-std::string_view to_string(organization_ticket_list_response_tickets_item_state v) noexcept;
-bool from_string(std::string_view s, organization_ticket_list_response_tickets_item_state& out) noexcept;
 
 /// Severity level
 /// Values of `project_ticket_create_response_ticket_severity`; `unknown` stands for any other value.
@@ -60,55 +40,17 @@ enum class project_ticket_create_response_ticket_state {
 std::string_view to_string(project_ticket_create_response_ticket_state v) noexcept;
 bool from_string(std::string_view s, project_ticket_create_response_ticket_state& out) noexcept;
 
-/// Severity level
-/// Values of `project_ticket_list_response_tickets_item_severity`; `unknown` stands for any other value.
-enum class project_ticket_list_response_tickets_item_severity {
-  unknown,
-  critical,  // critical
-  high,  // high
-  low,  // low
-};
-std::string_view to_string(project_ticket_list_response_tickets_item_severity v) noexcept;
-bool from_string(std::string_view s, project_ticket_list_response_tickets_item_severity& out) noexcept;
+/// Values of `organization_ticket_list_response_tickets_item_severity`: the same as project_ticket_create_response_ticket_severity's.
+using organization_ticket_list_response_tickets_item_severity = ::aiven::api::project_ticket_create_response_ticket_severity;
 
-/// Is ticket open or closed
-/// Values of `project_ticket_list_response_tickets_item_state`; `unknown` stands for any other value.
-enum class project_ticket_list_response_tickets_item_state {
-  unknown,
-  closed,  // closed
-  open,  // open
-};
-std::string_view to_string(project_ticket_list_response_tickets_item_state v) noexcept;
-bool from_string(std::string_view s, project_ticket_list_response_tickets_item_state& out) noexcept;
+/// Values of `organization_ticket_list_response_tickets_item_state`: the same as project_ticket_create_response_ticket_state's.
+using organization_ticket_list_response_tickets_item_state = ::aiven::api::project_ticket_create_response_ticket_state;
 
-/// From `organization_ticket_list_response_tickets_item_followers_item`.
-struct organization_ticket_list_response_tickets_item_followers_item {
-  /// User real name
-  std::string real_name{};
-  /// User email address
-  std::string user_email{};
-  /// User ID
-  std::string user_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// Values of `project_ticket_list_response_tickets_item_severity`: the same as project_ticket_create_response_ticket_severity's.
+using project_ticket_list_response_tickets_item_severity = ::aiven::api::project_ticket_create_response_ticket_severity;
 
-  friend bool operator==(const organization_ticket_list_response_tickets_item_followers_item&, const organization_ticket_list_response_tickets_item_followers_item&) = default;
-};
-
-/// User information
-/// From `organization_ticket_list_response_tickets_item_submitter`.
-struct organization_ticket_list_response_tickets_item_submitter {
-  /// User real name
-  std::string real_name{};
-  /// User email address
-  std::string user_email{};
-  /// User ID
-  std::string user_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const organization_ticket_list_response_tickets_item_submitter&, const organization_ticket_list_response_tickets_item_submitter&) = default;
-};
+/// Values of `project_ticket_list_response_tickets_item_state`: the same as project_ticket_create_response_ticket_state's.
+using project_ticket_list_response_tickets_item_state = ::aiven::api::project_ticket_create_response_ticket_state;
 
 /// From `organization_ticket_list_response_tickets_item`.
 struct organization_ticket_list_response_tickets_item {
@@ -150,37 +92,8 @@ struct organization_ticket_list_response_tickets_item {
   friend bool operator==(const organization_ticket_list_response_tickets_item&, const organization_ticket_list_response_tickets_item&) = default;
 };
 
-/// From `project_ticket_create_response_ticket_followers_item`.
-struct project_ticket_create_response_ticket_followers_item {
-  /// User real name
-  std::string real_name{};
-  /// User email address
-  std::string user_email{};
-  /// User ID
-  std::string user_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const project_ticket_create_response_ticket_followers_item&, const project_ticket_create_response_ticket_followers_item&) = default;
-};
-
-/// User information
-/// From `project_ticket_create_response_ticket_submitter`.
-struct project_ticket_create_response_ticket_submitter {
-  /// User real name
-  std::string real_name{};
-  /// User email address
-  std::string user_email{};
-  /// User ID
-  std::string user_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const project_ticket_create_response_ticket_submitter&, const project_ticket_create_response_ticket_submitter&) = default;
-};
-
 /// Support ticket
-/// From `project_ticket_create_response_ticket`.
+/// From `project_ticket_create_response_ticket`. Also project_ticket_list_response_tickets_item (the same members).
 struct project_ticket_create_response_ticket {
   /// Account ID
   std::optional<std::string> account_id{};
@@ -220,20 +133,6 @@ struct project_ticket_create_response_ticket {
   friend bool operator==(const project_ticket_create_response_ticket&, const project_ticket_create_response_ticket&) = default;
 };
 
-/// From `project_ticket_invite_response_errors_item`.
-struct project_ticket_invite_response_errors_item {
-  /// Printable error message
-  std::string message{};
-  /// URL to the documentation of the error
-  std::optional<std::string> more_info{};
-  /// HTTP error status code
-  std::int64_t status{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const project_ticket_invite_response_errors_item&, const project_ticket_invite_response_errors_item&) = default;
-};
-
 /// ProjectTicketInviteResponse
 /// From `#/components/schemas/ProjectTicketInviteResponse`.
 struct project_ticket_invite_response {
@@ -247,73 +146,7 @@ struct project_ticket_invite_response {
   friend bool operator==(const project_ticket_invite_response&, const project_ticket_invite_response&) = default;
 };
 
-/// From `project_ticket_list_response_tickets_item_followers_item`.
-struct project_ticket_list_response_tickets_item_followers_item {
-  /// User real name
-  std::string real_name{};
-  /// User email address
-  std::string user_email{};
-  /// User ID
-  std::string user_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const project_ticket_list_response_tickets_item_followers_item&, const project_ticket_list_response_tickets_item_followers_item&) = default;
-};
-
-/// User information
-/// From `project_ticket_list_response_tickets_item_submitter`.
-struct project_ticket_list_response_tickets_item_submitter {
-  /// User real name
-  std::string real_name{};
-  /// User email address
-  std::string user_email{};
-  /// User ID
-  std::string user_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const project_ticket_list_response_tickets_item_submitter&, const project_ticket_list_response_tickets_item_submitter&) = default;
-};
-
-/// From `project_ticket_list_response_tickets_item`.
-struct project_ticket_list_response_tickets_item {
-  /// Account ID
-  std::optional<std::string> account_id{};
-  /// Created timestamp, ISO 8601 format
-  std::string create_time{};
-  /// Longer description
-  std::string description{};
-  /// Ticket followers
-  std::vector<::aiven::api::project_ticket_list_response_tickets_item_followers_item> followers{};
-  /// Whether the current user is following this ticket
-  std::optional<bool> following{};
-  /// Organization ID
-  std::optional<std::string> organization_id{};
-  /// Project name
-  std::string project_name{};
-  /// Service name
-  std::string service_name{};
-  /// Severity level
-  ::aiven::open_enum<::aiven::api::project_ticket_list_response_tickets_item_severity> severity{};
-  /// Is ticket open or closed
-  ::aiven::open_enum<::aiven::api::project_ticket_list_response_tickets_item_state> state{};
-  /// User information
-  ::aiven::api::project_ticket_list_response_tickets_item_submitter submitter{};
-  /// Ticket ID
-  std::string ticket_id{};
-  /// Short description
-  std::string title{};
-  /// Update timestamp, ISO 8601 format
-  std::string update_time{};
-  /// User email address
-  std::string user_email{};
-  /// User real name
-  std::string user_real_name{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const project_ticket_list_response_tickets_item&, const project_ticket_list_response_tickets_item&) = default;
-};
+/// From `project_ticket_list_response_tickets_item`: the same members as project_ticket_create_response_ticket.
+using project_ticket_list_response_tickets_item = ::aiven::api::project_ticket_create_response_ticket;
 
 }  // namespace aiven::api

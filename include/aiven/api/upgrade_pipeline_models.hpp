@@ -74,34 +74,8 @@ struct upgrade_pipeline_step_create_in {
   friend bool operator==(const upgrade_pipeline_step_create_in&, const upgrade_pipeline_step_create_in&) = default;
 };
 
-/// UpgradePipelineStepCreateResponse
-/// From `#/components/schemas/UpgradePipelineStepCreateOut`.
-struct upgrade_pipeline_step_create_out {
-  /// Days before automatic validation
-  std::int64_t auto_validation_delay_days{};
-  /// Destination project name
-  std::string destination_project_name{};
-  /// Destination service name
-  std::string destination_service_name{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  ::aiven::api::last_validation_out last_validation{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Source project name
-  std::string source_project_name{};
-  /// Source service name
-  std::string source_service_name{};
-  /// Step ID
-  std::string step_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const upgrade_pipeline_step_create_out&, const upgrade_pipeline_step_create_out&) = default;
-};
-
 /// UpgradePipelineStepGetResponse
-/// From `#/components/schemas/UpgradePipelineStepGetOut`.
+/// From `#/components/schemas/UpgradePipelineStepGetOut`. Also upgrade_pipeline_step_create_out, upgrade_pipeline_step_update_out (the same members).
 struct upgrade_pipeline_step_get_out {
   /// Days before automatic validation
   std::int64_t auto_validation_delay_days{};
@@ -125,6 +99,10 @@ struct upgrade_pipeline_step_get_out {
 
   friend bool operator==(const upgrade_pipeline_step_get_out&, const upgrade_pipeline_step_get_out&) = default;
 };
+
+/// UpgradePipelineStepCreateResponse
+/// From `#/components/schemas/UpgradePipelineStepCreateOut`: the same members as upgrade_pipeline_step_get_out.
+using upgrade_pipeline_step_create_out = ::aiven::api::upgrade_pipeline_step_get_out;
 
 /// UpgradePipelineStepListResponse
 /// From `#/components/schemas/UpgradePipelineStepListOut`.
@@ -162,30 +140,8 @@ struct upgrade_pipeline_step_update_in {
 };
 
 /// UpgradePipelineStepUpdateResponse
-/// From `#/components/schemas/UpgradePipelineStepUpdateOut`.
-struct upgrade_pipeline_step_update_out {
-  /// Days before automatic validation
-  std::int64_t auto_validation_delay_days{};
-  /// Destination project name
-  std::string destination_project_name{};
-  /// Destination service name
-  std::string destination_service_name{};
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  ::aiven::api::last_validation_out last_validation{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// Source project name
-  std::string source_project_name{};
-  /// Source service name
-  std::string source_service_name{};
-  /// Step ID
-  std::string step_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const upgrade_pipeline_step_update_out&, const upgrade_pipeline_step_update_out&) = default;
-};
+/// From `#/components/schemas/UpgradePipelineStepUpdateOut`: the same members as upgrade_pipeline_step_get_out.
+using upgrade_pipeline_step_update_out = ::aiven::api::upgrade_pipeline_step_get_out;
 
 /// UpgradePipelineStepValidateRequestBody
 /// From `#/components/schemas/UpgradePipelineStepValidateIn`.

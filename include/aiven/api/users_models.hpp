@@ -57,16 +57,6 @@ enum class user_action_type {
 std::string_view to_string(user_action_type v) noexcept;
 bool from_string(std::string_view s, user_action_type& out) noexcept;
 
-/// State for authentication method
-/// Values of `#/components/schemas/User_AuthenticationMethodStateType`; `unknown` stands for any other value.
-enum class user_authentication_method_state_type {
-  unknown,
-  active,  // active
-  deleted,  // deleted
-};
-std::string_view to_string(user_authentication_method_state_type v) noexcept;
-bool from_string(std::string_view s, user_authentication_method_state_type& out) noexcept;
-
 /// HTTP method used for redirecting
 /// Values of `#/components/schemas/User_MethodType`; `unknown` stands for any other value.
 enum class user_method_type {
@@ -205,8 +195,8 @@ struct check_password_strength_existing_user_in {
 };
 
 /// Password strength
-/// From `#/components/schemas/CheckPasswordStrengthExistingUserOut`.
-struct check_password_strength_existing_user_out {
+/// From `#/components/schemas/CheckPasswordStrengthNewUserOut`. Also check_password_strength_existing_user_out (the same members).
+struct check_password_strength_new_user_out {
   /// True if the password is acceptable
   std::optional<bool> is_acceptable{};
   /// Password strength message
@@ -216,8 +206,12 @@ struct check_password_strength_existing_user_out {
   /// Members of a response this type does not know, as received (empty when none).
   ::boost::json::object unknown_fields_{};
 
-  friend bool operator==(const check_password_strength_existing_user_out&, const check_password_strength_existing_user_out&) = default;
+  friend bool operator==(const check_password_strength_new_user_out&, const check_password_strength_new_user_out&) = default;
 };
+
+/// Password strength
+/// From `#/components/schemas/CheckPasswordStrengthExistingUserOut`: the same members as check_password_strength_new_user_out.
+using check_password_strength_existing_user_out = ::aiven::api::check_password_strength_new_user_out;
 
 /// CheckPasswordStrengthNewUserRequestBody
 /// From `#/components/schemas/CheckPasswordStrengthNewUserIn`.
@@ -232,21 +226,6 @@ struct check_password_strength_new_user_in {
   ::boost::json::object unknown_fields_{};
 
   friend bool operator==(const check_password_strength_new_user_in&, const check_password_strength_new_user_in&) = default;
-};
-
-/// Password strength
-/// From `#/components/schemas/CheckPasswordStrengthNewUserOut`.
-struct check_password_strength_new_user_out {
-  /// True if the password is acceptable
-  std::optional<bool> is_acceptable{};
-  /// Password strength message
-  std::string message{};
-  /// Password strength score
-  std::int64_t score{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const check_password_strength_new_user_out&, const check_password_strength_new_user_out&) = default;
 };
 
 /// From `organization_member_permissions_list_response_permissions_item`.
@@ -292,7 +271,7 @@ struct organization_user_authentication_method_out {
 };
 
 /// OrganizationUserGetResponse
-/// From `#/components/schemas/OrganizationUserGetOut`.
+/// From `#/components/schemas/OrganizationUserGetOut`. Also organization_user_update_out (the same members).
 struct organization_user_get_out {
   /// List of errors occurred during request processing
   std::optional<std::vector<::aiven::api::error_item>> errors{};
@@ -352,26 +331,8 @@ struct organization_user_update_in {
 };
 
 /// OrganizationUserUpdateResponse
-/// From `#/components/schemas/OrganizationUserUpdateOut`.
-struct organization_user_update_out {
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Super admin state of the organization user
-  bool is_super_admin{};
-  /// Join time
-  std::string join_time{};
-  /// Last activity time
-  std::string last_activity_time{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
-  /// User ID
-  std::string user_id{};
-  ::aiven::api::user_info_out user_info{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const organization_user_update_out&, const organization_user_update_out&) = default;
-};
+/// From `#/components/schemas/OrganizationUserUpdateOut`: the same members as organization_user_get_out.
+using organization_user_update_out = ::aiven::api::organization_user_get_out;
 
 /// From `#/components/schemas/OrganizationUser_UserOut`.
 struct organization_user_user_out {
@@ -452,28 +413,6 @@ struct two_factor_auth_configure_out {
   ::boost::json::object unknown_fields_{};
 
   friend bool operator==(const two_factor_auth_configure_out&, const two_factor_auth_configure_out&) = default;
-};
-
-/// From `user_account_invites_reject_response_account_invites_item`.
-struct user_account_invites_reject_response_account_invites_item {
-  /// Account ID
-  std::string account_id{};
-  /// Account name
-  std::string account_name{};
-  /// Timestamp in ISO 8601 format, always in UTC
-  std::string create_time{};
-  /// User email address
-  std::string invited_by_user_email{};
-  /// Team ID
-  std::string team_id{};
-  /// Team name
-  std::string team_name{};
-  /// User email address
-  std::string user_email{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const user_account_invites_reject_response_account_invites_item&, const user_account_invites_reject_response_account_invites_item&) = default;
 };
 
 /// UserAuthRequestBody
@@ -636,17 +575,6 @@ struct user_password_reset_in {
   friend bool operator==(const user_password_reset_in&, const user_password_reset_in&) = default;
 };
 
-/// UserPasswordResetRequestRequestBody
-/// From `#/components/schemas/UserPasswordResetRequestIn`.
-struct user_password_reset_request_in {
-  /// User email address
-  std::string email{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const user_password_reset_request_in&, const user_password_reset_request_in&) = default;
-};
-
 /// From `#/components/schemas/User_TokenOut`.
 struct user_token_out {
   /// Timestamp when the access token was created
@@ -702,7 +630,7 @@ struct user_update_in {
 };
 
 /// User information
-/// From `#/components/schemas/UserUpdateOut`.
+/// From `#/components/schemas/UserUpdateOut`. Also user_user_info_out (the same members).
 struct user_update_out {
   /// List of user's required authentication methods
   std::vector<std::string> auth{};
@@ -748,60 +676,7 @@ struct user_update_out {
 };
 
 /// User information
-/// From `#/components/schemas/User_UserInfoOut`.
-struct user_user_info_out {
-  /// List of user's required authentication methods
-  std::vector<std::string> auth{};
-  std::optional<std::string> city{};
-  /// Country code ISO 3166-1 alpha-2
-  std::optional<std::string> country{};
-  /// User registration time
-  std::optional<std::string> create_time{};
-  /// Job department
-  std::optional<std::string> department{};
-  /// Feature flags
-  std::optional<::boost::json::value> features{};
-  /// List of pending invitations
-  std::vector<::aiven::api::user_invitation_out> invitations{};
-  /// Job title
-  std::optional<std::string> job_title{};
-  /// User management status
-  std::optional<bool> managed_by_scim{};
-  /// Organization ID
-  std::optional<std::string> managing_organization_id{};
-  /// Project membership and type of membership
-  std::map<std::string, ::aiven::open_enum<::aiven::api::project_membership_type>> project_membership{};
-  /// List of project membership and type of membership
-  std::map<std::string, std::vector<std::string>> project_memberships{};
-  /// List of projects the user is a member of
-  std::vector<std::string> projects{};
-  /// User real name
-  std::string real_name{};
-  /// User account state
-  std::string state{};
-  /// Tenant identifier
-  std::string tenant{};
-  /// Earliest valid authentication token timestamp
-  std::optional<std::string> token_validity_begin{};
-  /// User email address
-  std::string user{};
-  /// User ID
-  std::string user_id{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const user_user_info_out&, const user_user_info_out&) = default;
-};
-
-/// Details of verified invite
-/// From `#/components/schemas/UserVerifyEmailOut`.
-struct user_verify_email_out {
-  /// User email address
-  std::string user_email{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const user_verify_email_out&, const user_verify_email_out&) = default;
-};
+/// From `#/components/schemas/User_UserInfoOut`: the same members as user_update_out.
+using user_user_info_out = ::aiven::api::user_update_out;
 
 }  // namespace aiven::api

@@ -34,12 +34,20 @@ class Layout:
         self.owner = {}
         for t, stems in users.values():
             self.owner[id(t)] = next(iter(stems)) if len(stems) == 1 else COMMON
+        # An alias lives with its canonical type (whose users include the alias's: Struct.deps).
+        for t, _ in users.values():
+            if t.alias_of is not None:
+                self.owner[id(t)] = self.owner[id(t.alias_of)]
         # what needs a decoder / an encoder
         self.decode = set(id(t) for t in self._closure(
             x for op in model.operations if op.response is not None for x in op.response.named()))
         self.encode = set(id(t) for t in self._closure(
             x for op in model.operations for x in (op.body.named() if op.body is not None else [])))
         self.types = [t for t, _ in users.values()]
+        self.aliases = {}  # id(canonical) -> its aliases that are emitted, by name
+        for t in sorted(self.types, key=lambda t: t.name):
+            if t.alias_of is not None:
+                self.aliases.setdefault(id(t.alias_of), []).append(t)
 
     @staticmethod
     def _closure(roots):
@@ -60,9 +68,10 @@ class Layout:
         return out
 
     def types_of(self, stem):
-        """Enums (sorted by name), then structs in dependency order."""
+        """Enums (sorted by name, the aliases after the others), then structs and struct aliases in
+        dependency order (an alias right after what it names, at the latest before its first use)."""
         mine = [t for t in self.types if self.owner[id(t)] == stem]
-        enums = sorted((t for t in mine if t.kind == "enum"), key=lambda t: t.name)
+        enums = sorted((t for t in mine if t.kind == "enum"), key=lambda t: (t.alias_of is not None, t.name))
         structs = sorted((t for t in mine if t.kind == "struct"), key=lambda t: t.name)
         ids = set(id(t) for t in structs)
         done, order, active = set(), [], set()
@@ -73,12 +82,12 @@ class Layout:
             if id(s) in active:
                 return  # a cycle through a container; std::vector allows incomplete types
             active.add(id(s))
-            for f in s.fields:
-                for d in f.type.named():
-                    if id(d) in ids:
-                        if d is s and f.type.kind == "struct":
-                            raise ValueError(f"{s.name} contains itself")
-                        visit(d)
+            for f in ([] if s.alias_of is not None else s.fields):
+                if f.type.kind == "struct" and (f.type.ref.alias_of or f.type.ref) is s:
+                    raise ValueError(f"{s.name} contains itself")
+            for d in s.order_deps():
+                if id(d) in ids:
+                    visit(d)
             active.discard(id(s))
             done.add(id(s))
             order.append(s)
@@ -141,6 +150,10 @@ def models_header(model, layout, stem):
     out.append("namespace aiven::api {\n")
     for e in enums:
         out.append("\n")
+        if e.alias_of is not None:
+            out.append(f"/// Values of `{comment_text(e.origin)}`: the same as {e.alias_of.name}'s.\n"
+                       f"using {e.name} = ::aiven::api::{e.alias_of.name};\n")
+            continue
         if e.description:
             out.append(f"/// {comment_text(e.description)}\n")
         out.append(f"/// Values of `{comment_text(e.origin)}`; `unknown` stands for any other value.\n")
@@ -150,11 +163,25 @@ def models_header(model, layout, stem):
         out.append("};\n")
         out.append(f"std::string_view to_string({e.name} v) noexcept;\n")
         out.append(f"bool from_string(std::string_view s, {e.name}& out) noexcept;\n")
+    defined = set()
     for s in structs:
         out.append("\n")
+        if s.alias_of is not None:
+            if s.description:
+                out.append(f"/// {comment_text(s.description)}\n")
+            if id(s.alias_of) not in defined:  # used inside its canonical type (through a container)
+                out.append(f"struct {s.alias_of.name};\n")
+            out.append(f"/// From `{comment_text(s.origin)}`: the same members as {s.alias_of.name}.\n"
+                       f"using {s.name} = ::aiven::api::{s.alias_of.name};\n")
+            continue
+        defined.add(id(s))
+        aliases = layout.aliases.get(id(s))
         if s.description:
             out.append(f"/// {comment_text(s.description)}\n")
-        out.append(f"/// From `{comment_text(s.origin)}`.\n")
+        out.append(f"/// From `{comment_text(s.origin)}`.")
+        if aliases:
+            out.append(f" Also {', '.join(a.name for a in aliases)} (the same members).")
+        out.append("\n")
         out.append(f"struct {s.name} {{\n")
         for f in s.fields:
             note = "" if f.name == f.json else f" JSON key `{comment_text(f.json, 80)}`."
@@ -311,6 +338,7 @@ def _decl_encode(t, static):
 
 def common_codec_header(model, layout):
     enums, structs = layout.types_of(COMMON)
+    structs = [s for s in structs if s.alias_of is None]
     out = [banner(model.sha),
            "//\n// JSON conversions of the models in <aiven/api/common.hpp>, for the generated TUs.\n#pragma once\n\n"
            "#include <aiven/api/common.hpp>\n\n#include \"codec/json_codec.hpp\"\n#include \"codec/json_sax.hpp\"\n\n"
@@ -342,7 +370,7 @@ def source(model, layout, stem):
         out.append('#include "core/call.hpp"\n')
     out.append("\n#include <boost/json/object.hpp>\n#include <boost/json/value.hpp>\n\n"
                "#include <memory>\n#include <string>\n#include <string_view>\n#include <utility>\n\nnamespace aiven::api {\n")
-    for e in enums:
+    for e in (e for e in enums if e.alias_of is None):
         out.append(f"\nstd::string_view to_string({e.name} v) noexcept {{\n  switch (v) {{\n")
         for v, n in e.values:
             out.append(f"    case {e.name}::{n}: return {cpp_string(v)};\n")
@@ -351,6 +379,7 @@ def source(model, layout, stem):
         for v, n in e.values:
             out.append(f"  if (s == {cpp_string(v)}) {{ out = {e.name}::{n}; return true; }}\n")
         out.append(f"  out = {e.name}::unknown;\n  return false;\n}}\n")
+    structs = [s for s in structs if s.alias_of is None]  # an alias has its canonical type's conversions
     dec = [s for s in structs if id(s) in layout.decode]
     enc = [s for s in structs if id(s) in layout.encode]
     if static and (dec or enc):

@@ -4,6 +4,7 @@ Run: python3 -m unittest discover -s tools/codegen/tests
 Refresh the golden output after an intended change: AIVEN_CODEGEN_UPDATE_GOLDEN=1 (same command).
 """
 import filecmp
+import json
 import os
 import shutil
 import sys
@@ -21,6 +22,7 @@ from aiven_codegen import naming  # noqa: E402
 
 SPEC = os.path.join(HERE, "mini_openapi.json")
 GOLDEN = os.path.join(HERE, "golden")
+GOLDEN_DIVERGED = os.path.join(HERE, "golden_diverged")  # the files that differ when two schemas diverge
 OVERRIDES = os.path.join(HERE, "mini_overrides.json")
 
 
@@ -214,7 +216,117 @@ class ModelsHeaderTest(unittest.TestCase):
             self.assertIn("struct thing_get_request {", ops)
 
 
+def diverged_spec(path):
+    """The mini spec where ThingPatchOut, identical to ThingCopyOut, gets one more property."""
+    with open(SPEC) as f:
+        doc = json.load(f)
+    doc["components"]["schemas"]["ThingPatchOut"]["properties"]["extra"] = {"type": "boolean"}
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=2)
+    return path
+
+
+def files_of(root):
+    out = {}
+    for d, _, names in os.walk(root):
+        for n in names:
+            with open(os.path.join(d, n), encoding="utf-8") as f:
+                out[os.path.relpath(os.path.join(d, n), root)] = f.read()
+    return out
+
+
+class DedupeTest(unittest.TestCase):
+    def test_identical_schemas_are_one_type(self):
+        m = model_mod.load(SPEC, OVERRIDES)
+        by = {t.name: t for t in m.structs + m.enums}
+        # the shortest name is the canonical one; nested types and enums are compared whole
+        self.assertIsNone(by["thing_copy_out"].alias_of)
+        self.assertIs(by["thing_patch_out"].alias_of, by["thing_copy_out"])
+        self.assertIs(by["thing_patch_out_owner"].alias_of, by["thing_copy_out_owner"])
+        self.assertIs(by["thing_patch_out_owner_role"].alias_of, by["thing_copy_out_owner_role"])
+        self.assertIs(by["thing_create_in_settings_mode"].alias_of, by["thing_copy_out_owner_role"])
+        self.assertIsNone(by["thing_out"].alias_of)
+        layout = __import__("aiven_codegen.cpp", fromlist=["cpp"]).Layout(m)
+        # used by two tags: the group lives in common.hpp, one set of conversions
+        self.assertEqual(layout.owner[id(by["thing_patch_out"])], "common")
+        self.assertEqual(layout.owner[id(by["thing_copy_out"])], "common")
+
+    def test_a_difference_deep_down_splits_the_group(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(SPEC) as f:
+                doc = json.load(f)
+            doc["components"]["schemas"]["ThingPatchOut"]["properties"]["owner"]["properties"]["email"]["type"] = "integer"
+            path = os.path.join(tmp, "spec.json")
+            with open(path, "w") as f:
+                json.dump(doc, f)
+            m = model_mod.load(path, OVERRIDES)
+            by = {t.name: t for t in m.structs + m.enums}
+            self.assertIsNone(by["thing_patch_out"].alias_of)
+            self.assertIsNone(by["thing_patch_out_owner"].alias_of)
+            self.assertIs(by["thing_patch_out_owner_role"].alias_of, by["thing_copy_out_owner_role"])
+
+    def test_recursive_identical_schemas(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(SPEC) as f:
+                doc = json.load(f)
+            doc["components"]["schemas"]["NodeA"] = {"type": "object", "properties": {
+                "name": {"type": "string"}, "children": {"type": "array", "items": {"$ref": "#/components/schemas/NodeB"}}}}
+            doc["components"]["schemas"]["NodeB"] = {"type": "object", "properties": {
+                "name": {"type": "string"}, "children": {"type": "array", "items": {"$ref": "#/components/schemas/NodeA"}}}}
+            doc["paths"]["/tree"] = {"get": {"tags": ["Things"], "operationId": "TreeGet", "responses": {"200": {
+                "description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NodeA"}}}}}}}
+            path = os.path.join(tmp, "spec.json")
+            with open(path, "w") as f:
+                json.dump(doc, f)
+            m, _ = generate.generate(path, os.path.join(tmp, "out"), OVERRIDES, False)
+            by = {t.name: t for t in m.structs}
+            self.assertIs(by["node_b"].alias_of, by["node_a"])
+            text = files_of(os.path.join(tmp, "out"))["include/aiven/api/things_models.hpp"]
+            # the alias is used inside its canonical type: declared first, defined after
+            i = text.index("using node_b = ::aiven::api::node_a;")
+            self.assertLess(text.index("struct node_a;\n"), i)
+            self.assertLess(i, text.index("struct node_a {"))
+
+    def test_no_duplicate_conversions(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            generate.generate(SPEC, tmp, OVERRIDES, True)
+            text = "".join(v for k, v in files_of(tmp).items() if k.startswith("src/api/"))
+            self.assertEqual(text.count("sax_ops(::aiven::api::thing_copy_out*) {"), 1)
+            self.assertNotIn("sax_ops(::aiven::api::thing_patch_out*)", text)
+            self.assertNotIn("encode(const ::aiven::api::thing_patch_out&", text)
+            self.assertNotIn("to_string(thing_patch_out_owner_role", text)
+            common = files_of(tmp)["include/aiven/api/common.hpp"]
+            self.assertIn("using thing_patch_out = ::aiven::api::thing_copy_out;", common)
+
+
 class GoldenTest(unittest.TestCase):
+    def test_diverged_golden_output(self):
+        """The variant where the two schemas diverge: two structs. golden_diverged/ holds the files
+        that differ from golden/ (the document's sha aside)."""
+        with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as base:
+            spec = diverged_spec(os.path.join(tmp, "spec.json"))
+            out = os.path.join(tmp, "out")
+            m = generate.generate(spec, out, OVERRIDES, True)[0]
+            m0 = generate.generate(SPEC, base, OVERRIDES, True)[0]
+            got = {k: v.replace(m.sha, "SHA") for k, v in files_of(out).items()}
+            same = {k: v.replace(m0.sha, "SHA") for k, v in files_of(base).items()}
+            overlay = {k: v for k, v in got.items() if same.get(k) != v}
+            # two structs, each used by one tag only: each in its tag's models header; their owners
+            # (still identical, used by both tags) stay one struct and an alias in common.hpp
+            self.assertIn("struct thing_patch_out {", overlay["include/aiven/api/reports_models.hpp"])
+            self.assertIn("struct thing_copy_out {", overlay["include/aiven/api/things_models.hpp"])
+            self.assertNotIn("using thing_patch_out ", "".join(overlay.values()))
+            self.assertIn("using thing_patch_out_owner = ::aiven::api::thing_copy_out_owner;",
+                          overlay["include/aiven/api/common.hpp"])
+            if os.environ.get("AIVEN_CODEGEN_UPDATE_GOLDEN"):
+                shutil.rmtree(GOLDEN_DIVERGED, ignore_errors=True)
+                for k, v in overlay.items():
+                    os.makedirs(os.path.dirname(os.path.join(GOLDEN_DIVERGED, k)), exist_ok=True)
+                    with open(os.path.join(GOLDEN_DIVERGED, k), "w", encoding="utf-8", newline="\n") as f:
+                        f.write(v)
+            self.assertEqual(overlay, files_of(GOLDEN_DIVERGED),
+                             "golden_diverged differs; if intended, rerun with AIVEN_CODEGEN_UPDATE_GOLDEN=1")
+
     def test_golden_output(self):
         with tempfile.TemporaryDirectory(prefix="aiven-codegen-golden-") as tmp:
             generate.generate(SPEC, tmp, OVERRIDES, True)

@@ -19,7 +19,7 @@
 // follow_options::timeout passes, or with a call's error when a poll fails for good.
 #pragma once
 
-#include <aiven/api/service.hpp>
+#include <aiven/api/service_models.hpp>  // the models only: the calls are in src/util/logs.cpp
 #include <aiven/client.hpp>
 #include <aiven/with_diagnostics.hpp>
 

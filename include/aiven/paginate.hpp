@@ -2,7 +2,7 @@
 // the API's largest page (250 items; the API refuses more on some lists).
 //
 // The paged operations of the API document and how they page:
-//   ServiceDatabaseList               `after` cursor, `maxItems`, response `next`
+//   ServiceDatabaseList               `after` cursor, `max_items` (`maxItems`), response `next`
 //   OrganizationGovernanceAccessList  `cursor`, `limit`, response `next`
 //   UpgradePipelineStepList           `cursor`, `limit`, response `next`
 //   ServiceClickHouseQueryStats       `limit`, `offset` (a short page is the last)
@@ -65,7 +65,7 @@ namespace detail::paging {
 template <class R>
 concept cursor_style = requires(R r) { r.cursor = std::string(); r.limit = std::int64_t(); };
 template <class R>
-concept after_style = requires(R r) { r.after = std::string(); r.maxItems = std::int64_t(); };
+concept after_style = requires(R r) { r.after = std::string(); r.max_items = std::int64_t(); };
 template <class R>
 concept offset_style = !cursor_style<R> && requires(R r) { r.offset = std::int64_t(); r.limit = std::int64_t(); };
 template <class R>
@@ -173,7 +173,7 @@ class pager {
     if constexpr (pg::cursor_style<Request> || pg::offset_style<Request>)
       req_.limit = pg::clamp_page(req_.limit);
     else if constexpr (pg::after_style<Request>)
-      req_.maxItems = pg::clamp_page(req_.maxItems);
+      req_.max_items = pg::clamp_page(req_.max_items);
     else if constexpr (pg::body_offset_style<Request>)
       req_.body.limit = pg::clamp_page(req_.body.limit);
     else

@@ -22,10 +22,10 @@
 // boost::asio::error::operation_aborted.
 #pragma once
 
-#include <aiven/api/project.hpp>
-#include <aiven/api/service.hpp>
-#include <aiven/api/service_integrations.hpp>
-#include <aiven/api/service_kafka.hpp>
+#include <aiven/api/project_models.hpp>  // the result types only: the polls are in src/util/wait.cpp
+#include <aiven/api/service_integrations_models.hpp>
+#include <aiven/api/service_kafka_models.hpp>
+#include <aiven/api/service_models.hpp>
 #include <aiven/client.hpp>
 #include <aiven/with_diagnostics.hpp>
 

@@ -137,127 +137,17 @@ bool from_string(std::string_view s, saml_signature_algorithm_type& out) noexcep
   return false;
 }
 
-std::string_view to_string(saml_variant_type v) noexcept {
-  switch (v) {
-    case saml_variant_type::adfs: return "adfs";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, saml_variant_type& out) noexcept {
-  if (s == "adfs") { out = saml_variant_type::adfs; return true; }
-  out = saml_variant_type::unknown;
-  return false;
-}
-
-std::string_view to_string(team_type v) noexcept {
-  switch (v) {
-    case team_type::admin: return "admin";
-    case team_type::developer: return "developer";
-    case team_type::operator_value: return "operator";
-    case team_type::organization_app_users_write: return "organization:app_users:write";
-    case team_type::organization_billing_read: return "organization:billing:read";
-    case team_type::organization_billing_write: return "organization:billing:write";
-    case team_type::organization_domains_write: return "organization:domains:write";
-    case team_type::organization_event_logs_read: return "organization:event_logs:read";
-    case team_type::organization_groups_write: return "organization:groups:write";
-    case team_type::organization_networking_read: return "organization:networking:read";
-    case team_type::organization_networking_write: return "organization:networking:write";
-    case team_type::organization_projects_write: return "organization:projects:write";
-    case team_type::organization_sustainability_read: return "organization:sustainability:read";
-    case team_type::organization_users_write: return "organization:users:write";
-    case team_type::project_ai_gateway_keys_read: return "project:ai_gateway_keys:read";
-    case team_type::project_ai_gateway_keys_write: return "project:ai_gateway_keys:write";
-    case team_type::project_audit_logs_read: return "project:audit_logs:read";
-    case team_type::project_event_logs_read: return "project:event_logs:read";
-    case team_type::project_integrations_read: return "project:integrations:read";
-    case team_type::project_integrations_write: return "project:integrations:write";
-    case team_type::project_networking_read: return "project:networking:read";
-    case team_type::project_networking_write: return "project:networking:write";
-    case team_type::project_permissions_read: return "project:permissions:read";
-    case team_type::project_services_read: return "project:services:read";
-    case team_type::project_services_write: return "project:services:write";
-    case team_type::read_only: return "read_only";
-    case team_type::role_organization_admin: return "role:organization:admin";
-    case team_type::role_project_admin: return "role:project:admin";
-    case team_type::role_project_read: return "role:project:read";
-    case team_type::role_services_maintenance: return "role:services:maintenance";
-    case team_type::role_services_recover: return "role:services:recover";
-    case team_type::service_configuration_write: return "service:configuration:write";
-    case team_type::service_data_write: return "service:data:write";
-    case team_type::service_logs_read: return "service:logs:read";
-    case team_type::service_metrics_read: return "service:metrics:read";
-    case team_type::service_secrets_read: return "service:secrets:read";
-    case team_type::service_users_write: return "service:users:write";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, team_type& out) noexcept {
-  if (s == "admin") { out = team_type::admin; return true; }
-  if (s == "developer") { out = team_type::developer; return true; }
-  if (s == "operator") { out = team_type::operator_value; return true; }
-  if (s == "organization:app_users:write") { out = team_type::organization_app_users_write; return true; }
-  if (s == "organization:billing:read") { out = team_type::organization_billing_read; return true; }
-  if (s == "organization:billing:write") { out = team_type::organization_billing_write; return true; }
-  if (s == "organization:domains:write") { out = team_type::organization_domains_write; return true; }
-  if (s == "organization:event_logs:read") { out = team_type::organization_event_logs_read; return true; }
-  if (s == "organization:groups:write") { out = team_type::organization_groups_write; return true; }
-  if (s == "organization:networking:read") { out = team_type::organization_networking_read; return true; }
-  if (s == "organization:networking:write") { out = team_type::organization_networking_write; return true; }
-  if (s == "organization:projects:write") { out = team_type::organization_projects_write; return true; }
-  if (s == "organization:sustainability:read") { out = team_type::organization_sustainability_read; return true; }
-  if (s == "organization:users:write") { out = team_type::organization_users_write; return true; }
-  if (s == "project:ai_gateway_keys:read") { out = team_type::project_ai_gateway_keys_read; return true; }
-  if (s == "project:ai_gateway_keys:write") { out = team_type::project_ai_gateway_keys_write; return true; }
-  if (s == "project:audit_logs:read") { out = team_type::project_audit_logs_read; return true; }
-  if (s == "project:event_logs:read") { out = team_type::project_event_logs_read; return true; }
-  if (s == "project:integrations:read") { out = team_type::project_integrations_read; return true; }
-  if (s == "project:integrations:write") { out = team_type::project_integrations_write; return true; }
-  if (s == "project:networking:read") { out = team_type::project_networking_read; return true; }
-  if (s == "project:networking:write") { out = team_type::project_networking_write; return true; }
-  if (s == "project:permissions:read") { out = team_type::project_permissions_read; return true; }
-  if (s == "project:services:read") { out = team_type::project_services_read; return true; }
-  if (s == "project:services:write") { out = team_type::project_services_write; return true; }
-  if (s == "read_only") { out = team_type::read_only; return true; }
-  if (s == "role:organization:admin") { out = team_type::role_organization_admin; return true; }
-  if (s == "role:project:admin") { out = team_type::role_project_admin; return true; }
-  if (s == "role:project:read") { out = team_type::role_project_read; return true; }
-  if (s == "role:services:maintenance") { out = team_type::role_services_maintenance; return true; }
-  if (s == "role:services:recover") { out = team_type::role_services_recover; return true; }
-  if (s == "service:configuration:write") { out = team_type::service_configuration_write; return true; }
-  if (s == "service:data:write") { out = team_type::service_data_write; return true; }
-  if (s == "service:logs:read") { out = team_type::service_logs_read; return true; }
-  if (s == "service:metrics:read") { out = team_type::service_metrics_read; return true; }
-  if (s == "service:secrets:read") { out = team_type::service_secrets_read; return true; }
-  if (s == "service:users:write") { out = team_type::service_users_write; return true; }
-  out = team_type::unknown;
-  return false;
-}
-
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_attach_payment_method_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::saml_field_mapping_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_authentication_method_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_authentication_method_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_authentication_method_update_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_billing_group_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_move_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::saml_field_mapping_in*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::authentication_method_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_client_create_response*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_client_get_response*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_client_redirect_create_response*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_client_secret_create_response*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_client_update_response*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_projects_list_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_create_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_member_verify_invite_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_project_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_team_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_update_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_update_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_user_teams_list_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::authentication_method_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::card_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::event_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::member_out*);
@@ -265,10 +155,8 @@ bool from_string(std::string_view s, team_type& out) noexcept {
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::o_auth2_client_redirect_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::o_auth2_client_secret_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::team_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_project_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_attach_payment_method_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::linked_domain_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::saml_field_mapping_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_authentication_method_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_authentication_method_update_in& in);
@@ -283,44 +171,8 @@ bool from_string(std::string_view s, team_type& out) noexcept {
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_update_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::account_users_search_in& in);
 
-static ::aiven::codec::sax::target sax_members_account_attach_payment_method_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_attach_payment_method_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "brand") return ::aiven::codec::sax::member(f, "brand", o.brand);
-      if (k == "last4") return ::aiven::codec::sax::member(f, "last4", o.last4);
-      break;
-    case 7:
-      if (k == "card_id") return ::aiven::codec::sax::member(f, "card_id", o.card_id);
-      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
-      break;
-    case 8:
-      if (k == "exp_year") return ::aiven::codec::sax::member(f, "exp_year", o.exp_year);
-      if (k == "projects") return ::aiven::codec::sax::member(f, "projects", o.projects);
-      break;
-    case 9:
-      if (k == "exp_month") return ::aiven::codec::sax::member(f, "exp_month", o.exp_month);
-      break;
-    case 12:
-      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_attach_payment_method_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_attach_payment_method_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_saml_field_mapping_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::saml_field_mapping_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_saml_field_mapping_in(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::saml_field_mapping_in*>(f.obj);
   switch (k.size()) {
     case 5:
       if (k == "email") return ::aiven::codec::sax::member(f, "email", o.email);
@@ -343,12 +195,12 @@ static ::aiven::codec::sax::target sax_members_saml_field_mapping_out(::aiven::c
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::saml_field_mapping_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_saml_field_mapping_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::saml_field_mapping_in*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_saml_field_mapping_in>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_account_authentication_method_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_authentication_method_create_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_authentication_method_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::authentication_method_out*>(f.obj);
   switch (k.size()) {
     case 5:
       if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
@@ -440,279 +292,12 @@ static ::aiven::codec::sax::target sax_members_account_authentication_method_cre
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_authentication_method_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_authentication_method_create_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::authentication_method_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_authentication_method_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_account_authentication_method_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_authentication_method_get_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 8:
-      if (k == "scim_url") return ::aiven::codec::sax::member(f, "scim_url", o.scim_url);
-      break;
-    case 9:
-      if (k == "saml_cert") return ::aiven::codec::sax::member(f, "saml_cert", o.saml_cert);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "delete_time") return ::aiven::codec::sax::member(f, "delete_time", o.delete_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "saml_acs_url") return ::aiven::codec::sax::member(f, "saml_acs_url", o.saml_acs_url);
-      if (k == "saml_idp_url") return ::aiven::codec::sax::member(f, "saml_idp_url", o.saml_idp_url);
-      if (k == "saml_variant") return ::aiven::codec::sax::member(f, "saml_variant", o.saml_variant);
-      if (k == "scim_enabled") return ::aiven::codec::sax::member(f, "scim_enabled", o.scim_enabled);
-      break;
-    case 14:
-      if (k == "saml_entity_id") return ::aiven::codec::sax::member(f, "saml_entity_id", o.saml_entity_id);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 16:
-      if (k == "saml_certificate") return ::aiven::codec::sax::member(f, "saml_certificate", o.saml_certificate);
-      if (k == "saml_join_groups") return ::aiven::codec::sax::member(f, "saml_join_groups", o.saml_join_groups);
-      break;
-    case 17:
-      if (k == "auto_join_team_id") return ::aiven::codec::sax::member(f, "auto_join_team_id", o.auto_join_team_id);
-      if (k == "saml_metadata_url") return ::aiven::codec::sax::member(f, "saml_metadata_url", o.saml_metadata_url);
-      break;
-    case 18:
-      if (k == "saml_field_mapping") return ::aiven::codec::sax::member(f, "saml_field_mapping", o.saml_field_mapping);
-      break;
-    case 19:
-      if (k == "saml_sp_certificate") return ::aiven::codec::sax::member(f, "saml_sp_certificate", o.saml_sp_certificate);
-      break;
-    case 20:
-      if (k == "internal_mcp_enabled") return ::aiven::codec::sax::member(f, "internal_mcp_enabled", o.internal_mcp_enabled);
-      break;
-    case 21:
-      if (k == "saml_digest_algorithm") return ::aiven::codec::sax::member(f, "saml_digest_algorithm", o.saml_digest_algorithm);
-      break;
-    case 22:
-      if (k == "saml_idp_login_allowed") return ::aiven::codec::sax::member(f, "saml_idp_login_allowed", o.saml_idp_login_allowed);
-      break;
-    case 23:
-      if (k == "auto_join_user_group_id") return ::aiven::codec::sax::member(f, "auto_join_user_group_id", o.auto_join_user_group_id);
-      if (k == "saml_certificate_issuer") return ::aiven::codec::sax::member(f, "saml_certificate_issuer", o.saml_certificate_issuer);
-      break;
-    case 24:
-      if (k == "authentication_method_id") return ::aiven::codec::sax::member(f, "authentication_method_id", o.authentication_method_id);
-      if (k == "saml_certificate_subject") return ::aiven::codec::sax::member(f, "saml_certificate_subject", o.saml_certificate_subject);
-      if (k == "saml_signature_algorithm") return ::aiven::codec::sax::member(f, "saml_signature_algorithm", o.saml_signature_algorithm);
-      break;
-    case 26:
-      if (k == "auth_token_max_age_seconds") return ::aiven::codec::sax::member(f, "auth_token_max_age_seconds", o.auth_token_max_age_seconds);
-      if (k == "authentication_method_name") return ::aiven::codec::sax::member(f, "authentication_method_name", o.authentication_method_name);
-      if (k == "authentication_method_type") return ::aiven::codec::sax::member(f, "authentication_method_type", o.authentication_method_type);
-      break;
-    case 27:
-      if (k == "auth_token_extend_when_used") return ::aiven::codec::sax::member(f, "auth_token_extend_when_used", o.auth_token_extend_when_used);
-      break;
-    case 29:
-      if (k == "authentication_method_enabled") return ::aiven::codec::sax::member(f, "authentication_method_enabled", o.authentication_method_enabled);
-      if (k == "saml_assertion_signed_enabled") return ::aiven::codec::sax::member(f, "saml_assertion_signed_enabled", o.saml_assertion_signed_enabled);
-      break;
-    case 32:
-      if (k == "saml_certificate_not_valid_after") return ::aiven::codec::sax::member(f, "saml_certificate_not_valid_after", o.saml_certificate_not_valid_after);
-      break;
-    case 33:
-      if (k == "saml_certificate_not_valid_before") return ::aiven::codec::sax::member(f, "saml_certificate_not_valid_before", o.saml_certificate_not_valid_before);
-      break;
-    case 34:
-      if (k == "saml_authn_requests_signed_enabled") return ::aiven::codec::sax::member(f, "saml_authn_requests_signed_enabled", o.saml_authn_requests_signed_enabled);
-      break;
-    case 36:
-      if (k == "saml_requested_authn_context_enabled") return ::aiven::codec::sax::member(f, "saml_requested_authn_context_enabled", o.saml_requested_authn_context_enabled);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_authentication_method_get_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_authentication_method_get_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_account_authentication_method_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_authentication_method_update_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 8:
-      if (k == "scim_url") return ::aiven::codec::sax::member(f, "scim_url", o.scim_url);
-      break;
-    case 9:
-      if (k == "saml_cert") return ::aiven::codec::sax::member(f, "saml_cert", o.saml_cert);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "delete_time") return ::aiven::codec::sax::member(f, "delete_time", o.delete_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "saml_acs_url") return ::aiven::codec::sax::member(f, "saml_acs_url", o.saml_acs_url);
-      if (k == "saml_idp_url") return ::aiven::codec::sax::member(f, "saml_idp_url", o.saml_idp_url);
-      if (k == "saml_variant") return ::aiven::codec::sax::member(f, "saml_variant", o.saml_variant);
-      if (k == "scim_enabled") return ::aiven::codec::sax::member(f, "scim_enabled", o.scim_enabled);
-      break;
-    case 14:
-      if (k == "saml_entity_id") return ::aiven::codec::sax::member(f, "saml_entity_id", o.saml_entity_id);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 16:
-      if (k == "saml_certificate") return ::aiven::codec::sax::member(f, "saml_certificate", o.saml_certificate);
-      if (k == "saml_join_groups") return ::aiven::codec::sax::member(f, "saml_join_groups", o.saml_join_groups);
-      break;
-    case 17:
-      if (k == "auto_join_team_id") return ::aiven::codec::sax::member(f, "auto_join_team_id", o.auto_join_team_id);
-      if (k == "saml_metadata_url") return ::aiven::codec::sax::member(f, "saml_metadata_url", o.saml_metadata_url);
-      break;
-    case 18:
-      if (k == "saml_field_mapping") return ::aiven::codec::sax::member(f, "saml_field_mapping", o.saml_field_mapping);
-      break;
-    case 19:
-      if (k == "saml_sp_certificate") return ::aiven::codec::sax::member(f, "saml_sp_certificate", o.saml_sp_certificate);
-      break;
-    case 20:
-      if (k == "internal_mcp_enabled") return ::aiven::codec::sax::member(f, "internal_mcp_enabled", o.internal_mcp_enabled);
-      break;
-    case 21:
-      if (k == "saml_digest_algorithm") return ::aiven::codec::sax::member(f, "saml_digest_algorithm", o.saml_digest_algorithm);
-      break;
-    case 22:
-      if (k == "saml_idp_login_allowed") return ::aiven::codec::sax::member(f, "saml_idp_login_allowed", o.saml_idp_login_allowed);
-      break;
-    case 23:
-      if (k == "auto_join_user_group_id") return ::aiven::codec::sax::member(f, "auto_join_user_group_id", o.auto_join_user_group_id);
-      if (k == "saml_certificate_issuer") return ::aiven::codec::sax::member(f, "saml_certificate_issuer", o.saml_certificate_issuer);
-      break;
-    case 24:
-      if (k == "authentication_method_id") return ::aiven::codec::sax::member(f, "authentication_method_id", o.authentication_method_id);
-      if (k == "saml_certificate_subject") return ::aiven::codec::sax::member(f, "saml_certificate_subject", o.saml_certificate_subject);
-      if (k == "saml_signature_algorithm") return ::aiven::codec::sax::member(f, "saml_signature_algorithm", o.saml_signature_algorithm);
-      break;
-    case 26:
-      if (k == "auth_token_max_age_seconds") return ::aiven::codec::sax::member(f, "auth_token_max_age_seconds", o.auth_token_max_age_seconds);
-      if (k == "authentication_method_name") return ::aiven::codec::sax::member(f, "authentication_method_name", o.authentication_method_name);
-      if (k == "authentication_method_type") return ::aiven::codec::sax::member(f, "authentication_method_type", o.authentication_method_type);
-      break;
-    case 27:
-      if (k == "auth_token_extend_when_used") return ::aiven::codec::sax::member(f, "auth_token_extend_when_used", o.auth_token_extend_when_used);
-      break;
-    case 29:
-      if (k == "authentication_method_enabled") return ::aiven::codec::sax::member(f, "authentication_method_enabled", o.authentication_method_enabled);
-      if (k == "saml_assertion_signed_enabled") return ::aiven::codec::sax::member(f, "saml_assertion_signed_enabled", o.saml_assertion_signed_enabled);
-      break;
-    case 32:
-      if (k == "saml_certificate_not_valid_after") return ::aiven::codec::sax::member(f, "saml_certificate_not_valid_after", o.saml_certificate_not_valid_after);
-      break;
-    case 33:
-      if (k == "saml_certificate_not_valid_before") return ::aiven::codec::sax::member(f, "saml_certificate_not_valid_before", o.saml_certificate_not_valid_before);
-      break;
-    case 34:
-      if (k == "saml_authn_requests_signed_enabled") return ::aiven::codec::sax::member(f, "saml_authn_requests_signed_enabled", o.saml_authn_requests_signed_enabled);
-      break;
-    case 36:
-      if (k == "saml_requested_authn_context_enabled") return ::aiven::codec::sax::member(f, "saml_requested_authn_context_enabled", o.saml_requested_authn_context_enabled);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_authentication_method_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_authentication_method_update_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_account_billing_group_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_billing_group_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
-      break;
-    case 7:
-      if (k == "company") return ::aiven::codec::sax::member(f, "company", o.company);
-      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
-      break;
-    case 8:
-      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
-      break;
-    case 9:
-      if (k == "card_info") return ::aiven::codec::sax::member(f, "card_info", o.card_info);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      break;
-    case 12:
-      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
-      if (k == "billing_type") return ::aiven::codec::sax::member(f, "billing_type", o.billing_type);
-      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
-      break;
-    case 13:
-      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
-      break;
-    case 14:
-      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
-      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
-      break;
-    case 15:
-      if (k == "billing_address") return ::aiven::codec::sax::member(f, "billing_address", o.billing_address);
-      break;
-    case 16:
-      if (k == "billing_currency") return ::aiven::codec::sax::member(f, "billing_currency", o.billing_currency);
-      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
-      break;
-    case 18:
-      if (k == "billing_address_id") return ::aiven::codec::sax::member(f, "billing_address_id", o.billing_address_id);
-      if (k == "billing_extra_text") return ::aiven::codec::sax::member(f, "billing_extra_text", o.billing_extra_text);
-      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
-      break;
-    case 19:
-      if (k == "shipping_address_id") return ::aiven::codec::sax::member(f, "shipping_address_id", o.shipping_address_id);
-      break;
-    case 21:
-      if (k == "estimated_balance_usd") return ::aiven::codec::sax::member(f, "estimated_balance_usd", o.estimated_balance_usd);
-      break;
-    case 22:
-      if (k == "billing_contact_emails") return ::aiven::codec::sax::member(f, "billing_contact_emails", o.billing_contact_emails);
-      break;
-    case 23:
-      if (k == "estimated_balance_local") return ::aiven::codec::sax::member(f, "estimated_balance_local", o.estimated_balance_local);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_billing_group_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_billing_group_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_account_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_create_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_account_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::account_out*>(f.obj);
   switch (k.size()) {
     case 8:
       if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
@@ -755,104 +340,8 @@ static ::aiven::codec::sax::target sax_members_account_create_out(::aiven::codec
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_create_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_account_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_get_out*>(f.obj);
-  switch (k.size()) {
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      break;
-    case 9:
-      if (k == "tenant_id") return ::aiven::codec::sax::member(f, "tenant_id", o.tenant_id);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
-      break;
-    case 13:
-      if (k == "access_source") return ::aiven::codec::sax::member(f, "access_source", o.access_source);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      if (k == "root_account_id") return ::aiven::codec::sax::member(f, "root_account_id", o.root_account_id);
-      break;
-    case 16:
-      if (k == "is_account_owner") return ::aiven::codec::sax::member(f, "is_account_owner", o.is_account_owner);
-      break;
-    case 17:
-      if (k == "is_account_member") return ::aiven::codec::sax::member(f, "is_account_member", o.is_account_member);
-      if (k == "parent_account_id") return ::aiven::codec::sax::member(f, "parent_account_id", o.parent_account_id);
-      break;
-    case 21:
-      if (k == "account_owner_team_id") return ::aiven::codec::sax::member(f, "account_owner_team_id", o.account_owner_team_id);
-      break;
-    case 24:
-      if (k == "primary_billing_group_id") return ::aiven::codec::sax::member(f, "primary_billing_group_id", o.primary_billing_group_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_get_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_get_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_account_move_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_move_out*>(f.obj);
-  switch (k.size()) {
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      break;
-    case 9:
-      if (k == "tenant_id") return ::aiven::codec::sax::member(f, "tenant_id", o.tenant_id);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
-      break;
-    case 13:
-      if (k == "access_source") return ::aiven::codec::sax::member(f, "access_source", o.access_source);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      if (k == "root_account_id") return ::aiven::codec::sax::member(f, "root_account_id", o.root_account_id);
-      break;
-    case 16:
-      if (k == "is_account_owner") return ::aiven::codec::sax::member(f, "is_account_owner", o.is_account_owner);
-      break;
-    case 17:
-      if (k == "is_account_member") return ::aiven::codec::sax::member(f, "is_account_member", o.is_account_member);
-      if (k == "parent_account_id") return ::aiven::codec::sax::member(f, "parent_account_id", o.parent_account_id);
-      break;
-    case 21:
-      if (k == "account_owner_team_id") return ::aiven::codec::sax::member(f, "account_owner_team_id", o.account_owner_team_id);
-      break;
-    case 24:
-      if (k == "primary_billing_group_id") return ::aiven::codec::sax::member(f, "primary_billing_group_id", o.primary_billing_group_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_move_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_move_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_account_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_account_o_auth2_client_create_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -958,81 +447,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_clien
   return ::aiven::codec::sax::model_ops<&sax_members_account_o_auth2_client_secret_create_response>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_account_o_auth2_client_update_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_o_auth2_client_update_response*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "client_id") return ::aiven::codec::sax::member(f, "client_id", o.client_id);
-      break;
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_o_auth2_client_update_response*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_o_auth2_client_update_response>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_account_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_out*>(f.obj);
-  switch (k.size()) {
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      break;
-    case 9:
-      if (k == "tenant_id") return ::aiven::codec::sax::member(f, "tenant_id", o.tenant_id);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
-      break;
-    case 13:
-      if (k == "access_source") return ::aiven::codec::sax::member(f, "access_source", o.access_source);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      if (k == "root_account_id") return ::aiven::codec::sax::member(f, "root_account_id", o.root_account_id);
-      break;
-    case 16:
-      if (k == "is_account_owner") return ::aiven::codec::sax::member(f, "is_account_owner", o.is_account_owner);
-      break;
-    case 17:
-      if (k == "is_account_member") return ::aiven::codec::sax::member(f, "is_account_member", o.is_account_member);
-      if (k == "parent_account_id") return ::aiven::codec::sax::member(f, "parent_account_id", o.parent_account_id);
-      break;
-    case 21:
-      if (k == "account_owner_team_id") return ::aiven::codec::sax::member(f, "account_owner_team_id", o.account_owner_team_id);
-      break;
-    case 24:
-      if (k == "primary_billing_group_id") return ::aiven::codec::sax::member(f, "primary_billing_group_id", o.primary_billing_group_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_account_projects_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::account_projects_list_out*>(f.obj);
   switch (k.size()) {
@@ -1055,31 +469,6 @@ static ::aiven::codec::sax::target sax_members_account_projects_list_out(::aiven
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_projects_list_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_account_projects_list_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_account_team_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_team_create_out*>(f.obj);
-  switch (k.size()) {
-    case 7:
-      if (k == "team_id") return ::aiven::codec::sax::member(f, "team_id", o.team_id);
-      break;
-    case 9:
-      if (k == "team_name") return ::aiven::codec::sax::member(f, "team_name", o.team_name);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_team_create_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_account_team_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1107,21 +496,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_get_out*
   return ::aiven::codec::sax::model_ops<&sax_members_account_team_get_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_account_team_member_verify_invite_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_team_member_verify_invite_out*>(f.obj);
-  switch (k.size()) {
-    case 10:
-      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_member_verify_invite_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_team_member_verify_invite_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_account_team_project_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::account_team_project_out*>(f.obj);
   switch (k.size()) {
@@ -1138,104 +512,6 @@ static ::aiven::codec::sax::target sax_members_account_team_project_out(::aiven:
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_project_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_account_team_project_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_account_team_team_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_team_team_out*>(f.obj);
-  switch (k.size()) {
-    case 7:
-      if (k == "team_id") return ::aiven::codec::sax::member(f, "team_id", o.team_id);
-      break;
-    case 9:
-      if (k == "team_name") return ::aiven::codec::sax::member(f, "team_name", o.team_name);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_team_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_team_team_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_account_team_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_team_update_out*>(f.obj);
-  switch (k.size()) {
-    case 7:
-      if (k == "team_id") return ::aiven::codec::sax::member(f, "team_id", o.team_id);
-      break;
-    case 9:
-      if (k == "team_name") return ::aiven::codec::sax::member(f, "team_name", o.team_name);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_team_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_team_update_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_account_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::account_update_out*>(f.obj);
-  switch (k.size()) {
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      break;
-    case 9:
-      if (k == "tenant_id") return ::aiven::codec::sax::member(f, "tenant_id", o.tenant_id);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
-      break;
-    case 13:
-      if (k == "access_source") return ::aiven::codec::sax::member(f, "access_source", o.access_source);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      if (k == "root_account_id") return ::aiven::codec::sax::member(f, "root_account_id", o.root_account_id);
-      break;
-    case 16:
-      if (k == "is_account_owner") return ::aiven::codec::sax::member(f, "is_account_owner", o.is_account_owner);
-      break;
-    case 17:
-      if (k == "is_account_member") return ::aiven::codec::sax::member(f, "is_account_member", o.is_account_member);
-      if (k == "parent_account_id") return ::aiven::codec::sax::member(f, "parent_account_id", o.parent_account_id);
-      break;
-    case 21:
-      if (k == "account_owner_team_id") return ::aiven::codec::sax::member(f, "account_owner_team_id", o.account_owner_team_id);
-      break;
-    case 24:
-      if (k == "primary_billing_group_id") return ::aiven::codec::sax::member(f, "primary_billing_group_id", o.primary_billing_group_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_account_update_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_account_user_teams_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1260,103 +536,6 @@ static ::aiven::codec::sax::target sax_members_account_user_teams_list_out(::aiv
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_user_teams_list_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_account_user_teams_list_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_authentication_method_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::authentication_method_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 8:
-      if (k == "scim_url") return ::aiven::codec::sax::member(f, "scim_url", o.scim_url);
-      break;
-    case 9:
-      if (k == "saml_cert") return ::aiven::codec::sax::member(f, "saml_cert", o.saml_cert);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "delete_time") return ::aiven::codec::sax::member(f, "delete_time", o.delete_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "saml_acs_url") return ::aiven::codec::sax::member(f, "saml_acs_url", o.saml_acs_url);
-      if (k == "saml_idp_url") return ::aiven::codec::sax::member(f, "saml_idp_url", o.saml_idp_url);
-      if (k == "saml_variant") return ::aiven::codec::sax::member(f, "saml_variant", o.saml_variant);
-      if (k == "scim_enabled") return ::aiven::codec::sax::member(f, "scim_enabled", o.scim_enabled);
-      break;
-    case 14:
-      if (k == "saml_entity_id") return ::aiven::codec::sax::member(f, "saml_entity_id", o.saml_entity_id);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 16:
-      if (k == "saml_certificate") return ::aiven::codec::sax::member(f, "saml_certificate", o.saml_certificate);
-      if (k == "saml_join_groups") return ::aiven::codec::sax::member(f, "saml_join_groups", o.saml_join_groups);
-      break;
-    case 17:
-      if (k == "auto_join_team_id") return ::aiven::codec::sax::member(f, "auto_join_team_id", o.auto_join_team_id);
-      if (k == "saml_metadata_url") return ::aiven::codec::sax::member(f, "saml_metadata_url", o.saml_metadata_url);
-      break;
-    case 18:
-      if (k == "saml_field_mapping") return ::aiven::codec::sax::member(f, "saml_field_mapping", o.saml_field_mapping);
-      break;
-    case 19:
-      if (k == "saml_sp_certificate") return ::aiven::codec::sax::member(f, "saml_sp_certificate", o.saml_sp_certificate);
-      break;
-    case 20:
-      if (k == "internal_mcp_enabled") return ::aiven::codec::sax::member(f, "internal_mcp_enabled", o.internal_mcp_enabled);
-      break;
-    case 21:
-      if (k == "saml_digest_algorithm") return ::aiven::codec::sax::member(f, "saml_digest_algorithm", o.saml_digest_algorithm);
-      break;
-    case 22:
-      if (k == "saml_idp_login_allowed") return ::aiven::codec::sax::member(f, "saml_idp_login_allowed", o.saml_idp_login_allowed);
-      break;
-    case 23:
-      if (k == "auto_join_user_group_id") return ::aiven::codec::sax::member(f, "auto_join_user_group_id", o.auto_join_user_group_id);
-      if (k == "saml_certificate_issuer") return ::aiven::codec::sax::member(f, "saml_certificate_issuer", o.saml_certificate_issuer);
-      break;
-    case 24:
-      if (k == "authentication_method_id") return ::aiven::codec::sax::member(f, "authentication_method_id", o.authentication_method_id);
-      if (k == "saml_certificate_subject") return ::aiven::codec::sax::member(f, "saml_certificate_subject", o.saml_certificate_subject);
-      if (k == "saml_signature_algorithm") return ::aiven::codec::sax::member(f, "saml_signature_algorithm", o.saml_signature_algorithm);
-      break;
-    case 26:
-      if (k == "auth_token_max_age_seconds") return ::aiven::codec::sax::member(f, "auth_token_max_age_seconds", o.auth_token_max_age_seconds);
-      if (k == "authentication_method_name") return ::aiven::codec::sax::member(f, "authentication_method_name", o.authentication_method_name);
-      if (k == "authentication_method_type") return ::aiven::codec::sax::member(f, "authentication_method_type", o.authentication_method_type);
-      break;
-    case 27:
-      if (k == "auth_token_extend_when_used") return ::aiven::codec::sax::member(f, "auth_token_extend_when_used", o.auth_token_extend_when_used);
-      break;
-    case 29:
-      if (k == "authentication_method_enabled") return ::aiven::codec::sax::member(f, "authentication_method_enabled", o.authentication_method_enabled);
-      if (k == "saml_assertion_signed_enabled") return ::aiven::codec::sax::member(f, "saml_assertion_signed_enabled", o.saml_assertion_signed_enabled);
-      break;
-    case 32:
-      if (k == "saml_certificate_not_valid_after") return ::aiven::codec::sax::member(f, "saml_certificate_not_valid_after", o.saml_certificate_not_valid_after);
-      break;
-    case 33:
-      if (k == "saml_certificate_not_valid_before") return ::aiven::codec::sax::member(f, "saml_certificate_not_valid_before", o.saml_certificate_not_valid_before);
-      break;
-    case 34:
-      if (k == "saml_authn_requests_signed_enabled") return ::aiven::codec::sax::member(f, "saml_authn_requests_signed_enabled", o.saml_authn_requests_signed_enabled);
-      break;
-    case 36:
-      if (k == "saml_requested_authn_context_enabled") return ::aiven::codec::sax::member(f, "saml_requested_authn_context_enabled", o.saml_requested_authn_context_enabled);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::authentication_method_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_authentication_method_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_card_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1535,27 +714,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::team_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_team_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_user_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::user_out*>(f.obj);
-  switch (k.size()) {
-    case 7:
-      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
-      break;
-    case 9:
-      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
-      break;
-    case 10:
-      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_user_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_user_project_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::user_project_out*>(f.obj);
   switch (k.size()) {
@@ -1588,31 +746,17 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_project_out*) {
 }
 
 #ifdef AIVEN_CODEC_TREE_REFERENCE
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_attach_payment_method_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::saml_field_mapping_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_authentication_method_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_authentication_method_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_authentication_method_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_billing_group_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_move_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::saml_field_mapping_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::authentication_method_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_o_auth2_client_create_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_o_auth2_client_get_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_o_auth2_client_redirect_create_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_o_auth2_client_secret_create_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_o_auth2_client_update_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_projects_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_team_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_team_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_team_member_verify_invite_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_team_project_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_team_team_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_team_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::account_user_teams_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::authentication_method_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::card_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::event_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::member_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -1620,29 +764,9 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_project_out*) {
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::o_auth2_client_redirect_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::o_auth2_client_secret_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::team_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_project_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
-bool decode(const ::boost::json::value& v, ::aiven::api::account_attach_payment_method_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "brand", out.brand, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "card_id", out.card_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country", out.country, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country_code", out.country_code, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "exp_month", out.exp_month, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "exp_year", out.exp_year, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last4", out.last4, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "projects", out.projects, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"brand", "card_id", "country", "country_code", "exp_month", "exp_year", "last4", "name", "organization_id", "projects"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::saml_field_mapping_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::saml_field_mapping_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -1657,7 +781,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::saml_field_mapping_out&
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::account_authentication_method_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::authentication_method_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -1703,179 +827,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_authentication_
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::account_authentication_method_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auth_token_extend_when_used", out.auth_token_extend_when_used, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auth_token_max_age_seconds", out.auth_token_max_age_seconds, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_enabled", out.authentication_method_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_id", out.authentication_method_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_name", out.authentication_method_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_type", out.authentication_method_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auto_join_team_id", out.auto_join_team_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auto_join_user_group_id", out.auto_join_user_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "delete_time", out.delete_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "internal_mcp_enabled", out.internal_mcp_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_acs_url", out.saml_acs_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_assertion_signed_enabled", out.saml_assertion_signed_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_authn_requests_signed_enabled", out.saml_authn_requests_signed_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_cert", out.saml_cert, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate", out.saml_certificate, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_issuer", out.saml_certificate_issuer, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_not_valid_after", out.saml_certificate_not_valid_after, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_not_valid_before", out.saml_certificate_not_valid_before, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_subject", out.saml_certificate_subject, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_digest_algorithm", out.saml_digest_algorithm, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_entity_id", out.saml_entity_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_field_mapping", out.saml_field_mapping, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_idp_login_allowed", out.saml_idp_login_allowed, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_idp_url", out.saml_idp_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_join_groups", out.saml_join_groups, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_metadata_url", out.saml_metadata_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_requested_authn_context_enabled", out.saml_requested_authn_context_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_signature_algorithm", out.saml_signature_algorithm, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_sp_certificate", out.saml_sp_certificate, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_variant", out.saml_variant, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "scim_enabled", out.scim_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "scim_url", out.scim_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "auth_token_extend_when_used", "auth_token_max_age_seconds", "authentication_method_enabled", "authentication_method_id", "authentication_method_name", "authentication_method_type", "auto_join_team_id", "auto_join_user_group_id", "create_time", "delete_time", "internal_mcp_enabled", "organization_id", "saml_acs_url", "saml_assertion_signed_enabled", "saml_authn_requests_signed_enabled", "saml_cert", "saml_certificate", "saml_certificate_issuer", "saml_certificate_not_valid_after", "saml_certificate_not_valid_before", "saml_certificate_subject", "saml_digest_algorithm", "saml_entity_id", "saml_field_mapping", "saml_idp_login_allowed", "saml_idp_url", "saml_join_groups", "saml_metadata_url", "saml_requested_authn_context_enabled", "saml_signature_algorithm", "saml_sp_certificate", "saml_variant", "scim_enabled", "scim_url", "state", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 37, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::account_authentication_method_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auth_token_extend_when_used", out.auth_token_extend_when_used, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auth_token_max_age_seconds", out.auth_token_max_age_seconds, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_enabled", out.authentication_method_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_id", out.authentication_method_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_name", out.authentication_method_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_type", out.authentication_method_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auto_join_team_id", out.auto_join_team_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auto_join_user_group_id", out.auto_join_user_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "delete_time", out.delete_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "internal_mcp_enabled", out.internal_mcp_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_acs_url", out.saml_acs_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_assertion_signed_enabled", out.saml_assertion_signed_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_authn_requests_signed_enabled", out.saml_authn_requests_signed_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_cert", out.saml_cert, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate", out.saml_certificate, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_issuer", out.saml_certificate_issuer, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_not_valid_after", out.saml_certificate_not_valid_after, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_not_valid_before", out.saml_certificate_not_valid_before, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_subject", out.saml_certificate_subject, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_digest_algorithm", out.saml_digest_algorithm, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_entity_id", out.saml_entity_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_field_mapping", out.saml_field_mapping, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_idp_login_allowed", out.saml_idp_login_allowed, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_idp_url", out.saml_idp_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_join_groups", out.saml_join_groups, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_metadata_url", out.saml_metadata_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_requested_authn_context_enabled", out.saml_requested_authn_context_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_signature_algorithm", out.saml_signature_algorithm, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_sp_certificate", out.saml_sp_certificate, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_variant", out.saml_variant, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "scim_enabled", out.scim_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "scim_url", out.scim_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "auth_token_extend_when_used", "auth_token_max_age_seconds", "authentication_method_enabled", "authentication_method_id", "authentication_method_name", "authentication_method_type", "auto_join_team_id", "auto_join_user_group_id", "create_time", "delete_time", "internal_mcp_enabled", "organization_id", "saml_acs_url", "saml_assertion_signed_enabled", "saml_authn_requests_signed_enabled", "saml_cert", "saml_certificate", "saml_certificate_issuer", "saml_certificate_not_valid_after", "saml_certificate_not_valid_before", "saml_certificate_subject", "saml_digest_algorithm", "saml_entity_id", "saml_field_mapping", "saml_idp_login_allowed", "saml_idp_url", "saml_join_groups", "saml_metadata_url", "saml_requested_authn_context_enabled", "saml_signature_algorithm", "saml_sp_certificate", "saml_variant", "scim_enabled", "scim_url", "state", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 37, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::account_billing_group_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_name", out.account_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "address_lines", out.address_lines, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_address", out.billing_address, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_address_id", out.billing_address_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_contact_emails", out.billing_contact_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_currency", out.billing_currency, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_emails", out.billing_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_extra_text", out.billing_extra_text, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_id", out.billing_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_name", out.billing_group_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_type", out.billing_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "card_info", out.card_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "city", out.city, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "company", out.company, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country", out.country, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country_code", out.country_code, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "estimated_balance_local", out.estimated_balance_local, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "estimated_balance_usd", out.estimated_balance_usd, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "payment_method", out.payment_method, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "shipping_address_id", out.shipping_address_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "account_name", "address_lines", "billing_address", "billing_address_id", "billing_contact_emails", "billing_currency", "billing_emails", "billing_extra_text", "billing_group_id", "billing_group_name", "billing_type", "card_info", "city", "company", "country", "country_code", "create_time", "estimated_balance_local", "estimated_balance_usd", "payment_method", "shipping_address_id", "state", "vat_id", "zip_code"};
-  ::aiven::codec::keep_unknown(*o, known, 25, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::account_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "access_source", out.access_source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_name", out.account_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_owner_team_id", out.account_owner_team_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_account_member", out.is_account_member, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_account_owner", out.is_account_owner, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parent_account_id", out.parent_account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "primary_billing_group_id", out.primary_billing_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "root_account_id", out.root_account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tenant_id", out.tenant_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"access_source", "account_id", "account_name", "account_owner_team_id", "create_time", "features", "is_account_member", "is_account_owner", "organization_id", "parent_account_id", "primary_billing_group_id", "root_account_id", "tenant_id", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::account_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "access_source", out.access_source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_name", out.account_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_owner_team_id", out.account_owner_team_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_account_member", out.is_account_member, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_account_owner", out.is_account_owner, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parent_account_id", out.parent_account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "primary_billing_group_id", out.primary_billing_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "root_account_id", out.root_account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tenant_id", out.tenant_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"access_source", "account_id", "account_name", "account_owner_team_id", "create_time", "features", "is_account_member", "is_account_owner", "organization_id", "parent_account_id", "primary_billing_group_id", "root_account_id", "tenant_id", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::account_move_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::account_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -1953,43 +905,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_o_auth2_client_
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::account_o_auth2_client_update_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "client_id", out.client_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"client_id", "description", "errors", "message", "name"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::account_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "access_source", out.access_source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_name", out.account_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_owner_team_id", out.account_owner_team_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_account_member", out.is_account_member, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_account_owner", out.is_account_owner, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parent_account_id", out.parent_account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "primary_billing_group_id", out.primary_billing_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "root_account_id", out.root_account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tenant_id", out.tenant_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"access_source", "account_id", "account_name", "account_owner_team_id", "create_time", "features", "is_account_member", "is_account_owner", "organization_id", "parent_account_id", "primary_billing_group_id", "root_account_id", "tenant_id", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::account_projects_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -2000,20 +915,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_projects_list_o
   if (!::aiven::codec::member(*o, "total_project_count", out.total_project_count, p, ctx)) return false;
   static constexpr std::string_view known[] = {"errors", "message", "projects", "total_project_count"};
   ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::account_team_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "team_id", out.team_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "team_name", out.team_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "create_time", "team_id", "team_name", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 
@@ -2031,16 +932,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_team_get_out& o
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::account_team_member_verify_invite_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"user_email"};
-  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::account_team_project_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -2049,57 +940,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_team_project_ou
   if (!::aiven::codec::member(*o, "team_type", out.team_type, p, ctx)) return false;
   static constexpr std::string_view known[] = {"project_name", "team_type"};
   ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::account_team_team_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "team_id", out.team_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "team_name", out.team_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "create_time", "team_id", "team_name", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::account_team_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "team_id", out.team_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "team_name", out.team_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "create_time", "team_id", "team_name", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::account_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "access_source", out.access_source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_name", out.account_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_owner_team_id", out.account_owner_team_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_account_member", out.is_account_member, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_account_owner", out.is_account_owner, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parent_account_id", out.parent_account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "primary_billing_group_id", out.primary_billing_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "root_account_id", out.root_account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tenant_id", out.tenant_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"access_source", "account_id", "account_name", "account_owner_team_id", "create_time", "features", "is_account_member", "is_account_owner", "organization_id", "parent_account_id", "primary_billing_group_id", "root_account_id", "tenant_id", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -2113,52 +953,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_user_teams_list
   if (!::aiven::codec::member(*o, "team_name", out.team_name, p, ctx)) return false;
   static constexpr std::string_view known[] = {"account_id", "account_name", "team_id", "team_name"};
   ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::authentication_method_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auth_token_extend_when_used", out.auth_token_extend_when_used, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auth_token_max_age_seconds", out.auth_token_max_age_seconds, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_enabled", out.authentication_method_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_id", out.authentication_method_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_name", out.authentication_method_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication_method_type", out.authentication_method_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auto_join_team_id", out.auto_join_team_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "auto_join_user_group_id", out.auto_join_user_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "delete_time", out.delete_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "internal_mcp_enabled", out.internal_mcp_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_acs_url", out.saml_acs_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_assertion_signed_enabled", out.saml_assertion_signed_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_authn_requests_signed_enabled", out.saml_authn_requests_signed_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_cert", out.saml_cert, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate", out.saml_certificate, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_issuer", out.saml_certificate_issuer, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_not_valid_after", out.saml_certificate_not_valid_after, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_not_valid_before", out.saml_certificate_not_valid_before, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_certificate_subject", out.saml_certificate_subject, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_digest_algorithm", out.saml_digest_algorithm, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_entity_id", out.saml_entity_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_field_mapping", out.saml_field_mapping, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_idp_login_allowed", out.saml_idp_login_allowed, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_idp_url", out.saml_idp_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_join_groups", out.saml_join_groups, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_metadata_url", out.saml_metadata_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_requested_authn_context_enabled", out.saml_requested_authn_context_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_signature_algorithm", out.saml_signature_algorithm, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_sp_certificate", out.saml_sp_certificate, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_variant", out.saml_variant, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "scim_enabled", out.scim_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "scim_url", out.scim_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "auth_token_extend_when_used", "auth_token_max_age_seconds", "authentication_method_enabled", "authentication_method_id", "authentication_method_name", "authentication_method_type", "auto_join_team_id", "auto_join_user_group_id", "create_time", "delete_time", "internal_mcp_enabled", "organization_id", "saml_acs_url", "saml_assertion_signed_enabled", "saml_authn_requests_signed_enabled", "saml_cert", "saml_certificate", "saml_certificate_issuer", "saml_certificate_not_valid_after", "saml_certificate_not_valid_before", "saml_certificate_subject", "saml_digest_algorithm", "saml_entity_id", "saml_field_mapping", "saml_idp_login_allowed", "saml_idp_url", "saml_join_groups", "saml_metadata_url", "saml_requested_authn_context_enabled", "saml_signature_algorithm", "saml_sp_certificate", "saml_variant", "scim_enabled", "scim_url", "state", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 37, out.unknown_fields_);
   return true;
 }
 
@@ -2261,18 +1055,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::team_out& out, const ::
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "real_name", out.real_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"real_name", "user_email", "user_id"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::user_project_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -2295,12 +1077,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_project_out& out, 
 ::boost::json::value encode(const ::aiven::api::account_attach_payment_method_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "payment_method_id", in.payment_method_id);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::linked_domain_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "domain_id", in.domain_id);
   return o;
 }
 
@@ -2435,7 +1211,12 @@ namespace detail {
 
 void account_attach_payment_method_erased(const ::aiven::client& c, ::aiven::api::account_attach_payment_method_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_attach_payment_method_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountAttachPaymentMethod", ::aiven::http_method::post, "/v1/account/{account_id}/payment_methods", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountAttachPaymentMethod",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/payment_methods",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2451,7 +1232,12 @@ void account_attach_payment_method_erased(const ::aiven::client& c, ::aiven::api
 
 void account_authentication_method_create_erased(const ::aiven::client& c, ::aiven::api::account_authentication_method_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_authentication_method_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountAuthenticationMethodCreate", ::aiven::http_method::post, "/v1/account/{account_id}/authentication", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountAuthenticationMethodCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/authentication",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2467,7 +1253,12 @@ void account_authentication_method_create_erased(const ::aiven::client& c, ::aiv
 
 void account_authentication_method_delete_erased(const ::aiven::client& c, ::aiven::api::account_authentication_method_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountAuthenticationMethodDelete", ::aiven::http_method::delete_, "/v1/account/{account_id}/authentication/{account_authentication_method_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountAuthenticationMethodDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/account/{account_id}/authentication/{account_authentication_method_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2482,7 +1273,12 @@ void account_authentication_method_delete_erased(const ::aiven::client& c, ::aiv
 
 void account_authentication_method_get_erased(const ::aiven::client& c, ::aiven::api::account_authentication_method_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_authentication_method_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountAuthenticationMethodGet", ::aiven::http_method::get, "/v1/account/{account_id}/authentication/{account_authentication_method_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountAuthenticationMethodGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/authentication/{account_authentication_method_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2497,7 +1293,12 @@ void account_authentication_method_get_erased(const ::aiven::client& c, ::aiven:
 
 void account_authentication_method_update_erased(const ::aiven::client& c, ::aiven::api::account_authentication_method_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_authentication_method_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountAuthenticationMethodUpdate", ::aiven::http_method::put, "/v1/account/{account_id}/authentication/{account_authentication_method_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountAuthenticationMethodUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/account/{account_id}/authentication/{account_authentication_method_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2514,7 +1315,12 @@ void account_authentication_method_update_erased(const ::aiven::client& c, ::aiv
 
 void account_authentication_methods_list_erased(const ::aiven::client& c, ::aiven::api::account_authentication_methods_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::authentication_method_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountAuthenticationMethodsList", ::aiven::http_method::get, "/v1/account/{account_id}/authentication", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountAuthenticationMethodsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/authentication",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2528,7 +1334,12 @@ void account_authentication_methods_list_erased(const ::aiven::client& c, ::aive
 
 void account_billing_group_list_erased(const ::aiven::client& c, ::aiven::api::account_billing_group_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::account_billing_group_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountBillingGroupList", ::aiven::http_method::get, "/v1/account/{account_id}/billing-group", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountBillingGroupList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/billing-group",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2542,7 +1353,12 @@ void account_billing_group_list_erased(const ::aiven::client& c, ::aiven::api::a
 
 void account_create_erased(const ::aiven::client& c, ::aiven::api::account_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountCreate", ::aiven::http_method::post, "/v1/account", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account";
@@ -2556,7 +1372,12 @@ void account_create_erased(const ::aiven::client& c, ::aiven::api::account_creat
 
 void account_delete_erased(const ::aiven::client& c, ::aiven::api::account_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountDelete", ::aiven::http_method::delete_, "/v1/account/{account_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/account/{account_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2569,7 +1390,12 @@ void account_delete_erased(const ::aiven::client& c, ::aiven::api::account_delet
 
 void account_event_list_erased(const ::aiven::client& c, ::aiven::api::account_event_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::event_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountEventList", ::aiven::http_method::get, "/v1/account/{account_id}/events", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountEventList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/events",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2583,7 +1409,12 @@ void account_event_list_erased(const ::aiven::client& c, ::aiven::api::account_e
 
 void account_get_erased(const ::aiven::client& c, ::aiven::api::account_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountGet", ::aiven::http_method::get, "/v1/account/{account_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2596,7 +1427,12 @@ void account_get_erased(const ::aiven::client& c, ::aiven::api::account_get_requ
 
 void account_list_erased(const ::aiven::client& c, ::aiven::api::account_list_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::account_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountList", ::aiven::http_method::get, "/v1/account", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account";
@@ -2608,7 +1444,12 @@ void account_list_erased(const ::aiven::client& c, ::aiven::api::account_list_re
 
 void account_move_erased(const ::aiven::client& c, ::aiven::api::account_move_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_move_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountMove", ::aiven::http_method::put, "/v1/account/{account_id}/parent_account", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountMove",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/account/{account_id}/parent_account",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2624,7 +1465,12 @@ void account_move_erased(const ::aiven::client& c, ::aiven::api::account_move_re
 
 void account_o_auth2_client_create_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_o_auth2_client_create_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountOAuth2ClientCreate", ::aiven::http_method::post, "/v1/account/{account_id}/oauth_client", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountOAuth2ClientCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/oauth_client",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2640,7 +1486,12 @@ void account_o_auth2_client_create_erased(const ::aiven::client& c, ::aiven::api
 
 void account_o_auth2_client_delete_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountOAuth2ClientDelete", ::aiven::http_method::delete_, "/v1/account/{account_id}/oauth_client/{client_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountOAuth2ClientDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/account/{account_id}/oauth_client/{client_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2655,7 +1506,12 @@ void account_o_auth2_client_delete_erased(const ::aiven::client& c, ::aiven::api
 
 void account_o_auth2_client_get_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_o_auth2_client_get_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountOAuth2ClientGet", ::aiven::http_method::get, "/v1/account/{account_id}/oauth_client/{client_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountOAuth2ClientGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/oauth_client/{client_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2670,7 +1526,12 @@ void account_o_auth2_client_get_erased(const ::aiven::client& c, ::aiven::api::a
 
 void account_o_auth2_client_list_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::o_auth2_client_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountOAuth2ClientList", ::aiven::http_method::get, "/v1/account/{account_id}/oauth_client", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountOAuth2ClientList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/oauth_client",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2684,7 +1545,12 @@ void account_o_auth2_client_list_erased(const ::aiven::client& c, ::aiven::api::
 
 void account_o_auth2_client_redirect_create_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_redirect_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_o_auth2_client_redirect_create_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountOAuth2ClientRedirectCreate", ::aiven::http_method::post, "/v1/account/{account_id}/oauth_client/{client_id}/redirect", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountOAuth2ClientRedirectCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/oauth_client/{client_id}/redirect",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2702,7 +1568,12 @@ void account_o_auth2_client_redirect_create_erased(const ::aiven::client& c, ::a
 
 void account_o_auth2_client_redirect_delete_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_redirect_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountOAuth2ClientRedirectDelete", ::aiven::http_method::delete_, "/v1/account/{account_id}/oauth_client/{client_id}/redirect/{redirect_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountOAuth2ClientRedirectDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/account/{account_id}/oauth_client/{client_id}/redirect/{redirect_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2719,7 +1590,12 @@ void account_o_auth2_client_redirect_delete_erased(const ::aiven::client& c, ::a
 
 void account_o_auth2_client_redirect_list_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_redirect_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::o_auth2_client_redirect_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountOAuth2ClientRedirectList", ::aiven::http_method::get, "/v1/account/{account_id}/oauth_client/{client_id}/redirect", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountOAuth2ClientRedirectList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/oauth_client/{client_id}/redirect",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2735,7 +1611,12 @@ void account_o_auth2_client_redirect_list_erased(const ::aiven::client& c, ::aiv
 
 void account_o_auth2_client_secret_create_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_secret_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_o_auth2_client_secret_create_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountOAuth2ClientSecretCreate", ::aiven::http_method::post, "/v1/account/{account_id}/oauth_client/{client_id}/secret", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountOAuth2ClientSecretCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/oauth_client/{client_id}/secret",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2753,7 +1634,12 @@ void account_o_auth2_client_secret_create_erased(const ::aiven::client& c, ::aiv
 
 void account_o_auth2_client_secret_delete_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_secret_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountOAuth2ClientSecretDelete", ::aiven::http_method::delete_, "/v1/account/{account_id}/oauth_client/{client_id}/secret/{secret_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountOAuth2ClientSecretDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/account/{account_id}/oauth_client/{client_id}/secret/{secret_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2770,7 +1656,12 @@ void account_o_auth2_client_secret_delete_erased(const ::aiven::client& c, ::aiv
 
 void account_o_auth2_client_secret_list_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_secret_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::o_auth2_client_secret_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountOAuth2ClientSecretList", ::aiven::http_method::get, "/v1/account/{account_id}/oauth_client/{client_id}/secret", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountOAuth2ClientSecretList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/oauth_client/{client_id}/secret",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2786,7 +1677,12 @@ void account_o_auth2_client_secret_list_erased(const ::aiven::client& c, ::aiven
 
 void account_o_auth2_client_update_erased(const ::aiven::client& c, ::aiven::api::account_o_auth2_client_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_o_auth2_client_update_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountOAuth2ClientUpdate", ::aiven::http_method::patch, "/v1/account/{account_id}/oauth_client/{client_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountOAuth2ClientUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/account/{account_id}/oauth_client/{client_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2803,7 +1699,12 @@ void account_o_auth2_client_update_erased(const ::aiven::client& c, ::aiven::api
 
 void account_payment_method_delete_erased(const ::aiven::client& c, ::aiven::api::account_payment_method_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountPaymentMethodDelete", ::aiven::http_method::delete_, "/v1/account/{account_id}/payment_method/{card_id}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountPaymentMethodDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/account/{account_id}/payment_method/{card_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2818,7 +1719,12 @@ void account_payment_method_delete_erased(const ::aiven::client& c, ::aiven::api
 
 void account_payment_methods_list_erased(const ::aiven::client& c, ::aiven::api::account_payment_methods_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::card_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountPaymentMethodsList", ::aiven::http_method::get, "/v1/account/{account_id}/payment_methods", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountPaymentMethodsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/payment_methods",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2832,7 +1738,12 @@ void account_payment_methods_list_erased(const ::aiven::client& c, ::aiven::api:
 
 void account_projects_list_erased(const ::aiven::client& c, ::aiven::api::account_projects_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_projects_list_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountProjectsList", ::aiven::http_method::get, "/v1/account/{account_id}/projects", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountProjectsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/projects",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2846,7 +1757,12 @@ void account_projects_list_erased(const ::aiven::client& c, ::aiven::api::accoun
 
 void account_projects_teams_list_erased(const ::aiven::client& c, ::aiven::api::account_projects_teams_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::team_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountProjectsTeamsList", ::aiven::http_method::get, "/v1/account/{account_id}/project/{project_name}/teams", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountProjectsTeamsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/project/{project_name}/teams",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2862,7 +1778,12 @@ void account_projects_teams_list_erased(const ::aiven::client& c, ::aiven::api::
 
 void account_team_create_erased(const ::aiven::client& c, ::aiven::api::account_team_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_team_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamCreate", ::aiven::http_method::post, "/v1/account/{account_id}/teams", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/teams",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2876,7 +1797,12 @@ void account_team_create_erased(const ::aiven::client& c, ::aiven::api::account_
 
 void account_team_delete_erased(const ::aiven::client& c, ::aiven::api::account_team_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamDelete", ::aiven::http_method::delete_, "/v1/account/{account_id}/team/{team_id}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/account/{account_id}/team/{team_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2891,7 +1817,12 @@ void account_team_delete_erased(const ::aiven::client& c, ::aiven::api::account_
 
 void account_team_get_erased(const ::aiven::client& c, ::aiven::api::account_team_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_team_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamGet", ::aiven::http_method::get, "/v1/account/{account_id}/team/{team_id}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/team/{team_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2906,7 +1837,12 @@ void account_team_get_erased(const ::aiven::client& c, ::aiven::api::account_tea
 
 void account_team_invites_list_erased(const ::aiven::client& c, ::aiven::api::account_team_invites_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::account_invite_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamInvitesList", ::aiven::http_method::get, "/v1/account/{account_id}/team/{team_id}/invites", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamInvitesList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/team/{team_id}/invites",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2922,7 +1858,12 @@ void account_team_invites_list_erased(const ::aiven::client& c, ::aiven::api::ac
 
 void account_team_list_erased(const ::aiven::client& c, ::aiven::api::account_team_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::account_team_team_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamList", ::aiven::http_method::get, "/v1/account/{account_id}/teams", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/teams",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2936,7 +1877,12 @@ void account_team_list_erased(const ::aiven::client& c, ::aiven::api::account_te
 
 void account_team_member_cancel_invite_erased(const ::aiven::client& c, ::aiven::api::account_team_member_cancel_invite_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamMemberCancelInvite", ::aiven::http_method::delete_, "/v1/account/{account_id}/team/{team_id}/invites/{user_email}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamMemberCancelInvite",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/account/{account_id}/team/{team_id}/invites/{user_email}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2953,7 +1899,13 @@ void account_team_member_cancel_invite_erased(const ::aiven::client& c, ::aiven:
 
 void account_team_member_verify_invite_erased(const ::aiven::client& c, ::aiven::api::account_team_member_verify_invite_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_team_member_verify_invite_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamMemberVerifyInvite", ::aiven::http_method::post, "/v1/account/{account_id}/invite/{invite_verification_code}", false, false, "application/json", true, (1u << 4) /* invite_verification_code */};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamMemberVerifyInvite",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/invite/{invite_verification_code}",
+      .idempotent = false,
+      .accept = "application/json",
+      .secret_segments = (1u << 4) /* invite_verification_code */};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2968,7 +1920,12 @@ void account_team_member_verify_invite_erased(const ::aiven::client& c, ::aiven:
 
 void account_team_members_delete_erased(const ::aiven::client& c, ::aiven::api::account_team_members_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamMembersDelete", ::aiven::http_method::delete_, "/v1/account/{account_id}/team/{team_id}/member/{user_id}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamMembersDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/account/{account_id}/team/{team_id}/member/{user_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -2985,7 +1942,12 @@ void account_team_members_delete_erased(const ::aiven::client& c, ::aiven::api::
 
 void account_team_members_invite_erased(const ::aiven::client& c, ::aiven::api::account_team_members_invite_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamMembersInvite", ::aiven::http_method::post, "/v1/account/{account_id}/team/{team_id}/members", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamMembersInvite",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/team/{team_id}/members",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -3001,7 +1963,12 @@ void account_team_members_invite_erased(const ::aiven::client& c, ::aiven::api::
 
 void account_team_members_list_erased(const ::aiven::client& c, ::aiven::api::account_team_members_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::member_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamMembersList", ::aiven::http_method::get, "/v1/account/{account_id}/team/{team_id}/members", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamMembersList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/team/{team_id}/members",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -3017,7 +1984,12 @@ void account_team_members_list_erased(const ::aiven::client& c, ::aiven::api::ac
 
 void account_team_project_associate_erased(const ::aiven::client& c, ::aiven::api::account_team_project_associate_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamProjectAssociate", ::aiven::http_method::post, "/v1/account/{account_id}/team/{team_id}/project/{project}", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamProjectAssociate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/team/{team_id}/project/{project}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -3036,7 +2008,12 @@ void account_team_project_associate_erased(const ::aiven::client& c, ::aiven::ap
 
 void account_team_project_association_update_erased(const ::aiven::client& c, ::aiven::api::account_team_project_association_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamProjectAssociationUpdate", ::aiven::http_method::put, "/v1/account/{account_id}/team/{team_id}/project/{project}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamProjectAssociationUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/account/{account_id}/team/{team_id}/project/{project}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -3055,7 +2032,12 @@ void account_team_project_association_update_erased(const ::aiven::client& c, ::
 
 void account_team_project_disassociate_erased(const ::aiven::client& c, ::aiven::api::account_team_project_disassociate_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamProjectDisassociate", ::aiven::http_method::delete_, "/v1/account/{account_id}/team/{team_id}/project/{project}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamProjectDisassociate",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/account/{account_id}/team/{team_id}/project/{project}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -3072,7 +2054,12 @@ void account_team_project_disassociate_erased(const ::aiven::client& c, ::aiven:
 
 void account_team_project_list_erased(const ::aiven::client& c, ::aiven::api::account_team_project_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::account_team_project_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamProjectList", ::aiven::http_method::get, "/v1/account/{account_id}/team/{team_id}/projects", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamProjectList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/team/{team_id}/projects",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -3088,7 +2075,12 @@ void account_team_project_list_erased(const ::aiven::client& c, ::aiven::api::ac
 
 void account_team_update_erased(const ::aiven::client& c, ::aiven::api::account_team_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_team_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountTeamUpdate", ::aiven::http_method::put, "/v1/account/{account_id}/team/{team_id}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountTeamUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/account/{account_id}/team/{team_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -3105,7 +2097,12 @@ void account_team_update_erased(const ::aiven::client& c, ::aiven::api::account_
 
 void account_update_erased(const ::aiven::client& c, ::aiven::api::account_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::account_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountUpdate", ::aiven::http_method::put, "/v1/account/{account_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/account/{account_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -3120,7 +2117,12 @@ void account_update_erased(const ::aiven::client& c, ::aiven::api::account_updat
 
 void account_user_projects_list_erased(const ::aiven::client& c, ::aiven::api::account_user_projects_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::user_project_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountUserProjectsList", ::aiven::http_method::get, "/v1/account/{account_id}/user/{user_id}/projects", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountUserProjectsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/user/{user_id}/projects",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -3136,7 +2138,12 @@ void account_user_projects_list_erased(const ::aiven::client& c, ::aiven::api::a
 
 void account_user_teams_list_erased(const ::aiven::client& c, ::aiven::api::account_user_teams_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::account_user_teams_list_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountUserTeamsList", ::aiven::http_method::get, "/v1/account/{account_id}/user/{user_id}/teams", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountUserTeamsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/user/{user_id}/teams",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -3152,7 +2159,12 @@ void account_user_teams_list_erased(const ::aiven::client& c, ::aiven::api::acco
 
 void account_users_search_erased(const ::aiven::client& c, ::aiven::api::account_users_search_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::user_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountUsersSearch", ::aiven::http_method::post, "/v1/account/{account_id}/users/search", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountUsersSearch",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/users/search",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";

@@ -18,14 +18,11 @@
 namespace aiven::api {
 
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_user_access_token_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_user_create_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_user_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_user_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_user_update_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::token_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::application_user_access_token_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::application_user_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::application_user_update_in& in);
 
 static ::aiven::codec::sax::target sax_members_application_user_access_token_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::application_user_access_token_create_out*>(f.obj);
@@ -49,37 +46,6 @@ static ::aiven::codec::sax::target sax_members_application_user_access_token_cre
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_user_access_token_create_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_application_user_access_token_create_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_application_user_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::application_user_create_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
-      break;
-    case 10:
-      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      break;
-    case 14:
-      if (k == "is_super_admin") return ::aiven::codec::sax::member(f, "is_super_admin", o.is_super_admin);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_user_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_application_user_create_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_application_user_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -140,37 +106,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_user_out*
   return ::aiven::codec::sax::model_ops<&sax_members_application_user_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_application_user_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::application_user_update_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
-      break;
-    case 10:
-      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      break;
-    case 14:
-      if (k == "is_super_admin") return ::aiven::codec::sax::member(f, "is_super_admin", o.is_super_admin);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_user_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_application_user_update_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_token_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::token_out*>(f.obj);
   switch (k.size()) {
@@ -215,10 +150,8 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::token_out*) {
 
 #ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::application_user_access_token_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::application_user_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::application_user_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::application_user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::application_user_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::token_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::application_user_access_token_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
@@ -231,22 +164,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::application_user_access
   if (!::aiven::codec::member(*o, "token_prefix", out.token_prefix, p, ctx)) return false;
   static constexpr std::string_view known[] = {"errors", "full_token", "message", "token_prefix"};
   ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::application_user_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_super_admin", out.is_super_admin, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"create_time", "errors", "is_super_admin", "message", "name", "user_email", "user_id"};
-  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -277,22 +194,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::application_user_out& o
   if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
   static constexpr std::string_view known[] = {"create_time", "is_super_admin", "name", "user_email", "user_id"};
   ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::application_user_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_super_admin", out.is_super_admin, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"create_time", "errors", "is_super_admin", "message", "name", "user_email", "user_id"};
-  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -337,18 +238,16 @@ bool decode(const ::boost::json::value& v, ::aiven::api::token_out& out, const :
   return o;
 }
 
-::boost::json::value encode(const ::aiven::api::application_user_update_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "is_super_admin", in.is_super_admin);
-  ::aiven::codec::put(o, "name", in.name);
-  return o;
-}
-
 namespace detail {
 
 void application_user_access_token_create_erased(const ::aiven::client& c, ::aiven::api::application_user_access_token_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::application_user_access_token_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ApplicationUserAccessTokenCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/application-users/{user_id}/access-tokens", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ApplicationUserAccessTokenCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/application-users/{user_id}/access-tokens",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -366,7 +265,12 @@ void application_user_access_token_create_erased(const ::aiven::client& c, ::aiv
 
 void application_user_access_token_delete_erased(const ::aiven::client& c, ::aiven::api::application_user_access_token_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ApplicationUserAccessTokenDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/application-users/{user_id}/access-tokens/{token_prefix}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ApplicationUserAccessTokenDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/application-users/{user_id}/access-tokens/{token_prefix}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -383,7 +287,12 @@ void application_user_access_token_delete_erased(const ::aiven::client& c, ::aiv
 
 void application_user_access_tokens_list_erased(const ::aiven::client& c, ::aiven::api::application_user_access_tokens_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::token_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ApplicationUserAccessTokensList", ::aiven::http_method::get, "/v1/organization/{organization_id}/application-users/{user_id}/access-tokens", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ApplicationUserAccessTokensList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/application-users/{user_id}/access-tokens",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -399,7 +308,12 @@ void application_user_access_tokens_list_erased(const ::aiven::client& c, ::aive
 
 void application_user_create_erased(const ::aiven::client& c, ::aiven::api::application_user_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::application_user_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ApplicationUserCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/application-users", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ApplicationUserCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/application-users",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -415,7 +329,12 @@ void application_user_create_erased(const ::aiven::client& c, ::aiven::api::appl
 
 void application_user_delete_erased(const ::aiven::client& c, ::aiven::api::application_user_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ApplicationUserDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/application-users/{user_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ApplicationUserDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/application-users/{user_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -430,7 +349,12 @@ void application_user_delete_erased(const ::aiven::client& c, ::aiven::api::appl
 
 void application_user_get_erased(const ::aiven::client& c, ::aiven::api::application_user_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::application_user_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ApplicationUserGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/application-users/{user_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ApplicationUserGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/application-users/{user_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -445,7 +369,12 @@ void application_user_get_erased(const ::aiven::client& c, ::aiven::api::applica
 
 void application_user_update_erased(const ::aiven::client& c, ::aiven::api::application_user_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::application_user_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ApplicationUserUpdate", ::aiven::http_method::patch, "/v1/organization/{organization_id}/application-users/{user_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ApplicationUserUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/organization/{organization_id}/application-users/{user_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -462,7 +391,12 @@ void application_user_update_erased(const ::aiven::client& c, ::aiven::api::appl
 
 void application_users_list_erased(const ::aiven::client& c, ::aiven::api::application_users_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::application_user_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ApplicationUsersList", ::aiven::http_method::get, "/v1/organization/{organization_id}/application-users", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ApplicationUsersList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/application-users",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";

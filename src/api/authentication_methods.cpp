@@ -17,19 +17,16 @@
 
 namespace aiven::api {
 
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_auth_domain_link_in& in);
-
-::boost::json::value encode(const ::aiven::api::organization_auth_domain_link_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "domain_id", in.domain_id);
-  return o;
-}
-
 namespace detail {
 
 void organization_auth_domain_link_erased(const ::aiven::client& c, ::aiven::api::organization_auth_domain_link_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationAuthDomainLink", ::aiven::http_method::put, "/v1/organization/{organization_id}/authentication-methods/{authentication_method_id}/domains", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationAuthDomainLink",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/organization/{organization_id}/authentication-methods/{authentication_method_id}/domains",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -47,7 +44,12 @@ void organization_auth_domain_link_erased(const ::aiven::client& c, ::aiven::api
 
 void organization_auth_domain_list_erased(const ::aiven::client& c, ::aiven::api::organization_auth_domain_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::domain_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationAuthDomainList", ::aiven::http_method::get, "/v1/organization/{organization_id}/authentication-methods/{authentication_method_id}/domains", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationAuthDomainList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/authentication-methods/{authentication_method_id}/domains",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -63,7 +65,12 @@ void organization_auth_domain_list_erased(const ::aiven::client& c, ::aiven::api
 
 void organization_auth_domain_unlink_erased(const ::aiven::client& c, ::aiven::api::organization_auth_domain_unlink_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationAuthDomainUnlink", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/authentication-methods/{authentication_method_id}/domains/{domain_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationAuthDomainUnlink",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/authentication-methods/{authentication_method_id}/domains/{domain_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";

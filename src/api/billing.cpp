@@ -19,9 +19,7 @@ namespace aiven::api {
 
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::addresse_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::invoice_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_address_create_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_address_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_address_update_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_address_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_address_update_in& in);
 
@@ -109,50 +107,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::invoice_get_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_invoice_get_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_organization_address_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_address_create_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 8:
-      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
-      break;
-    case 10:
-      if (k == "address_id") return ::aiven::codec::sax::member(f, "address_id", o.address_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
-      break;
-    case 13:
-      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_address_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_address_create_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_organization_address_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::organization_address_get_out*>(f.obj);
   switch (k.size()) {
@@ -197,56 +151,10 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_address_
   return ::aiven::codec::sax::model_ops<&sax_members_organization_address_get_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_organization_address_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_address_update_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 8:
-      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
-      break;
-    case 10:
-      if (k == "address_id") return ::aiven::codec::sax::member(f, "address_id", o.address_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
-      break;
-    case 13:
-      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_address_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_address_update_out>::ops;
-}
-
 #ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::addresse_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::invoice_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_address_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_address_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_address_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::addresse_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -290,49 +198,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::invoice_get_out& out, c
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_address_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "address_id", out.address_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "address_lines", out.address_lines, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "city", out.city, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country_code", out.country_code, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"address_id", "address_lines", "city", "country_code", "create_time", "errors", "message", "name", "organization_id", "state", "update_time", "zip_code"};
-  ::aiven::codec::keep_unknown(*o, known, 12, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::organization_address_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "address_id", out.address_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "address_lines", out.address_lines, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "city", out.city, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country_code", out.country_code, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"address_id", "address_lines", "city", "country_code", "create_time", "errors", "message", "name", "organization_id", "state", "update_time", "zip_code"};
-  ::aiven::codec::keep_unknown(*o, known, 12, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_address_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -380,7 +246,12 @@ namespace detail {
 
 void billing_credit_memo_download_erased(const ::aiven::client& c, ::aiven::api::billing_credit_memo_download_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::raw_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingCreditMemoDownload", ::aiven::http_method::get, "/v1/credit-memos/{credit_memo_id}/{download_cookie}", true, true, "application/pdf", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingCreditMemoDownload",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/credit-memos/{credit_memo_id}/{download_cookie}",
+      .idempotent = true,
+      .accept = "application/pdf"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/credit-memos/";
@@ -392,7 +263,12 @@ void billing_credit_memo_download_erased(const ::aiven::client& c, ::aiven::api:
 
 void invoice_get_erased(const ::aiven::client& c, ::aiven::api::invoice_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::invoice_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"InvoiceGet", ::aiven::http_method::get, "/v1/invoices/{invoice_number}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "InvoiceGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/invoices/{invoice_number}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/invoices/";
@@ -405,7 +281,12 @@ void invoice_get_erased(const ::aiven::client& c, ::aiven::api::invoice_get_requ
 
 void organization_address_create_erased(const ::aiven::client& c, ::aiven::api::organization_address_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_address_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationAddressCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/addresses", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationAddressCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/addresses",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -421,7 +302,12 @@ void organization_address_create_erased(const ::aiven::client& c, ::aiven::api::
 
 void organization_address_delete_erased(const ::aiven::client& c, ::aiven::api::organization_address_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationAddressDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/address/{address_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationAddressDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/address/{address_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -436,7 +322,12 @@ void organization_address_delete_erased(const ::aiven::client& c, ::aiven::api::
 
 void organization_address_get_erased(const ::aiven::client& c, ::aiven::api::organization_address_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_address_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationAddressGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/address/{address_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationAddressGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/address/{address_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -451,7 +342,12 @@ void organization_address_get_erased(const ::aiven::client& c, ::aiven::api::org
 
 void organization_address_list_erased(const ::aiven::client& c, ::aiven::api::organization_address_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::addresse_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationAddressList", ::aiven::http_method::get, "/v1/organization/{organization_id}/addresses", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationAddressList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/addresses",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -465,7 +361,12 @@ void organization_address_list_erased(const ::aiven::client& c, ::aiven::api::or
 
 void organization_address_update_erased(const ::aiven::client& c, ::aiven::api::organization_address_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_address_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationAddressUpdate", ::aiven::http_method::patch, "/v1/organization/{organization_id}/address/{address_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationAddressUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/organization/{organization_id}/address/{address_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";

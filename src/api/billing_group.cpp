@@ -17,72 +17,6 @@
 
 namespace aiven::api {
 
-std::string_view to_string(billing_group_invoice_get_response_invoice_invoice_state v) noexcept {
-  switch (v) {
-    case billing_group_invoice_get_response_invoice_invoice_state::accrual: return "accrual";
-    case billing_group_invoice_get_response_invoice_invoice_state::consolidated: return "consolidated";
-    case billing_group_invoice_get_response_invoice_invoice_state::due: return "due";
-    case billing_group_invoice_get_response_invoice_invoice_state::estimate: return "estimate";
-    case billing_group_invoice_get_response_invoice_invoice_state::failed_credit_card_charge: return "failed_credit_card_charge";
-    case billing_group_invoice_get_response_invoice_invoice_state::failed_no_credit_card: return "failed_no_credit_card";
-    case billing_group_invoice_get_response_invoice_invoice_state::mailed: return "mailed";
-    case billing_group_invoice_get_response_invoice_invoice_state::no_payment_expected: return "no_payment_expected";
-    case billing_group_invoice_get_response_invoice_invoice_state::paid: return "paid";
-    case billing_group_invoice_get_response_invoice_invoice_state::partner_metering: return "partner_metering";
-    case billing_group_invoice_get_response_invoice_invoice_state::uncollectible: return "uncollectible";
-    case billing_group_invoice_get_response_invoice_invoice_state::waived: return "waived";
-    case billing_group_invoice_get_response_invoice_invoice_state::due_only_project_charges_calculated: return "due_only_project_charges_calculated";
-    case billing_group_invoice_get_response_invoice_invoice_state::estimate_only_project_charges_calculated: return "estimate_only_project_charges_calculated";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, billing_group_invoice_get_response_invoice_invoice_state& out) noexcept {
-  if (s == "accrual") { out = billing_group_invoice_get_response_invoice_invoice_state::accrual; return true; }
-  if (s == "consolidated") { out = billing_group_invoice_get_response_invoice_invoice_state::consolidated; return true; }
-  if (s == "due") { out = billing_group_invoice_get_response_invoice_invoice_state::due; return true; }
-  if (s == "estimate") { out = billing_group_invoice_get_response_invoice_invoice_state::estimate; return true; }
-  if (s == "failed_credit_card_charge") { out = billing_group_invoice_get_response_invoice_invoice_state::failed_credit_card_charge; return true; }
-  if (s == "failed_no_credit_card") { out = billing_group_invoice_get_response_invoice_invoice_state::failed_no_credit_card; return true; }
-  if (s == "mailed") { out = billing_group_invoice_get_response_invoice_invoice_state::mailed; return true; }
-  if (s == "no_payment_expected") { out = billing_group_invoice_get_response_invoice_invoice_state::no_payment_expected; return true; }
-  if (s == "paid") { out = billing_group_invoice_get_response_invoice_invoice_state::paid; return true; }
-  if (s == "partner_metering") { out = billing_group_invoice_get_response_invoice_invoice_state::partner_metering; return true; }
-  if (s == "uncollectible") { out = billing_group_invoice_get_response_invoice_invoice_state::uncollectible; return true; }
-  if (s == "waived") { out = billing_group_invoice_get_response_invoice_invoice_state::waived; return true; }
-  if (s == "due_only_project_charges_calculated") { out = billing_group_invoice_get_response_invoice_invoice_state::due_only_project_charges_calculated; return true; }
-  if (s == "estimate_only_project_charges_calculated") { out = billing_group_invoice_get_response_invoice_invoice_state::estimate_only_project_charges_calculated; return true; }
-  out = billing_group_invoice_get_response_invoice_invoice_state::unknown;
-  return false;
-}
-
-std::string_view to_string(line_type v) noexcept {
-  switch (v) {
-    case line_type::commitment_fee: return "commitment_fee";
-    case line_type::credit_consumption: return "credit_consumption";
-    case line_type::extra_charge: return "extra_charge";
-    case line_type::multiplier: return "multiplier";
-    case line_type::other_event: return "other_event";
-    case line_type::pro_platform_charge: return "pro_platform_charge";
-    case line_type::rounding: return "rounding";
-    case line_type::service_charge: return "service_charge";
-    case line_type::support_charge: return "support_charge";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, line_type& out) noexcept {
-  if (s == "commitment_fee") { out = line_type::commitment_fee; return true; }
-  if (s == "credit_consumption") { out = line_type::credit_consumption; return true; }
-  if (s == "extra_charge") { out = line_type::extra_charge; return true; }
-  if (s == "multiplier") { out = line_type::multiplier; return true; }
-  if (s == "other_event") { out = line_type::other_event; return true; }
-  if (s == "pro_platform_charge") { out = line_type::pro_platform_charge; return true; }
-  if (s == "rounding") { out = line_type::rounding; return true; }
-  if (s == "service_charge") { out = line_type::service_charge; return true; }
-  if (s == "support_charge") { out = line_type::support_charge; return true; }
-  out = line_type::unknown;
-  return false;
-}
-
 std::string_view to_string(service_type v) noexcept {
   switch (v) {
     case service_type::alertmanager: return "alertmanager";
@@ -149,120 +83,14 @@ bool from_string(std::string_view s, service_type& out) noexcept {
   return false;
 }
 
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_credits_claim_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_event_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_invoice_get_response_invoice*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_project_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_update_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::line_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::billing_group_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::billing_group_credits_claim_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::billing_group_projects_assign_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::billing_group_update_in& in);
-
-static ::aiven::codec::sax::target sax_members_billing_group_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::billing_group_create_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
-      break;
-    case 7:
-      if (k == "company") return ::aiven::codec::sax::member(f, "company", o.company);
-      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
-      break;
-    case 8:
-      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
-      break;
-    case 9:
-      if (k == "card_info") return ::aiven::codec::sax::member(f, "card_info", o.card_info);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      break;
-    case 12:
-      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
-      if (k == "billing_type") return ::aiven::codec::sax::member(f, "billing_type", o.billing_type);
-      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
-      break;
-    case 13:
-      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
-      break;
-    case 14:
-      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
-      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
-      break;
-    case 15:
-      if (k == "billing_address") return ::aiven::codec::sax::member(f, "billing_address", o.billing_address);
-      break;
-    case 16:
-      if (k == "billing_currency") return ::aiven::codec::sax::member(f, "billing_currency", o.billing_currency);
-      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
-      break;
-    case 18:
-      if (k == "billing_address_id") return ::aiven::codec::sax::member(f, "billing_address_id", o.billing_address_id);
-      if (k == "billing_extra_text") return ::aiven::codec::sax::member(f, "billing_extra_text", o.billing_extra_text);
-      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
-      break;
-    case 19:
-      if (k == "shipping_address_id") return ::aiven::codec::sax::member(f, "shipping_address_id", o.shipping_address_id);
-      break;
-    case 21:
-      if (k == "estimated_balance_usd") return ::aiven::codec::sax::member(f, "estimated_balance_usd", o.estimated_balance_usd);
-      break;
-    case 22:
-      if (k == "billing_contact_emails") return ::aiven::codec::sax::member(f, "billing_contact_emails", o.billing_contact_emails);
-      break;
-    case 23:
-      if (k == "estimated_balance_local") return ::aiven::codec::sax::member(f, "estimated_balance_local", o.estimated_balance_local);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_billing_group_create_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_billing_group_credits_claim_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::billing_group_credits_claim_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "code") return ::aiven::codec::sax::member(f, "code", o.code);
-      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 10:
-      if (k == "start_time") return ::aiven::codec::sax::member(f, "start_time", o.start_time);
-      break;
-    case 11:
-      if (k == "expire_time") return ::aiven::codec::sax::member(f, "expire_time", o.expire_time);
-      break;
-    case 15:
-      if (k == "remaining_value") return ::aiven::codec::sax::member(f, "remaining_value", o.remaining_value);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_credits_claim_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_billing_group_credits_claim_out>::ops;
-}
 
 static ::aiven::codec::sax::target sax_members_billing_group_event_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::billing_group_event_out*>(f.obj);
@@ -294,79 +122,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_event_o
   return ::aiven::codec::sax::model_ops<&sax_members_billing_group_event_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_billing_group_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::billing_group_get_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
-      break;
-    case 7:
-      if (k == "company") return ::aiven::codec::sax::member(f, "company", o.company);
-      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
-      break;
-    case 8:
-      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
-      break;
-    case 9:
-      if (k == "card_info") return ::aiven::codec::sax::member(f, "card_info", o.card_info);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      break;
-    case 12:
-      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
-      if (k == "billing_type") return ::aiven::codec::sax::member(f, "billing_type", o.billing_type);
-      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
-      break;
-    case 13:
-      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
-      break;
-    case 14:
-      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
-      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
-      break;
-    case 15:
-      if (k == "billing_address") return ::aiven::codec::sax::member(f, "billing_address", o.billing_address);
-      break;
-    case 16:
-      if (k == "billing_currency") return ::aiven::codec::sax::member(f, "billing_currency", o.billing_currency);
-      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
-      break;
-    case 18:
-      if (k == "billing_address_id") return ::aiven::codec::sax::member(f, "billing_address_id", o.billing_address_id);
-      if (k == "billing_extra_text") return ::aiven::codec::sax::member(f, "billing_extra_text", o.billing_extra_text);
-      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
-      break;
-    case 19:
-      if (k == "shipping_address_id") return ::aiven::codec::sax::member(f, "shipping_address_id", o.shipping_address_id);
-      break;
-    case 21:
-      if (k == "estimated_balance_usd") return ::aiven::codec::sax::member(f, "estimated_balance_usd", o.estimated_balance_usd);
-      break;
-    case 22:
-      if (k == "billing_contact_emails") return ::aiven::codec::sax::member(f, "billing_contact_emails", o.billing_contact_emails);
-      break;
-    case 23:
-      if (k == "estimated_balance_local") return ::aiven::codec::sax::member(f, "estimated_balance_local", o.estimated_balance_local);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_get_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_billing_group_get_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_billing_group_invoice_get_response_invoice(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::billing_group_invoice_get_response_invoice*>(f.obj);
   switch (k.size()) {
@@ -393,79 +148,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_invoice
   return ::aiven::codec::sax::model_ops<&sax_members_billing_group_invoice_get_response_invoice>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_billing_group_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::billing_group_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
-      break;
-    case 7:
-      if (k == "company") return ::aiven::codec::sax::member(f, "company", o.company);
-      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
-      break;
-    case 8:
-      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
-      break;
-    case 9:
-      if (k == "card_info") return ::aiven::codec::sax::member(f, "card_info", o.card_info);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      break;
-    case 12:
-      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
-      if (k == "billing_type") return ::aiven::codec::sax::member(f, "billing_type", o.billing_type);
-      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
-      break;
-    case 13:
-      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
-      break;
-    case 14:
-      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
-      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
-      break;
-    case 15:
-      if (k == "billing_address") return ::aiven::codec::sax::member(f, "billing_address", o.billing_address);
-      break;
-    case 16:
-      if (k == "billing_currency") return ::aiven::codec::sax::member(f, "billing_currency", o.billing_currency);
-      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
-      break;
-    case 18:
-      if (k == "billing_address_id") return ::aiven::codec::sax::member(f, "billing_address_id", o.billing_address_id);
-      if (k == "billing_extra_text") return ::aiven::codec::sax::member(f, "billing_extra_text", o.billing_extra_text);
-      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
-      break;
-    case 19:
-      if (k == "shipping_address_id") return ::aiven::codec::sax::member(f, "shipping_address_id", o.shipping_address_id);
-      break;
-    case 21:
-      if (k == "estimated_balance_usd") return ::aiven::codec::sax::member(f, "estimated_balance_usd", o.estimated_balance_usd);
-      break;
-    case 22:
-      if (k == "billing_contact_emails") return ::aiven::codec::sax::member(f, "billing_contact_emails", o.billing_contact_emails);
-      break;
-    case 23:
-      if (k == "estimated_balance_local") return ::aiven::codec::sax::member(f, "estimated_balance_local", o.estimated_balance_local);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_billing_group_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_billing_group_project_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::billing_group_project_out*>(f.obj);
   switch (k.size()) {
@@ -483,79 +165,6 @@ static ::aiven::codec::sax::target sax_members_billing_group_project_out(::aiven
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_project_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_billing_group_project_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_billing_group_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::billing_group_update_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
-      break;
-    case 7:
-      if (k == "company") return ::aiven::codec::sax::member(f, "company", o.company);
-      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
-      break;
-    case 8:
-      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
-      break;
-    case 9:
-      if (k == "card_info") return ::aiven::codec::sax::member(f, "card_info", o.card_info);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      break;
-    case 12:
-      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
-      if (k == "billing_type") return ::aiven::codec::sax::member(f, "billing_type", o.billing_type);
-      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
-      break;
-    case 13:
-      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
-      break;
-    case 14:
-      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
-      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
-      break;
-    case 15:
-      if (k == "billing_address") return ::aiven::codec::sax::member(f, "billing_address", o.billing_address);
-      break;
-    case 16:
-      if (k == "billing_currency") return ::aiven::codec::sax::member(f, "billing_currency", o.billing_currency);
-      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
-      break;
-    case 18:
-      if (k == "billing_address_id") return ::aiven::codec::sax::member(f, "billing_address_id", o.billing_address_id);
-      if (k == "billing_extra_text") return ::aiven::codec::sax::member(f, "billing_extra_text", o.billing_extra_text);
-      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
-      break;
-    case 19:
-      if (k == "shipping_address_id") return ::aiven::codec::sax::member(f, "shipping_address_id", o.shipping_address_id);
-      break;
-    case 21:
-      if (k == "estimated_balance_usd") return ::aiven::codec::sax::member(f, "estimated_balance_usd", o.estimated_balance_usd);
-      break;
-    case 22:
-      if (k == "billing_contact_emails") return ::aiven::codec::sax::member(f, "billing_contact_emails", o.billing_contact_emails);
-      break;
-    case 23:
-      if (k == "estimated_balance_local") return ::aiven::codec::sax::member(f, "estimated_balance_local", o.estimated_balance_local);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_billing_group_update_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_line_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -606,64 +215,10 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::line_out*) {
 }
 
 #ifdef AIVEN_CODEC_TREE_REFERENCE
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_credits_claim_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_event_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_invoice_get_response_invoice& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_project_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::line_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-
-bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_name", out.account_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "address_lines", out.address_lines, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_address", out.billing_address, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_address_id", out.billing_address_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_contact_emails", out.billing_contact_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_currency", out.billing_currency, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_emails", out.billing_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_extra_text", out.billing_extra_text, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_id", out.billing_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_name", out.billing_group_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_type", out.billing_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "card_info", out.card_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "city", out.city, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "company", out.company, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country", out.country, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country_code", out.country_code, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "estimated_balance_local", out.estimated_balance_local, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "estimated_balance_usd", out.estimated_balance_usd, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "payment_method", out.payment_method, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "shipping_address_id", out.shipping_address_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "account_name", "address_lines", "billing_address", "billing_address_id", "billing_contact_emails", "billing_currency", "billing_emails", "billing_extra_text", "billing_group_id", "billing_group_name", "billing_type", "card_info", "city", "company", "country", "country_code", "create_time", "estimated_balance_local", "estimated_balance_usd", "payment_method", "shipping_address_id", "state", "vat_id", "zip_code"};
-  ::aiven::codec::keep_unknown(*o, known, 25, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_credits_claim_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "code", out.code, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "expire_time", out.expire_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "remaining_value", out.remaining_value, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "start_time", out.start_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"code", "expire_time", "remaining_value", "start_time", "type", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
 
 bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_event_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -682,40 +237,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_event_out
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_name", out.account_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "address_lines", out.address_lines, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_address", out.billing_address, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_address_id", out.billing_address_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_contact_emails", out.billing_contact_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_currency", out.billing_currency, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_emails", out.billing_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_extra_text", out.billing_extra_text, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_id", out.billing_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_name", out.billing_group_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_type", out.billing_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "card_info", out.card_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "city", out.city, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "company", out.company, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country", out.country, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country_code", out.country_code, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "estimated_balance_local", out.estimated_balance_local, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "estimated_balance_usd", out.estimated_balance_usd, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "payment_method", out.payment_method, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "shipping_address_id", out.shipping_address_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "account_name", "address_lines", "billing_address", "billing_address_id", "billing_contact_emails", "billing_currency", "billing_emails", "billing_extra_text", "billing_group_id", "billing_group_name", "billing_type", "card_info", "city", "company", "country", "country_code", "create_time", "estimated_balance_local", "estimated_balance_usd", "payment_method", "shipping_address_id", "state", "vat_id", "zip_code"};
-  ::aiven::codec::keep_unknown(*o, known, 25, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_invoice_get_response_invoice& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -731,40 +252,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_invoice_g
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_name", out.account_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "address_lines", out.address_lines, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_address", out.billing_address, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_address_id", out.billing_address_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_contact_emails", out.billing_contact_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_currency", out.billing_currency, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_emails", out.billing_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_extra_text", out.billing_extra_text, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_id", out.billing_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_name", out.billing_group_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_type", out.billing_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "card_info", out.card_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "city", out.city, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "company", out.company, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country", out.country, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country_code", out.country_code, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "estimated_balance_local", out.estimated_balance_local, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "estimated_balance_usd", out.estimated_balance_usd, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "payment_method", out.payment_method, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "shipping_address_id", out.shipping_address_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "account_name", "address_lines", "billing_address", "billing_address_id", "billing_contact_emails", "billing_currency", "billing_emails", "billing_extra_text", "billing_group_id", "billing_group_name", "billing_type", "card_info", "city", "company", "country", "country_code", "create_time", "estimated_balance_local", "estimated_balance_usd", "payment_method", "shipping_address_id", "state", "vat_id", "zip_code"};
-  ::aiven::codec::keep_unknown(*o, known, 25, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_project_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -774,40 +261,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_project_o
   if (!::aiven::codec::member(*o, "project_name", out.project_name, p, ctx)) return false;
   static constexpr std::string_view known[] = {"available_credits", "estimated_balance", "project_name"};
   ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_name", out.account_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "address_lines", out.address_lines, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_address", out.billing_address, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_address_id", out.billing_address_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_contact_emails", out.billing_contact_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_currency", out.billing_currency, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_emails", out.billing_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_extra_text", out.billing_extra_text, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_id", out.billing_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_name", out.billing_group_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_type", out.billing_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "card_info", out.card_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "city", out.city, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "company", out.company, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country", out.country, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country_code", out.country_code, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "estimated_balance_local", out.estimated_balance_local, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "estimated_balance_usd", out.estimated_balance_usd, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "payment_method", out.payment_method, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "shipping_address_id", out.shipping_address_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "account_name", "address_lines", "billing_address", "billing_address_id", "billing_contact_emails", "billing_currency", "billing_emails", "billing_extra_text", "billing_group_id", "billing_group_name", "billing_type", "card_info", "city", "company", "country", "country_code", "create_time", "estimated_balance_local", "estimated_balance_usd", "payment_method", "shipping_address_id", "state", "vat_id", "zip_code"};
-  ::aiven::codec::keep_unknown(*o, known, 25, out.unknown_fields_);
   return true;
 }
 
@@ -895,7 +348,12 @@ namespace detail {
 
 void billing_group_create_erased(const ::aiven::client& c, ::aiven::api::billing_group_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::billing_group_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupCreate", ::aiven::http_method::post, "/v1/billing-group", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/billing-group",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group";
@@ -909,7 +367,12 @@ void billing_group_create_erased(const ::aiven::client& c, ::aiven::api::billing
 
 void billing_group_credits_claim_erased(const ::aiven::client& c, ::aiven::api::billing_group_credits_claim_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::billing_group_credits_claim_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupCreditsClaim", ::aiven::http_method::post, "/v1/billing-group/{billing_group_id}/credits", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupCreditsClaim",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/billing-group/{billing_group_id}/credits",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -925,7 +388,12 @@ void billing_group_credits_claim_erased(const ::aiven::client& c, ::aiven::api::
 
 void billing_group_credits_list_erased(const ::aiven::client& c, ::aiven::api::billing_group_credits_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::credit_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupCreditsList", ::aiven::http_method::get, "/v1/billing-group/{billing_group_id}/credits", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupCreditsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/billing-group/{billing_group_id}/credits",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -939,7 +407,12 @@ void billing_group_credits_list_erased(const ::aiven::client& c, ::aiven::api::b
 
 void billing_group_delete_erased(const ::aiven::client& c, ::aiven::api::billing_group_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupDelete", ::aiven::http_method::delete_, "/v1/billing-group/{billing_group_id}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/billing-group/{billing_group_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -952,7 +425,12 @@ void billing_group_delete_erased(const ::aiven::client& c, ::aiven::api::billing
 
 void billing_group_event_list_erased(const ::aiven::client& c, ::aiven::api::billing_group_event_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::billing_group_event_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupEventList", ::aiven::http_method::get, "/v1/billing-group/{billing_group_id}/events", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupEventList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/billing-group/{billing_group_id}/events",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -966,7 +444,12 @@ void billing_group_event_list_erased(const ::aiven::client& c, ::aiven::api::bil
 
 void billing_group_get_erased(const ::aiven::client& c, ::aiven::api::billing_group_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::billing_group_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupGet", ::aiven::http_method::get, "/v1/billing-group/{billing_group_id}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/billing-group/{billing_group_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -979,7 +462,12 @@ void billing_group_get_erased(const ::aiven::client& c, ::aiven::api::billing_gr
 
 void billing_group_invoice_csv_get_erased(const ::aiven::client& c, ::aiven::api::billing_group_invoice_csv_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::raw_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupInvoiceCsvGet", ::aiven::http_method::get, "/v1/billing-group/{billing_group_id}/invoice/{invoice_number}/csv", true, true, "text/csv", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupInvoiceCsvGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/billing-group/{billing_group_id}/invoice/{invoice_number}/csv",
+      .idempotent = true,
+      .accept = "text/csv"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -994,7 +482,12 @@ void billing_group_invoice_csv_get_erased(const ::aiven::client& c, ::aiven::api
 
 void billing_group_invoice_download_erased(const ::aiven::client& c, ::aiven::api::billing_group_invoice_download_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::raw_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupInvoiceDownload", ::aiven::http_method::get, "/v1/billing-group/{billing_group_id}/invoice/{invoice_number}/{download_cookie}", true, true, "application/pdf", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupInvoiceDownload",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/billing-group/{billing_group_id}/invoice/{invoice_number}/{download_cookie}",
+      .idempotent = true,
+      .accept = "application/pdf"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -1008,7 +501,12 @@ void billing_group_invoice_download_erased(const ::aiven::client& c, ::aiven::ap
 
 void billing_group_invoice_get_erased(const ::aiven::client& c, ::aiven::api::billing_group_invoice_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::billing_group_invoice_get_response_invoice)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupInvoiceGet", ::aiven::http_method::get, "/v1/billing-group/{billing_group_id}/invoice/{invoice_number}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupInvoiceGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/billing-group/{billing_group_id}/invoice/{invoice_number}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -1023,7 +521,12 @@ void billing_group_invoice_get_erased(const ::aiven::client& c, ::aiven::api::bi
 
 void billing_group_invoice_lines_list_erased(const ::aiven::client& c, ::aiven::api::billing_group_invoice_lines_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::line_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupInvoiceLinesList", ::aiven::http_method::get, "/v1/billing-group/{billing_group_id}/invoice/{invoice_number}/lines", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupInvoiceLinesList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/billing-group/{billing_group_id}/invoice/{invoice_number}/lines",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -1039,7 +542,12 @@ void billing_group_invoice_lines_list_erased(const ::aiven::client& c, ::aiven::
 
 void billing_group_invoice_list_erased(const ::aiven::client& c, ::aiven::api::billing_group_invoice_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::invoice_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupInvoiceList", ::aiven::http_method::get, "/v1/billing-group/{billing_group_id}/invoice", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupInvoiceList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/billing-group/{billing_group_id}/invoice",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -1053,7 +561,12 @@ void billing_group_invoice_list_erased(const ::aiven::client& c, ::aiven::api::b
 
 void billing_group_list_erased(const ::aiven::client& c, ::aiven::api::billing_group_list_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::billing_group_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupList", ::aiven::http_method::get, "/v1/billing-group", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/billing-group",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group";
@@ -1065,7 +578,12 @@ void billing_group_list_erased(const ::aiven::client& c, ::aiven::api::billing_g
 
 void billing_group_project_assign_erased(const ::aiven::client& c, ::aiven::api::billing_group_project_assign_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupProjectAssign", ::aiven::http_method::post, "/v1/billing-group/{billing_group_id}/project-assign/{project}", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupProjectAssign",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/billing-group/{billing_group_id}/project-assign/{project}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -1080,7 +598,12 @@ void billing_group_project_assign_erased(const ::aiven::client& c, ::aiven::api:
 
 void billing_group_project_list_erased(const ::aiven::client& c, ::aiven::api::billing_group_project_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::billing_group_project_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupProjectList", ::aiven::http_method::get, "/v1/billing-group/{billing_group_id}/projects", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupProjectList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/billing-group/{billing_group_id}/projects",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -1094,7 +617,12 @@ void billing_group_project_list_erased(const ::aiven::client& c, ::aiven::api::b
 
 void billing_group_projects_assign_erased(const ::aiven::client& c, ::aiven::api::billing_group_projects_assign_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupProjectsAssign", ::aiven::http_method::post, "/v1/billing-group/{billing_group_id}/projects-assign", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupProjectsAssign",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/billing-group/{billing_group_id}/projects-assign",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";
@@ -1110,7 +638,12 @@ void billing_group_projects_assign_erased(const ::aiven::client& c, ::aiven::api
 
 void billing_group_update_erased(const ::aiven::client& c, ::aiven::api::billing_group_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::billing_group_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BillingGroupUpdate", ::aiven::http_method::put, "/v1/billing-group/{billing_group_id}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BillingGroupUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/billing-group/{billing_group_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/billing-group/";

@@ -21,7 +21,12 @@ namespace detail {
 
 void list_clouds_erased(const ::aiven::client& c, ::aiven::api::list_clouds_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::cloud_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ListClouds", ::aiven::http_method::get, "/v1/clouds", true, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ListClouds",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/clouds",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/clouds";
@@ -33,7 +38,12 @@ void list_clouds_erased(const ::aiven::client& c, ::aiven::api::list_clouds_requ
 
 void list_project_clouds_erased(const ::aiven::client& c, ::aiven::api::list_project_clouds_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::cloud_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ListProjectClouds", ::aiven::http_method::get, "/v1/project/{project}/clouds", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ListProjectClouds",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/clouds",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -48,7 +58,12 @@ void list_project_clouds_erased(const ::aiven::client& c, ::aiven::api::list_pro
 
 void public_privatelink_availability_list_erased(const ::aiven::client& c, ::aiven::api::public_privatelink_availability_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::privatelink_availability_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PublicPrivatelinkAvailabilityList", ::aiven::http_method::get, "/v1/tenants/{tenant}/privatelink-availability", true, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PublicPrivatelinkAvailabilityList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/tenants/{tenant}/privatelink-availability",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/tenants/";
@@ -62,7 +77,12 @@ void public_privatelink_availability_list_erased(const ::aiven::client& c, ::aiv
 
 void public_static_ip_availability_list_erased(const ::aiven::client& c, ::aiven::api::public_static_ip_availability_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::static_ip_address_availability_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PublicStaticIPAvailabilityList", ::aiven::http_method::get, "/v1/tenants/{tenant}/static-ip-availability", true, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PublicStaticIPAvailabilityList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/tenants/{tenant}/static-ip-availability",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/tenants/";

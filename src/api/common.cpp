@@ -16,40 +16,6 @@
 
 namespace aiven::api {
 
-std::string_view to_string(billing_currency_type v) noexcept {
-  switch (v) {
-    case billing_currency_type::aud: return "AUD";
-    case billing_currency_type::cad: return "CAD";
-    case billing_currency_type::chf: return "CHF";
-    case billing_currency_type::dkk: return "DKK";
-    case billing_currency_type::eur: return "EUR";
-    case billing_currency_type::gbp: return "GBP";
-    case billing_currency_type::jpy: return "JPY";
-    case billing_currency_type::nok: return "NOK";
-    case billing_currency_type::nzd: return "NZD";
-    case billing_currency_type::sek: return "SEK";
-    case billing_currency_type::sgd: return "SGD";
-    case billing_currency_type::usd: return "USD";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, billing_currency_type& out) noexcept {
-  if (s == "AUD") { out = billing_currency_type::aud; return true; }
-  if (s == "CAD") { out = billing_currency_type::cad; return true; }
-  if (s == "CHF") { out = billing_currency_type::chf; return true; }
-  if (s == "DKK") { out = billing_currency_type::dkk; return true; }
-  if (s == "EUR") { out = billing_currency_type::eur; return true; }
-  if (s == "GBP") { out = billing_currency_type::gbp; return true; }
-  if (s == "JPY") { out = billing_currency_type::jpy; return true; }
-  if (s == "NOK") { out = billing_currency_type::nok; return true; }
-  if (s == "NZD") { out = billing_currency_type::nzd; return true; }
-  if (s == "SEK") { out = billing_currency_type::sek; return true; }
-  if (s == "SGD") { out = billing_currency_type::sgd; return true; }
-  if (s == "USD") { out = billing_currency_type::usd; return true; }
-  out = billing_currency_type::unknown;
-  return false;
-}
-
 std::string_view to_string(billing_group_state_type v) noexcept {
   switch (v) {
     case billing_group_state_type::active: return "active";
@@ -334,7 +300,7 @@ std::string_view to_string(likely_error_cause_type v) noexcept {
   switch (v) {
     case likely_error_cause_type::destination: return "destination";
     case likely_error_cause_type::integration: return "integration";
-    case likely_error_cause_type::null: return "null";
+    case likely_error_cause_type::null_value: return "null";
     case likely_error_cause_type::source: return "source";
     case likely_error_cause_type::unknown_2: return "unknown";
     default: return {};
@@ -343,94 +309,38 @@ std::string_view to_string(likely_error_cause_type v) noexcept {
 bool from_string(std::string_view s, likely_error_cause_type& out) noexcept {
   if (s == "destination") { out = likely_error_cause_type::destination; return true; }
   if (s == "integration") { out = likely_error_cause_type::integration; return true; }
-  if (s == "null") { out = likely_error_cause_type::null; return true; }
+  if (s == "null") { out = likely_error_cause_type::null_value; return true; }
   if (s == "source") { out = likely_error_cause_type::source; return true; }
   if (s == "unknown") { out = likely_error_cause_type::unknown_2; return true; }
   out = likely_error_cause_type::unknown;
   return false;
 }
 
-std::string_view to_string(member_type v) noexcept {
+std::string_view to_string(line_type v) noexcept {
   switch (v) {
-    case member_type::admin: return "admin";
-    case member_type::developer: return "developer";
-    case member_type::operator_value: return "operator";
-    case member_type::organization_app_users_write: return "organization:app_users:write";
-    case member_type::organization_billing_read: return "organization:billing:read";
-    case member_type::organization_billing_write: return "organization:billing:write";
-    case member_type::organization_domains_write: return "organization:domains:write";
-    case member_type::organization_event_logs_read: return "organization:event_logs:read";
-    case member_type::organization_groups_write: return "organization:groups:write";
-    case member_type::organization_networking_read: return "organization:networking:read";
-    case member_type::organization_networking_write: return "organization:networking:write";
-    case member_type::organization_projects_write: return "organization:projects:write";
-    case member_type::organization_sustainability_read: return "organization:sustainability:read";
-    case member_type::organization_users_write: return "organization:users:write";
-    case member_type::project_ai_gateway_keys_read: return "project:ai_gateway_keys:read";
-    case member_type::project_ai_gateway_keys_write: return "project:ai_gateway_keys:write";
-    case member_type::project_audit_logs_read: return "project:audit_logs:read";
-    case member_type::project_event_logs_read: return "project:event_logs:read";
-    case member_type::project_integrations_read: return "project:integrations:read";
-    case member_type::project_integrations_write: return "project:integrations:write";
-    case member_type::project_networking_read: return "project:networking:read";
-    case member_type::project_networking_write: return "project:networking:write";
-    case member_type::project_permissions_read: return "project:permissions:read";
-    case member_type::project_services_read: return "project:services:read";
-    case member_type::project_services_write: return "project:services:write";
-    case member_type::read_only: return "read_only";
-    case member_type::role_organization_admin: return "role:organization:admin";
-    case member_type::role_project_admin: return "role:project:admin";
-    case member_type::role_project_read: return "role:project:read";
-    case member_type::role_services_maintenance: return "role:services:maintenance";
-    case member_type::role_services_recover: return "role:services:recover";
-    case member_type::service_configuration_write: return "service:configuration:write";
-    case member_type::service_data_write: return "service:data:write";
-    case member_type::service_logs_read: return "service:logs:read";
-    case member_type::service_metrics_read: return "service:metrics:read";
-    case member_type::service_secrets_read: return "service:secrets:read";
-    case member_type::service_users_write: return "service:users:write";
+    case line_type::commitment_fee: return "commitment_fee";
+    case line_type::credit_consumption: return "credit_consumption";
+    case line_type::extra_charge: return "extra_charge";
+    case line_type::multiplier: return "multiplier";
+    case line_type::other_event: return "other_event";
+    case line_type::pro_platform_charge: return "pro_platform_charge";
+    case line_type::rounding: return "rounding";
+    case line_type::service_charge: return "service_charge";
+    case line_type::support_charge: return "support_charge";
     default: return {};
   }
 }
-bool from_string(std::string_view s, member_type& out) noexcept {
-  if (s == "admin") { out = member_type::admin; return true; }
-  if (s == "developer") { out = member_type::developer; return true; }
-  if (s == "operator") { out = member_type::operator_value; return true; }
-  if (s == "organization:app_users:write") { out = member_type::organization_app_users_write; return true; }
-  if (s == "organization:billing:read") { out = member_type::organization_billing_read; return true; }
-  if (s == "organization:billing:write") { out = member_type::organization_billing_write; return true; }
-  if (s == "organization:domains:write") { out = member_type::organization_domains_write; return true; }
-  if (s == "organization:event_logs:read") { out = member_type::organization_event_logs_read; return true; }
-  if (s == "organization:groups:write") { out = member_type::organization_groups_write; return true; }
-  if (s == "organization:networking:read") { out = member_type::organization_networking_read; return true; }
-  if (s == "organization:networking:write") { out = member_type::organization_networking_write; return true; }
-  if (s == "organization:projects:write") { out = member_type::organization_projects_write; return true; }
-  if (s == "organization:sustainability:read") { out = member_type::organization_sustainability_read; return true; }
-  if (s == "organization:users:write") { out = member_type::organization_users_write; return true; }
-  if (s == "project:ai_gateway_keys:read") { out = member_type::project_ai_gateway_keys_read; return true; }
-  if (s == "project:ai_gateway_keys:write") { out = member_type::project_ai_gateway_keys_write; return true; }
-  if (s == "project:audit_logs:read") { out = member_type::project_audit_logs_read; return true; }
-  if (s == "project:event_logs:read") { out = member_type::project_event_logs_read; return true; }
-  if (s == "project:integrations:read") { out = member_type::project_integrations_read; return true; }
-  if (s == "project:integrations:write") { out = member_type::project_integrations_write; return true; }
-  if (s == "project:networking:read") { out = member_type::project_networking_read; return true; }
-  if (s == "project:networking:write") { out = member_type::project_networking_write; return true; }
-  if (s == "project:permissions:read") { out = member_type::project_permissions_read; return true; }
-  if (s == "project:services:read") { out = member_type::project_services_read; return true; }
-  if (s == "project:services:write") { out = member_type::project_services_write; return true; }
-  if (s == "read_only") { out = member_type::read_only; return true; }
-  if (s == "role:organization:admin") { out = member_type::role_organization_admin; return true; }
-  if (s == "role:project:admin") { out = member_type::role_project_admin; return true; }
-  if (s == "role:project:read") { out = member_type::role_project_read; return true; }
-  if (s == "role:services:maintenance") { out = member_type::role_services_maintenance; return true; }
-  if (s == "role:services:recover") { out = member_type::role_services_recover; return true; }
-  if (s == "service:configuration:write") { out = member_type::service_configuration_write; return true; }
-  if (s == "service:data:write") { out = member_type::service_data_write; return true; }
-  if (s == "service:logs:read") { out = member_type::service_logs_read; return true; }
-  if (s == "service:metrics:read") { out = member_type::service_metrics_read; return true; }
-  if (s == "service:secrets:read") { out = member_type::service_secrets_read; return true; }
-  if (s == "service:users:write") { out = member_type::service_users_write; return true; }
-  out = member_type::unknown;
+bool from_string(std::string_view s, line_type& out) noexcept {
+  if (s == "commitment_fee") { out = line_type::commitment_fee; return true; }
+  if (s == "credit_consumption") { out = line_type::credit_consumption; return true; }
+  if (s == "extra_charge") { out = line_type::extra_charge; return true; }
+  if (s == "multiplier") { out = line_type::multiplier; return true; }
+  if (s == "other_event") { out = line_type::other_event; return true; }
+  if (s == "pro_platform_charge") { out = line_type::pro_platform_charge; return true; }
+  if (s == "rounding") { out = line_type::rounding; return true; }
+  if (s == "service_charge") { out = line_type::service_charge; return true; }
+  if (s == "support_charge") { out = line_type::support_charge; return true; }
+  out = line_type::unknown;
   return false;
 }
 
@@ -467,6 +377,44 @@ bool from_string(std::string_view s, operation_type& out) noexcept {
   if (s == "Read") { out = operation_type::read; return true; }
   if (s == "Write") { out = operation_type::write; return true; }
   out = operation_type::unknown;
+  return false;
+}
+
+std::string_view to_string(organization_billing_invoice_get_response_state v) noexcept {
+  switch (v) {
+    case organization_billing_invoice_get_response_state::accrual: return "accrual";
+    case organization_billing_invoice_get_response_state::consolidated: return "consolidated";
+    case organization_billing_invoice_get_response_state::due: return "due";
+    case organization_billing_invoice_get_response_state::estimate: return "estimate";
+    case organization_billing_invoice_get_response_state::failed_credit_card_charge: return "failed_credit_card_charge";
+    case organization_billing_invoice_get_response_state::failed_no_credit_card: return "failed_no_credit_card";
+    case organization_billing_invoice_get_response_state::mailed: return "mailed";
+    case organization_billing_invoice_get_response_state::no_payment_expected: return "no_payment_expected";
+    case organization_billing_invoice_get_response_state::paid: return "paid";
+    case organization_billing_invoice_get_response_state::partner_metering: return "partner_metering";
+    case organization_billing_invoice_get_response_state::uncollectible: return "uncollectible";
+    case organization_billing_invoice_get_response_state::waived: return "waived";
+    case organization_billing_invoice_get_response_state::due_only_project_charges_calculated: return "due_only_project_charges_calculated";
+    case organization_billing_invoice_get_response_state::estimate_only_project_charges_calculated: return "estimate_only_project_charges_calculated";
+    default: return {};
+  }
+}
+bool from_string(std::string_view s, organization_billing_invoice_get_response_state& out) noexcept {
+  if (s == "accrual") { out = organization_billing_invoice_get_response_state::accrual; return true; }
+  if (s == "consolidated") { out = organization_billing_invoice_get_response_state::consolidated; return true; }
+  if (s == "due") { out = organization_billing_invoice_get_response_state::due; return true; }
+  if (s == "estimate") { out = organization_billing_invoice_get_response_state::estimate; return true; }
+  if (s == "failed_credit_card_charge") { out = organization_billing_invoice_get_response_state::failed_credit_card_charge; return true; }
+  if (s == "failed_no_credit_card") { out = organization_billing_invoice_get_response_state::failed_no_credit_card; return true; }
+  if (s == "mailed") { out = organization_billing_invoice_get_response_state::mailed; return true; }
+  if (s == "no_payment_expected") { out = organization_billing_invoice_get_response_state::no_payment_expected; return true; }
+  if (s == "paid") { out = organization_billing_invoice_get_response_state::paid; return true; }
+  if (s == "partner_metering") { out = organization_billing_invoice_get_response_state::partner_metering; return true; }
+  if (s == "uncollectible") { out = organization_billing_invoice_get_response_state::uncollectible; return true; }
+  if (s == "waived") { out = organization_billing_invoice_get_response_state::waived; return true; }
+  if (s == "due_only_project_charges_calculated") { out = organization_billing_invoice_get_response_state::due_only_project_charges_calculated; return true; }
+  if (s == "estimate_only_project_charges_calculated") { out = organization_billing_invoice_get_response_state::estimate_only_project_charges_calculated; return true; }
+  out = organization_billing_invoice_get_response_state::unknown;
   return false;
 }
 
@@ -562,90 +510,6 @@ bool from_string(std::string_view s, pool_mode_type& out) noexcept {
   return false;
 }
 
-std::string_view to_string(project_membership_type v) noexcept {
-  switch (v) {
-    case project_membership_type::admin: return "admin";
-    case project_membership_type::developer: return "developer";
-    case project_membership_type::operator_value: return "operator";
-    case project_membership_type::organization_app_users_write: return "organization:app_users:write";
-    case project_membership_type::organization_billing_read: return "organization:billing:read";
-    case project_membership_type::organization_billing_write: return "organization:billing:write";
-    case project_membership_type::organization_domains_write: return "organization:domains:write";
-    case project_membership_type::organization_event_logs_read: return "organization:event_logs:read";
-    case project_membership_type::organization_groups_write: return "organization:groups:write";
-    case project_membership_type::organization_networking_read: return "organization:networking:read";
-    case project_membership_type::organization_networking_write: return "organization:networking:write";
-    case project_membership_type::organization_projects_write: return "organization:projects:write";
-    case project_membership_type::organization_sustainability_read: return "organization:sustainability:read";
-    case project_membership_type::organization_users_write: return "organization:users:write";
-    case project_membership_type::project_ai_gateway_keys_read: return "project:ai_gateway_keys:read";
-    case project_membership_type::project_ai_gateway_keys_write: return "project:ai_gateway_keys:write";
-    case project_membership_type::project_audit_logs_read: return "project:audit_logs:read";
-    case project_membership_type::project_event_logs_read: return "project:event_logs:read";
-    case project_membership_type::project_integrations_read: return "project:integrations:read";
-    case project_membership_type::project_integrations_write: return "project:integrations:write";
-    case project_membership_type::project_networking_read: return "project:networking:read";
-    case project_membership_type::project_networking_write: return "project:networking:write";
-    case project_membership_type::project_permissions_read: return "project:permissions:read";
-    case project_membership_type::project_services_read: return "project:services:read";
-    case project_membership_type::project_services_write: return "project:services:write";
-    case project_membership_type::read_only: return "read_only";
-    case project_membership_type::role_organization_admin: return "role:organization:admin";
-    case project_membership_type::role_project_admin: return "role:project:admin";
-    case project_membership_type::role_project_read: return "role:project:read";
-    case project_membership_type::role_services_maintenance: return "role:services:maintenance";
-    case project_membership_type::role_services_recover: return "role:services:recover";
-    case project_membership_type::service_configuration_write: return "service:configuration:write";
-    case project_membership_type::service_data_write: return "service:data:write";
-    case project_membership_type::service_logs_read: return "service:logs:read";
-    case project_membership_type::service_metrics_read: return "service:metrics:read";
-    case project_membership_type::service_secrets_read: return "service:secrets:read";
-    case project_membership_type::service_users_write: return "service:users:write";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, project_membership_type& out) noexcept {
-  if (s == "admin") { out = project_membership_type::admin; return true; }
-  if (s == "developer") { out = project_membership_type::developer; return true; }
-  if (s == "operator") { out = project_membership_type::operator_value; return true; }
-  if (s == "organization:app_users:write") { out = project_membership_type::organization_app_users_write; return true; }
-  if (s == "organization:billing:read") { out = project_membership_type::organization_billing_read; return true; }
-  if (s == "organization:billing:write") { out = project_membership_type::organization_billing_write; return true; }
-  if (s == "organization:domains:write") { out = project_membership_type::organization_domains_write; return true; }
-  if (s == "organization:event_logs:read") { out = project_membership_type::organization_event_logs_read; return true; }
-  if (s == "organization:groups:write") { out = project_membership_type::organization_groups_write; return true; }
-  if (s == "organization:networking:read") { out = project_membership_type::organization_networking_read; return true; }
-  if (s == "organization:networking:write") { out = project_membership_type::organization_networking_write; return true; }
-  if (s == "organization:projects:write") { out = project_membership_type::organization_projects_write; return true; }
-  if (s == "organization:sustainability:read") { out = project_membership_type::organization_sustainability_read; return true; }
-  if (s == "organization:users:write") { out = project_membership_type::organization_users_write; return true; }
-  if (s == "project:ai_gateway_keys:read") { out = project_membership_type::project_ai_gateway_keys_read; return true; }
-  if (s == "project:ai_gateway_keys:write") { out = project_membership_type::project_ai_gateway_keys_write; return true; }
-  if (s == "project:audit_logs:read") { out = project_membership_type::project_audit_logs_read; return true; }
-  if (s == "project:event_logs:read") { out = project_membership_type::project_event_logs_read; return true; }
-  if (s == "project:integrations:read") { out = project_membership_type::project_integrations_read; return true; }
-  if (s == "project:integrations:write") { out = project_membership_type::project_integrations_write; return true; }
-  if (s == "project:networking:read") { out = project_membership_type::project_networking_read; return true; }
-  if (s == "project:networking:write") { out = project_membership_type::project_networking_write; return true; }
-  if (s == "project:permissions:read") { out = project_membership_type::project_permissions_read; return true; }
-  if (s == "project:services:read") { out = project_membership_type::project_services_read; return true; }
-  if (s == "project:services:write") { out = project_membership_type::project_services_write; return true; }
-  if (s == "read_only") { out = project_membership_type::read_only; return true; }
-  if (s == "role:organization:admin") { out = project_membership_type::role_organization_admin; return true; }
-  if (s == "role:project:admin") { out = project_membership_type::role_project_admin; return true; }
-  if (s == "role:project:read") { out = project_membership_type::role_project_read; return true; }
-  if (s == "role:services:maintenance") { out = project_membership_type::role_services_maintenance; return true; }
-  if (s == "role:services:recover") { out = project_membership_type::role_services_recover; return true; }
-  if (s == "service:configuration:write") { out = project_membership_type::service_configuration_write; return true; }
-  if (s == "service:data:write") { out = project_membership_type::service_data_write; return true; }
-  if (s == "service:logs:read") { out = project_membership_type::service_logs_read; return true; }
-  if (s == "service:metrics:read") { out = project_membership_type::service_metrics_read; return true; }
-  if (s == "service:secrets:read") { out = project_membership_type::service_secrets_read; return true; }
-  if (s == "service:users:write") { out = project_membership_type::service_users_write; return true; }
-  out = project_membership_type::unknown;
-  return false;
-}
-
 std::string_view to_string(recovery_mode_type v) noexcept {
   switch (v) {
     case recovery_mode_type::basic: return "basic";
@@ -679,6 +543,104 @@ bool from_string(std::string_view s, resource_type& out) noexcept {
   if (s == "TransactionalId") { out = resource_type::transactionalid; return true; }
   if (s == "User") { out = resource_type::user; return true; }
   out = resource_type::unknown;
+  return false;
+}
+
+std::string_view to_string(schema_registry_acl_permission_type v) noexcept {
+  switch (v) {
+    case schema_registry_acl_permission_type::schema_registry_read: return "schema_registry_read";
+    case schema_registry_acl_permission_type::schema_registry_write: return "schema_registry_write";
+    default: return {};
+  }
+}
+bool from_string(std::string_view s, schema_registry_acl_permission_type& out) noexcept {
+  if (s == "schema_registry_read") { out = schema_registry_acl_permission_type::schema_registry_read; return true; }
+  if (s == "schema_registry_write") { out = schema_registry_acl_permission_type::schema_registry_write; return true; }
+  out = schema_registry_acl_permission_type::unknown;
+  return false;
+}
+
+std::string_view to_string(team_type v) noexcept {
+  switch (v) {
+    case team_type::admin: return "admin";
+    case team_type::developer: return "developer";
+    case team_type::operator_value: return "operator";
+    case team_type::organization_app_users_write: return "organization:app_users:write";
+    case team_type::organization_billing_read: return "organization:billing:read";
+    case team_type::organization_billing_write: return "organization:billing:write";
+    case team_type::organization_domains_write: return "organization:domains:write";
+    case team_type::organization_event_logs_read: return "organization:event_logs:read";
+    case team_type::organization_groups_write: return "organization:groups:write";
+    case team_type::organization_networking_read: return "organization:networking:read";
+    case team_type::organization_networking_write: return "organization:networking:write";
+    case team_type::organization_projects_write: return "organization:projects:write";
+    case team_type::organization_sustainability_read: return "organization:sustainability:read";
+    case team_type::organization_users_write: return "organization:users:write";
+    case team_type::project_ai_gateway_keys_read: return "project:ai_gateway_keys:read";
+    case team_type::project_ai_gateway_keys_write: return "project:ai_gateway_keys:write";
+    case team_type::project_audit_logs_read: return "project:audit_logs:read";
+    case team_type::project_event_logs_read: return "project:event_logs:read";
+    case team_type::project_integrations_read: return "project:integrations:read";
+    case team_type::project_integrations_write: return "project:integrations:write";
+    case team_type::project_networking_read: return "project:networking:read";
+    case team_type::project_networking_write: return "project:networking:write";
+    case team_type::project_permissions_read: return "project:permissions:read";
+    case team_type::project_services_read: return "project:services:read";
+    case team_type::project_services_write: return "project:services:write";
+    case team_type::read_only: return "read_only";
+    case team_type::role_organization_admin: return "role:organization:admin";
+    case team_type::role_project_admin: return "role:project:admin";
+    case team_type::role_project_read: return "role:project:read";
+    case team_type::role_services_maintenance: return "role:services:maintenance";
+    case team_type::role_services_recover: return "role:services:recover";
+    case team_type::service_configuration_write: return "service:configuration:write";
+    case team_type::service_data_write: return "service:data:write";
+    case team_type::service_logs_read: return "service:logs:read";
+    case team_type::service_metrics_read: return "service:metrics:read";
+    case team_type::service_secrets_read: return "service:secrets:read";
+    case team_type::service_users_write: return "service:users:write";
+    default: return {};
+  }
+}
+bool from_string(std::string_view s, team_type& out) noexcept {
+  if (s == "admin") { out = team_type::admin; return true; }
+  if (s == "developer") { out = team_type::developer; return true; }
+  if (s == "operator") { out = team_type::operator_value; return true; }
+  if (s == "organization:app_users:write") { out = team_type::organization_app_users_write; return true; }
+  if (s == "organization:billing:read") { out = team_type::organization_billing_read; return true; }
+  if (s == "organization:billing:write") { out = team_type::organization_billing_write; return true; }
+  if (s == "organization:domains:write") { out = team_type::organization_domains_write; return true; }
+  if (s == "organization:event_logs:read") { out = team_type::organization_event_logs_read; return true; }
+  if (s == "organization:groups:write") { out = team_type::organization_groups_write; return true; }
+  if (s == "organization:networking:read") { out = team_type::organization_networking_read; return true; }
+  if (s == "organization:networking:write") { out = team_type::organization_networking_write; return true; }
+  if (s == "organization:projects:write") { out = team_type::organization_projects_write; return true; }
+  if (s == "organization:sustainability:read") { out = team_type::organization_sustainability_read; return true; }
+  if (s == "organization:users:write") { out = team_type::organization_users_write; return true; }
+  if (s == "project:ai_gateway_keys:read") { out = team_type::project_ai_gateway_keys_read; return true; }
+  if (s == "project:ai_gateway_keys:write") { out = team_type::project_ai_gateway_keys_write; return true; }
+  if (s == "project:audit_logs:read") { out = team_type::project_audit_logs_read; return true; }
+  if (s == "project:event_logs:read") { out = team_type::project_event_logs_read; return true; }
+  if (s == "project:integrations:read") { out = team_type::project_integrations_read; return true; }
+  if (s == "project:integrations:write") { out = team_type::project_integrations_write; return true; }
+  if (s == "project:networking:read") { out = team_type::project_networking_read; return true; }
+  if (s == "project:networking:write") { out = team_type::project_networking_write; return true; }
+  if (s == "project:permissions:read") { out = team_type::project_permissions_read; return true; }
+  if (s == "project:services:read") { out = team_type::project_services_read; return true; }
+  if (s == "project:services:write") { out = team_type::project_services_write; return true; }
+  if (s == "read_only") { out = team_type::read_only; return true; }
+  if (s == "role:organization:admin") { out = team_type::role_organization_admin; return true; }
+  if (s == "role:project:admin") { out = team_type::role_project_admin; return true; }
+  if (s == "role:project:read") { out = team_type::role_project_read; return true; }
+  if (s == "role:services:maintenance") { out = team_type::role_services_maintenance; return true; }
+  if (s == "role:services:recover") { out = team_type::role_services_recover; return true; }
+  if (s == "service:configuration:write") { out = team_type::service_configuration_write; return true; }
+  if (s == "service:data:write") { out = team_type::service_data_write; return true; }
+  if (s == "service:logs:read") { out = team_type::service_logs_read; return true; }
+  if (s == "service:metrics:read") { out = team_type::service_metrics_read; return true; }
+  if (s == "service:secrets:read") { out = team_type::service_secrets_read; return true; }
+  if (s == "service:users:write") { out = team_type::service_users_write; return true; }
+  out = team_type::unknown;
   return false;
 }
 
@@ -796,6 +758,165 @@ bool from_string(std::string_view s, warning_type& out) noexcept {
   return false;
 }
 
+static ::aiven::codec::sax::target sax_members_user_card_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_card_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "brand") return ::aiven::codec::sax::member(f, "brand", o.brand);
+      if (k == "last4") return ::aiven::codec::sax::member(f, "last4", o.last4);
+      break;
+    case 7:
+      if (k == "card_id") return ::aiven::codec::sax::member(f, "card_id", o.card_id);
+      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
+      break;
+    case 8:
+      if (k == "exp_year") return ::aiven::codec::sax::member(f, "exp_year", o.exp_year);
+      if (k == "projects") return ::aiven::codec::sax::member(f, "projects", o.projects);
+      break;
+    case 9:
+      if (k == "exp_month") return ::aiven::codec::sax::member(f, "exp_month", o.exp_month);
+      break;
+    case 12:
+      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+      break;
+    case 15:
+      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_card_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_card_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_tech_email_in(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::tech_email_in*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "email") return ::aiven::codec::sax::member(f, "email", o.email);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::tech_email_in*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_tech_email_in>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_card_info_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::card_info_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "brand") return ::aiven::codec::sax::member(f, "brand", o.brand);
+      if (k == "last4") return ::aiven::codec::sax::member(f, "last4", o.last4);
+      break;
+    case 7:
+      if (k == "card_id") return ::aiven::codec::sax::member(f, "card_id", o.card_id);
+      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
+      break;
+    case 8:
+      if (k == "exp_year") return ::aiven::codec::sax::member(f, "exp_year", o.exp_year);
+      break;
+    case 9:
+      if (k == "exp_month") return ::aiven::codec::sax::member(f, "exp_month", o.exp_month);
+      break;
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    case 12:
+      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::card_info_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_card_info_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_billing_group_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::billing_group_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
+      break;
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
+      break;
+    case 7:
+      if (k == "company") return ::aiven::codec::sax::member(f, "company", o.company);
+      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
+      break;
+    case 8:
+      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
+      break;
+    case 9:
+      if (k == "card_info") return ::aiven::codec::sax::member(f, "card_info", o.card_info);
+      break;
+    case 10:
+      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      break;
+    case 12:
+      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
+      if (k == "billing_type") return ::aiven::codec::sax::member(f, "billing_type", o.billing_type);
+      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+      break;
+    case 13:
+      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
+      break;
+    case 14:
+      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
+      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
+      break;
+    case 15:
+      if (k == "billing_address") return ::aiven::codec::sax::member(f, "billing_address", o.billing_address);
+      break;
+    case 16:
+      if (k == "billing_currency") return ::aiven::codec::sax::member(f, "billing_currency", o.billing_currency);
+      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
+      break;
+    case 18:
+      if (k == "billing_address_id") return ::aiven::codec::sax::member(f, "billing_address_id", o.billing_address_id);
+      if (k == "billing_extra_text") return ::aiven::codec::sax::member(f, "billing_extra_text", o.billing_extra_text);
+      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
+      break;
+    case 19:
+      if (k == "shipping_address_id") return ::aiven::codec::sax::member(f, "shipping_address_id", o.shipping_address_id);
+      break;
+    case 21:
+      if (k == "estimated_balance_usd") return ::aiven::codec::sax::member(f, "estimated_balance_usd", o.estimated_balance_usd);
+      break;
+    case 22:
+      if (k == "billing_contact_emails") return ::aiven::codec::sax::member(f, "billing_contact_emails", o.billing_contact_emails);
+      break;
+    case 23:
+      if (k == "estimated_balance_local") return ::aiven::codec::sax::member(f, "estimated_balance_local", o.estimated_balance_local);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_group_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_billing_group_out>::ops;
+}
+
 static ::aiven::codec::sax::target sax_members_account_invite_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::account_invite_out*>(f.obj);
   switch (k.size()) {
@@ -825,6 +946,21 @@ static ::aiven::codec::sax::target sax_members_account_invite_out(::aiven::codec
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::account_invite_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_account_invite_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_verify_email_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_verify_email_out*>(f.obj);
+  switch (k.size()) {
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_verify_email_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_verify_email_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_acl_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -911,69 +1047,32 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::backup_config_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_backup_config_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_billing_contact_email_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::billing_contact_email_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "email") return ::aiven::codec::sax::member(f, "email", o.email);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_contact_email_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_billing_contact_email_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_billing_email_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::billing_email_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "email") return ::aiven::codec::sax::member(f, "email", o.email);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::billing_email_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_billing_email_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_card_info_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::card_info_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_credit_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::credit_out*>(f.obj);
   switch (k.size()) {
     case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      if (k == "code") return ::aiven::codec::sax::member(f, "code", o.code);
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
       break;
     case 5:
-      if (k == "brand") return ::aiven::codec::sax::member(f, "brand", o.brand);
-      if (k == "last4") return ::aiven::codec::sax::member(f, "last4", o.last4);
-      break;
-    case 7:
-      if (k == "card_id") return ::aiven::codec::sax::member(f, "card_id", o.card_id);
-      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
-      break;
-    case 8:
-      if (k == "exp_year") return ::aiven::codec::sax::member(f, "exp_year", o.exp_year);
-      break;
-    case 9:
-      if (k == "exp_month") return ::aiven::codec::sax::member(f, "exp_month", o.exp_month);
+      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
       break;
     case 10:
-      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      if (k == "start_time") return ::aiven::codec::sax::member(f, "start_time", o.start_time);
       break;
-    case 12:
-      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
+    case 11:
+      if (k == "expire_time") return ::aiven::codec::sax::member(f, "expire_time", o.expire_time);
+      break;
+    case 15:
+      if (k == "remaining_value") return ::aiven::codec::sax::member(f, "remaining_value", o.remaining_value);
       break;
     default: break;
   }
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::card_info_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_card_info_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::credit_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_credit_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_cloud_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1007,32 +1106,46 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cloud_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_cloud_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_credit_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::credit_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_error_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::error_item*>(f.obj);
   switch (k.size()) {
-    case 4:
-      if (k == "code") return ::aiven::codec::sax::member(f, "code", o.code);
-      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+    case 6:
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
       break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "more_info") return ::aiven::codec::sax::member(f, "more_info", o.more_info);
       break;
     case 10:
-      if (k == "start_time") return ::aiven::codec::sax::member(f, "start_time", o.start_time);
-      break;
-    case 11:
-      if (k == "expire_time") return ::aiven::codec::sax::member(f, "expire_time", o.expire_time);
-      break;
-    case 15:
-      if (k == "remaining_value") return ::aiven::codec::sax::member(f, "remaining_value", o.remaining_value);
+      if (k == "error_code") return ::aiven::codec::sax::member(f, "error_code", o.error_code);
       break;
     default: break;
   }
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::credit_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_credit_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::error_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_error_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_message_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::message_response*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_response*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_message_response>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_domain_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1098,30 +1211,6 @@ static ::aiven::codec::sax::target sax_members_end_of_life_extension_out(::aiven
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::end_of_life_extension_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_end_of_life_extension_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_error_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::error_item*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "more_info") return ::aiven::codec::sax::member(f, "more_info", o.more_info);
-      break;
-    case 10:
-      if (k == "error_code") return ::aiven::codec::sax::member(f, "error_code", o.error_code);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::error_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_error_item>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_extension_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1284,22 +1373,140 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::kafka_acl_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_kafka_acl_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_message_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::message_response*>(f.obj);
+static ::aiven::codec::sax::target sax_members_schema_registry_acl_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::schema_registry_acl_out*>(f.obj);
   switch (k.size()) {
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
       break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+    case 8:
+      if (k == "resource") return ::aiven::codec::sax::member(f, "resource", o.resource);
+      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
+      break;
+    case 10:
+      if (k == "permission") return ::aiven::codec::sax::member(f, "permission", o.permission);
       break;
     default: break;
   }
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_response*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_message_response>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::schema_registry_acl_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_schema_registry_acl_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_pg_account_query_optimize_response_optimize_existing_recommended_indexes_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::pg_account_query_optimize_response_optimize_existing_recommended_indexes_item*>(f.obj);
+  switch (k.size()) {
+    case 16:
+      if (k == "index_definition") return ::aiven::codec::sax::member(f, "index_definition", o.index_definition);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_account_query_optimize_response_optimize_existing_recommended_indexes_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_pg_account_query_optimize_response_optimize_existing_recommended_indexes_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_pg_account_query_optimize_response_optimize_index_recommendations_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::pg_account_query_optimize_response_optimize_index_recommendations_item*>(f.obj);
+  switch (k.size()) {
+    case 10:
+      if (k == "table_name") return ::aiven::codec::sax::member(f, "table_name", o.table_name);
+      break;
+    case 12:
+      if (k == "creation_cmd") return ::aiven::codec::sax::member(f, "creation_cmd", o.creation_cmd);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_account_query_optimize_response_optimize_index_recommendations_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_pg_account_query_optimize_response_optimize_index_recommendations_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_pg_account_query_optimize_response_optimize_recommendations_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::pg_account_query_optimize_response_optimize_recommendations_item*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
+      break;
+    case 5:
+      if (k == "title") return ::aiven::codec::sax::member(f, "title", o.title);
+      break;
+    case 7:
+      if (k == "fixable") return ::aiven::codec::sax::member(f, "fixable", o.fixable);
+      break;
+    case 8:
+      if (k == "priority") return ::aiven::codec::sax::member(f, "priority", o.priority);
+      break;
+    case 11:
+      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
+      if (k == "line_number") return ::aiven::codec::sax::member(f, "line_number", o.line_number);
+      break;
+    case 19:
+      if (k == "bad_practice_sample") return ::aiven::codec::sax::member(f, "bad_practice_sample", o.bad_practice_sample);
+      break;
+    case 20:
+      if (k == "best_practice_sample") return ::aiven::codec::sax::member(f, "best_practice_sample", o.best_practice_sample);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_account_query_optimize_response_optimize_recommendations_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_pg_account_query_optimize_response_optimize_recommendations_item>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_pg_account_query_optimize_response_optimize(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::pg_account_query_optimize_response_optimize*>(f.obj);
+  switch (k.size()) {
+    case 14:
+      if (k == "original_query") return ::aiven::codec::sax::member(f, "original_query", o.original_query);
+      break;
+    case 15:
+      if (k == "optimization_id") return ::aiven::codec::sax::member(f, "optimization_id", o.optimization_id);
+      if (k == "optimized_query") return ::aiven::codec::sax::member(f, "optimized_query", o.optimized_query);
+      if (k == "recommendations") return ::aiven::codec::sax::member(f, "recommendations", o.recommendations);
+      break;
+    case 21:
+      if (k == "index_recommendations") return ::aiven::codec::sax::member(f, "index_recommendations", o.index_recommendations);
+      break;
+    case 28:
+      if (k == "existing_recommended_indexes") return ::aiven::codec::sax::member(f, "existing_recommended_indexes", o.existing_recommended_indexes);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_account_query_optimize_response_optimize*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_pg_account_query_optimize_response_optimize>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_user_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::user_out*>(f.obj);
+  switch (k.size()) {
+    case 7:
+      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
+      break;
+    case 9:
+      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
+      break;
+    case 10:
+      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_user_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_warning_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1350,6 +1557,80 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::state_info_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_state_info_out>::ops;
 }
 
+static ::aiven::codec::sax::target sax_members_vpc_peering_connection_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::vpc_peering_connection_create_out*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 8:
+      if (k == "peer_vpc") return ::aiven::codec::sax::member(f, "peer_vpc", o.peer_vpc);
+      break;
+    case 10:
+      if (k == "state_info") return ::aiven::codec::sax::member(f, "state_info", o.state_info);
+      break;
+    case 11:
+      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
+      if (k == "peer_region") return ::aiven::codec::sax::member(f, "peer_region", o.peer_region);
+      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
+      break;
+    case 17:
+      if (k == "peer_azure_app_id") return ::aiven::codec::sax::member(f, "peer_azure_app_id", o.peer_azure_app_id);
+      break;
+    case 18:
+      if (k == "peer_cloud_account") return ::aiven::codec::sax::member(f, "peer_cloud_account", o.peer_cloud_account);
+      break;
+    case 19:
+      if (k == "peer_resource_group") return ::aiven::codec::sax::member(f, "peer_resource_group", o.peer_resource_group);
+      break;
+    case 20:
+      if (k == "peer_azure_tenant_id") return ::aiven::codec::sax::member(f, "peer_azure_tenant_id", o.peer_azure_tenant_id);
+      break;
+    case 21:
+      if (k == "peering_connection_id") return ::aiven::codec::sax::member(f, "peering_connection_id", o.peering_connection_id);
+      break;
+    case 23:
+      if (k == "user_peer_network_cidrs") return ::aiven::codec::sax::member(f, "user_peer_network_cidrs", o.user_peer_network_cidrs);
+      break;
+    case 27:
+      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_create_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_vpc_peering_connection_create_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_project_ticket_invite_response_errors_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::project_ticket_invite_response_errors_item*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "more_info") return ::aiven::codec::sax::member(f, "more_info", o.more_info);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_invite_response_errors_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_project_ticket_invite_response_errors_item>::ops;
+}
+
 static ::aiven::codec::sax::target sax_members_peering_connection_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::peering_connection_out*>(f.obj);
   switch (k.size()) {
@@ -1397,6 +1678,45 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::peering_connection_ou
   return ::aiven::codec::sax::model_ops<&sax_members_peering_connection_out>::ops;
 }
 
+static ::aiven::codec::sax::target sax_members_vpc_peering_connection_type_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::vpc_peering_connection_type_out*>(f.obj);
+  switch (k.size()) {
+    case 9:
+      if (k == "price_usd") return ::aiven::codec::sax::member(f, "price_usd", o.price_usd);
+      break;
+    case 10:
+      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
+      break;
+    case 27:
+      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_type_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_vpc_peering_connection_type_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_payment_method_in(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::payment_method_in*>(f.obj);
+  switch (k.size()) {
+    case 17:
+      if (k == "payment_method_id") return ::aiven::codec::sax::member(f, "payment_method_id", o.payment_method_id);
+      break;
+    case 19:
+      if (k == "payment_method_type") return ::aiven::codec::sax::member(f, "payment_method_type", o.payment_method_type);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::payment_method_in*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_payment_method_in>::ops;
+}
+
 static ::aiven::codec::sax::target sax_members_privatelink_availability_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::privatelink_availability_out*>(f.obj);
   switch (k.size()) {
@@ -1413,21 +1733,6 @@ static ::aiven::codec::sax::target sax_members_privatelink_availability_out(::ai
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::privatelink_availability_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_privatelink_availability_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_tech_email_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::tech_email_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "email") return ::aiven::codec::sax::member(f, "email", o.email);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::tech_email_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_tech_email_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_project_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1504,6 +1809,52 @@ static ::aiven::codec::sax::target sax_members_project_out(::aiven::codec::sax::
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_project_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_storage_usage_history_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::storage_usage_history_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "hourly") return ::aiven::codec::sax::member(f, "hourly", o.hourly);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::storage_usage_history_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_storage_usage_history_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_thanos_storage_summary_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_thanos_storage_summary_out*>(f.obj);
+  switch (k.size()) {
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 12:
+      if (k == "current_cost") return ::aiven::codec::sax::member(f, "current_cost", o.current_cost);
+      break;
+    case 15:
+      if (k == "forecasted_cost") return ::aiven::codec::sax::member(f, "forecasted_cost", o.forecasted_cost);
+      if (k == "forecasted_rate") return ::aiven::codec::sax::member(f, "forecasted_rate", o.forecasted_rate);
+      break;
+    case 19:
+      if (k == "total_storage_usage") return ::aiven::codec::sax::member(f, "total_storage_usage", o.total_storage_usage);
+      break;
+    case 21:
+      if (k == "storage_usage_history") return ::aiven::codec::sax::member(f, "storage_usage_history", o.storage_usage_history);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_thanos_storage_summary_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_thanos_storage_summary_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_integration_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1594,39 +1945,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_plan_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_plan_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_static_ip_address_availability_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::static_ip_address_availability_out*>(f.obj);
-  switch (k.size()) {
-    case 9:
-      if (k == "price_usd") return ::aiven::codec::sax::member(f, "price_usd", o.price_usd);
-      break;
-    case 10:
-      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::static_ip_address_availability_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_static_ip_address_availability_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_storage_usage_history_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::storage_usage_history_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "hourly") return ::aiven::codec::sax::member(f, "hourly", o.hourly);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::storage_usage_history_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_storage_usage_history_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_user_info_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::user_info_out*>(f.obj);
   switch (k.size()) {
@@ -1670,6 +1988,87 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_info_out*) {
 
 #ifdef AIVEN_CODEC_TREE_REFERENCE
 
+bool decode(const ::boost::json::value& v, ::aiven::api::user_card_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "brand", out.brand, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "card_id", out.card_id, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "country", out.country, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "country_code", out.country_code, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "exp_month", out.exp_month, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "exp_year", out.exp_year, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "last4", out.last4, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "projects", out.projects, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"brand", "card_id", "country", "country_code", "exp_month", "exp_year", "last4", "name", "organization_id", "projects"};
+  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
+  return true;
+}
+
+bool decode(const ::boost::json::value& v, ::aiven::api::tech_email_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "email", out.email, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"email"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
+  return true;
+}
+
+bool decode(const ::boost::json::value& v, ::aiven::api::card_info_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "brand", out.brand, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "card_id", out.card_id, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "country", out.country, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "country_code", out.country_code, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "exp_month", out.exp_month, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "exp_year", out.exp_year, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "last4", out.last4, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"brand", "card_id", "country", "country_code", "exp_month", "exp_year", "last4", "name", "user_email"};
+  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
+  return true;
+}
+
+bool decode(const ::boost::json::value& v, ::aiven::api::billing_group_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "account_name", out.account_name, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "address_lines", out.address_lines, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "billing_address", out.billing_address, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "billing_address_id", out.billing_address_id, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "billing_contact_emails", out.billing_contact_emails, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "billing_currency", out.billing_currency, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "billing_emails", out.billing_emails, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "billing_extra_text", out.billing_extra_text, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "billing_group_id", out.billing_group_id, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "billing_group_name", out.billing_group_name, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "billing_type", out.billing_type, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "card_info", out.card_info, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "city", out.city, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "company", out.company, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "country", out.country, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "country_code", out.country_code, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "estimated_balance_local", out.estimated_balance_local, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "estimated_balance_usd", out.estimated_balance_usd, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "payment_method", out.payment_method, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "shipping_address_id", out.shipping_address_id, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"account_id", "account_name", "address_lines", "billing_address", "billing_address_id", "billing_contact_emails", "billing_currency", "billing_emails", "billing_extra_text", "billing_group_id", "billing_group_name", "billing_type", "card_info", "city", "company", "country", "country_code", "create_time", "estimated_balance_local", "estimated_balance_usd", "payment_method", "shipping_address_id", "state", "vat_id", "zip_code"};
+  ::aiven::codec::keep_unknown(*o, known, 25, out.unknown_fields_);
+  return true;
+}
+
 bool decode(const ::boost::json::value& v, ::aiven::api::account_invite_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -1683,6 +2082,16 @@ bool decode(const ::boost::json::value& v, ::aiven::api::account_invite_out& out
   if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
   static constexpr std::string_view known[] = {"account_id", "account_name", "create_time", "invited_by_user_email", "team_id", "team_name", "user_email"};
   ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
+  return true;
+}
+
+bool decode(const ::boost::json::value& v, ::aiven::api::user_verify_email_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"user_email"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -1731,41 +2140,18 @@ bool decode(const ::boost::json::value& v, ::aiven::api::backup_config_out& out,
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::billing_contact_email_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::credit_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
-  if (!::aiven::codec::member(*o, "email", out.email, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"email"};
-  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::billing_email_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "email", out.email, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"email"};
-  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::card_info_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "brand", out.brand, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "card_id", out.card_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country", out.country, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country_code", out.country_code, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "exp_month", out.exp_month, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "exp_year", out.exp_year, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last4", out.last4, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"brand", "card_id", "country", "country_code", "exp_month", "exp_year", "last4", "name", "user_email"};
-  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
+  if (!::aiven::codec::member(*o, "code", out.code, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "expire_time", out.expire_time, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "remaining_value", out.remaining_value, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "start_time", out.start_time, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"code", "expire_time", "remaining_value", "start_time", "type", "value"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
 
@@ -1785,18 +2171,27 @@ bool decode(const ::boost::json::value& v, ::aiven::api::cloud_out& out, const :
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::credit_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::error_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
-  if (!::aiven::codec::member(*o, "code", out.code, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "expire_time", out.expire_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "remaining_value", out.remaining_value, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "start_time", out.start_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"code", "expire_time", "remaining_value", "start_time", "type", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
+  if (!::aiven::codec::member(*o, "error_code", out.error_code, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "more_info", out.more_info, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"error_code", "message", "more_info", "status"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
+  return true;
+}
+
+bool decode(const ::boost::json::value& v, ::aiven::api::message_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"errors", "message"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -1835,19 +2230,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::end_of_life_extension_o
   if (!::aiven::codec::member(*o, "elasticsearch", out.elasticsearch, p, ctx)) return false;
   static constexpr std::string_view known[] = {"elasticsearch"};
   ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::error_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "error_code", out.error_code, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "more_info", out.more_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"error_code", "message", "more_info", "status"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -1939,14 +2321,81 @@ bool decode(const ::boost::json::value& v, ::aiven::api::kafka_acl_out& out, con
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::message_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::schema_registry_acl_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"errors", "message"};
+  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "permission", out.permission, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "resource", out.resource, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"id", "permission", "resource", "username"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
+  return true;
+}
+
+bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimize_response_optimize_existing_recommended_indexes_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "index_definition", out.index_definition, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"index_definition"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
+  return true;
+}
+
+bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimize_response_optimize_index_recommendations_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "creation_cmd", out.creation_cmd, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "table_name", out.table_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"creation_cmd", "table_name"};
   ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
+  return true;
+}
+
+bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimize_response_optimize_recommendations_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "bad_practice_sample", out.bad_practice_sample, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "best_practice_sample", out.best_practice_sample, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "fixable", out.fixable, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "line_number", out.line_number, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "priority", out.priority, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "title", out.title, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"bad_practice_sample", "best_practice_sample", "description", "fixable", "line_number", "priority", "title", "type"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
+  return true;
+}
+
+bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimize_response_optimize& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "existing_recommended_indexes", out.existing_recommended_indexes, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "index_recommendations", out.index_recommendations, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "optimization_id", out.optimization_id, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "optimized_query", out.optimized_query, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "original_query", out.original_query, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "recommendations", out.recommendations, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"existing_recommended_indexes", "index_recommendations", "optimization_id", "optimized_query", "original_query", "recommendations"};
+  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
+  return true;
+}
+
+bool decode(const ::boost::json::value& v, ::aiven::api::user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "real_name", out.real_name, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"real_name", "user_email", "user_id"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -1976,6 +2425,42 @@ bool decode(const ::boost::json::value& v, ::aiven::api::state_info_out& out, co
   return true;
 }
 
+bool decode(const ::boost::json::value& v, ::aiven::api::vpc_peering_connection_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "peer_azure_app_id", out.peer_azure_app_id, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "peer_azure_tenant_id", out.peer_azure_tenant_id, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "peer_cloud_account", out.peer_cloud_account, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "peer_region", out.peer_region, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "peer_resource_group", out.peer_resource_group, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "peer_vpc", out.peer_vpc, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "peering_connection_id", out.peering_connection_id, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "state_info", out.state_info, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "user_peer_network_cidrs", out.user_peer_network_cidrs, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"create_time", "errors", "message", "peer_azure_app_id", "peer_azure_tenant_id", "peer_cloud_account", "peer_region", "peer_resource_group", "peer_vpc", "peering_connection_id", "state", "state_info", "update_time", "user_peer_network_cidrs", "vpc_peering_connection_type"};
+  ::aiven::codec::keep_unknown(*o, known, 15, out.unknown_fields_);
+  return true;
+}
+
+bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_invite_response_errors_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "more_info", out.more_info, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"message", "more_info", "status"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
+  return true;
+}
+
 bool decode(const ::boost::json::value& v, ::aiven::api::peering_connection_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -1998,6 +2483,29 @@ bool decode(const ::boost::json::value& v, ::aiven::api::peering_connection_out&
   return true;
 }
 
+bool decode(const ::boost::json::value& v, ::aiven::api::vpc_peering_connection_type_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "price_usd", out.price_usd, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"cloud_name", "price_usd", "vpc_peering_connection_type"};
+  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
+  return true;
+}
+
+bool decode(const ::boost::json::value& v, ::aiven::api::payment_method_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "payment_method_id", out.payment_method_id, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "payment_method_type", out.payment_method_type, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"payment_method_id", "payment_method_type"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
+  return true;
+}
+
 bool decode(const ::boost::json::value& v, ::aiven::api::privatelink_availability_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -2006,16 +2514,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::privatelink_availabilit
   if (!::aiven::codec::member(*o, "price_usd", out.price_usd, p, ctx)) return false;
   static constexpr std::string_view known[] = {"cloud_name", "price_usd"};
   ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::tech_email_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "email", out.email, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"email"};
-  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -2055,6 +2553,32 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_out& out, const
   if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
   static constexpr std::string_view known[] = {"account_id", "account_name", "address_lines", "available_credits", "billing_address", "billing_currency", "billing_emails", "billing_extra_text", "billing_group_id", "billing_group_name", "card_info", "city", "company", "country", "country_code", "default_cloud", "end_of_life_extension", "estimated_balance", "estimated_balance_local", "features", "organization_id", "payment_method", "project_name", "state", "tags", "tech_emails", "tenant_id", "trial_expiration_time", "vat_id", "zip_code"};
   ::aiven::codec::keep_unknown(*o, known, 30, out.unknown_fields_);
+  return true;
+}
+
+bool decode(const ::boost::json::value& v, ::aiven::api::storage_usage_history_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "hourly", out.hourly, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"hourly"};
+  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
+  return true;
+}
+
+bool decode(const ::boost::json::value& v, ::aiven::api::service_thanos_storage_summary_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "current_cost", out.current_cost, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "forecasted_cost", out.forecasted_cost, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "forecasted_rate", out.forecasted_rate, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "storage_usage_history", out.storage_usage_history, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "total_storage_usage", out.total_storage_usage, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"current_cost", "errors", "forecasted_cost", "forecasted_rate", "message", "storage_usage_history", "total_storage_usage"};
+  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -2102,27 +2626,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_plan_out& out, 
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::static_ip_address_availability_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "price_usd", out.price_usd, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"cloud_name", "price_usd"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::storage_usage_history_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "hourly", out.hourly, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"hourly"};
-  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::user_info_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -2144,15 +2647,52 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_info_out& out, con
 }
 #endif  // AIVEN_CODEC_TREE_REFERENCE
 
-::boost::json::value encode(const ::aiven::api::billing_contact_email_in& in) {
+::boost::json::value encode(const ::aiven::api::tech_email_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "email", in.email);
   return o;
 }
 
-::boost::json::value encode(const ::aiven::api::billing_email_in& in) {
+::boost::json::value encode(const ::aiven::api::user_verify_email_out& in) {
   ::boost::json::object o;
-  ::aiven::codec::put(o, "email", in.email);
+  ::aiven::codec::put(o, "user_email", in.user_email);
+  return o;
+}
+
+::boost::json::value encode(const ::aiven::api::add_in& in) {
+  ::boost::json::object o;
+  ::aiven::codec::put(o, "cidr", in.cidr);
+  ::aiven::codec::put(o, "peer_cloud_account", in.peer_cloud_account);
+  ::aiven::codec::put(o, "peer_resource_group", in.peer_resource_group);
+  ::aiven::codec::put(o, "peer_vpc", in.peer_vpc);
+  return o;
+}
+
+::boost::json::value encode(const ::aiven::api::linked_domain_in& in) {
+  ::boost::json::object o;
+  ::aiven::codec::put(o, "domain_id", in.domain_id);
+  return o;
+}
+
+::boost::json::value encode(const ::aiven::api::pg_service_metadata_validate_request_body& in) {
+  ::boost::json::object o;
+  ::aiven::codec::put(o, "db_version", in.db_version);
+  ::aiven::codec::put(o, "metadata", in.metadata);
+  return o;
+}
+
+::boost::json::value encode(const ::aiven::api::service_query_activity_in& in) {
+  ::boost::json::object o;
+  ::aiven::codec::put(o, "limit", in.limit);
+  ::aiven::codec::put(o, "offset", in.offset);
+  ::aiven::codec::put(o, "order_by", in.order_by);
+  return o;
+}
+
+::boost::json::value encode(const ::aiven::api::pg_service_query_validate_request_body& in) {
+  ::boost::json::object o;
+  ::aiven::codec::put(o, "do_not_store", in.do_not_store);
+  ::aiven::codec::put(o, "query", in.query);
   return o;
 }
 
@@ -2168,9 +2708,36 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_info_out& out, con
   return o;
 }
 
-::boost::json::value encode(const ::aiven::api::tech_email_in& in) {
+::boost::json::value encode(const ::aiven::api::vpc_peering_connection_update_in& in) {
   ::boost::json::object o;
-  ::aiven::codec::put(o, "email", in.email);
+  ::aiven::codec::put(o, "add", in.add);
+  ::aiven::codec::put(o, "delete", in.delete_value);
+  return o;
+}
+
+::boost::json::value encode(const ::aiven::api::payment_method_in& in) {
+  ::boost::json::object o;
+  ::aiven::codec::put(o, "payment_method_id", in.payment_method_id);
+  ::aiven::codec::put(o, "payment_method_type", in.payment_method_type);
+  return o;
+}
+
+::boost::json::value encode(const ::aiven::api::project_tags_update_in& in) {
+  ::boost::json::object o;
+  ::aiven::codec::put(o, "tags", in.tags);
+  return o;
+}
+
+::boost::json::value encode(const ::aiven::api::service_integration_in& in) {
+  ::boost::json::object o;
+  ::aiven::codec::put(o, "dest_endpoint_id", in.dest_endpoint_id);
+  ::aiven::codec::put(o, "dest_project", in.dest_project);
+  ::aiven::codec::put(o, "dest_service", in.dest_service);
+  ::aiven::codec::put(o, "integration_type", in.integration_type);
+  ::aiven::codec::put(o, "source_endpoint_id", in.source_endpoint_id);
+  ::aiven::codec::put(o, "source_project", in.source_project);
+  ::aiven::codec::put(o, "source_service", in.source_service);
+  ::aiven::codec::put(o, "user_config", in.user_config);
   return o;
 }
 

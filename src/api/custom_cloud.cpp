@@ -99,22 +99,18 @@ bool from_string(std::string_view s, deployment_model_type& out) noexcept {
   return false;
 }
 
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::contact_email_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::contact_email_in*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::error_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::custom_cloud_environment_create_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::custom_cloud_environment_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::custom_cloud_environment_list_response*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::custom_cloud_environment_permissions_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::custom_cloud_environment_provision_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::custom_cloud_environment_update_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::contact_email_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::custom_cloud_environment_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::custom_cloud_environment_permissions_set_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::custom_cloud_environment_provision_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::custom_cloud_environment_update_in& in);
 
-static ::aiven::codec::sax::target sax_members_contact_email_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::contact_email_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_contact_email_in(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::contact_email_in*>(f.obj);
   switch (k.size()) {
     case 4:
       if (k == "role") return ::aiven::codec::sax::member(f, "role", o.role);
@@ -130,8 +126,8 @@ static ::aiven::codec::sax::target sax_members_contact_email_out(::aiven::codec:
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::contact_email_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_contact_email_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::contact_email_in*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_contact_email_in>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_error_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -150,93 +146,6 @@ static ::aiven::codec::sax::target sax_members_error_out(::aiven::codec::sax::fr
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::error_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_error_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_custom_cloud_environment_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::custom_cloud_environment_create_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 11:
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "bucket_names") return ::aiven::codec::sax::member(f, "bucket_names", o.bucket_names);
-      if (k == "cloud_region") return ::aiven::codec::sax::member(f, "cloud_region", o.cloud_region);
-      if (k == "display_name") return ::aiven::codec::sax::member(f, "display_name", o.display_name);
-      break;
-    case 13:
-      if (k == "reserved_cidr") return ::aiven::codec::sax::member(f, "reserved_cidr", o.reserved_cidr);
-      break;
-    case 14:
-      if (k == "cloud_provider") return ::aiven::codec::sax::member(f, "cloud_provider", o.cloud_provider);
-      if (k == "contact_emails") return ::aiven::codec::sax::member(f, "contact_emails", o.contact_emails);
-      break;
-    case 16:
-      if (k == "aws_iam_role_arn") return ::aiven::codec::sax::member(f, "aws_iam_role_arn", o.aws_iam_role_arn);
-      if (k == "byoc_unique_name") return ::aiven::codec::sax::member(f, "byoc_unique_name", o.byoc_unique_name);
-      if (k == "deployment_model") return ::aiven::codec::sax::member(f, "deployment_model", o.deployment_model);
-      break;
-    case 18:
-      if (k == "byoc_resource_tags") return ::aiven::codec::sax::member(f, "byoc_resource_tags", o.byoc_resource_tags);
-      if (k == "custom_cloud_names") return ::aiven::codec::sax::member(f, "custom_cloud_names", o.custom_cloud_names);
-      break;
-    case 19:
-      if (k == "aws_subnets_bastion") return ::aiven::codec::sax::member(f, "aws_subnets_bastion", o.aws_subnets_bastion);
-      if (k == "google_bastion_cidr") return ::aiven::codec::sax::member(f, "google_bastion_cidr", o.google_bastion_cidr);
-      break;
-    case 20:
-      if (k == "aws_subnets_workload") return ::aiven::codec::sax::member(f, "aws_subnets_workload", o.aws_subnets_workload);
-      if (k == "google_workload_cidr") return ::aiven::codec::sax::member(f, "google_workload_cidr", o.google_workload_cidr);
-      break;
-    case 21:
-      if (k == "azure_subscription_id") return ::aiven::codec::sax::member(f, "azure_subscription_id", o.azure_subscription_id);
-      if (k == "oracle_compartment_id") return ::aiven::codec::sax::member(f, "oracle_compartment_id", o.oracle_compartment_id);
-      if (k == "oracle_subnet_bastion") return ::aiven::codec::sax::member(f, "oracle_subnet_bastion", o.oracle_subnet_bastion);
-      break;
-    case 22:
-      if (k == "oracle_subnet_workload") return ::aiven::codec::sax::member(f, "oracle_subnet_workload", o.oracle_subnet_workload);
-      break;
-    case 26:
-      if (k == "use_customer_owned_storage") return ::aiven::codec::sax::member(f, "use_customer_owned_storage", o.use_customer_owned_storage);
-      break;
-    case 27:
-      if (k == "aiven_aws_account_principal") return ::aiven::codec::sax::member(f, "aiven_aws_account_principal", o.aiven_aws_account_principal);
-      if (k == "custom_cloud_environment_id") return ::aiven::codec::sax::member(f, "custom_cloud_environment_id", o.custom_cloud_environment_id);
-      break;
-    case 28:
-      if (k == "aiven_management_cidr_blocks") return ::aiven::codec::sax::member(f, "aiven_management_cidr_blocks", o.aiven_management_cidr_blocks);
-      break;
-    case 30:
-      if (k == "aiven_google_account_principal") return ::aiven::codec::sax::member(f, "aiven_google_account_principal", o.aiven_google_account_principal);
-      break;
-    case 33:
-      if (k == "aiven_aws_assume_role_external_id") return ::aiven::codec::sax::member(f, "aiven_aws_assume_role_external_id", o.aiven_aws_assume_role_external_id);
-      if (k == "aiven_aws_object_storage_user_arn") return ::aiven::codec::sax::member(f, "aiven_aws_object_storage_user_arn", o.aiven_aws_object_storage_user_arn);
-      break;
-    case 43:
-      if (k == "google_privilege_bearing_service_account_id") return ::aiven::codec::sax::member(f, "google_privilege_bearing_service_account_id", o.google_privilege_bearing_service_account_id);
-      break;
-    case 45:
-      if (k == "aiven_object_storage_credentials_creator_user") return ::aiven::codec::sax::member(f, "aiven_object_storage_credentials_creator_user", o.aiven_object_storage_credentials_creator_user);
-      break;
-    case 48:
-      if (k == "aiven_aws_object_storage_credentials_creator_arn") return ::aiven::codec::sax::member(f, "aiven_aws_object_storage_credentials_creator_arn", o.aiven_aws_object_storage_credentials_creator_arn);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::custom_cloud_environment_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_custom_cloud_environment_create_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_custom_cloud_environment_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -326,24 +235,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::custom_cloud_environm
   return ::aiven::codec::sax::model_ops<&sax_members_custom_cloud_environment_get_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_custom_cloud_environment_list_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::custom_cloud_environment_list_response*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::custom_cloud_environment_list_response*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_custom_cloud_environment_list_response>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_custom_cloud_environment_permissions_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::custom_cloud_environment_permissions_get_out*>(f.obj);
   switch (k.size()) {
@@ -366,191 +257,13 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::custom_cloud_environm
   return ::aiven::codec::sax::model_ops<&sax_members_custom_cloud_environment_permissions_get_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_custom_cloud_environment_provision_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::custom_cloud_environment_provision_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 11:
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "bucket_names") return ::aiven::codec::sax::member(f, "bucket_names", o.bucket_names);
-      if (k == "cloud_region") return ::aiven::codec::sax::member(f, "cloud_region", o.cloud_region);
-      if (k == "display_name") return ::aiven::codec::sax::member(f, "display_name", o.display_name);
-      break;
-    case 13:
-      if (k == "reserved_cidr") return ::aiven::codec::sax::member(f, "reserved_cidr", o.reserved_cidr);
-      break;
-    case 14:
-      if (k == "cloud_provider") return ::aiven::codec::sax::member(f, "cloud_provider", o.cloud_provider);
-      if (k == "contact_emails") return ::aiven::codec::sax::member(f, "contact_emails", o.contact_emails);
-      break;
-    case 16:
-      if (k == "aws_iam_role_arn") return ::aiven::codec::sax::member(f, "aws_iam_role_arn", o.aws_iam_role_arn);
-      if (k == "byoc_unique_name") return ::aiven::codec::sax::member(f, "byoc_unique_name", o.byoc_unique_name);
-      if (k == "deployment_model") return ::aiven::codec::sax::member(f, "deployment_model", o.deployment_model);
-      break;
-    case 18:
-      if (k == "byoc_resource_tags") return ::aiven::codec::sax::member(f, "byoc_resource_tags", o.byoc_resource_tags);
-      if (k == "custom_cloud_names") return ::aiven::codec::sax::member(f, "custom_cloud_names", o.custom_cloud_names);
-      break;
-    case 19:
-      if (k == "aws_subnets_bastion") return ::aiven::codec::sax::member(f, "aws_subnets_bastion", o.aws_subnets_bastion);
-      if (k == "google_bastion_cidr") return ::aiven::codec::sax::member(f, "google_bastion_cidr", o.google_bastion_cidr);
-      break;
-    case 20:
-      if (k == "aws_subnets_workload") return ::aiven::codec::sax::member(f, "aws_subnets_workload", o.aws_subnets_workload);
-      if (k == "google_workload_cidr") return ::aiven::codec::sax::member(f, "google_workload_cidr", o.google_workload_cidr);
-      break;
-    case 21:
-      if (k == "azure_subscription_id") return ::aiven::codec::sax::member(f, "azure_subscription_id", o.azure_subscription_id);
-      if (k == "oracle_compartment_id") return ::aiven::codec::sax::member(f, "oracle_compartment_id", o.oracle_compartment_id);
-      if (k == "oracle_subnet_bastion") return ::aiven::codec::sax::member(f, "oracle_subnet_bastion", o.oracle_subnet_bastion);
-      break;
-    case 22:
-      if (k == "oracle_subnet_workload") return ::aiven::codec::sax::member(f, "oracle_subnet_workload", o.oracle_subnet_workload);
-      break;
-    case 26:
-      if (k == "use_customer_owned_storage") return ::aiven::codec::sax::member(f, "use_customer_owned_storage", o.use_customer_owned_storage);
-      break;
-    case 27:
-      if (k == "aiven_aws_account_principal") return ::aiven::codec::sax::member(f, "aiven_aws_account_principal", o.aiven_aws_account_principal);
-      if (k == "custom_cloud_environment_id") return ::aiven::codec::sax::member(f, "custom_cloud_environment_id", o.custom_cloud_environment_id);
-      break;
-    case 28:
-      if (k == "aiven_management_cidr_blocks") return ::aiven::codec::sax::member(f, "aiven_management_cidr_blocks", o.aiven_management_cidr_blocks);
-      break;
-    case 30:
-      if (k == "aiven_google_account_principal") return ::aiven::codec::sax::member(f, "aiven_google_account_principal", o.aiven_google_account_principal);
-      break;
-    case 33:
-      if (k == "aiven_aws_assume_role_external_id") return ::aiven::codec::sax::member(f, "aiven_aws_assume_role_external_id", o.aiven_aws_assume_role_external_id);
-      if (k == "aiven_aws_object_storage_user_arn") return ::aiven::codec::sax::member(f, "aiven_aws_object_storage_user_arn", o.aiven_aws_object_storage_user_arn);
-      break;
-    case 43:
-      if (k == "google_privilege_bearing_service_account_id") return ::aiven::codec::sax::member(f, "google_privilege_bearing_service_account_id", o.google_privilege_bearing_service_account_id);
-      break;
-    case 45:
-      if (k == "aiven_object_storage_credentials_creator_user") return ::aiven::codec::sax::member(f, "aiven_object_storage_credentials_creator_user", o.aiven_object_storage_credentials_creator_user);
-      break;
-    case 48:
-      if (k == "aiven_aws_object_storage_credentials_creator_arn") return ::aiven::codec::sax::member(f, "aiven_aws_object_storage_credentials_creator_arn", o.aiven_aws_object_storage_credentials_creator_arn);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::custom_cloud_environment_provision_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_custom_cloud_environment_provision_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_custom_cloud_environment_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::custom_cloud_environment_update_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 11:
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "bucket_names") return ::aiven::codec::sax::member(f, "bucket_names", o.bucket_names);
-      if (k == "cloud_region") return ::aiven::codec::sax::member(f, "cloud_region", o.cloud_region);
-      if (k == "display_name") return ::aiven::codec::sax::member(f, "display_name", o.display_name);
-      break;
-    case 13:
-      if (k == "reserved_cidr") return ::aiven::codec::sax::member(f, "reserved_cidr", o.reserved_cidr);
-      break;
-    case 14:
-      if (k == "cloud_provider") return ::aiven::codec::sax::member(f, "cloud_provider", o.cloud_provider);
-      if (k == "contact_emails") return ::aiven::codec::sax::member(f, "contact_emails", o.contact_emails);
-      break;
-    case 16:
-      if (k == "aws_iam_role_arn") return ::aiven::codec::sax::member(f, "aws_iam_role_arn", o.aws_iam_role_arn);
-      if (k == "byoc_unique_name") return ::aiven::codec::sax::member(f, "byoc_unique_name", o.byoc_unique_name);
-      if (k == "deployment_model") return ::aiven::codec::sax::member(f, "deployment_model", o.deployment_model);
-      break;
-    case 18:
-      if (k == "byoc_resource_tags") return ::aiven::codec::sax::member(f, "byoc_resource_tags", o.byoc_resource_tags);
-      if (k == "custom_cloud_names") return ::aiven::codec::sax::member(f, "custom_cloud_names", o.custom_cloud_names);
-      break;
-    case 19:
-      if (k == "aws_subnets_bastion") return ::aiven::codec::sax::member(f, "aws_subnets_bastion", o.aws_subnets_bastion);
-      if (k == "google_bastion_cidr") return ::aiven::codec::sax::member(f, "google_bastion_cidr", o.google_bastion_cidr);
-      break;
-    case 20:
-      if (k == "aws_subnets_workload") return ::aiven::codec::sax::member(f, "aws_subnets_workload", o.aws_subnets_workload);
-      if (k == "google_workload_cidr") return ::aiven::codec::sax::member(f, "google_workload_cidr", o.google_workload_cidr);
-      break;
-    case 21:
-      if (k == "azure_subscription_id") return ::aiven::codec::sax::member(f, "azure_subscription_id", o.azure_subscription_id);
-      if (k == "oracle_compartment_id") return ::aiven::codec::sax::member(f, "oracle_compartment_id", o.oracle_compartment_id);
-      if (k == "oracle_subnet_bastion") return ::aiven::codec::sax::member(f, "oracle_subnet_bastion", o.oracle_subnet_bastion);
-      break;
-    case 22:
-      if (k == "oracle_subnet_workload") return ::aiven::codec::sax::member(f, "oracle_subnet_workload", o.oracle_subnet_workload);
-      break;
-    case 26:
-      if (k == "use_customer_owned_storage") return ::aiven::codec::sax::member(f, "use_customer_owned_storage", o.use_customer_owned_storage);
-      break;
-    case 27:
-      if (k == "aiven_aws_account_principal") return ::aiven::codec::sax::member(f, "aiven_aws_account_principal", o.aiven_aws_account_principal);
-      if (k == "custom_cloud_environment_id") return ::aiven::codec::sax::member(f, "custom_cloud_environment_id", o.custom_cloud_environment_id);
-      break;
-    case 28:
-      if (k == "aiven_management_cidr_blocks") return ::aiven::codec::sax::member(f, "aiven_management_cidr_blocks", o.aiven_management_cidr_blocks);
-      break;
-    case 30:
-      if (k == "aiven_google_account_principal") return ::aiven::codec::sax::member(f, "aiven_google_account_principal", o.aiven_google_account_principal);
-      break;
-    case 33:
-      if (k == "aiven_aws_assume_role_external_id") return ::aiven::codec::sax::member(f, "aiven_aws_assume_role_external_id", o.aiven_aws_assume_role_external_id);
-      if (k == "aiven_aws_object_storage_user_arn") return ::aiven::codec::sax::member(f, "aiven_aws_object_storage_user_arn", o.aiven_aws_object_storage_user_arn);
-      break;
-    case 43:
-      if (k == "google_privilege_bearing_service_account_id") return ::aiven::codec::sax::member(f, "google_privilege_bearing_service_account_id", o.google_privilege_bearing_service_account_id);
-      break;
-    case 45:
-      if (k == "aiven_object_storage_credentials_creator_user") return ::aiven::codec::sax::member(f, "aiven_object_storage_credentials_creator_user", o.aiven_object_storage_credentials_creator_user);
-      break;
-    case 48:
-      if (k == "aiven_aws_object_storage_credentials_creator_arn") return ::aiven::codec::sax::member(f, "aiven_aws_object_storage_credentials_creator_arn", o.aiven_aws_object_storage_credentials_creator_arn);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::custom_cloud_environment_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_custom_cloud_environment_update_out>::ops;
-}
-
 #ifdef AIVEN_CODEC_TREE_REFERENCE
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::contact_email_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::contact_email_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::error_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::custom_cloud_environment_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::custom_cloud_environment_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::custom_cloud_environment_list_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::custom_cloud_environment_permissions_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::custom_cloud_environment_provision_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::custom_cloud_environment_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
-bool decode(const ::boost::json::value& v, ::aiven::api::contact_email_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::contact_email_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -570,48 +283,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::error_out& out, const :
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   static constexpr std::string_view known[] = {"category", "message"};
   ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::custom_cloud_environment_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "aiven_aws_account_principal", out.aiven_aws_account_principal, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aiven_aws_assume_role_external_id", out.aiven_aws_assume_role_external_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aiven_aws_object_storage_credentials_creator_arn", out.aiven_aws_object_storage_credentials_creator_arn, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aiven_aws_object_storage_user_arn", out.aiven_aws_object_storage_user_arn, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aiven_google_account_principal", out.aiven_google_account_principal, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aiven_management_cidr_blocks", out.aiven_management_cidr_blocks, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aiven_object_storage_credentials_creator_user", out.aiven_object_storage_credentials_creator_user, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aws_iam_role_arn", out.aws_iam_role_arn, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aws_subnets_bastion", out.aws_subnets_bastion, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aws_subnets_workload", out.aws_subnets_workload, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "azure_subscription_id", out.azure_subscription_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "bucket_names", out.bucket_names, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "byoc_resource_tags", out.byoc_resource_tags, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "byoc_unique_name", out.byoc_unique_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_provider", out.cloud_provider, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_region", out.cloud_region, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "contact_emails", out.contact_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "custom_cloud_environment_id", out.custom_cloud_environment_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "custom_cloud_names", out.custom_cloud_names, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "deployment_model", out.deployment_model, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "display_name", out.display_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "google_bastion_cidr", out.google_bastion_cidr, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "google_privilege_bearing_service_account_id", out.google_privilege_bearing_service_account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "google_workload_cidr", out.google_workload_cidr, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "oracle_compartment_id", out.oracle_compartment_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "oracle_subnet_bastion", out.oracle_subnet_bastion, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "oracle_subnet_workload", out.oracle_subnet_workload, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "reserved_cidr", out.reserved_cidr, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "use_customer_owned_storage", out.use_customer_owned_storage, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"aiven_aws_account_principal", "aiven_aws_assume_role_external_id", "aiven_aws_object_storage_credentials_creator_arn", "aiven_aws_object_storage_user_arn", "aiven_google_account_principal", "aiven_management_cidr_blocks", "aiven_object_storage_credentials_creator_user", "aws_iam_role_arn", "aws_subnets_bastion", "aws_subnets_workload", "azure_subscription_id", "bucket_names", "byoc_resource_tags", "byoc_unique_name", "cloud_provider", "cloud_region", "contact_emails", "custom_cloud_environment_id", "custom_cloud_names", "deployment_model", "display_name", "errors", "google_bastion_cidr", "google_privilege_bearing_service_account_id", "google_workload_cidr", "oracle_compartment_id", "oracle_subnet_bastion", "oracle_subnet_workload", "reserved_cidr", "state", "tags", "update_time", "use_customer_owned_storage"};
-  ::aiven::codec::keep_unknown(*o, known, 33, out.unknown_fields_);
   return true;
 }
 
@@ -657,17 +328,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::custom_cloud_environmen
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::custom_cloud_environment_list_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"errors", "message"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::custom_cloud_environment_permissions_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -678,90 +338,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::custom_cloud_environmen
   if (!::aiven::codec::member(*o, "projects", out.projects, p, ctx)) return false;
   static constexpr std::string_view known[] = {"accounts", "errors", "message", "projects"};
   ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::custom_cloud_environment_provision_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "aiven_aws_account_principal", out.aiven_aws_account_principal, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aiven_aws_assume_role_external_id", out.aiven_aws_assume_role_external_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aiven_aws_object_storage_credentials_creator_arn", out.aiven_aws_object_storage_credentials_creator_arn, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aiven_aws_object_storage_user_arn", out.aiven_aws_object_storage_user_arn, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aiven_google_account_principal", out.aiven_google_account_principal, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aiven_management_cidr_blocks", out.aiven_management_cidr_blocks, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aiven_object_storage_credentials_creator_user", out.aiven_object_storage_credentials_creator_user, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aws_iam_role_arn", out.aws_iam_role_arn, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aws_subnets_bastion", out.aws_subnets_bastion, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aws_subnets_workload", out.aws_subnets_workload, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "azure_subscription_id", out.azure_subscription_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "bucket_names", out.bucket_names, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "byoc_resource_tags", out.byoc_resource_tags, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "byoc_unique_name", out.byoc_unique_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_provider", out.cloud_provider, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_region", out.cloud_region, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "contact_emails", out.contact_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "custom_cloud_environment_id", out.custom_cloud_environment_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "custom_cloud_names", out.custom_cloud_names, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "deployment_model", out.deployment_model, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "display_name", out.display_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "google_bastion_cidr", out.google_bastion_cidr, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "google_privilege_bearing_service_account_id", out.google_privilege_bearing_service_account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "google_workload_cidr", out.google_workload_cidr, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "oracle_compartment_id", out.oracle_compartment_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "oracle_subnet_bastion", out.oracle_subnet_bastion, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "oracle_subnet_workload", out.oracle_subnet_workload, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "reserved_cidr", out.reserved_cidr, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "use_customer_owned_storage", out.use_customer_owned_storage, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"aiven_aws_account_principal", "aiven_aws_assume_role_external_id", "aiven_aws_object_storage_credentials_creator_arn", "aiven_aws_object_storage_user_arn", "aiven_google_account_principal", "aiven_management_cidr_blocks", "aiven_object_storage_credentials_creator_user", "aws_iam_role_arn", "aws_subnets_bastion", "aws_subnets_workload", "azure_subscription_id", "bucket_names", "byoc_resource_tags", "byoc_unique_name", "cloud_provider", "cloud_region", "contact_emails", "custom_cloud_environment_id", "custom_cloud_names", "deployment_model", "display_name", "errors", "google_bastion_cidr", "google_privilege_bearing_service_account_id", "google_workload_cidr", "oracle_compartment_id", "oracle_subnet_bastion", "oracle_subnet_workload", "reserved_cidr", "state", "tags", "update_time", "use_customer_owned_storage"};
-  ::aiven::codec::keep_unknown(*o, known, 33, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::custom_cloud_environment_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "aiven_aws_account_principal", out.aiven_aws_account_principal, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aiven_aws_assume_role_external_id", out.aiven_aws_assume_role_external_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aiven_aws_object_storage_credentials_creator_arn", out.aiven_aws_object_storage_credentials_creator_arn, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aiven_aws_object_storage_user_arn", out.aiven_aws_object_storage_user_arn, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aiven_google_account_principal", out.aiven_google_account_principal, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aiven_management_cidr_blocks", out.aiven_management_cidr_blocks, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aiven_object_storage_credentials_creator_user", out.aiven_object_storage_credentials_creator_user, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aws_iam_role_arn", out.aws_iam_role_arn, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aws_subnets_bastion", out.aws_subnets_bastion, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aws_subnets_workload", out.aws_subnets_workload, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "azure_subscription_id", out.azure_subscription_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "bucket_names", out.bucket_names, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "byoc_resource_tags", out.byoc_resource_tags, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "byoc_unique_name", out.byoc_unique_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_provider", out.cloud_provider, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_region", out.cloud_region, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "contact_emails", out.contact_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "custom_cloud_environment_id", out.custom_cloud_environment_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "custom_cloud_names", out.custom_cloud_names, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "deployment_model", out.deployment_model, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "display_name", out.display_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "google_bastion_cidr", out.google_bastion_cidr, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "google_privilege_bearing_service_account_id", out.google_privilege_bearing_service_account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "google_workload_cidr", out.google_workload_cidr, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "oracle_compartment_id", out.oracle_compartment_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "oracle_subnet_bastion", out.oracle_subnet_bastion, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "oracle_subnet_workload", out.oracle_subnet_workload, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "reserved_cidr", out.reserved_cidr, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "use_customer_owned_storage", out.use_customer_owned_storage, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"aiven_aws_account_principal", "aiven_aws_assume_role_external_id", "aiven_aws_object_storage_credentials_creator_arn", "aiven_aws_object_storage_user_arn", "aiven_google_account_principal", "aiven_management_cidr_blocks", "aiven_object_storage_credentials_creator_user", "aws_iam_role_arn", "aws_subnets_bastion", "aws_subnets_workload", "azure_subscription_id", "bucket_names", "byoc_resource_tags", "byoc_unique_name", "cloud_provider", "cloud_region", "contact_emails", "custom_cloud_environment_id", "custom_cloud_names", "deployment_model", "display_name", "errors", "google_bastion_cidr", "google_privilege_bearing_service_account_id", "google_workload_cidr", "oracle_compartment_id", "oracle_subnet_bastion", "oracle_subnet_workload", "reserved_cidr", "state", "tags", "update_time", "use_customer_owned_storage"};
-  ::aiven::codec::keep_unknown(*o, known, 33, out.unknown_fields_);
   return true;
 }
 #endif  // AIVEN_CODEC_TREE_REFERENCE
@@ -822,7 +398,12 @@ namespace detail {
 
 void custom_cloud_environment_create_erased(const ::aiven::client& c, ::aiven::api::custom_cloud_environment_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::custom_cloud_environment_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CustomCloudEnvironmentCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/custom-cloud-environments", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CustomCloudEnvironmentCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/custom-cloud-environments",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -838,7 +419,12 @@ void custom_cloud_environment_create_erased(const ::aiven::client& c, ::aiven::a
 
 void custom_cloud_environment_delete_erased(const ::aiven::client& c, ::aiven::api::custom_cloud_environment_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CustomCloudEnvironmentDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CustomCloudEnvironmentDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -853,7 +439,12 @@ void custom_cloud_environment_delete_erased(const ::aiven::client& c, ::aiven::a
 
 void custom_cloud_environment_get_erased(const ::aiven::client& c, ::aiven::api::custom_cloud_environment_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::custom_cloud_environment_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CustomCloudEnvironmentGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CustomCloudEnvironmentGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -868,7 +459,12 @@ void custom_cloud_environment_get_erased(const ::aiven::client& c, ::aiven::api:
 
 void custom_cloud_environment_list_erased(const ::aiven::client& c, ::aiven::api::custom_cloud_environment_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::custom_cloud_environment_list_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CustomCloudEnvironmentList", ::aiven::http_method::get, "/v1/organization/{organization_id}/custom-cloud-environments", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CustomCloudEnvironmentList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/custom-cloud-environments",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -882,7 +478,12 @@ void custom_cloud_environment_list_erased(const ::aiven::client& c, ::aiven::api
 
 void custom_cloud_environment_permissions_get_erased(const ::aiven::client& c, ::aiven::api::custom_cloud_environment_permissions_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::custom_cloud_environment_permissions_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CustomCloudEnvironmentPermissionsGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}/permissions", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CustomCloudEnvironmentPermissionsGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}/permissions",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -898,7 +499,12 @@ void custom_cloud_environment_permissions_get_erased(const ::aiven::client& c, :
 
 void custom_cloud_environment_permissions_set_erased(const ::aiven::client& c, ::aiven::api::custom_cloud_environment_permissions_set_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CustomCloudEnvironmentPermissionsSet", ::aiven::http_method::put, "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}/permissions", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CustomCloudEnvironmentPermissionsSet",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}/permissions",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -916,7 +522,12 @@ void custom_cloud_environment_permissions_set_erased(const ::aiven::client& c, :
 
 void custom_cloud_environment_provision_erased(const ::aiven::client& c, ::aiven::api::custom_cloud_environment_provision_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::custom_cloud_environment_provision_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CustomCloudEnvironmentProvision", ::aiven::http_method::post, "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}/provision", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CustomCloudEnvironmentProvision",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}/provision",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -934,7 +545,12 @@ void custom_cloud_environment_provision_erased(const ::aiven::client& c, ::aiven
 
 void custom_cloud_environment_terraform_template_get_erased(const ::aiven::client& c, ::aiven::api::custom_cloud_environment_terraform_template_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CustomCloudEnvironmentTerraformTemplateGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}/infra-templates/terraform/template", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CustomCloudEnvironmentTerraformTemplateGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}/infra-templates/terraform/template",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -950,7 +566,12 @@ void custom_cloud_environment_terraform_template_get_erased(const ::aiven::clien
 
 void custom_cloud_environment_terraform_variables_get_erased(const ::aiven::client& c, ::aiven::api::custom_cloud_environment_terraform_variables_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CustomCloudEnvironmentTerraformVariablesGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}/infra-templates/terraform/variables", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CustomCloudEnvironmentTerraformVariablesGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}/infra-templates/terraform/variables",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -966,7 +587,12 @@ void custom_cloud_environment_terraform_variables_get_erased(const ::aiven::clie
 
 void custom_cloud_environment_update_erased(const ::aiven::client& c, ::aiven::api::custom_cloud_environment_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::custom_cloud_environment_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CustomCloudEnvironmentUpdate", ::aiven::http_method::put, "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CustomCloudEnvironmentUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/organization/{organization_id}/custom-cloud-environments/{custom_cloud_environment_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";

@@ -17,25 +17,7 @@
 
 namespace aiven::api {
 
-std::string_view to_string(organization_domain_state_type v) noexcept {
-  switch (v) {
-    case organization_domain_state_type::deleted: return "deleted";
-    case organization_domain_state_type::unverified: return "unverified";
-    case organization_domain_state_type::verified: return "verified";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_domain_state_type& out) noexcept {
-  if (s == "deleted") { out = organization_domain_state_type::deleted; return true; }
-  if (s == "unverified") { out = organization_domain_state_type::unverified; return true; }
-  if (s == "verified") { out = organization_domain_state_type::verified; return true; }
-  out = organization_domain_state_type::unknown;
-  return false;
-}
-
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_domain_add_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_domain_update_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_domain_verify_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_domain_add_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_domain_update_in& in);
 
@@ -77,126 +59,10 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_domain_a
   return ::aiven::codec::sax::model_ops<&sax_members_organization_domain_add_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_organization_domain_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_domain_update_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "domain_id") return ::aiven::codec::sax::member(f, "domain_id", o.domain_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "domain_name") return ::aiven::codec::sax::member(f, "domain_name", o.domain_name);
-      break;
-    case 15:
-      if (k == "challenge_token") return ::aiven::codec::sax::member(f, "challenge_token", o.challenge_token);
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 17:
-      if (k == "verification_type") return ::aiven::codec::sax::member(f, "verification_type", o.verification_type);
-      break;
-    case 32:
-      if (k == "linked_authentication_method_ids") return ::aiven::codec::sax::member(f, "linked_authentication_method_ids", o.linked_authentication_method_ids);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_domain_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_domain_update_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_domain_verify_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_domain_verify_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "domain_id") return ::aiven::codec::sax::member(f, "domain_id", o.domain_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "domain_name") return ::aiven::codec::sax::member(f, "domain_name", o.domain_name);
-      break;
-    case 15:
-      if (k == "challenge_token") return ::aiven::codec::sax::member(f, "challenge_token", o.challenge_token);
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 17:
-      if (k == "verification_type") return ::aiven::codec::sax::member(f, "verification_type", o.verification_type);
-      break;
-    case 32:
-      if (k == "linked_authentication_method_ids") return ::aiven::codec::sax::member(f, "linked_authentication_method_ids", o.linked_authentication_method_ids);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_domain_verify_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_domain_verify_out>::ops;
-}
-
 #ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_domain_add_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_domain_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_domain_verify_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::organization_domain_add_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "challenge_token", out.challenge_token, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "domain_id", out.domain_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "domain_name", out.domain_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "linked_authentication_method_ids", out.linked_authentication_method_ids, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "verification_type", out.verification_type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"challenge_token", "create_time", "domain_id", "domain_name", "errors", "linked_authentication_method_ids", "message", "organization_id", "state", "verification_type"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_domain_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "challenge_token", out.challenge_token, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "domain_id", out.domain_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "domain_name", out.domain_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "linked_authentication_method_ids", out.linked_authentication_method_ids, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "verification_type", out.verification_type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"challenge_token", "create_time", "domain_id", "domain_name", "errors", "linked_authentication_method_ids", "message", "organization_id", "state", "verification_type"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_domain_verify_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -233,7 +99,12 @@ namespace detail {
 
 void organization_domain_add_erased(const ::aiven::client& c, ::aiven::api::organization_domain_add_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_domain_add_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationDomainAdd", ::aiven::http_method::post, "/v1/organization/{organization_id}/domains", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationDomainAdd",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/domains",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -249,7 +120,12 @@ void organization_domain_add_erased(const ::aiven::client& c, ::aiven::api::orga
 
 void organization_domain_update_erased(const ::aiven::client& c, ::aiven::api::organization_domain_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_domain_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationDomainUpdate", ::aiven::http_method::patch, "/v1/organization/{organization_id}/domains/{domain_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationDomainUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/organization/{organization_id}/domains/{domain_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -266,7 +142,12 @@ void organization_domain_update_erased(const ::aiven::client& c, ::aiven::api::o
 
 void organization_domain_verify_erased(const ::aiven::client& c, ::aiven::api::organization_domain_verify_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_domain_verify_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationDomainVerify", ::aiven::http_method::post, "/v1/organization/{organization_id}/domains/{domain_id}/verify", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationDomainVerify",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/domains/{domain_id}/verify",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -282,7 +163,12 @@ void organization_domain_verify_erased(const ::aiven::client& c, ::aiven::api::o
 
 void organization_domains_list_erased(const ::aiven::client& c, ::aiven::api::organization_domains_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::domain_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationDomainsList", ::aiven::http_method::get, "/v1/organization/{organization_id}/domains", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationDomainsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/domains",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -296,7 +182,12 @@ void organization_domains_list_erased(const ::aiven::client& c, ::aiven::api::or
 
 void organization_domains_remove_erased(const ::aiven::client& c, ::aiven::api::organization_domains_remove_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationDomainsRemove", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/domains/{domain_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationDomainsRemove",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/domains/{domain_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";

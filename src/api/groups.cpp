@@ -31,44 +31,12 @@ bool from_string(std::string_view s, user_group_operation_type& out) noexcept {
   return false;
 }
 
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_group_create_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_group_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_group_member_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_group_update_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_group_user_group_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_group_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_group_members_update_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_group_update_in& in);
-
-static ::aiven::codec::sax::target sax_members_user_group_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::user_group_create_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 13:
-      if (k == "user_group_id") return ::aiven::codec::sax::member(f, "user_group_id", o.user_group_id);
-      break;
-    case 15:
-      if (k == "managed_by_scim") return ::aiven::codec::sax::member(f, "managed_by_scim", o.managed_by_scim);
-      if (k == "user_group_name") return ::aiven::codec::sax::member(f, "user_group_name", o.user_group_name);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_group_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_user_group_create_out>::ops;
-}
 
 static ::aiven::codec::sax::target sax_members_user_group_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::user_group_get_out*>(f.obj);
@@ -121,36 +89,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_group_member_out
   return ::aiven::codec::sax::model_ops<&sax_members_user_group_member_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_user_group_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::user_group_update_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 13:
-      if (k == "user_group_id") return ::aiven::codec::sax::member(f, "user_group_id", o.user_group_id);
-      break;
-    case 15:
-      if (k == "managed_by_scim") return ::aiven::codec::sax::member(f, "managed_by_scim", o.managed_by_scim);
-      if (k == "user_group_name") return ::aiven::codec::sax::member(f, "user_group_name", o.user_group_name);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_group_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_user_group_update_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_user_group_user_group_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::user_group_user_group_out*>(f.obj);
   switch (k.size()) {
@@ -179,28 +117,9 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_group_user_group
 }
 
 #ifdef AIVEN_CODEC_TREE_REFERENCE
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_group_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_group_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_group_member_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_group_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_group_user_group_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-
-bool decode(const ::boost::json::value& v, ::aiven::api::user_group_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "managed_by_scim", out.managed_by_scim, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_group_id", out.user_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_group_name", out.user_group_name, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"create_time", "description", "errors", "managed_by_scim", "message", "update_time", "user_group_id", "user_group_name"};
-  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
-  return true;
-}
 
 bool decode(const ::boost::json::value& v, ::aiven::api::user_group_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -228,23 +147,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_group_member_out& 
   if (!::aiven::codec::member(*o, "user_info", out.user_info, p, ctx)) return false;
   static constexpr std::string_view known[] = {"last_activity_time", "user_id", "user_info"};
   ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::user_group_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "managed_by_scim", out.managed_by_scim, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_group_id", out.user_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_group_name", out.user_group_name, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"create_time", "description", "errors", "managed_by_scim", "message", "update_time", "user_group_id", "user_group_name"};
-  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
 
@@ -290,7 +192,12 @@ namespace detail {
 
 void user_group_create_erased(const ::aiven::client& c, ::aiven::api::user_group_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_group_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserGroupCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/user-groups", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserGroupCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/user-groups",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -306,7 +213,12 @@ void user_group_create_erased(const ::aiven::client& c, ::aiven::api::user_group
 
 void user_group_delete_erased(const ::aiven::client& c, ::aiven::api::user_group_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserGroupDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/user-groups/{user_group_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserGroupDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/user-groups/{user_group_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -321,7 +233,12 @@ void user_group_delete_erased(const ::aiven::client& c, ::aiven::api::user_group
 
 void user_group_get_erased(const ::aiven::client& c, ::aiven::api::user_group_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_group_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserGroupGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/user-groups/{user_group_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserGroupGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/user-groups/{user_group_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -336,7 +253,12 @@ void user_group_get_erased(const ::aiven::client& c, ::aiven::api::user_group_ge
 
 void user_group_member_list_erased(const ::aiven::client& c, ::aiven::api::user_group_member_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::user_group_member_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserGroupMemberList", ::aiven::http_method::get, "/v1/organization/{organization_id}/user-groups/{user_group_id}/members", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserGroupMemberList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/user-groups/{user_group_id}/members",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -352,7 +274,12 @@ void user_group_member_list_erased(const ::aiven::client& c, ::aiven::api::user_
 
 void user_group_members_update_erased(const ::aiven::client& c, ::aiven::api::user_group_members_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserGroupMembersUpdate", ::aiven::http_method::patch, "/v1/organization/{organization_id}/user-groups/{user_group_id}/members", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserGroupMembersUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/organization/{organization_id}/user-groups/{user_group_id}/members",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -370,7 +297,12 @@ void user_group_members_update_erased(const ::aiven::client& c, ::aiven::api::us
 
 void user_group_update_erased(const ::aiven::client& c, ::aiven::api::user_group_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_group_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserGroupUpdate", ::aiven::http_method::patch, "/v1/organization/{organization_id}/user-groups/{user_group_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserGroupUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/organization/{organization_id}/user-groups/{user_group_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -387,7 +319,12 @@ void user_group_update_erased(const ::aiven::client& c, ::aiven::api::user_group
 
 void user_groups_list_erased(const ::aiven::client& c, ::aiven::api::user_groups_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::user_group_user_group_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserGroupsList", ::aiven::http_method::get, "/v1/organization/{organization_id}/user-groups", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserGroupsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/user-groups",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";

@@ -17,40 +17,6 @@
 
 namespace aiven::api {
 
-std::string_view to_string(organization_billing_credit_memo_get_response_currency v) noexcept {
-  switch (v) {
-    case organization_billing_credit_memo_get_response_currency::aud: return "AUD";
-    case organization_billing_credit_memo_get_response_currency::cad: return "CAD";
-    case organization_billing_credit_memo_get_response_currency::chf: return "CHF";
-    case organization_billing_credit_memo_get_response_currency::dkk: return "DKK";
-    case organization_billing_credit_memo_get_response_currency::eur: return "EUR";
-    case organization_billing_credit_memo_get_response_currency::gbp: return "GBP";
-    case organization_billing_credit_memo_get_response_currency::jpy: return "JPY";
-    case organization_billing_credit_memo_get_response_currency::nok: return "NOK";
-    case organization_billing_credit_memo_get_response_currency::nzd: return "NZD";
-    case organization_billing_credit_memo_get_response_currency::sek: return "SEK";
-    case organization_billing_credit_memo_get_response_currency::sgd: return "SGD";
-    case organization_billing_credit_memo_get_response_currency::usd: return "USD";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_billing_credit_memo_get_response_currency& out) noexcept {
-  if (s == "AUD") { out = organization_billing_credit_memo_get_response_currency::aud; return true; }
-  if (s == "CAD") { out = organization_billing_credit_memo_get_response_currency::cad; return true; }
-  if (s == "CHF") { out = organization_billing_credit_memo_get_response_currency::chf; return true; }
-  if (s == "DKK") { out = organization_billing_credit_memo_get_response_currency::dkk; return true; }
-  if (s == "EUR") { out = organization_billing_credit_memo_get_response_currency::eur; return true; }
-  if (s == "GBP") { out = organization_billing_credit_memo_get_response_currency::gbp; return true; }
-  if (s == "JPY") { out = organization_billing_credit_memo_get_response_currency::jpy; return true; }
-  if (s == "NOK") { out = organization_billing_credit_memo_get_response_currency::nok; return true; }
-  if (s == "NZD") { out = organization_billing_credit_memo_get_response_currency::nzd; return true; }
-  if (s == "SEK") { out = organization_billing_credit_memo_get_response_currency::sek; return true; }
-  if (s == "SGD") { out = organization_billing_credit_memo_get_response_currency::sgd; return true; }
-  if (s == "USD") { out = organization_billing_credit_memo_get_response_currency::usd; return true; }
-  out = organization_billing_credit_memo_get_response_currency::unknown;
-  return false;
-}
-
 std::string_view to_string(organization_billing_credit_memo_get_response_state v) noexcept {
   switch (v) {
     case organization_billing_credit_memo_get_response_state::draft: return "draft";
@@ -67,297 +33,14 @@ bool from_string(std::string_view s, organization_billing_credit_memo_get_respon
   return false;
 }
 
-std::string_view to_string(organization_billing_credit_memos_list_response_credit_memos_item_currency v) noexcept {
-  switch (v) {
-    case organization_billing_credit_memos_list_response_credit_memos_item_currency::aud: return "AUD";
-    case organization_billing_credit_memos_list_response_credit_memos_item_currency::cad: return "CAD";
-    case organization_billing_credit_memos_list_response_credit_memos_item_currency::chf: return "CHF";
-    case organization_billing_credit_memos_list_response_credit_memos_item_currency::dkk: return "DKK";
-    case organization_billing_credit_memos_list_response_credit_memos_item_currency::eur: return "EUR";
-    case organization_billing_credit_memos_list_response_credit_memos_item_currency::gbp: return "GBP";
-    case organization_billing_credit_memos_list_response_credit_memos_item_currency::jpy: return "JPY";
-    case organization_billing_credit_memos_list_response_credit_memos_item_currency::nok: return "NOK";
-    case organization_billing_credit_memos_list_response_credit_memos_item_currency::nzd: return "NZD";
-    case organization_billing_credit_memos_list_response_credit_memos_item_currency::sek: return "SEK";
-    case organization_billing_credit_memos_list_response_credit_memos_item_currency::sgd: return "SGD";
-    case organization_billing_credit_memos_list_response_credit_memos_item_currency::usd: return "USD";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_billing_credit_memos_list_response_credit_memos_item_currency& out) noexcept {
-  if (s == "AUD") { out = organization_billing_credit_memos_list_response_credit_memos_item_currency::aud; return true; }
-  if (s == "CAD") { out = organization_billing_credit_memos_list_response_credit_memos_item_currency::cad; return true; }
-  if (s == "CHF") { out = organization_billing_credit_memos_list_response_credit_memos_item_currency::chf; return true; }
-  if (s == "DKK") { out = organization_billing_credit_memos_list_response_credit_memos_item_currency::dkk; return true; }
-  if (s == "EUR") { out = organization_billing_credit_memos_list_response_credit_memos_item_currency::eur; return true; }
-  if (s == "GBP") { out = organization_billing_credit_memos_list_response_credit_memos_item_currency::gbp; return true; }
-  if (s == "JPY") { out = organization_billing_credit_memos_list_response_credit_memos_item_currency::jpy; return true; }
-  if (s == "NOK") { out = organization_billing_credit_memos_list_response_credit_memos_item_currency::nok; return true; }
-  if (s == "NZD") { out = organization_billing_credit_memos_list_response_credit_memos_item_currency::nzd; return true; }
-  if (s == "SEK") { out = organization_billing_credit_memos_list_response_credit_memos_item_currency::sek; return true; }
-  if (s == "SGD") { out = organization_billing_credit_memos_list_response_credit_memos_item_currency::sgd; return true; }
-  if (s == "USD") { out = organization_billing_credit_memos_list_response_credit_memos_item_currency::usd; return true; }
-  out = organization_billing_credit_memos_list_response_credit_memos_item_currency::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_billing_credit_memos_list_response_credit_memos_item_state v) noexcept {
-  switch (v) {
-    case organization_billing_credit_memos_list_response_credit_memos_item_state::draft: return "draft";
-    case organization_billing_credit_memos_list_response_credit_memos_item_state::ready: return "ready";
-    case organization_billing_credit_memos_list_response_credit_memos_item_state::sent: return "sent";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_billing_credit_memos_list_response_credit_memos_item_state& out) noexcept {
-  if (s == "draft") { out = organization_billing_credit_memos_list_response_credit_memos_item_state::draft; return true; }
-  if (s == "ready") { out = organization_billing_credit_memos_list_response_credit_memos_item_state::ready; return true; }
-  if (s == "sent") { out = organization_billing_credit_memos_list_response_credit_memos_item_state::sent; return true; }
-  out = organization_billing_credit_memos_list_response_credit_memos_item_state::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_billing_invoice_get_response_currency v) noexcept {
-  switch (v) {
-    case organization_billing_invoice_get_response_currency::aud: return "AUD";
-    case organization_billing_invoice_get_response_currency::cad: return "CAD";
-    case organization_billing_invoice_get_response_currency::chf: return "CHF";
-    case organization_billing_invoice_get_response_currency::dkk: return "DKK";
-    case organization_billing_invoice_get_response_currency::eur: return "EUR";
-    case organization_billing_invoice_get_response_currency::gbp: return "GBP";
-    case organization_billing_invoice_get_response_currency::jpy: return "JPY";
-    case organization_billing_invoice_get_response_currency::nok: return "NOK";
-    case organization_billing_invoice_get_response_currency::nzd: return "NZD";
-    case organization_billing_invoice_get_response_currency::sek: return "SEK";
-    case organization_billing_invoice_get_response_currency::sgd: return "SGD";
-    case organization_billing_invoice_get_response_currency::usd: return "USD";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_billing_invoice_get_response_currency& out) noexcept {
-  if (s == "AUD") { out = organization_billing_invoice_get_response_currency::aud; return true; }
-  if (s == "CAD") { out = organization_billing_invoice_get_response_currency::cad; return true; }
-  if (s == "CHF") { out = organization_billing_invoice_get_response_currency::chf; return true; }
-  if (s == "DKK") { out = organization_billing_invoice_get_response_currency::dkk; return true; }
-  if (s == "EUR") { out = organization_billing_invoice_get_response_currency::eur; return true; }
-  if (s == "GBP") { out = organization_billing_invoice_get_response_currency::gbp; return true; }
-  if (s == "JPY") { out = organization_billing_invoice_get_response_currency::jpy; return true; }
-  if (s == "NOK") { out = organization_billing_invoice_get_response_currency::nok; return true; }
-  if (s == "NZD") { out = organization_billing_invoice_get_response_currency::nzd; return true; }
-  if (s == "SEK") { out = organization_billing_invoice_get_response_currency::sek; return true; }
-  if (s == "SGD") { out = organization_billing_invoice_get_response_currency::sgd; return true; }
-  if (s == "USD") { out = organization_billing_invoice_get_response_currency::usd; return true; }
-  out = organization_billing_invoice_get_response_currency::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_billing_invoice_get_response_state v) noexcept {
-  switch (v) {
-    case organization_billing_invoice_get_response_state::accrual: return "accrual";
-    case organization_billing_invoice_get_response_state::consolidated: return "consolidated";
-    case organization_billing_invoice_get_response_state::due: return "due";
-    case organization_billing_invoice_get_response_state::estimate: return "estimate";
-    case organization_billing_invoice_get_response_state::failed_credit_card_charge: return "failed_credit_card_charge";
-    case organization_billing_invoice_get_response_state::failed_no_credit_card: return "failed_no_credit_card";
-    case organization_billing_invoice_get_response_state::mailed: return "mailed";
-    case organization_billing_invoice_get_response_state::no_payment_expected: return "no_payment_expected";
-    case organization_billing_invoice_get_response_state::paid: return "paid";
-    case organization_billing_invoice_get_response_state::partner_metering: return "partner_metering";
-    case organization_billing_invoice_get_response_state::uncollectible: return "uncollectible";
-    case organization_billing_invoice_get_response_state::waived: return "waived";
-    case organization_billing_invoice_get_response_state::due_only_project_charges_calculated: return "due_only_project_charges_calculated";
-    case organization_billing_invoice_get_response_state::estimate_only_project_charges_calculated: return "estimate_only_project_charges_calculated";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_billing_invoice_get_response_state& out) noexcept {
-  if (s == "accrual") { out = organization_billing_invoice_get_response_state::accrual; return true; }
-  if (s == "consolidated") { out = organization_billing_invoice_get_response_state::consolidated; return true; }
-  if (s == "due") { out = organization_billing_invoice_get_response_state::due; return true; }
-  if (s == "estimate") { out = organization_billing_invoice_get_response_state::estimate; return true; }
-  if (s == "failed_credit_card_charge") { out = organization_billing_invoice_get_response_state::failed_credit_card_charge; return true; }
-  if (s == "failed_no_credit_card") { out = organization_billing_invoice_get_response_state::failed_no_credit_card; return true; }
-  if (s == "mailed") { out = organization_billing_invoice_get_response_state::mailed; return true; }
-  if (s == "no_payment_expected") { out = organization_billing_invoice_get_response_state::no_payment_expected; return true; }
-  if (s == "paid") { out = organization_billing_invoice_get_response_state::paid; return true; }
-  if (s == "partner_metering") { out = organization_billing_invoice_get_response_state::partner_metering; return true; }
-  if (s == "uncollectible") { out = organization_billing_invoice_get_response_state::uncollectible; return true; }
-  if (s == "waived") { out = organization_billing_invoice_get_response_state::waived; return true; }
-  if (s == "due_only_project_charges_calculated") { out = organization_billing_invoice_get_response_state::due_only_project_charges_calculated; return true; }
-  if (s == "estimate_only_project_charges_calculated") { out = organization_billing_invoice_get_response_state::estimate_only_project_charges_calculated; return true; }
-  out = organization_billing_invoice_get_response_state::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_billing_invoice_lines_list_response_lines_item_currency v) noexcept {
-  switch (v) {
-    case organization_billing_invoice_lines_list_response_lines_item_currency::aud: return "AUD";
-    case organization_billing_invoice_lines_list_response_lines_item_currency::cad: return "CAD";
-    case organization_billing_invoice_lines_list_response_lines_item_currency::chf: return "CHF";
-    case organization_billing_invoice_lines_list_response_lines_item_currency::dkk: return "DKK";
-    case organization_billing_invoice_lines_list_response_lines_item_currency::eur: return "EUR";
-    case organization_billing_invoice_lines_list_response_lines_item_currency::gbp: return "GBP";
-    case organization_billing_invoice_lines_list_response_lines_item_currency::jpy: return "JPY";
-    case organization_billing_invoice_lines_list_response_lines_item_currency::nok: return "NOK";
-    case organization_billing_invoice_lines_list_response_lines_item_currency::nzd: return "NZD";
-    case organization_billing_invoice_lines_list_response_lines_item_currency::sek: return "SEK";
-    case organization_billing_invoice_lines_list_response_lines_item_currency::sgd: return "SGD";
-    case organization_billing_invoice_lines_list_response_lines_item_currency::usd: return "USD";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_billing_invoice_lines_list_response_lines_item_currency& out) noexcept {
-  if (s == "AUD") { out = organization_billing_invoice_lines_list_response_lines_item_currency::aud; return true; }
-  if (s == "CAD") { out = organization_billing_invoice_lines_list_response_lines_item_currency::cad; return true; }
-  if (s == "CHF") { out = organization_billing_invoice_lines_list_response_lines_item_currency::chf; return true; }
-  if (s == "DKK") { out = organization_billing_invoice_lines_list_response_lines_item_currency::dkk; return true; }
-  if (s == "EUR") { out = organization_billing_invoice_lines_list_response_lines_item_currency::eur; return true; }
-  if (s == "GBP") { out = organization_billing_invoice_lines_list_response_lines_item_currency::gbp; return true; }
-  if (s == "JPY") { out = organization_billing_invoice_lines_list_response_lines_item_currency::jpy; return true; }
-  if (s == "NOK") { out = organization_billing_invoice_lines_list_response_lines_item_currency::nok; return true; }
-  if (s == "NZD") { out = organization_billing_invoice_lines_list_response_lines_item_currency::nzd; return true; }
-  if (s == "SEK") { out = organization_billing_invoice_lines_list_response_lines_item_currency::sek; return true; }
-  if (s == "SGD") { out = organization_billing_invoice_lines_list_response_lines_item_currency::sgd; return true; }
-  if (s == "USD") { out = organization_billing_invoice_lines_list_response_lines_item_currency::usd; return true; }
-  out = organization_billing_invoice_lines_list_response_lines_item_currency::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_billing_invoice_lines_list_response_lines_item_line_type v) noexcept {
-  switch (v) {
-    case organization_billing_invoice_lines_list_response_lines_item_line_type::commitment_fee: return "commitment_fee";
-    case organization_billing_invoice_lines_list_response_lines_item_line_type::credit_consumption: return "credit_consumption";
-    case organization_billing_invoice_lines_list_response_lines_item_line_type::extra_charge: return "extra_charge";
-    case organization_billing_invoice_lines_list_response_lines_item_line_type::multiplier: return "multiplier";
-    case organization_billing_invoice_lines_list_response_lines_item_line_type::other_event: return "other_event";
-    case organization_billing_invoice_lines_list_response_lines_item_line_type::pro_platform_charge: return "pro_platform_charge";
-    case organization_billing_invoice_lines_list_response_lines_item_line_type::rounding: return "rounding";
-    case organization_billing_invoice_lines_list_response_lines_item_line_type::service_charge: return "service_charge";
-    case organization_billing_invoice_lines_list_response_lines_item_line_type::support_charge: return "support_charge";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_billing_invoice_lines_list_response_lines_item_line_type& out) noexcept {
-  if (s == "commitment_fee") { out = organization_billing_invoice_lines_list_response_lines_item_line_type::commitment_fee; return true; }
-  if (s == "credit_consumption") { out = organization_billing_invoice_lines_list_response_lines_item_line_type::credit_consumption; return true; }
-  if (s == "extra_charge") { out = organization_billing_invoice_lines_list_response_lines_item_line_type::extra_charge; return true; }
-  if (s == "multiplier") { out = organization_billing_invoice_lines_list_response_lines_item_line_type::multiplier; return true; }
-  if (s == "other_event") { out = organization_billing_invoice_lines_list_response_lines_item_line_type::other_event; return true; }
-  if (s == "pro_platform_charge") { out = organization_billing_invoice_lines_list_response_lines_item_line_type::pro_platform_charge; return true; }
-  if (s == "rounding") { out = organization_billing_invoice_lines_list_response_lines_item_line_type::rounding; return true; }
-  if (s == "service_charge") { out = organization_billing_invoice_lines_list_response_lines_item_line_type::service_charge; return true; }
-  if (s == "support_charge") { out = organization_billing_invoice_lines_list_response_lines_item_line_type::support_charge; return true; }
-  out = organization_billing_invoice_lines_list_response_lines_item_line_type::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_billing_invoice_list_response_invoices_item_currency v) noexcept {
-  switch (v) {
-    case organization_billing_invoice_list_response_invoices_item_currency::aud: return "AUD";
-    case organization_billing_invoice_list_response_invoices_item_currency::cad: return "CAD";
-    case organization_billing_invoice_list_response_invoices_item_currency::chf: return "CHF";
-    case organization_billing_invoice_list_response_invoices_item_currency::dkk: return "DKK";
-    case organization_billing_invoice_list_response_invoices_item_currency::eur: return "EUR";
-    case organization_billing_invoice_list_response_invoices_item_currency::gbp: return "GBP";
-    case organization_billing_invoice_list_response_invoices_item_currency::jpy: return "JPY";
-    case organization_billing_invoice_list_response_invoices_item_currency::nok: return "NOK";
-    case organization_billing_invoice_list_response_invoices_item_currency::nzd: return "NZD";
-    case organization_billing_invoice_list_response_invoices_item_currency::sek: return "SEK";
-    case organization_billing_invoice_list_response_invoices_item_currency::sgd: return "SGD";
-    case organization_billing_invoice_list_response_invoices_item_currency::usd: return "USD";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_billing_invoice_list_response_invoices_item_currency& out) noexcept {
-  if (s == "AUD") { out = organization_billing_invoice_list_response_invoices_item_currency::aud; return true; }
-  if (s == "CAD") { out = organization_billing_invoice_list_response_invoices_item_currency::cad; return true; }
-  if (s == "CHF") { out = organization_billing_invoice_list_response_invoices_item_currency::chf; return true; }
-  if (s == "DKK") { out = organization_billing_invoice_list_response_invoices_item_currency::dkk; return true; }
-  if (s == "EUR") { out = organization_billing_invoice_list_response_invoices_item_currency::eur; return true; }
-  if (s == "GBP") { out = organization_billing_invoice_list_response_invoices_item_currency::gbp; return true; }
-  if (s == "JPY") { out = organization_billing_invoice_list_response_invoices_item_currency::jpy; return true; }
-  if (s == "NOK") { out = organization_billing_invoice_list_response_invoices_item_currency::nok; return true; }
-  if (s == "NZD") { out = organization_billing_invoice_list_response_invoices_item_currency::nzd; return true; }
-  if (s == "SEK") { out = organization_billing_invoice_list_response_invoices_item_currency::sek; return true; }
-  if (s == "SGD") { out = organization_billing_invoice_list_response_invoices_item_currency::sgd; return true; }
-  if (s == "USD") { out = organization_billing_invoice_list_response_invoices_item_currency::usd; return true; }
-  out = organization_billing_invoice_list_response_invoices_item_currency::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_billing_invoice_list_response_invoices_item_state v) noexcept {
-  switch (v) {
-    case organization_billing_invoice_list_response_invoices_item_state::accrual: return "accrual";
-    case organization_billing_invoice_list_response_invoices_item_state::consolidated: return "consolidated";
-    case organization_billing_invoice_list_response_invoices_item_state::due: return "due";
-    case organization_billing_invoice_list_response_invoices_item_state::estimate: return "estimate";
-    case organization_billing_invoice_list_response_invoices_item_state::failed_credit_card_charge: return "failed_credit_card_charge";
-    case organization_billing_invoice_list_response_invoices_item_state::failed_no_credit_card: return "failed_no_credit_card";
-    case organization_billing_invoice_list_response_invoices_item_state::mailed: return "mailed";
-    case organization_billing_invoice_list_response_invoices_item_state::no_payment_expected: return "no_payment_expected";
-    case organization_billing_invoice_list_response_invoices_item_state::paid: return "paid";
-    case organization_billing_invoice_list_response_invoices_item_state::partner_metering: return "partner_metering";
-    case organization_billing_invoice_list_response_invoices_item_state::uncollectible: return "uncollectible";
-    case organization_billing_invoice_list_response_invoices_item_state::waived: return "waived";
-    case organization_billing_invoice_list_response_invoices_item_state::due_only_project_charges_calculated: return "due_only_project_charges_calculated";
-    case organization_billing_invoice_list_response_invoices_item_state::estimate_only_project_charges_calculated: return "estimate_only_project_charges_calculated";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_billing_invoice_list_response_invoices_item_state& out) noexcept {
-  if (s == "accrual") { out = organization_billing_invoice_list_response_invoices_item_state::accrual; return true; }
-  if (s == "consolidated") { out = organization_billing_invoice_list_response_invoices_item_state::consolidated; return true; }
-  if (s == "due") { out = organization_billing_invoice_list_response_invoices_item_state::due; return true; }
-  if (s == "estimate") { out = organization_billing_invoice_list_response_invoices_item_state::estimate; return true; }
-  if (s == "failed_credit_card_charge") { out = organization_billing_invoice_list_response_invoices_item_state::failed_credit_card_charge; return true; }
-  if (s == "failed_no_credit_card") { out = organization_billing_invoice_list_response_invoices_item_state::failed_no_credit_card; return true; }
-  if (s == "mailed") { out = organization_billing_invoice_list_response_invoices_item_state::mailed; return true; }
-  if (s == "no_payment_expected") { out = organization_billing_invoice_list_response_invoices_item_state::no_payment_expected; return true; }
-  if (s == "paid") { out = organization_billing_invoice_list_response_invoices_item_state::paid; return true; }
-  if (s == "partner_metering") { out = organization_billing_invoice_list_response_invoices_item_state::partner_metering; return true; }
-  if (s == "uncollectible") { out = organization_billing_invoice_list_response_invoices_item_state::uncollectible; return true; }
-  if (s == "waived") { out = organization_billing_invoice_list_response_invoices_item_state::waived; return true; }
-  if (s == "due_only_project_charges_calculated") { out = organization_billing_invoice_list_response_invoices_item_state::due_only_project_charges_calculated; return true; }
-  if (s == "estimate_only_project_charges_calculated") { out = organization_billing_invoice_list_response_invoices_item_state::estimate_only_project_charges_calculated; return true; }
-  out = organization_billing_invoice_list_response_invoices_item_state::unknown;
-  return false;
-}
-
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::payment_method_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_billing_group_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_credit_memo_get_response_invoice_period*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_credit_memo_get_response*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item_invoice_period*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_group_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_group_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_group_update_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_invoice_get_response_invoice_period*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_credit_memo_get_response*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_group_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_invoice_get_response*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_invoice_lines_list_response_lines_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_invoice_list_response_invoices_item_invoice_period*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_invoice_list_response_invoices_item*);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::payment_method_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_billing_group_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_billing_group_update_in& in);
-
-static ::aiven::codec::sax::target sax_members_payment_method_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::payment_method_out*>(f.obj);
-  switch (k.size()) {
-    case 17:
-      if (k == "payment_method_id") return ::aiven::codec::sax::member(f, "payment_method_id", o.payment_method_id);
-      break;
-    case 19:
-      if (k == "payment_method_type") return ::aiven::codec::sax::member(f, "payment_method_type", o.payment_method_type);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::payment_method_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_payment_method_out>::ops;
-}
 
 static ::aiven::codec::sax::target sax_members_organization_billing_billing_group_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::organization_billing_billing_group_out*>(f.obj);
@@ -398,8 +81,8 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_
   return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_billing_group_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_organization_billing_credit_memo_get_response_invoice_period(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_billing_credit_memo_get_response_invoice_period*>(f.obj);
+static ::aiven::codec::sax::target sax_members_organization_billing_invoice_get_response_invoice_period(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::organization_billing_invoice_get_response_invoice_period*>(f.obj);
   switch (k.size()) {
     case 8:
       if (k == "end_time") return ::aiven::codec::sax::member(f, "end_time", o.end_time);
@@ -412,8 +95,8 @@ static ::aiven::codec::sax::target sax_members_organization_billing_credit_memo_
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_credit_memo_get_response_invoice_period*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_credit_memo_get_response_invoice_period>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_invoice_get_response_invoice_period*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_invoice_get_response_invoice_period>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_organization_billing_credit_memo_get_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -453,106 +136,6 @@ static ::aiven::codec::sax::target sax_members_organization_billing_credit_memo_
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_credit_memo_get_response*) {
   return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_credit_memo_get_response>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_billing_credit_memos_list_response_credit_memos_item_invoice_period(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item_invoice_period*>(f.obj);
-  switch (k.size()) {
-    case 8:
-      if (k == "end_time") return ::aiven::codec::sax::member(f, "end_time", o.end_time);
-      break;
-    case 10:
-      if (k == "begin_time") return ::aiven::codec::sax::member(f, "begin_time", o.begin_time);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item_invoice_period*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_credit_memos_list_response_credit_memos_item_invoice_period>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_billing_credit_memos_list_response_credit_memos_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item*>(f.obj);
-  switch (k.size()) {
-    case 3:
-      if (k == "net") return ::aiven::codec::sax::member(f, "net", o.net);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      if (k == "total") return ::aiven::codec::sax::member(f, "total", o.total);
-      break;
-    case 7:
-      if (k == "net_usd") return ::aiven::codec::sax::member(f, "net_usd", o.net_usd);
-      break;
-    case 8:
-      if (k == "currency") return ::aiven::codec::sax::member(f, "currency", o.currency);
-      break;
-    case 9:
-      if (k == "send_time") return ::aiven::codec::sax::member(f, "send_time", o.send_time);
-      break;
-    case 10:
-      if (k == "issue_time") return ::aiven::codec::sax::member(f, "issue_time", o.issue_time);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      break;
-    case 14:
-      if (k == "credit_memo_id") return ::aiven::codec::sax::member(f, "credit_memo_id", o.credit_memo_id);
-      if (k == "invoice_number") return ::aiven::codec::sax::member(f, "invoice_number", o.invoice_number);
-      if (k == "invoice_period") return ::aiven::codec::sax::member(f, "invoice_period", o.invoice_period);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_credit_memos_list_response_credit_memos_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_billing_group_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_billing_group_create_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      break;
-    case 14:
-      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
-      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 16:
-      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
-      break;
-    case 18:
-      if (k == "billing_address_id") return ::aiven::codec::sax::member(f, "billing_address_id", o.billing_address_id);
-      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
-      break;
-    case 19:
-      if (k == "custom_invoice_text") return ::aiven::codec::sax::member(f, "custom_invoice_text", o.custom_invoice_text);
-      if (k == "shipping_address_id") return ::aiven::codec::sax::member(f, "shipping_address_id", o.shipping_address_id);
-      break;
-    case 22:
-      if (k == "billing_contact_emails") return ::aiven::codec::sax::member(f, "billing_contact_emails", o.billing_contact_emails);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_group_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_group_create_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_organization_billing_group_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -596,67 +179,6 @@ static ::aiven::codec::sax::target sax_members_organization_billing_group_get_ou
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_group_get_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_group_get_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_billing_group_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_billing_group_update_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      break;
-    case 14:
-      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
-      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 16:
-      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
-      break;
-    case 18:
-      if (k == "billing_address_id") return ::aiven::codec::sax::member(f, "billing_address_id", o.billing_address_id);
-      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
-      break;
-    case 19:
-      if (k == "custom_invoice_text") return ::aiven::codec::sax::member(f, "custom_invoice_text", o.custom_invoice_text);
-      if (k == "shipping_address_id") return ::aiven::codec::sax::member(f, "shipping_address_id", o.shipping_address_id);
-      break;
-    case 22:
-      if (k == "billing_contact_emails") return ::aiven::codec::sax::member(f, "billing_contact_emails", o.billing_contact_emails);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_group_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_group_update_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_billing_invoice_get_response_invoice_period(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_billing_invoice_get_response_invoice_period*>(f.obj);
-  switch (k.size()) {
-    case 8:
-      if (k == "end_time") return ::aiven::codec::sax::member(f, "end_time", o.end_time);
-      break;
-    case 10:
-      if (k == "begin_time") return ::aiven::codec::sax::member(f, "begin_time", o.begin_time);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_invoice_get_response_invoice_period*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_invoice_get_response_invoice_period>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_organization_billing_invoice_get_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -746,98 +268,13 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_
   return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_invoice_lines_list_response_lines_item>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_organization_billing_invoice_list_response_invoices_item_invoice_period(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_billing_invoice_list_response_invoices_item_invoice_period*>(f.obj);
-  switch (k.size()) {
-    case 8:
-      if (k == "end_time") return ::aiven::codec::sax::member(f, "end_time", o.end_time);
-      break;
-    case 10:
-      if (k == "begin_time") return ::aiven::codec::sax::member(f, "begin_time", o.begin_time);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_invoice_list_response_invoices_item_invoice_period*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_invoice_list_response_invoices_item_invoice_period>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_billing_invoice_list_response_invoices_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_billing_invoice_list_response_invoices_item*>(f.obj);
-  switch (k.size()) {
-    case 3:
-      if (k == "net") return ::aiven::codec::sax::member(f, "net", o.net);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      if (k == "total") return ::aiven::codec::sax::member(f, "total", o.total);
-      break;
-    case 7:
-      if (k == "net_usd") return ::aiven::codec::sax::member(f, "net_usd", o.net_usd);
-      break;
-    case 8:
-      if (k == "currency") return ::aiven::codec::sax::member(f, "currency", o.currency);
-      if (k == "due_date") return ::aiven::codec::sax::member(f, "due_date", o.due_date);
-      break;
-    case 9:
-      if (k == "total_usd") return ::aiven::codec::sax::member(f, "total_usd", o.total_usd);
-      break;
-    case 10:
-      if (k == "issue_date") return ::aiven::codec::sax::member(f, "issue_date", o.issue_date);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      break;
-    case 13:
-      if (k == "download_only") return ::aiven::codec::sax::member(f, "download_only", o.download_only);
-      break;
-    case 14:
-      if (k == "invoice_number") return ::aiven::codec::sax::member(f, "invoice_number", o.invoice_number);
-      if (k == "invoice_period") return ::aiven::codec::sax::member(f, "invoice_period", o.invoice_period);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 16:
-      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_billing_invoice_list_response_invoices_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_billing_invoice_list_response_invoices_item>::ops;
-}
-
 #ifdef AIVEN_CODEC_TREE_REFERENCE
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::payment_method_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_billing_group_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_credit_memo_get_response_invoice_period& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_credit_memo_get_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item_invoice_period& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_group_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_group_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_group_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_invoice_get_response_invoice_period& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_credit_memo_get_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_group_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_invoice_get_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_invoice_lines_list_response_lines_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_invoice_list_response_invoices_item_invoice_period& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_invoice_list_response_invoices_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-
-bool decode(const ::boost::json::value& v, ::aiven::api::payment_method_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "payment_method_id", out.payment_method_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "payment_method_type", out.payment_method_type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"payment_method_id", "payment_method_type"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
 
 bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_billing_group_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -859,7 +296,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_bi
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_credit_memo_get_response_invoice_period& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_invoice_get_response_invoice_period& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -890,59 +327,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_cr
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item_invoice_period& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "begin_time", out.begin_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "end_time", out.end_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"begin_time", "end_time"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "credit_memo_id", out.credit_memo_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "currency", out.currency, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "invoice_number", out.invoice_number, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "invoice_period", out.invoice_period, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "issue_time", out.issue_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "net", out.net, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "net_usd", out.net_usd, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "send_time", out.send_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "total", out.total, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"create_time", "credit_memo_id", "currency", "invoice_number", "invoice_period", "issue_time", "net", "net_usd", "send_time", "state", "total"};
-  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_group_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "billing_address_id", out.billing_address_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_contact_emails", out.billing_contact_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_emails", out.billing_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_id", out.billing_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_name", out.billing_group_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "custom_invoice_text", out.custom_invoice_text, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "payment_method", out.payment_method, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "shipping_address_id", out.shipping_address_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"billing_address_id", "billing_contact_emails", "billing_emails", "billing_group_id", "billing_group_name", "create_time", "custom_invoice_text", "errors", "message", "organization_id", "payment_method", "shipping_address_id", "vat_id"};
-  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_group_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -962,39 +346,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_gr
   if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
   static constexpr std::string_view known[] = {"billing_address_id", "billing_contact_emails", "billing_emails", "billing_group_id", "billing_group_name", "create_time", "custom_invoice_text", "errors", "message", "organization_id", "payment_method", "shipping_address_id", "vat_id"};
   ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_group_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "billing_address_id", out.billing_address_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_contact_emails", out.billing_contact_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_emails", out.billing_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_id", out.billing_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_name", out.billing_group_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "custom_invoice_text", out.custom_invoice_text, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "payment_method", out.payment_method, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "shipping_address_id", out.shipping_address_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"billing_address_id", "billing_contact_emails", "billing_emails", "billing_group_id", "billing_group_name", "create_time", "custom_invoice_text", "errors", "message", "organization_id", "payment_method", "shipping_address_id", "vat_id"};
-  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_invoice_get_response_invoice_period& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "begin_time", out.begin_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "end_time", out.end_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"begin_time", "end_time"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -1042,48 +393,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_in
   ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
   return true;
 }
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_invoice_list_response_invoices_item_invoice_period& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "begin_time", out.begin_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "end_time", out.end_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"begin_time", "end_time"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_billing_invoice_list_response_invoices_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "billing_group_id", out.billing_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "currency", out.currency, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "download_only", out.download_only, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "due_date", out.due_date, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "invoice_number", out.invoice_number, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "invoice_period", out.invoice_period, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "issue_date", out.issue_date, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "net", out.net, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "net_usd", out.net_usd, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "total", out.total, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "total_usd", out.total_usd, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"billing_group_id", "create_time", "currency", "download_only", "due_date", "invoice_number", "invoice_period", "issue_date", "net", "net_usd", "organization_id", "state", "total", "total_usd"};
-  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
-  return true;
-}
 #endif  // AIVEN_CODEC_TREE_REFERENCE
-
-::boost::json::value encode(const ::aiven::api::payment_method_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "payment_method_id", in.payment_method_id);
-  ::aiven::codec::put(o, "payment_method_type", in.payment_method_type);
-  return o;
-}
 
 ::boost::json::value encode(const ::aiven::api::organization_billing_group_create_in& in) {
   ::boost::json::object o;
@@ -1115,7 +425,12 @@ namespace detail {
 
 void organization_billing_credit_memo_get_erased(const ::aiven::client& c, ::aiven::api::organization_billing_credit_memo_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_billing_credit_memo_get_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingCreditMemoGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/credit-memos/{credit_memo_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingCreditMemoGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/credit-memos/{credit_memo_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1130,7 +445,12 @@ void organization_billing_credit_memo_get_erased(const ::aiven::client& c, ::aiv
 
 void organization_billing_credit_memo_pdf_get_erased(const ::aiven::client& c, ::aiven::api::organization_billing_credit_memo_pdf_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::raw_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingCreditMemoPdfGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/credit-memos/{credit_memo_id}/pdf", true, false, "application/pdf", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingCreditMemoPdfGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/credit-memos/{credit_memo_id}/pdf",
+      .idempotent = true,
+      .accept = "application/pdf"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1143,7 +463,12 @@ void organization_billing_credit_memo_pdf_get_erased(const ::aiven::client& c, :
 
 void organization_billing_credit_memos_list_erased(const ::aiven::client& c, ::aiven::api::organization_billing_credit_memos_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::organization_billing_credit_memos_list_response_credit_memos_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingCreditMemosList", ::aiven::http_method::get, "/v1/organization/{organization_id}/credit-memos", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingCreditMemosList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/credit-memos",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1157,7 +482,12 @@ void organization_billing_credit_memos_list_erased(const ::aiven::client& c, ::a
 
 void organization_billing_group_create_erased(const ::aiven::client& c, ::aiven::api::organization_billing_group_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_billing_group_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingGroupCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/billing-groups", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingGroupCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/billing-groups",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1173,7 +503,12 @@ void organization_billing_group_create_erased(const ::aiven::client& c, ::aiven:
 
 void organization_billing_group_delete_erased(const ::aiven::client& c, ::aiven::api::organization_billing_group_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingGroupDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/billing-group/{billing_group_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingGroupDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/billing-group/{billing_group_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1188,7 +523,12 @@ void organization_billing_group_delete_erased(const ::aiven::client& c, ::aiven:
 
 void organization_billing_group_get_erased(const ::aiven::client& c, ::aiven::api::organization_billing_group_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_billing_group_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingGroupGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/billing-group/{billing_group_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingGroupGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/billing-group/{billing_group_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1203,7 +543,12 @@ void organization_billing_group_get_erased(const ::aiven::client& c, ::aiven::ap
 
 void organization_billing_group_list_erased(const ::aiven::client& c, ::aiven::api::organization_billing_group_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::organization_billing_billing_group_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingGroupList", ::aiven::http_method::get, "/v1/organization/{organization_id}/billing-groups", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingGroupList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/billing-groups",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1217,7 +562,12 @@ void organization_billing_group_list_erased(const ::aiven::client& c, ::aiven::a
 
 void organization_billing_group_update_erased(const ::aiven::client& c, ::aiven::api::organization_billing_group_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_billing_group_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingGroupUpdate", ::aiven::http_method::put, "/v1/organization/{organization_id}/billing-group/{billing_group_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingGroupUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/organization/{organization_id}/billing-group/{billing_group_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1234,7 +584,12 @@ void organization_billing_group_update_erased(const ::aiven::client& c, ::aiven:
 
 void organization_billing_invoice_csv_get_erased(const ::aiven::client& c, ::aiven::api::organization_billing_invoice_csv_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::raw_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingInvoiceCsvGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/invoice/{invoice_number}/csv", true, false, "text/csv", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingInvoiceCsvGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/invoice/{invoice_number}/csv",
+      .idempotent = true,
+      .accept = "text/csv"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1247,7 +602,12 @@ void organization_billing_invoice_csv_get_erased(const ::aiven::client& c, ::aiv
 
 void organization_billing_invoice_get_erased(const ::aiven::client& c, ::aiven::api::organization_billing_invoice_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_billing_invoice_get_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingInvoiceGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/invoice/{invoice_number}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingInvoiceGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/invoice/{invoice_number}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1262,7 +622,12 @@ void organization_billing_invoice_get_erased(const ::aiven::client& c, ::aiven::
 
 void organization_billing_invoice_lines_list_erased(const ::aiven::client& c, ::aiven::api::organization_billing_invoice_lines_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::organization_billing_invoice_lines_list_response_lines_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingInvoiceLinesList", ::aiven::http_method::get, "/v1/organization/{organization_id}/invoice/{invoice_number}/lines", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingInvoiceLinesList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/invoice/{invoice_number}/lines",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1278,7 +643,12 @@ void organization_billing_invoice_lines_list_erased(const ::aiven::client& c, ::
 
 void organization_billing_invoice_list_erased(const ::aiven::client& c, ::aiven::api::organization_billing_invoice_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::organization_billing_invoice_list_response_invoices_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingInvoiceList", ::aiven::http_method::get, "/v1/organization/{organization_id}/invoices", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingInvoiceList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/invoices",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1300,7 +670,12 @@ void organization_billing_invoice_list_erased(const ::aiven::client& c, ::aiven:
 
 void organization_billing_invoice_pdf_get_erased(const ::aiven::client& c, ::aiven::api::organization_billing_invoice_pdf_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::raw_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationBillingInvoicePdfGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/invoice/{invoice_number}/pdf", true, false, "application/pdf", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationBillingInvoicePdfGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/invoice/{invoice_number}/pdf",
+      .idempotent = true,
+      .accept = "application/pdf"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";

@@ -46,20 +46,6 @@ bool from_string(std::string_view s, organization_emissions_get_group_by& out) n
   return false;
 }
 
-std::string_view to_string(organization_emissions_get_response_granularity v) noexcept {
-  switch (v) {
-    case organization_emissions_get_response_granularity::day: return "day";
-    case organization_emissions_get_response_granularity::month: return "month";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_emissions_get_response_granularity& out) noexcept {
-  if (s == "day") { out = organization_emissions_get_response_granularity::day; return true; }
-  if (s == "month") { out = organization_emissions_get_response_granularity::month; return true; }
-  out = organization_emissions_get_response_granularity::unknown;
-  return false;
-}
-
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_emissions_get_response_groups_item_buckets_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_emissions_get_response_groups_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_emissions_get_response*);
@@ -169,7 +155,12 @@ namespace detail {
 
 void organization_emissions_get_erased(const ::aiven::client& c, ::aiven::api::organization_emissions_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_emissions_get_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationEmissionsGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/emissions", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationEmissionsGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/emissions",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";

@@ -17,74 +17,6 @@
 
 namespace aiven::api {
 
-std::string_view to_string(bank_transfer_get_response_currency v) noexcept {
-  switch (v) {
-    case bank_transfer_get_response_currency::aud: return "AUD";
-    case bank_transfer_get_response_currency::cad: return "CAD";
-    case bank_transfer_get_response_currency::chf: return "CHF";
-    case bank_transfer_get_response_currency::dkk: return "DKK";
-    case bank_transfer_get_response_currency::eur: return "EUR";
-    case bank_transfer_get_response_currency::gbp: return "GBP";
-    case bank_transfer_get_response_currency::jpy: return "JPY";
-    case bank_transfer_get_response_currency::nok: return "NOK";
-    case bank_transfer_get_response_currency::nzd: return "NZD";
-    case bank_transfer_get_response_currency::sek: return "SEK";
-    case bank_transfer_get_response_currency::sgd: return "SGD";
-    case bank_transfer_get_response_currency::usd: return "USD";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, bank_transfer_get_response_currency& out) noexcept {
-  if (s == "AUD") { out = bank_transfer_get_response_currency::aud; return true; }
-  if (s == "CAD") { out = bank_transfer_get_response_currency::cad; return true; }
-  if (s == "CHF") { out = bank_transfer_get_response_currency::chf; return true; }
-  if (s == "DKK") { out = bank_transfer_get_response_currency::dkk; return true; }
-  if (s == "EUR") { out = bank_transfer_get_response_currency::eur; return true; }
-  if (s == "GBP") { out = bank_transfer_get_response_currency::gbp; return true; }
-  if (s == "JPY") { out = bank_transfer_get_response_currency::jpy; return true; }
-  if (s == "NOK") { out = bank_transfer_get_response_currency::nok; return true; }
-  if (s == "NZD") { out = bank_transfer_get_response_currency::nzd; return true; }
-  if (s == "SEK") { out = bank_transfer_get_response_currency::sek; return true; }
-  if (s == "SGD") { out = bank_transfer_get_response_currency::sgd; return true; }
-  if (s == "USD") { out = bank_transfer_get_response_currency::usd; return true; }
-  out = bank_transfer_get_response_currency::unknown;
-  return false;
-}
-
-std::string_view to_string(bank_transfer_list_response_bank_transfers_item_currency v) noexcept {
-  switch (v) {
-    case bank_transfer_list_response_bank_transfers_item_currency::aud: return "AUD";
-    case bank_transfer_list_response_bank_transfers_item_currency::cad: return "CAD";
-    case bank_transfer_list_response_bank_transfers_item_currency::chf: return "CHF";
-    case bank_transfer_list_response_bank_transfers_item_currency::dkk: return "DKK";
-    case bank_transfer_list_response_bank_transfers_item_currency::eur: return "EUR";
-    case bank_transfer_list_response_bank_transfers_item_currency::gbp: return "GBP";
-    case bank_transfer_list_response_bank_transfers_item_currency::jpy: return "JPY";
-    case bank_transfer_list_response_bank_transfers_item_currency::nok: return "NOK";
-    case bank_transfer_list_response_bank_transfers_item_currency::nzd: return "NZD";
-    case bank_transfer_list_response_bank_transfers_item_currency::sek: return "SEK";
-    case bank_transfer_list_response_bank_transfers_item_currency::sgd: return "SGD";
-    case bank_transfer_list_response_bank_transfers_item_currency::usd: return "USD";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, bank_transfer_list_response_bank_transfers_item_currency& out) noexcept {
-  if (s == "AUD") { out = bank_transfer_list_response_bank_transfers_item_currency::aud; return true; }
-  if (s == "CAD") { out = bank_transfer_list_response_bank_transfers_item_currency::cad; return true; }
-  if (s == "CHF") { out = bank_transfer_list_response_bank_transfers_item_currency::chf; return true; }
-  if (s == "DKK") { out = bank_transfer_list_response_bank_transfers_item_currency::dkk; return true; }
-  if (s == "EUR") { out = bank_transfer_list_response_bank_transfers_item_currency::eur; return true; }
-  if (s == "GBP") { out = bank_transfer_list_response_bank_transfers_item_currency::gbp; return true; }
-  if (s == "JPY") { out = bank_transfer_list_response_bank_transfers_item_currency::jpy; return true; }
-  if (s == "NOK") { out = bank_transfer_list_response_bank_transfers_item_currency::nok; return true; }
-  if (s == "NZD") { out = bank_transfer_list_response_bank_transfers_item_currency::nzd; return true; }
-  if (s == "SEK") { out = bank_transfer_list_response_bank_transfers_item_currency::sek; return true; }
-  if (s == "SGD") { out = bank_transfer_list_response_bank_transfers_item_currency::sgd; return true; }
-  if (s == "USD") { out = bank_transfer_list_response_bank_transfers_item_currency::usd; return true; }
-  out = bank_transfer_list_response_bank_transfers_item_currency::unknown;
-  return false;
-}
-
 std::string_view to_string(payment_method_custom_get_response_type v) noexcept {
   switch (v) {
     case payment_method_custom_get_response_type::disabled: return "disabled";
@@ -101,31 +33,9 @@ bool from_string(std::string_view s, payment_method_custom_get_response_type& ou
   return false;
 }
 
-std::string_view to_string(payment_method_custom_list_response_custom_methods_item_type v) noexcept {
-  switch (v) {
-    case payment_method_custom_list_response_custom_methods_item_type::disabled: return "disabled";
-    case payment_method_custom_list_response_custom_methods_item_type::no_payment_expected: return "no_payment_expected";
-    case payment_method_custom_list_response_custom_methods_item_type::partner: return "partner";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, payment_method_custom_list_response_custom_methods_item_type& out) noexcept {
-  if (s == "disabled") { out = payment_method_custom_list_response_custom_methods_item_type::disabled; return true; }
-  if (s == "no_payment_expected") { out = payment_method_custom_list_response_custom_methods_item_type::no_payment_expected; return true; }
-  if (s == "partner") { out = payment_method_custom_list_response_custom_methods_item_type::partner; return true; }
-  out = payment_method_custom_list_response_custom_methods_item_type::unknown;
-  return false;
-}
-
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::bank_transfer_get_response*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::bank_transfer_list_response_bank_transfers_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::credit_card_create_response*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::credit_card_delete_response*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::credit_card_get_response*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::credit_card_list_response_credit_cards_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::payment_method_custom_get_response*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::payment_method_custom_list_response_custom_methods_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::payment_methods_list_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::credit_card_create_request_body& in);
 
 static ::aiven::codec::sax::target sax_members_bank_transfer_get_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -157,109 +67,6 @@ static ::aiven::codec::sax::target sax_members_bank_transfer_get_response(::aive
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::bank_transfer_get_response*) {
   return ::aiven::codec::sax::model_ops<&sax_members_bank_transfer_get_response>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_bank_transfer_list_response_bank_transfers_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::bank_transfer_list_response_bank_transfers_item*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 8:
-      if (k == "currency") return ::aiven::codec::sax::member(f, "currency", o.currency);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 17:
-      if (k == "payment_method_id") return ::aiven::codec::sax::member(f, "payment_method_id", o.payment_method_id);
-      break;
-    case 18:
-      if (k == "payment_terms_days") return ::aiven::codec::sax::member(f, "payment_terms_days", o.payment_terms_days);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::bank_transfer_list_response_bank_transfers_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_bank_transfer_list_response_bank_transfers_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_credit_card_create_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::credit_card_create_response*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "brand") return ::aiven::codec::sax::member(f, "brand", o.brand);
-      if (k == "last4") return ::aiven::codec::sax::member(f, "last4", o.last4);
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 8:
-      if (k == "exp_year") return ::aiven::codec::sax::member(f, "exp_year", o.exp_year);
-      break;
-    case 9:
-      if (k == "exp_month") return ::aiven::codec::sax::member(f, "exp_month", o.exp_month);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 17:
-      if (k == "payment_method_id") return ::aiven::codec::sax::member(f, "payment_method_id", o.payment_method_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::credit_card_create_response*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_credit_card_create_response>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_credit_card_delete_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::credit_card_delete_response*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "brand") return ::aiven::codec::sax::member(f, "brand", o.brand);
-      if (k == "last4") return ::aiven::codec::sax::member(f, "last4", o.last4);
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 8:
-      if (k == "exp_year") return ::aiven::codec::sax::member(f, "exp_year", o.exp_year);
-      break;
-    case 9:
-      if (k == "exp_month") return ::aiven::codec::sax::member(f, "exp_month", o.exp_month);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 17:
-      if (k == "payment_method_id") return ::aiven::codec::sax::member(f, "payment_method_id", o.payment_method_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::credit_card_delete_response*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_credit_card_delete_response>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_credit_card_get_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -298,42 +105,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::credit_card_get_respo
   return ::aiven::codec::sax::model_ops<&sax_members_credit_card_get_response>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_credit_card_list_response_credit_cards_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::credit_card_list_response_credit_cards_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "brand") return ::aiven::codec::sax::member(f, "brand", o.brand);
-      if (k == "last4") return ::aiven::codec::sax::member(f, "last4", o.last4);
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 8:
-      if (k == "exp_year") return ::aiven::codec::sax::member(f, "exp_year", o.exp_year);
-      break;
-    case 9:
-      if (k == "exp_month") return ::aiven::codec::sax::member(f, "exp_month", o.exp_month);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 17:
-      if (k == "payment_method_id") return ::aiven::codec::sax::member(f, "payment_method_id", o.payment_method_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::credit_card_list_response_credit_cards_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_credit_card_list_response_credit_cards_item>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_payment_method_custom_get_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::payment_method_custom_get_response*>(f.obj);
   switch (k.size()) {
@@ -362,62 +133,10 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::payment_method_custom
   return ::aiven::codec::sax::model_ops<&sax_members_payment_method_custom_get_response>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_payment_method_custom_list_response_custom_methods_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::payment_method_custom_list_response_custom_methods_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 17:
-      if (k == "payment_method_id") return ::aiven::codec::sax::member(f, "payment_method_id", o.payment_method_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::payment_method_custom_list_response_custom_methods_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_payment_method_custom_list_response_custom_methods_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_payment_methods_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::payment_methods_list_out*>(f.obj);
-  switch (k.size()) {
-    case 17:
-      if (k == "payment_method_id") return ::aiven::codec::sax::member(f, "payment_method_id", o.payment_method_id);
-      break;
-    case 19:
-      if (k == "payment_method_type") return ::aiven::codec::sax::member(f, "payment_method_type", o.payment_method_type);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::payment_methods_list_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_payment_methods_list_out>::ops;
-}
-
 #ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::bank_transfer_get_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::bank_transfer_list_response_bank_transfers_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::credit_card_create_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::credit_card_delete_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::credit_card_get_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::credit_card_list_response_credit_cards_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::payment_method_custom_get_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::payment_method_custom_list_response_custom_methods_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::payment_methods_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::bank_transfer_get_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -435,80 +154,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::bank_transfer_get_respo
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::bank_transfer_list_response_bank_transfers_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "currency", out.currency, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "payment_method_id", out.payment_method_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "payment_terms_days", out.payment_terms_days, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"create_time", "currency", "organization_id", "payment_method_id", "payment_terms_days", "state", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::credit_card_create_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "brand", out.brand, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "exp_month", out.exp_month, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "exp_year", out.exp_year, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last4", out.last4, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "payment_method_id", out.payment_method_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"brand", "create_time", "exp_month", "exp_year", "last4", "name", "organization_id", "payment_method_id", "state", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::credit_card_delete_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "brand", out.brand, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "exp_month", out.exp_month, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "exp_year", out.exp_year, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last4", out.last4, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "payment_method_id", out.payment_method_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"brand", "create_time", "exp_month", "exp_year", "last4", "name", "organization_id", "payment_method_id", "state", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::credit_card_get_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "brand", out.brand, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "exp_month", out.exp_month, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "exp_year", out.exp_year, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last4", out.last4, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "payment_method_id", out.payment_method_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"brand", "create_time", "exp_month", "exp_year", "last4", "name", "organization_id", "payment_method_id", "state", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::credit_card_list_response_credit_cards_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -541,32 +187,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::payment_method_custom_g
   ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
   return true;
 }
-
-bool decode(const ::boost::json::value& v, ::aiven::api::payment_method_custom_list_response_custom_methods_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "payment_method_id", out.payment_method_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"create_time", "organization_id", "payment_method_id", "state", "type", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::payment_methods_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "payment_method_id", out.payment_method_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "payment_method_type", out.payment_method_type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"payment_method_id", "payment_method_type"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
 #endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::credit_card_create_request_body& in) {
@@ -579,7 +199,12 @@ namespace detail {
 
 void bank_transfer_get_erased(const ::aiven::client& c, ::aiven::api::bank_transfer_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::bank_transfer_get_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BankTransferGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/payment-method/bank-transfer/{payment_method_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BankTransferGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/payment-method/bank-transfer/{payment_method_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -594,7 +219,12 @@ void bank_transfer_get_erased(const ::aiven::client& c, ::aiven::api::bank_trans
 
 void bank_transfer_list_erased(const ::aiven::client& c, ::aiven::api::bank_transfer_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::bank_transfer_list_response_bank_transfers_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"BankTransferList", ::aiven::http_method::get, "/v1/organization/{organization_id}/payment-method/bank-transfers", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "BankTransferList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/payment-method/bank-transfers",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -608,7 +238,12 @@ void bank_transfer_list_erased(const ::aiven::client& c, ::aiven::api::bank_tran
 
 void credit_card_create_erased(const ::aiven::client& c, ::aiven::api::credit_card_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::credit_card_create_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CreditCardCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/payment-method/credit-cards", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CreditCardCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/payment-method/credit-cards",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -624,7 +259,12 @@ void credit_card_create_erased(const ::aiven::client& c, ::aiven::api::credit_ca
 
 void credit_card_delete_erased(const ::aiven::client& c, ::aiven::api::credit_card_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::credit_card_delete_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CreditCardDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/payment-method/credit-card/{payment_method_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CreditCardDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/payment-method/credit-card/{payment_method_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -639,7 +279,12 @@ void credit_card_delete_erased(const ::aiven::client& c, ::aiven::api::credit_ca
 
 void credit_card_get_erased(const ::aiven::client& c, ::aiven::api::credit_card_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::credit_card_get_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CreditCardGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/payment-method/credit-card/{payment_method_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CreditCardGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/payment-method/credit-card/{payment_method_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -654,7 +299,12 @@ void credit_card_get_erased(const ::aiven::client& c, ::aiven::api::credit_card_
 
 void credit_card_list_erased(const ::aiven::client& c, ::aiven::api::credit_card_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::credit_card_list_response_credit_cards_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CreditCardList", ::aiven::http_method::get, "/v1/organization/{organization_id}/payment-method/credit-cards", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CreditCardList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/payment-method/credit-cards",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -668,7 +318,12 @@ void credit_card_list_erased(const ::aiven::client& c, ::aiven::api::credit_card
 
 void payment_method_custom_get_erased(const ::aiven::client& c, ::aiven::api::payment_method_custom_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::payment_method_custom_get_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PaymentMethodCustomGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/payment-method/custom/{payment_method_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PaymentMethodCustomGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/payment-method/custom/{payment_method_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -683,7 +338,12 @@ void payment_method_custom_get_erased(const ::aiven::client& c, ::aiven::api::pa
 
 void payment_method_custom_list_erased(const ::aiven::client& c, ::aiven::api::payment_method_custom_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::payment_method_custom_list_response_custom_methods_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PaymentMethodCustomList", ::aiven::http_method::get, "/v1/organization/{organization_id}/payment-method/custom", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PaymentMethodCustomList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/payment-method/custom",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -697,7 +357,12 @@ void payment_method_custom_list_erased(const ::aiven::client& c, ::aiven::api::p
 
 void payment_methods_list_erased(const ::aiven::client& c, ::aiven::api::payment_methods_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::payment_methods_list_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PaymentMethodsList", ::aiven::http_method::get, "/v1/organization/{organization_id}/payment-methods", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PaymentMethodsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/payment-methods",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";

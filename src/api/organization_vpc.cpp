@@ -17,398 +17,19 @@
 
 namespace aiven::api {
 
-std::string_view to_string(organization_vpc_peering_connection_by_id_state_type v) noexcept {
-  switch (v) {
-    case organization_vpc_peering_connection_by_id_state_type::active: return "ACTIVE";
-    case organization_vpc_peering_connection_by_id_state_type::approved: return "APPROVED";
-    case organization_vpc_peering_connection_by_id_state_type::approved_peer_requested: return "APPROVED_PEER_REQUESTED";
-    case organization_vpc_peering_connection_by_id_state_type::deleted: return "DELETED";
-    case organization_vpc_peering_connection_by_id_state_type::deleted_by_peer: return "DELETED_BY_PEER";
-    case organization_vpc_peering_connection_by_id_state_type::deleting: return "DELETING";
-    case organization_vpc_peering_connection_by_id_state_type::error: return "ERROR";
-    case organization_vpc_peering_connection_by_id_state_type::invalid_specification: return "INVALID_SPECIFICATION";
-    case organization_vpc_peering_connection_by_id_state_type::pending_peer: return "PENDING_PEER";
-    case organization_vpc_peering_connection_by_id_state_type::rejected_by_peer: return "REJECTED_BY_PEER";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_vpc_peering_connection_by_id_state_type& out) noexcept {
-  if (s == "ACTIVE") { out = organization_vpc_peering_connection_by_id_state_type::active; return true; }
-  if (s == "APPROVED") { out = organization_vpc_peering_connection_by_id_state_type::approved; return true; }
-  if (s == "APPROVED_PEER_REQUESTED") { out = organization_vpc_peering_connection_by_id_state_type::approved_peer_requested; return true; }
-  if (s == "DELETED") { out = organization_vpc_peering_connection_by_id_state_type::deleted; return true; }
-  if (s == "DELETED_BY_PEER") { out = organization_vpc_peering_connection_by_id_state_type::deleted_by_peer; return true; }
-  if (s == "DELETING") { out = organization_vpc_peering_connection_by_id_state_type::deleting; return true; }
-  if (s == "ERROR") { out = organization_vpc_peering_connection_by_id_state_type::error; return true; }
-  if (s == "INVALID_SPECIFICATION") { out = organization_vpc_peering_connection_by_id_state_type::invalid_specification; return true; }
-  if (s == "PENDING_PEER") { out = organization_vpc_peering_connection_by_id_state_type::pending_peer; return true; }
-  if (s == "REJECTED_BY_PEER") { out = organization_vpc_peering_connection_by_id_state_type::rejected_by_peer; return true; }
-  out = organization_vpc_peering_connection_by_id_state_type::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state v) noexcept {
-  switch (v) {
-    case organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state::active: return "ACTIVE";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state::approved: return "APPROVED";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state::approved_peer_requested: return "APPROVED_PEER_REQUESTED";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state::deleted: return "DELETED";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state::deleted_by_peer: return "DELETED_BY_PEER";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state::deleting: return "DELETING";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state::error: return "ERROR";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state::invalid_specification: return "INVALID_SPECIFICATION";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state::pending_peer: return "PENDING_PEER";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state::rejected_by_peer: return "REJECTED_BY_PEER";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state& out) noexcept {
-  if (s == "ACTIVE") { out = organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state::active; return true; }
-  if (s == "APPROVED") { out = organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state::approved; return true; }
-  if (s == "APPROVED_PEER_REQUESTED") { out = organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state::approved_peer_requested; return true; }
-  if (s == "DELETED") { out = organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state::deleted; return true; }
-  if (s == "DELETED_BY_PEER") { out = organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state::deleted_by_peer; return true; }
-  if (s == "DELETING") { out = organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state::deleting; return true; }
-  if (s == "ERROR") { out = organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state::error; return true; }
-  if (s == "INVALID_SPECIFICATION") { out = organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state::invalid_specification; return true; }
-  if (s == "PENDING_PEER") { out = organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state::pending_peer; return true; }
-  if (s == "REJECTED_BY_PEER") { out = organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state::rejected_by_peer; return true; }
-  out = organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item_type v) noexcept {
-  switch (v) {
-    case organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item_type::overlapping_peer_vpc_ip_ranges: return "overlapping-peer-vpc-ip-ranges";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item_type::upcloud_peering_in_error: return "upcloud-peering-in-error";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item_type& out) noexcept {
-  if (s == "overlapping-peer-vpc-ip-ranges") { out = organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item_type::overlapping_peer_vpc_ip_ranges; return true; }
-  if (s == "upcloud-peering-in-error") { out = organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item_type::upcloud_peering_in_error; return true; }
-  out = organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item_type::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_vpc_peering_connection_type v) noexcept {
-  switch (v) {
-    case organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_vpc_peering_connection_type::aws_tgw_vpc_attachment: return "aws-tgw-vpc-attachment";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_vpc_peering_connection_type::aws_vpc_peering_connection: return "aws-vpc-peering-connection";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_vpc_peering_connection_type::azure_vnet_peering: return "azure-vnet-peering";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_vpc_peering_connection_type::do_vpc_peering: return "do-vpc-peering";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_vpc_peering_connection_type::google_vpc_peering: return "google-vpc-peering";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_vpc_peering_connection_type::upcloud_vpc_peering: return "upcloud-vpc-peering";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_vpc_peering_connection_type& out) noexcept {
-  if (s == "aws-tgw-vpc-attachment") { out = organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_vpc_peering_connection_type::aws_tgw_vpc_attachment; return true; }
-  if (s == "aws-vpc-peering-connection") { out = organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_vpc_peering_connection_type::aws_vpc_peering_connection; return true; }
-  if (s == "azure-vnet-peering") { out = organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_vpc_peering_connection_type::azure_vnet_peering; return true; }
-  if (s == "do-vpc-peering") { out = organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_vpc_peering_connection_type::do_vpc_peering; return true; }
-  if (s == "google-vpc-peering") { out = organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_vpc_peering_connection_type::google_vpc_peering; return true; }
-  if (s == "upcloud-vpc-peering") { out = organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_vpc_peering_connection_type::upcloud_vpc_peering; return true; }
-  out = organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_vpc_peering_connection_type::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_vpc_peering_connection_peer_network_cidrs_update_response_state v) noexcept {
-  switch (v) {
-    case organization_vpc_peering_connection_peer_network_cidrs_update_response_state::active: return "ACTIVE";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_response_state::approved: return "APPROVED";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_response_state::deleted: return "DELETED";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_response_state::deleting: return "DELETING";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_vpc_peering_connection_peer_network_cidrs_update_response_state& out) noexcept {
-  if (s == "ACTIVE") { out = organization_vpc_peering_connection_peer_network_cidrs_update_response_state::active; return true; }
-  if (s == "APPROVED") { out = organization_vpc_peering_connection_peer_network_cidrs_update_response_state::approved; return true; }
-  if (s == "DELETED") { out = organization_vpc_peering_connection_peer_network_cidrs_update_response_state::deleted; return true; }
-  if (s == "DELETING") { out = organization_vpc_peering_connection_peer_network_cidrs_update_response_state::deleting; return true; }
-  out = organization_vpc_peering_connection_peer_network_cidrs_update_response_state::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state v) noexcept {
-  switch (v) {
-    case organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state::active: return "ACTIVE";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state::approved: return "APPROVED";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state::approved_peer_requested: return "APPROVED_PEER_REQUESTED";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state::deleted: return "DELETED";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state::deleted_by_peer: return "DELETED_BY_PEER";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state::deleting: return "DELETING";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state::error: return "ERROR";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state::invalid_specification: return "INVALID_SPECIFICATION";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state::pending_peer: return "PENDING_PEER";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state::rejected_by_peer: return "REJECTED_BY_PEER";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state& out) noexcept {
-  if (s == "ACTIVE") { out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state::active; return true; }
-  if (s == "APPROVED") { out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state::approved; return true; }
-  if (s == "APPROVED_PEER_REQUESTED") { out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state::approved_peer_requested; return true; }
-  if (s == "DELETED") { out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state::deleted; return true; }
-  if (s == "DELETED_BY_PEER") { out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state::deleted_by_peer; return true; }
-  if (s == "DELETING") { out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state::deleting; return true; }
-  if (s == "ERROR") { out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state::error; return true; }
-  if (s == "INVALID_SPECIFICATION") { out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state::invalid_specification; return true; }
-  if (s == "PENDING_PEER") { out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state::pending_peer; return true; }
-  if (s == "REJECTED_BY_PEER") { out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state::rejected_by_peer; return true; }
-  out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item_type v) noexcept {
-  switch (v) {
-    case organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item_type::overlapping_peer_vpc_ip_ranges: return "overlapping-peer-vpc-ip-ranges";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item_type::upcloud_peering_in_error: return "upcloud-peering-in-error";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item_type& out) noexcept {
-  if (s == "overlapping-peer-vpc-ip-ranges") { out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item_type::overlapping_peer_vpc_ip_ranges; return true; }
-  if (s == "upcloud-peering-in-error") { out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item_type::upcloud_peering_in_error; return true; }
-  out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item_type::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_vpc_peering_connection_type v) noexcept {
-  switch (v) {
-    case organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_vpc_peering_connection_type::aws_tgw_vpc_attachment: return "aws-tgw-vpc-attachment";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_vpc_peering_connection_type::aws_vpc_peering_connection: return "aws-vpc-peering-connection";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_vpc_peering_connection_type::azure_vnet_peering: return "azure-vnet-peering";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_vpc_peering_connection_type::do_vpc_peering: return "do-vpc-peering";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_vpc_peering_connection_type::google_vpc_peering: return "google-vpc-peering";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_vpc_peering_connection_type::upcloud_vpc_peering: return "upcloud-vpc-peering";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_vpc_peering_connection_type& out) noexcept {
-  if (s == "aws-tgw-vpc-attachment") { out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_vpc_peering_connection_type::aws_tgw_vpc_attachment; return true; }
-  if (s == "aws-vpc-peering-connection") { out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_vpc_peering_connection_type::aws_vpc_peering_connection; return true; }
-  if (s == "azure-vnet-peering") { out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_vpc_peering_connection_type::azure_vnet_peering; return true; }
-  if (s == "do-vpc-peering") { out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_vpc_peering_connection_type::do_vpc_peering; return true; }
-  if (s == "google-vpc-peering") { out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_vpc_peering_connection_type::google_vpc_peering; return true; }
-  if (s == "upcloud-vpc-peering") { out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_vpc_peering_connection_type::upcloud_vpc_peering; return true; }
-  out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_vpc_peering_connection_type::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_state v) noexcept {
-  switch (v) {
-    case organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_state::active: return "ACTIVE";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_state::approved: return "APPROVED";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_state::deleted: return "DELETED";
-    case organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_state::deleting: return "DELETING";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_state& out) noexcept {
-  if (s == "ACTIVE") { out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_state::active; return true; }
-  if (s == "APPROVED") { out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_state::approved; return true; }
-  if (s == "DELETED") { out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_state::deleted; return true; }
-  if (s == "DELETING") { out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_state::deleting; return true; }
-  out = organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_state::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_vpc_peering_connection_state_type v) noexcept {
-  switch (v) {
-    case organization_vpc_peering_connection_state_type::active: return "ACTIVE";
-    case organization_vpc_peering_connection_state_type::approved: return "APPROVED";
-    case organization_vpc_peering_connection_state_type::approved_peer_requested: return "APPROVED_PEER_REQUESTED";
-    case organization_vpc_peering_connection_state_type::deleted: return "DELETED";
-    case organization_vpc_peering_connection_state_type::deleted_by_peer: return "DELETED_BY_PEER";
-    case organization_vpc_peering_connection_state_type::deleting: return "DELETING";
-    case organization_vpc_peering_connection_state_type::error: return "ERROR";
-    case organization_vpc_peering_connection_state_type::invalid_specification: return "INVALID_SPECIFICATION";
-    case organization_vpc_peering_connection_state_type::pending_peer: return "PENDING_PEER";
-    case organization_vpc_peering_connection_state_type::rejected_by_peer: return "REJECTED_BY_PEER";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_vpc_peering_connection_state_type& out) noexcept {
-  if (s == "ACTIVE") { out = organization_vpc_peering_connection_state_type::active; return true; }
-  if (s == "APPROVED") { out = organization_vpc_peering_connection_state_type::approved; return true; }
-  if (s == "APPROVED_PEER_REQUESTED") { out = organization_vpc_peering_connection_state_type::approved_peer_requested; return true; }
-  if (s == "DELETED") { out = organization_vpc_peering_connection_state_type::deleted; return true; }
-  if (s == "DELETED_BY_PEER") { out = organization_vpc_peering_connection_state_type::deleted_by_peer; return true; }
-  if (s == "DELETING") { out = organization_vpc_peering_connection_state_type::deleting; return true; }
-  if (s == "ERROR") { out = organization_vpc_peering_connection_state_type::error; return true; }
-  if (s == "INVALID_SPECIFICATION") { out = organization_vpc_peering_connection_state_type::invalid_specification; return true; }
-  if (s == "PENDING_PEER") { out = organization_vpc_peering_connection_state_type::pending_peer; return true; }
-  if (s == "REJECTED_BY_PEER") { out = organization_vpc_peering_connection_state_type::rejected_by_peer; return true; }
-  out = organization_vpc_peering_connection_state_type::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item_vpc_peering_connection_type v) noexcept {
-  switch (v) {
-    case organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item_vpc_peering_connection_type::aws_tgw_vpc_attachment: return "aws-tgw-vpc-attachment";
-    case organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item_vpc_peering_connection_type::aws_vpc_peering_connection: return "aws-vpc-peering-connection";
-    case organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item_vpc_peering_connection_type::azure_vnet_peering: return "azure-vnet-peering";
-    case organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item_vpc_peering_connection_type::do_vpc_peering: return "do-vpc-peering";
-    case organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item_vpc_peering_connection_type::google_vpc_peering: return "google-vpc-peering";
-    case organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item_vpc_peering_connection_type::upcloud_vpc_peering: return "upcloud-vpc-peering";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item_vpc_peering_connection_type& out) noexcept {
-  if (s == "aws-tgw-vpc-attachment") { out = organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item_vpc_peering_connection_type::aws_tgw_vpc_attachment; return true; }
-  if (s == "aws-vpc-peering-connection") { out = organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item_vpc_peering_connection_type::aws_vpc_peering_connection; return true; }
-  if (s == "azure-vnet-peering") { out = organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item_vpc_peering_connection_type::azure_vnet_peering; return true; }
-  if (s == "do-vpc-peering") { out = organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item_vpc_peering_connection_type::do_vpc_peering; return true; }
-  if (s == "google-vpc-peering") { out = organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item_vpc_peering_connection_type::google_vpc_peering; return true; }
-  if (s == "upcloud-vpc-peering") { out = organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item_vpc_peering_connection_type::upcloud_vpc_peering; return true; }
-  out = organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item_vpc_peering_connection_type::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_vpc_peering_connections_refresh_response_peering_connections_item_state v) noexcept {
-  switch (v) {
-    case organization_vpc_peering_connections_refresh_response_peering_connections_item_state::active: return "ACTIVE";
-    case organization_vpc_peering_connections_refresh_response_peering_connections_item_state::approved: return "APPROVED";
-    case organization_vpc_peering_connections_refresh_response_peering_connections_item_state::approved_peer_requested: return "APPROVED_PEER_REQUESTED";
-    case organization_vpc_peering_connections_refresh_response_peering_connections_item_state::deleted: return "DELETED";
-    case organization_vpc_peering_connections_refresh_response_peering_connections_item_state::deleted_by_peer: return "DELETED_BY_PEER";
-    case organization_vpc_peering_connections_refresh_response_peering_connections_item_state::deleting: return "DELETING";
-    case organization_vpc_peering_connections_refresh_response_peering_connections_item_state::error: return "ERROR";
-    case organization_vpc_peering_connections_refresh_response_peering_connections_item_state::invalid_specification: return "INVALID_SPECIFICATION";
-    case organization_vpc_peering_connections_refresh_response_peering_connections_item_state::pending_peer: return "PENDING_PEER";
-    case organization_vpc_peering_connections_refresh_response_peering_connections_item_state::rejected_by_peer: return "REJECTED_BY_PEER";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_vpc_peering_connections_refresh_response_peering_connections_item_state& out) noexcept {
-  if (s == "ACTIVE") { out = organization_vpc_peering_connections_refresh_response_peering_connections_item_state::active; return true; }
-  if (s == "APPROVED") { out = organization_vpc_peering_connections_refresh_response_peering_connections_item_state::approved; return true; }
-  if (s == "APPROVED_PEER_REQUESTED") { out = organization_vpc_peering_connections_refresh_response_peering_connections_item_state::approved_peer_requested; return true; }
-  if (s == "DELETED") { out = organization_vpc_peering_connections_refresh_response_peering_connections_item_state::deleted; return true; }
-  if (s == "DELETED_BY_PEER") { out = organization_vpc_peering_connections_refresh_response_peering_connections_item_state::deleted_by_peer; return true; }
-  if (s == "DELETING") { out = organization_vpc_peering_connections_refresh_response_peering_connections_item_state::deleting; return true; }
-  if (s == "ERROR") { out = organization_vpc_peering_connections_refresh_response_peering_connections_item_state::error; return true; }
-  if (s == "INVALID_SPECIFICATION") { out = organization_vpc_peering_connections_refresh_response_peering_connections_item_state::invalid_specification; return true; }
-  if (s == "PENDING_PEER") { out = organization_vpc_peering_connections_refresh_response_peering_connections_item_state::pending_peer; return true; }
-  if (s == "REJECTED_BY_PEER") { out = organization_vpc_peering_connections_refresh_response_peering_connections_item_state::rejected_by_peer; return true; }
-  out = organization_vpc_peering_connections_refresh_response_peering_connections_item_state::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item_type v) noexcept {
-  switch (v) {
-    case organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item_type::overlapping_peer_vpc_ip_ranges: return "overlapping-peer-vpc-ip-ranges";
-    case organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item_type::upcloud_peering_in_error: return "upcloud-peering-in-error";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item_type& out) noexcept {
-  if (s == "overlapping-peer-vpc-ip-ranges") { out = organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item_type::overlapping_peer_vpc_ip_ranges; return true; }
-  if (s == "upcloud-peering-in-error") { out = organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item_type::upcloud_peering_in_error; return true; }
-  out = organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item_type::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_vpc_peering_connections_refresh_response_peering_connections_item_vpc_peering_connection_type v) noexcept {
-  switch (v) {
-    case organization_vpc_peering_connections_refresh_response_peering_connections_item_vpc_peering_connection_type::aws_tgw_vpc_attachment: return "aws-tgw-vpc-attachment";
-    case organization_vpc_peering_connections_refresh_response_peering_connections_item_vpc_peering_connection_type::aws_vpc_peering_connection: return "aws-vpc-peering-connection";
-    case organization_vpc_peering_connections_refresh_response_peering_connections_item_vpc_peering_connection_type::azure_vnet_peering: return "azure-vnet-peering";
-    case organization_vpc_peering_connections_refresh_response_peering_connections_item_vpc_peering_connection_type::do_vpc_peering: return "do-vpc-peering";
-    case organization_vpc_peering_connections_refresh_response_peering_connections_item_vpc_peering_connection_type::google_vpc_peering: return "google-vpc-peering";
-    case organization_vpc_peering_connections_refresh_response_peering_connections_item_vpc_peering_connection_type::upcloud_vpc_peering: return "upcloud-vpc-peering";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_vpc_peering_connections_refresh_response_peering_connections_item_vpc_peering_connection_type& out) noexcept {
-  if (s == "aws-tgw-vpc-attachment") { out = organization_vpc_peering_connections_refresh_response_peering_connections_item_vpc_peering_connection_type::aws_tgw_vpc_attachment; return true; }
-  if (s == "aws-vpc-peering-connection") { out = organization_vpc_peering_connections_refresh_response_peering_connections_item_vpc_peering_connection_type::aws_vpc_peering_connection; return true; }
-  if (s == "azure-vnet-peering") { out = organization_vpc_peering_connections_refresh_response_peering_connections_item_vpc_peering_connection_type::azure_vnet_peering; return true; }
-  if (s == "do-vpc-peering") { out = organization_vpc_peering_connections_refresh_response_peering_connections_item_vpc_peering_connection_type::do_vpc_peering; return true; }
-  if (s == "google-vpc-peering") { out = organization_vpc_peering_connections_refresh_response_peering_connections_item_vpc_peering_connection_type::google_vpc_peering; return true; }
-  if (s == "upcloud-vpc-peering") { out = organization_vpc_peering_connections_refresh_response_peering_connections_item_vpc_peering_connection_type::upcloud_vpc_peering; return true; }
-  out = organization_vpc_peering_connections_refresh_response_peering_connections_item_vpc_peering_connection_type::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_vpc_peering_connections_refresh_response_state v) noexcept {
-  switch (v) {
-    case organization_vpc_peering_connections_refresh_response_state::active: return "ACTIVE";
-    case organization_vpc_peering_connections_refresh_response_state::approved: return "APPROVED";
-    case organization_vpc_peering_connections_refresh_response_state::deleted: return "DELETED";
-    case organization_vpc_peering_connections_refresh_response_state::deleting: return "DELETING";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_vpc_peering_connections_refresh_response_state& out) noexcept {
-  if (s == "ACTIVE") { out = organization_vpc_peering_connections_refresh_response_state::active; return true; }
-  if (s == "APPROVED") { out = organization_vpc_peering_connections_refresh_response_state::approved; return true; }
-  if (s == "DELETED") { out = organization_vpc_peering_connections_refresh_response_state::deleted; return true; }
-  if (s == "DELETING") { out = organization_vpc_peering_connections_refresh_response_state::deleting; return true; }
-  out = organization_vpc_peering_connections_refresh_response_state::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_vpc_state_type v) noexcept {
-  switch (v) {
-    case organization_vpc_state_type::active: return "ACTIVE";
-    case organization_vpc_state_type::approved: return "APPROVED";
-    case organization_vpc_state_type::deleted: return "DELETED";
-    case organization_vpc_state_type::deleting: return "DELETING";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_vpc_state_type& out) noexcept {
-  if (s == "ACTIVE") { out = organization_vpc_state_type::active; return true; }
-  if (s == "APPROVED") { out = organization_vpc_state_type::approved; return true; }
-  if (s == "DELETED") { out = organization_vpc_state_type::deleted; return true; }
-  if (s == "DELETING") { out = organization_vpc_state_type::deleting; return true; }
-  out = organization_vpc_state_type::unknown;
-  return false;
-}
-
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_cloud_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cloud_in*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_delete_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::peering_connection_state_info_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_get_peering_connection_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_delete_by_id_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_clouds_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_errors_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_clouds_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_errors_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response_clouds_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response_errors_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_update_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::cloud_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_vpc_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_vpc_peering_connection_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_request_body_add_item& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_request_body& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_request_body_add_item& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_request_body& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_vpc_update_in& in);
 
-static ::aiven::codec::sax::target sax_members_organization_vpc_cloud_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_cloud_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_cloud_in(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::cloud_in*>(f.obj);
   switch (k.size()) {
     case 10:
       if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
@@ -421,8 +42,8 @@ static ::aiven::codec::sax::target sax_members_organization_vpc_cloud_out(::aive
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_cloud_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_cloud_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cloud_in*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_cloud_in>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_organization_vpc_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -462,45 +83,6 @@ static ::aiven::codec::sax::target sax_members_organization_vpc_create_out(::aiv
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_create_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_create_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_vpc_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_delete_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "clouds") return ::aiven::codec::sax::member(f, "clouds", o.clouds);
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "display_name") return ::aiven::codec::sax::member(f, "display_name", o.display_name);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 19:
-      if (k == "organization_vpc_id") return ::aiven::codec::sax::member(f, "organization_vpc_id", o.organization_vpc_id);
-      if (k == "peering_connections") return ::aiven::codec::sax::member(f, "peering_connections", o.peering_connections);
-      break;
-    case 38:
-      if (k == "pending_build_only_peering_connections") return ::aiven::codec::sax::member(f, "pending_build_only_peering_connections", o.pending_build_only_peering_connections);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_delete_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_delete_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_peering_connection_state_info_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -619,613 +201,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_get_
   return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_get_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_create_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 8:
-      if (k == "peer_vpc") return ::aiven::codec::sax::member(f, "peer_vpc", o.peer_vpc);
-      break;
-    case 10:
-      if (k == "state_info") return ::aiven::codec::sax::member(f, "state_info", o.state_info);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "peer_region") return ::aiven::codec::sax::member(f, "peer_region", o.peer_region);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 17:
-      if (k == "peer_azure_app_id") return ::aiven::codec::sax::member(f, "peer_azure_app_id", o.peer_azure_app_id);
-      break;
-    case 18:
-      if (k == "peer_cloud_account") return ::aiven::codec::sax::member(f, "peer_cloud_account", o.peer_cloud_account);
-      break;
-    case 19:
-      if (k == "peer_resource_group") return ::aiven::codec::sax::member(f, "peer_resource_group", o.peer_resource_group);
-      break;
-    case 20:
-      if (k == "peer_azure_tenant_id") return ::aiven::codec::sax::member(f, "peer_azure_tenant_id", o.peer_azure_tenant_id);
-      break;
-    case 21:
-      if (k == "peering_connection_id") return ::aiven::codec::sax::member(f, "peering_connection_id", o.peering_connection_id);
-      break;
-    case 23:
-      if (k == "user_peer_network_cidrs") return ::aiven::codec::sax::member(f, "user_peer_network_cidrs", o.user_peer_network_cidrs);
-      break;
-    case 27:
-      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_create_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_delete_by_id_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_delete_by_id_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 8:
-      if (k == "peer_vpc") return ::aiven::codec::sax::member(f, "peer_vpc", o.peer_vpc);
-      break;
-    case 10:
-      if (k == "state_info") return ::aiven::codec::sax::member(f, "state_info", o.state_info);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "peer_region") return ::aiven::codec::sax::member(f, "peer_region", o.peer_region);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 17:
-      if (k == "peer_azure_app_id") return ::aiven::codec::sax::member(f, "peer_azure_app_id", o.peer_azure_app_id);
-      break;
-    case 18:
-      if (k == "peer_cloud_account") return ::aiven::codec::sax::member(f, "peer_cloud_account", o.peer_cloud_account);
-      break;
-    case 19:
-      if (k == "peer_resource_group") return ::aiven::codec::sax::member(f, "peer_resource_group", o.peer_resource_group);
-      break;
-    case 20:
-      if (k == "peer_azure_tenant_id") return ::aiven::codec::sax::member(f, "peer_azure_tenant_id", o.peer_azure_tenant_id);
-      break;
-    case 21:
-      if (k == "peering_connection_id") return ::aiven::codec::sax::member(f, "peering_connection_id", o.peering_connection_id);
-      break;
-    case 23:
-      if (k == "user_peer_network_cidrs") return ::aiven::codec::sax::member(f, "user_peer_network_cidrs", o.user_peer_network_cidrs);
-      break;
-    case 27:
-      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_delete_by_id_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_delete_by_id_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response_clouds_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_clouds_item*>(f.obj);
-  switch (k.size()) {
-    case 10:
-      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
-      break;
-    case 12:
-      if (k == "network_cidr") return ::aiven::codec::sax::member(f, "network_cidr", o.network_cidr);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_clouds_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response_clouds_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response_errors_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_errors_item*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "more_info") return ::aiven::codec::sax::member(f, "more_info", o.more_info);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_errors_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response_errors_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 22:
-      if (k == "conflicting_aws_vpc_id") return ::aiven::codec::sax::member(f, "conflicting_aws_vpc_id", o.conflicting_aws_vpc_id);
-      break;
-    case 26:
-      if (k == "conflicting_aws_account_id") return ::aiven::codec::sax::member(f, "conflicting_aws_account_id", o.conflicting_aws_account_id);
-      break;
-    case 41:
-      if (k == "conflicting_aws_vpc_peering_connection_id") return ::aiven::codec::sax::member(f, "conflicting_aws_vpc_peering_connection_id", o.conflicting_aws_vpc_peering_connection_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 8:
-      if (k == "warnings") return ::aiven::codec::sax::member(f, "warnings", o.warnings);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 8:
-      if (k == "peer_vpc") return ::aiven::codec::sax::member(f, "peer_vpc", o.peer_vpc);
-      break;
-    case 10:
-      if (k == "state_info") return ::aiven::codec::sax::member(f, "state_info", o.state_info);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "peer_region") return ::aiven::codec::sax::member(f, "peer_region", o.peer_region);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 17:
-      if (k == "peer_azure_app_id") return ::aiven::codec::sax::member(f, "peer_azure_app_id", o.peer_azure_app_id);
-      break;
-    case 18:
-      if (k == "peer_cloud_account") return ::aiven::codec::sax::member(f, "peer_cloud_account", o.peer_cloud_account);
-      break;
-    case 19:
-      if (k == "peer_resource_group") return ::aiven::codec::sax::member(f, "peer_resource_group", o.peer_resource_group);
-      break;
-    case 20:
-      if (k == "peer_azure_tenant_id") return ::aiven::codec::sax::member(f, "peer_azure_tenant_id", o.peer_azure_tenant_id);
-      break;
-    case 21:
-      if (k == "peering_connection_id") return ::aiven::codec::sax::member(f, "peering_connection_id", o.peering_connection_id);
-      break;
-    case 23:
-      if (k == "user_peer_network_cidrs") return ::aiven::codec::sax::member(f, "user_peer_network_cidrs", o.user_peer_network_cidrs);
-      break;
-    case 27:
-      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "clouds") return ::aiven::codec::sax::member(f, "clouds", o.clouds);
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "display_name") return ::aiven::codec::sax::member(f, "display_name", o.display_name);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 19:
-      if (k == "organization_vpc_id") return ::aiven::codec::sax::member(f, "organization_vpc_id", o.organization_vpc_id);
-      if (k == "peering_connections") return ::aiven::codec::sax::member(f, "peering_connections", o.peering_connections);
-      break;
-    case 38:
-      if (k == "pending_build_only_peering_connections") return ::aiven::codec::sax::member(f, "pending_build_only_peering_connections", o.pending_build_only_peering_connections);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_response>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_clouds_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_clouds_item*>(f.obj);
-  switch (k.size()) {
-    case 10:
-      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
-      break;
-    case 12:
-      if (k == "network_cidr") return ::aiven::codec::sax::member(f, "network_cidr", o.network_cidr);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_clouds_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_clouds_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_errors_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_errors_item*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "more_info") return ::aiven::codec::sax::member(f, "more_info", o.more_info);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_errors_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_errors_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 22:
-      if (k == "conflicting_aws_vpc_id") return ::aiven::codec::sax::member(f, "conflicting_aws_vpc_id", o.conflicting_aws_vpc_id);
-      break;
-    case 26:
-      if (k == "conflicting_aws_account_id") return ::aiven::codec::sax::member(f, "conflicting_aws_account_id", o.conflicting_aws_account_id);
-      break;
-    case 41:
-      if (k == "conflicting_aws_vpc_peering_connection_id") return ::aiven::codec::sax::member(f, "conflicting_aws_vpc_peering_connection_id", o.conflicting_aws_vpc_peering_connection_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 8:
-      if (k == "warnings") return ::aiven::codec::sax::member(f, "warnings", o.warnings);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 8:
-      if (k == "peer_vpc") return ::aiven::codec::sax::member(f, "peer_vpc", o.peer_vpc);
-      break;
-    case 10:
-      if (k == "state_info") return ::aiven::codec::sax::member(f, "state_info", o.state_info);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "peer_region") return ::aiven::codec::sax::member(f, "peer_region", o.peer_region);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 17:
-      if (k == "peer_azure_app_id") return ::aiven::codec::sax::member(f, "peer_azure_app_id", o.peer_azure_app_id);
-      break;
-    case 18:
-      if (k == "peer_cloud_account") return ::aiven::codec::sax::member(f, "peer_cloud_account", o.peer_cloud_account);
-      break;
-    case 19:
-      if (k == "peer_resource_group") return ::aiven::codec::sax::member(f, "peer_resource_group", o.peer_resource_group);
-      break;
-    case 20:
-      if (k == "peer_azure_tenant_id") return ::aiven::codec::sax::member(f, "peer_azure_tenant_id", o.peer_azure_tenant_id);
-      break;
-    case 21:
-      if (k == "peering_connection_id") return ::aiven::codec::sax::member(f, "peering_connection_id", o.peering_connection_id);
-      break;
-    case 23:
-      if (k == "user_peer_network_cidrs") return ::aiven::codec::sax::member(f, "user_peer_network_cidrs", o.user_peer_network_cidrs);
-      break;
-    case 27:
-      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "clouds") return ::aiven::codec::sax::member(f, "clouds", o.clouds);
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "display_name") return ::aiven::codec::sax::member(f, "display_name", o.display_name);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 19:
-      if (k == "organization_vpc_id") return ::aiven::codec::sax::member(f, "organization_vpc_id", o.organization_vpc_id);
-      if (k == "peering_connections") return ::aiven::codec::sax::member(f, "peering_connections", o.peering_connections);
-      break;
-    case 38:
-      if (k == "pending_build_only_peering_connections") return ::aiven::codec::sax::member(f, "pending_build_only_peering_connections", o.pending_build_only_peering_connections);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_peer_network_cidrs_update_v2_response>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item*>(f.obj);
-  switch (k.size()) {
-    case 9:
-      if (k == "price_usd") return ::aiven::codec::sax::member(f, "price_usd", o.price_usd);
-      break;
-    case 10:
-      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
-      break;
-    case 27:
-      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connections_refresh_response_clouds_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connections_refresh_response_clouds_item*>(f.obj);
-  switch (k.size()) {
-    case 10:
-      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
-      break;
-    case 12:
-      if (k == "network_cidr") return ::aiven::codec::sax::member(f, "network_cidr", o.network_cidr);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response_clouds_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connections_refresh_response_clouds_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connections_refresh_response_errors_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connections_refresh_response_errors_item*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "more_info") return ::aiven::codec::sax::member(f, "more_info", o.more_info);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response_errors_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connections_refresh_response_errors_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 22:
-      if (k == "conflicting_aws_vpc_id") return ::aiven::codec::sax::member(f, "conflicting_aws_vpc_id", o.conflicting_aws_vpc_id);
-      break;
-    case 26:
-      if (k == "conflicting_aws_account_id") return ::aiven::codec::sax::member(f, "conflicting_aws_account_id", o.conflicting_aws_account_id);
-      break;
-    case 41:
-      if (k == "conflicting_aws_vpc_peering_connection_id") return ::aiven::codec::sax::member(f, "conflicting_aws_vpc_peering_connection_id", o.conflicting_aws_vpc_peering_connection_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 8:
-      if (k == "warnings") return ::aiven::codec::sax::member(f, "warnings", o.warnings);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connections_refresh_response_peering_connections_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 8:
-      if (k == "peer_vpc") return ::aiven::codec::sax::member(f, "peer_vpc", o.peer_vpc);
-      break;
-    case 10:
-      if (k == "state_info") return ::aiven::codec::sax::member(f, "state_info", o.state_info);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "peer_region") return ::aiven::codec::sax::member(f, "peer_region", o.peer_region);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 17:
-      if (k == "peer_azure_app_id") return ::aiven::codec::sax::member(f, "peer_azure_app_id", o.peer_azure_app_id);
-      break;
-    case 18:
-      if (k == "peer_cloud_account") return ::aiven::codec::sax::member(f, "peer_cloud_account", o.peer_cloud_account);
-      break;
-    case 19:
-      if (k == "peer_resource_group") return ::aiven::codec::sax::member(f, "peer_resource_group", o.peer_resource_group);
-      break;
-    case 20:
-      if (k == "peer_azure_tenant_id") return ::aiven::codec::sax::member(f, "peer_azure_tenant_id", o.peer_azure_tenant_id);
-      break;
-    case 21:
-      if (k == "peering_connection_id") return ::aiven::codec::sax::member(f, "peering_connection_id", o.peering_connection_id);
-      break;
-    case 23:
-      if (k == "user_peer_network_cidrs") return ::aiven::codec::sax::member(f, "user_peer_network_cidrs", o.user_peer_network_cidrs);
-      break;
-    case 27:
-      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connections_refresh_response_peering_connections_item>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_organization_vpc_peering_connections_refresh_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::organization_vpc_peering_connections_refresh_response*>(f.obj);
   switch (k.size()) {
@@ -1265,45 +240,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_peer
   return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_peering_connections_refresh_response>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_organization_vpc_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_vpc_update_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "clouds") return ::aiven::codec::sax::member(f, "clouds", o.clouds);
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "display_name") return ::aiven::codec::sax::member(f, "display_name", o.display_name);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 19:
-      if (k == "organization_vpc_id") return ::aiven::codec::sax::member(f, "organization_vpc_id", o.organization_vpc_id);
-      if (k == "peering_connections") return ::aiven::codec::sax::member(f, "peering_connections", o.peering_connections);
-      break;
-    case 38:
-      if (k == "pending_build_only_peering_connections") return ::aiven::codec::sax::member(f, "pending_build_only_peering_connections", o.pending_build_only_peering_connections);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_vpc_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_vpc_update_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_vpc_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::vpc_out*>(f.obj);
   switch (k.size()) {
@@ -1336,37 +272,15 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_out*) {
 }
 
 #ifdef AIVEN_CODEC_TREE_REFERENCE
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_cloud_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::cloud_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::peering_connection_state_info_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_get_peering_connection_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_delete_by_id_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_clouds_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_errors_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_clouds_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_errors_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connections_refresh_response_clouds_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connections_refresh_response_errors_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connections_refresh_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::vpc_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_cloud_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::cloud_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -1378,26 +292,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_cloud_
 }
 
 bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "clouds", out.clouds, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "display_name", out.display_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_vpc_id", out.organization_vpc_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peering_connections", out.peering_connections, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "pending_build_only_peering_connections", out.pending_build_only_peering_connections, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"clouds", "create_time", "display_name", "errors", "message", "organization_id", "organization_vpc_id", "peering_connections", "pending_build_only_peering_connections", "state", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -1474,340 +368,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_get_ou
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_azure_app_id", out.peer_azure_app_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_azure_tenant_id", out.peer_azure_tenant_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_cloud_account", out.peer_cloud_account, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_region", out.peer_region, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_resource_group", out.peer_resource_group, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_vpc", out.peer_vpc, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peering_connection_id", out.peering_connection_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state_info", out.state_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_peer_network_cidrs", out.user_peer_network_cidrs, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"create_time", "errors", "message", "peer_azure_app_id", "peer_azure_tenant_id", "peer_cloud_account", "peer_region", "peer_resource_group", "peer_vpc", "peering_connection_id", "state", "state_info", "update_time", "user_peer_network_cidrs", "vpc_peering_connection_type"};
-  ::aiven::codec::keep_unknown(*o, known, 15, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_delete_by_id_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_azure_app_id", out.peer_azure_app_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_azure_tenant_id", out.peer_azure_tenant_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_cloud_account", out.peer_cloud_account, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_region", out.peer_region, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_resource_group", out.peer_resource_group, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_vpc", out.peer_vpc, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peering_connection_id", out.peering_connection_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state_info", out.state_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_peer_network_cidrs", out.user_peer_network_cidrs, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"create_time", "errors", "message", "peer_azure_app_id", "peer_azure_tenant_id", "peer_cloud_account", "peer_region", "peer_resource_group", "peer_vpc", "peering_connection_id", "state", "state_info", "update_time", "user_peer_network_cidrs", "vpc_peering_connection_type"};
-  ::aiven::codec::keep_unknown(*o, known, 15, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_clouds_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "network_cidr", out.network_cidr, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"cloud_name", "network_cidr"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_errors_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "more_info", out.more_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"message", "more_info", "status"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "conflicting_aws_account_id", out.conflicting_aws_account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "conflicting_aws_vpc_id", out.conflicting_aws_vpc_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "conflicting_aws_vpc_peering_connection_id", out.conflicting_aws_vpc_peering_connection_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"conflicting_aws_account_id", "conflicting_aws_vpc_id", "conflicting_aws_vpc_peering_connection_id", "message", "type"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "warnings", out.warnings, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"message", "type", "warnings"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_azure_app_id", out.peer_azure_app_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_azure_tenant_id", out.peer_azure_tenant_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_cloud_account", out.peer_cloud_account, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_region", out.peer_region, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_resource_group", out.peer_resource_group, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_vpc", out.peer_vpc, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peering_connection_id", out.peering_connection_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state_info", out.state_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_peer_network_cidrs", out.user_peer_network_cidrs, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"create_time", "peer_azure_app_id", "peer_azure_tenant_id", "peer_cloud_account", "peer_region", "peer_resource_group", "peer_vpc", "peering_connection_id", "state", "state_info", "update_time", "user_peer_network_cidrs", "vpc_peering_connection_type"};
-  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "clouds", out.clouds, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "display_name", out.display_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_vpc_id", out.organization_vpc_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peering_connections", out.peering_connections, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "pending_build_only_peering_connections", out.pending_build_only_peering_connections, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"clouds", "create_time", "display_name", "errors", "message", "organization_id", "organization_vpc_id", "peering_connections", "pending_build_only_peering_connections", "state", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_clouds_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "network_cidr", out.network_cidr, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"cloud_name", "network_cidr"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_errors_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "more_info", out.more_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"message", "more_info", "status"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "conflicting_aws_account_id", out.conflicting_aws_account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "conflicting_aws_vpc_id", out.conflicting_aws_vpc_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "conflicting_aws_vpc_peering_connection_id", out.conflicting_aws_vpc_peering_connection_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"conflicting_aws_account_id", "conflicting_aws_vpc_id", "conflicting_aws_vpc_peering_connection_id", "message", "type"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "warnings", out.warnings, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"message", "type", "warnings"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_azure_app_id", out.peer_azure_app_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_azure_tenant_id", out.peer_azure_tenant_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_cloud_account", out.peer_cloud_account, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_region", out.peer_region, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_resource_group", out.peer_resource_group, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_vpc", out.peer_vpc, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peering_connection_id", out.peering_connection_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state_info", out.state_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_peer_network_cidrs", out.user_peer_network_cidrs, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"create_time", "peer_azure_app_id", "peer_azure_tenant_id", "peer_cloud_account", "peer_region", "peer_resource_group", "peer_vpc", "peering_connection_id", "state", "state_info", "update_time", "user_peer_network_cidrs", "vpc_peering_connection_type"};
-  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "clouds", out.clouds, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "display_name", out.display_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_vpc_id", out.organization_vpc_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peering_connections", out.peering_connections, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "pending_build_only_peering_connections", out.pending_build_only_peering_connections, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"clouds", "create_time", "display_name", "errors", "message", "organization_id", "organization_vpc_id", "peering_connections", "pending_build_only_peering_connections", "state", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "price_usd", out.price_usd, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"cloud_name", "price_usd", "vpc_peering_connection_type"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connections_refresh_response_clouds_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "network_cidr", out.network_cidr, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"cloud_name", "network_cidr"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connections_refresh_response_errors_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "more_info", out.more_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"message", "more_info", "status"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "conflicting_aws_account_id", out.conflicting_aws_account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "conflicting_aws_vpc_id", out.conflicting_aws_vpc_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "conflicting_aws_vpc_peering_connection_id", out.conflicting_aws_vpc_peering_connection_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"conflicting_aws_account_id", "conflicting_aws_vpc_id", "conflicting_aws_vpc_peering_connection_id", "message", "type"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "warnings", out.warnings, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"message", "type", "warnings"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connections_refresh_response_peering_connections_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_azure_app_id", out.peer_azure_app_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_azure_tenant_id", out.peer_azure_tenant_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_cloud_account", out.peer_cloud_account, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_region", out.peer_region, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_resource_group", out.peer_resource_group, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_vpc", out.peer_vpc, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peering_connection_id", out.peering_connection_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state_info", out.state_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_peer_network_cidrs", out.user_peer_network_cidrs, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"create_time", "peer_azure_app_id", "peer_azure_tenant_id", "peer_cloud_account", "peer_region", "peer_resource_group", "peer_vpc", "peering_connection_id", "state", "state_info", "update_time", "user_peer_network_cidrs", "vpc_peering_connection_type"};
-  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_peering_connections_refresh_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "clouds", out.clouds, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "display_name", out.display_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_vpc_id", out.organization_vpc_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peering_connections", out.peering_connections, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "pending_build_only_peering_connections", out.pending_build_only_peering_connections, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"clouds", "create_time", "display_name", "errors", "message", "organization_id", "organization_vpc_id", "peering_connections", "pending_build_only_peering_connections", "state", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_vpc_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -1859,50 +420,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::vpc_out& out, const ::a
   return o;
 }
 
-::boost::json::value encode(const ::aiven::api::organization_vpc_peering_connection_create_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "peer_azure_app_id", in.peer_azure_app_id);
-  ::aiven::codec::put(o, "peer_azure_tenant_id", in.peer_azure_tenant_id);
-  ::aiven::codec::put(o, "peer_cloud_account", in.peer_cloud_account);
-  ::aiven::codec::put(o, "peer_region", in.peer_region);
-  ::aiven::codec::put(o, "peer_resource_group", in.peer_resource_group);
-  ::aiven::codec::put(o, "peer_vpc", in.peer_vpc);
-  ::aiven::codec::put(o, "user_peer_network_cidrs", in.user_peer_network_cidrs);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_request_body_add_item& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "cidr", in.cidr);
-  ::aiven::codec::put(o, "peer_cloud_account", in.peer_cloud_account);
-  ::aiven::codec::put(o, "peer_resource_group", in.peer_resource_group);
-  ::aiven::codec::put(o, "peer_vpc", in.peer_vpc);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_request_body& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "add", in.add);
-  ::aiven::codec::put(o, "delete", in.delete_value);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_request_body_add_item& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "cidr", in.cidr);
-  ::aiven::codec::put(o, "peer_cloud_account", in.peer_cloud_account);
-  ::aiven::codec::put(o, "peer_resource_group", in.peer_resource_group);
-  ::aiven::codec::put(o, "peer_vpc", in.peer_vpc);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_request_body& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "add", in.add);
-  ::aiven::codec::put(o, "delete", in.delete_value);
-  return o;
-}
-
 ::boost::json::value encode(const ::aiven::api::organization_vpc_update_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "display_name", in.display_name);
@@ -1913,7 +430,12 @@ namespace detail {
 
 void organization_vpc_clouds_list_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_clouds_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::cloud_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcCloudsList", ::aiven::http_method::get, "/v1/organization/{organization_id}/vpc-clouds", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcCloudsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/vpc-clouds",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1927,7 +449,12 @@ void organization_vpc_clouds_list_erased(const ::aiven::client& c, ::aiven::api:
 
 void organization_vpc_create_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_vpc_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/vpcs", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/vpcs",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1943,7 +470,12 @@ void organization_vpc_create_erased(const ::aiven::client& c, ::aiven::api::orga
 
 void organization_vpc_delete_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_vpc_delete_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/vpc/{organization_vpc_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/vpc/{organization_vpc_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1958,7 +490,12 @@ void organization_vpc_delete_erased(const ::aiven::client& c, ::aiven::api::orga
 
 void organization_vpc_get_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_vpc_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/vpc/{organization_vpc_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/vpc/{organization_vpc_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1973,7 +510,12 @@ void organization_vpc_get_erased(const ::aiven::client& c, ::aiven::api::organiz
 
 void organization_vpc_list_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::vpc_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcList", ::aiven::http_method::get, "/v1/organization/{organization_id}/vpcs", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/vpcs",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1987,7 +529,12 @@ void organization_vpc_list_erased(const ::aiven::client& c, ::aiven::api::organi
 
 void organization_vpc_peering_connection_create_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_peering_connection_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_vpc_peering_connection_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcPeeringConnectionCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/vpc/{organization_vpc_id}/peering-connections", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcPeeringConnectionCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/vpc/{organization_vpc_id}/peering-connections",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -2005,7 +552,12 @@ void organization_vpc_peering_connection_create_erased(const ::aiven::client& c,
 
 void organization_vpc_peering_connection_delete_by_id_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_peering_connection_delete_by_id_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_vpc_peering_connection_delete_by_id_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcPeeringConnectionDeleteById", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/vpc/{organization_vpc_id}/peering-connection/{peering_connection_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcPeeringConnectionDeleteById",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/vpc/{organization_vpc_id}/peering-connection/{peering_connection_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -2022,7 +574,12 @@ void organization_vpc_peering_connection_delete_by_id_erased(const ::aiven::clie
 
 void organization_vpc_peering_connection_peer_network_cidrs_update_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcPeeringConnectionPeerNetworkCidrsUpdate", ::aiven::http_method::put, "/v1/organization/{organization_id}/vpc/{organization_vpc_id}/peering-connection/{peering_connection_id}/user-peer-network-cidrs", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcPeeringConnectionPeerNetworkCidrsUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/organization/{organization_id}/vpc/{organization_vpc_id}/peering-connection/{peering_connection_id}/user-peer-network-cidrs",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -2042,7 +599,12 @@ void organization_vpc_peering_connection_peer_network_cidrs_update_erased(const 
 
 void organization_vpc_peering_connection_peer_network_cidrs_update_v2_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_vpc_peering_connection_peer_network_cidrs_update_v2_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcPeeringConnectionPeerNetworkCidrsUpdateV2", ::aiven::http_method::put, "/v1/organization/{organization_id}/vpc/{organization_vpc_id}/user-peer-network-cidrs", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcPeeringConnectionPeerNetworkCidrsUpdateV2",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/organization/{organization_id}/vpc/{organization_vpc_id}/user-peer-network-cidrs",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -2060,7 +622,12 @@ void organization_vpc_peering_connection_peer_network_cidrs_update_v2_erased(con
 
 void organization_vpc_peering_connection_types_list_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_peering_connection_types_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcPeeringConnectionTypesList", ::aiven::http_method::get, "/v1/organization/{organization_id}/vpc-peering-connection-types", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcPeeringConnectionTypesList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/vpc-peering-connection-types",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -2074,7 +641,12 @@ void organization_vpc_peering_connection_types_list_erased(const ::aiven::client
 
 void organization_vpc_peering_connections_refresh_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_peering_connections_refresh_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_vpc_peering_connections_refresh_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcPeeringConnectionsRefresh", ::aiven::http_method::post, "/v1/organization/{organization_id}/vpc/{organization_vpc_id}/peering-connections/refresh", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcPeeringConnectionsRefresh",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/vpc/{organization_vpc_id}/peering-connections/refresh",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -2090,7 +662,12 @@ void organization_vpc_peering_connections_refresh_erased(const ::aiven::client& 
 
 void organization_vpc_update_erased(const ::aiven::client& c, ::aiven::api::organization_vpc_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_vpc_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationVpcUpdate", ::aiven::http_method::put, "/v1/organization/{organization_id}/vpc/{organization_vpc_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationVpcUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/organization/{organization_id}/vpc/{organization_vpc_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";

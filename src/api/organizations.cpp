@@ -110,34 +110,25 @@ bool from_string(std::string_view s, tier_type& out) noexcept {
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::acces_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::discovered_organization_list_response_discovered_organizations_item_users_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::discovered_organization_list_response_discovered_organizations_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::end_of_life_extension*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::invitation_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_authentication_config_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_authentication_config_update_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_governance_access_create_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_governance_access_credentials_get_response_credentials*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_governance_access_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_governance_access_list_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_ip_allow_list_get_response*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_projects_create_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_projects_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_projects_project_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_projects_list_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_projects_update_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_update_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_organization_create_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_governance_acl_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::access_data_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_authentication_config_update_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_governance_access_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_ip_allow_list_set_request_body& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_ip_allow_list_get_response& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_projects_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_projects_update_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_update_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_user_invitation_accept_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::organization_user_invite_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_organization_create_in& in);
 
 static ::aiven::codec::sax::target sax_members_organization_governance_acl_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -276,24 +267,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::discovered_organizati
   return ::aiven::codec::sax::model_ops<&sax_members_discovered_organization_list_response_discovered_organizations_item>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_end_of_life_extension(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::end_of_life_extension*>(f.obj);
-  switch (k.size()) {
-    case 7:
-      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
-      break;
-    case 8:
-      if (k == "eol_date") return ::aiven::codec::sax::member(f, "eol_date", o.eol_date);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::end_of_life_extension*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_end_of_life_extension>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_invitation_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::invitation_out*>(f.obj);
   switch (k.size()) {
@@ -354,46 +327,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_authenti
   return ::aiven::codec::sax::model_ops<&sax_members_organization_authentication_config_get_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_organization_authentication_config_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_authentication_config_update_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 11:
-      if (k == "mcp_enabled") return ::aiven::codec::sax::member(f, "mcp_enabled", o.mcp_enabled);
-      break;
-    case 12:
-      if (k == "saml_enabled") return ::aiven::codec::sax::member(f, "saml_enabled", o.saml_enabled);
-      break;
-    case 13:
-      if (k == "oauth_enabled") return ::aiven::codec::sax::member(f, "oauth_enabled", o.oauth_enabled);
-      break;
-    case 19:
-      if (k == "saml_allow_external") return ::aiven::codec::sax::member(f, "saml_allow_external", o.saml_allow_external);
-      if (k == "two_factor_required") return ::aiven::codec::sax::member(f, "two_factor_required", o.two_factor_required);
-      break;
-    case 21:
-      if (k == "password_auth_enabled") return ::aiven::codec::sax::member(f, "password_auth_enabled", o.password_auth_enabled);
-      break;
-    case 23:
-      if (k == "personal_tokens_enabled") return ::aiven::codec::sax::member(f, "personal_tokens_enabled", o.personal_tokens_enabled);
-      break;
-    case 43:
-      if (k == "personal_tokens_require_allowed_auth_method") return ::aiven::codec::sax::member(f, "personal_tokens_require_allowed_auth_method", o.personal_tokens_require_allowed_auth_method);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_authentication_config_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_authentication_config_update_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_organization_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::organization_get_out*>(f.obj);
   switch (k.size()) {
@@ -431,37 +364,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_get_out*
   return ::aiven::codec::sax::model_ops<&sax_members_organization_get_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_organization_governance_access_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_governance_access_create_out*>(f.obj);
-  switch (k.size()) {
-    case 9:
-      if (k == "access_id") return ::aiven::codec::sax::member(f, "access_id", o.access_id);
-      break;
-    case 10:
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      break;
-    case 11:
-      if (k == "access_data") return ::aiven::codec::sax::member(f, "access_data", o.access_data);
-      if (k == "access_name") return ::aiven::codec::sax::member(f, "access_name", o.access_name);
-      if (k == "access_type") return ::aiven::codec::sax::member(f, "access_type", o.access_type);
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      break;
-    case 19:
-      if (k == "credentials_user_id") return ::aiven::codec::sax::member(f, "credentials_user_id", o.credentials_user_id);
-      if (k == "owner_user_group_id") return ::aiven::codec::sax::member(f, "owner_user_group_id", o.owner_user_group_id);
-      break;
-    case 20:
-      if (k == "credentials_consumed") return ::aiven::codec::sax::member(f, "credentials_consumed", o.credentials_consumed);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_governance_access_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_governance_access_create_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_organization_governance_access_credentials_get_response_credentials(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::organization_governance_access_credentials_get_response_credentials*>(f.obj);
   switch (k.size()) {
@@ -481,37 +383,6 @@ static ::aiven::codec::sax::target sax_members_organization_governance_access_cr
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_governance_access_credentials_get_response_credentials*) {
   return ::aiven::codec::sax::model_ops<&sax_members_organization_governance_access_credentials_get_response_credentials>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_governance_access_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_governance_access_get_out*>(f.obj);
-  switch (k.size()) {
-    case 9:
-      if (k == "access_id") return ::aiven::codec::sax::member(f, "access_id", o.access_id);
-      break;
-    case 10:
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      break;
-    case 11:
-      if (k == "access_data") return ::aiven::codec::sax::member(f, "access_data", o.access_data);
-      if (k == "access_name") return ::aiven::codec::sax::member(f, "access_name", o.access_name);
-      if (k == "access_type") return ::aiven::codec::sax::member(f, "access_type", o.access_type);
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      break;
-    case 19:
-      if (k == "credentials_user_id") return ::aiven::codec::sax::member(f, "credentials_user_id", o.credentials_user_id);
-      if (k == "owner_user_group_id") return ::aiven::codec::sax::member(f, "owner_user_group_id", o.owner_user_group_id);
-      break;
-    case 20:
-      if (k == "credentials_consumed") return ::aiven::codec::sax::member(f, "credentials_consumed", o.credentials_consumed);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_governance_access_get_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_governance_access_get_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_organization_governance_access_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -591,50 +462,6 @@ static ::aiven::codec::sax::target sax_members_organization_out(::aiven::codec::
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_organization_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_projects_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_projects_create_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      break;
-    case 9:
-      if (k == "base_port") return ::aiven::codec::sax::member(f, "base_port", o.base_port);
-      if (k == "parent_id") return ::aiven::codec::sax::member(f, "parent_id", o.parent_id);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      if (k == "project_id") return ::aiven::codec::sax::member(f, "project_id", o.project_id);
-      break;
-    case 11:
-      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 16:
-      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
-      break;
-    case 21:
-      if (k == "end_of_life_extension") return ::aiven::codec::sax::member(f, "end_of_life_extension", o.end_of_life_extension);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_projects_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_projects_create_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_organization_projects_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -737,148 +564,22 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_projects
   return ::aiven::codec::sax::model_ops<&sax_members_organization_projects_list_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_organization_projects_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_projects_update_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      break;
-    case 9:
-      if (k == "base_port") return ::aiven::codec::sax::member(f, "base_port", o.base_port);
-      if (k == "parent_id") return ::aiven::codec::sax::member(f, "parent_id", o.parent_id);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      if (k == "project_id") return ::aiven::codec::sax::member(f, "project_id", o.project_id);
-      break;
-    case 11:
-      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 16:
-      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
-      break;
-    case 21:
-      if (k == "end_of_life_extension") return ::aiven::codec::sax::member(f, "end_of_life_extension", o.end_of_life_extension);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_projects_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_projects_update_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_update_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "tier") return ::aiven::codec::sax::member(f, "tier", o.tier);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 17:
-      if (k == "organization_name") return ::aiven::codec::sax::member(f, "organization_name", o.organization_name);
-      break;
-    case 32:
-      if (k == "default_governance_user_group_id") return ::aiven::codec::sax::member(f, "default_governance_user_group_id", o.default_governance_user_group_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_update_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_user_organization_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::user_organization_create_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "tier") return ::aiven::codec::sax::member(f, "tier", o.tier);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 17:
-      if (k == "organization_name") return ::aiven::codec::sax::member(f, "organization_name", o.organization_name);
-      break;
-    case 32:
-      if (k == "default_governance_user_group_id") return ::aiven::codec::sax::member(f, "default_governance_user_group_id", o.default_governance_user_group_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_organization_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_user_organization_create_out>::ops;
-}
-
 #ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_governance_acl_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::access_data_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::acces_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::discovered_organization_list_response_discovered_organizations_item_users_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::discovered_organization_list_response_discovered_organizations_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::end_of_life_extension& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::invitation_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_authentication_config_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_authentication_config_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_governance_access_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_governance_access_credentials_get_response_credentials& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_governance_access_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_governance_access_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_ip_allow_list_get_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_projects_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_projects_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_projects_project_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_projects_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_projects_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_organization_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::organization_governance_acl_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -955,17 +656,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::discovered_organization
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::end_of_life_extension& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "eol_date", out.eol_date, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"eol_date", "version"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::invitation_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -980,25 +670,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::invitation_out& out, co
 }
 
 bool decode(const ::boost::json::value& v, ::aiven::api::organization_authentication_config_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "mcp_enabled", out.mcp_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "oauth_enabled", out.oauth_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "password_auth_enabled", out.password_auth_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "personal_tokens_enabled", out.personal_tokens_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "personal_tokens_require_allowed_auth_method", out.personal_tokens_require_allowed_auth_method, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_allow_external", out.saml_allow_external, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "saml_enabled", out.saml_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "two_factor_required", out.two_factor_required, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"errors", "mcp_enabled", "message", "oauth_enabled", "password_auth_enabled", "personal_tokens_enabled", "personal_tokens_require_allowed_auth_method", "saml_allow_external", "saml_enabled", "two_factor_required"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_authentication_config_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -1035,24 +706,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_get_out& o
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_governance_access_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "access_data", out.access_data, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "access_id", out.access_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "access_name", out.access_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "access_type", out.access_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "credentials_consumed", out.credentials_consumed, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "credentials_user_id", out.credentials_user_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "owner_user_group_id", out.owner_user_group_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"access_data", "access_id", "access_name", "access_type", "create_time", "created_by", "credentials_consumed", "credentials_user_id", "owner_user_group_id"};
-  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::organization_governance_access_credentials_get_response_credentials& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -1062,24 +715,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_governance
   if (!::aiven::codec::member(*o, "password", out.password, p, ctx)) return false;
   static constexpr std::string_view known[] = {"access_cert", "access_key", "password"};
   ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_governance_access_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "access_data", out.access_data, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "access_id", out.access_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "access_name", out.access_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "access_type", out.access_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "credentials_consumed", out.credentials_consumed, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "credentials_user_id", out.credentials_user_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "owner_user_group_id", out.owner_user_group_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"access_data", "access_id", "access_name", "access_type", "create_time", "created_by", "credentials_consumed", "credentials_user_id", "owner_user_group_id"};
-  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
   return true;
 }
 
@@ -1124,27 +759,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_out& out, 
   if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
   static constexpr std::string_view known[] = {"account_id", "create_time", "default_governance_user_group_id", "organization_id", "organization_name", "tier", "update_time"};
   ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_projects_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "base_port", out.base_port, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_id", out.billing_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "end_of_life_extension", out.end_of_life_extension, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parent_id", out.parent_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "project_id", out.project_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tech_emails", out.tech_emails, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "base_port", "billing_group_id", "end_of_life_extension", "errors", "features", "message", "organization_id", "parent_id", "project_id", "tags", "tech_emails"};
-  ::aiven::codec::keep_unknown(*o, known, 12, out.unknown_fields_);
   return true;
 }
 
@@ -1198,63 +812,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_projects_l
   ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_projects_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "base_port", out.base_port, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_id", out.billing_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "end_of_life_extension", out.end_of_life_extension, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parent_id", out.parent_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "project_id", out.project_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tech_emails", out.tech_emails, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "base_port", "billing_group_id", "end_of_life_extension", "errors", "features", "message", "organization_id", "parent_id", "project_id", "tags", "tech_emails"};
-  ::aiven::codec::keep_unknown(*o, known, 12, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "default_governance_user_group_id", out.default_governance_user_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_name", out.organization_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tier", out.tier, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "create_time", "default_governance_user_group_id", "errors", "message", "organization_id", "organization_name", "tier", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::user_organization_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "default_governance_user_group_id", out.default_governance_user_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_name", out.organization_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tier", out.tier, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "create_time", "default_governance_user_group_id", "errors", "message", "organization_id", "organization_name", "tier", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
-  return true;
-}
 #endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::organization_governance_acl_in& in) {
@@ -1298,7 +855,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_organization_creat
   return o;
 }
 
-::boost::json::value encode(const ::aiven::api::organization_ip_allow_list_set_request_body& in) {
+::boost::json::value encode(const ::aiven::api::organization_ip_allow_list_get_response& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "api_client_ip_allowlist", in.api_client_ip_allowlist);
   ::aiven::codec::put(o, "api_client_ip_allowlist_enabled", in.api_client_ip_allowlist_enabled);
@@ -1341,12 +898,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_organization_creat
   return o;
 }
 
-::boost::json::value encode(const ::aiven::api::organization_user_invite_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "user_email", in.user_email);
-  return o;
-}
-
 ::boost::json::value encode(const ::aiven::api::user_organization_create_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "organization_name", in.organization_name);
@@ -1359,7 +910,12 @@ namespace detail {
 
 void discovered_organization_list_erased(const ::aiven::client& c, ::aiven::api::discovered_organization_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::discovered_organization_list_response_discovered_organizations_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"DiscoveredOrganizationList", ::aiven::http_method::get, "/v1/organization/{organization_id}/discovered-organizations", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "DiscoveredOrganizationList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/discovered-organizations",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1373,7 +929,12 @@ void discovered_organization_list_erased(const ::aiven::client& c, ::aiven::api:
 
 void organization_authentication_config_get_erased(const ::aiven::client& c, ::aiven::api::organization_authentication_config_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_authentication_config_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationAuthenticationConfigGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/config/authentication", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationAuthenticationConfigGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/config/authentication",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1387,7 +948,12 @@ void organization_authentication_config_get_erased(const ::aiven::client& c, ::a
 
 void organization_authentication_config_update_erased(const ::aiven::client& c, ::aiven::api::organization_authentication_config_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_authentication_config_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationAuthenticationConfigUpdate", ::aiven::http_method::patch, "/v1/organization/{organization_id}/config/authentication", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationAuthenticationConfigUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/organization/{organization_id}/config/authentication",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1403,7 +969,12 @@ void organization_authentication_config_update_erased(const ::aiven::client& c, 
 
 void organization_delete_erased(const ::aiven::client& c, ::aiven::api::organization_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1417,7 +988,12 @@ void organization_delete_erased(const ::aiven::client& c, ::aiven::api::organiza
 
 void organization_get_erased(const ::aiven::client& c, ::aiven::api::organization_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationGet", ::aiven::http_method::get, "/v1/organization/{organization_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1430,7 +1006,12 @@ void organization_get_erased(const ::aiven::client& c, ::aiven::api::organizatio
 
 void organization_governance_access_create_erased(const ::aiven::client& c, ::aiven::api::organization_governance_access_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_governance_access_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationGovernanceAccessCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/governance/access", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationGovernanceAccessCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/governance/access",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1446,7 +1027,12 @@ void organization_governance_access_create_erased(const ::aiven::client& c, ::ai
 
 void organization_governance_access_credentials_get_erased(const ::aiven::client& c, ::aiven::api::organization_governance_access_credentials_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_governance_access_credentials_get_response_credentials)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationGovernanceAccessCredentialsGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/governance/access/{access_id}/credentials", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationGovernanceAccessCredentialsGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/governance/access/{access_id}/credentials",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1462,7 +1048,12 @@ void organization_governance_access_credentials_get_erased(const ::aiven::client
 
 void organization_governance_access_delete_erased(const ::aiven::client& c, ::aiven::api::organization_governance_access_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationGovernanceAccessDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/governance/access/{access_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationGovernanceAccessDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/governance/access/{access_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1477,7 +1068,12 @@ void organization_governance_access_delete_erased(const ::aiven::client& c, ::ai
 
 void organization_governance_access_get_erased(const ::aiven::client& c, ::aiven::api::organization_governance_access_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_governance_access_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationGovernanceAccessGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/governance/access/{access_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationGovernanceAccessGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/governance/access/{access_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1492,7 +1088,12 @@ void organization_governance_access_get_erased(const ::aiven::client& c, ::aiven
 
 void organization_governance_access_list_erased(const ::aiven::client& c, ::aiven::api::organization_governance_access_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_governance_access_list_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationGovernanceAccessList", ::aiven::http_method::get, "/v1/organization/{organization_id}/governance/access", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationGovernanceAccessList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/governance/access",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1510,7 +1111,12 @@ void organization_governance_access_list_erased(const ::aiven::client& c, ::aive
 
 void organization_ip_allow_list_get_erased(const ::aiven::client& c, ::aiven::api::organization_ip_allow_list_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_ip_allow_list_get_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationIPAllowListGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/config/api-client-ip-allowlist", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationIPAllowListGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/config/api-client-ip-allowlist",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1524,7 +1130,12 @@ void organization_ip_allow_list_get_erased(const ::aiven::client& c, ::aiven::ap
 
 void organization_ip_allow_list_set_erased(const ::aiven::client& c, ::aiven::api::organization_ip_allow_list_set_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::empty_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationIPAllowListSet", ::aiven::http_method::put, "/v1/organization/{organization_id}/config/api-client-ip-allowlist", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationIPAllowListSet",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/organization/{organization_id}/config/api-client-ip-allowlist",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1538,7 +1149,12 @@ void organization_ip_allow_list_set_erased(const ::aiven::client& c, ::aiven::ap
 
 void organization_projects_create_erased(const ::aiven::client& c, ::aiven::api::organization_projects_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_projects_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationProjectsCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/projects", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationProjectsCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/projects",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1554,7 +1170,12 @@ void organization_projects_create_erased(const ::aiven::client& c, ::aiven::api:
 
 void organization_projects_delete_erased(const ::aiven::client& c, ::aiven::api::organization_projects_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationProjectsDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/project/{project_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationProjectsDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/project/{project_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1569,7 +1190,12 @@ void organization_projects_delete_erased(const ::aiven::client& c, ::aiven::api:
 
 void organization_projects_get_erased(const ::aiven::client& c, ::aiven::api::organization_projects_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_projects_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationProjectsGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/project/{project_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationProjectsGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/project/{project_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1584,7 +1210,12 @@ void organization_projects_get_erased(const ::aiven::client& c, ::aiven::api::or
 
 void organization_projects_list_erased(const ::aiven::client& c, ::aiven::api::organization_projects_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_projects_list_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationProjectsList", ::aiven::http_method::get, "/v1/organization/{organization_id}/projects", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationProjectsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/projects",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1598,7 +1229,12 @@ void organization_projects_list_erased(const ::aiven::client& c, ::aiven::api::o
 
 void organization_projects_update_erased(const ::aiven::client& c, ::aiven::api::organization_projects_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_projects_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationProjectsUpdate", ::aiven::http_method::patch, "/v1/organization/{organization_id}/project/{project_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationProjectsUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/organization/{organization_id}/project/{project_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1615,7 +1251,12 @@ void organization_projects_update_erased(const ::aiven::client& c, ::aiven::api:
 
 void organization_update_erased(const ::aiven::client& c, ::aiven::api::organization_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUpdate", ::aiven::http_method::patch, "/v1/organization/{organization_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/organization/{organization_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1630,7 +1271,12 @@ void organization_update_erased(const ::aiven::client& c, ::aiven::api::organiza
 
 void organization_user_invitation_accept_erased(const ::aiven::client& c, ::aiven::api::organization_user_invitation_accept_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserInvitationAccept", ::aiven::http_method::post, "/v1/organization/{organization_id}/invitation/{user_email}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserInvitationAccept",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/invitation/{user_email}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1647,7 +1293,12 @@ void organization_user_invitation_accept_erased(const ::aiven::client& c, ::aive
 
 void organization_user_invitation_delete_erased(const ::aiven::client& c, ::aiven::api::organization_user_invitation_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserInvitationDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/invitation/{user_email}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserInvitationDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/invitation/{user_email}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1662,7 +1313,12 @@ void organization_user_invitation_delete_erased(const ::aiven::client& c, ::aive
 
 void organization_user_invitations_list_erased(const ::aiven::client& c, ::aiven::api::organization_user_invitations_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::invitation_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserInvitationsList", ::aiven::http_method::get, "/v1/organization/{organization_id}/invitation", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserInvitationsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/invitation",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1676,7 +1332,12 @@ void organization_user_invitations_list_erased(const ::aiven::client& c, ::aiven
 
 void organization_user_invite_erased(const ::aiven::client& c, ::aiven::api::organization_user_invite_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserInvite", ::aiven::http_method::post, "/v1/organization/{organization_id}/invitation", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserInvite",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/invitation",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1692,7 +1353,12 @@ void organization_user_invite_erased(const ::aiven::client& c, ::aiven::api::org
 
 void user_organization_create_erased(const ::aiven::client& c, ::aiven::api::user_organization_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_organization_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserOrganizationCreate", ::aiven::http_method::post, "/v1/organizations", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserOrganizationCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organizations",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organizations";
@@ -1706,7 +1372,12 @@ void user_organization_create_erased(const ::aiven::client& c, ::aiven::api::use
 
 void user_organizations_list_erased(const ::aiven::client& c, ::aiven::api::user_organizations_list_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::organization_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserOrganizationsList", ::aiven::http_method::get, "/v1/organizations", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserOrganizationsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organizations",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organizations";

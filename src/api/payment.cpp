@@ -2,6 +2,7 @@
 // DO NOT EDIT: changes are overwritten; edit tools/codegen/ and run: python3 tools/codegen/generate.py
 #include <aiven/api/payment.hpp>
 
+#include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
 #include "codec/json_sax.hpp"
 #include "core/call.hpp"
@@ -16,104 +17,7 @@
 
 namespace aiven::api {
 
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_card_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_credit_card_add_response_card*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_credit_card_delete_response_errors_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_credit_card_delete_response*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_credit_card_update_response_card*);
-
-static ::aiven::codec::sax::target sax_members_user_card_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::user_card_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "brand") return ::aiven::codec::sax::member(f, "brand", o.brand);
-      if (k == "last4") return ::aiven::codec::sax::member(f, "last4", o.last4);
-      break;
-    case 7:
-      if (k == "card_id") return ::aiven::codec::sax::member(f, "card_id", o.card_id);
-      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
-      break;
-    case 8:
-      if (k == "exp_year") return ::aiven::codec::sax::member(f, "exp_year", o.exp_year);
-      if (k == "projects") return ::aiven::codec::sax::member(f, "projects", o.projects);
-      break;
-    case 9:
-      if (k == "exp_month") return ::aiven::codec::sax::member(f, "exp_month", o.exp_month);
-      break;
-    case 12:
-      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_card_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_user_card_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_user_credit_card_add_response_card(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::user_credit_card_add_response_card*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "brand") return ::aiven::codec::sax::member(f, "brand", o.brand);
-      if (k == "last4") return ::aiven::codec::sax::member(f, "last4", o.last4);
-      break;
-    case 7:
-      if (k == "card_id") return ::aiven::codec::sax::member(f, "card_id", o.card_id);
-      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
-      break;
-    case 8:
-      if (k == "exp_year") return ::aiven::codec::sax::member(f, "exp_year", o.exp_year);
-      if (k == "projects") return ::aiven::codec::sax::member(f, "projects", o.projects);
-      break;
-    case 9:
-      if (k == "exp_month") return ::aiven::codec::sax::member(f, "exp_month", o.exp_month);
-      break;
-    case 12:
-      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_credit_card_add_response_card*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_user_credit_card_add_response_card>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_user_credit_card_delete_response_errors_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::user_credit_card_delete_response_errors_item*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "more_info") return ::aiven::codec::sax::member(f, "more_info", o.more_info);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_credit_card_delete_response_errors_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_user_credit_card_delete_response_errors_item>::ops;
-}
 
 static ::aiven::codec::sax::target sax_members_user_credit_card_delete_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::user_credit_card_delete_response*>(f.obj);
@@ -133,98 +37,8 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_credit_card_dele
   return ::aiven::codec::sax::model_ops<&sax_members_user_credit_card_delete_response>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_user_credit_card_update_response_card(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::user_credit_card_update_response_card*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "brand") return ::aiven::codec::sax::member(f, "brand", o.brand);
-      if (k == "last4") return ::aiven::codec::sax::member(f, "last4", o.last4);
-      break;
-    case 7:
-      if (k == "card_id") return ::aiven::codec::sax::member(f, "card_id", o.card_id);
-      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
-      break;
-    case 8:
-      if (k == "exp_year") return ::aiven::codec::sax::member(f, "exp_year", o.exp_year);
-      if (k == "projects") return ::aiven::codec::sax::member(f, "projects", o.projects);
-      break;
-    case 9:
-      if (k == "exp_month") return ::aiven::codec::sax::member(f, "exp_month", o.exp_month);
-      break;
-    case 12:
-      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_credit_card_update_response_card*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_user_credit_card_update_response_card>::ops;
-}
-
 #ifdef AIVEN_CODEC_TREE_REFERENCE
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_card_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_credit_card_add_response_card& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_credit_card_delete_response_errors_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_credit_card_delete_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_credit_card_update_response_card& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-
-bool decode(const ::boost::json::value& v, ::aiven::api::user_card_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "brand", out.brand, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "card_id", out.card_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country", out.country, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country_code", out.country_code, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "exp_month", out.exp_month, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "exp_year", out.exp_year, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last4", out.last4, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "projects", out.projects, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"brand", "card_id", "country", "country_code", "exp_month", "exp_year", "last4", "name", "organization_id", "projects"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::user_credit_card_add_response_card& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "brand", out.brand, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "card_id", out.card_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country", out.country, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country_code", out.country_code, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "exp_month", out.exp_month, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "exp_year", out.exp_year, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last4", out.last4, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "projects", out.projects, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"brand", "card_id", "country", "country_code", "exp_month", "exp_year", "last4", "name", "organization_id", "projects"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::user_credit_card_delete_response_errors_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "more_info", out.more_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"message", "more_info", "status"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
 
 bool decode(const ::boost::json::value& v, ::aiven::api::user_credit_card_delete_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -236,32 +50,18 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_credit_card_delete
   ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
-
-bool decode(const ::boost::json::value& v, ::aiven::api::user_credit_card_update_response_card& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "brand", out.brand, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "card_id", out.card_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country", out.country, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country_code", out.country_code, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "exp_month", out.exp_month, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "exp_year", out.exp_year, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last4", out.last4, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "projects", out.projects, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"brand", "card_id", "country", "country_code", "exp_month", "exp_year", "last4", "name", "organization_id", "projects"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
 #endif  // AIVEN_CODEC_TREE_REFERENCE
 
 namespace detail {
 
 void user_credit_card_add_erased(const ::aiven::client& c, ::aiven::api::user_credit_card_add_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_credit_card_add_response_card)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserCreditCardAdd", ::aiven::http_method::post, "/v1/card", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserCreditCardAdd",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/card",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/card";
@@ -273,7 +73,12 @@ void user_credit_card_add_erased(const ::aiven::client& c, ::aiven::api::user_cr
 
 void user_credit_card_delete_erased(const ::aiven::client& c, ::aiven::api::user_credit_card_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_credit_card_delete_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserCreditCardDelete", ::aiven::http_method::delete_, "/v1/card/{card_id}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserCreditCardDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/card/{card_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/card/";
@@ -286,7 +91,12 @@ void user_credit_card_delete_erased(const ::aiven::client& c, ::aiven::api::user
 
 void user_credit_card_update_erased(const ::aiven::client& c, ::aiven::api::user_credit_card_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_credit_card_update_response_card)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserCreditCardUpdate", ::aiven::http_method::put, "/v1/card/{card_id}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserCreditCardUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/card/{card_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/card/";
@@ -299,7 +109,12 @@ void user_credit_card_update_erased(const ::aiven::client& c, ::aiven::api::user
 
 void user_credit_cards_list_erased(const ::aiven::client& c, ::aiven::api::user_credit_cards_list_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::user_card_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserCreditCardsList", ::aiven::http_method::get, "/v1/card", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserCreditCardsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/card",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/card";

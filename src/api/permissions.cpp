@@ -134,7 +134,12 @@ namespace detail {
 
 void permissions_get_erased(const ::aiven::client& c, ::aiven::api::permissions_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::permission_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PermissionsGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/permissions/{resource_type}/{resource_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PermissionsGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/permissions/{resource_type}/{resource_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -151,7 +156,12 @@ void permissions_get_erased(const ::aiven::client& c, ::aiven::api::permissions_
 
 void permissions_set_erased(const ::aiven::client& c, ::aiven::api::permissions_set_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PermissionsSet", ::aiven::http_method::put, "/v1/organization/{organization_id}/permissions/{resource_type}/{resource_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PermissionsSet",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/organization/{organization_id}/permissions/{resource_type}/{resource_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -170,7 +180,12 @@ void permissions_set_erased(const ::aiven::client& c, ::aiven::api::permissions_
 
 void permissions_update_erased(const ::aiven::client& c, ::aiven::api::permissions_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PermissionsUpdate", ::aiven::http_method::patch, "/v1/organization/{organization_id}/permissions/{resource_type}/{resource_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PermissionsUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/organization/{organization_id}/permissions/{resource_type}/{resource_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";

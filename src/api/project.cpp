@@ -17,139 +17,25 @@
 
 namespace aiven::api {
 
-std::string_view to_string(vpc_peering_connection_state_type_alt v) noexcept {
-  switch (v) {
-    case vpc_peering_connection_state_type_alt::active: return "ACTIVE";
-    case vpc_peering_connection_state_type_alt::approved: return "APPROVED";
-    case vpc_peering_connection_state_type_alt::deleted: return "DELETED";
-    case vpc_peering_connection_state_type_alt::deleting: return "DELETING";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, vpc_peering_connection_state_type_alt& out) noexcept {
-  if (s == "ACTIVE") { out = vpc_peering_connection_state_type_alt::active; return true; }
-  if (s == "APPROVED") { out = vpc_peering_connection_state_type_alt::approved; return true; }
-  if (s == "DELETED") { out = vpc_peering_connection_state_type_alt::deleted; return true; }
-  if (s == "DELETING") { out = vpc_peering_connection_state_type_alt::deleting; return true; }
-  out = vpc_peering_connection_state_type_alt::unknown;
-  return false;
-}
-
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::clickhouse_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::dragonfly_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::emissions_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flink_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::grafana_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::emissions_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::group_user_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::kafka_connect_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::kafka_mirrormaker_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::kafka_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::mysql_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::opensearch_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_create_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_event_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_invitation_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_invite_accept_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_list_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_pg_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_service_plan_price_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_service_plan_specs_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_service_types_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_service_types_list_elasticsearch_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::redis_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::thanos_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::valkey_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_service_types_list_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_update_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_user_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_user_list_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_delete_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_delete_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_type_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_update_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_with_region_delete_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_with_resource_group_delete_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_vpc_out*);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::add_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_invite_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_tags_replace_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_tags_update_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_update_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_user_update_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::vpc_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::vpc_peering_connection_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::vpc_peering_connection_update_in& in);
-
-static ::aiven::codec::sax::target sax_members_clickhouse_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::clickhouse_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::clickhouse_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_clickhouse_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_dragonfly_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::dragonfly_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::dragonfly_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_dragonfly_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_emissions_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::emissions_out*>(f.obj);
-  switch (k.size()) {
-    case 10:
-      if (k == "energy_kwh") return ::aiven::codec::sax::member(f, "energy_kwh", o.energy_kwh);
-      break;
-    case 11:
-      if (k == "co2eq_mtons") return ::aiven::codec::sax::member(f, "co2eq_mtons", o.co2eq_mtons);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::emissions_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_emissions_out>::ops;
-}
 
 static ::aiven::codec::sax::target sax_members_flink_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::flink_out*>(f.obj);
@@ -175,28 +61,22 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flink_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_flink_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_grafana_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::grafana_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_emissions_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::emissions_out*>(f.obj);
   switch (k.size()) {
+    case 10:
+      if (k == "energy_kwh") return ::aiven::codec::sax::member(f, "energy_kwh", o.energy_kwh);
+      break;
     case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
+      if (k == "co2eq_mtons") return ::aiven::codec::sax::member(f, "co2eq_mtons", o.co2eq_mtons);
       break;
     default: break;
   }
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::grafana_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_grafana_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::emissions_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_emissions_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_group_user_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -221,202 +101,6 @@ static ::aiven::codec::sax::target sax_members_group_user_out(::aiven::codec::sa
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::group_user_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_group_user_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_kafka_connect_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::kafka_connect_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::kafka_connect_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_kafka_connect_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_kafka_mirrormaker_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::kafka_mirrormaker_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::kafka_mirrormaker_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_kafka_mirrormaker_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_kafka_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::kafka_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::kafka_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_kafka_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_mysql_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::mysql_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::mysql_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_mysql_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_opensearch_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::opensearch_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::opensearch_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_opensearch_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_project_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::project_create_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
-      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
-      break;
-    case 7:
-      if (k == "company") return ::aiven::codec::sax::member(f, "company", o.company);
-      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
-      break;
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
-      break;
-    case 9:
-      if (k == "card_info") return ::aiven::codec::sax::member(f, "card_info", o.card_info);
-      if (k == "tenant_id") return ::aiven::codec::sax::member(f, "tenant_id", o.tenant_id);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
-      break;
-    case 12:
-      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
-      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
-      if (k == "project_name") return ::aiven::codec::sax::member(f, "project_name", o.project_name);
-      break;
-    case 13:
-      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
-      if (k == "default_cloud") return ::aiven::codec::sax::member(f, "default_cloud", o.default_cloud);
-      break;
-    case 14:
-      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
-      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
-      break;
-    case 15:
-      if (k == "billing_address") return ::aiven::codec::sax::member(f, "billing_address", o.billing_address);
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 16:
-      if (k == "billing_currency") return ::aiven::codec::sax::member(f, "billing_currency", o.billing_currency);
-      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
-      break;
-    case 17:
-      if (k == "available_credits") return ::aiven::codec::sax::member(f, "available_credits", o.available_credits);
-      if (k == "estimated_balance") return ::aiven::codec::sax::member(f, "estimated_balance", o.estimated_balance);
-      break;
-    case 18:
-      if (k == "billing_extra_text") return ::aiven::codec::sax::member(f, "billing_extra_text", o.billing_extra_text);
-      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
-      break;
-    case 21:
-      if (k == "end_of_life_extension") return ::aiven::codec::sax::member(f, "end_of_life_extension", o.end_of_life_extension);
-      if (k == "trial_expiration_time") return ::aiven::codec::sax::member(f, "trial_expiration_time", o.trial_expiration_time);
-      break;
-    case 23:
-      if (k == "estimated_balance_local") return ::aiven::codec::sax::member(f, "estimated_balance_local", o.estimated_balance_local);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_project_create_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_project_event_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -447,82 +131,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_event_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_project_event_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_project_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::project_get_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
-      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
-      break;
-    case 7:
-      if (k == "company") return ::aiven::codec::sax::member(f, "company", o.company);
-      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
-      break;
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
-      break;
-    case 9:
-      if (k == "card_info") return ::aiven::codec::sax::member(f, "card_info", o.card_info);
-      if (k == "tenant_id") return ::aiven::codec::sax::member(f, "tenant_id", o.tenant_id);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
-      break;
-    case 12:
-      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
-      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
-      if (k == "project_name") return ::aiven::codec::sax::member(f, "project_name", o.project_name);
-      break;
-    case 13:
-      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
-      if (k == "default_cloud") return ::aiven::codec::sax::member(f, "default_cloud", o.default_cloud);
-      break;
-    case 14:
-      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
-      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
-      break;
-    case 15:
-      if (k == "billing_address") return ::aiven::codec::sax::member(f, "billing_address", o.billing_address);
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 16:
-      if (k == "billing_currency") return ::aiven::codec::sax::member(f, "billing_currency", o.billing_currency);
-      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
-      break;
-    case 17:
-      if (k == "available_credits") return ::aiven::codec::sax::member(f, "available_credits", o.available_credits);
-      if (k == "estimated_balance") return ::aiven::codec::sax::member(f, "estimated_balance", o.estimated_balance);
-      break;
-    case 18:
-      if (k == "billing_extra_text") return ::aiven::codec::sax::member(f, "billing_extra_text", o.billing_extra_text);
-      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
-      break;
-    case 21:
-      if (k == "end_of_life_extension") return ::aiven::codec::sax::member(f, "end_of_life_extension", o.end_of_life_extension);
-      if (k == "trial_expiration_time") return ::aiven::codec::sax::member(f, "trial_expiration_time", o.trial_expiration_time);
-      break;
-    case 23:
-      if (k == "estimated_balance_local") return ::aiven::codec::sax::member(f, "estimated_balance_local", o.estimated_balance_local);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_get_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_project_get_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_project_invitation_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::project_invitation_out*>(f.obj);
   switch (k.size()) {
@@ -543,21 +151,6 @@ static ::aiven::codec::sax::target sax_members_project_invitation_out(::aiven::c
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_invitation_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_project_invitation_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_project_invite_accept_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::project_invite_accept_out*>(f.obj);
-  switch (k.size()) {
-    case 10:
-      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_invite_accept_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_project_invite_accept_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_project_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -585,30 +178,6 @@ static ::aiven::codec::sax::target sax_members_project_list_out(::aiven::codec::
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_list_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_project_list_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_project_pg_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::project_pg_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_pg_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_project_pg_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_project_service_plan_price_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -713,102 +282,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_service_types
   return ::aiven::codec::sax::model_ops<&sax_members_project_service_types_get_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_project_service_types_list_elasticsearch_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::project_service_types_list_elasticsearch_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_service_types_list_elasticsearch_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_project_service_types_list_elasticsearch_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_redis_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::redis_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::redis_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_redis_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_thanos_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::thanos_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::thanos_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_thanos_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_valkey_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::valkey_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::valkey_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_valkey_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_project_service_types_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::project_service_types_list_out*>(f.obj);
   switch (k.size()) {
@@ -851,82 +324,6 @@ static ::aiven::codec::sax::target sax_members_project_service_types_list_out(::
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_service_types_list_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_project_service_types_list_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_project_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::project_update_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
-      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "vat_id") return ::aiven::codec::sax::member(f, "vat_id", o.vat_id);
-      break;
-    case 7:
-      if (k == "company") return ::aiven::codec::sax::member(f, "company", o.company);
-      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
-      break;
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      if (k == "zip_code") return ::aiven::codec::sax::member(f, "zip_code", o.zip_code);
-      break;
-    case 9:
-      if (k == "card_info") return ::aiven::codec::sax::member(f, "card_info", o.card_info);
-      if (k == "tenant_id") return ::aiven::codec::sax::member(f, "tenant_id", o.tenant_id);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      break;
-    case 11:
-      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
-      break;
-    case 12:
-      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
-      if (k == "country_code") return ::aiven::codec::sax::member(f, "country_code", o.country_code);
-      if (k == "project_name") return ::aiven::codec::sax::member(f, "project_name", o.project_name);
-      break;
-    case 13:
-      if (k == "address_lines") return ::aiven::codec::sax::member(f, "address_lines", o.address_lines);
-      if (k == "default_cloud") return ::aiven::codec::sax::member(f, "default_cloud", o.default_cloud);
-      break;
-    case 14:
-      if (k == "billing_emails") return ::aiven::codec::sax::member(f, "billing_emails", o.billing_emails);
-      if (k == "payment_method") return ::aiven::codec::sax::member(f, "payment_method", o.payment_method);
-      break;
-    case 15:
-      if (k == "billing_address") return ::aiven::codec::sax::member(f, "billing_address", o.billing_address);
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    case 16:
-      if (k == "billing_currency") return ::aiven::codec::sax::member(f, "billing_currency", o.billing_currency);
-      if (k == "billing_group_id") return ::aiven::codec::sax::member(f, "billing_group_id", o.billing_group_id);
-      break;
-    case 17:
-      if (k == "available_credits") return ::aiven::codec::sax::member(f, "available_credits", o.available_credits);
-      if (k == "estimated_balance") return ::aiven::codec::sax::member(f, "estimated_balance", o.estimated_balance);
-      break;
-    case 18:
-      if (k == "billing_extra_text") return ::aiven::codec::sax::member(f, "billing_extra_text", o.billing_extra_text);
-      if (k == "billing_group_name") return ::aiven::codec::sax::member(f, "billing_group_name", o.billing_group_name);
-      break;
-    case 21:
-      if (k == "end_of_life_extension") return ::aiven::codec::sax::member(f, "end_of_life_extension", o.end_of_life_extension);
-      if (k == "trial_expiration_time") return ::aiven::codec::sax::member(f, "trial_expiration_time", o.trial_expiration_time);
-      break;
-    case 23:
-      if (k == "estimated_balance_local") return ::aiven::codec::sax::member(f, "estimated_balance_local", o.estimated_balance_local);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_project_update_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_project_user_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -987,86 +384,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_user_list_out
   return ::aiven::codec::sax::model_ops<&sax_members_project_user_list_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_vpc_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::vpc_create_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "network_cidr") return ::aiven::codec::sax::member(f, "network_cidr", o.network_cidr);
-      break;
-    case 14:
-      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
-      break;
-    case 19:
-      if (k == "peering_connections") return ::aiven::codec::sax::member(f, "peering_connections", o.peering_connections);
-      break;
-    case 38:
-      if (k == "pending_build_only_peering_connections") return ::aiven::codec::sax::member(f, "pending_build_only_peering_connections", o.pending_build_only_peering_connections);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_vpc_create_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_vpc_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::vpc_delete_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "network_cidr") return ::aiven::codec::sax::member(f, "network_cidr", o.network_cidr);
-      break;
-    case 14:
-      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
-      break;
-    case 19:
-      if (k == "peering_connections") return ::aiven::codec::sax::member(f, "peering_connections", o.peering_connections);
-      break;
-    case 38:
-      if (k == "pending_build_only_peering_connections") return ::aiven::codec::sax::member(f, "pending_build_only_peering_connections", o.pending_build_only_peering_connections);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_delete_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_vpc_delete_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_vpc_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::vpc_get_out*>(f.obj);
   switch (k.size()) {
@@ -1107,279 +424,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_get_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_vpc_get_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_vpc_peering_connection_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::vpc_peering_connection_create_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 8:
-      if (k == "peer_vpc") return ::aiven::codec::sax::member(f, "peer_vpc", o.peer_vpc);
-      break;
-    case 10:
-      if (k == "state_info") return ::aiven::codec::sax::member(f, "state_info", o.state_info);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "peer_region") return ::aiven::codec::sax::member(f, "peer_region", o.peer_region);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 17:
-      if (k == "peer_azure_app_id") return ::aiven::codec::sax::member(f, "peer_azure_app_id", o.peer_azure_app_id);
-      break;
-    case 18:
-      if (k == "peer_cloud_account") return ::aiven::codec::sax::member(f, "peer_cloud_account", o.peer_cloud_account);
-      break;
-    case 19:
-      if (k == "peer_resource_group") return ::aiven::codec::sax::member(f, "peer_resource_group", o.peer_resource_group);
-      break;
-    case 20:
-      if (k == "peer_azure_tenant_id") return ::aiven::codec::sax::member(f, "peer_azure_tenant_id", o.peer_azure_tenant_id);
-      break;
-    case 21:
-      if (k == "peering_connection_id") return ::aiven::codec::sax::member(f, "peering_connection_id", o.peering_connection_id);
-      break;
-    case 23:
-      if (k == "user_peer_network_cidrs") return ::aiven::codec::sax::member(f, "user_peer_network_cidrs", o.user_peer_network_cidrs);
-      break;
-    case 27:
-      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_vpc_peering_connection_create_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_vpc_peering_connection_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::vpc_peering_connection_delete_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 8:
-      if (k == "peer_vpc") return ::aiven::codec::sax::member(f, "peer_vpc", o.peer_vpc);
-      break;
-    case 10:
-      if (k == "state_info") return ::aiven::codec::sax::member(f, "state_info", o.state_info);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "peer_region") return ::aiven::codec::sax::member(f, "peer_region", o.peer_region);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 17:
-      if (k == "peer_azure_app_id") return ::aiven::codec::sax::member(f, "peer_azure_app_id", o.peer_azure_app_id);
-      break;
-    case 18:
-      if (k == "peer_cloud_account") return ::aiven::codec::sax::member(f, "peer_cloud_account", o.peer_cloud_account);
-      break;
-    case 19:
-      if (k == "peer_resource_group") return ::aiven::codec::sax::member(f, "peer_resource_group", o.peer_resource_group);
-      break;
-    case 20:
-      if (k == "peer_azure_tenant_id") return ::aiven::codec::sax::member(f, "peer_azure_tenant_id", o.peer_azure_tenant_id);
-      break;
-    case 21:
-      if (k == "peering_connection_id") return ::aiven::codec::sax::member(f, "peering_connection_id", o.peering_connection_id);
-      break;
-    case 23:
-      if (k == "user_peer_network_cidrs") return ::aiven::codec::sax::member(f, "user_peer_network_cidrs", o.user_peer_network_cidrs);
-      break;
-    case 27:
-      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_delete_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_vpc_peering_connection_delete_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_vpc_peering_connection_type_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::vpc_peering_connection_type_out*>(f.obj);
-  switch (k.size()) {
-    case 9:
-      if (k == "price_usd") return ::aiven::codec::sax::member(f, "price_usd", o.price_usd);
-      break;
-    case 10:
-      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
-      break;
-    case 27:
-      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_type_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_vpc_peering_connection_type_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_vpc_peering_connection_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::vpc_peering_connection_update_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "network_cidr") return ::aiven::codec::sax::member(f, "network_cidr", o.network_cidr);
-      break;
-    case 14:
-      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
-      break;
-    case 19:
-      if (k == "peering_connections") return ::aiven::codec::sax::member(f, "peering_connections", o.peering_connections);
-      break;
-    case 38:
-      if (k == "pending_build_only_peering_connections") return ::aiven::codec::sax::member(f, "pending_build_only_peering_connections", o.pending_build_only_peering_connections);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_vpc_peering_connection_update_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_vpc_peering_connection_with_region_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::vpc_peering_connection_with_region_delete_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 8:
-      if (k == "peer_vpc") return ::aiven::codec::sax::member(f, "peer_vpc", o.peer_vpc);
-      break;
-    case 10:
-      if (k == "state_info") return ::aiven::codec::sax::member(f, "state_info", o.state_info);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "peer_region") return ::aiven::codec::sax::member(f, "peer_region", o.peer_region);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 17:
-      if (k == "peer_azure_app_id") return ::aiven::codec::sax::member(f, "peer_azure_app_id", o.peer_azure_app_id);
-      break;
-    case 18:
-      if (k == "peer_cloud_account") return ::aiven::codec::sax::member(f, "peer_cloud_account", o.peer_cloud_account);
-      break;
-    case 19:
-      if (k == "peer_resource_group") return ::aiven::codec::sax::member(f, "peer_resource_group", o.peer_resource_group);
-      break;
-    case 20:
-      if (k == "peer_azure_tenant_id") return ::aiven::codec::sax::member(f, "peer_azure_tenant_id", o.peer_azure_tenant_id);
-      break;
-    case 21:
-      if (k == "peering_connection_id") return ::aiven::codec::sax::member(f, "peering_connection_id", o.peering_connection_id);
-      break;
-    case 23:
-      if (k == "user_peer_network_cidrs") return ::aiven::codec::sax::member(f, "user_peer_network_cidrs", o.user_peer_network_cidrs);
-      break;
-    case 27:
-      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_with_region_delete_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_vpc_peering_connection_with_region_delete_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_vpc_peering_connection_with_resource_group_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::vpc_peering_connection_with_resource_group_delete_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 8:
-      if (k == "peer_vpc") return ::aiven::codec::sax::member(f, "peer_vpc", o.peer_vpc);
-      break;
-    case 10:
-      if (k == "state_info") return ::aiven::codec::sax::member(f, "state_info", o.state_info);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "peer_region") return ::aiven::codec::sax::member(f, "peer_region", o.peer_region);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 17:
-      if (k == "peer_azure_app_id") return ::aiven::codec::sax::member(f, "peer_azure_app_id", o.peer_azure_app_id);
-      break;
-    case 18:
-      if (k == "peer_cloud_account") return ::aiven::codec::sax::member(f, "peer_cloud_account", o.peer_cloud_account);
-      break;
-    case 19:
-      if (k == "peer_resource_group") return ::aiven::codec::sax::member(f, "peer_resource_group", o.peer_resource_group);
-      break;
-    case 20:
-      if (k == "peer_azure_tenant_id") return ::aiven::codec::sax::member(f, "peer_azure_tenant_id", o.peer_azure_tenant_id);
-      break;
-    case 21:
-      if (k == "peering_connection_id") return ::aiven::codec::sax::member(f, "peering_connection_id", o.peering_connection_id);
-      break;
-    case 23:
-      if (k == "user_peer_network_cidrs") return ::aiven::codec::sax::member(f, "user_peer_network_cidrs", o.user_peer_network_cidrs);
-      break;
-    case 27:
-      if (k == "vpc_peering_connection_type") return ::aiven::codec::sax::member(f, "vpc_peering_connection_type", o.vpc_peering_connection_type);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_peering_connection_with_resource_group_delete_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_vpc_peering_connection_with_resource_group_delete_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_vpc_vpc_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::vpc_vpc_out*>(f.obj);
   switch (k.size()) {
@@ -1409,60 +453,22 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::vpc_vpc_out*) {
 }
 
 #ifdef AIVEN_CODEC_TREE_REFERENCE
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::clickhouse_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::dragonfly_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::emissions_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::flink_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::grafana_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::emissions_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::group_user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::kafka_connect_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::kafka_mirrormaker_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::kafka_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::mysql_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::opensearch_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_event_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_invitation_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_invite_accept_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_pg_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_service_plan_price_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_service_plan_specs_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_service_types_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_service_types_list_elasticsearch_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::redis_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::thanos_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::valkey_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_service_types_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_user_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::vpc_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::vpc_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::vpc_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::vpc_peering_connection_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::vpc_peering_connection_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::vpc_peering_connection_type_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::vpc_peering_connection_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::vpc_peering_connection_with_region_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::vpc_peering_connection_with_resource_group_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::vpc_vpc_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
-bool decode(const ::boost::json::value& v, ::aiven::api::clickhouse_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::dragonfly_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::flink_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -1486,32 +492,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::emissions_out& out, con
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::flink_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::grafana_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::group_user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -1522,110 +502,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::group_user_out& out, co
   if (!::aiven::codec::member(*o, "user_group_id", out.user_group_id, p, ctx)) return false;
   static constexpr std::string_view known[] = {"member_type", "real_name", "user_email", "user_group_id"};
   ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::kafka_connect_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::kafka_mirrormaker_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::kafka_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::mysql_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::opensearch_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::project_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_name", out.account_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "address_lines", out.address_lines, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "available_credits", out.available_credits, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_address", out.billing_address, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_currency", out.billing_currency, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_emails", out.billing_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_extra_text", out.billing_extra_text, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_id", out.billing_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_name", out.billing_group_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "card_info", out.card_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "city", out.city, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "company", out.company, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country", out.country, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country_code", out.country_code, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "default_cloud", out.default_cloud, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "end_of_life_extension", out.end_of_life_extension, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "estimated_balance", out.estimated_balance, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "estimated_balance_local", out.estimated_balance_local, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "payment_method", out.payment_method, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "project_name", out.project_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tech_emails", out.tech_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tenant_id", out.tenant_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "trial_expiration_time", out.trial_expiration_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "account_name", "address_lines", "available_credits", "billing_address", "billing_currency", "billing_emails", "billing_extra_text", "billing_group_id", "billing_group_name", "card_info", "city", "company", "country", "country_code", "default_cloud", "end_of_life_extension", "estimated_balance", "estimated_balance_local", "features", "organization_id", "payment_method", "project_name", "state", "tags", "tech_emails", "tenant_id", "trial_expiration_time", "vat_id", "zip_code"};
-  ::aiven::codec::keep_unknown(*o, known, 30, out.unknown_fields_);
   return true;
 }
 
@@ -1644,45 +520,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_event_out& out,
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::project_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_name", out.account_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "address_lines", out.address_lines, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "available_credits", out.available_credits, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_address", out.billing_address, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_currency", out.billing_currency, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_emails", out.billing_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_extra_text", out.billing_extra_text, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_id", out.billing_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_name", out.billing_group_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "card_info", out.card_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "city", out.city, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "company", out.company, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country", out.country, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country_code", out.country_code, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "default_cloud", out.default_cloud, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "end_of_life_extension", out.end_of_life_extension, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "estimated_balance", out.estimated_balance, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "estimated_balance_local", out.estimated_balance_local, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "payment_method", out.payment_method, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "project_name", out.project_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tech_emails", out.tech_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tenant_id", out.tenant_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "trial_expiration_time", out.trial_expiration_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "account_name", "address_lines", "available_credits", "billing_address", "billing_currency", "billing_emails", "billing_extra_text", "billing_group_id", "billing_group_name", "card_info", "city", "company", "country", "country_code", "default_cloud", "end_of_life_extension", "estimated_balance", "estimated_balance_local", "features", "organization_id", "payment_method", "project_name", "state", "tags", "tech_emails", "tenant_id", "trial_expiration_time", "vat_id", "zip_code"};
-  ::aiven::codec::keep_unknown(*o, known, 30, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::project_invitation_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -1693,16 +530,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_invitation_out&
   if (!::aiven::codec::member(*o, "member_type", out.member_type, p, ctx)) return false;
   static constexpr std::string_view known[] = {"invite_time", "invited_user_email", "inviting_user_email", "member_type"};
   ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::project_invite_accept_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"user_email"};
-  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -1717,19 +544,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_list_out& out, 
   if (!::aiven::codec::member(*o, "projects", out.projects, p, ctx)) return false;
   static constexpr std::string_view known[] = {"errors", "message", "project_membership", "project_memberships", "projects"};
   ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::project_pg_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
 
@@ -1786,58 +600,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_service_types_g
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::project_service_types_list_elasticsearch_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::redis_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::thanos_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::valkey_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::project_service_types_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -1860,45 +622,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_service_types_l
   if (!::aiven::codec::member(*o, "valkey", out.valkey, p, ctx)) return false;
   static constexpr std::string_view known[] = {"clickhouse", "dragonfly", "elasticsearch", "errors", "flink", "grafana", "kafka", "kafka_connect", "kafka_mirrormaker", "message", "mysql", "opensearch", "pg", "redis", "thanos", "valkey"};
   ::aiven::codec::keep_unknown(*o, known, 16, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::project_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_name", out.account_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "address_lines", out.address_lines, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "available_credits", out.available_credits, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_address", out.billing_address, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_currency", out.billing_currency, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_emails", out.billing_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_extra_text", out.billing_extra_text, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_id", out.billing_group_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "billing_group_name", out.billing_group_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "card_info", out.card_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "city", out.city, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "company", out.company, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country", out.country, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country_code", out.country_code, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "default_cloud", out.default_cloud, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "end_of_life_extension", out.end_of_life_extension, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "estimated_balance", out.estimated_balance, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "estimated_balance_local", out.estimated_balance_local, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "payment_method", out.payment_method, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "project_name", out.project_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tech_emails", out.tech_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tenant_id", out.tenant_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "trial_expiration_time", out.trial_expiration_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "vat_id", out.vat_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "zip_code", out.zip_code, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "account_name", "address_lines", "available_credits", "billing_address", "billing_currency", "billing_emails", "billing_extra_text", "billing_group_id", "billing_group_name", "card_info", "city", "company", "country", "country_code", "default_cloud", "end_of_life_extension", "estimated_balance", "estimated_balance_local", "features", "organization_id", "payment_method", "project_name", "state", "tags", "tech_emails", "tenant_id", "trial_expiration_time", "vat_id", "zip_code"};
-  ::aiven::codec::keep_unknown(*o, known, 30, out.unknown_fields_);
   return true;
 }
 
@@ -1934,44 +657,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_user_list_out& 
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::vpc_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "network_cidr", out.network_cidr, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peering_connections", out.peering_connections, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "pending_build_only_peering_connections", out.pending_build_only_peering_connections, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "project_vpc_id", out.project_vpc_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"cloud_name", "create_time", "errors", "message", "network_cidr", "peering_connections", "pending_build_only_peering_connections", "project_vpc_id", "state", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::vpc_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "network_cidr", out.network_cidr, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peering_connections", out.peering_connections, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "pending_build_only_peering_connections", out.pending_build_only_peering_connections, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "project_vpc_id", out.project_vpc_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"cloud_name", "create_time", "errors", "message", "network_cidr", "peering_connections", "pending_build_only_peering_connections", "project_vpc_id", "state", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::vpc_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -1991,133 +676,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::vpc_get_out& out, const
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::vpc_peering_connection_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_azure_app_id", out.peer_azure_app_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_azure_tenant_id", out.peer_azure_tenant_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_cloud_account", out.peer_cloud_account, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_region", out.peer_region, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_resource_group", out.peer_resource_group, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_vpc", out.peer_vpc, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peering_connection_id", out.peering_connection_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state_info", out.state_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_peer_network_cidrs", out.user_peer_network_cidrs, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"create_time", "errors", "message", "peer_azure_app_id", "peer_azure_tenant_id", "peer_cloud_account", "peer_region", "peer_resource_group", "peer_vpc", "peering_connection_id", "state", "state_info", "update_time", "user_peer_network_cidrs", "vpc_peering_connection_type"};
-  ::aiven::codec::keep_unknown(*o, known, 15, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::vpc_peering_connection_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_azure_app_id", out.peer_azure_app_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_azure_tenant_id", out.peer_azure_tenant_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_cloud_account", out.peer_cloud_account, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_region", out.peer_region, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_resource_group", out.peer_resource_group, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_vpc", out.peer_vpc, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peering_connection_id", out.peering_connection_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state_info", out.state_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_peer_network_cidrs", out.user_peer_network_cidrs, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"create_time", "errors", "message", "peer_azure_app_id", "peer_azure_tenant_id", "peer_cloud_account", "peer_region", "peer_resource_group", "peer_vpc", "peering_connection_id", "state", "state_info", "update_time", "user_peer_network_cidrs", "vpc_peering_connection_type"};
-  ::aiven::codec::keep_unknown(*o, known, 15, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::vpc_peering_connection_type_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "price_usd", out.price_usd, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"cloud_name", "price_usd", "vpc_peering_connection_type"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::vpc_peering_connection_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "network_cidr", out.network_cidr, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peering_connections", out.peering_connections, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "pending_build_only_peering_connections", out.pending_build_only_peering_connections, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "project_vpc_id", out.project_vpc_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"cloud_name", "create_time", "errors", "message", "network_cidr", "peering_connections", "pending_build_only_peering_connections", "project_vpc_id", "state", "update_time"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::vpc_peering_connection_with_region_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_azure_app_id", out.peer_azure_app_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_azure_tenant_id", out.peer_azure_tenant_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_cloud_account", out.peer_cloud_account, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_region", out.peer_region, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_resource_group", out.peer_resource_group, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_vpc", out.peer_vpc, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peering_connection_id", out.peering_connection_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state_info", out.state_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_peer_network_cidrs", out.user_peer_network_cidrs, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"create_time", "errors", "message", "peer_azure_app_id", "peer_azure_tenant_id", "peer_cloud_account", "peer_region", "peer_resource_group", "peer_vpc", "peering_connection_id", "state", "state_info", "update_time", "user_peer_network_cidrs", "vpc_peering_connection_type"};
-  ::aiven::codec::keep_unknown(*o, known, 15, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::vpc_peering_connection_with_resource_group_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_azure_app_id", out.peer_azure_app_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_azure_tenant_id", out.peer_azure_tenant_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_cloud_account", out.peer_cloud_account, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_region", out.peer_region, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_resource_group", out.peer_resource_group, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peer_vpc", out.peer_vpc, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peering_connection_id", out.peering_connection_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state_info", out.state_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_peer_network_cidrs", out.user_peer_network_cidrs, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "vpc_peering_connection_type", out.vpc_peering_connection_type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"create_time", "errors", "message", "peer_azure_app_id", "peer_azure_tenant_id", "peer_cloud_account", "peer_region", "peer_resource_group", "peer_vpc", "peering_connection_id", "state", "state_info", "update_time", "user_peer_network_cidrs", "vpc_peering_connection_type"};
-  ::aiven::codec::keep_unknown(*o, known, 15, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::vpc_vpc_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -2133,15 +691,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::vpc_vpc_out& out, const
   return true;
 }
 #endif  // AIVEN_CODEC_TREE_REFERENCE
-
-::boost::json::value encode(const ::aiven::api::add_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "cidr", in.cidr);
-  ::aiven::codec::put(o, "peer_cloud_account", in.peer_cloud_account);
-  ::aiven::codec::put(o, "peer_resource_group", in.peer_resource_group);
-  ::aiven::codec::put(o, "peer_vpc", in.peer_vpc);
-  return o;
-}
 
 ::boost::json::value encode(const ::aiven::api::project_create_in& in) {
   ::boost::json::object o;
@@ -2175,18 +724,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::vpc_vpc_out& out, const
   ::boost::json::object o;
   ::aiven::codec::put(o, "member_type", in.member_type);
   ::aiven::codec::put(o, "user_email", in.user_email);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::project_tags_replace_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "tags", in.tags);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::project_tags_update_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "tags", in.tags);
   return o;
 }
 
@@ -2228,30 +765,16 @@ bool decode(const ::boost::json::value& v, ::aiven::api::vpc_vpc_out& out, const
   return o;
 }
 
-::boost::json::value encode(const ::aiven::api::vpc_peering_connection_create_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "peer_azure_app_id", in.peer_azure_app_id);
-  ::aiven::codec::put(o, "peer_azure_tenant_id", in.peer_azure_tenant_id);
-  ::aiven::codec::put(o, "peer_cloud_account", in.peer_cloud_account);
-  ::aiven::codec::put(o, "peer_region", in.peer_region);
-  ::aiven::codec::put(o, "peer_resource_group", in.peer_resource_group);
-  ::aiven::codec::put(o, "peer_vpc", in.peer_vpc);
-  ::aiven::codec::put(o, "user_peer_network_cidrs", in.user_peer_network_cidrs);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::vpc_peering_connection_update_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "add", in.add);
-  ::aiven::codec::put(o, "delete", in.delete_value);
-  return o;
-}
-
 namespace detail {
 
 void list_project_vpc_peering_connection_types_erased(const ::aiven::client& c, ::aiven::api::list_project_vpc_peering_connection_types_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::vpc_peering_connection_type_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ListProjectVpcPeeringConnectionTypes", ::aiven::http_method::get, "/v1/project/{project}/vpc-peering-connection-types", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ListProjectVpcPeeringConnectionTypes",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/vpc-peering-connection-types",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2265,7 +788,12 @@ void list_project_vpc_peering_connection_types_erased(const ::aiven::client& c, 
 
 void project_alerts_list_erased(const ::aiven::client& c, ::aiven::api::project_alerts_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::alert_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectAlertsList", ::aiven::http_method::get, "/v1/project/{project}/alerts", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectAlertsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/alerts",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2279,7 +807,12 @@ void project_alerts_list_erased(const ::aiven::client& c, ::aiven::api::project_
 
 void project_create_erased(const ::aiven::client& c, ::aiven::api::project_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectCreate", ::aiven::http_method::post, "/v1/project", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project";
@@ -2293,7 +826,12 @@ void project_create_erased(const ::aiven::client& c, ::aiven::api::project_creat
 
 void project_delete_erased(const ::aiven::client& c, ::aiven::api::project_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectDelete", ::aiven::http_method::delete_, "/v1/project/{project}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2306,7 +844,12 @@ void project_delete_erased(const ::aiven::client& c, ::aiven::api::project_delet
 
 void project_download_sbom_report_erased(const ::aiven::client& c, ::aiven::api::project_download_sbom_report_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::raw_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectDownloadSBOMReport", ::aiven::http_method::get, "/v1/project/{project}/download-sbom/{file_format}/{download_cookie}", true, true, "text/csv, text/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectDownloadSBOMReport",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/download-sbom/{file_format}/{download_cookie}",
+      .idempotent = true,
+      .accept = "text/csv, text/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2320,7 +863,12 @@ void project_download_sbom_report_erased(const ::aiven::client& c, ::aiven::api:
 
 void project_emissions_estimate_erased(const ::aiven::client& c, ::aiven::api::project_emissions_estimate_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::emissions_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectEmissionsEstimate", ::aiven::http_method::get, "/v1/project/{project}/sustainability/emissions", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectEmissionsEstimate",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/sustainability/emissions",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2336,7 +884,12 @@ void project_emissions_estimate_erased(const ::aiven::client& c, ::aiven::api::p
 
 void project_generate_sbom_download_url_erased(const ::aiven::client& c, ::aiven::api::project_generate_sbom_download_url_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectGenerateSbomDownloadUrl", ::aiven::http_method::get, "/v1/project/{project}/generate-sbom-download-url/{file_format}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectGenerateSbomDownloadUrl",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/generate-sbom-download-url/{file_format}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2351,7 +904,12 @@ void project_generate_sbom_download_url_erased(const ::aiven::client& c, ::aiven
 
 void project_get_erased(const ::aiven::client& c, ::aiven::api::project_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectGet", ::aiven::http_method::get, "/v1/project/{project}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2364,7 +922,12 @@ void project_get_erased(const ::aiven::client& c, ::aiven::api::project_get_requ
 
 void project_get_event_logs_erased(const ::aiven::client& c, ::aiven::api::project_get_event_logs_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::project_event_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectGetEventLogs", ::aiven::http_method::get, "/v1/project/{project}/events", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectGetEventLogs",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/events",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2378,7 +941,12 @@ void project_get_event_logs_erased(const ::aiven::client& c, ::aiven::api::proje
 
 void project_invite_erased(const ::aiven::client& c, ::aiven::api::project_invite_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectInvite", ::aiven::http_method::post, "/v1/project/{project}/invite", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectInvite",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/invite",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2394,7 +962,13 @@ void project_invite_erased(const ::aiven::client& c, ::aiven::api::project_invit
 
 void project_invite_accept_erased(const ::aiven::client& c, ::aiven::api::project_invite_accept_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_invite_accept_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectInviteAccept", ::aiven::http_method::post, "/v1/project/{project}/invite/{invite_verification_code}", false, false, "application/json", true, (1u << 4) /* invite_verification_code */};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectInviteAccept",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/invite/{invite_verification_code}",
+      .idempotent = false,
+      .accept = "application/json",
+      .secret_segments = (1u << 4) /* invite_verification_code */};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2409,7 +983,13 @@ void project_invite_accept_erased(const ::aiven::client& c, ::aiven::api::projec
 
 void project_invite_delete_erased(const ::aiven::client& c, ::aiven::api::project_invite_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectInviteDelete", ::aiven::http_method::delete_, "/v1/project/{project}/invite/{invite_verification_code}", true, false, "application/json", true, (1u << 4) /* invite_verification_code */};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectInviteDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/invite/{invite_verification_code}",
+      .idempotent = true,
+      .accept = "application/json",
+      .secret_segments = (1u << 4) /* invite_verification_code */};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2424,7 +1004,12 @@ void project_invite_delete_erased(const ::aiven::client& c, ::aiven::api::projec
 
 void project_list_erased(const ::aiven::client& c, ::aiven::api::project_list_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_list_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectList", ::aiven::http_method::get, "/v1/project", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project";
@@ -2436,7 +1021,12 @@ void project_list_erased(const ::aiven::client& c, ::aiven::api::project_list_re
 
 void project_privatelink_availability_list_erased(const ::aiven::client& c, ::aiven::api::project_privatelink_availability_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::privatelink_availability_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectPrivatelinkAvailabilityList", ::aiven::http_method::get, "/v1/project/{project}/privatelink-availability", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectPrivatelinkAvailabilityList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/privatelink-availability",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2450,7 +1040,12 @@ void project_privatelink_availability_list_erased(const ::aiven::client& c, ::ai
 
 void project_service_plan_emissions_estimate_erased(const ::aiven::client& c, ::aiven::api::project_service_plan_emissions_estimate_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::emissions_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectServicePlanEmissionsEstimate", ::aiven::http_method::get, "/v1/project/{project}/sustainability/emissions-project/service-types/{service_type}/plans/{service_plan}/clouds/{cloud}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectServicePlanEmissionsEstimate",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/sustainability/emissions-project/service-types/{service_type}/plans/{service_plan}/clouds/{cloud}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2469,7 +1064,12 @@ void project_service_plan_emissions_estimate_erased(const ::aiven::client& c, ::
 
 void project_service_plan_list_erased(const ::aiven::client& c, ::aiven::api::project_service_plan_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_plan_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectServicePlanList", ::aiven::http_method::get, "/v1/project/{project}/service-types/{service_type}/plans", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectServicePlanList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service-types/{service_type}/plans",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2485,7 +1085,12 @@ void project_service_plan_list_erased(const ::aiven::client& c, ::aiven::api::pr
 
 void project_service_plan_price_get_erased(const ::aiven::client& c, ::aiven::api::project_service_plan_price_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_service_plan_price_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectServicePlanPriceGet", ::aiven::http_method::get, "/v1/project/{project}/pricing/service-types/{service_type}/plans/{service_plan}/clouds/{cloud}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectServicePlanPriceGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/pricing/service-types/{service_type}/plans/{service_plan}/clouds/{cloud}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2504,7 +1109,12 @@ void project_service_plan_price_get_erased(const ::aiven::client& c, ::aiven::ap
 
 void project_service_plan_specs_get_erased(const ::aiven::client& c, ::aiven::api::project_service_plan_specs_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_service_plan_specs_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectServicePlanSpecsGet", ::aiven::http_method::get, "/v1/project/{project}/service-types/{service_type}/plans/{service_plan}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectServicePlanSpecsGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service-types/{service_type}/plans/{service_plan}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2521,7 +1131,12 @@ void project_service_plan_specs_get_erased(const ::aiven::client& c, ::aiven::ap
 
 void project_service_types_get_erased(const ::aiven::client& c, ::aiven::api::project_service_types_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_service_types_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectServiceTypesGet", ::aiven::http_method::get, "/v1/project/{project}/service-types/{service_type}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectServiceTypesGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service-types/{service_type}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2536,7 +1151,12 @@ void project_service_types_get_erased(const ::aiven::client& c, ::aiven::api::pr
 
 void project_service_types_list_erased(const ::aiven::client& c, ::aiven::api::project_service_types_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_service_types_list_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectServiceTypesList", ::aiven::http_method::get, "/v1/project/{project}/service-types", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectServiceTypesList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service-types",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2550,7 +1170,12 @@ void project_service_types_list_erased(const ::aiven::client& c, ::aiven::api::p
 
 void project_tags_list_erased(const ::aiven::client& c, ::aiven::api::project_tags_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::map<std::string, std::string>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectTagsList", ::aiven::http_method::get, "/v1/project/{project}/tags", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectTagsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/tags",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2564,7 +1189,12 @@ void project_tags_list_erased(const ::aiven::client& c, ::aiven::api::project_ta
 
 void project_tags_replace_erased(const ::aiven::client& c, ::aiven::api::project_tags_replace_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectTagsReplace", ::aiven::http_method::put, "/v1/project/{project}/tags", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectTagsReplace",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/tags",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2580,7 +1210,12 @@ void project_tags_replace_erased(const ::aiven::client& c, ::aiven::api::project
 
 void project_tags_update_erased(const ::aiven::client& c, ::aiven::api::project_tags_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectTagsUpdate", ::aiven::http_method::patch, "/v1/project/{project}/tags", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectTagsUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/project/{project}/tags",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2596,7 +1231,12 @@ void project_tags_update_erased(const ::aiven::client& c, ::aiven::api::project_
 
 void project_update_erased(const ::aiven::client& c, ::aiven::api::project_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectUpdate", ::aiven::http_method::put, "/v1/project/{project}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2611,7 +1251,12 @@ void project_update_erased(const ::aiven::client& c, ::aiven::api::project_updat
 
 void project_user_list_erased(const ::aiven::client& c, ::aiven::api::project_user_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_user_list_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectUserList", ::aiven::http_method::get, "/v1/project/{project}/users", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectUserList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/users",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2625,7 +1270,12 @@ void project_user_list_erased(const ::aiven::client& c, ::aiven::api::project_us
 
 void project_user_remove_erased(const ::aiven::client& c, ::aiven::api::project_user_remove_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectUserRemove", ::aiven::http_method::delete_, "/v1/project/{project}/user/{user_email}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectUserRemove",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/user/{user_email}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2640,7 +1290,12 @@ void project_user_remove_erased(const ::aiven::client& c, ::aiven::api::project_
 
 void project_user_update_erased(const ::aiven::client& c, ::aiven::api::project_user_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectUserUpdate", ::aiven::http_method::put, "/v1/project/{project}/user/{user_email}", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectUserUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/user/{user_email}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2657,7 +1312,12 @@ void project_user_update_erased(const ::aiven::client& c, ::aiven::api::project_
 
 void vpc_create_erased(const ::aiven::client& c, ::aiven::api::vpc_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::vpc_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"VpcCreate", ::aiven::http_method::post, "/v1/project/{project}/vpcs", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "VpcCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/vpcs",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2673,7 +1333,12 @@ void vpc_create_erased(const ::aiven::client& c, ::aiven::api::vpc_create_reques
 
 void vpc_delete_erased(const ::aiven::client& c, ::aiven::api::vpc_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::vpc_delete_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"VpcDelete", ::aiven::http_method::delete_, "/v1/project/{project}/vpcs/{project_vpc_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "VpcDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/vpcs/{project_vpc_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2688,7 +1353,12 @@ void vpc_delete_erased(const ::aiven::client& c, ::aiven::api::vpc_delete_reques
 
 void vpc_get_erased(const ::aiven::client& c, ::aiven::api::vpc_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::vpc_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"VpcGet", ::aiven::http_method::get, "/v1/project/{project}/vpcs/{project_vpc_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "VpcGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/vpcs/{project_vpc_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2703,7 +1373,12 @@ void vpc_get_erased(const ::aiven::client& c, ::aiven::api::vpc_get_request req,
 
 void vpc_list_erased(const ::aiven::client& c, ::aiven::api::vpc_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::vpc_vpc_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"VpcList", ::aiven::http_method::get, "/v1/project/{project}/vpcs", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "VpcList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/vpcs",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2717,7 +1392,12 @@ void vpc_list_erased(const ::aiven::client& c, ::aiven::api::vpc_list_request re
 
 void vpc_peering_connection_create_erased(const ::aiven::client& c, ::aiven::api::vpc_peering_connection_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::vpc_peering_connection_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"VpcPeeringConnectionCreate", ::aiven::http_method::post, "/v1/project/{project}/vpcs/{project_vpc_id}/peering-connections", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "VpcPeeringConnectionCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/vpcs/{project_vpc_id}/peering-connections",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2735,7 +1415,12 @@ void vpc_peering_connection_create_erased(const ::aiven::client& c, ::aiven::api
 
 void vpc_peering_connection_delete_erased(const ::aiven::client& c, ::aiven::api::vpc_peering_connection_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::vpc_peering_connection_delete_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"VpcPeeringConnectionDelete", ::aiven::http_method::delete_, "/v1/project/{project}/vpcs/{project_vpc_id}/peering-connections/peer-accounts/{peer_cloud_account}/peer-vpcs/{peer_vpc}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "VpcPeeringConnectionDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/vpcs/{project_vpc_id}/peering-connections/peer-accounts/{peer_cloud_account}/peer-vpcs/{peer_vpc}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2754,7 +1439,12 @@ void vpc_peering_connection_delete_erased(const ::aiven::client& c, ::aiven::api
 
 void vpc_peering_connection_update_erased(const ::aiven::client& c, ::aiven::api::vpc_peering_connection_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::vpc_peering_connection_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"VpcPeeringConnectionUpdate", ::aiven::http_method::put, "/v1/project/{project}/vpcs/{project_vpc_id}/user-peer-network-cidrs", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "VpcPeeringConnectionUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/vpcs/{project_vpc_id}/user-peer-network-cidrs",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2772,7 +1462,12 @@ void vpc_peering_connection_update_erased(const ::aiven::client& c, ::aiven::api
 
 void vpc_peering_connection_with_region_delete_erased(const ::aiven::client& c, ::aiven::api::vpc_peering_connection_with_region_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::vpc_peering_connection_with_region_delete_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"VpcPeeringConnectionWithRegionDelete", ::aiven::http_method::delete_, "/v1/project/{project}/vpcs/{project_vpc_id}/peering-connections/peer-accounts/{peer_cloud_account}/peer-vpcs/{peer_vpc}/peer-regions/{peer_region}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "VpcPeeringConnectionWithRegionDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/vpcs/{project_vpc_id}/peering-connections/peer-accounts/{peer_cloud_account}/peer-vpcs/{peer_vpc}/peer-regions/{peer_region}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2793,7 +1488,12 @@ void vpc_peering_connection_with_region_delete_erased(const ::aiven::client& c, 
 
 void vpc_peering_connection_with_resource_group_delete_erased(const ::aiven::client& c, ::aiven::api::vpc_peering_connection_with_resource_group_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::vpc_peering_connection_with_resource_group_delete_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"VpcPeeringConnectionWithResourceGroupDelete", ::aiven::http_method::delete_, "/v1/project/{project}/vpcs/{project_vpc_id}/peering-connections/peer-accounts/{peer_cloud_account}/peer-resource-groups/{peer_resource_group}/peer-vpcs/{peer_vpc}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "VpcPeeringConnectionWithResourceGroupDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/vpcs/{project_vpc_id}/peering-connections/peer-accounts/{peer_cloud_account}/peer-resource-groups/{peer_resource_group}/peer-vpcs/{peer_vpc}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2814,7 +1514,12 @@ void vpc_peering_connection_with_resource_group_delete_erased(const ::aiven::cli
 
 void vpc_peering_connections_refresh_erased(const ::aiven::client& c, ::aiven::api::vpc_peering_connections_refresh_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::vpc_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"VpcPeeringConnectionsRefresh", ::aiven::http_method::post, "/v1/project/{project}/vpcs/{project_vpc_id}/peering-connections/refresh", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "VpcPeeringConnectionsRefresh",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/vpcs/{project_vpc_id}/peering-connections/refresh",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

@@ -17,60 +17,16 @@
 
 namespace aiven::api {
 
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_credits_claim_out*);
-
-static ::aiven::codec::sax::target sax_members_project_credits_claim_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::project_credits_claim_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "code") return ::aiven::codec::sax::member(f, "code", o.code);
-      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 10:
-      if (k == "start_time") return ::aiven::codec::sax::member(f, "start_time", o.start_time);
-      break;
-    case 11:
-      if (k == "expire_time") return ::aiven::codec::sax::member(f, "expire_time", o.expire_time);
-      break;
-    case 15:
-      if (k == "remaining_value") return ::aiven::codec::sax::member(f, "remaining_value", o.remaining_value);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_credits_claim_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_project_credits_claim_out>::ops;
-}
-
-#ifdef AIVEN_CODEC_TREE_REFERENCE
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_credits_claim_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-
-bool decode(const ::boost::json::value& v, ::aiven::api::project_credits_claim_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "code", out.code, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "expire_time", out.expire_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "remaining_value", out.remaining_value, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "start_time", out.start_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"code", "expire_time", "remaining_value", "start_time", "type", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-#endif  // AIVEN_CODEC_TREE_REFERENCE
-
 namespace detail {
 
 void project_credits_claim_erased(const ::aiven::client& c, ::aiven::api::project_credits_claim_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_credits_claim_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectCreditsClaim", ::aiven::http_method::post, "/v1/project/{project}/credits", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectCreditsClaim",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/credits",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -84,7 +40,12 @@ void project_credits_claim_erased(const ::aiven::client& c, ::aiven::api::projec
 
 void project_credits_list_erased(const ::aiven::client& c, ::aiven::api::project_credits_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::credit_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectCreditsList", ::aiven::http_method::get, "/v1/project/{project}/credits", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectCreditsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/credits",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -98,7 +59,12 @@ void project_credits_list_erased(const ::aiven::client& c, ::aiven::api::project
 
 void project_invoice_get_erased(const ::aiven::client& c, ::aiven::api::project_invoice_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::raw_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectInvoiceGet", ::aiven::http_method::get, "/v1/project/{project}/invoice/{invoice_number}/{download_cookie}", true, true, "application/pdf", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectInvoiceGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/invoice/{invoice_number}/{download_cookie}",
+      .idempotent = true,
+      .accept = "application/pdf"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -112,7 +78,12 @@ void project_invoice_get_erased(const ::aiven::client& c, ::aiven::api::project_
 
 void project_invoice_list_erased(const ::aiven::client& c, ::aiven::api::project_invoice_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::invoice_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectInvoiceList", ::aiven::http_method::get, "/v1/project/{project}/invoice", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectInvoiceList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/invoice",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

@@ -20,7 +20,12 @@ namespace detail {
 
 void project_kms_get_ca_erased(const ::aiven::client& c, ::aiven::api::project_kms_get_ca_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectKmsGetCA", ::aiven::http_method::get, "/v1/project/{project}/kms/ca", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectKmsGetCA",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/kms/ca",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

@@ -52,15 +52,12 @@ bool from_string(std::string_view s, provider_type& out) noexcept {
 
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::aws_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::azure_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_access_check_trigger_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::gcp_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::oci_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_accessors_list_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_delete_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_service_association_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_update_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::cmk_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::cmk_update_in& in);
 
@@ -94,8 +91,8 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::azure_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_azure_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_cmk_access_check_trigger_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::cmk_access_check_trigger_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_cmk_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::cmk_get_out*>(f.obj);
   switch (k.size()) {
     case 2:
       if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
@@ -115,8 +112,8 @@ static ::aiven::codec::sax::target sax_members_cmk_access_check_trigger_out(::ai
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_access_check_trigger_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_cmk_access_check_trigger_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_get_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_cmk_get_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_gcp_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -201,56 +198,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_create_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_cmk_create_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_cmk_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::cmk_delete_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 8:
-      if (k == "resource") return ::aiven::codec::sax::member(f, "resource", o.resource);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
-      break;
-    case 11:
-      if (k == "default_cmk") return ::aiven::codec::sax::member(f, "default_cmk", o.default_cmk);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_delete_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_cmk_delete_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_cmk_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::cmk_get_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 8:
-      if (k == "resource") return ::aiven::codec::sax::member(f, "resource", o.resource);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
-      break;
-    case 11:
-      if (k == "default_cmk") return ::aiven::codec::sax::member(f, "default_cmk", o.default_cmk);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_get_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_cmk_get_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_cmk_service_association_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::cmk_service_association_out*>(f.obj);
   switch (k.size()) {
@@ -269,43 +216,15 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_service_associati
   return ::aiven::codec::sax::model_ops<&sax_members_cmk_service_association_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_cmk_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::cmk_update_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 8:
-      if (k == "resource") return ::aiven::codec::sax::member(f, "resource", o.resource);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
-      break;
-    case 11:
-      if (k == "default_cmk") return ::aiven::codec::sax::member(f, "default_cmk", o.default_cmk);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cmk_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_cmk_update_out>::ops;
-}
-
 #ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::aws_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::azure_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::cmk_access_check_trigger_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::cmk_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::gcp_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::oci_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::cmk_accessors_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::cmk_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::cmk_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::cmk_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::cmk_service_association_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::cmk_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::aws_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -327,7 +246,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::azure_out& out, const :
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::cmk_access_check_trigger_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::cmk_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -391,34 +310,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::cmk_create_out& out, co
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::cmk_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "default_cmk", out.default_cmk, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "resource", out.resource, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "default_cmk", "id", "resource", "updated_at"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::cmk_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "default_cmk", out.default_cmk, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "resource", out.resource, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "default_cmk", "id", "resource", "updated_at"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::cmk_service_association_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -427,20 +318,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::cmk_service_association
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
   static constexpr std::string_view known[] = {"service_name", "status"};
   ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::cmk_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "default_cmk", out.default_cmk, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "resource", out.resource, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "default_cmk", "id", "resource", "updated_at"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
   return true;
 }
 #endif  // AIVEN_CODEC_TREE_REFERENCE
@@ -463,7 +340,12 @@ namespace detail {
 
 void cmk_access_check_trigger_erased(const ::aiven::client& c, ::aiven::api::cmk_access_check_trigger_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::cmk_access_check_trigger_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CMKAccessCheckTrigger", ::aiven::http_method::post, "/v1/project/{project}/secrets/cmks/{cmk_id}/access_check", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CMKAccessCheckTrigger",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/secrets/cmks/{cmk_id}/access_check",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -479,7 +361,12 @@ void cmk_access_check_trigger_erased(const ::aiven::client& c, ::aiven::api::cmk
 
 void cmk_accessors_list_erased(const ::aiven::client& c, ::aiven::api::cmk_accessors_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::cmk_accessors_list_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CMKAccessorsList", ::aiven::http_method::get, "/v1/project/{project}/secrets/cmks/accessors", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CMKAccessorsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/secrets/cmks/accessors",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -493,7 +380,12 @@ void cmk_accessors_list_erased(const ::aiven::client& c, ::aiven::api::cmk_acces
 
 void cmk_create_erased(const ::aiven::client& c, ::aiven::api::cmk_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::cmk_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CMKCreate", ::aiven::http_method::post, "/v1/project/{project}/secrets/cmks", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CMKCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/secrets/cmks",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -509,7 +401,12 @@ void cmk_create_erased(const ::aiven::client& c, ::aiven::api::cmk_create_reques
 
 void cmk_delete_erased(const ::aiven::client& c, ::aiven::api::cmk_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::cmk_delete_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CMKDelete", ::aiven::http_method::delete_, "/v1/project/{project}/secrets/cmks/{cmk_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CMKDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/secrets/cmks/{cmk_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -524,7 +421,12 @@ void cmk_delete_erased(const ::aiven::client& c, ::aiven::api::cmk_delete_reques
 
 void cmk_get_erased(const ::aiven::client& c, ::aiven::api::cmk_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::cmk_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CMKGet", ::aiven::http_method::get, "/v1/project/{project}/secrets/cmks/{cmk_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CMKGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/secrets/cmks/{cmk_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -539,7 +441,12 @@ void cmk_get_erased(const ::aiven::client& c, ::aiven::api::cmk_get_request req,
 
 void cmk_list_erased(const ::aiven::client& c, ::aiven::api::cmk_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::cmk_get_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CMKList", ::aiven::http_method::get, "/v1/project/{project}/secrets/cmks", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CMKList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/secrets/cmks",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -553,7 +460,12 @@ void cmk_list_erased(const ::aiven::client& c, ::aiven::api::cmk_list_request re
 
 void cmk_service_associations_list_erased(const ::aiven::client& c, ::aiven::api::cmk_service_associations_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::cmk_service_association_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CMKServiceAssociationsList", ::aiven::http_method::get, "/v1/project/{project}/secrets/cmks/{cmk_id}/service_associations", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CMKServiceAssociationsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/secrets/cmks/{cmk_id}/service_associations",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -569,7 +481,12 @@ void cmk_service_associations_list_erased(const ::aiven::client& c, ::aiven::api
 
 void cmk_update_erased(const ::aiven::client& c, ::aiven::api::cmk_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::cmk_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CMKUpdate", ::aiven::http_method::post, "/v1/project/{project}/secrets/cmks/{cmk_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CMKUpdate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/secrets/cmks/{cmk_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

@@ -21,14 +21,14 @@ std::string_view to_string(authentication_type v) noexcept {
   switch (v) {
     case authentication_type::caching_sha2_password: return "caching_sha2_password";
     case authentication_type::mysql_native_password: return "mysql_native_password";
-    case authentication_type::null: return "null";
+    case authentication_type::null_value: return "null";
     default: return {};
   }
 }
 bool from_string(std::string_view s, authentication_type& out) noexcept {
   if (s == "caching_sha2_password") { out = authentication_type::caching_sha2_password; return true; }
   if (s == "mysql_native_password") { out = authentication_type::mysql_native_password; return true; }
-  if (s == "null") { out = authentication_type::null; return true; }
+  if (s == "null") { out = authentication_type::null_value; return true; }
   out = authentication_type::unknown;
   return false;
 }
@@ -253,26 +253,6 @@ bool from_string(std::string_view s, migration_check_method_type& out) noexcept 
   return false;
 }
 
-std::string_view to_string(migration_detail_status_type v) noexcept {
-  switch (v) {
-    case migration_detail_status_type::done: return "done";
-    case migration_detail_status_type::failed: return "failed";
-    case migration_detail_status_type::running: return "running";
-    case migration_detail_status_type::syncing: return "syncing";
-    case migration_detail_status_type::waiting: return "waiting";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, migration_detail_status_type& out) noexcept {
-  if (s == "done") { out = migration_detail_status_type::done; return true; }
-  if (s == "failed") { out = migration_detail_status_type::failed; return true; }
-  if (s == "running") { out = migration_detail_status_type::running; return true; }
-  if (s == "syncing") { out = migration_detail_status_type::syncing; return true; }
-  if (s == "waiting") { out = migration_detail_status_type::waiting; return true; }
-  out = migration_detail_status_type::unknown;
-  return false;
-}
-
 std::string_view to_string(migration_status_type v) noexcept {
   switch (v) {
     case migration_status_type::done: return "done";
@@ -405,20 +385,6 @@ bool from_string(std::string_view s, route_type& out) noexcept {
   return false;
 }
 
-std::string_view to_string(schema_registry_acl_permission_type v) noexcept {
-  switch (v) {
-    case schema_registry_acl_permission_type::schema_registry_read: return "schema_registry_read";
-    case schema_registry_acl_permission_type::schema_registry_write: return "schema_registry_write";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, schema_registry_acl_permission_type& out) noexcept {
-  if (s == "schema_registry_read") { out = schema_registry_acl_permission_type::schema_registry_read; return true; }
-  if (s == "schema_registry_write") { out = schema_registry_acl_permission_type::schema_registry_write; return true; }
-  out = schema_registry_acl_permission_type::unknown;
-  return false;
-}
-
 std::string_view to_string(service_notification_type v) noexcept {
   switch (v) {
     case service_notification_type::service_end_of_life: return "service_end_of_life";
@@ -446,124 +412,6 @@ bool from_string(std::string_view s, service_privatelink_aws_state_type& out) no
   if (s == "creating") { out = service_privatelink_aws_state_type::creating; return true; }
   if (s == "deleting") { out = service_privatelink_aws_state_type::deleting; return true; }
   out = service_privatelink_aws_state_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_privatelink_azure_connection_approval_state_type v) noexcept {
-  switch (v) {
-    case service_privatelink_azure_connection_approval_state_type::active: return "active";
-    case service_privatelink_azure_connection_approval_state_type::connected: return "connected";
-    case service_privatelink_azure_connection_approval_state_type::pending_user_approval: return "pending-user-approval";
-    case service_privatelink_azure_connection_approval_state_type::user_approved: return "user-approved";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_privatelink_azure_connection_approval_state_type& out) noexcept {
-  if (s == "active") { out = service_privatelink_azure_connection_approval_state_type::active; return true; }
-  if (s == "connected") { out = service_privatelink_azure_connection_approval_state_type::connected; return true; }
-  if (s == "pending-user-approval") { out = service_privatelink_azure_connection_approval_state_type::pending_user_approval; return true; }
-  if (s == "user-approved") { out = service_privatelink_azure_connection_approval_state_type::user_approved; return true; }
-  out = service_privatelink_azure_connection_approval_state_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_privatelink_azure_connection_state_type v) noexcept {
-  switch (v) {
-    case service_privatelink_azure_connection_state_type::active: return "active";
-    case service_privatelink_azure_connection_state_type::connected: return "connected";
-    case service_privatelink_azure_connection_state_type::pending_user_approval: return "pending-user-approval";
-    case service_privatelink_azure_connection_state_type::user_approved: return "user-approved";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_privatelink_azure_connection_state_type& out) noexcept {
-  if (s == "active") { out = service_privatelink_azure_connection_state_type::active; return true; }
-  if (s == "connected") { out = service_privatelink_azure_connection_state_type::connected; return true; }
-  if (s == "pending-user-approval") { out = service_privatelink_azure_connection_state_type::pending_user_approval; return true; }
-  if (s == "user-approved") { out = service_privatelink_azure_connection_state_type::user_approved; return true; }
-  out = service_privatelink_azure_connection_state_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_privatelink_azure_state_type v) noexcept {
-  switch (v) {
-    case service_privatelink_azure_state_type::active: return "active";
-    case service_privatelink_azure_state_type::creating: return "creating";
-    case service_privatelink_azure_state_type::deleting: return "deleting";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_privatelink_azure_state_type& out) noexcept {
-  if (s == "active") { out = service_privatelink_azure_state_type::active; return true; }
-  if (s == "creating") { out = service_privatelink_azure_state_type::creating; return true; }
-  if (s == "deleting") { out = service_privatelink_azure_state_type::deleting; return true; }
-  out = service_privatelink_azure_state_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_privatelink_google_connection_state_type v) noexcept {
-  switch (v) {
-    case service_privatelink_google_connection_state_type::active: return "active";
-    case service_privatelink_google_connection_state_type::connected: return "connected";
-    case service_privatelink_google_connection_state_type::pending_user_approval: return "pending-user-approval";
-    case service_privatelink_google_connection_state_type::user_approved: return "user-approved";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_privatelink_google_connection_state_type& out) noexcept {
-  if (s == "active") { out = service_privatelink_google_connection_state_type::active; return true; }
-  if (s == "connected") { out = service_privatelink_google_connection_state_type::connected; return true; }
-  if (s == "pending-user-approval") { out = service_privatelink_google_connection_state_type::pending_user_approval; return true; }
-  if (s == "user-approved") { out = service_privatelink_google_connection_state_type::user_approved; return true; }
-  out = service_privatelink_google_connection_state_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_privatelink_google_state_type v) noexcept {
-  switch (v) {
-    case service_privatelink_google_state_type::active: return "active";
-    case service_privatelink_google_state_type::creating: return "creating";
-    case service_privatelink_google_state_type::deleting: return "deleting";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_privatelink_google_state_type& out) noexcept {
-  if (s == "active") { out = service_privatelink_google_state_type::active; return true; }
-  if (s == "creating") { out = service_privatelink_google_state_type::creating; return true; }
-  if (s == "deleting") { out = service_privatelink_google_state_type::deleting; return true; }
-  out = service_privatelink_google_state_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_acl_item_permission v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_acl_item_permission::admin: return "admin";
-    case service_service_type_update_response_service_acl_item_permission::read: return "read";
-    case service_service_type_update_response_service_acl_item_permission::readwrite: return "readwrite";
-    case service_service_type_update_response_service_acl_item_permission::write: return "write";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_acl_item_permission& out) noexcept {
-  if (s == "admin") { out = service_service_type_update_response_service_acl_item_permission::admin; return true; }
-  if (s == "read") { out = service_service_type_update_response_service_acl_item_permission::read; return true; }
-  if (s == "readwrite") { out = service_service_type_update_response_service_acl_item_permission::readwrite; return true; }
-  if (s == "write") { out = service_service_type_update_response_service_acl_item_permission::write; return true; }
-  out = service_service_type_update_response_service_acl_item_permission::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_components_item_kafka_authentication_method v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_components_item_kafka_authentication_method::certificate: return "certificate";
-    case service_service_type_update_response_service_components_item_kafka_authentication_method::sasl: return "sasl";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_components_item_kafka_authentication_method& out) noexcept {
-  if (s == "certificate") { out = service_service_type_update_response_service_components_item_kafka_authentication_method::certificate; return true; }
-  if (s == "sasl") { out = service_service_type_update_response_service_components_item_kafka_authentication_method::sasl; return true; }
-  out = service_service_type_update_response_service_components_item_kafka_authentication_method::unknown;
   return false;
 }
 
@@ -630,92 +478,6 @@ bool from_string(std::string_view s, service_service_type_update_response_servic
   if (s == "transaction") { out = service_service_type_update_response_service_connection_pools_item_pool_mode::transaction; return true; }
   if (s == "statement") { out = service_service_type_update_response_service_connection_pools_item_pool_mode::statement; return true; }
   out = service_service_type_update_response_service_connection_pools_item_pool_mode::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_kafka_acl_item_operation v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_kafka_acl_item_operation::all: return "All";
-    case service_service_type_update_response_service_kafka_acl_item_operation::alter: return "Alter";
-    case service_service_type_update_response_service_kafka_acl_item_operation::alterconfigs: return "AlterConfigs";
-    case service_service_type_update_response_service_kafka_acl_item_operation::clusteraction: return "ClusterAction";
-    case service_service_type_update_response_service_kafka_acl_item_operation::create: return "Create";
-    case service_service_type_update_response_service_kafka_acl_item_operation::createtokens: return "CreateTokens";
-    case service_service_type_update_response_service_kafka_acl_item_operation::delete_value: return "Delete";
-    case service_service_type_update_response_service_kafka_acl_item_operation::describe: return "Describe";
-    case service_service_type_update_response_service_kafka_acl_item_operation::describeconfigs: return "DescribeConfigs";
-    case service_service_type_update_response_service_kafka_acl_item_operation::describetokens: return "DescribeTokens";
-    case service_service_type_update_response_service_kafka_acl_item_operation::idempotentwrite: return "IdempotentWrite";
-    case service_service_type_update_response_service_kafka_acl_item_operation::read: return "Read";
-    case service_service_type_update_response_service_kafka_acl_item_operation::write: return "Write";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_kafka_acl_item_operation& out) noexcept {
-  if (s == "All") { out = service_service_type_update_response_service_kafka_acl_item_operation::all; return true; }
-  if (s == "Alter") { out = service_service_type_update_response_service_kafka_acl_item_operation::alter; return true; }
-  if (s == "AlterConfigs") { out = service_service_type_update_response_service_kafka_acl_item_operation::alterconfigs; return true; }
-  if (s == "ClusterAction") { out = service_service_type_update_response_service_kafka_acl_item_operation::clusteraction; return true; }
-  if (s == "Create") { out = service_service_type_update_response_service_kafka_acl_item_operation::create; return true; }
-  if (s == "CreateTokens") { out = service_service_type_update_response_service_kafka_acl_item_operation::createtokens; return true; }
-  if (s == "Delete") { out = service_service_type_update_response_service_kafka_acl_item_operation::delete_value; return true; }
-  if (s == "Describe") { out = service_service_type_update_response_service_kafka_acl_item_operation::describe; return true; }
-  if (s == "DescribeConfigs") { out = service_service_type_update_response_service_kafka_acl_item_operation::describeconfigs; return true; }
-  if (s == "DescribeTokens") { out = service_service_type_update_response_service_kafka_acl_item_operation::describetokens; return true; }
-  if (s == "IdempotentWrite") { out = service_service_type_update_response_service_kafka_acl_item_operation::idempotentwrite; return true; }
-  if (s == "Read") { out = service_service_type_update_response_service_kafka_acl_item_operation::read; return true; }
-  if (s == "Write") { out = service_service_type_update_response_service_kafka_acl_item_operation::write; return true; }
-  out = service_service_type_update_response_service_kafka_acl_item_operation::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_kafka_acl_item_pattern_type v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_kafka_acl_item_pattern_type::literal: return "LITERAL";
-    case service_service_type_update_response_service_kafka_acl_item_pattern_type::prefixed: return "PREFIXED";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_kafka_acl_item_pattern_type& out) noexcept {
-  if (s == "LITERAL") { out = service_service_type_update_response_service_kafka_acl_item_pattern_type::literal; return true; }
-  if (s == "PREFIXED") { out = service_service_type_update_response_service_kafka_acl_item_pattern_type::prefixed; return true; }
-  out = service_service_type_update_response_service_kafka_acl_item_pattern_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_kafka_acl_item_permission_type v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_kafka_acl_item_permission_type::allow: return "ALLOW";
-    case service_service_type_update_response_service_kafka_acl_item_permission_type::deny: return "DENY";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_kafka_acl_item_permission_type& out) noexcept {
-  if (s == "ALLOW") { out = service_service_type_update_response_service_kafka_acl_item_permission_type::allow; return true; }
-  if (s == "DENY") { out = service_service_type_update_response_service_kafka_acl_item_permission_type::deny; return true; }
-  out = service_service_type_update_response_service_kafka_acl_item_permission_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_kafka_acl_item_resource_type v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_kafka_acl_item_resource_type::cluster: return "Cluster";
-    case service_service_type_update_response_service_kafka_acl_item_resource_type::delegationtoken: return "DelegationToken";
-    case service_service_type_update_response_service_kafka_acl_item_resource_type::group: return "Group";
-    case service_service_type_update_response_service_kafka_acl_item_resource_type::topic: return "Topic";
-    case service_service_type_update_response_service_kafka_acl_item_resource_type::transactionalid: return "TransactionalId";
-    case service_service_type_update_response_service_kafka_acl_item_resource_type::user: return "User";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_kafka_acl_item_resource_type& out) noexcept {
-  if (s == "Cluster") { out = service_service_type_update_response_service_kafka_acl_item_resource_type::cluster; return true; }
-  if (s == "DelegationToken") { out = service_service_type_update_response_service_kafka_acl_item_resource_type::delegationtoken; return true; }
-  if (s == "Group") { out = service_service_type_update_response_service_kafka_acl_item_resource_type::group; return true; }
-  if (s == "Topic") { out = service_service_type_update_response_service_kafka_acl_item_resource_type::topic; return true; }
-  if (s == "TransactionalId") { out = service_service_type_update_response_service_kafka_acl_item_resource_type::transactionalid; return true; }
-  if (s == "User") { out = service_service_type_update_response_service_kafka_acl_item_resource_type::user; return true; }
-  out = service_service_type_update_response_service_kafka_acl_item_resource_type::unknown;
   return false;
 }
 
@@ -787,26 +549,6 @@ bool from_string(std::string_view s, service_service_type_update_response_servic
   return false;
 }
 
-std::string_view to_string(service_service_type_update_response_service_node_states_item_progress_updates_item_unit v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_node_states_item_progress_updates_item_unit::binlogs: return "binlogs";
-    case service_service_type_update_response_service_node_states_item_progress_updates_item_unit::bytes_compressed: return "bytes_compressed";
-    case service_service_type_update_response_service_node_states_item_progress_updates_item_unit::bytes_uncompressed: return "bytes_uncompressed";
-    case service_service_type_update_response_service_node_states_item_progress_updates_item_unit::prepare_percent: return "prepare_percent";
-    case service_service_type_update_response_service_node_states_item_progress_updates_item_unit::wal_lsn: return "wal_lsn";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_node_states_item_progress_updates_item_unit& out) noexcept {
-  if (s == "binlogs") { out = service_service_type_update_response_service_node_states_item_progress_updates_item_unit::binlogs; return true; }
-  if (s == "bytes_compressed") { out = service_service_type_update_response_service_node_states_item_progress_updates_item_unit::bytes_compressed; return true; }
-  if (s == "bytes_uncompressed") { out = service_service_type_update_response_service_node_states_item_progress_updates_item_unit::bytes_uncompressed; return true; }
-  if (s == "prepare_percent") { out = service_service_type_update_response_service_node_states_item_progress_updates_item_unit::prepare_percent; return true; }
-  if (s == "wal_lsn") { out = service_service_type_update_response_service_node_states_item_progress_updates_item_unit::wal_lsn; return true; }
-  out = service_service_type_update_response_service_node_states_item_progress_updates_item_unit::unknown;
-  return false;
-}
-
 std::string_view to_string(service_service_type_update_response_service_node_states_item_role v) noexcept {
   switch (v) {
     case service_service_type_update_response_service_node_states_item_role::master: return "master";
@@ -823,45 +565,9 @@ bool from_string(std::string_view s, service_service_type_update_response_servic
   return false;
 }
 
-std::string_view to_string(service_service_type_update_response_service_node_states_item_state v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_node_states_item_state::leaving: return "leaving";
-    case service_service_type_update_response_service_node_states_item_state::running: return "running";
-    case service_service_type_update_response_service_node_states_item_state::setting_up_vm: return "setting_up_vm";
-    case service_service_type_update_response_service_node_states_item_state::syncing_data: return "syncing_data";
-    case service_service_type_update_response_service_node_states_item_state::timing_out: return "timing_out";
-    case service_service_type_update_response_service_node_states_item_state::unknown_2: return "unknown";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_node_states_item_state& out) noexcept {
-  if (s == "leaving") { out = service_service_type_update_response_service_node_states_item_state::leaving; return true; }
-  if (s == "running") { out = service_service_type_update_response_service_node_states_item_state::running; return true; }
-  if (s == "setting_up_vm") { out = service_service_type_update_response_service_node_states_item_state::setting_up_vm; return true; }
-  if (s == "syncing_data") { out = service_service_type_update_response_service_node_states_item_state::syncing_data; return true; }
-  if (s == "timing_out") { out = service_service_type_update_response_service_node_states_item_state::timing_out; return true; }
-  if (s == "unknown") { out = service_service_type_update_response_service_node_states_item_state::unknown_2; return true; }
-  out = service_service_type_update_response_service_node_states_item_state::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_schema_registry_acl_item_permission v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_schema_registry_acl_item_permission::schema_registry_read: return "schema_registry_read";
-    case service_service_type_update_response_service_schema_registry_acl_item_permission::schema_registry_write: return "schema_registry_write";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_schema_registry_acl_item_permission& out) noexcept {
-  if (s == "schema_registry_read") { out = service_service_type_update_response_service_schema_registry_acl_item_permission::schema_registry_read; return true; }
-  if (s == "schema_registry_write") { out = service_service_type_update_response_service_schema_registry_acl_item_permission::schema_registry_write; return true; }
-  out = service_service_type_update_response_service_schema_registry_acl_item_permission::unknown;
-  return false;
-}
-
 std::string_view to_string(service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause v) noexcept {
   switch (v) {
-    case service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::null: return "null";
+    case service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::null_value: return "null";
     case service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::destination: return "destination";
     case service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::integration: return "integration";
     case service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::source: return "source";
@@ -870,7 +576,7 @@ std::string_view to_string(service_service_type_update_response_service_service_
   }
 }
 bool from_string(std::string_view s, service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause& out) noexcept {
-  if (s == "null") { out = service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::null; return true; }
+  if (s == "null") { out = service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::null_value; return true; }
   if (s == "destination") { out = service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::destination; return true; }
   if (s == "integration") { out = service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::integration; return true; }
   if (s == "source") { out = service_service_type_update_response_service_service_integrations_item_integration_status_state_likely_error_cause::source; return true; }
@@ -879,98 +585,16 @@ bool from_string(std::string_view s, service_service_type_update_response_servic
   return false;
 }
 
-std::string_view to_string(service_service_type_update_response_service_service_integrations_item_integration_status_state_status v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_service_integrations_item_integration_status_state_status::failed: return "failed";
-    case service_service_type_update_response_service_service_integrations_item_integration_status_state_status::inactive: return "inactive";
-    case service_service_type_update_response_service_service_integrations_item_integration_status_state_status::running: return "running";
-    case service_service_type_update_response_service_service_integrations_item_integration_status_state_status::starting: return "starting";
-    case service_service_type_update_response_service_service_integrations_item_integration_status_state_status::unknown_2: return "unknown";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_service_integrations_item_integration_status_state_status& out) noexcept {
-  if (s == "failed") { out = service_service_type_update_response_service_service_integrations_item_integration_status_state_status::failed; return true; }
-  if (s == "inactive") { out = service_service_type_update_response_service_service_integrations_item_integration_status_state_status::inactive; return true; }
-  if (s == "running") { out = service_service_type_update_response_service_service_integrations_item_integration_status_state_status::running; return true; }
-  if (s == "starting") { out = service_service_type_update_response_service_service_integrations_item_integration_status_state_status::starting; return true; }
-  if (s == "unknown") { out = service_service_type_update_response_service_service_integrations_item_integration_status_state_status::unknown_2; return true; }
-  out = service_service_type_update_response_service_service_integrations_item_integration_status_state_status::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_service_notifications_item_level v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_service_notifications_item_level::notice: return "notice";
-    case service_service_type_update_response_service_service_notifications_item_level::warning: return "warning";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_service_notifications_item_level& out) noexcept {
-  if (s == "notice") { out = service_service_type_update_response_service_service_notifications_item_level::notice; return true; }
-  if (s == "warning") { out = service_service_type_update_response_service_service_notifications_item_level::warning; return true; }
-  out = service_service_type_update_response_service_service_notifications_item_level::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_service_notifications_item_type v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_service_notifications_item_type::service_end_of_life: return "service_end_of_life";
-    case service_service_type_update_response_service_service_notifications_item_type::service_powered_off_removal: return "service_powered_off_removal";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_service_notifications_item_type& out) noexcept {
-  if (s == "service_end_of_life") { out = service_service_type_update_response_service_service_notifications_item_type::service_end_of_life; return true; }
-  if (s == "service_powered_off_removal") { out = service_service_type_update_response_service_service_notifications_item_type::service_powered_off_removal; return true; }
-  out = service_service_type_update_response_service_service_notifications_item_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_state v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_state::poweroff: return "POWEROFF";
-    case service_service_type_update_response_service_state::rebalancing: return "REBALANCING";
-    case service_service_type_update_response_service_state::rebuilding: return "REBUILDING";
-    case service_service_type_update_response_service_state::running: return "RUNNING";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_state& out) noexcept {
-  if (s == "POWEROFF") { out = service_service_type_update_response_service_state::poweroff; return true; }
-  if (s == "REBALANCING") { out = service_service_type_update_response_service_state::rebalancing; return true; }
-  if (s == "REBUILDING") { out = service_service_type_update_response_service_state::rebuilding; return true; }
-  if (s == "RUNNING") { out = service_service_type_update_response_service_state::running; return true; }
-  out = service_service_type_update_response_service_state::unknown;
-  return false;
-}
-
-std::string_view to_string(service_service_type_update_response_service_topics_item_state v) noexcept {
-  switch (v) {
-    case service_service_type_update_response_service_topics_item_state::active: return "ACTIVE";
-    case service_service_type_update_response_service_topics_item_state::configuring: return "CONFIGURING";
-    case service_service_type_update_response_service_topics_item_state::deleting: return "DELETING";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_service_type_update_response_service_topics_item_state& out) noexcept {
-  if (s == "ACTIVE") { out = service_service_type_update_response_service_topics_item_state::active; return true; }
-  if (s == "CONFIGURING") { out = service_service_type_update_response_service_topics_item_state::configuring; return true; }
-  if (s == "DELETING") { out = service_service_type_update_response_service_topics_item_state::deleting; return true; }
-  out = service_service_type_update_response_service_topics_item_state::unknown;
-  return false;
-}
-
 std::string_view to_string(service_service_type_update_response_service_users_item_authentication v) noexcept {
   switch (v) {
-    case service_service_type_update_response_service_users_item_authentication::null: return "null";
+    case service_service_type_update_response_service_users_item_authentication::null_value: return "null";
     case service_service_type_update_response_service_users_item_authentication::caching_sha2_password: return "caching_sha2_password";
     case service_service_type_update_response_service_users_item_authentication::mysql_native_password: return "mysql_native_password";
     default: return {};
   }
 }
 bool from_string(std::string_view s, service_service_type_update_response_service_users_item_authentication& out) noexcept {
-  if (s == "null") { out = service_service_type_update_response_service_users_item_authentication::null; return true; }
+  if (s == "null") { out = service_service_type_update_response_service_users_item_authentication::null_value; return true; }
   if (s == "caching_sha2_password") { out = service_service_type_update_response_service_users_item_authentication::caching_sha2_password; return true; }
   if (s == "mysql_native_password") { out = service_service_type_update_response_service_users_item_authentication::mysql_native_password; return true; }
   out = service_service_type_update_response_service_users_item_authentication::unknown;
@@ -1129,7 +753,7 @@ bool from_string(std::string_view s, usage_type& out) noexcept {
   return false;
 }
 
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::access_control_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::access_control_in*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::backup_out_additional_regions_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::backup_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::component_out*);
@@ -1140,21 +764,7 @@ bool from_string(std::string_view s, usage_type& out) noexcept {
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::connection_pool_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::controlled_switchover_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::custom_file_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_clickhouse_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_dragonfly_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_elasticsearch_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_grafana_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_mirrormaker_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_mysql_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_pg_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_redis_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_thanos_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_valkey_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::list_project_service_types_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::list_public_service_types_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::log_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::update_out*);
@@ -1175,69 +785,38 @@ bool from_string(std::string_view s, usage_type& out) noexcept {
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_get_service_logs_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::result_code_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::scheduled_backup_time_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::schema_registry_acl_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::server_group_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_backups_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_notification_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_topic_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_create_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_custom_file_update_response*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_custom_file_upload_response*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_data_hub_rotate_internal_secrets_response_rotation*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_database_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_database_list_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_get_migration_status_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_delete_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_update_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_connection_approval_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_connection_list_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_connection_update_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_delete_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_connection_list_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_update_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_connection_create_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_connection_list_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_delete_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_query_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_acl_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_backups_item_additional_regions_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_backups_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_components_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_connection_pools_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_kafka_acl_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_maintenance_controlled_switchover*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_maintenance_updates_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_maintenance*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_node_states_item_progress_updates_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_node_states_item_shard*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_node_states_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_schema_registry_acl_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_server_group*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_integrations_item_integration_status_state*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_integrations_item_integration_status*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_integrations_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_notifications_item_metadata*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_notifications_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_tech_emails_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_topics_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_users_item_access_control*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_users_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_task_create_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_task_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_update_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_credentials_modify_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_credentials_reset_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_version_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::access_control_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::create_searchable_snapshot_in& in);
@@ -1246,21 +825,14 @@ bool from_string(std::string_view s, usage_type& out) noexcept {
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::maintenance_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::migration_check_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_get_service_logs_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_service_tags_replace_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_service_tags_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_backup_to_another_region_report_in& in);
+[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_metrics_fetch_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_cancel_query_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_integration_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_database_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_metrics_fetch_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_aws_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_aws_update_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_azure_connection_update_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_azure_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_azure_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_privatelink_google_connection_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_query_activity_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_service_type_update_request_body& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::upgrade_check_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_task_create_in& in);
@@ -1268,8 +840,8 @@ bool from_string(std::string_view s, usage_type& out) noexcept {
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_user_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_user_credentials_modify_in& in);
 
-static ::aiven::codec::sax::target sax_members_access_control_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::access_control_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_access_control_in(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::access_control_in*>(f.obj);
   switch (k.size()) {
     case 14:
       if (k == "redis_acl_keys") return ::aiven::codec::sax::member(f, "redis_acl_keys", o.redis_acl_keys);
@@ -1304,8 +876,8 @@ static ::aiven::codec::sax::target sax_members_access_control_out(::aiven::codec
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::access_control_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_access_control_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::access_control_in*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_access_control_in>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_backup_out_additional_regions_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1648,276 +1220,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::custom_file_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_custom_file_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_clickhouse_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_clickhouse_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_clickhouse_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_clickhouse_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_dragonfly_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_dragonfly_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_dragonfly_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_dragonfly_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_elasticsearch_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_elasticsearch_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_elasticsearch_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_elasticsearch_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_grafana_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_grafana_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_grafana_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_grafana_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_kafka_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_kafka_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_kafka_connect_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_kafka_connect_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_connect_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_kafka_mirrormaker_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_kafka_mirrormaker_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_mirrormaker_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_mirrormaker_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_mysql_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_mysql_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_mysql_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_mysql_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_opensearch_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_opensearch_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_opensearch_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_service_pg_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::service_pg_out*>(f.obj);
   switch (k.size()) {
@@ -1943,129 +1245,6 @@ static ::aiven::codec::sax::target sax_members_service_pg_out(::aiven::codec::sa
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_pg_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_pg_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_redis_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_redis_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_redis_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_redis_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_thanos_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_thanos_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_thanos_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_thanos_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_valkey_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_valkey_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      break;
-    case 13:
-      if (k == "service_plans") return ::aiven::codec::sax::member(f, "service_plans", o.service_plans);
-      break;
-    case 15:
-      if (k == "default_version") return ::aiven::codec::sax::member(f, "default_version", o.default_version);
-      break;
-    case 18:
-      if (k == "user_config_schema") return ::aiven::codec::sax::member(f, "user_config_schema", o.user_config_schema);
-      break;
-    case 24:
-      if (k == "latest_available_version") return ::aiven::codec::sax::member(f, "latest_available_version", o.latest_available_version);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_valkey_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_valkey_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_list_project_service_types_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::list_project_service_types_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "pg") return ::aiven::codec::sax::member(f, "pg", o.pg);
-      break;
-    case 5:
-      if (k == "flink") return ::aiven::codec::sax::member(f, "flink", o.flink);
-      if (k == "kafka") return ::aiven::codec::sax::member(f, "kafka", o.kafka);
-      if (k == "mysql") return ::aiven::codec::sax::member(f, "mysql", o.mysql);
-      if (k == "redis") return ::aiven::codec::sax::member(f, "redis", o.redis);
-      break;
-    case 6:
-      if (k == "thanos") return ::aiven::codec::sax::member(f, "thanos", o.thanos);
-      if (k == "valkey") return ::aiven::codec::sax::member(f, "valkey", o.valkey);
-      break;
-    case 7:
-      if (k == "grafana") return ::aiven::codec::sax::member(f, "grafana", o.grafana);
-      break;
-    case 9:
-      if (k == "dragonfly") return ::aiven::codec::sax::member(f, "dragonfly", o.dragonfly);
-      break;
-    case 10:
-      if (k == "clickhouse") return ::aiven::codec::sax::member(f, "clickhouse", o.clickhouse);
-      if (k == "opensearch") return ::aiven::codec::sax::member(f, "opensearch", o.opensearch);
-      break;
-    case 13:
-      if (k == "elasticsearch") return ::aiven::codec::sax::member(f, "elasticsearch", o.elasticsearch);
-      if (k == "kafka_connect") return ::aiven::codec::sax::member(f, "kafka_connect", o.kafka_connect);
-      break;
-    case 17:
-      if (k == "kafka_mirrormaker") return ::aiven::codec::sax::member(f, "kafka_mirrormaker", o.kafka_mirrormaker);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::list_project_service_types_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_list_project_service_types_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_list_public_service_types_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -2539,28 +1718,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::scheduled_backup_time
   return ::aiven::codec::sax::model_ops<&sax_members_scheduled_backup_time_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_schema_registry_acl_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::schema_registry_acl_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 8:
-      if (k == "resource") return ::aiven::codec::sax::member(f, "resource", o.resource);
-      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
-      break;
-    case 10:
-      if (k == "permission") return ::aiven::codec::sax::member(f, "permission", o.permission);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::schema_registry_acl_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_schema_registry_acl_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_server_group_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::server_group_out*>(f.obj);
   switch (k.size()) {
@@ -2704,8 +1861,8 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_user_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_create_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_service_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_out*>(f.obj);
   switch (k.size()) {
     case 3:
       if (k == "acl") return ::aiven::codec::sax::member(f, "acl", o.acl);
@@ -2794,8 +1951,8 @@ static ::aiven::codec::sax::target sax_members_service_create_out(::aiven::codec
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_create_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_custom_file_update_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -2818,28 +1975,6 @@ static ::aiven::codec::sax::target sax_members_service_custom_file_update_respon
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_custom_file_update_response*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_custom_file_update_response>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_custom_file_upload_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_custom_file_upload_response*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "file_id") return ::aiven::codec::sax::member(f, "file_id", o.file_id);
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 17:
-      if (k == "service_reference") return ::aiven::codec::sax::member(f, "service_reference", o.service_reference);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_custom_file_upload_response*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_custom_file_upload_response>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_data_hub_rotate_internal_secrets_response_rotation(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -3020,160 +2155,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_get_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_get_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_out*>(f.obj);
-  switch (k.size()) {
-    case 3:
-      if (k == "acl") return ::aiven::codec::sax::member(f, "acl", o.acl);
-      break;
-    case 4:
-      if (k == "plan") return ::aiven::codec::sax::member(f, "plan", o.plan);
-      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      if (k == "users") return ::aiven::codec::sax::member(f, "users", o.users);
-      break;
-    case 6:
-      if (k == "cmk_id") return ::aiven::codec::sax::member(f, "cmk_id", o.cmk_id);
-      if (k == "topics") return ::aiven::codec::sax::member(f, "topics", o.topics);
-      break;
-    case 7:
-      if (k == "backups") return ::aiven::codec::sax::member(f, "backups", o.backups);
-      break;
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      if (k == "metadata") return ::aiven::codec::sax::member(f, "metadata", o.metadata);
-      break;
-    case 9:
-      if (k == "databases") return ::aiven::codec::sax::member(f, "databases", o.databases);
-      if (k == "kafka_acl") return ::aiven::codec::sax::member(f, "kafka_acl", o.kafka_acl);
-      break;
-    case 10:
-      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
-      if (k == "components") return ::aiven::codec::sax::member(f, "components", o.components);
-      if (k == "group_list") return ::aiven::codec::sax::member(f, "group_list", o.group_list);
-      if (k == "node_count") return ::aiven::codec::sax::member(f, "node_count", o.node_count);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "maintenance") return ::aiven::codec::sax::member(f, "maintenance", o.maintenance);
-      if (k == "node_states") return ::aiven::codec::sax::member(f, "node_states", o.node_states);
-      if (k == "service_uri") return ::aiven::codec::sax::member(f, "service_uri", o.service_uri);
-      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
-      break;
-    case 12:
-      if (k == "server_group") return ::aiven::codec::sax::member(f, "server_group", o.server_group);
-      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
-      if (k == "service_type") return ::aiven::codec::sax::member(f, "service_type", o.service_type);
-      break;
-    case 13:
-      if (k == "disk_space_mb") return ::aiven::codec::sax::member(f, "disk_space_mb", o.disk_space_mb);
-      break;
-    case 14:
-      if (k == "node_cpu_count") return ::aiven::codec::sax::member(f, "node_cpu_count", o.node_cpu_count);
-      if (k == "node_memory_mb") return ::aiven::codec::sax::member(f, "node_memory_mb", o.node_memory_mb);
-      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
-      break;
-    case 15:
-      if (k == "connection_info") return ::aiven::codec::sax::member(f, "connection_info", o.connection_info);
-      if (k == "is_cluster_plan") return ::aiven::codec::sax::member(f, "is_cluster_plan", o.is_cluster_plan);
-      break;
-    case 16:
-      if (k == "connection_pools") return ::aiven::codec::sax::member(f, "connection_pools", o.connection_pools);
-      break;
-    case 17:
-      if (k == "cloud_description") return ::aiven::codec::sax::member(f, "cloud_description", o.cloud_description);
-      break;
-    case 18:
-      if (k == "service_uri_params") return ::aiven::codec::sax::member(f, "service_uri_params", o.service_uri_params);
-      break;
-    case 19:
-      if (k == "schema_registry_acl") return ::aiven::codec::sax::member(f, "schema_registry_acl", o.schema_registry_acl);
-      break;
-    case 20:
-      if (k == "service_integrations") return ::aiven::codec::sax::member(f, "service_integrations", o.service_integrations);
-      break;
-    case 21:
-      if (k == "service_notifications") return ::aiven::codec::sax::member(f, "service_notifications", o.service_notifications);
-      break;
-    case 22:
-      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
-      break;
-    case 24:
-      if (k == "service_type_description") return ::aiven::codec::sax::member(f, "service_type_description", o.service_type_description);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_privatelink_aws_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_privatelink_aws_create_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "principals") return ::aiven::codec::sax::member(f, "principals", o.principals);
-      break;
-    case 14:
-      if (k == "aws_service_id") return ::aiven::codec::sax::member(f, "aws_service_id", o.aws_service_id);
-      break;
-    case 16:
-      if (k == "aws_service_name") return ::aiven::codec::sax::member(f, "aws_service_name", o.aws_service_name);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_aws_create_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_privatelink_aws_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_privatelink_aws_delete_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "principals") return ::aiven::codec::sax::member(f, "principals", o.principals);
-      break;
-    case 14:
-      if (k == "aws_service_id") return ::aiven::codec::sax::member(f, "aws_service_id", o.aws_service_id);
-      break;
-    case 16:
-      if (k == "aws_service_name") return ::aiven::codec::sax::member(f, "aws_service_name", o.aws_service_name);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_delete_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_aws_delete_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_service_privatelink_aws_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::service_privatelink_aws_get_out*>(f.obj);
   switch (k.size()) {
@@ -3202,90 +2183,6 @@ static ::aiven::codec::sax::target sax_members_service_privatelink_aws_get_out(:
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_get_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_aws_get_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_privatelink_aws_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_privatelink_aws_update_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "principals") return ::aiven::codec::sax::member(f, "principals", o.principals);
-      break;
-    case 14:
-      if (k == "aws_service_id") return ::aiven::codec::sax::member(f, "aws_service_id", o.aws_service_id);
-      break;
-    case 16:
-      if (k == "aws_service_name") return ::aiven::codec::sax::member(f, "aws_service_name", o.aws_service_name);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_aws_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_aws_update_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_privatelink_azure_connection_approval_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_privatelink_azure_connection_approval_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 15:
-      if (k == "user_ip_address") return ::aiven::codec::sax::member(f, "user_ip_address", o.user_ip_address);
-      break;
-    case 19:
-      if (k == "private_endpoint_id") return ::aiven::codec::sax::member(f, "private_endpoint_id", o.private_endpoint_id);
-      break;
-    case 25:
-      if (k == "privatelink_connection_id") return ::aiven::codec::sax::member(f, "privatelink_connection_id", o.privatelink_connection_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_connection_approval_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_connection_approval_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_privatelink_azure_connection_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_privatelink_azure_connection_list_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 15:
-      if (k == "user_ip_address") return ::aiven::codec::sax::member(f, "user_ip_address", o.user_ip_address);
-      break;
-    case 19:
-      if (k == "private_endpoint_id") return ::aiven::codec::sax::member(f, "private_endpoint_id", o.private_endpoint_id);
-      break;
-    case 25:
-      if (k == "privatelink_connection_id") return ::aiven::codec::sax::member(f, "privatelink_connection_id", o.privatelink_connection_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_connection_list_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_connection_list_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_privatelink_azure_connection_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -3318,64 +2215,28 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_a
   return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_connection_update_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_privatelink_azure_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_privatelink_azure_create_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_service_privatelink_azure_connection_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_privatelink_azure_connection_list_out*>(f.obj);
   switch (k.size()) {
     case 5:
       if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
       break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 16:
-      if (k == "azure_service_id") return ::aiven::codec::sax::member(f, "azure_service_id", o.azure_service_id);
+    case 15:
+      if (k == "user_ip_address") return ::aiven::codec::sax::member(f, "user_ip_address", o.user_ip_address);
       break;
     case 19:
-      if (k == "azure_service_alias") return ::aiven::codec::sax::member(f, "azure_service_alias", o.azure_service_alias);
+      if (k == "private_endpoint_id") return ::aiven::codec::sax::member(f, "private_endpoint_id", o.private_endpoint_id);
       break;
-    case 21:
-      if (k == "user_subscription_ids") return ::aiven::codec::sax::member(f, "user_subscription_ids", o.user_subscription_ids);
+    case 25:
+      if (k == "privatelink_connection_id") return ::aiven::codec::sax::member(f, "privatelink_connection_id", o.privatelink_connection_id);
       break;
     default: break;
   }
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_create_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_privatelink_azure_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_privatelink_azure_delete_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 16:
-      if (k == "azure_service_id") return ::aiven::codec::sax::member(f, "azure_service_id", o.azure_service_id);
-      break;
-    case 19:
-      if (k == "azure_service_alias") return ::aiven::codec::sax::member(f, "azure_service_alias", o.azure_service_alias);
-      break;
-    case 21:
-      if (k == "user_subscription_ids") return ::aiven::codec::sax::member(f, "user_subscription_ids", o.user_subscription_ids);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_delete_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_delete_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_connection_list_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_connection_list_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_privatelink_azure_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -3406,36 +2267,6 @@ static ::aiven::codec::sax::target sax_members_service_privatelink_azure_get_out
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_get_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_get_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_privatelink_azure_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_privatelink_azure_update_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 16:
-      if (k == "azure_service_id") return ::aiven::codec::sax::member(f, "azure_service_id", o.azure_service_id);
-      break;
-    case 19:
-      if (k == "azure_service_alias") return ::aiven::codec::sax::member(f, "azure_service_alias", o.azure_service_alias);
-      break;
-    case 21:
-      if (k == "user_subscription_ids") return ::aiven::codec::sax::member(f, "user_subscription_ids", o.user_subscription_ids);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_azure_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_azure_update_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_privatelink_google_connection_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -3490,54 +2321,6 @@ static ::aiven::codec::sax::target sax_members_service_privatelink_google_connec
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_connection_list_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_google_connection_list_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_privatelink_google_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_privatelink_google_create_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 25:
-      if (k == "google_service_attachment") return ::aiven::codec::sax::member(f, "google_service_attachment", o.google_service_attachment);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_google_create_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_privatelink_google_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_privatelink_google_delete_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 25:
-      if (k == "google_service_attachment") return ::aiven::codec::sax::member(f, "google_service_attachment", o.google_service_attachment);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_privatelink_google_delete_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_privatelink_google_delete_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_privatelink_google_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -3659,81 +2442,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_query_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_query_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_acl_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_acl_item*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 5:
-      if (k == "topic") return ::aiven::codec::sax::member(f, "topic", o.topic);
-      break;
-    case 8:
-      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
-      break;
-    case 10:
-      if (k == "permission") return ::aiven::codec::sax::member(f, "permission", o.permission);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_acl_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_acl_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_backups_item_additional_regions_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_backups_item_additional_regions_item*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "cloud") return ::aiven::codec::sax::member(f, "cloud", o.cloud);
-      break;
-    case 6:
-      if (k == "paused") return ::aiven::codec::sax::member(f, "paused", o.paused);
-      if (k == "region") return ::aiven::codec::sax::member(f, "region", o.region);
-      break;
-    case 12:
-      if (k == "pause_reason") return ::aiven::codec::sax::member(f, "pause_reason", o.pause_reason);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_backups_item_additional_regions_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_backups_item_additional_regions_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_backups_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_backups_item*>(f.obj);
-  switch (k.size()) {
-    case 9:
-      if (k == "data_size") return ::aiven::codec::sax::member(f, "data_size", o.data_size);
-      break;
-    case 11:
-      if (k == "backup_name") return ::aiven::codec::sax::member(f, "backup_name", o.backup_name);
-      if (k == "backup_time") return ::aiven::codec::sax::member(f, "backup_time", o.backup_time);
-      if (k == "incremental") return ::aiven::codec::sax::member(f, "incremental", o.incremental);
-      break;
-    case 16:
-      if (k == "storage_location") return ::aiven::codec::sax::member(f, "storage_location", o.storage_location);
-      break;
-    case 18:
-      if (k == "additional_regions") return ::aiven::codec::sax::member(f, "additional_regions", o.additional_regions);
-      break;
-    case 24:
-      if (k == "tiered_storage_data_size") return ::aiven::codec::sax::member(f, "tiered_storage_data_size", o.tiered_storage_data_size);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_backups_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_backups_item>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_components_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_components_item*>(f.obj);
   switch (k.size()) {
@@ -3794,38 +2502,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_
   return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_connection_pools_item>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_kafka_acl_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_kafka_acl_item*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 4:
-      if (k == "host") return ::aiven::codec::sax::member(f, "host", o.host);
-      break;
-    case 9:
-      if (k == "operation") return ::aiven::codec::sax::member(f, "operation", o.operation);
-      if (k == "principal") return ::aiven::codec::sax::member(f, "principal", o.principal);
-      break;
-    case 12:
-      if (k == "pattern_type") return ::aiven::codec::sax::member(f, "pattern_type", o.pattern_type);
-      break;
-    case 13:
-      if (k == "resource_name") return ::aiven::codec::sax::member(f, "resource_name", o.resource_name);
-      if (k == "resource_type") return ::aiven::codec::sax::member(f, "resource_type", o.resource_type);
-      break;
-    case 15:
-      if (k == "permission_type") return ::aiven::codec::sax::member(f, "permission_type", o.permission_type);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_kafka_acl_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_kafka_acl_item>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_maintenance_controlled_switchover(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_maintenance_controlled_switchover*>(f.obj);
   switch (k.size()) {
@@ -3851,35 +2527,6 @@ static ::aiven::codec::sax::target sax_members_service_service_type_update_respo
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_maintenance_controlled_switchover*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_maintenance_controlled_switchover>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_maintenance_updates_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_maintenance_updates_item*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "impact") return ::aiven::codec::sax::member(f, "impact", o.impact);
-      break;
-    case 8:
-      if (k == "deadline") return ::aiven::codec::sax::member(f, "deadline", o.deadline);
-      if (k == "start_at") return ::aiven::codec::sax::member(f, "start_at", o.start_at);
-      break;
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      if (k == "start_after") return ::aiven::codec::sax::member(f, "start_after", o.start_after);
-      break;
-    case 18:
-      if (k == "documentation_link") return ::aiven::codec::sax::member(f, "documentation_link", o.documentation_link);
-      break;
-    case 20:
-      if (k == "impact_portable_text") return ::aiven::codec::sax::member(f, "impact_portable_text", o.impact_portable_text);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_maintenance_updates_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_maintenance_updates_item>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_maintenance(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -3935,24 +2582,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_
   return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_node_states_item_progress_updates_item>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_node_states_item_shard(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_node_states_item_shard*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 8:
-      if (k == "position") return ::aiven::codec::sax::member(f, "position", o.position);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_node_states_item_shard*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_node_states_item_shard>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_node_states_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_node_states_item*>(f.obj);
   switch (k.size()) {
@@ -3978,46 +2607,6 @@ static ::aiven::codec::sax::target sax_members_service_service_type_update_respo
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_node_states_item*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_node_states_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_schema_registry_acl_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_schema_registry_acl_item*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 8:
-      if (k == "resource") return ::aiven::codec::sax::member(f, "resource", o.resource);
-      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
-      break;
-    case 10:
-      if (k == "permission") return ::aiven::codec::sax::member(f, "permission", o.permission);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_schema_registry_acl_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_schema_registry_acl_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_server_group(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_server_group*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
-      break;
-    case 7:
-      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_server_group*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_server_group>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_service_integrations_item_integration_status_state(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -4111,144 +2700,6 @@ static ::aiven::codec::sax::target sax_members_service_service_type_update_respo
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_integrations_item*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_service_integrations_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_service_notifications_item_metadata(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_service_notifications_item_metadata*>(f.obj);
-  switch (k.size()) {
-    case 18:
-      if (k == "upgrade_to_version") return ::aiven::codec::sax::member(f, "upgrade_to_version", o.upgrade_to_version);
-      break;
-    case 22:
-      if (k == "end_of_life_policy_url") return ::aiven::codec::sax::member(f, "end_of_life_policy_url", o.end_of_life_policy_url);
-      break;
-    case 23:
-      if (k == "upgrade_to_service_type") return ::aiven::codec::sax::member(f, "upgrade_to_service_type", o.upgrade_to_service_type);
-      break;
-    case 24:
-      if (k == "service_end_of_life_time") return ::aiven::codec::sax::member(f, "service_end_of_life_time", o.service_end_of_life_time);
-      break;
-    case 28:
-      if (k == "end_of_life_help_article_url") return ::aiven::codec::sax::member(f, "end_of_life_help_article_url", o.end_of_life_help_article_url);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_notifications_item_metadata*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_service_notifications_item_metadata>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_service_notifications_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_service_notifications_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
-      break;
-    case 5:
-      if (k == "level") return ::aiven::codec::sax::member(f, "level", o.level);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 8:
-      if (k == "metadata") return ::aiven::codec::sax::member(f, "metadata", o.metadata);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_service_notifications_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_service_notifications_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_tech_emails_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_tech_emails_item*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "email") return ::aiven::codec::sax::member(f, "email", o.email);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_tech_emails_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_tech_emails_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_topics_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_topics_item*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 10:
-      if (k == "partitions") return ::aiven::codec::sax::member(f, "partitions", o.partitions);
-      if (k == "topic_name") return ::aiven::codec::sax::member(f, "topic_name", o.topic_name);
-      break;
-    case 11:
-      if (k == "replication") return ::aiven::codec::sax::member(f, "replication", o.replication);
-      break;
-    case 14:
-      if (k == "cleanup_policy") return ::aiven::codec::sax::member(f, "cleanup_policy", o.cleanup_policy);
-      break;
-    case 15:
-      if (k == "retention_bytes") return ::aiven::codec::sax::member(f, "retention_bytes", o.retention_bytes);
-      if (k == "retention_hours") return ::aiven::codec::sax::member(f, "retention_hours", o.retention_hours);
-      break;
-    case 19:
-      if (k == "min_insync_replicas") return ::aiven::codec::sax::member(f, "min_insync_replicas", o.min_insync_replicas);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_topics_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_topics_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_users_item_access_control(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_service_type_update_response_service_users_item_access_control*>(f.obj);
-  switch (k.size()) {
-    case 14:
-      if (k == "redis_acl_keys") return ::aiven::codec::sax::member(f, "redis_acl_keys", o.redis_acl_keys);
-      break;
-    case 15:
-      if (k == "valkey_acl_keys") return ::aiven::codec::sax::member(f, "valkey_acl_keys", o.valkey_acl_keys);
-      break;
-    case 18:
-      if (k == "dragonfly_acl_keys") return ::aiven::codec::sax::member(f, "dragonfly_acl_keys", o.dragonfly_acl_keys);
-      if (k == "redis_acl_channels") return ::aiven::codec::sax::member(f, "redis_acl_channels", o.redis_acl_channels);
-      if (k == "redis_acl_commands") return ::aiven::codec::sax::member(f, "redis_acl_commands", o.redis_acl_commands);
-      break;
-    case 19:
-      if (k == "valkey_acl_channels") return ::aiven::codec::sax::member(f, "valkey_acl_channels", o.valkey_acl_channels);
-      if (k == "valkey_acl_commands") return ::aiven::codec::sax::member(f, "valkey_acl_commands", o.valkey_acl_commands);
-      break;
-    case 20:
-      if (k == "pg_allow_replication") return ::aiven::codec::sax::member(f, "pg_allow_replication", o.pg_allow_replication);
-      if (k == "redis_acl_categories") return ::aiven::codec::sax::member(f, "redis_acl_categories", o.redis_acl_categories);
-      break;
-    case 21:
-      if (k == "valkey_acl_categories") return ::aiven::codec::sax::member(f, "valkey_acl_categories", o.valkey_acl_categories);
-      break;
-    case 22:
-      if (k == "dragonfly_acl_commands") return ::aiven::codec::sax::member(f, "dragonfly_acl_commands", o.dragonfly_acl_commands);
-      break;
-    case 24:
-      if (k == "dragonfly_acl_categories") return ::aiven::codec::sax::member(f, "dragonfly_acl_categories", o.dragonfly_acl_categories);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_update_response_service_users_item_access_control*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service_users_item_access_control>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_service_type_update_response_service_users_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -4383,34 +2834,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_service_type_
   return ::aiven::codec::sax::model_ops<&sax_members_service_service_type_update_response_service>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_task_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_task_create_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "result") return ::aiven::codec::sax::member(f, "result", o.result);
-      break;
-    case 7:
-      if (k == "success") return ::aiven::codec::sax::member(f, "success", o.success);
-      if (k == "task_id") return ::aiven::codec::sax::member(f, "task_id", o.task_id);
-      break;
-    case 9:
-      if (k == "task_type") return ::aiven::codec::sax::member(f, "task_type", o.task_type);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      break;
-    case 12:
-      if (k == "result_codes") return ::aiven::codec::sax::member(f, "result_codes", o.result_codes);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_task_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_task_create_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_service_task_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::service_task_get_out*>(f.obj);
   switch (k.size()) {
@@ -4437,370 +2860,6 @@ static ::aiven::codec::sax::target sax_members_service_task_get_out(::aiven::cod
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_task_get_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_task_get_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_update_out*>(f.obj);
-  switch (k.size()) {
-    case 3:
-      if (k == "acl") return ::aiven::codec::sax::member(f, "acl", o.acl);
-      break;
-    case 4:
-      if (k == "plan") return ::aiven::codec::sax::member(f, "plan", o.plan);
-      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      if (k == "users") return ::aiven::codec::sax::member(f, "users", o.users);
-      break;
-    case 6:
-      if (k == "cmk_id") return ::aiven::codec::sax::member(f, "cmk_id", o.cmk_id);
-      if (k == "topics") return ::aiven::codec::sax::member(f, "topics", o.topics);
-      break;
-    case 7:
-      if (k == "backups") return ::aiven::codec::sax::member(f, "backups", o.backups);
-      break;
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      if (k == "metadata") return ::aiven::codec::sax::member(f, "metadata", o.metadata);
-      break;
-    case 9:
-      if (k == "databases") return ::aiven::codec::sax::member(f, "databases", o.databases);
-      if (k == "kafka_acl") return ::aiven::codec::sax::member(f, "kafka_acl", o.kafka_acl);
-      break;
-    case 10:
-      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
-      if (k == "components") return ::aiven::codec::sax::member(f, "components", o.components);
-      if (k == "group_list") return ::aiven::codec::sax::member(f, "group_list", o.group_list);
-      if (k == "node_count") return ::aiven::codec::sax::member(f, "node_count", o.node_count);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "maintenance") return ::aiven::codec::sax::member(f, "maintenance", o.maintenance);
-      if (k == "node_states") return ::aiven::codec::sax::member(f, "node_states", o.node_states);
-      if (k == "service_uri") return ::aiven::codec::sax::member(f, "service_uri", o.service_uri);
-      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
-      break;
-    case 12:
-      if (k == "server_group") return ::aiven::codec::sax::member(f, "server_group", o.server_group);
-      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
-      if (k == "service_type") return ::aiven::codec::sax::member(f, "service_type", o.service_type);
-      break;
-    case 13:
-      if (k == "disk_space_mb") return ::aiven::codec::sax::member(f, "disk_space_mb", o.disk_space_mb);
-      break;
-    case 14:
-      if (k == "node_cpu_count") return ::aiven::codec::sax::member(f, "node_cpu_count", o.node_cpu_count);
-      if (k == "node_memory_mb") return ::aiven::codec::sax::member(f, "node_memory_mb", o.node_memory_mb);
-      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
-      break;
-    case 15:
-      if (k == "connection_info") return ::aiven::codec::sax::member(f, "connection_info", o.connection_info);
-      if (k == "is_cluster_plan") return ::aiven::codec::sax::member(f, "is_cluster_plan", o.is_cluster_plan);
-      break;
-    case 16:
-      if (k == "connection_pools") return ::aiven::codec::sax::member(f, "connection_pools", o.connection_pools);
-      break;
-    case 17:
-      if (k == "cloud_description") return ::aiven::codec::sax::member(f, "cloud_description", o.cloud_description);
-      break;
-    case 18:
-      if (k == "service_uri_params") return ::aiven::codec::sax::member(f, "service_uri_params", o.service_uri_params);
-      break;
-    case 19:
-      if (k == "schema_registry_acl") return ::aiven::codec::sax::member(f, "schema_registry_acl", o.schema_registry_acl);
-      break;
-    case 20:
-      if (k == "service_integrations") return ::aiven::codec::sax::member(f, "service_integrations", o.service_integrations);
-      break;
-    case 21:
-      if (k == "service_notifications") return ::aiven::codec::sax::member(f, "service_notifications", o.service_notifications);
-      break;
-    case 22:
-      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
-      break;
-    case 24:
-      if (k == "service_type_description") return ::aiven::codec::sax::member(f, "service_type_description", o.service_type_description);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_update_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_user_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_user_create_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
-      break;
-    case 8:
-      if (k == "password") return ::aiven::codec::sax::member(f, "password", o.password);
-      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
-      break;
-    case 10:
-      if (k == "access_key") return ::aiven::codec::sax::member(f, "access_key", o.access_key);
-      break;
-    case 11:
-      if (k == "access_cert") return ::aiven::codec::sax::member(f, "access_cert", o.access_cert);
-      break;
-    case 14:
-      if (k == "access_control") return ::aiven::codec::sax::member(f, "access_control", o.access_control);
-      if (k == "authentication") return ::aiven::codec::sax::member(f, "authentication", o.authentication);
-      break;
-    case 21:
-      if (k == "password_updated_time") return ::aiven::codec::sax::member(f, "password_updated_time", o.password_updated_time);
-      break;
-    case 24:
-      if (k == "password_encryption_type") return ::aiven::codec::sax::member(f, "password_encryption_type", o.password_encryption_type);
-      break;
-    case 32:
-      if (k == "access_cert_not_valid_after_time") return ::aiven::codec::sax::member(f, "access_cert_not_valid_after_time", o.access_cert_not_valid_after_time);
-      break;
-    case 34:
-      if (k == "expiring_cert_not_valid_after_time") return ::aiven::codec::sax::member(f, "expiring_cert_not_valid_after_time", o.expiring_cert_not_valid_after_time);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_user_create_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_user_credentials_modify_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_user_credentials_modify_out*>(f.obj);
-  switch (k.size()) {
-    case 3:
-      if (k == "acl") return ::aiven::codec::sax::member(f, "acl", o.acl);
-      break;
-    case 4:
-      if (k == "plan") return ::aiven::codec::sax::member(f, "plan", o.plan);
-      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      if (k == "users") return ::aiven::codec::sax::member(f, "users", o.users);
-      break;
-    case 6:
-      if (k == "cmk_id") return ::aiven::codec::sax::member(f, "cmk_id", o.cmk_id);
-      if (k == "topics") return ::aiven::codec::sax::member(f, "topics", o.topics);
-      break;
-    case 7:
-      if (k == "backups") return ::aiven::codec::sax::member(f, "backups", o.backups);
-      break;
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      if (k == "metadata") return ::aiven::codec::sax::member(f, "metadata", o.metadata);
-      break;
-    case 9:
-      if (k == "databases") return ::aiven::codec::sax::member(f, "databases", o.databases);
-      if (k == "kafka_acl") return ::aiven::codec::sax::member(f, "kafka_acl", o.kafka_acl);
-      break;
-    case 10:
-      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
-      if (k == "components") return ::aiven::codec::sax::member(f, "components", o.components);
-      if (k == "group_list") return ::aiven::codec::sax::member(f, "group_list", o.group_list);
-      if (k == "node_count") return ::aiven::codec::sax::member(f, "node_count", o.node_count);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "maintenance") return ::aiven::codec::sax::member(f, "maintenance", o.maintenance);
-      if (k == "node_states") return ::aiven::codec::sax::member(f, "node_states", o.node_states);
-      if (k == "service_uri") return ::aiven::codec::sax::member(f, "service_uri", o.service_uri);
-      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
-      break;
-    case 12:
-      if (k == "server_group") return ::aiven::codec::sax::member(f, "server_group", o.server_group);
-      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
-      if (k == "service_type") return ::aiven::codec::sax::member(f, "service_type", o.service_type);
-      break;
-    case 13:
-      if (k == "disk_space_mb") return ::aiven::codec::sax::member(f, "disk_space_mb", o.disk_space_mb);
-      break;
-    case 14:
-      if (k == "node_cpu_count") return ::aiven::codec::sax::member(f, "node_cpu_count", o.node_cpu_count);
-      if (k == "node_memory_mb") return ::aiven::codec::sax::member(f, "node_memory_mb", o.node_memory_mb);
-      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
-      break;
-    case 15:
-      if (k == "connection_info") return ::aiven::codec::sax::member(f, "connection_info", o.connection_info);
-      if (k == "is_cluster_plan") return ::aiven::codec::sax::member(f, "is_cluster_plan", o.is_cluster_plan);
-      break;
-    case 16:
-      if (k == "connection_pools") return ::aiven::codec::sax::member(f, "connection_pools", o.connection_pools);
-      break;
-    case 17:
-      if (k == "cloud_description") return ::aiven::codec::sax::member(f, "cloud_description", o.cloud_description);
-      break;
-    case 18:
-      if (k == "service_uri_params") return ::aiven::codec::sax::member(f, "service_uri_params", o.service_uri_params);
-      break;
-    case 19:
-      if (k == "schema_registry_acl") return ::aiven::codec::sax::member(f, "schema_registry_acl", o.schema_registry_acl);
-      break;
-    case 20:
-      if (k == "service_integrations") return ::aiven::codec::sax::member(f, "service_integrations", o.service_integrations);
-      break;
-    case 21:
-      if (k == "service_notifications") return ::aiven::codec::sax::member(f, "service_notifications", o.service_notifications);
-      break;
-    case 22:
-      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
-      break;
-    case 24:
-      if (k == "service_type_description") return ::aiven::codec::sax::member(f, "service_type_description", o.service_type_description);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_credentials_modify_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_user_credentials_modify_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_user_credentials_reset_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_user_credentials_reset_out*>(f.obj);
-  switch (k.size()) {
-    case 3:
-      if (k == "acl") return ::aiven::codec::sax::member(f, "acl", o.acl);
-      break;
-    case 4:
-      if (k == "plan") return ::aiven::codec::sax::member(f, "plan", o.plan);
-      if (k == "tags") return ::aiven::codec::sax::member(f, "tags", o.tags);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      if (k == "users") return ::aiven::codec::sax::member(f, "users", o.users);
-      break;
-    case 6:
-      if (k == "cmk_id") return ::aiven::codec::sax::member(f, "cmk_id", o.cmk_id);
-      if (k == "topics") return ::aiven::codec::sax::member(f, "topics", o.topics);
-      break;
-    case 7:
-      if (k == "backups") return ::aiven::codec::sax::member(f, "backups", o.backups);
-      break;
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      if (k == "metadata") return ::aiven::codec::sax::member(f, "metadata", o.metadata);
-      break;
-    case 9:
-      if (k == "databases") return ::aiven::codec::sax::member(f, "databases", o.databases);
-      if (k == "kafka_acl") return ::aiven::codec::sax::member(f, "kafka_acl", o.kafka_acl);
-      break;
-    case 10:
-      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
-      if (k == "components") return ::aiven::codec::sax::member(f, "components", o.components);
-      if (k == "group_list") return ::aiven::codec::sax::member(f, "group_list", o.group_list);
-      if (k == "node_count") return ::aiven::codec::sax::member(f, "node_count", o.node_count);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "maintenance") return ::aiven::codec::sax::member(f, "maintenance", o.maintenance);
-      if (k == "node_states") return ::aiven::codec::sax::member(f, "node_states", o.node_states);
-      if (k == "service_uri") return ::aiven::codec::sax::member(f, "service_uri", o.service_uri);
-      if (k == "tech_emails") return ::aiven::codec::sax::member(f, "tech_emails", o.tech_emails);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
-      break;
-    case 12:
-      if (k == "server_group") return ::aiven::codec::sax::member(f, "server_group", o.server_group);
-      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
-      if (k == "service_type") return ::aiven::codec::sax::member(f, "service_type", o.service_type);
-      break;
-    case 13:
-      if (k == "disk_space_mb") return ::aiven::codec::sax::member(f, "disk_space_mb", o.disk_space_mb);
-      break;
-    case 14:
-      if (k == "node_cpu_count") return ::aiven::codec::sax::member(f, "node_cpu_count", o.node_cpu_count);
-      if (k == "node_memory_mb") return ::aiven::codec::sax::member(f, "node_memory_mb", o.node_memory_mb);
-      if (k == "project_vpc_id") return ::aiven::codec::sax::member(f, "project_vpc_id", o.project_vpc_id);
-      break;
-    case 15:
-      if (k == "connection_info") return ::aiven::codec::sax::member(f, "connection_info", o.connection_info);
-      if (k == "is_cluster_plan") return ::aiven::codec::sax::member(f, "is_cluster_plan", o.is_cluster_plan);
-      break;
-    case 16:
-      if (k == "connection_pools") return ::aiven::codec::sax::member(f, "connection_pools", o.connection_pools);
-      break;
-    case 17:
-      if (k == "cloud_description") return ::aiven::codec::sax::member(f, "cloud_description", o.cloud_description);
-      break;
-    case 18:
-      if (k == "service_uri_params") return ::aiven::codec::sax::member(f, "service_uri_params", o.service_uri_params);
-      break;
-    case 19:
-      if (k == "schema_registry_acl") return ::aiven::codec::sax::member(f, "schema_registry_acl", o.schema_registry_acl);
-      break;
-    case 20:
-      if (k == "service_integrations") return ::aiven::codec::sax::member(f, "service_integrations", o.service_integrations);
-      break;
-    case 21:
-      if (k == "service_notifications") return ::aiven::codec::sax::member(f, "service_notifications", o.service_notifications);
-      break;
-    case 22:
-      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
-      break;
-    case 24:
-      if (k == "service_type_description") return ::aiven::codec::sax::member(f, "service_type_description", o.service_type_description);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_credentials_reset_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_user_credentials_reset_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_user_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_user_get_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
-      break;
-    case 8:
-      if (k == "password") return ::aiven::codec::sax::member(f, "password", o.password);
-      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
-      break;
-    case 10:
-      if (k == "access_key") return ::aiven::codec::sax::member(f, "access_key", o.access_key);
-      break;
-    case 11:
-      if (k == "access_cert") return ::aiven::codec::sax::member(f, "access_cert", o.access_cert);
-      break;
-    case 14:
-      if (k == "access_control") return ::aiven::codec::sax::member(f, "access_control", o.access_control);
-      if (k == "authentication") return ::aiven::codec::sax::member(f, "authentication", o.authentication);
-      break;
-    case 21:
-      if (k == "password_updated_time") return ::aiven::codec::sax::member(f, "password_updated_time", o.password_updated_time);
-      break;
-    case 24:
-      if (k == "password_encryption_type") return ::aiven::codec::sax::member(f, "password_encryption_type", o.password_encryption_type);
-      break;
-    case 32:
-      if (k == "access_cert_not_valid_after_time") return ::aiven::codec::sax::member(f, "access_cert_not_valid_after_time", o.access_cert_not_valid_after_time);
-      break;
-    case 34:
-      if (k == "expiring_cert_not_valid_after_time") return ::aiven::codec::sax::member(f, "expiring_cert_not_valid_after_time", o.expiring_cert_not_valid_after_time);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_user_get_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_user_get_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -4847,7 +2906,7 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_version_out*)
 }
 
 #ifdef AIVEN_CODEC_TREE_REFERENCE
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::access_control_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::access_control_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::backup_out_additional_regions_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::backup_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::component_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -4858,21 +2917,7 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_version_out*)
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::connection_pool_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::controlled_switchover_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::custom_file_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_clickhouse_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_dragonfly_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_elasticsearch_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_grafana_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_connect_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_mirrormaker_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_mysql_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_pg_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_redis_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_thanos_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_valkey_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::list_project_service_types_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::list_public_service_types_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::log_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -4893,72 +2938,41 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_version_out*)
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_get_service_logs_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::result_code_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::scheduled_backup_time_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::schema_registry_acl_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::server_group_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_backups_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_notification_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_topic_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_custom_file_update_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_custom_file_upload_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_data_hub_rotate_internal_secrets_response_rotation& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_database_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_database_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_get_migration_status_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_aws_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_aws_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_aws_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_aws_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_connection_approval_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_connection_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_connection_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_connection_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_google_connection_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_google_connection_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_google_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_google_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_google_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_query_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_acl_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_backups_item_additional_regions_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_backups_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_components_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_connection_pools_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_kafka_acl_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_maintenance_controlled_switchover& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_maintenance_updates_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_maintenance& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_node_states_item_progress_updates_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_node_states_item_shard& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_node_states_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_schema_registry_acl_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_server_group& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_service_integrations_item_integration_status_state& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_service_integrations_item_integration_status& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_service_integrations_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_service_notifications_item_metadata& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_service_notifications_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_tech_emails_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_topics_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_users_item_access_control& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_users_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_task_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_task_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_user_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_user_credentials_modify_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_user_credentials_reset_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_user_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
-bool decode(const ::boost::json::value& v, ::aiven::api::access_control_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::access_control_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -5173,146 +3187,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::custom_file_out& out, c
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_clickhouse_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_dragonfly_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_elasticsearch_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_grafana_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_connect_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_mirrormaker_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_mysql_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::service_pg_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -5324,71 +3198,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_pg_out& out, co
   if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
   static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
   ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_redis_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_thanos_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_valkey_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "default_version", out.default_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "latest_available_version", out.latest_available_version, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_plans", out.service_plans, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config_schema", out.user_config_schema, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"default_version", "description", "latest_available_version", "service_plans", "user_config_schema"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::list_project_service_types_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "clickhouse", out.clickhouse, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "dragonfly", out.dragonfly, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "elasticsearch", out.elasticsearch, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "flink", out.flink, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "grafana", out.grafana, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "kafka", out.kafka, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "kafka_connect", out.kafka_connect, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "kafka_mirrormaker", out.kafka_mirrormaker, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "mysql", out.mysql, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "opensearch", out.opensearch, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "pg", out.pg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "redis", out.redis, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "thanos", out.thanos, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "valkey", out.valkey, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"clickhouse", "dragonfly", "elasticsearch", "flink", "grafana", "kafka", "kafka_connect", "kafka_mirrormaker", "mysql", "opensearch", "pg", "redis", "thanos", "valkey"};
-  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -5663,19 +3472,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::scheduled_backup_time_o
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::schema_registry_acl_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "permission", out.permission, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "resource", out.resource, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"id", "permission", "resource", "username"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::server_group_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -5752,7 +3548,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_user_out& out, 
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::service_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -5802,19 +3598,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_create_out& out
 }
 
 bool decode(const ::boost::json::value& v, ::aiven::api::service_custom_file_update_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "file_id", out.file_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_reference", out.service_reference, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"errors", "file_id", "message", "service_reference"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_custom_file_upload_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -5924,85 +3707,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_get_out& out, c
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "acl", out.acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "backups", out.backups, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_description", out.cloud_description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cmk_id", out.cmk_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "components", out.components, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "connection_info", out.connection_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "connection_pools", out.connection_pools, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "databases", out.databases, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "disk_space_mb", out.disk_space_mb, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "group_list", out.group_list, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_cluster_plan", out.is_cluster_plan, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "kafka_acl", out.kafka_acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "maintenance", out.maintenance, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "metadata", out.metadata, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_count", out.node_count, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_cpu_count", out.node_cpu_count, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_memory_mb", out.node_memory_mb, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_states", out.node_states, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "plan", out.plan, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "project_vpc_id", out.project_vpc_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "schema_registry_acl", out.schema_registry_acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "server_group", out.server_group, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_integrations", out.service_integrations, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_name", out.service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_notifications", out.service_notifications, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_type", out.service_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_type_description", out.service_type_description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_uri", out.service_uri, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_uri_params", out.service_uri_params, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tech_emails", out.tech_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "termination_protection", out.termination_protection, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "topics", out.topics, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "users", out.users, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"acl", "backups", "cloud_description", "cloud_name", "cmk_id", "components", "connection_info", "connection_pools", "create_time", "databases", "disk_space_mb", "features", "group_list", "is_cluster_plan", "kafka_acl", "maintenance", "metadata", "node_count", "node_cpu_count", "node_memory_mb", "node_states", "plan", "project_vpc_id", "schema_registry_acl", "server_group", "service_integrations", "service_name", "service_notifications", "service_type", "service_type_description", "service_uri", "service_uri_params", "state", "tags", "tech_emails", "termination_protection", "topics", "update_time", "user_config", "users"};
-  ::aiven::codec::keep_unknown(*o, known, 40, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_aws_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "aws_service_id", out.aws_service_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aws_service_name", out.aws_service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "principals", out.principals, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"aws_service_id", "aws_service_name", "errors", "message", "principals", "state"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_aws_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "aws_service_id", out.aws_service_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aws_service_name", out.aws_service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "principals", out.principals, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"aws_service_id", "aws_service_name", "errors", "message", "principals", "state"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_aws_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -6018,22 +3722,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_aws
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_aws_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "aws_service_id", out.aws_service_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "aws_service_name", out.aws_service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "principals", out.principals, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"aws_service_id", "aws_service_name", "errors", "message", "principals", "state"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_connection_approval_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_connection_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -6061,67 +3750,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azu
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_connection_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "private_endpoint_id", out.private_endpoint_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "privatelink_connection_id", out.privatelink_connection_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_ip_address", out.user_ip_address, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"errors", "message", "private_endpoint_id", "privatelink_connection_id", "state", "user_ip_address"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "azure_service_alias", out.azure_service_alias, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "azure_service_id", out.azure_service_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_subscription_ids", out.user_subscription_ids, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"azure_service_alias", "azure_service_id", "errors", "message", "state", "user_subscription_ids"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "azure_service_alias", out.azure_service_alias, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "azure_service_id", out.azure_service_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_subscription_ids", out.user_subscription_ids, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"azure_service_alias", "azure_service_id", "errors", "message", "state", "user_subscription_ids"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "azure_service_alias", out.azure_service_alias, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "azure_service_id", out.azure_service_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_subscription_ids", out.user_subscription_ids, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"azure_service_alias", "azure_service_id", "errors", "message", "state", "user_subscription_ids"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_azure_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -6160,32 +3789,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_goo
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "user_ip_address", out.user_ip_address, p, ctx)) return false;
   static constexpr std::string_view known[] = {"privatelink_connection_id", "psc_connection_id", "state", "user_ip_address"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_google_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "google_service_attachment", out.google_service_attachment, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"errors", "google_service_attachment", "message", "state"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_privatelink_google_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "google_service_attachment", out.google_service_attachment, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"errors", "google_service_attachment", "message", "state"};
   ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
   return true;
 }
@@ -6251,48 +3854,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_query_out& out,
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_acl_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "permission", out.permission, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "topic", out.topic, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"id", "permission", "topic", "username"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_backups_item_additional_regions_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "cloud", out.cloud, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "pause_reason", out.pause_reason, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "paused", out.paused, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "region", out.region, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"cloud", "pause_reason", "paused", "region"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_backups_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "additional_regions", out.additional_regions, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "backup_name", out.backup_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "backup_time", out.backup_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "data_size", out.data_size, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "incremental", out.incremental, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "storage_location", out.storage_location, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tiered_storage_data_size", out.tiered_storage_data_size, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"additional_regions", "backup_name", "backup_time", "data_size", "incremental", "storage_location", "tiered_storage_data_size"};
-  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_components_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -6327,23 +3888,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_kafka_acl_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "host", out.host, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "operation", out.operation, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "pattern_type", out.pattern_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "permission_type", out.permission_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "principal", out.principal, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "resource_name", out.resource_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "resource_type", out.resource_type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"host", "id", "operation", "pattern_type", "permission_type", "principal", "resource_name", "resource_type"};
-  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_maintenance_controlled_switchover& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -6355,22 +3899,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "termination_reason", out.termination_reason, p, ctx)) return false;
   static constexpr std::string_view known[] = {"completed_at", "enabled", "scheduled_start_time", "state", "termination_reason"};
   ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_maintenance_updates_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "deadline", out.deadline, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "documentation_link", out.documentation_link, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "impact", out.impact, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "impact_portable_text", out.impact_portable_text, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "start_after", out.start_after, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "start_at", out.start_at, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"deadline", "description", "documentation_link", "impact", "impact_portable_text", "start_after", "start_at"};
-  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
   return true;
 }
 
@@ -6403,17 +3931,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_node_states_item_shard& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "position", out.position, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "position"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_node_states_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -6427,30 +3944,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
   static constexpr std::string_view known[] = {"availability_zone", "name", "progress_updates", "role", "roles", "shard", "state"};
   ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_schema_registry_acl_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "permission", out.permission, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "resource", out.resource, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"id", "permission", "resource", "username"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_server_group& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "enabled", out.enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"enabled", "type"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -6501,81 +3994,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
   static constexpr std::string_view known[] = {"active", "description", "dest_endpoint", "dest_endpoint_id", "dest_project", "dest_service", "dest_service_type", "enabled", "integration_status", "integration_type", "service_integration_id", "source_endpoint", "source_endpoint_id", "source_project", "source_service", "source_service_type", "user_config"};
   ::aiven::codec::keep_unknown(*o, known, 17, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_service_notifications_item_metadata& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "end_of_life_help_article_url", out.end_of_life_help_article_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "end_of_life_policy_url", out.end_of_life_policy_url, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_end_of_life_time", out.service_end_of_life_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "upgrade_to_service_type", out.upgrade_to_service_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "upgrade_to_version", out.upgrade_to_version, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"end_of_life_help_article_url", "end_of_life_policy_url", "service_end_of_life_time", "upgrade_to_service_type", "upgrade_to_version"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_service_notifications_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "level", out.level, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "metadata", out.metadata, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"level", "message", "metadata", "type"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_tech_emails_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "email", out.email, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"email"};
-  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_topics_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "cleanup_policy", out.cleanup_policy, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "min_insync_replicas", out.min_insync_replicas, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "partitions", out.partitions, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "replication", out.replication, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "retention_bytes", out.retention_bytes, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "retention_hours", out.retention_hours, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "topic_name", out.topic_name, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"cleanup_policy", "min_insync_replicas", "partitions", "replication", "retention_bytes", "retention_hours", "state", "topic_name"};
-  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_update_response_service_users_item_access_control& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "dragonfly_acl_categories", out.dragonfly_acl_categories, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "dragonfly_acl_commands", out.dragonfly_acl_commands, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "dragonfly_acl_keys", out.dragonfly_acl_keys, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "pg_allow_replication", out.pg_allow_replication, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "redis_acl_categories", out.redis_acl_categories, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "redis_acl_channels", out.redis_acl_channels, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "redis_acl_commands", out.redis_acl_commands, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "redis_acl_keys", out.redis_acl_keys, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "valkey_acl_categories", out.valkey_acl_categories, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "valkey_acl_channels", out.valkey_acl_channels, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "valkey_acl_commands", out.valkey_acl_commands, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "valkey_acl_keys", out.valkey_acl_keys, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"dragonfly_acl_categories", "dragonfly_acl_commands", "dragonfly_acl_keys", "pg_allow_replication", "redis_acl_categories", "redis_acl_channels", "redis_acl_commands", "redis_acl_keys", "valkey_acl_categories", "valkey_acl_channels", "valkey_acl_commands", "valkey_acl_keys"};
-  ::aiven::codec::keep_unknown(*o, known, 12, out.unknown_fields_);
   return true;
 }
 
@@ -6647,21 +4065,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_service_type_up
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_task_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "result", out.result, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "result_codes", out.result_codes, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "success", out.success, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "task_id", out.task_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "task_type", out.task_type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"create_time", "result", "result_codes", "success", "task_id", "task_type"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::service_task_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -6674,193 +4077,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_task_get_out& o
   if (!::aiven::codec::member(*o, "task_type", out.task_type, p, ctx)) return false;
   static constexpr std::string_view known[] = {"create_time", "result", "result_codes", "success", "task_id", "task_type"};
   ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "acl", out.acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "backups", out.backups, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_description", out.cloud_description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cmk_id", out.cmk_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "components", out.components, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "connection_info", out.connection_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "connection_pools", out.connection_pools, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "databases", out.databases, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "disk_space_mb", out.disk_space_mb, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "group_list", out.group_list, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_cluster_plan", out.is_cluster_plan, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "kafka_acl", out.kafka_acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "maintenance", out.maintenance, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "metadata", out.metadata, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_count", out.node_count, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_cpu_count", out.node_cpu_count, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_memory_mb", out.node_memory_mb, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_states", out.node_states, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "plan", out.plan, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "project_vpc_id", out.project_vpc_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "schema_registry_acl", out.schema_registry_acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "server_group", out.server_group, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_integrations", out.service_integrations, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_name", out.service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_notifications", out.service_notifications, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_type", out.service_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_type_description", out.service_type_description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_uri", out.service_uri, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_uri_params", out.service_uri_params, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tech_emails", out.tech_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "termination_protection", out.termination_protection, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "topics", out.topics, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "users", out.users, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"acl", "backups", "cloud_description", "cloud_name", "cmk_id", "components", "connection_info", "connection_pools", "create_time", "databases", "disk_space_mb", "features", "group_list", "is_cluster_plan", "kafka_acl", "maintenance", "metadata", "node_count", "node_cpu_count", "node_memory_mb", "node_states", "plan", "project_vpc_id", "schema_registry_acl", "server_group", "service_integrations", "service_name", "service_notifications", "service_type", "service_type_description", "service_uri", "service_uri_params", "state", "tags", "tech_emails", "termination_protection", "topics", "update_time", "user_config", "users"};
-  ::aiven::codec::keep_unknown(*o, known, 40, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_user_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "access_cert", out.access_cert, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "access_cert_not_valid_after_time", out.access_cert_not_valid_after_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "access_control", out.access_control, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "access_key", out.access_key, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication", out.authentication, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "expiring_cert_not_valid_after_time", out.expiring_cert_not_valid_after_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "password", out.password, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "password_encryption_type", out.password_encryption_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "password_updated_time", out.password_updated_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"access_cert", "access_cert_not_valid_after_time", "access_control", "access_key", "authentication", "expiring_cert_not_valid_after_time", "password", "password_encryption_type", "password_updated_time", "type", "username"};
-  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_user_credentials_modify_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "acl", out.acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "backups", out.backups, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_description", out.cloud_description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cmk_id", out.cmk_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "components", out.components, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "connection_info", out.connection_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "connection_pools", out.connection_pools, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "databases", out.databases, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "disk_space_mb", out.disk_space_mb, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "group_list", out.group_list, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_cluster_plan", out.is_cluster_plan, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "kafka_acl", out.kafka_acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "maintenance", out.maintenance, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "metadata", out.metadata, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_count", out.node_count, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_cpu_count", out.node_cpu_count, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_memory_mb", out.node_memory_mb, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_states", out.node_states, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "plan", out.plan, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "project_vpc_id", out.project_vpc_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "schema_registry_acl", out.schema_registry_acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "server_group", out.server_group, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_integrations", out.service_integrations, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_name", out.service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_notifications", out.service_notifications, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_type", out.service_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_type_description", out.service_type_description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_uri", out.service_uri, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_uri_params", out.service_uri_params, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tech_emails", out.tech_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "termination_protection", out.termination_protection, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "topics", out.topics, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "users", out.users, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"acl", "backups", "cloud_description", "cloud_name", "cmk_id", "components", "connection_info", "connection_pools", "create_time", "databases", "disk_space_mb", "features", "group_list", "is_cluster_plan", "kafka_acl", "maintenance", "metadata", "node_count", "node_cpu_count", "node_memory_mb", "node_states", "plan", "project_vpc_id", "schema_registry_acl", "server_group", "service_integrations", "service_name", "service_notifications", "service_type", "service_type_description", "service_uri", "service_uri_params", "state", "tags", "tech_emails", "termination_protection", "topics", "update_time", "user_config", "users"};
-  ::aiven::codec::keep_unknown(*o, known, 40, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_user_credentials_reset_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "acl", out.acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "backups", out.backups, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_description", out.cloud_description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cmk_id", out.cmk_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "components", out.components, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "connection_info", out.connection_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "connection_pools", out.connection_pools, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "databases", out.databases, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "disk_space_mb", out.disk_space_mb, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "group_list", out.group_list, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_cluster_plan", out.is_cluster_plan, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "kafka_acl", out.kafka_acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "maintenance", out.maintenance, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "metadata", out.metadata, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_count", out.node_count, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_cpu_count", out.node_cpu_count, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_memory_mb", out.node_memory_mb, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "node_states", out.node_states, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "plan", out.plan, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "project_vpc_id", out.project_vpc_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "schema_registry_acl", out.schema_registry_acl, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "server_group", out.server_group, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_integrations", out.service_integrations, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_name", out.service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_notifications", out.service_notifications, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_type", out.service_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_type_description", out.service_type_description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_uri", out.service_uri, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_uri_params", out.service_uri_params, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tags", out.tags, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tech_emails", out.tech_emails, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "termination_protection", out.termination_protection, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "topics", out.topics, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "users", out.users, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"acl", "backups", "cloud_description", "cloud_name", "cmk_id", "components", "connection_info", "connection_pools", "create_time", "databases", "disk_space_mb", "features", "group_list", "is_cluster_plan", "kafka_acl", "maintenance", "metadata", "node_count", "node_cpu_count", "node_memory_mb", "node_states", "plan", "project_vpc_id", "schema_registry_acl", "server_group", "service_integrations", "service_name", "service_notifications", "service_type", "service_type_description", "service_uri", "service_uri_params", "state", "tags", "tech_emails", "termination_protection", "topics", "update_time", "user_config", "users"};
-  ::aiven::codec::keep_unknown(*o, known, 40, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_user_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "access_cert", out.access_cert, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "access_cert_not_valid_after_time", out.access_cert_not_valid_after_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "access_control", out.access_control, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "access_key", out.access_key, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "authentication", out.authentication, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "expiring_cert_not_valid_after_time", out.expiring_cert_not_valid_after_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "password", out.password, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "password_encryption_type", out.password_encryption_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "password_updated_time", out.password_updated_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"access_cert", "access_cert_not_valid_after_time", "access_control", "access_key", "authentication", "expiring_cert_not_valid_after_time", "password", "password_encryption_type", "password_updated_time", "type", "username"};
-  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
 
@@ -6948,19 +4164,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_version_out& ou
   return o;
 }
 
-::boost::json::value encode(const ::aiven::api::project_service_tags_replace_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "tags", in.tags);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::project_service_tags_update_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "tags", in.tags);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::service_backup_to_another_region_report_in& in) {
+::boost::json::value encode(const ::aiven::api::service_metrics_fetch_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "kafka_topic_name", in.kafka_topic_name);
   ::aiven::codec::put(o, "period", in.period);
@@ -6971,19 +4175,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_version_out& ou
   ::boost::json::object o;
   ::aiven::codec::put(o, "pid", in.pid);
   ::aiven::codec::put(o, "terminate", in.terminate);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::service_integration_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "dest_endpoint_id", in.dest_endpoint_id);
-  ::aiven::codec::put(o, "dest_project", in.dest_project);
-  ::aiven::codec::put(o, "dest_service", in.dest_service);
-  ::aiven::codec::put(o, "integration_type", in.integration_type);
-  ::aiven::codec::put(o, "source_endpoint_id", in.source_endpoint_id);
-  ::aiven::codec::put(o, "source_project", in.source_project);
-  ::aiven::codec::put(o, "source_service", in.source_service);
-  ::aiven::codec::put(o, "user_config", in.user_config);
   return o;
 }
 
@@ -7016,13 +4207,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_version_out& ou
   return o;
 }
 
-::boost::json::value encode(const ::aiven::api::service_metrics_fetch_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "kafka_topic_name", in.kafka_topic_name);
-  ::aiven::codec::put(o, "period", in.period);
-  return o;
-}
-
 ::boost::json::value encode(const ::aiven::api::service_privatelink_aws_create_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "principals", in.principals);
@@ -7046,26 +4230,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_version_out& ou
 ::boost::json::value encode(const ::aiven::api::service_privatelink_azure_create_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "user_subscription_ids", in.user_subscription_ids);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::service_privatelink_azure_update_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "user_subscription_ids", in.user_subscription_ids);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::service_privatelink_google_connection_create_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "user_ip_address", in.user_ip_address);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::service_query_activity_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "limit", in.limit);
-  ::aiven::codec::put(o, "offset", in.offset);
-  ::aiven::codec::put(o, "order_by", in.order_by);
   return o;
 }
 
@@ -7133,7 +4297,12 @@ namespace detail {
 
 void account_service_versions_list_erased(const ::aiven::client& c, ::aiven::api::account_service_versions_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_version_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccountServiceVersionsList", ::aiven::http_method::get, "/v1/account/{account_id}/service_versions", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccountServiceVersionsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/account/{account_id}/service_versions",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -7147,7 +4316,12 @@ void account_service_versions_list_erased(const ::aiven::client& c, ::aiven::api
 
 void list_project_service_types_erased(const ::aiven::client& c, ::aiven::api::list_project_service_types_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::list_project_service_types_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ListProjectServiceTypes", ::aiven::http_method::get, "/v1/project/{project}/service_types", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ListProjectServiceTypes",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service_types",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7161,7 +4335,12 @@ void list_project_service_types_erased(const ::aiven::client& c, ::aiven::api::l
 
 void list_public_service_types_erased(const ::aiven::client& c, ::aiven::api::list_public_service_types_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::list_public_service_types_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ListPublicServiceTypes", ::aiven::http_method::get, "/v1/service_types", true, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ListPublicServiceTypes",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/service_types",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/service_types";
@@ -7173,7 +4352,12 @@ void list_public_service_types_erased(const ::aiven::client& c, ::aiven::api::li
 
 void list_service_versions_erased(const ::aiven::client& c, ::aiven::api::list_service_versions_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_version_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ListServiceVersions", ::aiven::http_method::get, "/v1/service_versions", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ListServiceVersions",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/service_versions",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/service_versions";
@@ -7185,7 +4369,12 @@ void list_service_versions_erased(const ::aiven::client& c, ::aiven::api::list_s
 
 void os_available_plugins_erased(const ::aiven::client& c, ::aiven::api::os_available_plugins_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::os_available_plugins_response_opensearch_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OsAvailablePlugins", ::aiven::http_method::get, "/v1/tenants/{tenant}/os-available-plugins", true, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OsAvailablePlugins",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/tenants/{tenant}/os-available-plugins",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/tenants/";
@@ -7199,7 +4388,12 @@ void os_available_plugins_erased(const ::aiven::client& c, ::aiven::api::os_avai
 
 void pg_available_extensions_erased(const ::aiven::client& c, ::aiven::api::pg_available_extensions_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::pg_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PgAvailableExtensions", ::aiven::http_method::get, "/v1/tenants/{tenant}/pg-available-extensions", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PgAvailableExtensions",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/tenants/{tenant}/pg-available-extensions",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/tenants/";
@@ -7213,7 +4407,12 @@ void pg_available_extensions_erased(const ::aiven::client& c, ::aiven::api::pg_a
 
 void project_get_service_logs_erased(const ::aiven::client& c, ::aiven::api::project_get_service_logs_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_get_service_logs_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectGetServiceLogs", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/logs", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectGetServiceLogs",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/logs",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7231,7 +4430,12 @@ void project_get_service_logs_erased(const ::aiven::client& c, ::aiven::api::pro
 
 void project_service_tags_list_erased(const ::aiven::client& c, ::aiven::api::project_service_tags_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::map<std::string, std::string>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectServiceTagsList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/tags", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectServiceTagsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/tags",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7247,7 +4451,12 @@ void project_service_tags_list_erased(const ::aiven::client& c, ::aiven::api::pr
 
 void project_service_tags_replace_erased(const ::aiven::client& c, ::aiven::api::project_service_tags_replace_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectServiceTagsReplace", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/tags", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectServiceTagsReplace",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/tags",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7265,7 +4474,12 @@ void project_service_tags_replace_erased(const ::aiven::client& c, ::aiven::api:
 
 void project_service_tags_update_erased(const ::aiven::client& c, ::aiven::api::project_service_tags_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectServiceTagsUpdate", ::aiven::http_method::patch, "/v1/project/{project}/service/{service_name}/tags", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectServiceTagsUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/project/{project}/service/{service_name}/tags",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7283,7 +4497,12 @@ void project_service_tags_update_erased(const ::aiven::client& c, ::aiven::api::
 
 void service_alerts_list_erased(const ::aiven::client& c, ::aiven::api::service_alerts_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::alert_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceAlertsList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/alerts", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceAlertsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/alerts",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7299,7 +4518,12 @@ void service_alerts_list_erased(const ::aiven::client& c, ::aiven::api::service_
 
 void service_backup_to_another_region_report_erased(const ::aiven::client& c, ::aiven::api::service_backup_to_another_region_report_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::boost::json::value)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceBackupToAnotherRegionReport", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/backup_to_another_region/report", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceBackupToAnotherRegionReport",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/backup_to_another_region/report",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7317,7 +4541,12 @@ void service_backup_to_another_region_report_erased(const ::aiven::client& c, ::
 
 void service_backups_get_erased(const ::aiven::client& c, ::aiven::api::service_backups_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_backups_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceBackupsGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/backups", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceBackupsGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/backups",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7333,7 +4562,12 @@ void service_backups_get_erased(const ::aiven::client& c, ::aiven::api::service_
 
 void service_cancel_query_erased(const ::aiven::client& c, ::aiven::api::service_cancel_query_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, bool)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceCancelQuery", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/query/cancel", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceCancelQuery",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/query/cancel",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7351,7 +4585,12 @@ void service_cancel_query_erased(const ::aiven::client& c, ::aiven::api::service
 
 void service_create_erased(const ::aiven::client& c, ::aiven::api::service_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceCreate", ::aiven::http_method::post, "/v1/project/{project}/service", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7367,7 +4606,12 @@ void service_create_erased(const ::aiven::client& c, ::aiven::api::service_creat
 
 void service_custom_file_get_erased(const ::aiven::client& c, ::aiven::api::service_custom_file_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::raw_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceCustomFileGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/file/{file_id}", true, false, "application/octet-stream", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceCustomFileGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/file/{file_id}",
+      .idempotent = true,
+      .accept = "application/octet-stream"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7381,7 +4625,12 @@ void service_custom_file_get_erased(const ::aiven::client& c, ::aiven::api::serv
 
 void service_custom_file_list_erased(const ::aiven::client& c, ::aiven::api::service_custom_file_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::custom_file_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceCustomFileList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/file", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceCustomFileList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/file",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7397,7 +4646,12 @@ void service_custom_file_list_erased(const ::aiven::client& c, ::aiven::api::ser
 
 void service_custom_file_update_erased(const ::aiven::client& c, ::aiven::api::service_custom_file_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_custom_file_update_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceCustomFileUpdate", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/file/{file_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceCustomFileUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/file/{file_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7416,7 +4670,12 @@ void service_custom_file_update_erased(const ::aiven::client& c, ::aiven::api::s
 
 void service_custom_file_upload_erased(const ::aiven::client& c, ::aiven::api::service_custom_file_upload_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_custom_file_upload_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceCustomFileUpload", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/file", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceCustomFileUpload",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/file",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7434,7 +4693,12 @@ void service_custom_file_upload_erased(const ::aiven::client& c, ::aiven::api::s
 
 void service_data_hub_rotate_internal_secrets_erased(const ::aiven::client& c, ::aiven::api::service_data_hub_rotate_internal_secrets_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_data_hub_rotate_internal_secrets_response_rotation)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceDataHubRotateInternalSecrets", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/rotate-internal-secrets", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceDataHubRotateInternalSecrets",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/rotate-internal-secrets",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7450,7 +4714,12 @@ void service_data_hub_rotate_internal_secrets_erased(const ::aiven::client& c, :
 
 void service_database_create_erased(const ::aiven::client& c, ::aiven::api::service_database_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceDatabaseCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/db", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceDatabaseCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/db",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7468,7 +4737,12 @@ void service_database_create_erased(const ::aiven::client& c, ::aiven::api::serv
 
 void service_database_delete_erased(const ::aiven::client& c, ::aiven::api::service_database_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceDatabaseDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/db/{dbname}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceDatabaseDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/db/{dbname}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7485,7 +4759,12 @@ void service_database_delete_erased(const ::aiven::client& c, ::aiven::api::serv
 
 void service_database_list_erased(const ::aiven::client& c, ::aiven::api::service_database_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_database_list_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceDatabaseList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/db", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceDatabaseList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/db",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7494,7 +4773,7 @@ void service_database_list_erased(const ::aiven::client& c, ::aiven::api::servic
   cr.target += ::aiven::detail::encode_path_segment(::aiven::codec::query_value(req.service_name));
   cr.target += "/db";
   if (req.after) ::aiven::detail::append_query(cr.target, "after", ::aiven::codec::query_value(*req.after));
-  if (req.maxItems) ::aiven::detail::append_query(cr.target, "maxItems", ::aiven::codec::query_value(*req.maxItems));
+  if (req.max_items) ::aiven::detail::append_query(cr.target, "maxItems", ::aiven::codec::query_value(*req.max_items));
   auto dec = std::make_shared<::aiven::codec::sax::response<::aiven::api::service_database_list_out>>(std::string_view{});
   cr.decoder = dec;
   ::aiven::detail::async_call_raw(c, std::move(cr), diag,
@@ -7503,7 +4782,12 @@ void service_database_list_erased(const ::aiven::client& c, ::aiven::api::servic
 
 void service_delete_erased(const ::aiven::client& c, ::aiven::api::service_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7518,7 +4802,12 @@ void service_delete_erased(const ::aiven::client& c, ::aiven::api::service_delet
 
 void service_enable_writes_erased(const ::aiven::client& c, ::aiven::api::service_enable_writes_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceEnableWrites", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/enable-writes", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceEnableWrites",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/enable-writes",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7534,7 +4823,12 @@ void service_enable_writes_erased(const ::aiven::client& c, ::aiven::api::servic
 
 void service_get_erased(const ::aiven::client& c, ::aiven::api::service_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7550,7 +4844,12 @@ void service_get_erased(const ::aiven::client& c, ::aiven::api::service_get_requ
 
 void service_get_migration_status_erased(const ::aiven::client& c, ::aiven::api::service_get_migration_status_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_get_migration_status_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceGetMigrationStatus", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/migration", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceGetMigrationStatus",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/migration",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7566,7 +4865,12 @@ void service_get_migration_status_erased(const ::aiven::client& c, ::aiven::api:
 
 void service_list_erased(const ::aiven::client& c, ::aiven::api::service_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceList", ::aiven::http_method::get, "/v1/project/{project}/service", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7581,7 +4885,12 @@ void service_list_erased(const ::aiven::client& c, ::aiven::api::service_list_re
 
 void service_maintenance_start_erased(const ::aiven::client& c, ::aiven::api::service_maintenance_start_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceMaintenanceStart", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/maintenance/start", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceMaintenanceStart",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/maintenance/start",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7597,7 +4906,12 @@ void service_maintenance_start_erased(const ::aiven::client& c, ::aiven::api::se
 
 void service_metrics_fetch_erased(const ::aiven::client& c, ::aiven::api::service_metrics_fetch_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::boost::json::value)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceMetricsFetch", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/metrics", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceMetricsFetch",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/metrics",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7615,7 +4929,12 @@ void service_metrics_fetch_erased(const ::aiven::client& c, ::aiven::api::servic
 
 void service_privatelink_aws_connection_list_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_aws_connection_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::connection_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAWSConnectionList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/privatelink/aws/connections", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAWSConnectionList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/aws/connections",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7631,7 +4950,12 @@ void service_privatelink_aws_connection_list_erased(const ::aiven::client& c, ::
 
 void service_privatelink_aws_create_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_aws_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_aws_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAWSCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/privatelink/aws", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAWSCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/aws",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7649,7 +4973,12 @@ void service_privatelink_aws_create_erased(const ::aiven::client& c, ::aiven::ap
 
 void service_privatelink_aws_delete_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_aws_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_aws_delete_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAWSDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/privatelink/aws", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAWSDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/aws",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7665,7 +4994,12 @@ void service_privatelink_aws_delete_erased(const ::aiven::client& c, ::aiven::ap
 
 void service_privatelink_aws_get_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_aws_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_aws_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAWSGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/privatelink/aws", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAWSGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/aws",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7681,7 +5015,12 @@ void service_privatelink_aws_get_erased(const ::aiven::client& c, ::aiven::api::
 
 void service_privatelink_aws_refresh_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_aws_refresh_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAWSRefresh", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/privatelink/aws/refresh", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAWSRefresh",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/aws/refresh",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7697,7 +5036,12 @@ void service_privatelink_aws_refresh_erased(const ::aiven::client& c, ::aiven::a
 
 void service_privatelink_aws_update_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_aws_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_aws_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAWSUpdate", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/privatelink/aws", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAWSUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/aws",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7715,7 +5059,12 @@ void service_privatelink_aws_update_erased(const ::aiven::client& c, ::aiven::ap
 
 void service_privatelink_azure_connection_approval_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_connection_approval_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_azure_connection_approval_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAzureConnectionApproval", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/privatelink/azure/connections/{privatelink_connection_id}/approve", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAzureConnectionApproval",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/azure/connections/{privatelink_connection_id}/approve",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7733,7 +5082,12 @@ void service_privatelink_azure_connection_approval_erased(const ::aiven::client&
 
 void service_privatelink_azure_connection_list_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_connection_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_privatelink_azure_connection_list_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAzureConnectionList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/privatelink/azure/connections", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAzureConnectionList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/azure/connections",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7749,7 +5103,12 @@ void service_privatelink_azure_connection_list_erased(const ::aiven::client& c, 
 
 void service_privatelink_azure_connection_update_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_connection_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_azure_connection_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAzureConnectionUpdate", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/privatelink/azure/connections/{privatelink_connection_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAzureConnectionUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/azure/connections/{privatelink_connection_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7768,7 +5127,12 @@ void service_privatelink_azure_connection_update_erased(const ::aiven::client& c
 
 void service_privatelink_azure_create_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_azure_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAzureCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/privatelink/azure", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAzureCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/azure",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7786,7 +5150,12 @@ void service_privatelink_azure_create_erased(const ::aiven::client& c, ::aiven::
 
 void service_privatelink_azure_delete_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_azure_delete_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAzureDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/privatelink/azure", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAzureDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/azure",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7802,7 +5171,12 @@ void service_privatelink_azure_delete_erased(const ::aiven::client& c, ::aiven::
 
 void service_privatelink_azure_get_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_azure_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAzureGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/privatelink/azure", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAzureGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/azure",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7818,7 +5192,12 @@ void service_privatelink_azure_get_erased(const ::aiven::client& c, ::aiven::api
 
 void service_privatelink_azure_refresh_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_refresh_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAzureRefresh", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/privatelink/azure/refresh", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAzureRefresh",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/azure/refresh",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7834,7 +5213,12 @@ void service_privatelink_azure_refresh_erased(const ::aiven::client& c, ::aiven:
 
 void service_privatelink_azure_update_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_azure_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_azure_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkAzureUpdate", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/privatelink/azure", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkAzureUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/azure",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7852,7 +5236,12 @@ void service_privatelink_azure_update_erased(const ::aiven::client& c, ::aiven::
 
 void service_privatelink_google_connection_create_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_google_connection_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_google_connection_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkGoogleConnectionCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/privatelink/google/connections/{privatelink_connection_id}/approve", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkGoogleConnectionCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/google/connections/{privatelink_connection_id}/approve",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7872,7 +5261,12 @@ void service_privatelink_google_connection_create_erased(const ::aiven::client& 
 
 void service_privatelink_google_connection_list_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_google_connection_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_privatelink_google_connection_list_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkGoogleConnectionList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/privatelink/google/connections", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkGoogleConnectionList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/google/connections",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7888,7 +5282,12 @@ void service_privatelink_google_connection_list_erased(const ::aiven::client& c,
 
 void service_privatelink_google_create_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_google_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_google_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkGoogleCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/privatelink/google", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkGoogleCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/google",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7904,7 +5303,12 @@ void service_privatelink_google_create_erased(const ::aiven::client& c, ::aiven:
 
 void service_privatelink_google_delete_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_google_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_google_delete_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkGoogleDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/privatelink/google", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkGoogleDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/google",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7920,7 +5324,12 @@ void service_privatelink_google_delete_erased(const ::aiven::client& c, ::aiven:
 
 void service_privatelink_google_get_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_google_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_privatelink_google_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkGoogleGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/privatelink/google", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkGoogleGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/google",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7936,7 +5345,12 @@ void service_privatelink_google_get_erased(const ::aiven::client& c, ::aiven::ap
 
 void service_privatelink_google_refresh_erased(const ::aiven::client& c, ::aiven::api::service_privatelink_google_refresh_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePrivatelinkGoogleRefresh", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/privatelink/google/refresh", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePrivatelinkGoogleRefresh",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/privatelink/google/refresh",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7952,7 +5366,12 @@ void service_privatelink_google_refresh_erased(const ::aiven::client& c, ::aiven
 
 void service_query_activity_erased(const ::aiven::client& c, ::aiven::api::service_query_activity_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_query_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceQueryActivity", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/query/activity", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceQueryActivity",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/query/activity",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7970,7 +5389,12 @@ void service_query_activity_erased(const ::aiven::client& c, ::aiven::api::servi
 
 void service_query_statistics_reset_erased(const ::aiven::client& c, ::aiven::api::service_query_statistics_reset_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::boost::json::value>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceQueryStatisticsReset", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/query/stats/reset", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceQueryStatisticsReset",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/query/stats/reset",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -7986,7 +5410,12 @@ void service_query_statistics_reset_erased(const ::aiven::client& c, ::aiven::ap
 
 void service_service_type_update_erased(const ::aiven::client& c, ::aiven::api::service_service_type_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_service_type_update_response_service)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceServiceTypeUpdate", ::aiven::http_method::patch, "/v1/project/{project}/service/{service_name}/service_type", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceServiceTypeUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/project/{project}/service/{service_name}/service_type",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -8004,7 +5433,12 @@ void service_service_type_update_erased(const ::aiven::client& c, ::aiven::api::
 
 void service_task_create_erased(const ::aiven::client& c, ::aiven::api::service_task_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_task_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceTaskCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/task", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceTaskCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/task",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -8022,7 +5456,12 @@ void service_task_create_erased(const ::aiven::client& c, ::aiven::api::service_
 
 void service_task_get_erased(const ::aiven::client& c, ::aiven::api::service_task_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_task_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceTaskGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/task/{task_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceTaskGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/task/{task_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -8039,7 +5478,12 @@ void service_task_get_erased(const ::aiven::client& c, ::aiven::api::service_tas
 
 void service_update_erased(const ::aiven::client& c, ::aiven::api::service_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceUpdate", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -8057,7 +5501,12 @@ void service_update_erased(const ::aiven::client& c, ::aiven::api::service_updat
 
 void service_user_create_erased(const ::aiven::client& c, ::aiven::api::service_user_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_user_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceUserCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/user", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceUserCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/user",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -8075,7 +5524,12 @@ void service_user_create_erased(const ::aiven::client& c, ::aiven::api::service_
 
 void service_user_credentials_modify_erased(const ::aiven::client& c, ::aiven::api::service_user_credentials_modify_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_user_credentials_modify_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceUserCredentialsModify", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/user/{service_username}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceUserCredentialsModify",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/user/{service_username}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -8094,7 +5548,12 @@ void service_user_credentials_modify_erased(const ::aiven::client& c, ::aiven::a
 
 void service_user_credentials_reset_erased(const ::aiven::client& c, ::aiven::api::service_user_credentials_reset_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_user_credentials_reset_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceUserCredentialsReset", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/user/{service_username}/credentials/reset", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceUserCredentialsReset",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/user/{service_username}/credentials/reset",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -8112,7 +5571,12 @@ void service_user_credentials_reset_erased(const ::aiven::client& c, ::aiven::ap
 
 void service_user_delete_erased(const ::aiven::client& c, ::aiven::api::service_user_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceUserDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/user/{service_username}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceUserDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/user/{service_username}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -8129,7 +5593,12 @@ void service_user_delete_erased(const ::aiven::client& c, ::aiven::api::service_
 
 void service_user_get_erased(const ::aiven::client& c, ::aiven::api::service_user_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_user_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceUserGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/user/{service_username}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceUserGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/user/{service_username}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

@@ -80,8 +80,6 @@ bool from_string(std::string_view s, database_state_type& out) noexcept {
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::summary_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_click_house_query_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_click_house_query_stats_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_click_house_tiered_storage_summary_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_click_house_user_create_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::role_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_click_house_database_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_click_house_password_reset_in& in);
@@ -319,63 +317,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_click_house_q
   return ::aiven::codec::sax::model_ops<&sax_members_service_click_house_query_stats_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_click_house_tiered_storage_summary_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_click_house_tiered_storage_summary_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 12:
-      if (k == "current_cost") return ::aiven::codec::sax::member(f, "current_cost", o.current_cost);
-      break;
-    case 15:
-      if (k == "forecasted_cost") return ::aiven::codec::sax::member(f, "forecasted_cost", o.forecasted_cost);
-      if (k == "forecasted_rate") return ::aiven::codec::sax::member(f, "forecasted_rate", o.forecasted_rate);
-      break;
-    case 19:
-      if (k == "total_storage_usage") return ::aiven::codec::sax::member(f, "total_storage_usage", o.total_storage_usage);
-      break;
-    case 21:
-      if (k == "storage_usage_history") return ::aiven::codec::sax::member(f, "storage_usage_history", o.storage_usage_history);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_click_house_tiered_storage_summary_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_click_house_tiered_storage_summary_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_click_house_user_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_click_house_user_create_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      if (k == "uuid") return ::aiven::codec::sax::member(f, "uuid", o.uuid);
-      break;
-    case 5:
-      if (k == "roles") return ::aiven::codec::sax::member(f, "roles", o.roles);
-      break;
-    case 8:
-      if (k == "password") return ::aiven::codec::sax::member(f, "password", o.password);
-      if (k == "required") return ::aiven::codec::sax::member(f, "required", o.required);
-      break;
-    case 10:
-      if (k == "privileges") return ::aiven::codec::sax::member(f, "privileges", o.privileges);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_click_house_user_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_click_house_user_create_out>::ops;
-}
-
 #ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::privilege_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::role_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -386,8 +327,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_click_house_u
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::summary_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_click_house_query_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_click_house_query_stats_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_click_house_tiered_storage_summary_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_click_house_user_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::privilege_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -518,37 +457,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_click_house_que
   ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_click_house_tiered_storage_summary_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "current_cost", out.current_cost, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "forecasted_cost", out.forecasted_cost, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "forecasted_rate", out.forecasted_rate, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "storage_usage_history", out.storage_usage_history, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "total_storage_usage", out.total_storage_usage, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"current_cost", "errors", "forecasted_cost", "forecasted_rate", "message", "storage_usage_history", "total_storage_usage"};
-  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_click_house_user_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "password", out.password, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "privileges", out.privileges, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "required", out.required, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "roles", out.roles, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "uuid", out.uuid, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "password", "privileges", "required", "roles", "uuid"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
 #endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::role_in& in) {
@@ -588,7 +496,12 @@ namespace detail {
 
 void service_click_house_current_queries_erased(const ::aiven::client& c, ::aiven::api::service_click_house_current_queries_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::query_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceClickHouseCurrentQueries", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/clickhouse/query", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceClickHouseCurrentQueries",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/clickhouse/query",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -604,7 +517,12 @@ void service_click_house_current_queries_erased(const ::aiven::client& c, ::aive
 
 void service_click_house_database_create_erased(const ::aiven::client& c, ::aiven::api::service_click_house_database_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceClickHouseDatabaseCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/clickhouse/db", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceClickHouseDatabaseCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/clickhouse/db",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -622,7 +540,12 @@ void service_click_house_database_create_erased(const ::aiven::client& c, ::aive
 
 void service_click_house_database_delete_erased(const ::aiven::client& c, ::aiven::api::service_click_house_database_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceClickHouseDatabaseDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/clickhouse/db/{database}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceClickHouseDatabaseDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/clickhouse/db/{database}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -639,7 +562,12 @@ void service_click_house_database_delete_erased(const ::aiven::client& c, ::aive
 
 void service_click_house_database_list_erased(const ::aiven::client& c, ::aiven::api::service_click_house_database_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::database_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceClickHouseDatabaseList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/clickhouse/db", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceClickHouseDatabaseList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/clickhouse/db",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -655,7 +583,12 @@ void service_click_house_database_list_erased(const ::aiven::client& c, ::aiven:
 
 void service_click_house_password_reset_erased(const ::aiven::client& c, ::aiven::api::service_click_house_password_reset_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceClickHousePasswordReset", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/clickhouse/user/{user_uuid}/password", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceClickHousePasswordReset",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/clickhouse/user/{user_uuid}/password",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -675,7 +608,12 @@ void service_click_house_password_reset_erased(const ::aiven::client& c, ::aiven
 
 void service_click_house_query_erased(const ::aiven::client& c, ::aiven::api::service_click_house_query_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_click_house_query_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceClickHouseQuery", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/clickhouse/query", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceClickHouseQuery",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/clickhouse/query",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -693,7 +631,12 @@ void service_click_house_query_erased(const ::aiven::client& c, ::aiven::api::se
 
 void service_click_house_query_stats_erased(const ::aiven::client& c, ::aiven::api::service_click_house_query_stats_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_click_house_query_stats_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceClickHouseQueryStats", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/clickhouse/query/stats", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceClickHouseQueryStats",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/clickhouse/query/stats",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -712,7 +655,12 @@ void service_click_house_query_stats_erased(const ::aiven::client& c, ::aiven::a
 
 void service_click_house_tiered_storage_summary_erased(const ::aiven::client& c, ::aiven::api::service_click_house_tiered_storage_summary_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_click_house_tiered_storage_summary_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceClickHouseTieredStorageSummary", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/clickhouse/tiered-storage/summary", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceClickHouseTieredStorageSummary",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/clickhouse/tiered-storage/summary",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -728,7 +676,12 @@ void service_click_house_tiered_storage_summary_erased(const ::aiven::client& c,
 
 void service_click_house_user_create_erased(const ::aiven::client& c, ::aiven::api::service_click_house_user_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_click_house_user_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceClickHouseUserCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/clickhouse/user", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceClickHouseUserCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/clickhouse/user",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -746,7 +699,12 @@ void service_click_house_user_create_erased(const ::aiven::client& c, ::aiven::a
 
 void service_click_house_user_delete_erased(const ::aiven::client& c, ::aiven::api::service_click_house_user_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceClickHouseUserDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/clickhouse/user/{user_uuid}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceClickHouseUserDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/clickhouse/user/{user_uuid}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -763,7 +721,12 @@ void service_click_house_user_delete_erased(const ::aiven::client& c, ::aiven::a
 
 void service_click_house_user_list_erased(const ::aiven::client& c, ::aiven::api::service_click_house_user_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::click_house_user_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceClickHouseUserList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/clickhouse/user", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceClickHouseUserList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/clickhouse/user",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

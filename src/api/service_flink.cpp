@@ -17,50 +17,6 @@
 
 namespace aiven::api {
 
-std::string_view to_string(current_deployment_status_type v) noexcept {
-  switch (v) {
-    case current_deployment_status_type::canceled: return "CANCELED";
-    case current_deployment_status_type::cancelling: return "CANCELLING";
-    case current_deployment_status_type::cancelling_requested: return "CANCELLING_REQUESTED";
-    case current_deployment_status_type::created: return "CREATED";
-    case current_deployment_status_type::delete_requested: return "DELETE_REQUESTED";
-    case current_deployment_status_type::deleting: return "DELETING";
-    case current_deployment_status_type::failed: return "FAILED";
-    case current_deployment_status_type::failing: return "FAILING";
-    case current_deployment_status_type::finished: return "FINISHED";
-    case current_deployment_status_type::initializing: return "INITIALIZING";
-    case current_deployment_status_type::reconciling: return "RECONCILING";
-    case current_deployment_status_type::restarting: return "RESTARTING";
-    case current_deployment_status_type::running: return "RUNNING";
-    case current_deployment_status_type::saving: return "SAVING";
-    case current_deployment_status_type::saving_and_stop: return "SAVING_AND_STOP";
-    case current_deployment_status_type::saving_and_stop_requested: return "SAVING_AND_STOP_REQUESTED";
-    case current_deployment_status_type::suspended: return "SUSPENDED";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, current_deployment_status_type& out) noexcept {
-  if (s == "CANCELED") { out = current_deployment_status_type::canceled; return true; }
-  if (s == "CANCELLING") { out = current_deployment_status_type::cancelling; return true; }
-  if (s == "CANCELLING_REQUESTED") { out = current_deployment_status_type::cancelling_requested; return true; }
-  if (s == "CREATED") { out = current_deployment_status_type::created; return true; }
-  if (s == "DELETE_REQUESTED") { out = current_deployment_status_type::delete_requested; return true; }
-  if (s == "DELETING") { out = current_deployment_status_type::deleting; return true; }
-  if (s == "FAILED") { out = current_deployment_status_type::failed; return true; }
-  if (s == "FAILING") { out = current_deployment_status_type::failing; return true; }
-  if (s == "FINISHED") { out = current_deployment_status_type::finished; return true; }
-  if (s == "INITIALIZING") { out = current_deployment_status_type::initializing; return true; }
-  if (s == "RECONCILING") { out = current_deployment_status_type::reconciling; return true; }
-  if (s == "RESTARTING") { out = current_deployment_status_type::restarting; return true; }
-  if (s == "RUNNING") { out = current_deployment_status_type::running; return true; }
-  if (s == "SAVING") { out = current_deployment_status_type::saving; return true; }
-  if (s == "SAVING_AND_STOP") { out = current_deployment_status_type::saving_and_stop; return true; }
-  if (s == "SAVING_AND_STOP_REQUESTED") { out = current_deployment_status_type::saving_and_stop_requested; return true; }
-  if (s == "SUSPENDED") { out = current_deployment_status_type::suspended; return true; }
-  out = current_deployment_status_type::unknown;
-  return false;
-}
-
 std::string_view to_string(deployment_status_type v) noexcept {
   switch (v) {
     case deployment_status_type::canceled: return "CANCELED";
@@ -153,180 +109,34 @@ bool from_string(std::string_view s, job_status_type& out) noexcept {
   return false;
 }
 
-std::string_view to_string(service_flink_application_deployment_status_type v) noexcept {
-  switch (v) {
-    case service_flink_application_deployment_status_type::canceled: return "CANCELED";
-    case service_flink_application_deployment_status_type::cancelling: return "CANCELLING";
-    case service_flink_application_deployment_status_type::cancelling_requested: return "CANCELLING_REQUESTED";
-    case service_flink_application_deployment_status_type::created: return "CREATED";
-    case service_flink_application_deployment_status_type::delete_requested: return "DELETE_REQUESTED";
-    case service_flink_application_deployment_status_type::deleting: return "DELETING";
-    case service_flink_application_deployment_status_type::failed: return "FAILED";
-    case service_flink_application_deployment_status_type::failing: return "FAILING";
-    case service_flink_application_deployment_status_type::finished: return "FINISHED";
-    case service_flink_application_deployment_status_type::initializing: return "INITIALIZING";
-    case service_flink_application_deployment_status_type::reconciling: return "RECONCILING";
-    case service_flink_application_deployment_status_type::restarting: return "RESTARTING";
-    case service_flink_application_deployment_status_type::running: return "RUNNING";
-    case service_flink_application_deployment_status_type::saving: return "SAVING";
-    case service_flink_application_deployment_status_type::saving_and_stop: return "SAVING_AND_STOP";
-    case service_flink_application_deployment_status_type::saving_and_stop_requested: return "SAVING_AND_STOP_REQUESTED";
-    case service_flink_application_deployment_status_type::suspended: return "SUSPENDED";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_flink_application_deployment_status_type& out) noexcept {
-  if (s == "CANCELED") { out = service_flink_application_deployment_status_type::canceled; return true; }
-  if (s == "CANCELLING") { out = service_flink_application_deployment_status_type::cancelling; return true; }
-  if (s == "CANCELLING_REQUESTED") { out = service_flink_application_deployment_status_type::cancelling_requested; return true; }
-  if (s == "CREATED") { out = service_flink_application_deployment_status_type::created; return true; }
-  if (s == "DELETE_REQUESTED") { out = service_flink_application_deployment_status_type::delete_requested; return true; }
-  if (s == "DELETING") { out = service_flink_application_deployment_status_type::deleting; return true; }
-  if (s == "FAILED") { out = service_flink_application_deployment_status_type::failed; return true; }
-  if (s == "FAILING") { out = service_flink_application_deployment_status_type::failing; return true; }
-  if (s == "FINISHED") { out = service_flink_application_deployment_status_type::finished; return true; }
-  if (s == "INITIALIZING") { out = service_flink_application_deployment_status_type::initializing; return true; }
-  if (s == "RECONCILING") { out = service_flink_application_deployment_status_type::reconciling; return true; }
-  if (s == "RESTARTING") { out = service_flink_application_deployment_status_type::restarting; return true; }
-  if (s == "RUNNING") { out = service_flink_application_deployment_status_type::running; return true; }
-  if (s == "SAVING") { out = service_flink_application_deployment_status_type::saving; return true; }
-  if (s == "SAVING_AND_STOP") { out = service_flink_application_deployment_status_type::saving_and_stop; return true; }
-  if (s == "SAVING_AND_STOP_REQUESTED") { out = service_flink_application_deployment_status_type::saving_and_stop_requested; return true; }
-  if (s == "SUSPENDED") { out = service_flink_application_deployment_status_type::suspended; return true; }
-  out = service_flink_application_deployment_status_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_flink_jar_application_deployment_status_type v) noexcept {
-  switch (v) {
-    case service_flink_jar_application_deployment_status_type::canceled: return "CANCELED";
-    case service_flink_jar_application_deployment_status_type::cancelling: return "CANCELLING";
-    case service_flink_jar_application_deployment_status_type::cancelling_requested: return "CANCELLING_REQUESTED";
-    case service_flink_jar_application_deployment_status_type::created: return "CREATED";
-    case service_flink_jar_application_deployment_status_type::delete_requested: return "DELETE_REQUESTED";
-    case service_flink_jar_application_deployment_status_type::deleting: return "DELETING";
-    case service_flink_jar_application_deployment_status_type::failed: return "FAILED";
-    case service_flink_jar_application_deployment_status_type::failing: return "FAILING";
-    case service_flink_jar_application_deployment_status_type::finished: return "FINISHED";
-    case service_flink_jar_application_deployment_status_type::initializing: return "INITIALIZING";
-    case service_flink_jar_application_deployment_status_type::reconciling: return "RECONCILING";
-    case service_flink_jar_application_deployment_status_type::restarting: return "RESTARTING";
-    case service_flink_jar_application_deployment_status_type::running: return "RUNNING";
-    case service_flink_jar_application_deployment_status_type::saving: return "SAVING";
-    case service_flink_jar_application_deployment_status_type::saving_and_stop: return "SAVING_AND_STOP";
-    case service_flink_jar_application_deployment_status_type::saving_and_stop_requested: return "SAVING_AND_STOP_REQUESTED";
-    case service_flink_jar_application_deployment_status_type::suspended: return "SUSPENDED";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_flink_jar_application_deployment_status_type& out) noexcept {
-  if (s == "CANCELED") { out = service_flink_jar_application_deployment_status_type::canceled; return true; }
-  if (s == "CANCELLING") { out = service_flink_jar_application_deployment_status_type::cancelling; return true; }
-  if (s == "CANCELLING_REQUESTED") { out = service_flink_jar_application_deployment_status_type::cancelling_requested; return true; }
-  if (s == "CREATED") { out = service_flink_jar_application_deployment_status_type::created; return true; }
-  if (s == "DELETE_REQUESTED") { out = service_flink_jar_application_deployment_status_type::delete_requested; return true; }
-  if (s == "DELETING") { out = service_flink_jar_application_deployment_status_type::deleting; return true; }
-  if (s == "FAILED") { out = service_flink_jar_application_deployment_status_type::failed; return true; }
-  if (s == "FAILING") { out = service_flink_jar_application_deployment_status_type::failing; return true; }
-  if (s == "FINISHED") { out = service_flink_jar_application_deployment_status_type::finished; return true; }
-  if (s == "INITIALIZING") { out = service_flink_jar_application_deployment_status_type::initializing; return true; }
-  if (s == "RECONCILING") { out = service_flink_jar_application_deployment_status_type::reconciling; return true; }
-  if (s == "RESTARTING") { out = service_flink_jar_application_deployment_status_type::restarting; return true; }
-  if (s == "RUNNING") { out = service_flink_jar_application_deployment_status_type::running; return true; }
-  if (s == "SAVING") { out = service_flink_jar_application_deployment_status_type::saving; return true; }
-  if (s == "SAVING_AND_STOP") { out = service_flink_jar_application_deployment_status_type::saving_and_stop; return true; }
-  if (s == "SAVING_AND_STOP_REQUESTED") { out = service_flink_jar_application_deployment_status_type::saving_and_stop_requested; return true; }
-  if (s == "SUSPENDED") { out = service_flink_jar_application_deployment_status_type::suspended; return true; }
-  out = service_flink_jar_application_deployment_status_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_flink_job_details_state_type v) noexcept {
-  switch (v) {
-    case service_flink_job_details_state_type::canceled: return "CANCELED";
-    case service_flink_job_details_state_type::cancelling: return "CANCELLING";
-    case service_flink_job_details_state_type::created: return "CREATED";
-    case service_flink_job_details_state_type::failed: return "FAILED";
-    case service_flink_job_details_state_type::failing: return "FAILING";
-    case service_flink_job_details_state_type::finished: return "FINISHED";
-    case service_flink_job_details_state_type::initializing: return "INITIALIZING";
-    case service_flink_job_details_state_type::reconciling: return "RECONCILING";
-    case service_flink_job_details_state_type::restarting: return "RESTARTING";
-    case service_flink_job_details_state_type::running: return "RUNNING";
-    case service_flink_job_details_state_type::suspended: return "SUSPENDED";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_flink_job_details_state_type& out) noexcept {
-  if (s == "CANCELED") { out = service_flink_job_details_state_type::canceled; return true; }
-  if (s == "CANCELLING") { out = service_flink_job_details_state_type::cancelling; return true; }
-  if (s == "CREATED") { out = service_flink_job_details_state_type::created; return true; }
-  if (s == "FAILED") { out = service_flink_job_details_state_type::failed; return true; }
-  if (s == "FAILING") { out = service_flink_job_details_state_type::failing; return true; }
-  if (s == "FINISHED") { out = service_flink_job_details_state_type::finished; return true; }
-  if (s == "INITIALIZING") { out = service_flink_job_details_state_type::initializing; return true; }
-  if (s == "RECONCILING") { out = service_flink_job_details_state_type::reconciling; return true; }
-  if (s == "RESTARTING") { out = service_flink_job_details_state_type::restarting; return true; }
-  if (s == "RUNNING") { out = service_flink_job_details_state_type::running; return true; }
-  if (s == "SUSPENDED") { out = service_flink_job_details_state_type::suspended; return true; }
-  out = service_flink_job_details_state_type::unknown;
-  return false;
-}
-
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::column_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::sink_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::source_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_version_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::current_deployment_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::deployment_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::file_info_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flink_jar_application_application_version_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flink_jar_application_current_deployment_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flink_jar_application_deployment_deployment_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::job_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::position_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_cancel_application_deployment_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_cancel_jar_application_deployment_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_application_deployment_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_application_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_application_version_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_jar_application_deployment_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_jar_application_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_jar_application_version_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_application_deployment_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_application_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_application_version_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_jar_application_deployment_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_jar_application_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_jar_application_version_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_application_deployment_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_jar_application_deployment_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_application_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_application_version_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_jar_application_deployment_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_jar_application_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_jar_application_version_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::status_counts_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_job_details_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_overview_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_stop_application_deployment_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_stop_jar_application_deployment_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_update_application_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_update_jar_application_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_validate_application_version_sink_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_validate_application_version_source_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::statement_error_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_validate_application_version_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::sink_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::source_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::application_version_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_create_application_deployment_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_create_application_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_create_application_version_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_create_jar_application_deployment_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_create_jar_application_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_update_application_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_update_jar_application_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_flink_validate_application_version_in& in);
 
 static ::aiven::codec::sax::target sax_members_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -409,34 +219,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::sink_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_sink_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_source_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::source_out*>(f.obj);
-  switch (k.size()) {
-    case 7:
-      if (k == "columns") return ::aiven::codec::sax::member(f, "columns", o.columns);
-      if (k == "options") return ::aiven::codec::sax::member(f, "options", o.options);
-      break;
-    case 8:
-      if (k == "table_id") return ::aiven::codec::sax::member(f, "table_id", o.table_id);
-      break;
-    case 10:
-      if (k == "table_name") return ::aiven::codec::sax::member(f, "table_name", o.table_name);
-      break;
-    case 12:
-      if (k == "create_table") return ::aiven::codec::sax::member(f, "create_table", o.create_table);
-      break;
-    case 14:
-      if (k == "integration_id") return ::aiven::codec::sax::member(f, "integration_id", o.integration_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::source_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_source_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_application_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::application_version_out*>(f.obj);
   switch (k.size()) {
@@ -464,45 +246,6 @@ static ::aiven::codec::sax::target sax_members_application_version_out(::aiven::
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::application_version_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_application_version_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_current_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::current_deployment_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 9:
-      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
-      break;
-    case 11:
-      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
-      break;
-    case 14:
-      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
-      break;
-    case 15:
-      if (k == "restart_enabled") return ::aiven::codec::sax::member(f, "restart_enabled", o.restart_enabled);
-      break;
-    case 18:
-      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::current_deployment_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_current_deployment_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -637,46 +380,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flink_jar_application
   return ::aiven::codec::sax::model_ops<&sax_members_flink_jar_application_current_deployment_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_flink_jar_application_deployment_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::flink_jar_application_deployment_deployment_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 9:
-      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
-      break;
-    case 11:
-      if (k == "entry_class") return ::aiven::codec::sax::member(f, "entry_class", o.entry_class);
-      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
-      break;
-    case 12:
-      if (k == "program_args") return ::aiven::codec::sax::member(f, "program_args", o.program_args);
-      break;
-    case 14:
-      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
-      break;
-    case 18:
-      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flink_jar_application_deployment_deployment_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_flink_jar_application_deployment_deployment_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_job_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::job_out*>(f.obj);
   switch (k.size()) {
@@ -717,535 +420,6 @@ static ::aiven::codec::sax::target sax_members_position_out(::aiven::codec::sax:
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::position_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_position_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_cancel_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_cancel_application_deployment_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
-      break;
-    case 11:
-      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
-      break;
-    case 14:
-      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
-      break;
-    case 15:
-      if (k == "restart_enabled") return ::aiven::codec::sax::member(f, "restart_enabled", o.restart_enabled);
-      break;
-    case 18:
-      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_cancel_application_deployment_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_cancel_application_deployment_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_cancel_jar_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_cancel_jar_application_deployment_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
-      break;
-    case 11:
-      if (k == "entry_class") return ::aiven::codec::sax::member(f, "entry_class", o.entry_class);
-      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
-      break;
-    case 12:
-      if (k == "program_args") return ::aiven::codec::sax::member(f, "program_args", o.program_args);
-      break;
-    case 14:
-      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
-      break;
-    case 18:
-      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_cancel_jar_application_deployment_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_cancel_jar_application_deployment_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_create_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_create_application_deployment_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
-      break;
-    case 11:
-      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
-      break;
-    case 14:
-      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
-      break;
-    case 15:
-      if (k == "restart_enabled") return ::aiven::codec::sax::member(f, "restart_enabled", o.restart_enabled);
-      break;
-    case 18:
-      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_application_deployment_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_create_application_deployment_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_create_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_create_application_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
-      if (k == "updated_by") return ::aiven::codec::sax::member(f, "updated_by", o.updated_by);
-      break;
-    case 18:
-      if (k == "current_deployment") return ::aiven::codec::sax::member(f, "current_deployment", o.current_deployment);
-      break;
-    case 20:
-      if (k == "application_versions") return ::aiven::codec::sax::member(f, "application_versions", o.application_versions);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_application_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_create_application_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_create_application_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_create_application_version_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 5:
-      if (k == "sinks") return ::aiven::codec::sax::member(f, "sinks", o.sinks);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      if (k == "sources") return ::aiven::codec::sax::member(f, "sources", o.sources);
-      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
-      break;
-    case 9:
-      if (k == "statement") return ::aiven::codec::sax::member(f, "statement", o.statement);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_application_version_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_create_application_version_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_create_jar_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_create_jar_application_deployment_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
-      break;
-    case 11:
-      if (k == "entry_class") return ::aiven::codec::sax::member(f, "entry_class", o.entry_class);
-      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
-      break;
-    case 12:
-      if (k == "program_args") return ::aiven::codec::sax::member(f, "program_args", o.program_args);
-      break;
-    case 14:
-      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
-      break;
-    case 18:
-      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_jar_application_deployment_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_create_jar_application_deployment_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_create_jar_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_create_jar_application_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
-      if (k == "updated_by") return ::aiven::codec::sax::member(f, "updated_by", o.updated_by);
-      break;
-    case 18:
-      if (k == "current_deployment") return ::aiven::codec::sax::member(f, "current_deployment", o.current_deployment);
-      break;
-    case 20:
-      if (k == "application_versions") return ::aiven::codec::sax::member(f, "application_versions", o.application_versions);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_jar_application_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_create_jar_application_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_create_jar_application_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_create_jar_application_version_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
-      break;
-    case 9:
-      if (k == "file_info") return ::aiven::codec::sax::member(f, "file_info", o.file_info);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_create_jar_application_version_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_create_jar_application_version_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_delete_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_delete_application_deployment_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
-      break;
-    case 11:
-      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
-      break;
-    case 14:
-      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
-      break;
-    case 15:
-      if (k == "restart_enabled") return ::aiven::codec::sax::member(f, "restart_enabled", o.restart_enabled);
-      break;
-    case 18:
-      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_application_deployment_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_delete_application_deployment_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_delete_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_delete_application_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
-      if (k == "updated_by") return ::aiven::codec::sax::member(f, "updated_by", o.updated_by);
-      break;
-    case 18:
-      if (k == "current_deployment") return ::aiven::codec::sax::member(f, "current_deployment", o.current_deployment);
-      break;
-    case 20:
-      if (k == "application_versions") return ::aiven::codec::sax::member(f, "application_versions", o.application_versions);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_application_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_delete_application_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_delete_application_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_delete_application_version_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 5:
-      if (k == "sinks") return ::aiven::codec::sax::member(f, "sinks", o.sinks);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      if (k == "sources") return ::aiven::codec::sax::member(f, "sources", o.sources);
-      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
-      break;
-    case 9:
-      if (k == "statement") return ::aiven::codec::sax::member(f, "statement", o.statement);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_application_version_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_delete_application_version_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_delete_jar_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_delete_jar_application_deployment_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
-      break;
-    case 11:
-      if (k == "entry_class") return ::aiven::codec::sax::member(f, "entry_class", o.entry_class);
-      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
-      break;
-    case 12:
-      if (k == "program_args") return ::aiven::codec::sax::member(f, "program_args", o.program_args);
-      break;
-    case 14:
-      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
-      break;
-    case 18:
-      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_jar_application_deployment_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_delete_jar_application_deployment_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_delete_jar_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_delete_jar_application_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
-      if (k == "updated_by") return ::aiven::codec::sax::member(f, "updated_by", o.updated_by);
-      break;
-    case 18:
-      if (k == "current_deployment") return ::aiven::codec::sax::member(f, "current_deployment", o.current_deployment);
-      break;
-    case 20:
-      if (k == "application_versions") return ::aiven::codec::sax::member(f, "application_versions", o.application_versions);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_jar_application_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_delete_jar_application_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_delete_jar_application_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_delete_jar_application_version_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
-      break;
-    case 9:
-      if (k == "file_info") return ::aiven::codec::sax::member(f, "file_info", o.file_info);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_delete_jar_application_version_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_delete_jar_application_version_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_flink_get_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1289,6 +463,50 @@ static ::aiven::codec::sax::target sax_members_service_flink_get_application_dep
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_application_deployment_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_flink_get_application_deployment_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_service_flink_get_jar_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_flink_get_jar_application_deployment_out*>(f.obj);
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
+      break;
+    case 6:
+      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
+      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
+      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
+      break;
+    case 7:
+      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
+      break;
+    case 9:
+      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
+      break;
+    case 10:
+      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
+      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
+      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
+      break;
+    case 11:
+      if (k == "entry_class") return ::aiven::codec::sax::member(f, "entry_class", o.entry_class);
+      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
+      break;
+    case 12:
+      if (k == "program_args") return ::aiven::codec::sax::member(f, "program_args", o.program_args);
+      break;
+    case 14:
+      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
+      break;
+    case 18:
+      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_jar_application_deployment_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_get_jar_application_deployment_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_flink_get_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1360,50 +578,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_app
   return ::aiven::codec::sax::model_ops<&sax_members_service_flink_get_application_version_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_flink_get_jar_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_get_jar_application_deployment_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
-      break;
-    case 11:
-      if (k == "entry_class") return ::aiven::codec::sax::member(f, "entry_class", o.entry_class);
-      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
-      break;
-    case 12:
-      if (k == "program_args") return ::aiven::codec::sax::member(f, "program_args", o.program_args);
-      break;
-    case 14:
-      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
-      break;
-    case 18:
-      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_get_jar_application_deployment_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_get_jar_application_deployment_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_service_flink_get_jar_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::service_flink_get_jar_application_out*>(f.obj);
   switch (k.size()) {
@@ -1473,26 +647,26 @@ static ::aiven::codec::sax::target sax_members_status_counts_out(::aiven::codec:
   auto& o = *static_cast<::aiven::api::status_counts_out*>(f.obj);
   switch (k.size()) {
     case 6:
-      if (k == "FAILED") return ::aiven::codec::sax::member(f, "FAILED", o.FAILED);
+      if (k == "FAILED") return ::aiven::codec::sax::member(f, "FAILED", o.failed);
       break;
     case 7:
-      if (k == "CREATED") return ::aiven::codec::sax::member(f, "CREATED", o.CREATED);
-      if (k == "RUNNING") return ::aiven::codec::sax::member(f, "RUNNING", o.RUNNING);
+      if (k == "CREATED") return ::aiven::codec::sax::member(f, "CREATED", o.created);
+      if (k == "RUNNING") return ::aiven::codec::sax::member(f, "RUNNING", o.running);
       break;
     case 8:
-      if (k == "CANCELED") return ::aiven::codec::sax::member(f, "CANCELED", o.CANCELED);
-      if (k == "FINISHED") return ::aiven::codec::sax::member(f, "FINISHED", o.FINISHED);
+      if (k == "CANCELED") return ::aiven::codec::sax::member(f, "CANCELED", o.canceled);
+      if (k == "FINISHED") return ::aiven::codec::sax::member(f, "FINISHED", o.finished);
       break;
     case 9:
-      if (k == "CANCELING") return ::aiven::codec::sax::member(f, "CANCELING", o.CANCELING);
-      if (k == "DEPLOYING") return ::aiven::codec::sax::member(f, "DEPLOYING", o.DEPLOYING);
-      if (k == "SCHEDULED") return ::aiven::codec::sax::member(f, "SCHEDULED", o.SCHEDULED);
+      if (k == "CANCELING") return ::aiven::codec::sax::member(f, "CANCELING", o.canceling);
+      if (k == "DEPLOYING") return ::aiven::codec::sax::member(f, "DEPLOYING", o.deploying);
+      if (k == "SCHEDULED") return ::aiven::codec::sax::member(f, "SCHEDULED", o.scheduled);
       break;
     case 11:
-      if (k == "RECONCILING") return ::aiven::codec::sax::member(f, "RECONCILING", o.RECONCILING);
+      if (k == "RECONCILING") return ::aiven::codec::sax::member(f, "RECONCILING", o.reconciling);
       break;
     case 12:
-      if (k == "INITIALIZING") return ::aiven::codec::sax::member(f, "INITIALIZING", o.INITIALIZING);
+      if (k == "INITIALIZING") return ::aiven::codec::sax::member(f, "INITIALIZING", o.initializing);
       break;
     default: break;
   }
@@ -1533,13 +707,13 @@ static ::aiven::codec::sax::target sax_members_service_flink_job_details_out(::a
       if (k == "timestamps") return ::aiven::codec::sax::member(f, "timestamps", o.timestamps);
       break;
     case 11:
-      if (k == "isStoppable") return ::aiven::codec::sax::member(f, "isStoppable", o.isStoppable);
+      if (k == "isStoppable") return ::aiven::codec::sax::member(f, "isStoppable", o.is_stoppable);
       break;
     case 13:
       if (k == "status-counts") return ::aiven::codec::sax::member(f, "status-counts", o.status_counts);
       break;
     case 14:
-      if (k == "maxParallelism") return ::aiven::codec::sax::member(f, "maxParallelism", o.maxParallelism);
+      if (k == "maxParallelism") return ::aiven::codec::sax::member(f, "maxParallelism", o.max_parallelism);
       break;
     default: break;
   }
@@ -1587,165 +761,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_overvie
   return ::aiven::codec::sax::model_ops<&sax_members_service_flink_overview_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_flink_stop_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_stop_application_deployment_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
-      break;
-    case 11:
-      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
-      break;
-    case 14:
-      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
-      break;
-    case 15:
-      if (k == "restart_enabled") return ::aiven::codec::sax::member(f, "restart_enabled", o.restart_enabled);
-      break;
-    case 18:
-      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_stop_application_deployment_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_stop_application_deployment_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_stop_jar_application_deployment_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_stop_jar_application_deployment_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      if (k == "job_id") return ::aiven::codec::sax::member(f, "job_id", o.job_id);
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "error_msg") return ::aiven::codec::sax::member(f, "error_msg", o.error_msg);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "version_id") return ::aiven::codec::sax::member(f, "version_id", o.version_id);
-      break;
-    case 11:
-      if (k == "entry_class") return ::aiven::codec::sax::member(f, "entry_class", o.entry_class);
-      if (k == "parallelism") return ::aiven::codec::sax::member(f, "parallelism", o.parallelism);
-      break;
-    case 12:
-      if (k == "program_args") return ::aiven::codec::sax::member(f, "program_args", o.program_args);
-      break;
-    case 14:
-      if (k == "last_savepoint") return ::aiven::codec::sax::member(f, "last_savepoint", o.last_savepoint);
-      break;
-    case 18:
-      if (k == "starting_savepoint") return ::aiven::codec::sax::member(f, "starting_savepoint", o.starting_savepoint);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_stop_jar_application_deployment_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_stop_jar_application_deployment_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_update_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_update_application_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
-      if (k == "updated_by") return ::aiven::codec::sax::member(f, "updated_by", o.updated_by);
-      break;
-    case 18:
-      if (k == "current_deployment") return ::aiven::codec::sax::member(f, "current_deployment", o.current_deployment);
-      break;
-    case 20:
-      if (k == "application_versions") return ::aiven::codec::sax::member(f, "application_versions", o.application_versions);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_update_application_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_update_application_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_update_jar_application_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_update_jar_application_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "created_at") return ::aiven::codec::sax::member(f, "created_at", o.created_at);
-      if (k == "created_by") return ::aiven::codec::sax::member(f, "created_by", o.created_by);
-      if (k == "updated_at") return ::aiven::codec::sax::member(f, "updated_at", o.updated_at);
-      if (k == "updated_by") return ::aiven::codec::sax::member(f, "updated_by", o.updated_by);
-      break;
-    case 18:
-      if (k == "current_deployment") return ::aiven::codec::sax::member(f, "current_deployment", o.current_deployment);
-      break;
-    case 20:
-      if (k == "application_versions") return ::aiven::codec::sax::member(f, "application_versions", o.application_versions);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_update_jar_application_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_update_jar_application_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_service_flink_validate_application_version_sink_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::service_flink_validate_application_version_sink_out*>(f.obj);
   switch (k.size()) {
@@ -1773,35 +788,6 @@ static ::aiven::codec::sax::target sax_members_service_flink_validate_applicatio
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_validate_application_version_sink_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_flink_validate_application_version_sink_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_flink_validate_application_version_source_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_flink_validate_application_version_source_out*>(f.obj);
-  switch (k.size()) {
-    case 7:
-      if (k == "columns") return ::aiven::codec::sax::member(f, "columns", o.columns);
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      if (k == "options") return ::aiven::codec::sax::member(f, "options", o.options);
-      break;
-    case 8:
-      if (k == "position") return ::aiven::codec::sax::member(f, "position", o.position);
-      break;
-    case 10:
-      if (k == "table_name") return ::aiven::codec::sax::member(f, "table_name", o.table_name);
-      break;
-    case 12:
-      if (k == "create_table") return ::aiven::codec::sax::member(f, "create_table", o.create_table);
-      break;
-    case 14:
-      if (k == "integration_id") return ::aiven::codec::sax::member(f, "integration_id", o.integration_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_validate_application_version_source_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_flink_validate_application_version_source_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_statement_error_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1854,45 +840,23 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_flink_validat
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::column_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::sink_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::source_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::current_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::file_info_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::flink_jar_application_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::flink_jar_application_current_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::flink_jar_application_deployment_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::job_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::position_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_cancel_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_cancel_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_jar_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_jar_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_jar_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_jar_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_jar_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_jar_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::status_counts_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_job_details_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_overview_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_stop_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_stop_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_update_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_update_jar_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_validate_application_version_sink_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_validate_application_version_source_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::statement_error_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_validate_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
@@ -1941,21 +905,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::sink_out& out, const ::
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::source_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "columns", out.columns, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_table", out.create_table, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "integration_id", out.integration_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "options", out.options, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "table_id", out.table_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "table_name", out.table_name, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"columns", "create_table", "integration_id", "options", "table_id", "table_name"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -1969,26 +918,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::application_version_out
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
   static constexpr std::string_view known[] = {"created_at", "created_by", "id", "sinks", "sources", "statement", "version"};
   ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::current_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "restart_enabled", out.restart_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "error_msg", "id", "job_id", "last_savepoint", "parallelism", "restart_enabled", "starting_savepoint", "status", "version_id"};
-  ::aiven::codec::keep_unknown(*o, known, 11, out.unknown_fields_);
   return true;
 }
 
@@ -2062,27 +991,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::flink_jar_application_c
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::flink_jar_application_deployment_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "entry_class", out.entry_class, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "program_args", out.program_args, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "entry_class", "error_msg", "id", "job_id", "last_savepoint", "parallelism", "program_args", "starting_savepoint", "status", "version_id"};
-  ::aiven::codec::keep_unknown(*o, known, 12, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::job_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -2107,285 +1015,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::position_out& out, cons
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_cancel_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "restart_enabled", out.restart_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "restart_enabled", "starting_savepoint", "status", "version_id"};
-  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_cancel_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "entry_class", out.entry_class, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "program_args", out.program_args, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "entry_class", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "program_args", "starting_savepoint", "status", "version_id"};
-  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "restart_enabled", out.restart_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "restart_enabled", "starting_savepoint", "status", "version_id"};
-  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "application_versions", out.application_versions, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "current_deployment", out.current_deployment, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_by", out.updated_by, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"application_versions", "created_at", "created_by", "current_deployment", "errors", "id", "message", "name", "updated_at", "updated_by"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "sinks", out.sinks, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "sources", out.sources, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "statement", out.statement, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "errors", "id", "message", "sinks", "sources", "statement", "version"};
-  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "entry_class", out.entry_class, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "program_args", out.program_args, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "entry_class", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "program_args", "starting_savepoint", "status", "version_id"};
-  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_jar_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "application_versions", out.application_versions, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "current_deployment", out.current_deployment, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_by", out.updated_by, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"application_versions", "created_at", "created_by", "current_deployment", "errors", "id", "message", "name", "updated_at", "updated_by"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_create_jar_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "file_info", out.file_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "errors", "file_info", "id", "message", "version"};
-  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "restart_enabled", out.restart_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "restart_enabled", "starting_savepoint", "status", "version_id"};
-  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "application_versions", out.application_versions, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "current_deployment", out.current_deployment, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_by", out.updated_by, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"application_versions", "created_at", "created_by", "current_deployment", "errors", "id", "message", "name", "updated_at", "updated_by"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "sinks", out.sinks, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "sources", out.sources, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "statement", out.statement, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "errors", "id", "message", "sinks", "sources", "statement", "version"};
-  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "entry_class", out.entry_class, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "program_args", out.program_args, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "entry_class", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "program_args", "starting_savepoint", "status", "version_id"};
-  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_jar_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "application_versions", out.application_versions, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "current_deployment", out.current_deployment, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_by", out.updated_by, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"application_versions", "created_at", "created_by", "current_deployment", "errors", "id", "message", "name", "updated_at", "updated_by"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_delete_jar_application_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "file_info", out.file_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "errors", "file_info", "id", "message", "version"};
-  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -2405,6 +1034,29 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_appli
   if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
   static constexpr std::string_view known[] = {"created_at", "created_by", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "restart_enabled", "starting_savepoint", "status", "version_id"};
   ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
+  return true;
+}
+
+bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "entry_class", out.entry_class, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "program_args", out.program_args, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"created_at", "created_by", "entry_class", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "program_args", "starting_savepoint", "status", "version_id"};
+  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -2442,29 +1094,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_appli
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
   static constexpr std::string_view known[] = {"created_at", "created_by", "errors", "id", "message", "sinks", "sources", "statement", "version"};
   ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_get_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "entry_class", out.entry_class, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "program_args", out.program_args, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "entry_class", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "program_args", "starting_savepoint", "status", "version_id"};
-  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
   return true;
 }
 
@@ -2507,16 +1136,16 @@ bool decode(const ::boost::json::value& v, ::aiven::api::status_counts_out& out,
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
-  if (!::aiven::codec::member(*o, "CANCELED", out.CANCELED, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "CANCELING", out.CANCELING, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "CREATED", out.CREATED, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "DEPLOYING", out.DEPLOYING, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "FAILED", out.FAILED, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "FINISHED", out.FINISHED, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "INITIALIZING", out.INITIALIZING, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "RECONCILING", out.RECONCILING, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "RUNNING", out.RUNNING, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "SCHEDULED", out.SCHEDULED, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "CANCELED", out.canceled, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "CANCELING", out.canceling, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "CREATED", out.created, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "DEPLOYING", out.deploying, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "FAILED", out.failed, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "FINISHED", out.finished, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "INITIALIZING", out.initializing, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "RECONCILING", out.reconciling, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "RUNNING", out.running, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "SCHEDULED", out.scheduled, p, ctx)) return false;
   static constexpr std::string_view known[] = {"CANCELED", "CANCELING", "CREATED", "DEPLOYING", "FAILED", "FINISHED", "INITIALIZING", "RECONCILING", "RUNNING", "SCHEDULED"};
   ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
@@ -2529,9 +1158,9 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_job_detai
   if (!::aiven::codec::member(*o, "duration", out.duration, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "end-time", out.end_time, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "isStoppable", out.isStoppable, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "isStoppable", out.is_stoppable, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "jid", out.jid, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "maxParallelism", out.maxParallelism, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "maxParallelism", out.max_parallelism, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "now", out.now, p, ctx)) return false;
@@ -2566,106 +1195,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_overview_
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_stop_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "restart_enabled", out.restart_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "restart_enabled", "starting_savepoint", "status", "version_id"};
-  ::aiven::codec::keep_unknown(*o, known, 13, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_stop_jar_application_deployment_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "entry_class", out.entry_class, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error_msg", out.error_msg, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_id", out.job_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_savepoint", out.last_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "parallelism", out.parallelism, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "program_args", out.program_args, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "starting_savepoint", out.starting_savepoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version_id", out.version_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"created_at", "created_by", "entry_class", "error_msg", "errors", "id", "job_id", "last_savepoint", "message", "parallelism", "program_args", "starting_savepoint", "status", "version_id"};
-  ::aiven::codec::keep_unknown(*o, known, 14, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_update_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "application_versions", out.application_versions, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "current_deployment", out.current_deployment, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_by", out.updated_by, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"application_versions", "created_at", "created_by", "current_deployment", "errors", "id", "message", "name", "updated_at", "updated_by"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_update_jar_application_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "application_versions", out.application_versions, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_at", out.created_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "created_by", out.created_by, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "current_deployment", out.current_deployment, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_at", out.updated_at, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "updated_by", out.updated_by, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"application_versions", "created_at", "created_by", "current_deployment", "errors", "id", "message", "name", "updated_at", "updated_by"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_validate_application_version_sink_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "columns", out.columns, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_table", out.create_table, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "integration_id", out.integration_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "options", out.options, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "position", out.position, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "table_name", out.table_name, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"columns", "create_table", "integration_id", "message", "options", "position", "table_name"};
-  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_validate_application_version_source_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -2715,13 +1245,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_validate_
   return o;
 }
 
-::boost::json::value encode(const ::aiven::api::source_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "create_table", in.create_table);
-  ::aiven::codec::put(o, "integration_id", in.integration_id);
-  return o;
-}
-
 ::boost::json::value encode(const ::aiven::api::application_version_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "sinks", in.sinks);
@@ -2746,14 +1269,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_validate_
   return o;
 }
 
-::boost::json::value encode(const ::aiven::api::service_flink_create_application_version_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "sinks", in.sinks);
-  ::aiven::codec::put(o, "sources", in.sources);
-  ::aiven::codec::put(o, "statement", in.statement);
-  return o;
-}
-
 ::boost::json::value encode(const ::aiven::api::service_flink_create_jar_application_deployment_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "entry_class", in.entry_class);
@@ -2765,19 +1280,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_flink_validate_
   return o;
 }
 
-::boost::json::value encode(const ::aiven::api::service_flink_create_jar_application_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "name", in.name);
-  return o;
-}
-
 ::boost::json::value encode(const ::aiven::api::service_flink_update_application_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "name", in.name);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::service_flink_update_jar_application_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "name", in.name);
   return o;
@@ -2795,7 +1298,12 @@ namespace detail {
 
 void service_flink_cancel_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_cancel_application_deployment_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_cancel_application_deployment_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkCancelApplicationDeployment", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment/{deployment_id}/cancel", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkCancelApplicationDeployment",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment/{deployment_id}/cancel",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2815,7 +1323,12 @@ void service_flink_cancel_application_deployment_erased(const ::aiven::client& c
 
 void service_flink_cancel_jar_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_cancel_jar_application_deployment_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_cancel_jar_application_deployment_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkCancelJarApplicationDeployment", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment/{deployment_id}/cancel", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkCancelJarApplicationDeployment",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment/{deployment_id}/cancel",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2835,7 +1348,12 @@ void service_flink_cancel_jar_application_deployment_erased(const ::aiven::clien
 
 void service_flink_create_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_create_application_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_create_application_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkCreateApplication", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/flink/application", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkCreateApplication",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2853,7 +1371,12 @@ void service_flink_create_application_erased(const ::aiven::client& c, ::aiven::
 
 void service_flink_create_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_create_application_deployment_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_create_application_deployment_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkCreateApplicationDeployment", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkCreateApplicationDeployment",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2873,7 +1396,12 @@ void service_flink_create_application_deployment_erased(const ::aiven::client& c
 
 void service_flink_create_application_version_erased(const ::aiven::client& c, ::aiven::api::service_flink_create_application_version_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_create_application_version_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkCreateApplicationVersion", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/version", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkCreateApplicationVersion",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/version",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2893,7 +1421,12 @@ void service_flink_create_application_version_erased(const ::aiven::client& c, :
 
 void service_flink_create_jar_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_create_jar_application_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_create_jar_application_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkCreateJarApplication", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/flink/jar_application", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkCreateJarApplication",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2911,7 +1444,12 @@ void service_flink_create_jar_application_erased(const ::aiven::client& c, ::aiv
 
 void service_flink_create_jar_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_create_jar_application_deployment_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_create_jar_application_deployment_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkCreateJarApplicationDeployment", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkCreateJarApplicationDeployment",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2931,7 +1469,12 @@ void service_flink_create_jar_application_deployment_erased(const ::aiven::clien
 
 void service_flink_create_jar_application_version_erased(const ::aiven::client& c, ::aiven::api::service_flink_create_jar_application_version_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_create_jar_application_version_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkCreateJarApplicationVersion", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/version", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkCreateJarApplicationVersion",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/version",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2949,7 +1492,12 @@ void service_flink_create_jar_application_version_erased(const ::aiven::client& 
 
 void service_flink_delete_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_delete_application_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_delete_application_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkDeleteApplication", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkDeleteApplication",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2966,7 +1514,12 @@ void service_flink_delete_application_erased(const ::aiven::client& c, ::aiven::
 
 void service_flink_delete_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_delete_application_deployment_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_delete_application_deployment_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkDeleteApplicationDeployment", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment/{deployment_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkDeleteApplicationDeployment",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment/{deployment_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -2985,7 +1538,12 @@ void service_flink_delete_application_deployment_erased(const ::aiven::client& c
 
 void service_flink_delete_application_version_erased(const ::aiven::client& c, ::aiven::api::service_flink_delete_application_version_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_delete_application_version_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkDeleteApplicationVersion", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/version/{application_version_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkDeleteApplicationVersion",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/version/{application_version_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3004,7 +1562,12 @@ void service_flink_delete_application_version_erased(const ::aiven::client& c, :
 
 void service_flink_delete_jar_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_delete_jar_application_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_delete_jar_application_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkDeleteJarApplication", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkDeleteJarApplication",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3021,7 +1584,12 @@ void service_flink_delete_jar_application_erased(const ::aiven::client& c, ::aiv
 
 void service_flink_delete_jar_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_delete_jar_application_deployment_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_delete_jar_application_deployment_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkDeleteJarApplicationDeployment", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment/{deployment_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkDeleteJarApplicationDeployment",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment/{deployment_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3040,7 +1608,12 @@ void service_flink_delete_jar_application_deployment_erased(const ::aiven::clien
 
 void service_flink_delete_jar_application_version_erased(const ::aiven::client& c, ::aiven::api::service_flink_delete_jar_application_version_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_delete_jar_application_version_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkDeleteJarApplicationVersion", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/version/{application_version_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkDeleteJarApplicationVersion",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/version/{application_version_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3059,7 +1632,12 @@ void service_flink_delete_jar_application_version_erased(const ::aiven::client& 
 
 void service_flink_get_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_get_application_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_get_application_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkGetApplication", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkGetApplication",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3076,7 +1654,12 @@ void service_flink_get_application_erased(const ::aiven::client& c, ::aiven::api
 
 void service_flink_get_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_get_application_deployment_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_get_application_deployment_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkGetApplicationDeployment", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment/{deployment_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkGetApplicationDeployment",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment/{deployment_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3095,7 +1678,12 @@ void service_flink_get_application_deployment_erased(const ::aiven::client& c, :
 
 void service_flink_get_application_version_erased(const ::aiven::client& c, ::aiven::api::service_flink_get_application_version_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_get_application_version_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkGetApplicationVersion", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/version/{application_version_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkGetApplicationVersion",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/version/{application_version_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3114,7 +1702,12 @@ void service_flink_get_application_version_erased(const ::aiven::client& c, ::ai
 
 void service_flink_get_jar_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_get_jar_application_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_get_jar_application_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkGetJarApplication", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkGetJarApplication",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3131,7 +1724,12 @@ void service_flink_get_jar_application_erased(const ::aiven::client& c, ::aiven:
 
 void service_flink_get_jar_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_get_jar_application_deployment_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_get_jar_application_deployment_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkGetJarApplicationDeployment", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment/{deployment_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkGetJarApplicationDeployment",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment/{deployment_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3150,7 +1748,12 @@ void service_flink_get_jar_application_deployment_erased(const ::aiven::client& 
 
 void service_flink_get_jar_application_version_erased(const ::aiven::client& c, ::aiven::api::service_flink_get_jar_application_version_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_get_jar_application_version_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkGetJarApplicationVersion", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/version/{application_version_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkGetJarApplicationVersion",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/version/{application_version_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3169,7 +1772,12 @@ void service_flink_get_jar_application_version_erased(const ::aiven::client& c, 
 
 void service_flink_job_details_erased(const ::aiven::client& c, ::aiven::api::service_flink_job_details_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_job_details_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkJobDetails", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/job/{job_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkJobDetails",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/job/{job_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3186,7 +1794,12 @@ void service_flink_job_details_erased(const ::aiven::client& c, ::aiven::api::se
 
 void service_flink_jobs_list_erased(const ::aiven::client& c, ::aiven::api::service_flink_jobs_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::job_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkJobsList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/job", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkJobsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/job",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3202,7 +1815,12 @@ void service_flink_jobs_list_erased(const ::aiven::client& c, ::aiven::api::serv
 
 void service_flink_list_application_deployments_erased(const ::aiven::client& c, ::aiven::api::service_flink_list_application_deployments_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::deployment_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkListApplicationDeployments", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkListApplicationDeployments",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3220,7 +1838,12 @@ void service_flink_list_application_deployments_erased(const ::aiven::client& c,
 
 void service_flink_list_applications_erased(const ::aiven::client& c, ::aiven::api::service_flink_list_applications_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::application_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkListApplications", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/application", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkListApplications",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3236,7 +1859,12 @@ void service_flink_list_applications_erased(const ::aiven::client& c, ::aiven::a
 
 void service_flink_list_jar_application_deployments_erased(const ::aiven::client& c, ::aiven::api::service_flink_list_jar_application_deployments_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::flink_jar_application_deployment_deployment_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkListJarApplicationDeployments", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkListJarApplicationDeployments",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3254,7 +1882,12 @@ void service_flink_list_jar_application_deployments_erased(const ::aiven::client
 
 void service_flink_list_jar_applications_erased(const ::aiven::client& c, ::aiven::api::service_flink_list_jar_applications_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::application_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkListJarApplications", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/jar_application", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkListJarApplications",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3270,7 +1903,12 @@ void service_flink_list_jar_applications_erased(const ::aiven::client& c, ::aive
 
 void service_flink_overview_erased(const ::aiven::client& c, ::aiven::api::service_flink_overview_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_overview_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkOverview", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/flink/overview", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkOverview",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/overview",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3286,7 +1924,12 @@ void service_flink_overview_erased(const ::aiven::client& c, ::aiven::api::servi
 
 void service_flink_stop_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_stop_application_deployment_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_stop_application_deployment_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkStopApplicationDeployment", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment/{deployment_id}/stop", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkStopApplicationDeployment",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/deployment/{deployment_id}/stop",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3306,7 +1949,12 @@ void service_flink_stop_application_deployment_erased(const ::aiven::client& c, 
 
 void service_flink_stop_jar_application_deployment_erased(const ::aiven::client& c, ::aiven::api::service_flink_stop_jar_application_deployment_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_stop_jar_application_deployment_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkStopJarApplicationDeployment", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment/{deployment_id}/stop", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkStopJarApplicationDeployment",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}/deployment/{deployment_id}/stop",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3326,7 +1974,12 @@ void service_flink_stop_jar_application_deployment_erased(const ::aiven::client&
 
 void service_flink_update_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_update_application_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_update_application_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkUpdateApplication", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkUpdateApplication",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3345,7 +1998,12 @@ void service_flink_update_application_erased(const ::aiven::client& c, ::aiven::
 
 void service_flink_update_jar_application_erased(const ::aiven::client& c, ::aiven::api::service_flink_update_jar_application_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_update_jar_application_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkUpdateJarApplication", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkUpdateJarApplication",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/jar_application/{application_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -3364,7 +2022,12 @@ void service_flink_update_jar_application_erased(const ::aiven::client& c, ::aiv
 
 void service_flink_validate_application_version_erased(const ::aiven::client& c, ::aiven::api::service_flink_validate_application_version_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_flink_validate_application_version_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceFlinkValidateApplicationVersion", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/version/validate", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceFlinkValidateApplicationVersion",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/flink/application/{application_id}/version/validate",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

@@ -77,16 +77,9 @@ bool from_string(std::string_view s, endpoint_type& out) noexcept {
 
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::endpoint_type_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::integration_type_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_endpoint_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_endpoint_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_endpoint_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_endpoint_update_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_update_out*);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_integration_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_integration_endpoint_create_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_integration_endpoint_update_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_integration_update_in& in);
 
 static ::aiven::codec::sax::target sax_members_endpoint_type_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -138,105 +131,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::integration_type_out*
   return ::aiven::codec::sax::model_ops<&sax_members_integration_type_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_integration_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_integration_create_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "active") return ::aiven::codec::sax::member(f, "active", o.active);
-      break;
-    case 7:
-      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
-      break;
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
-      break;
-    case 12:
-      if (k == "dest_project") return ::aiven::codec::sax::member(f, "dest_project", o.dest_project);
-      if (k == "dest_service") return ::aiven::codec::sax::member(f, "dest_service", o.dest_service);
-      break;
-    case 13:
-      if (k == "dest_endpoint") return ::aiven::codec::sax::member(f, "dest_endpoint", o.dest_endpoint);
-      break;
-    case 14:
-      if (k == "source_project") return ::aiven::codec::sax::member(f, "source_project", o.source_project);
-      if (k == "source_service") return ::aiven::codec::sax::member(f, "source_service", o.source_service);
-      break;
-    case 15:
-      if (k == "source_endpoint") return ::aiven::codec::sax::member(f, "source_endpoint", o.source_endpoint);
-      break;
-    case 16:
-      if (k == "dest_endpoint_id") return ::aiven::codec::sax::member(f, "dest_endpoint_id", o.dest_endpoint_id);
-      if (k == "integration_type") return ::aiven::codec::sax::member(f, "integration_type", o.integration_type);
-      break;
-    case 17:
-      if (k == "dest_service_type") return ::aiven::codec::sax::member(f, "dest_service_type", o.dest_service_type);
-      break;
-    case 18:
-      if (k == "integration_status") return ::aiven::codec::sax::member(f, "integration_status", o.integration_status);
-      if (k == "source_endpoint_id") return ::aiven::codec::sax::member(f, "source_endpoint_id", o.source_endpoint_id);
-      break;
-    case 19:
-      if (k == "source_service_type") return ::aiven::codec::sax::member(f, "source_service_type", o.source_service_type);
-      break;
-    case 22:
-      if (k == "service_integration_id") return ::aiven::codec::sax::member(f, "service_integration_id", o.service_integration_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_integration_create_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_integration_endpoint_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_integration_endpoint_create_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "endpoint_id") return ::aiven::codec::sax::member(f, "endpoint_id", o.endpoint_id);
-      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
-      break;
-    case 13:
-      if (k == "endpoint_name") return ::aiven::codec::sax::member(f, "endpoint_name", o.endpoint_name);
-      if (k == "endpoint_type") return ::aiven::codec::sax::member(f, "endpoint_type", o.endpoint_type);
-      break;
-    case 15:
-      if (k == "endpoint_config") return ::aiven::codec::sax::member(f, "endpoint_config", o.endpoint_config);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_endpoint_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_integration_endpoint_create_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_integration_endpoint_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_integration_endpoint_get_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "endpoint_id") return ::aiven::codec::sax::member(f, "endpoint_id", o.endpoint_id);
-      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
-      break;
-    case 13:
-      if (k == "endpoint_name") return ::aiven::codec::sax::member(f, "endpoint_name", o.endpoint_name);
-      if (k == "endpoint_type") return ::aiven::codec::sax::member(f, "endpoint_type", o.endpoint_type);
-      break;
-    case 15:
-      if (k == "endpoint_config") return ::aiven::codec::sax::member(f, "endpoint_config", o.endpoint_config);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_endpoint_get_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_integration_endpoint_get_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_service_integration_endpoint_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::service_integration_endpoint_out*>(f.obj);
   switch (k.size()) {
@@ -258,82 +152,6 @@ static ::aiven::codec::sax::target sax_members_service_integration_endpoint_out(
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_endpoint_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_integration_endpoint_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_integration_endpoint_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_integration_endpoint_update_out*>(f.obj);
-  switch (k.size()) {
-    case 11:
-      if (k == "endpoint_id") return ::aiven::codec::sax::member(f, "endpoint_id", o.endpoint_id);
-      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
-      break;
-    case 13:
-      if (k == "endpoint_name") return ::aiven::codec::sax::member(f, "endpoint_name", o.endpoint_name);
-      if (k == "endpoint_type") return ::aiven::codec::sax::member(f, "endpoint_type", o.endpoint_type);
-      break;
-    case 15:
-      if (k == "endpoint_config") return ::aiven::codec::sax::member(f, "endpoint_config", o.endpoint_config);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_endpoint_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_integration_endpoint_update_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_integration_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_integration_get_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "active") return ::aiven::codec::sax::member(f, "active", o.active);
-      break;
-    case 7:
-      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
-      break;
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      if (k == "user_config") return ::aiven::codec::sax::member(f, "user_config", o.user_config);
-      break;
-    case 12:
-      if (k == "dest_project") return ::aiven::codec::sax::member(f, "dest_project", o.dest_project);
-      if (k == "dest_service") return ::aiven::codec::sax::member(f, "dest_service", o.dest_service);
-      break;
-    case 13:
-      if (k == "dest_endpoint") return ::aiven::codec::sax::member(f, "dest_endpoint", o.dest_endpoint);
-      break;
-    case 14:
-      if (k == "source_project") return ::aiven::codec::sax::member(f, "source_project", o.source_project);
-      if (k == "source_service") return ::aiven::codec::sax::member(f, "source_service", o.source_service);
-      break;
-    case 15:
-      if (k == "source_endpoint") return ::aiven::codec::sax::member(f, "source_endpoint", o.source_endpoint);
-      break;
-    case 16:
-      if (k == "dest_endpoint_id") return ::aiven::codec::sax::member(f, "dest_endpoint_id", o.dest_endpoint_id);
-      if (k == "integration_type") return ::aiven::codec::sax::member(f, "integration_type", o.integration_type);
-      break;
-    case 17:
-      if (k == "dest_service_type") return ::aiven::codec::sax::member(f, "dest_service_type", o.dest_service_type);
-      break;
-    case 18:
-      if (k == "integration_status") return ::aiven::codec::sax::member(f, "integration_status", o.integration_status);
-      if (k == "source_endpoint_id") return ::aiven::codec::sax::member(f, "source_endpoint_id", o.source_endpoint_id);
-      break;
-    case 19:
-      if (k == "source_service_type") return ::aiven::codec::sax::member(f, "source_service_type", o.source_service_type);
-      break;
-    case 22:
-      if (k == "service_integration_id") return ::aiven::codec::sax::member(f, "service_integration_id", o.service_integration_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_get_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_integration_get_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_integration_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -392,12 +210,7 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_integration_u
 #ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::endpoint_type_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::integration_type_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_endpoint_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_endpoint_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_endpoint_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_endpoint_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::endpoint_type_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
@@ -429,60 +242,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::integration_type_out& o
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "active", out.active, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "dest_endpoint", out.dest_endpoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "dest_endpoint_id", out.dest_endpoint_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "dest_project", out.dest_project, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "dest_service", out.dest_service, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "dest_service_type", out.dest_service_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "enabled", out.enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "integration_status", out.integration_status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "integration_type", out.integration_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_integration_id", out.service_integration_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source_endpoint", out.source_endpoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source_endpoint_id", out.source_endpoint_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source_project", out.source_project, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source_service", out.source_service, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source_service_type", out.source_service_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"active", "description", "dest_endpoint", "dest_endpoint_id", "dest_project", "dest_service", "dest_service_type", "enabled", "integration_status", "integration_type", "service_integration_id", "source_endpoint", "source_endpoint_id", "source_project", "source_service", "source_service_type", "user_config"};
-  ::aiven::codec::keep_unknown(*o, known, 17, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_endpoint_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "endpoint_config", out.endpoint_config, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "endpoint_id", out.endpoint_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "endpoint_name", out.endpoint_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "endpoint_type", out.endpoint_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"endpoint_config", "endpoint_id", "endpoint_name", "endpoint_type", "user_config"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_endpoint_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "endpoint_config", out.endpoint_config, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "endpoint_id", out.endpoint_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "endpoint_name", out.endpoint_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "endpoint_type", out.endpoint_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"endpoint_config", "endpoint_id", "endpoint_name", "endpoint_type", "user_config"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_endpoint_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -494,46 +253,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_end
   if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
   static constexpr std::string_view known[] = {"endpoint_config", "endpoint_id", "endpoint_name", "endpoint_type", "user_config"};
   ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_endpoint_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "endpoint_config", out.endpoint_config, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "endpoint_id", out.endpoint_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "endpoint_name", out.endpoint_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "endpoint_type", out.endpoint_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"endpoint_config", "endpoint_id", "endpoint_name", "endpoint_type", "user_config"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "active", out.active, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "dest_endpoint", out.dest_endpoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "dest_endpoint_id", out.dest_endpoint_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "dest_project", out.dest_project, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "dest_service", out.dest_service, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "dest_service_type", out.dest_service_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "enabled", out.enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "integration_status", out.integration_status, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "integration_type", out.integration_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_integration_id", out.service_integration_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source_endpoint", out.source_endpoint, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source_endpoint_id", out.source_endpoint_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source_project", out.source_project, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source_service", out.source_service, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source_service_type", out.source_service_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_config", out.user_config, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"active", "description", "dest_endpoint", "dest_endpoint_id", "dest_project", "dest_service", "dest_service_type", "enabled", "integration_status", "integration_type", "service_integration_id", "source_endpoint", "source_endpoint_id", "source_project", "source_service", "source_service_type", "user_config"};
-  ::aiven::codec::keep_unknown(*o, known, 17, out.unknown_fields_);
   return true;
 }
 
@@ -564,29 +283,10 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_integration_upd
 }
 #endif  // AIVEN_CODEC_TREE_REFERENCE
 
-::boost::json::value encode(const ::aiven::api::service_integration_create_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "dest_endpoint_id", in.dest_endpoint_id);
-  ::aiven::codec::put(o, "dest_project", in.dest_project);
-  ::aiven::codec::put(o, "dest_service", in.dest_service);
-  ::aiven::codec::put(o, "integration_type", in.integration_type);
-  ::aiven::codec::put(o, "source_endpoint_id", in.source_endpoint_id);
-  ::aiven::codec::put(o, "source_project", in.source_project);
-  ::aiven::codec::put(o, "source_service", in.source_service);
-  ::aiven::codec::put(o, "user_config", in.user_config);
-  return o;
-}
-
 ::boost::json::value encode(const ::aiven::api::service_integration_endpoint_create_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "endpoint_name", in.endpoint_name);
   ::aiven::codec::put(o, "endpoint_type", in.endpoint_type);
-  ::aiven::codec::put(o, "user_config", in.user_config);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::service_integration_endpoint_update_in& in) {
-  ::boost::json::object o;
   ::aiven::codec::put(o, "user_config", in.user_config);
   return o;
 }
@@ -601,7 +301,12 @@ namespace detail {
 
 void service_integration_create_erased(const ::aiven::client& c, ::aiven::api::service_integration_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_integration_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationCreate", ::aiven::http_method::post, "/v1/project/{project}/integration", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/integration",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -617,7 +322,12 @@ void service_integration_create_erased(const ::aiven::client& c, ::aiven::api::s
 
 void service_integration_delete_erased(const ::aiven::client& c, ::aiven::api::service_integration_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationDelete", ::aiven::http_method::delete_, "/v1/project/{project}/integration/{integration_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/integration/{integration_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -632,7 +342,12 @@ void service_integration_delete_erased(const ::aiven::client& c, ::aiven::api::s
 
 void service_integration_endpoint_create_erased(const ::aiven::client& c, ::aiven::api::service_integration_endpoint_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_integration_endpoint_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationEndpointCreate", ::aiven::http_method::post, "/v1/project/{project}/integration_endpoint", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationEndpointCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/integration_endpoint",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -648,7 +363,12 @@ void service_integration_endpoint_create_erased(const ::aiven::client& c, ::aive
 
 void service_integration_endpoint_delete_erased(const ::aiven::client& c, ::aiven::api::service_integration_endpoint_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationEndpointDelete", ::aiven::http_method::delete_, "/v1/project/{project}/integration_endpoint/{integration_endpoint_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationEndpointDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/integration_endpoint/{integration_endpoint_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -663,7 +383,12 @@ void service_integration_endpoint_delete_erased(const ::aiven::client& c, ::aive
 
 void service_integration_endpoint_get_erased(const ::aiven::client& c, ::aiven::api::service_integration_endpoint_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_integration_endpoint_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationEndpointGet", ::aiven::http_method::get, "/v1/project/{project}/integration_endpoint/{integration_endpoint_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationEndpointGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/integration_endpoint/{integration_endpoint_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -679,7 +404,12 @@ void service_integration_endpoint_get_erased(const ::aiven::client& c, ::aiven::
 
 void service_integration_endpoint_list_erased(const ::aiven::client& c, ::aiven::api::service_integration_endpoint_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_integration_endpoint_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationEndpointList", ::aiven::http_method::get, "/v1/project/{project}/integration_endpoint", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationEndpointList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/integration_endpoint",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -693,7 +423,12 @@ void service_integration_endpoint_list_erased(const ::aiven::client& c, ::aiven:
 
 void service_integration_endpoint_types_erased(const ::aiven::client& c, ::aiven::api::service_integration_endpoint_types_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::endpoint_type_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationEndpointTypes", ::aiven::http_method::get, "/v1/project/{project}/integration_endpoint_types", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationEndpointTypes",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/integration_endpoint_types",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -707,7 +442,12 @@ void service_integration_endpoint_types_erased(const ::aiven::client& c, ::aiven
 
 void service_integration_endpoint_update_erased(const ::aiven::client& c, ::aiven::api::service_integration_endpoint_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_integration_endpoint_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationEndpointUpdate", ::aiven::http_method::put, "/v1/project/{project}/integration_endpoint/{integration_endpoint_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationEndpointUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/integration_endpoint/{integration_endpoint_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -724,7 +464,12 @@ void service_integration_endpoint_update_erased(const ::aiven::client& c, ::aive
 
 void service_integration_get_erased(const ::aiven::client& c, ::aiven::api::service_integration_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_integration_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationGet", ::aiven::http_method::get, "/v1/project/{project}/integration/{integration_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/integration/{integration_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -739,7 +484,12 @@ void service_integration_get_erased(const ::aiven::client& c, ::aiven::api::serv
 
 void service_integration_list_erased(const ::aiven::client& c, ::aiven::api::service_integration_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_integration_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/integration", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/integration",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -755,7 +505,12 @@ void service_integration_list_erased(const ::aiven::client& c, ::aiven::api::ser
 
 void service_integration_types_erased(const ::aiven::client& c, ::aiven::api::service_integration_types_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::integration_type_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationTypes", ::aiven::http_method::get, "/v1/project/{project}/integration_types", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationTypes",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/integration_types",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -769,7 +524,12 @@ void service_integration_types_erased(const ::aiven::client& c, ::aiven::api::se
 
 void service_integration_update_erased(const ::aiven::client& c, ::aiven::api::service_integration_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_integration_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceIntegrationUpdate", ::aiven::http_method::put, "/v1/project/{project}/integration/{integration_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceIntegrationUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/integration/{integration_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

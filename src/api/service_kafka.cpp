@@ -79,28 +79,6 @@ bool from_string(std::string_view s, compression_type& out) noexcept {
   return false;
 }
 
-std::string_view to_string(compression_type_value v) noexcept {
-  switch (v) {
-    case compression_type_value::gzip: return "gzip";
-    case compression_type_value::lz4: return "lz4";
-    case compression_type_value::producer: return "producer";
-    case compression_type_value::snappy: return "snappy";
-    case compression_type_value::uncompressed: return "uncompressed";
-    case compression_type_value::zstd: return "zstd";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, compression_type_value& out) noexcept {
-  if (s == "gzip") { out = compression_type_value::gzip; return true; }
-  if (s == "lz4") { out = compression_type_value::lz4; return true; }
-  if (s == "producer") { out = compression_type_value::producer; return true; }
-  if (s == "snappy") { out = compression_type_value::snappy; return true; }
-  if (s == "uncompressed") { out = compression_type_value::uncompressed; return true; }
-  if (s == "zstd") { out = compression_type_value::zstd; return true; }
-  out = compression_type_value::unknown;
-  return false;
-}
-
 std::string_view to_string(config_message_format_version_type v) noexcept {
   switch (v) {
     case config_message_format_version_type::n_0_10_0: return "0.10.0";
@@ -351,20 +329,6 @@ bool from_string(std::string_view s, importance_type& out) noexcept {
   return false;
 }
 
-std::string_view to_string(kafka_schema_registry_permission_type v) noexcept {
-  switch (v) {
-    case kafka_schema_registry_permission_type::schema_registry_read: return "schema_registry_read";
-    case kafka_schema_registry_permission_type::schema_registry_write: return "schema_registry_write";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, kafka_schema_registry_permission_type& out) noexcept {
-  if (s == "schema_registry_read") { out = kafka_schema_registry_permission_type::schema_registry_read; return true; }
-  if (s == "schema_registry_write") { out = kafka_schema_registry_permission_type::schema_registry_write; return true; }
-  out = kafka_schema_registry_permission_type::unknown;
-  return false;
-}
-
 std::string_view to_string(message_format_version_type v) noexcept {
   switch (v) {
     case message_format_version_type::n_0_10_0: return "0.10.0";
@@ -563,20 +527,6 @@ bool from_string(std::string_view s, message_timestamp_type& out) noexcept {
   return false;
 }
 
-std::string_view to_string(message_timestamp_type_value v) noexcept {
-  switch (v) {
-    case message_timestamp_type_value::createtime: return "CreateTime";
-    case message_timestamp_type_value::logappendtime: return "LogAppendTime";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, message_timestamp_type_value& out) noexcept {
-  if (s == "CreateTime") { out = message_timestamp_type_value::createtime; return true; }
-  if (s == "LogAppendTime") { out = message_timestamp_type_value::logappendtime; return true; }
-  out = message_timestamp_type_value::unknown;
-  return false;
-}
-
 std::string_view to_string(plugin_type v) noexcept {
   switch (v) {
     case plugin_type::sink: return "sink";
@@ -606,40 +556,6 @@ bool from_string(std::string_view s, schema_type& out) noexcept {
   if (s == "JSON") { out = schema_type::json; return true; }
   if (s == "PROTOBUF") { out = schema_type::protobuf; return true; }
   out = schema_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_kafka_connect_connector_state_type v) noexcept {
-  switch (v) {
-    case service_kafka_connect_connector_state_type::failed: return "FAILED";
-    case service_kafka_connect_connector_state_type::paused: return "PAUSED";
-    case service_kafka_connect_connector_state_type::running: return "RUNNING";
-    case service_kafka_connect_connector_state_type::stopped: return "STOPPED";
-    case service_kafka_connect_connector_state_type::unassigned: return "UNASSIGNED";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_kafka_connect_connector_state_type& out) noexcept {
-  if (s == "FAILED") { out = service_kafka_connect_connector_state_type::failed; return true; }
-  if (s == "PAUSED") { out = service_kafka_connect_connector_state_type::paused; return true; }
-  if (s == "RUNNING") { out = service_kafka_connect_connector_state_type::running; return true; }
-  if (s == "STOPPED") { out = service_kafka_connect_connector_state_type::stopped; return true; }
-  if (s == "UNASSIGNED") { out = service_kafka_connect_connector_state_type::unassigned; return true; }
-  out = service_kafka_connect_connector_state_type::unknown;
-  return false;
-}
-
-std::string_view to_string(service_kafka_native_acl_permission_type v) noexcept {
-  switch (v) {
-    case service_kafka_native_acl_permission_type::allow: return "ALLOW";
-    case service_kafka_native_acl_permission_type::deny: return "DENY";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, service_kafka_native_acl_permission_type& out) noexcept {
-  if (s == "ALLOW") { out = service_kafka_native_acl_permission_type::allow; return true; }
-  if (s == "DENY") { out = service_kafka_native_acl_permission_type::deny; return true; }
-  out = service_kafka_native_acl_permission_type::unknown;
   return false;
 }
 
@@ -708,7 +624,6 @@ bool from_string(std::string_view s, width_type& out) noexcept {
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::available_version_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cleanup_policy_out_synonyms_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cleanup_policy_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::compression_type_out_synonyms_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::compression_type_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::config_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::configuration_schema_out*);
@@ -716,84 +631,29 @@ bool from_string(std::string_view s, width_type& out) noexcept {
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::task_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::connector_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::consumer_group_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::delete_retention_ms_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::delete_retention_ms_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::diskless_enable_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::diskless_enable_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::failed_connector_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::file_delete_delay_ms_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::file_delete_delay_ms_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flush_messages_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flush_messages_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flush_ms_out_synonyms_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flush_ms_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::index_interval_bytes_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::index_interval_bytes_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::preallocate_out_synonyms_item*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::preallocate_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::failed_connector_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::inkless_offering_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::inkless_pricing_rate_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::kafka_schema_registry_acl_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::local_retention_bytes_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::local_retention_bytes_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::local_retention_ms_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::local_retention_ms_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::max_compaction_lag_ms_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::max_compaction_lag_ms_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::max_message_bytes_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::max_message_bytes_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_downconversion_enable_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_downconversion_enable_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_format_version_out_synonyms_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_format_version_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_after_max_ms_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_after_max_ms_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_before_max_ms_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_before_max_ms_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_difference_max_ms_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_difference_max_ms_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_type_out_synonyms_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_type_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_cleanable_dirty_ratio_out_synonyms_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_cleanable_dirty_ratio_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_compaction_lag_ms_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_compaction_lag_ms_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_insync_replicas_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_insync_replicas_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::preallocate_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::preallocate_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::remote_storage_enable_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::remote_storage_enable_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::retention_bytes_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::retention_bytes_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::retention_ms_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::retention_ms_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_bytes_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_bytes_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_index_bytes_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_index_bytes_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_jitter_ms_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_jitter_ms_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_ms_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_ms_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::unclean_leader_election_enable_out_synonyms_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::unclean_leader_election_enable_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::kafka_topic_config_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::offset_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::partition_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::quota_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::reference_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_create_connector_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_edit_connector_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_get_available_connectors_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::reference_in*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_get_connector_status_task_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_get_connector_status_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_list_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_native_acl_add_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_native_acl_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_native_acl_list_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_quota_describe_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_tiered_storage_summary_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::tag_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_quota_create_in*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::tag_in*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_topic_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_topic_message_produce_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_schema_registry_compatibility_out*);
@@ -814,7 +674,6 @@ bool from_string(std::string_view s, width_type& out) noexcept {
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_schema_registry_acl_add_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_schema_registry_compatibility_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_schema_registry_global_config_put_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_schema_registry_subject_config_put_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_schema_registry_subject_version_post_in& in);
 
 static ::aiven::codec::sax::target sax_members_available_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -878,27 +737,6 @@ static ::aiven::codec::sax::target sax_members_cleanup_policy_out(::aiven::codec
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::cleanup_policy_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_cleanup_policy_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_compression_type_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::compression_type_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::compression_type_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_compression_type_out_synonyms_item>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_compression_type_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -989,7 +827,7 @@ static ::aiven::codec::sax::target sax_members_plugin_out(::aiven::codec::sax::f
       break;
     case 6:
       if (k == "author") return ::aiven::codec::sax::member(f, "author", o.author);
-      if (k == "docURL") return ::aiven::codec::sax::member(f, "docURL", o.docURL);
+      if (k == "docURL") return ::aiven::codec::sax::member(f, "docURL", o.doc_url);
       break;
     case 7:
       if (k == "preview") return ::aiven::codec::sax::member(f, "preview", o.preview);
@@ -1071,195 +909,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::consumer_group_out*) 
   return ::aiven::codec::sax::model_ops<&sax_members_consumer_group_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_delete_retention_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::delete_retention_ms_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::delete_retention_ms_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_delete_retention_ms_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_delete_retention_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::delete_retention_ms_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::delete_retention_ms_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_delete_retention_ms_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_diskless_enable_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::diskless_enable_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::diskless_enable_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_diskless_enable_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_diskless_enable_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::diskless_enable_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::diskless_enable_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_diskless_enable_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_failed_connector_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::failed_connector_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "error") return ::aiven::codec::sax::member(f, "error", o.error);
-      break;
-    case 6:
-      if (k == "config") return ::aiven::codec::sax::member(f, "config", o.config);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::failed_connector_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_failed_connector_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_file_delete_delay_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::file_delete_delay_ms_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::file_delete_delay_ms_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_file_delete_delay_ms_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_file_delete_delay_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::file_delete_delay_ms_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::file_delete_delay_ms_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_file_delete_delay_ms_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_flush_messages_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::flush_messages_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flush_messages_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_flush_messages_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_flush_messages_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::flush_messages_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flush_messages_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_flush_messages_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_flush_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::flush_ms_out_synonyms_item*>(f.obj);
   switch (k.size()) {
@@ -1302,8 +951,8 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::flush_ms_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_flush_ms_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_index_interval_bytes_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::index_interval_bytes_out_synonyms_item*>(f.obj);
+static ::aiven::codec::sax::target sax_members_preallocate_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::preallocate_out_synonyms_item*>(f.obj);
   switch (k.size()) {
     case 4:
       if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
@@ -1319,12 +968,12 @@ static ::aiven::codec::sax::target sax_members_index_interval_bytes_out_synonyms
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::index_interval_bytes_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_index_interval_bytes_out_synonyms_item>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::preallocate_out_synonyms_item*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_preallocate_out_synonyms_item>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_index_interval_bytes_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::index_interval_bytes_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_preallocate_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::preallocate_out*>(f.obj);
   switch (k.size()) {
     case 5:
       if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
@@ -1340,8 +989,29 @@ static ::aiven::codec::sax::target sax_members_index_interval_bytes_out(::aiven:
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::index_interval_bytes_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_index_interval_bytes_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::preallocate_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_preallocate_out>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_failed_connector_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::failed_connector_out*>(f.obj);
+  switch (k.size()) {
+    case 4:
+      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
+      break;
+    case 5:
+      if (k == "error") return ::aiven::codec::sax::member(f, "error", o.error);
+      break;
+    case 6:
+      if (k == "config") return ::aiven::codec::sax::member(f, "config", o.config);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::failed_connector_out*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_failed_connector_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_inkless_offering_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1402,259 +1072,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::inkless_pricing_rate_
   return ::aiven::codec::sax::model_ops<&sax_members_inkless_pricing_rate_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_kafka_schema_registry_acl_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::kafka_schema_registry_acl_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 8:
-      if (k == "resource") return ::aiven::codec::sax::member(f, "resource", o.resource);
-      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
-      break;
-    case 10:
-      if (k == "permission") return ::aiven::codec::sax::member(f, "permission", o.permission);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::kafka_schema_registry_acl_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_kafka_schema_registry_acl_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_local_retention_bytes_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::local_retention_bytes_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::local_retention_bytes_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_local_retention_bytes_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_local_retention_bytes_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::local_retention_bytes_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::local_retention_bytes_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_local_retention_bytes_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_local_retention_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::local_retention_ms_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::local_retention_ms_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_local_retention_ms_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_local_retention_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::local_retention_ms_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::local_retention_ms_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_local_retention_ms_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_max_compaction_lag_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::max_compaction_lag_ms_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::max_compaction_lag_ms_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_max_compaction_lag_ms_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_max_compaction_lag_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::max_compaction_lag_ms_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::max_compaction_lag_ms_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_max_compaction_lag_ms_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_max_message_bytes_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::max_message_bytes_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::max_message_bytes_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_max_message_bytes_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_max_message_bytes_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::max_message_bytes_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::max_message_bytes_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_max_message_bytes_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_message_downconversion_enable_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::message_downconversion_enable_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_downconversion_enable_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_message_downconversion_enable_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_message_downconversion_enable_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::message_downconversion_enable_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_downconversion_enable_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_message_downconversion_enable_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_message_format_version_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::message_format_version_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_format_version_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_message_format_version_out_synonyms_item>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_message_format_version_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::message_format_version_out*>(f.obj);
   switch (k.size()) {
@@ -1674,153 +1091,6 @@ static ::aiven::codec::sax::target sax_members_message_format_version_out(::aive
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_format_version_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_message_format_version_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_message_timestamp_after_max_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::message_timestamp_after_max_ms_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_after_max_ms_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_message_timestamp_after_max_ms_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_message_timestamp_after_max_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::message_timestamp_after_max_ms_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_after_max_ms_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_message_timestamp_after_max_ms_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_message_timestamp_before_max_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::message_timestamp_before_max_ms_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_before_max_ms_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_message_timestamp_before_max_ms_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_message_timestamp_before_max_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::message_timestamp_before_max_ms_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_before_max_ms_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_message_timestamp_before_max_ms_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_message_timestamp_difference_max_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::message_timestamp_difference_max_ms_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_difference_max_ms_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_message_timestamp_difference_max_ms_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_message_timestamp_difference_max_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::message_timestamp_difference_max_ms_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_difference_max_ms_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_message_timestamp_difference_max_ms_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_message_timestamp_type_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::message_timestamp_type_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::message_timestamp_type_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_message_timestamp_type_out_synonyms_item>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_message_timestamp_type_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -1884,468 +1154,6 @@ static ::aiven::codec::sax::target sax_members_min_cleanable_dirty_ratio_out(::a
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_cleanable_dirty_ratio_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_min_cleanable_dirty_ratio_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_min_compaction_lag_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::min_compaction_lag_ms_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_compaction_lag_ms_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_min_compaction_lag_ms_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_min_compaction_lag_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::min_compaction_lag_ms_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_compaction_lag_ms_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_min_compaction_lag_ms_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_min_insync_replicas_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::min_insync_replicas_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_insync_replicas_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_min_insync_replicas_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_min_insync_replicas_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::min_insync_replicas_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::min_insync_replicas_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_min_insync_replicas_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_preallocate_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::preallocate_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::preallocate_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_preallocate_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_preallocate_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::preallocate_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::preallocate_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_preallocate_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_remote_storage_enable_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::remote_storage_enable_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::remote_storage_enable_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_remote_storage_enable_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_remote_storage_enable_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::remote_storage_enable_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::remote_storage_enable_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_remote_storage_enable_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_retention_bytes_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::retention_bytes_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::retention_bytes_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_retention_bytes_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_retention_bytes_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::retention_bytes_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::retention_bytes_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_retention_bytes_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_retention_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::retention_ms_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::retention_ms_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_retention_ms_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_retention_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::retention_ms_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::retention_ms_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_retention_ms_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_segment_bytes_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::segment_bytes_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_bytes_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_segment_bytes_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_segment_bytes_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::segment_bytes_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_bytes_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_segment_bytes_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_segment_index_bytes_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::segment_index_bytes_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_index_bytes_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_segment_index_bytes_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_segment_index_bytes_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::segment_index_bytes_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_index_bytes_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_segment_index_bytes_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_segment_jitter_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::segment_jitter_ms_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_jitter_ms_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_segment_jitter_ms_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_segment_jitter_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::segment_jitter_ms_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_jitter_ms_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_segment_jitter_ms_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_segment_ms_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::segment_ms_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_ms_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_segment_ms_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_segment_ms_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::segment_ms_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::segment_ms_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_segment_ms_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_unclean_leader_election_enable_out_synonyms_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::unclean_leader_election_enable_out_synonyms_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::unclean_leader_election_enable_out_synonyms_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_unclean_leader_election_enable_out_synonyms_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_unclean_leader_election_enable_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::unclean_leader_election_enable_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "value") return ::aiven::codec::sax::member(f, "value", o.value);
-      break;
-    case 6:
-      if (k == "source") return ::aiven::codec::sax::member(f, "source", o.source);
-      break;
-    case 8:
-      if (k == "synonyms") return ::aiven::codec::sax::member(f, "synonyms", o.synonyms);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::unclean_leader_election_enable_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_unclean_leader_election_enable_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_kafka_topic_config_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -2531,8 +1339,8 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::quota_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_quota_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_reference_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::reference_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_reference_in(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::reference_in*>(f.obj);
   switch (k.size()) {
     case 4:
       if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
@@ -2546,88 +1354,8 @@ static ::aiven::codec::sax::target sax_members_reference_out(::aiven::codec::sax
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::reference_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_reference_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_kafka_connect_create_connector_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_kafka_connect_create_connector_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "tasks") return ::aiven::codec::sax::member(f, "tasks", o.tasks);
-      break;
-    case 6:
-      if (k == "config") return ::aiven::codec::sax::member(f, "config", o.config);
-      if (k == "plugin") return ::aiven::codec::sax::member(f, "plugin", o.plugin);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_create_connector_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_connect_create_connector_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_kafka_connect_edit_connector_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_kafka_connect_edit_connector_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
-      break;
-    case 5:
-      if (k == "tasks") return ::aiven::codec::sax::member(f, "tasks", o.tasks);
-      break;
-    case 6:
-      if (k == "config") return ::aiven::codec::sax::member(f, "config", o.config);
-      if (k == "plugin") return ::aiven::codec::sax::member(f, "plugin", o.plugin);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_edit_connector_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_connect_edit_connector_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_kafka_connect_get_available_connectors_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_kafka_connect_get_available_connectors_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
-      break;
-    case 5:
-      if (k == "class") return ::aiven::codec::sax::member(f, "class", o.class_value);
-      if (k == "title") return ::aiven::codec::sax::member(f, "title", o.title);
-      break;
-    case 6:
-      if (k == "author") return ::aiven::codec::sax::member(f, "author", o.author);
-      if (k == "docURL") return ::aiven::codec::sax::member(f, "docURL", o.docURL);
-      break;
-    case 7:
-      if (k == "preview") return ::aiven::codec::sax::member(f, "preview", o.preview);
-      if (k == "version") return ::aiven::codec::sax::member(f, "version", o.version);
-      break;
-    case 11:
-      if (k == "plugin_name") return ::aiven::codec::sax::member(f, "plugin_name", o.plugin_name);
-      break;
-    case 12:
-      if (k == "preview_info") return ::aiven::codec::sax::member(f, "preview_info", o.preview_info);
-      break;
-    case 18:
-      if (k == "available_versions") return ::aiven::codec::sax::member(f, "available_versions", o.available_versions);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect_get_available_connectors_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_connect_get_available_connectors_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::reference_in*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_reference_in>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_kafka_connect_get_connector_status_task_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -2689,70 +1417,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_connect
   return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_connect_list_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_kafka_native_acl_add_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_kafka_native_acl_add_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 4:
-      if (k == "host") return ::aiven::codec::sax::member(f, "host", o.host);
-      break;
-    case 9:
-      if (k == "operation") return ::aiven::codec::sax::member(f, "operation", o.operation);
-      if (k == "principal") return ::aiven::codec::sax::member(f, "principal", o.principal);
-      break;
-    case 12:
-      if (k == "pattern_type") return ::aiven::codec::sax::member(f, "pattern_type", o.pattern_type);
-      break;
-    case 13:
-      if (k == "resource_name") return ::aiven::codec::sax::member(f, "resource_name", o.resource_name);
-      if (k == "resource_type") return ::aiven::codec::sax::member(f, "resource_type", o.resource_type);
-      break;
-    case 15:
-      if (k == "permission_type") return ::aiven::codec::sax::member(f, "permission_type", o.permission_type);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_native_acl_add_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_native_acl_add_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_kafka_native_acl_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_kafka_native_acl_get_out*>(f.obj);
-  switch (k.size()) {
-    case 2:
-      if (k == "id") return ::aiven::codec::sax::member(f, "id", o.id);
-      break;
-    case 4:
-      if (k == "host") return ::aiven::codec::sax::member(f, "host", o.host);
-      break;
-    case 9:
-      if (k == "operation") return ::aiven::codec::sax::member(f, "operation", o.operation);
-      if (k == "principal") return ::aiven::codec::sax::member(f, "principal", o.principal);
-      break;
-    case 12:
-      if (k == "pattern_type") return ::aiven::codec::sax::member(f, "pattern_type", o.pattern_type);
-      break;
-    case 13:
-      if (k == "resource_name") return ::aiven::codec::sax::member(f, "resource_name", o.resource_name);
-      if (k == "resource_type") return ::aiven::codec::sax::member(f, "resource_type", o.resource_type);
-      break;
-    case 15:
-      if (k == "permission_type") return ::aiven::codec::sax::member(f, "permission_type", o.permission_type);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_native_acl_get_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_native_acl_get_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_service_kafka_native_acl_list_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::service_kafka_native_acl_list_out*>(f.obj);
   switch (k.size()) {
@@ -2777,8 +1441,8 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_native_
   return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_native_acl_list_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_kafka_quota_describe_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_kafka_quota_describe_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_service_kafka_quota_create_in(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::service_kafka_quota_create_in*>(f.obj);
   switch (k.size()) {
     case 4:
       if (k == "user") return ::aiven::codec::sax::member(f, "user", o.user);
@@ -2796,43 +1460,12 @@ static ::aiven::codec::sax::target sax_members_service_kafka_quota_describe_out(
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_quota_describe_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_quota_describe_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_quota_create_in*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_quota_create_in>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_kafka_tiered_storage_summary_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_kafka_tiered_storage_summary_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 12:
-      if (k == "current_cost") return ::aiven::codec::sax::member(f, "current_cost", o.current_cost);
-      break;
-    case 15:
-      if (k == "forecasted_cost") return ::aiven::codec::sax::member(f, "forecasted_cost", o.forecasted_cost);
-      if (k == "forecasted_rate") return ::aiven::codec::sax::member(f, "forecasted_rate", o.forecasted_rate);
-      break;
-    case 19:
-      if (k == "total_storage_usage") return ::aiven::codec::sax::member(f, "total_storage_usage", o.total_storage_usage);
-      break;
-    case 21:
-      if (k == "storage_usage_history") return ::aiven::codec::sax::member(f, "storage_usage_history", o.storage_usage_history);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_tiered_storage_summary_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_tiered_storage_summary_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_tag_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::tag_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_tag_in(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::tag_in*>(f.obj);
   switch (k.size()) {
     case 3:
       if (k == "key") return ::aiven::codec::sax::member(f, "key", o.key);
@@ -2845,8 +1478,8 @@ static ::aiven::codec::sax::target sax_members_tag_out(::aiven::codec::sax::fram
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::tag_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_tag_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::tag_in*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_tag_in>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_kafka_topic_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -2955,7 +1588,7 @@ static ::aiven::codec::sax::target sax_members_service_schema_registry_subject_v
       break;
     case 10:
       if (k == "references") return ::aiven::codec::sax::member(f, "references", o.references);
-      if (k == "schemaType") return ::aiven::codec::sax::member(f, "schemaType", o.schemaType);
+      if (k == "schemaType") return ::aiven::codec::sax::member(f, "schemaType", o.schema_type);
       break;
     default: break;
   }
@@ -3013,7 +1646,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::topic_out*) {
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::available_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::cleanup_policy_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::cleanup_policy_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::compression_type_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::compression_type_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::config_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::configuration_schema_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -3021,84 +1653,29 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::topic_out*) {
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::task_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::connector_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::consumer_group_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::delete_retention_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::delete_retention_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::diskless_enable_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::diskless_enable_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::failed_connector_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::file_delete_delay_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::file_delete_delay_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::flush_messages_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::flush_messages_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::flush_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::flush_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::index_interval_bytes_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::index_interval_bytes_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::preallocate_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::preallocate_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::failed_connector_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::inkless_offering_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::inkless_pricing_rate_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::kafka_schema_registry_acl_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::local_retention_bytes_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::local_retention_bytes_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::local_retention_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::local_retention_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::max_compaction_lag_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::max_compaction_lag_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::max_message_bytes_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::max_message_bytes_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::message_downconversion_enable_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::message_downconversion_enable_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::message_format_version_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::message_format_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_after_max_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_after_max_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_before_max_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_before_max_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_difference_max_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_difference_max_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_type_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_type_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::min_cleanable_dirty_ratio_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::min_cleanable_dirty_ratio_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::min_compaction_lag_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::min_compaction_lag_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::min_insync_replicas_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::min_insync_replicas_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::preallocate_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::preallocate_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::remote_storage_enable_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::remote_storage_enable_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::retention_bytes_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::retention_bytes_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::retention_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::retention_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::segment_bytes_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::segment_bytes_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::segment_index_bytes_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::segment_index_bytes_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::segment_jitter_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::segment_jitter_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::segment_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::segment_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::unclean_leader_election_enable_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::unclean_leader_election_enable_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::kafka_topic_config_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::message_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::offset_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::partition_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::quota_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::reference_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_connect_create_connector_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_connect_edit_connector_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_connect_get_available_connectors_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::reference_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_connect_get_connector_status_task_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_connect_get_connector_status_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_connect_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_native_acl_add_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_native_acl_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_native_acl_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_quota_describe_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_tiered_storage_summary_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::tag_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_quota_create_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::tag_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_topic_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_topic_message_produce_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_schema_registry_compatibility_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -3137,18 +1714,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::cleanup_policy_out& out
   if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
   static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::compression_type_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
   ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
@@ -3203,7 +1768,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::plugin_out& out, const 
   if (!::aiven::codec::member(*o, "author", out.author, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "available_versions", out.available_versions, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "class", out.class_value, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "docURL", out.docURL, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "docURL", out.doc_url, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "plugin_name", out.plugin_name, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "preview", out.preview, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "preview_info", out.preview_info, p, ctx)) return false;
@@ -3250,114 +1815,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::consumer_group_out& out
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::delete_retention_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::delete_retention_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::diskless_enable_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::diskless_enable_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::failed_connector_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "config", out.config, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "error", out.error, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"config", "error", "name"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::file_delete_delay_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::file_delete_delay_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::flush_messages_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::flush_messages_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::flush_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -3371,385 +1828,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::flush_ms_out_synonyms_i
 }
 
 bool decode(const ::boost::json::value& v, ::aiven::api::flush_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::index_interval_bytes_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::index_interval_bytes_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::inkless_offering_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "compute_tier", out.compute_tier, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "max_egress_mbps", out.max_egress_mbps, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "max_ingress_mbps", out.max_ingress_mbps, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "offering_name", out.offering_name, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"compute_tier", "max_egress_mbps", "max_ingress_mbps", "offering_name"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::inkless_pricing_rate_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "classic_egress_hourly_price_per_gb_usd", out.classic_egress_hourly_price_per_gb_usd, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "classic_ingress_hourly_price_per_gb_usd", out.classic_ingress_hourly_price_per_gb_usd, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "compute_fee", out.compute_fee, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "diskless_egress_hourly_price_per_gb_usd", out.diskless_egress_hourly_price_per_gb_usd, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "diskless_ingress_hourly_price_per_gb_usd", out.diskless_ingress_hourly_price_per_gb_usd, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "offering_name", out.offering_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "storage_hourly_price_per_gb_usd", out.storage_hourly_price_per_gb_usd, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"classic_egress_hourly_price_per_gb_usd", "classic_ingress_hourly_price_per_gb_usd", "cloud_name", "compute_fee", "diskless_egress_hourly_price_per_gb_usd", "diskless_ingress_hourly_price_per_gb_usd", "offering_name", "storage_hourly_price_per_gb_usd"};
-  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::kafka_schema_registry_acl_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "permission", out.permission, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "resource", out.resource, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"id", "permission", "resource", "username"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::local_retention_bytes_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::local_retention_bytes_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::local_retention_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::local_retention_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::max_compaction_lag_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::max_compaction_lag_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::max_message_bytes_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::max_message_bytes_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::message_downconversion_enable_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::message_downconversion_enable_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::message_format_version_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::message_format_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_after_max_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_after_max_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_before_max_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_before_max_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_difference_max_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_difference_max_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_type_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_type_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::min_cleanable_dirty_ratio_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::min_cleanable_dirty_ratio_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::min_compaction_lag_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::min_compaction_lag_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::min_insync_replicas_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::min_insync_replicas_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -3785,19 +1863,49 @@ bool decode(const ::boost::json::value& v, ::aiven::api::preallocate_out& out, c
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::remote_storage_enable_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::failed_connector_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
+  if (!::aiven::codec::member(*o, "config", out.config, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "error", out.error, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
+  static constexpr std::string_view known[] = {"config", "error", "name"};
   ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::remote_storage_enable_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::inkless_offering_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "compute_tier", out.compute_tier, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "max_egress_mbps", out.max_egress_mbps, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "max_ingress_mbps", out.max_ingress_mbps, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "offering_name", out.offering_name, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"compute_tier", "max_egress_mbps", "max_ingress_mbps", "offering_name"};
+  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
+  return true;
+}
+
+bool decode(const ::boost::json::value& v, ::aiven::api::inkless_pricing_rate_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "classic_egress_hourly_price_per_gb_usd", out.classic_egress_hourly_price_per_gb_usd, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "classic_ingress_hourly_price_per_gb_usd", out.classic_ingress_hourly_price_per_gb_usd, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "compute_fee", out.compute_fee, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "diskless_egress_hourly_price_per_gb_usd", out.diskless_egress_hourly_price_per_gb_usd, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "diskless_ingress_hourly_price_per_gb_usd", out.diskless_ingress_hourly_price_per_gb_usd, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "offering_name", out.offering_name, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "storage_hourly_price_per_gb_usd", out.storage_hourly_price_per_gb_usd, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"classic_egress_hourly_price_per_gb_usd", "classic_ingress_hourly_price_per_gb_usd", "cloud_name", "compute_fee", "diskless_egress_hourly_price_per_gb_usd", "diskless_ingress_hourly_price_per_gb_usd", "offering_name", "storage_hourly_price_per_gb_usd"};
+  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
+  return true;
+}
+
+bool decode(const ::boost::json::value& v, ::aiven::api::message_format_version_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -3809,19 +1917,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::remote_storage_enable_o
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::retention_bytes_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::retention_bytes_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::message_timestamp_type_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -3833,7 +1929,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::retention_bytes_out& ou
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::retention_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::min_cleanable_dirty_ratio_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -3845,127 +1941,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::retention_ms_out_synony
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::retention_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::segment_bytes_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::segment_bytes_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::segment_index_bytes_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::segment_index_bytes_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::segment_jitter_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::segment_jitter_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::segment_ms_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::segment_ms_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "synonyms", out.synonyms, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"source", "synonyms", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::unclean_leader_election_enable_out_synonyms_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source", out.source, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "value", out.value, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"name", "source", "value"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::unclean_leader_election_enable_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::min_cleanable_dirty_ratio_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -4073,7 +2049,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::quota_out& out, const :
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::reference_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::reference_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -4082,51 +2058,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::reference_out& out, con
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
   static constexpr std::string_view known[] = {"name", "subject", "version"};
   ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_connect_create_connector_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "config", out.config, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "plugin", out.plugin, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tasks", out.tasks, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"config", "name", "plugin", "tasks"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_connect_edit_connector_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "config", out.config, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "name", out.name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "plugin", out.plugin, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tasks", out.tasks, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"config", "name", "plugin", "tasks"};
-  ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_connect_get_available_connectors_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "author", out.author, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "available_versions", out.available_versions, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "class", out.class_value, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "docURL", out.docURL, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "plugin_name", out.plugin_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "preview", out.preview, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "preview_info", out.preview_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "title", out.title, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"author", "available_versions", "class", "docURL", "plugin_name", "preview", "preview_info", "title", "type", "version"};
-  ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
   return true;
 }
 
@@ -4166,40 +2097,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_connect_l
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_native_acl_add_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "host", out.host, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "operation", out.operation, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "pattern_type", out.pattern_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "permission_type", out.permission_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "principal", out.principal, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "resource_name", out.resource_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "resource_type", out.resource_type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"host", "id", "operation", "pattern_type", "permission_type", "principal", "resource_name", "resource_type"};
-  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_native_acl_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "host", out.host, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "operation", out.operation, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "pattern_type", out.pattern_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "permission_type", out.permission_type, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "principal", out.principal, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "resource_name", out.resource_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "resource_type", out.resource_type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"host", "id", "operation", "pattern_type", "permission_type", "principal", "resource_name", "resource_type"};
-  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_native_acl_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -4213,7 +2110,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_native_ac
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_quota_describe_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_quota_create_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -4227,23 +2124,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_quota_des
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_tiered_storage_summary_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "current_cost", out.current_cost, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "forecasted_cost", out.forecasted_cost, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "forecasted_rate", out.forecasted_rate, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "storage_usage_history", out.storage_usage_history, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "total_storage_usage", out.total_storage_usage, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"current_cost", "errors", "forecasted_cost", "forecasted_rate", "message", "storage_usage_history", "total_storage_usage"};
-  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::tag_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::tag_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -4309,7 +2190,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_schema_registry
   if (!::aiven::codec::member(*o, "id", out.id, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "references", out.references, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "schema", out.schema, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "schemaType", out.schemaType, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "schemaType", out.schema_type, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "subject", out.subject, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "version", out.version, p, ctx)) return false;
   static constexpr std::string_view known[] = {"id", "references", "schema", "schemaType", "subject", "version"};
@@ -4495,7 +2376,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::topic_out& out, const :
 ::boost::json::value encode(const ::aiven::api::service_schema_registry_compatibility_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "schema", in.schema);
-  ::aiven::codec::put(o, "schemaType", in.schemaType);
+  ::aiven::codec::put(o, "schemaType", in.schema_type);
   return o;
 }
 
@@ -4505,17 +2386,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::topic_out& out, const :
   return o;
 }
 
-::boost::json::value encode(const ::aiven::api::service_schema_registry_subject_config_put_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "compatibility", in.compatibility);
-  return o;
-}
-
 ::boost::json::value encode(const ::aiven::api::service_schema_registry_subject_version_post_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "references", in.references);
   ::aiven::codec::put(o, "schema", in.schema);
-  ::aiven::codec::put(o, "schemaType", in.schemaType);
+  ::aiven::codec::put(o, "schemaType", in.schema_type);
   return o;
 }
 
@@ -4523,7 +2398,12 @@ namespace detail {
 
 void inkless_offerings_list_erased(const ::aiven::client& c, ::aiven::api::inkless_offerings_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::inkless_offering_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"InklessOfferingsList", ::aiven::http_method::get, "/v1/organization/{organization_id}/projects/{project}/inkless/offerings", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "InklessOfferingsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/projects/{project}/inkless/offerings",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -4539,7 +2419,12 @@ void inkless_offerings_list_erased(const ::aiven::client& c, ::aiven::api::inkle
 
 void inkless_pricing_rates_list_erased(const ::aiven::client& c, ::aiven::api::inkless_pricing_rates_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::inkless_pricing_rate_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"InklessPricingRatesList", ::aiven::http_method::get, "/v1/organization/{organization_id}/projects/{project}/inkless/pricing/rates", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "InklessPricingRatesList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/projects/{project}/inkless/pricing/rates",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -4558,7 +2443,12 @@ void inkless_pricing_rates_list_erased(const ::aiven::client& c, ::aiven::api::i
 
 void service_kafka_acl_add_erased(const ::aiven::client& c, ::aiven::api::service_kafka_acl_add_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::acl_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaAclAdd", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/acl", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaAclAdd",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/acl",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4576,7 +2466,12 @@ void service_kafka_acl_add_erased(const ::aiven::client& c, ::aiven::api::servic
 
 void service_kafka_acl_delete_erased(const ::aiven::client& c, ::aiven::api::service_kafka_acl_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::acl_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaAclDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/acl/{kafka_acl_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaAclDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/acl/{kafka_acl_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4593,7 +2488,12 @@ void service_kafka_acl_delete_erased(const ::aiven::client& c, ::aiven::api::ser
 
 void service_kafka_acl_list_erased(const ::aiven::client& c, ::aiven::api::service_kafka_acl_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::acl_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaAclList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/acl", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaAclList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/acl",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4609,7 +2509,12 @@ void service_kafka_acl_list_erased(const ::aiven::client& c, ::aiven::api::servi
 
 void service_kafka_connect_create_connector_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_create_connector_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_connect_create_connector_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectCreateConnector", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/connectors", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectCreateConnector",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/connectors",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4627,7 +2532,12 @@ void service_kafka_connect_create_connector_erased(const ::aiven::client& c, ::a
 
 void service_kafka_connect_delete_connector_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_delete_connector_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectDeleteConnector", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/connectors/{connector_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectDeleteConnector",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/connectors/{connector_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4644,7 +2554,12 @@ void service_kafka_connect_delete_connector_erased(const ::aiven::client& c, ::a
 
 void service_kafka_connect_edit_connector_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_edit_connector_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_connect_edit_connector_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectEditConnector", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/connectors/{connector_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectEditConnector",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/connectors/{connector_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4663,7 +2578,12 @@ void service_kafka_connect_edit_connector_erased(const ::aiven::client& c, ::aiv
 
 void service_kafka_connect_get_available_connectors_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_get_available_connectors_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_kafka_connect_get_available_connectors_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectGetAvailableConnectors", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/available-connectors", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectGetAvailableConnectors",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/available-connectors",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4679,7 +2599,12 @@ void service_kafka_connect_get_available_connectors_erased(const ::aiven::client
 
 void service_kafka_connect_get_connector_configuration_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_get_connector_configuration_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::configuration_schema_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectGetConnectorConfiguration", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/connector-plugins/{connector_name}/configuration", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectGetConnectorConfiguration",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/connector-plugins/{connector_name}/configuration",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4697,7 +2622,12 @@ void service_kafka_connect_get_connector_configuration_erased(const ::aiven::cli
 
 void service_kafka_connect_get_connector_status_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_get_connector_status_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_connect_get_connector_status_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectGetConnectorStatus", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/status", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectGetConnectorStatus",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/status",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4715,7 +2645,12 @@ void service_kafka_connect_get_connector_status_erased(const ::aiven::client& c,
 
 void service_kafka_connect_list_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_connect_list_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/connectors", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/connectors",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4731,7 +2666,12 @@ void service_kafka_connect_list_erased(const ::aiven::client& c, ::aiven::api::s
 
 void service_kafka_connect_pause_connector_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_pause_connector_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectPauseConnector", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/pause", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectPauseConnector",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/pause",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4749,7 +2689,12 @@ void service_kafka_connect_pause_connector_erased(const ::aiven::client& c, ::ai
 
 void service_kafka_connect_restart_connector_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_restart_connector_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectRestartConnector", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/restart", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectRestartConnector",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/restart",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4767,7 +2712,12 @@ void service_kafka_connect_restart_connector_erased(const ::aiven::client& c, ::
 
 void service_kafka_connect_restart_connector_task_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_restart_connector_task_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectRestartConnectorTask", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/tasks/{task_id}/restart", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectRestartConnectorTask",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/tasks/{task_id}/restart",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4787,7 +2737,12 @@ void service_kafka_connect_restart_connector_task_erased(const ::aiven::client& 
 
 void service_kafka_connect_resume_connector_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_resume_connector_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectResumeConnector", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/resume", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectResumeConnector",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/resume",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4805,7 +2760,12 @@ void service_kafka_connect_resume_connector_erased(const ::aiven::client& c, ::a
 
 void service_kafka_connect_stop_connector_erased(const ::aiven::client& c, ::aiven::api::service_kafka_connect_stop_connector_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaConnectStopConnector", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/stop", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaConnectStopConnector",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/connectors/{connector_name}/stop",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4823,7 +2783,12 @@ void service_kafka_connect_stop_connector_erased(const ::aiven::client& c, ::aiv
 
 void service_kafka_native_acl_add_erased(const ::aiven::client& c, ::aiven::api::service_kafka_native_acl_add_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_native_acl_add_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaNativeAclAdd", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/kafka/acl", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaNativeAclAdd",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/acl",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4841,7 +2806,12 @@ void service_kafka_native_acl_add_erased(const ::aiven::client& c, ::aiven::api:
 
 void service_kafka_native_acl_delete_erased(const ::aiven::client& c, ::aiven::api::service_kafka_native_acl_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaNativeAclDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/kafka/acl/{kafka_acl_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaNativeAclDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/acl/{kafka_acl_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4858,7 +2828,12 @@ void service_kafka_native_acl_delete_erased(const ::aiven::client& c, ::aiven::a
 
 void service_kafka_native_acl_get_erased(const ::aiven::client& c, ::aiven::api::service_kafka_native_acl_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_native_acl_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaNativeAclGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/acl/{kafka_acl_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaNativeAclGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/acl/{kafka_acl_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4875,7 +2850,12 @@ void service_kafka_native_acl_get_erased(const ::aiven::client& c, ::aiven::api:
 
 void service_kafka_native_acl_list_erased(const ::aiven::client& c, ::aiven::api::service_kafka_native_acl_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_native_acl_list_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaNativeAclList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/acl", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaNativeAclList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/acl",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4891,7 +2871,12 @@ void service_kafka_native_acl_list_erased(const ::aiven::client& c, ::aiven::api
 
 void service_kafka_quota_create_erased(const ::aiven::client& c, ::aiven::api::service_kafka_quota_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaQuotaCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/quota", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaQuotaCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/quota",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4909,7 +2894,12 @@ void service_kafka_quota_create_erased(const ::aiven::client& c, ::aiven::api::s
 
 void service_kafka_quota_delete_erased(const ::aiven::client& c, ::aiven::api::service_kafka_quota_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaQuotaDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/quota", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaQuotaDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/quota",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4927,7 +2917,12 @@ void service_kafka_quota_delete_erased(const ::aiven::client& c, ::aiven::api::s
 
 void service_kafka_quota_describe_erased(const ::aiven::client& c, ::aiven::api::service_kafka_quota_describe_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_quota_describe_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaQuotaDescribe", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/quota/describe", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaQuotaDescribe",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/quota/describe",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4945,7 +2940,12 @@ void service_kafka_quota_describe_erased(const ::aiven::client& c, ::aiven::api:
 
 void service_kafka_quota_list_erased(const ::aiven::client& c, ::aiven::api::service_kafka_quota_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::quota_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaQuotaList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/quota", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaQuotaList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/quota",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4961,7 +2961,12 @@ void service_kafka_quota_list_erased(const ::aiven::client& c, ::aiven::api::ser
 
 void service_kafka_tiered_storage_storage_usage_by_topic_erased(const ::aiven::client& c, ::aiven::api::service_kafka_tiered_storage_storage_usage_by_topic_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::boost::json::value)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaTieredStorageStorageUsageByTopic", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/tiered-storage/storage-usage/by-topic", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaTieredStorageStorageUsageByTopic",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/tiered-storage/storage-usage/by-topic",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4977,7 +2982,12 @@ void service_kafka_tiered_storage_storage_usage_by_topic_erased(const ::aiven::c
 
 void service_kafka_tiered_storage_storage_usage_total_erased(const ::aiven::client& c, ::aiven::api::service_kafka_tiered_storage_storage_usage_total_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::int64_t)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaTieredStorageStorageUsageTotal", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/tiered-storage/storage-usage/total", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaTieredStorageStorageUsageTotal",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/tiered-storage/storage-usage/total",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -4993,7 +3003,12 @@ void service_kafka_tiered_storage_storage_usage_total_erased(const ::aiven::clie
 
 void service_kafka_tiered_storage_summary_erased(const ::aiven::client& c, ::aiven::api::service_kafka_tiered_storage_summary_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_tiered_storage_summary_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaTieredStorageSummary", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/tiered-storage/summary", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaTieredStorageSummary",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/tiered-storage/summary",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5009,7 +3024,12 @@ void service_kafka_tiered_storage_summary_erased(const ::aiven::client& c, ::aiv
 
 void service_kafka_topic_create_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaTopicCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/topic", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaTopicCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/topic",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5027,7 +3047,12 @@ void service_kafka_topic_create_erased(const ::aiven::client& c, ::aiven::api::s
 
 void service_kafka_topic_delete_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaTopicDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/topic/{topic_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaTopicDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/topic/{topic_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5044,7 +3069,12 @@ void service_kafka_topic_delete_erased(const ::aiven::client& c, ::aiven::api::s
 
 void service_kafka_topic_get_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_topic_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaTopicGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/topic/{topic_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaTopicGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/topic/{topic_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5061,7 +3091,12 @@ void service_kafka_topic_get_erased(const ::aiven::client& c, ::aiven::api::serv
 
 void service_kafka_topic_list_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::topic_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaTopicList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/topic", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaTopicList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/topic",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5077,7 +3112,12 @@ void service_kafka_topic_list_erased(const ::aiven::client& c, ::aiven::api::ser
 
 void service_kafka_topic_list_v2_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_list_v2_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_kafka_topic_get_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaTopicListV2", ::aiven::http_method::post, "/v2/project/{project}/service/{service_name}/topic", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaTopicListV2",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v2/project/{project}/service/{service_name}/topic",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v2/project/";
@@ -5095,7 +3135,12 @@ void service_kafka_topic_list_v2_erased(const ::aiven::client& c, ::aiven::api::
 
 void service_kafka_topic_message_list_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_message_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::message_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaTopicMessageList", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/kafka/rest/topics/{topic_name}/messages", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaTopicMessageList",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/rest/topics/{topic_name}/messages",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5115,7 +3160,12 @@ void service_kafka_topic_message_list_erased(const ::aiven::client& c, ::aiven::
 
 void service_kafka_topic_message_produce_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_message_produce_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_topic_message_produce_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaTopicMessageProduce", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/kafka/rest/topics/{topic_name}/produce", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaTopicMessageProduce",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/rest/topics/{topic_name}/produce",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5135,7 +3185,12 @@ void service_kafka_topic_message_produce_erased(const ::aiven::client& c, ::aive
 
 void service_kafka_topic_update_erased(const ::aiven::client& c, ::aiven::api::service_kafka_topic_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaTopicUpdate", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/topic/{topic_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaTopicUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/topic/{topic_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5154,7 +3209,12 @@ void service_kafka_topic_update_erased(const ::aiven::client& c, ::aiven::api::s
 
 void service_schema_registry_acl_add_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_acl_add_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::kafka_schema_registry_acl_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistryAclAdd", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/kafka/schema-registry/acl", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistryAclAdd",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema-registry/acl",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5172,7 +3232,12 @@ void service_schema_registry_acl_add_erased(const ::aiven::client& c, ::aiven::a
 
 void service_schema_registry_acl_delete_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_acl_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::kafka_schema_registry_acl_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistryAclDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/kafka/schema-registry/acl/{schema_registry_acl_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistryAclDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema-registry/acl/{schema_registry_acl_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5189,7 +3254,12 @@ void service_schema_registry_acl_delete_erased(const ::aiven::client& c, ::aiven
 
 void service_schema_registry_acl_list_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_acl_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::kafka_schema_registry_acl_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistryAclList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/schema-registry/acl", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistryAclList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema-registry/acl",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5205,7 +3275,12 @@ void service_schema_registry_acl_list_erased(const ::aiven::client& c, ::aiven::
 
 void service_schema_registry_compatibility_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_compatibility_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_schema_registry_compatibility_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistryCompatibility", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/kafka/schema/compatibility/subjects/{subject_name}/versions/{version_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistryCompatibility",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/compatibility/subjects/{subject_name}/versions/{version_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5226,7 +3301,12 @@ void service_schema_registry_compatibility_erased(const ::aiven::client& c, ::ai
 
 void service_schema_registry_global_config_get_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_global_config_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::open_enum<::aiven::api::compatibility_type>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistryGlobalConfigGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/schema/config", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistryGlobalConfigGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/config",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5242,7 +3322,12 @@ void service_schema_registry_global_config_get_erased(const ::aiven::client& c, 
 
 void service_schema_registry_global_config_put_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_global_config_put_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::open_enum<::aiven::api::compatibility_type>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistryGlobalConfigPut", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/kafka/schema/config", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistryGlobalConfigPut",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/config",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5260,7 +3345,12 @@ void service_schema_registry_global_config_put_erased(const ::aiven::client& c, 
 
 void service_schema_registry_schema_get_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_schema_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistrySchemaGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/schema/schemas/ids/{schema_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistrySchemaGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/schemas/ids/{schema_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5277,7 +3367,12 @@ void service_schema_registry_schema_get_erased(const ::aiven::client& c, ::aiven
 
 void service_schema_registry_subject_config_get_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_config_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::open_enum<::aiven::api::compatibility_type>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistrySubjectConfigGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/schema/config/{subject_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistrySubjectConfigGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/config/{subject_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5295,7 +3390,12 @@ void service_schema_registry_subject_config_get_erased(const ::aiven::client& c,
 
 void service_schema_registry_subject_config_put_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_config_put_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::open_enum<::aiven::api::compatibility_type>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistrySubjectConfigPut", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/kafka/schema/config/{subject_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistrySubjectConfigPut",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/config/{subject_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5314,7 +3414,12 @@ void service_schema_registry_subject_config_put_erased(const ::aiven::client& c,
 
 void service_schema_registry_subject_delete_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistrySubjectDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistrySubjectDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5332,7 +3437,12 @@ void service_schema_registry_subject_delete_erased(const ::aiven::client& c, ::a
 
 void service_schema_registry_subject_version_delete_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_version_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistrySubjectVersionDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}/versions/{version_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistrySubjectVersionDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}/versions/{version_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5352,7 +3462,12 @@ void service_schema_registry_subject_version_delete_erased(const ::aiven::client
 
 void service_schema_registry_subject_version_get_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_version_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_schema_registry_subject_version_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistrySubjectVersionGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}/versions/{version_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistrySubjectVersionGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}/versions/{version_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5371,7 +3486,12 @@ void service_schema_registry_subject_version_get_erased(const ::aiven::client& c
 
 void service_schema_registry_subject_version_post_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_version_post_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::int64_t)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistrySubjectVersionPost", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}/versions", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistrySubjectVersionPost",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}/versions",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5391,7 +3511,12 @@ void service_schema_registry_subject_version_post_erased(const ::aiven::client& 
 
 void service_schema_registry_subject_version_schema_get_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_version_schema_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistrySubjectVersionSchemaGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}/versions/{version_id}/schema", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistrySubjectVersionSchemaGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}/versions/{version_id}/schema",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5411,7 +3536,12 @@ void service_schema_registry_subject_version_schema_get_erased(const ::aiven::cl
 
 void service_schema_registry_subject_versions_get_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subject_versions_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<std::int64_t>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistrySubjectVersionsGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}/versions", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistrySubjectVersionsGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/subjects/{subject_name}/versions",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -5429,7 +3559,12 @@ void service_schema_registry_subject_versions_get_erased(const ::aiven::client& 
 
 void service_schema_registry_subjects_erased(const ::aiven::client& c, ::aiven::api::service_schema_registry_subjects_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<std::string>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceSchemaRegistrySubjects", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/kafka/schema/subjects", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceSchemaRegistrySubjects",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/kafka/schema/subjects",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

@@ -46,8 +46,6 @@ bool from_string(std::string_view s, replication_policy_class_type& out) noexcep
 }
 
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::replication_flow_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_mirror_maker_get_replication_flow_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_mirror_maker_patch_replication_flow_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_kafka_mirror_maker_create_replication_flow_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_kafka_mirror_maker_patch_replication_flow_in& in);
 
@@ -109,182 +107,10 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::replication_flow_out*
   return ::aiven::codec::sax::model_ops<&sax_members_replication_flow_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_kafka_mirror_maker_get_replication_flow_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_kafka_mirror_maker_get_replication_flow_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "topics") return ::aiven::codec::sax::member(f, "topics", o.topics);
-      break;
-    case 7:
-      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
-      break;
-    case 14:
-      if (k == "offset_lag_max") return ::aiven::codec::sax::member(f, "offset_lag_max", o.offset_lag_max);
-      if (k == "source_cluster") return ::aiven::codec::sax::member(f, "source_cluster", o.source_cluster);
-      if (k == "target_cluster") return ::aiven::codec::sax::member(f, "target_cluster", o.target_cluster);
-      if (k == "topics_exclude") return ::aiven::codec::sax::member(f, "topics_exclude", o.topics_exclude);
-      break;
-    case 16:
-      if (k == "topics.blacklist") return ::aiven::codec::sax::member(f, "topics.blacklist", o.topics_blacklist);
-      break;
-    case 18:
-      if (k == "replication_factor") return ::aiven::codec::sax::member(f, "replication_factor", o.replication_factor);
-      break;
-    case 20:
-      if (k == "replication_progress") return ::aiven::codec::sax::member(f, "replication_progress", o.replication_progress);
-      break;
-    case 23:
-      if (k == "emit_heartbeats_enabled") return ::aiven::codec::sax::member(f, "emit_heartbeats_enabled", o.emit_heartbeats_enabled);
-      break;
-    case 24:
-      if (k == "replication_policy_class") return ::aiven::codec::sax::member(f, "replication_policy_class", o.replication_policy_class);
-      break;
-    case 25:
-      if (k == "config_properties_exclude") return ::aiven::codec::sax::member(f, "config_properties_exclude", o.config_properties_exclude);
-      if (k == "follower_fetching_enabled") return ::aiven::codec::sax::member(f, "follower_fetching_enabled", o.follower_fetching_enabled);
-      break;
-    case 26:
-      if (k == "sync_group_offsets_enabled") return ::aiven::codec::sax::member(f, "sync_group_offsets_enabled", o.sync_group_offsets_enabled);
-      break;
-    case 27:
-      if (k == "offset_syncs_topic_location") return ::aiven::codec::sax::member(f, "offset_syncs_topic_location", o.offset_syncs_topic_location);
-      break;
-    case 29:
-      if (k == "exactly_once_delivery_enabled") return ::aiven::codec::sax::member(f, "exactly_once_delivery_enabled", o.exactly_once_delivery_enabled);
-      break;
-    case 32:
-      if (k == "emit_backward_heartbeats_enabled") return ::aiven::codec::sax::member(f, "emit_backward_heartbeats_enabled", o.emit_backward_heartbeats_enabled);
-      break;
-    case 35:
-      if (k == "sync_group_offsets_interval_seconds") return ::aiven::codec::sax::member(f, "sync_group_offsets_interval_seconds", o.sync_group_offsets_interval_seconds);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_mirror_maker_get_replication_flow_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_mirror_maker_get_replication_flow_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_kafka_mirror_maker_patch_replication_flow_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_kafka_mirror_maker_patch_replication_flow_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "topics") return ::aiven::codec::sax::member(f, "topics", o.topics);
-      break;
-    case 7:
-      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
-      break;
-    case 14:
-      if (k == "offset_lag_max") return ::aiven::codec::sax::member(f, "offset_lag_max", o.offset_lag_max);
-      if (k == "source_cluster") return ::aiven::codec::sax::member(f, "source_cluster", o.source_cluster);
-      if (k == "target_cluster") return ::aiven::codec::sax::member(f, "target_cluster", o.target_cluster);
-      if (k == "topics_exclude") return ::aiven::codec::sax::member(f, "topics_exclude", o.topics_exclude);
-      break;
-    case 16:
-      if (k == "topics.blacklist") return ::aiven::codec::sax::member(f, "topics.blacklist", o.topics_blacklist);
-      break;
-    case 18:
-      if (k == "replication_factor") return ::aiven::codec::sax::member(f, "replication_factor", o.replication_factor);
-      break;
-    case 20:
-      if (k == "replication_progress") return ::aiven::codec::sax::member(f, "replication_progress", o.replication_progress);
-      break;
-    case 23:
-      if (k == "emit_heartbeats_enabled") return ::aiven::codec::sax::member(f, "emit_heartbeats_enabled", o.emit_heartbeats_enabled);
-      break;
-    case 24:
-      if (k == "replication_policy_class") return ::aiven::codec::sax::member(f, "replication_policy_class", o.replication_policy_class);
-      break;
-    case 25:
-      if (k == "config_properties_exclude") return ::aiven::codec::sax::member(f, "config_properties_exclude", o.config_properties_exclude);
-      if (k == "follower_fetching_enabled") return ::aiven::codec::sax::member(f, "follower_fetching_enabled", o.follower_fetching_enabled);
-      break;
-    case 26:
-      if (k == "sync_group_offsets_enabled") return ::aiven::codec::sax::member(f, "sync_group_offsets_enabled", o.sync_group_offsets_enabled);
-      break;
-    case 27:
-      if (k == "offset_syncs_topic_location") return ::aiven::codec::sax::member(f, "offset_syncs_topic_location", o.offset_syncs_topic_location);
-      break;
-    case 29:
-      if (k == "exactly_once_delivery_enabled") return ::aiven::codec::sax::member(f, "exactly_once_delivery_enabled", o.exactly_once_delivery_enabled);
-      break;
-    case 32:
-      if (k == "emit_backward_heartbeats_enabled") return ::aiven::codec::sax::member(f, "emit_backward_heartbeats_enabled", o.emit_backward_heartbeats_enabled);
-      break;
-    case 35:
-      if (k == "sync_group_offsets_interval_seconds") return ::aiven::codec::sax::member(f, "sync_group_offsets_interval_seconds", o.sync_group_offsets_interval_seconds);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_kafka_mirror_maker_patch_replication_flow_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_kafka_mirror_maker_patch_replication_flow_out>::ops;
-}
-
 #ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::replication_flow_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_mirror_maker_get_replication_flow_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_mirror_maker_patch_replication_flow_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::replication_flow_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "config_properties_exclude", out.config_properties_exclude, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "emit_backward_heartbeats_enabled", out.emit_backward_heartbeats_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "emit_heartbeats_enabled", out.emit_heartbeats_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "enabled", out.enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "exactly_once_delivery_enabled", out.exactly_once_delivery_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "follower_fetching_enabled", out.follower_fetching_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "offset_lag_max", out.offset_lag_max, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "offset_syncs_topic_location", out.offset_syncs_topic_location, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "replication_factor", out.replication_factor, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "replication_policy_class", out.replication_policy_class, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "replication_progress", out.replication_progress, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source_cluster", out.source_cluster, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "sync_group_offsets_enabled", out.sync_group_offsets_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "sync_group_offsets_interval_seconds", out.sync_group_offsets_interval_seconds, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "target_cluster", out.target_cluster, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "topics", out.topics, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "topics.blacklist", out.topics_blacklist, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "topics_exclude", out.topics_exclude, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"config_properties_exclude", "emit_backward_heartbeats_enabled", "emit_heartbeats_enabled", "enabled", "exactly_once_delivery_enabled", "follower_fetching_enabled", "offset_lag_max", "offset_syncs_topic_location", "replication_factor", "replication_policy_class", "replication_progress", "source_cluster", "sync_group_offsets_enabled", "sync_group_offsets_interval_seconds", "target_cluster", "topics", "topics.blacklist", "topics_exclude"};
-  ::aiven::codec::keep_unknown(*o, known, 18, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_mirror_maker_get_replication_flow_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "config_properties_exclude", out.config_properties_exclude, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "emit_backward_heartbeats_enabled", out.emit_backward_heartbeats_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "emit_heartbeats_enabled", out.emit_heartbeats_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "enabled", out.enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "exactly_once_delivery_enabled", out.exactly_once_delivery_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "follower_fetching_enabled", out.follower_fetching_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "offset_lag_max", out.offset_lag_max, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "offset_syncs_topic_location", out.offset_syncs_topic_location, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "replication_factor", out.replication_factor, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "replication_policy_class", out.replication_policy_class, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "replication_progress", out.replication_progress, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source_cluster", out.source_cluster, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "sync_group_offsets_enabled", out.sync_group_offsets_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "sync_group_offsets_interval_seconds", out.sync_group_offsets_interval_seconds, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "target_cluster", out.target_cluster, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "topics", out.topics, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "topics.blacklist", out.topics_blacklist, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "topics_exclude", out.topics_exclude, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"config_properties_exclude", "emit_backward_heartbeats_enabled", "emit_heartbeats_enabled", "enabled", "exactly_once_delivery_enabled", "follower_fetching_enabled", "offset_lag_max", "offset_syncs_topic_location", "replication_factor", "replication_policy_class", "replication_progress", "source_cluster", "sync_group_offsets_enabled", "sync_group_offsets_interval_seconds", "target_cluster", "topics", "topics.blacklist", "topics_exclude"};
-  ::aiven::codec::keep_unknown(*o, known, 18, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_kafka_mirror_maker_patch_replication_flow_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -358,7 +184,12 @@ namespace detail {
 
 void service_kafka_mirror_maker_create_replication_flow_erased(const ::aiven::client& c, ::aiven::api::service_kafka_mirror_maker_create_replication_flow_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaMirrorMakerCreateReplicationFlow", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/mirrormaker/replication-flows", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaMirrorMakerCreateReplicationFlow",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/mirrormaker/replication-flows",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -376,7 +207,12 @@ void service_kafka_mirror_maker_create_replication_flow_erased(const ::aiven::cl
 
 void service_kafka_mirror_maker_delete_replication_flow_erased(const ::aiven::client& c, ::aiven::api::service_kafka_mirror_maker_delete_replication_flow_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaMirrorMakerDeleteReplicationFlow", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/mirrormaker/replication-flows/{source_cluster}/{target_cluster}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaMirrorMakerDeleteReplicationFlow",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/mirrormaker/replication-flows/{source_cluster}/{target_cluster}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -395,7 +231,12 @@ void service_kafka_mirror_maker_delete_replication_flow_erased(const ::aiven::cl
 
 void service_kafka_mirror_maker_get_replication_flow_erased(const ::aiven::client& c, ::aiven::api::service_kafka_mirror_maker_get_replication_flow_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_mirror_maker_get_replication_flow_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaMirrorMakerGetReplicationFlow", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/mirrormaker/replication-flows/{source_cluster}/{target_cluster}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaMirrorMakerGetReplicationFlow",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/mirrormaker/replication-flows/{source_cluster}/{target_cluster}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -414,7 +255,12 @@ void service_kafka_mirror_maker_get_replication_flow_erased(const ::aiven::clien
 
 void service_kafka_mirror_maker_get_replication_flows_erased(const ::aiven::client& c, ::aiven::api::service_kafka_mirror_maker_get_replication_flows_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::replication_flow_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaMirrorMakerGetReplicationFlows", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/mirrormaker/replication-flows", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaMirrorMakerGetReplicationFlows",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/mirrormaker/replication-flows",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -430,7 +276,12 @@ void service_kafka_mirror_maker_get_replication_flows_erased(const ::aiven::clie
 
 void service_kafka_mirror_maker_patch_replication_flow_erased(const ::aiven::client& c, ::aiven::api::service_kafka_mirror_maker_patch_replication_flow_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_kafka_mirror_maker_patch_replication_flow_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceKafkaMirrorMakerPatchReplicationFlow", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/mirrormaker/replication-flows/{source_cluster}/{target_cluster}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceKafkaMirrorMakerPatchReplicationFlow",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/mirrormaker/replication-flows/{source_cluster}/{target_cluster}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

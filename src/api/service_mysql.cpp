@@ -2,6 +2,7 @@
 // DO NOT EDIT: changes are overwritten; edit tools/codegen/ and run: python3 tools/codegen/generate.py
 #include <aiven/api/service_mysql.hpp>
 
+#include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
 #include "codec/json_sax.hpp"
 #include "core/call.hpp"
@@ -46,108 +47,8 @@ bool from_string(std::string_view s, my_sql_account_query_optimize_request_body_
   return false;
 }
 
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::my_sql_account_query_optimize_response_optimize_index_recommendations_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::my_sql_account_query_optimize_response_optimize_recommendations_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::my_sql_account_query_optimize_response_optimize*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::my_sql_query_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::my_sql_account_query_optimize_request_body& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::my_sql_service_metadata_validate_request_body& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::my_sql_service_query_statistics_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::my_sql_service_query_validate_request_body& in);
-
-static ::aiven::codec::sax::target sax_members_my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item*>(f.obj);
-  switch (k.size()) {
-    case 16:
-      if (k == "index_definition") return ::aiven::codec::sax::member(f, "index_definition", o.index_definition);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_my_sql_account_query_optimize_response_optimize_index_recommendations_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::my_sql_account_query_optimize_response_optimize_index_recommendations_item*>(f.obj);
-  switch (k.size()) {
-    case 10:
-      if (k == "table_name") return ::aiven::codec::sax::member(f, "table_name", o.table_name);
-      break;
-    case 12:
-      if (k == "creation_cmd") return ::aiven::codec::sax::member(f, "creation_cmd", o.creation_cmd);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::my_sql_account_query_optimize_response_optimize_index_recommendations_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_my_sql_account_query_optimize_response_optimize_index_recommendations_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_my_sql_account_query_optimize_response_optimize_recommendations_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::my_sql_account_query_optimize_response_optimize_recommendations_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
-      break;
-    case 5:
-      if (k == "title") return ::aiven::codec::sax::member(f, "title", o.title);
-      break;
-    case 7:
-      if (k == "fixable") return ::aiven::codec::sax::member(f, "fixable", o.fixable);
-      break;
-    case 8:
-      if (k == "priority") return ::aiven::codec::sax::member(f, "priority", o.priority);
-      break;
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      if (k == "line_number") return ::aiven::codec::sax::member(f, "line_number", o.line_number);
-      break;
-    case 19:
-      if (k == "bad_practice_sample") return ::aiven::codec::sax::member(f, "bad_practice_sample", o.bad_practice_sample);
-      break;
-    case 20:
-      if (k == "best_practice_sample") return ::aiven::codec::sax::member(f, "best_practice_sample", o.best_practice_sample);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::my_sql_account_query_optimize_response_optimize_recommendations_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_my_sql_account_query_optimize_response_optimize_recommendations_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_my_sql_account_query_optimize_response_optimize(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::my_sql_account_query_optimize_response_optimize*>(f.obj);
-  switch (k.size()) {
-    case 14:
-      if (k == "original_query") return ::aiven::codec::sax::member(f, "original_query", o.original_query);
-      break;
-    case 15:
-      if (k == "optimization_id") return ::aiven::codec::sax::member(f, "optimization_id", o.optimization_id);
-      if (k == "optimized_query") return ::aiven::codec::sax::member(f, "optimized_query", o.optimized_query);
-      if (k == "recommendations") return ::aiven::codec::sax::member(f, "recommendations", o.recommendations);
-      break;
-    case 21:
-      if (k == "index_recommendations") return ::aiven::codec::sax::member(f, "index_recommendations", o.index_recommendations);
-      break;
-    case 28:
-      if (k == "existing_recommended_indexes") return ::aiven::codec::sax::member(f, "existing_recommended_indexes", o.existing_recommended_indexes);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::my_sql_account_query_optimize_response_optimize*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_my_sql_account_query_optimize_response_optimize>::ops;
-}
 
 static ::aiven::codec::sax::target sax_members_my_sql_query_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::my_sql_query_out*>(f.obj);
@@ -229,64 +130,7 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::my_sql_query_out*) {
 }
 
 #ifdef AIVEN_CODEC_TREE_REFERENCE
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::my_sql_account_query_optimize_response_optimize_index_recommendations_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::my_sql_account_query_optimize_response_optimize_recommendations_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::my_sql_account_query_optimize_response_optimize& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::my_sql_query_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-
-bool decode(const ::boost::json::value& v, ::aiven::api::my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "index_definition", out.index_definition, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"index_definition"};
-  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::my_sql_account_query_optimize_response_optimize_index_recommendations_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "creation_cmd", out.creation_cmd, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "table_name", out.table_name, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"creation_cmd", "table_name"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::my_sql_account_query_optimize_response_optimize_recommendations_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "bad_practice_sample", out.bad_practice_sample, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "best_practice_sample", out.best_practice_sample, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "fixable", out.fixable, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "line_number", out.line_number, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "priority", out.priority, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "title", out.title, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"bad_practice_sample", "best_practice_sample", "description", "fixable", "line_number", "priority", "title", "type"};
-  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::my_sql_account_query_optimize_response_optimize& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "existing_recommended_indexes", out.existing_recommended_indexes, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "index_recommendations", out.index_recommendations, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "optimization_id", out.optimization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "optimized_query", out.optimized_query, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "original_query", out.original_query, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "recommendations", out.recommendations, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"existing_recommended_indexes", "index_recommendations", "optimization_id", "optimized_query", "original_query", "recommendations"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
 
 bool decode(const ::boost::json::value& v, ::aiven::api::my_sql_query_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -343,33 +187,16 @@ bool decode(const ::boost::json::value& v, ::aiven::api::my_sql_query_out& out, 
   return o;
 }
 
-::boost::json::value encode(const ::aiven::api::my_sql_service_metadata_validate_request_body& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "db_version", in.db_version);
-  ::aiven::codec::put(o, "metadata", in.metadata);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::my_sql_service_query_statistics_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "limit", in.limit);
-  ::aiven::codec::put(o, "offset", in.offset);
-  ::aiven::codec::put(o, "order_by", in.order_by);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::my_sql_service_query_validate_request_body& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "do_not_store", in.do_not_store);
-  ::aiven::codec::put(o, "query", in.query);
-  return o;
-}
-
 namespace detail {
 
 void my_sql_account_query_optimize_erased(const ::aiven::client& c, ::aiven::api::my_sql_account_query_optimize_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::my_sql_account_query_optimize_response_optimize)> handler) {
-  static constexpr ::aiven::detail::op_info info{"MySQLAccountQueryOptimize", ::aiven::http_method::post, "/v1/account/{account_id}/mysql/query/optimize", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "MySQLAccountQueryOptimize",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/mysql/query/optimize",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -385,7 +212,12 @@ void my_sql_account_query_optimize_erased(const ::aiven::client& c, ::aiven::api
 
 void my_sql_service_database_metadata_query_erased(const ::aiven::client& c, ::aiven::api::my_sql_service_database_metadata_query_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"MySQLServiceDatabaseMetadataQuery", ::aiven::http_method::get, "/v1/mysql/database-metadata-query", true, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "MySQLServiceDatabaseMetadataQuery",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/mysql/database-metadata-query",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/mysql/database-metadata-query";
@@ -397,7 +229,12 @@ void my_sql_service_database_metadata_query_erased(const ::aiven::client& c, ::a
 
 void my_sql_service_metadata_validate_erased(const ::aiven::client& c, ::aiven::api::my_sql_service_metadata_validate_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"MySQLServiceMetadataValidate", ::aiven::http_method::post, "/v1/mysql/query/metadata-validate", true, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "MySQLServiceMetadataValidate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/mysql/query/metadata-validate",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/mysql/query/metadata-validate";
@@ -411,7 +248,12 @@ void my_sql_service_metadata_validate_erased(const ::aiven::client& c, ::aiven::
 
 void my_sql_service_query_statistics_erased(const ::aiven::client& c, ::aiven::api::my_sql_service_query_statistics_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::my_sql_query_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"MySQLServiceQueryStatistics", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/mysql/query/stats", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "MySQLServiceQueryStatistics",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/mysql/query/stats",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -429,7 +271,12 @@ void my_sql_service_query_statistics_erased(const ::aiven::client& c, ::aiven::a
 
 void my_sql_service_query_validate_erased(const ::aiven::client& c, ::aiven::api::my_sql_service_query_validate_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"MySQLServiceQueryValidate", ::aiven::http_method::post, "/v1/mysql/query/validate", true, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "MySQLServiceQueryValidate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/mysql/query/validate",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/mysql/query/validate";

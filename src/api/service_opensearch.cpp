@@ -75,27 +75,19 @@ bool from_string(std::string_view s, open_search_permission_type& out) noexcept 
   return false;
 }
 
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::rule_in*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::acl_in*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::replication_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::indexe_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::rule_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_acl_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_repository_out_settings*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_repository_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_snapshot_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_snapshot_status_out_shards_stats*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_snapshot_status_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_acl_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_acl_set_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_acl_update_out*);
+[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::opensearch_acl_config_in*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_security_get_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_security_reset_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_security_set_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response_errors_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_list_restorations_in_progress_response_snapshots_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_tiered_storage_summary_response_errors_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_tiered_storage_summary_response*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::rule_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::acl_in& in);
@@ -103,13 +95,48 @@ bool from_string(std::string_view s, open_search_permission_type& out) noexcept 
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_acl_set_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_acl_update_opensearch_acl_config_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_acl_update_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_index_close_multiple_request_body& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_index_open_multiple_request_body& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_security_reset_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_open_search_security_set_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_opensearch_custom_repo_create_snapshot_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_request_body& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_opensearch_custom_repo_restore_snapshot_in& in);
+
+static ::aiven::codec::sax::target sax_members_rule_in(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::rule_in*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "index") return ::aiven::codec::sax::member(f, "index", o.index);
+      break;
+    case 10:
+      if (k == "permission") return ::aiven::codec::sax::member(f, "permission", o.permission);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::rule_in*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_rule_in>::ops;
+}
+
+static ::aiven::codec::sax::target sax_members_acl_in(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::acl_in*>(f.obj);
+  switch (k.size()) {
+    case 5:
+      if (k == "rules") return ::aiven::codec::sax::member(f, "rules", o.rules);
+      break;
+    case 8:
+      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
+      break;
+    default: break;
+  }
+  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
+}
+
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::acl_in*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_acl_in>::ops;
+}
 
 static ::aiven::codec::sax::target sax_members_replication_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::replication_out*>(f.obj);
@@ -164,42 +191,6 @@ static ::aiven::codec::sax::target sax_members_indexe_out(::aiven::codec::sax::f
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::indexe_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_indexe_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_rule_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::rule_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "index") return ::aiven::codec::sax::member(f, "index", o.index);
-      break;
-    case 10:
-      if (k == "permission") return ::aiven::codec::sax::member(f, "permission", o.permission);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::rule_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_rule_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_open_search_acl_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::open_search_acl_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "rules") return ::aiven::codec::sax::member(f, "rules", o.rules);
-      break;
-    case 8:
-      if (k == "username") return ::aiven::codec::sax::member(f, "username", o.username);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_acl_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_open_search_acl_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_open_search_repository_out_settings(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -308,8 +299,8 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::open_search_snapshot_
   return ::aiven::codec::sax::model_ops<&sax_members_open_search_snapshot_status_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_open_search_acl_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_open_search_acl_get_out*>(f.obj);
+static ::aiven::codec::sax::target sax_members_opensearch_acl_config_in(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
+  auto& o = *static_cast<::aiven::api::opensearch_acl_config_in*>(f.obj);
   switch (k.size()) {
     case 4:
       if (k == "acls") return ::aiven::codec::sax::member(f, "acls", o.acls);
@@ -322,44 +313,8 @@ static ::aiven::codec::sax::target sax_members_service_open_search_acl_get_out(:
   return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
 }
 
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_acl_get_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_open_search_acl_get_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_open_search_acl_set_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_open_search_acl_set_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "acls") return ::aiven::codec::sax::member(f, "acls", o.acls);
-      break;
-    case 7:
-      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_acl_set_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_open_search_acl_set_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_open_search_acl_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_open_search_acl_update_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "acls") return ::aiven::codec::sax::member(f, "acls", o.acls);
-      break;
-    case 7:
-      if (k == "enabled") return ::aiven::codec::sax::member(f, "enabled", o.enabled);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_acl_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_open_search_acl_update_out>::ops;
+const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::opensearch_acl_config_in*) {
+  return ::aiven::codec::sax::model_ops<&sax_members_opensearch_acl_config_in>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_open_search_security_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -387,81 +342,6 @@ static ::aiven::codec::sax::target sax_members_service_open_search_security_get_
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_security_get_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_service_open_search_security_get_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_open_search_security_reset_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_open_search_security_reset_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 23:
-      if (k == "security_plugin_enabled") return ::aiven::codec::sax::member(f, "security_plugin_enabled", o.security_plugin_enabled);
-      break;
-    case 25:
-      if (k == "security_plugin_available") return ::aiven::codec::sax::member(f, "security_plugin_available", o.security_plugin_available);
-      break;
-    case 29:
-      if (k == "security_plugin_admin_enabled") return ::aiven::codec::sax::member(f, "security_plugin_admin_enabled", o.security_plugin_admin_enabled);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_security_reset_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_open_search_security_reset_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_open_search_security_set_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_open_search_security_set_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 23:
-      if (k == "security_plugin_enabled") return ::aiven::codec::sax::member(f, "security_plugin_enabled", o.security_plugin_enabled);
-      break;
-    case 25:
-      if (k == "security_plugin_available") return ::aiven::codec::sax::member(f, "security_plugin_available", o.security_plugin_available);
-      break;
-    case 29:
-      if (k == "security_plugin_admin_enabled") return ::aiven::codec::sax::member(f, "security_plugin_admin_enabled", o.security_plugin_admin_enabled);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_open_search_security_set_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_open_search_security_set_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_opensearch_custom_repo_restore_snapshot_check_response_errors_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response_errors_item*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "more_info") return ::aiven::codec::sax::member(f, "more_info", o.more_info);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response_errors_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_opensearch_custom_repo_restore_snapshot_check_response_errors_item>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_service_opensearch_custom_repo_restore_snapshot_check_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -515,63 +395,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_li
   return ::aiven::codec::sax::model_ops<&sax_members_service_opensearch_list_restorations_in_progress_response_snapshots_item>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_service_opensearch_tiered_storage_summary_response_errors_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_opensearch_tiered_storage_summary_response_errors_item*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "more_info") return ::aiven::codec::sax::member(f, "more_info", o.more_info);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_tiered_storage_summary_response_errors_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_opensearch_tiered_storage_summary_response_errors_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item*>(f.obj);
-  switch (k.size()) {
-    case 10:
-      if (k == "hour_start") return ::aiven::codec::sax::member(f, "hour_start", o.hour_start);
-      break;
-    case 14:
-      if (k == "estimated_cost") return ::aiven::codec::sax::member(f, "estimated_cost", o.estimated_cost);
-      break;
-    case 17:
-      if (k == "peak_stored_bytes") return ::aiven::codec::sax::member(f, "peak_stored_bytes", o.peak_stored_bytes);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_service_opensearch_tiered_storage_summary_response_storage_usage_history(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "hourly") return ::aiven::codec::sax::member(f, "hourly", o.hourly);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_opensearch_tiered_storage_summary_response_storage_usage_history>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_service_opensearch_tiered_storage_summary_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::service_opensearch_tiered_storage_summary_response*>(f.obj);
   switch (k.size()) {
@@ -604,28 +427,42 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_opensearch_ti
 }
 
 #ifdef AIVEN_CODEC_TREE_REFERENCE
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::rule_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::acl_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::replication_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::indexe_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::rule_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::open_search_acl_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::open_search_repository_out_settings& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::open_search_repository_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::open_search_snapshot_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::open_search_snapshot_status_out_shards_stats& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::open_search_snapshot_status_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_acl_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_acl_set_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_acl_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::opensearch_acl_config_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_security_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_security_reset_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_security_set_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response_errors_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_list_restorations_in_progress_response_snapshots_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tiered_storage_summary_response_errors_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tiered_storage_summary_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
+
+bool decode(const ::boost::json::value& v, ::aiven::api::rule_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "index", out.index, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "permission", out.permission, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"index", "permission"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
+  return true;
+}
+
+bool decode(const ::boost::json::value& v, ::aiven::api::acl_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+  const ::boost::json::object* o = nullptr;
+  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
+  if (!o) return true;
+  if (!::aiven::codec::member(*o, "rules", out.rules, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
+  static constexpr std::string_view known[] = {"rules", "username"};
+  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
+  return true;
+}
 
 bool decode(const ::boost::json::value& v, ::aiven::api::replication_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -655,28 +492,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::indexe_out& out, const 
   if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
   static constexpr std::string_view known[] = {"create_time", "docs", "health", "index_name", "number_of_replicas", "number_of_shards", "read_only_allow_delete", "replication", "size", "status"};
   ::aiven::codec::keep_unknown(*o, known, 10, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::rule_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "index", out.index, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "permission", out.permission, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"index", "permission"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::open_search_acl_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "rules", out.rules, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "username", out.username, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"rules", "username"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
 
@@ -741,29 +556,7 @@ bool decode(const ::boost::json::value& v, ::aiven::api::open_search_snapshot_st
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_acl_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "acls", out.acls, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "enabled", out.enabled, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"acls", "enabled"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_acl_set_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "acls", out.acls, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "enabled", out.enabled, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"acls", "enabled"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_acl_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
+bool decode(const ::boost::json::value& v, ::aiven::api::opensearch_acl_config_in& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -785,46 +578,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_sec
   if (!::aiven::codec::member(*o, "security_plugin_enabled", out.security_plugin_enabled, p, ctx)) return false;
   static constexpr std::string_view known[] = {"errors", "message", "security_plugin_admin_enabled", "security_plugin_available", "security_plugin_enabled"};
   ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_security_reset_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "security_plugin_admin_enabled", out.security_plugin_admin_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "security_plugin_available", out.security_plugin_available, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "security_plugin_enabled", out.security_plugin_enabled, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"errors", "message", "security_plugin_admin_enabled", "security_plugin_available", "security_plugin_enabled"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_open_search_security_set_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "security_plugin_admin_enabled", out.security_plugin_admin_enabled, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "security_plugin_available", out.security_plugin_available, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "security_plugin_enabled", out.security_plugin_enabled, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"errors", "message", "security_plugin_admin_enabled", "security_plugin_available", "security_plugin_enabled"};
-  ::aiven::codec::keep_unknown(*o, known, 5, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response_errors_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "more_info", out.more_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"message", "more_info", "status"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -852,40 +605,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_list
   if (!::aiven::codec::member(*o, "start_time_in_millis", out.start_time_in_millis, p, ctx)) return false;
   static constexpr std::string_view known[] = {"repo_name", "running_time_in_nanos", "snapshot_name", "start_time_in_millis"};
   ::aiven::codec::keep_unknown(*o, known, 4, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tiered_storage_summary_response_errors_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "more_info", out.more_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"message", "more_info", "status"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "estimated_cost", out.estimated_cost, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "hour_start", out.hour_start, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "peak_stored_bytes", out.peak_stored_bytes, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"estimated_cost", "hour_start", "peak_stored_bytes"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tiered_storage_summary_response_storage_usage_history& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "hourly", out.hourly, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"hourly"};
-  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
   return true;
 }
 
@@ -943,12 +662,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::service_opensearch_tier
 ::boost::json::value encode(const ::aiven::api::service_open_search_acl_update_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "opensearch_acl_config", in.opensearch_acl_config);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::service_open_search_index_close_multiple_request_body& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "indices", in.indices);
   return o;
 }
 
@@ -1010,7 +723,12 @@ namespace detail {
 
 void service_open_search_acl_get_erased(const ::aiven::client& c, ::aiven::api::service_open_search_acl_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_open_search_acl_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchAclGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/opensearch/acl", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchAclGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/acl",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1026,7 +744,12 @@ void service_open_search_acl_get_erased(const ::aiven::client& c, ::aiven::api::
 
 void service_open_search_acl_set_erased(const ::aiven::client& c, ::aiven::api::service_open_search_acl_set_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_open_search_acl_set_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchAclSet", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/opensearch/acl", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchAclSet",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/acl",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1044,7 +767,12 @@ void service_open_search_acl_set_erased(const ::aiven::client& c, ::aiven::api::
 
 void service_open_search_acl_update_erased(const ::aiven::client& c, ::aiven::api::service_open_search_acl_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_open_search_acl_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchAclUpdate", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/opensearch/acl", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchAclUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/acl",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1062,7 +790,12 @@ void service_open_search_acl_update_erased(const ::aiven::client& c, ::aiven::ap
 
 void service_open_search_index_close_erased(const ::aiven::client& c, ::aiven::api::service_open_search_index_close_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, bool)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchIndexClose", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/opensearch/{index_pattern}/_close", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchIndexClose",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/{index_pattern}/_close",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1080,7 +813,12 @@ void service_open_search_index_close_erased(const ::aiven::client& c, ::aiven::a
 
 void service_open_search_index_close_multiple_erased(const ::aiven::client& c, ::aiven::api::service_open_search_index_close_multiple_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<std::string>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchIndexCloseMultiple", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/index/close_multiple", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchIndexCloseMultiple",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/index/close_multiple",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1098,7 +836,12 @@ void service_open_search_index_close_multiple_erased(const ::aiven::client& c, :
 
 void service_open_search_index_delete_erased(const ::aiven::client& c, ::aiven::api::service_open_search_index_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchIndexDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/index/{index_pattern}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchIndexDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/index/{index_pattern}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1115,7 +858,12 @@ void service_open_search_index_delete_erased(const ::aiven::client& c, ::aiven::
 
 void service_open_search_index_list_erased(const ::aiven::client& c, ::aiven::api::service_open_search_index_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::indexe_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchIndexList", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/index", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchIndexList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/index",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1131,7 +879,12 @@ void service_open_search_index_list_erased(const ::aiven::client& c, ::aiven::ap
 
 void service_open_search_index_open_erased(const ::aiven::client& c, ::aiven::api::service_open_search_index_open_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, bool)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchIndexOpen", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/opensearch/{index_pattern}/_open", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchIndexOpen",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/{index_pattern}/_open",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1149,7 +902,12 @@ void service_open_search_index_open_erased(const ::aiven::client& c, ::aiven::ap
 
 void service_open_search_index_open_multiple_erased(const ::aiven::client& c, ::aiven::api::service_open_search_index_open_multiple_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<std::string>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchIndexOpenMultiple", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/index/open_multiple", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchIndexOpenMultiple",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/index/open_multiple",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1167,7 +925,12 @@ void service_open_search_index_open_multiple_erased(const ::aiven::client& c, ::
 
 void service_open_search_security_get_erased(const ::aiven::client& c, ::aiven::api::service_open_search_security_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_open_search_security_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchSecurityGet", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/opensearch/security", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchSecurityGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/security",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1183,7 +946,12 @@ void service_open_search_security_get_erased(const ::aiven::client& c, ::aiven::
 
 void service_open_search_security_reset_erased(const ::aiven::client& c, ::aiven::api::service_open_search_security_reset_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_open_search_security_reset_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchSecurityReset", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/opensearch/security/admin", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchSecurityReset",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/security/admin",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1201,7 +969,12 @@ void service_open_search_security_reset_erased(const ::aiven::client& c, ::aiven
 
 void service_open_search_security_set_erased(const ::aiven::client& c, ::aiven::api::service_open_search_security_set_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_open_search_security_set_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpenSearchSecuritySet", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/opensearch/security/admin", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpenSearchSecuritySet",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/security/admin",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1219,7 +992,12 @@ void service_open_search_security_set_erased(const ::aiven::client& c, ::aiven::
 
 void service_opensearch_custom_repo_create_snapshot_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_create_snapshot_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, bool)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchCustomRepoCreateSnapshot", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchCustomRepoCreateSnapshot",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1240,7 +1018,12 @@ void service_opensearch_custom_repo_create_snapshot_erased(const ::aiven::client
 
 void service_opensearch_custom_repo_delete_snapshot_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_delete_snapshot_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, bool)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchCustomRepoDeleteSnapshot", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchCustomRepoDeleteSnapshot",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1259,7 +1042,12 @@ void service_opensearch_custom_repo_delete_snapshot_erased(const ::aiven::client
 
 void service_opensearch_custom_repo_list_snapshots_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_list_snapshots_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::open_search_snapshot_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchCustomRepoListSnapshots", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/_all", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchCustomRepoListSnapshots",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/_all",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1277,7 +1065,12 @@ void service_opensearch_custom_repo_list_snapshots_erased(const ::aiven::client&
 
 void service_opensearch_custom_repo_name_verify_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_name_verify_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::boost::json::value)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchCustomRepoNameVerify", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/_verify", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchCustomRepoNameVerify",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/_verify",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1295,7 +1088,12 @@ void service_opensearch_custom_repo_name_verify_erased(const ::aiven::client& c,
 
 void service_opensearch_custom_repo_restore_snapshot_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_restore_snapshot_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, bool)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchCustomRepoRestoreSnapshot", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}/_restore", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchCustomRepoRestoreSnapshot",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}/_restore",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1317,7 +1115,12 @@ void service_opensearch_custom_repo_restore_snapshot_erased(const ::aiven::clien
 
 void service_opensearch_custom_repo_restore_snapshot_check_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_opensearch_custom_repo_restore_snapshot_check_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchCustomRepoRestoreSnapshotCheck", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}/_restore_check", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchCustomRepoRestoreSnapshotCheck",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}/_restore_check",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1339,7 +1142,12 @@ void service_opensearch_custom_repo_restore_snapshot_check_erased(const ::aiven:
 
 void service_opensearch_custom_repo_show_snapshot_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_show_snapshot_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::open_search_snapshot_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchCustomRepoShowSnapshot", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchCustomRepoShowSnapshot",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1358,7 +1166,12 @@ void service_opensearch_custom_repo_show_snapshot_erased(const ::aiven::client& 
 
 void service_opensearch_custom_repo_show_snapshot_status_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_show_snapshot_status_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::open_search_snapshot_status_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchCustomRepoShowSnapshotStatus", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}/_status", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchCustomRepoShowSnapshotStatus",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/{snapshot_name}/_status",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1378,7 +1191,12 @@ void service_opensearch_custom_repo_show_snapshot_status_erased(const ::aiven::c
 
 void service_opensearch_custom_repo_snapshots_in_progress_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_custom_repo_snapshots_in_progress_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::open_search_snapshot_status_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchCustomRepoSnapshotsInProgress", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/_status", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchCustomRepoSnapshotsInProgress",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/{repository_name}/_status",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1396,7 +1214,12 @@ void service_opensearch_custom_repo_snapshots_in_progress_erased(const ::aiven::
 
 void service_opensearch_list_custom_repos_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_list_custom_repos_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::open_search_repository_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchListCustomRepos", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/opensearch/_snapshot", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchListCustomRepos",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/_snapshot",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1412,7 +1235,12 @@ void service_opensearch_list_custom_repos_erased(const ::aiven::client& c, ::aiv
 
 void service_opensearch_list_restorations_in_progress_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_list_restorations_in_progress_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::service_opensearch_list_restorations_in_progress_response_snapshots_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchListRestorationsInProgress", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/restoration_in_progress", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchListRestorationsInProgress",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/_snapshot/restoration_in_progress",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -1428,7 +1256,12 @@ void service_opensearch_list_restorations_in_progress_erased(const ::aiven::clie
 
 void service_opensearch_tiered_storage_summary_erased(const ::aiven::client& c, ::aiven::api::service_opensearch_tiered_storage_summary_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_opensearch_tiered_storage_summary_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceOpensearchTieredStorageSummary", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/opensearch/tiered-storage/summary", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceOpensearchTieredStorageSummary",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/opensearch/tiered-storage/summary",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

@@ -51,182 +51,10 @@ bool from_string(std::string_view s, pg_account_query_optimize_request_body_pg_v
   return false;
 }
 
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_account_query_optimize_response_optimize_existing_recommended_indexes_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_account_query_optimize_response_optimize_index_recommendations_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_account_query_optimize_response_optimize_recommendations_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_account_query_optimize_response_optimize*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_service_query_statistics_deprecated_response_queries_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::postgre_sql_query_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::pg_account_query_optimize_request_body& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::pg_service_metadata_validate_request_body& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::pg_service_query_statistics_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::pg_service_query_validate_request_body& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_pg_bouncer_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::service_pg_bouncer_update_in& in);
-
-static ::aiven::codec::sax::target sax_members_pg_account_query_optimize_response_optimize_existing_recommended_indexes_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::pg_account_query_optimize_response_optimize_existing_recommended_indexes_item*>(f.obj);
-  switch (k.size()) {
-    case 16:
-      if (k == "index_definition") return ::aiven::codec::sax::member(f, "index_definition", o.index_definition);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_account_query_optimize_response_optimize_existing_recommended_indexes_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_pg_account_query_optimize_response_optimize_existing_recommended_indexes_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_pg_account_query_optimize_response_optimize_index_recommendations_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::pg_account_query_optimize_response_optimize_index_recommendations_item*>(f.obj);
-  switch (k.size()) {
-    case 10:
-      if (k == "table_name") return ::aiven::codec::sax::member(f, "table_name", o.table_name);
-      break;
-    case 12:
-      if (k == "creation_cmd") return ::aiven::codec::sax::member(f, "creation_cmd", o.creation_cmd);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_account_query_optimize_response_optimize_index_recommendations_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_pg_account_query_optimize_response_optimize_index_recommendations_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_pg_account_query_optimize_response_optimize_recommendations_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::pg_account_query_optimize_response_optimize_recommendations_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "type") return ::aiven::codec::sax::member(f, "type", o.type);
-      break;
-    case 5:
-      if (k == "title") return ::aiven::codec::sax::member(f, "title", o.title);
-      break;
-    case 7:
-      if (k == "fixable") return ::aiven::codec::sax::member(f, "fixable", o.fixable);
-      break;
-    case 8:
-      if (k == "priority") return ::aiven::codec::sax::member(f, "priority", o.priority);
-      break;
-    case 11:
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      if (k == "line_number") return ::aiven::codec::sax::member(f, "line_number", o.line_number);
-      break;
-    case 19:
-      if (k == "bad_practice_sample") return ::aiven::codec::sax::member(f, "bad_practice_sample", o.bad_practice_sample);
-      break;
-    case 20:
-      if (k == "best_practice_sample") return ::aiven::codec::sax::member(f, "best_practice_sample", o.best_practice_sample);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_account_query_optimize_response_optimize_recommendations_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_pg_account_query_optimize_response_optimize_recommendations_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_pg_account_query_optimize_response_optimize(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::pg_account_query_optimize_response_optimize*>(f.obj);
-  switch (k.size()) {
-    case 14:
-      if (k == "original_query") return ::aiven::codec::sax::member(f, "original_query", o.original_query);
-      break;
-    case 15:
-      if (k == "optimization_id") return ::aiven::codec::sax::member(f, "optimization_id", o.optimization_id);
-      if (k == "optimized_query") return ::aiven::codec::sax::member(f, "optimized_query", o.optimized_query);
-      if (k == "recommendations") return ::aiven::codec::sax::member(f, "recommendations", o.recommendations);
-      break;
-    case 21:
-      if (k == "index_recommendations") return ::aiven::codec::sax::member(f, "index_recommendations", o.index_recommendations);
-      break;
-    case 28:
-      if (k == "existing_recommended_indexes") return ::aiven::codec::sax::member(f, "existing_recommended_indexes", o.existing_recommended_indexes);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_account_query_optimize_response_optimize*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_pg_account_query_optimize_response_optimize>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_pg_service_query_statistics_deprecated_response_queries_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::pg_service_query_statistics_deprecated_response_queries_item*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "rows") return ::aiven::codec::sax::member(f, "rows", o.rows);
-      break;
-    case 5:
-      if (k == "calls") return ::aiven::codec::sax::member(f, "calls", o.calls);
-      if (k == "query") return ::aiven::codec::sax::member(f, "query", o.query);
-      break;
-    case 7:
-      if (k == "queryid") return ::aiven::codec::sax::member(f, "queryid", o.queryid);
-      if (k == "wal_fpi") return ::aiven::codec::sax::member(f, "wal_fpi", o.wal_fpi);
-      break;
-    case 8:
-      if (k == "max_time") return ::aiven::codec::sax::member(f, "max_time", o.max_time);
-      if (k == "min_time") return ::aiven::codec::sax::member(f, "min_time", o.min_time);
-      break;
-    case 9:
-      if (k == "mean_time") return ::aiven::codec::sax::member(f, "mean_time", o.mean_time);
-      if (k == "user_name") return ::aiven::codec::sax::member(f, "user_name", o.user_name);
-      if (k == "wal_bytes") return ::aiven::codec::sax::member(f, "wal_bytes", o.wal_bytes);
-      break;
-    case 10:
-      if (k == "total_time") return ::aiven::codec::sax::member(f, "total_time", o.total_time);
-      break;
-    case 11:
-      if (k == "stddev_time") return ::aiven::codec::sax::member(f, "stddev_time", o.stddev_time);
-      if (k == "wal_records") return ::aiven::codec::sax::member(f, "wal_records", o.wal_records);
-      break;
-    case 13:
-      if (k == "blk_read_time") return ::aiven::codec::sax::member(f, "blk_read_time", o.blk_read_time);
-      if (k == "database_name") return ::aiven::codec::sax::member(f, "database_name", o.database_name);
-      if (k == "max_plan_time") return ::aiven::codec::sax::member(f, "max_plan_time", o.max_plan_time);
-      if (k == "min_plan_time") return ::aiven::codec::sax::member(f, "min_plan_time", o.min_plan_time);
-      break;
-    case 14:
-      if (k == "blk_write_time") return ::aiven::codec::sax::member(f, "blk_write_time", o.blk_write_time);
-      if (k == "local_blks_hit") return ::aiven::codec::sax::member(f, "local_blks_hit", o.local_blks_hit);
-      if (k == "mean_plan_time") return ::aiven::codec::sax::member(f, "mean_plan_time", o.mean_plan_time);
-      if (k == "temp_blks_read") return ::aiven::codec::sax::member(f, "temp_blks_read", o.temp_blks_read);
-      break;
-    case 15:
-      if (k == "local_blks_read") return ::aiven::codec::sax::member(f, "local_blks_read", o.local_blks_read);
-      if (k == "shared_blks_hit") return ::aiven::codec::sax::member(f, "shared_blks_hit", o.shared_blks_hit);
-      if (k == "total_plan_time") return ::aiven::codec::sax::member(f, "total_plan_time", o.total_plan_time);
-      break;
-    case 16:
-      if (k == "shared_blks_read") return ::aiven::codec::sax::member(f, "shared_blks_read", o.shared_blks_read);
-      if (k == "stddev_plan_time") return ::aiven::codec::sax::member(f, "stddev_plan_time", o.stddev_plan_time);
-      break;
-    case 17:
-      if (k == "temp_blks_written") return ::aiven::codec::sax::member(f, "temp_blks_written", o.temp_blks_written);
-      break;
-    case 18:
-      if (k == "local_blks_dirtied") return ::aiven::codec::sax::member(f, "local_blks_dirtied", o.local_blks_dirtied);
-      if (k == "local_blks_written") return ::aiven::codec::sax::member(f, "local_blks_written", o.local_blks_written);
-      break;
-    case 19:
-      if (k == "shared_blks_dirtied") return ::aiven::codec::sax::member(f, "shared_blks_dirtied", o.shared_blks_dirtied);
-      if (k == "shared_blks_written") return ::aiven::codec::sax::member(f, "shared_blks_written", o.shared_blks_written);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::pg_service_query_statistics_deprecated_response_queries_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_pg_service_query_statistics_deprecated_response_queries_item>::ops;
-}
 
 static ::aiven::codec::sax::target sax_members_postgre_sql_query_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::postgre_sql_query_out*>(f.obj);
@@ -300,105 +128,7 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::postgre_sql_query_out
 }
 
 #ifdef AIVEN_CODEC_TREE_REFERENCE
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimize_response_optimize_existing_recommended_indexes_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimize_response_optimize_index_recommendations_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimize_response_optimize_recommendations_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimize_response_optimize& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::pg_service_query_statistics_deprecated_response_queries_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::postgre_sql_query_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-
-bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimize_response_optimize_existing_recommended_indexes_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "index_definition", out.index_definition, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"index_definition"};
-  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimize_response_optimize_index_recommendations_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "creation_cmd", out.creation_cmd, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "table_name", out.table_name, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"creation_cmd", "table_name"};
-  ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimize_response_optimize_recommendations_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "bad_practice_sample", out.bad_practice_sample, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "best_practice_sample", out.best_practice_sample, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "fixable", out.fixable, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "line_number", out.line_number, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "priority", out.priority, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "title", out.title, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "type", out.type, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"bad_practice_sample", "best_practice_sample", "description", "fixable", "line_number", "priority", "title", "type"};
-  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::pg_account_query_optimize_response_optimize& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "existing_recommended_indexes", out.existing_recommended_indexes, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "index_recommendations", out.index_recommendations, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "optimization_id", out.optimization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "optimized_query", out.optimized_query, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "original_query", out.original_query, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "recommendations", out.recommendations, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"existing_recommended_indexes", "index_recommendations", "optimization_id", "optimized_query", "original_query", "recommendations"};
-  ::aiven::codec::keep_unknown(*o, known, 6, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::pg_service_query_statistics_deprecated_response_queries_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "blk_read_time", out.blk_read_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "blk_write_time", out.blk_write_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "calls", out.calls, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "database_name", out.database_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "local_blks_dirtied", out.local_blks_dirtied, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "local_blks_hit", out.local_blks_hit, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "local_blks_read", out.local_blks_read, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "local_blks_written", out.local_blks_written, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "max_plan_time", out.max_plan_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "max_time", out.max_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "mean_plan_time", out.mean_plan_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "mean_time", out.mean_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "min_plan_time", out.min_plan_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "min_time", out.min_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "query", out.query, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "queryid", out.queryid, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "rows", out.rows, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "shared_blks_dirtied", out.shared_blks_dirtied, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "shared_blks_hit", out.shared_blks_hit, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "shared_blks_read", out.shared_blks_read, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "shared_blks_written", out.shared_blks_written, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "stddev_plan_time", out.stddev_plan_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "stddev_time", out.stddev_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "temp_blks_read", out.temp_blks_read, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "temp_blks_written", out.temp_blks_written, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "total_plan_time", out.total_plan_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "total_time", out.total_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_name", out.user_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "wal_bytes", out.wal_bytes, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "wal_fpi", out.wal_fpi, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "wal_records", out.wal_records, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"blk_read_time", "blk_write_time", "calls", "database_name", "local_blks_dirtied", "local_blks_hit", "local_blks_read", "local_blks_written", "max_plan_time", "max_time", "mean_plan_time", "mean_time", "min_plan_time", "min_time", "query", "queryid", "rows", "shared_blks_dirtied", "shared_blks_hit", "shared_blks_read", "shared_blks_written", "stddev_plan_time", "stddev_time", "temp_blks_read", "temp_blks_written", "total_plan_time", "total_time", "user_name", "wal_bytes", "wal_fpi", "wal_records"};
-  ::aiven::codec::keep_unknown(*o, known, 31, out.unknown_fields_);
-  return true;
-}
 
 bool decode(const ::boost::json::value& v, ::aiven::api::postgre_sql_query_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -451,28 +181,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::postgre_sql_query_out& 
   return o;
 }
 
-::boost::json::value encode(const ::aiven::api::pg_service_metadata_validate_request_body& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "db_version", in.db_version);
-  ::aiven::codec::put(o, "metadata", in.metadata);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::pg_service_query_statistics_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "limit", in.limit);
-  ::aiven::codec::put(o, "offset", in.offset);
-  ::aiven::codec::put(o, "order_by", in.order_by);
-  return o;
-}
-
-::boost::json::value encode(const ::aiven::api::pg_service_query_validate_request_body& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "do_not_store", in.do_not_store);
-  ::aiven::codec::put(o, "query", in.query);
-  return o;
-}
-
 ::boost::json::value encode(const ::aiven::api::service_pg_bouncer_create_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "database", in.database);
@@ -496,7 +204,12 @@ namespace detail {
 
 void pg_account_query_optimize_erased(const ::aiven::client& c, ::aiven::api::pg_account_query_optimize_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::pg_account_query_optimize_response_optimize)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PGAccountQueryOptimize", ::aiven::http_method::post, "/v1/account/{account_id}/pg/query/optimize", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PGAccountQueryOptimize",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/account/{account_id}/pg/query/optimize",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/account/";
@@ -512,7 +225,12 @@ void pg_account_query_optimize_erased(const ::aiven::client& c, ::aiven::api::pg
 
 void pg_service_available_extensions_erased(const ::aiven::client& c, ::aiven::api::pg_service_available_extensions_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::extension_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PGServiceAvailableExtensions", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/pg/available-extensions", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PGServiceAvailableExtensions",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/pg/available-extensions",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -528,7 +246,12 @@ void pg_service_available_extensions_erased(const ::aiven::client& c, ::aiven::a
 
 void pg_service_database_metadata_query_erased(const ::aiven::client& c, ::aiven::api::pg_service_database_metadata_query_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PGServiceDatabaseMetadataQuery", ::aiven::http_method::get, "/v1/pg/database-metadata-query", true, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PGServiceDatabaseMetadataQuery",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/pg/database-metadata-query",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/pg/database-metadata-query";
@@ -540,7 +263,12 @@ void pg_service_database_metadata_query_erased(const ::aiven::client& c, ::aiven
 
 void pg_service_metadata_validate_erased(const ::aiven::client& c, ::aiven::api::pg_service_metadata_validate_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PGServiceMetadataValidate", ::aiven::http_method::post, "/v1/pg/query/metadata-validate", true, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PGServiceMetadataValidate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/pg/query/metadata-validate",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/pg/query/metadata-validate";
@@ -554,7 +282,12 @@ void pg_service_metadata_validate_erased(const ::aiven::client& c, ::aiven::api:
 
 void pg_service_query_statistics_erased(const ::aiven::client& c, ::aiven::api::pg_service_query_statistics_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::postgre_sql_query_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PGServiceQueryStatistics", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/pg/query/stats", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PGServiceQueryStatistics",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/pg/query/stats",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -572,7 +305,12 @@ void pg_service_query_statistics_erased(const ::aiven::client& c, ::aiven::api::
 
 void pg_service_query_statistics_deprecated_erased(const ::aiven::client& c, ::aiven::api::pg_service_query_statistics_deprecated_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::pg_service_query_statistics_deprecated_response_queries_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PGServiceQueryStatisticsDeprecated", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/query/stats", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PGServiceQueryStatisticsDeprecated",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/query/stats",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -588,7 +326,12 @@ void pg_service_query_statistics_deprecated_erased(const ::aiven::client& c, ::a
 
 void pg_service_query_validate_erased(const ::aiven::client& c, ::aiven::api::pg_service_query_validate_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"PGServiceQueryValidate", ::aiven::http_method::post, "/v1/pg/query/validate", true, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "PGServiceQueryValidate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/pg/query/validate",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/pg/query/validate";
@@ -602,7 +345,12 @@ void pg_service_query_validate_erased(const ::aiven::client& c, ::aiven::api::pg
 
 void service_pg_bouncer_create_erased(const ::aiven::client& c, ::aiven::api::service_pg_bouncer_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePGBouncerCreate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/connection_pool", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePGBouncerCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/connection_pool",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -620,7 +368,12 @@ void service_pg_bouncer_create_erased(const ::aiven::client& c, ::aiven::api::se
 
 void service_pg_bouncer_delete_erased(const ::aiven::client& c, ::aiven::api::service_pg_bouncer_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePGBouncerDelete", ::aiven::http_method::delete_, "/v1/project/{project}/service/{service_name}/connection_pool/{pool_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePGBouncerDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/service/{service_name}/connection_pool/{pool_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -637,7 +390,12 @@ void service_pg_bouncer_delete_erased(const ::aiven::client& c, ::aiven::api::se
 
 void service_pg_bouncer_update_erased(const ::aiven::client& c, ::aiven::api::service_pg_bouncer_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServicePGBouncerUpdate", ::aiven::http_method::put, "/v1/project/{project}/service/{service_name}/connection_pool/{pool_name}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServicePGBouncerUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/project/{project}/service/{service_name}/connection_pool/{pool_name}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

@@ -17,64 +17,16 @@
 
 namespace aiven::api {
 
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_thanos_storage_summary_out*);
-
-static ::aiven::codec::sax::target sax_members_service_thanos_storage_summary_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::service_thanos_storage_summary_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 12:
-      if (k == "current_cost") return ::aiven::codec::sax::member(f, "current_cost", o.current_cost);
-      break;
-    case 15:
-      if (k == "forecasted_cost") return ::aiven::codec::sax::member(f, "forecasted_cost", o.forecasted_cost);
-      if (k == "forecasted_rate") return ::aiven::codec::sax::member(f, "forecasted_rate", o.forecasted_rate);
-      break;
-    case 19:
-      if (k == "total_storage_usage") return ::aiven::codec::sax::member(f, "total_storage_usage", o.total_storage_usage);
-      break;
-    case 21:
-      if (k == "storage_usage_history") return ::aiven::codec::sax::member(f, "storage_usage_history", o.storage_usage_history);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::service_thanos_storage_summary_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_service_thanos_storage_summary_out>::ops;
-}
-
-#ifdef AIVEN_CODEC_TREE_REFERENCE
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::service_thanos_storage_summary_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-
-bool decode(const ::boost::json::value& v, ::aiven::api::service_thanos_storage_summary_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "current_cost", out.current_cost, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "forecasted_cost", out.forecasted_cost, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "forecasted_rate", out.forecasted_rate, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "storage_usage_history", out.storage_usage_history, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "total_storage_usage", out.total_storage_usage, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"current_cost", "errors", "forecasted_cost", "forecasted_rate", "message", "storage_usage_history", "total_storage_usage"};
-  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
-  return true;
-}
-#endif  // AIVEN_CODEC_TREE_REFERENCE
-
 namespace detail {
 
 void service_thanos_storage_summary_erased(const ::aiven::client& c, ::aiven::api::service_thanos_storage_summary_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::service_thanos_storage_summary_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ServiceThanosStorageSummary", ::aiven::http_method::get, "/v1/project/{project}/service/{service_name}/thanos/storage/summary", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ServiceThanosStorageSummary",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/service/{service_name}/thanos/storage/summary",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

@@ -17,72 +17,6 @@
 
 namespace aiven::api {
 
-std::string_view to_string(project_static_ip_associate_state_type v) noexcept {
-  switch (v) {
-    case project_static_ip_associate_state_type::assigned: return "assigned";
-    case project_static_ip_associate_state_type::available: return "available";
-    case project_static_ip_associate_state_type::created: return "created";
-    case project_static_ip_associate_state_type::creating: return "creating";
-    case project_static_ip_associate_state_type::deleted: return "deleted";
-    case project_static_ip_associate_state_type::deleting: return "deleting";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, project_static_ip_associate_state_type& out) noexcept {
-  if (s == "assigned") { out = project_static_ip_associate_state_type::assigned; return true; }
-  if (s == "available") { out = project_static_ip_associate_state_type::available; return true; }
-  if (s == "created") { out = project_static_ip_associate_state_type::created; return true; }
-  if (s == "creating") { out = project_static_ip_associate_state_type::creating; return true; }
-  if (s == "deleted") { out = project_static_ip_associate_state_type::deleted; return true; }
-  if (s == "deleting") { out = project_static_ip_associate_state_type::deleting; return true; }
-  out = project_static_ip_associate_state_type::unknown;
-  return false;
-}
-
-std::string_view to_string(project_static_ip_dissociate_state_type v) noexcept {
-  switch (v) {
-    case project_static_ip_dissociate_state_type::assigned: return "assigned";
-    case project_static_ip_dissociate_state_type::available: return "available";
-    case project_static_ip_dissociate_state_type::created: return "created";
-    case project_static_ip_dissociate_state_type::creating: return "creating";
-    case project_static_ip_dissociate_state_type::deleted: return "deleted";
-    case project_static_ip_dissociate_state_type::deleting: return "deleting";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, project_static_ip_dissociate_state_type& out) noexcept {
-  if (s == "assigned") { out = project_static_ip_dissociate_state_type::assigned; return true; }
-  if (s == "available") { out = project_static_ip_dissociate_state_type::available; return true; }
-  if (s == "created") { out = project_static_ip_dissociate_state_type::created; return true; }
-  if (s == "creating") { out = project_static_ip_dissociate_state_type::creating; return true; }
-  if (s == "deleted") { out = project_static_ip_dissociate_state_type::deleted; return true; }
-  if (s == "deleting") { out = project_static_ip_dissociate_state_type::deleting; return true; }
-  out = project_static_ip_dissociate_state_type::unknown;
-  return false;
-}
-
-std::string_view to_string(project_static_ip_patch_state_type v) noexcept {
-  switch (v) {
-    case project_static_ip_patch_state_type::assigned: return "assigned";
-    case project_static_ip_patch_state_type::available: return "available";
-    case project_static_ip_patch_state_type::created: return "created";
-    case project_static_ip_patch_state_type::creating: return "creating";
-    case project_static_ip_patch_state_type::deleted: return "deleted";
-    case project_static_ip_patch_state_type::deleting: return "deleting";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, project_static_ip_patch_state_type& out) noexcept {
-  if (s == "assigned") { out = project_static_ip_patch_state_type::assigned; return true; }
-  if (s == "available") { out = project_static_ip_patch_state_type::available; return true; }
-  if (s == "created") { out = project_static_ip_patch_state_type::created; return true; }
-  if (s == "creating") { out = project_static_ip_patch_state_type::creating; return true; }
-  if (s == "deleted") { out = project_static_ip_patch_state_type::deleted; return true; }
-  if (s == "deleting") { out = project_static_ip_patch_state_type::deleting; return true; }
-  out = project_static_ip_patch_state_type::unknown;
-  return false;
-}
-
 std::string_view to_string(static_ip_state_type v) noexcept {
   switch (v) {
     case static_ip_state_type::assigned: return "assigned";
@@ -105,117 +39,11 @@ bool from_string(std::string_view s, static_ip_state_type& out) noexcept {
   return false;
 }
 
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_static_ip_associate_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_static_ip_dissociate_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_static_ip_patch_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::static_ip_create_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::static_ip_delete_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::static_ip_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_static_ip_associate_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::project_static_ip_patch_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::static_ip_create_in& in);
-
-static ::aiven::codec::sax::target sax_members_project_static_ip_associate_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::project_static_ip_associate_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
-      if (k == "ip_address") return ::aiven::codec::sax::member(f, "ip_address", o.ip_address);
-      break;
-    case 12:
-      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
-      break;
-    case 20:
-      if (k == "static_ip_address_id") return ::aiven::codec::sax::member(f, "static_ip_address_id", o.static_ip_address_id);
-      break;
-    case 22:
-      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_static_ip_associate_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_project_static_ip_associate_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_project_static_ip_dissociate_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::project_static_ip_dissociate_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
-      if (k == "ip_address") return ::aiven::codec::sax::member(f, "ip_address", o.ip_address);
-      break;
-    case 12:
-      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
-      break;
-    case 20:
-      if (k == "static_ip_address_id") return ::aiven::codec::sax::member(f, "static_ip_address_id", o.static_ip_address_id);
-      break;
-    case 22:
-      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_static_ip_dissociate_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_project_static_ip_dissociate_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_project_static_ip_patch_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::project_static_ip_patch_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
-      if (k == "ip_address") return ::aiven::codec::sax::member(f, "ip_address", o.ip_address);
-      break;
-    case 12:
-      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
-      break;
-    case 20:
-      if (k == "static_ip_address_id") return ::aiven::codec::sax::member(f, "static_ip_address_id", o.static_ip_address_id);
-      break;
-    case 22:
-      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_static_ip_patch_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_project_static_ip_patch_out>::ops;
-}
 
 static ::aiven::codec::sax::target sax_members_static_ip_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::static_ip_create_out*>(f.obj);
@@ -251,40 +79,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::static_ip_create_out*
   return ::aiven::codec::sax::model_ops<&sax_members_static_ip_create_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_static_ip_delete_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::static_ip_delete_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 10:
-      if (k == "cloud_name") return ::aiven::codec::sax::member(f, "cloud_name", o.cloud_name);
-      if (k == "ip_address") return ::aiven::codec::sax::member(f, "ip_address", o.ip_address);
-      break;
-    case 12:
-      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
-      break;
-    case 20:
-      if (k == "static_ip_address_id") return ::aiven::codec::sax::member(f, "static_ip_address_id", o.static_ip_address_id);
-      break;
-    case 22:
-      if (k == "termination_protection") return ::aiven::codec::sax::member(f, "termination_protection", o.termination_protection);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::static_ip_delete_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_static_ip_delete_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_static_ip_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::static_ip_out*>(f.obj);
   switch (k.size()) {
@@ -314,82 +108,10 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::static_ip_out*) {
 }
 
 #ifdef AIVEN_CODEC_TREE_REFERENCE
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_static_ip_associate_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_static_ip_dissociate_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_static_ip_patch_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::static_ip_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::static_ip_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::static_ip_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
-bool decode(const ::boost::json::value& v, ::aiven::api::project_static_ip_associate_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "ip_address", out.ip_address, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_name", out.service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "static_ip_address_id", out.static_ip_address_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "termination_protection", out.termination_protection, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"cloud_name", "errors", "ip_address", "message", "service_name", "state", "static_ip_address_id", "termination_protection"};
-  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::project_static_ip_dissociate_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "ip_address", out.ip_address, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_name", out.service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "static_ip_address_id", out.static_ip_address_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "termination_protection", out.termination_protection, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"cloud_name", "errors", "ip_address", "message", "service_name", "state", "static_ip_address_id", "termination_protection"};
-  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::project_static_ip_patch_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "ip_address", out.ip_address, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_name", out.service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "static_ip_address_id", out.static_ip_address_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "termination_protection", out.termination_protection, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"cloud_name", "errors", "ip_address", "message", "service_name", "state", "static_ip_address_id", "termination_protection"};
-  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::static_ip_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "cloud_name", out.cloud_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "ip_address", out.ip_address, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_name", out.service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "static_ip_address_id", out.static_ip_address_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "termination_protection", out.termination_protection, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"cloud_name", "errors", "ip_address", "message", "service_name", "state", "static_ip_address_id", "termination_protection"};
-  ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::static_ip_delete_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
@@ -445,7 +167,12 @@ namespace detail {
 
 void project_static_ip_associate_erased(const ::aiven::client& c, ::aiven::api::project_static_ip_associate_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_static_ip_associate_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectStaticIPAssociate", ::aiven::http_method::post, "/v1/project/{project}/static-ips/{static_ip_address_id}/association", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectStaticIPAssociate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/static-ips/{static_ip_address_id}/association",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -463,7 +190,12 @@ void project_static_ip_associate_erased(const ::aiven::client& c, ::aiven::api::
 
 void project_static_ip_availability_list_erased(const ::aiven::client& c, ::aiven::api::project_static_ip_availability_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::static_ip_address_availability_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectStaticIPAvailabilityList", ::aiven::http_method::get, "/v1/project/{project}/static-ip-availability", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectStaticIPAvailabilityList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/static-ip-availability",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -477,7 +209,12 @@ void project_static_ip_availability_list_erased(const ::aiven::client& c, ::aive
 
 void project_static_ip_dissociate_erased(const ::aiven::client& c, ::aiven::api::project_static_ip_dissociate_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_static_ip_dissociate_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectStaticIPDissociate", ::aiven::http_method::delete_, "/v1/project/{project}/static-ips/{static_ip_address_id}/association", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectStaticIPDissociate",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/static-ips/{static_ip_address_id}/association",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -493,7 +230,12 @@ void project_static_ip_dissociate_erased(const ::aiven::client& c, ::aiven::api:
 
 void project_static_ip_patch_erased(const ::aiven::client& c, ::aiven::api::project_static_ip_patch_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_static_ip_patch_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectStaticIPPatch", ::aiven::http_method::patch, "/v1/project/{project}/static-ips/{static_ip_address_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectStaticIPPatch",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/project/{project}/static-ips/{static_ip_address_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -510,7 +252,12 @@ void project_static_ip_patch_erased(const ::aiven::client& c, ::aiven::api::proj
 
 void static_ip_create_erased(const ::aiven::client& c, ::aiven::api::static_ip_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::static_ip_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"StaticIPCreate", ::aiven::http_method::post, "/v1/project/{project}/static-ips", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "StaticIPCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/static-ips",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -526,7 +273,12 @@ void static_ip_create_erased(const ::aiven::client& c, ::aiven::api::static_ip_c
 
 void static_ip_delete_erased(const ::aiven::client& c, ::aiven::api::static_ip_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::static_ip_delete_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"StaticIPDelete", ::aiven::http_method::delete_, "/v1/project/{project}/static-ips/{static_ip_address_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "StaticIPDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/project/{project}/static-ips/{static_ip_address_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -541,7 +293,12 @@ void static_ip_delete_erased(const ::aiven::client& c, ::aiven::api::static_ip_d
 
 void static_ip_list_erased(const ::aiven::client& c, ::aiven::api::static_ip_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::static_ip_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"StaticIPList", ::aiven::http_method::get, "/v1/project/{project}/static-ips", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "StaticIPList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/static-ips",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

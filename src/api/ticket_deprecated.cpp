@@ -2,6 +2,7 @@
 // DO NOT EDIT: changes are overwritten; edit tools/codegen/ and run: python3 tools/codegen/generate.py
 #include <aiven/api/ticket_deprecated.hpp>
 
+#include "api/common_codec.hpp"
 #include "codec/json_codec.hpp"
 #include "codec/json_sax.hpp"
 #include "core/call.hpp"
@@ -15,36 +16,6 @@
 #include <utility>
 
 namespace aiven::api {
-
-std::string_view to_string(organization_ticket_list_response_tickets_item_severity v) noexcept {
-  switch (v) {
-    case organization_ticket_list_response_tickets_item_severity::critical: return "critical";
-    case organization_ticket_list_response_tickets_item_severity::high: return "high";
-    case organization_ticket_list_response_tickets_item_severity::low: return "low";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_ticket_list_response_tickets_item_severity& out) noexcept {
-  if (s == "critical") { out = organization_ticket_list_response_tickets_item_severity::critical; return true; }
-  if (s == "high") { out = organization_ticket_list_response_tickets_item_severity::high; return true; }
-  if (s == "low") { out = organization_ticket_list_response_tickets_item_severity::low; return true; }
-  out = organization_ticket_list_response_tickets_item_severity::unknown;
-  return false;
-}
-
-std::string_view to_string(organization_ticket_list_response_tickets_item_state v) noexcept {
-  switch (v) {
-    case organization_ticket_list_response_tickets_item_state::closed: return "closed";
-    case organization_ticket_list_response_tickets_item_state::open: return "open";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, organization_ticket_list_response_tickets_item_state& out) noexcept {
-  if (s == "closed") { out = organization_ticket_list_response_tickets_item_state::closed; return true; }
-  if (s == "open") { out = organization_ticket_list_response_tickets_item_state::open; return true; }
-  out = organization_ticket_list_response_tickets_item_state::unknown;
-  return false;
-}
 
 std::string_view to_string(project_ticket_create_response_ticket_severity v) noexcept {
   switch (v) {
@@ -76,89 +47,9 @@ bool from_string(std::string_view s, project_ticket_create_response_ticket_state
   return false;
 }
 
-std::string_view to_string(project_ticket_list_response_tickets_item_severity v) noexcept {
-  switch (v) {
-    case project_ticket_list_response_tickets_item_severity::critical: return "critical";
-    case project_ticket_list_response_tickets_item_severity::high: return "high";
-    case project_ticket_list_response_tickets_item_severity::low: return "low";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, project_ticket_list_response_tickets_item_severity& out) noexcept {
-  if (s == "critical") { out = project_ticket_list_response_tickets_item_severity::critical; return true; }
-  if (s == "high") { out = project_ticket_list_response_tickets_item_severity::high; return true; }
-  if (s == "low") { out = project_ticket_list_response_tickets_item_severity::low; return true; }
-  out = project_ticket_list_response_tickets_item_severity::unknown;
-  return false;
-}
-
-std::string_view to_string(project_ticket_list_response_tickets_item_state v) noexcept {
-  switch (v) {
-    case project_ticket_list_response_tickets_item_state::closed: return "closed";
-    case project_ticket_list_response_tickets_item_state::open: return "open";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, project_ticket_list_response_tickets_item_state& out) noexcept {
-  if (s == "closed") { out = project_ticket_list_response_tickets_item_state::closed; return true; }
-  if (s == "open") { out = project_ticket_list_response_tickets_item_state::open; return true; }
-  out = project_ticket_list_response_tickets_item_state::unknown;
-  return false;
-}
-
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_ticket_list_response_tickets_item_followers_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_ticket_list_response_tickets_item_submitter*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_ticket_list_response_tickets_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_create_response_ticket_followers_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_create_response_ticket_submitter*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_create_response_ticket*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_invite_response_errors_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_invite_response*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_list_response_tickets_item_followers_item*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_list_response_tickets_item_submitter*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_list_response_tickets_item*);
-
-static ::aiven::codec::sax::target sax_members_organization_ticket_list_response_tickets_item_followers_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_ticket_list_response_tickets_item_followers_item*>(f.obj);
-  switch (k.size()) {
-    case 7:
-      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
-      break;
-    case 9:
-      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
-      break;
-    case 10:
-      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_ticket_list_response_tickets_item_followers_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_ticket_list_response_tickets_item_followers_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_organization_ticket_list_response_tickets_item_submitter(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_ticket_list_response_tickets_item_submitter*>(f.obj);
-  switch (k.size()) {
-    case 7:
-      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
-      break;
-    case 9:
-      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
-      break;
-    case 10:
-      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_ticket_list_response_tickets_item_submitter*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_ticket_list_response_tickets_item_submitter>::ops;
-}
 
 static ::aiven::codec::sax::target sax_members_organization_ticket_list_response_tickets_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::organization_ticket_list_response_tickets_item*>(f.obj);
@@ -202,48 +93,6 @@ static ::aiven::codec::sax::target sax_members_organization_ticket_list_response
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_ticket_list_response_tickets_item*) {
   return ::aiven::codec::sax::model_ops<&sax_members_organization_ticket_list_response_tickets_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_project_ticket_create_response_ticket_followers_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::project_ticket_create_response_ticket_followers_item*>(f.obj);
-  switch (k.size()) {
-    case 7:
-      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
-      break;
-    case 9:
-      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
-      break;
-    case 10:
-      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_create_response_ticket_followers_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_project_ticket_create_response_ticket_followers_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_project_ticket_create_response_ticket_submitter(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::project_ticket_create_response_ticket_submitter*>(f.obj);
-  switch (k.size()) {
-    case 7:
-      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
-      break;
-    case 9:
-      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
-      break;
-    case 10:
-      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_create_response_ticket_submitter*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_project_ticket_create_response_ticket_submitter>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_project_ticket_create_response_ticket(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -290,27 +139,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_create
   return ::aiven::codec::sax::model_ops<&sax_members_project_ticket_create_response_ticket>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_project_ticket_invite_response_errors_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::project_ticket_invite_response_errors_item*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "status") return ::aiven::codec::sax::member(f, "status", o.status);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 9:
-      if (k == "more_info") return ::aiven::codec::sax::member(f, "more_info", o.more_info);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_invite_response_errors_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_project_ticket_invite_response_errors_item>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_project_ticket_invite_response(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::project_ticket_invite_response*>(f.obj);
   switch (k.size()) {
@@ -329,128 +157,10 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_invite
   return ::aiven::codec::sax::model_ops<&sax_members_project_ticket_invite_response>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_project_ticket_list_response_tickets_item_followers_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::project_ticket_list_response_tickets_item_followers_item*>(f.obj);
-  switch (k.size()) {
-    case 7:
-      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
-      break;
-    case 9:
-      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
-      break;
-    case 10:
-      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_list_response_tickets_item_followers_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_project_ticket_list_response_tickets_item_followers_item>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_project_ticket_list_response_tickets_item_submitter(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::project_ticket_list_response_tickets_item_submitter*>(f.obj);
-  switch (k.size()) {
-    case 7:
-      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
-      break;
-    case 9:
-      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
-      break;
-    case 10:
-      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_list_response_tickets_item_submitter*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_project_ticket_list_response_tickets_item_submitter>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_project_ticket_list_response_tickets_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::project_ticket_list_response_tickets_item*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      if (k == "title") return ::aiven::codec::sax::member(f, "title", o.title);
-      break;
-    case 8:
-      if (k == "severity") return ::aiven::codec::sax::member(f, "severity", o.severity);
-      break;
-    case 9:
-      if (k == "followers") return ::aiven::codec::sax::member(f, "followers", o.followers);
-      if (k == "following") return ::aiven::codec::sax::member(f, "following", o.following);
-      if (k == "submitter") return ::aiven::codec::sax::member(f, "submitter", o.submitter);
-      if (k == "ticket_id") return ::aiven::codec::sax::member(f, "ticket_id", o.ticket_id);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "description") return ::aiven::codec::sax::member(f, "description", o.description);
-      if (k == "update_time") return ::aiven::codec::sax::member(f, "update_time", o.update_time);
-      break;
-    case 12:
-      if (k == "project_name") return ::aiven::codec::sax::member(f, "project_name", o.project_name);
-      if (k == "service_name") return ::aiven::codec::sax::member(f, "service_name", o.service_name);
-      break;
-    case 14:
-      if (k == "user_real_name") return ::aiven::codec::sax::member(f, "user_real_name", o.user_real_name);
-      break;
-    case 15:
-      if (k == "organization_id") return ::aiven::codec::sax::member(f, "organization_id", o.organization_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::project_ticket_list_response_tickets_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_project_ticket_list_response_tickets_item>::ops;
-}
-
 #ifdef AIVEN_CODEC_TREE_REFERENCE
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_ticket_list_response_tickets_item_followers_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_ticket_list_response_tickets_item_submitter& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_ticket_list_response_tickets_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_create_response_ticket_followers_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_create_response_ticket_submitter& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_create_response_ticket& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_invite_response_errors_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_invite_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_list_response_tickets_item_followers_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_list_response_tickets_item_submitter& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_list_response_tickets_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_ticket_list_response_tickets_item_followers_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "real_name", out.real_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"real_name", "user_email", "user_id"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_ticket_list_response_tickets_item_submitter& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "real_name", out.real_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"real_name", "user_email", "user_id"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
 
 bool decode(const ::boost::json::value& v, ::aiven::api::organization_ticket_list_response_tickets_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -474,30 +184,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_ticket_lis
   if (!::aiven::codec::member(*o, "user_real_name", out.user_real_name, p, ctx)) return false;
   static constexpr std::string_view known[] = {"account_id", "create_time", "description", "followers", "following", "organization_id", "project_name", "service_name", "severity", "state", "submitter", "ticket_id", "title", "update_time", "user_email", "user_real_name"};
   ::aiven::codec::keep_unknown(*o, known, 16, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_create_response_ticket_followers_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "real_name", out.real_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"real_name", "user_email", "user_id"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_create_response_ticket_submitter& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "real_name", out.real_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"real_name", "user_email", "user_id"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -526,18 +212,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_create_r
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_invite_response_errors_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "more_info", out.more_info, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "status", out.status, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"message", "more_info", "status"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_invite_response& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -548,62 +222,18 @@ bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_invite_r
   ::aiven::codec::keep_unknown(*o, known, 2, out.unknown_fields_);
   return true;
 }
-
-bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_list_response_tickets_item_followers_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "real_name", out.real_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"real_name", "user_email", "user_id"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_list_response_tickets_item_submitter& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "real_name", out.real_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"real_name", "user_email", "user_id"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::project_ticket_list_response_tickets_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "description", out.description, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "followers", out.followers, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "following", out.following, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "organization_id", out.organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "project_name", out.project_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "service_name", out.service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "severity", out.severity, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "submitter", out.submitter, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "ticket_id", out.ticket_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "title", out.title, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "update_time", out.update_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_real_name", out.user_real_name, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "create_time", "description", "followers", "following", "organization_id", "project_name", "service_name", "severity", "state", "submitter", "ticket_id", "title", "update_time", "user_email", "user_real_name"};
-  ::aiven::codec::keep_unknown(*o, known, 16, out.unknown_fields_);
-  return true;
-}
 #endif  // AIVEN_CODEC_TREE_REFERENCE
 
 namespace detail {
 
 void organization_ticket_list_erased(const ::aiven::client& c, ::aiven::api::organization_ticket_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::organization_ticket_list_response_tickets_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationTicketList", ::aiven::http_method::get, "/v1/organization/{organization_id}/tickets", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationTicketList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/tickets",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -617,7 +247,12 @@ void organization_ticket_list_erased(const ::aiven::client& c, ::aiven::api::org
 
 void project_ticket_create_erased(const ::aiven::client& c, ::aiven::api::project_ticket_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_ticket_create_response_ticket)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectTicketCreate", ::aiven::http_method::post, "/v1/project/{project}/tickets", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectTicketCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/tickets",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -631,7 +266,12 @@ void project_ticket_create_erased(const ::aiven::client& c, ::aiven::api::projec
 
 void project_ticket_invite_erased(const ::aiven::client& c, ::aiven::api::project_ticket_invite_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::project_ticket_invite_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectTicketInvite", ::aiven::http_method::post, "/v1/project/{project}/tickets/{ticket_id}/invite", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectTicketInvite",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/tickets/{ticket_id}/invite",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";
@@ -647,7 +287,12 @@ void project_ticket_invite_erased(const ::aiven::client& c, ::aiven::api::projec
 
 void project_ticket_list_erased(const ::aiven::client& c, ::aiven::api::project_ticket_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::project_ticket_list_response_tickets_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ProjectTicketList", ::aiven::http_method::get, "/v1/project/{project}/tickets", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ProjectTicketList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/project/{project}/tickets",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

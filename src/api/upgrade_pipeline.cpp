@@ -19,10 +19,8 @@ namespace aiven::api {
 
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::last_validation_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::step_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::upgrade_pipeline_step_create_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::upgrade_pipeline_step_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::upgrade_pipeline_step_list_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::upgrade_pipeline_step_update_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::upgrade_pipeline_step_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::upgrade_pipeline_step_update_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::upgrade_pipeline_step_validate_in& in);
@@ -75,39 +73,6 @@ static ::aiven::codec::sax::target sax_members_step_out(::aiven::codec::sax::fra
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::step_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_step_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_upgrade_pipeline_step_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::upgrade_pipeline_step_create_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      if (k == "step_id") return ::aiven::codec::sax::member(f, "step_id", o.step_id);
-      break;
-    case 15:
-      if (k == "last_validation") return ::aiven::codec::sax::member(f, "last_validation", o.last_validation);
-      break;
-    case 19:
-      if (k == "source_project_name") return ::aiven::codec::sax::member(f, "source_project_name", o.source_project_name);
-      if (k == "source_service_name") return ::aiven::codec::sax::member(f, "source_service_name", o.source_service_name);
-      break;
-    case 24:
-      if (k == "destination_project_name") return ::aiven::codec::sax::member(f, "destination_project_name", o.destination_project_name);
-      if (k == "destination_service_name") return ::aiven::codec::sax::member(f, "destination_service_name", o.destination_service_name);
-      break;
-    case 26:
-      if (k == "auto_validation_delay_days") return ::aiven::codec::sax::member(f, "auto_validation_delay_days", o.auto_validation_delay_days);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::upgrade_pipeline_step_create_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_upgrade_pipeline_step_create_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_upgrade_pipeline_step_get_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -173,46 +138,11 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::upgrade_pipeline_step
   return ::aiven::codec::sax::model_ops<&sax_members_upgrade_pipeline_step_list_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_upgrade_pipeline_step_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::upgrade_pipeline_step_update_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      if (k == "step_id") return ::aiven::codec::sax::member(f, "step_id", o.step_id);
-      break;
-    case 15:
-      if (k == "last_validation") return ::aiven::codec::sax::member(f, "last_validation", o.last_validation);
-      break;
-    case 19:
-      if (k == "source_project_name") return ::aiven::codec::sax::member(f, "source_project_name", o.source_project_name);
-      if (k == "source_service_name") return ::aiven::codec::sax::member(f, "source_service_name", o.source_service_name);
-      break;
-    case 24:
-      if (k == "destination_project_name") return ::aiven::codec::sax::member(f, "destination_project_name", o.destination_project_name);
-      if (k == "destination_service_name") return ::aiven::codec::sax::member(f, "destination_service_name", o.destination_service_name);
-      break;
-    case 26:
-      if (k == "auto_validation_delay_days") return ::aiven::codec::sax::member(f, "auto_validation_delay_days", o.auto_validation_delay_days);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::upgrade_pipeline_step_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_upgrade_pipeline_step_update_out>::ops;
-}
-
 #ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::last_validation_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::step_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::upgrade_pipeline_step_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::upgrade_pipeline_step_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::upgrade_pipeline_step_list_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::upgrade_pipeline_step_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::last_validation_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -239,24 +169,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::step_out& out, const ::
   if (!::aiven::codec::member(*o, "step_id", out.step_id, p, ctx)) return false;
   static constexpr std::string_view known[] = {"auto_validation_delay_days", "destination_project_name", "destination_service_name", "last_validation", "source_project_name", "source_service_name", "step_id"};
   ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::upgrade_pipeline_step_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "auto_validation_delay_days", out.auto_validation_delay_days, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "destination_project_name", out.destination_project_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "destination_service_name", out.destination_service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_validation", out.last_validation, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source_project_name", out.source_project_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source_service_name", out.source_service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "step_id", out.step_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"auto_validation_delay_days", "destination_project_name", "destination_service_name", "errors", "last_validation", "message", "source_project_name", "source_service_name", "step_id"};
-  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
   return true;
 }
 
@@ -294,24 +206,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::upgrade_pipeline_step_l
   ::aiven::codec::keep_unknown(*o, known, 8, out.unknown_fields_);
   return true;
 }
-
-bool decode(const ::boost::json::value& v, ::aiven::api::upgrade_pipeline_step_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "auto_validation_delay_days", out.auto_validation_delay_days, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "destination_project_name", out.destination_project_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "destination_service_name", out.destination_service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_validation", out.last_validation, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source_project_name", out.source_project_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "source_service_name", out.source_service_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "step_id", out.step_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"auto_validation_delay_days", "destination_project_name", "destination_service_name", "errors", "last_validation", "message", "source_project_name", "source_service_name", "step_id"};
-  ::aiven::codec::keep_unknown(*o, known, 9, out.unknown_fields_);
-  return true;
-}
 #endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::upgrade_pipeline_step_create_in& in) {
@@ -340,7 +234,12 @@ namespace detail {
 
 void upgrade_pipeline_step_create_erased(const ::aiven::client& c, ::aiven::api::upgrade_pipeline_step_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::upgrade_pipeline_step_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UpgradePipelineStepCreate", ::aiven::http_method::post, "/v1/organization/{organization_id}/upgrade-pipeline/steps", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UpgradePipelineStepCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/upgrade-pipeline/steps",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -356,7 +255,12 @@ void upgrade_pipeline_step_create_erased(const ::aiven::client& c, ::aiven::api:
 
 void upgrade_pipeline_step_delete_erased(const ::aiven::client& c, ::aiven::api::upgrade_pipeline_step_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UpgradePipelineStepDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/upgrade-pipeline/steps/{step_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UpgradePipelineStepDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/upgrade-pipeline/steps/{step_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -371,7 +275,12 @@ void upgrade_pipeline_step_delete_erased(const ::aiven::client& c, ::aiven::api:
 
 void upgrade_pipeline_step_get_erased(const ::aiven::client& c, ::aiven::api::upgrade_pipeline_step_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::upgrade_pipeline_step_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UpgradePipelineStepGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/upgrade-pipeline/steps/{step_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UpgradePipelineStepGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/upgrade-pipeline/steps/{step_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -386,7 +295,12 @@ void upgrade_pipeline_step_get_erased(const ::aiven::client& c, ::aiven::api::up
 
 void upgrade_pipeline_step_list_erased(const ::aiven::client& c, ::aiven::api::upgrade_pipeline_step_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::upgrade_pipeline_step_list_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UpgradePipelineStepList", ::aiven::http_method::get, "/v1/organization/{organization_id}/upgrade-pipeline/steps", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UpgradePipelineStepList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/upgrade-pipeline/steps",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -406,7 +320,12 @@ void upgrade_pipeline_step_list_erased(const ::aiven::client& c, ::aiven::api::u
 
 void upgrade_pipeline_step_update_erased(const ::aiven::client& c, ::aiven::api::upgrade_pipeline_step_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::upgrade_pipeline_step_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UpgradePipelineStepUpdate", ::aiven::http_method::patch, "/v1/organization/{organization_id}/upgrade-pipeline/steps/{step_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UpgradePipelineStepUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/organization/{organization_id}/upgrade-pipeline/steps/{step_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -423,7 +342,12 @@ void upgrade_pipeline_step_update_erased(const ::aiven::client& c, ::aiven::api:
 
 void upgrade_pipeline_step_validate_erased(const ::aiven::client& c, ::aiven::api::upgrade_pipeline_step_validate_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UpgradePipelineStepValidate", ::aiven::http_method::post, "/v1/project/{project}/service/{service_name}/upgrade-validation", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UpgradePipelineStepValidate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/project/{project}/service/{service_name}/upgrade-validation",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/project/";

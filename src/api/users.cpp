@@ -73,20 +73,6 @@ bool from_string(std::string_view s, user_action_type& out) noexcept {
   return false;
 }
 
-std::string_view to_string(user_authentication_method_state_type v) noexcept {
-  switch (v) {
-    case user_authentication_method_state_type::active: return "active";
-    case user_authentication_method_state_type::deleted: return "deleted";
-    default: return {};
-  }
-}
-bool from_string(std::string_view s, user_authentication_method_state_type& out) noexcept {
-  if (s == "active") { out = user_authentication_method_state_type::active; return true; }
-  if (s == "deleted") { out = user_authentication_method_state_type::deleted; return true; }
-  out = user_authentication_method_state_type::unknown;
-  return false;
-}
-
 std::string_view to_string(user_method_type v) noexcept {
   switch (v) {
     case user_method_type::get: return "GET";
@@ -103,17 +89,14 @@ bool from_string(std::string_view s, user_method_type& out) noexcept {
 
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::access_token_create_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::access_token_update_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::check_password_strength_existing_user_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::check_password_strength_new_user_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_member_permissions_list_response_permissions_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_authentication_method_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_get_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_token_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_update_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_user_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::two_factor_auth_configure_otp_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::two_factor_auth_configure_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_account_invites_reject_response_account_invites_item*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_auth_login_options_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_auth_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_authentication_method_out*);
@@ -121,8 +104,6 @@ bool from_string(std::string_view s, user_method_type& out) noexcept {
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_invitation_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_token_out*);
 [[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_update_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_user_info_out*);
-[[maybe_unused]] static const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_verify_email_out*);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::access_token_create_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::access_token_update_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::check_password_strength_existing_user_in& in);
@@ -134,7 +115,6 @@ bool from_string(std::string_view s, user_method_type& out) noexcept {
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_auth_login_options_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_password_change_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_password_reset_in& in);
-[[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_password_reset_request_in& in);
 [[maybe_unused]] static ::boost::json::value encode(const ::aiven::api::user_update_in& in);
 
 static ::aiven::codec::sax::target sax_members_access_token_create_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -226,27 +206,6 @@ static ::aiven::codec::sax::target sax_members_access_token_update_out(::aiven::
 
 const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::access_token_update_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_access_token_update_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_check_password_strength_existing_user_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::check_password_strength_existing_user_out*>(f.obj);
-  switch (k.size()) {
-    case 5:
-      if (k == "score") return ::aiven::codec::sax::member(f, "score", o.score);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      break;
-    case 13:
-      if (k == "is_acceptable") return ::aiven::codec::sax::member(f, "is_acceptable", o.is_acceptable);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::check_password_strength_existing_user_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_check_password_strength_existing_user_out>::ops;
 }
 
 static ::aiven::codec::sax::target sax_members_check_password_strength_new_user_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
@@ -384,35 +343,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_tok
   return ::aiven::codec::sax::model_ops<&sax_members_organization_user_token_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_organization_user_update_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::organization_user_update_out*>(f.obj);
-  switch (k.size()) {
-    case 6:
-      if (k == "errors") return ::aiven::codec::sax::member(f, "errors", o.errors);
-      break;
-    case 7:
-      if (k == "message") return ::aiven::codec::sax::member(f, "message", o.message);
-      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
-      break;
-    case 9:
-      if (k == "join_time") return ::aiven::codec::sax::member(f, "join_time", o.join_time);
-      if (k == "user_info") return ::aiven::codec::sax::member(f, "user_info", o.user_info);
-      break;
-    case 14:
-      if (k == "is_super_admin") return ::aiven::codec::sax::member(f, "is_super_admin", o.is_super_admin);
-      break;
-    case 18:
-      if (k == "last_activity_time") return ::aiven::codec::sax::member(f, "last_activity_time", o.last_activity_time);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::organization_user_update_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_organization_user_update_out>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_organization_user_user_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::organization_user_user_out*>(f.obj);
   switch (k.size()) {
@@ -483,42 +413,11 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::two_factor_auth_confi
   return ::aiven::codec::sax::model_ops<&sax_members_two_factor_auth_configure_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_user_account_invites_reject_response_account_invites_item(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::user_account_invites_reject_response_account_invites_item*>(f.obj);
-  switch (k.size()) {
-    case 7:
-      if (k == "team_id") return ::aiven::codec::sax::member(f, "team_id", o.team_id);
-      break;
-    case 9:
-      if (k == "team_name") return ::aiven::codec::sax::member(f, "team_name", o.team_name);
-      break;
-    case 10:
-      if (k == "account_id") return ::aiven::codec::sax::member(f, "account_id", o.account_id);
-      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      break;
-    case 12:
-      if (k == "account_name") return ::aiven::codec::sax::member(f, "account_name", o.account_name);
-      break;
-    case 21:
-      if (k == "invited_by_user_email") return ::aiven::codec::sax::member(f, "invited_by_user_email", o.invited_by_user_email);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_account_invites_reject_response_account_invites_item*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_user_account_invites_reject_response_account_invites_item>::ops;
-}
-
 static ::aiven::codec::sax::target sax_members_user_auth_login_options_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
   auto& o = *static_cast<::aiven::api::user_auth_login_options_out*>(f.obj);
   switch (k.size()) {
     case 4:
-      if (k == "None") return ::aiven::codec::sax::member(f, "None", o.None);
+      if (k == "None") return ::aiven::codec::sax::member(f, "None", o.none);
       if (k == "name") return ::aiven::codec::sax::member(f, "name", o.name);
       break;
     case 6:
@@ -757,92 +656,17 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_update_out*) {
   return ::aiven::codec::sax::model_ops<&sax_members_user_update_out>::ops;
 }
 
-static ::aiven::codec::sax::target sax_members_user_user_info_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::user_user_info_out*>(f.obj);
-  switch (k.size()) {
-    case 4:
-      if (k == "auth") return ::aiven::codec::sax::member(f, "auth", o.auth);
-      if (k == "city") return ::aiven::codec::sax::member(f, "city", o.city);
-      if (k == "user") return ::aiven::codec::sax::member(f, "user", o.user);
-      break;
-    case 5:
-      if (k == "state") return ::aiven::codec::sax::member(f, "state", o.state);
-      break;
-    case 6:
-      if (k == "tenant") return ::aiven::codec::sax::member(f, "tenant", o.tenant);
-      break;
-    case 7:
-      if (k == "country") return ::aiven::codec::sax::member(f, "country", o.country);
-      if (k == "user_id") return ::aiven::codec::sax::member(f, "user_id", o.user_id);
-      break;
-    case 8:
-      if (k == "features") return ::aiven::codec::sax::member(f, "features", o.features);
-      if (k == "projects") return ::aiven::codec::sax::member(f, "projects", o.projects);
-      break;
-    case 9:
-      if (k == "job_title") return ::aiven::codec::sax::member(f, "job_title", o.job_title);
-      if (k == "real_name") return ::aiven::codec::sax::member(f, "real_name", o.real_name);
-      break;
-    case 10:
-      if (k == "department") return ::aiven::codec::sax::member(f, "department", o.department);
-      break;
-    case 11:
-      if (k == "create_time") return ::aiven::codec::sax::member(f, "create_time", o.create_time);
-      if (k == "invitations") return ::aiven::codec::sax::member(f, "invitations", o.invitations);
-      break;
-    case 15:
-      if (k == "managed_by_scim") return ::aiven::codec::sax::member(f, "managed_by_scim", o.managed_by_scim);
-      break;
-    case 18:
-      if (k == "project_membership") return ::aiven::codec::sax::member(f, "project_membership", o.project_membership);
-      break;
-    case 19:
-      if (k == "project_memberships") return ::aiven::codec::sax::member(f, "project_memberships", o.project_memberships);
-      break;
-    case 20:
-      if (k == "token_validity_begin") return ::aiven::codec::sax::member(f, "token_validity_begin", o.token_validity_begin);
-      break;
-    case 24:
-      if (k == "managing_organization_id") return ::aiven::codec::sax::member(f, "managing_organization_id", o.managing_organization_id);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_user_info_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_user_user_info_out>::ops;
-}
-
-static ::aiven::codec::sax::target sax_members_user_verify_email_out(::aiven::codec::sax::frame& f, std::string_view k, ::aiven::codec::sax::handler&) {
-  auto& o = *static_cast<::aiven::api::user_verify_email_out*>(f.obj);
-  switch (k.size()) {
-    case 10:
-      if (k == "user_email") return ::aiven::codec::sax::member(f, "user_email", o.user_email);
-      break;
-    default: break;
-  }
-  return ::aiven::codec::sax::unknown(f, k, o.unknown_fields_);
-}
-
-const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_verify_email_out*) {
-  return ::aiven::codec::sax::model_ops<&sax_members_user_verify_email_out>::ops;
-}
-
 #ifdef AIVEN_CODEC_TREE_REFERENCE
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::access_token_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::access_token_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::check_password_strength_existing_user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::check_password_strength_new_user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_member_permissions_list_response_permissions_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_user_authentication_method_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_user_get_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_user_token_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_user_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::organization_user_user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::two_factor_auth_configure_otp_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::two_factor_auth_configure_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_account_invites_reject_response_account_invites_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_auth_login_options_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_auth_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_authentication_method_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
@@ -850,8 +674,6 @@ const ::aiven::codec::sax::type_ops& sax_ops(::aiven::api::user_verify_email_out
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_invitation_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_token_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 [[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_user_info_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
-[[maybe_unused]] static bool decode(const ::boost::json::value& v, ::aiven::api::user_verify_email_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx);
 
 bool decode(const ::boost::json::value& v, ::aiven::api::access_token_create_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
@@ -901,18 +723,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::access_token_update_out
   if (!::aiven::codec::member(*o, "token_prefix", out.token_prefix, p, ctx)) return false;
   static constexpr std::string_view known[] = {"create_time", "created_manually", "currently_active", "description", "errors", "expiry_time", "extend_when_used", "ip_allowlist", "last_ip", "last_used_time", "last_user_agent", "last_user_agent_human_readable", "max_age_seconds", "message", "scopes", "token_prefix"};
   ::aiven::codec::keep_unknown(*o, known, 16, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::check_password_strength_existing_user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "is_acceptable", out.is_acceptable, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "score", out.score, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"is_acceptable", "message", "score"};
-  ::aiven::codec::keep_unknown(*o, known, 3, out.unknown_fields_);
   return true;
 }
 
@@ -990,22 +800,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::organization_user_token
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::organization_user_update_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "is_super_admin", out.is_super_admin, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "join_time", out.join_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "last_activity_time", out.last_activity_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_info", out.user_info, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"errors", "is_super_admin", "join_time", "last_activity_time", "message", "user_id", "user_info"};
-  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::organization_user_user_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
@@ -1047,27 +841,11 @@ bool decode(const ::boost::json::value& v, ::aiven::api::two_factor_auth_configu
   return true;
 }
 
-bool decode(const ::boost::json::value& v, ::aiven::api::user_account_invites_reject_response_account_invites_item& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "account_id", out.account_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "account_name", out.account_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "invited_by_user_email", out.invited_by_user_email, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "team_id", out.team_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "team_name", out.team_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"account_id", "account_name", "create_time", "invited_by_user_email", "team_id", "team_name", "user_email"};
-  ::aiven::codec::keep_unknown(*o, known, 7, out.unknown_fields_);
-  return true;
-}
-
 bool decode(const ::boost::json::value& v, ::aiven::api::user_auth_login_options_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
   const ::boost::json::object* o = nullptr;
   if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
   if (!o) return true;
-  if (!::aiven::codec::member(*o, "None", out.None, p, ctx)) return false;
+  if (!::aiven::codec::member(*o, "None", out.none, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "action", out.action, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "errors", out.errors, p, ctx)) return false;
   if (!::aiven::codec::member(*o, "message", out.message, p, ctx)) return false;
@@ -1194,44 +972,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_update_out& out, c
   ::aiven::codec::keep_unknown(*o, known, 19, out.unknown_fields_);
   return true;
 }
-
-bool decode(const ::boost::json::value& v, ::aiven::api::user_user_info_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "auth", out.auth, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "city", out.city, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "country", out.country, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "create_time", out.create_time, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "department", out.department, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "features", out.features, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "invitations", out.invitations, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "job_title", out.job_title, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "managed_by_scim", out.managed_by_scim, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "managing_organization_id", out.managing_organization_id, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "project_membership", out.project_membership, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "project_memberships", out.project_memberships, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "projects", out.projects, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "real_name", out.real_name, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "state", out.state, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "tenant", out.tenant, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "token_validity_begin", out.token_validity_begin, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user", out.user, p, ctx)) return false;
-  if (!::aiven::codec::member(*o, "user_id", out.user_id, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"auth", "city", "country", "create_time", "department", "features", "invitations", "job_title", "managed_by_scim", "managing_organization_id", "project_membership", "project_memberships", "projects", "real_name", "state", "tenant", "token_validity_begin", "user", "user_id"};
-  ::aiven::codec::keep_unknown(*o, known, 19, out.unknown_fields_);
-  return true;
-}
-
-bool decode(const ::boost::json::value& v, ::aiven::api::user_verify_email_out& out, const ::aiven::codec::path& p, ::aiven::codec::context& ctx) {
-  const ::boost::json::object* o = nullptr;
-  if (!::aiven::codec::begin_object(v, o, p, ctx)) return false;
-  if (!o) return true;
-  if (!::aiven::codec::member(*o, "user_email", out.user_email, p, ctx)) return false;
-  static constexpr std::string_view known[] = {"user_email"};
-  ::aiven::codec::keep_unknown(*o, known, 1, out.unknown_fields_);
-  return true;
-}
 #endif  // AIVEN_CODEC_TREE_REFERENCE
 
 ::boost::json::value encode(const ::aiven::api::access_token_create_in& in) {
@@ -1319,12 +1059,6 @@ bool decode(const ::boost::json::value& v, ::aiven::api::user_verify_email_out& 
   return o;
 }
 
-::boost::json::value encode(const ::aiven::api::user_password_reset_request_in& in) {
-  ::boost::json::object o;
-  ::aiven::codec::put(o, "email", in.email);
-  return o;
-}
-
 ::boost::json::value encode(const ::aiven::api::user_update_in& in) {
   ::boost::json::object o;
   ::aiven::codec::put(o, "city", in.city);
@@ -1339,7 +1073,12 @@ namespace detail {
 
 void access_token_create_erased(const ::aiven::client& c, ::aiven::api::access_token_create_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::access_token_create_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccessTokenCreate", ::aiven::http_method::post, "/v1/access_token", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccessTokenCreate",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/access_token",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/access_token";
@@ -1353,7 +1092,12 @@ void access_token_create_erased(const ::aiven::client& c, ::aiven::api::access_t
 
 void access_token_list_erased(const ::aiven::client& c, ::aiven::api::access_token_list_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::user_token_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccessTokenList", ::aiven::http_method::get, "/v1/access_token", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccessTokenList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/access_token",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/access_token";
@@ -1365,7 +1109,12 @@ void access_token_list_erased(const ::aiven::client& c, ::aiven::api::access_tok
 
 void access_token_revoke_erased(const ::aiven::client& c, ::aiven::api::access_token_revoke_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccessTokenRevoke", ::aiven::http_method::delete_, "/v1/access_token/{token_prefix}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccessTokenRevoke",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/access_token/{token_prefix}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/access_token/";
@@ -1378,7 +1127,12 @@ void access_token_revoke_erased(const ::aiven::client& c, ::aiven::api::access_t
 
 void access_token_update_erased(const ::aiven::client& c, ::aiven::api::access_token_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::access_token_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"AccessTokenUpdate", ::aiven::http_method::put, "/v1/access_token/{token_prefix}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "AccessTokenUpdate",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/access_token/{token_prefix}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/access_token/";
@@ -1393,7 +1147,12 @@ void access_token_update_erased(const ::aiven::client& c, ::aiven::api::access_t
 
 void check_password_strength_existing_user_erased(const ::aiven::client& c, ::aiven::api::check_password_strength_existing_user_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::check_password_strength_existing_user_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CheckPasswordStrengthExistingUser", ::aiven::http_method::post, "/v1/me/password_strength", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CheckPasswordStrengthExistingUser",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/me/password_strength",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/password_strength";
@@ -1407,7 +1166,12 @@ void check_password_strength_existing_user_erased(const ::aiven::client& c, ::ai
 
 void check_password_strength_new_user_erased(const ::aiven::client& c, ::aiven::api::check_password_strength_new_user_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::check_password_strength_new_user_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"CheckPasswordStrengthNewUser", ::aiven::http_method::post, "/v1/user/password_strength", true, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "CheckPasswordStrengthNewUser",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/user/password_strength",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/user/password_strength";
@@ -1421,7 +1185,12 @@ void check_password_strength_new_user_erased(const ::aiven::client& c, ::aiven::
 
 void organization_member_groups_list_erased(const ::aiven::client& c, ::aiven::api::organization_member_groups_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::user_group_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationMemberGroupsList", ::aiven::http_method::get, "/v1/organization/{organization_id}/user/{member_user_id}/user-groups", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationMemberGroupsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/user/{member_user_id}/user-groups",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1437,7 +1206,12 @@ void organization_member_groups_list_erased(const ::aiven::client& c, ::aiven::a
 
 void organization_member_permissions_list_erased(const ::aiven::client& c, ::aiven::api::organization_member_permissions_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::organization_member_permissions_list_response_permissions_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationMemberPermissionsList", ::aiven::http_method::get, "/v1/organization/{organization_id}/user/{member_user_id}/permissions", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationMemberPermissionsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/user/{member_user_id}/permissions",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1453,7 +1227,12 @@ void organization_member_permissions_list_erased(const ::aiven::client& c, ::aiv
 
 void organization_user_authentication_methods_list_erased(const ::aiven::client& c, ::aiven::api::organization_user_authentication_methods_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::organization_user_authentication_method_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserAuthenticationMethodsList", ::aiven::http_method::get, "/v1/organization/{organization_id}/user/{member_user_id}/authentication_methods", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserAuthenticationMethodsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/user/{member_user_id}/authentication_methods",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1469,7 +1248,12 @@ void organization_user_authentication_methods_list_erased(const ::aiven::client&
 
 void organization_user_delete_erased(const ::aiven::client& c, ::aiven::api::organization_user_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserDelete", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/user/{member_user_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/user/{member_user_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1484,7 +1268,12 @@ void organization_user_delete_erased(const ::aiven::client& c, ::aiven::api::org
 
 void organization_user_get_erased(const ::aiven::client& c, ::aiven::api::organization_user_get_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_user_get_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserGet", ::aiven::http_method::get, "/v1/organization/{organization_id}/user/{member_user_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserGet",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/user/{member_user_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1499,7 +1288,12 @@ void organization_user_get_erased(const ::aiven::client& c, ::aiven::api::organi
 
 void organization_user_list_erased(const ::aiven::client& c, ::aiven::api::organization_user_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::organization_user_user_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserList", ::aiven::http_method::get, "/v1/organization/{organization_id}/user", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/user",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1514,7 +1308,12 @@ void organization_user_list_erased(const ::aiven::client& c, ::aiven::api::organ
 
 void organization_user_password_reset_erased(const ::aiven::client& c, ::aiven::api::organization_user_password_reset_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserPasswordReset", ::aiven::http_method::post, "/v1/organization/{organization_id}/user/{member_user_id}/reset_password", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserPasswordReset",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/organization/{organization_id}/user/{member_user_id}/reset_password",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1530,7 +1329,12 @@ void organization_user_password_reset_erased(const ::aiven::client& c, ::aiven::
 
 void organization_user_revoke_token_erased(const ::aiven::client& c, ::aiven::api::organization_user_revoke_token_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserRevokeToken", ::aiven::http_method::delete_, "/v1/organization/{organization_id}/user/{member_user_id}/access-token/{token_prefix}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserRevokeToken",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/organization/{organization_id}/user/{member_user_id}/access-token/{token_prefix}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1547,7 +1351,12 @@ void organization_user_revoke_token_erased(const ::aiven::client& c, ::aiven::ap
 
 void organization_user_tokens_list_erased(const ::aiven::client& c, ::aiven::api::organization_user_tokens_list_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::organization_user_token_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserTokensList", ::aiven::http_method::get, "/v1/organization/{organization_id}/user/{member_user_id}/access-tokens", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserTokensList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/organization/{organization_id}/user/{member_user_id}/access-tokens",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1563,7 +1372,12 @@ void organization_user_tokens_list_erased(const ::aiven::client& c, ::aiven::api
 
 void organization_user_update_erased(const ::aiven::client& c, ::aiven::api::organization_user_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::organization_user_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"OrganizationUserUpdate", ::aiven::http_method::patch, "/v1/organization/{organization_id}/user/{member_user_id}", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "OrganizationUserUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/organization/{organization_id}/user/{member_user_id}",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/organization/";
@@ -1580,7 +1394,12 @@ void organization_user_update_erased(const ::aiven::client& c, ::aiven::api::org
 
 void two_factor_auth_configure_erased(const ::aiven::client& c, ::aiven::api::two_factor_auth_configure_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::two_factor_auth_configure_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"TwoFactorAuthConfigure", ::aiven::http_method::put, "/v1/me/2fa", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "TwoFactorAuthConfigure",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/me/2fa",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/2fa";
@@ -1594,7 +1413,12 @@ void two_factor_auth_configure_erased(const ::aiven::client& c, ::aiven::api::tw
 
 void two_factor_auth_configure_otp_erased(const ::aiven::client& c, ::aiven::api::two_factor_auth_configure_otp_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::two_factor_auth_configure_otp_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"TwoFactorAuthConfigureOTP", ::aiven::http_method::put, "/v1/me/2fa/otp", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "TwoFactorAuthConfigureOTP",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/me/2fa/otp",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/2fa/otp";
@@ -1608,7 +1432,12 @@ void two_factor_auth_configure_otp_erased(const ::aiven::client& c, ::aiven::api
 
 void user_account_delete_erased(const ::aiven::client& c, ::aiven::api::user_account_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserAccountDelete", ::aiven::http_method::delete_, "/v1/user/{user_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserAccountDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/user/{user_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/user/";
@@ -1621,7 +1450,12 @@ void user_account_delete_erased(const ::aiven::client& c, ::aiven::api::user_acc
 
 void user_account_invites_accept_erased(const ::aiven::client& c, ::aiven::api::user_account_invites_accept_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::account_invite_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserAccountInvitesAccept", ::aiven::http_method::post, "/v1/me/account/invites/accept", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserAccountInvitesAccept",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/me/account/invites/accept",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/account/invites/accept";
@@ -1633,7 +1467,12 @@ void user_account_invites_accept_erased(const ::aiven::client& c, ::aiven::api::
 
 void user_account_invites_list_erased(const ::aiven::client& c, ::aiven::api::user_account_invites_list_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::account_invite_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserAccountInvitesList", ::aiven::http_method::get, "/v1/me/account/invites", true, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserAccountInvitesList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/me/account/invites",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/account/invites";
@@ -1645,7 +1484,12 @@ void user_account_invites_list_erased(const ::aiven::client& c, ::aiven::api::us
 
 void user_account_invites_reject_erased(const ::aiven::client& c, ::aiven::api::user_account_invites_reject_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::user_account_invites_reject_response_account_invites_item>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserAccountInvitesReject", ::aiven::http_method::post, "/v1/me/account/invites/reject", false, false, "application/json", true};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserAccountInvitesReject",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/me/account/invites/reject",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/account/invites/reject";
@@ -1657,7 +1501,12 @@ void user_account_invites_reject_erased(const ::aiven::client& c, ::aiven::api::
 
 void user_auth_erased(const ::aiven::client& c, ::aiven::api::user_auth_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_auth_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserAuth", ::aiven::http_method::post, "/v1/userauth", false, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserAuth",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/userauth",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/userauth";
@@ -1671,7 +1520,12 @@ void user_auth_erased(const ::aiven::client& c, ::aiven::api::user_auth_request 
 
 void user_auth_login_options_erased(const ::aiven::client& c, ::aiven::api::user_auth_login_options_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_auth_login_options_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserAuthLoginOptions", ::aiven::http_method::post, "/v1/userauth/login_options", false, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserAuthLoginOptions",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/userauth/login_options",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/userauth/login_options";
@@ -1685,7 +1539,12 @@ void user_auth_login_options_erased(const ::aiven::client& c, ::aiven::api::user
 
 void user_authentication_method_delete_erased(const ::aiven::client& c, ::aiven::api::user_authentication_method_delete_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserAuthenticationMethodDelete", ::aiven::http_method::delete_, "/v1/me/authentication_methods/{user_authentication_method_id}", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserAuthenticationMethodDelete",
+      .method = ::aiven::http_method::delete_,
+      .path_template = "/v1/me/authentication_methods/{user_authentication_method_id}",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/authentication_methods/";
@@ -1698,7 +1557,12 @@ void user_authentication_method_delete_erased(const ::aiven::client& c, ::aiven:
 
 void user_authentication_methods_list_erased(const ::aiven::client& c, ::aiven::api::user_authentication_methods_list_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::vector<::aiven::api::user_authentication_method_out>)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserAuthenticationMethodsList", ::aiven::http_method::get, "/v1/me/authentication_methods", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserAuthenticationMethodsList",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/me/authentication_methods",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/authentication_methods";
@@ -1710,7 +1574,12 @@ void user_authentication_methods_list_erased(const ::aiven::client& c, ::aiven::
 
 void user_expire_tokens_erased(const ::aiven::client& c, ::aiven::api::user_expire_tokens_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserExpireTokens", ::aiven::http_method::post, "/v1/me/expire_tokens", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserExpireTokens",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/me/expire_tokens",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/expire_tokens";
@@ -1722,7 +1591,12 @@ void user_expire_tokens_erased(const ::aiven::client& c, ::aiven::api::user_expi
 
 void user_info_erased(const ::aiven::client& c, ::aiven::api::user_info_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_user_info_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserInfo", ::aiven::http_method::get, "/v1/me", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserInfo",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/me",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me";
@@ -1734,7 +1608,12 @@ void user_info_erased(const ::aiven::client& c, ::aiven::api::user_info_request,
 
 void user_logout_erased(const ::aiven::client& c, ::aiven::api::user_logout_request, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserLogout", ::aiven::http_method::post, "/v1/me/logout", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserLogout",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/me/logout",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/logout";
@@ -1746,7 +1625,12 @@ void user_logout_erased(const ::aiven::client& c, ::aiven::api::user_logout_requ
 
 void user_password_change_erased(const ::aiven::client& c, ::aiven::api::user_password_change_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, std::string)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserPasswordChange", ::aiven::http_method::put, "/v1/me/password", true, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserPasswordChange",
+      .method = ::aiven::http_method::put,
+      .path_template = "/v1/me/password",
+      .idempotent = true,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/password";
@@ -1760,7 +1644,13 @@ void user_password_change_erased(const ::aiven::client& c, ::aiven::api::user_pa
 
 void user_password_reset_erased(const ::aiven::client& c, ::aiven::api::user_password_reset_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserPasswordReset", ::aiven::http_method::post, "/v1/user/password_reset/{verification_code}", false, true, "application/json", false, (1u << 3) /* verification_code */};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserPasswordReset",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/user/password_reset/{verification_code}",
+      .idempotent = false,
+      .accept = "application/json",
+      .secret_segments = (1u << 3) /* verification_code */};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/user/password_reset/";
@@ -1775,7 +1665,12 @@ void user_password_reset_erased(const ::aiven::client& c, ::aiven::api::user_pas
 
 void user_password_reset_request_erased(const ::aiven::client& c, ::aiven::api::user_password_reset_request_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserPasswordResetRequest", ::aiven::http_method::post, "/v1/user/password_reset_request", false, true, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserPasswordResetRequest",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/user/password_reset_request",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/user/password_reset_request";
@@ -1789,7 +1684,12 @@ void user_password_reset_request_erased(const ::aiven::client& c, ::aiven::api::
 
 void user_update_erased(const ::aiven::client& c, ::aiven::api::user_update_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_update_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserUpdate", ::aiven::http_method::patch, "/v1/me", false, false, "application/json", false};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserUpdate",
+      .method = ::aiven::http_method::patch,
+      .path_template = "/v1/me",
+      .idempotent = false,
+      .accept = "application/json"};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me";
@@ -1803,7 +1703,13 @@ void user_update_erased(const ::aiven::client& c, ::aiven::api::user_update_requ
 
 void user_verify_email_erased(const ::aiven::client& c, ::aiven::api::user_verify_email_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::user_verify_email_out)> handler) {
-  static constexpr ::aiven::detail::op_info info{"UserVerifyEmail", ::aiven::http_method::post, "/v1/user/verify_email/{verification_code}", false, true, "application/json", false, (1u << 3) /* verification_code */};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "UserVerifyEmail",
+      .method = ::aiven::http_method::post,
+      .path_template = "/v1/user/verify_email/{verification_code}",
+      .idempotent = false,
+      .accept = "application/json",
+      .secret_segments = (1u << 3) /* verification_code */};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/user/verify_email/";
@@ -1816,7 +1722,13 @@ void user_verify_email_erased(const ::aiven::client& c, ::aiven::api::user_verif
 
 void validate_credit_code_erased(const ::aiven::client& c, ::aiven::api::validate_credit_code_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ValidateCreditCode", ::aiven::http_method::get, "/v1/user/credit_code/{credit_code}", true, false, "application/json", false, (1u << 3) /* credit_code */};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ValidateCreditCode",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/user/credit_code/{credit_code}",
+      .idempotent = true,
+      .accept = "application/json",
+      .secret_segments = (1u << 3) /* credit_code */};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/user/credit_code/";
@@ -1829,7 +1741,13 @@ void validate_credit_code_erased(const ::aiven::client& c, ::aiven::api::validat
 
 void validate_referral_code_erased(const ::aiven::client& c, ::aiven::api::validate_referral_code_request req, ::aiven::diagnostics* diag,
     ::boost::asio::any_completion_handler<void(::aiven::error_code, ::aiven::api::message_response)> handler) {
-  static constexpr ::aiven::detail::op_info info{"ValidateReferralCode", ::aiven::http_method::get, "/v1/me/referral/validation/{referral_code}", true, false, "application/json", false, (1u << 4) /* referral_code */};
+  static constexpr ::aiven::detail::op_info info{
+      .operation_id = "ValidateReferralCode",
+      .method = ::aiven::http_method::get,
+      .path_template = "/v1/me/referral/validation/{referral_code}",
+      .idempotent = true,
+      .accept = "application/json",
+      .secret_segments = (1u << 4) /* referral_code */};
   ::aiven::detail::call_request cr;
   cr.op = &info;
   cr.target += "/v1/me/referral/validation/";

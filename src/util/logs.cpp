@@ -2,6 +2,8 @@
 // operations that drive it.
 #include <aiven/logs.hpp>
 
+#include <aiven/api/service.hpp>
+
 #include "spawn_op.hpp"
 
 #include <boost/asio/as_tuple.hpp>

@@ -1,6 +1,11 @@
 // The waiters: one generic poller (deadline, pauses, progress, settle window,
 // cancellation) and, per resource, a step that polls once and classifies.
 #include <aiven/wait.hpp>
+
+#include <aiven/api/project.hpp>
+#include <aiven/api/service.hpp>
+#include <aiven/api/service_integrations.hpp>
+#include <aiven/api/service_kafka.hpp>
 #include <aiven/detail/owned_cancellation.hpp>
 
 #include <optional>

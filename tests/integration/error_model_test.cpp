@@ -74,8 +74,8 @@ TEST_SUITE("integration.error_model") {
     sim::simulator sim;
     asio::io_context io;
     client c(io.get_executor(), test::sim_options(sim));
-    static const detail::op_info op{"ProjectList", http_method::get, "/v1/project", true, false, "application/json",
-                                    false};
+    static const detail::op_info op{
+        .operation_id = "ProjectList", .method = http_method::get, .path_template = "/v1/project", .idempotent = true};
     auto call = [&](const client& cl, diagnostics& diag) {
       return test::run(io, [&]() -> asio::awaitable<error_code> {
         auto token = asio::as_tuple(asio::use_awaitable);

@@ -48,7 +48,7 @@ TEST_SUITE("integration.paginate") {
         co_await create_pg(c, "pg" + std::to_string(calls++));
         sim.clear_requests();
         auto req = api::service_database_list_request{.project = "demo", .service_name = "pg" + std::to_string(calls - 1),
-                                                      .maxItems = asked};
+                                                      .max_items = asked};
         auto fetch = [&](auto r, auto token) { return api::async_service_database_list(c, std::move(r), token); };
         co_return co_await for_each_page(req, fetch, [&](const api::service_database_list_out& page) {
           for (auto& d : page.databases) names.push_back(d.database_name);
@@ -76,7 +76,7 @@ TEST_SUITE("integration.paginate") {
     client c(io.get_executor(), test::sim_options(sim));
     auto [ec, status] = test::run(io, [&]() -> asio::awaitable<std::pair<error_code, unsigned>> {
       co_await create_pg(c, "pg");
-      auto req = api::service_database_list_request{.project = "demo", .service_name = "pg", .maxItems = 251};
+      auto req = api::service_database_list_request{.project = "demo", .service_name = "pg", .max_items = 251};
       diagnostics d;
       auto [e, out] = co_await api::async_service_database_list(c, req, d, asio::as_tuple(asio::use_awaitable));
       co_return std::pair{e, d.http_status};

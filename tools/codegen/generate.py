@@ -22,7 +22,8 @@ sys.path.insert(0, HERE)
 from aiven_codegen import cli, conformance, cpp, error_codes, model, sim  # noqa: E402
 
 FOLDERS = {
-    "include/aiven/api": "Public headers of the generated API layer: one per OpenAPI tag, `common.hpp` for the "
+    "include/aiven/api": "Public headers of the generated API layer: per OpenAPI tag `<tag>_models.hpp` (its "
+                         "models only) and `<tag>.hpp` (its operations; includes the models), `common.hpp` for the "
                          "models several tags share, `all.hpp` for everything.",
     "src/api": "The generated API layer: one TU per OpenAPI tag (operations and JSON conversions), "
                "`common.cpp` for the shared models.",
@@ -47,7 +48,9 @@ def generate(spec, out, overrides=None, with_conformance=True, error_codes_spec=
     layout = cpp.Layout(m)
     files = {}
     for stem in layout.stems():
-        files[f"include/aiven/api/{stem}.hpp"] = cpp.header(m, layout, stem)
+        files[f"include/aiven/api/{cpp.models_name(stem)}"] = cpp.models_header(m, layout, stem)
+        if stem != cpp.COMMON:
+            files[f"include/aiven/api/{stem}.hpp"] = cpp.header(m, layout, stem)
         files[f"src/api/{stem}.cpp"] = cpp.source(m, layout, stem)
     if cpp.COMMON in layout.stems():
         files["src/api/common_codec.hpp"] = cpp.common_codec_header(m, layout)
@@ -94,9 +97,11 @@ def main(argv=None):
     ap.add_argument("--list", action="store_true", help="print the files of the output, one a line")
     args = ap.parse_args(argv)
     m, layout = generate(args.spec, args.out, args.overrides, not args.no_conformance, args.error_codes_spec)
+    def count(kind, alias):
+        return sum(1 for t in layout.types if t.kind == kind and (t.alias_of is not None) == alias)
     print(f"{len(m.operations)} operations, {len(layout.stems())} units, "
-          f"{sum(1 for t in layout.types if t.kind == 'struct')} structs, "
-          f"{sum(1 for t in layout.types if t.kind == 'enum')} enums (sha256 {m.sha})", file=sys.stderr)
+          f"{count('struct', False)} structs (+ {count('struct', True)} aliases), "
+          f"{count('enum', False)} enums (+ {count('enum', True)} aliases) (sha256 {m.sha})", file=sys.stderr)
     if args.list:
         for stem in layout.stems():
             print(f"src/api/{stem}.cpp")

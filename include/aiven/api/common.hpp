@@ -14,30 +14,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace aiven::api {
-
-/// Billing currency
-/// Values of `#/components/schemas/BillingCurrencyType`; `unknown` stands for any other value.
-enum class billing_currency_type {
-  unknown,
-  aud,  // AUD
-  cad,  // CAD
-  chf,  // CHF
-  dkk,  // DKK
-  eur,  // EUR
-  gbp,  // GBP
-  jpy,  // JPY
-  nok,  // NOK
-  nzd,  // NZD
-  sek,  // SEK
-  sgd,  // SGD
-  usd,  // USD
-};
-std::string_view to_string(billing_currency_type v) noexcept;
-bool from_string(std::string_view s, billing_currency_type& out) noexcept;
 
 /// Billing group state
 /// Values of `#/components/schemas/BillingGroupStateType`; `unknown` stands for any other value.
@@ -209,57 +188,29 @@ enum class likely_error_cause_type {
   unknown,
   destination,  // destination
   integration,  // integration
-  null,  // null
+  null_value,  // null
   source,  // source
   unknown_2,  // unknown
 };
 std::string_view to_string(likely_error_cause_type v) noexcept;
 bool from_string(std::string_view s, likely_error_cause_type& out) noexcept;
 
-/// Project member type
-/// Values of `#/components/schemas/MemberType`; `unknown` stands for any other value.
-enum class member_type {
+/// Type of the invoice line
+/// Values of `#/components/schemas/LineType`; `unknown` stands for any other value.
+enum class line_type {
   unknown,
-  admin,  // admin
-  developer,  // developer
-  operator_value,  // operator
-  organization_app_users_write,  // organization:app_users:write
-  organization_billing_read,  // organization:billing:read
-  organization_billing_write,  // organization:billing:write
-  organization_domains_write,  // organization:domains:write
-  organization_event_logs_read,  // organization:event_logs:read
-  organization_groups_write,  // organization:groups:write
-  organization_networking_read,  // organization:networking:read
-  organization_networking_write,  // organization:networking:write
-  organization_projects_write,  // organization:projects:write
-  organization_sustainability_read,  // organization:sustainability:read
-  organization_users_write,  // organization:users:write
-  project_ai_gateway_keys_read,  // project:ai_gateway_keys:read
-  project_ai_gateway_keys_write,  // project:ai_gateway_keys:write
-  project_audit_logs_read,  // project:audit_logs:read
-  project_event_logs_read,  // project:event_logs:read
-  project_integrations_read,  // project:integrations:read
-  project_integrations_write,  // project:integrations:write
-  project_networking_read,  // project:networking:read
-  project_networking_write,  // project:networking:write
-  project_permissions_read,  // project:permissions:read
-  project_services_read,  // project:services:read
-  project_services_write,  // project:services:write
-  read_only,  // read_only
-  role_organization_admin,  // role:organization:admin
-  role_project_admin,  // role:project:admin
-  role_project_read,  // role:project:read
-  role_services_maintenance,  // role:services:maintenance
-  role_services_recover,  // role:services:recover
-  service_configuration_write,  // service:configuration:write
-  service_data_write,  // service:data:write
-  service_logs_read,  // service:logs:read
-  service_metrics_read,  // service:metrics:read
-  service_secrets_read,  // service:secrets:read
-  service_users_write,  // service:users:write
+  commitment_fee,  // commitment_fee
+  credit_consumption,  // credit_consumption
+  extra_charge,  // extra_charge
+  multiplier,  // multiplier
+  other_event,  // other_event
+  pro_platform_charge,  // pro_platform_charge
+  rounding,  // rounding
+  service_charge,  // service_charge
+  support_charge,  // support_charge
 };
-std::string_view to_string(member_type v) noexcept;
-bool from_string(std::string_view s, member_type& out) noexcept;
+std::string_view to_string(line_type v) noexcept;
+bool from_string(std::string_view s, line_type& out) noexcept;
 
 /// Kafka ACL operation represents an operation which an ACL grants or denies permission to perform
 /// Values of `#/components/schemas/OperationType`; `unknown` stands for any other value.
@@ -281,6 +232,28 @@ enum class operation_type {
 };
 std::string_view to_string(operation_type v) noexcept;
 bool from_string(std::string_view s, operation_type& out) noexcept;
+
+/// State of the invoice
+/// Values of `organization_billing_invoice_get_response_state`; `unknown` stands for any other value.
+enum class organization_billing_invoice_get_response_state {
+  unknown,
+  accrual,  // accrual
+  consolidated,  // consolidated
+  due,  // due
+  estimate,  // estimate
+  failed_credit_card_charge,  // failed_credit_card_charge
+  failed_no_credit_card,  // failed_no_credit_card
+  mailed,  // mailed
+  no_payment_expected,  // no_payment_expected
+  paid,  // paid
+  partner_metering,  // partner_metering
+  uncollectible,  // uncollectible
+  waived,  // waived
+  due_only_project_charges_calculated,  // due_only_project_charges_calculated
+  estimate_only_project_charges_calculated,  // estimate_only_project_charges_calculated
+};
+std::string_view to_string(organization_billing_invoice_get_response_state v) noexcept;
+bool from_string(std::string_view s, organization_billing_invoice_get_response_state& out) noexcept;
 
 /// An enumeration.
 /// Values of `#/components/schemas/OrganizationBilling_PaymentMethodType`; `unknown` stands for any other value.
@@ -343,8 +316,43 @@ enum class pool_mode_type {
 std::string_view to_string(pool_mode_type v) noexcept;
 bool from_string(std::string_view s, pool_mode_type& out) noexcept;
 
-/// Values of `#/components/schemas/ProjectMembershipType`; `unknown` stands for any other value.
-enum class project_membership_type {
+/// Mechanism how backups can be restored. 'basic' means a backup is restored as is so that the system is restored to the state it was when the backup was generated. 'pitr' means point-in-time-recovery, which allows restoring the system to any state since the first available full snapshot.
+/// Values of `#/components/schemas/RecoveryModeType`; `unknown` stands for any other value.
+enum class recovery_mode_type {
+  unknown,
+  basic,  // basic
+  pitr,  // pitr
+};
+std::string_view to_string(recovery_mode_type v) noexcept;
+bool from_string(std::string_view s, recovery_mode_type& out) noexcept;
+
+/// Kafka ACL resource type represents a type of resource which an ACL can be applied to
+/// Values of `#/components/schemas/ResourceType`; `unknown` stands for any other value.
+enum class resource_type {
+  unknown,
+  cluster,  // Cluster
+  delegationtoken,  // DelegationToken
+  group,  // Group
+  topic,  // Topic
+  transactionalid,  // TransactionalId
+  user,  // User
+};
+std::string_view to_string(resource_type v) noexcept;
+bool from_string(std::string_view s, resource_type& out) noexcept;
+
+/// ACL entry for Schema Registry
+/// Values of `#/components/schemas/SchemaRegistryAclPermissionType`; `unknown` stands for any other value.
+enum class schema_registry_acl_permission_type {
+  unknown,
+  schema_registry_read,  // schema_registry_read
+  schema_registry_write,  // schema_registry_write
+};
+std::string_view to_string(schema_registry_acl_permission_type v) noexcept;
+bool from_string(std::string_view s, schema_registry_acl_permission_type& out) noexcept;
+
+/// Team type (permission level)
+/// Values of `#/components/schemas/TeamType`; `unknown` stands for any other value.
+enum class team_type {
   unknown,
   admin,  // admin
   developer,  // developer
@@ -384,32 +392,8 @@ enum class project_membership_type {
   service_secrets_read,  // service:secrets:read
   service_users_write,  // service:users:write
 };
-std::string_view to_string(project_membership_type v) noexcept;
-bool from_string(std::string_view s, project_membership_type& out) noexcept;
-
-/// Mechanism how backups can be restored. 'basic' means a backup is restored as is so that the system is restored to the state it was when the backup was generated. 'pitr' means point-in-time-recovery, which allows restoring the system to any state since the first available full snapshot.
-/// Values of `#/components/schemas/RecoveryModeType`; `unknown` stands for any other value.
-enum class recovery_mode_type {
-  unknown,
-  basic,  // basic
-  pitr,  // pitr
-};
-std::string_view to_string(recovery_mode_type v) noexcept;
-bool from_string(std::string_view s, recovery_mode_type& out) noexcept;
-
-/// Kafka ACL resource type represents a type of resource which an ACL can be applied to
-/// Values of `#/components/schemas/ResourceType`; `unknown` stands for any other value.
-enum class resource_type {
-  unknown,
-  cluster,  // Cluster
-  delegationtoken,  // DelegationToken
-  group,  // Group
-  topic,  // Topic
-  transactionalid,  // TransactionalId
-  user,  // User
-};
-std::string_view to_string(resource_type v) noexcept;
-bool from_string(std::string_view s, resource_type& out) noexcept;
+std::string_view to_string(team_type v) noexcept;
+bool from_string(std::string_view s, team_type& out) noexcept;
 
 /// Topic state
 /// Values of `#/components/schemas/TopicStateType`; `unknown` stands for any other value.
@@ -486,7 +470,262 @@ enum class warning_type {
 std::string_view to_string(warning_type v) noexcept;
 bool from_string(std::string_view s, warning_type& out) noexcept;
 
-/// From `#/components/schemas/AccountInviteOut`.
+/// Values of `bank_transfer_get_response_currency`: the same as currency_type's.
+using bank_transfer_get_response_currency = ::aiven::api::currency_type;
+
+/// Values of `bank_transfer_list_response_bank_transfers_item_currency`: the same as currency_type's.
+using bank_transfer_list_response_bank_transfers_item_currency = ::aiven::api::currency_type;
+
+/// Values of `#/components/schemas/BillingCurrencyType`: the same as currency_type's.
+using billing_currency_type = ::aiven::api::currency_type;
+
+/// Values of `billing_group_invoice_get_response_invoice_invoice_state`: the same as organization_billing_invoice_get_response_state's.
+using billing_group_invoice_get_response_invoice_invoice_state = ::aiven::api::organization_billing_invoice_get_response_state;
+
+/// Values of `#/components/schemas/KafkaSchemaRegistry_PermissionType`: the same as schema_registry_acl_permission_type's.
+using kafka_schema_registry_permission_type = ::aiven::api::schema_registry_acl_permission_type;
+
+/// Values of `#/components/schemas/MemberType`: the same as team_type's.
+using member_type = ::aiven::api::team_type;
+
+/// Values of `organization_billing_credit_memo_get_response_currency`: the same as currency_type's.
+using organization_billing_credit_memo_get_response_currency = ::aiven::api::currency_type;
+
+/// Values of `organization_billing_credit_memos_list_response_credit_memos_item_currency`: the same as currency_type's.
+using organization_billing_credit_memos_list_response_credit_memos_item_currency = ::aiven::api::currency_type;
+
+/// Values of `organization_billing_invoice_get_response_currency`: the same as currency_type's.
+using organization_billing_invoice_get_response_currency = ::aiven::api::currency_type;
+
+/// Values of `organization_billing_invoice_lines_list_response_lines_item_currency`: the same as currency_type's.
+using organization_billing_invoice_lines_list_response_lines_item_currency = ::aiven::api::currency_type;
+
+/// Values of `organization_billing_invoice_lines_list_response_lines_item_line_type`: the same as line_type's.
+using organization_billing_invoice_lines_list_response_lines_item_line_type = ::aiven::api::line_type;
+
+/// Values of `organization_billing_invoice_list_response_invoices_item_currency`: the same as currency_type's.
+using organization_billing_invoice_list_response_invoices_item_currency = ::aiven::api::currency_type;
+
+/// Values of `organization_billing_invoice_list_response_invoices_item_state`: the same as organization_billing_invoice_get_response_state's.
+using organization_billing_invoice_list_response_invoices_item_state = ::aiven::api::organization_billing_invoice_get_response_state;
+
+/// Values of `#/components/schemas/OrganizationDomainStateType`: the same as domain_state_type's.
+using organization_domain_state_type = ::aiven::api::domain_state_type;
+
+/// Values of `#/components/schemas/OrganizationVpcPeeringConnectionByIdStateType`: the same as vpc_peering_connection_state_type's.
+using organization_vpc_peering_connection_by_id_state_type = ::aiven::api::vpc_peering_connection_state_type;
+
+/// Values of `organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state`: the same as vpc_peering_connection_state_type's.
+using organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state = ::aiven::api::vpc_peering_connection_state_type;
+
+/// Values of `organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item_type`: the same as warning_type's.
+using organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item_type = ::aiven::api::warning_type;
+
+/// Values of `organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_vpc_peering_connection_type`: the same as vpc_peering_connection_type's.
+using organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_vpc_peering_connection_type = ::aiven::api::vpc_peering_connection_type;
+
+/// Values of `organization_vpc_peering_connection_peer_network_cidrs_update_response_state`: the same as vpc_state_type's.
+using organization_vpc_peering_connection_peer_network_cidrs_update_response_state = ::aiven::api::vpc_state_type;
+
+/// Values of `organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state`: the same as vpc_peering_connection_state_type's.
+using organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state = ::aiven::api::vpc_peering_connection_state_type;
+
+/// Values of `organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item_type`: the same as warning_type's.
+using organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item_type = ::aiven::api::warning_type;
+
+/// Values of `organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_vpc_peering_connection_type`: the same as vpc_peering_connection_type's.
+using organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_vpc_peering_connection_type = ::aiven::api::vpc_peering_connection_type;
+
+/// Values of `organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_state`: the same as vpc_state_type's.
+using organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_state = ::aiven::api::vpc_state_type;
+
+/// Values of `#/components/schemas/OrganizationVpcPeeringConnectionStateType`: the same as vpc_peering_connection_state_type's.
+using organization_vpc_peering_connection_state_type = ::aiven::api::vpc_peering_connection_state_type;
+
+/// Values of `organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item_vpc_peering_connection_type`: the same as vpc_peering_connection_type's.
+using organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item_vpc_peering_connection_type = ::aiven::api::vpc_peering_connection_type;
+
+/// Values of `organization_vpc_peering_connections_refresh_response_peering_connections_item_state`: the same as vpc_peering_connection_state_type's.
+using organization_vpc_peering_connections_refresh_response_peering_connections_item_state = ::aiven::api::vpc_peering_connection_state_type;
+
+/// Values of `organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item_type`: the same as warning_type's.
+using organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item_type = ::aiven::api::warning_type;
+
+/// Values of `organization_vpc_peering_connections_refresh_response_peering_connections_item_vpc_peering_connection_type`: the same as vpc_peering_connection_type's.
+using organization_vpc_peering_connections_refresh_response_peering_connections_item_vpc_peering_connection_type = ::aiven::api::vpc_peering_connection_type;
+
+/// Values of `organization_vpc_peering_connections_refresh_response_state`: the same as vpc_state_type's.
+using organization_vpc_peering_connections_refresh_response_state = ::aiven::api::vpc_state_type;
+
+/// Values of `#/components/schemas/OrganizationVpcStateType`: the same as vpc_state_type's.
+using organization_vpc_state_type = ::aiven::api::vpc_state_type;
+
+/// Values of `#/components/schemas/ProjectMembershipType`: the same as team_type's.
+using project_membership_type = ::aiven::api::team_type;
+
+/// Values of `#/components/schemas/ServiceKafkaNativeAclPermissionType`: the same as kafka_acl_permission_type's.
+using service_kafka_native_acl_permission_type = ::aiven::api::kafka_acl_permission_type;
+
+/// Values of `service_service_type_update_response_service_acl_item_permission`: the same as permission_type's.
+using service_service_type_update_response_service_acl_item_permission = ::aiven::api::permission_type;
+
+/// Values of `service_service_type_update_response_service_kafka_acl_item_operation`: the same as operation_type's.
+using service_service_type_update_response_service_kafka_acl_item_operation = ::aiven::api::operation_type;
+
+/// Values of `service_service_type_update_response_service_kafka_acl_item_pattern_type`: the same as pattern_type's.
+using service_service_type_update_response_service_kafka_acl_item_pattern_type = ::aiven::api::pattern_type;
+
+/// Values of `service_service_type_update_response_service_kafka_acl_item_permission_type`: the same as kafka_acl_permission_type's.
+using service_service_type_update_response_service_kafka_acl_item_permission_type = ::aiven::api::kafka_acl_permission_type;
+
+/// Values of `service_service_type_update_response_service_kafka_acl_item_resource_type`: the same as resource_type's.
+using service_service_type_update_response_service_kafka_acl_item_resource_type = ::aiven::api::resource_type;
+
+/// Values of `service_service_type_update_response_service_schema_registry_acl_item_permission`: the same as schema_registry_acl_permission_type's.
+using service_service_type_update_response_service_schema_registry_acl_item_permission = ::aiven::api::schema_registry_acl_permission_type;
+
+/// Values of `service_service_type_update_response_service_service_integrations_item_integration_status_state_status`: the same as integration_status_type's.
+using service_service_type_update_response_service_service_integrations_item_integration_status_state_status = ::aiven::api::integration_status_type;
+
+/// Values of `service_service_type_update_response_service_topics_item_state`: the same as topic_state_type's.
+using service_service_type_update_response_service_topics_item_state = ::aiven::api::topic_state_type;
+
+/// Values of `#/components/schemas/User_AuthenticationMethodStateType`: the same as billing_group_state_type's.
+using user_authentication_method_state_type = ::aiven::api::billing_group_state_type;
+
+/// Values of `#/components/schemas/VpcPeeringConnectionStateTypeAlt`: the same as vpc_state_type's.
+using vpc_peering_connection_state_type_alt = ::aiven::api::vpc_state_type;
+
+/// From `#/components/schemas/User_CardOut`. Also account_attach_payment_method_out, user_credit_card_add_response_card, user_credit_card_update_response_card (the same members).
+struct user_card_out {
+  std::string brand{};
+  /// Credit card ID
+  std::string card_id{};
+  std::string country{};
+  /// Two letter ISO country code
+  std::string country_code{};
+  /// Expiration month
+  std::int64_t exp_month{};
+  /// Expiration year
+  std::int64_t exp_year{};
+  /// Credit card last four digits
+  std::string last4{};
+  /// Name on the credit card
+  std::string name{};
+  /// Organization ID
+  std::optional<std::string> organization_id{};
+  /// List of projects the card is assigned to
+  std::vector<std::string> projects{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_card_out&, const user_card_out&) = default;
+};
+
+/// User credit card information
+/// From `#/components/schemas/AccountAttachPaymentMethodOut`: the same members as user_card_out.
+using account_attach_payment_method_out = ::aiven::api::user_card_out;
+
+/// From `#/components/schemas/TechEmailIn`. Also billing_contact_email_in, billing_contact_email_out, billing_email_in, billing_email_out, service_service_type_update_response_service_tech_emails_item, tech_email_out, user_password_reset_request_in (the same members).
+struct tech_email_in {
+  /// Technical contact email
+  std::string email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const tech_email_in&, const tech_email_in&) = default;
+};
+
+/// From `#/components/schemas/BillingContactEmailOut`: the same members as tech_email_in.
+using billing_contact_email_out = ::aiven::api::tech_email_in;
+
+/// From `#/components/schemas/BillingEmailOut`: the same members as tech_email_in.
+using billing_email_out = ::aiven::api::tech_email_in;
+
+/// Credit card assigned to the project
+/// From `#/components/schemas/CardInfoOut`.
+struct card_info_out {
+  std::string brand{};
+  /// Credit card ID
+  std::string card_id{};
+  std::string country{};
+  /// Two letter ISO country code
+  std::string country_code{};
+  /// Expiration month
+  std::int64_t exp_month{};
+  /// Expiration year
+  std::int64_t exp_year{};
+  /// Credit card last four digits
+  std::string last4{};
+  /// Name on the credit card
+  std::string name{};
+  /// User email address
+  std::string user_email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const card_info_out&, const card_info_out&) = default;
+};
+
+/// From `#/components/schemas/BillingGroupOut`. Also account_billing_group_out, billing_group_create_out, billing_group_get_out, billing_group_update_out (the same members).
+struct billing_group_out {
+  /// Account ID
+  std::string account_id{};
+  /// Account name
+  std::string account_name{};
+  /// Address lines
+  std::vector<std::string> address_lines{};
+  /// DEPRECATED: use split address fields like company, address_lines, zip_code, city and state instead
+  std::optional<std::string> billing_address{};
+  /// Address ID
+  std::string billing_address_id{};
+  /// List of billing groups contact email addresses
+  std::vector<::aiven::api::billing_contact_email_out> billing_contact_emails{};
+  ::aiven::open_enum<::aiven::api::billing_currency_type> billing_currency{};
+  /// List of project billing email addresses
+  std::vector<::aiven::api::billing_email_out> billing_emails{};
+  /// Extra text to be included in all project invoices, e.g. purchase order or cost center number
+  std::string billing_extra_text{};
+  /// Billing group ID
+  std::string billing_group_id{};
+  /// Billing group name
+  std::string billing_group_name{};
+  /// Method of charging/invoicing this project
+  std::string billing_type{};
+  ::aiven::api::card_info_out card_info{};
+  /// Address city
+  std::string city{};
+  /// Name of a company
+  std::string company{};
+  /// Billing country
+  std::string country{};
+  /// Two letter ISO country code
+  std::string country_code{};
+  /// Timestamp in ISO 8601 format, always in UTC
+  std::string create_time{};
+  /// Estimated balance in billing currency, before tax
+  std::string estimated_balance_local{};
+  /// Estimated balance in USD, before tax
+  std::string estimated_balance_usd{};
+  ::aiven::open_enum<::aiven::api::payment_method_type> payment_method{};
+  /// Address ID
+  std::string shipping_address_id{};
+  /// Address state or province
+  std::string state{};
+  /// EU VAT Identification Number
+  std::string vat_id{};
+  /// Address zip code
+  std::string zip_code{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const billing_group_out&, const billing_group_out&) = default;
+};
+
+/// From `#/components/schemas/AccountBillingGroupOut`: the same members as billing_group_out.
+using account_billing_group_out = ::aiven::api::billing_group_out;
+
+/// From `#/components/schemas/AccountInviteOut`. Also user_account_invites_reject_response_account_invites_item (the same members).
 struct account_invite_out {
   /// Account ID
   std::string account_id{};
@@ -508,7 +747,22 @@ struct account_invite_out {
   friend bool operator==(const account_invite_out&, const account_invite_out&) = default;
 };
 
-/// From `#/components/schemas/AclOut`.
+/// Details of verified invite
+/// From `#/components/schemas/UserVerifyEmailOut`. Also account_team_member_verify_invite_out, organization_user_invite_in, project_invite_accept_out (the same members).
+struct user_verify_email_out {
+  /// User email address
+  std::string user_email{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_verify_email_out&, const user_verify_email_out&) = default;
+};
+
+/// Details of verified invite
+/// From `#/components/schemas/AccountTeamMemberVerifyInviteOut`: the same members as user_verify_email_out.
+using account_team_member_verify_invite_out = ::aiven::api::user_verify_email_out;
+
+/// From `#/components/schemas/AclOut`. Also service_service_type_update_response_service_acl_item (the same members).
 struct acl_out {
   /// ID
   std::optional<std::string> id{};
@@ -520,6 +774,22 @@ struct acl_out {
   ::boost::json::object unknown_fields_{};
 
   friend bool operator==(const acl_out&, const acl_out&) = default;
+};
+
+/// From `#/components/schemas/AddIn`. Also organization_vpc_peering_connection_peer_network_cidrs_update_request_body_add_item, organization_vpc_peering_connection_peer_network_cidrs_update_v2_request_body_add_item (the same members).
+struct add_in {
+  /// IPv4 network range CIDR
+  std::string cidr{};
+  /// AWS account ID, GCP project ID, Azure subscription ID of the peered VPC, or string "upcloud" for UpCloud peering connections
+  std::string peer_cloud_account{};
+  /// Azure resource group name of the peered VPC
+  std::optional<std::string> peer_resource_group{};
+  /// AWS VPC ID, GCP VPC network name, Azure Virtual network name of the peered VPC, or UpCloud VPC ID
+  std::string peer_vpc{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const add_in&, const add_in&) = default;
 };
 
 /// From `#/components/schemas/AlertOut`.
@@ -566,70 +836,45 @@ struct backup_config_out {
   friend bool operator==(const backup_config_out&, const backup_config_out&) = default;
 };
 
-/// From `#/components/schemas/BillingContactEmailIn`.
-struct billing_contact_email_in {
-  /// User email address
-  std::string email{};
+/// From `#/components/schemas/BillingContactEmailIn`: the same members as tech_email_in.
+using billing_contact_email_in = ::aiven::api::tech_email_in;
+
+/// From `#/components/schemas/BillingEmailIn`: the same members as tech_email_in.
+using billing_email_in = ::aiven::api::tech_email_in;
+
+/// Billing group information
+/// From `#/components/schemas/BillingGroupCreateOut`: the same members as billing_group_out.
+using billing_group_create_out = ::aiven::api::billing_group_out;
+
+/// From `#/components/schemas/CreditOut`. Also billing_group_credits_claim_out, project_credits_claim_out (the same members).
+struct credit_out {
+  std::string code{};
+  /// When this credit expires. Timestamp in ISO 8601 format, always in UTC
+  std::string expire_time{};
+  /// Remaining credit value
+  std::string remaining_value{};
+  /// When this credit can be used. Timestamp in ISO 8601 format, always in UTC
+  std::string start_time{};
+  ::aiven::open_enum<::aiven::api::credit_type> type{};
+  /// Original credit value, or for expired credits, the consumed credit value
+  std::string value{};
   /// Members of a response this type does not know, as received (empty when none).
   ::boost::json::object unknown_fields_{};
 
-  friend bool operator==(const billing_contact_email_in&, const billing_contact_email_in&) = default;
+  friend bool operator==(const credit_out&, const credit_out&) = default;
 };
 
-/// From `#/components/schemas/BillingContactEmailOut`.
-struct billing_contact_email_out {
-  /// User email address
-  std::string email{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// Assigned credit.
+/// From `#/components/schemas/BillingGroupCreditsClaimOut`: the same members as credit_out.
+using billing_group_credits_claim_out = ::aiven::api::credit_out;
 
-  friend bool operator==(const billing_contact_email_out&, const billing_contact_email_out&) = default;
-};
+/// Billing group information
+/// From `#/components/schemas/BillingGroupGetOut`: the same members as billing_group_out.
+using billing_group_get_out = ::aiven::api::billing_group_out;
 
-/// From `#/components/schemas/BillingEmailIn`.
-struct billing_email_in {
-  /// User email address
-  std::string email{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const billing_email_in&, const billing_email_in&) = default;
-};
-
-/// From `#/components/schemas/BillingEmailOut`.
-struct billing_email_out {
-  /// User email address
-  std::string email{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const billing_email_out&, const billing_email_out&) = default;
-};
-
-/// Credit card assigned to the project
-/// From `#/components/schemas/CardInfoOut`.
-struct card_info_out {
-  std::string brand{};
-  /// Credit card ID
-  std::string card_id{};
-  std::string country{};
-  /// Two letter ISO country code
-  std::string country_code{};
-  /// Expiration month
-  std::int64_t exp_month{};
-  /// Expiration year
-  std::int64_t exp_year{};
-  /// Credit card last four digits
-  std::string last4{};
-  /// Name on the credit card
-  std::string name{};
-  /// User email address
-  std::string user_email{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const card_info_out&, const card_info_out&) = default;
-};
+/// Billing group information
+/// From `#/components/schemas/BillingGroupUpdateOut`: the same members as billing_group_out.
+using billing_group_update_out = ::aiven::api::billing_group_out;
 
 /// From `#/components/schemas/CloudOut`.
 struct cloud_out {
@@ -653,23 +898,39 @@ struct cloud_out {
   friend bool operator==(const cloud_out&, const cloud_out&) = default;
 };
 
-/// From `#/components/schemas/CreditOut`.
-struct credit_out {
-  std::string code{};
-  /// When this credit expires. Timestamp in ISO 8601 format, always in UTC
-  std::string expire_time{};
-  /// Remaining credit value
-  std::string remaining_value{};
-  /// When this credit can be used. Timestamp in ISO 8601 format, always in UTC
-  std::string start_time{};
-  ::aiven::open_enum<::aiven::api::credit_type> type{};
-  /// Original credit value, or for expired credits, the consumed credit value
-  std::string value{};
+/// One error of a failed request
+/// From `#/components/schemas/ErrorItem`.
+struct error_item {
+  /// Machine readable error code
+  std::optional<std::string> error_code{};
+  /// Printable error message
+  std::string message{};
+  /// URL to the documentation of the error
+  std::optional<std::string> more_info{};
+  /// HTTP status code of the error
+  std::int64_t status{};
   /// Members of a response this type does not know, as received (empty when none).
   ::boost::json::object unknown_fields_{};
 
-  friend bool operator==(const credit_out&, const credit_out&) = default;
+  friend bool operator==(const error_item&, const error_item&) = default;
 };
+
+/// Body of a successful response that carries no data
+/// From `#/components/schemas/MessageResponse`. Also custom_cloud_environment_list_response (the same members).
+struct message_response {
+  /// List of errors occurred during request processing
+  std::optional<std::vector<::aiven::api::error_item>> errors{};
+  /// Printable result of the request
+  std::optional<std::string> message{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const message_response&, const message_response&) = default;
+};
+
+/// CustomCloudEnvironmentListResponse (members not documented)
+/// From `#/components/schemas/CustomCloudEnvironmentListResponse`: the same members as message_response.
+using custom_cloud_environment_list_response = ::aiven::api::message_response;
 
 /// From `#/components/schemas/DomainOut`.
 struct domain_out {
@@ -694,7 +955,7 @@ struct domain_out {
 };
 
 /// Service EOL extension
-/// From `#/components/schemas/ElasticsearchOut`.
+/// From `#/components/schemas/ElasticsearchOut`. Also end_of_life_extension (the same members).
 struct elasticsearch_out {
   /// Extended EOL date
   std::string eol_date{};
@@ -706,6 +967,10 @@ struct elasticsearch_out {
   friend bool operator==(const elasticsearch_out&, const elasticsearch_out&) = default;
 };
 
+/// ServiceEndOfLifeExtension
+/// From `#/components/schemas/EndOfLifeExtension`: the same members as elasticsearch_out.
+using end_of_life_extension = ::aiven::api::elasticsearch_out;
+
 /// End of life extension information
 /// From `#/components/schemas/EndOfLifeExtensionOut`.
 struct end_of_life_extension_out {
@@ -714,23 +979,6 @@ struct end_of_life_extension_out {
   ::boost::json::object unknown_fields_{};
 
   friend bool operator==(const end_of_life_extension_out&, const end_of_life_extension_out&) = default;
-};
-
-/// One error of a failed request
-/// From `#/components/schemas/ErrorItem`.
-struct error_item {
-  /// Machine readable error code
-  std::optional<std::string> error_code{};
-  /// Printable error message
-  std::string message{};
-  /// URL to the documentation of the error
-  std::optional<std::string> more_info{};
-  /// HTTP status code of the error
-  std::int64_t status{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
-
-  friend bool operator==(const error_item&, const error_item&) = default;
 };
 
 /// From `#/components/schemas/ExtensionOut`.
@@ -747,7 +995,7 @@ struct extension_out {
   friend bool operator==(const extension_out&, const extension_out&) = default;
 };
 
-/// From `#/components/schemas/HourlyOut`.
+/// From `#/components/schemas/HourlyOut`. Also service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item (the same members).
 struct hourly_out {
   /// The estimated cost in USD of tiered storage for this hour
   std::optional<std::string> estimated_cost{};
@@ -819,7 +1067,7 @@ struct invoice_out {
   friend bool operator==(const invoice_out&, const invoice_out&) = default;
 };
 
-/// From `#/components/schemas/KafkaAclOut`.
+/// From `#/components/schemas/KafkaAclOut`. Also service_kafka_native_acl_add_out, service_kafka_native_acl_get_out, service_service_type_update_response_service_kafka_acl_item (the same members).
 struct kafka_acl_out {
   /// the host or * for all hosts
   std::string host{};
@@ -839,20 +1087,196 @@ struct kafka_acl_out {
   friend bool operator==(const kafka_acl_out&, const kafka_acl_out&) = default;
 };
 
-/// Body of a successful response that carries no data
-/// From `#/components/schemas/MessageResponse`.
-struct message_response {
-  /// List of errors occurred during request processing
-  std::optional<std::vector<::aiven::api::error_item>> errors{};
-  /// Printable result of the request
-  std::optional<std::string> message{};
+/// From `#/components/schemas/SchemaRegistryAclOut`. Also kafka_schema_registry_acl_out, service_service_type_update_response_service_schema_registry_acl_item (the same members).
+struct schema_registry_acl_out {
+  /// ID
+  std::optional<std::string> id{};
+  ::aiven::open_enum<::aiven::api::schema_registry_acl_permission_type> permission{};
+  /// Schema Registry ACL entry resource name pattern
+  std::string resource{};
+  std::string username{};
   /// Members of a response this type does not know, as received (empty when none).
   ::boost::json::object unknown_fields_{};
 
-  friend bool operator==(const message_response&, const message_response&) = default;
+  friend bool operator==(const schema_registry_acl_out&, const schema_registry_acl_out&) = default;
 };
 
-/// From `#/components/schemas/PeeringConnectionIn`.
+/// From `#/components/schemas/KafkaSchemaRegistry_AclOut`: the same members as schema_registry_acl_out.
+using kafka_schema_registry_acl_out = ::aiven::api::schema_registry_acl_out;
+
+/// From `#/components/schemas/LinkedDomainIn`. Also organization_auth_domain_link_in (the same members).
+struct linked_domain_in {
+  /// Domain ID
+  std::string domain_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const linked_domain_in&, const linked_domain_in&) = default;
+};
+
+/// From `pg_account_query_optimize_response_optimize_existing_recommended_indexes_item`. Also my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item (the same members).
+struct pg_account_query_optimize_response_optimize_existing_recommended_indexes_item {
+  /// Index definition
+  std::string index_definition{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const pg_account_query_optimize_response_optimize_existing_recommended_indexes_item&, const pg_account_query_optimize_response_optimize_existing_recommended_indexes_item&) = default;
+};
+
+/// From `pg_account_query_optimize_response_optimize_index_recommendations_item`. Also my_sql_account_query_optimize_response_optimize_index_recommendations_item (the same members).
+struct pg_account_query_optimize_response_optimize_index_recommendations_item {
+  /// Creation command
+  std::string creation_cmd{};
+  /// Table name
+  std::string table_name{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const pg_account_query_optimize_response_optimize_index_recommendations_item&, const pg_account_query_optimize_response_optimize_index_recommendations_item&) = default;
+};
+
+/// From `pg_account_query_optimize_response_optimize_recommendations_item`. Also my_sql_account_query_optimize_response_optimize_recommendations_item (the same members).
+struct pg_account_query_optimize_response_optimize_recommendations_item {
+  /// Bad practice sample
+  std::string bad_practice_sample{};
+  /// Best practice sample
+  std::string best_practice_sample{};
+  /// Description
+  std::string description{};
+  /// Fixable
+  bool fixable{};
+  /// Line number
+  std::int64_t line_number{};
+  /// Priority
+  std::int64_t priority{};
+  /// Title
+  std::string title{};
+  /// Type
+  std::int64_t type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const pg_account_query_optimize_response_optimize_recommendations_item&, const pg_account_query_optimize_response_optimize_recommendations_item&) = default;
+};
+
+/// Optimize
+/// From `pg_account_query_optimize_response_optimize`. Also my_sql_account_query_optimize_response_optimize (the same members).
+struct pg_account_query_optimize_response_optimize {
+  /// Existing Recommended Indexes
+  std::vector<::aiven::api::pg_account_query_optimize_response_optimize_existing_recommended_indexes_item> existing_recommended_indexes{};
+  /// Index Recommendations
+  std::vector<::aiven::api::pg_account_query_optimize_response_optimize_index_recommendations_item> index_recommendations{};
+  /// Optimization ID
+  std::optional<std::string> optimization_id{};
+  /// Optimized query in base64 format
+  std::string optimized_query{};
+  /// Original query in base64 format
+  std::string original_query{};
+  /// Recommendations
+  std::vector<::aiven::api::pg_account_query_optimize_response_optimize_recommendations_item> recommendations{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const pg_account_query_optimize_response_optimize&, const pg_account_query_optimize_response_optimize&) = default;
+};
+
+/// Optimize
+/// From `my_sql_account_query_optimize_response_optimize`: the same members as pg_account_query_optimize_response_optimize.
+using my_sql_account_query_optimize_response_optimize = ::aiven::api::pg_account_query_optimize_response_optimize;
+
+/// From `my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item`: the same members as pg_account_query_optimize_response_optimize_existing_recommended_indexes_item.
+using my_sql_account_query_optimize_response_optimize_existing_recommended_indexes_item = ::aiven::api::pg_account_query_optimize_response_optimize_existing_recommended_indexes_item;
+
+/// From `my_sql_account_query_optimize_response_optimize_index_recommendations_item`: the same members as pg_account_query_optimize_response_optimize_index_recommendations_item.
+using my_sql_account_query_optimize_response_optimize_index_recommendations_item = ::aiven::api::pg_account_query_optimize_response_optimize_index_recommendations_item;
+
+/// From `my_sql_account_query_optimize_response_optimize_recommendations_item`: the same members as pg_account_query_optimize_response_optimize_recommendations_item.
+using my_sql_account_query_optimize_response_optimize_recommendations_item = ::aiven::api::pg_account_query_optimize_response_optimize_recommendations_item;
+
+/// PGServiceMetadataValidateRequestBody
+/// From `#/components/schemas/PGServiceMetadataValidateRequestBody`. Also my_sql_service_metadata_validate_request_body (the same members).
+struct pg_service_metadata_validate_request_body {
+  /// Database version
+  std::string db_version{};
+  /// Metadata to validate
+  std::string metadata{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const pg_service_metadata_validate_request_body&, const pg_service_metadata_validate_request_body&) = default;
+};
+
+/// MySQLServiceMetadataValidateRequestBody
+/// From `#/components/schemas/MySQLServiceMetadataValidateRequestBody`: the same members as pg_service_metadata_validate_request_body.
+using my_sql_service_metadata_validate_request_body = ::aiven::api::pg_service_metadata_validate_request_body;
+
+/// ServiceQueryActivityRequestBody
+/// From `#/components/schemas/ServiceQueryActivityIn`. Also my_sql_service_query_statistics_in, pg_service_query_statistics_in (the same members).
+struct service_query_activity_in {
+  /// Limit for number of results
+  std::optional<std::int64_t> limit{};
+  /// Offset for retrieved results based on sort order
+  std::optional<std::int64_t> offset{};
+  /// Sort order can be either asc or desc and multiple comma separated columns with their own order can be specified: :asc,:desc.
+  std::optional<std::string> order_by{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_query_activity_in&, const service_query_activity_in&) = default;
+};
+
+/// MySQLServiceQueryStatisticsRequestBody
+/// From `#/components/schemas/MySqlServiceQueryStatisticsIn`: the same members as service_query_activity_in.
+using my_sql_service_query_statistics_in = ::aiven::api::service_query_activity_in;
+
+/// PGServiceQueryValidateRequestBody
+/// From `#/components/schemas/PGServiceQueryValidateRequestBody`. Also my_sql_service_query_validate_request_body (the same members).
+struct pg_service_query_validate_request_body {
+  /// Do not store details
+  std::optional<bool> do_not_store{};
+  /// Query
+  std::string query{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const pg_service_query_validate_request_body&, const pg_service_query_validate_request_body&) = default;
+};
+
+/// MySQLServiceQueryValidateRequestBody
+/// From `#/components/schemas/MySQLServiceQueryValidateRequestBody`: the same members as pg_service_query_validate_request_body.
+using my_sql_service_query_validate_request_body = ::aiven::api::pg_service_query_validate_request_body;
+
+/// OrganizationAuthDomainLinkRequestBody
+/// From `#/components/schemas/OrganizationAuthDomainLinkIn`: the same members as linked_domain_in.
+using organization_auth_domain_link_in = ::aiven::api::linked_domain_in;
+
+/// From `#/components/schemas/UserOut`. Also organization_ticket_list_response_tickets_item_followers_item, organization_ticket_list_response_tickets_item_submitter, project_ticket_create_response_ticket_followers_item, project_ticket_create_response_ticket_submitter, project_ticket_list_response_tickets_item_followers_item, project_ticket_list_response_tickets_item_submitter (the same members).
+struct user_out {
+  /// User real name
+  std::string real_name{};
+  /// User email address
+  std::string user_email{};
+  /// User ID
+  std::string user_id{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const user_out&, const user_out&) = default;
+};
+
+/// From `organization_ticket_list_response_tickets_item_followers_item`: the same members as user_out.
+using organization_ticket_list_response_tickets_item_followers_item = ::aiven::api::user_out;
+
+/// User information
+/// From `organization_ticket_list_response_tickets_item_submitter`: the same members as user_out.
+using organization_ticket_list_response_tickets_item_submitter = ::aiven::api::user_out;
+
+/// OrganizationUserInviteRequestBody
+/// From `#/components/schemas/OrganizationUserInviteIn`: the same members as user_verify_email_out.
+using organization_user_invite_in = ::aiven::api::user_verify_email_out;
+
+/// From `#/components/schemas/PeeringConnectionIn`. Also organization_vpc_peering_connection_create_in, vpc_peering_connection_create_in (the same members).
 struct peering_connection_in {
   /// Azure app registration id in UUID4 form that is allowed to create a peering to the peer vnet
   std::optional<std::string> peer_azure_app_id{};
@@ -874,7 +1298,11 @@ struct peering_connection_in {
   friend bool operator==(const peering_connection_in&, const peering_connection_in&) = default;
 };
 
-/// From `#/components/schemas/WarningOut`.
+/// OrganizationVpcPeeringConnectionCreateRequestBody
+/// From `#/components/schemas/OrganizationVpcPeeringConnectionCreateIn`: the same members as peering_connection_in.
+using organization_vpc_peering_connection_create_in = ::aiven::api::peering_connection_in;
+
+/// From `#/components/schemas/WarningOut`. Also organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item, organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item, organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item (the same members).
 struct warning_out {
   /// AWS account id of conflicting VPC
   std::optional<std::string> conflicting_aws_account_id{};
@@ -892,7 +1320,7 @@ struct warning_out {
 };
 
 /// State-specific help or error information
-/// From `#/components/schemas/StateInfoOut`.
+/// From `#/components/schemas/StateInfoOut`. Also organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info, organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info, organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info (the same members).
 struct state_info_out {
   /// Human-readable information message
   std::string message{};
@@ -906,7 +1334,88 @@ struct state_info_out {
   friend bool operator==(const state_info_out&, const state_info_out&) = default;
 };
 
-/// From `#/components/schemas/PeeringConnectionOut`.
+/// VpcPeeringConnectionCreateResponse
+/// From `#/components/schemas/VpcPeeringConnectionCreateOut`. Also organization_vpc_peering_connection_create_out, organization_vpc_peering_connection_delete_by_id_out, vpc_peering_connection_delete_out, vpc_peering_connection_with_region_delete_out, vpc_peering_connection_with_resource_group_delete_out (the same members).
+struct vpc_peering_connection_create_out {
+  /// VPC peering connection creation timestamp
+  std::string create_time{};
+  /// List of errors occurred during request processing
+  std::optional<std::vector<::aiven::api::error_item>> errors{};
+  /// Printable result of the request
+  std::optional<std::string> message{};
+  /// Azure app registration id in UUID4 form that is allowed to create a peering to the peer vnet
+  std::string peer_azure_app_id{};
+  /// Azure tenant id in UUID4 form
+  std::string peer_azure_tenant_id{};
+  /// AWS account ID, GCP project ID, Azure subscription ID of the peered VPC, or string "upcloud" for UpCloud peering connections
+  std::string peer_cloud_account{};
+  /// The peer VPC's region in AWS clouds. Always null in GCP, Azure, or UpCloud clouds
+  std::optional<std::string> peer_region{};
+  /// Azure resource group name of the peered VPC
+  std::string peer_resource_group{};
+  /// AWS VPC ID, GCP VPC network name, Azure Virtual network name of the peered VPC, or UpCloud VPC ID
+  std::string peer_vpc{};
+  /// VPC peering connection ID
+  std::optional<std::string> peering_connection_id{};
+  ::aiven::open_enum<::aiven::api::vpc_peering_connection_state_type> state{};
+  ::aiven::api::state_info_out state_info{};
+  /// Timestamp of last change to the VPC peering connection
+  std::string update_time{};
+  /// List of private IPv4 ranges to route through the peering connection
+  std::vector<std::string> user_peer_network_cidrs{};
+  ::aiven::open_enum<::aiven::api::vpc_peering_connection_type> vpc_peering_connection_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const vpc_peering_connection_create_out&, const vpc_peering_connection_create_out&) = default;
+};
+
+/// OrganizationVpcPeeringConnectionCreateResponse
+/// From `#/components/schemas/OrganizationVpcPeeringConnectionCreateOut`: the same members as vpc_peering_connection_create_out.
+using organization_vpc_peering_connection_create_out = ::aiven::api::vpc_peering_connection_create_out;
+
+/// OrganizationVpcPeeringConnectionDeleteByIdResponse
+/// From `#/components/schemas/OrganizationVpcPeeringConnectionDeleteByIdOut`: the same members as vpc_peering_connection_create_out.
+using organization_vpc_peering_connection_delete_by_id_out = ::aiven::api::vpc_peering_connection_create_out;
+
+/// VpcPeeringConnectionUpdateRequestBody
+/// From `#/components/schemas/VpcPeeringConnectionUpdateIn`. Also organization_vpc_peering_connection_peer_network_cidrs_update_request_body, organization_vpc_peering_connection_peer_network_cidrs_update_v2_request_body (the same members).
+struct vpc_peering_connection_update_in {
+  /// CIDRs to add using a specific peering connection
+  std::optional<std::vector<::aiven::api::add_in>> add{};
+  /// Network CIDRs to remove from the VPC's peering connections' user_peer_network_cidrs JSON key `delete`.
+  std::optional<std::vector<std::string>> delete_value{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const vpc_peering_connection_update_in&, const vpc_peering_connection_update_in&) = default;
+};
+
+/// OrganizationVpcPeeringConnectionPeerNetworkCidrsUpdateRequestBody
+/// From `#/components/schemas/OrganizationVpcPeeringConnectionPeerNetworkCidrsUpdateRequestBody`: the same members as vpc_peering_connection_update_in.
+using organization_vpc_peering_connection_peer_network_cidrs_update_request_body = ::aiven::api::vpc_peering_connection_update_in;
+
+/// From `organization_vpc_peering_connection_peer_network_cidrs_update_request_body_add_item`: the same members as add_in.
+using organization_vpc_peering_connection_peer_network_cidrs_update_request_body_add_item = ::aiven::api::add_in;
+
+/// From `project_ticket_invite_response_errors_item`. Also organization_vpc_peering_connection_peer_network_cidrs_update_response_errors_item, organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_errors_item, organization_vpc_peering_connections_refresh_response_errors_item, service_opensearch_custom_repo_restore_snapshot_check_response_errors_item, service_opensearch_tiered_storage_summary_response_errors_item, user_credit_card_delete_response_errors_item (the same members).
+struct project_ticket_invite_response_errors_item {
+  /// Printable error message
+  std::string message{};
+  /// URL to the documentation of the error
+  std::optional<std::string> more_info{};
+  /// HTTP error status code
+  std::int64_t status{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_ticket_invite_response_errors_item&, const project_ticket_invite_response_errors_item&) = default;
+};
+
+/// From `organization_vpc_peering_connection_peer_network_cidrs_update_response_errors_item`: the same members as project_ticket_invite_response_errors_item.
+using organization_vpc_peering_connection_peer_network_cidrs_update_response_errors_item = ::aiven::api::project_ticket_invite_response_errors_item;
+
+/// From `#/components/schemas/PeeringConnectionOut`. Also organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item, organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item, organization_vpc_peering_connections_refresh_response_peering_connections_item (the same members).
 struct peering_connection_out {
   /// VPC peering connection creation timestamp
   std::string create_time{};
@@ -937,7 +1446,89 @@ struct peering_connection_out {
   friend bool operator==(const peering_connection_out&, const peering_connection_out&) = default;
 };
 
-/// From `#/components/schemas/PrivatelinkAvailabilityOut`.
+/// From `organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item`: the same members as peering_connection_out.
+using organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item = ::aiven::api::peering_connection_out;
+
+/// State-specific help or error information
+/// From `organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info`: the same members as state_info_out.
+using organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info = ::aiven::api::state_info_out;
+
+/// From `organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item`: the same members as warning_out.
+using organization_vpc_peering_connection_peer_network_cidrs_update_response_peering_connections_item_state_info_warnings_item = ::aiven::api::warning_out;
+
+/// OrganizationVpcPeeringConnectionPeerNetworkCidrsUpdateV2RequestBody
+/// From `#/components/schemas/OrganizationVpcPeeringConnectionPeerNetworkCidrsUpdateV2RequestBody`: the same members as vpc_peering_connection_update_in.
+using organization_vpc_peering_connection_peer_network_cidrs_update_v2_request_body = ::aiven::api::vpc_peering_connection_update_in;
+
+/// From `organization_vpc_peering_connection_peer_network_cidrs_update_v2_request_body_add_item`: the same members as add_in.
+using organization_vpc_peering_connection_peer_network_cidrs_update_v2_request_body_add_item = ::aiven::api::add_in;
+
+/// From `organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_errors_item`: the same members as project_ticket_invite_response_errors_item.
+using organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_errors_item = ::aiven::api::project_ticket_invite_response_errors_item;
+
+/// From `organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item`: the same members as peering_connection_out.
+using organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item = ::aiven::api::peering_connection_out;
+
+/// State-specific help or error information
+/// From `organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info`: the same members as state_info_out.
+using organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info = ::aiven::api::state_info_out;
+
+/// From `organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item`: the same members as warning_out.
+using organization_vpc_peering_connection_peer_network_cidrs_update_v2_response_peering_connections_item_state_info_warnings_item = ::aiven::api::warning_out;
+
+/// From `#/components/schemas/VpcPeeringConnectionTypeOut`. Also organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item (the same members).
+struct vpc_peering_connection_type_out {
+  /// Target cloud
+  std::string cloud_name{};
+  /// Hourly peering connection price in this cloud region
+  std::string price_usd{};
+  ::aiven::open_enum<::aiven::api::vpc_peering_connection_type> vpc_peering_connection_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const vpc_peering_connection_type_out&, const vpc_peering_connection_type_out&) = default;
+};
+
+/// From `organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item`: the same members as vpc_peering_connection_type_out.
+using organization_vpc_peering_connection_types_list_response_vpc_peering_connection_types_item = ::aiven::api::vpc_peering_connection_type_out;
+
+/// From `organization_vpc_peering_connections_refresh_response_errors_item`: the same members as project_ticket_invite_response_errors_item.
+using organization_vpc_peering_connections_refresh_response_errors_item = ::aiven::api::project_ticket_invite_response_errors_item;
+
+/// From `organization_vpc_peering_connections_refresh_response_peering_connections_item`: the same members as peering_connection_out.
+using organization_vpc_peering_connections_refresh_response_peering_connections_item = ::aiven::api::peering_connection_out;
+
+/// State-specific help or error information
+/// From `organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info`: the same members as state_info_out.
+using organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info = ::aiven::api::state_info_out;
+
+/// From `organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item`: the same members as warning_out.
+using organization_vpc_peering_connections_refresh_response_peering_connections_item_state_info_warnings_item = ::aiven::api::warning_out;
+
+/// Payment method
+/// From `#/components/schemas/PaymentMethodIn`. Also payment_method_out, payment_methods_list_out (the same members).
+struct payment_method_in {
+  /// Payment method ID
+  std::string payment_method_id{};
+  ::aiven::open_enum<::aiven::api::organization_billing_payment_method_type> payment_method_type{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const payment_method_in&, const payment_method_in&) = default;
+};
+
+/// Payment method
+/// From `#/components/schemas/PaymentMethodOut`: the same members as payment_method_in.
+using payment_method_out = ::aiven::api::payment_method_in;
+
+/// From `#/components/schemas/PaymentMethodsListOut`: the same members as payment_method_in.
+using payment_methods_list_out = ::aiven::api::payment_method_in;
+
+/// PGServiceQueryStatisticsRequestBody
+/// From `#/components/schemas/PGServiceQueryStatisticsIn`: the same members as service_query_activity_in.
+using pg_service_query_statistics_in = ::aiven::api::service_query_activity_in;
+
+/// From `#/components/schemas/PrivatelinkAvailabilityOut`. Also static_ip_address_availability_out (the same members).
 struct privatelink_availability_out {
   /// Target cloud
   std::string cloud_name{};
@@ -949,17 +1540,10 @@ struct privatelink_availability_out {
   friend bool operator==(const privatelink_availability_out&, const privatelink_availability_out&) = default;
 };
 
-/// From `#/components/schemas/TechEmailOut`.
-struct tech_email_out {
-  /// User email address
-  std::string email{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// From `#/components/schemas/TechEmailOut`: the same members as tech_email_in.
+using tech_email_out = ::aiven::api::tech_email_in;
 
-  friend bool operator==(const tech_email_out&, const tech_email_out&) = default;
-};
-
-/// From `#/components/schemas/ProjectOut`.
+/// From `#/components/schemas/ProjectOut`. Also project_create_out, project_get_out, project_update_out (the same members).
 struct project_out {
   /// Account ID
   std::string account_id{};
@@ -1024,7 +1608,128 @@ struct project_out {
   friend bool operator==(const project_out&, const project_out&) = default;
 };
 
-/// From `#/components/schemas/ServiceIntegrationOut`.
+/// Project information
+/// From `#/components/schemas/ProjectCreateOut`: the same members as project_out.
+using project_create_out = ::aiven::api::project_out;
+
+/// Assigned credit.
+/// From `#/components/schemas/ProjectCreditsClaimOut`: the same members as credit_out.
+using project_credits_claim_out = ::aiven::api::credit_out;
+
+/// Project information
+/// From `#/components/schemas/ProjectGetOut`: the same members as project_out.
+using project_get_out = ::aiven::api::project_out;
+
+/// Details of verified invite
+/// From `#/components/schemas/ProjectInviteAcceptOut`: the same members as user_verify_email_out.
+using project_invite_accept_out = ::aiven::api::user_verify_email_out;
+
+/// ProjectTagsUpdateRequestBody
+/// From `#/components/schemas/ProjectTagsUpdateIn`. Also project_service_tags_replace_in, project_service_tags_update_in, project_tags_replace_in (the same members).
+struct project_tags_update_in {
+  /// Set of resource tags
+  std::map<std::string, std::string> tags{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const project_tags_update_in&, const project_tags_update_in&) = default;
+};
+
+/// ProjectServiceTagsReplaceRequestBody
+/// From `#/components/schemas/ProjectServiceTagsReplaceIn`: the same members as project_tags_update_in.
+using project_service_tags_replace_in = ::aiven::api::project_tags_update_in;
+
+/// ProjectServiceTagsUpdateRequestBody
+/// From `#/components/schemas/ProjectServiceTagsUpdateIn`: the same members as project_tags_update_in.
+using project_service_tags_update_in = ::aiven::api::project_tags_update_in;
+
+/// ProjectTagsReplaceRequestBody
+/// From `#/components/schemas/ProjectTagsReplaceIn`: the same members as project_tags_update_in.
+using project_tags_replace_in = ::aiven::api::project_tags_update_in;
+
+/// From `project_ticket_create_response_ticket_followers_item`: the same members as user_out.
+using project_ticket_create_response_ticket_followers_item = ::aiven::api::user_out;
+
+/// User information
+/// From `project_ticket_create_response_ticket_submitter`: the same members as user_out.
+using project_ticket_create_response_ticket_submitter = ::aiven::api::user_out;
+
+/// From `project_ticket_list_response_tickets_item_followers_item`: the same members as user_out.
+using project_ticket_list_response_tickets_item_followers_item = ::aiven::api::user_out;
+
+/// User information
+/// From `project_ticket_list_response_tickets_item_submitter`: the same members as user_out.
+using project_ticket_list_response_tickets_item_submitter = ::aiven::api::user_out;
+
+/// Project information
+/// From `#/components/schemas/ProjectUpdateOut`: the same members as project_out.
+using project_update_out = ::aiven::api::project_out;
+
+/// History of usage and cumulative costs in the billing period
+/// From `#/components/schemas/StorageUsageHistoryOut`. Also service_opensearch_tiered_storage_summary_response_storage_usage_history (the same members).
+struct storage_usage_history_out {
+  /// History by hour
+  std::vector<::aiven::api::hourly_out> hourly{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const storage_usage_history_out&, const storage_usage_history_out&) = default;
+};
+
+/// ServiceThanosStorageSummaryResponse
+/// From `#/components/schemas/ServiceThanosStorageSummaryOut`. Also service_click_house_tiered_storage_summary_out, service_kafka_tiered_storage_summary_out (the same members).
+struct service_thanos_storage_summary_out {
+  /// The current cost in USD of tiered storage since the beginning of the billing period
+  std::string current_cost{};
+  /// List of errors occurred during request processing
+  std::optional<std::vector<::aiven::api::error_item>> errors{};
+  /// The forecasted cost in USD of tiered storage in the billing period
+  std::string forecasted_cost{};
+  /// The rate on GBs/hour used to calculate the forecasted cost
+  std::optional<std::string> forecasted_rate{};
+  /// Printable result of the request
+  std::optional<std::string> message{};
+  ::aiven::api::storage_usage_history_out storage_usage_history{};
+  /// Total storage usage by tiered storage, in bytes
+  std::int64_t total_storage_usage{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_thanos_storage_summary_out&, const service_thanos_storage_summary_out&) = default;
+};
+
+/// ServiceClickHouseTieredStorageSummaryResponse
+/// From `#/components/schemas/ServiceClickHouseTieredStorageSummaryOut`: the same members as service_thanos_storage_summary_out.
+using service_click_house_tiered_storage_summary_out = ::aiven::api::service_thanos_storage_summary_out;
+
+/// From `#/components/schemas/ServiceIntegrationIn`. Also service_integration_create_in (the same members).
+struct service_integration_in {
+  /// Integration destination endpoint ID
+  std::optional<std::string> dest_endpoint_id{};
+  /// Defaults to project in the request path
+  std::optional<std::string> dest_project{};
+  /// Destination service name
+  std::optional<std::string> dest_service{};
+  ::aiven::open_enum<::aiven::api::integration_type> integration_type{};
+  /// Integration source endpoint ID
+  std::optional<std::string> source_endpoint_id{};
+  /// Defaults to project in the request path
+  std::optional<std::string> source_project{};
+  /// Source service name
+  std::optional<std::string> source_service{};
+  /// Service type-specific settings
+  std::optional<::boost::json::value> user_config{};
+  /// Members of a response this type does not know, as received (empty when none).
+  ::boost::json::object unknown_fields_{};
+
+  friend bool operator==(const service_integration_in&, const service_integration_in&) = default;
+};
+
+/// ServiceIntegrationCreateRequestBody
+/// From `#/components/schemas/ServiceIntegrationCreateIn`: the same members as service_integration_in.
+using service_integration_create_in = ::aiven::api::service_integration_in;
+
+/// From `#/components/schemas/ServiceIntegrationOut`. Also service_integration_create_out, service_integration_get_out (the same members).
 struct service_integration_out {
   /// True when integration is active
   bool active{};
@@ -1064,6 +1769,39 @@ struct service_integration_out {
   friend bool operator==(const service_integration_out&, const service_integration_out&) = default;
 };
 
+/// Service integration
+/// From `#/components/schemas/ServiceIntegrationCreateOut`: the same members as service_integration_out.
+using service_integration_create_out = ::aiven::api::service_integration_out;
+
+/// Service integration
+/// From `#/components/schemas/ServiceIntegrationGetOut`: the same members as service_integration_out.
+using service_integration_get_out = ::aiven::api::service_integration_out;
+
+/// Kafka-native ACL entry for Kafka service
+/// From `#/components/schemas/ServiceKafkaNativeAclAddOut`: the same members as kafka_acl_out.
+using service_kafka_native_acl_add_out = ::aiven::api::kafka_acl_out;
+
+/// Kafka-native ACL entry for Kafka service
+/// From `#/components/schemas/ServiceKafkaNativeAclGetOut`: the same members as kafka_acl_out.
+using service_kafka_native_acl_get_out = ::aiven::api::kafka_acl_out;
+
+/// ServiceKafkaTieredStorageSummaryResponse
+/// From `#/components/schemas/ServiceKafkaTieredStorageSummaryOut`: the same members as service_thanos_storage_summary_out.
+using service_kafka_tiered_storage_summary_out = ::aiven::api::service_thanos_storage_summary_out;
+
+/// From `service_opensearch_custom_repo_restore_snapshot_check_response_errors_item`: the same members as project_ticket_invite_response_errors_item.
+using service_opensearch_custom_repo_restore_snapshot_check_response_errors_item = ::aiven::api::project_ticket_invite_response_errors_item;
+
+/// From `service_opensearch_tiered_storage_summary_response_errors_item`: the same members as project_ticket_invite_response_errors_item.
+using service_opensearch_tiered_storage_summary_response_errors_item = ::aiven::api::project_ticket_invite_response_errors_item;
+
+/// History of usage and cumulative costs in the billing period
+/// From `service_opensearch_tiered_storage_summary_response_storage_usage_history`: the same members as storage_usage_history_out.
+using service_opensearch_tiered_storage_summary_response_storage_usage_history = ::aiven::api::storage_usage_history_out;
+
+/// From `service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item`: the same members as hourly_out.
+using service_opensearch_tiered_storage_summary_response_storage_usage_history_hourly_item = ::aiven::api::hourly_out;
+
 /// From `#/components/schemas/ServicePlanOut`.
 struct service_plan_out {
   ::aiven::api::backup_config_out backup_config{};
@@ -1089,38 +1827,34 @@ struct service_plan_out {
   friend bool operator==(const service_plan_out&, const service_plan_out&) = default;
 };
 
-/// From `#/components/schemas/StaticIPAddressAvailabilityOut`.
-struct static_ip_address_availability_out {
-  /// Target cloud
-  std::string cloud_name{};
-  /// Hourly static IP address price in this cloud region
-  std::string price_usd{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// From `service_service_type_update_response_service_acl_item`: the same members as acl_out.
+using service_service_type_update_response_service_acl_item = ::aiven::api::acl_out;
 
-  friend bool operator==(const static_ip_address_availability_out&, const static_ip_address_availability_out&) = default;
-};
+/// From `service_service_type_update_response_service_kafka_acl_item`: the same members as kafka_acl_out.
+using service_service_type_update_response_service_kafka_acl_item = ::aiven::api::kafka_acl_out;
 
-/// History of usage and cumulative costs in the billing period
-/// From `#/components/schemas/StorageUsageHistoryOut`.
-struct storage_usage_history_out {
-  /// History by hour
-  std::vector<::aiven::api::hourly_out> hourly{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// From `service_service_type_update_response_service_schema_registry_acl_item`: the same members as schema_registry_acl_out.
+using service_service_type_update_response_service_schema_registry_acl_item = ::aiven::api::schema_registry_acl_out;
 
-  friend bool operator==(const storage_usage_history_out&, const storage_usage_history_out&) = default;
-};
+/// From `service_service_type_update_response_service_tech_emails_item`: the same members as tech_email_in.
+using service_service_type_update_response_service_tech_emails_item = ::aiven::api::tech_email_in;
 
-/// From `#/components/schemas/TechEmailIn`.
-struct tech_email_in {
-  /// Technical contact email
-  std::string email{};
-  /// Members of a response this type does not know, as received (empty when none).
-  ::boost::json::object unknown_fields_{};
+/// From `#/components/schemas/StaticIPAddressAvailabilityOut`: the same members as privatelink_availability_out.
+using static_ip_address_availability_out = ::aiven::api::privatelink_availability_out;
 
-  friend bool operator==(const tech_email_in&, const tech_email_in&) = default;
-};
+/// From `user_account_invites_reject_response_account_invites_item`: the same members as account_invite_out.
+using user_account_invites_reject_response_account_invites_item = ::aiven::api::account_invite_out;
+
+/// User credit card information
+/// From `user_credit_card_add_response_card`: the same members as user_card_out.
+using user_credit_card_add_response_card = ::aiven::api::user_card_out;
+
+/// From `user_credit_card_delete_response_errors_item`: the same members as project_ticket_invite_response_errors_item.
+using user_credit_card_delete_response_errors_item = ::aiven::api::project_ticket_invite_response_errors_item;
+
+/// User credit card information
+/// From `user_credit_card_update_response_card`: the same members as user_card_out.
+using user_credit_card_update_response_card = ::aiven::api::user_card_out;
 
 /// OrganizationUserInfo
 /// From `#/components/schemas/UserInfoOut`.
@@ -1148,5 +1882,25 @@ struct user_info_out {
 
   friend bool operator==(const user_info_out&, const user_info_out&) = default;
 };
+
+/// UserPasswordResetRequestRequestBody
+/// From `#/components/schemas/UserPasswordResetRequestIn`: the same members as tech_email_in.
+using user_password_reset_request_in = ::aiven::api::tech_email_in;
+
+/// VpcPeeringConnectionCreateRequestBody
+/// From `#/components/schemas/VpcPeeringConnectionCreateIn`: the same members as peering_connection_in.
+using vpc_peering_connection_create_in = ::aiven::api::peering_connection_in;
+
+/// VpcPeeringConnectionDeleteResponse
+/// From `#/components/schemas/VpcPeeringConnectionDeleteOut`: the same members as vpc_peering_connection_create_out.
+using vpc_peering_connection_delete_out = ::aiven::api::vpc_peering_connection_create_out;
+
+/// VpcPeeringConnectionWithRegionDeleteResponse
+/// From `#/components/schemas/VpcPeeringConnectionWithRegionDeleteOut`: the same members as vpc_peering_connection_create_out.
+using vpc_peering_connection_with_region_delete_out = ::aiven::api::vpc_peering_connection_create_out;
+
+/// VpcPeeringConnectionWithResourceGroupDeleteResponse
+/// From `#/components/schemas/VpcPeeringConnectionWithResourceGroupDeleteOut`: the same members as vpc_peering_connection_create_out.
+using vpc_peering_connection_with_resource_group_delete_out = ::aiven::api::vpc_peering_connection_create_out;
 
 }  // namespace aiven::api

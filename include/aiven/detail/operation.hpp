@@ -12,15 +12,16 @@
 
 namespace aiven::detail {
 
-/// Static description of one API operation (generated, one per operationId).
+/// Static description of one API operation (generated, one per operationId, with designated
+/// initializers: `{.operation_id = "ServiceGet", .method = http_method::get, ...}`). Only what
+/// the core reads: whether an operation is deprecated or works without a token is in the
+/// generated comments (and `[[deprecated]]`), the CLI table and the simulator's routes.
 struct op_info {
-  const char* operation_id;
-  http_method method;
-  const char* path_template;  // as in the document, e.g. "/v1/project/{project}"
-  bool idempotent;            // from the method (RFC 9110), with per-operation exceptions
-  bool auth_optional;         // works without a token
-  const char* accept;         // the response media type to ask for
-  bool deprecated;
+  const char* operation_id = "";
+  http_method method = http_method::get;
+  const char* path_template = nullptr;  // as in the document, e.g. "/v1/project/{project}"
+  bool idempotent = true;               // from the method (RFC 9110), with per-operation exceptions
+  const char* accept = "application/json";  // the response media types to ask for
   /// Path segments that carry a credential (bit i: segment i after the leading '/'), shown
   /// as [REDACTED] in diagnostics and attempt records: invite and verification codes.
   std::uint32_t secret_segments = 0;

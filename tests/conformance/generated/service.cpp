@@ -577,7 +577,7 @@ namespace {
     req.project = std::string("sample");
     req.service_name = std::string("sample");
     req.after = std::string("sample");
-    req.maxItems = std::int64_t{1};
+    req.max_items = std::int64_t{1};
     ::aiven::diagnostics diag;
     auto [ec, result] = co_await ::aiven::api::async_service_database_list(c, std::move(req), diag, ::boost::asio::as_tuple(::boost::asio::use_awaitable));
     (void)result;

@@ -1047,7 +1047,7 @@ namespace {
     req.service_name = std::string("sample");
     req.subject_name = std::string("sample");
     req.version_id = std::int64_t{1};
-    req.body = [] { ::aiven::api::service_schema_registry_compatibility_in x{}; x.schema = std::string("sample"); x.schemaType = ::aiven::open_enum<::aiven::api::schema_type>(::aiven::api::schema_type::avro); return x; }();
+    req.body = [] { ::aiven::api::service_schema_registry_compatibility_in x{}; x.schema = std::string("sample"); x.schema_type = ::aiven::open_enum<::aiven::api::schema_type>(::aiven::api::schema_type::avro); return x; }();
     ::aiven::diagnostics diag;
     auto [ec, result] = co_await ::aiven::api::async_service_schema_registry_compatibility(c, std::move(req), diag, ::boost::asio::as_tuple(::boost::asio::use_awaitable));
     (void)result;
@@ -1290,7 +1290,7 @@ namespace {
     req.project = std::string("sample");
     req.service_name = std::string("sample");
     req.subject_name = std::string("sample");
-    req.body = [] { ::aiven::api::service_schema_registry_subject_version_post_in x{}; x.references = [] { std::vector<::aiven::api::reference_in> v; for (int i = 0; i < 1; ++i) v.push_back([] { ::aiven::api::reference_in x{}; x.name = std::string("sample"); x.subject = std::string("sample"); x.version = std::int64_t{1}; return x; }()); return v; }(); x.schema = std::string("sample"); x.schemaType = ::aiven::open_enum<::aiven::api::schema_type>(::aiven::api::schema_type::avro); return x; }();
+    req.body = [] { ::aiven::api::service_schema_registry_subject_version_post_in x{}; x.references = [] { std::vector<::aiven::api::reference_in> v; for (int i = 0; i < 1; ++i) v.push_back([] { ::aiven::api::reference_in x{}; x.name = std::string("sample"); x.subject = std::string("sample"); x.version = std::int64_t{1}; return x; }()); return v; }(); x.schema = std::string("sample"); x.schema_type = ::aiven::open_enum<::aiven::api::schema_type>(::aiven::api::schema_type::avro); return x; }();
     ::aiven::diagnostics diag;
     auto [ec, result] = co_await ::aiven::api::async_service_schema_registry_subject_version_post(c, std::move(req), diag, ::boost::asio::as_tuple(::boost::asio::use_awaitable));
     (void)result;

@@ -18,7 +18,7 @@ Naming rule (documented in the README and `aiven --help`):
 import json
 
 from .conformance import FORMAT_SAMPLES, MAX_DEPTH, _clamp, sample_string  # noqa: F401
-from .cpp import Layout, banner, secret_segments_init
+from .cpp import Layout, banner, secret_segments_bits
 from .naming import cpp_string, snake
 
 RESERVED_OPTIONS = {"body", "file", "output", "compact", "help", "token", "url", "ca-file", "timeout",
@@ -175,7 +175,7 @@ def table(model, layout):
             else:
                 body, file_field = "none", ""
             mlines = [_member_line(*m) for m in body_members(op)]
-            tail = secret_segments_init(op)
+            tail = f", {secret_segments_bits(op)}" if op.secret_segments else ""
             if mlines:
                 known = next((i for i, (_, ml) in enumerate(members) if ml == mlines), None)
                 if known is None:

@@ -34,12 +34,20 @@ class Layout:
         self.owner = {}
         for t, stems in users.values():
             self.owner[id(t)] = next(iter(stems)) if len(stems) == 1 else COMMON
+        # An alias lives with its canonical type (whose users include the alias's: Struct.deps).
+        for t, _ in users.values():
+            if t.alias_of is not None:
+                self.owner[id(t)] = self.owner[id(t.alias_of)]
         # what needs a decoder / an encoder
         self.decode = set(id(t) for t in self._closure(
             x for op in model.operations if op.response is not None for x in op.response.named()))
         self.encode = set(id(t) for t in self._closure(
             x for op in model.operations for x in (op.body.named() if op.body is not None else [])))
         self.types = [t for t, _ in users.values()]
+        self.aliases = {}  # id(canonical) -> its aliases that are emitted, by name
+        for t in sorted(self.types, key=lambda t: t.name):
+            if t.alias_of is not None:
+                self.aliases.setdefault(id(t.alias_of), []).append(t)
 
     @staticmethod
     def _closure(roots):
@@ -60,9 +68,10 @@ class Layout:
         return out
 
     def types_of(self, stem):
-        """Enums (sorted by name), then structs in dependency order."""
+        """Enums (sorted by name, the aliases after the others), then structs and struct aliases in
+        dependency order (an alias right after what it names, at the latest before its first use)."""
         mine = [t for t in self.types if self.owner[id(t)] == stem]
-        enums = sorted((t for t in mine if t.kind == "enum"), key=lambda t: t.name)
+        enums = sorted((t for t in mine if t.kind == "enum"), key=lambda t: (t.alias_of is not None, t.name))
         structs = sorted((t for t in mine if t.kind == "struct"), key=lambda t: t.name)
         ids = set(id(t) for t in structs)
         done, order, active = set(), [], set()
@@ -73,12 +82,12 @@ class Layout:
             if id(s) in active:
                 return  # a cycle through a container; std::vector allows incomplete types
             active.add(id(s))
-            for f in s.fields:
-                for d in f.type.named():
-                    if id(d) in ids:
-                        if d is s and f.type.kind == "struct":
-                            raise ValueError(f"{s.name} contains itself")
-                        visit(d)
+            for f in ([] if s.alias_of is not None else s.fields):
+                if f.type.kind == "struct" and (f.type.ref.alias_of or f.type.ref) is s:
+                    raise ValueError(f"{s.name} contains itself")
+            for d in s.order_deps():
+                if id(d) in ids:
+                    visit(d)
             active.discard(id(s))
             done.add(id(s))
             order.append(s)
@@ -92,38 +101,59 @@ def _field_needs_json(t):
     return t.uses_json()
 
 
-def header(model, layout, stem):
+def models_name(stem):
+    """The models-only header of a unit: `<stem>_models.hpp`; the common models are `common.hpp`."""
+    return f"{COMMON}.hpp" if stem == COMMON else f"{stem}_models.hpp"
+
+
+def uses_common(layout, stem):
+    """Whether the unit's models or operations name a common model."""
+    if stem == COMMON:
+        return False
+    _, structs = layout.types_of(stem)
+    ops = layout.units.get(stem, [])
+    return any(layout.owner[id(d)] == COMMON for s in structs for f in s.fields for d in f.type.named()) or any(
+        layout.owner[id(d)] == COMMON for op in ops for d in op.types())
+
+
+def models_header(model, layout, stem):
+    """<aiven/api/<stem>_models.hpp>: the unit's enums and structs, and nothing of the core.
+
+    Includes <aiven/api/common.hpp> when the unit's models or operations name a common model, so
+    it declares every model its operations mention.
+    """
     enums, structs = layout.types_of(stem)
     ops = layout.units.get(stem, [])
-    uses_common = stem != COMMON and any(
-        layout.owner[id(d)] == COMMON for s in structs for f in s.fields for d in f.type.named()) or any(
-        layout.owner[id(d)] == COMMON for op in ops for d in op.types())
-    needs_json = any(f.type.uses_json() for s in structs for f in s.fields) or any(
-        p.type.uses_json() for op in ops for p in op.params) or any(
-        op.body is not None and op.body.uses_json() for op in ops) or any(
-        op.response is not None and op.response.uses_json() for op in ops)
+    needs_json = any(f.type.uses_json() for s in structs for f in s.fields)
     out = [banner(model.sha)]
     tag = layout.tag_of_stem.get(stem)
     if tag:
-        out.append(f"//\n// Operations of the tag `{tag}` ({len(ops)}), their requests and the models only they use.\n")
+        out.append(f"//\n// Models of the tag `{tag}`: its enums and the structs only it uses (the models it shares with\n"
+                   f"// other tags are in <aiven/api/common.hpp>). The operations are in <aiven/api/{stem}.hpp>.\n")
     else:
         out.append("//\n// Models used by more than one tag.\n")
     out.append("#pragma once\n\n")
-    if uses_common:
+    if uses_common(layout, stem):
         out.append("#include <aiven/api/common.hpp>\n")
-    if ops:
-        out.append("#include <aiven/detail/operation.hpp>\n")
     out.append("#include <aiven/types.hpp>\n\n")
-    if structs:
+    if structs:  # unknown_fields_
         out.append("#include <boost/json/object.hpp>\n")
-    if needs_json or structs:
+    if needs_json:
         out.append("#include <boost/json/value.hpp>\n")
-    if ops:
-        out.append("#include <boost/asio/any_completion_handler.hpp>\n#include <boost/asio/async_result.hpp>\n")
-    out.append("\n#include <cstdint>\n#include <map>\n#include <optional>\n#include <string>\n"
-               "#include <string_view>\n#include <utility>\n#include <vector>\n\nnamespace aiven::api {\n")
+    if structs:
+        out.append("\n")
+    std = ["<string_view>"] if enums else []
+    if structs:
+        std += ["<cstdint>", "<map>", "<optional>", "<string>", "<string_view>", "<vector>"]
+    if std:
+        out.append("".join(f"#include {h}\n" for h in sorted(set(std))) + "\n")
+    out.append("namespace aiven::api {\n")
     for e in enums:
         out.append("\n")
+        if e.alias_of is not None:
+            out.append(f"/// Values of `{comment_text(e.origin)}`: the same as {e.alias_of.name}'s.\n"
+                       f"using {e.name} = ::aiven::api::{e.alias_of.name};\n")
+            continue
         if e.description:
             out.append(f"/// {comment_text(e.description)}\n")
         out.append(f"/// Values of `{comment_text(e.origin)}`; `unknown` stands for any other value.\n")
@@ -133,11 +163,25 @@ def header(model, layout, stem):
         out.append("};\n")
         out.append(f"std::string_view to_string({e.name} v) noexcept;\n")
         out.append(f"bool from_string(std::string_view s, {e.name}& out) noexcept;\n")
+    defined = set()
     for s in structs:
         out.append("\n")
+        if s.alias_of is not None:
+            if s.description:
+                out.append(f"/// {comment_text(s.description)}\n")
+            if id(s.alias_of) not in defined:  # used inside its canonical type (through a container)
+                out.append(f"struct {s.alias_of.name};\n")
+            out.append(f"/// From `{comment_text(s.origin)}`: the same members as {s.alias_of.name}.\n"
+                       f"using {s.name} = ::aiven::api::{s.alias_of.name};\n")
+            continue
+        defined.add(id(s))
+        aliases = layout.aliases.get(id(s))
         if s.description:
             out.append(f"/// {comment_text(s.description)}\n")
-        out.append(f"/// From `{comment_text(s.origin)}`.\n")
+        out.append(f"/// From `{comment_text(s.origin)}`.")
+        if aliases:
+            out.append(f" Also {', '.join(a.name for a in aliases)} (the same members).")
+        out.append("\n")
         out.append(f"struct {s.name} {{\n")
         for f in s.fields:
             note = "" if f.name == f.json else f" JSON key `{comment_text(f.json, 80)}`."
@@ -151,15 +195,35 @@ def header(model, layout, stem):
                    f"  ::boost::json::object {UNKNOWN_FIELDS}{{}};\n\n"
                    f"  friend bool operator==(const {s.name}&, const {s.name}&) = default;\n")
         out.append("};\n")
+    out.append("\n}  // namespace aiven::api\n")
+    return "".join(out)
+
+
+def header(model, layout, stem):
+    """<aiven/api/<stem>.hpp>: the models header, the requests, the erased declarations, async_<op>."""
+    ops = layout.units.get(stem, [])
+    needs_json = any(p.type.uses_json() for op in ops for p in op.params) or any(
+        op.body is not None and op.body.uses_json() for op in ops)
+    out = [banner(model.sha)]
+    tag = layout.tag_of_stem.get(stem)
+    out.append(f"//\n// Operations of the tag `{tag}` ({len(ops)}) and their requests; the models are in\n"
+               f"// <aiven/api/{models_name(stem)}>.\n")
+    out.append("#pragma once\n\n")
+    out.append(f"#include <aiven/api/{models_name(stem)}>\n")
+    out.append("#include <aiven/detail/operation.hpp>\n#include <aiven/types.hpp>\n\n")
+    if needs_json:
+        out.append("#include <boost/json/value.hpp>\n")
+    out.append("#include <boost/asio/any_completion_handler.hpp>\n#include <boost/asio/async_result.hpp>\n")
+    out.append("\n#include <cstdint>\n#include <map>\n#include <optional>\n#include <string>\n"
+               "#include <utility>\n#include <vector>\n\nnamespace aiven::api {\n")
     for op in ops:
         out.append(request_struct(op))
-    if ops:
-        out.append("\nnamespace detail {\n")
-        for op in ops:
-            out.append(f"void {op.fn}_erased(const ::aiven::client& c, ::aiven::api::{op.request_type} req, "
-                       f"::aiven::diagnostics* diag,\n    ::boost::asio::any_completion_handler<void(::aiven::error_code, "
-                       f"{op.response_cpp})> handler);\n")
-        out.append("}  // namespace detail\n")
+    out.append("\nnamespace detail {\n")
+    for op in ops:
+        out.append(f"void {op.fn}_erased(const ::aiven::client& c, ::aiven::api::{op.request_type} req, "
+                   f"::aiven::diagnostics* diag,\n    ::boost::asio::any_completion_handler<void(::aiven::error_code, "
+                   f"{op.response_cpp})> handler);\n")
+    out.append("}  // namespace detail\n")
     for op in ops:
         out.append(functions(op))
     out.append("\n}  // namespace aiven::api\n")
@@ -274,6 +338,7 @@ def _decl_encode(t, static):
 
 def common_codec_header(model, layout):
     enums, structs = layout.types_of(COMMON)
+    structs = [s for s in structs if s.alias_of is None]
     out = [banner(model.sha),
            "//\n// JSON conversions of the models in <aiven/api/common.hpp>, for the generated TUs.\n#pragma once\n\n"
            "#include <aiven/api/common.hpp>\n\n#include \"codec/json_codec.hpp\"\n#include \"codec/json_sax.hpp\"\n\n"
@@ -297,18 +362,15 @@ def source(model, layout, stem):
     enums, structs = layout.types_of(stem)
     ops = layout.units.get(stem, [])
     static = stem != COMMON
-    uses_common = stem != COMMON and (any(
-        layout.owner[id(d)] == COMMON for s in structs for f in s.fields for d in f.type.named()) or any(
-        layout.owner[id(d)] == COMMON for op in ops for d in op.types()))
     out = [banner(model.sha), f"#include <aiven/api/{stem}.hpp>\n\n"]
-    if uses_common or stem == COMMON:
+    if uses_common(layout, stem) or stem == COMMON:
         out.append('#include "api/common_codec.hpp"\n')
     out.append('#include "codec/json_codec.hpp"\n#include "codec/json_sax.hpp"\n')
     if ops:
         out.append('#include "core/call.hpp"\n')
     out.append("\n#include <boost/json/object.hpp>\n#include <boost/json/value.hpp>\n\n"
                "#include <memory>\n#include <string>\n#include <string_view>\n#include <utility>\n\nnamespace aiven::api {\n")
-    for e in enums:
+    for e in (e for e in enums if e.alias_of is None):
         out.append(f"\nstd::string_view to_string({e.name} v) noexcept {{\n  switch (v) {{\n")
         for v, n in e.values:
             out.append(f"    case {e.name}::{n}: return {cpp_string(v)};\n")
@@ -317,6 +379,7 @@ def source(model, layout, stem):
         for v, n in e.values:
             out.append(f"  if (s == {cpp_string(v)}) {{ out = {e.name}::{n}; return true; }}\n")
         out.append(f"  out = {e.name}::unknown;\n  return false;\n}}\n")
+    structs = [s for s in structs if s.alias_of is None]  # an alias has its canonical type's conversions
     dec = [s for s in structs if id(s) in layout.decode]
     enc = [s for s in structs if id(s) in layout.encode]
     if static and (dec or enc):
@@ -349,14 +412,31 @@ def source(model, layout, stem):
     return "".join(out)
 
 
-def secret_segments_init(op):
-    """", (1u << 3) /* verification_code */" for op_info::secret_segments; "" when none."""
+def secret_segments_bits(op):
+    """"(1u << 3) /* verification_code */": the segments of op that carry a credential; "" when none."""
     segs = op.secret_segments
     if not segs:
         return ""
     bits = " | ".join(f"(1u << {i})" for i in sorted(segs))
     names = ", ".join(n for i in sorted(segs) for n in segs[i])
-    return f", {bits} /* {names} */"
+    return f"{bits} /* {names} */"
+
+
+def secret_segments_init(op):
+    """", .secret_segments = (1u << 3) /* verification_code */" for op_info; "" when none."""
+    bits = secret_segments_bits(op)
+    return f",\n      .secret_segments = {bits}" if bits else ""
+
+
+def op_info_init(op):
+    """The op_info of op, with designated initializers (the fields the core reads)."""
+    method = "delete_" if op.method == "delete" else op.method
+    return (f"  static constexpr ::aiven::detail::op_info info{{\n"
+            f"      .operation_id = {cpp_string(op.id)},\n"
+            f"      .method = ::aiven::http_method::{method},\n"
+            f"      .path_template = {cpp_string(op.path)},\n"
+            f"      .idempotent = {str(op.idempotent).lower()},\n"
+            f"      .accept = {cpp_string(op.accept)}{secret_segments_init(op)}}};\n")
 
 
 def erased(op):
@@ -364,10 +444,7 @@ def erased(op):
     req = "" if _empty_request(op) else " req"
     out = [f"\nvoid {op.fn}_erased(const ::aiven::client& c, ::aiven::api::{op.request_type}{req}, ::aiven::diagnostics* diag,\n"
            f"    ::boost::asio::any_completion_handler<void(::aiven::error_code, {r})> handler) {{\n"]
-    out.append(f"  static constexpr ::aiven::detail::op_info info{{{cpp_string(op.id)}, ::aiven::http_method::"
-               f"{'delete_' if op.method == 'delete' else op.method}, {cpp_string(op.path)}, "
-               f"{str(op.idempotent).lower()}, {str(op.auth_optional).lower()}, {cpp_string(op.accept)}, "
-               f"{str(op.deprecated).lower()}{secret_segments_init(op)}}};\n")
+    out.append(op_info_init(op))
     out.append("  ::aiven::detail::call_request cr;\n  cr.op = &info;\n")
     # path
     path = op.path

@@ -4,7 +4,7 @@ import json
 import re
 import urllib.parse
 
-from .naming import identifier, snake, unique, file_name
+from .naming import identifier, member_names, snake, unique, file_name
 
 HTTP_METHODS = ("get", "head", "post", "put", "patch", "delete")
 IDEMPOTENT_METHODS = ("get", "head", "put", "delete")
@@ -92,12 +92,21 @@ class Struct:
         self.description = description
         self.origin = origin  # component name or inline location, for comments
         self.fields = []
+        self.alias_of = None  # the canonical Struct when this one is emitted as `using name = canonical;`
 
     def deps(self):
-        out = []
+        """What must be emitted with this type: its members' types; for an alias its canonical type
+        too (its own members' types stay, so the names of their nested types keep existing)."""
+        out = [self.alias_of] if self.alias_of is not None else []
         for f in self.fields:
             out.extend(f.type.named())
         return out
+
+    def order_deps(self):
+        """What must be declared before this type: its canonical type, or its members' types."""
+        if self.alias_of is not None:
+            return [self.alias_of]
+        return [d for f in self.fields for d in f.type.named()]
 
 
 class Enum:
@@ -107,13 +116,79 @@ class Enum:
         self.name = name
         self.description = description
         self.origin = origin
+        self.alias_of = None
         self.values = []  # (json value, enumerator)
         used = {"unknown"}
         for v in values:
             self.values.append((v, unique(identifier(v.lower()), used)))
 
     def deps(self):
-        return []
+        return [self.alias_of] if self.alias_of is not None else []
+
+    def order_deps(self):
+        return self.deps()
+
+
+def canonical_name_key(t):
+    """The canonical type of a group of identical ones: the shortest name, ties alphabetical."""
+    return (len(t.name), t.name)
+
+
+def dedupe(structs, enums):
+    """Gives structurally identical types one definition: sets alias_of on all but one of each group.
+
+    Enums are identical when their value lists are (same values, same order). Structs are identical
+    when their members are, one by one: JSON key, C++ name, required, nullable and C++ type, where a
+    member's model type counts by its group. The groups are found by partition refinement (start
+    from the members' shapes with model types unnamed, split by the groups of the model types they
+    name, until nothing splits), so nested and recursive types are compared whole. Returns the
+    groups of two or more, each canonical type first.
+    """
+    def groups_of(items, key):
+        out = {}
+        for t in items:
+            out.setdefault(key(t), []).append(t)
+        return list(out.values())
+
+    ecls = {}
+    for i, g in enumerate(groups_of(enums, lambda e: tuple(v for v, _ in e.values))):
+        for e in g:
+            ecls[id(e)] = i
+
+    def shape(t, cls):
+        if t.kind in ("vector", "map"):
+            return (t.kind, shape(t.inner, cls))
+        if t.kind == "struct":
+            return ("struct", cls.get(id(t.ref)) if cls is not None else None)
+        if t.kind == "enum":
+            return ("enum", ecls[id(t.ref)])
+        return (t.kind,)
+
+    def signature(st, cls):
+        return tuple((f.json, f.name, f.required, f.nullable, shape(f.type, cls)) for f in st.fields)
+
+    base = {id(st): signature(st, None) for st in structs}
+    cls, count = {}, -1
+    for i, g in enumerate(groups_of(structs, lambda st: base[id(st)])):
+        for st in g:
+            cls[id(st)] = i
+    while len(set(cls.values())) != count:
+        count = len(set(cls.values()))
+        new = {}
+        for i, g in enumerate(groups_of(structs, lambda st: (cls[id(st)], signature(st, cls)))):
+            for st in g:
+                new[id(st)] = i
+        cls = new
+    result = []
+    for items, c in ((enums, ecls), (structs, cls)):
+        for g in groups_of(items, lambda t: c[id(t)]):
+            if len(g) < 2:
+                continue
+            g = sorted(g, key=canonical_name_key)
+            for t in g[1:]:
+                t.alias_of = g[0]
+            result.append(g)
+    return result
 
 
 class Param:
@@ -204,6 +279,7 @@ class Model:
         servers = doc.get("servers") or [{"url": ""}]
         self.base_path = urllib.parse.urlparse(servers[0].get("url", "")).path.rstrip("/")
         self._collect_operations()
+        self.groups = dedupe(self.structs, self.enums)
 
     # ---- references -------------------------------------------------------
     def deref(self, s):
@@ -313,13 +389,14 @@ class Model:
 
     def _fill_struct(self, st, s):
         required = set(s.get("required") or [])
-        used = set()
-        for key, ps in (s.get("properties") or {}).items():
+        props = s.get("properties") or {}
+        names = dict(zip(props, member_names(list(props))))
+        for key, ps in props.items():
             raw = ps if isinstance(ps, dict) else {}
             nullable = bool(raw.get("nullable"))
             if not nullable and "$ref" not in raw:
                 nullable = bool(self.flatten(raw).get("nullable")) if raw else False
-            fname = unique(identifier(key), used)
+            fname = names[key]
             ft = self.type_of(raw, st.name + "_" + (snake(key) or "member"))
             desc = raw.get("description") or raw.get("title") or ""
             st.fields.append(Field(key, fname, ft, key in required and not nullable, nullable, desc))
@@ -362,11 +439,12 @@ class Model:
                 params[(p["in"], p["name"])] = p
         used = set()
         ordered = [p for p in params.values() if p["in"] == "path"] + [p for p in params.values() if p["in"] == "query"]
-        for p in ordered:
+        pnames = member_names([p["name"] for p in ordered], used)
+        for p, pname in zip(ordered, pnames):
             schema = p.get("schema") or {"type": "string"}
             t = self.type_of(schema, fn + "_" + (snake(p["name"]) or "param"))
             required = p["in"] == "path" or bool(p.get("required"))
-            op.params.append(Param(p["name"], unique(identifier(p["name"]), used), p["in"], t, required,
+            op.params.append(Param(p["name"], pname, p["in"], t, required,
                                    self.deref(schema), p.get("description") or ""))
         # body
         rb = o.get("requestBody")

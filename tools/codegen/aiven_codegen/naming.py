@@ -10,6 +10,7 @@ nullptr operator or or_eq private protected public register reinterpret_cast req
 short signed sizeof static static_assert static_cast struct switch template this thread_local
 throw true try typedef typeid typename union unsigned using virtual void volatile wchar_t while
 xor xor_eq final override import module assert errno NULL EOF linux unix i386 stdin stdout stderr
+null
 """.split())
 
 
@@ -23,15 +24,18 @@ def snake(name):
 
 
 def identifier(name, suffix="_value"):
-    """A JSON member / parameter / enum value name -> a valid C++ identifier.
+    """A JSON member / parameter / enum value name -> a valid snake_case C++ identifier.
 
-    Rule: characters other than ASCII letters, digits and '_' become '_', runs of '_' collapse,
-    leading/trailing '_' are dropped, upper-case letters are kept as written except that
-    CamelCase is not split (JSON keys are already snake_case); a name that is empty or starts with
-    a digit gets the prefix 'n_'; a C++ keyword (or a reserved-looking name) gets `suffix`.
+    Rule: characters other than ASCII letters, digits and '_' become '_', CamelCase is split
+    (`maxItems` -> `max_items`, `docURL` -> `doc_url`), everything is lower-cased, runs of '_'
+    collapse, leading/trailing '_' are dropped; a name that is empty or starts with a digit gets
+    the prefix 'n_'; a C++ keyword or a reserved-looking name (macros such as `linux`, and `null`,
+    which would read as `aiven::null`) gets `suffix`.
     """
     s = re.sub(r"[^0-9A-Za-z_]+", "_", name)
-    s = re.sub(r"_+", "_", s).strip("_")
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s)
+    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", s)
+    s = re.sub(r"_+", "_", s).strip("_").lower()
     if not s:
         s = "empty"
     if s[0].isdigit():
@@ -39,6 +43,25 @@ def identifier(name, suffix="_value"):
     if s in CPP_KEYWORDS:
         s = s + suffix
     return s
+
+
+def member_names(keys, used=None):
+    """The member names of JSON keys, in the keys' order: identifier(key), made unique.
+
+    A key that is already its own identifier (`foo_bar`) keeps it; the other keys (`fooBar`,
+    `class`) take theirs in document order, `_2`, `_3`, ... on a clash.
+    """
+    used = set() if used is None else used
+    ids = [identifier(k) for k in keys]
+    names = [None] * len(keys)
+    for i, (k, n) in enumerate(zip(keys, ids)):
+        if k == n and n not in used:
+            used.add(n)
+            names[i] = n
+    for i, n in enumerate(ids):
+        if names[i] is None:
+            names[i] = unique(n, used)
+    return names
 
 
 def unique(name, used):
@@ -54,9 +77,12 @@ def unique(name, used):
 
 
 def file_name(tag):
-    """Tag -> file stem: `Service:_Kafka` -> `service_kafka`, `Ticket_[deprecated]` -> `ticket_deprecated`."""
+    """Tag -> file stem: `Service:_Kafka` -> `service_kafka`, `Ticket_[deprecated]` -> `ticket_deprecated`.
+
+    `all`, `common`, `detail` and stems ending in `_models` (which would clash with a models header)
+    get the suffix `_tag`."""
     s = snake(tag)
-    if s in ("all", "common", "detail") or not s:
+    if s in ("all", "common", "detail") or s.endswith("_models") or not s:
         s = s + "_tag"
     return s
 

@@ -4,6 +4,7 @@ Run: python3 -m unittest discover -s tools/codegen/tests
 Refresh the golden output after an intended change: AIVEN_CODEGEN_UPDATE_GOLDEN=1 (same command).
 """
 import filecmp
+import json
 import os
 import shutil
 import sys
@@ -21,6 +22,7 @@ from aiven_codegen import naming  # noqa: E402
 
 SPEC = os.path.join(HERE, "mini_openapi.json")
 GOLDEN = os.path.join(HERE, "golden")
+GOLDEN_DIVERGED = os.path.join(HERE, "golden_diverged")  # the files that differ when two schemas diverge
 OVERRIDES = os.path.join(HERE, "mini_overrides.json")
 
 
@@ -59,6 +61,20 @@ class NamingTest(unittest.TestCase):
         self.assertEqual(naming.identifier("1.0"), "n_1_0")
         self.assertEqual(naming.identifier("-"), "empty")
         self.assertEqual(naming.identifier("user.name"), "user_name")
+        # snake_case: CamelCase split, lower-cased
+        self.assertEqual(naming.identifier("maxItems"), "max_items")
+        self.assertEqual(naming.identifier("isStoppable"), "is_stoppable")
+        self.assertEqual(naming.identifier("docURL"), "doc_url")
+        self.assertEqual(naming.identifier("RUNNING"), "running")
+        # `null` would read as aiven::null: the keyword rule
+        self.assertEqual(naming.identifier("null"), "null_value")
+
+    def test_member_names_clash_after_snake_casing(self):
+        # a key that is already its identifier keeps it, whatever the order
+        self.assertEqual(naming.member_names(["fooBar", "foo_bar"]), ["foo_bar_2", "foo_bar"])
+        self.assertEqual(naming.member_names(["foo_bar", "fooBar", "FooBar"]), ["foo_bar", "foo_bar_2", "foo_bar_3"])
+        self.assertEqual(naming.member_names(["class", "class_value"]), ["class_value_2", "class_value"])
+        self.assertEqual(naming.member_names(["body"], {"body"}), ["body_2"])
 
     def test_unique(self):
         used = set()
@@ -121,10 +137,19 @@ class ModelTest(unittest.TestCase):
         self.assertEqual(f["anything"].cpp(), "std::optional<::boost::json::value>")
         self.assertEqual(f["parts"].cpp(), "std::optional<std::vector<::aiven::api::thing_out_parts_item>>")
         self.assertEqual(f["child"].cpp(), "std::optional<::aiven::open_enum<::aiven::api::thing_state>>")
+        self.assertEqual(f["schemaType"].name, "schema_type")
+        self.assertEqual(f["docURL"].name, "doc_url")
+
+    def test_members_in_document_order(self):
+        # the document's order of properties, not sorted: name, class, node_count, ...
+        st = next(s for s in self.m.structs if s.name == "thing_out")
+        self.assertEqual([x.json for x in st.fields][:4], ["name", "class", "node_count", "disk"])
+        self.assertEqual([p.name for p in self.ops["ThingList"].params], ["project", "limit", "state"])
 
     def test_enum_values(self):
         e = next(e for e in self.m.enums if e.name == "thing_state")
-        self.assertEqual([n for _, n in e.values], ["running", "poweroff", "unknown_2", "kafka_connect", "n_1_0"])
+        self.assertEqual([n for _, n in e.values],
+                         ["running", "poweroff", "unknown_2", "kafka_connect", "n_1_0", "null_value"])
 
     def test_inline_objects_are_named_from_their_place(self):
         names = {s.name for s in self.m.structs}
@@ -171,7 +196,137 @@ class SaxDecoderTest(unittest.TestCase):
         self.assertGreater(text.index("bool decode(const ::boost::json::value& v, ::aiven::api::thing_out& out"), i)
 
 
+class ModelsHeaderTest(unittest.TestCase):
+    def test_models_header_has_nothing_of_the_core(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            generate.generate(SPEC, tmp, OVERRIDES, True)
+            api = os.path.join(tmp, "include", "aiven", "api")
+            for name in ("things_models.hpp", "reports_models.hpp", "common.hpp"):
+                with open(os.path.join(api, name)) as f:
+                    text = f.read()
+                includes = [l for l in text.splitlines() if l.startswith("#include")]
+                for inc in includes:
+                    self.assertTrue(inc in ("#include <aiven/types.hpp>", "#include <aiven/api/common.hpp>")
+                                    or inc.startswith("#include <boost/json/") or "/" not in inc, (name, inc))
+                self.assertNotIn("_request", text)
+            with open(os.path.join(api, "things.hpp")) as f:
+                ops = f.read()
+            self.assertIn("#include <aiven/api/things_models.hpp>", ops)
+            self.assertNotIn("struct thing_out {", ops)
+            self.assertIn("struct thing_get_request {", ops)
+
+
+def diverged_spec(path):
+    """The mini spec where ThingPatchOut, identical to ThingCopyOut, gets one more property."""
+    with open(SPEC) as f:
+        doc = json.load(f)
+    doc["components"]["schemas"]["ThingPatchOut"]["properties"]["extra"] = {"type": "boolean"}
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=2)
+    return path
+
+
+def files_of(root):
+    out = {}
+    for d, _, names in os.walk(root):
+        for n in names:
+            with open(os.path.join(d, n), encoding="utf-8") as f:
+                out[os.path.relpath(os.path.join(d, n), root)] = f.read()
+    return out
+
+
+class DedupeTest(unittest.TestCase):
+    def test_identical_schemas_are_one_type(self):
+        m = model_mod.load(SPEC, OVERRIDES)
+        by = {t.name: t for t in m.structs + m.enums}
+        # the shortest name is the canonical one; nested types and enums are compared whole
+        self.assertIsNone(by["thing_copy_out"].alias_of)
+        self.assertIs(by["thing_patch_out"].alias_of, by["thing_copy_out"])
+        self.assertIs(by["thing_patch_out_owner"].alias_of, by["thing_copy_out_owner"])
+        self.assertIs(by["thing_patch_out_owner_role"].alias_of, by["thing_copy_out_owner_role"])
+        self.assertIs(by["thing_create_in_settings_mode"].alias_of, by["thing_copy_out_owner_role"])
+        self.assertIsNone(by["thing_out"].alias_of)
+        layout = __import__("aiven_codegen.cpp", fromlist=["cpp"]).Layout(m)
+        # used by two tags: the group lives in common.hpp, one set of conversions
+        self.assertEqual(layout.owner[id(by["thing_patch_out"])], "common")
+        self.assertEqual(layout.owner[id(by["thing_copy_out"])], "common")
+
+    def test_a_difference_deep_down_splits_the_group(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(SPEC) as f:
+                doc = json.load(f)
+            doc["components"]["schemas"]["ThingPatchOut"]["properties"]["owner"]["properties"]["email"]["type"] = "integer"
+            path = os.path.join(tmp, "spec.json")
+            with open(path, "w") as f:
+                json.dump(doc, f)
+            m = model_mod.load(path, OVERRIDES)
+            by = {t.name: t for t in m.structs + m.enums}
+            self.assertIsNone(by["thing_patch_out"].alias_of)
+            self.assertIsNone(by["thing_patch_out_owner"].alias_of)
+            self.assertIs(by["thing_patch_out_owner_role"].alias_of, by["thing_copy_out_owner_role"])
+
+    def test_recursive_identical_schemas(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(SPEC) as f:
+                doc = json.load(f)
+            doc["components"]["schemas"]["NodeA"] = {"type": "object", "properties": {
+                "name": {"type": "string"}, "children": {"type": "array", "items": {"$ref": "#/components/schemas/NodeB"}}}}
+            doc["components"]["schemas"]["NodeB"] = {"type": "object", "properties": {
+                "name": {"type": "string"}, "children": {"type": "array", "items": {"$ref": "#/components/schemas/NodeA"}}}}
+            doc["paths"]["/tree"] = {"get": {"tags": ["Things"], "operationId": "TreeGet", "responses": {"200": {
+                "description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NodeA"}}}}}}}
+            path = os.path.join(tmp, "spec.json")
+            with open(path, "w") as f:
+                json.dump(doc, f)
+            m, _ = generate.generate(path, os.path.join(tmp, "out"), OVERRIDES, False)
+            by = {t.name: t for t in m.structs}
+            self.assertIs(by["node_b"].alias_of, by["node_a"])
+            text = files_of(os.path.join(tmp, "out"))["include/aiven/api/things_models.hpp"]
+            # the alias is used inside its canonical type: declared first, defined after
+            i = text.index("using node_b = ::aiven::api::node_a;")
+            self.assertLess(text.index("struct node_a;\n"), i)
+            self.assertLess(i, text.index("struct node_a {"))
+
+    def test_no_duplicate_conversions(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            generate.generate(SPEC, tmp, OVERRIDES, True)
+            text = "".join(v for k, v in files_of(tmp).items() if k.startswith("src/api/"))
+            self.assertEqual(text.count("sax_ops(::aiven::api::thing_copy_out*) {"), 1)
+            self.assertNotIn("sax_ops(::aiven::api::thing_patch_out*)", text)
+            self.assertNotIn("encode(const ::aiven::api::thing_patch_out&", text)
+            self.assertNotIn("to_string(thing_patch_out_owner_role", text)
+            common = files_of(tmp)["include/aiven/api/common.hpp"]
+            self.assertIn("using thing_patch_out = ::aiven::api::thing_copy_out;", common)
+
+
 class GoldenTest(unittest.TestCase):
+    def test_diverged_golden_output(self):
+        """The variant where the two schemas diverge: two structs. golden_diverged/ holds the files
+        that differ from golden/ (the document's sha aside)."""
+        with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as base:
+            spec = diverged_spec(os.path.join(tmp, "spec.json"))
+            out = os.path.join(tmp, "out")
+            m = generate.generate(spec, out, OVERRIDES, True)[0]
+            m0 = generate.generate(SPEC, base, OVERRIDES, True)[0]
+            got = {k: v.replace(m.sha, "SHA") for k, v in files_of(out).items()}
+            same = {k: v.replace(m0.sha, "SHA") for k, v in files_of(base).items()}
+            overlay = {k: v for k, v in got.items() if same.get(k) != v}
+            # two structs, each used by one tag only: each in its tag's models header; their owners
+            # (still identical, used by both tags) stay one struct and an alias in common.hpp
+            self.assertIn("struct thing_patch_out {", overlay["include/aiven/api/reports_models.hpp"])
+            self.assertIn("struct thing_copy_out {", overlay["include/aiven/api/things_models.hpp"])
+            self.assertNotIn("using thing_patch_out ", "".join(overlay.values()))
+            self.assertIn("using thing_patch_out_owner = ::aiven::api::thing_copy_out_owner;",
+                          overlay["include/aiven/api/common.hpp"])
+            if os.environ.get("AIVEN_CODEGEN_UPDATE_GOLDEN"):
+                shutil.rmtree(GOLDEN_DIVERGED, ignore_errors=True)
+                for k, v in overlay.items():
+                    os.makedirs(os.path.dirname(os.path.join(GOLDEN_DIVERGED, k)), exist_ok=True)
+                    with open(os.path.join(GOLDEN_DIVERGED, k), "w", encoding="utf-8", newline="\n") as f:
+                        f.write(v)
+            self.assertEqual(overlay, files_of(GOLDEN_DIVERGED),
+                             "golden_diverged differs; if intended, rerun with AIVEN_CODEGEN_UPDATE_GOLDEN=1")
+
     def test_golden_output(self):
         with tempfile.TemporaryDirectory(prefix="aiven-codegen-golden-") as tmp:
             generate.generate(SPEC, tmp, OVERRIDES, True)

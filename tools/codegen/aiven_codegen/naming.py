@@ -32,10 +32,7 @@ def identifier(name, suffix="_value"):
     the prefix 'n_'; a C++ keyword or a reserved-looking name (macros such as `linux`, and `null`,
     which would read as `aiven::null`) gets `suffix`.
     """
-    s = re.sub(r"[^0-9A-Za-z_]+", "_", name)
-    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s)
-    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", s)
-    s = re.sub(r"_+", "_", s).strip("_").lower()
+    s = snake(name)
     if not s:
         s = "empty"
     if s[0].isdigit():
